@@ -1,0 +1,713 @@
+package io.haraft.core;
+
+import io.haraft.RevokeReason;
+import io.haraft.core.lease.LeaseTracker;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+import io.haraft.core.progress.Progress;
+import io.haraft.core.quorum.Quorum;
+import org.slf4j.Logger;
+import org.slf4j.helpers.NOPLogger;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * The pure Raft state machine of one node: elections with pre-vote, leader stickiness and
+ * check-quorum; pipelined log replication with fast back-off; the majority-acknowledged lease;
+ * leadership transfer; and the leadership events that carry fencing tokens.
+ *
+ * <p>It reads no clock, starts no thread and does no I/O. Every input carries the node's
+ * monotonic time in nanoseconds ({@code now}); the caller asks {@link #nextDeadline()} when to call
+ * {@link #tick(long)} next. Output is collected into a {@link Ready}, whose Javadoc states the
+ * persistence contract. Not thread-safe: one thread drives a core.
+ *
+ * <pre>{@code
+ * RaftCore core = new RaftCore(config, storedHardState, recoveredLog, clock.nanos(), random, log);
+ * core.step(message, clock.nanos());
+ * core.tick(clock.nanos());
+ * if (core.hasReady()) { Ready r = core.ready(); persist(r); send(r); apply(r); core.advance(r, clock.nanos()); }
+ * }</pre>
+ *
+ * <p>Safety of the lease assumes the monotonic clocks of all nodes run within the configured drift
+ * bound ρ of real time. Membership is static.
+ */
+public final class RaftCore {
+    private static final long NEVER = Long.MIN_VALUE;
+
+    private final CoreConfig cfg;
+    private final String id;
+    private final Quorum quorum;
+    private final List<String> peers;
+    private final RandomGenerator random;
+    private final Logger log;
+    private final Bugs bugs;
+    private final RaftLog raftLog;
+
+    private long term;
+    private String votedFor;
+    private boolean hardStateDirty;
+
+    private Role role = Role.FOLLOWER;
+    private String leader;
+    private long now;
+    private long lastLeaderContact;
+    private long electionDeadline;
+    private final Map<String, Boolean> votes = new HashMap<>();
+
+    // leader state
+    private final Map<String, Progress> progress = new LinkedHashMap<>();
+    private LeaseTracker lease;
+    private long leaderSince;
+    private long heartbeatDeadline;
+    private long firstIndexOfTerm;
+    private boolean electedDelivered;
+    private String transferTarget;
+    private long transferDeadline;
+
+    // output
+    private final List<Message> outbox = new ArrayList<>();
+    private final List<LeadershipEvent> events = new ArrayList<>();
+    private long appliedHandedOut;
+    private Ready inFlight;
+
+    /**
+     * Creates the core of a node that starts (or restarts) at local time {@code now}.
+     *
+     * <p>The node withholds votes and pre-votes for one minimum election timeout after it
+     * starts: before a crash it may have acknowledged a leader's heartbeat and it has forgotten when.
+     *
+     * @param hardState the durable term and vote
+     * @param raftLog   the durable log (its entries count as already persisted)
+     * @param logger    where the core logs; may be {@code null} for no logging
+     */
+    public RaftCore(CoreConfig cfg, HardState hardState, RaftLog raftLog, long now, RandomGenerator random,
+                    Logger logger) {
+        this(cfg, hardState, raftLog, now, random, logger, Bugs.NONE);
+    }
+
+    RaftCore(CoreConfig cfg, HardState hardState, RaftLog raftLog, long now, RandomGenerator random,
+             Logger logger, Bugs bugs) {
+        this.cfg = cfg;
+        this.id = cfg.nodeId();
+        this.quorum = Quorum.of(cfg.voters());
+        this.peers = cfg.voters().stream().filter(v -> !v.equals(id)).toList();
+        this.random = random;
+        this.log = logger == null ? NOPLogger.NOP_LOGGER : logger;
+        this.bugs = bugs;
+        this.raftLog = raftLog;
+        this.term = hardState.term();
+        this.votedFor = hardState.votedFor();
+        this.now = now;
+        this.lastLeaderContact = now;
+        this.appliedHandedOut = raftLog.commitIndex();
+        resetElectionTimer();
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    /** Fires whatever timers are due at local time {@code now}. */
+    public void tick(long now) {
+        advanceTime(now);
+        if (role == Role.LEADER) {
+            if (now - leaderSince >= cfg.electionTimeoutNanos() && !recentlyActiveMajority()) {
+                log.info("term {}: no contact with a majority for an election timeout; stepping down", term);
+                stepDown(RevokeReason.STEPPED_DOWN);
+                return;
+            }
+            if (transferTarget != null && now >= transferDeadline) {
+                log.info("term {}: leadership transfer to {} timed out; staying leader", term, transferTarget);
+                transferTarget = null;
+            }
+            if (now >= heartbeatDeadline) {
+                broadcastHeartbeat();
+            }
+        } else if (now >= electionDeadline) {
+            preCampaign();
+        }
+    }
+
+    /** Handles one message received at local time {@code now}. */
+    public void step(Message m, long now) {
+        advanceTime(now);
+        if (!m.to().equals(id) || !quorum.contains(m.from()) || m.from().equals(id)) {
+            log.warn("ignoring {} from {} to {}: not a voter of this cluster or not for this node", m.getClass().getSimpleName(),
+                    m.from(), m.to());
+            return;
+        }
+        if (m.term() > term) {
+            boolean voteRequest = m instanceof Message.PreVote || (m instanceof Message.Vote v && !v.transfer());
+            if (voteRequest && inLease()) {
+                // Leader stickiness: we heard from a live leader less than an election timeout ago.
+                log.debug("term {}: ignoring {} from {} for term {}: a leader is alive", term,
+                        m.getClass().getSimpleName(), m.from(), m.term());
+                return;
+            }
+            boolean keepTerm = m instanceof Message.PreVote
+                    || (m instanceof Message.PreVoteResponse r && r.granted());
+            if (!keepTerm) {
+                String newLeader = (m instanceof Message.Append || m instanceof Message.Heartbeat) ? m.from() : null;
+                becomeFollower(m.term(), newLeader, RevokeReason.HIGHER_TERM);
+            }
+        } else if (m.term() < term) {
+            // Tell a stale leader or pre-candidate about the newer term so that it steps down.
+            if (m instanceof Message.Append || m instanceof Message.Heartbeat) {
+                send(new Message.HeartbeatResponse(id, m.from(), term, 0));
+            } else if (m instanceof Message.PreVote) {
+                send(new Message.PreVoteResponse(id, m.from(), term, false));
+            }
+            return;
+        }
+        if (m instanceof Message.PreVote pv) {
+            onPreVote(pv);
+        } else if (m instanceof Message.PreVoteResponse r) {
+            onPreVoteResponse(r);
+        } else if (m instanceof Message.Vote v) {
+            onVote(v);
+        } else if (m instanceof Message.VoteResponse r) {
+            onVoteResponse(r);
+        } else if (m instanceof Message.Append a) {
+            onAppend(a);
+        } else if (m instanceof Message.AppendResponse r) {
+            onAppendResponse(r);
+        } else if (m instanceof Message.Heartbeat h) {
+            onHeartbeat(h);
+        } else if (m instanceof Message.HeartbeatResponse r) {
+            onHeartbeatResponse(r);
+        } else if (m instanceof Message.TimeoutNow t) {
+            onTimeoutNow(t);
+        }
+    }
+
+    /**
+     * Appends a command if this node is leader and not handing over.
+     *
+     * @return the index the command will have, or 0 if this node cannot accept it now (see
+     *         {@link #leader()} for a hint)
+     */
+    public long propose(byte[] data, long now) {
+        advanceTime(now);
+        if (role != Role.LEADER || transferTarget != null) {
+            return 0;
+        }
+        long index = raftLog.lastIndex() + 1;
+        raftLog.append(Entry.command(index, term, data));
+        return index;
+    }
+
+    /**
+     * Starts handing leadership over to {@code target}: once the target's log is complete the
+     * leader revokes its own leadership, steps down and sends TimeoutNow.
+     *
+     * @return whether a transfer started (false if this node is not leader or target is unknown)
+     */
+    public boolean transferLeadership(String target, long now) {
+        advanceTime(now);
+        if (role != Role.LEADER || !quorum.contains(target) || target.equals(id)) {
+            return false;
+        }
+        transferTarget = target;
+        transferDeadline = now + cfg.electionTimeoutNanos();
+        log.info("term {}: transferring leadership to {}", term, target);
+        if (progress.get(target).match() == raftLog.lastIndex()) {
+            finishTransfer();
+        } else {
+            sendAppend(target);
+        }
+        return true;
+    }
+
+    /**
+     * The runtime's own connection attempt to {@code peer} was refused: no process listens there.
+     * If {@code peer} is our leader and fast failover is on, stop waiting out leader stickiness.
+     */
+    public void peerUnreachable(String peer, long now) {
+        advanceTime(now);
+        if (!cfg.fastFailover() || role == Role.LEADER || !peer.equals(leader)) {
+            return;
+        }
+        log.info("term {}: connection to leader {} refused; its process is gone, campaigning soon", term, peer);
+        leader = null;
+        lastLeaderContact = NEVER;
+        electionDeadline = Math.min(electionDeadline, now + random.nextLong(cfg.electionTimeoutNanos() / 10 + 1));
+    }
+
+    /** The node is stopping: a leader revokes its leadership (reason SHUT_DOWN). */
+    public void shutdown(long now) {
+        advanceTime(now);
+        if (role == Role.LEADER) {
+            stepDown(RevokeReason.SHUT_DOWN);
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    /** Whether {@link #ready()} has something to hand out. */
+    public boolean hasReady() {
+        if (inFlight != null) {
+            return false;
+        }
+        return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
+                || raftLog.commitIndex() > appliedHandedOut || hasPendingReplication();
+    }
+
+    /** Hands out the pending work; see {@link Ready} for the contract. */
+    public Ready ready() {
+        if (inFlight != null) {
+            throw new IllegalStateException("advance() the previous Ready first");
+        }
+        flushReplication();
+        HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
+        hardStateDirty = false;
+        List<Entry> entries = raftLog.takeUnstable();
+        List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
+        appliedHandedOut = raftLog.commitIndex();
+        inFlight = new Ready(hs, entries, outbox, committed, events);
+        outbox.clear();
+        events.clear();
+        return inFlight;
+    }
+
+    /** The runtime finished processing {@code ready} (persisted, sent, applied, delivered). */
+    public void advance(Ready ready, long now) {
+        if (ready != inFlight) {
+            throw new IllegalStateException("advance() with a Ready that is not the one in flight");
+        }
+        advanceTime(now);
+        inFlight = null;
+        if (!ready.entries().isEmpty()) {
+            Entry last = ready.entries().get(ready.entries().size() - 1);
+            raftLog.stableTo(last.index(), last.term());
+            if (role == Role.LEADER) {
+                maybeCommit();
+            }
+        }
+    }
+
+    /** The local time at which {@link #tick(long)} must next be called. */
+    public long nextDeadline() {
+        if (role != Role.LEADER) {
+            return electionDeadline;
+        }
+        long d = heartbeatDeadline;
+        if (lease.acquired()) {
+            d = Math.min(d, lease.leaseUntil());
+        }
+        if (transferTarget != null) {
+            d = Math.min(d, transferDeadline);
+        }
+        return d;
+    }
+
+    // ------------------------------------------------------------------ state, read-only
+
+    public String id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    /** The leader this node follows, itself if leader, or {@code null} if unknown. */
+    public String leader() {
+        return leader;
+    }
+
+    public String votedFor() {
+        return votedFor;
+    }
+
+    public long commitIndex() {
+        return raftLog.commitIndex();
+    }
+
+    public long lastIndex() {
+        return raftLog.lastIndex();
+    }
+
+    /** Read-only use only (for tests and status). */
+    public RaftLog log() {
+        return raftLog;
+    }
+
+    /** Local time at which this leader's lease ends, or {@link LeaseTracker#NO_LEASE}. */
+    public long leaseUntil() {
+        return role == Role.LEADER ? lease.leaseUntil() : LeaseTracker.NO_LEASE;
+    }
+
+    /** Whether this node is leader with a valid lease at local time {@code at}. */
+    public boolean holdsLease(long at) {
+        return role == Role.LEADER && lease.isValid(at);
+    }
+
+    /** Whether {@code elected} has been reported for the current leadership. */
+    public boolean isElected() {
+        return role == Role.LEADER && electedDelivered;
+    }
+
+    /** The leader's view of a follower, or {@code null} if not leader. */
+    public Progress progress(String peer) {
+        return role == Role.LEADER ? progress.get(peer) : null;
+    }
+
+    // ------------------------------------------------------------------ elections
+
+    private boolean inLease() {
+        if (bugs.noStickiness()) {
+            return false;
+        }
+        return role == Role.LEADER
+                || (lastLeaderContact != NEVER && now - lastLeaderContact < cfg.electionTimeoutNanos());
+    }
+
+    private void preCampaign() {
+        role = Role.PRE_CANDIDATE;
+        leader = null;
+        votes.clear();
+        votes.put(id, true);
+        resetElectionTimer();
+        log.debug("term {}: election timeout, asking for pre-votes for term {}", term, term + 1);
+        if (quorum.tally(votes) == Quorum.VoteResult.WON) {
+            campaign(false);
+            return;
+        }
+        for (String p : peers) {
+            send(new Message.PreVote(id, p, term + 1, raftLog.lastIndex(), raftLog.lastTerm()));
+        }
+    }
+
+    private void campaign(boolean transfer) {
+        role = Role.CANDIDATE;
+        term++;
+        votedFor = id;
+        hardStateDirty = true;
+        leader = null;
+        votes.clear();
+        votes.put(id, true);
+        resetElectionTimer();
+        log.debug("term {}: campaigning{}", term, transfer ? " (leadership transfer)" : "");
+        if (quorum.tally(votes) == Quorum.VoteResult.WON) {
+            becomeLeader();
+            return;
+        }
+        for (String p : peers) {
+            send(new Message.Vote(id, p, term, raftLog.lastIndex(), raftLog.lastTerm(), transfer));
+        }
+    }
+
+    private void onPreVote(Message.PreVote m) {
+        boolean grant = m.term() > term && raftLog.isUpToDate(m.lastIndex(), m.lastTerm()) && !inLease();
+        send(new Message.PreVoteResponse(id, m.from(), grant ? m.term() : term, grant));
+    }
+
+    private void onPreVoteResponse(Message.PreVoteResponse m) {
+        if (role != Role.PRE_CANDIDATE) {
+            return;
+        }
+        if (m.granted() && m.term() == term + 1) {
+            votes.put(m.from(), true);
+        } else if (!m.granted() && m.term() == term) {
+            votes.put(m.from(), false);
+        } else {
+            return;
+        }
+        Quorum.VoteResult r = quorum.tally(votes);
+        if (r == Quorum.VoteResult.WON) {
+            campaign(false);
+        } else if (r == Quorum.VoteResult.LOST) {
+            becomeFollower(term, null, null);
+        }
+    }
+
+    private void onVote(Message.Vote m) {
+        boolean canVote = votedFor == null || votedFor.equals(m.from()) || bugs.voteTwice();
+        boolean sticky = !m.transfer() && inLease();
+        boolean grant = canVote && !sticky && raftLog.isUpToDate(m.lastIndex(), m.lastTerm());
+        if (grant) {
+            votedFor = m.from();
+            hardStateDirty = true;
+            resetElectionTimer();
+        }
+        send(new Message.VoteResponse(id, m.from(), term, grant));
+    }
+
+    private void onVoteResponse(Message.VoteResponse m) {
+        if (role != Role.CANDIDATE) {
+            return;
+        }
+        votes.put(m.from(), m.granted());
+        Quorum.VoteResult r = quorum.tally(votes);
+        if (r == Quorum.VoteResult.WON) {
+            becomeLeader();
+        } else if (r == Quorum.VoteResult.LOST) {
+            becomeFollower(term, null, null);
+        }
+    }
+
+    private void onTimeoutNow(Message.TimeoutNow m) {
+        if (role == Role.LEADER) {
+            return;
+        }
+        log.info("term {}: leader {} handed leadership over; campaigning now", term, m.from());
+        campaign(true);
+    }
+
+    private void becomeFollower(long newTerm, String newLeader, RevokeReason reasonIfLeader) {
+        if (role == Role.LEADER) {
+            stepDown(reasonIfLeader == null ? RevokeReason.STEPPED_DOWN : reasonIfLeader);
+        }
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = null;
+            hardStateDirty = true;
+        }
+        role = Role.FOLLOWER;
+        leader = newLeader;
+        votes.clear();
+        resetElectionTimer();
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        leader = id;
+        leaderSince = now;
+        lease = new LeaseTracker(quorum, id, cfg.electionTimeoutNanos(), cfg.driftBound());
+        electedDelivered = false;
+        transferTarget = null;
+        progress.clear();
+        firstIndexOfTerm = raftLog.lastIndex() + 1;
+        for (String p : peers) {
+            progress.put(p, new Progress(firstIndexOfTerm, cfg.maxInflight()));
+        }
+        raftLog.append(Entry.noop(firstIndexOfTerm, term));
+        log.info("term {}: won the election; waiting for the first entry of the term to commit", term);
+        lease.startRound(now);
+        heartbeatDeadline = now + cfg.heartbeatNanos();
+        for (String p : peers) {
+            sendAppend(p);
+        }
+        maybeCommit();
+    }
+
+    /** Leaves leadership (same term), reporting {@code revoked} if {@code elected} was reported. */
+    private void stepDown(RevokeReason reason) {
+        if (electedDelivered) {
+            events.add(new LeadershipEvent.Revoked(term, reason));
+        }
+        electedDelivered = false;
+        transferTarget = null;
+        progress.clear();
+        role = Role.FOLLOWER;
+        leader = null;
+        lastLeaderContact = NEVER;
+        resetElectionTimer();
+    }
+
+    private void resetElectionTimer() {
+        long e = cfg.electionTimeoutNanos();
+        electionDeadline = now + e + random.nextLong(e);
+    }
+
+    // ------------------------------------------------------------------ replication (follower side)
+
+    private void heardFromLeader(String from) {
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, from, null);
+        }
+        leader = from;
+        lastLeaderContact = now;
+        resetElectionTimer();
+    }
+
+    private void onAppend(Message.Append m) {
+        if (role == Role.LEADER) {
+            log.error("term {}: append from {} while leader of the same term; ignoring", term, m.from());
+            return;
+        }
+        heardFromLeader(m.from());
+        if (m.prevIndex() < raftLog.commitIndex()) {
+            send(new Message.AppendResponse(id, m.from(), term, true, raftLog.commitIndex(), 0, 0, m.round()));
+            return;
+        }
+        long lastNew = raftLog.maybeAppend(m.prevIndex(), m.prevTerm(), m.entries());
+        if (lastNew >= 0) {
+            raftLog.commitTo(Math.min(m.commit(), lastNew));
+            send(new Message.AppendResponse(id, m.from(), term, true, lastNew, 0, 0, m.round()));
+        } else {
+            long hint = raftLog.lastIndexWithTermAtMost(Math.min(m.prevIndex(), raftLog.lastIndex()), m.prevTerm());
+            send(new Message.AppendResponse(id, m.from(), term, false, m.prevIndex(), hint, raftLog.term(hint),
+                    m.round()));
+        }
+    }
+
+    private void onHeartbeat(Message.Heartbeat m) {
+        if (role == Role.LEADER) {
+            log.error("term {}: heartbeat from {} while leader of the same term; ignoring", term, m.from());
+            return;
+        }
+        heardFromLeader(m.from());
+        raftLog.commitTo(Math.min(m.commit(), raftLog.lastIndex()));
+        send(new Message.HeartbeatResponse(id, m.from(), term, m.round()));
+    }
+
+    // ------------------------------------------------------------------ replication (leader side)
+
+    private void onAppendResponse(Message.AppendResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(m.from());
+        pr.responded(now);
+        lease.onAck(m.from(), m.round());
+        if (m.success()) {
+            boolean advanced = pr.maybeUpdate(m.index());
+            if (pr.mode() == Progress.Mode.PROBE && m.index() >= pr.match()) {
+                pr.becomeReplicate();
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+            if (role == Role.LEADER && m.from().equals(transferTarget) && pr.match() == raftLog.lastIndex()) {
+                finishTransfer();
+            }
+        } else if (m.index() > pr.match()
+                && (pr.mode() == Progress.Mode.REPLICATE || m.index() == pr.next() - 1)) {
+            long next = raftLog.lastIndexWithTermAtMost(m.hintIndex(), m.hintTerm()) + 1;
+            pr.becomeProbe(Math.min(next, m.index()));
+            sendAppend(m.from());
+        }
+        emitElectedIfDue();
+    }
+
+    private void onHeartbeatResponse(Message.HeartbeatResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(m.from());
+        pr.responded(now);
+        lease.onAck(m.from(), m.round());
+        pr.onHeartbeatResponse();
+        emitElectedIfDue();
+    }
+
+    private boolean hasPendingReplication() {
+        if (role != Role.LEADER) {
+            return false;
+        }
+        for (Progress pr : progress.values()) {
+            if (!pr.isPaused() && pr.next() <= raftLog.lastIndex()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void flushReplication() {
+        if (role != Role.LEADER) {
+            return;
+        }
+        for (String p : peers) {
+            Progress pr = progress.get(p);
+            while (!pr.isPaused() && pr.next() <= raftLog.lastIndex()) {
+                sendAppend(p);
+            }
+        }
+    }
+
+    private void sendAppend(String peer) {
+        Progress pr = progress.get(peer);
+        long prevIndex = pr.next() - 1;
+        long prevTerm = raftLog.term(prevIndex);
+        if (prevTerm < 0) {
+            log.warn("term {}: follower {} needs entries before {}, which are compacted", term, peer,
+                    raftLog.firstIndex());
+            pr.sent(-1);
+            return;
+        }
+        List<Entry> batch = raftLog.slice(pr.next(), cfg.maxBatchEntries(), cfg.maxBatchBytes());
+        long commit = raftLog.commitIndex();
+        send(new Message.Append(id, peer, term, prevIndex, prevTerm, batch, commit, lease.currentRound()));
+        pr.sent(batch.isEmpty() ? -1 : batch.get(batch.size() - 1).index());
+    }
+
+    private void broadcastHeartbeat() {
+        long round = lease.startRound(now);
+        heartbeatDeadline = now + cfg.heartbeatNanos();
+        for (String p : peers) {
+            Progress pr = progress.get(p);
+            send(new Message.Heartbeat(id, p, term, Math.min(pr.match(), raftLog.commitIndex()), round));
+        }
+    }
+
+    private boolean recentlyActiveMajority() {
+        long since = now - cfg.electionTimeoutNanos();
+        int active = 1;
+        for (Progress pr : progress.values()) {
+            if (pr.respondedSince(since)) {
+                active++;
+            }
+        }
+        return active >= quorum.size();
+    }
+
+    private void maybeCommit() {
+        long n = quorum.committedIndex(v -> v.equals(id) ? raftLog.stableIndex() : progress.get(v).match());
+        if (n > raftLog.commitIndex() && (raftLog.term(n) == term || bugs.commitOldTermEntries())) {
+            raftLog.commitTo(n);
+        }
+        emitElectedIfDue();
+    }
+
+    private void emitElectedIfDue() {
+        if (role != Role.LEADER || electedDelivered || raftLog.commitIndex() < firstIndexOfTerm) {
+            return;
+        }
+        if (!lease.isValid(now)) {
+            return; // the next acknowledged round renews it, or tick() steps down
+        }
+        electedDelivered = true;
+        log.info("term {}: elected; fencing token {}", term, term);
+        events.add(new LeadershipEvent.Elected(term, lease.leaseUntil()));
+    }
+
+    private void finishTransfer() {
+        String target = transferTarget;
+        log.info("term {}: {} has the whole log; revoking own leadership and sending TimeoutNow", term, target);
+        stepDown(RevokeReason.LEADERSHIP_TRANSFERRED);
+        send(new Message.TimeoutNow(id, target, term));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void send(Message m) {
+        outbox.add(m);
+    }
+
+    /**
+     * Moves the core's notion of time forward. A leader whose lease ran out steps down before it
+     * handles anything else, so no input can renew a lease that has already ended.
+     */
+    private void advanceTime(long t) {
+        if (t > now) {
+            now = t;
+        }
+        if (role == Role.LEADER && lease.acquired() && now >= lease.leaseUntil()) {
+            log.info("term {}: lease expired without renewal by a majority; stepping down", term);
+            stepDown(RevokeReason.LEASE_EXPIRED);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id + "{" + role + " term=" + term + " leader=" + leader + " " + raftLog + "}";
+    }
+}
