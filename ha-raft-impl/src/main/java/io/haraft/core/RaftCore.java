@@ -361,12 +361,13 @@ public final class RaftCore {
 
     // ------------------------------------------------------------------ elections
 
+    /** Whether this node is leader, or heard from a live leader less than an election timeout ago. */
     private boolean inLease() {
-        if (bugs.noStickiness()) {
-            return false;
+        if (role == Role.LEADER) {
+            return true;
         }
-        return role == Role.LEADER
-                || (lastLeaderContact != NEVER && now - lastLeaderContact < cfg.electionTimeoutNanos());
+        return !bugs.noStickiness()
+                && lastLeaderContact != NEVER && now - lastLeaderContact < cfg.electionTimeoutNanos();
     }
 
     private void preCampaign() {
@@ -625,6 +626,9 @@ public final class RaftCore {
 
     private void sendAppend(String peer) {
         Progress pr = progress.get(peer);
+        if (pr.isPaused()) {
+            return;
+        }
         long prevIndex = pr.next() - 1;
         long prevTerm = raftLog.term(prevIndex);
         if (prevTerm < 0) {

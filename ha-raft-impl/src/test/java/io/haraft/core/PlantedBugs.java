@@ -1,0 +1,31 @@
+package io.haraft.core;
+
+import io.haraft.core.log.RaftLog;
+import org.slf4j.Logger;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * Test-only access to the bugs that {@link Bugs} can plant in a core, so that tests can prove the
+ * simulator's checkers catch them. Lives in test sources only: no production path reaches it.
+ */
+public enum PlantedBugs {
+    NONE(Bugs.NONE),
+    /** A node may vote for two candidates in one term. */
+    VOTE_TWICE(new Bugs(true, false, false)),
+    /** Followers ignore leader stickiness and vote while a leader is alive. */
+    NO_STICKINESS(new Bugs(false, true, false)),
+    /** A leader commits entries of earlier terms by counting replicas (Raft paper, Figure 8). */
+    COMMIT_OLD_TERM(new Bugs(false, false, true));
+
+    private final Bugs bugs;
+
+    PlantedBugs(Bugs bugs) {
+        this.bugs = bugs;
+    }
+
+    public RaftCore newCore(CoreConfig cfg, HardState hs, RaftLog log, long now, RandomGenerator random,
+                            Logger logger) {
+        return new RaftCore(cfg, hs, log, now, random, logger, bugs);
+    }
+}

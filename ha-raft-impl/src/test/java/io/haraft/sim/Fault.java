@@ -1,0 +1,83 @@
+package io.haraft.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One scheduled fault of a simulated history. A schedule is a list of faults generated from the
+ * seed; shrinking removes faults from it while the violation persists.
+ *
+ * @param id       position in the generated schedule (stable while shrinking)
+ * @param at       real start time, nanoseconds
+ * @param kind     what happens
+ * @param node     the node concerned (crash, pause, clock, transfer target; one-way source)
+ * @param other    one-way or cut destination, or the partition's group bitmask
+ * @param duration how long it lasts, nanoseconds
+ * @param value    loss probability, delay bound factor or clock rate factor, by kind
+ */
+record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
+    enum Kind { CRASH, CRASH_LEADER, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
+
+    private static final long MS = 1_000_000L;
+
+    /** A random schedule over {@code horizonNanos} of simulated time. */
+    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos) {
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
+        List<Fault> out = new ArrayList<>();
+        long t = 200 * MS;
+        int id = 0;
+        while (t < horizonNanos) {
+            t += (long) (-Math.log(1 - r.nextDouble()) * 350 * MS);
+            int roll = r.nextInt(100);
+            int node = r.nextInt(nodes);
+            Fault f;
+            long crashFor = r.nextBoolean() ? r.nextLong(10 * MS, electionTimeout) : r.nextLong(electionTimeout, 4000 * MS);
+            if (roll < 11) {
+                f = new Fault(id, t, Kind.CRASH, node, 0, crashFor, 0);
+            } else if (roll < 22) {
+                f = new Fault(id, t, Kind.CRASH_LEADER, node, 0, crashFor, 0);
+            } else if (roll < 32) {
+                f = new Fault(id, t, Kind.PAUSE, node, 0, r.nextLong(electionTimeout, 3 * electionTimeout), 0);
+            } else if (roll < 44) {
+                int mask = 1 + r.nextInt((1 << nodes) - 2);
+                f = new Fault(id, t, Kind.PARTITION, node, mask, r.nextLong(100 * MS, 3000 * MS), 0);
+            } else if (roll < 54) {
+                int to = (node + 1 + r.nextInt(nodes - 1)) % nodes;
+                Kind k = r.nextBoolean() ? Kind.ONE_WAY : Kind.CUT;
+                f = new Fault(id, t, k, node, to, r.nextLong(100 * MS, 3000 * MS), 0);
+            } else if (roll < 62) {
+                f = new Fault(id, t, Kind.LOSSY, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(0.02, 0.3));
+            } else if (roll < 68) {
+                f = new Fault(id, t, Kind.SLOW, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(5, 60));
+            } else if (roll < 78) {
+                f = new Fault(id, t, Kind.CLOCK_RATE, node, 0, 0, r.nextDouble(-1, 1));
+            } else if (roll < 86) {
+                f = new Fault(id, t, Kind.TRANSFER, node, 0, 0, 0);
+            } else {
+                f = new Fault(id, t, Kind.QUIET, node, 0, r.nextLong(500 * MS, 5000 * MS), 0);
+            }
+            out.add(f);
+            id++;
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        String what = switch (kind) {
+            case CRASH -> "crash n" + node + " for " + duration / MS + "ms";
+            case CRASH_LEADER -> "crash the leader for " + duration / MS + "ms";
+            case QUIET -> "no client requests for " + duration / MS + "ms";
+            case PAUSE -> "pause n" + node + " for " + duration / MS + "ms";
+            case PARTITION -> "partition " + Integer.toBinaryString(other) + " for " + duration / MS + "ms";
+            case ONE_WAY -> "one-way block n" + node + "->n" + other + " for " + duration / MS + "ms";
+            case CUT -> "cut the link n" + node + "<->n" + other + " for " + duration / MS + "ms";
+            case LOSSY -> String.format("loss %.2f for %dms", value, duration / MS);
+            case SLOW -> String.format("delays up to %.0fms for %dms", value, duration / MS);
+            case CLOCK_RATE -> String.format("clock of n%d at drift %.2f of the bound", node, value);
+            case TRANSFER -> "transfer leadership to n" + node;
+        };
+        return "#" + id + " @" + at / MS + "ms " + what;
+    }
+}

@@ -1,0 +1,36 @@
+package io.haraft.sim;
+
+import io.haraft.core.PlantedBugs;
+
+/**
+ * Settings of one simulated history.
+ *
+ * @param nodes        number of voters (3 or 5)
+ * @param faultSteps   steps with randomised faults before everything heals
+ * @param heartbeat    heartbeat interval, ns
+ * @param election     minimum election timeout, ns
+ * @param driftBound   ρ assumed by the cores; simulated clocks stay within it
+ * @param fastFailover whether refused connections end stickiness
+ * @param maxBatchEntries most entries per append (small values split batches, exercising back-off)
+ * @param maxInflight  pipelining window per follower
+ * @param bugs         planted bugs (NONE in the real suite)
+ */
+record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
+                  boolean fastFailover, int maxBatchEntries, int maxInflight, PlantedBugs bugs) {
+    static final long MS = 1_000_000L;
+
+    /** The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off. */
+    static SimOptions forSeed(long seed, int faultSteps, PlantedBugs bugs) {
+        int nodes = Math.floorMod(seed, 4) == 3 ? 5 : 3;
+        boolean fast = Math.floorMod(seed / 4, 2) == 0;
+        int shape = (int) Math.floorMod(seed / 8, 3);
+        int batch = new int[] {64, 4, 1}[shape];
+        int window = new int[] {32, 4, 1}[shape];
+        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, bugs);
+    }
+
+    /** Simulated time within which a leader must be elected and serve once faults stop. */
+    long livenessBound() {
+        return 30 * election;
+    }
+}

@@ -1,0 +1,26 @@
+package io.haraft.sim;
+
+import java.util.List;
+
+/**
+ * Outcome of one simulated history.
+ *
+ * @param seed      the seed
+ * @param steps     steps executed
+ * @param violation the first invariant violated, or {@code null}
+ * @param schedule  the fault schedule that ran
+ * @param elections leaderships delivered to the application
+ * @param committed entries committed cluster-wide
+ * @param simulatedNanos simulated time the run covered
+ */
+record SimResult(long seed, long steps, String violation, List<Fault> schedule, int elections, int committed,
+                 long simulatedNanos) {
+    @Override
+    public String toString() {
+        return "seed " + seed + ": " + steps + " steps, " + (violation == null ? "ok" : violation);
+    }
+
+    boolean failed() {
+        return violation != null;
+    }
+}

@@ -1,0 +1,678 @@
+package io.haraft.sim;
+
+import io.haraft.core.CoreConfig;
+import io.haraft.core.HardState;
+import io.haraft.core.LeadershipEvent;
+import io.haraft.core.LeadershipGate;
+import io.haraft.core.Message;
+import io.haraft.core.RaftCore;
+import io.haraft.core.Ready;
+import io.haraft.core.Role;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * One deterministic simulated history: N nodes run the real {@link RaftCore}; a simulated network,
+ * simulated clocks with drift, crashes that lose unsynced writes, and pauses are driven by one
+ * seed and a fault schedule. Every invariant is checked after every step; the run stops at the
+ * first violation.
+ *
+ * <p>Invariants: (a) at most one leader per term; (b) every delivered {@code elected} token is
+ * greater than every token delivered before it; (c) no two nodes hold a valid lease at the same
+ * real instant; (d) committed entries are never lost or changed, every new leader holds all of
+ * them, and every node applies the same sequence; (e) log matching over the durable logs;
+ * (f) once faults stop, a leader is elected and commits a new entry within a bound.
+ */
+final class Simulation {
+    private static final long MS = SimOptions.MS;
+    private static final boolean TRACE = Boolean.getBoolean("sim.trace");
+
+    private enum Type { DELIVER, TIMER, FSYNC, REFUSED, CLIENT, FAULT, END_FAULT }
+
+    private static final class Event {
+        final long time;
+        final long seq;
+        final Type type;
+        final int node;
+        final Message msg;
+        final long gen;
+        final Fault fault;
+
+        Event(long time, long seq, Type type, int node, Message msg, long gen, Fault fault) {
+            this.time = time;
+            this.seq = seq;
+            this.type = type;
+            this.node = node;
+            this.msg = msg;
+            this.gen = gen;
+            this.fault = fault;
+        }
+    }
+
+    /** What survives a crash: the durable hard state and log. */
+    private static final class Store {
+        HardState hardState = HardState.INITIAL;
+        final ArrayList<Entry> entries = new ArrayList<>();
+        final ArrayList<Long> prefixHash = new ArrayList<>();
+    }
+
+    private final class Node {
+        final int index;
+        final String id;
+        final SimClock clock;
+        final Store store = new Store();
+        RaftCore core;
+        LeadershipGate gate;
+        boolean up = true;
+        int downBy = -1;
+        boolean paused;
+        int pausedBy = -1;
+        final List<Event> held = new ArrayList<>();
+        Ready pending;
+        long timerGen;
+        long timerAt = Long.MAX_VALUE;
+        long checkedCommit;
+        long applied;
+        long leaderTermChecked;
+        int incarnation;
+
+        Node(int index, SimClock clock) {
+            this.index = index;
+            this.id = "n" + index;
+            this.clock = clock;
+        }
+
+        long localNow() {
+            return clock.local(now);
+        }
+    }
+
+    private final long seed;
+    private final SimOptions opt;
+    private final List<Fault> schedule;
+    private final SplittableRandom rnd;
+    private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) ->
+            a.time != b.time ? Long.compare(a.time, b.time) : Long.compare(a.seq, b.seq));
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<String> ids = new ArrayList<>();
+    private long seqNo;
+    private long now;
+    private long steps;
+    private String violation;
+
+    // network faults in force
+    private final Map<Integer, Fault> activeBlocks = new HashMap<>();
+    private final Map<Integer, Fault> activeLossy = new HashMap<>();
+    private final Map<Integer, Fault> activeSlow = new HashMap<>();
+    private boolean healed;
+    private long quietUntil;
+    private long healedAt;
+
+    // invariant state
+    private final Map<Long, String> leaderOfTerm = new HashMap<>();
+    private long maxTokenDelivered;
+    private int elections;
+    private final ArrayList<Entry> committed = new ArrayList<>();
+    /** For each committed entry, the term of the node that first reported it committed. */
+    private final ArrayList<Long> committedInTerm = new ArrayList<>();
+    private final Map<Long, Map<Long, Long>> prefixByIndexTerm = new HashMap<>();
+    private long clientCounter;
+    private boolean servedAfterHeal;
+
+    Simulation(long seed, SimOptions opt, List<Fault> schedule) {
+        this.seed = seed;
+        this.opt = opt;
+        this.schedule = schedule;
+        this.rnd = new SplittableRandom(seed);
+        for (int i = 0; i < opt.nodes(); i++) {
+            ids.add("n" + i);
+        }
+        for (int i = 0; i < opt.nodes(); i++) {
+            double rate = 1 + opt.driftBound() * rnd.nextDouble(-1, 1);
+            long offset = rnd.nextLong(1L << 40);
+            Node n = new Node(i, new SimClock(0, offset, rate));
+            nodes.add(n);
+        }
+    }
+
+    /** The default schedule for a seed. */
+    static List<Fault> defaultSchedule(long seed, SimOptions opt) {
+        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS);
+    }
+
+    SimResult run() {
+        for (Node n : nodes) {
+            startNode(n);
+        }
+        for (Fault f : schedule) {
+            push(f.at(), Type.FAULT, f.node(), null, 0, f);
+        }
+        push(rnd.nextLong(10 * MS, 60 * MS), Type.CLIENT, 0, null, 0, null);
+        long maxSteps = (long) opt.faultSteps() * 50 + 200_000;
+        while (violation == null && !queue.isEmpty()) {
+            if (!healed && steps >= opt.faultSteps()) {
+                healAll();
+            }
+            if (healed && servedAfterHeal) {
+                break;
+            }
+            if (healed && now - healedAt > opt.livenessBound()) {
+                fail("(f) liveness: no leader was elected and committed a new entry within "
+                        + opt.livenessBound() / MS + " ms after faults stopped");
+                break;
+            }
+            if (steps > maxSteps) {
+                fail("simulation did not settle within " + maxSteps + " steps");
+                break;
+            }
+            Event e = queue.poll();
+            now = e.time;
+            if (TRACE) {
+                trace(e);
+            }
+            try {
+                if (process(e)) {
+                    steps++;
+                    checkInvariants(e.node);
+                }
+            } catch (RuntimeException ex) {
+                fail("exception at step " + steps + ": " + ex);
+            }
+        }
+        return new SimResult(seed, steps, violation, schedule, elections, committed.size(), now);
+    }
+
+    // ------------------------------------------------------------------ events
+
+    private void push(long time, Type type, int node, Message msg, long gen, Fault fault) {
+        queue.add(new Event(time, seqNo++, type, node, msg, gen, fault));
+    }
+
+    /** @return whether the event was a step (not a stale or held one) */
+    private boolean process(Event e) {
+        switch (e.type) {
+            case FAULT -> {
+                if (!healed) {
+                    startFault(e.fault);
+                }
+                return true;
+            }
+            case END_FAULT -> {
+                endFault(e);
+                return true;
+            }
+            case CLIENT -> {
+                clientPropose();
+                push(now + rnd.nextLong(5 * MS, 60 * MS), Type.CLIENT, 0, null, 0, null);
+                return true;
+            }
+            default -> {
+                Node n = nodes.get(e.node);
+                if (!n.up) {
+                    return false;
+                }
+                if (n.paused) {
+                    if (e.type != Type.TIMER) {
+                        n.held.add(e);
+                    }
+                    return false;
+                }
+                return processNodeEvent(n, e);
+            }
+        }
+    }
+
+    private boolean processNodeEvent(Node n, Event e) {
+        switch (e.type) {
+            case DELIVER -> {
+                if (blocked(Integer.parseInt(e.msg.from().substring(1)), n.index)) {
+                    return false;
+                }
+                n.core.step(e.msg, n.localNow());
+            }
+            case TIMER -> {
+                if (e.gen != n.timerGen) {
+                    return false;
+                }
+                n.timerAt = Long.MAX_VALUE;
+                n.core.tick(n.localNow());
+            }
+            case FSYNC -> {
+                if (e.gen != n.incarnation || n.pending == null) {
+                    return false;
+                }
+                completeReady(n);
+            }
+            case REFUSED -> {
+                Node peer = nodes.get((int) e.gen);
+                if (peer.up) {
+                    return false;
+                }
+                n.core.peerUnreachable(peer.id, n.localNow());
+            }
+            default -> throw new IllegalStateException(e.type.toString());
+        }
+        afterInput(n);
+        return true;
+    }
+
+    private void afterInput(Node n) {
+        if (n.pending == null && n.core.hasReady()) {
+            n.pending = n.core.ready();
+            long fsync = n.pending.nothingToPersist() ? rnd.nextLong(10_000, 50_000) : rnd.nextLong(100_000, 1_000 * 1000);
+            push(now + fsync, Type.FSYNC, n.index, null, n.incarnation, null);
+        }
+        long deadline = n.clock.realAt(n.core.nextDeadline());
+        if (deadline < now) {
+            deadline = now;
+        }
+        if (deadline != n.timerAt) {
+            n.timerAt = deadline;
+            n.timerGen++;
+            push(deadline, Type.TIMER, n.index, null, n.timerGen, null);
+        }
+    }
+
+    /** The Ready's state is durable now: persist, send, apply, deliver, advance. */
+    private void completeReady(Node n) {
+        Ready r = n.pending;
+        n.pending = null;
+        persist(n, r);
+        for (Message m : r.messages()) {
+            send(n, m);
+        }
+        for (Entry e : r.committed()) {
+            if (e.index() != n.applied + 1) {
+                fail("(d) " + n.id + " applied index " + e.index() + " after " + n.applied);
+                return;
+            }
+            if (e.index() > committed.size() || !committed.get((int) e.index() - 1).equals(e)) {
+                fail("(d) " + n.id + " applied " + e + " which differs from the committed entry at that index");
+                return;
+            }
+            n.applied = e.index();
+            String data = new String(e.data(), StandardCharsets.UTF_8);
+            if (healed && data.startsWith("after-heal")) {
+                servedAfterHeal = true;
+            }
+        }
+        long local = n.localNow();
+        for (LeadershipEvent ev : r.events()) {
+            LeadershipEvent out = n.gate.filter(ev, n.core, local);
+            if (out instanceof LeadershipEvent.Elected el) {
+                if (el.term() <= maxTokenDelivered) {
+                    fail("(b) " + n.id + " delivered token " + el.term() + " after token " + maxTokenDelivered
+                            + " had been delivered");
+                    return;
+                }
+                maxTokenDelivered = el.term();
+                elections++;
+            }
+        }
+        n.core.advance(r, local);
+    }
+
+    private void persist(Node n, Ready r) {
+        Store s = n.store;
+        if (r.hardState() != null) {
+            if (r.hardState().term() < s.hardState.term()) {
+                fail("term went backwards on " + n.id);
+            }
+            s.hardState = r.hardState();
+        }
+        if (r.entries().isEmpty()) {
+            return;
+        }
+        int from = (int) r.entries().get(0).index();
+        if (from > s.entries.size() + 1) {
+            fail("(e) " + n.id + " was asked to persist a log with a gap at " + from);
+            return;
+        }
+        while (s.entries.size() >= from) {
+            s.entries.remove(s.entries.size() - 1);
+            s.prefixHash.remove(s.prefixHash.size() - 1);
+        }
+        for (Entry e : r.entries()) {
+            long prev = s.prefixHash.isEmpty() ? 0 : s.prefixHash.get(s.prefixHash.size() - 1);
+            long h = mix(prev * 31 + e.hashCode());
+            s.entries.add(e);
+            s.prefixHash.add(h);
+            Long known = prefixByIndexTerm.computeIfAbsent(e.index(), k -> new HashMap<>()).putIfAbsent(e.term(), h);
+            if (known != null && known != h) {
+                fail("(e) log matching: " + n.id + " has entry " + e.index() + "@" + e.term()
+                        + " with a prefix that differs from another node's");
+                return;
+            }
+        }
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private void send(Node from, Message m) {
+        int to = Integer.parseInt(m.to().substring(1));
+        Node dest = nodes.get(to);
+        if (!dest.up) {
+            if (opt.fastFailover()) {
+                push(now + rnd.nextLong(50_000, 500_000), Type.REFUSED, from.index, null, to, null);
+            }
+            return;
+        }
+        double loss = 0;
+        for (Fault f : activeLossy.values()) {
+            loss = Math.max(loss, f.value());
+        }
+        double maxDelayMs = 2;
+        for (Fault f : activeSlow.values()) {
+            maxDelayMs = Math.max(maxDelayMs, f.value());
+        }
+        int copies = 1;
+        if (loss > 0) {
+            if (rnd.nextDouble() < loss) {
+                copies = 0;
+            } else if (rnd.nextDouble() < loss / 2) {
+                copies = 2;
+            }
+        }
+        for (int i = 0; i < copies; i++) {
+            long delay = rnd.nextLong(50_000, (long) (maxDelayMs * MS) + 50_001);
+            push(now + delay, Type.DELIVER, to, m, 0, null);
+        }
+    }
+
+    private boolean blocked(int from, int to) {
+        for (Fault f : activeBlocks.values()) {
+            if (f.kind() == Fault.Kind.ONE_WAY) {
+                if (f.node() == from && f.other() == to) {
+                    return true;
+                }
+            } else if (f.kind() == Fault.Kind.CUT) {
+                if ((f.node() == from && f.other() == to) || (f.node() == to && f.other() == from)) {
+                    return true;
+                }
+            } else if (((f.other() >> from) & 1) != ((f.other() >> to) & 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void clientPropose() {
+        if (now < quietUntil) {
+            return;
+        }
+        List<Node> leaders = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n.up && !n.paused && n.core.role() == Role.LEADER) {
+                leaders.add(n);
+            }
+        }
+        if (leaders.isEmpty()) {
+            return;
+        }
+        Node n = leaders.get(rnd.nextInt(leaders.size()));
+        String data = (healed ? "after-heal-" : "c-") + (clientCounter++);
+        n.core.propose(data.getBytes(StandardCharsets.UTF_8), n.localNow());
+        afterInput(n);
+        checkInvariants(n.index);
+    }
+
+    // ------------------------------------------------------------------ faults
+
+    private void startNode(Node n) {
+        List<Entry> durable = new ArrayList<>(n.store.entries);
+        n.core = opt.bugs().newCore(coreConfig(n.id), n.store.hardState, new RaftLog(0, 0, durable), n.localNow(),
+                new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
+        n.gate = new LeadershipGate();
+        n.up = true;
+        n.downBy = -1;
+        n.checkedCommit = 0;
+        n.applied = 0;
+        n.leaderTermChecked = 0;
+        n.pending = null;
+        n.timerAt = Long.MAX_VALUE;
+        afterInput(n);
+    }
+
+    private CoreConfig coreConfig(String id) {
+        return new CoreConfig(id, ids, opt.heartbeat(), opt.election(), opt.driftBound(), opt.maxBatchEntries(),
+                64 * 1024, opt.maxInflight(), opt.fastFailover());
+    }
+
+    private void startFault(Fault f) {
+        Node n = nodes.get(f.node());
+        switch (f.kind()) {
+            case CRASH, CRASH_LEADER -> {
+                if (f.kind() == Fault.Kind.CRASH_LEADER) {
+                    n = null;
+                    for (Node l : nodes) {
+                        if (l.up && l.core.role() == Role.LEADER) {
+                            n = l;
+                        }
+                    }
+                }
+                if (n != null && n.up) {
+                    crash(n);
+                    n.downBy = f.id();
+                    push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+                }
+            }
+            case QUIET -> quietUntil = Math.max(quietUntil, now + f.duration());
+            case PAUSE -> {
+                if (n.up && !n.paused) {
+                    n.paused = true;
+                    n.pausedBy = f.id();
+                    push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, f);
+                }
+            }
+            case PARTITION, ONE_WAY, CUT -> {
+                activeBlocks.put(f.id(), f);
+                push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, f);
+            }
+            case LOSSY -> {
+                activeLossy.put(f.id(), f);
+                push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, f);
+            }
+            case SLOW -> {
+                activeSlow.put(f.id(), f);
+                push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, f);
+            }
+            case CLOCK_RATE -> n.clock.setRate(now, 1 + opt.driftBound() * f.value());
+            case TRANSFER -> {
+                for (Node l : nodes) {
+                    if (l.up && !l.paused && l.core.role() == Role.LEADER && l != n) {
+                        l.core.transferLeadership(n.id, l.localNow());
+                        afterInput(l);
+                        checkInvariants(l.index);
+                    }
+                }
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    private void endFault(Event e) {
+        Fault f = e.fault;
+        Node n = nodes.get(f.node());
+        switch (f.kind()) {
+            case CRASH, CRASH_LEADER -> {
+                n = nodes.get(e.node);
+                if (!n.up && n.downBy == f.id()) {
+                    startNode(n);
+                }
+            }
+            case PAUSE -> {
+                if (n.paused && n.pausedBy == f.id()) {
+                    resume(n);
+                }
+            }
+            case PARTITION, ONE_WAY, CUT -> activeBlocks.remove(f.id());
+            case LOSSY -> activeLossy.remove(f.id());
+            case SLOW -> activeSlow.remove(f.id());
+            default -> { }
+        }
+    }
+
+    private void crash(Node n) {
+        n.up = false;
+        n.paused = false;
+        n.held.clear();
+        n.pending = null;
+        n.core = null;
+        n.incarnation++;
+        n.timerGen++;
+        if (opt.fastFailover()) {
+            for (Node o : nodes) {
+                if (o != n) {
+                    push(now + rnd.nextLong(100_000, 2 * MS), Type.REFUSED, o.index, null, n.index, null);
+                }
+            }
+        }
+    }
+
+    private void resume(Node n) {
+        n.paused = false;
+        n.pausedBy = -1;
+        for (Event e : n.held) {
+            push(now, e.type, e.node, e.msg, e.gen, e.fault);
+        }
+        n.held.clear();
+        n.timerAt = Long.MAX_VALUE;
+        afterInput(n);
+    }
+
+    private void healAll() {
+        healed = true;
+        healedAt = now;
+        activeBlocks.clear();
+        activeLossy.clear();
+        activeSlow.clear();
+        quietUntil = 0;
+        for (Node n : nodes) {
+            if (!n.up) {
+                startNode(n);
+            } else if (n.paused) {
+                resume(n);
+            }
+        }
+    }
+
+    private void trace(Event e) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%9.3fms #%d %s", now / 1e6, steps, e.type));
+        if (e.msg != null) {
+            sb.append(' ').append(e.msg);
+        } else if (e.fault != null) {
+            sb.append(' ').append(e.fault);
+        } else {
+            sb.append(" n").append(e.node);
+        }
+        sb.append("\n   ");
+        for (Node n : nodes) {
+            sb.append(n.id).append(n.up ? (n.paused ? "(paused)" : "") : "(down)");
+            if (n.up) {
+                sb.append('[').append(n.core.role()).append(" t").append(n.core.term()).append(" last=")
+                        .append(n.core.lastIndex()).append(" commit=").append(n.core.commitIndex()).append(" lease=")
+                        .append(n.core.holdsLease(n.localNow())).append("] ");
+            }
+        }
+        System.out.println(sb);
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    private void fail(String why) {
+        if (violation == null) {
+            violation = why + " (seed " + seed + ", step " + steps + ", t=" + now / MS + "ms)";
+        }
+    }
+
+    private void checkInvariants(int touched) {
+        if (violation != null) {
+            return;
+        }
+        // After a FAULT or CLIENT step any node may have changed; checking all is cheap.
+        for (Node n : nodes) {
+            if (n.up) {
+                checkNode(n);
+            }
+        }
+        // (c) no two valid leases at one real instant
+        Node holder = null;
+        for (Node n : nodes) {
+            if (n.up && n.core.holdsLease(n.localNow())) {
+                if (holder != null) {
+                    fail("(c) " + holder.id + " (term " + holder.core.term() + ") and " + n.id + " (term "
+                            + n.core.term() + ") both hold a valid lease");
+                    return;
+                }
+                holder = n;
+            }
+        }
+    }
+
+    private void checkNode(Node n) {
+        RaftCore c = n.core;
+        if (c.role() == Role.LEADER) {
+            // (a) one leader per term
+            String prev = leaderOfTerm.putIfAbsent(c.term(), n.id);
+            if (prev != null && !prev.equals(n.id)) {
+                fail("(a) two leaders in term " + c.term() + ": " + prev + " and " + n.id);
+                return;
+            }
+            // (d) a new leader holds every committed entry
+            if (n.leaderTermChecked != c.term()) {
+                n.leaderTermChecked = c.term();
+                for (int i = 0; i < committed.size(); i++) {
+                    Entry e = committed.get(i);
+                    if (committedInTerm.get(i) < c.term() && c.log().term(e.index()) != e.term()) {
+                        fail("(d) leader " + n.id + " of term " + c.term() + " lacks " + e + ", committed in term "
+                                + committedInTerm.get(i));
+                        return;
+                    }
+                }
+            }
+        }
+        // (d) committed entries never change
+        long commit = c.commitIndex();
+        if (commit < n.checkedCommit) {
+            fail("(d) commit index of " + n.id + " went back from " + n.checkedCommit + " to " + commit);
+            return;
+        }
+        for (long i = n.checkedCommit + 1; i <= commit; i++) {
+            Entry e = c.log().entry(i);
+            if (i <= committed.size()) {
+                if (!committed.get((int) i - 1).equals(e)) {
+                    fail("(d) " + n.id + " committed " + e + " but " + committed.get((int) i - 1)
+                            + " was committed at that index before");
+                    return;
+                }
+            } else {
+                committed.add(e);
+                committedInTerm.add(c.term());
+                for (Node o : nodes) {
+                    if (o.up && o.core.role() == Role.LEADER && o.core.term() > c.term()
+                            && o.core.log().term(e.index()) != e.term()) {
+                        fail("(d) leader " + o.id + " of term " + o.core.term() + " lacks " + e
+                                + ", committed in term " + c.term());
+                        return;
+                    }
+                }
+            }
+        }
+        n.checkedCommit = commit;
+    }
+}
