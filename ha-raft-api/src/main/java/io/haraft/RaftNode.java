@@ -83,7 +83,10 @@ public interface RaftNode extends AutoCloseable {
      * Stops the node gracefully, blocking until it has stopped. A leader first revokes its own
      * leadership (callback {@code revoked} with {@link RevokeReason#LEADERSHIP_TRANSFERRED}), hands
      * leadership to the most up-to-date peer and waits at most one election timeout for it to take
-     * over; the peer then needs no election timeout to pass. Any other node just stops.
+     * over; the peer then needs no election timeout to pass. A single-node cluster, or a leader
+     * with no reachable peer, revokes with {@link RevokeReason#SHUT_DOWN} instead. Any other node
+     * just stops. The leader's listening socket closes only after its leadership was revoked, which
+     * is what makes fast failover on a refused connection safe.
      *
      * <p>Then pending operations fail (a submitted command not yet known to be committed with
      * {@link IndeterminateOutcomeException}, anything else with {@link NotLeaderException}), the
@@ -385,14 +388,13 @@ public interface RaftNode extends AutoCloseable {
          *                               path; the message names the Maven artifact to add
          */
         public RaftNode build() {
-            Iterable<RaftNodeFactory> factories;
+            // The context class loader first (application servers, plugin hosts), then our own.
             ClassLoader context = Thread.currentThread().getContextClassLoader();
-            List<RaftNodeFactory> found = load(context);
+            List<RaftNodeFactory> found = context == null ? List.of() : load(context);
             if (found.isEmpty() && context != RaftNode.class.getClassLoader()) {
                 found = load(RaftNode.class.getClassLoader());
             }
-            factories = found;
-            return build(factories);
+            return build(found);
         }
 
         /** Builds with the given factories instead of the ones {@link ServiceLoader} finds. */
