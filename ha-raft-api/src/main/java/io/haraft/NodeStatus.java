@@ -1,0 +1,128 @@
+package io.haraft;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A point-in-time snapshot of one node's Raft state and of its heartbeat statistics per peer,
+ * returned by {@link RaftNode#status()}.
+ *
+ * <p><b>Guarantees.</b> Immutable; the peer list is an unmodifiable copy. No component is
+ * {@code null}: an unknown leader is an empty {@link Optional}. The values were read together
+ * from the Raft loop, so they are mutually consistent, but they may be stale by the time you look
+ * at them.
+ *
+ * <pre>{@code
+ * NodeStatus s = node.status();
+ * for (NodeStatus.PeerStats p : s.peers()) {
+ *     if (p.heartbeatsSent() > 0 && p.reliability() < 0.9) {
+ *         log.warn("link to {} loses {}% of heartbeats, p99 {}", p.peerId(),
+ *                  Math.round(100 * (1 - p.reliability())), p.rttP99());
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p><b>Limits.</b> Heartbeat statistics are kept by the leader, which sends the heartbeats; on a
+ * follower the counters of each peer are zero (except {@link PeerStats#lastContact()}). The
+ * statistics cover a sliding window of recent heartbeats, not the node's whole life.
+ *
+ * @param nodeId       this node's id
+ * @param role         this node's role now
+ * @param term         this node's current term ({@code 0} before its first election)
+ * @param leaderId     the leader this node knows of in the current term; empty if none
+ * @param commitIndex  the highest log index known to be committed
+ * @param appliedIndex the highest log index applied to the state machine ({@code <= commitIndex})
+ * @param peers        one entry per other member, in configuration order
+ */
+public record NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId,
+                         long commitIndex, long appliedIndex, List<PeerStats> peers) {
+
+    /** The Raft role of a node. */
+    public enum Role {
+        /** Follows a leader, or waits for one. */
+        FOLLOWER,
+        /** Asks for pre-votes, without raising its term, to learn whether it could win. */
+        PRE_CANDIDATE,
+        /** Has raised its term and asks for votes. */
+        CANDIDATE,
+        /** Leads the current term. A leader's leadership may still be waiting for its first commit. */
+        LEADER
+    }
+
+    /**
+     * Validates and copies.
+     *
+     * @throws NullPointerException     if a component is null
+     * @throws IllegalArgumentException if a number is negative or {@code appliedIndex > commitIndex}
+     */
+    public NodeStatus {
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(leaderId, "leaderId (use Optional.empty())");
+        if (term < 0 || commitIndex < 0 || appliedIndex < 0) {
+            throw new IllegalArgumentException("term and indexes must be >= 0, got term " + term
+                    + ", commitIndex " + commitIndex + ", appliedIndex " + appliedIndex);
+        }
+        if (appliedIndex > commitIndex) {
+            throw new IllegalArgumentException(
+                    "appliedIndex " + appliedIndex + " > commitIndex " + commitIndex);
+        }
+        peers = List.copyOf(peers);
+    }
+
+    /** Returns whether this node is leader. */
+    public boolean isLeader() {
+        return role == Role.LEADER;
+    }
+
+    /**
+     * Heartbeat statistics of the link from this node to one peer over the sliding window.
+     *
+     * <p>Immutable; no component is {@code null}. Durations without a sample are
+     * {@link Duration#ZERO}, and {@link #lastContact()} is empty if the peer was never heard
+     * from since this node started.
+     *
+     * @param peerId             the peer's id
+     * @param rttP50             median heartbeat round-trip time in the window
+     * @param rttP99             99th percentile heartbeat round-trip time in the window
+     * @param heartbeatsSent     heartbeats sent to the peer in the window
+     * @param heartbeatsAnswered of those, the ones the peer answered
+     * @param lastContact        how long ago this node last received any message from the peer
+     */
+    public record PeerStats(String peerId, Duration rttP50, Duration rttP99, long heartbeatsSent,
+                            long heartbeatsAnswered, Optional<Duration> lastContact) {
+
+        /**
+         * Validates.
+         *
+         * @throws NullPointerException     if a component is null
+         * @throws IllegalArgumentException if a count or duration is negative, or more heartbeats
+         *                                  were answered than sent
+         */
+        public PeerStats {
+            Objects.requireNonNull(peerId, "peerId");
+            Objects.requireNonNull(rttP50, "rttP50");
+            Objects.requireNonNull(rttP99, "rttP99");
+            Objects.requireNonNull(lastContact, "lastContact (use Optional.empty())");
+            if (rttP50.isNegative() || rttP99.isNegative()
+                    || lastContact.map(Duration::isNegative).orElse(false)) {
+                throw new IllegalArgumentException("durations must not be negative for peer " + peerId);
+            }
+            if (heartbeatsSent < 0 || heartbeatsAnswered < 0 || heartbeatsAnswered > heartbeatsSent) {
+                throw new IllegalArgumentException("need 0 <= heartbeatsAnswered <= heartbeatsSent, got "
+                        + heartbeatsAnswered + " answered of " + heartbeatsSent + " for peer " + peerId);
+            }
+        }
+
+        /**
+         * The reliability score: the share of heartbeats in the window that the peer answered, in
+         * {@code [0, 1]}. Returns {@code 1.0} when none were sent (no evidence of loss); look at
+         * {@link #heartbeatsSent()} to tell that case apart.
+         */
+        public double reliability() {
+            return heartbeatsSent == 0 ? 1.0 : (double) heartbeatsAnswered / heartbeatsSent;
+        }
+    }
+}

@@ -1,0 +1,400 @@
+package io.haraft;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The complete, validated configuration of one node. Usually built by {@link RaftNode.Builder};
+ * implementations of {@link io.haraft.spi.RaftNodeFactory} receive it.
+ *
+ * <p><b>Guarantees.</b> Every instance is valid: the constructor checks every value and throws a
+ * {@link RaftConfigException} whose message says what is wrong and how to fix it. Immutable and
+ * safe to share; the member list is an unmodifiable copy; no component is {@code null} (the
+ * optional TLS setting is an {@link Optional}). The constructor does not touch the file system;
+ * {@link #prepareDataDir()} does, and {@link RaftNode.Builder#build()} calls it.
+ *
+ * <p><b>Voter count.</b> The rule is: 1 voter is allowed for development only (no fault
+ * tolerance at all); 2 voters are refused, because a majority of 2 is 2, so either failure stops
+ * the cluster, which is worse than one node; 3 to 7 voters are allowed. Odd counts are best:
+ * 3 voters tolerate 1 failure and 5 tolerate 2, while 4 still tolerate only 1 and 6 only 2, with a
+ * larger majority to wait for on every commit. More than 7 is refused: every commit and every
+ * heartbeat round would wait for more acknowledgements without a practical gain in availability.
+ *
+ * <p><b>Timing.</b> A follower that hears nothing for its election timeout, drawn at random from
+ * {@code [electionTimeout, 2 * electionTimeout)}, starts an election. The leader's lease is
+ * {@link #leaseDuration()} = {@code electionTimeout * (1 - 2 * clockDriftBound)} from the start of
+ * the last heartbeat round a majority acknowledged (DESIGN.md section 2). The default rule is three
+ * missed heartbeats: 100 ms heartbeats and a 300 ms election timeout.
+ *
+ * <pre>{@code
+ * RaftConfig config = RaftNode.builder()
+ *     .clusterId("orders").nodeId("n1")
+ *     .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7001").member("n3", "10.0.0.3:7001")
+ *     .dataDir(Path.of("/var/lib/orders/raft"))
+ *     .config();                                    // validated, nothing started
+ * Duration lease = config.leaseDuration();          // 294 ms with the defaults
+ * }</pre>
+ *
+ * <p><b>Limits.</b> Addresses are compared as written, without DNS: {@code localhost:7001} and
+ * {@code 127.0.0.1:7001} are not detected as duplicates. Membership is static: every node must be
+ * given the same members, and changing them needs a restart of every node.
+ *
+ * @param clusterId                       the cluster's name, checked on every connection
+ * @param nodeId                          this node's id; one of {@code members}
+ * @param members                         every voter, this node included, in a stable order
+ * @param dataDir                         where this node keeps its log, term and snapshots (absolute)
+ * @param heartbeatInterval               how often the leader sends heartbeats
+ * @param electionTimeout                 the minimum election timeout (see above)
+ * @param clockDriftBound                 the assumed bound on the rate difference between any two
+ *                                        nodes' monotonic clocks, in {@code [0, 0.1)}
+ * @param fastFailoverOnRefusedConnection whether a refused connection to the leader counts as the
+ *                                        leader being gone (DESIGN.md section 2)
+ * @param tls                             mutual TLS between nodes, or empty for plain TCP
+ * @param maxMessageBytes                 the largest message a node sends or accepts; also bounds
+ *                                        the size of one command
+ * @param snapshotThreshold               how many entries are applied between two snapshots
+ */
+public record RaftConfig(
+        String clusterId,
+        String nodeId,
+        List<Member> members,
+        Path dataDir,
+        Duration heartbeatInterval,
+        Duration electionTimeout,
+        double clockDriftBound,
+        boolean fastFailoverOnRefusedConnection,
+        Optional<TlsConfig> tls,
+        int maxMessageBytes,
+        long snapshotThreshold) {
+
+    /** Default heartbeat interval: 100 ms. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(100);
+    /** Default election timeout: 300 ms, that is three heartbeat intervals. */
+    public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(300);
+    /** Default clock-drift bound: 0.01 (1 %), far above what real monotonic clocks show. */
+    public static final double DEFAULT_CLOCK_DRIFT_BOUND = 0.01;
+    /** Default maximum message size: 4 MiB. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+    /** Default snapshot threshold: a snapshot every 10,000 applied entries. */
+    public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
+    /** The largest number of voters allowed. */
+    public static final int MAX_VOTERS = 7;
+    /** The smallest heartbeat interval allowed: 1 ms. */
+    public static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofMillis(1);
+    /** The smallest {@code maxMessageBytes} allowed: 64 KiB. */
+    public static final int MIN_MAX_MESSAGE_BYTES = 64 * 1024;
+    /** The largest {@code maxMessageBytes} allowed: 1 GiB. */
+    public static final int MAX_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final String ID_RULE =
+            "Use 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.";
+
+    /**
+     * Validates and copies.
+     *
+     * @throws RaftConfigException if any value is invalid; the message explains the fix
+     */
+    public RaftConfig {
+        checkId("clusterId", clusterId,
+                "Set clusterId(...) to the same name on every node of the cluster, e.g. \"orders\".");
+        checkId("nodeId", nodeId,
+                "Set nodeId(...) to this node's id, which must also appear in member(id, address).");
+        if (members == null || members.isEmpty()) {
+            throw new RaftConfigException("No members are configured.",
+                    "Add every voter, this node included, with member(id, \"host:port\"); "
+                            + "use 3 voters for a cluster that survives one failure.");
+        }
+        members = List.copyOf(members);
+        checkMembers(members);
+        checkVoterCount(members);
+        if (members.stream().noneMatch(m -> m.id().equals(nodeId))) {
+            throw new RaftConfigException(
+                    "This node's id \"" + nodeId + "\" is not among the members " + ids(members) + ".",
+                    "Add member(\"" + nodeId + "\", \"host:port\") with this node's own address, or correct"
+                            + " nodeId(...); every node must list all voters, itself included.");
+        }
+        if (dataDir == null) {
+            throw new RaftConfigException("No data directory is configured.",
+                    "Set dataDir(...) to a directory on local persistent storage that only this node uses,"
+                            + " e.g. Path.of(\"/var/lib/orders/raft\").");
+        }
+        dataDir = dataDir.toAbsolutePath().normalize();
+        checkPositive("heartbeatInterval", heartbeatInterval);
+        checkPositive("electionTimeout", electionTimeout);
+        if (heartbeatInterval.compareTo(MIN_HEARTBEAT_INTERVAL) < 0) {
+            throw new RaftConfigException("heartbeatInterval " + heartbeatInterval
+                    + " is below the minimum of 1 ms.",
+                    "Use at least 1 ms; 100 ms is the default and fails over in about 300-600 ms.");
+        }
+        if (electionTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+            throw new RaftConfigException("electionTimeout " + ms(electionTimeout)
+                    + " is less than 2 x heartbeatInterval (" + ms(heartbeatInterval) + "): a follower"
+                    + " would start an election after a single late heartbeat, causing needless leader changes.",
+                    "Set electionTimeout to at least " + ms(heartbeatInterval.multipliedBy(2))
+                            + "; the default rule is 3 missed heartbeats, i.e. "
+                            + ms(heartbeatInterval.multipliedBy(3)) + ". Or lower heartbeatInterval.");
+        }
+        if (!(clockDriftBound >= 0 && clockDriftBound < 0.1)) {
+            throw new RaftConfigException("clockDriftBound " + clockDriftBound + " is outside [0, 0.1).",
+                    "It is a rate, not a percentage or a duration: 0.01 (the default) means clocks may run"
+                            + " 1 % apart, far more than real monotonic clocks do. The lease is shortened"
+                            + " by twice this bound, so use a value such as 0.01 or 0.05.");
+        }
+        if (tls == null) {
+            throw new RaftConfigException("tls is null.", "Pass Optional.empty() for no TLS.");
+        }
+        if (maxMessageBytes < MIN_MAX_MESSAGE_BYTES || maxMessageBytes > MAX_MAX_MESSAGE_BYTES) {
+            throw new RaftConfigException("maxMessageBytes " + maxMessageBytes
+                    + " is outside [" + MIN_MAX_MESSAGE_BYTES + ", " + MAX_MAX_MESSAGE_BYTES + "].",
+                    "Use a size between 64 KiB and 1 GiB that is larger than your biggest command;"
+                            + " the default is 4 MiB.");
+        }
+        if (snapshotThreshold < 1) {
+            throw new RaftConfigException("snapshotThreshold " + snapshotThreshold + " is not positive.",
+                    "Use the number of applied entries between snapshots, e.g. 10000 (the default).");
+        }
+    }
+
+    private static void checkId(String what, String value, String fix) {
+        if (value == null || value.isBlank()) {
+            throw new RaftConfigException(what + " is " + (value == null ? "missing" : "blank") + ".", fix);
+        }
+        if (!ID.matcher(value).matches()) {
+            throw new RaftConfigException(what + " \"" + value + "\" has characters or a length that"
+                    + " are not allowed (it is sent on every connection and used in logs and file names).",
+                    ID_RULE);
+        }
+    }
+
+    private static void checkMembers(List<Member> members) {
+        Map<String, Member> byId = new HashMap<>();
+        Map<String, Member> byAddress = new HashMap<>();
+        for (Member m : members) {
+            if (m == null) {
+                throw new RaftConfigException("The member list contains null.", "Remove the null entry.");
+            }
+            Member sameId = byId.putIfAbsent(m.id(), m);
+            if (sameId != null) {
+                throw new RaftConfigException("Node id \"" + m.id() + "\" is configured twice (at "
+                        + sameId.address() + " and at " + m.address() + ").",
+                        "Give every member a unique id, and list each member once.");
+            }
+            Member sameAddress = byAddress.putIfAbsent(m.address().toLowerCase(Locale.ROOT), m);
+            if (sameAddress != null) {
+                throw new RaftConfigException("Members \"" + sameAddress.id() + "\" and \"" + m.id()
+                        + "\" have the same address " + m.address() + ".",
+                        "Give every member its own host:port; nodes on one host need different ports.");
+            }
+        }
+    }
+
+    private static void checkVoterCount(List<Member> members) {
+        int n = members.size();
+        if (n == 2) {
+            throw new RaftConfigException("2 voters are configured " + ids(members) + ": a majority of 2 is 2,"
+                    + " so the cluster stops as soon as either node fails or they cannot reach each"
+                    + " other. That is less available than a single node.",
+                    "Use 3 voters (tolerates 1 failure), or 2 voters plus a small witness once"
+                            + " witnesses are supported.");
+        }
+        if (n > MAX_VOTERS) {
+            throw new RaftConfigException(n + " voters are configured; at most " + MAX_VOTERS
+                    + " are allowed: every commit and heartbeat round waits for a majority, so more voters"
+                    + " cost latency without a practical gain in availability.",
+                    "Use 5 voters (tolerates 2 failures) or 7 (tolerates 3).");
+        }
+    }
+
+    private static void checkPositive(String what, Duration d) {
+        if (d == null) {
+            throw new RaftConfigException(what + " is missing (null).",
+                    "Set " + what + "(...) or leave it out of the builder to get the default.");
+        }
+        if (d.isNegative() || d.isZero()) {
+            throw new RaftConfigException(what + " must be positive, got " + d + ".",
+                    "Use a positive duration, e.g. Duration.ofMillis(100) for heartbeatInterval and"
+                            + " Duration.ofMillis(300) for electionTimeout (the defaults).");
+        }
+    }
+
+    private static String ids(List<Member> members) {
+        return members.stream().map(Member::id).toList().toString();
+    }
+
+    private static String ms(Duration d) {
+        return d.toNanos() % 1_000_000 == 0 ? d.toMillis() + " ms" : d.toNanos() / 1000.0 + " µs";
+    }
+
+    /** This node's own member entry. */
+    public Member self() {
+        return member(nodeId).orElseThrow();
+    }
+
+    /** The member with the given id, if it is one. */
+    public Optional<Member> member(String id) {
+        return members.stream().filter(m -> m.id().equals(id)).findFirst();
+    }
+
+    /** Every member except this node, in configuration order. */
+    public List<Member> peers() {
+        return members.stream().filter(m -> !m.id().equals(nodeId)).toList();
+    }
+
+    /** The number of votes that make a majority: {@code members().size() / 2 + 1}. */
+    public int quorum() {
+        return members.size() / 2 + 1;
+    }
+
+    /** Whether this is a single-node development cluster, which tolerates no failure. */
+    public boolean isSingleNode() {
+        return members.size() == 1;
+    }
+
+    /** The upper end (exclusive) of the randomised election timeout: {@code 2 * electionTimeout}. */
+    public Duration electionTimeoutMax() {
+        return electionTimeout.multipliedBy(2);
+    }
+
+    /**
+     * How long a leader's lease lasts after the start of a heartbeat round that a majority
+     * acknowledged: {@code electionTimeout * (1 - 2 * clockDriftBound)}, rounded down to a
+     * nanosecond.
+     */
+    public Duration leaseDuration() {
+        return Duration.ofNanos((long) Math.floor(electionTimeout.toNanos() * (1 - 2 * clockDriftBound)));
+    }
+
+    /**
+     * Creates the data directory if needed and proves that this process can write to it, by
+     * creating, writing and deleting a probe file.
+     *
+     * @return this configuration
+     * @throws RaftConfigException if the directory cannot be created or written; the cause is the
+     *                             underlying {@link IOException}
+     */
+    public RaftConfig prepareDataDir() {
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw new RaftConfigException("The data directory " + dataDir + " exists but is not a directory.",
+                    "Point dataDir(...) at a directory, or remove the file that is in the way.");
+        }
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new RaftConfigException("The data directory " + dataDir + " cannot be created: " + e + ".",
+                    "Create it yourself and give the user running this JVM write access to it, or choose"
+                            + " another dataDir(...) on local persistent storage.", e);
+        }
+        Path probe = null;
+        try {
+            probe = Files.createTempFile(dataDir, ".write-probe-", ".tmp");
+            Files.write(probe, new byte[] {42});
+        } catch (IOException e) {
+            throw new RaftConfigException("The data directory " + dataDir + " is not writable: " + e + ".",
+                    "Give the user running this JVM write access to it (and check that the file system is"
+                            + " not read-only or full), or choose another dataDir(...).", e);
+        } finally {
+            if (probe != null) {
+                try {
+                    Files.deleteIfExists(probe);
+                } catch (IOException ignored) {
+                    // A leftover probe file is harmless; the write already succeeded or failed above.
+                }
+            }
+        }
+        return this;
+    }
+
+    /**
+     * One voting member: its id and the host and port where it listens for other nodes.
+     *
+     * <p>Immutable. Equality is by id, host and port.
+     *
+     * <pre>{@code
+     * RaftConfig.Member m = RaftConfig.Member.parse("n1", "10.0.0.1:7001");
+     * RaftConfig.Member v6 = RaftConfig.Member.parse("n2", "[fd00::2]:7001");
+     * }</pre>
+     *
+     * @param id   the member's node id (1-64 of letters, digits, '.', '_', '-')
+     * @param host a host name or IP address literal, without brackets for IPv6
+     * @param port a TCP port in {@code [1, 65535]}
+     */
+    public record Member(String id, String host, int port) {
+
+        /**
+         * Validates.
+         *
+         * @throws RaftConfigException if the id, host or port is invalid
+         */
+        public Member {
+            checkId("member id", id, "Give each member(id, address) an id such as \"n1\".");
+            if (host == null || host.isBlank() || host.chars().anyMatch(c -> Character.isWhitespace(c)
+                    || c == '/' || c == '[' || c == ']')) {
+                throw new RaftConfigException("Member \"" + id + "\" has an invalid host \"" + host + "\".",
+                        "Use a host name or IP address, e.g. \"10.0.0.1\", \"db1.example.com\" or \"fd00::1\".");
+            }
+            if (port < 1 || port > 65535) {
+                throw new RaftConfigException("Member \"" + id + "\" has port " + port
+                        + ", outside [1, 65535].", "Use the TCP port the node listens on, e.g. 7001.");
+            }
+        }
+
+        /**
+         * Parses {@code "host:port"}, with IPv6 literals in brackets: {@code "[fd00::1]:7001"}.
+         *
+         * @throws RaftConfigException if the address is malformed
+         */
+        public static Member parse(String id, String address) {
+            Objects.requireNonNull(address, "address");
+            String fix = "Write the address as \"host:port\", e.g. \"10.0.0.1:7001\", or \"[fd00::1]:7001\" for IPv6.";
+            String host;
+            String port;
+            if (address.startsWith("[")) {
+                int close = address.indexOf("]:");
+                if (close < 0) {
+                    throw new RaftConfigException("Address \"" + address + "\" of member \"" + id
+                            + "\" has no port after the bracketed IPv6 address.", fix);
+                }
+                host = address.substring(1, close);
+                port = address.substring(close + 2);
+            } else {
+                int colon = address.lastIndexOf(':');
+                if (colon < 0 || address.indexOf(':') != colon) {
+                    throw new RaftConfigException("Address \"" + address + "\" of member \"" + id + "\" is not"
+                            + " \"host:port\"" + (colon < 0 ? " (no port)." : " (put IPv6 addresses in brackets)."),
+                            fix);
+                }
+                host = address.substring(0, colon);
+                port = address.substring(colon + 1);
+            }
+            int p;
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new RaftConfigException("Address \"" + address + "\" of member \"" + id
+                        + "\" has a port \"" + port + "\" that is not a number.", fix);
+            }
+            return new Member(id, host, p);
+        }
+
+        /** Returns {@code "host:port"}, with brackets around an IPv6 host. */
+        public String address() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+
+        /** Returns {@code "id@host:port"}. */
+        @Override
+        public String toString() {
+            return id + "@" + address();
+        }
+    }
+}

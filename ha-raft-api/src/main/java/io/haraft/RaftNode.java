@@ -1,0 +1,509 @@
+package io.haraft;
+
+import io.haraft.spi.RaftNodeFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of an HA-Raft cluster, embedded in the application: it takes part in leader
+ * election, tells the application when it becomes and stops being leader, and replicates
+ * commands to an optional {@link StateMachine}.
+ *
+ * <p><b>Guarantees</b> (DESIGN.md section 1):
+ * <ul>
+ *   <li>At most one leader per term, elected by a majority of the members.</li>
+ *   <li>Each leadership carries a {@link FencingToken} (the term) that strictly increases from one
+ *       leadership to the next, across restarts of every node.</li>
+ *   <li>While {@link Leadership#isValid()} is true, no other node can have been elected; the
+ *       leader revokes itself when its lease runs out, even while it is busy.</li>
+ *   <li>{@link LeadershipListener} callbacks strictly alternate, are never dropped and run on
+ *       their own thread.</li>
+ *   <li>Committed entries are never lost while a majority of nodes keeps its disk.</li>
+ * </ul>
+ *
+ * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()} and
+ * {@link #close()}. Futures returned by {@link #submit}, {@link #readIndex()} and
+ * {@link #transferLeadership} are completed on the node's apply thread: dependent stages attached
+ * with the non-async methods ({@code thenApply}, ...) run there and delay later applies, so use
+ * the {@code ...Async} variants for anything slow. Cancelling a future does not withdraw the
+ * operation.
+ *
+ * <pre>{@code
+ * try (RaftNode node = RaftNode.builder()
+ *         .clusterId("orders").nodeId("n1")
+ *         .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7001").member("n3", "10.0.0.3:7001")
+ *         .dataDir(Path.of("/var/lib/orders/raft"))
+ *         .listener(myListener)
+ *         .build()) {
+ *     node.start();
+ *     ...
+ * }   // close(): a leader hands over its leadership first
+ * }</pre>
+ *
+ * <p><b>Limits.</b> Membership is static (see {@link RaftConfig}). A process pause can outlast
+ * any lease: see {@link Leadership} for why writes outside the process must carry the token.
+ * Lease-based reads rely on the configured clock-drift bound; {@link #readIndex()} does not.
+ */
+public interface RaftNode extends AutoCloseable {
+
+    /** Returns a new builder; every node starts here. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts the node: opens its storage, restores its state machine from the latest snapshot and
+     * log, listens on its address and starts its threads. Returns without waiting for an election.
+     *
+     * <p>A restarted node withholds its votes for one election timeout (DESIGN.md section 2), so a
+     * cluster restarted all at once elects its first leader after about two election timeouts.
+     *
+     * @throws IllegalStateException        if the node was already started or closed
+     * @throws java.io.UncheckedIOException if the storage cannot be opened or the address cannot be
+     *                                      bound; the node is then closed
+     */
+    void start();
+
+    /**
+     * Stops the node gracefully, blocking until it has stopped. A leader first revokes its own
+     * leadership (callback {@code revoked} with {@link RevokeReason#LEADERSHIP_TRANSFERRED}), hands
+     * leadership to the most up-to-date peer and waits at most one election timeout for it to take
+     * over; the peer then needs no election timeout to pass. A single-node cluster, or a leader
+     * with no reachable peer, revokes with {@link RevokeReason#SHUT_DOWN} instead. Any other node
+     * just stops. The leader's listening socket closes only after its leadership was revoked, which
+     * is what makes fast failover on a refused connection safe.
+     *
+     * <p>Then pending operations fail (a submitted command not yet known to be committed with
+     * {@link IndeterminateOutcomeException}, anything else with {@link NotLeaderException}), the
+     * listener's last callback is delivered, threads stop, the listening socket and files are
+     * closed. Idempotent; never throws; may be called on a node that was never started.
+     */
+    @Override
+    void close();
+
+    /**
+     * Replicates a command: appends it to the log on the leader, waits until a majority has it
+     * durably and the local {@link StateMachine} has applied it, and completes with its position
+     * and the result of {@link StateMachine#apply}.
+     *
+     * <p>The future fails with:
+     * <ul>
+     *   <li>{@link NotLeaderException} if this node is not the leader (or not running): nothing was
+     *       appended, retrying is safe;</li>
+     *   <li>{@link IndeterminateOutcomeException} if leadership was lost after the command was
+     *       appended and before its commit was known: it may or may not commit;</li>
+     *   <li>{@link IllegalArgumentException} if the command is larger than the configured
+     *       {@code maxMessageBytes} allows: nothing was appended.</li>
+     * </ul>
+     *
+     * @param command the command; copied, so the caller may reuse the array
+     * @return the committed position and the state machine's result
+     * @throws NullPointerException if {@code command} is null
+     */
+    CompletableFuture<Committed> submit(byte[] command);
+
+    /**
+     * A linearizable read barrier that does not depend on clocks. The leader records its commit
+     * index, confirms with a heartbeat round acknowledged by a majority that it is still leader,
+     * waits until its state machine has applied up to that index, and then completes with that
+     * index and its term (the data is empty). A read of the local state machine made after the
+     * future completes reflects every command whose {@code submit} completed before
+     * {@code readIndex()} was called.
+     *
+     * <p>Costs one heartbeat round trip (concurrent calls share rounds). The future fails with
+     * {@link NotLeaderException} on a node that is not leader (retrying is safe), also when it
+     * loses leadership before the barrier is confirmed.
+     *
+     * @return the read barrier: {@link Committed#index()} is the index the state machine has
+     *         reached
+     */
+    CompletableFuture<Committed> readIndex();
+
+    /**
+     * Runs a read of local state under this node's lease, without any network round trip, and
+     * returns its result only if the lease held for the whole read. The read therefore sees every
+     * command whose {@code submit} completed before {@code leaseRead} was called, and no other
+     * node can have been elected while it ran.
+     *
+     * <p>Before the read, the node checks that it holds a valid lease and that its state machine
+     * has applied every entry committed before its term began (waiting for that, at most for the
+     * remaining lease, only early in a term). After the read it checks the lease again; if the
+     * lease ended in between (for instance because the process was paused), the result is
+     * discarded and {@link LeaseExpiredException} is thrown.
+     *
+     * <pre>{@code
+     * long balance = node.leaseRead(l -> accounts.balance(id));   // accounts updated by apply()
+     * }</pre>
+     *
+     * <p>{@code read} runs on the caller's thread, concurrently with {@link StateMachine#apply} on
+     * the apply thread; the state it reads must be safe for that. It receives the leadership under
+     * which it runs, for example to put its token into a response.
+     *
+     * <p>Correctness depends on the configured {@code clockDriftBound} holding for the monotonic
+     * clocks of all nodes. If that cannot be assumed, use {@link #readIndex()}.
+     *
+     * @param read the read; it should be short (well under the lease) and must not block on this
+     *             node
+     * @param <T>  the type of the result
+     * @return what {@code read} returned
+     * @throws NotLeaderException    if this node is not leader; retrying on the leader is safe
+     * @throws LeaseExpiredException if the lease ended before or during the read
+     * @throws NullPointerException  if {@code read} is null
+     */
+    <T> T leaseRead(Function<? super Leadership, ? extends T> read);
+
+    /**
+     * Hands leadership to another member: this leader revokes its own leadership first
+     * ({@link RevokeReason#LEADERSHIP_TRANSFERRED}), lets the target catch up with its log, and
+     * tells it to start an election at once. The future completes when this node learns that the
+     * target is leader. A transfer to this node itself, while it is leader, completes at once.
+     *
+     * <p>The future fails with {@link NotLeaderException} if this node is not leader (nothing
+     * changed), with {@link IllegalArgumentException} if {@code targetNodeId} is not a member, and
+     * with {@link java.util.concurrent.TimeoutException} if the target has not become leader within
+     * two election timeouts; this node has given up its leadership in any case, and the cluster
+     * elects a leader the usual way.
+     *
+     * @param targetNodeId the id of the member that should become leader
+     * @throws NullPointerException if {@code targetNodeId} is null
+     */
+    CompletableFuture<Void> transferLeadership(String targetNodeId);
+
+    /** Returns this node's current role, term, leader, indexes and per-peer statistics. */
+    NodeStatus status();
+
+    /**
+     * Returns this node's current leadership if it is leader and its lease is valid at the moment
+     * of the call; empty otherwise. The returned object stays the same for the whole leadership
+     * (the one passed to {@link LeadershipListener#elected}), and may become invalid at any time.
+     */
+    Optional<Leadership> leadership();
+
+    /** Returns the configuration this node was built with. */
+    RaftConfig config();
+
+    /**
+     * Collects a node's configuration and builds the node.
+     *
+     * <p><b>Guarantees.</b> {@link #build()} and {@link #config()} validate everything and report
+     * the first problem as a {@link RaftConfigException} that explains the fix. Setters reject
+     * {@code null} with a {@link NullPointerException} at once; setting a value twice keeps the
+     * last one, except {@link #member}, which adds. Not thread-safe: use a builder from one thread.
+     *
+     * <p><b>Defaults.</b> Heartbeat 100 ms and election timeout 300 ms. If only one of the two is
+     * set, the other follows the three-missed-heartbeats rule: {@code electionTimeout =
+     * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
+     * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries, no listener, no state machine.
+     * Required: {@code clusterId}, {@code nodeId}, the members and {@code dataDir}.
+     *
+     * <pre>{@code
+     * RaftNode node = RaftNode.builder()
+     *     .clusterId("orders").nodeId("n1")
+     *     .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7001").member("n3", "10.0.0.3:7001")
+     *     .dataDir(Path.of("/var/lib/orders/raft"))
+     *     .heartbeatInterval(Duration.ofMillis(50))    // election timeout becomes 150 ms
+     *     .listener(listener)
+     *     .stateMachine(stateMachine)
+     *     .build();
+     * }</pre>
+     *
+     * <p><b>Limits.</b> {@link #build()} needs an implementation on the class path (Maven artifact
+     * {@code io.haraft:ha-raft-impl}); {@link #config()} does not.
+     */
+    final class Builder {
+
+        private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+        private static final LeadershipListener NO_LISTENER = new NoListener();
+        private static final StateMachine NO_STATE_MACHINE = new NoStateMachine();
+
+        private String clusterId;
+        private String nodeId;
+        private final List<RaftConfig.Member> members = new ArrayList<>();
+        private Path dataDir;
+        private Duration heartbeatInterval;
+        private Duration electionTimeout;
+        private double clockDriftBound = RaftConfig.DEFAULT_CLOCK_DRIFT_BOUND;
+        private boolean fastFailoverOnRefusedConnection = true;
+        private TlsConfig tls;
+        private int maxMessageBytes = RaftConfig.DEFAULT_MAX_MESSAGE_BYTES;
+        private long snapshotThreshold = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD;
+        private LeadershipListener listener;
+        private StateMachine stateMachine;
+
+        private Builder() {
+        }
+
+        /** The cluster's name, the same on every node; checked on every connection. Required. */
+        public Builder clusterId(String clusterId) {
+            this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+            return this;
+        }
+
+        /** This node's id; must be one of the members. Required. */
+        public Builder nodeId(String nodeId) {
+            this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+            return this;
+        }
+
+        /**
+         * Adds a voting member, this node included. Every node must be given the same members.
+         *
+         * @param id      the member's node id
+         * @param address {@code "host:port"} where it listens for other nodes; IPv6 in brackets
+         * @throws RaftConfigException if the id or address is malformed
+         */
+        public Builder member(String id, String address) {
+            Objects.requireNonNull(id, "id");
+            members.add(RaftConfig.Member.parse(id, Objects.requireNonNull(address, "address")));
+            return this;
+        }
+
+        /** Where this node keeps its log, term and snapshots; created if missing. Required. */
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+            return this;
+        }
+
+        /** How often the leader sends heartbeats; default 100 ms. */
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+            return this;
+        }
+
+        /**
+         * The minimum election timeout T (actual timeouts are random in {@code [T, 2T)});
+         * at least twice the heartbeat interval; default 300 ms.
+         */
+        public Builder electionTimeout(Duration electionTimeout) {
+            this.electionTimeout = Objects.requireNonNull(electionTimeout, "electionTimeout");
+            return this;
+        }
+
+        /**
+         * The assumed bound on the rate difference between nodes' monotonic clocks, in
+         * {@code [0, 0.1)}; default 0.01. The lease is shortened by twice this bound.
+         */
+        public Builder clockDriftBound(double clockDriftBound) {
+            this.clockDriftBound = clockDriftBound;
+            return this;
+        }
+
+        /**
+         * Whether a follower whose connection to the leader is refused (nothing listens there)
+         * may treat the leader as gone at once instead of waiting out the election timeout;
+         * default {@code true}. This assumes that a refused connection means the leader process
+         * is gone: a node closes its listener only after revoking its own leadership. Turn it off
+         * if something between nodes (a firewall sending resets, a proxy) can refuse connections
+         * while the leader is alive.
+         */
+        public Builder fastFailoverOnRefusedConnection(boolean enabled) {
+            this.fastFailoverOnRefusedConnection = enabled;
+            return this;
+        }
+
+        /** Mutual TLS between nodes; default none (plain TCP). */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /** The largest message sent or accepted, which bounds one command; default 4 MiB. */
+        public Builder maxMessageBytes(int maxMessageBytes) {
+            this.maxMessageBytes = maxMessageBytes;
+            return this;
+        }
+
+        /** How many entries are applied between two snapshots; default 10,000. */
+        public Builder snapshotThreshold(long entries) {
+            this.snapshotThreshold = entries;
+            return this;
+        }
+
+        /** Receives this node's leadership transitions; default none. */
+        public Builder listener(LeadershipListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** The replicated state; default none (commands are replicated, results are empty). */
+        public Builder stateMachine(StateMachine stateMachine) {
+            this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
+            return this;
+        }
+
+        /**
+         * Validates the settings into a configuration, without building a node or touching the
+         * file system. Logs a warning for a single-node or even-sized cluster.
+         *
+         * @throws RaftConfigException if a setting is invalid or missing
+         */
+        public RaftConfig config() {
+            Duration heartbeat = heartbeatInterval;
+            Duration election = electionTimeout;
+            if (heartbeat == null && election == null) {
+                heartbeat = RaftConfig.DEFAULT_HEARTBEAT_INTERVAL;
+                election = RaftConfig.DEFAULT_ELECTION_TIMEOUT;
+            } else if (election == null) {
+                election = heartbeat.multipliedBy(3);
+            } else if (heartbeat == null) {
+                heartbeat = election.dividedBy(3);
+            }
+            RaftConfig config = new RaftConfig(clusterId, nodeId, members, dataDir, heartbeat, election,
+                    clockDriftBound, fastFailoverOnRefusedConnection, Optional.ofNullable(tls),
+                    maxMessageBytes, snapshotThreshold);
+            int n = config.members().size();
+            if (n == 1) {
+                LOG.warn("Cluster {} has a single voter ({}): fine for development, but it tolerates no"
+                        + " failure. Use 3 voters in production.", config.clusterId(), config.nodeId());
+            } else if (n % 2 == 0) {
+                LOG.warn("Cluster {} has {} voters: an even count tolerates no more failures than {}, and"
+                        + " every commit waits for {} of them. Prefer {} voters.",
+                        config.clusterId(), n, n - 1, config.quorum(), n - 1);
+            }
+            return config;
+        }
+
+        /**
+         * Validates the settings, prepares the data directory and creates the node through the
+         * implementation found by {@link ServiceLoader}. The node is not started.
+         *
+         * @throws RaftConfigException   if a setting is invalid or the data directory cannot be
+         *                               created or written
+         * @throws IllegalStateException if no implementation (or more than one) is on the class
+         *                               path; the message names the Maven artifact to add
+         */
+        public RaftNode build() {
+            // The context class loader first (application servers, plugin hosts), then our own.
+            ClassLoader context = Thread.currentThread().getContextClassLoader();
+            List<RaftNodeFactory> found = context == null ? List.of() : load(context);
+            if (found.isEmpty() && context != RaftNode.class.getClassLoader()) {
+                found = load(RaftNode.class.getClassLoader());
+            }
+            return build(found);
+        }
+
+        /** Builds with the given factories instead of the ones {@link ServiceLoader} finds. */
+        RaftNode build(Iterable<? extends RaftNodeFactory> factories) {
+            RaftConfig config = config().prepareDataDir();
+            RaftNodeFactory factory = single(factories);
+            RaftNode node = factory.create(config,
+                    listener == null ? NO_LISTENER : listener,
+                    stateMachine == null ? NO_STATE_MACHINE : stateMachine);
+            if (node == null) {
+                throw new IllegalStateException(factory.getClass().getName() + ".create returned null;"
+                        + " that is a bug in the implementation");
+            }
+            return node;
+        }
+
+        private static List<RaftNodeFactory> load(ClassLoader loader) {
+            List<RaftNodeFactory> result = new ArrayList<>();
+            try {
+                Iterator<RaftNodeFactory> it = ServiceLoader.load(RaftNodeFactory.class, loader).iterator();
+                while (it.hasNext()) {
+                    result.add(it.next());
+                }
+            } catch (ServiceConfigurationError e) {
+                throw new IllegalStateException("An HA-Raft implementation (" + RaftNodeFactory.class.getName()
+                        + ") is on the class path but cannot be loaded: " + e.getMessage()
+                        + ". Check that ha-raft-impl has the same version as ha-raft-api ("
+                        + apiVersion() + ") and that its dependencies are present.", e);
+            }
+            return result;
+        }
+
+        private static RaftNodeFactory single(Iterable<? extends RaftNodeFactory> factories) {
+            List<RaftNodeFactory> list = new ArrayList<>();
+            factories.forEach(list::add);
+            if (list.isEmpty()) {
+                throw new IllegalStateException(noImplementationMessage());
+            }
+            if (list.size() > 1) {
+                throw new IllegalStateException("Found " + list.size() + " HA-Raft implementations on the"
+                        + " class path: " + list.stream().map(f -> f.getClass().getName()).toList()
+                        + ". Keep exactly one (normally io.haraft:ha-raft-impl) and remove the others.");
+            }
+            return list.get(0);
+        }
+
+        static String noImplementationMessage() {
+            String version = apiVersion();
+            return "No HA-Raft implementation found: RaftNode.builder().build() looks up "
+                    + RaftNodeFactory.class.getName() + " with java.util.ServiceLoader and found none on"
+                    + " the class path. Add the implementation artifact io.haraft:ha-raft-impl:" + version
+                    + ", for Maven: <dependency><groupId>io.haraft</groupId>"
+                    + "<artifactId>ha-raft-impl</artifactId><version>" + version + "</version></dependency>"
+                    + " (Gradle: implementation(\"io.haraft:ha-raft-impl:" + version + "\")).";
+        }
+
+        static String apiVersion() {
+            try (InputStream in = RaftNode.class.getResourceAsStream("ha-raft-api.properties")) {
+                if (in != null) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    String v = p.getProperty("version", "");
+                    if (!v.isBlank() && !v.startsWith("$")) {
+                        return v;
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot read ha-raft-api.properties", e);
+            }
+            return "<the version of ha-raft-api>";
+        }
+
+        /** Listener used when the application configured none. */
+        private static final class NoListener implements LeadershipListener {
+            @Override
+            public void elected(Leadership leadership) {
+            }
+
+            @Override
+            public void revoked(Leadership leadership, RevokeReason reason) {
+            }
+
+            @Override
+            public String toString() {
+                return "no listener";
+            }
+        }
+
+        /** State machine used when the application configured none: keeps no state. */
+        private static final class NoStateMachine implements StateMachine {
+            private static final byte[] EMPTY = new byte[0];
+
+            @Override
+            public byte[] apply(Committed entry) {
+                return EMPTY;
+            }
+
+            @Override
+            public void snapshot(OutputStream out) {
+            }
+
+            @Override
+            public void restore(InputStream in) {
+            }
+
+            @Override
+            public String toString() {
+                return "no state machine";
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.haraft.spi;
+
+import io.haraft.LeadershipListener;
+import io.haraft.RaftConfig;
+import io.haraft.RaftNode;
+import io.haraft.StateMachine;
+
+/**
+ * Creates {@link RaftNode}s: the seam between the public API and an implementation such as
+ * {@code io.haraft:ha-raft-impl}. Found by {@link RaftNode.Builder#build()} through
+ * {@link java.util.ServiceLoader}, so an implementation registers itself in
+ * {@code META-INF/services/io.haraft.spi.RaftNodeFactory}.
+ *
+ * <p><b>Contract.</b> Exactly one implementation must be on the class path. It needs a public
+ * no-argument constructor and must be thread-safe (the builder may be used from any thread).
+ * {@link #create} is called once per {@code build()}, on the caller's thread. It must not start
+ * threads, bind ports or open storage: {@link RaftNode#start()} does that, so that a node that is
+ * built but never started holds no resources. It may throw {@link io.haraft.RaftConfigException}
+ * for a configuration that this implementation cannot support.
+ *
+ * <pre>{@code
+ * public final class GrpcRaftNodeFactory implements RaftNodeFactory {
+ *     public RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine sm) {
+ *         return new DefaultRaftNode(config, listener, sm);
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p><b>Limits.</b> Applications do not call this interface; they call {@link RaftNode#builder()}.
+ */
+public interface RaftNodeFactory {
+
+    /**
+     * Creates a node that is not started yet.
+     *
+     * @param config       the validated configuration; its data directory exists and is writable
+     * @param listener     where to deliver leadership transitions; a listener that ignores them
+     *                     if the application configured none; never {@code null}
+     * @param stateMachine the application's state machine, or one that keeps no state and returns
+     *                     empty results if the application configured none; never {@code null}
+     * @return the node, never {@code null}
+     */
+    RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine stateMachine);
+}

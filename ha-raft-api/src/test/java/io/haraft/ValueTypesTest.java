@@ -1,0 +1,150 @@
+package io.haraft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ValueTypesTest {
+
+    @Test
+    void fencingTokensOrderByValue() {
+        FencingToken t3 = FencingToken.of(3);
+        FencingToken t7 = FencingToken.of(7);
+        assertThat(t7.isNewerThan(t3)).isTrue();
+        assertThat(t3.isNewerThan(t7)).isFalse();
+        assertThat(t7.isNewerThan(FencingToken.of(7))).isFalse();
+        assertThat(t3).isLessThan(t7);
+        assertThat(t7.compareTo(FencingToken.of(7))).isZero();
+        List<FencingToken> tokens = new ArrayList<>(List.of(t7, FencingToken.of(Long.MAX_VALUE), t3, FencingToken.of(1)));
+        Collections.sort(tokens);
+        assertThat(tokens).extracting(FencingToken::value).containsExactly(1L, 3L, 7L, Long.MAX_VALUE);
+        assertThat(t7).hasToString("token 7").isEqualTo(new FencingToken(7));
+    }
+
+    @Test
+    void fencingTokensArePositive() {
+        assertThatThrownBy(() -> FencingToken.of(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be > 0");
+        assertThatThrownBy(() -> FencingToken.of(-5)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void committedCopiesTheArrayOnTheWayIn() {
+        byte[] data = {1, 2, 3};
+        Committed c = new Committed(2, 5, data);
+        data[0] = 9;
+        assertThat(c.data()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void committedCopiesTheArrayOnTheWayOut() {
+        Committed c = new Committed(2, 5, new byte[] {1, 2, 3});
+        c.data()[0] = 9;
+        assertThat(c.data()).containsExactly(1, 2, 3);
+        assertThat(c.data()).isNotSameAs(c.data());
+        assertThat(c.size()).isEqualTo(3);
+        assertThat(c.dataBuffer().isReadOnly()).isTrue();
+        assertThat(c.dataBuffer().remaining()).isEqualTo(3);
+    }
+
+    @Test
+    void committedEqualityUsesContents() {
+        assertThat(new Committed(2, 5, new byte[] {1, 2})).isEqualTo(new Committed(2, 5, new byte[] {1, 2}))
+                .hasSameHashCodeAs(new Committed(2, 5, new byte[] {1, 2}))
+                .isNotEqualTo(new Committed(2, 5, new byte[] {1, 3}))
+                .isNotEqualTo(new Committed(3, 5, new byte[] {1, 2}))
+                .hasToString("Committed{index 5, term 2, 2 B}");
+        assertThat(Committed.position(4, 9)).isEqualTo(new Committed(4, 9, new byte[0]));
+    }
+
+    @Test
+    void committedRejectsInvalidPositionsAndNullData() {
+        assertThatThrownBy(() -> new Committed(0, 1, new byte[0])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("term");
+        assertThatThrownBy(() -> new Committed(1, 0, new byte[0])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("index");
+        assertThatThrownBy(() -> new Committed(1, 1, null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void peerReliabilityIsTheAnsweredShare() {
+        NodeStatus.PeerStats p = new NodeStatus.PeerStats("n2", Duration.ofMillis(1), Duration.ofMillis(4),
+                200, 150, Optional.of(Duration.ofMillis(30)));
+        assertThat(p.reliability()).isEqualTo(0.75);
+        NodeStatus.PeerStats none = new NodeStatus.PeerStats("n3", Duration.ZERO, Duration.ZERO, 0, 0,
+                Optional.empty());
+        assertThat(none.reliability()).isEqualTo(1.0);
+    }
+
+    @Test
+    void peerStatsRejectImpossibleCounts() {
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, 3, 4, Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4 answered of 3");
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ofMillis(-1), Duration.ZERO, 0, 0,
+                Optional.empty())).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void nodeStatusValidatesAndCopies() {
+        List<NodeStatus.PeerStats> peers = new ArrayList<>();
+        NodeStatus s = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, peers);
+        peers.add(new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, 0, 0, Optional.empty()));
+        assertThat(s.peers()).isEmpty();
+        assertThat(s.isLeader()).isTrue();
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 5, 6, List.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("appliedIndex 6 > commitIndex 5");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, null, 5, 5, List.of()))
+                .isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void notLeaderIsRetrySafeAndCarriesTheHint() {
+        NotLeaderException e = new NotLeaderException("n2", "n1", "10.0.0.1:7001");
+        assertThat(e.isRetrySafe()).isTrue();
+        assertThat(e.leaderId()).contains("n1");
+        assertThat(e.leaderAddress()).contains("10.0.0.1:7001");
+        assertThat(e).hasMessageContaining("node n2 is not the leader")
+                .hasMessageContaining("probably n1 at 10.0.0.1:7001")
+                .hasMessageContaining("retrying it is safe");
+        NotLeaderException none = new NotLeaderException("n2", null, null);
+        assertThat(none.leaderId()).isEmpty();
+        assertThat(none).hasMessageContaining("no leader is known");
+    }
+
+    @Test
+    void indeterminateOutcomeIsNotRetrySafe() {
+        IndeterminateOutcomeException e = new IndeterminateOutcomeException(7, 42, "leadership was lost (HIGHER_TERM)");
+        assertThat(e.isRetrySafe()).isFalse();
+        assertThat(e.term()).isEqualTo(7);
+        assertThat(e.index()).isEqualTo(42);
+        assertThat(e).hasMessageContaining("appended at index 42 in term 7")
+                .hasMessageContaining("may or may not commit")
+                .hasMessageContaining("idempotent");
+    }
+
+    @Test
+    void leaseExpiredNamesTheTokenAndHowLongAgo() {
+        LeaseExpiredException e = new LeaseExpiredException(FencingToken.of(7), "n1", Duration.ofMillis(120),
+                RevokeReason.LEASE_EXPIRED);
+        assertThat(e).hasMessageContaining("node n1 with token 7 ended 120 ms ago (LEASE_EXPIRED)")
+                .hasMessageContaining("larger token");
+        assertThat(e.isRetrySafe()).isTrue();
+        assertThat(e.reason()).contains(RevokeReason.LEASE_EXPIRED);
+        assertThat(new LeaseExpiredException(FencingToken.of(7), "n1", Duration.ofMillis(-3), null).endedAgo())
+                .isEqualTo(Duration.ZERO);
+    }
+
+    @Test
+    void configExceptionSeparatesProblemAndFix() {
+        RaftConfigException e = new RaftConfigException("It is broken.", "Mend it.");
+        assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessage("It is broken. Fix: Mend it.");
+        assertThat(e.problem()).isEqualTo("It is broken.");
+        assertThat(e.fix()).isEqualTo("Mend it.");
+    }
+}
