@@ -1,0 +1,40 @@
+package io.haraft.transport;
+
+import io.haraft.core.Message;
+
+/**
+ * Carries core {@link Message}s between the nodes of one cluster.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>{@link #send} never blocks the caller (the node loop) and may drop a message (queue full,
+ *       peer down): Raft tolerates loss. Messages to one peer are sent in order.</li>
+ *   <li>Inbound messages are handed to {@link Listener#onMessage} on a transport thread, only after
+ *       the sender's cluster id and node id were checked: messages from another cluster or an
+ *       unknown node are rejected and logged, never delivered.</li>
+ *   <li>{@link Listener#onConnectionRefused} is called when this node's own attempt to connect to
+ *       a peer is refused (nothing listens at its address: its process is gone). Used for the
+ *       fast-failover path; never called on a timeout or another error.</li>
+ *   <li>{@link #close} stops listening first and then drops outbound streams; a node closes its
+ *       transport only after it has revoked its own leadership.</li>
+ * </ul>
+ */
+public interface Transport extends AutoCloseable {
+
+    /** Receives what arrives. Implementations must be fast and must not block. */
+    interface Listener {
+        void onMessage(Message message);
+
+        void onConnectionRefused(String peerId);
+    }
+
+    /** Starts listening and connecting. */
+    void start(Listener listener);
+
+    /** Queues {@code message} for {@code message.to()}. */
+    void send(Message message);
+
+    /** Stops listening, then closes every connection. Idempotent. */
+    @Override
+    void close();
+}
