@@ -17,19 +17,27 @@ import java.util.SplittableRandom;
  * @param value    loss probability, delay bound factor or clock rate factor, by kind
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
-    enum Kind { CRASH, CRASH_LEADER, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
+    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
 
     private static final long MS = 1_000_000L;
 
-    /** A random schedule over {@code horizonNanos} of simulated time. */
-    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos) {
+    /**
+     * A random schedule over {@code horizonNanos} of simulated time. With {@code churn} the mix
+     * crashes leaders often, soon after they are elected, and partitions nodes away: the histories
+     * in which a replication or commit bug (Raft paper, Figure 8) shows.
+     */
+    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
         List<Fault> out = new ArrayList<>();
         long t = 200 * MS;
         int id = 0;
         while (t < horizonNanos) {
-            t += (long) (-Math.log(1 - r.nextDouble()) * 350 * MS);
+            t += (long) (-Math.log(1 - r.nextDouble()) * (churn ? 200 : 350) * MS);
             int roll = r.nextInt(100);
+            if (churn) {
+                // leader crashes (at random or right after a commit), partitions, slow links
+                roll = roll < 15 ? 15 : roll < 35 ? 100 : roll < 70 ? 101 : roll < 80 ? 40 : roll < 90 ? 65 : roll;
+            }
             int node = r.nextInt(nodes);
             Fault f;
             long crashFor = r.nextBoolean() ? r.nextLong(10 * MS, electionTimeout) : r.nextLong(electionTimeout, 4000 * MS);
@@ -54,8 +62,12 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
                 f = new Fault(id, t, Kind.CLOCK_RATE, node, 0, 0, r.nextDouble(-1, 1));
             } else if (roll < 86) {
                 f = new Fault(id, t, Kind.TRANSFER, node, 0, 0, 0);
-            } else {
+            } else if (roll == 101) {
+                f = new Fault(id, t, Kind.ISOLATE_LEADER, node, 0, r.nextLong(100 * MS, 2000 * MS), 0);
+            } else if (roll < 96) {
                 f = new Fault(id, t, Kind.QUIET, node, 0, r.nextLong(500 * MS, 5000 * MS), 0);
+            } else {
+                f = new Fault(id, t, Kind.CRASH_AFTER_COMMIT, node, 0, crashFor, 0);
             }
             out.add(f);
             id++;
@@ -68,6 +80,8 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
         String what = switch (kind) {
             case CRASH -> "crash n" + node + " for " + duration / MS + "ms";
             case CRASH_LEADER -> "crash the leader for " + duration / MS + "ms";
+            case ISOLATE_LEADER -> "cut the leader off from everyone for " + duration / MS + "ms";
+            case CRASH_AFTER_COMMIT -> "crash the next new leader right after its first commit, for " + duration / MS + "ms";
             case QUIET -> "no client requests for " + duration / MS + "ms";
             case PAUSE -> "pause n" + node + " for " + duration / MS + "ms";
             case PARTITION -> "partition " + Integer.toBinaryString(other) + " for " + duration / MS + "ms";

@@ -13,10 +13,12 @@ import io.haraft.core.PlantedBugs;
  * @param fastFailover whether refused connections end stickiness
  * @param maxBatchEntries most entries per append (small values split batches, exercising back-off)
  * @param maxInflight  pipelining window per follower
+ * @param churn        fault mix heavy on leader crashes and partitions (see {@link Fault#generate})
  * @param bugs         planted bugs (NONE in the real suite)
  */
 record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
-                  boolean fastFailover, int maxBatchEntries, int maxInflight, PlantedBugs bugs) {
+                  boolean fastFailover, int maxBatchEntries, int maxInflight, boolean churn,
+                  PlantedBugs bugs) {
     static final long MS = 1_000_000L;
 
     /** The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off. */
@@ -26,7 +28,14 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         int shape = (int) Math.floorMod(seed / 8, 3);
         int batch = new int[] {64, 4, 1}[shape];
         int window = new int[] {32, 4, 1}[shape];
-        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, bugs);
+        boolean churn = Math.floorMod(seed, 5) == 2;
+        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs);
+    }
+
+    /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
+    static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
+        boolean fast = Math.floorMod(seed, 2) == 0;
+        return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs);
     }
 
     /** Simulated time within which a leader must be elected and serve once faults stop. */

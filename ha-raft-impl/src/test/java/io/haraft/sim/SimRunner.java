@@ -14,18 +14,28 @@ final class SimRunner {
     private SimRunner() {
     }
 
-    static SimResult runOne(long seed, int steps, PlantedBugs bugs) {
-        SimOptions opt = SimOptions.forSeed(seed, steps, bugs);
+    /** How the options of a seed are chosen. */
+    interface OptionsForSeed {
+        SimOptions of(long seed, int steps, PlantedBugs bugs);
+    }
+
+    static SimResult runOne(long seed, int steps, PlantedBugs bugs, OptionsForSeed options) {
+        SimOptions opt = options.of(seed, steps, bugs);
         return new Simulation(seed, opt, Simulation.defaultSchedule(seed, opt)).run();
     }
 
     static List<SimResult> runAll(List<Long> seeds, int steps, PlantedBugs bugs) throws InterruptedException {
+        return runAll(seeds, steps, bugs, SimOptions::forSeed);
+    }
+
+    static List<SimResult> runAll(List<Long> seeds, int steps, PlantedBugs bugs, OptionsForSeed options)
+            throws InterruptedException {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<SimResult>> futures = new ArrayList<>();
             for (long s : seeds) {
-                futures.add(pool.submit(() -> runOne(s, steps, bugs)));
+                futures.add(pool.submit(() -> runOne(s, steps, bugs, options)));
             }
             List<SimResult> out = new ArrayList<>();
             for (Future<SimResult> f : futures) {
@@ -46,7 +56,11 @@ final class SimRunner {
      * then one by one), within a budget of runs.
      */
     static SimResult shrink(SimResult failing, int steps, PlantedBugs bugs) {
-        SimOptions opt = SimOptions.forSeed(failing.seed(), steps, bugs);
+        return shrink(failing, steps, bugs, SimOptions::forSeed);
+    }
+
+    static SimResult shrink(SimResult failing, int steps, PlantedBugs bugs, OptionsForSeed options) {
+        SimOptions opt = options.of(failing.seed(), steps, bugs);
         SimResult best = failing;
         int budget = 300;
         int chunk = Math.max(1, best.schedule().size() / 2);
@@ -74,7 +88,6 @@ final class SimRunner {
         StringBuilder sb = new StringBuilder();
         sb.append("VIOLATION ").append(r.violation()).append('\n');
         sb.append("  replay: mvn -pl ha-raft-impl test -Dtest=SimulationTest -Dsim.seed=").append(r.seed()).append('\n');
-        long upTo = Long.MAX_VALUE;
         sb.append("  shrunk fault schedule (").append(r.schedule().size()).append(" faults):\n");
         for (Fault f : r.schedule()) {
             sb.append("    ").append(f).append('\n');

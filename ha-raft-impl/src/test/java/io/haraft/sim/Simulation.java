@@ -84,6 +84,7 @@ final class Simulation {
         long checkedCommit;
         long applied;
         long leaderTermChecked;
+        long firstCommitTerm;
         int incarnation;
 
         Node(int index, SimClock clock) {
@@ -116,6 +117,8 @@ final class Simulation {
     private final Map<Integer, Fault> activeSlow = new HashMap<>();
     private boolean healed;
     private long quietUntil;
+    private Fault crashOnCommit;
+    private Node crashNow;
     private long healedAt;
 
     // invariant state
@@ -147,7 +150,7 @@ final class Simulation {
 
     /** The default schedule for a seed. */
     static List<Fault> defaultSchedule(long seed, SimOptions opt) {
-        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS);
+        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn());
     }
 
     SimResult run() {
@@ -184,6 +187,7 @@ final class Simulation {
                 if (process(e)) {
                     steps++;
                     checkInvariants(e.node);
+                    crashIfTriggered();
                 }
             } catch (RuntimeException ex) {
                 fail("exception at step " + steps + ": " + ex);
@@ -470,6 +474,17 @@ final class Simulation {
                     push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
                 }
             }
+            case CRASH_AFTER_COMMIT -> crashOnCommit = f;
+            case ISOLATE_LEADER -> {
+                for (Node l : nodes) {
+                    if (l.up && l.core.role() == Role.LEADER) {
+                        Fault p = new Fault(f.id(), f.at(), Fault.Kind.PARTITION, l.index, 1 << l.index, f.duration(), 0);
+                        activeBlocks.put(f.id(), p);
+                        push(now + f.duration(), Type.END_FAULT, l.index, null, 0, p);
+                        break;
+                    }
+                }
+            }
             case QUIET -> quietUntil = Math.max(quietUntil, now + f.duration());
             case PAUSE -> {
                 if (n.up && !n.paused) {
@@ -508,7 +523,7 @@ final class Simulation {
         Fault f = e.fault;
         Node n = nodes.get(f.node());
         switch (f.kind()) {
-            case CRASH, CRASH_LEADER -> {
+            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT -> {
                 n = nodes.get(e.node);
                 if (!n.up && n.downBy == f.id()) {
                     startNode(n);
@@ -524,6 +539,19 @@ final class Simulation {
             case SLOW -> activeSlow.remove(f.id());
             default -> { }
         }
+    }
+
+    private void crashIfTriggered() {
+        if (crashNow != null && violation == null && !healed) {
+            Node n = crashNow;
+            Fault f = crashOnCommit;
+            crashNow = null;
+            crashOnCommit = null;
+            crash(n);
+            n.downBy = f.id();
+            push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+        }
+        crashNow = null;
     }
 
     private void crash(Node n) {
@@ -561,6 +589,7 @@ final class Simulation {
         activeLossy.clear();
         activeSlow.clear();
         quietUntil = 0;
+        crashOnCommit = null;
         for (Node n : nodes) {
             if (!n.up) {
                 startNode(n);
@@ -651,6 +680,13 @@ final class Simulation {
         if (commit < n.checkedCommit) {
             fail("(d) commit index of " + n.id + " went back from " + n.checkedCommit + " to " + commit);
             return;
+        }
+        if (commit > n.checkedCommit && c.role() == Role.LEADER && n.firstCommitTerm != c.term()) {
+            // the leader's first commit of its term: a favourite moment for a crash
+            n.firstCommitTerm = c.term();
+            if (crashOnCommit != null) {
+                crashNow = n;
+            }
         }
         for (long i = n.checkedCommit + 1; i <= commit; i++) {
             Entry e = c.log().entry(i);
