@@ -1,0 +1,262 @@
+package io.haraft.core;
+
+import io.haraft.RevokeReason;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static io.haraft.core.CoreCluster.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Core behaviours, one scenario each, on the synchronous {@link CoreCluster} harness. */
+class RaftCoreTest {
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void anElectionMakesOneLeaderWhoseTokenIsDeliveredOnlyAfterItsFirstEntryCommits() {
+        CoreCluster c = new CoreCluster(3);
+        c.elapse(2 * 300 * MS + 1);
+        c.tick("n1");
+        // Pre-votes are out, nothing is committed yet: no elected event.
+        assertThat(c.events.get("n1")).isEmpty();
+        c.deliverOnly(m -> m instanceof Message.PreVote || m instanceof Message.PreVoteResponse
+                || m instanceof Message.Vote || m instanceof Message.VoteResponse);
+        assertThat(c.core("n1").role()).isEqualTo(Role.LEADER);
+        assertThat(c.events.get("n1")).as("elected before the term's first entry committed").isEmpty();
+        c.deliverAll();
+        assertThat(c.leaders()).containsExactly("n1");
+        RaftCore leader = c.core("n1");
+        assertThat(leader.term()).isEqualTo(1);
+        assertThat(leader.commitIndex()).isEqualTo(1);
+        assertThat(leader.log().entry(1).kind()).isEqualTo(Entry.Kind.NOOP);
+        assertThat(c.events.get("n1")).containsExactly(new LeadershipEvent.Elected(1, leader.leaseUntil()));
+        assertThat(c.core("n2").leader()).isEqualTo("n1");
+        assertThat(c.core("n3").votedFor()).isEqualTo("n1");
+    }
+
+    @Test
+    void aNodeThatRestartedWithholdsItsVoteForOneElectionTimeout() {
+        CoreCluster c = new CoreCluster(3);
+        c.elapse(2 * 300 * MS + 1);
+        c.tick("n1");
+        c.core("n2").tick(c.now); // n2 times out too but its pre-vote is irrelevant here
+        c.inFlight.removeIf(m -> m.from().equals("n2"));
+        // n3 "restarted" just now: it must refuse n1 for 300 ms.
+        c.add("n3", PlantedBugs.NONE, 64, HardState.INITIAL, RaftLog.empty());
+        c.drop = m -> m.to().equals("n2") || m.from().equals("n2");
+        c.deliverAll();
+        assertThat(c.core("n1").role()).isNotEqualTo(Role.LEADER);
+        assertThat(c.core("n1").term()).isZero();
+    }
+
+    @Test
+    void preVoteKeepsAPartitionedNodeFromDisruptingAHealthyLeader() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        long term = c.core("n1").term();
+        c.drop = CoreCluster.isolate("n3");
+        c.run(5_000 * MS); // n3 times out again and again
+        assertThat(c.core("n3").term()).as("pre-vote never raises the term").isEqualTo(term);
+        assertThat(c.core("n3").role()).isEqualTo(Role.PRE_CANDIDATE);
+        c.drop = m -> false;
+        c.run(2_000 * MS);
+        assertThat(c.leaders()).containsExactly("n1");
+        assertThat(c.core("n1").term()).isEqualTo(term);
+        assertThat(c.events.get("n1")).noneMatch(e -> e instanceof LeadershipEvent.Revoked);
+        assertThat(c.core("n3").leader()).isEqualTo("n1");
+    }
+
+    @Test
+    void aLeaderCutOffFromTheMajorityRevokesItselfBeforeAnotherIsElected() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.run(500 * MS);
+        c.drop = CoreCluster.isolate("n1");
+        long cut = c.now;
+        long revokedAt = -1;
+        long newLeaderAt = -1;
+        while (c.now < cut + 5_000 * MS && (revokedAt < 0 || newLeaderAt < 0)) {
+            c.run(MS);
+            if (revokedAt < 0 && c.core("n1").role() != Role.LEADER) {
+                revokedAt = c.now;
+            }
+            if (newLeaderAt < 0 && c.leaders().stream().anyMatch(id -> !id.equals("n1"))) {
+                newLeaderAt = c.now;
+            }
+        }
+        assertThat(revokedAt).as("old leader stepped down").isPositive();
+        assertThat(newLeaderAt).as("a new leader was elected").isPositive();
+        assertThat(revokedAt).isLessThan(newLeaderAt);
+        assertThat(revokedAt - cut).isLessThanOrEqualTo(300 * MS);
+        LeadershipEvent last = c.events.get("n1").get(c.events.get("n1").size() - 1);
+        assertThat(last).isInstanceOf(LeadershipEvent.Revoked.class);
+        assertThat(((LeadershipEvent.Revoked) last).reason())
+                .isIn(RevokeReason.LEASE_EXPIRED, RevokeReason.STEPPED_DOWN);
+    }
+
+    @Test
+    void checkQuorumStepsDownALeaderThatNeverHeardFromAMajority() {
+        CoreCluster c = new CoreCluster(3);
+        c.elapse(2 * 300 * MS + 1);
+        c.tick("n1");
+        c.deliverOnly(m -> !(m instanceof Message.Append) && !(m instanceof Message.AppendResponse));
+        assertThat(c.core("n1").role()).isEqualTo(Role.LEADER);
+        c.inFlight.clear();
+        c.drop = m -> m.to().equals("n1"); // n1 hears nothing any more
+        c.elapse(300 * MS);
+        c.tick("n1");
+        assertThat(c.core("n1").role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.events.get("n1")).as("never elected, so nothing to revoke").isEmpty();
+    }
+
+    @Test
+    void aLeaseExpiresWithoutRenewalAndIsNeverReacquiredInTheSameTerm() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        RaftCore leader = c.core("n1");
+        long term = leader.term();
+        long until = leader.leaseUntil();
+        assertThat(leader.holdsLease(c.now)).isTrue();
+        c.drop = m -> m.to().equals("n1"); // acknowledgements are lost from now on
+        while (c.now < until - MS) {
+            c.elapse(MS);
+            c.tick("n1");
+            c.inFlight.clear();
+        }
+        assertThat(leader.role()).isEqualTo(Role.LEADER);
+        c.elapse(MS);
+        c.tick("n1");
+        assertThat(leader.holdsLease(c.now)).isFalse();
+        assertThat(leader.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.events.get("n1")).last()
+                .isEqualTo(new LeadershipEvent.Revoked(term, RevokeReason.LEASE_EXPIRED));
+        c.drop = m -> false;
+        c.run(3_000 * MS);
+        assertThat(c.leaders()).hasSize(1);
+        RaftCore now = c.core(c.leaders().get(0));
+        assertThat(now.term()).isGreaterThan(term);
+    }
+
+    @Test
+    void aFollowerWithAConflictingTailIsRepairedWithFewRoundTrips() {
+        CoreCluster c = new CoreCluster(3);
+        List<Entry> leaderLog = List.of(Entry.noop(1, 1), Entry.command(2, 1, bytes("a")),
+                Entry.command(3, 2, bytes("b")), Entry.command(4, 3, bytes("c")), Entry.command(5, 3, bytes("d")));
+        List<Entry> staleLog = List.of(Entry.noop(1, 1), Entry.command(2, 1, bytes("a")),
+                Entry.command(3, 2, bytes("b")), Entry.command(4, 2, bytes("y")), Entry.command(5, 2, bytes("z")),
+                Entry.command(6, 2, bytes("w")), Entry.command(7, 2, bytes("v")));
+        c.add("n1", PlantedBugs.NONE, 64, new HardState(3, null), new RaftLog(0, 0, leaderLog));
+        c.add("n2", PlantedBugs.NONE, 64, new HardState(3, null), new RaftLog(0, 0, leaderLog.subList(0, 3)));
+        c.add("n3", PlantedBugs.NONE, 64, new HardState(2, null), new RaftLog(0, 0, staleLog));
+        c.elect("n1");
+        int rejections = 0;
+        c.flush();
+        while (!c.inFlight.isEmpty()) {
+            Message m = c.inFlight.remove(0);
+            if (m instanceof Message.AppendResponse r && !r.success() && r.from().equals("n3")) {
+                rejections++;
+            }
+            c.core(m.to()).step(m, c.now);
+            c.flush();
+        }
+        List<Entry> expected = c.core("n1").log().range(1, c.core("n1").lastIndex());
+        assertThat(c.core("n3").log().range(1, c.core("n3").lastIndex())).isEqualTo(expected);
+        assertThat(c.core("n2").log().range(1, c.core("n2").lastIndex())).isEqualTo(expected);
+        assertThat(rejections).as("conflict hints skip whole terms").isLessThanOrEqualTo(2);
+        c.run(200 * CoreCluster.MS); // the next heartbeat carries the commit index
+        assertThat(c.core("n3").commitIndex()).isEqualTo(6);
+    }
+
+    /**
+     * Figure 8 of the Raft paper: an entry of an earlier term stored on a majority is not committed
+     * by counting replicas, because a node holding a conflicting entry of a later term can still
+     * be elected and overwrite it.
+     */
+    @Test
+    void entriesOfEarlierTermsAreNotCommittedByCountingReplicas() {
+        assertThat(figure8(PlantedBugs.NONE)).as("index 2 committed by counting replicas").isLessThan(2);
+        assertThat(figure8(PlantedBugs.COMMIT_OLD_TERM)).as("the planted bug commits it").isEqualTo(2);
+    }
+
+    private static long figure8(PlantedBugs bugs) {
+        CoreCluster c = new CoreCluster(5, bugs, 1);
+        Entry e1 = Entry.command(1, 1, bytes("1"));
+        Entry e2 = Entry.command(2, 2, bytes("2"));
+        Entry e2b = Entry.command(2, 3, bytes("3"));
+        c.add("n1", bugs, 1, new HardState(3, null), new RaftLog(0, 0, List.of(e1, e2)));
+        c.add("n2", bugs, 1, new HardState(3, null), new RaftLog(0, 0, List.of(e1)));
+        c.add("n3", bugs, 1, new HardState(3, null), new RaftLog(0, 0, List.of(e1)));
+        c.add("n4", bugs, 1, new HardState(3, null), new RaftLog(0, 0, List.of(e1)));
+        c.add("n5", bugs, 1, new HardState(3, null), new RaftLog(0, 0, List.of(e1, e2b)));
+        c.elapse(2 * 300 * MS + 1);
+        c.tick("n1");
+        // n1 wins term 4 with n2, n3 and n4; it replicates index 2 (term 2) to n2 and n3, one entry per
+        // append, but its own entry 3 (term 4) reaches nobody. n5 could still win term 5 with n2, n3, n4
+        // and overwrite index 2 with its own entry of term 3.
+        c.deliverOnly(m -> !(m instanceof Message.Append a) || a.entries().stream().allMatch(e -> e.index() <= 2)
+                || c.core(a.to()).lastIndex() < 2);
+        assertThat(c.core("n1").role()).isEqualTo(Role.LEADER);
+        assertThat(c.core("n3").log().term(2)).isEqualTo(2);
+        assertThat(c.core("n2").log().term(2)).isEqualTo(2);
+        assertThat(c.core("n5").log().term(2)).isEqualTo(3);
+        return c.core("n1").commitIndex();
+    }
+
+    @Test
+    void leadershipTransferRevokesTheOldLeaderBeforeTheTargetCampaigns() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        long term = c.core("n1").term();
+        c.core("n1").propose(bytes("x"), c.now);
+        c.deliverAll();
+        assertThat(c.core("n1").transferLeadership("n2", c.now)).isTrue();
+        c.flush();
+        // The revoke is recorded as soon as TimeoutNow is handed out, in the same Ready.
+        assertThat(c.inFlight).anyMatch(m -> m instanceof Message.TimeoutNow);
+        assertThat(c.events.get("n1")).last()
+                .isEqualTo(new LeadershipEvent.Revoked(term, RevokeReason.LEADERSHIP_TRANSFERRED));
+        assertThat(c.core("n1").holdsLease(c.now)).isFalse();
+        c.deliverAll();
+        assertThat(c.leaders()).containsExactly("n2");
+        assertThat(c.core("n2").term()).isEqualTo(term + 1);
+        assertThat(c.events.get("n2")).last().isInstanceOf(LeadershipEvent.Elected.class);
+        assertThat(c.core("n1").propose(bytes("y"), c.now)).isZero();
+    }
+
+    @Test
+    void aRefusedConnectionToTheLeaderEndsStickinessAtOnce() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.run(200 * MS);
+        c.drop = CoreCluster.isolate("n1"); // n1's process is gone
+        c.core("n2").peerUnreachable("n1", c.now);
+        c.core("n3").peerUnreachable("n1", c.now);
+        long start = c.now;
+        while (c.leaders().stream().noneMatch(id -> !id.equals("n1")) && c.now < start + 300 * MS) {
+            c.run(MS);
+        }
+        assertThat(c.now - start).as("elected without waiting out stickiness").isLessThan(100 * MS);
+    }
+
+    @Test
+    void proposalsReplicateCommitAndApplyEverywhereInOrder() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        for (int i = 0; i < 100; i++) {
+            assertThat(c.core("n1").propose(bytes("cmd" + i), c.now)).isEqualTo(i + 2);
+        }
+        c.deliverAll();
+        c.run(300 * MS);
+        for (String id : c.ids) {
+            assertThat(c.applied.get(id)).hasSize(101);
+            assertThat(c.applied.get(id).get(100).data()).isEqualTo(bytes("cmd99"));
+        }
+        assertThat(c.core("n2").propose(bytes("no"), c.now)).as("followers refuse proposals").isZero();
+    }
+}

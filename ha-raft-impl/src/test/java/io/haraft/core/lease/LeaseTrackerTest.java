@@ -1,0 +1,46 @@
+package io.haraft.core.lease;
+
+import io.haraft.core.quorum.Quorum;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LeaseTrackerTest {
+    private static final long E = 300;
+
+    @Test
+    void theLeaseRunsFromTheStartOfTheLastRoundAMajorityAcknowledged() {
+        LeaseTracker t = new LeaseTracker(Quorum.of(List.of("a", "b", "c")), "a", E, 0.01);
+        assertThat(t.acquired()).isFalse();
+        long r1 = t.startRound(1000);
+        long r2 = t.startRound(1100);
+        t.onAck("b", r2);
+        // lease measured from the round's start, shortened by the drift bound: 300 * (1 - 0.02) = 294
+        assertThat(t.leaseUntil()).isEqualTo(1100 + 294);
+        t.onAck("c", r1); // an older round never shortens the lease
+        assertThat(t.leaseUntil()).isEqualTo(1100 + 294);
+        assertThat(t.isValid(1393)).isTrue();
+        assertThat(t.isValid(1394)).isFalse();
+    }
+
+    @Test
+    void oneAcknowledgementIsNotAMajorityOfFive() {
+        LeaseTracker t = new LeaseTracker(Quorum.of(List.of("a", "b", "c", "d", "e")), "a", E, 0.01);
+        long r = t.startRound(0);
+        t.onAck("b", r);
+        assertThat(t.acquired()).isFalse();
+        t.onAck("c", r);
+        assertThat(t.acquired()).isTrue();
+    }
+
+    @Test
+    void acknowledgementsOfUnknownRoundsOrNodesAreIgnored() {
+        LeaseTracker t = new LeaseTracker(Quorum.of(List.of("a", "b", "c")), "a", E, 0.01);
+        t.startRound(0);
+        t.onAck("b", 7);
+        t.onAck("zz", 1);
+        assertThat(t.acquired()).isFalse();
+    }
+}
