@@ -9,6 +9,7 @@ import io.haraft.core.quorum.Quorum;
 import org.slf4j.Logger;
 import org.slf4j.helpers.NOPLogger;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -69,8 +70,13 @@ public final class RaftCore {
     private String transferTarget;
     private long transferDeadline;
 
+    // linearizable reads waiting for a heartbeat round: {requestId, commit index, round}
+    private final ArrayDeque<long[]> pendingReads = new ArrayDeque<>();
+    private boolean readRoundNeeded;
+
     // output
     private final List<Message> outbox = new ArrayList<>();
+    private final List<Ready.ReadState> reads = new ArrayList<>();
     private final List<LeadershipEvent> events = new ArrayList<>();
     private long appliedHandedOut;
     private Ready inFlight;
@@ -222,6 +228,36 @@ public final class RaftCore {
     }
 
     /**
+     * Asks for a linearizable read (the read-index protocol): the leader notes its commit index,
+     * then confirms with a heartbeat round acknowledged by a majority that it is still leader. The
+     * answer comes in {@link Ready#reads()}; the read may be served once the state machine has
+     * applied the returned index. Relies on no clock.
+     *
+     * @return false if this node cannot serve reads now (not leader, or its term's first entry is
+     *         not yet committed); no answer will come
+     */
+    public boolean readIndex(long requestId, long now) {
+        advanceTime(now);
+        if (role != Role.LEADER || !electedDelivered || transferTarget != null) {
+            return false;
+        }
+        pendingReads.addLast(new long[] {requestId, raftLog.commitIndex(), lease.currentRound() + 1});
+        if (quorum.size() == 1) {
+            broadcastHeartbeat();
+        } else {
+            readRoundNeeded = true;
+        }
+        return true;
+    }
+
+    private void confirmReads() {
+        while (!pendingReads.isEmpty() && pendingReads.peekFirst()[2] <= lease.quorumRound()) {
+            long[] r = pendingReads.pollFirst();
+            reads.add(new Ready.ReadState(r[0], r[1]));
+        }
+    }
+
+    /**
      * The runtime's own connection attempt to {@code peer} was refused: no process listens there.
      * If {@code peer} is our leader and fast failover is on, stop waiting out leader stickiness.
      */
@@ -252,7 +288,8 @@ public final class RaftCore {
             return false;
         }
         return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
-                || raftLog.commitIndex() > appliedHandedOut || hasPendingReplication();
+                || !reads.isEmpty() || readRoundNeeded || raftLog.commitIndex() > appliedHandedOut
+                || hasPendingReplication();
     }
 
     /** Hands out the pending work; see {@link Ready} for the contract. */
@@ -260,15 +297,20 @@ public final class RaftCore {
         if (inFlight != null) {
             throw new IllegalStateException("advance() the previous Ready first");
         }
+        if (readRoundNeeded && role == Role.LEADER) {
+            broadcastHeartbeat(); // one round confirms every read asked since the last one
+        }
+        readRoundNeeded = false;
         flushReplication();
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<Entry> entries = raftLog.takeUnstable();
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
-        inFlight = new Ready(hs, entries, outbox, committed, events);
+        inFlight = new Ready(hs, entries, outbox, committed, events, reads);
         outbox.clear();
         events.clear();
+        reads.clear();
         return inFlight;
     }
 
@@ -507,6 +549,11 @@ public final class RaftCore {
         electedDelivered = false;
         transferTarget = null;
         progress.clear();
+        for (long[] r : pendingReads) {
+            reads.add(new Ready.ReadState(r[0], -1));
+        }
+        pendingReads.clear();
+        readRoundNeeded = false;
         role = Role.FOLLOWER;
         leader = null;
         lastLeaderContact = NEVER;
@@ -569,6 +616,7 @@ public final class RaftCore {
         Progress pr = progress.get(m.from());
         pr.responded(now);
         lease.onAck(m.from(), m.round());
+        confirmReads();
         if (m.success()) {
             boolean advanced = pr.maybeUpdate(m.index());
             if (pr.mode() == Progress.Mode.PROBE && m.index() >= pr.match()) {
@@ -596,6 +644,7 @@ public final class RaftCore {
         Progress pr = progress.get(m.from());
         pr.responded(now);
         lease.onAck(m.from(), m.round());
+        confirmReads();
         pr.onHeartbeatResponse();
         emitElectedIfDue();
     }
@@ -645,6 +694,7 @@ public final class RaftCore {
 
     private void broadcastHeartbeat() {
         long round = lease.startRound(now);
+        confirmReads();
         heartbeatDeadline = now + cfg.heartbeatNanos();
         for (String p : peers) {
             Progress pr = progress.get(p);

@@ -27,14 +27,30 @@ import java.util.List;
  * @param messages  messages to send after persisting
  * @param committed entries now known committed, to apply in order
  * @param events    leadership changes, to deliver in order
+ * @param reads     outcomes of {@link RaftCore#readIndex} requests: a read may be served once the
+ *                  state machine has applied {@link ReadState#index()}
  */
 public record Ready(HardState hardState, List<Entry> entries, List<Message> messages,
-                    List<Entry> committed, List<LeadershipEvent> events) {
+                    List<Entry> committed, List<LeadershipEvent> events, List<ReadState> reads) {
     public Ready {
         entries = List.copyOf(entries);
         messages = List.copyOf(messages);
         committed = List.copyOf(committed);
         events = List.copyOf(events);
+        reads = List.copyOf(reads);
+    }
+
+    /**
+     * The answer to a linearizable read request.
+     *
+     * @param requestId the caller's id for the request
+     * @param index     the commit index the read must wait for, or {@code -1} if leadership was lost
+     *                  before the read could be confirmed (the caller should retry on the leader)
+     */
+    public record ReadState(long requestId, long index) {
+        public boolean failed() {
+            return index < 0;
+        }
     }
 
     /** Whether there is nothing to persist. */

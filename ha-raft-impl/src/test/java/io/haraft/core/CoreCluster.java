@@ -22,6 +22,7 @@ final class CoreCluster {
     final Map<String, RaftCore> cores = new LinkedHashMap<>();
     final Map<String, List<LeadershipEvent>> events = new HashMap<>();
     final Map<String, List<Entry>> applied = new HashMap<>();
+    final Map<String, List<Ready.ReadState>> reads = new HashMap<>();
     final List<Message> inFlight = new ArrayList<>();
     final List<String> ids;
     long now = 1_000 * MS;
@@ -47,6 +48,7 @@ final class CoreCluster {
         cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), null));
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());
+        reads.put(id, new ArrayList<>());
     }
 
     RaftCore core(String id) {
@@ -87,6 +89,7 @@ final class CoreCluster {
                     }
                     applied.get(e.getKey()).addAll(r.committed());
                     events.get(e.getKey()).addAll(r.events());
+                    reads.get(e.getKey()).addAll(r.reads());
                     c.advance(r, now);
                     again = true;
                 }

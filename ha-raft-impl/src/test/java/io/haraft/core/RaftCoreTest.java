@@ -259,4 +259,26 @@ class RaftCoreTest {
         }
         assertThat(c.core("n2").propose(bytes("no"), c.now)).as("followers refuse proposals").isZero();
     }
+
+    @Test
+    void aReadIsConfirmedByAMajorityRoundAndFailsIfLeadershipIsLostFirst() {
+        CoreCluster c = new CoreCluster(3);
+        assertThat(c.core("n1").readIndex(1, c.now)).as("no reads before leading").isFalse();
+        c.elect("n1");
+        c.core("n1").propose(bytes("x"), c.now);
+        c.deliverAll();
+        long commit = c.core("n1").commitIndex();
+        assertThat(c.core("n1").readIndex(7, c.now)).isTrue();
+        c.flush();
+        assertThat(c.reads.get("n1")).as("not before a majority confirmed a round").isEmpty();
+        c.deliverAll();
+        assertThat(c.reads.get("n1")).containsExactly(new Ready.ReadState(7, commit));
+
+        assertThat(c.core("n1").readIndex(8, c.now)).isTrue();
+        c.drop = CoreCluster.isolate("n1");
+        c.deliverAll();
+        c.elapse(400 * MS);
+        c.tick("n1");
+        assertThat(c.reads.get("n1")).last().isEqualTo(new Ready.ReadState(8, -1));
+    }
 }

@@ -130,6 +130,9 @@ final class Simulation {
     private final ArrayList<Long> committedInTerm = new ArrayList<>();
     private final Map<Long, Map<Long, Long>> prefixByIndexTerm = new HashMap<>();
     private long clientCounter;
+    private long nextReadId = 1;
+    /** Read requests in flight: id -> entries committed cluster-wide when it was asked. */
+    private final Map<Long, Long> readsAsked = new HashMap<>();
     private boolean servedAfterHeal;
 
     Simulation(long seed, SimOptions opt, List<Fault> schedule) {
@@ -310,6 +313,18 @@ final class Simulation {
                 servedAfterHeal = true;
             }
         }
+        for (Ready.ReadState rs : r.reads()) {
+            Long floor = readsAsked.remove(rs.requestId());
+            if (floor == null) {
+                fail("read " + rs.requestId() + " answered twice or never asked");
+                return;
+            }
+            if (!rs.failed() && rs.index() < floor) {
+                fail("(d) linearizable read on " + n.id + " at index " + rs.index() + " would miss "
+                        + (floor - rs.index()) + " entries committed before it was asked");
+                return;
+            }
+        }
         long local = n.localNow();
         for (LeadershipEvent ev : r.events()) {
             LeadershipEvent out = n.gate.filter(ev, n.core, local);
@@ -428,6 +443,15 @@ final class Simulation {
             return;
         }
         Node n = leaders.get(rnd.nextInt(leaders.size()));
+        if (rnd.nextInt(4) == 0) {
+            long id = nextReadId++;
+            if (n.core.readIndex(id, n.localNow())) {
+                readsAsked.put(id, (long) committed.size());
+            }
+            afterInput(n);
+            checkInvariants(n.index);
+            return;
+        }
         String data = (healed ? "after-heal-" : "c-") + (clientCounter++);
         n.core.propose(data.getBytes(StandardCharsets.UTF_8), n.localNow());
         afterInput(n);

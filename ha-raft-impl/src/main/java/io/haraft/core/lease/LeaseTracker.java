@@ -31,6 +31,7 @@ public final class LeaseTracker {
     private final Map<String, Long> acked = new HashMap<>();
     private long currentRound;
     private long leaseUntil = NO_LEASE;
+    private long quorumRound;
 
     /**
      * @param electionTimeoutMinNanos the minimum election timeout
@@ -73,6 +74,7 @@ public final class LeaseTracker {
     }
 
     private void extendTo(long round) {
+        quorumRound = Math.max(quorumRound, round);
         long start = Long.MIN_VALUE;
         while (!rounds.isEmpty() && rounds.peekFirst()[0] <= round) {
             long[] r = rounds.pollFirst();
@@ -83,6 +85,14 @@ public final class LeaseTracker {
         if (start != Long.MIN_VALUE) {
             leaseUntil = Math.max(leaseUntil, start + duration);
         }
+    }
+
+    /**
+     * The latest round acknowledged by a majority: every node that acknowledged it had not yet
+     * seen a higher term when it did, so this node was still leader when that round started.
+     */
+    public long quorumRound() {
+        return quorumRound;
     }
 
     /** Local time at which the lease ends, or {@link #NO_LEASE}. */
