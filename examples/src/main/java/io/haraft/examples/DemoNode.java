@@ -1,0 +1,103 @@
+package io.haraft.examples;
+
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.NodeStatus;
+import io.haraft.RaftNode;
+import io.haraft.RevokeReason;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node of the local demo cluster, run as its own process by {@link LocalClusterDemo}.
+ *
+ * <p>Prints one event per line on stdout, with the host's monotonic clock (shared by all
+ * processes on Linux) so the driver can time failovers: {@code ELECTED <node> <token> <nanos>},
+ * {@code REVOKED <node> <token> <reason> <nanos>}, {@code FOLLOWING <node> <leader>}. Reads commands
+ * from stdin: {@code transfer <id>}, {@code stats}, {@code close}.
+ *
+ * <p>Usage: {@code node <id> <dataDir> <id=host:port>...}
+ */
+public final class DemoNode {
+    private DemoNode() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String self = args[0];
+        Path dataDir = Path.of(args[1]);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        RaftNode.Builder b = RaftNode.builder()
+                .clusterId("demo")
+                .nodeId(self)
+                .dataDir(dataDir)
+                .heartbeatInterval(Duration.ofMillis(100))
+                .electionTimeout(Duration.ofMillis(300))
+                .listener(new LeadershipListener() {
+                    @Override
+                    public void elected(Leadership l) {
+                        out.println("ELECTED " + self + " " + l.token().value() + " " + System.nanoTime());
+                    }
+
+                    @Override
+                    public void revoked(Leadership l, RevokeReason why) {
+                        out.println("REVOKED " + self + " " + l.token().value() + " " + why + " " + System.nanoTime());
+                    }
+                });
+        for (int i = 2; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            b.member(kv[0], kv[1]);
+        }
+        try (RaftNode node = b.build()) {
+            node.start();
+            ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "demo-leader-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            String[] last = {null};
+            watcher.scheduleWithFixedDelay(() -> {
+                String leader = node.status().leaderId().orElse(null);
+                if (leader != null && !leader.equals(last[0])) {
+                    out.println("FOLLOWING " + self + " " + leader);
+                    last[0] = leader;
+                }
+            }, 0, 20, TimeUnit.MILLISECONDS);
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] cmd = line.trim().split(" +");
+                switch (cmd[0]) {
+                    case "transfer" -> {
+                        try {
+                            node.transferLeadership(cmd[1]).get(5, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            out.println("TRANSFER-FAILED " + e);
+                        }
+                    }
+                    case "stats" -> printStats(node.status(), out);
+                    case "close" -> {
+                        return;
+                    }
+                    default -> out.println("UNKNOWN " + line);
+                }
+            }
+        }
+    }
+
+    private static void printStats(NodeStatus s, PrintStream out) {
+        for (NodeStatus.PeerStats p : s.peers()) {
+            out.printf("STATS %s->%s rtt_p50_ms=%.2f rtt_p99_ms=%.2f answered=%d/%d reliability=%.4f%n",
+                    s.nodeId(), p.peerId(), p.rttP50().toNanos() / 1e6, p.rttP99().toNanos() / 1e6,
+                    p.heartbeatsAnswered(), p.heartbeatsSent(), p.reliability());
+        }
+        out.println("STATS-END");
+    }
+}
