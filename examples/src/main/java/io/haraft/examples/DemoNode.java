@@ -1,6 +1,9 @@
 package io.haraft.examples;
 
+import io.haraft.FencingToken;
 import io.haraft.Leadership;
+import io.haraft.examples.fenced.FencedJdbc;
+import io.haraft.examples.fenced.StaleTokenException;
 import io.haraft.LeadershipListener;
 import io.haraft.NodeStatus;
 import io.haraft.RaftNode;
@@ -11,6 +14,8 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,9 +27,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Prints one event per line on stdout, with the host's monotonic clock (shared by all
  * processes on Linux) so the driver can time failovers: {@code ELECTED <node> <token> <nanos>},
  * {@code REVOKED <node> <token> <reason> <nanos>}, {@code FOLLOWING <node> <leader>}. Reads commands
- * from stdin: {@code transfer <id>}, {@code stats}, {@code close}.
+ * from stdin: {@code transfer <id>}, {@code stats}, {@code close}, and with {@code --jdbc URL USER
+ * PASSWORD} also {@code prepare} (check the lease, keep the token) and {@code write <label>} (a
+ * fenced insert with the kept token: {@code WROTE} or {@code REJECTED <node> <token> <current>}).
  *
- * <p>Usage: {@code node <id> <dataDir> <id=host:port>...}
+ * <p>Usage: {@code node <id> <dataDir> <id=host:port>... [--jdbc URL USER PASSWORD]}
  */
 public final class DemoNode {
     private DemoNode() {
@@ -51,10 +58,19 @@ public final class DemoNode {
                         out.println("REVOKED " + self + " " + l.token().value() + " " + why + " " + System.nanoTime());
                     }
                 });
+        FencedJdbc fenced = null;
         for (int i = 2; i < args.length; i++) {
+            if (args[i].equals("--jdbc")) {
+                String url = args[++i];
+                String user = args[++i];
+                String password = args[++i];
+                fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), "demo-ledger");
+                continue;
+            }
             String[] kv = args[i].split("=", 2);
             b.member(kv[0], kv[1]);
         }
+        FencingToken prepared = null;
         try (RaftNode node = b.build()) {
             node.start();
             ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -83,6 +99,35 @@ public final class DemoNode {
                         }
                     }
                     case "stats" -> printStats(node.status(), out);
+                    case "prepare" -> {
+                        // check the lease and take the token, as a writer does right before it writes
+                        try {
+                            prepared = node.leadership().orElseThrow(() -> new IllegalStateException("not leader"))
+                                    .checkValid();
+                            out.println("PREPARED " + self + " " + prepared.value());
+                        } catch (RuntimeException e) {
+                            out.println("NOT-PREPARED " + self + " " + e.getMessage().replace(' ', '_'));
+                        }
+                    }
+                    case "write" -> {
+                        long t = prepared == null ? 0 : prepared.value();
+                        try {
+                            String label = cmd[1];
+                            FencingToken token = prepared;
+                            fenced.write(token, c -> {
+                                try (PreparedStatement p = c.prepareStatement(
+                                        "INSERT INTO demo_ledger(writer, token, label) VALUES (?, ?, ?)")) {
+                                    p.setString(1, self);
+                                    p.setLong(2, token.value());
+                                    p.setString(3, label);
+                                    return p.executeUpdate();
+                                }
+                            });
+                            out.println("WROTE " + self + " " + t + " " + label);
+                        } catch (StaleTokenException e) {
+                            out.println("REJECTED " + self + " " + t + " " + e.current());
+                        }
+                    }
                     case "close" -> {
                         return;
                     }
@@ -98,6 +143,6 @@ public final class DemoNode {
                     s.nodeId(), p.peerId(), p.rttP50().toNanos() / 1e6, p.rttP99().toNanos() / 1e6,
                     p.heartbeatsAnswered(), p.heartbeatsSent(), p.reliability());
         }
-        out.println("STATS-END");
+        out.println("STATS END");
     }
 }

@@ -16,8 +16,9 @@ public final class Main {
         switch (what) {
             case "demo" -> LocalClusterDemo.main(rest);
             case "node" -> DemoNode.main(rest);
+            case "fenced" -> FencedWriterDemo.main(rest);
             default -> {
-                System.err.println("usage: java -jar ha-raft-examples.jar demo [kills] | node <id> <dataDir> <id=host:port>...");
+                System.err.println("usage: java -jar ha-raft-examples.jar demo [kills] | fenced | node <id> <dataDir> <id=host:port>...");
                 System.exit(2);
             }
         }

@@ -1,0 +1,85 @@
+package io.haraft.examples;
+
+import io.haraft.examples.fenced.FencedJdbc;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The classic split-brain write, reproduced and stopped. A leader checks its lease and takes its
+ * token, then freezes (SIGSTOP) before it writes, for longer than its lease. A new leader is
+ * elected and writes to PostgreSQL with its larger token. The old leader resumes and performs its
+ * write: PostgreSQL refuses it, because its token is lower than one it already accepted.
+ *
+ * <p>Needs a PostgreSQL on 127.0.0.1:5432 with database/user/password {@code haraft}
+ * ({@code examples/scripts/postgres-setup.sh} makes one). Ends with one line
+ * {@code fenced: stale_write_rejected=<true|false> old_token=<t> new_token=<t>}; exits 0 only if
+ * the stale write was rejected.
+ */
+public final class FencedWriterDemo {
+    static final String URL = System.getProperty("haraft.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/haraft");
+    static final String USER = System.getProperty("haraft.jdbc.user", "haraft");
+    static final String PASSWORD = System.getProperty("haraft.jdbc.password", "haraft");
+
+    private FencedWriterDemo() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int code;
+        try (ProcessCluster cluster = new ProcessCluster(List.of("n1", "n2", "n3"),
+                List.of("--jdbc", URL, USER, PASSWORD))) {
+            code = run(cluster) ? 0 : 1;
+        }
+        System.exit(code);
+    }
+
+    static boolean run(ProcessCluster cluster) throws Exception {
+        FencedJdbc fenced = new FencedJdbc(() -> DriverManager.getConnection(URL, USER, PASSWORD), "demo-ledger");
+        fenced.createSchema();
+        try (Connection c = DriverManager.getConnection(URL, USER, PASSWORD); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS demo_ledger (id bigserial PRIMARY KEY, writer text, token bigint, label text)");
+        }
+        long before = fenced.currentToken();
+        cluster.startAll();
+        ProcessCluster.Event first = cluster.await("ELECTED", e -> true);
+        String old = first.node();
+        cluster.awaitAllFollow(old);
+        say("leader " + old + " holds token " + first.field(2));
+        cluster.send(old, "prepare");
+        ProcessCluster.Event prepared = cluster.await("PREPARED", e -> e.node().equals(old));
+        long oldToken = Long.parseLong(prepared.field(2));
+        say(old + " checked its lease and took token " + oldToken + "; it freezes (SIGSTOP) before writing");
+        cluster.pause(old);
+
+        ProcessCluster.Event elected = cluster.await("ELECTED", e -> !e.node().equals(old));
+        String fresh = elected.node();
+        say(fresh + " is elected with token " + elected.field(2) + " while " + old + " is frozen");
+        cluster.send(fresh, "prepare");
+        long newToken = Long.parseLong(cluster.await("PREPARED", e -> e.node().equals(fresh)).field(2));
+        cluster.send(fresh, "write new-leader");
+        cluster.await("WROTE", e -> e.node().equals(fresh));
+        say(fresh + " wrote with token " + newToken);
+
+        cluster.resume(old);
+        say(old + " resumes and performs the write it prepared, with token " + oldToken);
+        cluster.send(old, "write old-leader");
+        ProcessCluster.Event outcome = cluster.await("WROTE", e -> e.node().equals(old),
+                "REJECTED", e -> e.node().equals(old));
+        boolean rejected = outcome.kind().equals("REJECTED");
+        if (rejected) {
+            say("PostgreSQL rejected the stale write: token " + oldToken + " < " + outcome.field(3)
+                    + " already accepted (table haraft_fence)");
+        } else {
+            say("the stale write was ACCEPTED: fencing failed");
+        }
+        say("tokens accepted before this run: up to " + before);
+        System.out.printf("fenced: stale_write_rejected=%s old_token=%d new_token=%d%n", rejected, oldToken, newToken);
+        return rejected && newToken > oldToken;
+    }
+
+    private static void say(String s) {
+        System.out.println("fenced: " + s);
+    }
+}
