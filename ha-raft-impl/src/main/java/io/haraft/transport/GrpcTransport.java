@@ -494,7 +494,7 @@ public final class GrpcTransport implements Transport {
         private ScheduledFuture<?> retry;     // guarded by streamLock
         private int failures;                 // guarded by streamLock; consecutive failed attempts
         private boolean closed;               // guarded by streamLock
-        private String lastProblem;           // guarded by streamLock; to log a repeated failure once
+        private String lastProblem;           // guarded by streamLock; to log a repeated kind of failure once
         private volatile boolean connected;   // the current attempt was welcomed
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final List<ManagedChannel> closing = new java.util.ArrayList<>(); // guarded by streamLock
@@ -660,7 +660,7 @@ public final class GrpcTransport implements Transport {
                     return;
                 }
                 delayMillis = wasWelcomed ? 0 : backoffMillis(failures++);
-                String problem = describe(status);
+                String problem = problemKind(status);
                 logIt = wasWelcomed || !problem.equals(lastProblem);
                 lastProblem = problem;
                 retry = timer.schedule(this::connect, delayMillis, TimeUnit.MILLISECONDS);
@@ -786,6 +786,15 @@ public final class GrpcTransport implements Transport {
             }
         }
         return false;
+    }
+
+    /** What kind of failure: the status code and the innermost exception type, without details. */
+    private static String problemKind(Status status) {
+        Throwable root = status.getCause();
+        while (root != null && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return status.getCode() + (root == null ? "" : "/" + root.getClass().getName());
     }
 
     private static String describe(Status status) {
