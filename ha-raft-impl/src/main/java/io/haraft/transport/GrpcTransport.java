@@ -200,10 +200,12 @@ public final class GrpcTransport implements Transport {
                 clientSsl = config.tls().isPresent() ? clientSslContext(config.tls().get()) : null;
                 server = buildServer().start();
             } catch (IOException e) {
+                state = State.CLOSED;
                 closeQuietly();
                 throw new UncheckedIOException("cannot listen on " + config.listenAddress() + " for node "
                         + config.selfId() + ": " + e.getMessage(), e);
             } catch (RuntimeException e) {
+                state = State.CLOSED;
                 closeQuietly();
                 throw e;
             }
@@ -493,7 +495,7 @@ public final class GrpcTransport implements Transport {
         private Attempt current;              // guarded by streamLock; the live attempt or null
         private ScheduledFuture<?> retry;     // guarded by streamLock
         private int failures;                 // guarded by streamLock; consecutive failed attempts
-        private boolean closed;               // guarded by streamLock
+        private volatile boolean closed;      // written under streamLock; read without it in enqueue
         private String lastProblem;           // guarded by streamLock; to log a repeated kind of failure once
         private volatile boolean connected;   // the current attempt was welcomed
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -508,6 +510,10 @@ public final class GrpcTransport implements Transport {
         }
 
         void enqueue(Message message) {
+            if (closed) {
+                dropped.incrementAndGet();
+                return;
+            }
             int overflow = 0;
             boolean report = false;
             synchronized (queueLock) {

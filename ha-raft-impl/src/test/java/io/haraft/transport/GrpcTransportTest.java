@@ -367,4 +367,21 @@ class GrpcTransportTest {
         assertThat(ok.peers()).isEqualTo(Map.of("n2", "[::1]:7002"));
         assertThat(Set.copyOf(ok.peers().keySet())).containsExactly("n2");
     }
+
+    @Test
+    void configFromRaftConfigTakesClusterNodePeersAndLimits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        io.haraft.RaftConfig raft = io.haraft.RaftNode.builder()
+                .clusterId("orders").nodeId("n2")
+                .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7002").member("n3", "[::1]:7003")
+                .dataDir(dir).maxMessageBytes(128 * 1024)
+                .config();
+        GrpcTransportConfig c = GrpcTransportConfig.from(raft);
+        assertThat(c.clusterId()).isEqualTo("orders");
+        assertThat(c.selfId()).isEqualTo("n2");
+        assertThat(c.listenAddress().getPort()).isEqualTo(7002);
+        assertThat(c.listenAddress().getHostString()).isEqualTo("10.0.0.2");
+        assertThat(c.peers()).containsExactly(Map.entry("n1", "10.0.0.1:7001"), Map.entry("n3", "[::1]:7003"));
+        assertThat(c.maxMessageBytes()).isEqualTo(128 * 1024);
+        assertThat(c.tls()).isEmpty();
+    }
 }
