@@ -247,8 +247,8 @@ class GrpcTransportTest {
     void connectionRefusedFiresAfterAPeerStopsListening() {
         Map<String, Integer> ports = ports("n1", "n2");
         RecordingListener l1 = new RecordingListener();
-        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
         GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);   // n2 already listens
         awaitTrue("connected", () -> n1.stats().connectedPeers().contains("n2"));
         assertThat(l1.refusedCount("n2")).isZero();
         long t0 = System.nanoTime();
