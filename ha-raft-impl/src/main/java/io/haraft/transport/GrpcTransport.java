@@ -144,9 +144,10 @@ public final class GrpcTransport implements Transport {
     private final Object lifecycle = new Object();
     private State state = State.NEW;                 // guarded by lifecycle
     private volatile Listener listener;
-    private Server server;                           // set once in start
-    private ExecutorService pool;
-    private ScheduledThreadPoolExecutor timer;
+    // Set once in start (under lifecycle); volatile so that any thread sees them afterwards.
+    private volatile Server server;
+    private volatile ExecutorService pool;
+    private volatile ScheduledThreadPoolExecutor timer;
     private final Map<String, PeerLink> links = new LinkedHashMap<>();
     private volatile SslContext clientSsl;
 
