@@ -1,0 +1,26 @@
+package io.haraft.transport;
+
+import java.util.Set;
+
+/**
+ * A snapshot of a {@link GrpcTransport}'s counters since it started.
+ *
+ * <p><b>Guarantees.</b> Immutable; {@code connectedPeers} is an unmodifiable copy. Each counter is
+ * read atomically but the snapshot as a whole is not: counters read a moment apart may disagree by
+ * the messages that moved in between. Counters only grow.
+ *
+ * @param messagesSent        messages written to an outbound stream
+ * @param messagesReceived    messages delivered to the listener
+ * @param messagesDropped     outbound messages dropped: queue full, too large, unknown peer or after close
+ * @param oversizedDropped    of those, messages larger than {@code maxMessageBytes}
+ * @param streamsRejected     inbound streams refused (cluster id, sender, receiver or a bad message)
+ * @param failedAttempts      outbound stream attempts that failed or ended, for any reason
+ * @param connectionsRefused  of those, attempts whose TCP connection the peer's host refused
+ * @param connectedPeers      peers to which an outbound stream is currently accepted
+ */
+public record TransportStats(long messagesSent, long messagesReceived, long messagesDropped, long oversizedDropped,
+                             long streamsRejected, long failedAttempts, long connectionsRefused, Set<String> connectedPeers) {
+    public TransportStats {
+        connectedPeers = Set.copyOf(connectedPeers);
+    }
+}

@@ -1,0 +1,387 @@
+package io.haraft.transport;
+
+import io.haraft.core.Message;
+import io.haraft.core.log.Entry;
+import io.haraft.transport.TransportTesting.LogCapture;
+import io.haraft.transport.TransportTesting.RecordingListener;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+import static io.haraft.transport.TransportTesting.address;
+import static io.haraft.transport.TransportTesting.awaitTrue;
+import static io.haraft.transport.TransportTesting.everyMessageType;
+import static io.haraft.transport.TransportTesting.freePort;
+import static io.haraft.transport.TransportTesting.loopback;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** GrpcTransport over real sockets on loopback. */
+class GrpcTransportTest {
+
+    private static final String CLUSTER = "orders";
+
+    private final List<GrpcTransport> started = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        started.forEach(GrpcTransport::close);
+    }
+
+    private GrpcTransportConfig.Builder config(String self, int port, Map<String, Integer> peers) {
+        GrpcTransportConfig.Builder b = GrpcTransportConfig.builder()
+                .clusterId(CLUSTER).selfId(self).listenAddress(loopback(port))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+        peers.forEach((id, p) -> {
+            if (!id.equals(self)) {
+                b.peer(id, address(p));
+            }
+        });
+        return b;
+    }
+
+    private GrpcTransport start(GrpcTransportConfig config, RecordingListener listener) {
+        GrpcTransport t = GrpcTransport.create(config);
+        started.add(t);
+        t.start(listener);
+        return t;
+    }
+
+    private static Map<String, Integer> ports(String... ids) {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        for (String id : ids) {
+            ports.put(id, freePort());
+        }
+        return ports;
+    }
+
+    @Test
+    void threeTransportsExchangeEveryMessageTypeInOrder() {
+        Map<String, Integer> ports = ports("n1", "n2", "n3");
+        Map<String, RecordingListener> listeners = new LinkedHashMap<>();
+        Map<String, GrpcTransport> transports = new LinkedHashMap<>();
+        for (String id : ports.keySet()) {
+            listeners.put(id, new RecordingListener());
+            transports.put(id, start(config(id, ports.get(id), ports).build(), listeners.get(id)));
+        }
+        Map<String, List<Message>> expected = new LinkedHashMap<>();
+        for (String from : ports.keySet()) {
+            for (String to : ports.keySet()) {
+                if (!from.equals(to)) {
+                    List<Message> batch = everyMessageType(from, to, 5);
+                    batch.forEach(transports.get(from)::send);
+                    expected.put(from + "->" + to, batch);
+                }
+            }
+        }
+        expected.forEach((link, batch) -> {
+            String from = link.substring(0, 2);
+            String to = link.substring(4);
+            RecordingListener l = listeners.get(to);
+            awaitTrue("all messages of " + link + " arrive", () -> l.from(from).size() >= batch.size());
+            assertThat(l.from(from)).as(link).containsExactlyElementsOf(batch);
+        });
+        for (GrpcTransport t : transports.values()) {
+            assertThat(t.stats().messagesReceived()).isEqualTo(18);
+            assertThat(t.stats().messagesSent()).isEqualTo(18);
+            assertThat(t.stats().streamsRejected()).isZero();
+            assertThat(t.stats().connectedPeers()).hasSize(2);
+        }
+    }
+
+    @Test
+    void messagesQueuedBeforeThePeerListensAreDeliveredWhenItComesUp() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
+        List<Message> early = everyMessageType("n1", "n2", 3);
+        early.forEach(n1::send);
+        RecordingListener l2 = new RecordingListener();
+        start(config("n2", ports.get("n2"), ports).build(), l2);
+        awaitTrue("queued messages arrive", () -> l2.messages().size() >= early.size());
+        assertThat(l2.messages()).containsExactlyElementsOf(early);
+    }
+
+    @Test
+    void wrongClusterIdIsRejectedAndLoggedAndNothingIsDelivered() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+        try (LogCapture logs = new LogCapture()) {
+            // Claims to be n2, but of another cluster.
+            GrpcTransport stranger = start(config("n2", freePort(), ports).clusterId("billing").build(),
+                    new RecordingListener());
+            stranger.send(new Message.Heartbeat("n2", "n1", 666, 1, 1));
+            awaitTrue("n1 rejects the stranger's stream", () -> n1.stats().streamsRejected() >= 1);
+            awaitTrue("the rejection is logged", () -> logs.contains("WARN",
+                    "cluster id mismatch: the sender 'n2' belongs to cluster 'billing', this node to cluster 'orders'"));
+            awaitTrue("the stranger sees its attempt fail", () -> stranger.stats().failedAttempts() >= 1);
+            assertThat(stranger.stats().connectedPeers()).isEmpty();
+            assertThat(stranger.stats().connectionsRefused()).isZero();
+        }
+        // A legitimate n2 still gets through; the stranger's message never did.
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        n2.send(new Message.Heartbeat("n2", "n1", 7, 1, 1));
+        l1.awaitMessage("the real n2's heartbeat", m -> m.term() == 7);
+        assertThat(l1.messages()).noneMatch(m -> m.term() == 666);
+        assertThat(n1.stats().messagesReceived()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownSenderIsRejectedAndLogged() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+        try (LogCapture logs = new LogCapture()) {
+            GrpcTransport intruder = start(config("n9", freePort(), Map.of("n1", ports.get("n1"))).build(),
+                    new RecordingListener());
+            intruder.send(new Message.Vote("n9", "n1", 99, 100, 99, true));
+            awaitTrue("n1 rejects n9", () -> n1.stats().streamsRejected() >= 1);
+            awaitTrue("the rejection is logged", () -> logs.contains("WARN",
+                    "unknown sender: 'n9' is not a member of cluster 'orders'"));
+            awaitTrue("n9 sees its attempt fail", () -> intruder.stats().failedAttempts() >= 2);
+            assertThat(intruder.stats().connectedPeers()).isEmpty();
+        }
+        assertThat(l1.messages()).isEmpty();
+        assertThat(n1.stats().messagesReceived()).isZero();
+    }
+
+    @Test
+    void streamAddressedToAnotherNodeIsRejected() {
+        Map<String, Integer> ports = ports("n1", "n2", "n3");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+        try (LogCapture logs = new LogCapture()) {
+            // n2 believes n3 lives at n1's address.
+            Map<String, Integer> wrong = new LinkedHashMap<>(ports);
+            wrong.put("n3", ports.get("n1"));
+            wrong.remove("n1");
+            GrpcTransport n2 = start(config("n2", ports.get("n2"), wrong).build(), new RecordingListener());
+            n2.send(new Message.Heartbeat("n2", "n3", 4, 1, 1));
+            awaitTrue("n1 rejects a stream meant for n3", () -> n1.stats().streamsRejected() >= 1);
+            awaitTrue("logged", () -> logs.contains("WARN", "receiver id mismatch"));
+        }
+        assertThat(l1.messages()).isEmpty();
+    }
+
+    @Test
+    void oversizedMessagesAreDroppedBySenderOrRefusedByReceiverAndTheStreamRecovers() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l2 = new RecordingListener();
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).maxMessageBytes(64 * 1024).build(), l2);
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).maxMessageBytes(1024 * 1024).build(),
+                new RecordingListener());
+        n1.send(new Message.Heartbeat("n1", "n2", 1, 0, 1));
+        l2.awaitMessage("first heartbeat", m -> m instanceof Message.Heartbeat h && h.round() == 1);
+
+        // Larger than the sender's own limit: dropped before it is written; the stream stays up.
+        n1.send(append(2 * 1024 * 1024, 2));
+        n1.send(new Message.Heartbeat("n1", "n2", 1, 0, 2));
+        l2.awaitMessage("heartbeat after the locally dropped append", m -> m instanceof Message.Heartbeat h && h.round() == 2);
+        assertThat(n1.stats().oversizedDropped()).isEqualTo(1);
+        long failuresBefore = n1.stats().failedAttempts();
+        assertThat(failuresBefore).isZero();
+
+        // Within the sender's limit but above the receiver's: gRPC refuses it, the stream is reset.
+        n1.send(append(200 * 1024, 3));
+        awaitTrue("the receiver resets the stream", () -> n1.stats().failedAttempts() > failuresBefore);
+        // Whatever was in flight on the reset stream may be lost; the next stream delivers.
+        awaitTrue("n1 reconnects", () -> n1.stats().connectedPeers().contains("n2"));
+        n1.send(new Message.Heartbeat("n1", "n2", 1, 0, 3));
+        l2.awaitMessage("heartbeat on the new stream", m -> m instanceof Message.Heartbeat h && h.round() == 3);
+        assertThat(l2.messages()).noneMatch(m -> m instanceof Message.Append);
+        assertThat(n2.stats().messagesReceived()).isEqualTo(3);
+    }
+
+    private static Message.Append append(int payloadBytes, long round) {
+        return new Message.Append("n1", "n2", 1, 0, 0, List.of(Entry.command(1, 1, new byte[payloadBytes])), 0, round);
+    }
+
+    @Test
+    void peerRestartReconnectsAndDeliveryResumes() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
+        RecordingListener before = new RecordingListener();
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), before);
+        n1.send(new Message.Heartbeat("n1", "n2", 1, 0, 1));
+        before.awaitMessage("heartbeat before restart", m -> m.term() == 1);
+
+        n2.close();
+        awaitTrue("n1 notices n2 is gone", () -> !n1.stats().connectedPeers().contains("n2"));
+
+        RecordingListener after = new RecordingListener();
+        start(config("n2", ports.get("n2"), ports).build(), after);
+        awaitTrue("n1 reconnects to the restarted n2", () -> n1.stats().connectedPeers().contains("n2"));
+        for (int round = 2; round <= 4; round++) {
+            n1.send(new Message.Heartbeat("n1", "n2", 2, 0, round));
+        }
+        awaitTrue("three heartbeats after restart", () -> after.messages().size() >= 3);
+        assertThat(after.messages()).extracting(m -> ((Message.Heartbeat) m).round()).containsExactly(2L, 3L, 4L);
+    }
+
+    @Test
+    void connectionRefusedFiresOnlyForThePeerWithoutListener() throws Exception {
+        Map<String, Integer> ports = ports("n1", "n2", "n3");   // n3: nobody listens
+        RecordingListener l1 = new RecordingListener();
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            // n4 listens at the TCP level but never answers (like a paused process): not refused.
+            ports.put("n4", silent.getLocalPort());
+            start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());   // listening first
+            GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+            awaitTrue("refused fires for n3 repeatedly", () -> l1.refusedCount("n3") >= 3);
+            awaitTrue("n1 is connected to n2", () -> n1.stats().connectedPeers().contains("n2"));
+            assertThat(l1.refusedCount("n2")).isZero();
+            assertThat(l1.refusedCount("n4")).isZero();
+            assertThat(n1.stats().connectionsRefused()).isEqualTo(l1.refusedCount("n3"));
+        }
+    }
+
+    @Test
+    void connectionRefusedFiresAfterAPeerStopsListening() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);   // n2 already listens
+        awaitTrue("connected", () -> n1.stats().connectedPeers().contains("n2"));
+        assertThat(l1.refusedCount("n2")).isZero();
+        long t0 = System.nanoTime();
+        n2.close();
+        awaitTrue("refused after n2 closed", () -> l1.refusedCount("n2") >= 1);
+        // The first attempt after a broken stream is immediate: the fast path costs no backoff.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void refusedClassificationIgnoresTimeoutsTlsAndRejections() {
+        var refused = new java.net.ConnectException("finishConnect(..) failed: Connection refused: /127.0.0.1:7001");
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE.withCause(refused))).isTrue();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE.withCause(
+                new RuntimeException("wrapped", refused)))).isTrue();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE.withCause(
+                new io.grpc.netty.shaded.io.netty.channel.ConnectTimeoutException(
+                        "connection timed out after 1000 ms: /10.0.0.9:7001")))).isFalse();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE.withCause(
+                new java.net.ConnectException("connect(..) failed: No route to host")))).isFalse();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE.withCause(
+                new javax.net.ssl.SSLHandshakeException("certificate_unknown")))).isFalse();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.PERMISSION_DENIED.withCause(refused))).isFalse();
+        assertThat(GrpcTransport.isConnectionRefused(io.grpc.Status.UNAVAILABLE)).isFalse();
+    }
+
+    @Test
+    void sendNeverBlocksAndDropsTheOldestWhenTheQueueIsFull() {
+        Map<String, Integer> ports = ports("n1", "n2");   // n2 never starts
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).sendQueueCapacity(3).build(),
+                new RecordingListener());
+        for (int round = 1; round <= 10; round++) {
+            n1.send(new Message.Heartbeat("n1", "n2", 1, 0, round));
+        }
+        assertThat(n1.stats().messagesDropped()).isEqualTo(7);
+        RecordingListener l2 = new RecordingListener();
+        start(config("n2", ports.get("n2"), ports).build(), l2);
+        awaitTrue("the newest three arrive", () -> l2.messages().size() >= 3);
+        assertThat(l2.messages()).extracting(m -> ((Message.Heartbeat) m).round()).containsExactly(8L, 9L, 10L);
+    }
+
+    @Test
+    void sendToUnknownPeerOrFromAnotherNodeIsDropped() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
+        n1.send(new Message.Heartbeat("n1", "n7", 1, 0, 1));
+        n1.send(new Message.Heartbeat("n3", "n2", 1, 0, 1));
+        assertThat(n1.stats().messagesDropped()).isEqualTo(2);
+    }
+
+    @Test
+    void lifecycle() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        GrpcTransport n1 = GrpcTransport.create(config("n1", ports.get("n1"), ports).build());
+        assertThatThrownBy(n1::localAddress).isInstanceOf(IllegalStateException.class);
+        n1.start(new RecordingListener());
+        assertThat(n1.localAddress().getPort()).isEqualTo(ports.get("n1"));
+        assertThatThrownBy(() -> n1.start(new RecordingListener())).isInstanceOf(IllegalStateException.class);
+        n1.close();
+        n1.close();
+        n1.send(new Message.Heartbeat("n1", "n2", 1, 0, 1));
+        assertThatThrownBy(() -> n1.start(new RecordingListener())).isInstanceOf(IllegalStateException.class);
+        // The port is free again: stop-listening really happened.
+        GrpcTransport again = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
+        assertThat(again.localAddress().getPort()).isEqualTo(ports.get("n1"));
+    }
+
+    @Test
+    void portZeroPicksAFreePort() {
+        GrpcTransport t = start(config("n1", 0, Map.of("n2", freePort())).build(), new RecordingListener());
+        assertThat(t.localAddress().getPort()).isPositive();
+    }
+
+    @Test
+    void bindFailureIsReportedAndReleasesEverything() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            GrpcTransport t = GrpcTransport.create(config("n1", taken.getLocalPort(), Map.of("n2", freePort())).build());
+            assertThatThrownBy(() -> t.start(new RecordingListener()))
+                    .isInstanceOf(java.io.UncheckedIOException.class)
+                    .hasMessageContaining("cannot listen on");
+            t.close();
+        }
+    }
+
+    @Test
+    void closeFlushesQueuedMessagesOnAcceptedStreams() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l2 = new RecordingListener();
+        start(config("n2", ports.get("n2"), ports).build(), l2);
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
+        awaitTrue("connected", () -> n1.stats().connectedPeers().contains("n2"));
+        n1.send(new Message.TimeoutNow("n1", "n2", 9));
+        n1.close();
+        l2.awaitMessage("TimeoutNow sent just before close", m -> m instanceof Message.TimeoutNow);
+    }
+
+    @Test
+    void configIsValidated() {
+        UnaryOperator<GrpcTransportConfig.Builder> base = b -> b.clusterId("c").selfId("n1").listenAddress(loopback(1));
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder()).peer("n1", "h:1").build())
+                .hasMessageContaining("own id");
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder()).peer("n2", "nohost").build())
+                .hasMessageContaining("host:port");
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder()).peer("n2", "h:70000").build())
+                .hasMessageContaining("host:port");
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder()).maxMessageBytes(1000).build())
+                .hasMessageContaining("maxMessageBytes");
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder())
+                .reconnectBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)).build())
+                .hasMessageContaining("reconnectBackoffMax");
+        assertThatThrownBy(() -> base.apply(GrpcTransportConfig.builder()).sendQueueCapacity(0).build())
+                .hasMessageContaining("sendQueueCapacity");
+        GrpcTransportConfig ok = base.apply(GrpcTransportConfig.builder()).peer("n2", "[::1]:7002").build();
+        assertThat(ok.maxMessageBytes()).isEqualTo(4 * 1024 * 1024);
+        assertThat(ok.peerAddress("n2").getHostString()).isEqualTo("::1");
+        assertThat(ok.peers()).isEqualTo(Map.of("n2", "[::1]:7002"));
+        assertThat(Set.copyOf(ok.peers().keySet())).containsExactly("n2");
+    }
+
+    @Test
+    void configFromRaftConfigTakesClusterNodePeersAndLimits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        io.haraft.RaftConfig raft = io.haraft.RaftNode.builder()
+                .clusterId("orders").nodeId("n2")
+                .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7002").member("n3", "[::1]:7003")
+                .dataDir(dir).maxMessageBytes(128 * 1024)
+                .config();
+        GrpcTransportConfig c = GrpcTransportConfig.from(raft);
+        assertThat(c.clusterId()).isEqualTo("orders");
+        assertThat(c.selfId()).isEqualTo("n2");
+        assertThat(c.listenAddress().getPort()).isEqualTo(7002);
+        assertThat(c.listenAddress().getHostString()).isEqualTo("10.0.0.2");
+        assertThat(c.peers()).containsExactly(Map.entry("n1", "10.0.0.1:7001"), Map.entry("n3", "[::1]:7003"));
+        assertThat(c.maxMessageBytes()).isEqualTo(128 * 1024);
+        assertThat(c.tls()).isEmpty();
+    }
+}

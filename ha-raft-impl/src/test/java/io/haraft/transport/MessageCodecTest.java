@@ -1,0 +1,110 @@
+package io.haraft.transport;
+
+import io.haraft.core.Message;
+import io.haraft.core.log.Entry;
+import io.haraft.transport.proto.EntryKind;
+import io.haraft.transport.proto.RaftMessage;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MessageCodecTest {
+
+    /** One of every message type, with distinct non-default values in every field. */
+    static List<Message> everyMessageType() {
+        byte[] binary = new byte[256];
+        for (int i = 0; i < binary.length; i++) {
+            binary[i] = (byte) i;
+        }
+        return List.of(
+                new Message.PreVote("n1", "n2", 8, 41, 7),
+                new Message.PreVoteResponse("n2", "n1", 8, true),
+                new Message.PreVoteResponse("n2", "n1", 9, false),
+                new Message.Vote("n1", "n3", 8, 41, 7, false),
+                new Message.Vote("n1", "n3", 9, 41, 7, true),
+                new Message.VoteResponse("n3", "n1", 8, true),
+                new Message.Append("n1", "n2", 8, 40, 7,
+                        List.of(Entry.noop(41, 8), Entry.command(42, 8, binary), Entry.command(43, 8, new byte[0])),
+                        39, 17),
+                new Message.Append("n1", "n2", 8, 43, 8, List.of(), 43, 18),
+                new Message.AppendResponse("n2", "n1", 8, true, 43, 0, 0, 17),
+                new Message.AppendResponse("n2", "n1", 8, false, 40, 35, 6, 18),
+                new Message.Heartbeat("n1", "n3", 8, 43, 19),
+                new Message.HeartbeatResponse("n3", "n1", 8, 19),
+                new Message.TimeoutNow("n1", "n2", 8),
+                new Message.Heartbeat("n1", "n3", Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE - 2));
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyMessageType")
+    void roundTripsThroughBytes(Message message) throws Exception {
+        byte[] bytes = MessageCodec.encode(message).toByteArray();
+        Message back = MessageCodec.decode(RaftMessage.parseFrom(bytes));
+        assertThat(back).isEqualTo(message);
+    }
+
+    @Test
+    void theTestCoversEveryMessageTypeAndEntryKind() {
+        Set<Class<?>> covered = everyMessageType().stream().map(Object::getClass).collect(Collectors.toSet());
+        assertThat(covered).containsExactlyInAnyOrder(Message.class.getPermittedSubclasses());
+        Set<Entry.Kind> kinds = everyMessageType().stream()
+                .filter(m -> m instanceof Message.Append)
+                .flatMap(m -> ((Message.Append) m).entries().stream())
+                .map(Entry::kind)
+                .collect(Collectors.toCollection(() -> EnumSet.noneOf(Entry.Kind.class)));
+        assertThat(kinds).containsExactlyInAnyOrder(Entry.Kind.values());
+    }
+
+    @Test
+    void binaryPayloadSurvivesExactly() throws Exception {
+        byte[] payload = {0, (byte) 0xff, (byte) 0x80, 0x7f, 0, 0, (byte) 0xc3, 0x28};
+        Message.Append append = new Message.Append("a", "b", 2, 0, 0, List.of(Entry.command(1, 2, payload)), 0, 1);
+        Message.Append back = (Message.Append) MessageCodec.decode(
+                RaftMessage.parseFrom(MessageCodec.encode(append).toByteArray()));
+        assertThat(back.entries().get(0).data()).containsExactly(payload);
+        assertThat(back.entries().get(0).kind()).isEqualTo(Entry.Kind.COMMAND);
+    }
+
+    @Test
+    void messageWithoutBodyIsRejected() {
+        RaftMessage empty = RaftMessage.newBuilder().setFrom("n1").setTo("n2").setTerm(3).build();
+        assertThatThrownBy(() -> MessageCodec.decode(empty))
+                .isInstanceOf(MessageCodec.MalformedMessageException.class)
+                .hasMessageContaining("no body");
+    }
+
+    @Test
+    void entryOfUnknownKindOrInvalidPositionIsRejected() {
+        RaftMessage unknownKind = MessageCodec.encode(
+                new Message.Append("n1", "n2", 2, 0, 0, List.of(Entry.noop(1, 2)), 0, 1)).toBuilder()
+                .setAppend(io.haraft.transport.proto.Append.newBuilder()
+                        .addEntries(io.haraft.transport.proto.Entry.newBuilder()
+                                .setIndex(1).setTerm(2).setKindValue(99)))
+                .build();
+        assertThatThrownBy(() -> MessageCodec.decode(unknownKind))
+                .isInstanceOf(MessageCodec.MalformedMessageException.class)
+                .hasMessageContaining("kind 99");
+        RaftMessage unspecified = unknownKind.toBuilder()
+                .setAppend(io.haraft.transport.proto.Append.newBuilder()
+                        .addEntries(io.haraft.transport.proto.Entry.newBuilder().setIndex(1).setTerm(2)))
+                .build();
+        assertThatThrownBy(() -> MessageCodec.decode(unspecified))
+                .isInstanceOf(MessageCodec.MalformedMessageException.class);
+        RaftMessage zeroIndex = unknownKind.toBuilder()
+                .setAppend(io.haraft.transport.proto.Append.newBuilder()
+                        .addEntries(io.haraft.transport.proto.Entry.newBuilder()
+                                .setIndex(0).setTerm(2).setKind(EntryKind.ENTRY_KIND_NOOP)))
+                .build();
+        assertThatThrownBy(() -> MessageCodec.decode(zeroIndex))
+                .isInstanceOf(MessageCodec.MalformedMessageException.class)
+                .hasMessageContaining("index");
+    }
+}
