@@ -263,7 +263,15 @@ public final class RaftCore {
      */
     public void peerUnreachable(String peer, long now) {
         advanceTime(now);
-        if (!cfg.fastFailover() || role == Role.LEADER || !peer.equals(leader)) {
+        if (role == Role.LEADER) {
+            Progress pr = progress.get(peer);
+            if (pr != null) {
+                // whatever was in flight to it is lost; probe once it is back
+                pr.becomeProbe(pr.match() + 1);
+            }
+            return;
+        }
+        if (!cfg.fastFailover() || !peer.equals(leader)) {
             return;
         }
         log.info("term {}: connection to leader {} refused; its process is gone, campaigning soon", term, peer);
@@ -274,9 +282,19 @@ public final class RaftCore {
 
     /** The node is stopping: a leader revokes its leadership (reason SHUT_DOWN). */
     public void shutdown(long now) {
+        stepDown(RevokeReason.SHUT_DOWN, now);
+    }
+
+    /**
+     * Makes a leader step down at once with {@code reason} (for example when the runtime's lease
+     * watchdog already revoked the leadership, or a handover timed out). It stays a follower of the
+     * same term and never leads this term again. No-op for a follower.
+     */
+    public void stepDown(RevokeReason reason, long now) {
         advanceTime(now);
         if (role == Role.LEADER) {
-            stepDown(RevokeReason.SHUT_DOWN);
+            log.info("term {}: stepping down ({})", term, reason);
+            stepDown(reason);
         }
     }
 
@@ -529,7 +547,7 @@ public final class RaftCore {
         progress.clear();
         firstIndexOfTerm = raftLog.lastIndex() + 1;
         for (String p : peers) {
-            progress.put(p, new Progress(firstIndexOfTerm, cfg.maxInflight()));
+            progress.put(p, new Progress(firstIndexOfTerm, cfg.maxInflight(), now));
         }
         raftLog.append(Entry.noop(firstIndexOfTerm, term));
         log.info("term {}: won the election; waiting for the first entry of the term to commit", term);
@@ -618,7 +636,7 @@ public final class RaftCore {
         lease.onAck(m.from(), m.round());
         confirmReads();
         if (m.success()) {
-            boolean advanced = pr.maybeUpdate(m.index());
+            boolean advanced = pr.maybeUpdate(m.index(), now);
             if (pr.mode() == Progress.Mode.PROBE && m.index() >= pr.match()) {
                 pr.becomeReplicate();
             }
@@ -646,6 +664,12 @@ public final class RaftCore {
         lease.onAck(m.from(), m.round());
         confirmReads();
         pr.onHeartbeatResponse();
+        if (pr.mode() == Progress.Mode.REPLICATE && pr.match() < raftLog.lastIndex()
+                && now - pr.matchAdvancedAt() >= cfg.heartbeatNanos()) {
+            // The follower answers but has not advanced for a heartbeat interval: appends in flight
+            // were lost (it may have restarted). Probe from what it is known to hold.
+            pr.becomeProbe(pr.match() + 1);
+        }
         emitElectedIfDue();
     }
 

@@ -12,10 +12,13 @@ import java.util.List;
  *   <li>make {@code hardState} (if not {@code null}) and {@code entries} durable. If the first
  *       entry's index is at or below the store's last index, the store first drops its suffix from
  *       that index (the leader overwrote a conflicting tail);</li>
+ *   <li>hand {@code events} (leadership changes) to the application, in order. A
+ *       {@code Revoked} must be in effect (the leadership invalid) before the next step: a
+ *       leadership transfer's TimeoutNow is among the messages, and the new leader must not be
+ *       elected while the old one still believes it leads;</li>
  *   <li>only then send {@code messages}: votes and acknowledgements in them promise that the
  *       state above is on disk;</li>
- *   <li>apply {@code committed} to the state machine, in order, and deliver {@code events}
- *       (leadership changes) in order;</li>
+ *   <li>apply {@code committed} to the state machine, in order;</li>
  *   <li>call {@link RaftCore#advance(Ready, long)} with this same object.</li>
  * </ol>
  * The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands

@@ -19,9 +19,11 @@ public final class Progress {
     private final Inflights inflights;
     private long lastResponseAt;
     private boolean everResponded;
+    private long matchAdvancedAt;
 
-    public Progress(long next, int maxInflight) {
+    public Progress(long next, int maxInflight, long now) {
         this.next = next;
+        this.matchAdvancedAt = now;
         this.inflights = new Inflights(maxInflight);
     }
 
@@ -42,11 +44,12 @@ public final class Progress {
         return mode == Mode.PROBE ? probeSent : inflights.isFull();
     }
 
-    /** Records a successful append up to {@code index}; returns whether match advanced. */
-    public boolean maybeUpdate(long index) {
+    /** Records a successful append up to {@code index} at local time {@code now}; returns whether match advanced. */
+    public boolean maybeUpdate(long index, long now) {
         boolean updated = false;
         if (index > match) {
             match = index;
+            matchAdvancedAt = now;
             updated = true;
             probeSent = false;
         }
@@ -91,6 +94,11 @@ public final class Progress {
         if (mode == Mode.REPLICATE && inflights.isFull()) {
             inflights.freeFirst();
         }
+    }
+
+    /** Local time at which {@code match} last advanced (or the progress was created). */
+    public long matchAdvancedAt() {
+        return matchAdvancedAt;
     }
 
     public void responded(long now) {
