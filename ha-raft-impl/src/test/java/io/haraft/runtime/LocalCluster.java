@@ -27,6 +27,10 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, InMemoryLogStore> stores = new LinkedHashMap<>();
     /** Every listener that ever ran, including those of nodes restarted since. */
     final List<RecordingListener> allListeners = new ArrayList<>();
+    /** How each node's store is wrapped when a node object is created (default: not at all). */
+    java.util.function.BiFunction<String, InMemoryLogStore, LogStore> storeWrap = (id, store) -> store;
+    /** Which state machine a node object gets when it is created. */
+    java.util.function.Function<String, RecordingStateMachine> stateMachineFactory = id -> new RecordingStateMachine();
     private final Duration heartbeat;
     private final Duration election;
     private final double drift;
@@ -62,8 +66,8 @@ final class LocalCluster implements AutoCloseable {
     /** Builds (does not start) a fresh node object for {@code id}, on its existing store. */
     RaftNodeImpl create(String id) {
         RecordingListener listener = new RecordingListener(id);
-        RecordingStateMachine sm = new RecordingStateMachine();
-        InMemoryLogStore store = stores.get(id);
+        RecordingStateMachine sm = stateMachineFactory.apply(id);
+        LogStore store = storeWrap.apply(id, stores.get(id));
         RaftNodeImpl node = new RaftNodeImpl(config(id), listener, sm, c -> network.transport(id), c -> store,
                 MonotonicClock.system());
         nodes.put(id, node);

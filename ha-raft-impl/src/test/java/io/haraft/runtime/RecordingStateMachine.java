@@ -13,9 +13,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class RecordingStateMachine implements StateMachine {
     final List<Committed> applied = new CopyOnWriteArrayList<>();
     final List<String> threads = new CopyOnWriteArrayList<>();
+    /** A command that makes apply() throw, or null. */
+    volatile String poison;
 
     @Override
     public byte[] apply(Committed entry) {
+        if (poison != null && poison.equals(new String(entry.data(), StandardCharsets.UTF_8))) {
+            throw new IllegalStateException("poisoned command " + poison);
+        }
         applied.add(entry);
         threads.add(Thread.currentThread().getName());
         return ("ok:" + new String(entry.data(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
