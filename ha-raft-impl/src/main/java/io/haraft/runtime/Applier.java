@@ -44,11 +44,21 @@ final class Applier {
     private final Object appliedMonitor = new Object();
     private volatile long applied;
     private volatile boolean failed;
+    private volatile Thread applyThread;
 
     Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal) {
         this.stateMachine = stateMachine;
         this.fatal = fatal;
-        this.thread = Executors.newSingleThreadExecutor(Threads.factory("haraft-apply-" + nodeId, clusterId, nodeId));
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Threads.factory("haraft-apply-" + nodeId, clusterId, nodeId).newThread(r);
+            applyThread = t;
+            return t;
+        });
+    }
+
+    /** Whether the caller is the apply thread (a state machine or future stage calling back in). */
+    boolean isApplyThread() {
+        return Thread.currentThread() == applyThread;
     }
 
     /** The highest index applied (or skipped as internal), readable from any thread. */
@@ -204,6 +214,9 @@ final class Applier {
             reads.clear();
         });
         thread.shutdown();
+        if (timeoutNanos <= 0) {
+            return;
+        }
         try {
             if (!thread.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
                 LOG.warn("the state machine did not finish applying in time; abandoning the apply thread");

@@ -36,6 +36,7 @@ final class LeadershipDispatcher {
     private final ScheduledExecutorService watchdog;
     private final Object lock = new Object();
     private volatile LeadershipImpl open;   // written under lock
+    private volatile Thread callbackThread;
 
     /**
      * @param wakeLoop called by the watchdog after it revoked a lease, so that the loop makes the
@@ -48,8 +49,11 @@ final class LeadershipDispatcher {
         this.listener = listener;
         this.clock = clock;
         this.wakeLoop = wakeLoop;
-        this.callbacks = Executors.newSingleThreadExecutor(
-                Threads.factory("haraft-callback-" + nodeId, clusterId, nodeId));
+        this.callbacks = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Threads.factory("haraft-callback-" + nodeId, clusterId, nodeId).newThread(r);
+            callbackThread = t;
+            return t;
+        });
         this.watchdog = Executors.newSingleThreadScheduledExecutor(
                 Threads.factory("haraft-lease-watchdog-" + nodeId, clusterId, nodeId));
     }
@@ -190,6 +194,11 @@ final class LeadershipDispatcher {
         }
     }
 
+    /** Whether the caller is this node's callback thread (a listener calling back into the node). */
+    boolean isCallbackThread() {
+        return Thread.currentThread() == callbackThread;
+    }
+
     /** Stops the watchdog (no more revocations from it). */
     void stopWatchdog() {
         watchdog.shutdownNow();
@@ -198,6 +207,9 @@ final class LeadershipDispatcher {
     /** Stops the callback thread after the queued callbacks, waiting at most {@code timeoutNanos}. */
     void stopCallbacks(long timeoutNanos) {
         callbacks.shutdown();
+        if (timeoutNanos <= 0) {
+            return;
+        }
         try {
             if (!callbacks.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
                 LOG.warn("the leadership listener did not return in time; abandoning its queued callbacks");

@@ -121,8 +121,12 @@ final class NodeLoop implements Transport.Listener {
         thread.start();
     }
 
-    /** Stops the loop after the task it is running; waits for it at most {@code timeoutNanos}. */
-    void stop(long timeoutNanos, boolean interrupt) {
+    /**
+     * Stops the loop after the task it is running; waits for it at most {@code timeoutNanos}.
+     *
+     * @return whether the loop thread has ended
+     */
+    boolean stop(long timeoutNanos, boolean interrupt) {
         running = false;
         inbox.add(() -> { });
         if (interrupt) {
@@ -137,6 +141,7 @@ final class NodeLoop implements Transport.Listener {
                 LOG.warn("the Raft loop of {} did not stop in time", config.nodeId());
             }
         }
+        return stopped.isDone() || !thread.isAlive();
     }
 
     boolean isRunning() {
@@ -183,7 +188,7 @@ final class NodeLoop implements Transport.Listener {
         post(() -> {
             long index = core.propose(command, clock.nanos());
             if (index == 0) {
-                future.completeExceptionally(notLeader());
+                fail(future, notLeader());
             } else {
                 applier.register(index, core.term(), future);
             }
@@ -193,7 +198,7 @@ final class NodeLoop implements Transport.Listener {
     void readIndex(CompletableFuture<Committed> future) {
         post(() -> {
             if (core.role() != Role.LEADER) {
-                future.completeExceptionally(notLeader());
+                fail(future, notLeader());
             } else {
                 reads.add(new PendingRead(future, core.term()));
             }
@@ -204,11 +209,11 @@ final class NodeLoop implements Transport.Listener {
         post(() -> {
             long now = clock.nanos();
             if (core.role() != Role.LEADER) {
-                future.completeExceptionally(notLeader());
+                fail(future, notLeader());
             } else if (target.equals(config.nodeId())) {
                 applier.complete(() -> future.complete(null));
             } else if (!core.transferLeadership(target, now)) {
-                future.completeExceptionally(notLeader());
+                fail(future, notLeader());
             } else {
                 transfers.add(new PendingTransfer(target, core.term(), now + 2 * electionTimeoutNanos, future));
             }
@@ -491,8 +496,7 @@ final class NodeLoop implements Transport.Listener {
             PendingRead r = it.next();
             if (!leader || core.term() != r.term) {
                 it.remove();
-                NotLeaderException e = notLeader();
-                applier.complete(() -> r.future.completeExceptionally(e));
+                fail(r.future, notLeader());
                 continue;
             }
             if (r.index < 0 && core.log().term(core.commitIndex()) == core.term()) {
@@ -528,9 +532,14 @@ final class NodeLoop implements Transport.Listener {
                 TimeoutException e = new TimeoutException("leadership transfer to " + t.target()
                         + " did not complete in time; this node gave up its leadership of term " + t.term()
                         + " and the cluster elects a leader the usual way");
-                applier.complete(() -> t.future().completeExceptionally(e));
+                fail(t.future(), e);
             }
         }
+    }
+
+    /** Application futures complete on the apply thread, never on the loop (their stages may be slow). */
+    private void fail(CompletableFuture<?> future, Throwable failure) {
+        applier.complete(() -> future.completeExceptionally(failure));
     }
 
     private NotLeaderException notLeader() {

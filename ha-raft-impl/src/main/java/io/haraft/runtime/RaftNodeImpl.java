@@ -126,55 +126,62 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public void start() {
+        // Holding the lifecycle lock for the whole start keeps a concurrent close() from seeing half a node.
         synchronized (lifecycle) {
             if (state != State.NEW) {
                 throw new IllegalStateException("node " + config.nodeId() + " was already "
                         + (state == State.RUNNING ? "started" : "closed") + "; build a new node to start again");
             }
             state = State.RUNNING;
-        }
-        try {
-            LogStore s = logStoreFactory.open(config);
-            store = s;
-            HardState hardState = s.hardState();
-            List<Entry> entries = s.entries();
-            RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(0, 0, entries), clock.nanos(),
-                    new SplittableRandom(), CORE_LOG);
-            List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
-            stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
-            applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail);
-            dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
-                    () -> loop.post(() -> { }));
-            loop = new NodeLoop(config, clock, core, s, applier, dispatcher, stats, this::fail);
-            Transport t = transportFactory.create(config);
-            transport = t;
-            t.start(loop);
-            loop.start(t);
-            LOG.info("node {} of cluster {} started at term {} with {} log entries", config.nodeId(),
-                    config.clusterId(), hardState.term(), entries.size());
-        } catch (IOException e) {
-            close();
-            throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
-        } catch (RuntimeException | Error e) {
-            close();
-            throw e;
+            try {
+                LogStore s = logStoreFactory.open(config);
+                store = s;
+                HardState hardState = s.hardState();
+                List<Entry> entries = s.entries();
+                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(0, 0, entries),
+                        clock.nanos(), new SplittableRandom(), CORE_LOG);
+                List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
+                stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
+                applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail);
+                dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
+                        () -> loop.post(() -> { }));
+                loop = new NodeLoop(config, clock, core, s, applier, dispatcher, stats, this::fail);
+                Transport t = transportFactory.create(config);
+                transport = t;
+                t.start(loop);
+                loop.start(t);
+                LOG.info("node {} of cluster {} started at term {} with {} log entries", config.nodeId(),
+                        config.clusterId(), hardState.term(), entries.size());
+            } catch (IOException e) {
+                close();
+                throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
         }
     }
 
     @Override
     public void close() {
+        boolean closeHere;
         synchronized (lifecycle) {
             if (state == State.NEW) {
                 state = State.CLOSED;
                 closed.complete(null);
                 return;
             }
-            if (state != State.RUNNING) {
-                // Someone else is closing: wait for it (bounded), unless that someone is one of our threads.
-                awaitQuietly(closed, 3 * STOP_NANOS + CALLBACK_DRAIN_NANOS);
-                return;
+            closeHere = state == State.RUNNING;
+            if (closeHere) {
+                state = State.CLOSING;
             }
-            state = State.CLOSING;
+        }
+        if (!closeHere) {
+            // Someone else is closing: wait for it (bounded), unless we are one of the node's own threads.
+            if (!ownThread()) {
+                awaitQuietly(closed, 3 * STOP_NANOS + 2 * CALLBACK_DRAIN_NANOS);
+            }
+            return;
         }
         try {
             closeRunning();
@@ -204,8 +211,9 @@ public final class RaftNodeImpl implements RaftNode {
             // 3. Whatever is still open (the loop failed or is stuck) is revoked here.
             d.revokeOpen(RevokeReason.SHUT_DOWN);
             d.stopWatchdog();
-            // 4. The listener's revoked returns before the listener socket closes.
-            if (!d.awaitQueuedCallbacks(CALLBACK_DRAIN_NANOS)) {
+            // 4. The listener's revoked returns before the listener socket closes (unless close() was
+            //    called by the listener itself, which cannot wait for its own return).
+            if (!d.isCallbackThread() && !d.awaitQueuedCallbacks(CALLBACK_DRAIN_NANOS)) {
                 LOG.warn("the leadership listener of {} did not return within {} s; closing anyway", config.nodeId(),
                         TimeUnit.NANOSECONDS.toSeconds(CALLBACK_DRAIN_NANOS));
             }
@@ -215,17 +223,18 @@ public final class RaftNodeImpl implements RaftNode {
         }
         // 5. Stop listening, then stop the loop.
         closeTransport();
-        if (l != null) {
-            l.stop(STOP_NANOS, false);
+        if (l != null && l.stop(STOP_NANOS, false)) {
             l.failPendingAfterStop();
         }
         Applier a = applier;
         if (a != null) {
-            a.stop(STOP_NANOS, () -> new NotLeaderException(config.nodeId(), null, null));
+            // On the apply thread itself (a state machine closing its node) it cannot wait for itself.
+            a.stop(a.isApplyThread() ? 0 : STOP_NANOS, () -> new NotLeaderException(config.nodeId(), null, null));
             a.failAllPending("node " + config.nodeId() + " shut down");
         }
         if (d != null) {
-            d.stopCallbacks(CALLBACK_DRAIN_NANOS);
+            // On the callback thread itself (a listener closing its node) the queued callbacks run after it returns.
+            d.stopCallbacks(d.isCallbackThread() ? 0 : CALLBACK_DRAIN_NANOS);
         }
         LogStore s = store;
         if (s != null) {
@@ -259,6 +268,13 @@ public final class RaftNodeImpl implements RaftNode {
         Thread t = new Thread(this::close, "haraft-fatal-stop-" + config.nodeId());
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Whether the caller is the node's callback or apply thread (which close() must not wait for). */
+    private boolean ownThread() {
+        LeadershipDispatcher d = dispatcher;
+        Applier a = applier;
+        return (d != null && d.isCallbackThread()) || (a != null && a.isApplyThread());
     }
 
     private static void awaitQuietly(CompletableFuture<?> f, long nanos) {

@@ -263,6 +263,7 @@ class RaftNodeImplTest {
         cluster.network.isolate(oldId, majority);
         String newId = cluster.awaitLeader(majority, Duration.ofSeconds(10));
         Await.until(Duration.ofSeconds(5), () -> !oldListener.last().elected(), "the old leader is revoked");
+        Await.until(Duration.ofSeconds(5), () -> oldValidWhenNewElected.get() != null, "the elected hook ran");
 
         RecordingListener.Event revoked = oldListener.last();
         RecordingListener.Event elected = cluster.listener(newId).last();

@@ -170,4 +170,30 @@ class RuntimeEdgeCasesTest {
         assertThat(cluster.listener(id).last().reason()).isEqualTo(RevokeReason.SHUT_DOWN);
         assertThat(cluster.listener(id).events).hasSize(2);
     }
+
+    @Test
+    void aListenerMayCloseItsOwnNode() throws Exception {
+        cluster = LocalCluster.ofThree();
+        CompletableFuture<Long> closedInCallback = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
+        for (String id : cluster.ids) {
+            cluster.listener(id).onElected = l -> {
+                if (!first.compareAndSet(false, true)) {
+                    return;   // only the first leader closes itself
+                }
+                long start = System.nanoTime();
+                cluster.node(id).close();
+                closedInCallback.complete(System.nanoTime() - start);
+            };
+        }
+        cluster.start();
+        long closeNanos = closedInCallback.get(20, TimeUnit.SECONDS);
+        assertThat(Duration.ofNanos(closeNanos)).isLessThan(Duration.ofSeconds(10));
+        String closedId = cluster.ids.stream().filter(id -> !cluster.listener(id).events.isEmpty()).findFirst()
+                .orElseThrow();
+        Await.until(Duration.ofSeconds(5), () -> cluster.listener(closedId).events.size() == 2,
+                "the revoked queued behind the closing callback is still delivered");
+        assertThat(cluster.listener(closedId).last().elected()).isFalse();
+        cluster.awaitLeader(cluster.others(closedId), Duration.ofSeconds(10));
+    }
 }
