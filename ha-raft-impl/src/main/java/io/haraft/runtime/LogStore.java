@@ -26,15 +26,26 @@ import java.util.concurrent.CompletableFuture;
  *       or was abandoned, and must not throw.</li>
  * </ul>
  *
- * <p><b>Limits.</b> No snapshots yet: {@link #entries()} starts at index 1.
+ * <p><b>Limits.</b> The runtime does not take snapshots yet; a store that has compacted its log
+ * reports where with {@link #snapshotIndex()} and {@link #snapshotTerm()}.
  */
 public interface LogStore extends AutoCloseable {
 
     /** The durable term and vote; {@link HardState#INITIAL} for a node that never ran. */
     HardState hardState();
 
-    /** Every durable entry, contiguous from index 1, for recovery. */
+    /** Every durable entry, contiguous from {@code snapshotIndex() + 1}, for recovery. */
     List<Entry> entries();
+
+    /** The index of the last entry compacted into a snapshot; 0 (the default) if none. */
+    default long snapshotIndex() {
+        return 0;
+    }
+
+    /** The term of the entry at {@link #snapshotIndex()}; 0 (the default) if none. */
+    default long snapshotTerm() {
+        return 0;
+    }
 
     /**
      * Makes {@code hardState} (unless {@code null}) and {@code entries} durable.

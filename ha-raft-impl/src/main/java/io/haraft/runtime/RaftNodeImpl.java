@@ -138,7 +138,7 @@ public final class RaftNodeImpl implements RaftNode {
                 store = s;
                 HardState hardState = s.hardState();
                 List<Entry> entries = s.entries();
-                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(0, 0, entries),
+                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(s.snapshotIndex(), s.snapshotTerm(), entries),
                         clock.nanos(), new SplittableRandom(), CORE_LOG);
                 List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
                 stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
