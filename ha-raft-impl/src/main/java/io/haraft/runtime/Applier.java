@@ -1,0 +1,236 @@
+package io.haraft.runtime;
+
+import io.haraft.Committed;
+import io.haraft.IndeterminateOutcomeException;
+import io.haraft.StateMachine;
+import io.haraft.core.log.Entry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The apply thread: applies committed entries to the {@link StateMachine} in order, completes the
+ * futures of {@code submit} and {@code readIndex}, and tells waiting lease reads how far it got.
+ *
+ * <p>Entries reach it in log order from the loop. Pending submits live in a concurrent map keyed by
+ * index; whoever removes an entry (this thread on apply, the loop when leadership is lost, close)
+ * completes its future, so each future completes exactly once.
+ */
+final class Applier {
+    private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
+    private static final byte[] EMPTY = new byte[0];
+
+    private record PendingSubmit(long term, CompletableFuture<Committed> future) { }
+
+    private record ReadWaiter(long term, long index, CompletableFuture<Committed> future) { }
+
+    private final StateMachine stateMachine;
+    private final Consumer<Throwable> fatal;
+    private final ExecutorService thread;
+    private final Map<Long, PendingSubmit> pending = new ConcurrentHashMap<>();
+    private final List<ReadWaiter> reads = new ArrayList<>();   // apply thread only
+    private final Object appliedMonitor = new Object();
+    private volatile long applied;
+    private volatile boolean failed;
+    private volatile Thread applyThread;
+
+    Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal) {
+        this.stateMachine = stateMachine;
+        this.fatal = fatal;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Threads.factory("haraft-apply-" + nodeId, clusterId, nodeId).newThread(r);
+            applyThread = t;
+            return t;
+        });
+    }
+
+    /** Whether the caller is the apply thread (a state machine or future stage calling back in). */
+    boolean isApplyThread() {
+        return Thread.currentThread() == applyThread;
+    }
+
+    /** The highest index applied (or skipped as internal), readable from any thread. */
+    long applied() {
+        return applied;
+    }
+
+    /** Loop thread: a command was appended at {@code index} in {@code term}. */
+    void register(long index, long term, CompletableFuture<Committed> future) {
+        pending.put(index, new PendingSubmit(term, future));
+    }
+
+    /** Loop thread: hands newly committed entries over, in order. */
+    void apply(List<Entry> committed) {
+        if (!committed.isEmpty()) {
+            execute(() -> applyAll(committed));
+        }
+    }
+
+    /** Completes {@code future} with (term, index) once everything up to {@code index} is applied. */
+    void readWhenApplied(long term, long index, CompletableFuture<Committed> future) {
+        if (!execute(() -> {
+            reads.add(new ReadWaiter(term, index, future));
+            completeReads();
+        })) {
+            future.completeExceptionally(new IllegalStateException("the node is stopping"));
+        }
+    }
+
+    /** Runs {@code action} on the apply thread (futures complete there), or here if it is stopped. */
+    void complete(Runnable action) {
+        if (!execute(action)) {
+            action.run();
+        }
+    }
+
+    /**
+     * Leadership of {@code term} was lost: fails the pending submits that are not known to be
+     * committed ({@code index > commitIndex}) with {@link IndeterminateOutcomeException}.
+     */
+    void leadershipLost(long commitIndex, String why) {
+        failPending(idx -> idx > commitIndex, why);
+    }
+
+    /** Fails every pending submit (the node is stopping). */
+    void failAllPending(String why) {
+        failPending(idx -> true, why);
+    }
+
+    private void failPending(java.util.function.LongPredicate which, String why) {
+        Iterator<Map.Entry<Long, PendingSubmit>> it = pending.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, PendingSubmit> e = it.next();
+            long index = e.getKey();
+            if (which.test(index) && pending.remove(index, e.getValue())) {
+                PendingSubmit p = e.getValue();
+                complete(() -> p.future().completeExceptionally(new IndeterminateOutcomeException(p.term(), index, why)));
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code index} is applied, at most {@code timeoutNanos}; returns whether it was.
+     * Called by lease reads on the caller's thread.
+     */
+    boolean awaitApplied(long index, long timeoutNanos, Supplier<Long> nanos) {
+        if (applied >= index) {
+            return true;
+        }
+        long deadline = nanos.get() + timeoutNanos;
+        synchronized (appliedMonitor) {
+            while (applied < index) {
+                long left = deadline - nanos.get();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(appliedMonitor, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private void applyAll(List<Entry> committed) {
+        for (Entry e : committed) {
+            if (failed) {
+                return;
+            }
+            if (e.index() <= applied) {
+                continue;
+            }
+            byte[] result = EMPTY;
+            if (e.kind() == Entry.Kind.COMMAND) {
+                try {
+                    byte[] r = stateMachine.apply(new Committed(e.term(), e.index(), e.data()));
+                    result = r == null ? EMPTY : r;
+                } catch (Throwable t) {
+                    failed = true;
+                    LOG.error("the state machine threw while applying index {} (term {}); stopping the node."
+                            + " The entry will be applied again after a restart, so fix the state machine first",
+                            e.index(), e.term(), t);
+                    fatal.accept(t);
+                    return;
+                }
+            }
+            applied = e.index();
+            PendingSubmit p = pending.remove(e.index());
+            if (p != null) {
+                if (p.term() == e.term()) {
+                    p.future().complete(new Committed(e.term(), e.index(), result));
+                } else {
+                    p.future().completeExceptionally(new IndeterminateOutcomeException(p.term(), e.index(),
+                            "another leader's entry (term " + e.term() + ") committed at that index"));
+                }
+            }
+        }
+        synchronized (appliedMonitor) {
+            appliedMonitor.notifyAll();
+        }
+        completeReads();
+    }
+
+    private void completeReads() {
+        Iterator<ReadWaiter> it = reads.iterator();
+        while (it.hasNext()) {
+            ReadWaiter w = it.next();
+            if (w.index() <= applied) {
+                it.remove();
+                w.future().complete(Committed.position(w.term(), Math.max(1, w.index())));
+            }
+        }
+    }
+
+    private boolean execute(Runnable task) {
+        try {
+            thread.execute(task);
+            return true;
+        } catch (RejectedExecutionException stopped) {
+            return false;
+        }
+    }
+
+    /** Stops after the queued work (bounded), then fails what is left. */
+    void stop(long timeoutNanos, Supplier<RuntimeException> readFailure) {
+        execute(() -> {
+            for (ReadWaiter w : reads) {
+                w.future().completeExceptionally(readFailure.get());
+            }
+            reads.clear();
+        });
+        thread.shutdown();
+        if (timeoutNanos <= 0) {
+            return;
+        }
+        try {
+            if (!thread.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                LOG.warn("the state machine did not finish applying in time; abandoning the apply thread");
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            thread.shutdownNow();
+        }
+    }
+
+    /** Crash-like stop. */
+    void stopNow() {
+        failed = true;
+        thread.shutdownNow();
+    }
+}

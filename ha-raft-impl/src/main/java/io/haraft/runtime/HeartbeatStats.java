@@ -1,0 +1,114 @@
+package io.haraft.runtime;
+
+import io.haraft.NodeStatus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Per-peer heartbeat statistics over a sliding window of the last {@value #WINDOW} heartbeats:
+ * round-trip times (from sending a Heartbeat to receiving the HeartbeatResponse of the same term
+ * and round) and the share answered. A heartbeat younger than {@code undecidedNanos} that has no
+ * answer yet is left out of the counts: it may still be answered.
+ *
+ * <p>Written by the loop thread, read by {@code status()} callers; one short lock.
+ */
+final class HeartbeatStats {
+    static final int WINDOW = 128;
+
+    private static final class Peer {
+        final long[] term = new long[WINDOW];
+        final long[] round = new long[WINDOW];
+        final long[] sentAt = new long[WINDOW];
+        final long[] rtt = new long[WINDOW];   // -1 = not answered
+        int next;
+        int count;
+        long lastHeard = Long.MIN_VALUE;
+    }
+
+    private final Map<String, Peer> peers = new LinkedHashMap<>();
+    private final long undecidedNanos;
+
+    HeartbeatStats(List<String> peerIds, long undecidedNanos) {
+        for (String p : peerIds) {
+            peers.put(p, new Peer());
+        }
+        this.undecidedNanos = undecidedNanos;
+    }
+
+    synchronized void sent(String peer, long term, long round, long now) {
+        Peer p = peers.get(peer);
+        if (p == null) {
+            return;
+        }
+        int i = p.next;
+        p.term[i] = term;
+        p.round[i] = round;
+        p.sentAt[i] = now;
+        p.rtt[i] = -1;
+        p.next = (i + 1) % WINDOW;
+        p.count = Math.min(WINDOW, p.count + 1);
+    }
+
+    synchronized void answered(String peer, long term, long round, long now) {
+        Peer p = peers.get(peer);
+        if (p == null) {
+            return;
+        }
+        for (int k = 1; k <= p.count; k++) {
+            int i = Math.floorMod(p.next - k, WINDOW);
+            if (p.term[i] == term && p.round[i] == round) {
+                if (p.rtt[i] < 0) {
+                    p.rtt[i] = Math.max(0, now - p.sentAt[i]);
+                }
+                return;
+            }
+        }
+    }
+
+    synchronized void heard(String peer, long now) {
+        Peer p = peers.get(peer);
+        if (p != null) {
+            p.lastHeard = now;
+        }
+    }
+
+    synchronized List<NodeStatus.PeerStats> snapshot(long now) {
+        List<NodeStatus.PeerStats> out = new ArrayList<>(peers.size());
+        for (Map.Entry<String, Peer> e : peers.entrySet()) {
+            Peer p = e.getValue();
+            long[] rtts = new long[p.count];
+            int answered = 0;
+            int sent = 0;
+            for (int k = 1; k <= p.count; k++) {
+                int i = Math.floorMod(p.next - k, WINDOW);
+                if (p.rtt[i] >= 0) {
+                    rtts[answered++] = p.rtt[i];
+                    sent++;
+                } else if (now - p.sentAt[i] >= undecidedNanos) {
+                    sent++;
+                }
+            }
+            long[] sorted = Arrays.copyOf(rtts, answered);
+            Arrays.sort(sorted);
+            Optional<Duration> lastContact = p.lastHeard == Long.MIN_VALUE
+                    ? Optional.empty() : Optional.of(Duration.ofNanos(Math.max(0, now - p.lastHeard)));
+            out.add(new NodeStatus.PeerStats(e.getKey(), percentile(sorted, 0.50), percentile(sorted, 0.99),
+                    sent, answered, lastContact));
+        }
+        return out;
+    }
+
+    private static Duration percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Duration.ZERO;
+        }
+        int rank = (int) Math.ceil(q * sorted.length) - 1;
+        return Duration.ofNanos(sorted[Math.max(0, Math.min(sorted.length - 1, rank))]);
+    }
+}

@@ -1,0 +1,553 @@
+package io.haraft.runtime;
+
+import io.haraft.Committed;
+import io.haraft.NotLeaderException;
+import io.haraft.RaftConfig;
+import io.haraft.core.LeadershipEvent;
+import io.haraft.core.LeadershipGate;
+import io.haraft.core.Message;
+import io.haraft.core.RaftCore;
+import io.haraft.core.Ready;
+import io.haraft.core.Role;
+import io.haraft.core.progress.Progress;
+import io.haraft.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The Raft loop of one node: the only thread that touches the {@link RaftCore}.
+ *
+ * <p>Inputs (messages, proposals, reads, transfers, persistence completions) arrive as tasks on an
+ * unbounded queue; between them the loop waits until the core's next deadline, measured on the
+ * injected {@link MonotonicClock}. A {@link Ready} is processed as its contract says: its state is
+ * handed to the {@link LogStore} asynchronously and the loop keeps stepping the core meanwhile;
+ * when the store's future completes, the loop delivers leadership events through the
+ * {@link LeadershipGate} (revocations first, so that a leadership is invalid before any message
+ * of the same Ready leaves), sends the messages, hands committed entries to the apply thread and
+ * calls {@code advance}. At most one Ready is in flight; everything the core produces meanwhile
+ * goes into the next one, which is where group commit comes from.
+ *
+ * <p>Read index without a core change: the loop sees every message it sends and every
+ * acknowledgement it receives, each carrying the leader's heartbeat round. A read records the
+ * commit index (once an entry of the current term has committed) and the smallest round not yet
+ * carried by any sent message; it is confirmed once a majority (counting this node) has
+ * acknowledged that round or a later one in the same term, i.e. answered a message sent after the
+ * read was requested. The cost is up to one heartbeat interval plus a round trip.
+ */
+final class NodeLoop implements Transport.Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
+    private static final int MAX_TASKS_PER_ITERATION = 256;
+    private static final long MAX_WAIT_NANOS = 1_000_000_000L;
+
+    /** What {@code status()} shows, published by the loop after every iteration. */
+    record View(Role role, long term, String leader, long commitIndex) { }
+
+    private static final class PendingRead {
+        final CompletableFuture<Committed> future;
+        final long term;
+        long index = -1;
+        long minRound;
+
+        PendingRead(CompletableFuture<Committed> future, long term) {
+            this.future = future;
+            this.term = term;
+        }
+    }
+
+    private record PendingTransfer(String target, long term, long deadline, CompletableFuture<Void> future) { }
+
+    private final RaftConfig config;
+    private final MonotonicClock clock;
+    private final RaftCore core;
+    private final LogStore store;
+    private final Applier applier;
+    private final LeadershipDispatcher dispatcher;
+    private final HeartbeatStats stats;
+    private final Consumer<Throwable> fatal;
+    private final long electionTimeoutNanos;
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final LeadershipGate gate = new LeadershipGate();
+    private final Thread thread;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private volatile boolean running;
+    private volatile Transport transport;
+    private volatile View view = new View(Role.FOLLOWER, 0, null, 0);
+
+    // loop-thread state
+    private Ready inFlight;
+    private final List<PendingRead> reads = new ArrayList<>();
+    private final List<PendingTransfer> transfers = new ArrayList<>();
+    private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+    private long leaderTerm = -1;
+    private long roundsTerm = -1;
+    private long maxRoundSent;
+    private final Map<String, Long> roundAcks = new HashMap<>();
+    private long mdcTerm = -1;
+
+    NodeLoop(RaftConfig config, MonotonicClock clock, RaftCore core, LogStore store, Applier applier,
+             LeadershipDispatcher dispatcher, HeartbeatStats stats, Consumer<Throwable> fatal) {
+        this.config = config;
+        this.clock = clock;
+        this.core = core;
+        this.store = store;
+        this.applier = applier;
+        this.dispatcher = dispatcher;
+        this.stats = stats;
+        this.fatal = fatal;
+        this.electionTimeoutNanos = config.electionTimeout().toNanos();
+        this.thread = Threads.factory("haraft-loop-" + config.nodeId(), config.clusterId(), config.nodeId())
+                .newThread(this::run);
+        this.view = new View(core.role(), core.term(), core.leader(), core.commitIndex());
+    }
+
+    // ------------------------------------------------------------------ lifecycle and inputs (any thread)
+
+    void start(Transport transport) {
+        this.transport = transport;
+        running = true;
+        thread.start();
+    }
+
+    /**
+     * Stops the loop after the task it is running; waits for it at most {@code timeoutNanos}.
+     *
+     * @return whether the loop thread has ended
+     */
+    boolean stop(long timeoutNanos, boolean interrupt) {
+        running = false;
+        inbox.add(() -> { });
+        if (interrupt) {
+            thread.interrupt();
+        }
+        if (thread.isAlive() && Thread.currentThread() != thread) {
+            try {
+                stopped.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn("the Raft loop of {} did not stop in time", config.nodeId());
+            }
+        }
+        return stopped.isDone() || !thread.isAlive();
+    }
+
+    boolean isRunning() {
+        return running;
+    }
+
+    View view() {
+        return view;
+    }
+
+    /** Queues a task for the loop thread. */
+    void post(Runnable task) {
+        inbox.add(task);
+    }
+
+    /** Runs {@code task} on the loop and completes with its result; fails if the loop is stopped. */
+    <T> CompletableFuture<T> call(Supplier<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (!running) {
+            f.completeExceptionally(new IllegalStateException("the Raft loop is not running"));
+            return f;
+        }
+        post(() -> {
+            try {
+                f.complete(task.get());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public void onMessage(Message message) {
+        post(() -> onMessageOnLoop(message));
+    }
+
+    @Override
+    public void onConnectionRefused(String peerId) {
+        post(() -> core.peerUnreachable(peerId, clock.nanos()));
+    }
+
+    void submit(byte[] command, CompletableFuture<Committed> future) {
+        post(() -> {
+            long index = core.propose(command, clock.nanos());
+            if (index == 0) {
+                fail(future, notLeader());
+            } else {
+                applier.register(index, core.term(), future);
+            }
+        });
+    }
+
+    void readIndex(CompletableFuture<Committed> future) {
+        post(() -> {
+            if (core.role() != Role.LEADER) {
+                fail(future, notLeader());
+            } else {
+                reads.add(new PendingRead(future, core.term()));
+            }
+        });
+    }
+
+    void transferLeadership(String target, CompletableFuture<Void> future) {
+        post(() -> {
+            long now = clock.nanos();
+            if (core.role() != Role.LEADER) {
+                fail(future, notLeader());
+            } else if (target.equals(config.nodeId())) {
+                applier.complete(() -> future.complete(null));
+            } else if (!core.transferLeadership(target, now)) {
+                fail(future, notLeader());
+            } else {
+                transfers.add(new PendingTransfer(target, core.term(), now + 2 * electionTimeoutNanos, future));
+            }
+        });
+    }
+
+    /**
+     * Graceful close, step 1: a leader starts handing over to its most caught-up peer that
+     * answered within the last election timeout. The future completes when that peer is seen as
+     * leader, or fails after one election timeout; it completes at once if there is nothing to hand
+     * over (not leader, no reachable peer).
+     */
+    CompletableFuture<Void> handOver() {
+        return call(() -> {
+            long now = clock.nanos();
+            if (core.role() != Role.LEADER) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            String best = null;
+            long bestMatch = -1;
+            for (RaftConfig.Member m : config.peers()) {
+                Progress pr = core.progress(m.id());
+                if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch) {
+                    best = m.id();
+                    bestMatch = pr.match();
+                }
+            }
+            if (best == null || !core.transferLeadership(best, now)) {
+                LOG.info("term {}: no reachable peer to hand leadership over to; shutting down as leader", core.term());
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            transfers.add(new PendingTransfer(best, core.term(), now + electionTimeoutNanos, f));
+            return f;
+        }).thenCompose(f -> f);
+    }
+
+    /** Graceful close, step 2: a leader still in office revokes with SHUT_DOWN; completes when flushed. */
+    CompletableFuture<Void> shutdownCore() {
+        return call(() -> {
+            core.shutdown(clock.nanos());
+            CompletableFuture<Void> idle = new CompletableFuture<>();
+            idleWaiters.add(idle);
+            return idle;
+        }).thenCompose(f -> f);
+    }
+
+    /** After the loop has stopped: fails the reads and transfers still waiting. */
+    void failPendingAfterStop() {
+        for (PendingRead r : reads) {
+            r.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
+        }
+        reads.clear();
+        for (PendingTransfer t : transfers) {
+            t.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
+        }
+        transfers.clear();
+        for (CompletableFuture<Void> f : idleWaiters) {
+            f.complete(null);
+        }
+        idleWaiters.clear();
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    private void run() {
+        try {
+            while (running) {
+                long now = clock.nanos();
+                long wait = waitNanos(now);
+                Runnable task = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
+                for (int n = 0; task != null && running; ) {
+                    task.run();
+                    if (++n >= MAX_TASKS_PER_ITERATION) {
+                        break;
+                    }
+                    task = inbox.poll();
+                }
+                if (!running) {
+                    break;
+                }
+                now = clock.nanos();
+                if (now >= core.nextDeadline()) {
+                    core.tick(now);
+                }
+                afterInput();
+            }
+        } catch (InterruptedException e) {
+            if (running) {
+                LOG.error("the Raft loop was interrupted while running; stopping the node");
+                running = false;
+                fatal.accept(e);
+            }
+        } catch (Throwable t) {
+            LOG.error("the Raft loop failed; stopping the node", t);
+            running = false;
+            fatal.accept(t);
+        } finally {
+            MDC.clear();
+            stopped.complete(null);
+        }
+    }
+
+    private long waitNanos(long now) {
+        long deadline = core.nextDeadline();
+        for (PendingTransfer t : transfers) {
+            deadline = Math.min(deadline, t.deadline());
+        }
+        return Math.max(0, Math.min(MAX_WAIT_NANOS, deadline - now));
+    }
+
+    private void afterInput() {
+        do {
+            LeadershipImpl open = dispatcher.open();
+            if (open != null && open.isRevoked() && core.role() == Role.LEADER && core.term() == open.term()) {
+                LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),
+                        open.revokeReason());
+                core.shutdown(clock.nanos());
+            }
+            while (inFlight == null && core.hasReady()) {
+                Ready ready = core.ready();
+                inFlight = ready;
+                if (ready.nothingToPersist()) {
+                    completeReady(ready);
+                } else {
+                    persist(ready);
+                }
+            }
+            long now = clock.nanos();
+            open = dispatcher.open();
+            if (open != null && core.term() == open.term() && core.holdsLease(now)) {
+                open.extendTo(core.leaseUntil());
+            }
+            trackLeadership();
+            processReads();
+            processTransfers(now);
+        } while (inFlight == null && core.hasReady());
+        if (inFlight == null && !idleWaiters.isEmpty()) {
+            idleWaiters.forEach(f -> f.complete(null));
+            idleWaiters.clear();
+        }
+        View v = new View(core.role(), core.term(), core.leader(), core.commitIndex());
+        if (!v.equals(view)) {
+            view = v;
+        }
+        if (core.term() != mdcTerm) {
+            mdcTerm = core.term();
+            MDC.put("term", Long.toString(mdcTerm));
+        }
+    }
+
+    private void persist(Ready ready) {
+        CompletableFuture<Void> durable;
+        try {
+            durable = store.persist(ready.hardState(), ready.entries());
+        } catch (RuntimeException e) {
+            durable = CompletableFuture.failedFuture(e);
+        }
+        durable.whenComplete((ok, failure) -> post(() -> onPersisted(ready, failure)));
+    }
+
+    private void onPersisted(Ready ready, Throwable failure) {
+        if (ready != inFlight) {
+            LOG.error("persistence completed for a Ready that is not in flight; ignoring");
+            return;
+        }
+        if (failure != null) {
+            LOG.error("term {}: the log store failed to persist; stopping the node", core.term(), failure);
+            running = false;
+            fatal.accept(failure);
+            return;
+        }
+        completeReady(ready);
+    }
+
+    /** The Ready's state is durable: deliver events, send, apply, advance (see {@link Ready}). */
+    private void completeReady(Ready ready) {
+        long now = clock.nanos();
+        inFlight = null;
+        for (LeadershipEvent event : ready.events()) {
+            LeadershipEvent out = gate.filter(event, core, now);
+            if (out instanceof LeadershipEvent.Elected e) {
+                dispatcher.elected(e.term(), Math.max(e.leaseUntil(), core.leaseUntil()), core.commitIndex());
+            } else if (out instanceof LeadershipEvent.Revoked r) {
+                dispatcher.revoked(r.term(), r.reason());
+            } else if (event instanceof LeadershipEvent.Elected e) {
+                LOG.info("term {}: the lease ran out before elected could be delivered; not delivering it", e.term());
+            }
+        }
+        for (Message m : ready.messages()) {
+            if (m instanceof Message.TimeoutNow) {
+                // The old leader's revoked callback returns before the target may campaign.
+                dispatcher.afterQueuedCallbacks(() -> post(() -> send(m)));
+            } else {
+                send(m);
+            }
+        }
+        applier.apply(ready.committed());
+        core.advance(ready, now);
+    }
+
+    private void send(Message m) {
+        long now = clock.nanos();
+        if (m instanceof Message.Heartbeat h) {
+            stats.sent(h.to(), h.term(), h.round(), now);
+            noteRoundSent(h.term(), h.round());
+        } else if (m instanceof Message.Append a) {
+            noteRoundSent(a.term(), a.round());
+        }
+        try {
+            transport.send(m);
+        } catch (RuntimeException e) {
+            LOG.warn("the transport refused to queue {} to {}: {}", m.getClass().getSimpleName(), m.to(), e.toString());
+        }
+    }
+
+    private void onMessageOnLoop(Message m) {
+        long now = clock.nanos();
+        stats.heard(m.from(), now);
+        if (core.role() == Role.LEADER && m.term() == core.term()) {
+            if (m instanceof Message.HeartbeatResponse r) {
+                stats.answered(r.from(), r.term(), r.round(), now);
+                noteRoundAcked(r.from(), r.term(), r.round());
+            } else if (m instanceof Message.AppendResponse r) {
+                noteRoundAcked(r.from(), r.term(), r.round());
+            }
+        }
+        core.step(m, now);
+    }
+
+    // ------------------------------------------------------------------ bookkeeping
+
+    private void resetRounds(long term) {
+        if (term != roundsTerm) {
+            roundsTerm = term;
+            maxRoundSent = 0;
+            roundAcks.clear();
+        }
+    }
+
+    private void noteRoundSent(long term, long round) {
+        resetRounds(term);
+        maxRoundSent = Math.max(maxRoundSent, round);
+    }
+
+    private void noteRoundAcked(String peer, long term, long round) {
+        resetRounds(term);
+        roundAcks.merge(peer, round, Math::max);
+    }
+
+    /** Whether a majority, counting this node, acknowledged round {@code minRound} or later. */
+    private boolean majorityAcked(long minRound) {
+        int count = 1;
+        for (long acked : roundAcks.values()) {
+            if (acked >= minRound) {
+                count++;
+            }
+        }
+        return count >= config.quorum();
+    }
+
+    private void trackLeadership() {
+        boolean leader = core.role() == Role.LEADER;
+        if (leaderTerm != -1 && (!leader || core.term() != leaderTerm)) {
+            applier.leadershipLost(core.commitIndex(), "the leadership of term " + leaderTerm + " was lost");
+            leaderTerm = -1;
+        }
+        if (leader) {
+            leaderTerm = core.term();
+        }
+    }
+
+    private void processReads() {
+        if (reads.isEmpty()) {
+            return;
+        }
+        boolean leader = core.role() == Role.LEADER;
+        Iterator<PendingRead> it = reads.iterator();
+        while (it.hasNext()) {
+            PendingRead r = it.next();
+            if (!leader || core.term() != r.term) {
+                it.remove();
+                fail(r.future, notLeader());
+                continue;
+            }
+            if (r.index < 0 && core.log().term(core.commitIndex()) == core.term()) {
+                r.index = core.commitIndex();
+                resetRounds(core.term());
+                r.minRound = maxRoundSent + 1;
+            }
+            if (r.index >= 0 && majorityAcked(r.minRound)) {
+                it.remove();
+                applier.readWhenApplied(r.term, r.index, r.future);
+            }
+        }
+    }
+
+    private void processTransfers(long now) {
+        if (transfers.isEmpty()) {
+            return;
+        }
+        Iterator<PendingTransfer> it = transfers.iterator();
+        while (it.hasNext()) {
+            PendingTransfer t = it.next();
+            if (core.role() != Role.LEADER && t.target().equals(core.leader())) {
+                it.remove();
+                applier.complete(() -> t.future().complete(null));
+            } else if (now >= t.deadline()) {
+                it.remove();
+                if (core.role() == Role.LEADER && core.term() == t.term()) {
+                    // The core gave up the transfer (target never caught up) and stayed leader; the
+                    // contract says this node has given up its leadership in any case.
+                    LOG.info("term {}: transfer to {} timed out while still leader; stepping down", t.term(), t.target());
+                    core.shutdown(now);
+                }
+                TimeoutException e = new TimeoutException("leadership transfer to " + t.target()
+                        + " did not complete in time; this node gave up its leadership of term " + t.term()
+                        + " and the cluster elects a leader the usual way");
+                fail(t.future(), e);
+            }
+        }
+    }
+
+    /** Application futures complete on the apply thread, never on the loop (their stages may be slow). */
+    private void fail(CompletableFuture<?> future, Throwable failure) {
+        applier.complete(() -> future.completeExceptionally(failure));
+    }
+
+    private NotLeaderException notLeader() {
+        String leader = core.leader();
+        if (leader == null || leader.equals(config.nodeId())) {
+            return new NotLeaderException(config.nodeId(), null, null);
+        }
+        return new NotLeaderException(config.nodeId(), leader,
+                config.member(leader).map(RaftConfig.Member::address).orElse(null));
+    }
+}

@@ -1,0 +1,438 @@
+package io.haraft.runtime;
+
+import io.haraft.Committed;
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.LeaseExpiredException;
+import io.haraft.NodeStatus;
+import io.haraft.NotLeaderException;
+import io.haraft.RaftConfig;
+import io.haraft.RaftNode;
+import io.haraft.RevokeReason;
+import io.haraft.StateMachine;
+import io.haraft.core.CoreConfig;
+import io.haraft.core.HardState;
+import io.haraft.core.RaftCore;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+import io.haraft.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The node runtime: turns the pure {@link RaftCore} into a running {@link RaftNode}.
+ *
+ * <p><b>Threads.</b> One Raft loop thread drives the core (and is the only thread that touches
+ * it); the {@link LogStore} persists asynchronously (group commit is the store's business); one
+ * apply thread runs the {@link StateMachine} and completes futures; one callback thread runs the
+ * {@link LeadershipListener}; a lease watchdog revokes leadership on time even while the loop is
+ * busy. All are daemon threads named {@code haraft-<role>-<nodeId>}, with the MDC keys
+ * {@code cluster}, {@code node} and (on the loop and callback threads) {@code term}.
+ *
+ * <p><b>Guarantees.</b> Everything {@link RaftNode} promises, with these implementation notes:
+ * <ul>
+ *   <li>{@code elected}/{@code revoked} strictly alternate: revocation is a compare-and-set on the
+ *       leadership, so the watchdog and the loop never deliver two {@code revoked} for one term.</li>
+ *   <li>A leadership is invalid before any message of the same Ready leaves, and a TimeoutNow
+ *       (leadership transfer) is sent only after the {@code revoked} callback has returned.</li>
+ *   <li>The transport is closed only after the leadership was revoked and the listener's last
+ *       callback returned (bounded wait), which keeps fast failover on refused connections safe.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * RaftNode node = new RaftNodeImpl(config, listener, stateMachine,
+ *         cfg -> new GrpcTransport(cfg),              // any Transport
+ *         cfg -> new InMemoryLogStore(),              // or a RaftStorage adapter
+ *         MonotonicClock.system());
+ * node.start();
+ * }</pre>
+ *
+ * <p><b>Limits.</b> No snapshots or log compaction yet: the {@link StateMachine} is rebuilt by
+ * replaying the whole log at every start. {@link #readIndex()} waits for the next scheduled
+ * heartbeat round (up to one heartbeat interval) because the core has no input to start one.
+ */
+public final class RaftNodeImpl implements RaftNode {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNodeImpl.class);
+    private static final Logger CORE_LOG = LoggerFactory.getLogger(RaftCore.class);
+    /** Room left in a message for framing and the other fields of an Append. */
+    static final int MESSAGE_OVERHEAD_BYTES = 4096;
+    private static final long CALLBACK_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long STOP_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private enum State { NEW, RUNNING, CLOSING, CLOSED }
+
+    private final RaftConfig config;
+    private final LeadershipListener listener;
+    private final StateMachine stateMachine;
+    private final TransportFactory transportFactory;
+    private final LogStoreFactory logStoreFactory;
+    private final MonotonicClock clock;
+    private final long electionTimeoutNanos;
+
+    private final Object lifecycle = new Object();
+    private State state = State.NEW;                          // guarded by lifecycle
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private volatile boolean failed;
+
+    // set by start(); read after a happens-before through 'running' or lifecycle
+    private volatile LogStore store;
+    private volatile Transport transport;
+    private volatile Applier applier;
+    private volatile LeadershipDispatcher dispatcher;
+    private volatile NodeLoop loop;
+    private volatile HeartbeatStats stats;
+
+    /**
+     * Creates a node that is not started: no thread, socket or file is opened until {@link #start()}.
+     *
+     * @param config           the validated configuration
+     * @param listener         receives leadership transitions
+     * @param stateMachine     the replicated state
+     * @param transportFactory creates the transport at {@link #start()}
+     * @param logStoreFactory  opens the store at {@link #start()}
+     * @param clock            the monotonic clock for every timeout and lease
+     * @throws NullPointerException if an argument is null
+     */
+    public RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
+                        TransportFactory transportFactory, LogStoreFactory logStoreFactory, MonotonicClock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
+        this.transportFactory = Objects.requireNonNull(transportFactory, "transportFactory");
+        this.logStoreFactory = Objects.requireNonNull(logStoreFactory, "logStoreFactory");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.electionTimeoutNanos = config.electionTimeout().toNanos();
+    }
+
+    /** The core's settings derived from a node configuration. */
+    static CoreConfig coreConfig(RaftConfig config) {
+        List<String> voters = config.members().stream().map(RaftConfig.Member::id).toList();
+        return new CoreConfig(config.nodeId(), voters, config.heartbeatInterval().toNanos(),
+                config.electionTimeout().toNanos(), config.clockDriftBound(), 512,
+                Math.max(1, config.maxMessageBytes() / 2), 256, config.fastFailoverOnRefusedConnection());
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Override
+    public void start() {
+        // Holding the lifecycle lock for the whole start keeps a concurrent close() from seeing half a node.
+        synchronized (lifecycle) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("node " + config.nodeId() + " was already "
+                        + (state == State.RUNNING ? "started" : "closed") + "; build a new node to start again");
+            }
+            state = State.RUNNING;
+            try {
+                LogStore s = logStoreFactory.open(config);
+                store = s;
+                HardState hardState = s.hardState();
+                List<Entry> entries = s.entries();
+                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(s.snapshotIndex(), s.snapshotTerm(), entries),
+                        clock.nanos(), new SplittableRandom(), CORE_LOG);
+                List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
+                stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
+                applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail);
+                dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
+                        () -> loop.post(() -> { }));
+                loop = new NodeLoop(config, clock, core, s, applier, dispatcher, stats, this::fail);
+                Transport t = transportFactory.create(config);
+                transport = t;
+                t.start(loop);
+                loop.start(t);
+                LOG.info("node {} of cluster {} started at term {} with {} log entries", config.nodeId(),
+                        config.clusterId(), hardState.term(), entries.size());
+            } catch (IOException e) {
+                close();
+                throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        boolean closeHere;
+        synchronized (lifecycle) {
+            if (state == State.NEW) {
+                state = State.CLOSED;
+                closed.complete(null);
+                return;
+            }
+            closeHere = state == State.RUNNING;
+            if (closeHere) {
+                state = State.CLOSING;
+            }
+        }
+        if (!closeHere) {
+            // Someone else is closing: wait for it (bounded), unless we are one of the node's own threads.
+            if (!ownThread()) {
+                awaitQuietly(closed, 3 * STOP_NANOS + 2 * CALLBACK_DRAIN_NANOS);
+            }
+            return;
+        }
+        try {
+            closeRunning();
+        } catch (Throwable t) {
+            LOG.error("error while closing node {}", config.nodeId(), t);
+        } finally {
+            synchronized (lifecycle) {
+                state = State.CLOSED;
+            }
+            closed.complete(null);
+        }
+    }
+
+    private void closeRunning() {
+        NodeLoop l = loop;
+        if (l != null && l.isRunning()) {
+            if (!failed) {
+                // 1. A leader hands over (revoking with LEADERSHIP_TRANSFERRED first), waiting at most
+                //    one election timeout for the target to take over.
+                awaitQuietly(l.handOver(), electionTimeoutNanos + electionTimeoutNanos / 2);
+            }
+            // 2. A leader still in office revokes with SHUT_DOWN; wait until that Ready is processed.
+            awaitQuietly(l.shutdownCore(), STOP_NANOS);
+        }
+        LeadershipDispatcher d = dispatcher;
+        if (d != null) {
+            // 3. Whatever is still open (the loop failed or is stuck) is revoked here.
+            d.revokeOpen(RevokeReason.SHUT_DOWN);
+            d.stopWatchdog();
+            // 4. The listener's revoked returns before the listener socket closes (unless close() was
+            //    called by the listener itself, which cannot wait for its own return).
+            if (!d.isCallbackThread() && !d.awaitQueuedCallbacks(CALLBACK_DRAIN_NANOS)) {
+                LOG.warn("the leadership listener of {} did not return within {} s; closing anyway", config.nodeId(),
+                        TimeUnit.NANOSECONDS.toSeconds(CALLBACK_DRAIN_NANOS));
+            }
+        }
+        if (l != null && l.isRunning()) {
+            awaitQuietly(l.call(() -> null), STOP_NANOS);   // sends posted by the callback thread (TimeoutNow)
+        }
+        // 5. Stop listening, then stop the loop.
+        closeTransport();
+        if (l != null && l.stop(STOP_NANOS, false)) {
+            l.failPendingAfterStop();
+        }
+        Applier a = applier;
+        if (a != null) {
+            // On the apply thread itself (a state machine closing its node) it cannot wait for itself.
+            a.stop(a.isApplyThread() ? 0 : STOP_NANOS, () -> new NotLeaderException(config.nodeId(), null, null));
+            a.failAllPending("node " + config.nodeId() + " shut down");
+        }
+        if (d != null) {
+            // On the callback thread itself (a listener closing its node) the queued callbacks run after it returns.
+            d.stopCallbacks(d.isCallbackThread() ? 0 : CALLBACK_DRAIN_NANOS);
+        }
+        LogStore s = store;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the log store of {} failed", config.nodeId(), e);
+            }
+        }
+        LOG.info("node {} closed", config.nodeId());
+    }
+
+    private void closeTransport() {
+        Transport t = transport;
+        if (t != null) {
+            try {
+                t.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the transport of {} failed", config.nodeId(), e);
+            }
+        }
+    }
+
+    /** A fatal error (storage, state machine, loop): stop safely, revoking without handing over. */
+    private void fail(Throwable cause) {
+        if (failed) {
+            return;
+        }
+        failed = true;
+        LOG.error("node {} is stopping after a fatal error: {}", config.nodeId(), cause.toString());
+        Thread t = new Thread(this::close, "haraft-fatal-stop-" + config.nodeId());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Whether the caller is the node's callback or apply thread (which close() must not wait for). */
+    private boolean ownThread() {
+        LeadershipDispatcher d = dispatcher;
+        Applier a = applier;
+        return (d != null && d.isCallbackThread()) || (a != null && a.isApplyThread());
+    }
+
+    private static void awaitQuietly(CompletableFuture<?> f, long nanos) {
+        try {
+            f.get(nanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // bounded wait: go on with the next step
+        }
+    }
+
+    // ------------------------------------------------------------------ test hooks (package-private)
+
+    /** Test hook: runs {@code task} on the Raft loop thread (for example one that blocks the loop). */
+    void runOnLoopForTest(Runnable task) {
+        loop.post(task);
+    }
+
+    /**
+     * Test hook: stops like a crashed process. Nothing is revoked or delivered, nothing more is sent;
+     * the transport closes (peers then see refused connections) and every thread stops.
+     */
+    void crashForTest() {
+        synchronized (lifecycle) {
+            if (state != State.RUNNING) {
+                return;
+            }
+            state = State.CLOSED;
+        }
+        failed = true;
+        dispatcher.stopNow();
+        loop.stop(STOP_NANOS, true);
+        closeTransport();
+        applier.stopNow();
+        closed.complete(null);
+        LOG.info("node {} crashed (test)", config.nodeId());
+    }
+
+    // ------------------------------------------------------------------ API
+
+    private boolean running() {
+        NodeLoop l = loop;
+        return l != null && l.isRunning() && !failed;
+    }
+
+    private NotLeaderException notLeaderHint() {
+        NodeLoop l = loop;
+        String leader = l == null ? null : l.view().leader();
+        if (leader == null || leader.equals(config.nodeId()) || !running()) {
+            return new NotLeaderException(config.nodeId(), null, null);
+        }
+        return new NotLeaderException(config.nodeId(), leader,
+                config.member(leader).map(RaftConfig.Member::address).orElse(null));
+    }
+
+    @Override
+    public CompletableFuture<Committed> submit(byte[] command) {
+        Objects.requireNonNull(command, "command");
+        int limit = config.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
+        if (command.length > limit) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("the command has " + command.length
+                    + " bytes; at most " + limit + " fit into maxMessageBytes " + config.maxMessageBytes()
+                    + ". Split it, or raise maxMessageBytes on every node"));
+        }
+        if (!running()) {
+            return CompletableFuture.failedFuture(notLeaderHint());
+        }
+        CompletableFuture<Committed> f = new CompletableFuture<>();
+        loop.submit(command.clone(), f);
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<Committed> readIndex() {
+        if (!running()) {
+            return CompletableFuture.failedFuture(notLeaderHint());
+        }
+        CompletableFuture<Committed> f = new CompletableFuture<>();
+        loop.readIndex(f);
+        return f;
+    }
+
+    @Override
+    public <T> T leaseRead(Function<? super Leadership, ? extends T> read) {
+        Objects.requireNonNull(read, "read");
+        LeadershipDispatcher d = dispatcher;
+        LeadershipImpl l = d == null || !running() ? null : d.open();
+        if (l == null) {
+            throw notLeaderHint();
+        }
+        if (!l.isValid()) {
+            throw l.expiredException();
+        }
+        long left = l.leaseUntil() - clock.nanos();
+        if (!applier.awaitApplied(l.electedCommitIndex(), left, clock::nanos) || !l.isValid()) {
+            throw leaseEnded(l);
+        }
+        T result = read.apply(l);
+        if (!l.isValid()) {
+            throw leaseEnded(l);
+        }
+        return result;
+    }
+
+    private static LeaseExpiredException leaseEnded(LeadershipImpl l) {
+        return l.expiredException();
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(String targetNodeId) {
+        Objects.requireNonNull(targetNodeId, "targetNodeId");
+        if (config.member(targetNodeId).isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("\"" + targetNodeId
+                    + "\" is not a member of cluster " + config.clusterId() + "; members are "
+                    + config.members().stream().map(RaftConfig.Member::id).toList()));
+        }
+        if (!running()) {
+            return CompletableFuture.failedFuture(notLeaderHint());
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        loop.transferLeadership(targetNodeId, f);
+        return f;
+    }
+
+    @Override
+    public NodeStatus status() {
+        NodeLoop l = loop;
+        HeartbeatStats s = stats;
+        if (l == null || s == null) {
+            List<NodeStatus.PeerStats> none = config.peers().stream()
+                    .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO, 0, 0,
+                            Optional.empty()))
+                    .toList();
+            return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none);
+        }
+        NodeLoop.View v = l.view();
+        long applied = Math.min(applier.applied(), v.commitIndex());
+        return new NodeStatus(config.nodeId(), NodeStatus.Role.valueOf(v.role().name()), v.term(),
+                Optional.ofNullable(v.leader()), v.commitIndex(), applied, s.snapshot(clock.nanos()));
+    }
+
+    @Override
+    public Optional<Leadership> leadership() {
+        LeadershipDispatcher d = dispatcher;
+        LeadershipImpl l = d == null ? null : d.open();
+        return l != null && l.isValid() ? Optional.of(l) : Optional.empty();
+    }
+
+    @Override
+    public RaftConfig config() {
+        return config;
+    }
+
+    @Override
+    public String toString() {
+        NodeLoop l = loop;
+        return "RaftNodeImpl{" + config.clusterId() + "/" + config.nodeId()
+                + (l == null ? ", not started" : ", " + l.view()) + "}";
+    }
+}

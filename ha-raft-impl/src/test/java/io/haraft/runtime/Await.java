@@ -1,0 +1,21 @@
+package io.haraft.runtime;
+
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/** Waits for a condition with a deadline; fails the test with {@code what} if it does not hold in time. */
+final class Await {
+    private Await() {
+    }
+
+    static void until(Duration timeout, BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what);
+            }
+            LockSupport.parkNanos(2_000_000);
+        }
+    }
+}

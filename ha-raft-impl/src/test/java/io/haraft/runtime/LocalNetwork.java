@@ -1,0 +1,130 @@
+package io.haraft.runtime;
+
+import io.haraft.core.Message;
+import io.haraft.transport.Transport;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-JVM network for runtime tests: a hub that hands messages from one {@link LocalTransport}
+ * to another, on the receiver's own delivery thread (in order per receiver). It can drop messages
+ * between chosen nodes (partitions), and it refuses connections to a node whose transport is closed
+ * or never started, as a real network does when nothing listens: a send to such a node, and the
+ * closing of a node's transport (the peers' streams break and their reconnects are refused), make
+ * the senders' listeners see {@code onConnectionRefused}.
+ */
+final class LocalNetwork {
+    private final Map<String, LocalTransport> listening = new ConcurrentHashMap<>();
+    private final Set<String> droppedLinks = ConcurrentHashMap.newKeySet();
+    final AtomicLong delivered = new AtomicLong();
+    final AtomicLong dropped = new AtomicLong();
+
+    LocalTransport transport(String nodeId) {
+        return new LocalTransport(nodeId);
+    }
+
+    /** Drops every message between {@code node} and each of {@code others}, both ways. */
+    void isolate(String node, Collection<String> others) {
+        for (String o : others) {
+            if (!o.equals(node)) {
+                droppedLinks.add(node + "->" + o);
+                droppedLinks.add(o + "->" + node);
+            }
+        }
+    }
+
+    /** Delivers everything again. */
+    void heal() {
+        droppedLinks.clear();
+    }
+
+    private void route(Message m, LocalTransport from) {
+        if (droppedLinks.contains(m.from() + "->" + m.to())) {
+            dropped.incrementAndGet();
+            return;
+        }
+        LocalTransport to = listening.get(m.to());
+        if (to == null) {
+            from.refused(m.to());
+            return;
+        }
+        delivered.incrementAndGet();
+        to.receive(m);
+    }
+
+    /** One node's end of the hub. */
+    final class LocalTransport implements Transport {
+        private final String nodeId;
+        private final ExecutorService delivery;
+        private volatile Listener listener;
+        private volatile boolean closed;
+
+        private LocalTransport(String nodeId) {
+            this.nodeId = nodeId;
+            this.delivery = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "local-transport-" + nodeId);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        @Override
+        public void start(Listener l) {
+            this.listener = l;
+            LocalTransport old = listening.put(nodeId, this);
+            if (old != null && old != this) {
+                throw new IllegalStateException(nodeId + " is already listening");
+            }
+        }
+
+        @Override
+        public void send(Message message) {
+            if (!closed && listener != null) {
+                route(message, this);
+            }
+        }
+
+        void receive(Message m) {
+            run(() -> listener.onMessage(m));
+        }
+
+        void refused(String peer) {
+            run(() -> listener.onConnectionRefused(peer));
+        }
+
+        private void run(Runnable r) {
+            if (closed) {
+                return;
+            }
+            try {
+                delivery.execute(() -> {
+                    if (!closed) {
+                        r.run();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // closed concurrently
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            listening.remove(nodeId, this);
+            delivery.shutdownNow();
+            for (LocalTransport other : listening.values()) {
+                other.refused(nodeId);
+            }
+        }
+    }
+}
