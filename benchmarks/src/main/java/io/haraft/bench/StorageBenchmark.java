@@ -1,0 +1,139 @@
+package io.haraft.bench;
+
+import io.haraft.core.log.Entry;
+import io.haraft.storage.FileRaftStorage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Append throughput of {@link FileRaftStorage} with group commit: N appender threads each persist
+ * one entry at a time and wait until it is durable, for 128 B and 4 KiB entries and N = 1, 8, 64.
+ * Prints a Markdown table. Numbers are reported, not asserted.
+ *
+ * <p>Run: {@code mvn -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath
+ * -Dmdep.outputFile=target/cp.txt && java -cp benchmarks/target/classes:$(cat benchmarks/target/cp.txt)
+ * io.haraft.bench.StorageBenchmark [seconds per case, default 5] [data dir parent, default the
+ * system temp dir]}. The data directory must be on a real disk (not tmpfs) for fsync to mean
+ * anything.
+ */
+public final class StorageBenchmark {
+    private StorageBenchmark() {
+    }
+
+    /** One measured case. */
+    private record Result(int size, int appenders, long entries, long syncs, double seconds, Histogram latency) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
+        Path parent = args.length > 1 ? Path.of(args[1]) : Path.of(System.getProperty("java.io.tmpdir"));
+        List<Result> results = new ArrayList<>();
+        for (int size : new int[] {128, 4096}) {
+            for (int appenders : new int[] {1, 8, 64}) {
+                results.add(run(parent, size, appenders, Math.min(1.0, seconds / 4), seconds));
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "FileRaftStorage append, each appender waits for durability (%s, %d cores, %.0f s per case, dir %s)%n%n",
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), seconds, parent));
+        out.append("| entry size | appenders | entries/s | fsyncs/s | entries per fsync | latency p50 | latency p99 |\n");
+        out.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Result r : results) {
+            out.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %,.0f | %.1f | %s | %s |%n",
+                    r.size() == 128 ? "128 B" : (r.size() / 1024) + " KiB", r.appenders(), r.entries() / r.seconds(),
+                    r.syncs() / r.seconds(), (double) r.entries() / Math.max(1, r.syncs()),
+                    micros(r.latency().getValueAtPercentile(50)), micros(r.latency().getValueAtPercentile(99))));
+        }
+        System.out.print(out);
+    }
+
+    private static String micros(long nanos) {
+        return nanos >= 10_000_000 ? String.format(Locale.ROOT, "%.1f ms", nanos / 1e6)
+                : String.format(Locale.ROOT, "%d µs", nanos / 1000);
+    }
+
+    private static Result run(Path parent, int size, int appenders, double warmup, double seconds) throws Exception {
+        Path dir = Files.createTempDirectory(parent, "haraft-bench-");
+        try (FileRaftStorage store = FileRaftStorage.open(dir)) {
+            byte[] payload = new byte[size];
+            new java.util.Random(size).nextBytes(payload);
+            Object order = new Object();
+            long[] next = {1};
+            long start = System.nanoTime();
+            long warmEnd = start + (long) (warmup * 1e9);
+            long end = warmEnd + (long) (seconds * 1e9);
+            Histogram[] hist = new Histogram[appenders];
+            long[] counts = new long[appenders];
+            long[] syncsAtWarmEnd = {-1};
+            CountDownLatch done = new CountDownLatch(appenders);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < appenders; t++) {
+                int id = t;
+                hist[t] = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+                Thread th = new Thread(() -> {
+                    try {
+                        while (true) {
+                            long t0 = System.nanoTime();
+                            if (t0 >= end) {
+                                break;
+                            }
+                            CompletableFuture<Void> f;
+                            synchronized (order) {
+                                f = store.persist(null, List.of(Entry.of(next[0], 1, Entry.Kind.COMMAND, payload)));
+                                next[0]++;
+                            }
+                            f.get(30, TimeUnit.SECONDS);
+                            long t1 = System.nanoTime();
+                            if (t0 >= warmEnd) {
+                                hist[id].recordValue(Math.min(t1 - t0, TimeUnit.SECONDS.toNanos(10)));
+                                counts[id]++;
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    } finally {
+                        done.countDown();
+                    }
+                }, "appender-" + t);
+                threads.add(th);
+                th.start();
+            }
+            // Sample the fsync counter when the measured window opens.
+            long waitNanos = warmEnd - System.nanoTime();
+            if (waitNanos > 0) {
+                done.await(waitNanos, TimeUnit.NANOSECONDS);
+            }
+            syncsAtWarmEnd[0] = store.syncCount();
+            done.await();
+            long syncs = store.syncCount() - syncsAtWarmEnd[0];
+            double measured = (System.nanoTime() - warmEnd) / 1e9;
+            Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            long entries = 0;
+            for (int t = 0; t < appenders; t++) {
+                all.add(hist[t]);
+                entries += counts[t];
+            }
+            return new Result(size, appenders, entries, syncs, Math.min(measured, seconds + 1), all);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
