@@ -67,6 +67,7 @@ public final class FileRaftStorage implements RaftStorage {
     private static final String SNAPSHOT_PREFIX = "snapshot-";
     private static final String SNAPSHOT_SUFFIX = ".snap";
     private static final String TMP_SUFFIX = ".tmp";
+    private static final String SPARE_FILE = "log-spare" + TMP_SUFFIX;
 
     /**
      * Tuning and test hooks.
@@ -210,6 +211,14 @@ public final class FileRaftStorage implements RaftStorage {
     private volatile long syncRounds;
     private final Thread writer;
 
+    // Preallocation of the next segment, in the background: guarded by spareLock.
+    private final ReentrantLock spareLock = new ReentrantLock();
+    private final Condition spareChanged = spareLock.newCondition();
+    private boolean spareReady;
+    private boolean spareWanted;
+    private boolean spareStop;
+    private final Thread preallocator;
+
     private record Waiter(long seq, CompletableFuture<Void> future) {
     }
 
@@ -220,6 +229,8 @@ public final class FileRaftStorage implements RaftStorage {
         this.dirLock = dirLock;
         this.writer = new Thread(this::writerLoop, "haraft-storage-writer[" + dir.getFileName() + "]");
         this.writer.setDaemon(true);
+        this.preallocator = new Thread(this::preallocatorLoop, "haraft-storage-prealloc[" + dir.getFileName() + "]");
+        this.preallocator.setDaemon(true);
     }
 
     /** Opens (creating if needed) the store in {@code dir} with default options; see {@link #open(Path, Options)}. */
@@ -258,6 +269,8 @@ public final class FileRaftStorage implements RaftStorage {
             throw e;
         }
         s.writer.start();
+        s.preallocator.start();
+        s.requestSpare();
         return s;
     }
 
@@ -331,16 +344,17 @@ public final class FileRaftStorage implements RaftStorage {
                 h.close();
                 throw e;
             }
+            if (last && isTornSegmentCreation(buf, base)) {
+                h.close();
+                LOG.warn("Deleting log segment {}: its header was not completely written before a crash ({} bytes"
+                        + " of data)", path, zeroTailStart(buf));
+                io.delete(path);
+                removed = true;
+                continue;
+            }
             if (buf.length < Formats.SEGMENT_HEADER_SIZE) {
                 h.close();
-                if (last) {
-                    LOG.warn("Deleting log segment {}: only {} bytes of its header were written before a crash",
-                            path, buf.length);
-                    io.delete(path);
-                    removed = true;
-                    continue;
-                }
-                throw new StorageCorruptedException(path, 0, "log segment shorter than its header, with later segments present");
+                throw new StorageCorruptedException(path, 0, "log segment shorter than its header");
             }
             Segment seg = new Segment(path, base, h, buf.length);
             segments.add(seg);
@@ -426,6 +440,21 @@ public final class FileRaftStorage implements RaftStorage {
         terms.n = 0;
     }
 
+    /** A segment whose content is a strict prefix of its header followed by zeros: created, then the crash. */
+    private static boolean isTornSegmentCreation(byte[] buf, long base) {
+        byte[] header = Formats.segmentHeader(base);
+        int written = zeroTailStart(buf);
+        if (written >= header.length && buf.length >= header.length) {
+            return false;
+        }
+        for (int i = 0; i < Math.min(written, header.length); i++) {
+            if (buf[i] != header[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void checkSegmentHeader(Segment seg, byte[] buf) {
         ByteBuffer b = ByteBuffer.wrap(buf);
         int magic = b.getInt();
@@ -447,35 +476,51 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
-    /** Reads every record of {@code seg}, filling its offsets; returns the last term seen. */
+    /**
+     * Reads every record of {@code seg}, filling its offsets; returns the last term seen.
+     *
+     * <p>Segments are preallocated with zeros, so the data ends where only zeros remain. A damaged
+     * record is a torn tail (cut, with a WARN) only if all of these hold: it is in the last
+     * segment; the damage looks like a write that stopped part-way (what was written is followed by
+     * zeros only, and the record's length fields agree as far as they were written); one flipped
+     * bit does not explain the checksum mismatch; and no valid record follows it. Anything else is
+     * refused as corruption.
+     */
     private long scanSegment(Segment seg, byte[] buf, boolean last, long prevTerm) throws IOException {
         int pos = Formats.SEGMENT_HEADER_SIZE;
         long expected = seg.base;
         int len = buf.length;
-        while (pos < len) {
+        int zeroTail = zeroTailStart(buf);
+        while (pos < zeroTail) {
             int rem = len - pos;
             String torn = null;
             String corrupt = null;
-            int l = 0;
             if (rem < Formats.FRAME_HEADER_SIZE) {
                 torn = "an incomplete record header (" + rem + " bytes)";
             } else {
                 ByteBuffer b = ByteBuffer.wrap(buf, pos, rem);
-                l = b.getInt();
+                int l = b.getInt();
                 int inv = b.getInt();
                 int crc = b.getInt();
+                long recordEnd = (long) pos + Formats.FRAME_HEADER_SIZE + l;
                 if (l != ~inv) {
-                    if (allZero(buf, pos, len)) {
-                        torn = "a zero-filled tail";
+                    if (headerLooksTorn(buf, pos)) {
+                        torn = "a record header written only in part";
                     } else {
                         corrupt = "record length field damaged";
                     }
                 } else if (l < Formats.PAYLOAD_FIXED_SIZE) {
                     corrupt = "record length " + l + " is impossible";
-                } else if ((long) l > rem - Formats.FRAME_HEADER_SIZE) {
+                } else if (recordEnd > len) {
                     torn = "a record of " + l + " bytes cut short after " + (rem - Formats.FRAME_HEADER_SIZE) + " bytes";
                 } else if (Formats.crc(buf, pos + Formats.FRAME_HEADER_SIZE, l) != crc) {
-                    corrupt = "record checksum mismatch";
+                    if (zeroTail >= recordEnd) {
+                        corrupt = "record checksum mismatch";
+                    } else if (Formats.singleBitFlip(buf, pos + Formats.FRAME_HEADER_SIZE, l, crc)) {
+                        corrupt = "record checksum mismatch (one flipped bit)";
+                    } else {
+                        torn = "a record written only in part";
+                    }
                 } else {
                     long index = b.getLong();
                     long term = b.getLong();
@@ -491,26 +536,85 @@ public final class FileRaftStorage implements RaftStorage {
                         terms.append(index, term);
                         prevTerm = term;
                         expected++;
-                        pos += Formats.FRAME_HEADER_SIZE + l;
+                        pos = (int) recordEnd;
                         continue;
                     }
                 }
             }
-            if (torn != null && last) {
+            int validAfter = torn == null ? -1 : findValidRecord(buf, pos + 1, zeroTail);
+            if (torn != null && last && validAfter < 0) {
                 LOG.warn("Log segment {}: truncating a torn tail at offset {}: cutting {} bytes ({}), left by a"
                         + " write that was interrupted by a crash and never reported durable", seg.path, pos,
-                        len - pos, torn);
-                seg.handle.truncate(pos);
+                        zeroTail - pos, torn);
+                zeroFill(seg.handle, pos, zeroTail);
                 seg.handle.force();
                 seg.size = pos;
                 return prevTerm;
             }
-            String what = torn != null ? torn + " in a segment that is not the last one" : corrupt;
-            throw new StorageCorruptedException(seg.path, pos, what + " (" + (len - pos)
-                    + " bytes from there to the end of the file"
-                    + (pos < len && expected > seg.base ? ", after " + (expected - seg.base) + " valid records" : "") + ")");
+            String what = corrupt != null ? corrupt
+                    : validAfter >= 0 ? "damaged record followed by a valid record at offset " + validAfter
+                    : torn + " in a segment that is not the last one";
+            throw new StorageCorruptedException(seg.path, pos, what + " (" + (zeroTail - pos)
+                    + " bytes of data from there on"
+                    + (expected > seg.base ? ", after " + (expected - seg.base) + " valid records" : "") + ")");
         }
+        seg.size = pos;
         return prevTerm;
+    }
+
+    /** Whether a record header that fails its length check is consistent with a write that stopped part-way. */
+    private static boolean headerLooksTorn(byte[] buf, int pos) {
+        int n = Math.min(Formats.FRAME_HEADER_SIZE, buf.length - pos);
+        int written = 0;
+        for (int i = 0; i < n; i++) {
+            if (buf[pos + i] != 0) {
+                written = i + 1;
+            }
+        }
+        for (int i = 4; i < Math.min(written, 8); i++) {
+            if (buf[pos + i] != (byte) ~buf[pos + i - 4]) {
+                return false;
+            }
+        }
+        // Nothing non-zero may follow a header that was not completely written.
+        return written == n || zeroTailStart(buf) <= pos + n;
+    }
+
+    /** Offset of the first complete record with a valid checksum in {@code [from, to)}, or -1. */
+    private static int findValidRecord(byte[] buf, int from, int to) {
+        for (int p = from; p + Formats.FRAME_HEADER_SIZE + Formats.PAYLOAD_FIXED_SIZE <= to; p++) {
+            int l = ByteBuffer.wrap(buf, p, 4).getInt();
+            if (l < Formats.PAYLOAD_FIXED_SIZE || (long) p + Formats.FRAME_HEADER_SIZE + l > to) {
+                continue;
+            }
+            ByteBuffer b = ByteBuffer.wrap(buf, p + 4, 8);
+            if (b.getInt() == ~l && Formats.crc(buf, p + Formats.FRAME_HEADER_SIZE, l) == b.getInt()) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    private static int zeroTailStart(byte[] buf) {
+        int i = buf.length;
+        while (i > 0 && buf[i - 1] == 0) {
+            i--;
+        }
+        return i;
+    }
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+    /** Overwrites {@code [from, to)} with zeros. */
+    private static void zeroFill(FileIO.Handle h, long from, long to) throws IOException {
+        long pos = from;
+        while (pos < to) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), to - pos));
+            int n = z.remaining();
+            h.write(z, pos);
+            pos += n;
+        }
     }
 
     private static boolean allZero(byte[] b, int from, int to) {
@@ -782,7 +886,7 @@ public final class FileRaftStorage implements RaftStorage {
             Segment s = segments.get(segments.size() - 1);
             if (s.lastIndex() >= index) {
                 long off = s.offsetOf(index);
-                s.handle.truncate(off);
+                zeroFill(s.handle, off, s.size);
                 // Durable before new records go where the old ones were: otherwise a crash could
                 // leave a mix of old and new records that looks like corruption.
                 s.handle.force();
@@ -837,10 +941,35 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
+    /**
+     * Starts a segment. Segment files are preallocated (written with zeros and fsynced) so that an
+     * fsync after an append need not commit a new file size: on ext4 that is about 15 times
+     * cheaper. A background thread keeps one spare file ready; this waits for it if it is being
+     * written, and writes one itself only if the background thread failed.
+     */
     private Segment createSegment(long base) throws IOException {
         Path path = segmentPath(base);
-        FileIO.Handle h = io.open(path, true);
-        h.truncate(0);
+        boolean useSpare;
+        spareLock.lock();
+        try {
+            while (!spareReady && spareWanted && !spareStop) {
+                spareChanged.awaitUninterruptibly();
+            }
+            useSpare = spareReady;
+            spareReady = false;
+        } finally {
+            spareLock.unlock();
+        }
+        FileIO.Handle h;
+        if (useSpare) {
+            io.rename(dir.resolve(SPARE_FILE), path);
+            h = io.open(path, false);
+        } else {
+            h = io.open(path, true);
+            h.truncate(0);
+            zeroFill(h, 0, segmentSize);
+            h.force();
+        }
         h.write(ByteBuffer.wrap(Formats.segmentHeader(base)), 0);
         Segment s = new Segment(path, base, h, Formats.SEGMENT_HEADER_SIZE);
         segments.add(s);
@@ -850,7 +979,53 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             syncLock.unlock();
         }
+        requestSpare();
         return s;
+    }
+
+    private void requestSpare() {
+        spareLock.lock();
+        try {
+            if (!spareReady) {
+                spareWanted = true;
+                spareChanged.signalAll();
+            }
+        } finally {
+            spareLock.unlock();
+        }
+    }
+
+    private void preallocatorLoop() {
+        while (true) {
+            spareLock.lock();
+            try {
+                while (!spareWanted && !spareStop) {
+                    spareChanged.awaitUninterruptibly();
+                }
+                if (spareStop) {
+                    return;
+                }
+            } finally {
+                spareLock.unlock();
+            }
+            boolean ok = false;
+            try (FileIO.Handle h = io.open(dir.resolve(SPARE_FILE), true)) {
+                h.truncate(0);
+                zeroFill(h, 0, segmentSize);
+                h.force();
+                ok = true;
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Could not preallocate the next log segment in {}; it will be written when needed", dir, e);
+            }
+            spareLock.lock();
+            try {
+                spareReady = ok;
+                spareWanted = false;
+                spareChanged.signalAll();
+            } finally {
+                spareLock.unlock();
+            }
+        }
     }
 
     private void closeLater(FileIO.Handle h) {
@@ -1303,7 +1478,21 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             syncLock.unlock();
         }
+        spareLock.lock();
+        try {
+            spareStop = true;
+            spareChanged.signalAll();
+        } finally {
+            spareLock.unlock();
+        }
         boolean interrupted = false;
+        while (preallocator.isAlive()) {
+            try {
+                preallocator.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
         while (writer.isAlive()) {
             try {
                 writer.join();

@@ -73,6 +73,29 @@ final class Formats {
         out.putInt(start + 8, crc(payload));
     }
 
+    private static final int CRC32C_POLY_REFLECTED = 0x82F63B78;
+
+    /**
+     * Whether one flipped bit (in the payload {@code buf[off, off + len)} or in the stored checksum)
+     * explains why the payload does not match {@code stored}. CRC32C is affine, so the difference
+     * of checksums depends only on the flipped bit; walking the register from the last bit backwards
+     * visits every single-bit difference once.
+     */
+    static boolean singleBitFlip(byte[] buf, int off, int len, int stored) {
+        int syndrome = crc(buf, off, len) ^ stored;
+        if (Integer.bitCount(syndrome) == 1) {
+            return true;
+        }
+        int r = CRC32C_POLY_REFLECTED;
+        for (long d = 0; d < 8L * len; d++) {
+            if (r == syndrome) {
+                return true;
+            }
+            r = (r >>> 1) ^ ((r & 1) != 0 ? CRC32C_POLY_REFLECTED : 0);
+        }
+        return false;
+    }
+
     static Entry.Kind kind(byte b) {
         return switch (b) {
             case 0 -> Entry.Kind.COMMAND;

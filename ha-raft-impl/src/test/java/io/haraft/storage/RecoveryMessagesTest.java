@@ -95,15 +95,19 @@ class RecoveryMessagesTest {
     void tornTailIsTruncated() throws Exception {
         List<Entry> entries = write(10);
         Path seg = segment();
-        long size = Files.size(seg);
+        long end = offsetOf(entries, 11);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
-            f.setLength(size - 3);
+            f.seek(end - 3);
+            f.write(new byte[3]); // the last 3 bytes of the last record never reached the disk
         }
         try (FileRaftStorage s = FileRaftStorage.open(dir)) {
             assertThat(s.lastIndex()).isEqualTo(9);
             assertThat(s.entries(1, 10, Long.MAX_VALUE)).isEqualTo(entries.subList(0, 9));
         }
-        assertThat(Files.size(seg)).isEqualTo(offsetOf(entries, 10));
+        byte[] after = Files.readAllBytes(seg);
+        for (long i = offsetOf(entries, 10); i < end; i++) {
+            assertThat(after[(int) i]).as("cut byte %d", i).isZero();
+        }
     }
 
     @Test

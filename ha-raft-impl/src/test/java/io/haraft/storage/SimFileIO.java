@@ -85,20 +85,33 @@ final class SimFileIO implements FileIO {
         SimFileIO after = new SimFileIO();
         Map<Inode, Inode> copies = new HashMap<>();
         for (Map.Entry<Path, Inode> e : names.entrySet()) {
-            Inode copy = copies.computeIfAbsent(e.getValue(), i -> {
-                byte[] cur = i.current();
-                byte[] dur = i.durable;
-                boolean extends_ = cur.length > dur.length
-                        && Arrays.equals(cur, 0, dur.length, dur, 0, dur.length);
-                if (!extends_) {
-                    return fresh(dur);
-                }
-                return fresh(Arrays.copyOf(cur, dur.length + rnd.nextInt(cur.length - dur.length + 1)));
-            });
+            Inode copy = copies.computeIfAbsent(e.getValue(), i -> fresh(torn(i, rnd)));
             after.files.put(e.getKey(), copy);
             after.durableNames.put(e.getKey(), copy);
         }
         return after;
+    }
+
+    /**
+     * Durable content with a prefix (in file order) of the changes made since the last force: the
+     * bytes a write that was cut short by the crash managed to put on the disk.
+     */
+    private static byte[] torn(Inode i, Random rnd) {
+        byte[] cur = i.current();
+        byte[] dur = i.durable;
+        if (cur.length < dur.length) {
+            return dur.clone(); // a truncation that did not reach the disk
+        }
+        int d = Arrays.mismatch(cur, dur);
+        if (d < 0) {
+            return dur.clone();
+        }
+        int p = d + rnd.nextInt(cur.length - d + 1);
+        byte[] out = Arrays.copyOf(cur, Math.max(p, dur.length));
+        if (dur.length > p) {
+            System.arraycopy(dur, p, out, p, dur.length - p);
+        }
+        return out;
     }
 
     private static Inode fresh(byte[] content) {
