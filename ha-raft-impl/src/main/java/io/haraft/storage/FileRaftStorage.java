@@ -1147,7 +1147,7 @@ public final class FileRaftStorage implements RaftStorage {
     // ------------------------------------------------------------------ snapshots
 
     @Override
-    public Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
+    public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
         rw.readLock().lock();
         try {
             checkOpen();
@@ -1155,31 +1155,109 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.readLock().unlock();
         }
-        Path tmp = dir.resolve(String.format("%s%020d%s", SNAPSHOT_PREFIX, meta.lastIndex(), TMP_SUFFIX));
-        Path path = snapshotPath(meta.lastIndex());
+        Path tmp = dir.resolve(String.format("%s%020d-%d%s", SNAPSHOT_PREFIX, meta.lastIndex(),
+                snapshotWriters.incrementAndGet(), TMP_SUFFIX));
         byte[] header = Formats.encodeSnapshotHeader(meta);
-        long dataLength;
-        int crc;
-        try (FileIO.Handle h = io.open(tmp, true)) {
+        FileIO.Handle h = io.open(tmp, true);
+        try {
             h.truncate(0);
             h.write(ByteBuffer.wrap(header), 0);
-            HandleOutputStream out = new HandleOutputStream(h, header.length);
-            writer.accept(out);
-            out.flushBuffer();
-            dataLength = out.written;
-            crc = (int) out.crc.getValue();
-            h.write(ByteBuffer.wrap(Formats.encodeSnapshotTrailer(dataLength, crc)), header.length + dataLength);
-            h.force();
         } catch (IOException | RuntimeException e) {
+            h.close();
             io.delete(tmp);
             throw e;
         }
-        FileSnapshot snap = new FileSnapshot(io, path, meta, header.length, dataLength, crc);
+        return new FileSnapshotWriter(meta, tmp, h, header.length);
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong snapshotWriters = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Writes data to a temporary file; commit adds the trailer, fsyncs, renames and installs. */
+    private final class FileSnapshotWriter implements SnapshotWriter {
+        private final SnapshotMeta meta;
+        private final Path tmp;
+        private final FileIO.Handle handle;
+        private final long headerLength;
+        private final HandleOutputStream out;
+        private boolean done;
+
+        FileSnapshotWriter(SnapshotMeta meta, Path tmp, FileIO.Handle handle, long headerLength) {
+            this.meta = meta;
+            this.tmp = tmp;
+            this.handle = handle;
+            this.headerLength = headerLength;
+            this.out = new HandleOutputStream(handle, headerLength);
+        }
+
+        @Override
+        public void write(byte[] data, int offset, int length) throws IOException {
+            if (done) {
+                throw new IllegalStateException("snapshot writer already committed or closed");
+            }
+            out.write(data, offset, length);
+        }
+
+        @Override
+        public long bytesWritten() {
+            return out.written + out.buf.position();
+        }
+
+        @Override
+        public Snapshot commit() throws IOException {
+            if (done) {
+                throw new IllegalStateException("snapshot writer already committed or closed");
+            }
+            done = true;
+            long dataLength;
+            int crc;
+            try {
+                out.flushBuffer();
+                dataLength = out.written;
+                crc = (int) out.crc.getValue();
+                handle.write(ByteBuffer.wrap(Formats.encodeSnapshotTrailer(dataLength, crc)), headerLength + dataLength);
+                handle.force();
+                handle.close();
+            } catch (IOException | RuntimeException e) {
+                discard();
+                throw e;
+            }
+            Path path = snapshotPath(meta.lastIndex());
+            FileSnapshot snap = new FileSnapshot(io, path, meta, headerLength, dataLength, crc);
+            try {
+                install(snap, tmp);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                io.delete(tmp);
+                throw e;
+            }
+            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
+                    dataLength, dir, firstIndex(), lastIndex());
+            return snap;
+        }
+
+        private void discard() throws IOException {
+            try {
+                handle.close();
+            } finally {
+                io.delete(tmp);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!done) {
+                done = true;
+                discard();
+            }
+        }
+    }
+
+    private void install(FileSnapshot snap, Path tmp) {
+        SnapshotMeta meta = snap.meta();
         rw.writeLock().lock();
         try {
             checkOpen();
             checkSnapshotIndex(meta);
-            io.rename(tmp, path);
+            io.rename(tmp, snap.path);
             io.syncDirectory(dir);
             FileSnapshot old = snapshot;
             snapshot = snap;
@@ -1196,7 +1274,7 @@ public final class FileRaftStorage implements RaftStorage {
             }
             firstIndex = idx + 1;
             deleteSegmentsUpTo(idx, false);
-            if (old != null && !old.path.equals(path)) {
+            if (old != null && !old.path.equals(snap.path)) {
                 io.delete(old.path);
             }
             io.syncDirectory(dir);
@@ -1207,9 +1285,6 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.writeLock().unlock();
         }
-        LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
-                dataLength, dir, firstIndex(), lastIndex());
-        return snap;
     }
 
     private void checkSnapshotIndex(SnapshotMeta meta) {

@@ -269,18 +269,49 @@ public final class MemoryRaftStorage implements RaftStorage {
     }
 
     @Override
-    public Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
+    public SnapshotWriter beginSnapshot(SnapshotMeta meta) {
         synchronized (this) {
             checkOpen();
             checkIndex(meta);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        writer.accept(out);
-        MemorySnapshot snap = new MemorySnapshot(meta, out.toByteArray());
+        return new SnapshotWriter() {
+            private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+            private boolean done;
+
+            @Override
+            public void write(byte[] data, int offset, int length) {
+                if (done) {
+                    throw new IllegalStateException("snapshot writer already committed or closed");
+                }
+                out.write(data, offset, length);
+            }
+
+            @Override
+            public long bytesWritten() {
+                return out.size();
+            }
+
+            @Override
+            public Snapshot commit() {
+                if (done) {
+                    throw new IllegalStateException("snapshot writer already committed or closed");
+                }
+                done = true;
+                return install(new MemorySnapshot(meta, out.toByteArray()));
+            }
+
+            @Override
+            public void close() {
+                done = true;
+            }
+        };
+    }
+
+    private Snapshot install(MemorySnapshot snap) {
         List<Pending> done;
         synchronized (this) {
             checkOpen();
-            checkIndex(meta);
+            checkIndex(snap.meta());
             done = syncAllLocked();
             durable.install(snap);
             current.install(snap);

@@ -96,7 +96,33 @@ public interface RaftStorage extends AutoCloseable {
      * @throws IOException              if {@code writer} fails or the snapshot cannot be written;
      *                                  the store then keeps its previous snapshot
      */
-    Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException;
+    default Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
+        try (SnapshotWriter w = beginSnapshot(meta)) {
+            writer.accept(new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    w.write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    w.write(b, off, len);
+                }
+            });
+            return w.commit();
+        }
+    }
+
+    /**
+     * Starts writing a snapshot piece by piece, e.g. as a follower receives it in chunks from the
+     * leader; {@link SnapshotWriter#commit()} then behaves as {@link #writeSnapshot} does.
+     * Several snapshots may be in progress at once; committing one older than the installed
+     * snapshot fails.
+     *
+     * @throws IllegalArgumentException if {@code meta.lastIndex()} is below the latest snapshot's
+     * @throws IOException              if the temporary file cannot be created
+     */
+    SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException;
 
     /** The latest durable snapshot, if any. */
     Optional<Snapshot> latestSnapshot();

@@ -342,6 +342,40 @@ abstract class RaftStorageContractTest {
     }
 
     @Test
+    void snapshotReceivedInChunksIsInstalledOnlyOnCommit() throws Exception {
+        fresh();
+        append(run(1, 4, 1));
+        byte[] data = new byte[50_000];
+        new Random(3).nextBytes(data);
+        SnapshotMeta meta = new SnapshotMeta(40, 3, List.of("n1", "n2"));
+        try (SnapshotWriter broken = store.beginSnapshot(meta)) {
+            broken.write(data, 0, 1000);
+            assertThat(broken.bytesWritten()).isEqualTo(1000);
+        } // closed without commit: discarded
+        assertThat(store.latestSnapshot()).isEmpty();
+        assertThat(all()).isEqualTo(run(1, 4, 1));
+        Snapshot leader = MemoryRaftStorage.create().writeSnapshot(meta, out -> out.write(data));
+        try (SnapshotWriter w = store.beginSnapshot(meta)) {
+            for (long off = 0; ; ) {
+                assertThat(w.bytesWritten()).isEqualTo(off);
+                byte[] chunk = leader.readChunk(off, 4096);
+                if (chunk.length == 0) {
+                    break;
+                }
+                w.write(chunk, 0, chunk.length);
+                off += chunk.length;
+            }
+            Snapshot got = w.commit();
+            assertThat(got.crc32c()).isEqualTo(leader.crc32c());
+        }
+        assertThat(store.firstIndex()).isEqualTo(41);
+        assertThat(store.lastIndex()).isEqualTo(40);
+        restart();
+        assertThat(readAll(store.latestSnapshot().orElseThrow())).isEqualTo(data);
+        assertThat(store.term(40)).isEqualTo(3);
+    }
+
+    @Test
     void manyEntriesAcrossSegments() throws Exception {
         fresh();
         List<Entry> expected = new ArrayList<>();
