@@ -100,12 +100,17 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
-    /** One log file: entries {@code base .. base + count - 1}, record offsets in memory. */
+    /**
+     * One log file: entries {@code base .. base + count - 1}, record offsets in memory. Records in
+     * {@code [flushed, size)} are still in {@code pending}, not yet written to the file.
+     */
     private static final class Segment {
         final Path path;
         final long base;
         final FileIO.Handle handle;
         long size;
+        long flushed;
+        ByteBuffer pending;
         int[] offsets = new int[64];
         int count;
 
@@ -114,6 +119,33 @@ public final class FileRaftStorage implements RaftStorage {
             this.base = base;
             this.handle = handle;
             this.size = size;
+            this.flushed = size;
+        }
+
+        /** Room for {@code bytes} more bytes in {@code pending}. */
+        ByteBuffer reserve(long bytes) {
+            int need = Math.toIntExact((size - flushed) + bytes);
+            if (pending == null || pending.capacity() < need) {
+                ByteBuffer b = ByteBuffer.allocate(Math.max(need, Math.max(64 << 10, pending == null ? 0 : pending.capacity() * 2)));
+                if (pending != null) {
+                    pending.flip();
+                    b.put(pending);
+                }
+                pending = b;
+            }
+            return pending;
+        }
+
+        /** Writes the pending records to the file (page cache); not durable until forced. */
+        void flush() throws IOException {
+            if (size > flushed) {
+                ByteBuffer b = pending.duplicate().flip();
+                handle.write(b, flushed);
+                flushed = size;
+            }
+            if (pending != null) {
+                pending = pending.capacity() > (1 << 20) ? null : pending.clear();
+            }
         }
 
         long lastIndex() {
@@ -549,6 +581,7 @@ public final class FileRaftStorage implements RaftStorage {
                 zeroFill(seg.handle, pos, zeroTail);
                 seg.handle.force();
                 seg.size = pos;
+                seg.flushed = pos;
                 return prevTerm;
             }
             String what = corrupt != null ? corrupt
@@ -559,6 +592,7 @@ public final class FileRaftStorage implements RaftStorage {
                     + (expected > seg.base ? ", after " + (expected - seg.base) + " valid records" : "") + ")");
         }
         seg.size = pos;
+        seg.flushed = pos;
         return prevTerm;
     }
 
@@ -711,6 +745,36 @@ public final class FileRaftStorage implements RaftStorage {
     public List<Entry> entries(long from, long toExclusive, long maxBytes) {
         rw.readLock().lock();
         try {
+            Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+            if (last == null || last.size == last.flushed || toExclusive <= last.base
+                    || last.offsetOf(Math.min(toExclusive - 1, last.lastIndex())) < last.flushed) {
+                return readEntries(from, toExclusive, maxBytes);
+            }
+        } finally {
+            rw.readLock().unlock();
+        }
+        // Some of the records are only in memory: write them out (as the writer thread would do
+        // before its next fsync), then read.
+        rw.writeLock().lock();
+        try {
+            checkOpen();
+            if (!segments.isEmpty()) {
+                try {
+                    segments.get(segments.size() - 1).flush();
+                } catch (IOException e) {
+                    StorageException se = new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e);
+                    fail(se);
+                    throw se;
+                }
+            }
+            return readEntries(from, toExclusive, maxBytes);
+        } finally {
+            rw.writeLock().unlock();
+        }
+    }
+
+    private List<Entry> readEntries(long from, long toExclusive, long maxBytes) {
+        {
             checkOpen();
             if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
                 throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
@@ -766,8 +830,6 @@ public final class FileRaftStorage implements RaftStorage {
                 segIdx++;
             }
             return out;
-        } finally {
-            rw.readLock().unlock();
         }
     }
 
@@ -886,10 +948,18 @@ public final class FileRaftStorage implements RaftStorage {
             Segment s = segments.get(segments.size() - 1);
             if (s.lastIndex() >= index) {
                 long off = s.offsetOf(index);
-                zeroFill(s.handle, off, s.size);
-                // Durable before new records go where the old ones were: otherwise a crash could
-                // leave a mix of old and new records that looks like corruption.
-                s.handle.force();
+                if (off >= s.flushed) {
+                    s.pending.position((int) (off - s.flushed)); // never written: just forget it
+                } else {
+                    if (s.pending != null) {
+                        s.pending.clear();
+                    }
+                    zeroFill(s.handle, off, s.flushed);
+                    // Durable before new records go where the old ones were: otherwise a crash
+                    // could leave a mix of old and new records that looks like corruption.
+                    s.handle.force();
+                    s.flushed = off;
+                }
                 s.size = off;
                 s.count = (int) (index - s.base);
             }
@@ -906,6 +976,7 @@ public final class FileRaftStorage implements RaftStorage {
                 if (active != null) {
                     // The previous segment is complete before the next one gets data, so a torn
                     // record can only ever be at the end of the last segment.
+                    active.flush();
                     active.handle.force();
                 }
                 active = createSegment(entries.get(i).index());
@@ -914,27 +985,21 @@ public final class FileRaftStorage implements RaftStorage {
                 throw new IllegalStateException("segment " + active.path + " ends at " + active.lastIndex()
                         + " but entry " + entries.get(i).index() + " is next");
             }
-            // Frames for as many entries as fit in this segment, written with one call.
+            // Frames for as many entries as fit in this segment, buffered; the writer thread
+            // writes everything buffered with one call before its fsync.
             int j = i;
             long bytes = 0;
             do {
                 bytes += Formats.frameSize(entries.get(j));
                 j++;
             } while (j < entries.size() && active.size + bytes + Formats.frameSize(entries.get(j)) <= segmentSize);
-            ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(bytes));
-            long pos = active.size;
-            int[] offs = new int[j - i];
+            ByteBuffer buf = active.reserve(bytes);
             for (int k = i; k < j; k++) {
-                offs[k - i] = (int) (pos + buf.position());
+                active.add((int) (active.flushed + buf.position()));
                 Formats.putFrame(buf, entries.get(k));
-            }
-            buf.flip();
-            active.handle.write(buf, pos);
-            for (int k = i; k < j; k++) {
-                active.add(offs[k - i]);
                 terms.append(entries.get(k).index(), entries.get(k).term());
             }
-            active.size = pos + bytes;
+            active.size = active.flushed + buf.position();
             touched.add(active.handle);
             lastIndex = entries.get(j - 1).index();
             i = j;
@@ -1066,17 +1131,37 @@ public final class FileRaftStorage implements RaftStorage {
                 if (durableSeq == submittedSeq && stopping && toClose.isEmpty()) {
                     return;
                 }
-                target = submittedSeq;
-                handles = new ArrayList<>(dirty);
-                dirty = new LinkedHashSet<>();
-                closing = toClose;
-                toClose = new ArrayList<>();
-                syncDir = dirDirty;
-                dirDirty = false;
-                hs = pendingHardState;
-                pendingHardState = null;
             } finally {
                 syncLock.unlock();
+            }
+            StorageException flushError = null;
+            rw.writeLock().lock();
+            try {
+                syncLock.lock();
+                try {
+                    target = submittedSeq;
+                    handles = new ArrayList<>(dirty);
+                    dirty = new LinkedHashSet<>();
+                    closing = toClose;
+                    toClose = new ArrayList<>();
+                    syncDir = dirDirty;
+                    dirDirty = false;
+                    hs = pendingHardState;
+                    pendingHardState = null;
+                } finally {
+                    syncLock.unlock();
+                }
+                // Only the last segment can hold buffered records (a roll writes them out).
+                if (!segments.isEmpty() && failure == null) {
+                    try {
+                        segments.get(segments.size() - 1).flush();
+                    } catch (IOException | RuntimeException e) {
+                        flushError = new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e);
+                        fail(flushError);
+                    }
+                }
+            } finally {
+                rw.writeLock().unlock();
             }
             StorageException error = failure;
             if (error == null) {
