@@ -166,6 +166,24 @@ abstract class RaftStorageContractTest {
     }
 
     @Test
+    void truncatesEntriesThatAreNotYetDurable() throws Exception {
+        fresh();
+        append(run(1, 3, 1));
+        store.persist(null, run(4, 10, 1));
+        store.persist(new HardState(2, null), run(6, 7, 2));
+        assertThat(store.entries(5, 8, Long.MAX_VALUE)).containsExactly(cmd(5, 1), cmd(6, 2), cmd(7, 2));
+        store.persist(new HardState(3, null), run(2, 2, 3));
+        CompletableFuture<Void> last = store.persist(null, run(3, 4, 3));
+        await(last);
+        List<Entry> expected = new ArrayList<>(run(1, 1, 1));
+        expected.addAll(run(2, 4, 3));
+        assertThat(all()).isEqualTo(expected);
+        restart();
+        assertThat(all()).isEqualTo(expected);
+        assertThat(store.hardState().term()).isEqualTo(3);
+    }
+
+    @Test
     void hardStateAloneAndBarrier() throws Exception {
         fresh();
         await(store.persist(new HardState(7, "n3"), List.of()));
