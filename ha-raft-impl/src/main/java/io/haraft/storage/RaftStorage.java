@@ -23,8 +23,9 @@ import java.util.concurrent.CompletableFuture;
  * returned, durable or not; durability is signalled by the returned future only. When the future
  * completes normally, the hard state and entries of that call <em>and of every earlier call</em>
  * are durable (they survive a crash or power loss). Messages that depend on them may be sent only
- * then. Concurrent calls share fsyncs (group commit). Futures complete on the store's writer
- * thread: dependent stages should be short or use an {@code *Async} variant. If a write or an
+ * then. Concurrent calls share fsyncs (group commit). Futures complete in call order, on a thread of
+ * the store (not the caller's; for the file store, its writer thread, so the next fsync waits for
+ * them): dependent stages should be short or use an {@code *Async} variant. If a write or an
  * fsync fails, that future and every later one complete exceptionally with a
  * {@link StorageException}, and the store refuses further writes: the node must restart.
  *
