@@ -1,7 +1,9 @@
 package io.haraft.bench;
 
 import io.haraft.core.log.Entry;
+import io.haraft.storage.FileIO;
 import io.haraft.storage.FileRaftStorage;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
@@ -30,8 +33,10 @@ import org.HdrHistogram.Histogram;
  * <p>Run: {@code mvn -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath
  * -Dmdep.outputFile=target/cp.txt && java -cp benchmarks/target/classes:$(cat benchmarks/target/cp.txt)
  * io.haraft.bench.StorageBenchmark [seconds per case, default 5] [data dir parent, default the
- * system temp dir]}. The data directory must be on a real disk (not tmpfs) for fsync to mean
- * anything.
+ * system temp dir] [emulated fsync in µs]}. The data directory must be on a real disk (not tmpfs)
+ * for fsync to mean anything. The third argument replaces every fsync by a pause of that length
+ * (no durability at all): it shows what the store's CPU path can do when the disk is shared or
+ * slow, and its table says so in its title.
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {
@@ -45,12 +50,14 @@ public final class StorageBenchmark {
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         Path parent = args.length > 1 ? Path.of(args[1]) : Path.of(System.getProperty("java.io.tmpdir"));
+        long emulatedFsyncNanos = args.length > 2 ? Long.parseLong(args[2]) * 1000 : -1;
         Histogram floor = fsyncFloor(parent);
         List<Result> results = new ArrayList<>();
         for (boolean async : new boolean[] {false, true}) {
             for (int size : new int[] {128, 4096}) {
                 for (int appenders : new int[] {1, 8, 64}) {
-                    results.add(run(parent, size, appenders, async, Math.min(1.0, seconds / 4), seconds));
+                    results.add(run(parent, size, appenders, async, Math.min(1.0, seconds / 4), seconds,
+                            emulatedFsyncNanos));
                 }
             }
         }
@@ -58,6 +65,10 @@ public final class StorageBenchmark {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "FileRaftStorage append, each appender waits for durability (%s, %d cores, %.0f s per case, dir %s)%n%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), seconds, parent));
+        if (emulatedFsyncNanos >= 0) {
+            out.append(String.format(Locale.ROOT, "**EMULATED fsync: every fsync replaced by a %d µs pause, nothing is durable.**%n%n",
+                    emulatedFsyncNanos / 1000));
+        }
         out.append(String.format(Locale.ROOT, "Disk floor, 128 B write + fdatasync in a preallocated file: p50 %s, p99 %s"
                 + " before the cases; p50 %s, p99 %s after.%n%n",
                 micros(floor.getValueAtPercentile(50)), micros(floor.getValueAtPercentile(99)),
@@ -103,10 +114,14 @@ public final class StorageBenchmark {
         return h;
     }
 
-    private static Result run(Path parent, int size, int appenders, boolean async, double warmup, double seconds)
-            throws Exception {
+    private static Result run(Path parent, int size, int appenders, boolean async, double warmup, double seconds,
+                              long emulatedFsyncNanos) throws Exception {
         Path dir = Files.createTempDirectory(parent, "haraft-bench-");
-        try (FileRaftStorage store = FileRaftStorage.open(dir)) {
+        FileRaftStorage.Options options = FileRaftStorage.Options.defaults();
+        if (emulatedFsyncNanos >= 0) {
+            options = options.withFileIO(new PausingFileIO(FileIO.standard(), emulatedFsyncNanos));
+        }
+        try (FileRaftStorage store = FileRaftStorage.open(dir, options)) {
             byte[] payload = new byte[size];
             new java.util.Random(size).nextBytes(payload);
             Object order = new Object();
@@ -172,6 +187,80 @@ public final class StorageBenchmark {
             return new Result(async ? "async" : "threads", size, appenders, entries, syncs, measured, all);
         } finally {
             deleteTree(dir);
+        }
+    }
+
+    /** The real file system, except that fsync is a pause: for the emulated mode only. */
+    private record PausingFileIO(FileIO real, long pauseNanos) implements FileIO {
+        @Override
+        public Handle open(Path file, boolean create) throws IOException {
+            Handle h = real.open(file, create);
+            return new Handle() {
+                @Override
+                public int read(ByteBuffer dst, long position) throws IOException {
+                    return h.read(dst, position);
+                }
+
+                @Override
+                public void write(ByteBuffer src, long position) throws IOException {
+                    h.write(src, position);
+                }
+
+                @Override
+                public long size() throws IOException {
+                    return h.size();
+                }
+
+                @Override
+                public void truncate(long size) throws IOException {
+                    h.truncate(size);
+                }
+
+                @Override
+                public void force() {
+                    LockSupport.parkNanos(pauseNanos);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    h.close();
+                }
+            };
+        }
+
+        @Override
+        public boolean exists(Path file) throws IOException {
+            return real.exists(file);
+        }
+
+        @Override
+        public List<String> list(Path dir) throws IOException {
+            return real.list(dir);
+        }
+
+        @Override
+        public void createDirectories(Path dir) throws IOException {
+            real.createDirectories(dir);
+        }
+
+        @Override
+        public void rename(Path from, Path to) throws IOException {
+            real.rename(from, to);
+        }
+
+        @Override
+        public void delete(Path file) throws IOException {
+            real.delete(file);
+        }
+
+        @Override
+        public void syncDirectory(Path dir) {
+            LockSupport.parkNanos(pauseNanos);
+        }
+
+        @Override
+        public Closeable tryLock(Path lockFile) throws IOException {
+            return real.tryLock(lockFile);
         }
     }
 
