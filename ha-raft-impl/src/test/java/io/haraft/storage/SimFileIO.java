@@ -44,12 +44,12 @@ final class SimFileIO implements FileIO {
     private final List<DirOp> unsyncedDirOps = new ArrayList<>();
     private final Set<Path> locks = new HashSet<>();
     final AtomicInteger forces = new AtomicInteger();
-    /** Called at the start of every force (data and directory); may block or throw. */
-    volatile IoHook beforeForce = () -> { };
+    /** Called at the start of every force (of a file, or of a directory) with its path; may block or throw. */
+    volatile IoHook beforeForce = path -> { };
 
     /** A hook that may throw. */
     interface IoHook {
-        void run() throws IOException;
+        void run(Path path) throws IOException;
     }
 
     // ------------------------------------------------------------------ crash images
@@ -163,10 +163,12 @@ final class SimFileIO implements FileIO {
 
     private final class SimHandle implements Handle {
         private final Inode inode;
+        private final Path path;
         private boolean closed;
 
-        SimHandle(Inode inode) {
+        SimHandle(Inode inode, Path path) {
             this.inode = inode;
+            this.path = path;
         }
 
         private void check() throws IOException {
@@ -225,7 +227,7 @@ final class SimFileIO implements FileIO {
 
         @Override
         public void force() throws IOException {
-            beforeForce.run();
+            beforeForce.run(path);
             synchronized (SimFileIO.this) {
                 check();
                 inode.durable = inode.current();
@@ -252,7 +254,7 @@ final class SimFileIO implements FileIO {
             files.put(file, i);
             unsyncedDirOps.add(new DirOp(null, file, i));
         }
-        return new SimHandle(i);
+        return new SimHandle(i, file);
     }
 
     @Override
@@ -295,7 +297,7 @@ final class SimFileIO implements FileIO {
 
     @Override
     public void syncDirectory(Path dir) throws IOException {
-        beforeForce.run();
+        beforeForce.run(dir);
         synchronized (this) {
             durableNames.clear();
             durableNames.putAll(files);
