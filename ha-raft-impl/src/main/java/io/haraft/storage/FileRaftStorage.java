@@ -98,119 +98,6 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
-    /**
-     * One log file: entries {@code base .. base + count - 1}, record offsets in memory. Records in
-     * {@code [flushed, size)} are still in {@code pending}, not yet written to the file.
-     */
-    private static final class Segment {
-        final Path path;
-        final long base;
-        final FileIO.Handle handle;
-        long size;
-        long flushed;
-        ByteBuffer pending;
-        int[] offsets = new int[64];
-        int count;
-
-        Segment(Path path, long base, FileIO.Handle handle, long size) {
-            this.path = path;
-            this.base = base;
-            this.handle = handle;
-            this.size = size;
-            this.flushed = size;
-        }
-
-        /** Room for {@code bytes} more bytes in {@code pending}. */
-        ByteBuffer reserve(long bytes) {
-            int need = Math.toIntExact((size - flushed) + bytes);
-            if (pending == null || pending.capacity() < need) {
-                ByteBuffer b = ByteBuffer.allocate(Math.max(need, Math.max(64 << 10, pending == null ? 0 : pending.capacity() * 2)));
-                if (pending != null) {
-                    pending.flip();
-                    b.put(pending);
-                }
-                pending = b;
-            }
-            return pending;
-        }
-
-        /** Writes the pending records to the file (page cache); not durable until forced. */
-        void flush() throws IOException {
-            if (size > flushed) {
-                ByteBuffer b = pending.duplicate().flip();
-                handle.write(b, flushed);
-                flushed = size;
-            }
-            if (pending != null) {
-                pending = pending.capacity() > (1 << 20) ? null : pending.clear();
-            }
-        }
-
-        long lastIndex() {
-            return base + count - 1;
-        }
-
-        void add(int offset) {
-            if (count == offsets.length) {
-                offsets = Arrays.copyOf(offsets, count * 2);
-            }
-            offsets[count++] = offset;
-        }
-
-        long offsetOf(long index) {
-            return offsets[(int) (index - base)];
-        }
-
-        long endOf(long index) {
-            int i = (int) (index - base);
-            return i + 1 < count ? offsets[i + 1] : size;
-        }
-    }
-
-    /** Terms of the log as runs: entries from {@code starts[i]} on have term {@code terms[i]}. */
-    private static final class TermRuns {
-        long[] starts = new long[16];
-        long[] terms = new long[16];
-        int n;
-
-        void append(long index, long term) {
-            if (n > 0 && terms[n - 1] == term) {
-                return;
-            }
-            if (n == starts.length) {
-                starts = Arrays.copyOf(starts, n * 2);
-                terms = Arrays.copyOf(terms, n * 2);
-            }
-            starts[n] = index;
-            terms[n] = term;
-            n++;
-        }
-
-        void truncateFrom(long index) {
-            while (n > 0 && starts[n - 1] >= index) {
-                n--;
-            }
-        }
-
-        long termAt(long index) {
-            int lo = 0;
-            int hi = n - 1;
-            while (lo < hi) {
-                int mid = (lo + hi + 1) >>> 1;
-                if (starts[mid] <= index) {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            return terms[lo];
-        }
-
-        long lastTerm() {
-            return n == 0 ? 0 : terms[n - 1];
-        }
-    }
-
     private final Path dir;
     private final FileIO io;
     private final long segmentSize;
@@ -374,10 +261,10 @@ public final class FileRaftStorage implements RaftStorage {
                 h.close();
                 throw e;
             }
-            if (last && isTornSegmentCreation(buf, base)) {
+            if (last && Formats.isTornSegmentCreation(buf, base)) {
                 h.close();
                 LOG.warn("Deleting log segment {}: its header was not completely written before a crash ({} bytes"
-                        + " of data)", path, zeroTailStart(buf));
+                        + " of data)", path, Formats.zeroTailStart(buf));
                 io.delete(path);
                 removed = true;
                 continue;
@@ -470,21 +357,6 @@ public final class FileRaftStorage implements RaftStorage {
         terms.n = 0;
     }
 
-    /** A segment whose content is a strict prefix of its header followed by zeros: created, then the crash. */
-    private static boolean isTornSegmentCreation(byte[] buf, long base) {
-        byte[] header = Formats.segmentHeader(base);
-        int written = zeroTailStart(buf);
-        if (written >= header.length && buf.length >= header.length) {
-            return false;
-        }
-        for (int i = 0; i < Math.min(written, header.length); i++) {
-            if (buf[i] != header[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void checkSegmentHeader(Segment seg, byte[] buf) {
         ByteBuffer b = ByteBuffer.wrap(buf);
         int magic = b.getInt();
@@ -520,7 +392,7 @@ public final class FileRaftStorage implements RaftStorage {
         int pos = Formats.SEGMENT_HEADER_SIZE;
         long expected = seg.base;
         int len = buf.length;
-        int zeroTail = zeroTailStart(buf);
+        int zeroTail = Formats.zeroTailStart(buf);
         while (pos < zeroTail) {
             int rem = len - pos;
             String torn = null;
@@ -534,7 +406,7 @@ public final class FileRaftStorage implements RaftStorage {
                 int crc = b.getInt();
                 long recordEnd = (long) pos + Formats.FRAME_HEADER_SIZE + l;
                 if (l != ~inv) {
-                    if (headerLooksTorn(buf, pos)) {
+                    if (Formats.headerLooksTorn(buf, pos)) {
                         torn = "a record header written only in part";
                     } else {
                         corrupt = "record length field damaged";
@@ -571,7 +443,7 @@ public final class FileRaftStorage implements RaftStorage {
                     }
                 }
             }
-            int validAfter = torn == null ? -1 : findValidRecord(buf, pos + 1, zeroTail);
+            int validAfter = torn == null ? -1 : Formats.findValidRecord(buf, pos + 1, zeroTail);
             if (torn != null && last && validAfter < 0) {
                 LOG.warn("Log segment {}: truncating a torn tail at offset {}: cutting {} bytes ({}), left by a"
                         + " write that was interrupted by a crash and never reported durable", seg.path, pos,
@@ -594,47 +466,6 @@ public final class FileRaftStorage implements RaftStorage {
         return prevTerm;
     }
 
-    /** Whether a record header that fails its length check is consistent with a write that stopped part-way. */
-    private static boolean headerLooksTorn(byte[] buf, int pos) {
-        int n = Math.min(Formats.FRAME_HEADER_SIZE, buf.length - pos);
-        int written = 0;
-        for (int i = 0; i < n; i++) {
-            if (buf[pos + i] != 0) {
-                written = i + 1;
-            }
-        }
-        for (int i = 4; i < Math.min(written, 8); i++) {
-            if (buf[pos + i] != (byte) ~buf[pos + i - 4]) {
-                return false;
-            }
-        }
-        // Nothing non-zero may follow a header that was not completely written.
-        return written == n || zeroTailStart(buf) <= pos + n;
-    }
-
-    /** Offset of the first complete record with a valid checksum in {@code [from, to)}, or -1. */
-    private static int findValidRecord(byte[] buf, int from, int to) {
-        for (int p = from; p + Formats.FRAME_HEADER_SIZE + Formats.PAYLOAD_FIXED_SIZE <= to; p++) {
-            int l = ByteBuffer.wrap(buf, p, 4).getInt();
-            if (l < Formats.PAYLOAD_FIXED_SIZE || (long) p + Formats.FRAME_HEADER_SIZE + l > to) {
-                continue;
-            }
-            ByteBuffer b = ByteBuffer.wrap(buf, p + 4, 8);
-            if (b.getInt() == ~l && Formats.crc(buf, p + Formats.FRAME_HEADER_SIZE, l) == b.getInt()) {
-                return p;
-            }
-        }
-        return -1;
-    }
-
-    private static int zeroTailStart(byte[] buf) {
-        int i = buf.length;
-        while (i > 0 && buf[i - 1] == 0) {
-            i--;
-        }
-        return i;
-    }
-
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     /** Overwrites {@code [from, to)} with zeros. */
@@ -647,15 +478,6 @@ public final class FileRaftStorage implements RaftStorage {
             h.write(z, pos);
             pos += n;
         }
-    }
-
-    private static boolean allZero(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private byte[] readAll(Path path) throws IOException {

@@ -192,4 +192,60 @@ final class Formats {
         return ByteBuffer.allocate(SNAPSHOT_TRAILER_SIZE).putLong(dataLength).putInt(dataCrc)
                 .putInt(SNAPSHOT_END_MAGIC).array();
     }
+
+    /** Whether a record header that fails its length check is consistent with a write that stopped part-way. */
+    static boolean headerLooksTorn(byte[] buf, int pos) {
+        int n = Math.min(FRAME_HEADER_SIZE, buf.length - pos);
+        int written = 0;
+        for (int i = 0; i < n; i++) {
+            if (buf[pos + i] != 0) {
+                written = i + 1;
+            }
+        }
+        for (int i = 4; i < Math.min(written, 8); i++) {
+            if (buf[pos + i] != (byte) ~buf[pos + i - 4]) {
+                return false;
+            }
+        }
+        // Nothing non-zero may follow a header that was not completely written.
+        return written == n || zeroTailStart(buf) <= pos + n;
+    }
+
+    /** Offset of the first complete record with a valid checksum in {@code [from, to)}, or -1. */
+    static int findValidRecord(byte[] buf, int from, int to) {
+        for (int p = from; p + FRAME_HEADER_SIZE + PAYLOAD_FIXED_SIZE <= to; p++) {
+            int l = ByteBuffer.wrap(buf, p, 4).getInt();
+            if (l < PAYLOAD_FIXED_SIZE || (long) p + FRAME_HEADER_SIZE + l > to) {
+                continue;
+            }
+            ByteBuffer b = ByteBuffer.wrap(buf, p + 4, 8);
+            if (b.getInt() == ~l && crc(buf, p + FRAME_HEADER_SIZE, l) == b.getInt()) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    static int zeroTailStart(byte[] buf) {
+        int i = buf.length;
+        while (i > 0 && buf[i - 1] == 0) {
+            i--;
+        }
+        return i;
+    }
+
+    /** A segment whose content is a strict prefix of its header followed by zeros: created, then the crash. */
+    static boolean isTornSegmentCreation(byte[] buf, long base) {
+        byte[] header = segmentHeader(base);
+        int written = zeroTailStart(buf);
+        if (written >= header.length && buf.length >= header.length) {
+            return false;
+        }
+        for (int i = 0; i < Math.min(written, header.length); i++) {
+            if (buf[i] != header[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
 }
