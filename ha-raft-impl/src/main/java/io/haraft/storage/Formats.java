@@ -1,0 +1,251 @@
+package io.haraft.storage;
+
+import io.haraft.core.HardState;
+import io.haraft.core.log.Entry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * On-disk formats, all big-endian. Version 1 of each file kind.
+ *
+ * <pre>
+ * log segment  = header record*
+ *   header     = magic "HRLG" (int) | version (int) | base index (long) | crc32c of the previous 16 bytes (int)
+ *   record     = length (int) | ~length (int) | crc32c(payload) (int) | payload
+ *   payload    = index (long) | term (long) | kind (byte: 0 command, 1 noop) | data
+ * hard state   = magic "HRHS" | version | term (long) | vote length (int, -1 = none) | vote UTF-8 | crc32c of all before (int)
+ * snapshot     = magic "HRSN" | version | last index (long) | last term (long) | member count (int)
+ *                | (length (int) | UTF-8)* | crc32c of the header so far (int)
+ *                | data | data length (long) | crc32c(data) (int) | end magic "HRSE" (int)
+ * </pre>
+ * The length is stored twice (plain and inverted) so that a damaged length is recognised as damage,
+ * never mistaken for a record cut short by a crash.
+ */
+final class Formats {
+    static final int VERSION = 1;
+    static final int SEGMENT_MAGIC = 0x48524C47; // HRLG
+    static final int HARD_STATE_MAGIC = 0x48524853; // HRHS
+    static final int SNAPSHOT_MAGIC = 0x4852534E; // HRSN
+    static final int SNAPSHOT_END_MAGIC = 0x48525345; // HRSE
+    static final int SEGMENT_HEADER_SIZE = 20;
+    static final int FRAME_HEADER_SIZE = 12;
+    static final int PAYLOAD_FIXED_SIZE = 17;
+    static final int SNAPSHOT_TRAILER_SIZE = 16;
+
+    private Formats() {
+    }
+
+    static int crc(byte[] b, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    static int crc(ByteBuffer b) {
+        CRC32C c = new CRC32C();
+        c.update(b);
+        return (int) c.getValue();
+    }
+
+    static byte[] segmentHeader(long baseIndex) {
+        ByteBuffer b = ByteBuffer.allocate(SEGMENT_HEADER_SIZE);
+        b.putInt(SEGMENT_MAGIC).putInt(VERSION).putLong(baseIndex);
+        b.putInt(crc(b.array(), 0, 16));
+        return b.array();
+    }
+
+    static int frameSize(Entry e) {
+        return FRAME_HEADER_SIZE + PAYLOAD_FIXED_SIZE + e.size();
+    }
+
+    /** Appends the framed record of {@code e} to {@code out}. */
+    static void putFrame(ByteBuffer out, Entry e) {
+        int len = PAYLOAD_FIXED_SIZE + e.size();
+        int start = out.position();
+        out.putInt(len).putInt(~len).putInt(0);
+        int payloadStart = out.position();
+        out.putLong(e.index()).putLong(e.term()).put((byte) (e.kind() == Entry.Kind.NOOP ? 1 : 0)).put(e.data());
+        ByteBuffer payload = out.duplicate().position(payloadStart).limit(out.position());
+        out.putInt(start + 8, crc(payload));
+    }
+
+    private static final int CRC32C_POLY_REFLECTED = 0x82F63B78;
+
+    /**
+     * Whether one flipped bit (in the payload {@code buf[off, off + len)} or in the stored checksum)
+     * explains why the payload does not match {@code stored}. CRC32C is affine, so the difference
+     * of checksums depends only on the flipped bit; walking the register from the last bit backwards
+     * visits every single-bit difference once.
+     */
+    static boolean singleBitFlip(byte[] buf, int off, int len, int stored) {
+        int syndrome = crc(buf, off, len) ^ stored;
+        if (Integer.bitCount(syndrome) == 1) {
+            return true;
+        }
+        int r = CRC32C_POLY_REFLECTED;
+        for (long d = 0; d < 8L * len; d++) {
+            if (r == syndrome) {
+                return true;
+            }
+            r = (r >>> 1) ^ ((r & 1) != 0 ? CRC32C_POLY_REFLECTED : 0);
+        }
+        return false;
+    }
+
+    static Entry.Kind kind(byte b) {
+        return switch (b) {
+            case 0 -> Entry.Kind.COMMAND;
+            case 1 -> Entry.Kind.NOOP;
+            default -> null;
+        };
+    }
+
+    /** Decodes the frame at {@code off} in {@code buf}, verifying it; throws if damaged. */
+    static Entry decodeFrame(byte[] buf, int off, int avail, Path file, long fileOffset, long expectedIndex) {
+        if (avail < FRAME_HEADER_SIZE) {
+            throw new StorageCorruptedException(file, fileOffset, "record shorter than its header");
+        }
+        ByteBuffer b = ByteBuffer.wrap(buf, off, avail);
+        int len = b.getInt();
+        int inv = b.getInt();
+        int crc = b.getInt();
+        if (len != ~inv || len < PAYLOAD_FIXED_SIZE || len > avail - FRAME_HEADER_SIZE) {
+            throw new StorageCorruptedException(file, fileOffset, "record length damaged");
+        }
+        if (crc(buf, off + FRAME_HEADER_SIZE, len) != crc) {
+            throw new StorageCorruptedException(file, fileOffset, "record checksum mismatch on read");
+        }
+        long index = b.getLong();
+        long term = b.getLong();
+        Entry.Kind kind = kind(b.get());
+        if (index != expectedIndex || kind == null) {
+            throw new StorageCorruptedException(file, fileOffset,
+                    "record holds index " + index + " where " + expectedIndex + " was expected");
+        }
+        byte[] data = new byte[len - PAYLOAD_FIXED_SIZE];
+        b.get(data);
+        return Entry.of(index, term, kind, data);
+    }
+
+    static byte[] encodeHardState(HardState hs) {
+        byte[] vote = hs.votedFor() == null ? new byte[0] : hs.votedFor().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 8 + 4 + vote.length + 4);
+        b.putInt(HARD_STATE_MAGIC).putInt(VERSION).putLong(hs.term()).putInt(hs.votedFor() == null ? -1 : vote.length);
+        b.put(vote);
+        b.putInt(crc(b.array(), 0, b.position()));
+        return b.array();
+    }
+
+    static HardState decodeHardState(byte[] b, Path file) {
+        if (b.length < 24) {
+            throw new StorageCorruptedException(file, b.length, "hard state file is too short (" + b.length + " bytes)");
+        }
+        ByteBuffer buf = ByteBuffer.wrap(b);
+        int magic = buf.getInt();
+        if (magic != HARD_STATE_MAGIC) {
+            throw new StorageCorruptedException(file, 0, "not an HA-Raft hard state file (bad magic number)");
+        }
+        int version = buf.getInt();
+        if (version != VERSION) {
+            throw new StorageCorruptedException(file, 4, unknownVersion(version));
+        }
+        if (crc(b, 0, b.length - 4) != ByteBuffer.wrap(b, b.length - 4, 4).getInt()) {
+            throw new StorageCorruptedException(file, b.length - 4, "hard state checksum mismatch");
+        }
+        long term = buf.getLong();
+        int voteLen = buf.getInt();
+        if (voteLen < -1 || 20 + Math.max(voteLen, 0) + 4 != b.length || term < 0) {
+            throw new StorageCorruptedException(file, 16, "hard state fields inconsistent");
+        }
+        String vote = voteLen < 0 ? null : new String(b, 20, voteLen, StandardCharsets.UTF_8);
+        return new HardState(term, vote);
+    }
+
+    static String unknownVersion(int version) {
+        return "unknown format version " + version + " (this build of HA-Raft reads version " + VERSION
+                + "); the data was written by a different, probably newer, HA-Raft: run that version,"
+                + " or restore this node from its peers";
+    }
+
+    static byte[] encodeSnapshotHeader(SnapshotMeta meta) {
+        List<byte[]> names = new ArrayList<>();
+        int size = 4 + 4 + 8 + 8 + 4 + 4;
+        for (String m : meta.members()) {
+            byte[] n = m.getBytes(StandardCharsets.UTF_8);
+            names.add(n);
+            size += 4 + n.length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(size);
+        b.putInt(SNAPSHOT_MAGIC).putInt(VERSION).putLong(meta.lastIndex()).putLong(meta.lastTerm()).putInt(names.size());
+        for (byte[] n : names) {
+            b.putInt(n.length).put(n);
+        }
+        b.putInt(crc(b.array(), 0, b.position()));
+        return b.array();
+    }
+
+    static byte[] encodeSnapshotTrailer(long dataLength, int dataCrc) {
+        return ByteBuffer.allocate(SNAPSHOT_TRAILER_SIZE).putLong(dataLength).putInt(dataCrc)
+                .putInt(SNAPSHOT_END_MAGIC).array();
+    }
+
+    /** Whether a record header that fails its length check is consistent with a write that stopped part-way. */
+    static boolean headerLooksTorn(byte[] buf, int pos) {
+        int n = Math.min(FRAME_HEADER_SIZE, buf.length - pos);
+        int written = 0;
+        for (int i = 0; i < n; i++) {
+            if (buf[pos + i] != 0) {
+                written = i + 1;
+            }
+        }
+        for (int i = 4; i < Math.min(written, 8); i++) {
+            if (buf[pos + i] != (byte) ~buf[pos + i - 4]) {
+                return false;
+            }
+        }
+        // Nothing non-zero may follow a header that was not completely written.
+        return written == n || zeroTailStart(buf) <= pos + n;
+    }
+
+    /** Offset of the first complete record with a valid checksum in {@code [from, to)}, or -1. */
+    static int findValidRecord(byte[] buf, int from, int to) {
+        for (int p = from; p + FRAME_HEADER_SIZE + PAYLOAD_FIXED_SIZE <= to; p++) {
+            int l = ByteBuffer.wrap(buf, p, 4).getInt();
+            if (l < PAYLOAD_FIXED_SIZE || (long) p + FRAME_HEADER_SIZE + l > to) {
+                continue;
+            }
+            ByteBuffer b = ByteBuffer.wrap(buf, p + 4, 8);
+            if (b.getInt() == ~l && crc(buf, p + FRAME_HEADER_SIZE, l) == b.getInt()) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    static int zeroTailStart(byte[] buf) {
+        int i = buf.length;
+        while (i > 0 && buf[i - 1] == 0) {
+            i--;
+        }
+        return i;
+    }
+
+    /** A segment whose content is a strict prefix of its header followed by zeros: created, then the crash. */
+    static boolean isTornSegmentCreation(byte[] buf, long base) {
+        byte[] header = segmentHeader(base);
+        int written = zeroTailStart(buf);
+        if (written >= header.length && buf.length >= header.length) {
+            return false;
+        }
+        for (int i = 0; i < Math.min(written, header.length); i++) {
+            if (buf[i] != header[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
