@@ -3,6 +3,7 @@ package io.haraft.runtime;
 import io.haraft.Committed;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
+import io.haraft.RevokeReason;
 import io.haraft.core.LeadershipEvent;
 import io.haraft.core.LeadershipGate;
 import io.haraft.core.Message;
@@ -331,7 +332,7 @@ final class NodeLoop implements Transport.Listener {
             if (open != null && open.isRevoked() && core.role() == Role.LEADER && core.term() == open.term()) {
                 LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),
                         open.revokeReason());
-                core.shutdown(clock.nanos());
+                core.stepDown(open.revokeReason(), clock.nanos());
             }
             while (inFlight == null && core.hasReady()) {
                 Ready ready = core.ready();
@@ -527,7 +528,7 @@ final class NodeLoop implements Transport.Listener {
                     // The core gave up the transfer (target never caught up) and stayed leader; the
                     // contract says this node has given up its leadership in any case.
                     LOG.info("term {}: transfer to {} timed out while still leader; stepping down", t.term(), t.target());
-                    core.shutdown(now);
+                    core.stepDown(RevokeReason.STEPPED_DOWN, now);
                 }
                 TimeoutException e = new TimeoutException("leadership transfer to " + t.target()
                         + " did not complete in time; this node gave up its leadership of term " + t.term()

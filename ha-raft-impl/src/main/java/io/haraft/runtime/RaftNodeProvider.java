@@ -5,6 +5,9 @@ import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
 import io.haraft.spi.RaftNodeFactory;
+import io.haraft.storage.FileRaftStorage;
+import io.haraft.transport.GrpcTransport;
+import io.haraft.transport.GrpcTransportConfig;
 
 import java.util.Objects;
 
@@ -21,10 +24,8 @@ import java.util.Objects;
  * RaftNodeFactory custom = new RaftNodeProvider(myTransports, myStores, MonotonicClock.system());
  * }</pre>
  *
- * <p><b>Limits.</b> Until the gRPC transport and the durable store are merged, the no-argument
- * constructor cannot build a usable node: {@link #create} then throws
- * {@link UnsupportedOperationException}. See {@link #defaultTransports()} and
- * {@link #defaultStores()}, the two places to wire them.
+ * <p>The no-argument constructor uses the production parts: {@link GrpcTransport} on the node's
+ * member address and {@link FileRaftStorage} under its data directory.
  */
 public final class RaftNodeProvider implements RaftNodeFactory {
 
@@ -57,28 +58,13 @@ public final class RaftNodeProvider implements RaftNodeFactory {
         return new RaftNodeImpl(config, listener, stateMachine, t, s, clock);
     }
 
-    /**
-     * The production transport.
-     *
-     * <p>WIRING POINT (gRPC): once {@code io.haraft.transport.GrpcTransport} is merged, return
-     * {@code GrpcTransport::new} (or {@code config -> new GrpcTransport(config)}) here.
-     */
+    /** The production transport: gRPC on the node's member address, with TLS if configured. */
     static TransportFactory defaultTransports() {
-        throw new UnsupportedOperationException("The gRPC transport is not yet wired into ha-raft-impl"
-                + " (RaftNodeProvider.defaultTransports); until it is, create nodes with"
-                + " new RaftNodeProvider(transportFactory, logStoreFactory, clock) or new RaftNodeImpl(...)");
+        return config -> GrpcTransport.create(GrpcTransportConfig.from(config));
     }
 
-    /**
-     * The production store.
-     *
-     * <p>WIRING POINT (storage): once {@code io.haraft.storage.RaftStorage} is merged, return a
-     * factory that opens it under {@code config.dataDir()} and wraps it in a {@link LogStore}
-     * adapter here.
-     */
+    /** The production store: the segmented write-ahead log under the node's data directory. */
     static LogStoreFactory defaultStores() {
-        throw new UnsupportedOperationException("Durable storage is not yet wired into ha-raft-impl"
-                + " (RaftNodeProvider.defaultStores); until it is, create nodes with"
-                + " new RaftNodeProvider(transportFactory, logStoreFactory, clock) or new RaftNodeImpl(...)");
+        return config -> new StorageLogStore(FileRaftStorage.open(config.dataDir()));
     }
 }

@@ -78,15 +78,16 @@ class SupportingPartsTest {
     }
 
     @Test
-    void serviceLoaderFindsTheProviderWhichExplainsWhatIsNotWiredYet() {
+    void serviceLoaderFindsTheProviderWiredToGrpcAndFileStorage() {
         List<RaftNodeFactory> found = ServiceLoader.load(RaftNodeFactory.class).stream()
                 .map(ServiceLoader.Provider::get).toList();
         assertThat(found).hasSize(1).first().isInstanceOf(RaftNodeProvider.class);
         RaftNode.Builder builder = RaftNode.builder().clusterId("c").nodeId("n1")
                 .member("n1", "127.0.0.1:7001").member("n2", "127.0.0.1:7002").member("n3", "127.0.0.1:7003")
                 .dataDir(Path.of(System.getProperty("java.io.tmpdir"), "haraft-provider-test"));
-        assertThatThrownBy(builder::build).isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("gRPC transport is not yet wired");
+        try (RaftNode built = builder.build()) {
+            assertThat(built).isInstanceOf(RaftNodeImpl.class);
+        }
 
         LocalNetwork net = new LocalNetwork();
         RaftNodeFactory custom = new RaftNodeProvider(c -> net.transport(c.nodeId()), c -> new InMemoryLogStore(),
