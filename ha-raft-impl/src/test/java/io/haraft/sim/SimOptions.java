@@ -18,10 +18,12 @@ import io.haraft.core.PlantedBugs;
  * @param snapshotEvery each node snapshots its state machine and compacts its log every this many
  *                      applied entries
  * @param chunkBytes   most bytes per snapshot chunk a node serves (small: transfers take many chunks)
+ * @param servePrevious whether a node still serves its previous snapshot after taking a new one (if
+ *                      not, a transfer in progress when the sender snapshots again is restarted)
  */
 record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
                   boolean fastFailover, int maxBatchEntries, int maxInflight, boolean churn,
-                  PlantedBugs bugs, int snapshotEvery, int chunkBytes) {
+                  PlantedBugs bugs, int snapshotEvery, int chunkBytes, boolean servePrevious) {
     static final long MS = 1_000_000L;
 
     /** The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off. */
@@ -33,14 +35,14 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         int window = new int[] {32, 4, 1}[shape];
         boolean churn = Math.floorMod(seed, 5) == 2;
         return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs,
-                snapshotEvery(seed), chunkBytes(seed));
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0);
     }
 
     /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
     static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
         return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
-                snapshotEvery(seed), chunkBytes(seed));
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0);
     }
 
     /** Snapshot interval for a seed: 5 to 50 applied entries. */

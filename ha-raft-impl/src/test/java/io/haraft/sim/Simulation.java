@@ -200,7 +200,7 @@ final class Simulation {
         long checkedCommit;
         long applied;
         StateMachine sm = new StateMachine();
-        /** Snapshots this node can serve: its latest and the one before (kept while it is sent). */
+        /** Snapshots this node can serve: its latest, and the one before if {@link SimOptions#servePrevious()}. */
         Snap latestSnap;
         Snap previousSnap;
         boolean installedSinceRestart;
@@ -540,7 +540,7 @@ final class Simulation {
     /** The runtime serves one chunk of a snapshot it still has, or says it has it no longer. */
     private void serveSnapshot(Node n, Ready.SnapshotRequest req) {
         Snap snap = null;
-        for (Snap c : new Snap[] {n.latestSnap, n.previousSnap}) {
+        for (Snap c : opt.servePrevious() ? new Snap[] {n.latestSnap, n.previousSnap} : new Snap[] {n.latestSnap}) {
             if (c != null && c.index() == req.index() && c.term() == req.term()) {
                 snap = c;
             }
