@@ -785,6 +785,13 @@ public final class RaftCore {
         lease.onAck(m.from(), m.round());
         confirmReads();
         pr.onHeartbeatResponse();
+        if (pr.mode() == Progress.Mode.REPLICATE && pr.match() < raftLog.lastIndex()
+                && pr.next() > raftLog.lastIndex()) {
+            // Everything was sent but not all acknowledged: the appends may be lost (the follower
+            // restarted, or was cut off). An append at next - 1 (empty if nothing is new) finds out;
+            // a rejection makes us probe, and, past the compacted prefix, send a snapshot.
+            sendAppend(m.from());
+        }
         if (pr.mode() == Progress.Mode.SNAPSHOT && (pr.snapshotState() == Progress.SnapshotState.IDLE
                 || pr.snapshotStalled(now, cfg.electionTimeoutNanos()))) {
             log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
