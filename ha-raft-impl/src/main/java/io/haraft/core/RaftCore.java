@@ -111,7 +111,10 @@ public final class RaftCore {
      * starts: before a crash it may have acknowledged a leader's heartbeat and it has forgotten when.
      *
      * @param hardState the durable term and vote
-     * @param raftLog   the durable log (its entries count as already persisted)
+     * @param raftLog   the durable log (its entries count as already persisted): after a snapshot,
+     *                  {@code new RaftLog(snapshotIndex, snapshotTerm, entriesAfterIt)}, with the
+     *                  state machine restored from that snapshot; committed entries after it are
+     *                  handed out for applying again
      * @param logger    where the core logs; may be {@code null} for no logging
      */
     public RaftCore(CoreConfig cfg, HardState hardState, RaftLog raftLog, long now, RandomGenerator random,
@@ -242,9 +245,16 @@ public final class RaftCore {
      * The runtime's answer to a {@link Ready.SnapshotRequest}: bytes {@code [offset, offset +
      * data.length)} of its snapshot at ({@code index}, {@code snapTerm}), {@code last} if they end
      * it. Ignored unless this node is still leader and this is the chunk it waits for.
+     *
+     * @throws IllegalArgumentException if {@code data} is empty but {@code last} is not set (the
+     *                                  transfer would never advance)
      */
     public void snapshotChunk(String peer, long index, long snapTerm, long offset, byte[] data, boolean last,
                               long now) {
+        if (data.length == 0 && !last) {
+            throw new IllegalArgumentException("empty chunk of snapshot " + index + "@" + snapTerm + " at offset "
+                    + offset + " that is not the last: serve at least one byte");
+        }
         advanceTime(now);
         Progress pr = role == Role.LEADER ? progress.get(peer) : null;
         if (pr == null || pr.mode() != Progress.Mode.SNAPSHOT
