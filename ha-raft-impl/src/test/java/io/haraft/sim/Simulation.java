@@ -34,7 +34,8 @@ import java.util.SplittableRandom;
  * greater than every token delivered before it; (c) no two nodes hold a valid lease at the same
  * real instant; (d) committed entries are never lost or changed, every new leader holds all of
  * them, and every node applies the same sequence; (e) log matching over the durable logs;
- * (f) once faults stop, a leader is elected and commits a new entry within a bound.
+ * (f) once faults stop, a leader is elected and commits a new entry within a bound, and then every
+ * node applies every entry committed by then within that bound again.
  *
  * <p>Each node runs a tiny deterministic state machine (applied index, a running hash of the
  * applied entries' data, the last few commands); its state after applying index i must equal the
@@ -260,6 +261,8 @@ final class Simulation {
     /** Read requests in flight: id -> entries committed cluster-wide when it was asked. */
     private final Map<Long, Long> readsAsked = new HashMap<>();
     private boolean servedAfterHeal;
+    private long catchUpTarget = -1;
+    private long catchUpBy;
 
     Simulation(long seed, SimOptions opt, List<Fault> schedule) {
         this.seed = seed;
@@ -296,7 +299,20 @@ final class Simulation {
                 healAll();
             }
             if (healed && servedAfterHeal) {
-                break;
+                // (f) then every node catches up, through a snapshot if its leader compacted the log
+                if (catchUpTarget < 0) {
+                    catchUpTarget = committed.size();
+                    catchUpBy = now + opt.livenessBound();
+                }
+                if (nodes.stream().allMatch(n -> n.applied >= catchUpTarget)) {
+                    break;
+                }
+                if (now > catchUpBy) {
+                    Node behind = nodes.stream().filter(n -> n.applied < catchUpTarget).findFirst().orElseThrow();
+                    fail("(f) liveness: " + behind.id + " applied only " + behind.applied + " of " + catchUpTarget
+                            + " committed entries within " + opt.livenessBound() / MS + " ms after a leader served again");
+                    break;
+                }
             }
             if (healed && now - healedAt > opt.livenessBound()) {
                 fail("(f) liveness: no leader was elected and committed a new entry within "
