@@ -2,7 +2,9 @@ package io.haraft.core;
 
 import io.haraft.core.log.Entry;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The messages Raft nodes exchange. Every message names its sender, its receiver and the
@@ -53,6 +55,59 @@ public sealed interface Message {
     record Heartbeat(String from, String to, long term, long commit, long round) implements Message { }
 
     record HeartbeatResponse(String from, String to, long term, long round) implements Message { }
+
+    /**
+     * One chunk of the leader's snapshot, covering the log up to ({@code snapIndex},
+     * {@code snapTerm}): bytes {@code [offset, offset + data.length)} of the snapshot, {@code last}
+     * if they end it. Counts as contact from the leader (stickiness, election timer) and, through
+     * {@code round}, as an acknowledgement for the lease and read confirmation. {@code data} is
+     * copied on the way in and out.
+     */
+    record InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
+                           byte[] data, boolean last, long round) implements Message {
+        public InstallSnapshot {
+            data = data.clone();
+        }
+
+        /** A copy of the chunk's bytes. */
+        @Override
+        public byte[] data() {
+            return data.clone();
+        }
+
+        /** The chunk's length in bytes, without copying. */
+        public int size() {
+            return data.length;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof InstallSnapshot m && m.from.equals(from) && m.to.equals(to) && m.term == term
+                    && m.snapIndex == snapIndex && m.snapTerm == snapTerm && m.offset == offset && m.last == last
+                    && m.round == round && Arrays.equals(m.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(from, to, term, snapIndex, snapTerm, offset, last, round) * 31 + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "InstallSnapshot[from=" + from + ", to=" + to + ", term=" + term + ", snap=" + snapIndex + "@"
+                    + snapTerm + ", offset=" + offset + ", " + data.length + "B" + (last ? ", last" : "")
+                    + ", round=" + round + "]";
+        }
+    }
+
+    /**
+     * Answer to {@link InstallSnapshot}. {@code nextOffset} is the byte offset the follower expects
+     * next for snapshot {@code snapIndex} (after an out-of-order chunk: the offset it still waits
+     * for, 0 if it knows no transfer of that snapshot); {@code done} says the follower now holds the
+     * log up to {@code snapIndex}, durably.
+     */
+    record InstallSnapshotResponse(String from, String to, long term, long snapIndex, long nextOffset, boolean done,
+                                   long round) implements Message { }
 
     /** The leader, having revoked its own leadership, asks {@code to} to campaign at once. */
     record TimeoutNow(String from, String to, long term) implements Message { }

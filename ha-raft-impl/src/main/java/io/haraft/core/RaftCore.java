@@ -20,7 +20,8 @@ import java.util.random.RandomGenerator;
 /**
  * The pure Raft state machine of one node: elections with pre-vote, leader stickiness and
  * check-quorum; pipelined log replication with fast back-off; the majority-acknowledged lease;
- * leadership transfer; and the leadership events that carry fencing tokens.
+ * leadership transfer; the leadership events that carry fencing tokens; and log compaction with
+ * snapshot transfer to followers that need compacted entries.
  *
  * <p>It reads no clock, starts no thread and does no I/O. Every input carries the node's
  * monotonic time in nanoseconds ({@code now}); the caller asks {@link #nextDeadline()} when to call
@@ -33,6 +34,18 @@ import java.util.random.RandomGenerator;
  * core.tick(clock.nanos());
  * if (core.hasReady()) { Ready r = core.ready(); persist(r); send(r); apply(r); core.advance(r, clock.nanos()); }
  * }</pre>
+ *
+ * <p><b>Snapshots.</b> After the runtime made a snapshot of the state machine at an applied index
+ * durable, it calls {@link #compact(long, long)} and the core forgets the entries it covers. A
+ * leader whose follower needs compacted entries streams its latest snapshot to it: it asks the
+ * runtime for one chunk at a time ({@link Ready#snapshotRequests()}); the runtime answers with
+ * {@link #snapshotChunk} (or {@link #snapshotUnavailable} if it no longer has that snapshot, and the
+ * core restarts with its current one); the core sends the chunk, and asks for the next when the
+ * follower acknowledges it. A transfer without an answer for an election timeout restarts from
+ * byte 0. A follower persists chunks in order ({@link Ready#snapshotChunks()}), answers an
+ * out-of-order chunk with the offset it expects, and on the last chunk installs the snapshot
+ * ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit index
+ * is the snapshot's index. Chunks count as leader contact and as heartbeat acknowledgements.
  *
  * <p>Safety of the lease assumes the monotonic clocks of all nodes run within the configured drift
  * bound ρ of real time. Membership is static.
@@ -78,8 +91,18 @@ public final class RaftCore {
     private final List<Message> outbox = new ArrayList<>();
     private final List<Ready.ReadState> reads = new ArrayList<>();
     private final List<LeadershipEvent> events = new ArrayList<>();
+    private final List<Ready.SnapshotRequest> snapshotRequests = new ArrayList<>();
+    private final List<Ready.SnapshotChunk> snapshotChunks = new ArrayList<>();
+    private Ready.SnapshotPoint installSnapshot;
     private long appliedHandedOut;
     private Ready inFlight;
+
+    // follower: the snapshot transfer being received (leader, its term, snapshot, next byte offset)
+    private String recvFrom;
+    private long recvTerm;
+    private long recvIndex;
+    private long recvSnapTerm;
+    private long recvOffset;
 
     /**
      * Creates the core of a node that starts (or restarts) at local time {@code now}.
@@ -88,7 +111,10 @@ public final class RaftCore {
      * starts: before a crash it may have acknowledged a leader's heartbeat and it has forgotten when.
      *
      * @param hardState the durable term and vote
-     * @param raftLog   the durable log (its entries count as already persisted)
+     * @param raftLog   the durable log (its entries count as already persisted): after a snapshot,
+     *                  {@code new RaftLog(snapshotIndex, snapshotTerm, entriesAfterIt)}, with the
+     *                  state machine restored from that snapshot; committed entries after it are
+     *                  handed out for applying again
      * @param logger    where the core logs; may be {@code null} for no logging
      */
     public RaftCore(CoreConfig cfg, HardState hardState, RaftLog raftLog, long now, RandomGenerator random,
@@ -156,12 +182,12 @@ public final class RaftCore {
             boolean keepTerm = m instanceof Message.PreVote
                     || (m instanceof Message.PreVoteResponse r && r.granted());
             if (!keepTerm) {
-                String newLeader = (m instanceof Message.Append || m instanceof Message.Heartbeat) ? m.from() : null;
+                String newLeader = fromLeader(m) ? m.from() : null;
                 becomeFollower(m.term(), newLeader, RevokeReason.HIGHER_TERM);
             }
         } else if (m.term() < term) {
             // Tell a stale leader or pre-candidate about the newer term so that it steps down.
-            if (m instanceof Message.Append || m instanceof Message.Heartbeat) {
+            if (fromLeader(m)) {
                 send(new Message.HeartbeatResponse(id, m.from(), term, 0));
             } else if (m instanceof Message.PreVote) {
                 send(new Message.PreVoteResponse(id, m.from(), term, false));
@@ -184,8 +210,81 @@ public final class RaftCore {
             onHeartbeat(h);
         } else if (m instanceof Message.HeartbeatResponse r) {
             onHeartbeatResponse(r);
+        } else if (m instanceof Message.InstallSnapshot is) {
+            onInstallSnapshot(is);
+        } else if (m instanceof Message.InstallSnapshotResponse r) {
+            onInstallSnapshotResponse(r);
         } else if (m instanceof Message.TimeoutNow t) {
             onTimeoutNow(t);
+        }
+    }
+
+    private static boolean fromLeader(Message m) {
+        return m instanceof Message.Append || m instanceof Message.Heartbeat || m instanceof Message.InstallSnapshot;
+    }
+
+    /**
+     * The runtime made a snapshot of the state machine at {@code index} durable: the core drops the
+     * log entries up to {@code index}, and from now on sends this snapshot to followers that need
+     * them. Call it after {@link #advance} of the Ready whose {@code committed} reached
+     * {@code index}, so that every entry up to it is applied and durable.
+     *
+     * @throws IllegalArgumentException if {@code index} is beyond the entries handed out for
+     *                                  applying or beyond the durable log
+     */
+    public void compact(long index, long now) {
+        advanceTime(now);
+        if (index > appliedHandedOut) {
+            throw new IllegalArgumentException("cannot compact up to " + index + ": only entries up to "
+                    + appliedHandedOut + " were handed out for applying");
+        }
+        raftLog.compact(index);
+    }
+
+    /**
+     * The runtime's answer to a {@link Ready.SnapshotRequest}: bytes {@code [offset, offset +
+     * data.length)} of its snapshot at ({@code index}, {@code snapTerm}), {@code last} if they end
+     * it. Ignored unless this node is still leader and this is the chunk it waits for.
+     *
+     * @throws IllegalArgumentException if {@code data} is empty but {@code last} is not set (the
+     *                                  transfer would never advance)
+     */
+    public void snapshotChunk(String peer, long index, long snapTerm, long offset, byte[] data, boolean last,
+                              long now) {
+        if (data.length == 0 && !last) {
+            throw new IllegalArgumentException("empty chunk of snapshot " + index + "@" + snapTerm + " at offset "
+                    + offset + " that is not the last: serve at least one byte");
+        }
+        advanceTime(now);
+        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        if (pr == null || pr.mode() != Progress.Mode.SNAPSHOT
+                || pr.snapshotState() != Progress.SnapshotState.REQUESTED || pr.snapshotIndex() != index
+                || pr.snapshotTerm() != snapTerm || pr.snapshotOffset() != offset) {
+            log.debug("term {}: ignoring a stale chunk of snapshot {}@{} at offset {} for {}", term, index, snapTerm,
+                    offset, peer);
+            return;
+        }
+        pr.snapshotSent();
+        send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound()));
+    }
+
+    /**
+     * The runtime cannot serve the snapshot asked for {@code peer} (it has a newer one, or lost
+     * it). The leader restarts the transfer with its current snapshot, or, if that is the one
+     * that is unavailable, retries on the peer's next heartbeat answer.
+     */
+    public void snapshotUnavailable(String peer, long now) {
+        advanceTime(now);
+        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        if (pr == null || pr.mode() != Progress.Mode.SNAPSHOT) {
+            return;
+        }
+        if (pr.snapshotIndex() != raftLog.snapshotIndex() || pr.snapshotTerm() != raftLog.snapshotTerm()) {
+            restartSnapshot(peer, pr);
+        } else {
+            log.info("term {}: snapshot {}@{} for {} is unavailable; retrying on its next heartbeat answer", term,
+                    pr.snapshotIndex(), pr.snapshotTerm(), peer);
+            pr.snapshotIdle();
         }
     }
 
@@ -307,6 +406,7 @@ public final class RaftCore {
         }
         return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
                 || !reads.isEmpty() || readRoundNeeded || raftLog.commitIndex() > appliedHandedOut
+                || !snapshotRequests.isEmpty() || !snapshotChunks.isEmpty() || installSnapshot != null
                 || hasPendingReplication();
     }
 
@@ -325,10 +425,14 @@ public final class RaftCore {
         List<Entry> entries = raftLog.takeUnstable();
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
-        inFlight = new Ready(hs, entries, outbox, committed, events, reads);
+        inFlight = new Ready(hs, entries, outbox, committed, events, reads, snapshotChunks, installSnapshot,
+                snapshotRequests);
         outbox.clear();
         events.clear();
         reads.clear();
+        snapshotChunks.clear();
+        installSnapshot = null;
+        snapshotRequests.clear();
         return inFlight;
     }
 
@@ -572,6 +676,7 @@ public final class RaftCore {
         }
         pendingReads.clear();
         readRoundNeeded = false;
+        snapshotRequests.clear();
         role = Role.FOLLOWER;
         leader = null;
         lastLeaderContact = NEVER;
@@ -615,6 +720,47 @@ public final class RaftCore {
         }
     }
 
+    private void onInstallSnapshot(Message.InstallSnapshot m) {
+        if (role == Role.LEADER) {
+            log.error("term {}: snapshot from {} while leader of the same term; ignoring", term, m.from());
+            return;
+        }
+        heardFromLeader(m.from());
+        if (m.snapIndex() <= raftLog.commitIndex()) {
+            // We already hold every entry it covers, committed.
+            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), 0, true, m.round()));
+            return;
+        }
+        if (m.offset() == 0) {
+            recvFrom = m.from();
+            recvTerm = term;
+            recvIndex = m.snapIndex();
+            recvSnapTerm = m.snapTerm();
+            recvOffset = 0;
+        }
+        boolean sameTransfer = m.from().equals(recvFrom) && recvTerm == term && recvIndex == m.snapIndex()
+                && recvSnapTerm == m.snapTerm();
+        if (!sameTransfer || m.offset() != recvOffset) {
+            long expected = sameTransfer ? recvOffset : 0;
+            log.debug("term {}: chunk of snapshot {}@{} at offset {} is out of order; expecting offset {}", term,
+                    m.snapIndex(), m.snapTerm(), m.offset(), expected);
+            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), expected, false, m.round()));
+            return;
+        }
+        snapshotChunks.add(new Ready.SnapshotChunk(m.snapIndex(), m.snapTerm(), m.offset(), m.data(), m.last()));
+        recvOffset += m.size();
+        if (m.last()) {
+            boolean kept = raftLog.installSnapshot(m.snapIndex(), m.snapTerm());
+            appliedHandedOut = m.snapIndex();
+            installSnapshot = new Ready.SnapshotPoint(m.snapIndex(), m.snapTerm());
+            recvFrom = null;
+            log.info("term {}: installed snapshot {}@{} ({} bytes) from {}; {} the log after it", term,
+                    m.snapIndex(), m.snapTerm(), recvOffset, m.from(), kept ? "kept" : "discarded");
+        }
+        send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), recvOffset, m.last(),
+                m.round()));
+    }
+
     private void onHeartbeat(Message.Heartbeat m) {
         if (role == Role.LEADER) {
             log.error("term {}: heartbeat from {} while leader of the same term; ignoring", term, m.from());
@@ -637,7 +783,10 @@ public final class RaftCore {
         confirmReads();
         if (m.success()) {
             boolean advanced = pr.maybeUpdate(m.index(), now);
-            if (pr.mode() == Progress.Mode.PROBE && m.index() >= pr.match()) {
+            if (pr.mode() == Progress.Mode.SNAPSHOT && pr.match() >= pr.snapshotIndex()) {
+                log.debug("term {}: {} caught up by appends; ending its snapshot transfer", term, m.from());
+                pr.becomeReplicate();
+            } else if (pr.mode() == Progress.Mode.PROBE && m.index() >= pr.match()) {
                 pr.becomeReplicate();
             }
             if (advanced) {
@@ -646,7 +795,7 @@ public final class RaftCore {
             if (role == Role.LEADER && m.from().equals(transferTarget) && pr.match() == raftLog.lastIndex()) {
                 finishTransfer();
             }
-        } else if (m.index() > pr.match()
+        } else if (m.index() > pr.match() && pr.mode() != Progress.Mode.SNAPSHOT
                 && (pr.mode() == Progress.Mode.REPLICATE || m.index() == pr.next() - 1)) {
             long next = raftLog.lastIndexWithTermAtMost(m.hintIndex(), m.hintTerm()) + 1;
             pr.becomeProbe(Math.min(next, m.index()));
@@ -665,12 +814,69 @@ public final class RaftCore {
         confirmReads();
         pr.onHeartbeatResponse();
         if (pr.mode() == Progress.Mode.REPLICATE && pr.match() < raftLog.lastIndex()
-                && now - pr.matchAdvancedAt() >= cfg.heartbeatNanos()) {
-            // The follower answers but has not advanced for a heartbeat interval: appends in flight
-            // were lost (it may have restarted). Probe from what it is known to hold.
-            pr.becomeProbe(pr.match() + 1);
+                && pr.next() > raftLog.lastIndex() && now - pr.matchAdvancedAt() >= cfg.heartbeatNanos()) {
+            // Everything was sent but not all acknowledged: the appends may be lost (the follower
+            // restarted, or was cut off). An append at next - 1 (empty if nothing is new) finds out;
+            // a rejection makes us probe, and, past the compacted prefix, send a snapshot.
+            sendAppend(m.from());
+        }
+        if (pr.mode() == Progress.Mode.SNAPSHOT && (pr.snapshotState() == Progress.SnapshotState.IDLE
+                || pr.snapshotStalled(now, cfg.electionTimeoutNanos()))) {
+            log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
+                    pr.snapshotOffset());
+            restartSnapshot(m.from(), pr);
         }
         emitElectedIfDue();
+    }
+
+    private void onInstallSnapshotResponse(Message.InstallSnapshotResponse m) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(m.from());
+        pr.responded(now);
+        lease.onAck(m.from(), m.round());
+        confirmReads();
+        if (m.done()) {
+            // The follower durably holds the log up to snapIndex: as good as a successful append.
+            boolean advanced = m.snapIndex() > pr.match();
+            if (pr.mode() == Progress.Mode.SNAPSHOT && m.snapIndex() >= pr.snapshotIndex()) {
+                log.info("term {}: {} installed snapshot {}; replicating from {}", term, m.from(), m.snapIndex(),
+                        m.snapIndex() + 1);
+                pr.maybeUpdate(m.snapIndex(), now);
+                pr.snapshotDone();
+                sendAppend(m.from());
+            } else if (advanced) {
+                pr.maybeUpdate(m.snapIndex(), now);
+            }
+            if (advanced) {
+                maybeCommit();
+            }
+            if (role == Role.LEADER && m.from().equals(transferTarget) && pr.match() == raftLog.lastIndex()) {
+                finishTransfer();
+            }
+        } else if (pr.mode() == Progress.Mode.SNAPSHOT && m.snapIndex() == pr.snapshotIndex()
+                && pr.snapshotState() == Progress.SnapshotState.SENT) {
+            pr.snapshotProgress(now);
+            requestChunk(m.from(), pr, m.nextOffset());
+        }
+        emitElectedIfDue();
+    }
+
+    /** (Re)starts streaming the current snapshot to {@code peer}, unless appends now suffice. */
+    private void restartSnapshot(String peer, Progress pr) {
+        if (pr.match() >= raftLog.snapshotIndex()) {
+            pr.becomeReplicate();
+            sendAppend(peer);
+            return;
+        }
+        pr.becomeSnapshot(raftLog.snapshotIndex(), raftLog.snapshotTerm(), now);
+        snapshotRequests.add(new Ready.SnapshotRequest(peer, pr.snapshotIndex(), pr.snapshotTerm(), 0));
+    }
+
+    private void requestChunk(String peer, Progress pr, long offset) {
+        pr.snapshotRequested(offset);
+        snapshotRequests.add(new Ready.SnapshotRequest(peer, pr.snapshotIndex(), pr.snapshotTerm(), offset));
     }
 
     private boolean hasPendingReplication() {
@@ -705,9 +911,9 @@ public final class RaftCore {
         long prevIndex = pr.next() - 1;
         long prevTerm = raftLog.term(prevIndex);
         if (prevTerm < 0) {
-            log.warn("term {}: follower {} needs entries before {}, which are compacted", term, peer,
-                    raftLog.firstIndex());
-            pr.sent(-1);
+            log.info("term {}: follower {} needs entries before {}, which are compacted; sending snapshot {}@{}",
+                    term, peer, raftLog.firstIndex(), raftLog.snapshotIndex(), raftLog.snapshotTerm());
+            restartSnapshot(peer, pr);
             return;
         }
         List<Entry> batch = raftLog.slice(pr.next(), cfg.maxBatchEntries(), cfg.maxBatchBytes());

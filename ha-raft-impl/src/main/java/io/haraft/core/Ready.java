@@ -2,45 +2,70 @@ package io.haraft.core;
 
 import io.haraft.core.log.Entry;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Work the core hands to the runtime, and the ordering contract that keeps it safe.
  *
  * <p>The runtime processes a {@code Ready} in this order:
  * <ol>
- *   <li>make {@code hardState} (if not {@code null}) and {@code entries} durable. If the first
- *       entry's index is at or below the store's last index, the store first drops its suffix from
- *       that index (the leader overwrote a conflicting tail);</li>
+ *   <li>make durable, in this order: {@code hardState} (if not {@code null}); the
+ *       {@code snapshotChunks}, in order, into the snapshot being received (a chunk at offset 0
+ *       starts a new one, discarding any partial one); then, if {@code installSnapshot} is not
+ *       {@code null}, make that received snapshot the store's base: if the store's log holds an
+ *       entry with the snapshot's index and term, drop the log up to and including it and keep the
+ *       rest, otherwise drop the whole log (the same rule {@link io.haraft.core.log.RaftLog#installSnapshot}
+ *       applies); then {@code entries}. If the first entry's index is at or below the store's last
+ *       index, the store first drops its suffix from that index (the leader overwrote a
+ *       conflicting tail);</li>
  *   <li>hand {@code events} (leadership changes) to the application, in order. A
  *       {@code Revoked} must be in effect (the leadership invalid) before the next step: a
  *       leadership transfer's TimeoutNow is among the messages, and the new leader must not be
  *       elected while the old one still believes it leads;</li>
  *   <li>only then send {@code messages}: votes and acknowledgements in them promise that the
- *       state above is on disk;</li>
- *   <li>apply {@code committed} to the state machine, in order;</li>
+ *       state above is on disk (a snapshot chunk is acknowledged only once it is durable);</li>
+ *   <li>if {@code installSnapshot} is not {@code null}, restore the state machine from that
+ *       snapshot; then apply {@code committed} to the state machine, in order (they follow the
+ *       snapshot's index);</li>
  *   <li>call {@link RaftCore#advance(Ready, long)} with this same object.</li>
  * </ol>
- * The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands
+ * {@code snapshotRequests} do not depend on durability: the runtime may serve them at any time
+ * after {@link RaftCore#ready()}, before or after {@code advance}, by reading the named chunk of
+ * its snapshot and calling {@link RaftCore#snapshotChunk}, or by calling
+ * {@link RaftCore#snapshotUnavailable} if it no longer has that snapshot. A request that is never
+ * answered is retried by the core after an election timeout.
+ *
+ * <p>The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands
  * out no new {@code Ready} until {@code advance} is called. A crash at any point loses nothing
  * that was promised, because nothing was promised before it was durable.
  *
- * @param hardState the new term/vote to persist, or {@code null} if unchanged
- * @param entries   entries to persist (may overwrite a suffix, see above)
- * @param messages  messages to send after persisting
- * @param committed entries now known committed, to apply in order
- * @param events    leadership changes, to deliver in order
- * @param reads     outcomes of {@link RaftCore#readIndex} requests: a read may be served once the
- *                  state machine has applied {@link ReadState#index()}
+ * @param hardState        the new term/vote to persist, or {@code null} if unchanged
+ * @param entries          entries to persist (may overwrite a suffix, see above); all come after
+ *                         {@code installSnapshot}'s index
+ * @param messages         messages to send after persisting
+ * @param committed        entries now known committed, to apply in order
+ * @param events           leadership changes, to deliver in order
+ * @param reads            outcomes of {@link RaftCore#readIndex} requests: a read may be served once
+ *                         the state machine has applied {@link ReadState#index()}
+ * @param snapshotChunks   chunks of a snapshot this follower receives, to persist in order
+ * @param installSnapshot  the snapshot just received completely, to make the store's base and to
+ *                         restore the state machine from; {@code null} if none
+ * @param snapshotRequests chunks of this leader's snapshot the runtime is asked to read
  */
 public record Ready(HardState hardState, List<Entry> entries, List<Message> messages,
-                    List<Entry> committed, List<LeadershipEvent> events, List<ReadState> reads) {
+                    List<Entry> committed, List<LeadershipEvent> events, List<ReadState> reads,
+                    List<SnapshotChunk> snapshotChunks, SnapshotPoint installSnapshot,
+                    List<SnapshotRequest> snapshotRequests) {
     public Ready {
         entries = List.copyOf(entries);
         messages = List.copyOf(messages);
         committed = List.copyOf(committed);
         events = List.copyOf(events);
         reads = List.copyOf(reads);
+        snapshotChunks = List.copyOf(snapshotChunks);
+        snapshotRequests = List.copyOf(snapshotRequests);
     }
 
     /**
@@ -56,8 +81,61 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
         }
     }
 
+    /**
+     * A snapshot's position: it holds the state after applying every entry up to {@code index},
+     * whose term is {@code term}.
+     */
+    public record SnapshotPoint(long index, long term) { }
+
+    /**
+     * One chunk of a snapshot received from the leader: bytes {@code [offset, offset + data.length)}
+     * of the snapshot at ({@code index}, {@code term}); {@code last} if they end it. Chunks of one
+     * snapshot arrive in order and contiguous; offset 0 starts a new transfer. {@code data} is
+     * copied on the way in and out.
+     */
+    public record SnapshotChunk(long index, long term, long offset, byte[] data, boolean last) {
+        public SnapshotChunk {
+            data = data.clone();
+        }
+
+        /** A copy of the chunk's bytes. */
+        @Override
+        public byte[] data() {
+            return data.clone();
+        }
+
+        /** The chunk's length in bytes, without copying. */
+        public int size() {
+            return data.length;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SnapshotChunk c && c.index == index && c.term == term && c.offset == offset
+                    && c.last == last && Arrays.equals(c.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(index, term, offset, last) * 31 + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "SnapshotChunk[" + index + "@" + term + ", offset=" + offset + ", " + data.length + "B"
+                    + (last ? ", last" : "") + "]";
+        }
+    }
+
+    /**
+     * The leader asks the runtime for the chunk of its snapshot at ({@code index}, {@code term})
+     * that starts at byte {@code offset}, to send to {@code peer}. The runtime chooses the chunk's
+     * length (at least one byte unless the snapshot ends at {@code offset}).
+     */
+    public record SnapshotRequest(String peer, long index, long term, long offset) { }
+
     /** Whether there is nothing to persist. */
     public boolean nothingToPersist() {
-        return hardState == null && entries.isEmpty();
+        return hardState == null && entries.isEmpty() && snapshotChunks.isEmpty() && installSnapshot == null;
     }
 }

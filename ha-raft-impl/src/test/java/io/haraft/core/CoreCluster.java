@@ -3,7 +3,9 @@ package io.haraft.core;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +17,11 @@ import java.util.function.Predicate;
  * A small synchronous harness for core unit tests: N cores sharing one manual clock, Readies
  * processed at once (persist, send, record events, advance), messages kept in a queue that tests
  * deliver explicitly or drop with a filter.
+ *
+ * <p>Snapshots: {@link #compact} gives a node a snapshot and compacts its core; snapshot requests
+ * are served at once from a node's latest snapshot in {@link #chunkBytes}-byte chunks (unless
+ * {@link #serveSnapshots} is off, or {@link #unavailable} says so); received chunks are
+ * assembled and installed snapshots recorded in {@link #installed}.
  */
 final class CoreCluster {
     static final long MS = 1_000_000L;
@@ -24,6 +31,15 @@ final class CoreCluster {
     final Map<String, List<Entry>> applied = new HashMap<>();
     final Map<String, List<Ready.ReadState>> reads = new HashMap<>();
     final List<Message> inFlight = new ArrayList<>();
+    /** Every message handed out by any core, in order, dropped or not. */
+    final List<Message> sent = new ArrayList<>();
+    final Map<String, Snapshot> snapshots = new HashMap<>();
+    final Map<String, ByteArrayOutputStream> receiving = new HashMap<>();
+    final Map<String, List<Snapshot>> installed = new HashMap<>();
+    final List<Ready.SnapshotRequest> requests = new ArrayList<>();
+    int chunkBytes = 8;
+    boolean serveSnapshots = true;
+    Predicate<Ready.SnapshotRequest> unavailable = r -> false;
     final List<String> ids;
     long now = 1_000 * MS;
     Predicate<Message> drop = m -> false;
@@ -49,6 +65,34 @@ final class CoreCluster {
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());
         reads.put(id, new ArrayList<>());
+        receiving.put(id, new ByteArrayOutputStream());
+        installed.put(id, new ArrayList<>());
+    }
+
+    /** A node's state-machine snapshot: its bytes stand for the state after applying up to {@code index}. */
+    record Snapshot(long index, long term, byte[] data) { }
+
+    /** Gives {@code id} a snapshot at {@code index} ({@code size} bytes) and compacts its log up to it. */
+    void compact(String id, long index, int size) {
+        byte[] data = new byte[size];
+        for (int i = 0; i < size; i++) {
+            data[i] = (byte) (index * 31 + i);
+        }
+        snapshots.put(id, new Snapshot(index, core(id).log().term(index), data));
+        core(id).compact(index, now);
+    }
+
+    /** Serves one snapshot request as the runtime would: one chunk of the latest snapshot. */
+    void serve(String id, Ready.SnapshotRequest r) {
+        Snapshot snap = snapshots.get(id);
+        if (snap == null || snap.index() != r.index() || snap.term() != r.term() || unavailable.test(r)) {
+            core(id).snapshotUnavailable(r.peer(), now);
+            return;
+        }
+        int from = (int) r.offset();
+        int to = Math.min(snap.data().length, from + chunkBytes);
+        core(id).snapshotChunk(r.peer(), r.index(), r.term(), r.offset(),
+                Arrays.copyOfRange(snap.data(), from, to), to == snap.data().length, now);
     }
 
     RaftCore core(String id) {
@@ -82,6 +126,20 @@ final class CoreCluster {
                 RaftCore c = e.getValue();
                 if (c.hasReady()) {
                     Ready r = c.ready();
+                    String id = e.getKey();
+                    for (Ready.SnapshotChunk chunk : r.snapshotChunks()) {
+                        if (chunk.offset() == 0) {
+                            receiving.get(id).reset();
+                        }
+                        receiving.get(id).writeBytes(chunk.data());
+                    }
+                    if (r.installSnapshot() != null) {
+                        Snapshot snap = new Snapshot(r.installSnapshot().index(), r.installSnapshot().term(),
+                                receiving.get(id).toByteArray());
+                        snapshots.put(id, snap);
+                        installed.get(id).add(snap);
+                    }
+                    sent.addAll(r.messages());
                     for (Message m : r.messages()) {
                         if (!drop.test(m)) {
                             inFlight.add(m);
@@ -91,6 +149,13 @@ final class CoreCluster {
                     events.get(e.getKey()).addAll(r.events());
                     reads.get(e.getKey()).addAll(r.reads());
                     c.advance(r, now);
+                    requests.addAll(r.snapshotRequests());
+                    if (serveSnapshots) {
+                        for (Ready.SnapshotRequest req : r.snapshotRequests()) {
+                            serve(id, req);
+                        }
+                        requests.clear();
+                    }
                     again = true;
                 }
             }

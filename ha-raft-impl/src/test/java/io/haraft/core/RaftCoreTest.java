@@ -281,4 +281,141 @@ class RaftCoreTest {
         c.tick("n1");
         assertThat(c.reads.get("n1")).last().isEqualTo(new Ready.ReadState(8, -1));
     }
+
+    // ------------------------------------------------------------------ snapshots
+
+    /** n1 leads, n3 is cut off while 40 entries commit, then n1 and n2 compact their logs. */
+    private static CoreCluster compactedWhileN3WasAway() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.drop = CoreCluster.isolate("n3");
+        for (int i = 0; i < 40; i++) {
+            c.core("n1").propose(bytes("cmd" + i), c.now);
+        }
+        c.deliverAll();
+        c.run(200 * MS); // a heartbeat brings n2's commit index along
+        long commit = c.core("n1").commitIndex();
+        assertThat(commit).isEqualTo(41);
+        assertThat(c.core("n3").lastIndex()).isEqualTo(1);
+        c.compact("n1", commit, 50);
+        c.compact("n2", c.core("n2").commitIndex(), 50);
+        assertThat(c.core("n1").log().firstIndex()).isEqualTo(42);
+        return c;
+    }
+
+    @Test
+    void aFollowerFarBehindACompactedLeaderCatchesUpThroughAMultiChunkSnapshotThenAppends() {
+        CoreCluster c = compactedWhileN3WasAway();
+        c.drop = m -> false;
+        c.run(300 * MS);
+        List<Message.InstallSnapshot> chunks = c.sent.stream()
+                .filter(m -> m instanceof Message.InstallSnapshot).map(m -> (Message.InstallSnapshot) m).toList();
+        assertThat(chunks).as("50 bytes in 8-byte chunks").hasSize(7);
+        assertThat(chunks).extracting(Message.InstallSnapshot::offset).containsExactly(0L, 8L, 16L, 24L, 32L, 40L, 48L);
+        assertThat(chunks.get(6).last()).isTrue();
+        assertThat(c.installed.get("n3")).hasSize(1);
+        CoreCluster.Snapshot got = c.installed.get("n3").get(0);
+        assertThat(got.index()).isEqualTo(41);
+        assertThat(got.data()).isEqualTo(c.snapshots.get("n1").data());
+        RaftCore n3 = c.core("n3");
+        assertThat(n3.log().snapshotIndex()).isEqualTo(41);
+        assertThat(n3.commitIndex()).isEqualTo(41);
+        assertThat(c.core("n1").progress("n3").mode()).isEqualTo(io.haraft.core.progress.Progress.Mode.REPLICATE);
+        assertThat(c.core("n1").progress("n3").match()).isEqualTo(41);
+
+        // From here on, plain appends: n3 applies what follows the snapshot, nothing before it again.
+        int appliedBefore = c.applied.get("n3").size();
+        for (int i = 0; i < 5; i++) {
+            c.core("n1").propose(bytes("after" + i), c.now);
+        }
+        c.deliverAll();
+        c.run(200 * MS);
+        assertThat(n3.commitIndex()).isEqualTo(46);
+        assertThat(n3.log().range(42, 46)).isEqualTo(c.core("n1").log().range(42, 46));
+        assertThat(c.applied.get("n3").subList(appliedBefore, c.applied.get("n3").size()))
+                .extracting(Entry::index).containsExactly(42L, 43L, 44L, 45L, 46L);
+        assertThat(c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot)).hasSize(7);
+    }
+
+    @Test
+    void anOutOfOrderChunkIsAnsweredWithTheExpectedOffsetAndNotPersisted() {
+        List<String> voters = List.of("n1", "n2", "n3");
+        long now = 1_000 * MS;
+        RaftCore f = new RaftCore(CoreConfig.defaults("n2", voters), HardState.INITIAL, RaftLog.empty(), now,
+                new java.util.SplittableRandom(1), null);
+        f.step(new Message.InstallSnapshot("n1", "n2", 1, 10, 1, 0, bytes("01234567"), false, 3), now);
+        f.step(new Message.InstallSnapshot("n1", "n2", 1, 10, 1, 16, bytes("GHIJKLMN"), false, 4), now);
+        f.step(new Message.InstallSnapshot("n1", "n2", 1, 12, 1, 8, bytes("xxxxxxxx"), false, 4), now);
+        Ready r = f.ready();
+        assertThat(r.snapshotChunks()).containsExactly(new Ready.SnapshotChunk(10, 1, 0, bytes("01234567"), false));
+        assertThat(r.installSnapshot()).isNull();
+        assertThat(r.messages()).containsExactly(
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 3),
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 4),
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 12, 0, false, 4));
+        f.advance(r, now);
+        assertThat(f.leader()).as("chunks are leader contact").isEqualTo("n1");
+
+        f.step(new Message.InstallSnapshot("n1", "n2", 1, 10, 1, 8, bytes("89"), true, 5), now);
+        r = f.ready();
+        assertThat(r.snapshotChunks()).containsExactly(new Ready.SnapshotChunk(10, 1, 8, bytes("89"), true));
+        assertThat(r.installSnapshot()).isEqualTo(new Ready.SnapshotPoint(10, 1));
+        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 10, true, 5));
+        assertThat(r.committed()).isEmpty();
+        f.advance(r, now);
+        assertThat(f.commitIndex()).isEqualTo(10);
+        assertThat(f.log().firstIndex()).isEqualTo(11);
+
+        // A chunk of a snapshot the follower already covers is answered "done" at once.
+        f.step(new Message.InstallSnapshot("n1", "n2", 1, 9, 1, 0, bytes("0"), false, 6), now);
+        r = f.ready();
+        assertThat(r.snapshotChunks()).isEmpty();
+        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 9, 0, true, 6));
+    }
+
+    @Test
+    void aStalledTransferRestartsFromTheFirstChunk() {
+        CoreCluster c = compactedWhileN3WasAway();
+        // n3 is back, but every chunk after the third is lost.
+        c.drop = m -> m instanceof Message.InstallSnapshot is && is.offset() >= 24;
+        c.run(100 * MS);
+        assertThat(c.installed.get("n3")).isEmpty();
+        long lostAt = c.now;
+        c.drop = m -> false;
+        // Heartbeats keep flowing; nothing moves the transfer until an election timeout has passed.
+        c.run(250 * MS);
+        assertThat(c.installed.get("n3")).isEmpty();
+        assertThat(c.core("n3").role()).as("chunks and heartbeats keep n3 a follower").isEqualTo(Role.FOLLOWER);
+        c.run(200 * MS);
+        assertThat(c.installed.get("n3")).hasSize(1);
+        List<Long> offsets = c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot)
+                .map(m -> ((Message.InstallSnapshot) m).offset()).toList();
+        assertThat(offsets).containsExactly(0L, 8L, 16L, 24L, 0L, 8L, 16L, 24L, 32L, 40L, 48L);
+        assertThat(c.core("n1").progress("n3").match()).isEqualTo(41);
+        assertThat(c.now - lostAt).isGreaterThanOrEqualTo(300 * MS);
+    }
+
+    @Test
+    void aTransferOfASnapshotTheRuntimeNoLongerHasRestartsWithTheNewestOne() {
+        CoreCluster c = compactedWhileN3WasAway();
+        c.drop = m -> false;
+        c.serveSnapshots = false;
+        c.run(100 * MS);
+        assertThat(c.requests).containsExactly(new Ready.SnapshotRequest("n3", 41, 1, 0));
+        // Meanwhile n1 commits more and snapshots again: the old snapshot is gone.
+        c.requests.clear();
+        c.core("n1").propose(bytes("more"), c.now);
+        c.deliverAll();
+        c.run(100 * MS);
+        c.compact("n1", 42, 30);
+        c.core("n1").snapshotUnavailable("n3", c.now);
+        c.flush();
+        assertThat(c.requests).containsExactly(new Ready.SnapshotRequest("n3", 42, 1, 0));
+        c.requests.clear();
+        c.serveSnapshots = true;
+        c.serve("n1", new Ready.SnapshotRequest("n3", 42, 1, 0));
+        c.run(100 * MS);
+        assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(42L);
+        assertThat(c.core("n3").commitIndex()).isEqualTo(42);
+    }
 }

@@ -15,10 +15,15 @@ import io.haraft.core.PlantedBugs;
  * @param maxInflight  pipelining window per follower
  * @param churn        fault mix heavy on leader crashes and partitions (see {@link Fault#generate})
  * @param bugs         planted bugs (NONE in the real suite)
+ * @param snapshotEvery each node snapshots its state machine and compacts its log every this many
+ *                      applied entries
+ * @param chunkBytes   most bytes per snapshot chunk a node serves (small: transfers take many chunks)
+ * @param servePrevious whether a node still serves its previous snapshot after taking a new one (if
+ *                      not, a transfer in progress when the sender snapshots again is restarted)
  */
 record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
                   boolean fastFailover, int maxBatchEntries, int maxInflight, boolean churn,
-                  PlantedBugs bugs) {
+                  PlantedBugs bugs, int snapshotEvery, int chunkBytes, boolean servePrevious) {
     static final long MS = 1_000_000L;
 
     /** The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off. */
@@ -29,13 +34,25 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         int batch = new int[] {64, 4, 1}[shape];
         int window = new int[] {32, 4, 1}[shape];
         boolean churn = Math.floorMod(seed, 5) == 2;
-        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs);
+        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs,
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0);
     }
 
     /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
     static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
-        return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs);
+        return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0);
+    }
+
+    /** Snapshot interval for a seed: 5 to 50 applied entries. */
+    private static int snapshotEvery(long seed) {
+        return 5 + (int) Math.floorMod(seed * 0x9E3779B97F4A7C15L >>> 17, 46L);
+    }
+
+    /** Snapshot chunk size for a seed: 8 to 64 bytes. */
+    private static int chunkBytes(long seed) {
+        return 8 + (int) Math.floorMod(seed * 0xC2B2AE3D27D4EB4FL >>> 23, 57L);
     }
 
     /** Simulated time within which a leader must be elected and serve once faults stop. */

@@ -11,8 +11,11 @@ import io.haraft.core.Role;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,13 +34,24 @@ import java.util.SplittableRandom;
  * greater than every token delivered before it; (c) no two nodes hold a valid lease at the same
  * real instant; (d) committed entries are never lost or changed, every new leader holds all of
  * them, and every node applies the same sequence; (e) log matching over the durable logs;
- * (f) once faults stop, a leader is elected and commits a new entry within a bound.
+ * (f) once faults stop, a leader is elected and commits a new entry within a bound, and then every
+ * node applies every entry committed by then within that bound again.
+ *
+ * <p>Each node runs a tiny deterministic state machine (applied index, a running hash of the
+ * applied entries' data, the last few commands); its state after applying index i must equal the
+ * cluster-wide expected state at i, also right after it was restored from a snapshot. Every
+ * {@link SimOptions#snapshotEvery()} applied entries a node snapshots it and compacts its log; the
+ * store keeps only the snapshot and the log after it, so a node that fell behind a compacted leader
+ * catches up through a snapshot streamed in {@link SimOptions#chunkBytes()}-byte chunks.
  */
 final class Simulation {
     private static final long MS = SimOptions.MS;
     private static final boolean TRACE = Boolean.getBoolean("sim.trace");
 
-    private enum Type { DELIVER, TIMER, FSYNC, REFUSED, CLIENT, FAULT, END_FAULT }
+    private enum Type { DELIVER, TIMER, FSYNC, REFUSED, CLIENT, FAULT, END_FAULT, SERVE_SNAPSHOT }
+
+    /** How many recent commands the state machine keeps (they pad its snapshot to several chunks). */
+    private static final int RECENT = 6;
 
     private static final class Event {
         final long time;
@@ -47,8 +61,10 @@ final class Simulation {
         final Message msg;
         final long gen;
         final Fault fault;
+        final Ready.SnapshotRequest request;
 
-        Event(long time, long seq, Type type, int node, Message msg, long gen, Fault fault) {
+        Event(long time, long seq, Type type, int node, Message msg, long gen, Fault fault,
+              Ready.SnapshotRequest request) {
             this.time = time;
             this.seq = seq;
             this.type = type;
@@ -56,14 +72,115 @@ final class Simulation {
             this.msg = msg;
             this.gen = gen;
             this.fault = fault;
+            this.request = request;
         }
     }
 
-    /** What survives a crash: the durable hard state and log. */
+    /** A state-machine snapshot: the state after applying every entry up to {@code index}. */
+    private record Snap(long index, long term, byte[] state) { }
+
+    /**
+     * What survives a crash: the durable hard state, the latest snapshot, the log after it (with
+     * the hash of each entry's prefix, for log matching), and a snapshot being received.
+     */
     private static final class Store {
         HardState hardState = HardState.INITIAL;
+        Snap snap = new Snap(0, 0, null);
+        long snapPrefixHash;
         final ArrayList<Entry> entries = new ArrayList<>();
         final ArrayList<Long> prefixHash = new ArrayList<>();
+        long recvIndex;
+        long recvTerm;
+        boolean recvComplete;
+        final java.io.ByteArrayOutputStream recv = new java.io.ByteArrayOutputStream();
+
+        long lastIndex() {
+            return snap.index() + entries.size();
+        }
+
+        long termAt(long index) {
+            if (index == snap.index()) {
+                return snap.term();
+            }
+            return index > snap.index() && index <= lastIndex() ? entries.get((int) (index - snap.index() - 1)).term() : -1;
+        }
+
+        long prefixHashAt(long index) {
+            return index == snap.index() ? snapPrefixHash : prefixHash.get((int) (index - snap.index() - 1));
+        }
+
+        /** Drops entries from {@code index} on. */
+        void truncateFrom(long index) {
+            while (lastIndex() >= index) {
+                entries.remove(entries.size() - 1);
+                prefixHash.remove(prefixHash.size() - 1);
+            }
+        }
+
+        /** Drops entries up to {@code index}, which must be in the log; it becomes the snapshot point. */
+        void dropPrefix(long index) {
+            int n = (int) (index - snap.index());
+            entries.subList(0, n).clear();
+            prefixHash.subList(0, n).clear();
+        }
+    }
+
+    /** The tiny replicated state machine of a node. */
+    private static final class StateMachine {
+        long index;
+        long term;
+        long hash;
+        final ArrayDeque<byte[]> recent = new ArrayDeque<>();
+
+        void apply(Entry e) {
+            byte[] data = e.data();
+            index = e.index();
+            term = e.term();
+            hash = nextHash(hash, data);
+            if (e.kind() == Entry.Kind.COMMAND) {
+                recent.addLast(data);
+                if (recent.size() > RECENT) {
+                    recent.removeFirst();
+                }
+            }
+        }
+
+        byte[] encode() {
+            int size = 8 + 8 + 8 + 4;
+            for (byte[] r : recent) {
+                size += 4 + r.length;
+            }
+            ByteBuffer b = ByteBuffer.allocate(size).putLong(index).putLong(term).putLong(hash).putInt(recent.size());
+            for (byte[] r : recent) {
+                b.putInt(r.length).put(r);
+            }
+            return b.array();
+        }
+
+        static StateMachine decode(byte[] bytes) {
+            StateMachine sm = new StateMachine();
+            if (bytes == null) {
+                return sm;
+            }
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            sm.index = b.getLong();
+            sm.term = b.getLong();
+            sm.hash = b.getLong();
+            int n = b.getInt();
+            for (int i = 0; i < n; i++) {
+                byte[] r = new byte[b.getInt()];
+                b.get(r);
+                sm.recent.addLast(r);
+            }
+            if (b.hasRemaining()) {
+                throw new IllegalStateException("snapshot has " + b.remaining() + " trailing bytes");
+            }
+            return sm;
+        }
+
+        static long nextHash(long hash, byte[] data) {
+            return mix(hash * 31 + Arrays.hashCode(data));
+        }
     }
 
     private final class Node {
@@ -83,6 +200,11 @@ final class Simulation {
         long timerAt = Long.MAX_VALUE;
         long checkedCommit;
         long applied;
+        StateMachine sm = new StateMachine();
+        /** Snapshots this node can serve: its latest, and the one before if {@link SimOptions#servePrevious()}. */
+        Snap latestSnap;
+        Snap previousSnap;
+        boolean installedSinceRestart;
         long leaderTermChecked;
         long firstCommitTerm;
         int incarnation;
@@ -129,11 +251,18 @@ final class Simulation {
     /** For each committed entry, the term of the node that first reported it committed. */
     private final ArrayList<Long> committedInTerm = new ArrayList<>();
     private final Map<Long, Map<Long, Long>> prefixByIndexTerm = new HashMap<>();
+    /** Hash of the committed chain's prefix up to each index, and the state hash after applying it. */
+    private final ArrayList<Long> committedPrefix = new ArrayList<>();
+    private final ArrayList<Long> committedStateHash = new ArrayList<>();
+    private int snapshotInstalls;
+    private int restartInstalls;
     private long clientCounter;
     private long nextReadId = 1;
     /** Read requests in flight: id -> entries committed cluster-wide when it was asked. */
     private final Map<Long, Long> readsAsked = new HashMap<>();
     private boolean servedAfterHeal;
+    private long catchUpTarget = -1;
+    private long catchUpBy;
 
     Simulation(long seed, SimOptions opt, List<Fault> schedule) {
         this.seed = seed;
@@ -169,8 +298,21 @@ final class Simulation {
             if (!healed && steps >= opt.faultSteps()) {
                 healAll();
             }
-            if (healed && servedAfterHeal && allCaughtUp()) {
-                break;
+            if (healed && servedAfterHeal) {
+                // (f) then every node catches up, through a snapshot if its leader compacted the log
+                if (catchUpTarget < 0) {
+                    catchUpTarget = committed.size();
+                    catchUpBy = now + opt.livenessBound();
+                }
+                if (nodes.stream().allMatch(n -> n.applied >= catchUpTarget)) {
+                    break;
+                }
+                if (now > catchUpBy) {
+                    Node behind = nodes.stream().filter(n -> n.applied < catchUpTarget).findFirst().orElseThrow();
+                    fail("(f) liveness: " + behind.id + " applied only " + behind.applied + " of " + catchUpTarget
+                            + " committed entries within " + opt.livenessBound() / MS + " ms after a leader served again");
+                    break;
+                }
             }
             if (healed && now - healedAt > opt.livenessBound()) {
                 fail("(f) liveness: within " + opt.livenessBound() / MS + " ms after faults stopped, "
@@ -197,13 +339,18 @@ final class Simulation {
                 fail("exception at step " + steps + ": " + ex);
             }
         }
-        return new SimResult(seed, steps, violation, schedule, elections, committed.size(), now);
+        return new SimResult(seed, steps, violation, schedule, elections, committed.size(), now, snapshotInstalls,
+                restartInstalls);
     }
 
     // ------------------------------------------------------------------ events
 
     private void push(long time, Type type, int node, Message msg, long gen, Fault fault) {
-        queue.add(new Event(time, seqNo++, type, node, msg, gen, fault));
+        queue.add(new Event(time, seqNo++, type, node, msg, gen, fault, null));
+    }
+
+    private void pushRequest(long time, int node, Ready.SnapshotRequest request, long gen) {
+        queue.add(new Event(time, seqNo++, Type.SERVE_SNAPSHOT, node, null, gen, null, request));
     }
 
     /** @return whether the event was a step (not a stale or held one) */
@@ -268,6 +415,12 @@ final class Simulation {
                 }
                 n.core.peerUnreachable(peer.id, n.localNow());
             }
+            case SERVE_SNAPSHOT -> {
+                if (e.gen != n.incarnation) {
+                    return false;
+                }
+                serveSnapshot(n, e.request);
+            }
             default -> throw new IllegalStateException(e.type.toString());
         }
         afterInput(n);
@@ -277,6 +430,10 @@ final class Simulation {
     private void afterInput(Node n) {
         if (n.pending == null && n.core.hasReady()) {
             n.pending = n.core.ready();
+            for (Ready.SnapshotRequest req : n.pending.snapshotRequests()) {
+                // the runtime reads the chunk from its snapshot file: any time, before or after advance
+                pushRequest(now + rnd.nextLong(20_000, 400_000), n.index, req, n.incarnation);
+            }
             long fsync = n.pending.nothingToPersist() ? rnd.nextLong(10_000, 50_000) : rnd.nextLong(100_000, 1_000 * 1000);
             push(now + fsync, Type.FSYNC, n.index, null, n.incarnation, null);
         }
@@ -296,8 +453,19 @@ final class Simulation {
         Ready r = n.pending;
         n.pending = null;
         persist(n, r);
+        if (violation != null) {
+            return;
+        }
         for (Message m : r.messages()) {
             send(n, m);
+        }
+        if (r.installSnapshot() != null) {
+            // restore the state machine from the snapshot just made the store's base
+            n.sm = StateMachine.decode(n.store.snap.state());
+            n.applied = n.sm.index;
+            if (!checkState(n, "restored from the snapshot it received")) {
+                return;
+            }
         }
         for (Entry e : r.committed()) {
             if (e.index() != n.applied + 1) {
@@ -309,6 +477,10 @@ final class Simulation {
                 return;
             }
             n.applied = e.index();
+            n.sm.apply(e);
+            if (!checkState(n, "after applying " + e)) {
+                return;
+            }
             String data = new String(e.data(), StandardCharsets.UTF_8);
             if (healed && data.startsWith("after-heal")) {
                 servedAfterHeal = true;
@@ -340,6 +512,65 @@ final class Simulation {
             }
         }
         n.core.advance(r, local);
+        if (n.applied - n.store.snap.index() >= opt.snapshotEvery() && n.applied <= n.core.log().stableIndex()) {
+            takeSnapshot(n, local);
+        }
+    }
+
+    /** (d) The node's state machine equals the cluster-wide expected state at its applied index. */
+    private boolean checkState(Node n, String when) {
+        long i = n.sm.index;
+        if (i != n.applied || i > committed.size()) {
+            fail("(d) state machine of " + n.id + " is at index " + i + " " + when + ", expected " + n.applied
+                    + " (" + committed.size() + " committed)");
+            return false;
+        }
+        long expected = i == 0 ? 0 : committedStateHash.get((int) i - 1);
+        if (n.sm.hash != expected || (i > 0 && n.sm.term != committed.get((int) i - 1).term())) {
+            fail("(d) state machine of " + n.id + " differs from the committed state at index " + i + " " + when);
+            return false;
+        }
+        return true;
+    }
+
+    /** Snapshots the state machine (durable at once), keeps only the log after it, and compacts the core. */
+    private void takeSnapshot(Node n, long local) {
+        Store s = n.store;
+        long index = n.applied;
+        if (index > s.lastIndex()) {
+            fail("(e) " + n.id + " applied " + index + " but its store ends at " + s.lastIndex());
+            return;
+        }
+        if (s.prefixHashAt(index) != committedPrefix.get((int) index - 1)) {
+            fail("(e) " + n.id + " snapshots at " + index + " a log prefix that differs from the committed one");
+            return;
+        }
+        long prefix = s.prefixHashAt(index);
+        s.dropPrefix(index);
+        s.snap = new Snap(index, n.sm.term, n.sm.encode());
+        s.snapPrefixHash = prefix;
+        n.previousSnap = n.latestSnap;
+        n.latestSnap = s.snap;
+        n.core.compact(index, local);
+    }
+
+    /** The runtime serves one chunk of a snapshot it still has, or says it has it no longer. */
+    private void serveSnapshot(Node n, Ready.SnapshotRequest req) {
+        Snap snap = null;
+        for (Snap c : opt.servePrevious() ? new Snap[] {n.latestSnap, n.previousSnap} : new Snap[] {n.latestSnap}) {
+            if (c != null && c.index() == req.index() && c.term() == req.term()) {
+                snap = c;
+            }
+        }
+        long local = n.localNow();
+        if (snap == null || req.offset() > snap.state().length) {
+            n.core.snapshotUnavailable(req.peer(), local);
+            return;
+        }
+        int from = (int) req.offset();
+        int to = Math.min(snap.state().length, from + opt.chunkBytes());
+        n.core.snapshotChunk(req.peer(), req.index(), req.term(), req.offset(),
+                Arrays.copyOfRange(snap.state(), from, to), to == snap.state().length, local);
     }
 
     private void persist(Node n, Ready r) {
@@ -350,20 +581,36 @@ final class Simulation {
             }
             s.hardState = r.hardState();
         }
+        for (Ready.SnapshotChunk c : r.snapshotChunks()) {
+            if (c.offset() == 0) {
+                s.recv.reset();
+                s.recvIndex = c.index();
+                s.recvTerm = c.term();
+                s.recvComplete = false;
+            } else if (s.recvIndex != c.index() || s.recvTerm != c.term() || s.recv.size() != c.offset()
+                    || s.recvComplete) {
+                fail(n.id + " was asked to persist chunk " + c + " that does not continue the snapshot received so far ("
+                        + s.recvIndex + "@" + s.recvTerm + ", " + s.recv.size() + " bytes)");
+                return;
+            }
+            s.recv.writeBytes(c.data());
+            s.recvComplete = c.last();
+        }
+        if (r.installSnapshot() != null && !installSnapshot(n, r.installSnapshot())) {
+            return;
+        }
         if (r.entries().isEmpty()) {
             return;
         }
-        int from = (int) r.entries().get(0).index();
-        if (from > s.entries.size() + 1) {
-            fail("(e) " + n.id + " was asked to persist a log with a gap at " + from);
+        long from = r.entries().get(0).index();
+        if (from > s.lastIndex() + 1 || from <= s.snap.index()) {
+            fail("(e) " + n.id + " was asked to persist entries from " + from + " to a log holding "
+                    + (s.snap.index() + 1) + ".." + s.lastIndex());
             return;
         }
-        while (s.entries.size() >= from) {
-            s.entries.remove(s.entries.size() - 1);
-            s.prefixHash.remove(s.prefixHash.size() - 1);
-        }
+        s.truncateFrom(from);
         for (Entry e : r.entries()) {
-            long prev = s.prefixHash.isEmpty() ? 0 : s.prefixHash.get(s.prefixHash.size() - 1);
+            long prev = s.prefixHash.isEmpty() ? s.snapPrefixHash : s.prefixHash.get(s.prefixHash.size() - 1);
             long h = mix(prev * 31 + e.hashCode());
             s.entries.add(e);
             s.prefixHash.add(h);
@@ -374,6 +621,49 @@ final class Simulation {
                 return;
             }
         }
+    }
+
+    /** Makes the snapshot just received the store's base. */
+    private boolean installSnapshot(Node n, Ready.SnapshotPoint p) {
+        Store s = n.store;
+        if (!s.recvComplete || s.recvIndex != p.index() || s.recvTerm != p.term()) {
+            fail(n.id + " was asked to install snapshot " + p + " but holds " + (s.recvComplete ? "" : "part of ")
+                    + s.recvIndex + "@" + s.recvTerm);
+            return false;
+        }
+        if (p.index() > committed.size() || committed.get((int) p.index() - 1).term() != p.term()) {
+            fail("(d) " + n.id + " installs snapshot " + p.index() + "@" + p.term()
+                    + ", which is not the committed entry at that index");
+            return false;
+        }
+        if (p.index() <= s.snap.index()) {
+            fail(n.id + " installs snapshot " + p + " older than its own at " + s.snap.index());
+            return false;
+        }
+        long prefix = committedPrefix.get((int) p.index() - 1);
+        if (s.termAt(p.index()) == p.term()) {
+            if (s.prefixHashAt(p.index()) != prefix) {
+                fail("(e) log matching: " + n.id + " holds " + p.index() + "@" + p.term()
+                        + " with a prefix that differs from the committed one");
+                return false;
+            }
+            s.dropPrefix(p.index());
+        } else {
+            s.entries.clear();
+            s.prefixHash.clear();
+        }
+        s.snap = new Snap(p.index(), p.term(), s.recv.toByteArray());
+        s.snapPrefixHash = prefix;
+        s.recv.reset();
+        s.recvComplete = false;
+        n.previousSnap = n.latestSnap;
+        n.latestSnap = s.snap;
+        snapshotInstalls++;
+        if (n.incarnation > 0 && !n.installedSinceRestart) {
+            restartInstalls++;
+        }
+        n.installedSinceRestart = true;
+        return true;
     }
 
     private static long mix(long z) {
@@ -459,36 +749,27 @@ final class Simulation {
         checkInvariants(n.index);
     }
 
-    /** Whether every node has applied everything the elected leader has committed. */
-    private boolean allCaughtUp() {
-        Node leader = null;
-        for (Node n : nodes) {
-            if (n.up && n.core.isElected()) {
-                leader = n;
-            }
-        }
-        if (leader == null) {
-            return false;
-        }
-        for (Node n : nodes) {
-            if (!n.up || n.applied < leader.core.commitIndex()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     // ------------------------------------------------------------------ faults
 
     private void startNode(Node n) {
-        List<Entry> durable = new ArrayList<>(n.store.entries);
-        n.core = opt.bugs().newCore(coreConfig(n.id), n.store.hardState, new RaftLog(0, 0, durable), n.localNow(),
-                new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
+        Store s = n.store;
+        List<Entry> durable = new ArrayList<>(s.entries);
+        n.core = opt.bugs().newCore(coreConfig(n.id), s.hardState, new RaftLog(s.snap.index(), s.snap.term(), durable),
+                n.localNow(), new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
         n.gate = new LeadershipGate();
         n.up = true;
         n.downBy = -1;
+        // restart = the durable snapshot restored into the state machine, then the log after it
+        n.sm = StateMachine.decode(s.snap.state());
+        n.applied = s.snap.index();
         n.checkedCommit = 0;
-        n.applied = 0;
+        n.latestSnap = s.snap.index() > 0 ? s.snap : null;
+        n.previousSnap = null;
+        n.installedSinceRestart = false;
+        if (n.sm.index != s.snap.index()) {
+            fail(n.id + " restarted from a snapshot at " + s.snap.index() + " whose state is at " + n.sm.index);
+        }
+        checkState(n, "restored from its snapshot at restart");
         n.leaderTermChecked = 0;
         n.pending = null;
         n.timerAt = Long.MAX_VALUE;
@@ -619,7 +900,7 @@ final class Simulation {
         n.paused = false;
         n.pausedBy = -1;
         for (Event e : n.held) {
-            push(now, e.type, e.node, e.msg, e.gen, e.fault);
+            queue.add(new Event(now, seqNo++, e.type, e.node, e.msg, e.gen, e.fault, e.request));
         }
         n.held.clear();
         n.timerAt = Long.MAX_VALUE;
@@ -697,6 +978,15 @@ final class Simulation {
         }
     }
 
+    /** Whether {@code log} holds committed entry {@code e}, itself or inside its snapshot. */
+    private boolean holds(RaftLog log, Entry e) {
+        long snap = log.snapshotIndex();
+        if (e.index() > snap) {
+            return log.term(e.index()) == e.term();
+        }
+        return snap <= committed.size() && committed.get((int) snap - 1).term() == log.snapshotTerm();
+    }
+
     private void checkNode(Node n) {
         RaftCore c = n.core;
         if (c.role() == Role.LEADER) {
@@ -711,7 +1001,7 @@ final class Simulation {
                 n.leaderTermChecked = c.term();
                 for (int i = 0; i < committed.size(); i++) {
                     Entry e = committed.get(i);
-                    if (committedInTerm.get(i) < c.term() && c.log().term(e.index()) != e.term()) {
+                    if (committedInTerm.get(i) < c.term() && !holds(c.log(), e)) {
                         fail("(d) leader " + n.id + " of term " + c.term() + " lacks " + e + ", committed in term "
                                 + committedInTerm.get(i));
                         return;
@@ -732,7 +1022,18 @@ final class Simulation {
                 crashNow = n;
             }
         }
-        for (long i = n.checkedCommit + 1; i <= commit; i++) {
+        long from = n.checkedCommit + 1;
+        long snap = c.log().snapshotIndex();
+        if (snap >= from && snap <= commit) {
+            // entries up to the snapshot are gone from this log: the snapshot point must be committed
+            if (snap > committed.size() || committed.get((int) snap - 1).term() != c.log().snapshotTerm()) {
+                fail("(d) " + n.id + " holds snapshot " + snap + "@" + c.log().snapshotTerm()
+                        + ", which is not the committed entry at that index");
+                return;
+            }
+            from = snap + 1;
+        }
+        for (long i = from; i <= commit; i++) {
             Entry e = c.log().entry(i);
             if (i <= committed.size()) {
                 if (!committed.get((int) i - 1).equals(e)) {
@@ -741,11 +1042,15 @@ final class Simulation {
                     return;
                 }
             } else {
+                long prevPrefix = committedPrefix.isEmpty() ? 0 : committedPrefix.get(committedPrefix.size() - 1);
+                long prevState = committedStateHash.isEmpty() ? 0 : committedStateHash.get(committedStateHash.size() - 1);
                 committed.add(e);
+                committedPrefix.add(mix(prevPrefix * 31 + e.hashCode()));
+                committedStateHash.add(StateMachine.nextHash(prevState, e.data()));
                 committedInTerm.add(c.term());
                 for (Node o : nodes) {
                     if (o.up && o.core.role() == Role.LEADER && o.core.term() > c.term()
-                            && o.core.log().term(e.index()) != e.term()) {
+                            && !holds(o.core.log(), e)) {
                         fail("(d) leader " + o.id + " of term " + o.core.term() + " lacks " + e
                                 + ", committed in term " + c.term());
                         return;

@@ -38,13 +38,23 @@ class SimulationTest {
         for (SimResult f : failed) {
             System.out.println(SimRunner.describe(SimRunner.shrink(f, steps, PlantedBugs.NONE)));
         }
-        System.out.printf("simulation detail: elections=%d committed_entries=%d faults=%d%n",
+        long installs = results.stream().mapToLong(SimResult::snapshotInstalls).sum();
+        long restartInstalls = results.stream().mapToLong(SimResult::restartInstalls).sum();
+        System.out.printf("simulation detail: elections=%d committed_entries=%d faults=%d snapshot_installs=%d"
+                        + " (after restart %d, in %d seeds)%n",
                 results.stream().mapToLong(SimResult::elections).sum(),
                 results.stream().mapToLong(SimResult::committed).sum(),
-                results.stream().mapToLong(r -> r.schedule().stream().filter(f -> f.at() <= r.simulatedNanos()).count()).sum());
+                results.stream().mapToLong(r -> r.schedule().stream().filter(f -> f.at() <= r.simulatedNanos()).count()).sum(),
+                installs, restartInstalls, results.stream().filter(r -> r.snapshotInstalls() > 0).count());
         System.out.println("simulation: seeds=" + results.size() + " steps=" + total + " violations=" + failed.size());
         long shortRuns = results.stream().filter(r -> !r.failed() && r.steps() < steps).count();
         assertThat(shortRuns).as("seeds that ran fewer than %d steps", steps).isZero();
         assertThat(failed.stream().map(SimResult::violation).toList()).as("invariant violations").isEmpty();
+        if (results.size() >= 200) {
+            // Nodes compact their logs, so one that was down (or cut off) long enough can only catch up
+            // through a snapshot: over many seeds that must happen, also right after restarts.
+            assertThat(installs).as("snapshots installed over %d seeds", results.size()).isPositive();
+            assertThat(restartInstalls).as("restarted nodes that caught up through a snapshot").isPositive();
+        }
     }
 }

@@ -49,6 +49,16 @@ public final class RaftLog {
         return offset + 1;
     }
 
+    /** Index of the last entry covered by the snapshot the log starts after; 0 if none. */
+    public long snapshotIndex() {
+        return offset;
+    }
+
+    /** Term of the entry at {@link #snapshotIndex()}; 0 if none. */
+    public long snapshotTerm() {
+        return offsetTerm;
+    }
+
     public long lastIndex() {
         return offset + entries.size();
     }
@@ -210,6 +220,58 @@ public final class RaftLog {
     }
 
     /**
+     * Drops the entries up to {@code index}, which a durable state-machine snapshot now covers.
+     * Does nothing if {@code index} is already compacted.
+     *
+     * @throws IllegalArgumentException if {@code index} is beyond the commit index or the stable
+     *                                  index: only committed, durable entries may be compacted
+     */
+    public void compact(long index) {
+        if (index <= offset) {
+            return;
+        }
+        if (index > commitIndex || index > stableIndex) {
+            throw new IllegalArgumentException("cannot compact up to " + index + ": only committed, durable entries"
+                    + " may be compacted (commit " + commitIndex + ", stable " + stableIndex + ")");
+        }
+        long t = term(index);
+        entries.subList(0, (int) (index - offset)).clear();
+        offset = index;
+        offsetTerm = t;
+    }
+
+    /**
+     * A follower received a snapshot up to ({@code index}, {@code term}) from its leader. If the
+     * log holds that entry, the entries after it are kept (they may still be committed later);
+     * otherwise the whole log is discarded. Afterwards the log starts after the snapshot, and the
+     * commit and stable indexes are at least {@code index}.
+     *
+     * @return whether the suffix after {@code index} was kept
+     * @throws IllegalArgumentException if {@code index} is not beyond the commit index (a snapshot
+     *                                  never replaces committed entries the node already has)
+     */
+    public boolean installSnapshot(long index, long term) {
+        if (index <= commitIndex) {
+            throw new IllegalArgumentException("snapshot at " + index + " is not beyond the commit index "
+                    + commitIndex);
+        }
+        boolean keep = index <= lastIndex() && term(index) == term;
+        if (keep) {
+            entries.subList(0, (int) (index - offset)).clear();
+            stableIndex = Math.max(stableIndex, index);
+            unstableFrom = Math.max(unstableFrom, index + 1);
+        } else {
+            entries.clear();
+            stableIndex = index;
+            unstableFrom = index + 1;
+        }
+        offset = index;
+        offsetTerm = term;
+        commitIndex = index;
+        return keep;
+    }
+
+    /**
      * The largest index {@code <= from} whose term is {@code <= term}: where a leader should probe
      * after a follower reported a conflicting entry of {@code term}.
      */
@@ -223,7 +285,7 @@ public final class RaftLog {
 
     @Override
     public String toString() {
-        return "RaftLog{first=" + firstIndex() + ", last=" + lastIndex() + ", commit=" + commitIndex
+        return "RaftLog{snapshot=" + offset + "@" + offsetTerm + ", first=" + firstIndex() + ", last=" + lastIndex() + ", commit=" + commitIndex
                 + ", stable=" + stableIndex + "}";
     }
 }

@@ -6,11 +6,24 @@ package io.haraft.core.progress;
  *
  * <p>In {@link Mode#PROBE} the leader sends one append at a time until it finds where the logs
  * agree. In {@link Mode#REPLICATE} it streams appends optimistically, at most {@code maxInflight}
- * unacknowledged messages at once (pipelining). Not thread-safe: owned by the core.
+ * unacknowledged messages at once (pipelining). In {@link Mode#SNAPSHOT} the follower needs entries
+ * the leader has compacted: appends are paused while the leader streams its snapshot, one chunk
+ * at a time ({@link SnapshotState}), until the follower reports it installed. Not thread-safe:
+ * owned by the core.
  */
 public final class Progress {
     /** Replication mode. */
-    public enum Mode { PROBE, REPLICATE }
+    public enum Mode { PROBE, REPLICATE, SNAPSHOT }
+
+    /** Where a snapshot transfer stands, in {@link Mode#SNAPSHOT}. */
+    public enum SnapshotState {
+        /** Nothing in flight: the runtime could not serve the snapshot; retried on a heartbeat answer. */
+        IDLE,
+        /** The runtime was asked for the chunk at {@link #snapshotOffset()}. */
+        REQUESTED,
+        /** The chunk at {@link #snapshotOffset()} was sent; waiting for the follower's answer. */
+        SENT
+    }
 
     private long match;
     private long next;
@@ -20,6 +33,11 @@ public final class Progress {
     private long lastResponseAt;
     private boolean everResponded;
     private long matchAdvancedAt;
+    private long snapIndex;
+    private long snapTerm;
+    private long snapOffset;
+    private SnapshotState snapState = SnapshotState.IDLE;
+    private long snapProgressAt;
 
     public Progress(long next, int maxInflight, long now) {
         this.next = next;
@@ -41,7 +59,11 @@ public final class Progress {
 
     /** Whether the leader must wait for a response (or the next heartbeat) before sending more. */
     public boolean isPaused() {
-        return mode == Mode.PROBE ? probeSent : inflights.isFull();
+        return switch (mode) {
+            case PROBE -> probeSent;
+            case REPLICATE -> inflights.isFull();
+            case SNAPSHOT -> true;
+        };
     }
 
     /** Records a successful append up to {@code index} at local time {@code now}; returns whether match advanced. */
@@ -88,6 +110,75 @@ public final class Progress {
         }
     }
 
+    /**
+     * Starts streaming the snapshot at ({@code index}, {@code term}) from byte 0; the caller asks the
+     * runtime for that first chunk. {@code now} starts the stall clock.
+     */
+    public void becomeSnapshot(long index, long term, long now) {
+        mode = Mode.SNAPSHOT;
+        probeSent = false;
+        inflights.reset();
+        snapIndex = index;
+        snapTerm = term;
+        snapOffset = 0;
+        snapState = SnapshotState.REQUESTED;
+        snapProgressAt = now;
+    }
+
+    /** The snapshot being sent, in {@link Mode#SNAPSHOT}. */
+    public long snapshotIndex() {
+        return snapIndex;
+    }
+
+    public long snapshotTerm() {
+        return snapTerm;
+    }
+
+    /** Byte offset of the chunk requested or in flight. */
+    public long snapshotOffset() {
+        return snapOffset;
+    }
+
+    public SnapshotState snapshotState() {
+        return snapState;
+    }
+
+    /** The runtime was asked for the chunk at {@code offset}. */
+    public void snapshotRequested(long offset) {
+        snapOffset = offset;
+        snapState = SnapshotState.REQUESTED;
+    }
+
+    /** The requested chunk was sent to the follower. */
+    public void snapshotSent() {
+        snapState = SnapshotState.SENT;
+    }
+
+    /** The runtime cannot serve the snapshot now; nothing is in flight. */
+    public void snapshotIdle() {
+        snapState = SnapshotState.IDLE;
+    }
+
+    /** The follower answered the transfer at {@code now}: it is not stalled. */
+    public void snapshotProgress(long now) {
+        snapProgressAt = now;
+    }
+
+    /** Whether the transfer has had no answer for {@code timeout} at {@code now}. */
+    public boolean snapshotStalled(long now, long timeout) {
+        return mode == Mode.SNAPSHOT && now - snapProgressAt >= timeout;
+    }
+
+    /**
+     * The follower holds the log up to the snapshot's index: leave {@link Mode#SNAPSHOT} and
+     * replicate from just after it.
+     */
+    public void snapshotDone() {
+        match = Math.max(match, snapIndex);
+        snapState = SnapshotState.IDLE;
+        becomeReplicate();
+    }
+
     /** A heartbeat answer: lets a stalled follower get one more message. */
     public void onHeartbeatResponse() {
         probeSent = false;
@@ -114,6 +205,7 @@ public final class Progress {
     @Override
     public String toString() {
         return "Progress{match=" + match + ", next=" + next + ", " + mode
+                + (mode == Mode.SNAPSHOT ? " " + snapIndex + "@" + snapTerm + " offset " + snapOffset + " " + snapState : "")
                 + (isPaused() ? ", paused" : "") + "}";
     }
 }
