@@ -464,7 +464,13 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 holdingFor = null;
                 lastReleaseAt = Instant.now();
                 lastReleaseReason = reason;
-                log.info("VIP {} released from {} ({})", config.address(), config.interfaceName(), reason);
+                log.info("VIP {} released from {} in {} ms ({})", config.address(), config.interfaceName(),
+                        del.elapsed().toMillis(), reason);
+                if (del.elapsed().compareTo(config.releaseMargin()) > 0) {
+                    log.warn("`ip addr del` took {} ms, more than the release margin of {} ms: when the lease runs"
+                            + " out, a new leader could add the VIP before it is gone here; raise releaseMargin",
+                            del.elapsed().toMillis(), config.releaseMargin().toMillis());
+                }
                 return;
             }
             error("removing VIP " + config.address() + " failed (" + reason + "): " + del
