@@ -201,11 +201,11 @@ class VipHolderTest {
     @Test
     void aRenewedLeaseKeepsTheVipAndTheWatchdogActsOnceRenewalsStop() {
         VipHolder h = started(config().build());
-        FakeLeadership l = new FakeLeadership(9, Duration.ofMillis(200));
+        FakeLeadership l = new FakeLeadership(9, Duration.ofMillis(400));
         commands.leaseProbe(l::nanosLeft);
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();
         try {
-            heartbeats.scheduleAtFixedRate(() -> l.renew(Duration.ofMillis(200)), 0, 40, TimeUnit.MILLISECONDS);
+            heartbeats.scheduleAtFixedRate(() -> l.renew(Duration.ofMillis(400)), 0, 40, TimeUnit.MILLISECONDS);
             h.elected(l);
             long renewedUntil = System.nanoTime() + Duration.ofMillis(700).toNanos();
             Await.until(WAIT, () -> System.nanoTime() > renewedUntil || commands.count("addr del") > 0, () -> "");
