@@ -1,0 +1,614 @@
+package io.haraft.vip;
+
+import io.haraft.FencingToken;
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.RevokeReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps a virtual IP (VIP) on this host exactly while this node is the HA-Raft leader with a valid
+ * lease: a {@link LeadershipListener} that runs {@code ip addr add} on {@code elected}, announces
+ * the move with gratuitous ARP, and runs {@code ip addr del} before the lease can run out.
+ *
+ * <pre>{@code
+ * VipHolder vip = VipHolder.create(VipConfig.builder("192.0.2.10/24", "eth0").build());
+ * vip.start();                                  // checks ip, arping, eth0, CAP_NET_ADMIN; removes a stale VIP
+ * RaftNode node = RaftNode.builder()...listener(vip).build();
+ * node.start();
+ * ...
+ * node.close();                                 // revoked() removes the VIP
+ * vip.close();
+ * }</pre>
+ *
+ * <p><b>Takeover</b> (on {@code elected}, on the node's listener thread): (1) the lease must be
+ * valid with more than {@link VipConfig#releaseMargin()} left; (2) optionally {@code arping -D}
+ * asks whether another host still answers for the VIP; (3) if one does, the {@link Fencer} must
+ * succeed, otherwise there is no takeover (logged and reported by {@link #status()}); (4) the
+ * lease is checked again and {@code ip addr add} runs; (5) gratuitous ARPs go out
+ * ({@code arping -U}, {@link VipConfig#garpCount()} at once, {@link VipConfig#garpRepeatCount()}
+ * more after {@link VipConfig#garpRepeatDelay()}), or for IPv6 unsolicited neighbour
+ * advertisements through {@code ndsend} when available. Every step is bounded by a timeout, so a
+ * takeover never blocks the listener thread forever.
+ *
+ * <p><b>Release</b> ({@code ip addr del}; an address that is already gone is fine): on
+ * {@code revoked}; on lease expiry, by this holder's own watchdog thread, independent of any Raft
+ * thread, acting {@link VipConfig#releaseMargin()} before the lease ends (re-reading
+ * {@link Leadership#remainingLease()}, so renewals keep the VIP); on {@link #close()}; and in
+ * {@link #start()}, which removes the VIP if it is found on this host. A failed removal is retried
+ * every 100 ms, up to 20 times, and reported by {@link #status()}. Once the watchdog has removed the
+ * VIP for a leadership, that leadership never adds it again: the next {@code elected} does.
+ *
+ * <p><b>Guarantees.</b> Thread-safe: {@code elected}/{@code revoked} (one thread, per the listener
+ * contract), the watchdog, {@link #close()} and {@link #status()} may run concurrently. Adding and
+ * removing the address are serialised, and the address is added only after re-checking, under
+ * the same lock, that this leadership is still current and its lease has more than the margin left.
+ * All programs run through {@link Commands}, without a shell, with timeouts.
+ *
+ * <p><b>Limits.</b> The lease protects the VIP only if {@code ip addr del} completes within the
+ * margin, and only while this process runs: a process that is killed ({@code kill -9}) or frozen
+ * leaves its VIP on the interface. A frozen process may resume and keep answering ARP until its
+ * watchdog runs. That is why the duplicate probe and the {@link Fencer} exist; use them where a
+ * leftover VIP matters. The gratuitous ARPs of a burst are separate {@code arping -c 1} processes
+ * started together (iputils arping cannot send several packets faster than one per second), so a
+ * burst that started just before a release may still be on the wire while the VIP is removed;
+ * the next holder's ARPs correct that. IPv6 without {@code ndsend} sends no unsolicited neighbour
+ * advertisement: neighbours find the new holder through neighbour unreachability detection.
+ */
+public final class VipHolder implements LeadershipListener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(VipHolder.class);
+
+    /** CAP_NET_ADMIN's bit in the capability masks of /proc/self/status. */
+    static final int CAP_NET_ADMIN = 12;
+    private static final int RELEASE_RETRIES = 20;
+    private static final Duration RELEASE_RETRY_DELAY = Duration.ofMillis(100);
+    private static final Pattern MAC = Pattern.compile("\\[([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})]");
+
+    private final VipConfig config;
+    private final Commands commands;
+    private final Host host;
+    private final ScheduledExecutorService watchdog;
+    private final ExecutorService workers;
+
+    private final Object lock = new Object();
+    // all fields below are guarded by lock
+    private boolean started;
+    private boolean closed;
+    private Leadership current;
+    private Leadership holdingFor;
+    private boolean holding;
+    private ScheduledFuture<?> watchdogTask;
+    private Instant lastTakeoverAt;
+    private Instant lastReleaseAt;
+    private String lastReleaseReason;
+    private String lastError;
+    private Instant lastErrorAt;
+
+    private VipHolder(VipConfig config, Commands commands, Host host) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.commands = Objects.requireNonNull(commands, "commands");
+        this.host = Objects.requireNonNull(host, "host");
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("ha-vip-watchdog"));
+        this.workers = Executors.newCachedThreadPool(daemon("ha-vip-worker"));
+    }
+
+    /** A holder that runs its programs on this host ({@link Commands#system()}). Call {@link #start()} next. */
+    public static VipHolder create(VipConfig config) {
+        return new VipHolder(config, Commands.system(), Host.LOCAL);
+    }
+
+    /**
+     * A holder that runs its programs through {@code commands}, for example inside a network
+     * namespace ({@code ip netns exec NS ...}) or a recording fake in tests. Call {@link #start()} next.
+     */
+    public static VipHolder create(VipConfig config, Commands commands) {
+        return new VipHolder(config, commands, Host.LOCAL);
+    }
+
+    static VipHolder create(VipConfig config, Commands commands, Host host) {
+        return new VipHolder(config, commands, host);
+    }
+
+    /** The configuration. */
+    public VipConfig config() {
+        return config;
+    }
+
+    /**
+     * Checks that this host can manage the VIP, and removes the VIP if it is already here. Call it
+     * once, before the node that this holder listens to is started: transitions delivered before a
+     * successful {@code start()} are not acted on.
+     *
+     * <p>Checks, each failing with a {@link VipSetupException} that says what to install or grant:
+     * {@code ip} and {@code arping} exist and are executable, and {@code arping} is the iputils one;
+     * the interface exists; the process may change addresses (CAP_NET_ADMIN). The last check is
+     * the start-up cleanup itself: {@code ip addr del} of the VIP, which needs CAP_NET_ADMIN, changes
+     * nothing if the VIP is absent, and removes it if it is here while this node is not yet leader
+     * (left by a crashed earlier run). It is safe, exact (it asks the kernel through the very binary
+     * used at failover, so file capabilities and ambient capabilities count), and is what the
+     * design requires at start anyway. For IPv4, an {@code arping -D} probe (up to
+     * {@link VipConfig#probeTimeout()}) then checks that {@code arping} may send (CAP_NET_RAW), and
+     * logs a warning if another host answers for the VIP now.
+     *
+     * @throws VipSetupException     if the host cannot manage the VIP
+     * @throws IllegalStateException if already started or closed
+     */
+    public void start() {
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("this VipHolder is closed; create a new one");
+            }
+            if (started) {
+                throw new IllegalStateException("start() was already called");
+            }
+        }
+        checkExecutable(config.ipCommand(), "ip", "iproute2");
+        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
+        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
+        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
+            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
+                    + version.output() + "); the other arping takes different options. Install it with"
+                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
+                    + " VipConfig.arpingCommand to the iputils one");
+        }
+        Commands.Result link = run(List.of(ip(), "-o", "link", "show", "dev", config.interfaceName()));
+        if (!link.ok()) {
+            throw new VipSetupException("the interface " + config.interfaceName() + " does not exist on this host ("
+                    + link + "); list interfaces with `ip link` and set VipConfig's interface name");
+        }
+        if (!link.output().contains("state UP") && !link.output().contains(",UP")) {
+            log.warn("interface {} is not up: the VIP will not be reachable until it is ({})",
+                    config.interfaceName(), link.output());
+        }
+        Commands.Result del = run(addrCommand("del"));
+        if (del.ok()) {
+            log.warn("VIP {} was on {} although this node is not leader (left by an earlier run?): removed it",
+                    config.address(), config.interfaceName());
+            synchronized (lock) {
+                lastReleaseAt = Instant.now();
+                lastReleaseReason = "start-up cleanup: found on this host while not leader";
+            }
+        } else if (isPermissionDenied(del)) {
+            throw new VipSetupException(noNetAdminMessage(del));
+        } else if (!isAddressMissing(del)) {
+            throw new VipSetupException("cannot check or remove the VIP at start (" + del + "); fix the"
+                    + " cause before starting");
+        }
+        if (!config.address().isIpv6()) {
+            Probe probe = probe();
+            if (probe.error != null) {
+                if (isPermissionDenied(probe.result)) {
+                    throw new VipSetupException("arping may not send on " + config.interfaceName() + " ("
+                            + probe.result + "): grant CAP_NET_RAW, for example run as root, add"
+                            + " AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit, or"
+                            + " `setcap cap_net_raw+ep " + config.arpingCommand() + "`");
+                }
+                log.warn("arping could not probe for VIP {} at start (takeovers may fail the same way): {}",
+                        config.address(), probe.result);
+            } else if (probe.duplicate) {
+                log.warn("another host ({}) answers for VIP {} on {} right now; {}", probe.mac.orElse("MAC unknown"),
+                        config.address(), config.interfaceName(), config.duplicateProbe()
+                                ? "a takeover will have to fence it first" : "consider duplicateProbe and a Fencer");
+            }
+        } else if (config.ndsendCommand().isEmpty()) {
+            log.warn("IPv6 VIP {} without ndsend: no unsolicited neighbour advertisement is sent after a takeover;"
+                    + " neighbours find the new holder through neighbour unreachability detection (seconds)",
+                    config.address());
+        }
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("closed during start()");
+            }
+            started = true;
+        }
+        log.info("VIP holder started: {} on {} (ip {}, arping {}, duplicate probe {}, fencer {}, release margin {} ms)",
+                config.address(), config.interfaceName(), config.ipCommand(), config.arpingCommand(),
+                config.duplicateProbe() ? "on" : "off", config.fencer().map(Object::toString).orElse("none"),
+                config.releaseMargin().toMillis());
+    }
+
+    private void checkExecutable(java.nio.file.Path path, String name, String pkg) {
+        if (!host.isExecutable(path)) {
+            throw new VipSetupException("`" + name + "` was not found or is not executable at " + path + ": install "
+                    + pkg + " (`apt-get install " + pkg + "` on Debian/Ubuntu), or set VipConfig's "
+                    + name + "Command to where it is");
+        }
+    }
+
+    private String noNetAdminMessage(Commands.Result del) {
+        String status = host.procSelfStatus();
+        String caps = status.isEmpty() ? "" : " (this process: CAP_NET_ADMIN effective "
+                + (Host.hasCapability(status, "CapEff", CAP_NET_ADMIN) ? "yes" : "no") + ", ambient "
+                + (Host.hasCapability(status, "CapAmb", CAP_NET_ADMIN) ? "yes" : "no") + ")";
+        return "this process may not change addresses on " + config.interfaceName() + ": CAP_NET_ADMIN is missing"
+                + caps + "; `" + del + "`. Grant it: run as root, or add"
+                + " AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit (so that the ip and arping"
+                + " it starts inherit it), or `setcap cap_net_admin+ep " + config.ipCommand() + "`";
+    }
+
+    // ---------------------------------------------------------------- listener
+
+    /**
+     * Takes the VIP over for {@code leadership}, as described in the class documentation. Returns
+     * after {@code ip addr add} and the start of the first gratuitous ARP burst, or as soon as a
+     * step fails; never throws for a failed step (see {@link #status()}).
+     */
+    @Override
+    public void elected(Leadership leadership) {
+        Objects.requireNonNull(leadership, "leadership");
+        synchronized (lock) {
+            if (closed || !started) {
+                error("elected (" + leadership.token() + ") while " + (closed ? "closed" : "not started")
+                        + ": not taking the VIP over" + (closed ? "" : "; call start() before starting the node"));
+                return;
+            }
+            current = leadership;
+            cancelWatchdog();
+        }
+        scheduleWatchdog(leadership, Duration.ZERO);
+        try {
+            takeover(leadership);
+        } catch (RuntimeException e) {
+            error("takeover for " + leadership.token() + " failed: " + e);
+        }
+    }
+
+    /** Removes the VIP (idempotent: nothing happens if it is not here). */
+    @Override
+    public void revoked(Leadership leadership, RevokeReason reason) {
+        Objects.requireNonNull(leadership, "leadership");
+        Objects.requireNonNull(reason, "reason");
+        synchronized (lock) {
+            if (current == leadership) {
+                current = null;
+                cancelWatchdog();
+            }
+        }
+        release("revoked: " + reason + " (" + leadership.token() + ")", RELEASE_RETRIES);
+    }
+
+    private void takeover(Leadership l) {
+        FencingToken token = l.token();
+        if (!isCurrentWithLease(l)) {
+            log.info("not taking VIP {} over for {}: the leadership ended or its lease has no more than the"
+                    + " {} ms margin left", config.address(), token, config.releaseMargin().toMillis());
+            return;
+        }
+        if (config.duplicateProbe()) {
+            Probe probe = probe();
+            if (probe.error != null) {
+                error("no takeover for " + token + ": the duplicate-address probe failed: " + probe.error);
+                return;
+            }
+            if (probe.duplicate) {
+                String who = probe.mac.orElse("a host with unknown MAC");
+                if (config.fencer().isEmpty()) {
+                    error("no takeover for " + token + ": " + who + " still answers for VIP " + config.address()
+                            + " and no Fencer is configured");
+                    return;
+                }
+                log.warn("{} still answers for VIP {}: fencing it before the takeover ({})", who, config.address(), token);
+                String failure = fence(new Fencer.FenceRequest(config.address(), config.interfaceName(), probe.mac, token));
+                if (failure != null) {
+                    error("no takeover for " + token + ": fencing " + who + " failed: " + failure);
+                    return;
+                }
+                log.info("fenced {} for VIP {} ({})", who, config.address(), token);
+            }
+        }
+        synchronized (lock) {
+            if (!isCurrentWithLease(l)) {
+                log.info("not taking VIP {} over for {}: the leadership ended or its lease ran low during the"
+                        + " probe or fence", config.address(), token);
+                return;
+            }
+            holding = true; // from here on the address may be present, even if the command times out
+            holdingFor = l;
+            Commands.Result add = run(addrCommand("add"));
+            if (!add.ok() && !isAddressPresent(add)) {
+                error("no takeover for " + token + ": " + add);
+                if (!add.timedOut()) {
+                    holding = false;
+                    holdingFor = null;
+                }
+                return;
+            }
+            lastTakeoverAt = Instant.now();
+        }
+        log.info("VIP {} taken over on {} for {} ({} ms of lease left)", config.address(), config.interfaceName(),
+                token, l.remainingLease().toMillis());
+        announce(l, config.garpCount());
+        if (config.garpRepeatCount() > 0) {
+            watchdog.schedule(() -> announce(l, config.garpRepeatCount()),
+                    config.garpRepeatDelay().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Returns null on success, else why the fence failed. Bounded by {@link VipConfig#fenceTimeout()}. */
+    private String fence(Fencer.FenceRequest request) {
+        Fencer fencer = config.fencer().orElseThrow();
+        Future<?> f;
+        try {
+            f = workers.submit(() -> {
+                fencer.fence(request);
+                return null;
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return "the holder is closing";
+        }
+        try {
+            f.get(config.fenceTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            return null;
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            return "no answer within the fence timeout of " + config.fenceTimeout().toMillis() + " ms";
+        } catch (ExecutionException e) {
+            return String.valueOf(e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getCause());
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    /** Starts {@code count} announcement processes together, if the VIP is still held for {@code l}. */
+    private void announce(Leadership l, int count) {
+        List<String> argv;
+        if (config.address().isIpv6()) {
+            if (config.ndsendCommand().isEmpty()) {
+                return;
+            }
+            argv = List.of(config.ndsendCommand().get().toString(), config.address().host(), config.interfaceName());
+        } else {
+            argv = List.of(config.arpingCommand().toString(), "-U", "-c", "1", "-I", config.interfaceName(),
+                    config.address().host());
+        }
+        AtomicInteger failures = new AtomicInteger();
+        for (int i = 0; i < count; i++) {
+            try {
+                workers.execute(() -> {
+                    if (!isHoldingFor(l)) {
+                        return;
+                    }
+                    // arping -U -c 1 sends at once, then lingers about a second: allow for that
+                    Commands.Result r = commands.run(argv, config.commandTimeout().plusSeconds(1));
+                    if (!r.ok() && failures.getAndIncrement() == 0) {
+                        error("announcing VIP " + config.address() + " failed: " + r);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // closing
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- watchdog
+
+    private void scheduleWatchdog(Leadership l, Duration delay) {
+        synchronized (lock) {
+            if (closed || current != l) {
+                return;
+            }
+            cancelWatchdog();
+            watchdogTask = watchdog.schedule(() -> checkLease(l), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkLease(Leadership l) {
+        try {
+            synchronized (lock) {
+                if (closed || current != l) {
+                    return;
+                }
+            }
+            Duration left = l.isValid() ? l.remainingLease() : Duration.ZERO;
+            Duration untilRelease = left.minus(config.releaseMargin());
+            if (!untilRelease.isNegative() && !untilRelease.isZero()) {
+                scheduleWatchdog(l, untilRelease);
+                return;
+            }
+            synchronized (lock) {
+                if (current != l) {
+                    return;
+                }
+                current = null; // this leadership never takes the VIP again
+                watchdogTask = null;
+            }
+            log.warn("lease of {} ends in {} ms (release margin {} ms) and was not renewed: removing VIP {}",
+                    l.token(), left.toMillis(), config.releaseMargin().toMillis(), config.address());
+            release("lease watchdog: " + left.toMillis() + " ms of lease left (" + l.token() + ")", RELEASE_RETRIES);
+        } catch (RuntimeException e) {
+            error("lease watchdog failed: " + e);
+        }
+    }
+
+    private void cancelWatchdog() {
+        if (watchdogTask != null) {
+            watchdogTask.cancel(false);
+            watchdogTask = null;
+        }
+    }
+
+    // ---------------------------------------------------------------- release
+
+    private void release(String reason, int retriesLeft) {
+        synchronized (lock) {
+            if (!holding) {
+                return;
+            }
+            Commands.Result del = run(addrCommand("del"));
+            if (del.ok() || isAddressMissing(del)) {
+                holding = false;
+                holdingFor = null;
+                lastReleaseAt = Instant.now();
+                lastReleaseReason = reason;
+                log.info("VIP {} released from {} in {} ms ({})", config.address(), config.interfaceName(),
+                        del.elapsed().toMillis(), reason);
+                if (del.elapsed().compareTo(config.releaseMargin()) > 0) {
+                    log.warn("`ip addr del` took {} ms, more than the release margin of {} ms: when the lease runs"
+                            + " out, a new leader could add the VIP before it is gone here; raise releaseMargin",
+                            del.elapsed().toMillis(), config.releaseMargin().toMillis());
+                }
+                return;
+            }
+            error("removing VIP " + config.address() + " failed (" + reason + "): " + del
+                    + (retriesLeft > 0 ? "; retrying" : "; giving up: remove it by hand"));
+            if (retriesLeft <= 0 || watchdog.isShutdown()) {
+                return;
+            }
+        }
+        watchdog.schedule(() -> {
+            synchronized (lock) {
+                if (current != null && current == holdingFor) {
+                    return; // a newer leadership has added the VIP meanwhile: it is not ours to remove
+                }
+            }
+            release(reason, retriesLeft - 1);
+        }, RELEASE_RETRY_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Removes the VIP if this holder added it, stops the watchdog and the worker threads.
+     * Idempotent; later transitions are ignored.
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            current = null;
+            cancelWatchdog();
+        }
+        watchdog.shutdown();
+        release("closed", 0);
+        workers.shutdownNow();
+        watchdog.shutdownNow();
+        try {
+            if (!workers.awaitTermination(config.commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+                log.warn("some ip/arping processes of VIP {} did not stop in time", config.address());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A snapshot of what this holder is doing; cheap, never blocks on a running command for long. */
+    public VipStatus status() {
+        synchronized (lock) {
+            return new VipStatus(config.address(), started, closed, holding,
+                    Optional.ofNullable(holdingFor).map(Leadership::token),
+                    Optional.ofNullable(lastTakeoverAt), Optional.ofNullable(lastReleaseAt),
+                    Optional.ofNullable(lastReleaseReason), Optional.ofNullable(lastError),
+                    Optional.ofNullable(lastErrorAt));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private boolean isCurrentWithLease(Leadership l) {
+        synchronized (lock) {
+            return !closed && current == l && l.isValid()
+                    && l.remainingLease().compareTo(config.releaseMargin()) > 0;
+        }
+    }
+
+    private boolean isHoldingFor(Leadership l) {
+        synchronized (lock) {
+            return holding && holdingFor == l && current == l;
+        }
+    }
+
+    private void error(String message) {
+        log.error(message);
+        synchronized (lock) {
+            lastError = message;
+            lastErrorAt = Instant.now();
+        }
+    }
+
+    private String ip() {
+        return config.ipCommand().toString();
+    }
+
+    private List<String> addrCommand(String verb) {
+        List<String> argv = new ArrayList<>(List.of(ip(), config.address().isIpv6() ? "-6" : "-4", "addr", verb,
+                config.address().cidr(), "dev", config.interfaceName()));
+        if (verb.equals("add") && config.address().isIpv6()) {
+            argv.add("nodad");
+        }
+        return argv;
+    }
+
+    private Commands.Result run(List<String> argv) {
+        return commands.run(argv, config.commandTimeout());
+    }
+
+    private record Probe(Commands.Result result, boolean duplicate, Optional<String> mac, String error) {
+    }
+
+    /** {@code arping -D}: exit 0 = nobody answered, exit 1 with a reply = duplicate, otherwise an error. */
+    private Probe probe() {
+        long seconds = config.probeTimeout().toSeconds();
+        Commands.Result r = commands.run(List.of(config.arpingCommand().toString(), "-D", "-c", "1",
+                        "-w", Long.toString(seconds), "-I", config.interfaceName(), config.address().host()),
+                config.probeTimeout().plus(config.commandTimeout()));
+        if (r.ok()) {
+            return new Probe(r, false, Optional.empty(), null);
+        }
+        if (r.exitCode() == 1 && !r.timedOut() && r.output().toLowerCase(Locale.ROOT).contains("reply from")) {
+            Matcher m = MAC.matcher(r.output());
+            return new Probe(r, true, m.find() ? Optional.of(m.group(1).toLowerCase(Locale.ROOT)) : Optional.empty(), null);
+        }
+        return new Probe(r, false, Optional.empty(), r.toString());
+    }
+
+    static boolean isPermissionDenied(Commands.Result r) {
+        String out = r.output().toLowerCase(Locale.ROOT);
+        return out.contains("operation not permitted") || out.contains("permission denied");
+    }
+
+    /** {@code ip addr del} of an absent address: "Cannot assign requested address" or "Address not found". */
+    static boolean isAddressMissing(Commands.Result r) {
+        String out = r.output().toLowerCase(Locale.ROOT);
+        return !r.timedOut() && (out.contains("cannot assign requested address") || out.contains("address not found"));
+    }
+
+    /** {@code ip addr add} of an address already present: "File exists" / "Address already assigned". */
+    static boolean isAddressPresent(Commands.Result r) {
+        String out = r.output().toLowerCase(Locale.ROOT);
+        return !r.timedOut() && (out.contains("file exists") || out.contains("already assigned"));
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,141 @@
+package io.haraft.vip;
+
+import io.haraft.FencingToken;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ValuesAndRunnerTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "192.0.2.10/24       | 192.0.2.10/24    | false",
+            " 10.1.2.3/32        | 10.1.2.3/32      | false",
+            "2001:db8:0:0::10/64 | 2001:db8::10/64  | true",
+            "2001:DB8::1/128     | 2001:db8::1/128  | true",
+            "fe80::1/64          | fe80::1/64       | true"})
+    void parsesIpv4AndIpv6(String text, String cidr, boolean v6) {
+        VipAddress a = VipAddress.parse(text);
+        assertThat(a.cidr()).isEqualTo(cidr);
+        assertThat(a.isIpv6()).isEqualTo(v6);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "192.0.2.10          | has no prefix length",
+            "192.0.2.10/x        | is not a number",
+            "192.0.2.10/33       | between 1 and 32",
+            "192.0.2.10/0        | between 1 and 32",
+            "2001:db8::1/129     | between 1 and 128",
+            "192.0.2.300/24      | above 255",
+            "vip.example.com/24  | host names are not accepted",
+            "2001:db8::g/64      | not a valid IPv6",
+            "2001:db8:::1/64     | not a valid IPv6",
+            "fe80::1%eth0/64     | zone",
+            "0.0.0.0/24          | unspecified",
+            "127.0.0.5/8         | loopback",
+            "224.0.0.5/24        | multicast",
+            "255.255.255.255/32  | broadcast",
+            "::ffff:192.0.2.1/96 | IPv4-mapped"})
+    void rejectsBadAddressesSayingWhy(String text, String why) {
+        assertThatThrownBy(() -> VipAddress.parse(text)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(why);
+    }
+
+    @Test
+    void configDefaultsAreKeepalivedLike() {
+        VipConfig c = VipConfig.builder("192.0.2.10/24", "eth0").build();
+        assertThat(c.garpCount()).isEqualTo(5);
+        assertThat(c.garpRepeatCount()).isEqualTo(5);
+        assertThat(c.garpRepeatDelay()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.releaseMargin()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.duplicateProbe()).isFalse();
+        assertThat(c.fencer()).isEmpty();
+        assertThat(c.ipCommand().isAbsolute()).isTrue();
+        assertThat(c.arpingCommand().isAbsolute()).isTrue();
+    }
+
+    @Test
+    void configRejectsBadValuesSayingWhy() {
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0:1").build())
+                .hasMessageContaining("not a Linux interface name");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "averyveryverylongname").build())
+                .hasMessageContaining("1 to 15");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0").garpCount(-1).build())
+                .hasMessageContaining("garpCount");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0").ipCommand(Path.of("ip")).build())
+                .hasMessageContaining("absolute path");
+        assertThatThrownBy(() -> VipConfig.builder("2001:db8::1/64", "eth0").duplicateProbe(true).build())
+                .hasMessageContaining("IPv4 only");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0").probeTimeout(Duration.ofMillis(300)).build())
+                .hasMessageContaining("whole seconds");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0").releaseMargin(Duration.ofMillis(-1)).build())
+                .hasMessageContaining("releaseMargin");
+        assertThatThrownBy(() -> VipConfig.builder("192.0.2.10/24", "eth0").commandTimeout(Duration.ZERO).build())
+                .hasMessageContaining("commandTimeout");
+    }
+
+    @Test
+    void theSystemRunnerCapturesOutputAndExitCodeWithoutAShell() {
+        Commands.Result r = Commands.system().run(List.of("/bin/echo", "a b", "$HOME;", "*"), Duration.ofSeconds(5));
+        assertThat(r.ok()).isTrue();
+        assertThat(r.output()).isEqualTo("a b $HOME; *");
+        Commands.Result f = Commands.system().run(List.of("/bin/false"), Duration.ofSeconds(5));
+        assertThat(f.ok()).isFalse();
+        assertThat(f.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void theSystemRunnerKillsAProgramThatRunsPastItsTimeout() {
+        long t0 = System.nanoTime();
+        Commands.Result r = Commands.system().run(List.of("/bin/sleep", "30"), Duration.ofMillis(200));
+        assertThat(r.timedOut()).isTrue();
+        assertThat(r.exitCode()).isEqualTo(Commands.TIMED_OUT);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(r.toString()).contains("timed out");
+    }
+
+    @Test
+    void theSystemRunnerReportsAMissingProgram() {
+        Commands.Result r = Commands.system().run(List.of("/nonexistent/ip"), Duration.ofSeconds(1));
+        assertThat(r.exitCode()).isEqualTo(Commands.START_FAILED);
+        assertThat(r.toString()).contains("could not start");
+    }
+
+    private static Fencer.FenceRequest request() {
+        return new Fencer.FenceRequest(VipAddress.parse("192.0.2.10/24"), "eth0", Optional.of("aa:bb:cc:00:11:22"),
+                FencingToken.of(9));
+    }
+
+    @Test
+    void theCommandFencerFillsPlaceholdersAndSucceedsOnExitZero() throws Exception {
+        List<List<String>> ran = new ArrayList<>();
+        CommandFencer f = CommandFencer.of(List.of("/usr/local/bin/pdu", "off", "--mac={mac}", "{vip}", "{cidr}",
+                "{interface}", "{token}"), Duration.ofSeconds(3), (argv, timeout) -> {
+                    ran.add(argv);
+                    return Commands.Result.ok(argv, "outlet 4 off");
+                });
+        f.fence(request());
+        assertThat(ran).containsExactly(List.of("/usr/local/bin/pdu", "off", "--mac=aa:bb:cc:00:11:22", "192.0.2.10",
+                "192.0.2.10/24", "eth0", "9"));
+    }
+
+    @Test
+    void theCommandFencerFailsOnNonZeroExitAndOnTimeout() {
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/bin/false"), Duration.ofSeconds(3)).fence(request()))
+                .isInstanceOf(Fencer.FenceException.class).hasMessageContaining("fence command failed");
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/bin/sleep", "30"), Duration.ofMillis(200)).fence(request()))
+                .isInstanceOf(Fencer.FenceException.class).hasMessageContaining("timed out");
+        assertThatThrownBy(() -> CommandFencer.of(List.of("pdu"), Duration.ofSeconds(1)))
+                .hasMessageContaining("absolute path");
+    }
+}

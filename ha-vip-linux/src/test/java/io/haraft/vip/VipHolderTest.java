@@ -1,0 +1,390 @@
+package io.haraft.vip;
+
+import io.haraft.RevokeReason;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class VipHolderTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final String IP = "/usr/sbin/ip";
+    private static final String ARPING = "/usr/bin/arping";
+
+    private final RecordingCommands commands = new RecordingCommands();
+    private final List<VipHolder> holders = new ArrayList<>();
+
+    private static final class FakeHost implements Host {
+        Set<String> executables = Set.of(IP, ARPING);
+        String status = "Name:\tjava\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n";
+
+        @Override
+        public boolean isExecutable(Path path) {
+            return executables.contains(path.toString());
+        }
+
+        @Override
+        public String procSelfStatus() {
+            return status;
+        }
+    }
+
+    private final FakeHost host = new FakeHost();
+
+    private VipConfig.Builder config() {
+        return VipConfig.builder("192.0.2.10/24", "eth0")
+                .ipCommand(Path.of(IP)).arpingCommand(Path.of(ARPING)).noNdsend()
+                .garpRepeatCount(0);
+    }
+
+    private VipHolder holder(VipConfig config) {
+        VipHolder h = VipHolder.create(config, commands, host);
+        holders.add(h);
+        return h;
+    }
+
+    private VipHolder started(VipConfig config) {
+        VipHolder h = holder(config);
+        h.start();
+        commands.clear();
+        return h;
+    }
+
+    @AfterEach
+    void closeAll() {
+        holders.forEach(VipHolder::close);
+    }
+
+    private static String stepOf(String line) {
+        if (line.contains("arping -D")) return "probe";
+        if (line.contains("arping -U")) return "garp";
+        if (line.contains("addr add")) return "add";
+        if (line.contains("addr del")) return "del";
+        if (line.startsWith("fence")) return "fence";
+        return line;
+    }
+
+    @Test
+    void takeoverRunsProbeFenceAddThenGratuitousArpsInThatOrder() {
+        List<Fencer.FenceRequest> fenced = Collections.synchronizedList(new ArrayList<>());
+        commands.when("arping -D", argv -> Commands.Result.failed(argv, 1,
+                "ARPING 192.0.2.10 from 0.0.0.0 eth0\nUnicast reply from 192.0.2.10 [AA:BB:CC:00:11:22]  0.5ms"));
+        VipHolder h = started(config().duplicateProbe(true).fencer(request -> {
+            fenced.add(request);
+            commands.run(List.of("fence"), Duration.ofSeconds(1)); // recorded in sequence with the commands
+        }).build());
+        FakeLeadership l = new FakeLeadership(7, Duration.ofSeconds(10));
+
+        h.elected(l);
+
+        Await.until(WAIT, () -> commands.count("arping -U") == 5, () -> commands.lines().toString());
+        assertThat(commands.lines().stream().map(VipHolderTest::stepOf).distinct().toList())
+                .containsExactly("probe", "fence", "add", "garp");
+        assertThat(commands.lines()).contains(IP + " -4 addr add 192.0.2.10/24 dev eth0",
+                ARPING + " -U -c 1 -I eth0 192.0.2.10");
+        assertThat(commands.lines().get(0)).isEqualTo(ARPING + " -D -c 1 -w 1 -I eth0 192.0.2.10");
+        assertThat(fenced).singleElement().satisfies(r -> {
+            assertThat(r.conflictingMac()).contains("aa:bb:cc:00:11:22");
+            assertThat(r.token().value()).isEqualTo(7);
+            assertThat(r.vip().cidr()).isEqualTo("192.0.2.10/24");
+        });
+        VipStatus s = h.status();
+        assertThat(s.holding()).isTrue();
+        assertThat(s.heldFor()).hasValueSatisfying(t -> assertThat(t.value()).isEqualTo(7));
+        assertThat(s.lastTakeoverAt()).isPresent();
+        assertThat(s.lastError()).isEmpty();
+    }
+
+    @Test
+    void withoutDuplicateProbeTakeoverIsAddThenArps() {
+        VipHolder h = started(config().build());
+        h.elected(new FakeLeadership(3, Duration.ofSeconds(10)));
+        Await.until(WAIT, () -> commands.count("arping -U") == 5, () -> commands.lines().toString());
+        assertThat(commands.lines().get(0)).isEqualTo(IP + " -4 addr add 192.0.2.10/24 dev eth0");
+        assertThat(commands.count("arping -D")).isZero();
+    }
+
+    @Test
+    void aFailedFenceMeansNoTakeoverAndIsReported() {
+        commands.when("arping -D", argv -> Commands.Result.failed(argv, 1,
+                "Unicast reply from 192.0.2.10 [aa:bb:cc:00:11:22]  0.5ms"));
+        VipHolder h = started(config().duplicateProbe(true).fencer(request -> {
+            throw new Fencer.FenceException("PDU did not answer");
+        }).build());
+
+        h.elected(new FakeLeadership(4, Duration.ofSeconds(10)));
+
+        assertThat(commands.count("addr add")).isZero();
+        assertThat(commands.count("arping -U")).isZero();
+        VipStatus s = h.status();
+        assertThat(s.holding()).isFalse();
+        assertThat(s.lastError()).hasValueSatisfying(e -> assertThat(e)
+                .contains("no takeover for token 4").contains("fencing").contains("PDU did not answer"));
+        assertThat(s.lastErrorAt()).isPresent();
+    }
+
+    @Test
+    void aFenceThatHangsIsCutOffByTheFenceTimeout() {
+        commands.when("arping -D", argv -> Commands.Result.failed(argv, 1, "Unicast reply from 192.0.2.10 [aa:bb:cc:00:11:22]"));
+        VipHolder h = started(config().duplicateProbe(true).fenceTimeout(Duration.ofMillis(200))
+                .fencer(request -> Thread.sleep(60_000)).build());
+        long t0 = System.nanoTime();
+        h.elected(new FakeLeadership(4, Duration.ofSeconds(10)));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(commands.count("addr add")).isZero();
+        assertThat(h.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("fence timeout"));
+    }
+
+    @Test
+    void aDuplicateWithoutFencerMeansNoTakeover() {
+        commands.when("arping -D", argv -> Commands.Result.failed(argv, 1, "Unicast reply from 192.0.2.10 [aa:bb:cc:00:11:22]"));
+        VipHolder h = started(config().duplicateProbe(true).build());
+        h.elected(new FakeLeadership(5, Duration.ofSeconds(10)));
+        assertThat(commands.count("addr add")).isZero();
+        assertThat(h.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("no Fencer"));
+    }
+
+    @Test
+    void aProbeThatNobodyAnswersLeadsToTheTakeoverWithoutFencing() {
+        AtomicBoolean fenced = new AtomicBoolean();
+        VipHolder h = started(config().duplicateProbe(true).fencer(r -> fenced.set(true)).build());
+        h.elected(new FakeLeadership(5, Duration.ofSeconds(10)));
+        assertThat(commands.count("addr add")).isEqualTo(1);
+        assertThat(fenced).isFalse();
+    }
+
+    @Test
+    void anElectionWhoseLeaseIsAlreadyGoneDoesNotTakeOver() {
+        VipHolder h = started(config().build());
+        FakeLeadership l = new FakeLeadership(6, Duration.ofSeconds(10));
+        l.revoke();
+        h.elected(l);
+        FakeLeadership almostGone = new FakeLeadership(7, Duration.ofMillis(30)); // below the 50 ms margin
+        h.elected(almostGone);
+        assertThat(commands.count("addr add")).isZero();
+        assertThat(h.status().holding()).isFalse();
+    }
+
+    @Test
+    void theWatchdogReleasesTheVipBeforeTheLeaseEnds() {
+        VipHolder h = started(config().releaseMargin(Duration.ofMillis(50)).build());
+        FakeLeadership l = new FakeLeadership(8, Duration.ofMillis(300));
+        commands.leaseProbe(l::nanosLeft);
+
+        h.elected(l);
+        Await.until(WAIT, () -> commands.count("addr del") == 1, () -> commands.lines().toString());
+
+        RecordingCommands.Call del = commands.calls().stream().filter(c -> c.line().contains("addr del")).findFirst().orElseThrow();
+        assertThat(del.leaseNanosLeft()).as("lease left when ip addr del ran").isPositive()
+                .isLessThanOrEqualTo(Duration.ofMillis(50).toNanos());
+        VipStatus s = h.status();
+        assertThat(s.holding()).isFalse();
+        assertThat(s.lastReleaseReason()).hasValueSatisfying(r -> assertThat(r).startsWith("lease watchdog"));
+        // the same leadership never takes the VIP again, and revoked() afterwards is a no-op
+        h.revoked(l, RevokeReason.LEASE_EXPIRED);
+        assertThat(commands.count("addr del")).isEqualTo(1);
+    }
+
+    @Test
+    void aRenewedLeaseKeepsTheVipAndTheWatchdogActsOnceRenewalsStop() {
+        VipHolder h = started(config().build());
+        FakeLeadership l = new FakeLeadership(9, Duration.ofMillis(400));
+        commands.leaseProbe(l::nanosLeft);
+        ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();
+        try {
+            heartbeats.scheduleAtFixedRate(() -> l.renew(Duration.ofMillis(400)), 0, 40, TimeUnit.MILLISECONDS);
+            h.elected(l);
+            long renewedUntil = System.nanoTime() + Duration.ofMillis(700).toNanos();
+            Await.until(WAIT, () -> System.nanoTime() > renewedUntil || commands.count("addr del") > 0, () -> "");
+            assertThat(commands.count("addr del")).as("released while the lease was being renewed").isZero();
+        } finally {
+            heartbeats.shutdownNow();
+        }
+        Await.until(WAIT, () -> commands.count("addr del") == 1, () -> commands.lines().toString());
+        assertThat(commands.calls().stream().filter(c -> c.line().contains("addr del")).findFirst().orElseThrow()
+                .leaseNanosLeft()).isPositive();
+    }
+
+    @Test
+    void revokedReleasesOnceAndIsIdempotent() {
+        commands.when("addr del", argv -> Commands.Result.ok(argv, ""));
+        VipHolder h = started(config().build());
+        FakeLeadership l = new FakeLeadership(10, Duration.ofSeconds(10));
+        h.elected(l);
+        h.revoked(l, RevokeReason.HIGHER_TERM);
+        h.revoked(l, RevokeReason.HIGHER_TERM);
+        h.close();
+        assertThat(commands.count("addr del")).isEqualTo(1);
+        assertThat(commands.lines()).contains(IP + " -4 addr del 192.0.2.10/24 dev eth0");
+        assertThat(h.status().lastReleaseReason()).hasValueSatisfying(r -> assertThat(r).contains("HIGHER_TERM"));
+        assertThat(h.status().holding()).isFalse();
+    }
+
+    @Test
+    void closeReleasesAndLaterTransitionsAreIgnored() {
+        VipHolder h = started(config().build());
+        h.elected(new FakeLeadership(11, Duration.ofSeconds(10)));
+        h.close();
+        assertThat(commands.count("addr del")).isEqualTo(1);
+        assertThat(h.status().lastReleaseReason()).contains("closed");
+        h.elected(new FakeLeadership(12, Duration.ofSeconds(10)));
+        assertThat(commands.count("addr add")).isEqualTo(1);
+        assertThat(h.status().closed()).isTrue();
+    }
+
+    @Test
+    void aMissingAddressOnReleaseIsFine() {
+        // the default fake answers "Address not found" to ip addr del
+        VipHolder h = started(config().build());
+        FakeLeadership l = new FakeLeadership(13, Duration.ofSeconds(10));
+        h.elected(l);
+        h.revoked(l, RevokeReason.STEPPED_DOWN);
+        assertThat(h.status().holding()).isFalse();
+        assertThat(h.status().lastError()).isEmpty();
+    }
+
+    @Test
+    void aFailedReleaseIsRetriedAndReported() {
+        VipHolder h = started(config().build());
+        FakeLeadership l = new FakeLeadership(14, Duration.ofSeconds(10));
+        h.elected(l);
+        AtomicBoolean broken = new AtomicBoolean(true);
+        commands.when("addr del", argv -> broken.get()
+                ? Commands.Result.failed(argv, 2, "RTNETLINK answers: Device or resource busy")
+                : Commands.Result.ok(argv, ""));
+        h.revoked(l, RevokeReason.STEPPED_DOWN);
+        assertThat(h.status().holding()).isTrue();
+        assertThat(h.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("retrying"));
+        broken.set(false);
+        Await.until(WAIT, () -> !h.status().holding(), () -> commands.lines().toString());
+        assertThat(commands.count("addr del")).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void theSecondBurstOfGratuitousArpsFollowsAfterTheDelay() {
+        VipHolder h = started(config().garpCount(5).garpRepeatCount(5).garpRepeatDelay(Duration.ofMillis(200)).build());
+        long t0 = System.nanoTime();
+        h.elected(new FakeLeadership(15, Duration.ofSeconds(10)));
+        Await.until(WAIT, () -> commands.count("arping -U") == 10, () -> commands.lines().toString());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void ipv6IsAddedWithNodadAndRemovedWithIp6() {
+        VipHolder h = started(VipConfig.builder("2001:db8:0:0::10/64", "eth0").ipCommand(Path.of(IP))
+                .arpingCommand(Path.of(ARPING)).noNdsend().build());
+        FakeLeadership l = new FakeLeadership(16, Duration.ofSeconds(10));
+        h.elected(l);
+        h.revoked(l, RevokeReason.SHUT_DOWN);
+        assertThat(commands.lines()).containsExactly(
+                IP + " -6 addr add 2001:db8::10/64 dev eth0 nodad",
+                IP + " -6 addr del 2001:db8::10/64 dev eth0");
+    }
+
+    @Test
+    void ipv6WithNdsendSendsUnsolicitedAdvertisements() {
+        host.executables = Set.of(IP, ARPING);
+        VipHolder h = started(VipConfig.builder("2001:db8::10/64", "eth0").ipCommand(Path.of(IP))
+                .arpingCommand(Path.of(ARPING)).ndsendCommand(Path.of("/usr/sbin/ndsend")).garpRepeatCount(0).build());
+        h.elected(new FakeLeadership(17, Duration.ofSeconds(10)));
+        Await.until(WAIT, () -> commands.count("ndsend 2001:db8::10 eth0") == 5, () -> commands.lines().toString());
+    }
+
+    // ------------------------------------------------------------------ start()
+
+    @Test
+    void startRemovesAVipFoundOnThisHost() {
+        commands.when("addr del", argv -> Commands.Result.ok(argv, ""));
+        VipHolder h = holder(config().build());
+        h.start();
+        assertThat(commands.lines()).contains(IP + " -4 addr del 192.0.2.10/24 dev eth0");
+        assertThat(h.status().lastReleaseReason()).hasValueSatisfying(r -> assertThat(r).contains("start-up"));
+        assertThat(h.status().started()).isTrue();
+    }
+
+    @Test
+    void startChecksTheHostAndFindsNothingToRemove() {
+        VipHolder h = holder(config().build());
+        h.start();
+        assertThat(commands.lines()).containsExactly(
+                ARPING + " -V",
+                IP + " -o link show dev eth0",
+                IP + " -4 addr del 192.0.2.10/24 dev eth0",
+                ARPING + " -D -c 1 -w 1 -I eth0 192.0.2.10");
+        assertThat(h.status().lastReleaseAt()).isEmpty();
+        assertThatThrownBy(h::start).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void startFailsWithoutIp() {
+        host.executables = Set.of(ARPING);
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("`ip` was not found").hasMessageContaining("apt-get install iproute2");
+    }
+
+    @Test
+    void startFailsWithoutArping() {
+        host.executables = Set.of(IP);
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("`arping` was not found").hasMessageContaining("apt-get install iputils-arping");
+    }
+
+    @Test
+    void startFailsWithTheWrongArping() {
+        commands.when("arping -V", argv -> Commands.Result.failed(argv, 1, "ARPing 2.21, by Thomas Habets"));
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("not the iputils arping").hasMessageContaining("iputils-arping");
+    }
+
+    @Test
+    void startFailsWithoutTheInterface() {
+        commands.whenFails("link show dev", 1, "Device \"eth0\" does not exist.");
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("interface eth0 does not exist").hasMessageContaining("ip link");
+    }
+
+    @Test
+    void startFailsWithoutCapNetAdmin() {
+        commands.whenFails("addr del", 2, "RTNETLINK answers: Operation not permitted");
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("CAP_NET_ADMIN is missing")
+                .hasMessageContaining("effective no")
+                .hasMessageContaining("AmbientCapabilities=CAP_NET_ADMIN");
+    }
+
+    @Test
+    void startFailsWhenArpingMayNotSend() {
+        commands.whenFails("arping -D", 2, "arping: socket: Operation not permitted");
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("CAP_NET_RAW");
+    }
+
+    @Test
+    void electedBeforeStartIsNotActedOnAndSaysWhy() {
+        VipHolder h = holder(config().build());
+        h.elected(new FakeLeadership(18, Duration.ofSeconds(10)));
+        assertThat(commands.count("addr add")).isZero();
+        assertThat(h.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("call start()"));
+    }
+
+    @Test
+    void capabilityBitsAreReadFromProcStatus() {
+        assertThat(Host.hasCapability("CapEff:\t000001fffeffffff\n", "CapEff", VipHolder.CAP_NET_ADMIN)).isTrue();
+        assertThat(Host.hasCapability("CapEff:\t0000000000000000\n", "CapEff", VipHolder.CAP_NET_ADMIN)).isFalse();
+        assertThat(Host.hasCapability("CapAmb:\t0000000000001000\n", "CapAmb", VipHolder.CAP_NET_ADMIN)).isTrue();
+        assertThat(Host.hasCapability("", "CapEff", VipHolder.CAP_NET_ADMIN)).isFalse();
+    }
+}
