@@ -67,6 +67,7 @@ public final class LocalClusterDemo {
         say(String.format("handover: %s elected with token %s after %.1f ms", leader, e.field(2), ms));
 
         cluster.awaitAllFollow(leader);
+        Thread.sleep(2_000); // let two seconds of heartbeats (every 100 ms) fill the statistics window
         cluster.send(leader, "stats");
         say("heartbeat statistics of the leader " + leader + " (round trip and answered share per follower):");
         while (true) {
