@@ -86,6 +86,13 @@ public final class MessageCodec {
             b.setHeartbeatResponse(io.haraft.transport.proto.HeartbeatResponse.newBuilder().setRound(m.round()));
         } else if (message instanceof Message.TimeoutNow) {
             b.setTimeoutNow(io.haraft.transport.proto.TimeoutNow.getDefaultInstance());
+        } else if (message instanceof Message.InstallSnapshot m) {
+            b.setInstallSnapshot(io.haraft.transport.proto.InstallSnapshot.newBuilder()
+                    .setSnapIndex(m.snapIndex()).setSnapTerm(m.snapTerm()).setOffset(m.offset())
+                    .setData(com.google.protobuf.ByteString.copyFrom(m.data())).setLast(m.last()).setRound(m.round()));
+        } else if (message instanceof Message.InstallSnapshotResponse m) {
+            b.setInstallSnapshotResponse(io.haraft.transport.proto.InstallSnapshotResponse.newBuilder()
+                    .setSnapIndex(m.snapIndex()).setNextOffset(m.nextOffset()).setDone(m.done()).setRound(m.round()));
         } else {
             // Unreachable while Message stays sealed to the records above; kept so that a new
             // record fails loudly here instead of being sent without a body.
@@ -139,6 +146,16 @@ public final class MessageCodec {
                 return new Message.HeartbeatResponse(from, to, term, wire.getHeartbeatResponse().getRound());
             case TIMEOUT_NOW:
                 return new Message.TimeoutNow(from, to, term);
+            case INSTALL_SNAPSHOT: {
+                var m = wire.getInstallSnapshot();
+                return new Message.InstallSnapshot(from, to, term, m.getSnapIndex(), m.getSnapTerm(), m.getOffset(),
+                        m.getData().toByteArray(), m.getLast(), m.getRound());
+            }
+            case INSTALL_SNAPSHOT_RESPONSE: {
+                var m = wire.getInstallSnapshotResponse();
+                return new Message.InstallSnapshotResponse(from, to, term, m.getSnapIndex(), m.getNextOffset(),
+                        m.getDone(), m.getRound());
+            }
             case BODY_NOT_SET:
             default:
                 throw new MalformedMessageException("message from '" + from + "' to '" + to

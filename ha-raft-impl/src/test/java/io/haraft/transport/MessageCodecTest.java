@@ -40,6 +40,10 @@ class MessageCodecTest {
                 new Message.Heartbeat("n1", "n3", 8, 43, 19),
                 new Message.HeartbeatResponse("n3", "n1", 8, 19),
                 new Message.TimeoutNow("n1", "n2", 8),
+                new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 4096, binary, false, 20),
+                new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 8192, new byte[0], true, 21),
+                new Message.InstallSnapshotResponse("n2", "n1", 8, 500, 8192, false, 20),
+                new Message.InstallSnapshotResponse("n2", "n1", 8, 500, -1, true, 21),
                 new Message.Heartbeat("n1", "n3", Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE - 2));
     }
 
