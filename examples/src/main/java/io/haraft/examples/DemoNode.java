@@ -28,10 +28,10 @@ import java.util.concurrent.TimeUnit;
  * processes on Linux) so the driver can time failovers: {@code ELECTED <node> <token> <nanos>},
  * {@code REVOKED <node> <token> <reason> <nanos>}, {@code FOLLOWING <node> <leader>}. Reads commands
  * from stdin: {@code transfer <id>}, {@code stats}, {@code close}, and with {@code --jdbc URL USER
- * PASSWORD} also {@code prepare} (check the lease, keep the token) and {@code write <label>} (a
+ * PASSWORD RESOURCE} also {@code prepare} (check the lease, keep the token) and {@code write <label>} (a
  * fenced insert with the kept token: {@code WROTE} or {@code REJECTED <node> <token> <current>}).
  *
- * <p>Usage: {@code node <id> <dataDir> <id=host:port>... [--jdbc URL USER PASSWORD]}
+ * <p>Usage: {@code node <id> <dataDir> <id=host:port>... [--jdbc URL USER PASSWORD RESOURCE]}
  */
 public final class DemoNode {
     private DemoNode() {
@@ -64,7 +64,8 @@ public final class DemoNode {
                 String url = args[++i];
                 String user = args[++i];
                 String password = args[++i];
-                fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), "demo-ledger");
+                String resource = args[++i];
+                fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), resource);
                 continue;
             }
             String[] kv = args[i].split("=", 2);

@@ -44,8 +44,7 @@ class DemosTest {
             Assumptions.abort("no PostgreSQL on 127.0.0.1:5432; run examples/scripts/postgres-setup.sh");
         }
         String out = capture(() -> {
-            try (ProcessCluster cluster = new ProcessCluster(List.of("n1", "n2", "n3"),
-                    List.of("--jdbc", FencedWriterDemo.URL, FencedWriterDemo.USER, FencedWriterDemo.PASSWORD))) {
+            try (ProcessCluster cluster = new ProcessCluster(List.of("n1", "n2", "n3"), FencedWriterDemo.nodeArgs())) {
                 assertThat(FencedWriterDemo.run(cluster)).isTrue();
             }
         });
