@@ -58,6 +58,7 @@ final class Cluster implements AutoCloseable {
     private final int pollMs;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final List<Ready> readies = new ArrayList<>();
+    private final List<Ready> leaders = new ArrayList<>();
     private long launchedNanos;
 
     Cluster(Layout layout, Settings settings, Path workDir, String name, int pollMs) throws IOException {
@@ -147,6 +148,7 @@ final class Cluster implements AutoCloseable {
         switch (w[0]) {
             case "STARTED" -> n.started = true;
             case "READY" -> readies.add(new Ready(w[1], Long.parseLong(w[2]), Long.parseLong(w[3])));
+            case "LEADER" -> leaders.add(new Ready(w[1], Long.parseLong(w[2]), Long.parseLong(w[3])));
             case "VIEW" -> {
                 n.viewLeader = w[2];
                 n.viewTerm = Long.parseLong(w[3]);
@@ -217,6 +219,16 @@ final class Cluster implements AutoCloseable {
             }
             return null;
         }, timeout, "new leader after " + old.node() + " term " + old.term());
+    }
+
+    /** The Raft-level LEADER event matching a READY, if the system reports one separately. */
+    synchronized Ready leaderEvent(Ready ready) {
+        for (Ready l : leaders) {
+            if (l.node().equals(ready.node()) && l.term() == ready.term()) {
+                return l;
+            }
+        }
+        return null;
     }
 
     Ready firstReady(Duration timeout) throws TimeoutException, InterruptedException, Unavailable {

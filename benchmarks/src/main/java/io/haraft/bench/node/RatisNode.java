@@ -50,6 +50,7 @@ final class RatisNode implements SystemNode {
     private RaftPeerId self;
     private RaftProperties properties;
     private volatile RaftClient client;
+    private RaftClient admin;
 
     @Override
     public void start(NodeArgs a) throws Exception {
@@ -81,6 +82,8 @@ final class RatisNode implements SystemNode {
                 .setOption(formatted ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         server.start();
+        // Created up front, as an application would keep it, so a handover does not pay for it.
+        admin = newClient();
     }
 
     private DivisionInfo info() throws Exception {
@@ -104,7 +107,7 @@ final class RatisNode implements SystemNode {
             // Ratis's graceful handover: transfer leadership to a follower, then close.
             RaftPeerId target = group.getPeers().stream().map(RaftPeer::getId)
                     .filter(id -> !id.equals(self)).findFirst().orElseThrow();
-            try (RaftClient admin = newClient()) {
+            try {
                 admin.admin().transferLeadership(target, 3_000);
             } catch (Exception e) {
                 System.err.println("transferLeadership failed, closing anyway: " + e);
@@ -114,6 +117,7 @@ final class RatisNode implements SystemNode {
         if (c != null) {
             c.close();
         }
+        admin.close();
         server.close();
     }
 
