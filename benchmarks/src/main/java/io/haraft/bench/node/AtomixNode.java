@@ -6,10 +6,15 @@ import io.atomix.cluster.Node;
 import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
 import io.atomix.primitive.PrimitiveType;
 import io.atomix.primitive.PrimitiveTypeRegistry;
+import io.atomix.primitive.operation.PrimitiveOperation;
+import io.atomix.primitive.service.ServiceConfig;
+import io.atomix.primitive.session.SessionClient;
+import io.atomix.protocols.raft.RaftClient;
 import io.atomix.protocols.raft.RaftServer;
 import io.atomix.protocols.raft.cluster.RaftMember;
 import io.atomix.protocols.raft.impl.DefaultRaftServer;
 import io.atomix.protocols.raft.impl.RaftContext;
+import io.atomix.protocols.raft.partition.impl.RaftClientCommunicator;
 import io.atomix.protocols.raft.partition.impl.RaftNamespaces;
 import io.atomix.protocols.raft.partition.impl.RaftServerCommunicator;
 import io.atomix.protocols.raft.storage.RaftStorage;
@@ -43,6 +48,10 @@ final class AtomixNode implements SystemNode {
     private AtomixCluster cluster;
     private RaftServer server;
     private RaftContext context;
+    private List<MemberId> members;
+    private MemberId localId;
+    private volatile SessionClient session;
+    private final Serializer commandSerializer = Serializer.using(AtomixPrimitive.TYPE.namespace());
 
     @Override
     public void start(NodeArgs a) throws Exception {
@@ -59,6 +68,8 @@ final class AtomixNode implements SystemNode {
                 .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(nodes).build())
                 .build();
         cluster.start().join();
+        members = ids;
+        localId = MemberId.from(a.id());
 
         RaftStorage storage = RaftStorage.builder()
                 .withDirectory(a.dataDir().toFile())
@@ -72,7 +83,7 @@ final class AtomixNode implements SystemNode {
                 .withProtocol(new RaftServerCommunicator("bench",
                         Serializer.using(RaftNamespaces.RAFT_PROTOCOL), cluster.getCommunicationService()))
                 .withStorage(storage)
-                .withPrimitiveTypes(new NoPrimitives());
+                .withPrimitiveTypes(new Primitives());
         if (a.electionMs() > 0) {
             b.withElectionTimeout(Duration.ofMillis(a.electionMs()));
         }
@@ -142,25 +153,40 @@ final class AtomixNode implements SystemNode {
     }
 
     @Override
-    public String submitUnavailable() {
-        return "atomix-raft's RaftClient needs a registered primitive type and a session protocol;"
-                + " not wired in this harness yet";
-    }
-
-    @Override
     public CompletableFuture<?> submit(byte[] payload) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException(submitUnavailable()));
+        SessionClient s = session;
+        if (s == null) {
+            synchronized (this) {
+                s = session;
+                if (s == null) {
+                    s = openSession();
+                    session = s;
+                }
+            }
+        }
+        return s.execute(PrimitiveOperation.operation(AtomixPrimitive.PUT, commandSerializer.encode(payload)));
     }
 
-    private static final class NoPrimitives implements PrimitiveTypeRegistry {
+    /** Atomix's client path: a RaftClient in this JVM, over the same messaging, and one session. */
+    private SessionClient openSession() {
+        RaftClient client = RaftClient.builder(members)
+                .withMemberId(localId)
+                .withProtocol(new RaftClientCommunicator("bench",
+                        Serializer.using(RaftNamespaces.RAFT_PROTOCOL), cluster.getCommunicationService()))
+                .build();
+        client.connect(members).join();
+        return client.sessionBuilder("bench", AtomixPrimitive.TYPE, new ServiceConfig()).build().connect().join();
+    }
+
+    private static final class Primitives implements PrimitiveTypeRegistry {
         @Override
         public Collection<PrimitiveType> getPrimitiveTypes() {
-            return List.of();
+            return List.of(AtomixPrimitive.TYPE);
         }
 
         @Override
         public PrimitiveType getPrimitiveType(String typeName) {
-            return null;
+            return AtomixPrimitive.TYPE.name().equals(typeName) ? AtomixPrimitive.TYPE : null;
         }
     }
 }
