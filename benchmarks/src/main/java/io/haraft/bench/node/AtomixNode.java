@@ -7,6 +7,7 @@ import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
 import io.atomix.primitive.PrimitiveType;
 import io.atomix.primitive.PrimitiveTypeRegistry;
 import io.atomix.primitive.operation.PrimitiveOperation;
+import io.atomix.primitive.partition.PartitionId;
 import io.atomix.primitive.service.ServiceConfig;
 import io.atomix.primitive.session.SessionClient;
 import io.atomix.protocols.raft.RaftClient;
@@ -171,6 +172,7 @@ final class AtomixNode implements SystemNode {
     private SessionClient openSession() {
         RaftClient client = RaftClient.builder(members)
                 .withMemberId(localId)
+                .withPartitionId(PartitionId.from("bench", 1))
                 .withProtocol(new RaftClientCommunicator("bench",
                         Serializer.using(RaftNamespaces.RAFT_PROTOCOL), cluster.getCommunicationService()))
                 .build();
