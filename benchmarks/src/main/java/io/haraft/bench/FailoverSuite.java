@@ -55,7 +55,7 @@ final class FailoverSuite {
                 int failed = 0;
                 for (int rep = 0; rep < o.reps(); rep++) {
                     try {
-                        long[] r = once(c, scenario, o.quick() ? 1000 : 2000);
+                        long[] r = once(c, scenario, o.quick() ? 500 : 2000);
                         h.recordValue(r[0]);
                         Main.log(String.format("failover: %s %s [%s] rep %d: ready %.1f ms (raft leader %s)",
                                 s.system(), scenario, s.label(), rep + 1, r[0] / 1000.0,

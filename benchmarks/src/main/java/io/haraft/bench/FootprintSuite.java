@@ -39,7 +39,7 @@ final class FootprintSuite {
                 c.start(Duration.ofSeconds(60));
                 Cluster.Ready first = c.firstReady(Duration.ofSeconds(1));
                 double startToLeader = (first.nanos() - c.launchedNanos()) / 1e6;
-                Thread.sleep(2000); // let start-up work settle before the idle window
+                Thread.sleep(o.quick() ? 1000 : 5000); // let start-up work settle before the idle window
                 long cpu0 = cpuNanos(c);
                 long w0 = System.nanoTime();
                 Thread.sleep(o.idleSeconds() * 1000L);

@@ -28,7 +28,7 @@ final class ThroughputSuite {
             Main.log("throughput: " + system + " starting 3 nodes");
             try (Cluster c = new Cluster(layout, s, work, "throughput-" + system, 20)) {
                 Cluster.Ready leader = c.start(Duration.ofSeconds(60));
-                long warmupMs = o.quick() ? 1000 : 3000;
+                long warmupMs = o.quick() ? 500 : 3000;
                 for (int clients : CLIENTS) {
                     c.clearLoadResult(leader.node());
                     c.send(leader.node(), "LOAD " + clients + " " + warmupMs + " " + o.seconds() * 1000L + " " + ENTRY_BYTES);
