@@ -1,0 +1,97 @@
+package io.haraft.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The side-by-side harness (issue 7):
+ * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
+ * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] --out DIR}.
+ *
+ * <p>Writes {@code DIR/<suite>.csv}, {@code DIR/<suite>.md} and {@code DIR/<suite>.png}, node logs in
+ * {@code DIR/work/logs}, and prints the Markdown tables at the end. A system that cannot run is a row
+ * saying {@code unavailable: <reason>}; the run goes on with the others.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(64);
+            return;
+        }
+        System.exit(run(o));
+    }
+
+    /** Runs the suites; returns 0, or 1 if a suite failed outright (not a system being unavailable). */
+    static int run(Options o) throws IOException {
+        Layout layout = Layout.locate();
+        Files.createDirectories(o.out());
+        Path work = o.out().resolve("work");
+        Files.createDirectories(work);
+        List<String> suites = o.suite().equals("all") ? List.of("failover", "throughput", "footprint") : List.of(o.suite());
+        List<String> printed = new ArrayList<>();
+        int status = 0;
+        long t0 = System.nanoTime();
+        for (String suite : suites) {
+            long s0 = System.nanoTime();
+            try {
+                Table t = switch (suite) {
+                    case "failover" -> FailoverSuite.run(o, layout, work);
+                    case "throughput" -> ThroughputSuite.run(o, layout, work);
+                    default -> FootprintSuite.run(o, layout, work);
+                };
+                String title = suite + (o.quick() ? " (--quick)" : "");
+                t.note(String.format(java.util.Locale.ROOT, "suite took %.0f s", (System.nanoTime() - s0) / 1e9));
+                t.write(o.out(), suite, title);
+                chart(o.out(), suite, t);
+                printed.add(t.markdown(title));
+            } catch (Exception e) {
+                status = 1;
+                log(suite + " failed: " + e);
+                e.printStackTrace();
+            }
+        }
+        System.out.println();
+        for (String md : printed) {
+            System.out.println(md);
+        }
+        System.out.printf("total %.0f s; results in %s%n", (System.nanoTime() - t0) / 1e9, o.out().toAbsolutePath());
+        return status;
+    }
+
+    static void chart(Path dir, String suite, Table t) throws IOException {
+        Path png = dir.resolve(suite + ".png");
+        switch (suite) {
+            case "failover" -> Charts.bars(png, "Failover: fault to new leader ready (ms)", "ms", t,
+                    List.of(0, 1, 2), List.of(4, 5, 6));
+            case "throughput" -> Charts.lines(png, "Commit throughput, 128 B entries, fsync on", "clients in flight",
+                    "ops/s", t, 0, 1, 2);
+            default -> Charts.bars(png, "Footprint", "value", t, List.of(0), List.of(1, 2, 3, 4));
+        }
+    }
+
+    static void log(String msg) {
+        System.err.println(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss.SSS")) + " " + msg);
+    }
+
+    static String shorten(String s) {
+        if (s == null) {
+            return "unknown";
+        }
+        String one = s.replace('\n', ' ').replace('\r', ' ');
+        return one.length() <= 160 ? one : one.substring(0, 157) + "...";
+    }
+}

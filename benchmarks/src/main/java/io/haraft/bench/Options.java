@@ -1,0 +1,61 @@
+package io.haraft.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Command line: {@code <suite> --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] --out DIR}.
+ *
+ * @param reps      failover repetitions per scenario (default 30, quick 3)
+ * @param seconds   throughput measurement per client count (default 10, quick 2) and footprint's
+ *                  idle window (default 30, quick 5)
+ */
+record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, Path out) {
+
+    static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|all>"
+            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] --out DIR";
+
+    static Options parse(String[] args) {
+        if (args.length == 0) {
+            throw new IllegalArgumentException(USAGE);
+        }
+        String suite = args[0];
+        if (!List.of("failover", "throughput", "footprint", "all").contains(suite)) {
+            throw new IllegalArgumentException("unknown suite " + suite + "\n" + USAGE);
+        }
+        List<String> systems = List.of("haraft", "ratis", "atomix");
+        Integer reps = null;
+        Integer seconds = null;
+        boolean quick = false;
+        Path out = null;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--systems" -> systems = List.of(args[++i].split(","));
+                case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--quick" -> quick = true;
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
+            }
+        }
+        for (String s : systems) {
+            if (!List.of("haraft", "ratis", "atomix").contains(s)) {
+                throw new IllegalArgumentException("unknown system " + s + " (haraft, ratis, atomix)");
+            }
+        }
+        if (out == null) {
+            throw new IllegalArgumentException("--out DIR is required\n" + USAGE);
+        }
+        return new Options(suite, systems, reps != null ? reps : quick ? 3 : 30,
+                seconds != null ? seconds : quick ? 2 : 10, quick, out);
+    }
+
+    /** Settings to run per system: ours-equal always; the alternative (peer defaults) unless quick. */
+    List<Settings> settings(String system) {
+        return quick ? List.of(Settings.equal(system)) : List.of(Settings.equal(system), Settings.alternative(system));
+    }
+
+    int idleSeconds() {
+        return quick ? Math.min(seconds, 5) : Math.max(seconds, 30);
+    }
+}
