@@ -11,13 +11,14 @@ import java.util.List;
  * @param schedule  the fault schedule that ran
  * @param elections leaderships delivered to the application
  * @param committed entries committed cluster-wide
+ * @param restarts  node restarts after crashes
  * @param simulatedNanos simulated time the run covered
  * @param snapshotInstalls snapshots that followers received completely and installed
  * @param restartInstalls  of those, installs by a node that had been down since it was last in step
  *                         (it crashed and restarted behind a compacted leader)
  */
 record SimResult(long seed, long steps, String violation, List<Fault> schedule, int elections, int committed,
-                 long simulatedNanos, int snapshotInstalls, int restartInstalls) {
+                 long simulatedNanos, int snapshotInstalls, int restartInstalls, int restarts) {
     @Override
     public String toString() {
         return "seed " + seed + ": " + steps + " steps, " + (violation == null ? "ok" : violation);

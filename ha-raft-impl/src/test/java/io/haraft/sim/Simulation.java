@@ -10,6 +10,15 @@ import io.haraft.core.Ready;
 import io.haraft.core.Role;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.storage.FileRaftStorage;
+import io.haraft.storage.RaftStorage;
+import io.haraft.storage.Snapshot;
+import io.haraft.storage.SnapshotMeta;
+import io.haraft.storage.SnapshotWriter;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -204,6 +213,8 @@ final class Simulation {
         /** Snapshots this node can serve: its latest, and the one before if {@link SimOptions#servePrevious()}. */
         Snap latestSnap;
         Snap previousSnap;
+        /** The real file store mirroring this node's durable state, when the run uses files. */
+        RaftStorage file;
         boolean installedSinceRestart;
         long leaderTermChecked;
         long firstCommitTerm;
@@ -256,6 +267,7 @@ final class Simulation {
     private final ArrayList<Long> committedStateHash = new ArrayList<>();
     private int snapshotInstalls;
     private int restartInstalls;
+    private int restarts;
     private long clientCounter;
     private long nextReadId = 1;
     /** Read requests in flight: id -> entries committed cluster-wide when it was asked. */
@@ -264,7 +276,20 @@ final class Simulation {
     private long catchUpTarget = -1;
     private long catchUpBy;
 
+    /** Where each node keeps a real {@link FileRaftStorage}, or {@code null} for memory only. */
+    private final Path fileRoot;
+
     Simulation(long seed, SimOptions opt, List<Fault> schedule) {
+        this(seed, opt, schedule, null);
+    }
+
+    /**
+     * A history whose nodes also keep their durable state in a real {@link FileRaftStorage} under
+     * {@code fileRoot}: every durable write is mirrored there (with its fsync), and at every restart
+     * the node's state is recovered from the files and must equal what was reported durable.
+     */
+    Simulation(long seed, SimOptions opt, List<Fault> schedule, Path fileRoot) {
+        this.fileRoot = fileRoot;
         this.seed = seed;
         this.opt = opt;
         this.schedule = schedule;
@@ -339,8 +364,14 @@ final class Simulation {
                 fail("exception at step " + steps + ": " + ex);
             }
         }
+        for (Node n : nodes) {
+            if (n.file != null) {
+                n.file.close();
+                n.file = null;
+            }
+        }
         return new SimResult(seed, steps, violation, schedule, elections, committed.size(), now, snapshotInstalls,
-                restartInstalls);
+                restartInstalls, restarts);
     }
 
     // ------------------------------------------------------------------ events
@@ -551,6 +582,15 @@ final class Simulation {
         s.snapPrefixHash = prefix;
         n.previousSnap = n.latestSnap;
         n.latestSnap = s.snap;
+        if (n.file != null) {
+            byte[] state = s.snap.state();
+            try {
+                n.file.writeSnapshot(new SnapshotMeta(index, s.snap.term(), ids), out -> out.write(state));
+            } catch (IOException | RuntimeException e) {
+                fail("(storage) " + n.id + ": the file store refused snapshot " + index + ": " + e);
+                return;
+            }
+        }
         n.core.compact(index, local);
     }
 
@@ -574,6 +614,71 @@ final class Simulation {
     }
 
     private void persist(Node n, Ready r) {
+        persistInMemory(n, r);
+        if (n.file != null && violation == null) {
+            mirror(n, r);
+        }
+    }
+
+    /** Writes what {@code r} made durable to the node's real file store, and waits for its fsync. */
+    private void mirror(Node n, Ready r) {
+        try {
+            if (r.hardState() != null) {
+                n.file.persist(r.hardState(), List.of()).join();
+            }
+            if (r.installSnapshot() != null) {
+                Snap snap = n.store.snap;
+                try (SnapshotWriter w = n.file.beginSnapshot(new SnapshotMeta(snap.index(), snap.term(), ids))) {
+                    w.write(snap.state(), 0, snap.state().length);
+                    w.commit();
+                }
+            }
+            if (!r.entries().isEmpty()) {
+                n.file.persist(null, r.entries()).join();
+            }
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + ": the file store refused a write: " + e);
+        }
+    }
+
+    /** Opens (or reopens after a crash) the node's file store; its recovered state must equal the durable state. */
+    private void openFileStore(Node n) {
+        try {
+            n.file = FileRaftStorage.open(fileRoot.resolve(n.id));
+            Store s = n.store;
+            RaftStorage f = n.file;
+            String diff = null;
+            if (!f.hardState().equals(s.hardState)) {
+                diff = "hard state " + f.hardState() + " instead of " + s.hardState;
+            } else if (f.firstIndex() != s.snap.index() + 1 || f.lastIndex() != s.lastIndex()) {
+                diff = "log " + f.firstIndex() + ".." + f.lastIndex() + " instead of " + (s.snap.index() + 1) + ".."
+                        + s.lastIndex();
+            } else if (s.snap.index() > 0) {
+                Snapshot snap = f.latestSnapshot().orElse(null);
+                if (snap == null || snap.meta().lastIndex() != s.snap.index() || snap.meta().lastTerm() != s.snap.term()) {
+                    diff = "snapshot " + (snap == null ? "none" : snap.meta()) + " instead of " + s.snap.index() + "@"
+                            + s.snap.term();
+                } else {
+                    try (InputStream in = snap.open()) {
+                        if (!Arrays.equals(in.readAllBytes(), s.snap.state())) {
+                            diff = "snapshot data differs";
+                        }
+                    }
+                }
+            }
+            if (diff == null && s.lastIndex() > s.snap.index()
+                    && !f.entries(f.firstIndex(), f.lastIndex() + 1, Long.MAX_VALUE).equals(s.entries)) {
+                diff = "log entries differ";
+            }
+            if (diff != null) {
+                fail("(storage) " + n.id + " recovered from its files with " + diff);
+            }
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + " could not reopen its file store: " + e);
+        }
+    }
+
+    private void persistInMemory(Node n, Ready r) {
         Store s = n.store;
         if (r.hardState() != null) {
             if (r.hardState().term() < s.hardState.term()) {
@@ -752,6 +857,9 @@ final class Simulation {
     // ------------------------------------------------------------------ faults
 
     private void startNode(Node n) {
+        if (fileRoot != null) {
+            openFileStore(n);
+        }
         Store s = n.store;
         List<Entry> durable = new ArrayList<>(s.entries);
         n.core = opt.bugs().newCore(coreConfig(n.id), s.hardState, new RaftLog(s.snap.index(), s.snap.term(), durable),
@@ -851,6 +959,7 @@ final class Simulation {
             case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT -> {
                 n = nodes.get(e.node);
                 if (!n.up && n.downBy == f.id()) {
+                    restarts++;
                     startNode(n);
                 }
             }
@@ -880,6 +989,10 @@ final class Simulation {
     }
 
     private void crash(Node n) {
+        if (n.file != null) {
+            n.file.close(); // everything mirrored was already durable; the process just dies
+            n.file = null;
+        }
         n.up = false;
         n.paused = false;
         n.held.clear();
