@@ -87,11 +87,12 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
      * @param peerId             the peer's id
      * @param rttP50             median heartbeat round-trip time in the window
      * @param rttP99             99th percentile heartbeat round-trip time in the window
+     * @param rttMax             longest heartbeat round-trip time in the window
      * @param heartbeatsSent     heartbeats sent to the peer in the window
      * @param heartbeatsAnswered of those, the ones the peer answered
      * @param lastContact        how long ago this node last received any message from the peer
      */
-    public record PeerStats(String peerId, Duration rttP50, Duration rttP99, long heartbeatsSent,
+    public record PeerStats(String peerId, Duration rttP50, Duration rttP99, Duration rttMax, long heartbeatsSent,
                             long heartbeatsAnswered, Optional<Duration> lastContact) {
 
         /**
@@ -105,8 +106,9 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
             Objects.requireNonNull(peerId, "peerId");
             Objects.requireNonNull(rttP50, "rttP50");
             Objects.requireNonNull(rttP99, "rttP99");
+            Objects.requireNonNull(rttMax, "rttMax");
             Objects.requireNonNull(lastContact, "lastContact (use Optional.empty())");
-            if (rttP50.isNegative() || rttP99.isNegative()
+            if (rttP50.isNegative() || rttP99.isNegative() || rttMax.isNegative()
                     || lastContact.map(Duration::isNegative).orElse(false)) {
                 throw new IllegalArgumentException("durations must not be negative for peer " + peerId);
             }

@@ -75,18 +75,18 @@ class ValueTypesTest {
     @Test
     void peerReliabilityIsTheAnsweredShare() {
         NodeStatus.PeerStats p = new NodeStatus.PeerStats("n2", Duration.ofMillis(1), Duration.ofMillis(4),
-                200, 150, Optional.of(Duration.ofMillis(30)));
+                Duration.ofMillis(9), 200, 150, Optional.of(Duration.ofMillis(30)));
         assertThat(p.reliability()).isEqualTo(0.75);
-        NodeStatus.PeerStats none = new NodeStatus.PeerStats("n3", Duration.ZERO, Duration.ZERO, 0, 0,
+        NodeStatus.PeerStats none = new NodeStatus.PeerStats("n3", Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, 0,
                 Optional.empty());
         assertThat(none.reliability()).isEqualTo(1.0);
     }
 
     @Test
     void peerStatsRejectImpossibleCounts() {
-        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, 3, 4, Optional.empty()))
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, Duration.ZERO, 3, 4, Optional.empty()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4 answered of 3");
-        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ofMillis(-1), Duration.ZERO, 0, 0,
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ofMillis(-1), Duration.ZERO, Duration.ZERO, 0, 0,
                 Optional.empty())).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -94,7 +94,7 @@ class ValueTypesTest {
     void nodeStatusValidatesAndCopies() {
         List<NodeStatus.PeerStats> peers = new ArrayList<>();
         NodeStatus s = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, peers);
-        peers.add(new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, 0, 0, Optional.empty()));
+        peers.add(new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, 0, Optional.empty()));
         assertThat(s.peers()).isEmpty();
         assertThat(s.isLeader()).isTrue();
         assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 5, 6, List.of()))

@@ -140,8 +140,9 @@ public final class DemoNode {
 
     private static void printStats(NodeStatus s, PrintStream out) {
         for (NodeStatus.PeerStats p : s.peers()) {
-            out.printf("STATS %s->%s rtt_p50_ms=%.2f rtt_p99_ms=%.2f answered=%d/%d reliability=%.4f%n",
+            out.printf("STATS %s->%s rtt_p50_ms=%.2f rtt_p99_ms=%.2f rtt_max_ms=%.2f answered=%d/%d reliability=%.4f%n",
                     s.nodeId(), p.peerId(), p.rttP50().toNanos() / 1e6, p.rttP99().toNanos() / 1e6,
+                    p.rttMax().toNanos() / 1e6,
                     p.heartbeatsAnswered(), p.heartbeatsSent(), p.reliability());
         }
         out.println("STATS END");

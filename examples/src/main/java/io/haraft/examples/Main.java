@@ -17,8 +17,10 @@ public final class Main {
             case "demo" -> LocalClusterDemo.main(rest);
             case "node" -> DemoNode.main(rest);
             case "fenced" -> FencedWriterDemo.main(rest);
+            case "job" -> LeaderOnlyJobDemo.main(rest);
+            case "probe" -> LinkProbe.main(rest);
             default -> {
-                System.err.println("usage: java -jar ha-raft-examples.jar demo [kills] | fenced | node <id> <dataDir> <id=host:port>...");
+                System.err.println("usage: java -jar ha-raft-examples.jar demo [kills] | fenced | job | probe [seconds] [nodes] | node <id> <dataDir> <id=host:port>...");
                 System.exit(2);
             }
         }

@@ -53,6 +53,26 @@ class DemosTest {
                 .matches("fenced: stale_write_rejected=true old_token=\\d+ new_token=\\d+");
     }
 
+    @Test
+    void theLeaderOnlyJobFollowsLeadershipAndStopsTheInstantItIsRevoked() throws Exception {
+        LeaderOnlyJobDemo.Result r = LeaderOnlyJobDemo.run(java.time.Duration.ofMillis(1500));
+        assertThat(r.leaders()).as("the job ran on the first leader and then on the new one").isEqualTo(2);
+        assertThat(r.runsAfterRevoke()).as("runs on the old leader after its revoke").isZero();
+        assertThat(r.runs()).extracting(LeaderOnlyJobDemo.Run::token).isSorted();
+    }
+
+    @Test
+    void theLinkProbeMeasuresEveryLinkWithTheLibrarysHeartbeats() throws Exception {
+        List<io.haraft.NodeStatus.PeerStats> links = LinkProbe.probe(java.time.Duration.ofSeconds(3), 3, false);
+        assertThat(links).as("a node could lose leadership on a loaded machine, but most links are measured")
+                .hasSizeGreaterThanOrEqualTo(4);
+        assertThat(links).allSatisfy(p -> {
+            assertThat(p.heartbeatsSent()).isPositive();
+            assertThat(p.rttMax()).isGreaterThanOrEqualTo(p.rttP99());
+            assertThat(p.rttP99()).isGreaterThanOrEqualTo(p.rttP50());
+        });
+    }
+
     interface Body {
         void run() throws Exception;
     }

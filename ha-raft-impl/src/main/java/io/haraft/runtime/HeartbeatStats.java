@@ -99,7 +99,7 @@ final class HeartbeatStats {
             Optional<Duration> lastContact = p.lastHeard == Long.MIN_VALUE
                     ? Optional.empty() : Optional.of(Duration.ofNanos(Math.max(0, now - p.lastHeard)));
             out.add(new NodeStatus.PeerStats(e.getKey(), percentile(sorted, 0.50), percentile(sorted, 0.99),
-                    sent, answered, lastContact));
+                    percentile(sorted, 1.0), sent, answered, lastContact));
         }
         return out;
     }

@@ -406,7 +406,8 @@ public final class RaftNodeImpl implements RaftNode {
         HeartbeatStats s = stats;
         if (l == null || s == null) {
             List<NodeStatus.PeerStats> none = config.peers().stream()
-                    .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO, 0, 0,
+                    .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO,
+                            java.time.Duration.ZERO, 0, 0,
                             Optional.empty()))
                     .toList();
             return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none);
