@@ -57,8 +57,10 @@ import java.util.regex.Pattern;
  * thread, acting {@link VipConfig#releaseMargin()} before the lease ends (re-reading
  * {@link Leadership#remainingLease()}, so renewals keep the VIP); on {@link #close()}; and in
  * {@link #start()}, which removes the VIP if it is found on this host. A failed removal is retried
- * every 100 ms, up to 20 times, and reported by {@link #status()}. Once the watchdog has removed the
- * VIP for a leadership, that leadership never adds it again: the next {@code elected} does.
+ * every 100 ms, up to 20 times, and reported by {@link #status()}. After the watchdog has removed the
+ * VIP, the leadership adds it again only if its lease is renewed after all (a late majority answer
+ * inside the margin keeps the node leader), to more than twice the margin; a lease that ran out
+ * is never renewed within a term, so the next {@code elected} is then what adds it.
  *
  * <p><b>Guarantees.</b> Thread-safe: {@code elected}/{@code revoked} (one thread, per the listener
  * contract), the watchdog, {@link #close()} and {@link #status()} may run concurrently. Adding and
@@ -84,6 +86,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     static final int CAP_NET_ADMIN = 12;
     private static final int RELEASE_RETRIES = 20;
     private static final Duration RELEASE_RETRY_DELAY = Duration.ofMillis(100);
+    /** How often the lease is re-read after a watchdog release, in case it is renewed after all. */
+    private static final Duration RENEWAL_POLL = Duration.ofMillis(10);
     private static final Pattern MAC = Pattern.compile("\\[([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})]");
 
     private final VipConfig config;
@@ -500,14 +504,57 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 if (current != l) {
                     return;
                 }
-                current = null; // this leadership never takes the VIP again
                 watchdogTask = null;
             }
             log.warn("lease of {} ends in {} ms (release margin {} ms) and was not renewed: removing VIP {}",
                     l.token(), left.toMillis(), config.releaseMargin().toMillis(), config.address());
             release("lease watchdog: " + left.toMillis() + " ms of lease left (" + l.token() + ")", RELEASE_RETRIES);
+            watchRenewal(l);
         } catch (RuntimeException e) {
             error("lease watchdog failed: " + e);
+        }
+    }
+
+    /**
+     * After the watchdog removed the VIP, the lease may still be renewed: a late majority answer
+     * can arrive inside the release margin, and the node then stays leader. Polls the lease every
+     * {@link #RENEWAL_POLL} until the leadership ends (revoked, a new elected, or the lease runs
+     * out, which Raft never renews within a term) or the lease has more than twice the margin
+     * left again; in that case the VIP is taken over again exactly as on {@code elected}, which
+     * is as safe: a valid lease means no other node can have been elected.
+     */
+    private void watchRenewal(Leadership l) {
+        synchronized (lock) {
+            if (closed || current != l) {
+                return;
+            }
+            if (!l.isValid()) {
+                current = null; // the lease ran out: this leadership can never take the VIP again
+                return;
+            }
+            Duration left = l.remainingLease();
+            if (left.compareTo(config.releaseMargin().multipliedBy(2).plus(RENEWAL_POLL)) > 0) {
+                log.warn("lease of {} was renewed ({} ms left) after the watchdog removed VIP {}: taking it over"
+                        + " again", l.token(), left.toMillis(), config.address());
+                try {
+                    workers.execute(() -> {
+                        scheduleWatchdog(l, Duration.ZERO);
+                        try {
+                            takeover(l);
+                        } catch (RuntimeException e) {
+                            error("takeover for " + l.token() + " after a renewal failed: " + e);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+                return;
+            }
+            try {
+                watchdogTask = watchdog.schedule(() -> watchRenewal(l), RENEWAL_POLL.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
         }
     }
 
@@ -548,8 +595,9 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         }
         watchdog.schedule(() -> {
             synchronized (lock) {
-                if (current != null && current == holdingFor) {
-                    return; // a newer leadership has added the VIP meanwhile: it is not ours to remove
+                if (current != null && current == holdingFor && isCurrentWithLease(current)) {
+                    // a newer leadership, or this one after a renewal, has added the VIP meanwhile
+                    return;
                 }
             }
             release(reason, retriesLeft - 1);
