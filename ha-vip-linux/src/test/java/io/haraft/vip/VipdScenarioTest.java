@@ -201,17 +201,20 @@ class VipdScenarioTest {
 
     // ------------------------------------------------------------------ steps
 
-    /** Waits for one holder that the client's pings reach; returns its index. */
+    /**
+     * Waits for a settled leader: one sole holder whose replies are the client's last 100 (a
+     * second), so that a leader still changing during start-up is not the one the fault hits.
+     */
     private int awaitFirstLeader() {
         AtomicInteger holder = new AtomicInteger(-1);
         Await.until(FIRST_LEADER, () -> {
             int h = sampler.soleHolder();
-            if (h >= 0 && replies.lastFrom() == h) {
+            if (h >= 0 && replies.lastNAllFrom(100) == h) {
                 holder.set(h);
                 return true;
             }
             return false;
-        }, () -> "no leader holding the VIP and answering the client; holders now " + sampler.holdersNow()
+        }, () -> "no settled leader holding the VIP and answering the client; holders now " + sampler.holdersNow()
                 + ", last reply from " + replies.lastFrom());
         System.out.printf("%s: n%d holds the VIP and answers the client%n", name, holder.get() + 1);
         return holder.get();
@@ -244,14 +247,28 @@ class VipdScenarioTest {
         return next.get();
     }
 
-    /** Waits until the last 50 replies, all later than now, came from {@code node} and none from another. */
-    private void awaitClientStaysWith(int node, String when) {
+    /**
+     * Waits until the client's last 50 replies, all later than now, came from the node that is
+     * then the sole VIP holder. That is normally {@code expected}; a later leader change without a
+     * fault (a lease lost under CPU load) is allowed and printed: the VIP must follow it too.
+     */
+    private void awaitClientStaysWith(int expected, String when) {
         long from = System.currentTimeMillis();
-        Await.until(FOLLOW, () -> replies.countAfter(from, node) >= 50,
-                () -> when + ": the client is not answered steadily by n" + (node + 1) + " (last reply from n"
-                        + (replies.lastFrom() + 1) + ")");
-        assertThat(replies.othersAfter(from, node)).as("%s: replies from a node other than n%d", when, node + 1)
-                .isZero();
+        AtomicInteger node = new AtomicInteger(-1);
+        Await.until(FOLLOW, () -> {
+            int h = sampler.soleHolder();
+            int last = replies.lastNAllFrom(50);
+            if (h >= 0 && last == h && replies.countAfter(from, h) >= 50) {
+                node.set(h);
+                return true;
+            }
+            return false;
+        }, () -> when + ": the client is not answered steadily by the sole VIP holder (holders " + sampler.holdersNow()
+                + ", last reply from n" + (replies.lastFrom() + 1) + ")");
+        if (node.get() != expected) {
+            System.out.printf("%s: %s the leader changed again without a fault, from n%d to n%d; the client followed%n",
+                    name, when, expected + 1, node.get() + 1);
+        }
     }
 
     private void finish() throws InterruptedException {
@@ -366,6 +383,21 @@ class VipdScenarioTest {
             t.start();
         }
 
+        /** The node that sent each of the last {@code n} replies, or -1 if they are fewer or not all from one. */
+        int lastNAllFrom(int n) {
+            List<long[]> copy = List.copyOf(seen);
+            if (copy.size() < n) {
+                return -1;
+            }
+            long node = copy.get(copy.size() - 1)[1];
+            for (int i = copy.size() - n; i < copy.size(); i++) {
+                if (copy.get(i)[1] != node) {
+                    return -1;
+                }
+            }
+            return (int) node;
+        }
+
         int lastFrom() {
             return seen.isEmpty() ? -1 : (int) seen.get(seen.size() - 1)[1];
         }
@@ -383,16 +415,6 @@ class VipdScenarioTest {
             int n = 0;
             for (long[] s : seen) {
                 if (s[0] >= millis && s[1] == node) {
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        int othersAfter(long millis, int node) {
-            int n = 0;
-            for (long[] s : seen) {
-                if (s[0] >= millis && s[1] != node) {
                     n++;
                 }
             }
