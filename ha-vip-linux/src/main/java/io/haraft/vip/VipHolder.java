@@ -57,8 +57,10 @@ import java.util.regex.Pattern;
  * thread, acting {@link VipConfig#releaseMargin()} before the lease ends (re-reading
  * {@link Leadership#remainingLease()}, so renewals keep the VIP); on {@link #close()}; and in
  * {@link #start()}, which removes the VIP if it is found on this host. A failed removal is retried
- * every 100 ms, up to 20 times, and reported by {@link #status()}. Once the watchdog has removed the
- * VIP for a leadership, that leadership never adds it again: the next {@code elected} does.
+ * every 100 ms, up to 20 times, and reported by {@link #status()}. After the watchdog has removed the
+ * VIP, the leadership adds it again only if its lease is renewed after all (a late majority answer
+ * inside the margin keeps the node leader), to more than twice the margin; a lease that ran out
+ * is never renewed within a term, so the next {@code elected} is then what adds it.
  *
  * <p><b>Guarantees.</b> Thread-safe: {@code elected}/{@code revoked} (one thread, per the listener
  * contract), the watchdog, {@link #close()} and {@link #status()} may run concurrently. Adding and
@@ -84,6 +86,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     static final int CAP_NET_ADMIN = 12;
     private static final int RELEASE_RETRIES = 20;
     private static final Duration RELEASE_RETRY_DELAY = Duration.ofMillis(100);
+    /** How often the lease is re-read after a watchdog release, in case it is renewed after all. */
+    private static final Duration RENEWAL_POLL = Duration.ofMillis(10);
     private static final Pattern MAC = Pattern.compile("\\[([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})]");
 
     private final VipConfig config;
@@ -164,24 +168,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 throw new IllegalStateException("start() was already called");
             }
         }
-        checkExecutable(config.ipCommand(), "ip", "iproute2");
-        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
-        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
-        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
-            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
-                    + version.output() + "); the other arping takes different options. Install it with"
-                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
-                    + " VipConfig.arpingCommand to the iputils one");
-        }
-        Commands.Result link = run(List.of(ip(), "-o", "link", "show", "dev", config.interfaceName()));
-        if (!link.ok()) {
-            throw new VipSetupException("the interface " + config.interfaceName() + " does not exist on this host ("
-                    + link + "); list interfaces with `ip link` and set VipConfig's interface name");
-        }
-        if (!link.output().contains("state UP") && !link.output().contains(",UP")) {
-            log.warn("interface {} is not up: the VIP will not be reachable until it is ({})",
-                    config.interfaceName(), link.output());
-        }
+        checkProgramsAndInterface();
         Commands.Result del = run(addrCommand("del"));
         if (del.ok()) {
             log.warn("VIP {} was on {} although this node is not leader (left by an earlier run?): removed it",
@@ -200,10 +187,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             Probe probe = probe();
             if (probe.error != null) {
                 if (isPermissionDenied(probe.result)) {
-                    throw new VipSetupException("arping may not send on " + config.interfaceName() + " ("
-                            + probe.result + "): grant CAP_NET_RAW, for example run as root, add"
-                            + " AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit, or"
-                            + " `setcap cap_net_raw+ep " + config.arpingCommand() + "`");
+                    throw new VipSetupException(noNetRawMessage(probe.result));
                 }
                 log.warn("arping could not probe for VIP {} at start (takeovers may fail the same way): {}",
                         config.address(), probe.result);
@@ -229,12 +213,99 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 config.releaseMargin().toMillis());
     }
 
+    /**
+     * The host checks of {@link #start()} without changing anything, for a command-line
+     * {@code --check} on a host where a node may be running and holding the VIP right now.
+     *
+     * <p>Checks that {@code ip} and the iputils {@code arping} exist, that the interface exists,
+     * and that this process may change addresses (CAP_NET_ADMIN, tested with an {@code ip link set}
+     * that sets the interface's MTU to the value it already has: the kernel checks the capability
+     * before it sees that nothing changes). For IPv4 it then runs the {@code arping -D} probe of
+     * {@code start()} (CAP_NET_RAW). Unlike {@code start()}, it never removes the VIP: if the VIP
+     * is on this host, that is reported in the returned notes.
+     *
+     * @return notes for the operator (each one line), such as whether the VIP is on this host now
+     *         and whether another host answers for it
+     * @throws VipSetupException if the host cannot manage the VIP; the message says what to
+     *                           install or grant
+     */
+    public List<String> check() {
+        List<String> notes = new ArrayList<>();
+        String link = checkProgramsAndInterface();
+        notes.add("ip " + config.ipCommand() + " and iputils arping " + config.arpingCommand() + " found");
+        notes.add("interface " + config.interfaceName() + " exists"
+                + (link.contains("state UP") || link.contains(",UP") ? " and is up" : " but is NOT up"));
+        Matcher mtu = Pattern.compile("\\bmtu (\\d+)").matcher(link);
+        if (!mtu.find()) {
+            throw new VipSetupException("cannot read the MTU of " + config.interfaceName() + " from `ip -o link`"
+                    + " (" + link + "), so CAP_NET_ADMIN cannot be checked without changing anything");
+        }
+        Commands.Result noop = run(List.of(ip(), "link", "set", "dev", config.interfaceName(), "mtu", mtu.group(1)));
+        if (isPermissionDenied(noop)) {
+            throw new VipSetupException(noNetAdminMessage(noop));
+        } else if (!noop.ok()) {
+            throw new VipSetupException("cannot check CAP_NET_ADMIN on " + config.interfaceName() + " (" + noop + ")");
+        }
+        notes.add("CAP_NET_ADMIN: this process may change addresses on " + config.interfaceName());
+        Commands.Result show = run(List.of(ip(), "-o", "addr", "show", "dev", config.interfaceName()));
+        if (show.ok() && show.output().contains(" " + config.address().host() + "/")) {
+            notes.add("VIP " + config.address() + " is on " + config.interfaceName() + " now (fine if this node is"
+                    + " the running leader; otherwise the daemon removes it at start)");
+        } else {
+            notes.add("VIP " + config.address() + " is not on this host now");
+        }
+        if (!config.address().isIpv6()) {
+            Probe probe = probe();
+            if (probe.error != null) {
+                if (isPermissionDenied(probe.result)) {
+                    throw new VipSetupException(noNetRawMessage(probe.result));
+                }
+                throw new VipSetupException("arping could not probe for VIP " + config.address() + ": " + probe.result);
+            }
+            notes.add("CAP_NET_RAW: arping -D works on " + config.interfaceName() + "; "
+                    + (probe.duplicate ? "another host (" + probe.mac.orElse("MAC unknown") + ") answers for the VIP"
+                            : "no other host answers for the VIP"));
+        } else if (config.ndsendCommand().isEmpty()) {
+            notes.add("IPv6 without ndsend: no unsolicited neighbour advertisement after a takeover");
+        }
+        return List.copyOf(notes);
+    }
+
+    /** The program and interface checks shared by start() and check(); returns `ip -o link show` output. */
+    private String checkProgramsAndInterface() {
+        checkExecutable(config.ipCommand(), "ip", "iproute2");
+        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
+        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
+        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
+            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
+                    + version.output() + "); the other arping takes different options. Install it with"
+                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
+                    + " VipConfig.arpingCommand to the iputils one");
+        }
+        Commands.Result link = run(List.of(ip(), "-o", "link", "show", "dev", config.interfaceName()));
+        if (!link.ok()) {
+            throw new VipSetupException("the interface " + config.interfaceName() + " does not exist on this host ("
+                    + link + "); list interfaces with `ip link` and set VipConfig's interface name");
+        }
+        if (!link.output().contains("state UP") && !link.output().contains(",UP")) {
+            log.warn("interface {} is not up: the VIP will not be reachable until it is ({})",
+                    config.interfaceName(), link.output());
+        }
+        return link.output();
+    }
+
     private void checkExecutable(java.nio.file.Path path, String name, String pkg) {
         if (!host.isExecutable(path)) {
             throw new VipSetupException("`" + name + "` was not found or is not executable at " + path + ": install "
                     + pkg + " (`apt-get install " + pkg + "` on Debian/Ubuntu), or set VipConfig's "
                     + name + "Command to where it is");
         }
+    }
+
+    private String noNetRawMessage(Commands.Result r) {
+        return "arping may not send on " + config.interfaceName() + " (" + r + "): grant CAP_NET_RAW, for example"
+                + " run as root, add AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit, or"
+                + " `setcap cap_net_raw+ep " + config.arpingCommand() + "`";
     }
 
     private String noNetAdminMessage(Commands.Result del) {
@@ -433,14 +504,57 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 if (current != l) {
                     return;
                 }
-                current = null; // this leadership never takes the VIP again
                 watchdogTask = null;
             }
             log.warn("lease of {} ends in {} ms (release margin {} ms) and was not renewed: removing VIP {}",
                     l.token(), left.toMillis(), config.releaseMargin().toMillis(), config.address());
             release("lease watchdog: " + left.toMillis() + " ms of lease left (" + l.token() + ")", RELEASE_RETRIES);
+            watchRenewal(l);
         } catch (RuntimeException e) {
             error("lease watchdog failed: " + e);
+        }
+    }
+
+    /**
+     * After the watchdog removed the VIP, the lease may still be renewed: a late majority answer
+     * can arrive inside the release margin, and the node then stays leader. Polls the lease every
+     * {@link #RENEWAL_POLL} until the leadership ends (revoked, a new elected, or the lease runs
+     * out, which Raft never renews within a term) or the lease has more than twice the margin
+     * left again; in that case the VIP is taken over again exactly as on {@code elected}, which
+     * is as safe: a valid lease means no other node can have been elected.
+     */
+    private void watchRenewal(Leadership l) {
+        synchronized (lock) {
+            if (closed || current != l) {
+                return;
+            }
+            if (!l.isValid()) {
+                current = null; // the lease ran out: this leadership can never take the VIP again
+                return;
+            }
+            Duration left = l.remainingLease();
+            if (left.compareTo(config.releaseMargin().multipliedBy(2).plus(RENEWAL_POLL)) > 0) {
+                log.warn("lease of {} was renewed ({} ms left) after the watchdog removed VIP {}: taking it over"
+                        + " again", l.token(), left.toMillis(), config.address());
+                try {
+                    workers.execute(() -> {
+                        scheduleWatchdog(l, Duration.ZERO);
+                        try {
+                            takeover(l);
+                        } catch (RuntimeException e) {
+                            error("takeover for " + l.token() + " after a renewal failed: " + e);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+                return;
+            }
+            try {
+                watchdogTask = watchdog.schedule(() -> watchRenewal(l), RENEWAL_POLL.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
         }
     }
 
@@ -481,8 +595,9 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         }
         watchdog.schedule(() -> {
             synchronized (lock) {
-                if (current != null && current == holdingFor) {
-                    return; // a newer leadership has added the VIP meanwhile: it is not ours to remove
+                if (current != null && current == holdingFor && isCurrentWithLease(current)) {
+                    // a newer leadership, or this one after a renewal, has added the VIP meanwhile
+                    return;
                 }
             }
             release(reason, retriesLeft - 1);

@@ -199,6 +199,25 @@ class VipHolderTest {
     }
 
     @Test
+    void aLeaseRenewedAfterTheWatchdogReleasedTakesTheVipOverAgain() {
+        // a late majority answer inside the release margin keeps the node leader: without a new
+        // takeover the leader would go on without the VIP until the next election
+        VipHolder h = started(config().releaseMargin(Duration.ofMillis(50)).garpRepeatCount(0).build());
+        FakeLeadership l = new FakeLeadership(8, Duration.ofMillis(200));
+        h.elected(l);
+        Await.until(WAIT, () -> commands.count("addr del") == 1, () -> commands.lines().toString());
+        assertThat(h.status().holding()).isFalse();
+
+        l.renew(Duration.ofSeconds(10));
+
+        Await.until(WAIT, () -> commands.count("addr add") == 2, () -> commands.lines().toString());
+        Await.until(WAIT, () -> h.status().holding(), () -> "not holding after the renewal");
+        h.revoked(l, RevokeReason.STEPPED_DOWN);
+        assertThat(commands.count("addr del")).isEqualTo(2);
+        assertThat(h.status().holding()).isFalse();
+    }
+
+    @Test
     void aRenewedLeaseKeepsTheVipAndTheWatchdogActsOnceRenewalsStop() {
         VipHolder h = started(config().build());
         FakeLeadership l = new FakeLeadership(9, Duration.ofMillis(400));

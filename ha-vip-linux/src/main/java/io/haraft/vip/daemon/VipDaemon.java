@@ -1,0 +1,317 @@
+package io.haraft.vip.daemon;
+
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.NodeStatus;
+import io.haraft.RaftNode;
+import io.haraft.RevokeReason;
+import io.haraft.vip.VipHolder;
+import io.haraft.vip.VipSetupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ha-vipd}: runs one HA-Raft node whose leader holds a virtual IP, configured by a
+ * properties file, for operators who do not write Java.
+ *
+ * <pre>
+ * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties           # run the node
+ * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties --check   # validate file and host, exit 0/1
+ * </pre>
+ *
+ * <p><b>Running.</b> Validates the file (see {@code DAEMON.md} for the keys), starts the
+ * {@link VipHolder} (which checks {@code ip}, {@code arping}, the interface and CAP_NET_ADMIN, and
+ * removes a VIP left on this host by an earlier run), then the node. Every leadership transition,
+ * takeover, release and fence is logged, as is every change of the known leader. On SIGTERM (or
+ * SIGINT) a shutdown hook closes the node, which, on the leader, revokes its own leadership first
+ * (so the VIP is removed) and hands leadership to a peer, then closes the holder.
+ *
+ * <p><b>{@code --check}</b> validates the file and runs {@link VipHolder#check()}, which changes
+ * nothing on the host (it does not remove a VIP found here, unlike a start), prints a report to
+ * standard output and exits with 0 if the daemon could start, 1 otherwise.
+ *
+ * <p><b>Limits.</b> Exit codes: 0 (check passed), 1 (invalid file, host not ready, node failed to
+ * start), 2 (wrong command line); a daemon stopped by a signal exits the way the JVM does for
+ * that signal (143 for SIGTERM). A process killed with {@code kill -9} leaves its VIP on the
+ * interface until the daemon starts again (or a fencing successor removes the host).
+ */
+public final class VipDaemon {
+
+    /** Returned by {@link #run} when the daemon ran and the JVM is shutting down: do not call exit. */
+    static final int STOPPED = -1;
+
+    private VipDaemon() {
+    }
+
+    /**
+     * The command line entry point; see the class documentation.
+     *
+     * @param args {@code --config FILE [--check]}, or {@code --help}
+     */
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        if (code != STOPPED) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs the command line; returns the exit code, or {@link #STOPPED} after a signal stopped the daemon. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Path config = null;
+        boolean check = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--config" -> {
+                    if (i + 1 >= args.length) {
+                        return usage(err, "--config needs a file");
+                    }
+                    config = Path.of(args[++i]);
+                }
+                case "--check" -> check = true;
+                case "--help", "-h" -> {
+                    out.print(help());
+                    return 0;
+                }
+                default -> {
+                    return usage(err, "unknown argument '" + args[i] + "'");
+                }
+            }
+        }
+        if (config == null) {
+            return usage(err, "--config FILE is required");
+        }
+        return check ? check(config, out) : daemon(config);
+    }
+
+    private static int usage(PrintStream err, String problem) {
+        err.println("ha-vipd: " + problem);
+        err.print(help());
+        return 2;
+    }
+
+    static String help() {
+        StringBuilder s = new StringBuilder();
+        s.append("usage: java -jar ha-vipd.jar --config FILE [--check]\n")
+                .append("  --config FILE  the properties file of this node (see ha-vip-linux/DAEMON.md)\n")
+                .append("  --check        validate FILE and this host (ip, arping, interface, CAP_NET_ADMIN,\n")
+                .append("                 CAP_NET_RAW) without starting the node or changing anything; exit 0/1\n")
+                .append("keys:\n");
+        DaemonConfig.KEYS.forEach((k, v) -> s.append(String.format("  %-21s %s%n", k, v)));
+        return s.toString();
+    }
+
+    // ------------------------------------------------------------------ --check
+
+    /** Validates {@code file} and the host, printing a report; 0 if the daemon could start here, else 1. */
+    static int check(Path file, PrintStream out) {
+        return check(file, out, true);
+    }
+
+    /** Like {@link #check(Path, PrintStream)}; {@code host} false skips the host checks (unit tests). */
+    static int check(Path file, PrintStream out, boolean host) {
+        DaemonConfig c;
+        try {
+            c = DaemonConfig.parse(file);
+        } catch (DaemonConfigException e) {
+            out.println("FAILED: " + e.getMessage());
+            return 1;
+        }
+        out.println("config " + file + ": valid");
+        c.summary().forEach(line -> out.println("  " + line));
+        c.warnings().forEach(w -> out.println("WARNING: " + w));
+        Optional<String> dataDir = dataDirProblem(c.raftConfig().dataDir());
+        if (dataDir.isPresent()) {
+            out.println("FAILED: " + dataDir.get());
+            return 1;
+        }
+        out.println("data dir " + c.raftConfig().dataDir() + ": usable");
+        if (!host) {
+            out.println("OK (host not checked)");
+            return 0;
+        }
+        VipHolder holder = VipHolder.create(c.vipConfig());
+        try {
+            List<String> notes = holder.check();
+            notes.forEach(n -> out.println("host: " + n));
+        } catch (VipSetupException e) {
+            out.println("FAILED: " + e.getMessage());
+            return 1;
+        } finally {
+            holder.close();
+        }
+        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the port "
+                + c.raftConfig().self().port() + " is checked when the node starts)");
+        return 0;
+    }
+
+    /** Empty if the data directory exists and is writable, or could be created; else why not. */
+    static Optional<String> dataDirProblem(Path dir) {
+        if (Files.isDirectory(dir)) {
+            return Files.isWritable(dir) ? Optional.empty()
+                    : Optional.of("data.dir " + dir + " is not writable by this user; chown it to the daemon's user");
+        }
+        if (Files.exists(dir)) {
+            return Optional.of("data.dir " + dir + " exists but is not a directory");
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        while (parent != null && !Files.exists(parent)) {
+            parent = parent.getParent();
+        }
+        if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+            return Optional.of("data.dir " + dir + " does not exist and cannot be created here"
+                    + (parent == null ? "" : " (" + parent + " is not a writable directory)")
+                    + "; create it for the daemon's user");
+        }
+        return Optional.empty();
+    }
+
+    // ------------------------------------------------------------------ the daemon
+
+    /** Defaults for slf4j-simple (the binding in ha-vipd.jar): time stamps, INFO; -D options win. */
+    private static void configureLogging() {
+        setDefault("org.slf4j.simpleLogger.showDateTime", "true");
+        setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        setDefault("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        setDefault("org.slf4j.simpleLogger.showShortLogName", "true");
+        setDefault("org.slf4j.simpleLogger.logFile", "System.out");
+    }
+
+    private static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static int daemon(Path file) {
+        configureLogging();
+        Logger log = LoggerFactory.getLogger(VipDaemon.class);
+        DaemonConfig c;
+        try {
+            c = DaemonConfig.parse(file);
+        } catch (DaemonConfigException e) {
+            log.error("invalid configuration: {}", e.getMessage());
+            return 1;
+        }
+        c.warnings().forEach(log::warn);
+        c.summary().forEach(line -> log.info("config: {}", line));
+        Optional<String> dataDir = dataDirProblem(c.raftConfig().dataDir());
+        if (dataDir.isPresent()) {
+            log.error("{}", dataDir.get());
+            return 1;
+        }
+
+        VipHolder holder = VipHolder.create(c.vipConfig());
+        try {
+            holder.start();
+        } catch (VipSetupException e) {
+            log.error("this host cannot manage the VIP: {}", e.getMessage());
+            holder.close();
+            return 1;
+        }
+        String nodeId = c.raftConfig().nodeId();
+        RaftNode node;
+        try {
+            node = c.nodeBuilder(new LoggingListener(nodeId, holder)).build();
+        } catch (RuntimeException e) {
+            log.error("cannot create the node: {}", e.getMessage());
+            holder.close();
+            return 1;
+        }
+        ScheduledExecutorService leaderWatch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ha-vipd-leader-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping node {}: a leader revokes itself (removing the VIP) and hands leadership over", nodeId);
+            leaderWatch.shutdownNow();
+            node.close();
+            holder.close();
+            log.info("stopped node {}; VIP holder closed ({})", nodeId, holder.status().holding()
+                    ? "the VIP may still be here: see the errors above" : "the VIP is not held");
+            stopped.countDown();
+        }, "ha-vipd-shutdown"));
+        try {
+            node.start();
+        } catch (RuntimeException e) {
+            log.error("node {} failed to start: {}", nodeId, e.getMessage());
+            return 1; // main exits; the shutdown hook closes the node and the holder
+        }
+        log.info("running node {} of cluster {} at {}: VIP {} follows the leader", nodeId,
+                c.raftConfig().clusterId(), c.raftConfig().self().address(), c.vipConfig().address());
+        LeaderWatch watch = new LeaderWatch(node, log);
+        leaderWatch.scheduleWithFixedDelay(watch, 50, 50, TimeUnit.MILLISECONDS);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return STOPPED;
+    }
+
+    /** Logs every change of the leader this node knows of, on followers too. */
+    private static final class LeaderWatch implements Runnable {
+        private final RaftNode node;
+        private final Logger log;
+        private Optional<String> leader = Optional.empty();
+        private long term = -1;
+
+        LeaderWatch(RaftNode node, Logger log) {
+            this.node = node;
+            this.log = log;
+        }
+
+        @Override
+        public void run() {
+            try {
+                NodeStatus s = node.status();
+                if (!s.leaderId().equals(leader) || (s.leaderId().isPresent() && s.term() != term)) {
+                    leader = s.leaderId();
+                    term = s.term();
+                    log.info("leader is now {} (term {}, this node {} is {})", leader.orElse("unknown"), s.term(),
+                            s.nodeId(), s.role());
+                }
+            } catch (RuntimeException e) {
+                log.debug("status failed", e);
+            }
+        }
+    }
+
+    /** Logs each transition, then lets the {@link VipHolder} act on it (on the node's listener thread). */
+    private static final class LoggingListener implements LeadershipListener {
+        private final Logger log = LoggerFactory.getLogger(LoggingListener.class);
+        private final String nodeId;
+        private final VipHolder holder;
+
+        LoggingListener(String nodeId, VipHolder holder) {
+            this.nodeId = nodeId;
+            this.holder = Objects.requireNonNull(holder);
+        }
+
+        @Override
+        public void elected(Leadership leadership) {
+            log.info("ELECTED: node {} is leader with token {} ({} ms of lease left)", nodeId,
+                    leadership.token().value(), leadership.remainingLease().toMillis());
+            holder.elected(leadership);
+        }
+
+        @Override
+        public void revoked(Leadership leadership, RevokeReason reason) {
+            log.info("REVOKED: node {} is no longer leader (token {}, reason {})", nodeId,
+                    leadership.token().value(), reason);
+            holder.revoked(leadership, reason);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+package io.haraft.vip.daemon;
+
+import io.haraft.vip.CommandFencer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Parsing of the ha-vipd properties file, each of its error messages, and the command line. */
+class DaemonConfigTest {
+
+    private static final Path FILE = Path.of("/etc/ha-vipd/vip.properties");
+    private static final String MINIMAL = """
+            cluster.id = orders-vip
+            node.id = n1
+            members = n1=192.0.2.1:7001, n2=192.0.2.2:7001,n3=192.0.2.3:7001
+            data.dir = /var/lib/ha-vipd
+            vip = 192.0.2.50/24
+            interface = eth0
+            """;
+
+    @TempDir
+    Path dir;
+
+    private static DaemonConfig parse(String text) {
+        return DaemonConfig.parse(FILE, text, new ArrayList<>());
+    }
+
+    private static String without(String key) {
+        return MINIMAL.lines().filter(l -> !l.startsWith(key + " ")).reduce("", (a, b) -> a + b + "\n");
+    }
+
+    @Test
+    void minimalFileGetsTheDefaults() {
+        DaemonConfig c = parse("# comment\n\n" + MINIMAL);
+        assertThat(c.raftConfig().clusterId()).isEqualTo("orders-vip");
+        assertThat(c.raftConfig().nodeId()).isEqualTo("n1");
+        assertThat(c.raftConfig().members()).hasSize(3);
+        assertThat(c.raftConfig().self().address()).isEqualTo("192.0.2.1:7001");
+        assertThat(c.raftConfig().heartbeatInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.raftConfig().electionTimeout()).isEqualTo(Duration.ofMillis(300));
+        assertThat(c.raftConfig().tls()).isEmpty();
+        assertThat(c.vipConfig().address().cidr()).isEqualTo("192.0.2.50/24");
+        assertThat(c.vipConfig().interfaceName()).isEqualTo("eth0");
+        assertThat(c.vipConfig().garpCount()).isEqualTo(5);
+        assertThat(c.vipConfig().garpRepeatCount()).isEqualTo(5);
+        assertThat(c.vipConfig().releaseMargin()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.vipConfig().duplicateProbe()).isFalse();
+        assertThat(c.vipConfig().fencer()).isEmpty();
+        assertThat(c.summary()).anyMatch(l -> l.contains("heartbeat 100 ms (default)"));
+        assertThat(c.nodeBuilder(new io.haraft.LeadershipListener() {
+            public void elected(io.haraft.Leadership l) {
+            }
+
+            public void revoked(io.haraft.Leadership l, io.haraft.RevokeReason r) {
+            }
+        }).config()).isEqualTo(c.raftConfig());
+    }
+
+    @Test
+    void everyOptionalKeyIsApplied() {
+        DaemonConfig c = parse(MINIMAL + """
+                heartbeat.ms = 50
+                election.ms = 200
+                fast.failover = false
+                garp.count = 3
+                garp.repeat.count = 0
+                garp.repeat.delay.ms = 2000
+                release.margin.ms = 80
+                command.timeout.ms = 1500
+                ip.command = /sbin/ip
+                arping.command = /usr/sbin/arping
+                probe.timeout.s = 2
+                fence.command = /usr/local/bin/pdu-off --outlet {mac}  --vip {vip}
+                fence.timeout.ms = 7000
+                """);
+        assertThat(c.raftConfig().heartbeatInterval()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.raftConfig().electionTimeout()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.raftConfig().fastFailoverOnRefusedConnection()).isFalse();
+        assertThat(c.vipConfig().garpCount()).isEqualTo(3);
+        assertThat(c.vipConfig().garpRepeatCount()).isZero();
+        assertThat(c.vipConfig().garpRepeatDelay()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.vipConfig().releaseMargin()).isEqualTo(Duration.ofMillis(80));
+        assertThat(c.vipConfig().commandTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.vipConfig().ipCommand()).isEqualTo(Path.of("/sbin/ip"));
+        assertThat(c.vipConfig().arpingCommand()).isEqualTo(Path.of("/usr/sbin/arping"));
+        assertThat(c.vipConfig().probeTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.vipConfig().duplicateProbe()).as("a fence command turns the probe on").isTrue();
+        assertThat(c.vipConfig().fenceTimeout()).isEqualTo(Duration.ofSeconds(7));
+        CommandFencer f = (CommandFencer) c.vipConfig().fencer().orElseThrow();
+        assertThat(f.command()).containsExactly("/usr/local/bin/pdu-off", "--outlet", "{mac}", "--vip", "{vip}");
+        assertThat(f.timeout()).isEqualTo(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void onlyHeartbeatSetDerivesTheElectionTimeout() {
+        assertThat(parse(MINIMAL + "heartbeat.ms = 50\n").raftConfig().electionTimeout())
+                .isEqualTo(Duration.ofMillis(150));
+    }
+
+    @Test
+    void tlsNeedsAllThreeFilesAndChecksThem() throws Exception {
+        Path cert = Files.writeString(dir.resolve("n1.crt"), "x");
+        Path key = Files.writeString(dir.resolve("n1.key"), "x");
+        Path ca = Files.writeString(dir.resolve("ca.crt"), "x");
+        DaemonConfig c = parse(MINIMAL + "tls.cert = " + cert + "\ntls.key = " + key + "\ntls.ca = " + ca + "\n");
+        assertThat(c.raftConfig().tls()).isPresent();
+        assertThatThrownBy(() -> parse(MINIMAL + "tls.cert = " + cert + "\n"))
+                .hasMessage(FILE + ": tls.key is missing: mutual TLS needs all three of tls.cert, tls.key and tls.ca"
+                        + " (or none of them for plain TCP)");
+        assertThatThrownBy(() -> parse(MINIMAL + "tls.cert = " + cert + "\ntls.key = " + key + "\ntls.ca = "
+                + dir.resolve("nope.crt") + "\n"))
+                .hasMessageStartingWith(FILE + ": tls.ca = " + dir.resolve("nope.crt") + ": ")
+                .hasMessageContaining("does not exist");
+    }
+
+    @ParameterizedTest(name = "missing {0}")
+    @CsvSource({"cluster.id", "node.id", "members", "data.dir", "vip", "interface"})
+    void aMissingRequiredKeyIsNamed(String key) {
+        assertThatThrownBy(() -> parse(without(key))).isInstanceOf(DaemonConfigException.class)
+                .hasMessageStartingWith(FILE + ": " + key + " is missing: " + DaemonConfig.KEYS.get(key));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            garbage line                | /etc/ha-vipd/vip.properties line 7: expected 'key = value', got 'garbage line'
+            vip.interface = eth1        | /etc/ha-vipd/vip.properties line 7: unknown key 'vip.interface'
+            election.timeout.ms = 300   | /etc/ha-vipd/vip.properties line 7: unknown key 'election.timeout.ms'
+            interfce = eth1             | /etc/ha-vipd/vip.properties line 7: unknown key 'interfce' (did you mean 'interface'?)
+            vip = 192.0.2.51/24         | /etc/ha-vipd/vip.properties line 7: vip is set a second time; keep one line per key
+            heartbeat.ms =              | /etc/ha-vipd/vip.properties line 7: heartbeat.ms has an empty value; give one (leader heartbeat interval (default 100, or election.ms / 3)) or remove the line
+            heartbeat.ms = 100ms        | /etc/ha-vipd/vip.properties: heartbeat.ms = 100ms: not a whole number of milliseconds (write 300, not 300ms or 0.3)
+            election.ms = 0             | /etc/ha-vipd/vip.properties: election.ms = 0: must be a positive number of milliseconds
+            release.margin.ms = -5      | /etc/ha-vipd/vip.properties: release.margin.ms = -5: must not be negative
+            garp.count = -1             | /etc/ha-vipd/vip.properties: garp.count = -1: must be 0 or more
+            garp.count = 101            | /etc/ha-vipd/vip.properties: garp.count must be 0 to 100 (keepalived sends 5), got 101
+            probe.timeout.s = x         | /etc/ha-vipd/vip.properties: probe.timeout.s = x: not a whole number of seconds
+            fast.failover = yes         | /etc/ha-vipd/vip.properties: fast.failover = yes: write true or false
+            ip.command = ip             | /etc/ha-vipd/vip.properties: ip.command = ip: must be an absolute path (no PATH lookup at failover time), like /usr/sbin/ip
+            fence.command = pdu-off {mac} | /etc/ha-vipd/vip.properties: fence.command = pdu-off {mac}: the fence command must start with an absolute path (no shell, no PATH lookup), got 'pdu-off'
+            fence.timeout.ms = 1000     | /etc/ha-vipd/vip.properties: fence.timeout.ms is set without fence.command; set both or neither
+            """)
+    void eachBadLineHasItsMessage(String line, String message) {
+        assertThatThrownBy(() -> parse(MINIMAL + line + "\n")).isInstanceOf(DaemonConfigException.class)
+                .hasMessageStartingWith(message);
+    }
+
+    @Test
+    void unknownKeysListTheKnownOnes() {
+        assertThatThrownBy(() -> parse(MINIMAL + "colour = blue\n"))
+                .hasMessageEndingWith("Known keys: " + String.join(", ", DaemonConfig.KEYS.keySet()));
+    }
+
+    @Test
+    void fenceCommandWithTheProbeOffWouldNeverRun() {
+        assertThatThrownBy(() -> parse(MINIMAL + "fence.command = /bin/true\nduplicate.probe = false\n"))
+                .hasMessage(FILE + ": fence.command is set but duplicate.probe = false: the fence command runs only"
+                        + " when the arping -D probe finds another host answering for the VIP, so it would never"
+                        + " run. Set duplicate.probe = true or remove fence.command");
+    }
+
+    @Test
+    void badValuesForTheNodeAndTheVipNameTheKey() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("vip = 192.0.2.50/24", "vip = 192.0.2.50")))
+                .hasMessageStartingWith(FILE + ": vip = 192.0.2.50: the VIP '192.0.2.50' has no prefix length");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("interface = eth0", "interface = eth0:1")))
+                .hasMessageStartingWith(FILE + ": 'eth0:1' is not a Linux interface name");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("n2=192.0.2.2:7001,", "n2,")))
+                .hasMessageStartingWith(FILE + ": members = ")
+                .hasMessageContaining("'n2' is not id=host:port");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("n2=192.0.2.2:7001,", "n2=192.0.2.2,")))
+                .hasMessageStartingWith(FILE + ": members = ");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("node.id = n1", "node.id = n9")))
+                .hasMessageStartingWith(FILE + ": This node's id \"n9\" is not among the members [n1, n2, n3].");
+        assertThatThrownBy(() -> parse(MINIMAL.replace(",n3=192.0.2.3:7001", "")))
+                .hasMessageStartingWith(FILE + ": 2 voters are configured");
+        assertThatThrownBy(() -> parse(MINIMAL + "heartbeat.ms = 200\nelection.ms = 300\n"))
+                .hasMessageStartingWith(FILE + ": election.ms 300 ms is less than 2 x heartbeat.ms (200 ms)");
+    }
+
+    @Test
+    void groupOrWorldWritableFileIsWarnedAbout() throws Exception {
+        Path f = Files.writeString(dir.resolve("vip.properties"), MINIMAL.replace("/var/lib/ha-vipd",
+                dir.resolve("data").toString()));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        assertThat(DaemonConfig.parse(f).warnings()).isEmpty();
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-r--"));
+        assertThat(DaemonConfig.parse(f).warnings()).containsExactly(f + " is group-writable (rw-rw-r--): whoever can"
+                + " write it can make this daemon run any fence.command with its privileges. Fix: chmod go-w " + f);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--rw-"));
+        assertThat(DaemonConfig.parse(f).warnings()).singleElement().asString().contains("is world-writable");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertThat(DaemonConfig.parse(f).warnings()).singleElement().asString()
+                .contains("is group- and world-writable");
+    }
+
+    @Test
+    void anUnreadableFileSaysSo() {
+        Path missing = dir.resolve("nope.properties");
+        assertThatThrownBy(() -> DaemonConfig.parse(missing))
+                .hasMessageStartingWith(missing + ": cannot read it (")
+                .hasMessageEndingWith("); check the path given to --config and that this user may read it");
+    }
+
+    // ------------------------------------------------------------------ command line
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = VipDaemon.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void commandLineErrorsExitWith2AndPrintUsage() {
+        assertThat(run()).satisfies(r -> {
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).startsWith("ha-vipd: --config FILE is required\nusage: java -jar ha-vipd.jar");
+        });
+        assertThat(run("--config")).satisfies(r -> assertThat(r.err()).startsWith("ha-vipd: --config needs a file"));
+        assertThat(run("--bogus")).satisfies(r -> assertThat(r.err()).startsWith("ha-vipd: unknown argument '--bogus'"));
+        assertThat(run("--help")).satisfies(r -> {
+            assertThat(r.code()).isZero();
+            assertThat(r.out()).contains("--check").contains("fence.command");
+        });
+    }
+
+    @Test
+    void checkOfAnInvalidFileFailsWithTheMessage() throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.properties"), MINIMAL + "colour = blue\n");
+        Run r = run("--config", f.toString(), "--check");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).startsWith("FAILED: " + f + " line 7: unknown key 'colour'");
+    }
+
+    @Test
+    void checkOfAValidFileReportsTheSettingsAndWarnings() throws Exception {
+        Path f = Files.writeString(dir.resolve("ok.properties"), MINIMAL.replace("/var/lib/ha-vipd",
+                dir.resolve("data").toString()));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-rw-"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).isZero();
+        assertThat(text).contains("config " + f + ": valid", "cluster orders-vip, node n1 at 192.0.2.1:7001",
+                "WARNING: " + f + " is group- and world-writable", "data dir " + dir.resolve("data") + ": usable");
+    }
+
+    @Test
+    void dataDirProblems() throws Exception {
+        assertThat(VipDaemon.dataDirProblem(dir)).isEmpty();
+        assertThat(VipDaemon.dataDirProblem(dir.resolve("a/b"))).isEmpty();
+        Path file = Files.writeString(dir.resolve("f"), "");
+        assertThat(VipDaemon.dataDirProblem(file)).hasValue("data.dir " + file + " exists but is not a directory");
+        assertThat(VipDaemon.dataDirProblem(file.resolve("sub")).orElseThrow())
+                .contains("does not exist and cannot be created here");
+        List<String> keys = new ArrayList<>(DaemonConfig.KEYS.keySet());
+        assertThat(keys).startsWith("cluster.id", "node.id", "members");
+    }
+}
