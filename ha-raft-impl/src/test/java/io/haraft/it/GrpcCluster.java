@@ -165,6 +165,53 @@ final class GrpcCluster implements AutoCloseable {
         return awaitLeader(ids, Duration.ofSeconds(15));
     }
 
+    /**
+     * Commits {@code command} through whichever node leads, as a client would: a refusal
+     * ({@link io.haraft.NotLeaderException}) is retried on the leader; after an
+     * {@link io.haraft.IndeterminateOutcomeException} the new leader is asked (read barrier, then
+     * its state machine) whether the command committed, and it is resubmitted only if not. On a
+     * loaded machine a leader may lose its lease to a long GC or scheduling pause; tests whose point
+     * is not that stability commit through this. Returns the entry as committed (for a command found
+     * after an indeterminate outcome, {@code data} is the command itself, not the apply result).
+     */
+    io.haraft.Committed commitSomewhere(String command) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        byte[] bytes = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        while (true) {
+            String leaderId = awaitLeader(ids.stream().filter(nodes::containsKey).toList(), Duration.ofSeconds(15));
+            try {
+                return nodes.get(leaderId).submit(bytes).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof io.haraft.NotLeaderException
+                        || e.getCause() instanceof io.haraft.IndeterminateOutcomeException)) {
+                    throw e;
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("could not commit " + command + " in 30 s; " + allListeners, e);
+                }
+                if (e.getCause() instanceof io.haraft.IndeterminateOutcomeException) {
+                    Optional<io.haraft.Committed> found = findCommitted(command);
+                    if (found.isPresent()) {
+                        return found.get();
+                    }
+                }
+            }
+        }
+    }
+
+    private Optional<io.haraft.Committed> findCommitted(String command) throws Exception {
+        while (true) {
+            String leaderId = awaitLeader(ids.stream().filter(nodes::containsKey).toList(), Duration.ofSeconds(15));
+            try {
+                nodes.get(leaderId).readIndex().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                continue;   // lost leadership again: ask the next one
+            }
+            return stateMachines.get(leaderId).applied.stream()
+                    .filter(c -> Commands.text(c.data()).equals(command)).findFirst();
+        }
+    }
+
     /** No listener saw a contract violation, and no two elected calls in the cluster share a token. */
     void assertListenerContracts() {
         for (Recorder l : allListeners) {
