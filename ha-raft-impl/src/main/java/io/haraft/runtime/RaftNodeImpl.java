@@ -296,7 +296,9 @@ public final class RaftNodeImpl implements RaftNode {
 
     /**
      * Test hook: stops like a crashed process. Nothing is revoked or delivered, nothing more is sent;
-     * the transport closes (peers then see refused connections) and every thread stops.
+     * the transport closes (peers then see refused connections) and every thread stops. The store
+     * is closed as the operating system would release a dead process's files (its data-directory
+     * lock above all), so that a new node object can be started on the same directory.
      */
     void crashForTest() {
         synchronized (lifecycle) {
@@ -310,6 +312,11 @@ public final class RaftNodeImpl implements RaftNode {
         loop.stop(STOP_NANOS, true);
         closeTransport();
         applier.stopNow();
+        try {
+            store.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the log store of crashed node {} failed", config.nodeId(), e);
+        }
         closed.complete(null);
         LOG.info("node {} crashed (test)", config.nodeId());
     }

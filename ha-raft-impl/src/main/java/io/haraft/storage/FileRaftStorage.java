@@ -66,6 +66,8 @@ public final class FileRaftStorage implements RaftStorage {
     private static final String SNAPSHOT_SUFFIX = ".snap";
     private static final String TMP_SUFFIX = ".tmp";
     private static final String SPARE_FILE = "log-spare" + TMP_SUFFIX;
+    /** The background preallocation forces its zeros to disk in chunks of this size. */
+    private static final long SPARE_CHUNK = 1L << 20;
 
     /**
      * Tuning and test hooks.
@@ -896,8 +898,14 @@ public final class FileRaftStorage implements RaftStorage {
             boolean ok = false;
             try (FileIO.Handle h = io.open(dir.resolve(SPARE_FILE), true)) {
                 h.truncate(0);
-                zeroFill(h, 0, segmentSize);
-                h.force();
+                // Forced chunk by chunk: an fsync of the log issued meanwhile then waits behind at
+                // most one chunk of zeros, not behind the whole segment's dirty pages (measured on
+                // a 2-core VM: 3 stores preallocating 64 MiB at once held log fsyncs for ~260 ms,
+                // longer than a lease, since nothing is sent while a persist is in flight).
+                for (long pos = 0; pos < segmentSize; pos += SPARE_CHUNK) {
+                    zeroFill(h, pos, Math.min(segmentSize, pos + SPARE_CHUNK));
+                    h.force();
+                }
                 ok = true;
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Could not preallocate the next log segment in {}; it will be written when needed", dir, e);
