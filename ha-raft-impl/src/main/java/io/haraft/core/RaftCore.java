@@ -410,6 +410,46 @@ public final class RaftCore {
                 || hasPendingReplication();
     }
 
+    /**
+     * Hands out the messages that may be sent at once, even while a {@link Ready} is being
+     * persisted: they promise nothing about this node's durable state. They are the leader's
+     * heartbeats, appends and snapshot chunks (a leader counts its own log toward commit only
+     * once durable, so followers may store entries before the leader does), heartbeat answers
+     * (an acknowledgement of a leader's round; the stickiness it implies survives a crash because a
+     * restarted node withholds votes for an election timeout), and pre-votes and their answers
+     * (they change no state). Votes, vote answers, append acknowledgements and TimeoutNow stay in
+     * the next {@code Ready}. Call it after every input; without it those messages simply go out
+     * with the next {@code Ready}, later.
+     *
+     * <p>Sending them early keeps heartbeats and their answers flowing while a slow fsync is in
+     * progress, so a disk stall does not cost a healthy leader its lease, and lets the leader's
+     * fsync and its followers' run in parallel.
+     */
+    public List<Message> takeUrgentMessages() {
+        if (role == Role.LEADER) {
+            if (readRoundNeeded) {
+                broadcastHeartbeat(); // one round confirms every read asked since the last one
+                readRoundNeeded = false;
+            }
+            flushReplication();
+        }
+        if (outbox.isEmpty()) {
+            return List.of();
+        }
+        List<Message> urgent = new ArrayList<>();
+        java.util.Iterator<Message> it = outbox.iterator();
+        while (it.hasNext()) {
+            Message m = it.next();
+            if (m instanceof Message.Heartbeat || m instanceof Message.HeartbeatResponse || m instanceof Message.Append
+                    || m instanceof Message.InstallSnapshot || m instanceof Message.PreVote
+                    || m instanceof Message.PreVoteResponse) {
+                urgent.add(m);
+                it.remove();
+            }
+        }
+        return urgent;
+    }
+
     /** Hands out the pending work; see {@link Ready} for the contract. */
     public Ready ready() {
         if (inFlight != null) {

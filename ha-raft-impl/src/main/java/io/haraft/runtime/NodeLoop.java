@@ -328,6 +328,9 @@ final class NodeLoop implements Transport.Listener {
 
     private void afterInput() {
         do {
+            for (Message m : core.takeUrgentMessages()) {
+                send(m); // heartbeats, their answers and appends do not wait for a slow fsync
+            }
             LeadershipImpl open = dispatcher.open();
             if (open != null && open.isRevoked() && core.role() == Role.LEADER && core.term() == open.term()) {
                 LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * @param value    loss probability, delay bound factor or clock rate factor, by kind
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
-    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
+    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
 
     private static final long MS = 1_000_000L;
 
@@ -56,8 +56,11 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
                 f = new Fault(id, t, k, node, to, r.nextLong(100 * MS, 3000 * MS), 0);
             } else if (roll < 62) {
                 f = new Fault(id, t, Kind.LOSSY, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(0.02, 0.3));
-            } else if (roll < 68) {
+            } else if (roll < 65) {
                 f = new Fault(id, t, Kind.SLOW, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(5, 60));
+            } else if (roll < 68) {
+                // fsyncs of one node take up to 50..400 ms for a while (a saturated or failing disk)
+                f = new Fault(id, t, Kind.SLOW_DISK, node, 0, r.nextLong(200 * MS, 3000 * MS), r.nextDouble(50, 400));
             } else if (roll < 78) {
                 f = new Fault(id, t, Kind.CLOCK_RATE, node, 0, 0, r.nextDouble(-1, 1));
             } else if (roll < 86) {
@@ -90,6 +93,7 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             case LOSSY -> String.format("loss %.2f for %dms", value, duration / MS);
             case SLOW -> String.format("delays up to %.0fms for %dms", value, duration / MS);
             case CLOCK_RATE -> String.format("clock of n%d at drift %.2f of the bound", node, value);
+            case SLOW_DISK -> String.format("fsyncs of n%d take up to %.0fms for %dms", node, value, duration / MS);
             case TRANSFER -> "transfer leadership to n" + node;
         };
         return "#" + id + " @" + at / MS + "ms " + what;

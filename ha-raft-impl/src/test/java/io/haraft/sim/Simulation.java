@@ -213,6 +213,9 @@ final class Simulation {
         /** Snapshots this node can serve: its latest, and the one before if {@link SimOptions#servePrevious()}. */
         Snap latestSnap;
         Snap previousSnap;
+        /** While {@code now} is before this, the node's fsyncs take up to {@link #slowDiskMaxNanos}. */
+        long slowDiskUntil;
+        long slowDiskMaxNanos;
         /** The real file store mirroring this node's durable state, when the run uses files. */
         RaftStorage file;
         boolean installedSinceRestart;
@@ -459,6 +462,9 @@ final class Simulation {
     }
 
     private void afterInput(Node n) {
+        for (Message m : n.core.takeUrgentMessages()) {
+            send(n, m);
+        }
         if (n.pending == null && n.core.hasReady()) {
             n.pending = n.core.ready();
             for (Ready.SnapshotRequest req : n.pending.snapshotRequests()) {
@@ -466,6 +472,9 @@ final class Simulation {
                 pushRequest(now + rnd.nextLong(20_000, 400_000), n.index, req, n.incarnation);
             }
             long fsync = n.pending.nothingToPersist() ? rnd.nextLong(10_000, 50_000) : rnd.nextLong(100_000, 1_000 * 1000);
+            if (!n.pending.nothingToPersist() && n.slowDiskUntil > now) {
+                fsync = rnd.nextLong(fsync, n.slowDiskMaxNanos); // a stalled disk: fsync takes up to that long
+            }
             push(now + fsync, Type.FSYNC, n.index, null, n.incarnation, null);
         }
         long deadline = n.clock.realAt(n.core.nextDeadline());
@@ -908,6 +917,10 @@ final class Simulation {
                 }
             }
             case CRASH_AFTER_COMMIT -> crashOnCommit = f;
+            case SLOW_DISK -> {
+                n.slowDiskUntil = now + f.duration();
+                n.slowDiskMaxNanos = (long) (f.value() * MS);
+            }
             case ISOLATE_LEADER -> {
                 for (Node l : nodes) {
                     if (l.up && l.core.role() == Role.LEADER) {
@@ -1028,6 +1041,9 @@ final class Simulation {
         activeSlow.clear();
         quietUntil = 0;
         crashOnCommit = null;
+        for (Node n : nodes) {
+            n.slowDiskUntil = 0;
+        }
         for (Node n : nodes) {
             if (!n.up) {
                 startNode(n);
