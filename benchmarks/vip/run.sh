@@ -87,9 +87,11 @@ bench_pid=$!
 rc=0
 wait "$bench_pid" || rc=$?
 bench_pid=""
+mkdir -p "$out/daemon-logs"
+cp "$work"/*.log "$work"/*.conf "$work"/*.properties "$out/daemon-logs/" 2>/dev/null || true
 
 echo "- load after (uptime): $(uptime)" >> "$out/run-info.md"
 echo "- finished: $(date -u +%Y-%m-%dT%H:%M:%SZ), exit $rc" >> "$out/run-info.md"
 echo
-echo "results in $out (vip-failover.md, vip-failover.csv, vip-failover-reps.csv, run.log, run-info.md)"
+echo "results in $out (vip-failover.md, vip-failover.csv, vip-failover-reps.csv, run.log, run-info.md, daemon-logs/)"
 exit "$rc"
