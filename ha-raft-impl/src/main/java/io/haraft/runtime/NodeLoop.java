@@ -212,6 +212,11 @@ final class NodeLoop implements Transport.Listener {
         });
     }
 
+    /** Loop thread only: where the core's log starts (after its snapshot). */
+    long coreSnapshotIndex() {
+        return core.log().snapshotIndex();
+    }
+
     void submit(byte[] command, CompletableFuture<Committed> future) {
         post(() -> {
             long index = core.propose(command, clock.nanos());

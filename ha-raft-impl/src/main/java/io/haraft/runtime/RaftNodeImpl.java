@@ -365,6 +365,11 @@ public final class RaftNodeImpl implements RaftNode {
         return st == null ? 0 : st.chunksServed();
     }
 
+    /** Test hook: the index up to which the core has compacted its log (its snapshot's index). */
+    long coreSnapshotIndexForTest() {
+        return loop.call(() -> loop.coreSnapshotIndex()).join();
+    }
+
     /** Test hook: how many snapshots this node took since it started. */
     long snapshotsTakenForTest() {
         Applier a = applier;
