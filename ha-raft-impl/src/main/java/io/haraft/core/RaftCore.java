@@ -364,7 +364,11 @@ public final class RaftCore {
         advanceTime(now);
         if (role == Role.LEADER) {
             Progress pr = progress.get(peer);
-            if (pr != null) {
+            if (pr != null && pr.mode() == Progress.Mode.SNAPSHOT) {
+                // the transfer resumes (from byte 0) on its next heartbeat answer; probing now would
+                // restart it at once, and a refused chunk would restart it again, in a tight loop
+                pr.snapshotIdle();
+            } else if (pr != null) {
                 // whatever was in flight to it is lost; probe once it is back
                 pr.becomeProbe(pr.match() + 1);
             }

@@ -4,9 +4,15 @@ import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.StateMachine;
 import io.haraft.core.log.Entry;
+import io.haraft.storage.SnapshotMeta;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -18,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -27,6 +34,12 @@ import java.util.function.Supplier;
  * <p>Entries reach it in log order from the loop. Pending submits live in a concurrent map keyed by
  * index; whoever removes an entry (this thread on apply, the loop when leadership is lost, close)
  * completes its future, so each future completes exactly once.
+ *
+ * <p>Snapshots: once {@code snapshotThreshold} entries were applied since the last snapshot, this
+ * thread has the state machine write one into the {@link LogStore} (durable, and the store
+ * compacts its log), then tells the loop, which compacts the core. A snapshot received from the
+ * leader, and the latest one at start, are restored here, in order with the applies: entries
+ * handed over after a restore follow the snapshot's index.
  */
 final class Applier {
     private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
@@ -38,17 +51,39 @@ final class Applier {
 
     private final StateMachine stateMachine;
     private final Consumer<Throwable> fatal;
+    private final LogStore store;
+    private final long snapshotThreshold;
+    private final List<String> members;
+    private final LongConsumer snapshotTaken;
     private final ExecutorService thread;
     private final Map<Long, PendingSubmit> pending = new ConcurrentHashMap<>();
     private final List<ReadWaiter> reads = new ArrayList<>();   // apply thread only
     private final Object appliedMonitor = new Object();
     private volatile long applied;
+    private long appliedTerm;                       // apply thread only
+    private long lastSnapshotIndex;                 // apply thread only
+    private volatile long snapshotsTaken;
+    private volatile long restores;
     private volatile boolean failed;
     private volatile Thread applyThread;
 
-    Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal) {
+    /**
+     * @param store             where snapshots are written
+     * @param snapshotThreshold applied entries between two snapshots
+     * @param members           the members recorded in each snapshot
+     * @param snapshotIndex     the index of the store's snapshot at start (restored first), 0 if none
+     * @param snapshotTaken     told (on this thread) the index of each snapshot made durable, so the
+     *                          loop can compact the core
+     */
+    Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal, LogStore store,
+            long snapshotThreshold, List<String> members, long snapshotIndex, LongConsumer snapshotTaken) {
         this.stateMachine = stateMachine;
         this.fatal = fatal;
+        this.store = store;
+        this.snapshotThreshold = snapshotThreshold;
+        this.members = List.copyOf(members);
+        this.lastSnapshotIndex = snapshotIndex;
+        this.snapshotTaken = snapshotTaken;
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = Threads.factory("haraft-apply-" + nodeId, clusterId, nodeId).newThread(r);
             applyThread = t;
@@ -64,6 +99,27 @@ final class Applier {
     /** The highest index applied (or skipped as internal), readable from any thread. */
     long applied() {
         return applied;
+    }
+
+    /** How many snapshots this node took since it started. */
+    long snapshotsTaken() {
+        return snapshotsTaken;
+    }
+
+    /** How many times the state machine was restored from a snapshot since this node started. */
+    long restores() {
+        return restores;
+    }
+
+    /**
+     * Replaces the state machine's state by the snapshot at ({@code index}, {@code term}) read from
+     * {@code data} (closed afterwards), after the work queued before; entries handed over later
+     * follow {@code index}. At start, and when the loop installed a snapshot received from the leader.
+     */
+    void restore(long index, long term, InputStream data) {
+        if (!execute(() -> restoreNow(index, term, data))) {
+            SnapshotTransfer.closeQuietly(data);
+        }
     }
 
     /** Loop thread: a command was appended at {@code index} in {@code term}. */
@@ -154,6 +210,7 @@ final class Applier {
             if (e.index() <= applied) {
                 continue;
             }
+            appliedTerm = e.term();
             byte[] result = EMPTY;
             if (e.kind() == Entry.Kind.COMMAND) {
                 try {
@@ -179,6 +236,78 @@ final class Applier {
                 }
             }
         }
+        synchronized (appliedMonitor) {
+            appliedMonitor.notifyAll();
+        }
+        completeReads();
+        if (!failed && applied - lastSnapshotIndex >= snapshotThreshold) {
+            takeSnapshot();
+        }
+    }
+
+    /** Writes the state machine's snapshot at the applied index into the store, then tells the loop. */
+    private void takeSnapshot() {
+        long index = applied;
+        long term = appliedTerm;
+        try {
+            store.writeSnapshot(new SnapshotMeta(index, term, members), out -> {
+                BufferedOutputStream buffered = new BufferedOutputStream(new FilterOutputStream(out) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        out.write(b, off, len);
+                    }
+
+                    @Override
+                    public void close() {
+                        // the state machine must not close the store's stream
+                    }
+                }, 64 * 1024);
+                try {
+                    stateMachine.snapshot(buffered);
+                } catch (RuntimeException e) {
+                    throw new IOException("the state machine failed to write its snapshot", e);
+                }
+                buffered.flush();
+            });
+        } catch (IllegalArgumentException newer) {
+            // a snapshot received from the leader, beyond this one, was installed meanwhile
+            LOG.debug("snapshot at {} not kept: {}", index, newer.getMessage());
+            return;
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            LOG.error("taking a snapshot at index {} (term {}) failed; stopping the node", index, term, e);
+            fatal.accept(e);
+            return;
+        }
+        lastSnapshotIndex = index;
+        snapshotsTaken++;
+        LOG.info("took a snapshot at index {} (term {})", index, term);
+        snapshotTaken.accept(index);
+    }
+
+    private void restoreNow(long index, long term, InputStream data) {
+        if (failed) {
+            SnapshotTransfer.closeQuietly(data);
+            return;
+        }
+        try (InputStream in = data) {
+            stateMachine.restore(in);
+            // read to the end: the store verifies the snapshot's checksum there
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (Throwable t) {
+            failed = true;
+            LOG.error("restoring the state machine from the snapshot at index {} (term {}) failed; stopping the node",
+                    index, term, t);
+            fatal.accept(t);
+            return;
+        }
+        applied = index;
+        appliedTerm = term;
+        lastSnapshotIndex = Math.max(lastSnapshotIndex, index);
+        restores++;
+        LOG.info("restored the state machine from the snapshot at index {} (term {})", index, term);
+        // submits at or below the snapshot: whatever committed there, this node did not apply it itself
+        failPending(idx -> idx <= index, "a snapshot up to index " + index + " replaced the log");
         synchronized (appliedMonitor) {
             appliedMonitor.notifyAll();
         }

@@ -2,17 +2,26 @@ package io.haraft.runtime;
 
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
+import io.haraft.storage.IoConsumer;
+import io.haraft.storage.Snapshot;
+import io.haraft.storage.SnapshotMeta;
+import io.haraft.storage.SnapshotWriter;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What the node runtime needs from durable storage: the recovered state, and asynchronous,
- * durable appends. A thin adapter maps the storage module's {@code RaftStorage} onto it.
+ * What the node runtime needs from durable storage: the recovered state, asynchronous durable
+ * appends, and snapshots (taken locally, served to lagging followers, received from the leader).
+ * A thin adapter maps the storage module's {@code RaftStorage} onto it.
  *
  * <p><b>Contract.</b>
  * <ul>
- *   <li>{@link #hardState()} and {@link #entries()} are called once, by the runtime's
+ *   <li>{@link #hardState()}, {@link #entries()}, {@link #snapshotIndex()},
+ *       {@link #snapshotTerm()} and {@link #latestSnapshot()} are called once, by the runtime's
  *       {@code start()}, before any {@link #persist}.</li>
  *   <li>{@link #persist} is called from the Raft loop thread and must not block it: it returns a
  *       future that completes (on any thread) once the hard state and the entries are durable, or
@@ -26,8 +35,18 @@ import java.util.concurrent.CompletableFuture;
  *       or was abandoned, and must not throw.</li>
  * </ul>
  *
- * <p><b>Limits.</b> The runtime does not take snapshots yet; a store that has compacted its log
- * reports where with {@link #snapshotIndex()} and {@link #snapshotTerm()}.
+ * <p><b>Contract: snapshots.</b> The snapshot methods block (they do file I/O and fsync) and are
+ * never called on the Raft loop: {@link #writeSnapshot} runs on the apply thread (the state
+ * machine streams its state into it), {@link #beginSnapshot} and the reads of
+ * {@link #latestSnapshot()} on the runtime's snapshot thread. They may run concurrently with
+ * {@link #persist} and with each other. The store keeps at least its latest snapshot; the log
+ * then holds the entries after it, and {@link #snapshotIndex()}/{@link #snapshotTerm()} equal the
+ * latest snapshot's {@link SnapshotMeta#lastIndex()}/{@link SnapshotMeta#lastTerm()}. Installing a
+ * snapshot (by {@link #writeSnapshot} or {@link SnapshotWriter#commit()}) follows one rule: if the
+ * log holds the snapshot's last entry (same index and term), the entries up to it are dropped and
+ * the rest kept; otherwise the whole log is dropped and the next entry to persist follows the
+ * snapshot. Installing a snapshot older than the latest one fails with
+ * {@link IllegalArgumentException} and changes nothing.
  */
 public interface LogStore extends AutoCloseable {
 
@@ -55,6 +74,28 @@ public interface LogStore extends AutoCloseable {
      * @return completes when everything is durable
      */
     CompletableFuture<Void> persist(HardState hardState, List<Entry> entries);
+
+    /** The latest durable snapshot, if any; its bytes can be read in chunks or as a stream. */
+    Optional<Snapshot> latestSnapshot();
+
+    /**
+     * Stores the snapshot that {@code writer} streams, durably (with a checksum), and installs it
+     * as the store's base (see the class documentation). Blocks until it is durable.
+     *
+     * @throws IllegalArgumentException if a snapshot beyond {@code meta.lastIndex()} is installed
+     * @throws IOException              if {@code writer} or the store fails; the previous snapshot stays
+     */
+    Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException;
+
+    /**
+     * Starts receiving a snapshot piece by piece (a follower receiving the leader's snapshot in
+     * chunks). Nothing is visible before {@link SnapshotWriter#commit()}, which makes it durable and
+     * installs it as {@link #writeSnapshot} does; closing the writer without a commit discards it.
+     *
+     * @throws IllegalArgumentException if a snapshot beyond {@code meta.lastIndex()} is installed
+     * @throws IOException              if the store cannot start it
+     */
+    SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException;
 
     /** Releases the store; never throws. */
     @Override

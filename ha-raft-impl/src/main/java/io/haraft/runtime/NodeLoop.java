@@ -41,6 +41,12 @@ import java.util.function.Supplier;
  * calls {@code advance}. At most one Ready is in flight; everything the core produces meanwhile
  * goes into the next one, which is where group commit comes from.
  *
+ * <p>Snapshots: blocking snapshot I/O runs on the {@link SnapshotTransfer} thread, never here. A
+ * Ready with snapshot chunks or an install is persisted there; its snapshot requests are read
+ * there and the answers come back as tasks. When the apply thread has made a snapshot durable,
+ * it posts {@link #compacted}, and the loop compacts the core: that task runs after the loop
+ * task that handed the snapshot's entries over and advanced their Ready, as the core requires.
+ *
  * <p>Read index without a core change: the loop sees every message it sends and every
  * acknowledgement it receives, each carrying the leader's heartbeat round. A read records the
  * commit index (once an entry of the current term has committed) and the smallest round not yet
@@ -75,6 +81,7 @@ final class NodeLoop implements Transport.Listener {
     private final RaftCore core;
     private final LogStore store;
     private final Applier applier;
+    private final SnapshotTransfer snapshots;
     private final LeadershipDispatcher dispatcher;
     private final HeartbeatStats stats;
     private final Consumer<Throwable> fatal;
@@ -99,12 +106,14 @@ final class NodeLoop implements Transport.Listener {
     private long mdcTerm = -1;
 
     NodeLoop(RaftConfig config, MonotonicClock clock, RaftCore core, LogStore store, Applier applier,
-             LeadershipDispatcher dispatcher, HeartbeatStats stats, Consumer<Throwable> fatal) {
+             SnapshotTransfer snapshots, LeadershipDispatcher dispatcher, HeartbeatStats stats,
+             Consumer<Throwable> fatal) {
         this.config = config;
         this.clock = clock;
         this.core = core;
         this.store = store;
         this.applier = applier;
+        this.snapshots = snapshots;
         this.dispatcher = dispatcher;
         this.stats = stats;
         this.fatal = fatal;
@@ -183,6 +192,29 @@ final class NodeLoop implements Transport.Listener {
     @Override
     public void onConnectionRefused(String peerId) {
         post(() -> core.peerUnreachable(peerId, clock.nanos()));
+    }
+
+    /**
+     * Any thread (the apply thread): a snapshot of the state machine up to {@code index} is durable
+     * in the store; the core may forget the entries it covers.
+     */
+    void compacted(long index) {
+        post(() -> {
+            if (index <= core.log().snapshotIndex()) {
+                return;                         // a snapshot from the leader already covers it
+            }
+            try {
+                core.compact(index, clock.nanos());
+            } catch (IllegalArgumentException e) {
+                // the core keeps its entries in memory a little longer; the store is compacted already
+                LOG.warn("term {}: could not compact the log up to {}: {}", core.term(), index, e.getMessage());
+            }
+        });
+    }
+
+    /** Loop thread only: where the core's log starts (after its snapshot). */
+    long coreSnapshotIndex() {
+        return core.log().snapshotIndex();
     }
 
     void submit(byte[] command, CompletableFuture<Committed> future) {
@@ -340,8 +372,11 @@ final class NodeLoop implements Transport.Listener {
             while (inFlight == null && core.hasReady()) {
                 Ready ready = core.ready();
                 inFlight = ready;
+                for (Ready.SnapshotRequest request : ready.snapshotRequests()) {
+                    snapshots.serve(request, served -> post(() -> onServed(served)));
+                }
                 if (ready.nothingToPersist()) {
-                    completeReady(ready);
+                    completeReady(ready, null);
                 } else {
                     persist(ready);
                 }
@@ -370,18 +405,25 @@ final class NodeLoop implements Transport.Listener {
     }
 
     private void persist(Ready ready) {
+        if (!ready.snapshotChunks().isEmpty() || ready.installSnapshot() != null) {
+            snapshots.persist(ready).whenComplete((p, failure) -> post(() -> onPersisted(ready, p, failure)));
+            return;
+        }
         CompletableFuture<Void> durable;
         try {
             durable = store.persist(ready.hardState(), ready.entries());
         } catch (RuntimeException e) {
             durable = CompletableFuture.failedFuture(e);
         }
-        durable.whenComplete((ok, failure) -> post(() -> onPersisted(ready, failure)));
+        durable.whenComplete((ok, failure) -> post(() -> onPersisted(ready, null, failure)));
     }
 
-    private void onPersisted(Ready ready, Throwable failure) {
+    private void onPersisted(Ready ready, SnapshotTransfer.Persisted persisted, Throwable failure) {
         if (ready != inFlight) {
             LOG.error("persistence completed for a Ready that is not in flight; ignoring");
+            if (persisted != null) {
+                SnapshotTransfer.closeQuietly(persisted.data());
+            }
             return;
         }
         if (failure != null) {
@@ -390,11 +432,11 @@ final class NodeLoop implements Transport.Listener {
             fatal.accept(failure);
             return;
         }
-        completeReady(ready);
+        completeReady(ready, persisted);
     }
 
-    /** The Ready's state is durable: deliver events, send, apply, advance (see {@link Ready}). */
-    private void completeReady(Ready ready) {
+    /** The Ready's state is durable: deliver events, send, restore, apply, advance (see {@link Ready}). */
+    private void completeReady(Ready ready, SnapshotTransfer.Persisted persisted) {
         long now = clock.nanos();
         inFlight = null;
         for (LeadershipEvent event : ready.events()) {
@@ -415,8 +457,28 @@ final class NodeLoop implements Transport.Listener {
                 send(m);
             }
         }
+        if (persisted != null && persisted.installed() != null) {
+            applier.restore(persisted.installed().index(), persisted.installed().term(), persisted.data());
+        }
         applier.apply(ready.committed());
         core.advance(ready, now);
+    }
+
+    /** A chunk read on the snapshot thread (or the news that the snapshot is gone) for the core. */
+    private void onServed(SnapshotTransfer.Served served) {
+        Ready.SnapshotRequest r = served.request();
+        long now = clock.nanos();
+        if (served.available()) {
+            core.snapshotChunk(r.peer(), r.index(), r.term(), r.offset(), served.data(), served.last(), now);
+            return;
+        }
+        // Only for the request the transfer still waits on: a stale answer must not disturb a newer transfer.
+        Progress pr = core.progress(r.peer());
+        if (pr != null && pr.mode() == Progress.Mode.SNAPSHOT
+                && pr.snapshotState() == Progress.SnapshotState.REQUESTED && pr.snapshotIndex() == r.index()
+                && pr.snapshotTerm() == r.term() && pr.snapshotOffset() == r.offset()) {
+            core.snapshotUnavailable(r.peer(), now);
+        }
     }
 
     private void send(Message m) {

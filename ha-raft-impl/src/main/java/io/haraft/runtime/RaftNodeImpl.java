@@ -15,6 +15,7 @@ import io.haraft.core.HardState;
 import io.haraft.core.RaftCore;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.storage.Snapshot;
 import io.haraft.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,9 +58,16 @@ import java.util.function.Function;
  * node.start();
  * }</pre>
  *
- * <p><b>Limits.</b> No snapshots or log compaction yet: the {@link StateMachine} is rebuilt by
- * replaying the whole log at every start. {@link #readIndex()} waits for the next scheduled
- * heartbeat round (up to one heartbeat interval) because the core has no input to start one.
+ * <p><b>Snapshots.</b> Every {@link RaftConfig#snapshotThreshold()} applied entries, the apply
+ * thread has the state machine write a snapshot into the store, which makes it durable and drops
+ * the log prefix it covers; then the core forgets those entries too. A follower that needs
+ * entries the leader no longer has receives the leader's snapshot in chunks (read and written on
+ * a snapshot thread, never on the loop) and restores its state machine from it. At start the
+ * state machine is restored from the latest snapshot, and only the log after it is replayed.
+ *
+ * <p><b>Limits.</b> {@link #readIndex()} waits for the next scheduled heartbeat round (up to one
+ * heartbeat interval) because the core has no input to start one. A snapshot is taken on the
+ * apply thread, so a large state delays applies while it is written.
  */
 public final class RaftNodeImpl implements RaftNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNodeImpl.class);
@@ -88,6 +96,7 @@ public final class RaftNodeImpl implements RaftNode {
     private volatile LogStore store;
     private volatile Transport transport;
     private volatile Applier applier;
+    private volatile SnapshotTransfer snapshots;
     private volatile LeadershipDispatcher dispatcher;
     private volatile NodeLoop loop;
     private volatile HeartbeatStats stats;
@@ -138,20 +147,32 @@ public final class RaftNodeImpl implements RaftNode {
                 store = s;
                 HardState hardState = s.hardState();
                 List<Entry> entries = s.entries();
-                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(s.snapshotIndex(), s.snapshotTerm(), entries),
+                long snapshotIndex = s.snapshotIndex();
+                long snapshotTerm = s.snapshotTerm();
+                Optional<Snapshot> snapshot = s.latestSnapshot();
+                checkSnapshotMatchesLog(snapshot, snapshotIndex, snapshotTerm);
+                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(snapshotIndex, snapshotTerm, entries),
                         clock.nanos(), new SplittableRandom(), CORE_LOG);
                 List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
+                List<String> memberIds = config.members().stream().map(RaftConfig.Member::id).toList();
                 stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
-                applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail);
+                applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
+                        config.snapshotThreshold(), memberIds, snapshotIndex, index -> loop.compacted(index));
+                if (snapshot.isPresent()) {
+                    // the first work of the apply thread: later entries are applied on top of it
+                    applier.restore(snapshotIndex, snapshotTerm, snapshot.get().open());
+                }
+                snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, memberIds,
+                        config.maxMessageBytes());
                 dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
                         () -> loop.post(() -> { }));
-                loop = new NodeLoop(config, clock, core, s, applier, dispatcher, stats, this::fail);
+                loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail);
                 Transport t = transportFactory.create(config);
                 transport = t;
                 t.start(loop);
                 loop.start(t);
-                LOG.info("node {} of cluster {} started at term {} with {} log entries", config.nodeId(),
-                        config.clusterId(), hardState.term(), entries.size());
+                LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}",
+                        config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex);
             } catch (IOException e) {
                 close();
                 throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
@@ -159,6 +180,19 @@ public final class RaftNodeImpl implements RaftNode {
                 close();
                 throw e;
             }
+        }
+    }
+
+    /** The store's log must start right after its latest snapshot, or the state cannot be rebuilt. */
+    private void checkSnapshotMatchesLog(Optional<Snapshot> snapshot, long snapshotIndex, long snapshotTerm) {
+        long index = snapshot.map(x -> x.meta().lastIndex()).orElse(0L);
+        long term = snapshot.map(x -> x.meta().lastTerm()).orElse(0L);
+        if (index != snapshotIndex || term != snapshotTerm) {
+            throw new IllegalStateException("node " + config.nodeId() + ": the log store's log starts after index "
+                    + snapshotIndex + " (term " + snapshotTerm + ") but its latest snapshot "
+                    + (snapshot.isEmpty() ? "is missing" : "ends at index " + index + " (term " + term + ")")
+                    + ", so the state machine cannot be rebuilt. Restore the data directory from a backup, or wipe it"
+                    + " so that the node catches up from the leader");
         }
     }
 
@@ -225,6 +259,10 @@ public final class RaftNodeImpl implements RaftNode {
         closeTransport();
         if (l != null && l.stop(STOP_NANOS, false)) {
             l.failPendingAfterStop();
+        }
+        SnapshotTransfer st = snapshots;
+        if (st != null) {
+            st.stop(STOP_NANOS);
         }
         Applier a = applier;
         if (a != null) {
@@ -312,6 +350,7 @@ public final class RaftNodeImpl implements RaftNode {
         loop.stop(STOP_NANOS, true);
         closeTransport();
         applier.stopNow();
+        snapshots.stopNow();
         try {
             store.close();
         } catch (RuntimeException e) {
@@ -319,6 +358,35 @@ public final class RaftNodeImpl implements RaftNode {
         }
         closed.complete(null);
         LOG.info("node {} crashed (test)", config.nodeId());
+    }
+
+    /** Test hook: how many snapshots received from a leader this node installed since it started. */
+    long snapshotsInstalledForTest() {
+        SnapshotTransfer st = snapshots;
+        return st == null ? 0 : st.installed();
+    }
+
+    /** Test hook: how many snapshot chunks this node served to followers since it started. */
+    long snapshotChunksServedForTest() {
+        SnapshotTransfer st = snapshots;
+        return st == null ? 0 : st.chunksServed();
+    }
+
+    /** Test hook: the index up to which the core has compacted its log (its snapshot's index). */
+    long coreSnapshotIndexForTest() {
+        return loop.call(() -> loop.coreSnapshotIndex()).join();
+    }
+
+    /** Test hook: how many snapshots this node took since it started. */
+    long snapshotsTakenForTest() {
+        Applier a = applier;
+        return a == null ? 0 : a.snapshotsTaken();
+    }
+
+    /** Test hook: how many times the state machine was restored from a snapshot since this node started. */
+    long restoresForTest() {
+        Applier a = applier;
+        return a == null ? 0 : a.restores();
     }
 
     // ------------------------------------------------------------------ API

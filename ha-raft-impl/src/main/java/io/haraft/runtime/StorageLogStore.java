@@ -2,15 +2,23 @@ package io.haraft.runtime;
 
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
+import io.haraft.storage.IoConsumer;
 import io.haraft.storage.RaftStorage;
+import io.haraft.storage.Snapshot;
+import io.haraft.storage.SnapshotMeta;
+import io.haraft.storage.SnapshotWriter;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * A {@link LogStore} over the durable {@link RaftStorage} (segmented write-ahead log with group
- * commit). Thread-safety and durability are the store's: {@link #persist} completes when the
- * batch is on disk.
+ * commit) and its snapshots. Thread-safety and durability are the store's: {@link #persist}
+ * completes when the batch is on disk, and a snapshot is durable and checksummed when
+ * {@link #writeSnapshot} or {@link SnapshotWriter#commit()} returns.
  */
 final class StorageLogStore implements LogStore {
     private final RaftStorage storage;
@@ -46,6 +54,21 @@ final class StorageLogStore implements LogStore {
     @Override
     public CompletableFuture<Void> persist(HardState hardState, List<Entry> entries) {
         return storage.persist(hardState, entries);
+    }
+
+    @Override
+    public Optional<Snapshot> latestSnapshot() {
+        return storage.latestSnapshot();
+    }
+
+    @Override
+    public Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
+        return storage.writeSnapshot(meta, writer);
+    }
+
+    @Override
+    public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
+        return storage.beginSnapshot(meta);
     }
 
     @Override

@@ -5,7 +5,9 @@
  * <p>{@link io.haraft.runtime.RaftNodeImpl} runs one Raft loop thread per node that alone drives
  * the core, persists through a {@link io.haraft.runtime.LogStore} asynchronously, sends through a
  * {@link io.haraft.transport.Transport}, applies on an apply thread, delivers leadership changes on
- * a serial callback thread and revokes expired leases from a watchdog thread. Time comes from a
+ * a serial callback thread and revokes expired leases from a watchdog thread. Snapshots are taken
+ * on the apply thread, and read (to serve a lagging follower) or received from the leader on a
+ * snapshot thread, so the loop never blocks on snapshot I/O. Time comes from a
  * {@link io.haraft.runtime.MonotonicClock}. {@link io.haraft.runtime.RaftNodeProvider} is the
  * {@link io.haraft.spi.RaftNodeFactory} that {@code RaftNode.builder()} finds.
  *

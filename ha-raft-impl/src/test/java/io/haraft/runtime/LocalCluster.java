@@ -3,8 +3,14 @@ package io.haraft.runtime;
 import io.haraft.Leadership;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
+import io.haraft.storage.FileRaftStorage;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A cluster of {@link RaftNodeImpl}s in this JVM over a {@link LocalNetwork}, each with an
- * {@link InMemoryLogStore} that survives a restart of its node.
+ * {@link InMemoryLogStore} that survives a restart of its node; or, built with {@link #onDisk},
+ * each with the file store in its own data directory (reopened at every start) and, if asked, the
+ * gRPC transport on loopback instead of the local network.
  */
 final class LocalCluster implements AutoCloseable {
     final LocalNetwork network = new LocalNetwork();
@@ -31,21 +39,71 @@ final class LocalCluster implements AutoCloseable {
     java.util.function.BiFunction<String, InMemoryLogStore, LogStore> storeWrap = (id, store) -> store;
     /** Which state machine a node object gets when it is created. */
     java.util.function.Function<String, RecordingStateMachine> stateMachineFactory = id -> new RecordingStateMachine();
+    /** The store each node opened at its latest start (file-store clusters only). */
+    final Map<String, LogStore> openStores = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each node's (snapshot index, last index) as its store was opened at its latest start (file stores). */
+    final Map<String, long[]> openedWith = new java.util.concurrent.ConcurrentHashMap<>();
     private final Duration heartbeat;
     private final Duration election;
     private final double drift;
+    private final Path dataRoot;                 // null: in-memory stores
+    private final long snapshotThreshold;
+    private final int maxMessageBytes;
+    private final List<Integer> ports = new ArrayList<>();
+    private final boolean grpc;
 
     LocalCluster(int size, Duration heartbeat, Duration election, double drift) {
+        this(size, heartbeat, election, drift, null, RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD,
+                RaftConfig.DEFAULT_MAX_MESSAGE_BYTES, false);
+    }
+
+    private LocalCluster(int size, Duration heartbeat, Duration election, double drift, Path dataRoot,
+                         long snapshotThreshold, int maxMessageBytes, boolean grpc) {
         this.heartbeat = heartbeat;
         this.election = election;
         this.drift = drift;
+        this.dataRoot = dataRoot;
+        this.snapshotThreshold = snapshotThreshold;
+        this.maxMessageBytes = maxMessageBytes;
+        this.grpc = grpc;
         for (int i = 1; i <= size; i++) {
             String id = "n" + i;
             ids.add(id);
             stores.put(id, new InMemoryLogStore());
+            ports.add(grpc ? freePort() : 17000 + i);
         }
         for (String id : ids) {
             create(id);
+        }
+    }
+
+    /**
+     * Three nodes with file stores under {@code dataRoot/<id>}, the given snapshot threshold and
+     * message limit, over gRPC on loopback if {@code grpc}, otherwise over the local network; timeouts
+     * are generous (heartbeat 100 ms, election 1 s) because fsyncs on a loaded machine can be slow.
+     */
+    static LocalCluster onDisk(Path dataRoot, long snapshotThreshold, int maxMessageBytes, boolean grpc) {
+        return new LocalCluster(3, Duration.ofMillis(100), Duration.ofMillis(1000), 0.01, dataRoot, snapshotThreshold,
+                maxMessageBytes, grpc);
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes the data directory of {@code id} (its node must be closed), as a replaced disk would. */
+    void wipe(String id) throws IOException {
+        Path dir = dataRoot.resolve(id);
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 
@@ -55,10 +113,12 @@ final class LocalCluster implements AutoCloseable {
 
     RaftConfig config(String id) {
         RaftNode.Builder b = RaftNode.builder().clusterId("test").nodeId(id)
-                .dataDir(Path.of(System.getProperty("java.io.tmpdir"), "haraft-runtime-test", id))
-                .heartbeatInterval(heartbeat).electionTimeout(election).clockDriftBound(drift);
+                .dataDir(dataRoot != null ? dataRoot.resolve(id)
+                        : Path.of(System.getProperty("java.io.tmpdir"), "haraft-runtime-test", id))
+                .heartbeatInterval(heartbeat).electionTimeout(election).clockDriftBound(drift)
+                .snapshotThreshold(snapshotThreshold).maxMessageBytes(maxMessageBytes);
         for (int i = 0; i < ids.size(); i++) {
-            b.member(ids.get(i), "127.0.0.1:" + (17001 + i));
+            b.member(ids.get(i), "127.0.0.1:" + ports.get(i));
         }
         return b.config();
     }
@@ -67,8 +127,20 @@ final class LocalCluster implements AutoCloseable {
     RaftNodeImpl create(String id) {
         RecordingListener listener = new RecordingListener(id);
         RecordingStateMachine sm = stateMachineFactory.apply(id);
-        LogStore store = storeWrap.apply(id, stores.get(id));
-        RaftNodeImpl node = new RaftNodeImpl(config(id), listener, sm, c -> network.transport(id), c -> store,
+        LogStoreFactory storeFactory;
+        if (dataRoot == null) {
+            LogStore store = storeWrap.apply(id, stores.get(id));
+            storeFactory = c -> store;
+        } else {
+            storeFactory = c -> {
+                LogStore store = new StorageLogStore(FileRaftStorage.open(c.dataDir()));
+                openStores.put(id, store);
+                openedWith.put(id, new long[] {store.snapshotIndex(), store.snapshotIndex() + store.entries().size()});
+                return store;
+            };
+        }
+        TransportFactory transports = grpc ? RaftNodeProvider.defaultTransports() : c -> network.transport(id);
+        RaftNodeImpl node = new RaftNodeImpl(config(id), listener, sm, transports, storeFactory,
                 MonotonicClock.system());
         nodes.put(id, node);
         listeners.put(id, listener);

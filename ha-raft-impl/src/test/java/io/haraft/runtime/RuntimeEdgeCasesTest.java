@@ -6,14 +6,21 @@ import io.haraft.NotLeaderException;
 import io.haraft.RevokeReason;
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
+import io.haraft.storage.IoConsumer;
+import io.haraft.storage.Snapshot;
+import io.haraft.storage.SnapshotMeta;
+import io.haraft.storage.SnapshotWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -74,6 +81,31 @@ class RuntimeEdgeCasesTest {
                 done.complete(null);
             }, delayMicros, TimeUnit.MICROSECONDS));
             return done;
+        }
+
+        @Override
+        public long snapshotIndex() {
+            return inner.snapshotIndex();
+        }
+
+        @Override
+        public long snapshotTerm() {
+            return inner.snapshotTerm();
+        }
+
+        @Override
+        public Optional<Snapshot> latestSnapshot() {
+            return inner.latestSnapshot();
+        }
+
+        @Override
+        public Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
+            return inner.writeSnapshot(meta, writer);
+        }
+
+        @Override
+        public SnapshotWriter beginSnapshot(SnapshotMeta meta) {
+            return inner.beginSnapshot(meta);
         }
 
         @Override

@@ -1,0 +1,245 @@
+package io.haraft.runtime;
+
+import io.haraft.Committed;
+import io.haraft.IndeterminateOutcomeException;
+import io.haraft.NotLeaderException;
+import io.haraft.storage.Snapshot;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Snapshots end to end in the runtime, with real files: nodes take snapshots every 20 applied
+ * entries and compact their logs; a follower that fell behind the leader's compacted log (with its
+ * data, or with an empty data directory) catches up through a chunked InstallSnapshot; a restarted
+ * node restores its state machine from its own snapshot and replays only the log after it.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SnapshotRuntimeTest {
+    private static final int THRESHOLD = 20;
+    /** The smallest message limit: 32 KiB chunks, so each snapshot below takes several. */
+    private static final int MAX_MESSAGE_BYTES = 64 * 1024;
+    private static final String PADDING = "x".repeat(1000);
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dataRoot;
+
+    private LocalCluster cluster;
+
+    @AfterEach
+    void tearDown() {
+        if (cluster != null) {
+            cluster.close();
+            cluster.assertListenerContracts();
+        }
+    }
+
+    private static byte[] command(int i) {
+        return ("c" + i + "-" + PADDING).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Submits commands {@code from..toExclusive-1} until each one committed. On a machine shared with
+     * other loaded processes a leader may lose its lease; a command that failed then is submitted
+     * again to the next leader (it may then be applied twice: states are compared as a whole, and
+     * counted in distinct commands). Returns the leader that took the last ones.
+     */
+    private String submitAll(String leaderId, int from, int toExclusive) throws Exception {
+        String leader = leaderId;
+        List<Integer> todo = new ArrayList<>();
+        for (int i = from; i < toExclusive; i++) {
+            todo.add(i);
+        }
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!todo.isEmpty()) {
+            List<CompletableFuture<Committed>> futures = new ArrayList<>();
+            for (int i : todo) {
+                futures.add(cluster.node(leader).submit(command(i)));
+            }
+            List<Integer> failed = new ArrayList<>();
+            for (int k = 0; k < todo.size(); k++) {
+                try {
+                    futures.get(k).get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateOutcomeException)) {
+                        throw e;
+                    }
+                    failed.add(todo.get(k));
+                }
+            }
+            todo = failed;
+            if (!todo.isEmpty()) {
+                assertThat(System.nanoTime() - deadline).as("time left to submit %s", todo).isNegative();
+                leader = cluster.awaitLeader(cluster.ids, WAIT);
+            }
+        }
+        return leader;
+    }
+
+    private RecordingStateMachine sm(String id) {
+        return cluster.stateMachines.get(id);
+    }
+
+    private void awaitSameState(String id, String reference, int commands) {
+        Await.until(WAIT, () -> sm(reference).commands().stream().distinct().count() == commands
+                        && sm(id).commands().equals(sm(reference).commands()),
+                id + " holds the same " + commands + " commands as " + reference + " (has " + sm(id).applied.size() + ")");
+        assertThat(sm(id).applied).extracting(Committed::index)
+                .containsExactlyElementsOf(sm(reference).applied.stream().map(Committed::index).toList());
+    }
+
+    @Test
+    void followerRestartedWithItsDataCatchesUpThroughASnapshot() throws Exception {
+        followerCatchesUpThroughASnapshot(false, false);
+    }
+
+    @Test
+    void wipedFollowerCatchesUpThroughASnapshot() throws Exception {
+        followerCatchesUpThroughASnapshot(true, false);
+    }
+
+    @Test
+    void followerCatchesUpThroughASnapshotOverGrpc() throws Exception {
+        followerCatchesUpThroughASnapshot(false, true);
+    }
+
+    private void followerCatchesUpThroughASnapshot(boolean wipe, boolean grpc) throws Exception {
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, MAX_MESSAGE_BYTES, grpc).start();
+        String leader = submitAll(cluster.awaitLeader(), 0, 10);
+        String follower = cluster.others(leader).get(0);
+        for (String id : cluster.ids) {
+            awaitSameState(id, leader, 10);
+        }
+        long followerLast = cluster.node(leader).status().commitIndex();   // the follower holds no more than this
+        cluster.node(follower).close();
+        if (wipe) {
+            cluster.wipe(follower);
+        }
+
+        leader = submitAll(leader, 10, 160);
+        String l = leader;
+        Await.until(WAIT, () -> cluster.node(l).coreSnapshotIndexForTest() > followerLast + THRESHOLD,
+                "the leader compacts its log far past the stopped follower's last index " + followerLast);
+        assertThat(cluster.node(leader).snapshotsTakenForTest()).isGreaterThanOrEqualTo(1);
+        long compacted = cluster.node(leader).coreSnapshotIndexForTest();
+
+        cluster.create(follower).start();
+        awaitSameState(follower, leader, 160);
+        RaftNodeImpl f = cluster.node(follower);
+        assertThat(f.snapshotsInstalledForTest()).as("snapshots installed by %s", follower).isGreaterThanOrEqualTo(1);
+        assertThat(cluster.ids.stream().mapToLong(id -> cluster.node(id).snapshotChunksServedForTest()).sum())
+                .as("chunks served by the leader(s)").isGreaterThan(1);
+        long lastAtRestart = cluster.openedWith.get(follower)[1];
+        if (wipe) {
+            assertThat(lastAtRestart).as("the wiped follower's log at restart").isZero();
+        } else {
+            assertThat(lastAtRestart).as("the follower's log at restart").isPositive().isLessThanOrEqualTo(followerLast);
+        }
+
+        // The state came from a restore at the leader's snapshot, not from replaying what it covers.
+        List<String> events = sm(follower).events;
+        int restoreAt = indexOfFirst(events, "restore:");
+        assertThat(restoreAt).as("a restore among %s", events).isGreaterThanOrEqualTo(0);
+        long restoredUpTo = Long.parseLong(events.get(restoreAt).substring("restore:".length()));
+        assertThat(restoredUpTo).as("the restored snapshot covers entries the follower never had")
+                .isGreaterThan(followerLast);
+        assertThat(restoredUpTo + 1).as("it is at least the leader's snapshot when the follower came back")
+                .isGreaterThanOrEqualTo(compacted);
+        for (String e : events.subList(restoreAt + 1, events.size())) {
+            if (e.startsWith("apply:")) {
+                assertThat(Long.parseLong(e.substring(6))).as("applied after the restore").isGreaterThan(restoredUpTo);
+            }
+        }
+        Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
+        assertThat(stored.meta().lastIndex()).as("the follower's stored snapshot").isGreaterThanOrEqualTo(restoredUpTo);
+        assertThat(stored.meta().members()).containsExactlyElementsOf(cluster.ids);
+
+        // Replication goes on after the snapshot.
+        leader = submitAll(leader, 160, 170);
+        for (String id : cluster.ids) {
+            awaitSameState(id, leader, 170);
+        }
+    }
+
+    @Test
+    void restartedLeaderRestoresItsOwnSnapshotAndReplaysOnlyTheSuffix() throws Exception {
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, MAX_MESSAGE_BYTES, false).start();
+        String leader = cluster.awaitLeader();
+        leader = submitAll(leader, 0, 45);
+        int total = 45;
+        for (String id : cluster.ids) {
+            awaitSameState(id, leader, total);
+        }
+        // One command at a time until the leader's store holds a log suffix after its snapshot, and no
+        // node is close to its next snapshot: the new leader's first entry must not compact away the
+        // suffix the restarted node is to replay (it would then catch up through a snapshot instead).
+        for (int tries = 0; !suffixAndNoSnapshotDue(leader); tries++) {
+            assertThat(tries).as("tries to reach a state with a log suffix").isLessThan(3 * THRESHOLD);
+            leader = submitAll(leader, total, total + 1);
+            total++;
+            for (String id : cluster.ids) {
+                awaitSameState(id, leader, total);
+            }
+        }
+        assertThat(cluster.node(leader).snapshotsTakenForTest()).isGreaterThanOrEqualTo(1);
+
+        cluster.node(leader).close();
+        String next = cluster.awaitLeader(cluster.others(leader), WAIT);
+        cluster.create(leader).start();
+        long snapshotIndex = cluster.openedWith.get(leader)[0];
+        long lastIndex = cluster.openedWith.get(leader)[1];
+        assertThat(snapshotIndex).as("the restarted node's snapshot").isGreaterThan(0);
+        assertThat(lastIndex).as("its log after the snapshot").isGreaterThan(snapshotIndex);
+
+        awaitSameState(leader, next, total);
+        RecordingStateMachine restarted = sm(leader);
+        assertThat(restarted.events.get(0)).as("first call on the restarted state machine: %s", restarted.events)
+                .startsWith("restore:");
+        long restoredUpTo = Long.parseLong(restarted.events.get(0).substring("restore:".length()));
+        assertThat(restoredUpTo).isPositive().isLessThanOrEqualTo(snapshotIndex);
+        List<Long> replayed = restarted.applyIndexes().stream().filter(i -> i <= lastIndex).toList();
+        List<Long> suffix = sm(next).applied.stream().map(Committed::index)
+                .filter(i -> i > snapshotIndex && i <= lastIndex).toList();
+        assertThat(replayed).as("commands replayed from the log after the snapshot").isEqualTo(suffix);
+        assertThat(replayed.size()).as("replayed only the suffix, not all %s commands", total).isLessThan(total);
+        assertThat(cluster.node(leader).restoresForTest()).isGreaterThanOrEqualTo(1);
+
+        next = submitAll(next, total, total + 5);
+        for (String id : cluster.ids) {
+            awaitSameState(id, next, total + 5);
+        }
+    }
+
+    private boolean suffixAndNoSnapshotDue(String leader) {
+        for (String id : cluster.ids) {
+            LogStore store = cluster.openStores.get(id);
+            long suffix = store.entries().size();
+            if (suffix > THRESHOLD - 5 || (id.equals(leader) && (suffix == 0 || store.snapshotIndex() == 0))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOfFirst(List<String> events, String prefix) {
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
