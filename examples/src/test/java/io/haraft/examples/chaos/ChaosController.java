@@ -149,6 +149,19 @@ public final class ChaosController {
             return r;
         } finally {
             stopClients = true;
+            deleteData(dir.resolve("data"));
+        }
+    }
+
+    /** The nodes' data directories go; their logs stay for inspection. */
+    private static void deleteData(Path data) throws IOException {
+        if (!Files.exists(data)) {
+            return;
+        }
+        try (var walk = Files.walk(data)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
