@@ -341,7 +341,11 @@ public final class ChaosController {
                 }
                 case "NOTLEADER" -> {
                     op = new Op(id, client, kind, arg, arg2, null, Outcome.FAILED, start, end);
-                    target = f.length > 1 && !f[1].equals("-") ? f[1] : nodes.ids().get(r.nextInt(3));
+                    boolean hinted = f.length > 1 && !f[1].equals("-");
+                    target = hinted ? f[1] : nodes.ids().get(r.nextInt(3));
+                    if (!hinted) {
+                        pace(50); // an election is running: do not spin
+                    }
                     if (conn != null) {
                         conn.close();
                         conn = null;
@@ -431,10 +435,14 @@ public final class ChaosController {
             Model model = counter ? Model.COUNTER : Model.REGISTER;
             long started = System.nanoTime();
             LinearizabilityChecker.Result r = LinearizabilityChecker.check(model, history);
-            long unknown = (counter ? counterOps : registerOps).stream()
-                    .filter(o -> o.outcome() == Outcome.UNKNOWN).count();
-            say(String.format("%s: ops=%d checked=%d unknown_outcome=%d verdict=%s steps=%d check_ms=%d %s",
-                    model.name(), history.size(), r.ops(), unknown, r.verdict(), r.steps(),
+            Map<Outcome, Long> outcomes = new java.util.EnumMap<>(Outcome.class);
+            synchronized (counter ? counterOps : registerOps) {
+                for (Op o : counter ? counterOps : registerOps) {
+                    outcomes.merge(o.outcome(), 1L, Long::sum);
+                }
+            }
+            say(String.format("%s: ops=%d outcomes=%s checked=%d verdict=%s steps=%d check_ms=%d %s",
+                    model.name(), history.size(), outcomes, r.ops(), r.verdict(), r.steps(),
                     (System.nanoTime() - started) / 1_000_000, r.detail()));
             linearizable &= r.linearizable();
         }

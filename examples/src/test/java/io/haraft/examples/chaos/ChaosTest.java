@@ -67,7 +67,6 @@ class ChaosTest {
         assertThat(r.staleWritesAccepted() + r.postLeaseRejected())
                 .as("its stale writes were accepted (and counted) or rejected by the guard; " + r.line())
                 .isPositive();
-        assertThat(r.passed()).as(r.line()).isFalse();
     }
 
     /** Reads served from local state without a read barrier, on any node: the checker catches it. */

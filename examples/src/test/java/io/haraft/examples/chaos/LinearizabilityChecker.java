@@ -60,7 +60,7 @@ public final class LinearizabilityChecker {
     }
 
     public static Result check(Model model, List<Op> history) {
-        return check(model, history, 50_000_000L);
+        return check(model, history, 10_000_000L);
     }
 
     public static Result check(Model model, List<Op> history, long maxSteps) {
