@@ -1,0 +1,649 @@
+package io.haraft.examples.chaos;
+
+import io.haraft.examples.chaos.Op.Kind;
+import io.haraft.examples.chaos.Op.Outcome;
+import io.haraft.examples.fenced.FencedJdbc;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The chaos suite: three {@link ChaosNode} JVMs on loopback with real data directories, clients
+ * that increment a replicated counter and compare-and-set a replicated register, a fenced writer
+ * to PostgreSQL on whichever node leads, and random faults from a seed: {@code kill -9} and
+ * restart, SIGSTOP past the lease, a partition of one node or of the leader, a graceful
+ * handover, a restart of all three at once. Then it checks:
+ * <ul>
+ *   <li>every acknowledged increment is in the final state, and all replicas agree;</li>
+ *   <li>the counter and register histories are linearizable ({@link LinearizabilityChecker});</li>
+ *   <li>PostgreSQL never accepted a token lower than one it had already accepted, and no write
+ *       attempted after its writer's lease was lost was accepted;</li>
+ *   <li>the intervals in which leaders observed a valid lease never overlap.</li>
+ * </ul>
+ * The output ends with {@code chaos: seed=<s> faults=<n> acked=<n> lost=<n> stale_writes_accepted=<n>
+ * linearizable=<true|false> overlapping_leases=<n>}.
+ *
+ * <p>Usage: {@code ChaosController [--minutes N | --seconds N] [--seed S] [--bug stale-writer|follower-read]};
+ * needs PostgreSQL (examples/scripts/postgres-setup.sh). See examples/CHAOS.md.
+ */
+public final class ChaosController {
+
+    /** A run's settings. */
+    public record Config(long seed, Duration faultPhase, String bug, String jdbcUrl, String user, String password,
+                         int counterClients, int registerClients) {
+        public static Config of(long seed, Duration faultPhase, String bug) {
+            return new Config(seed, faultPhase, bug,
+                    System.getProperty("haraft.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/haraft"),
+                    System.getProperty("haraft.jdbc.user", "haraft"),
+                    System.getProperty("haraft.jdbc.password", "haraft"), 3, 2);
+        }
+    }
+
+    /** What a run found. */
+    public record Result(long seed, int faults, long acked, long lost, long staleWritesAccepted, boolean linearizable,
+                         long overlappingLeases, boolean replicasAgree, long writeAttempts, long rejectedByGuard,
+                         long postLeaseAttempts, long postLeaseRejected, String line) {
+        /** Whether every check passed. */
+        public boolean passed() {
+            return lost == 0 && staleWritesAccepted == 0 && linearizable && overlappingLeases == 0 && replicasAgree;
+        }
+    }
+
+    private static final Duration OP_TIMEOUT = Duration.ofMillis(1500);
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    private final Config config;
+    private final PrintStream out;
+    private final Random random;
+    private final AtomicLong opIds = new AtomicLong();
+    private final List<Op> counterOps = Collections.synchronizedList(new ArrayList<>());
+    private final List<Op> registerOps = Collections.synchronizedList(new ArrayList<>());
+    private volatile boolean stopClients;
+    private NodeProcesses nodes;
+
+    private ChaosController(Config config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+        this.random = new Random(config.seed());
+    }
+
+    public static void main(String[] args) throws Exception {
+        long seed = System.nanoTime() & 0xffffff;
+        Duration phase = Duration.ofMinutes(2);
+        String bug = "none";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--minutes" -> phase = Duration.ofMinutes(Long.parseLong(args[++i]));
+                case "--seconds" -> phase = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--bug" -> bug = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + "; usage: [--minutes N | --seconds N] [--seed S] [--bug stale-writer|follower-read]");
+            }
+        }
+        Result r = run(Config.of(seed, phase, bug), System.out);
+        System.exit(r.passed() ? 0 : 1);
+    }
+
+    /** Runs the suite; every node process is killed before this returns. */
+    public static Result run(Config config, PrintStream out) throws Exception {
+        return new ChaosController(config, out).run();
+    }
+
+    private Result run() throws Exception {
+        long t0 = System.nanoTime();
+        String resource = "chaos-" + config.seed() + "-" + Long.toHexString(System.currentTimeMillis());
+        prepareDatabase();
+        Path dir = Files.createTempDirectory("ha-raft-chaos");
+        say("seed=" + config.seed() + " fault_phase_s=" + config.faultPhase().toSeconds() + " bug=" + config.bug()
+                + " resource=" + resource + " dir=" + dir);
+        List<String> nodeArgs = List.of(config.jdbcUrl(), config.user(), config.password(), resource, config.bug());
+        List<Thread> clients = new ArrayList<>();
+        int faults;
+        try (NodeProcesses n = new NodeProcesses(dir, classpath(), List.of("n1", "n2", "n3"), nodeArgs)) {
+            nodes = n;
+            for (String id : n.ids()) {
+                n.start(id);
+            }
+            require(n.awaitLeader(30 * SECOND) != null, "no leader within 30 s of start");
+            for (int c = 0; c < config.counterClients() + config.registerClients(); c++) {
+                int client = c;
+                boolean counter = c < config.counterClients();
+                Thread t = new Thread(() -> clientLoop(client, counter), "chaos-client-" + c);
+                t.setDaemon(true);
+                t.start();
+                clients.add(t);
+            }
+            faults = injectFaults();
+            say("faults done; healing and letting clients run on a quiet cluster");
+            healEverything();
+            require(n.awaitLeader(30 * SECOND) != null, "no leader within 30 s after the faults stopped");
+            pace(2000);
+            stopClients = true;
+            for (Thread t : clients) {
+                t.join(TimeUnit.NANOSECONDS.toMillis(10 * SECOND));
+            }
+            Result r = verify(resource, faults);
+            say(String.format("runtime_s=%.1f logs=%s", (System.nanoTime() - t0) / 1e9, n.logs()));
+            out.println(r.line());
+            return r;
+        } finally {
+            stopClients = true;
+            deleteData(dir.resolve("data"));
+        }
+    }
+
+    /** The nodes' data directories go; their logs stay for inspection. */
+    private static void deleteData(Path data) throws IOException {
+        if (!Files.exists(data)) {
+            return;
+        }
+        try (var walk = Files.walk(data)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- faults
+
+    private int injectFaults() throws Exception {
+        long end = System.nanoTime() + config.faultPhase().toNanos();
+        int count = 0;
+        String[] kinds = {"pause", "kill", "partition-node", "partition-leader", "handover", "restart-all"};
+        while (System.nanoTime() < end) {
+            pace(1500 + random.nextInt(2500));
+            String kind = count == 0 ? "pause" : kinds[random.nextInt(kinds.length)];
+            if (kind.equals("restart-all") && random.nextBoolean()) {
+                kind = "kill"; // the whole-cluster restart is rarer than the others
+            }
+            String leader = nodes.awaitLeader(30 * SECOND);
+            if (leader == null) {
+                say("WARNING no leader for 30 s before fault " + (count + 1));
+                leader = nodes.ids().get(random.nextInt(3));
+            }
+            // the first fault always freezes the leader past its lease: the classic split-brain set-up
+            String target = count == 0 || random.nextInt(3) < 2 ? leader : nodes.ids().get(random.nextInt(3));
+            count++;
+            switch (kind) {
+                case "pause" -> {
+                    int ms = 600 + random.nextInt(1400);
+                    say("fault " + count + ": SIGSTOP " + who(target, leader) + " for " + ms + " ms");
+                    nodes.pause(target);
+                    pace(ms);
+                    nodes.resume(target);
+                }
+                case "kill" -> {
+                    int ms = 300 + random.nextInt(1700);
+                    say("fault " + count + ": kill -9 " + who(target, leader) + ", restart after " + ms + " ms");
+                    nodes.kill(target);
+                    pace(ms);
+                    nodes.start(target);
+                }
+                case "partition-node", "partition-leader" -> {
+                    String victim = kind.equals("partition-leader") ? leader : nodes.ids().get(random.nextInt(3));
+                    int ms = 800 + random.nextInt(2200);
+                    say("fault " + count + ": partition " + who(victim, leader) + " from the others for " + ms + " ms");
+                    for (String id : nodes.ids()) {
+                        List<String> others = new ArrayList<>(nodes.ids());
+                        others.remove(id);
+                        admin(id, id.equals(victim) ? "partition " + String.join(" ", others) : "partition " + victim);
+                    }
+                    pace(ms);
+                    for (String id : nodes.ids()) {
+                        admin(id, "heal");
+                    }
+                }
+                case "handover" -> {
+                    List<String> others = new ArrayList<>(nodes.ids());
+                    others.remove(leader);
+                    String to = others.get(random.nextInt(others.size()));
+                    say("fault " + count + ": graceful handover " + leader + " -> " + to + ": "
+                            + admin(leader, "transfer " + to));
+                }
+                default -> {
+                    int ms = 200 + random.nextInt(1000);
+                    say("fault " + count + ": kill -9 all three nodes, restart after " + ms + " ms");
+                    for (String id : nodes.ids()) {
+                        nodes.kill(id);
+                    }
+                    pace(ms);
+                    for (String id : nodes.ids()) {
+                        nodes.start(id);
+                    }
+                }
+            }
+        }
+        return count;
+    }
+
+    private static String who(String node, String leader) {
+        return node + (node.equals(leader) ? " (leader)" : "");
+    }
+
+    private void healEverything() throws Exception {
+        for (String id : nodes.ids()) {
+            if (nodes.paused(id)) {
+                nodes.resume(id);
+            }
+            if (!nodes.running(id)) {
+                nodes.start(id);
+            }
+        }
+        for (String id : nodes.ids()) {
+            admin(id, "heal");
+        }
+    }
+
+    /** One admin command on a fresh connection; the answer, or a description of the failure. */
+    private String admin(String id, String command) {
+        long deadline = System.nanoTime() + 5 * SECOND;
+        while (true) {
+            try (AdminConnection c = AdminConnection.open(nodes.adminPort(id))) {
+                return c.call(command, Duration.ofSeconds(5));
+            } catch (AdminConnection.NotSentException e) {
+                if (System.nanoTime() > deadline || !nodes.running(id)) {
+                    return "FAIL unreachable";
+                }
+                pace(50); // the node is starting: its command socket is not open yet
+            } catch (IOException e) {
+                return "FAIL " + e.getClass().getSimpleName();
+            }
+        }
+    }
+
+    // --------------------------------------------------------------------------------- clients
+
+    private void clientLoop(int client, boolean counter) {
+        Random r = new Random(config.seed() * 31 + client);
+        String target = nodes.ids().get(client % 3);
+        AdminConnection conn = null;
+        String connTo = null;
+        long lastSeen = 0;
+        while (!stopClients) {
+            pace(10 + r.nextInt(20));
+            long id = opIds.incrementAndGet();
+            Kind kind;
+            String command;
+            long arg = 0;
+            long arg2 = 0;
+            if (counter) {
+                kind = r.nextInt(10) < 7 ? Kind.INC : Kind.READ;
+                command = kind == Kind.INC ? "inc " + id : "read counter";
+            } else {
+                int k = r.nextInt(10);
+                kind = k < 4 ? Kind.READ : k < 8 ? Kind.CAS : Kind.WRITE;
+                arg = kind == Kind.CAS ? lastSeen : id;
+                arg2 = kind == Kind.CAS ? id : 0;
+                command = switch (kind) {
+                    case READ -> "read register";
+                    case CAS -> "cas " + id + " " + arg + " " + arg2;
+                    default -> "write " + id + " " + arg;
+                };
+            }
+            // reads go to a random node a third of the time: only the leader may answer them
+            String to = kind == Kind.READ && r.nextInt(3) == 0 ? nodes.ids().get(r.nextInt(3)) : target;
+            if (conn != null && !to.equals(connTo)) {
+                conn.close();
+                conn = null;
+            }
+            long start = System.nanoTime();
+            String answer;
+            try {
+                if (conn == null) {
+                    conn = AdminConnection.open(nodes.adminPort(to));
+                    connTo = to;
+                }
+                answer = conn.call(command, OP_TIMEOUT);
+            } catch (AdminConnection.NotSentException e) {
+                record(counter, new Op(id, client, kind, arg, arg2, null, Outcome.FAILED, start, System.nanoTime()));
+                target = nodes.ids().get(r.nextInt(3));
+                conn = null;
+                continue;
+            } catch (SocketTimeoutException e) {
+                answer = "UNKNOWN timeout";
+            } catch (IOException | RuntimeException e) {
+                answer = "UNKNOWN " + e.getClass().getSimpleName();
+            }
+            long end = System.nanoTime();
+            String[] f = answer.split(" ");
+            Op op;
+            switch (f[0]) {
+                case "OK" -> {
+                    Long output = kind == Kind.WRITE ? null : Long.parseLong(f[1]);
+                    op = new Op(id, client, kind, arg, arg2, output, Outcome.OK, start, end);
+                    if (kind == Kind.READ && !counter) {
+                        lastSeen = output;
+                    } else if (kind == Kind.CAS && output == 1) {
+                        lastSeen = arg2;
+                    } else if (kind == Kind.WRITE) {
+                        lastSeen = arg;
+                    }
+                }
+                case "NOTLEADER" -> {
+                    op = new Op(id, client, kind, arg, arg2, null, Outcome.FAILED, start, end);
+                    boolean hinted = f.length > 1 && !f[1].equals("-");
+                    target = hinted ? f[1] : nodes.ids().get(r.nextInt(3));
+                    if (!hinted) {
+                        pace(50); // an election is running: do not spin
+                    }
+                    if (conn != null) {
+                        conn.close();
+                        conn = null;
+                    }
+                }
+                default -> {
+                    // a read that failed took no effect; a command may or may not have committed
+                    op = new Op(id, client, kind, arg, arg2, null,
+                            kind == Kind.READ ? Outcome.FAILED : Outcome.UNKNOWN, start, Long.MAX_VALUE);
+                    if (conn != null) {
+                        conn.close();
+                        conn = null;
+                    }
+                    target = nodes.ids().get(r.nextInt(3));
+                }
+            }
+            record(counter, op);
+        }
+        if (conn != null) {
+            conn.close();
+        }
+    }
+
+    private void record(boolean counter, Op op) {
+        (counter ? counterOps : registerOps).add(op);
+    }
+
+    // ---------------------------------------------------------------------------------- checks
+
+    private Result verify(String resource, int faults) throws Exception {
+        // 1. a barrier through the leader, then every replica must reach the same state
+        long barrier = opIds.incrementAndGet();
+        long deadline = System.nanoTime() + 60 * SECOND;
+        boolean barrierDone = false;
+        while (!barrierDone && System.nanoTime() < deadline) {
+            String leader = nodes.awaitLeader(10 * SECOND);
+            if (leader != null) {
+                barrierDone = admin(leader, "nop " + barrier).startsWith("OK");
+            }
+            if (!barrierDone) {
+                pace(200);
+                barrier = opIds.incrementAndGet();
+            }
+        }
+        Map<String, String> summaries = new HashMap<>();
+        boolean agree = false;
+        while (barrierDone && System.nanoTime() < deadline) {
+            for (String id : nodes.ids()) {
+                summaries.put(id, admin(id, "summary"));
+            }
+            if (new HashSet<>(summaries.values()).size() == 1 && summaries.get("n1").startsWith("OK")) {
+                agree = true;
+                break;
+            }
+            pace(200);
+        }
+        say("barrier=" + barrierDone + " replicas_agree=" + agree + " summaries(counter register ops digest)="
+                + summaries);
+
+        // 2. what every replica applied, by op id
+        long lost = 0;
+        long acked = 0;
+        Map<Long, Long> applied = null;
+        for (String id : nodes.ids()) {
+            Map<Long, Long> results = parseResults(admin(id, "results"));
+            applied = applied == null ? results : applied;
+            long missing = 0;
+            long ackedHere = 0;
+            synchronized (counterOps) {
+                for (Op op : counterOps) {
+                    if (op.kind() == Kind.INC && op.outcome() == Outcome.OK) {
+                        ackedHere++;
+                        if (!op.output().equals(results.get(op.id()))) {
+                            missing++;
+                        }
+                    }
+                }
+            }
+            acked = ackedHere;
+            lost = Math.max(lost, missing);
+        }
+
+        // 3. linearizability, with the commands of unknown outcome resolved from the final state
+        boolean linearizable = true;
+        for (boolean counter : new boolean[] {true, false}) {
+            List<Op> history = resolve(counter ? counterOps : registerOps, applied);
+            Model model = counter ? Model.COUNTER : Model.REGISTER;
+            long started = System.nanoTime();
+            LinearizabilityChecker.Result r = LinearizabilityChecker.check(model, history);
+            Map<Outcome, Long> outcomes = new java.util.EnumMap<>(Outcome.class);
+            synchronized (counter ? counterOps : registerOps) {
+                for (Op o : counter ? counterOps : registerOps) {
+                    outcomes.merge(o.outcome(), 1L, Long::sum);
+                }
+            }
+            say(String.format("%s: ops=%d outcomes=%s checked=%d verdict=%s steps=%d check_ms=%d %s",
+                    model.name(), history.size(), outcomes, r.ops(), r.verdict(), r.steps(),
+                    (System.nanoTime() - started) / 1_000_000, r.detail()));
+            linearizable &= r.linearizable();
+        }
+
+        // 4. fencing: the database and the writers' logs
+        Fencing fencing = checkFencing(resource);
+
+        // 5. leases
+        long overlapping = overlappingLeases();
+
+        String line = String.format("chaos: seed=%d faults=%d acked=%d lost=%d stale_writes_accepted=%d"
+                        + " linearizable=%s overlapping_leases=%d",
+                config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping);
+        return new Result(config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping, agree,
+                fencing.attempts, fencing.rejected, fencing.postLease, fencing.postLeaseRejected, line);
+    }
+
+    /** The first index whose value is {@code >= key}. */
+    private static int lowerBound(long[] sorted, long key) {
+        int lo = 0;
+        int hi = sorted.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static Map<Long, Long> parseResults(String answer) {
+        Map<Long, Long> m = new HashMap<>();
+        if (!answer.startsWith("OK ")) {
+            return m;
+        }
+        String body = answer.substring(3);
+        if (body.equals("-")) {
+            return m;
+        }
+        for (String kv : body.split(",")) {
+            int c = kv.indexOf(':');
+            m.put(Long.parseLong(kv.substring(0, c)), Long.parseLong(kv.substring(c + 1)));
+        }
+        return m;
+    }
+
+    /**
+     * An operation whose client never learned the outcome either was applied (then the final
+     * state holds its result; it took effect at some time after its start) or was not (then it
+     * never will be: every replica has applied a later barrier). Reads are left as they are.
+     */
+    private static List<Op> resolve(List<Op> ops, Map<Long, Long> applied) {
+        List<Op> out = new ArrayList<>();
+        synchronized (ops) {
+            for (Op op : ops) {
+                if (op.outcome() != Outcome.UNKNOWN || op.kind() == Kind.READ) {
+                    out.add(op);
+                } else if (applied.containsKey(op.id())) {
+                    Long output = op.kind() == Kind.WRITE ? null : applied.get(op.id());
+                    out.add(op.resolved(Outcome.UNKNOWN, output, Long.MAX_VALUE));
+                } else {
+                    out.add(op.resolved(Outcome.FAILED, null, op.start()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private record Fencing(long attempts, long rejected, long postLease, long postLeaseRejected, long staleAccepted) {
+    }
+
+    private Fencing checkFencing(String resource) throws SQLException {
+        List<NodeProcesses.Write> writes = nodes.writes();
+        List<NodeProcesses.Elected> elections = nodes.elections();
+        Set<String> stale = new HashSet<>();
+        // the database: in commit order (the guard row lock serializes the writers), tokens never go down
+        long rows = 0;
+        long regressions = 0;
+        try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
+             PreparedStatement p = c.prepareStatement(
+                     "SELECT writer, token, seq FROM chaos_ledger WHERE resource = ? ORDER BY id")) {
+            p.setString(1, resource);
+            try (ResultSet rs = p.executeQuery()) {
+                long max = 0;
+                while (rs.next()) {
+                    rows++;
+                    long token = rs.getLong(2);
+                    if (token < max) {
+                        regressions++;
+                        stale.add(rs.getString(1) + " " + token + " " + rs.getLong(3));
+                    }
+                    max = Math.max(max, token);
+                }
+            }
+        }
+        // accepted writes by end time, with the largest token accepted up to each
+        List<NodeProcesses.Write> acceptedByEnd = new ArrayList<>(writes.stream()
+                .filter(w -> w.outcome().equals("ACCEPTED")).toList());
+        acceptedByEnd.sort(java.util.Comparator.comparingLong(NodeProcesses.Write::end));
+        long[] ends = new long[acceptedByEnd.size()];
+        long[] maxToken = new long[acceptedByEnd.size()];
+        for (int i = 0; i < ends.length; i++) {
+            ends[i] = acceptedByEnd.get(i).end();
+            maxToken[i] = Math.max(i == 0 ? 0 : maxToken[i - 1], acceptedByEnd.get(i).token());
+        }
+        long rejected = 0;
+        long postLease = 0;
+        long postLeaseRejected = 0;
+        for (NodeProcesses.Write w : writes) {
+            String key = w.node() + " " + w.token() + " " + w.seq();
+            boolean accepted = w.outcome().equals("ACCEPTED");
+            if (w.outcome().equals("REJECTED")) {
+                rejected++;
+            }
+            // after its lease: not valid when the writer looked, or a newer leader was already elected
+            boolean afterLease = !w.leaseValid()
+                    || elections.stream().anyMatch(e -> e.token() > w.token() && e.nanos() < w.start());
+            if (afterLease) {
+                postLease++;
+                if (accepted) {
+                    stale.add(key);
+                } else if (w.outcome().equals("REJECTED")) {
+                    postLeaseRejected++;
+                }
+            }
+            // a newer token's write had already been accepted when this one started
+            int before = lowerBound(ends, w.start()) - 1;
+            if (accepted && before >= 0 && maxToken[before] > w.token()) {
+                stale.add(key);
+            }
+        }
+        long acceptedCount = writes.stream().filter(w -> w.outcome().equals("ACCEPTED")).count();
+        say("fencing: attempts=" + writes.size() + " accepted=" + acceptedCount + " rejected_by_guard=" + rejected
+                + " post_lease_attempts=" + postLease + " post_lease_rejected=" + postLeaseRejected
+                + " ledger_rows=" + rows + " ledger_token_regressions=" + regressions);
+        return new Fencing(writes.size(), rejected, postLease, postLeaseRejected, stale.size());
+    }
+
+    /**
+     * Each leadership's interval runs from its ELECTED line to the last instant its lease was
+     * observed valid; two leaderships overlap if their intervals intersect.
+     */
+    private long overlappingLeases() {
+        record Interval(String node, long token, long from, long to) {
+        }
+        List<Interval> intervals = new ArrayList<>();
+        for (NodeProcesses.Elected e : nodes.elections()) {
+            Long last = nodes.lastValid.get(e.node() + " " + e.token());
+            intervals.add(new Interval(e.node(), e.token(), e.nanos(), last == null ? e.nanos() : Math.max(last, e.nanos())));
+        }
+        long overlaps = 0;
+        for (int i = 0; i < intervals.size(); i++) {
+            for (int j = i + 1; j < intervals.size(); j++) {
+                Interval a = intervals.get(i);
+                Interval b = intervals.get(j);
+                if (a.token() != b.token() && a.from() < b.to() && b.from() < a.to()) {
+                    overlaps++;
+                    say("OVERLAP " + a + " " + b);
+                }
+            }
+        }
+        say("leaderships=" + intervals.size() + " tokens=" + intervals.stream().map(Interval::token).toList());
+        return overlaps;
+    }
+
+    // ---------------------------------------------------------------------------------- helpers
+
+    private void prepareDatabase() throws SQLException {
+        new FencedJdbc(() -> DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password()), "-")
+                .createSchema();
+        try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
+             Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS chaos_ledger (id bigserial PRIMARY KEY, resource text NOT NULL,"
+                    + " writer text NOT NULL, token bigint NOT NULL, seq bigint NOT NULL)");
+        }
+    }
+
+    private static String classpath() {
+        return System.getProperty("chaos.classpath", System.getProperty("java.class.path"));
+    }
+
+    private void say(String s) {
+        out.println("chaos: " + s);
+    }
+
+    private static void require(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException(what);
+        }
+    }
+
+    /** Paces the workload and the fault schedule (not a wait for a condition). */
+    private static void pace(long millis) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.haraft.examples.chaos;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The chaos suite on real processes (examples/CHAOS.md): the short profile must pass, and each
+ * planted bug must be caught. Needs PostgreSQL on 127.0.0.1:5432 (started by {@code .ci/run});
+ * without it the tests are skipped, except with {@code CI=true}, where they fail.
+ *
+ * <p>System properties: {@code chaos.seed} (default: from the time, printed), {@code chaos.seconds}
+ * (length of the fault phase of the short profile, default 120).
+ */
+class ChaosTest {
+
+    private static final String LINE = "chaos: seed=-?\\d+ faults=\\d+ acked=\\d+ lost=\\d+ stale_writes_accepted=\\d+"
+            + " linearizable=(true|false) overlapping_leases=\\d+";
+
+    @BeforeAll
+    static void needsPostgres() {
+        ChaosController.Config c = ChaosController.Config.of(0, Duration.ZERO, "none");
+        boolean reachable;
+        try (var conn = DriverManager.getConnection(c.jdbcUrl(), c.user(), c.password())) {
+            reachable = conn.isValid(5);
+        } catch (SQLException e) {
+            reachable = false;
+        }
+        if (!reachable) {
+            assertThat(System.getenv("CI")).as("PostgreSQL must be running in CI (examples/scripts/postgres-setup.sh)")
+                    .isNotEqualTo("true");
+            Assumptions.abort("no PostgreSQL on 127.0.0.1:5432; run examples/scripts/postgres-setup.sh");
+        }
+    }
+
+    private static long seed() {
+        return Long.getLong("chaos.seed", System.nanoTime() & 0xffffff);
+    }
+
+    @Test
+    void shortProfilePasses() throws Exception {
+        ChaosController.Result r = ChaosController.run(
+                ChaosController.Config.of(seed(), Duration.ofSeconds(Long.getLong("chaos.seconds", 120)), "none"),
+                System.out);
+        assertThat(r.line()).matches(LINE);
+        assertThat(r.faults()).as(r.line()).isGreaterThanOrEqualTo(5);
+        assertThat(r.acked()).as(r.line()).isPositive();
+        assertThat(r.replicasAgree()).as("all replicas reach the same state; " + r.line()).isTrue();
+        assertThat(r.line()).endsWith("lost=0 stale_writes_accepted=0 linearizable=true overlapping_leases=0");
+        assertThat(r.writeAttempts()).as("the fenced writers wrote; " + r.line()).isPositive();
+    }
+
+    /** A writer that keeps its token from the election and never checks its lease: fencing catches it. */
+    @Test
+    void plantedStaleWriterIsCaught() throws Exception {
+        ChaosController.Result r = ChaosController.run(
+                ChaosController.Config.of(seed(), Duration.ofSeconds(20), "stale-writer"), System.out);
+        assertThat(r.line()).matches(LINE);
+        assertThat(r.postLeaseAttempts()).as("the planted writer wrote after losing its lease; " + r.line())
+                .isPositive();
+        assertThat(r.staleWritesAccepted() + r.postLeaseRejected())
+                .as("its stale writes were accepted (and counted) or rejected by the guard; " + r.line())
+                .isPositive();
+    }
+
+    /** Reads served from local state without a read barrier, on any node: the checker catches it. */
+    @Test
+    void plantedFollowerReadIsCaught() throws Exception {
+        ChaosController.Result r = ChaosController.run(
+                ChaosController.Config.of(seed(), Duration.ofSeconds(20), "follower-read"), System.out);
+        assertThat(r.line()).matches(LINE).contains("linearizable=false");
+    }
+}
