@@ -20,7 +20,7 @@ import java.util.concurrent.CompletableFuture;
  * completes when the batch is on disk, and a snapshot is durable and checksummed when
  * {@link #writeSnapshot} or {@link SnapshotWriter#commit()} returns.
  */
-final class StorageLogStore implements LogStore {
+class StorageLogStore implements LogStore {
     private final RaftStorage storage;
 
     StorageLogStore(RaftStorage storage) {
@@ -53,7 +53,12 @@ final class StorageLogStore implements LogStore {
 
     @Override
     public CompletableFuture<Void> persist(HardState hardState, List<Entry> entries) {
-        return storage.persist(hardState, entries);
+        try {
+            return storage.persist(hardState, entries);
+        } catch (IllegalArgumentException e) {
+            // a batch that does not fit the log is a bug upstream: fail the write, do not throw on the loop
+            return CompletableFuture.failedFuture(new IllegalStateException(e.getMessage(), e));
+        }
     }
 
     @Override

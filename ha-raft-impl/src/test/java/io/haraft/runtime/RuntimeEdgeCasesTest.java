@@ -104,7 +104,7 @@ class RuntimeEdgeCasesTest {
         }
 
         @Override
-        public SnapshotWriter beginSnapshot(SnapshotMeta meta) {
+        public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
             return inner.beginSnapshot(meta);
         }
 
