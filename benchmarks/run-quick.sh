@@ -16,6 +16,7 @@ mkdir -p "$out"
 start=$(date +%s)
 java -Djava.awt.headless=true -jar "$jar" all --systems "$systems" --quick --out "$out"
 took=$(( $(date +%s) - start ))
+echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.md"
 status=0
 for suite in failover throughput footprint; do
   for f in csv md png; do

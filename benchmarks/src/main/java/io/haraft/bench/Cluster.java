@@ -60,6 +60,9 @@ final class Cluster implements AutoCloseable {
     private final List<Ready> readies = new ArrayList<>();
     private final List<Ready> leaders = new ArrayList<>();
     private long launchedNanos;
+    /** The last failover's old leader and new leader, for the driver's log line. */
+    String lastFault = "-";
+    Ready lastNewLeader = new Ready("-", 0, 0);
 
     Cluster(Layout layout, Settings settings, Path workDir, String name, int pollMs) throws IOException {
         this.layout = layout;
@@ -207,6 +210,62 @@ final class Cluster implements AutoCloseable {
             }
             return best;
         }, timeout, "stable leader");
+    }
+
+    /**
+     * A leader that stays the leader: {@link #awaitStable} twice, {@code settle} apart, with no
+     * higher term seen anywhere in between. On a loaded machine a new leader can lose its lease
+     * right after its election and step down; load or faults must not start on such a leader.
+     */
+    Ready awaitSettledLeader(Duration settle, Duration timeout) throws TimeoutException, InterruptedException, Unavailable {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException(name + ": no leader stayed leader for " + settle.toMillis() + " ms within "
+                        + timeout.toMillis() + " ms; node logs in " + logDir);
+            }
+            Ready r = awaitStable(Duration.ofNanos(left));
+            Thread.sleep(settle.toMillis());
+            if (!leadershipChangedSince(r)) {
+                Ready again = awaitStable(Duration.ofSeconds(1));
+                if (again.equals(r)) {
+                    return r;
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether any node has seen a term above {@code leader}'s since (a READY, a Raft-level LEADER
+     * event or a node's view), or a live node follows someone else in that term.
+     */
+    synchronized boolean leadershipChangedSince(Ready leader) {
+        return describeChangeSince(leader) != null;
+    }
+
+    /** What changed since {@code leader} was the leader, or {@code null}: e.g. "n2 leader in term 5". */
+    synchronized String describeChangeSince(Ready leader) {
+        Ready newest = null;
+        for (List<Ready> events : List.of(readies, leaders)) {
+            for (Ready r : events) {
+                if (r.term() > leader.term() && (newest == null || r.term() > newest.term())) {
+                    newest = r;
+                }
+            }
+        }
+        if (newest != null) {
+            return newest.node() + " leader in term " + newest.term();
+        }
+        for (Node n : nodes.values()) {
+            if (n.alive() && n.viewTerm > leader.term()) {
+                return n.id + " in term " + n.viewTerm + " (following " + n.viewLeader + ")";
+            }
+        }
+        if (!nodes.get(leader.node()).alive()) {
+            return leader.node() + " exited";
+        }
+        return null;
     }
 
     /** The first READY after {@code old} on another node, with a higher term. */

@@ -57,9 +57,13 @@ final class FailoverSuite {
                     try {
                         long[] r = once(c, scenario, o.quick() ? 500 : 2000);
                         h.recordValue(r[0]);
-                        Main.log(String.format("failover: %s %s [%s] rep %d: ready %.1f ms (raft leader %s)",
+                        Main.log(String.format("failover: %s %s [%s] rep %d: ready %.1f ms (raft leader %s)"
+                                        + " fault at %s on %s, new leader %s term %d",
                                 s.system(), scenario, s.label(), rep + 1, r[0] / 1000.0,
-                                r[1] < 0 ? "n/a" : String.format("%.1f ms", r[1] / 1000.0)));
+                                r[1] < 0 ? "n/a" : String.format("%.1f ms", r[1] / 1000.0),
+                                java.time.LocalTime.ofNanoOfDay(r[2]).format(
+                                        java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")),
+                                c.lastFault, c.lastNewLeader.node(), c.lastNewLeader.term()));
                     } catch (TimeoutException e) {
                         failed++;
                         Main.log("failover: " + s.system() + " " + scenario + " rep " + (rep + 1) + " failed: "
@@ -93,15 +97,16 @@ final class FailoverSuite {
      * is no longer busy starting up (JIT, class loading) on this 2-core machine.
      */
     private static long[] once(Cluster c, String scenario, long settleMs) throws Exception {
-        c.awaitStable(Duration.ofSeconds(30));
-        Thread.sleep(settleMs);
-        Cluster.Ready old = c.awaitStable(Duration.ofSeconds(30));
+        Cluster.Ready old = c.awaitSettledLeader(Duration.ofMillis(settleMs), Duration.ofSeconds(30));
+        long wallNanos = java.time.LocalTime.now().toNanoOfDay();
         long t0 = scenario.equals("crash") ? c.crash(old.node()) : c.stopGracefully(old.node());
+        c.lastFault = old.node() + " term " + old.term();
         Cluster.Ready next = c.awaitNewLeader(old, Duration.ofSeconds(30));
+        c.lastNewLeader = next;
         long us = Math.max(1, (next.nanos() - t0) / 1_000);
         Cluster.Ready elected = c.leaderEvent(next);
         long leaderUs = elected == null ? -1 : Math.max(1, (elected.nanos() - t0) / 1_000);
         c.restart(old.node(), Duration.ofSeconds(15));
-        return new long[] {us, leaderUs};
+        return new long[] {us, leaderUs, wallNanos};
     }
 }

@@ -63,7 +63,8 @@ final class FootprintSuite {
             }
         }
         t.note("jars/classpath_mb: the system's own runtime class path (resolved alone), harness excluded;"
-                + " slf4j-api is managed to the project's version for all three, no logging backend.");
+                + " slf4j-api is managed to the project's version for all three; no logging backend counted"
+                + " (HA-Raft node JVMs get slf4j-simple from outside their class path, for their logs only).");
         t.note("heap_mb: used heap per node (mean of 3) after start-up, " + o.idleSeconds() + " s idle and System.gc();"
                 + " every node JVM runs with -Xmx1g -XX:+UseG1GC.");
         t.note("idle_cpu_pct: CPU time of the three node JVMs together over " + o.idleSeconds()

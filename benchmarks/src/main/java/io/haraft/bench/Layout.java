@@ -26,6 +26,23 @@ final class Layout {
             "java.base/java.util.concurrent", "java.base/java.util.concurrent.atomic",
             "java.base/java.net", "java.base/java.time");
 
+    /**
+     * slf4j-simple for HA-Raft node JVMs: INFO with wall-clock milliseconds on standard error, which
+     * the driver appends to the node's log in {@code DIR/work/logs}. The Raft core and the transport
+     * log at DEBUG too, so a slow failover shows its steps: the leader's stream ending, the refused
+     * connection, the pre-vote, the campaign, the election won and {@code elected}. None of these
+     * DEBUG lines is on the per-entry path.
+     */
+    static final List<String> HARAFT_LOGGING = List.of(
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+            "-Dorg.slf4j.simpleLogger.log.io.haraft.core.RaftCore=debug",
+            "-Dorg.slf4j.simpleLogger.log.io.haraft.transport.GrpcTransport=debug",
+            "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+            "-Dorg.slf4j.simpleLogger.showThreadName=true",
+            "-Dorg.slf4j.simpleLogger.showShortLogName=true",
+            "-Dorg.slf4j.simpleLogger.logFile=System.err");
+
     private final Path dir;
 
     private Layout(Path dir) {
@@ -105,8 +122,13 @@ final class Layout {
                 cmd.add("--add-opens=" + o + "=ALL-UNNAMED");
             }
         }
+        String cp = nodeClassPath(system);
+        if (system.equals("haraft")) {
+            cmd.addAll(HARAFT_LOGGING);
+            cp += File.pathSeparator + dir.resolve("systems").resolve("logging").resolve("*");
+        }
         cmd.add("-cp");
-        cmd.add(nodeClassPath(system));
+        cmd.add(cp);
         cmd.add("io.haraft.bench.node.NodeMain");
         cmd.add(system);
         cmd.addAll(nodeArgs);

@@ -47,6 +47,8 @@ public final class Main {
         long t0 = System.nanoTime();
         for (String suite : suites) {
             long s0 = System.nanoTime();
+            String loadBefore = loadAverage();
+            log(suite + ": load average before: " + loadBefore);
             try {
                 Table t = switch (suite) {
                     case "failover" -> FailoverSuite.run(o, layout, work);
@@ -55,6 +57,10 @@ public final class Main {
                 };
                 String title = suite + (o.quick() ? " (--quick)" : "");
                 t.note(String.format(java.util.Locale.ROOT, "suite took %.0f s", (System.nanoTime() - s0) / 1e9));
+                String loadAfter = loadAverage();
+                t.note("machine load average (1/5/15 min, `uptime`) before the suite: " + loadBefore + "; after: "
+                        + loadAfter + " (" + Runtime.getRuntime().availableProcessors() + " cores)");
+                recordLoad(o.out(), suite, loadBefore, loadAfter);
                 t.write(o.out(), suite, title);
                 chart(o.out(), suite, t);
                 printed.add(t.markdown(title));
@@ -81,6 +87,23 @@ public final class Main {
                     "ops/s", t, 0, 1, 2);
             default -> Charts.bars(png, "Footprint", "value", t, List.of(0), List.of(1, 2, 3, 4));
         }
+    }
+
+    /** The 1, 5 and 15 minute load averages from {@code /proc/loadavg}, or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] w = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return w[0] + " " + w[1] + " " + w[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** Appends the suite's load averages to {@code DIR/machine.md} (created if missing). */
+    static void recordLoad(Path dir, String suite, String before, String after) throws IOException {
+        Files.writeString(dir.resolve("machine.md"), "- load average (1/5/15 min) around the " + suite + " suite: before "
+                + before + ", after " + after + "\n", java.nio.charset.StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     }
 
     static void log(String msg) {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -21,38 +22,19 @@ final class ThroughputSuite {
     private ThroughputSuite() {
     }
 
+    /** Attempts per row: the first plus restarts after leadership moved or nothing was committed. */
+    static final int ATTEMPTS = 3;
+
     static Table run(Options o, Layout layout, Path work) throws Exception {
         Table t = new Table(COLUMNS.toArray(String[]::new));
         for (String system : o.systems()) {
             Settings s = Settings.equal(system);
             Main.log("throughput: " + system + " starting 3 nodes");
             try (Cluster c = new Cluster(layout, s, work, "throughput-" + system, 20)) {
-                Cluster.Ready leader = c.start(Duration.ofSeconds(60));
+                c.start(Duration.ofSeconds(60));
                 long warmupMs = o.quick() ? 500 : 3000;
                 for (int clients : CLIENTS) {
-                    c.clearLoadResult(leader.node());
-                    c.send(leader.node(), "LOAD " + clients + " " + warmupMs + " " + o.seconds() * 1000L + " " + ENTRY_BYTES);
-                    String r = c.await(() -> c.node(leader.node()).loadResult,
-                            Duration.ofSeconds(o.seconds() + warmupMs / 1000 + 60), "load result");
-                    if (r.startsWith("UNAVAILABLE")) {
-                        t.add(system, clients, "unavailable: " + Main.shorten(r.substring("UNAVAILABLE ".length())), "", "", "");
-                        continue;
-                    }
-                    String[] w = r.split(" ");
-                    long ops = Long.parseLong(w[1]);
-                    long nanos = Long.parseLong(w[2]);
-                    long errors = Long.parseLong(w[3]);
-                    Histogram h = Histogram.decodeFromCompressedByteBuffer(
-                            ByteBuffer.wrap(Base64.getDecoder().decode(w[4])), 0);
-                    double opsPerS = ops * 1e9 / nanos;
-                    t.add(system, clients, String.format(java.util.Locale.ROOT, "%.0f", opsPerS),
-                            Table.ms3(h.getValueAtPercentile(50) / 1000.0), Table.ms3(h.getValueAtPercentile(99) / 1000.0),
-                            Table.ms3(h.getValueAtPercentile(99.9) / 1000.0));
-                    if (errors > 0) {
-                        t.note(system + " at " + clients + " clients: " + errors + " failed submits");
-                    }
-                    Main.log(String.format("throughput: %s clients=%d %.0f ops/s p50 %.3f ms", system, clients, opsPerS,
-                            h.getValueAtPercentile(50) / 1000.0));
+                    runRow(o, c, t, system, clients, warmupMs);
                 }
             } catch (Unavailable e) {
                 for (int clients : CLIENTS) {
@@ -66,5 +48,85 @@ final class ThroughputSuite {
         t.note("fsync: HA-Raft fsyncs on a majority before acknowledging; Ratis fsyncs its log (unsafe-flush off);"
                 + " Atomix 3.1.12 never fsyncs as shipped, the harness forces its journal's flush-on-commit on.");
         return t;
+    }
+
+    /**
+     * One row: waits for a leader that stays leader, runs the load in its JVM, and checks that the
+     * leadership did not move during the row. If it moved, or nothing was committed, the row starts
+     * again on the current leader (at most {@link #ATTEMPTS} times) and a note says so. A row that
+     * never ran cleanly says why instead of a number.
+     */
+    private static void runRow(Options o, Cluster c, Table t, String system, int clients, long warmupMs)
+            throws Exception {
+        String why = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            Cluster.Ready leader;
+            try {
+                leader = c.awaitSettledLeader(Duration.ofMillis(o.quick() ? 500 : 2000), Duration.ofSeconds(60));
+            } catch (TimeoutException e) {
+                why = "no stable leader: " + e.getMessage();
+                break;
+            }
+            c.clearLoadResult(leader.node());
+            c.send(leader.node(), "LOAD " + clients + " " + warmupMs + " " + o.seconds() * 1000L + " " + ENTRY_BYTES);
+            String r;
+            try {
+                r = c.await(() -> {
+                    Cluster.Node n = c.node(leader.node());
+                    return n.loadResult != null ? n.loadResult : n.alive() ? null : "EXITED";
+                }, Duration.ofSeconds(o.seconds() + warmupMs / 1000 + 60), "load result");
+            } catch (TimeoutException e) {
+                why = "no load result: " + e.getMessage();
+                break;
+            }
+            if (r.startsWith("UNAVAILABLE")) {
+                t.add(system, clients, "unavailable: " + Main.shorten(r.substring("UNAVAILABLE ".length())), "", "", "");
+                return;
+            }
+            String moved = c.describeChangeSince(leader);
+            if (r.equals("EXITED")) {
+                why = "the leader's JVM " + leader.node() + " exited during the row";
+                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
+                continue;
+            }
+            String[] w = r.split(" ", 6);
+            long ops = Long.parseLong(w[1]);
+            long nanos = Long.parseLong(w[2]);
+            long errors = Long.parseLong(w[3]);
+            String error = w.length > 5 ? w[5] : "";
+            Histogram h = Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(w[4])), 0);
+            if (moved != null) {
+                why = "leadership moved during the row: load on " + leader.node() + " (term " + leader.term() + "), then "
+                        + moved + (error.isEmpty() ? "" : "; submits failed: " + Main.shorten(error));
+                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why
+                        + (attempt < ATTEMPTS ? "; row restarted on the new leader" : ""));
+                Main.log("throughput: " + system + " clients=" + clients + " attempt " + attempt + ": " + why);
+                continue;
+            }
+            if (ops == 0) {
+                why = "no commit in the measurement window (" + errors + " failed submits"
+                        + (error.isEmpty() ? "" : ": " + Main.shorten(error)) + ")";
+                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
+                Main.log("throughput: " + system + " clients=" + clients + " attempt " + attempt + ": " + why);
+                continue;
+            }
+            double opsPerS = ops * 1e9 / nanos;
+            t.add(system, clients, String.format(java.util.Locale.ROOT, "%.0f", opsPerS),
+                    Table.ms3(h.getValueAtPercentile(50) / 1000.0), Table.ms3(h.getValueAtPercentile(99) / 1000.0),
+                    Table.ms3(h.getValueAtPercentile(99.9) / 1000.0));
+            if (errors > 0) {
+                t.note(system + " at " + clients + " clients: " + errors + " failed submits (" + Main.shorten(error) + ")");
+            }
+            if (attempt > 1) {
+                t.note(system + " at " + clients + " clients: measured on attempt " + attempt + ", leader "
+                        + leader.node() + " term " + leader.term());
+            }
+            Main.log(String.format("throughput: %s clients=%d on %s term %d: %.0f ops/s p50 %.3f ms p99 %.3f ms", system,
+                    clients, leader.node(), leader.term(), opsPerS, h.getValueAtPercentile(50) / 1000.0,
+                    h.getValueAtPercentile(99) / 1000.0));
+            return;
+        }
+        t.add(system, clients, "not measured: " + Main.shorten(why), "", "", "");
+        Main.log("throughput: " + system + " clients=" + clients + " not measured: " + why);
     }
 }

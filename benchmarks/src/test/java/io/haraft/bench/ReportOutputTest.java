@@ -66,6 +66,23 @@ class ReportOutputTest {
     }
 
     @Test
+    void mergeJoinsRunsOfOneSuite() throws Exception {
+        for (String system : List.of("haraft", "ratis")) {
+            Table t = new Table(FailoverSuite.COLUMNS.toArray(String[]::new));
+            t.add(system, "crash", "a, b", 15, "1.0", "2.0", "3.0");
+            t.note("common note");
+            t.write(dir.resolve(system), "failover", "failover");
+        }
+        Merge.main(new String[] {"failover", dir.resolve("all").toString(), dir.resolve("haraft").toString(),
+                dir.resolve("ratis").toString()});
+        List<String> csv = Files.readAllLines(dir.resolve("all/failover.csv"));
+        assertThat(csv).containsExactly("system,scenario,settings,reps,p50_ms,p99_ms,max_ms",
+                "haraft,crash,\"a, b\",15,1.0,2.0,3.0", "ratis,crash,\"a, b\",15,1.0,2.0,3.0");
+        assertThat(Files.readString(dir.resolve("all/failover.md"))).containsOnlyOnce("- common note");
+        assertPng(dir.resolve("all/failover.png"));
+    }
+
+    @Test
     void optionsParseQuickDefaultsAndRejectUnknownSystems() {
         Options o = Options.parse(new String[] {"all", "--systems", "ratis,atomix", "--quick", "--out", "x"});
         assertThat(o.systems()).containsExactly("ratis", "atomix");

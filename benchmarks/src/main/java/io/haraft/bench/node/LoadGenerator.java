@@ -21,32 +21,51 @@ final class LoadGenerator {
     private final byte[] payload;
     private final Recorder recorder = new Recorder(3);
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong lastSuccess = new AtomicLong();
+    private volatile String firstError;
     private volatile boolean measuring;
     private volatile long stopAt;
+    private volatile boolean aborted;
+
+    /** The load gives up once submits have failed, without any success, for this long. */
+    static final long ABORT_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     LoadGenerator(Function<byte[], CompletableFuture<?>> submit, int entryBytes) {
         this.submit = submit;
         this.payload = new byte[entryBytes];
     }
 
-    /** Runs the load and returns the protocol line {@code LOADRESULT clients ops nanos errors hist}. */
+    /**
+     * Runs the load and returns the protocol line
+     * {@code LOADRESULT clients ops nanos errors hist [aborted] [first error text]}: the text after the
+     * histogram is present only when a submit failed. If submits fail without any success for
+     * {@link #ABORT_AFTER_NANOS} (this node lost leadership, say), the load stops early and says
+     * {@code aborted}; the driver then moves it to the new leader.
+     */
     String run(int clients, long warmupMs, long measureMs) throws InterruptedException {
         long start = System.nanoTime();
         long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMs);
         stopAt = measureFrom + TimeUnit.MILLISECONDS.toNanos(measureMs);
+        lastSuccess.set(start);
         CountDownLatch done = new CountDownLatch(clients);
         for (int i = 0; i < clients; i++) {
             next(done);
         }
-        while (System.nanoTime() < measureFrom) {
+        while (System.nanoTime() < measureFrom && !aborted) {
             Thread.sleep(5);
+            checkAbort();
         }
         recorder.reset();
         errors.set(0);
         measuring = true;
         long t0 = System.nanoTime();
-        if (!done.await(measureMs + 30_000, TimeUnit.MILLISECONDS)) {
-            System.err.println("load: clients still outstanding 30 s after the end");
+        long waitUntil = stopAt + TimeUnit.SECONDS.toNanos(30);
+        while (!done.await(50, TimeUnit.MILLISECONDS)) {
+            checkAbort();
+            if (System.nanoTime() > waitUntil) {
+                System.err.println("load: clients still outstanding 30 s after the end");
+                break;
+            }
         }
         long t1 = Math.min(System.nanoTime(), stopAt);
         measuring = false;
@@ -54,7 +73,23 @@ final class LoadGenerator {
         ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
         int n = h.encodeIntoCompressedByteBuffer(buf);
         String b64 = Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n));
-        return "LOADRESULT " + clients + " " + h.getTotalCount() + " " + (t1 - t0) + " " + errors.get() + " " + b64;
+        String line = "LOADRESULT " + clients + " " + h.getTotalCount() + " " + Math.max(1, t1 - t0) + " " + errors.get()
+                + " " + b64;
+        String err = firstError;
+        if (aborted || err != null) {
+            line += (aborted ? " aborted" : "") + (err != null ? " " + err : "");
+        }
+        return line;
+    }
+
+    private void checkAbort() {
+        long now = System.nanoTime();
+        if (!aborted && errors.get() > 0 && now - lastSuccess.get() > ABORT_AFTER_NANOS) {
+            aborted = true;
+            stopAt = now;
+            System.err.println("load: no submit succeeded for " + TimeUnit.NANOSECONDS.toMillis(ABORT_AFTER_NANOS)
+                    + " ms (first error: " + firstError + "); stopping early");
+        }
     }
 
     private void next(CountDownLatch done) {
@@ -71,6 +106,16 @@ final class LoadGenerator {
         }
         f.whenComplete((r, e) -> {
             long end = System.nanoTime();
+            if (e == null) {
+                lastSuccess.accumulateAndGet(end, Math::max);
+            } else {
+                if (firstError == null) {
+                    firstError = NodeMain.oneLine(e);
+                }
+                if (!measuring) {
+                    errors.incrementAndGet();
+                }
+            }
             if (measuring && end <= stopAt) {
                 if (e == null) {
                     recorder.recordValue(Math.max(1, (end - t) / 1_000));
