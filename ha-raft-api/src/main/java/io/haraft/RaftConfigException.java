@@ -13,7 +13,7 @@ import java.util.Objects;
  * try {
  *     node = RaftNode.builder()...build();
  * } catch (RaftConfigException e) {
- *     System.err.println(e.getMessage());   // e.g. "2 voters configured ... Use 3 voters ..."
+ *     log.error(e.getMessage());            // e.g. "2 voters configured ... Use 3 voters ..."
  * }
  * }</pre>
  *
