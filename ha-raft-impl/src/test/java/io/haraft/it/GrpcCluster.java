@@ -1,5 +1,7 @@
 package io.haraft.it;
 
+import io.haraft.runtime.RecordingListener;
+
 import io.haraft.Leadership;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
@@ -35,12 +37,12 @@ final class GrpcCluster implements AutoCloseable {
     final Map<String, Integer> ports = new LinkedHashMap<>();
     final FaultyTransport.Faults faults = new FaultyTransport.Faults();
     final Map<String, RaftNode> nodes = new LinkedHashMap<>();
-    final Map<String, Recorder> listeners = new LinkedHashMap<>();
+    final Map<String, RecordingListener> listeners = new LinkedHashMap<>();
     final Map<String, Commands> stateMachines = new LinkedHashMap<>();
     /** The real transport each node object was given most recently. */
     final Map<String, GrpcTransport> transports = new ConcurrentHashMap<>();
     /** Every listener that ever ran, including those of nodes re-created since. */
-    final List<Recorder> allListeners = new ArrayList<>();
+    final List<RecordingListener> allListeners = new ArrayList<>();
     /** Extra nodes (intruders) started by a test; closed with the cluster. */
     final List<RaftNode> extras = new ArrayList<>();
     private final Path root;
@@ -95,7 +97,7 @@ final class GrpcCluster implements AutoCloseable {
      * the shared fault plan.
      */
     RaftNode create(String id) {
-        Recorder listener = new Recorder(id);
+        RecordingListener listener = new RecordingListener(id);
         Commands sm = new Commands();
         RaftConfig config = builder(id).config().prepareDataDir();
         RaftNode node = provider(faults, transports).create(config, listener, sm);
@@ -132,7 +134,7 @@ final class GrpcCluster implements AutoCloseable {
         return nodes.get(id);
     }
 
-    Recorder listener(String id) {
+    RecordingListener listener(String id) {
         return listeners.get(id);
     }
 
@@ -214,11 +216,11 @@ final class GrpcCluster implements AutoCloseable {
 
     /** No listener saw a contract violation, and no two elected calls in the cluster share a token. */
     void assertListenerContracts() {
-        for (Recorder l : allListeners) {
+        for (RecordingListener l : allListeners) {
             assertThat(l.violations).as("listener contract of %s", l).isEmpty();
         }
         List<Long> terms = allListeners.stream().flatMap(l -> l.events.stream())
-                .filter(Recorder.Event::elected).map(Recorder.Event::term).toList();
+                .filter(RecordingListener.Event::elected).map(RecordingListener.Event::term).toList();
         assertThat(terms).as("one leader per term: %s", allListeners).doesNotHaveDuplicates();
     }
 

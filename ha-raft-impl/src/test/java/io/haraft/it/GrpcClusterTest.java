@@ -1,5 +1,7 @@
 package io.haraft.it;
 
+import io.haraft.runtime.RecordingListener;
+
 import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.Leadership;
@@ -94,7 +96,7 @@ class GrpcClusterTest {
         // GrpcTransport and FileRaftStorage.
         cluster = GrpcCluster.ofThree(dir);
         for (String id : cluster.ids) {
-            Recorder listener = new Recorder(id);
+            RecordingListener listener = new RecordingListener(id);
             Commands sm = new Commands();
             RaftNode node = cluster.builder(id).listener(listener).stateMachine(sm).build();
             cluster.nodes.put(id, node);
@@ -151,14 +153,14 @@ class GrpcClusterTest {
         cluster = GrpcCluster.ofThree(dir).start();
         cluster.commitSomewhere("before-crash");
         String oldId = cluster.awaitLeader();
-        Recorder oldListener = cluster.listener(oldId);
+        RecordingListener oldListener = cluster.listener(oldId);
         long oldToken = oldListener.current().term();
 
         long crashedAt = System.nanoTime();
         RuntimeTestHooks.crash(cluster.node(oldId));   // no revoke, no handover; its port now refuses
         List<String> survivors = cluster.others(oldId);
         String newId = cluster.awaitLeader(survivors, PATIENCE);
-        Recorder.Event elected = cluster.listener(newId).last();
+        RecordingListener.Event elected = cluster.listener(newId).last();
 
         assertThat(elected.term()).as("new token").isGreaterThan(oldToken);
         assertThat(oldListener.last().elected()).as("the crashed node delivered nothing after its crash").isTrue();
@@ -177,19 +179,19 @@ class GrpcClusterTest {
         cluster = GrpcCluster.ofThree(dir).start();
         cluster.commitSomewhere("x");
         String oldId = cluster.awaitLeader();
-        Recorder oldListener = cluster.listener(oldId);
+        RecordingListener oldListener = cluster.listener(oldId);
         long oldToken = oldListener.current().term();
 
         long closeStart = System.nanoTime();
         cluster.node(oldId).close();
         Duration closing = Duration.ofNanos(System.nanoTime() - closeStart);
 
-        Recorder.Event revoked = oldListener.last();
+        RecordingListener.Event revoked = oldListener.last();
         assertThat(revoked.elected()).isFalse();
         assertThat(revoked.reason()).isEqualTo(RevokeReason.LEADERSHIP_TRANSFERRED);
         assertThat(revoked.term()).isEqualTo(oldToken);
         String newId = cluster.awaitLeader(cluster.others(oldId), PATIENCE);
-        Recorder.Event elected = cluster.listener(newId).last();
+        RecordingListener.Event elected = cluster.listener(newId).last();
         assertThat(elected.term()).isGreaterThan(oldToken);
         assertThat(revoked.atNanos()).as("old revoked before new elected").isLessThan(elected.atNanos());
         // How fast the handover is, is measured by the benchmark harness, not asserted here: on a
@@ -237,7 +239,7 @@ class GrpcClusterTest {
         cluster = new GrpcCluster("orders", 3, dir, Duration.ofMillis(50), Duration.ofMillis(300), 0.05).start();
         cluster.commitSomewhere("before-partition");
         String oldId = cluster.awaitLeader();
-        Recorder oldListener = cluster.listener(oldId);
+        RecordingListener oldListener = cluster.listener(oldId);
         Leadership oldLeadership = oldListener.current();
         List<String> majority = cluster.others(oldId);
         Map<String, Boolean> oldValidWhenElected = new ConcurrentHashMap<>();
@@ -251,8 +253,8 @@ class GrpcClusterTest {
         awaitTrue("the old leader is revoked", PATIENCE, () -> !oldListener.last().elected());
         awaitTrue("the elected hook ran", PATIENCE, () -> oldValidWhenElected.containsKey(newId));
 
-        Recorder.Event revoked = oldListener.last();
-        Recorder.Event elected = cluster.listener(newId).last();
+        RecordingListener.Event revoked = oldListener.last();
+        RecordingListener.Event elected = cluster.listener(newId).last();
         assertThat(revoked.reason()).isIn(RevokeReason.LEASE_EXPIRED, RevokeReason.STEPPED_DOWN);
         assertThat(oldValidWhenElected.get(newId)).as("old lease still valid when the new leader's elected ran")
                 .isFalse();
@@ -298,7 +300,7 @@ class GrpcClusterTest {
                                 .member("n3", TransportTesting.address(intruderPort))
                                 .heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(300))
                                 .config().prepareDataDir(),
-                        new Recorder("intruder"), new Commands());
+                        new RecordingListener("intruder"), new Commands());
         cluster.extras.add(intruder);
         intruder.start();
 
@@ -353,7 +355,7 @@ class GrpcClusterTest {
         cluster.tls = tls::get;
         int impostorPort = TransportTesting.freePort();
         Map<String, GrpcTransport> impostorTransport = new ConcurrentHashMap<>();
-        Recorder impostorListener = new Recorder("impostor");
+        RecordingListener impostorListener = new RecordingListener("impostor");
         RaftNode impostor = GrpcCluster.provider(new io.haraft.transport.FaultyTransport.Faults(), impostorTransport)
                 .create(RaftNode.builder().clusterId("orders").nodeId("n3").dataDir(dir.resolve("impostor"))
                                 .member("n1", cluster.address("n1")).member("n2", cluster.address("n2"))

@@ -11,23 +11,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /** Records every transition with its time and checks the listener contract as calls arrive. */
-final class RecordingListener implements LeadershipListener {
+public final class RecordingListener implements LeadershipListener {
 
-    record Event(boolean elected, Leadership leadership, RevokeReason reason, long atNanos, String thread) {
-        long term() {
+    public record Event(boolean elected, Leadership leadership, RevokeReason reason, long atNanos, String thread) {
+        public long term() {
             return leadership.term();
         }
     }
 
-    final String nodeId;
-    final List<Event> events = new CopyOnWriteArrayList<>();
-    final List<String> violations = new CopyOnWriteArrayList<>();
+    public final String nodeId;
+    public final List<Event> events = new CopyOnWriteArrayList<>();
+    public final List<String> violations = new CopyOnWriteArrayList<>();
     /** Runs inside elected(), on the callback thread, if set. */
-    volatile Consumer<Leadership> onElected;
+    public volatile Consumer<Leadership> onElected;
     /** Runs inside revoked(), on the callback thread, if set. */
-    volatile Consumer<Leadership> onRevoked;
+    public volatile Consumer<Leadership> onRevoked;
 
-    RecordingListener(String nodeId) {
+    public RecordingListener(String nodeId) {
         this.nodeId = nodeId;
     }
 
@@ -70,17 +70,17 @@ final class RecordingListener implements LeadershipListener {
         }
     }
 
-    Event last() {
+    public Event last() {
         return events.isEmpty() ? null : events.get(events.size() - 1);
     }
 
     /** The open leadership according to the callbacks, or null. */
-    Leadership current() {
+    public Leadership current() {
         Event e = last();
         return e != null && e.elected() ? e.leadership() : null;
     }
 
-    List<Event> revocations(long term) {
+    public List<Event> revocations(long term) {
         List<Event> out = new ArrayList<>();
         for (Event e : events) {
             if (!e.elected() && e.term() == term) {
@@ -90,7 +90,7 @@ final class RecordingListener implements LeadershipListener {
         return out;
     }
 
-    Event elected(long term) {
+    public Event elected(long term) {
         for (Event e : events) {
             if (e.elected() && e.term() == term) {
                 return e;
