@@ -1,6 +1,7 @@
 package io.haraft.core;
 
 import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
 
 import java.util.Arrays;
 import java.util.List;
@@ -61,12 +62,20 @@ public sealed interface Message {
      * {@code snapTerm}): bytes {@code [offset, offset + data.length)} of the snapshot, {@code last}
      * if they end it. Counts as contact from the leader (stickiness, election timer) and, through
      * {@code round}, as an acknowledgement for the lease and read confirmation. {@code data} is
-     * copied on the way in and out.
+     * copied on the way in and out. {@code membership} is the configuration in force at
+     * {@code snapIndex} ({@code null} if the sender knows none); a witness gets a snapshot of no
+     * bytes that carries only this.
      */
     record InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
-                           byte[] data, boolean last, long round) implements Message {
+                           byte[] data, boolean last, long round, Membership membership) implements Message {
         public InstallSnapshot {
             data = data.clone();
+        }
+
+        /** A chunk that carries no configuration. */
+        public InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
+                               byte[] data, boolean last, long round) {
+            this(from, to, term, snapIndex, snapTerm, offset, data, last, round, null);
         }
 
         /** A copy of the chunk's bytes. */
@@ -84,7 +93,7 @@ public sealed interface Message {
         public boolean equals(Object o) {
             return o instanceof InstallSnapshot m && m.from.equals(from) && m.to.equals(to) && m.term == term
                     && m.snapIndex == snapIndex && m.snapTerm == snapTerm && m.offset == offset && m.last == last
-                    && m.round == round && Arrays.equals(m.data, data);
+                    && m.round == round && Arrays.equals(m.data, data) && Objects.equals(m.membership, membership);
         }
 
         @Override
@@ -109,6 +118,15 @@ public sealed interface Message {
     record InstallSnapshotResponse(String from, String to, long term, long snapIndex, long nextOffset, boolean done,
                                    long round) implements Message { }
 
-    /** The leader, having revoked its own leadership, asks {@code to} to campaign at once. */
-    record TimeoutNow(String from, String to, long term) implements Message { }
+    /**
+     * The leader, having revoked its own leadership, asks {@code to} to campaign at once. With
+     * {@code removeSender} the old leader is leaving the cluster: once elected, the new leader
+     * removes it from the configuration.
+     */
+    record TimeoutNow(String from, String to, long term, boolean removeSender) implements Message {
+        /** A plain handover. */
+        public TimeoutNow(String from, String to, long term) {
+            this(from, to, term, false);
+        }
+    }
 }

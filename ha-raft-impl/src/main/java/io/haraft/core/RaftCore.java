@@ -5,6 +5,7 @@ import io.haraft.core.lease.LeaseTracker;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 import io.haraft.core.progress.Progress;
+import io.haraft.core.quorum.Membership;
 import io.haraft.core.quorum.Quorum;
 import org.slf4j.Logger;
 import org.slf4j.helpers.NOPLogger;
@@ -13,8 +14,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -47,16 +50,31 @@ import java.util.random.RandomGenerator;
  * ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit index
  * is the snapshot's index. Chunks count as leader contact and as heartbeat acknowledgements.
  *
+ * <p><b>Membership.</b> Every node uses the latest configuration in its log (a CONFIG entry), else
+ * the one recorded with its snapshot, else the bootstrap configuration of {@link CoreConfig}. The
+ * leader changes it one voter at a time with {@link #changeMembership}; {@link Quorum} states the
+ * rules and why they are safe. Learners receive the log but neither vote nor campaign; witnesses
+ * vote but never campaign, and receive entries without payloads (see {@link Entry#forWitness()}),
+ * and a snapshot of no bytes when they need compacted entries. A node that is not a voter in its
+ * latest configuration never campaigns. {@link Ready#membership()} reports a changed configuration.
+ *
  * <p>Safety of the lease assumes the monotonic clocks of all nodes run within the configured drift
- * bound ρ of real time. Membership is static.
+ * bound ρ of real time.
  */
 public final class RaftCore {
     private static final long NEVER = Long.MIN_VALUE;
 
     private final CoreConfig cfg;
     private final String id;
-    private final Quorum quorum;
-    private final List<String> peers;
+    private Membership membership;            // the latest configuration in the log: elections use it
+    private Membership committedMembership;   // the configuration in force at the commit index
+    private Quorum quorum;                    // the voters of the latest configuration
+    private Quorum commitQuorum;              // a leader's quorum: joint while a change is uncommitted
+    private List<String> peers;               // members of either configuration, this node excluded
+    private boolean membershipChanged;
+    private String removeOnElection;          // the old leader that handed over to leave the cluster
+    private boolean transferRemovesSelf;
+    private Set<String> wonWith = Set.of();
     private final RandomGenerator random;
     private final Logger log;
     private final Bugs bugs;
@@ -126,8 +144,6 @@ public final class RaftCore {
              Logger logger, Bugs bugs) {
         this.cfg = cfg;
         this.id = cfg.nodeId();
-        this.quorum = Quorum.of(cfg.voters());
-        this.peers = cfg.voters().stream().filter(v -> !v.equals(id)).toList();
         this.random = random;
         this.log = logger == null ? NOPLogger.NOP_LOGGER : logger;
         this.bugs = bugs;
@@ -137,6 +153,8 @@ public final class RaftCore {
         this.now = now;
         this.lastLeaderContact = now;
         this.appliedHandedOut = raftLog.commitIndex();
+        refreshMembership();
+        membershipChanged = false;
         resetElectionTimer();
     }
 
@@ -159,16 +177,25 @@ public final class RaftCore {
                 broadcastHeartbeat();
             }
         } else if (now >= electionDeadline) {
-            preCampaign();
+            if (membership.canLead(id)) {
+                preCampaign();
+            } else {
+                resetElectionTimer(); // learners, witnesses and removed nodes never campaign
+            }
         }
     }
 
     /** Handles one message received at local time {@code now}. */
     public void step(Message m, long now) {
         advanceTime(now);
-        if (!m.to().equals(id) || !quorum.contains(m.from()) || m.from().equals(id)) {
-            log.warn("ignoring {} from {} to {}: not a voter of this cluster or not for this node", m.getClass().getSimpleName(),
-                    m.from(), m.to());
+        if (!m.to().equals(id) || m.from().equals(id)) {
+            log.warn("ignoring {} from {} to {}: not for this node", m.getClass().getSimpleName(), m.from(), m.to());
+            return;
+        }
+        if (!fromLeader(m) && !membership.contains(m.from()) && !committedMembership.contains(m.from())) {
+            // a leader may be newer than our configuration (we learn it from its log); anyone else
+            // must be a member of it
+            log.debug("ignoring {} from {}: not a member of {}", m.getClass().getSimpleName(), m.from(), membership);
             return;
         }
         if (m.term() > term) {
@@ -217,6 +244,7 @@ public final class RaftCore {
         } else if (m instanceof Message.TimeoutNow t) {
             onTimeoutNow(t);
         }
+        refreshMembership();
     }
 
     private static boolean fromLeader(Message m) {
@@ -265,7 +293,8 @@ public final class RaftCore {
             return;
         }
         pr.snapshotSent();
-        send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound()));
+        Membership at = index == raftLog.snapshotIndex() ? membershipAt(index) : null;
+        send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound(), at));
     }
 
     /**
@@ -312,10 +341,16 @@ public final class RaftCore {
      */
     public boolean transferLeadership(String target, long now) {
         advanceTime(now);
-        if (role != Role.LEADER || !quorum.contains(target) || target.equals(id)) {
+        if (role != Role.LEADER || !membership.canLead(target) || target.equals(id)) {
             return false;
         }
+        startTransfer(target, false);
+        return true;
+    }
+
+    private void startTransfer(String target, boolean removeSelf) {
         transferTarget = target;
+        transferRemovesSelf = removeSelf;
         transferDeadline = now + cfg.electionTimeoutNanos();
         log.info("term {}: transferring leadership to {}", term, target);
         if (progress.get(target).match() == raftLog.lastIndex()) {
@@ -323,7 +358,175 @@ public final class RaftCore {
         } else {
             sendAppend(target);
         }
-        return true;
+    }
+
+    /**
+     * Starts a change of the configuration to {@code next}, by appending a CONFIG entry that takes
+     * effect at once (see {@link Quorum} for the rules and why they are safe).
+     *
+     * <p>A change that would remove this leader (or stop it from leading) is not appended here:
+     * the leader hands leadership over to the most up-to-date voter that stays, and that node
+     * removes it once elected. The return value is then -1.
+     *
+     * @return the index of the CONFIG entry (the latest one if {@code next} is already the
+     *         configuration), or -1 when a handover started instead
+     * @throws MembershipChangeRefused if the change cannot start now or at all; nothing changed
+     */
+    public long changeMembership(Membership next, long now) {
+        advanceTime(now);
+        if (role != Role.LEADER || transferTarget != null) {
+            throw new MembershipChangeRefused(MembershipChangeRefused.Reason.NOT_LEADER,
+                    id + " is not the leader" + (leader != null && !leader.equals(id) ? "; the leader is " + leader : "")
+                            + (transferTarget != null ? " (it is handing leadership over)" : ""));
+        }
+        if (next.equals(membership)) {
+            return raftLog.latestMembershipIndex();
+        }
+        if (raftLog.latestMembershipIndex() > raftLog.commitIndex()) {
+            throw new MembershipChangeRefused(MembershipChangeRefused.Reason.IN_PROGRESS,
+                    "change in progress: the configuration " + membership + " at index "
+                            + raftLog.latestMembershipIndex() + " is not committed yet; retry once it is");
+        }
+        if (!electedDelivered && !bugs.unsafeMembership()) {
+            throw new MembershipChangeRefused(MembershipChangeRefused.Reason.TERM_NOT_COMMITTED,
+                    "the leader has not yet committed an entry of its term " + term + "; retry in a moment");
+        }
+        int diff = membership.votingDifference(next);
+        if (diff > 1) {
+            throw new MembershipChangeRefused(MembershipChangeRefused.Reason.INVALID,
+                    "only one voter may be added or removed at a time: " + membership + " -> " + next);
+        }
+        int voters = next.voters().size();
+        if (voters == 2 && membership.voters().size() != 1) {
+            throw new MembershipChangeRefused(MembershipChangeRefused.Reason.INVALID,
+                    "the change " + membership + " -> " + next + " would leave 2 voters, and 2 voters cannot keep a "
+                            + "majority through one failure; add a witness (addWitness) or replace the node instead");
+        }
+        for (String v : next.voters()) {
+            if (membership.isVoter(v)) {
+                continue;
+            }
+            if (!membership.contains(v)) {
+                throw new MembershipChangeRefused(MembershipChangeRefused.Reason.INVALID,
+                        v + " would vote before it holds the log; add it as a learner first, then promote it");
+            }
+            Progress pr = progress.get(v);
+            long lag = raftLog.lastIndex() - (pr == null ? 0 : pr.match());
+            if (lag > cfg.promoteMaxLag()) {
+                throw new MembershipChangeRefused(MembershipChangeRefused.Reason.LAGGING,
+                        "learner " + v + " is " + lag + " entries behind the leader (at most " + cfg.promoteMaxLag()
+                                + " to be promoted); retry once it caught up");
+            }
+        }
+        if (!next.canLead(id)) {
+            String target = null;
+            long best = -1;
+            for (String v : next.voters()) {
+                Progress pr = progress.get(v);
+                if (next.canLead(v) && pr != null && pr.match() > best) {
+                    best = pr.match();
+                    target = v;
+                }
+            }
+            if (target == null) {
+                throw new MembershipChangeRefused(MembershipChangeRefused.Reason.INVALID,
+                        "no voter of " + next + " can take leadership over from " + id);
+            }
+            log.info("term {}: {} leaves the configuration; handing leadership over to {} first", term, id, target);
+            startTransfer(target, true);
+            return -1;
+        }
+        long index = raftLog.lastIndex() + 1;
+        raftLog.append(Entry.config(index, term, next));
+        log.info("term {}: configuration change {} -> {} at index {}", term, membership, next, index);
+        refreshMembership();
+        return index;
+    }
+
+    /** The latest configuration in this node's log (in force for elections). */
+    public Membership membership() {
+        return membership;
+    }
+
+    /** The configuration in force at the commit index. */
+    public Membership committedMembership() {
+        return committedMembership;
+    }
+
+    /** The configuration in force at {@code index}, which must not be compacted. */
+    public Membership membershipAt(long index) {
+        Membership m = raftLog.membershipAt(index);
+        return m != null ? m : cfg.membership();
+    }
+
+    /**
+     * Whether this node knows it was removed: the committed configuration does not include it.
+     * A removed node never campaigns; the runtime stops it.
+     */
+    public boolean isRemoved() {
+        return !committedMembership.contains(id) && !membership.contains(id);
+    }
+
+    /** Test hook: the voters whose votes made this node leader of the current term (empty if not). */
+    public Set<String> wonWith() {
+        return role == Role.LEADER ? wonWith : Set.of();
+    }
+
+    private void refreshMembership() {
+        Membership latest = raftLog.latestMembership();
+        if (latest == null) {
+            latest = cfg.membership();
+        }
+        Membership committed = raftLog.membershipAt(raftLog.commitIndex());
+        if (committed == null) {
+            committed = cfg.membership();
+        }
+        if (raftLog.latestMembershipIndex() <= raftLog.commitIndex()) {
+            committed = latest;
+        }
+        if (latest.equals(membership) && committed.equals(committedMembership)) {
+            return;
+        }
+        if (membership != null && !latest.equals(membership)) {
+            log.info("term {}: configuration is now {}", term, latest);
+            membershipChanged = true;
+        }
+        membership = latest;
+        committedMembership = committed;
+        quorum = latest.quorum();
+        commitQuorum = latest.equals(committed) || bugs.unsafeMembership()
+                ? quorum : Quorum.joint(committed.quorum(), quorum);
+        Set<String> all = new LinkedHashSet<>(latest.ids());
+        all.addAll(committed.ids());
+        all.remove(id);
+        List<String> oldPeers = peers == null ? List.of() : peers;
+        peers = List.copyOf(all);
+        if (role != Role.LEADER) {
+            return;
+        }
+        lease.setQuorum(commitQuorum);
+        for (String p : peers) {
+            if (!progress.containsKey(p)) {
+                Progress pr = new Progress(raftLog.lastIndex() + 1, cfg.maxInflight(), now);
+                progress.put(p, pr);
+                sendAppend(p);
+            }
+        }
+        for (String p : oldPeers) {
+            if (!all.contains(p)) {
+                Progress pr = progress.remove(p);
+                // one last heartbeat tells it that its removal committed
+                send(new Message.Heartbeat(id, p, term, Math.min(pr.match(), raftLog.commitIndex()),
+                        lease.currentRound()));
+            }
+        }
+        if (transferTarget != null && !membership.canLead(transferTarget)) {
+            log.info("term {}: transfer target {} can no longer lead; transfer cancelled", term, transferTarget);
+            transferTarget = null;
+        }
+        if (!membership.canLead(id) && committedMembership.equals(membership)) {
+            stepDown(RevokeReason.STEPPED_DOWN); // cannot happen through changeMembership; defensive
+        }
     }
 
     /**
@@ -341,7 +544,7 @@ public final class RaftCore {
             return false;
         }
         pendingReads.addLast(new long[] {requestId, raftLog.commitIndex(), lease.currentRound() + 1});
-        if (quorum.size() == 1) {
+        if (commitQuorum.isMajority(Set.of(id))) {
             broadcastHeartbeat();
         } else {
             readRoundNeeded = true;
@@ -411,7 +614,7 @@ public final class RaftCore {
         return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
                 || !reads.isEmpty() || readRoundNeeded || raftLog.commitIndex() > appliedHandedOut
                 || !snapshotRequests.isEmpty() || !snapshotChunks.isEmpty() || installSnapshot != null
-                || hasPendingReplication();
+                || membershipChanged || hasPendingReplication();
     }
 
     /**
@@ -470,7 +673,8 @@ public final class RaftCore {
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
         inFlight = new Ready(hs, entries, outbox, committed, events, reads, snapshotChunks, installSnapshot,
-                snapshotRequests);
+                snapshotRequests, membershipChanged ? membership : null);
+        membershipChanged = false;
         outbox.clear();
         events.clear();
         reads.clear();
@@ -666,6 +870,11 @@ public final class RaftCore {
         if (role == Role.LEADER) {
             return;
         }
+        if (!membership.canLead(id)) {
+            log.warn("term {}: {} handed leadership over, but this node cannot lead in {}", term, m.from(), membership);
+            return;
+        }
+        removeOnElection = m.removeSender() ? m.from() : null;
         log.info("term {}: leader {} handed leadership over; campaigning now", term, m.from());
         campaign(true);
     }
@@ -681,6 +890,7 @@ public final class RaftCore {
         }
         role = Role.FOLLOWER;
         leader = newLeader;
+        removeOnElection = null;
         votes.clear();
         resetElectionTimer();
     }
@@ -689,7 +899,8 @@ public final class RaftCore {
         role = Role.LEADER;
         leader = id;
         leaderSince = now;
-        lease = new LeaseTracker(quorum, id, cfg.electionTimeoutNanos(), cfg.driftBound());
+        lease = new LeaseTracker(commitQuorum, id, cfg.electionTimeoutNanos(), cfg.driftBound());
+        wonWith = Set.copyOf(votes.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList());
         electedDelivered = false;
         transferTarget = null;
         progress.clear();
@@ -794,9 +1005,9 @@ public final class RaftCore {
         snapshotChunks.add(new Ready.SnapshotChunk(m.snapIndex(), m.snapTerm(), m.offset(), m.data(), m.last()));
         recvOffset += m.size();
         if (m.last()) {
-            boolean kept = raftLog.installSnapshot(m.snapIndex(), m.snapTerm());
+            boolean kept = raftLog.installSnapshot(m.snapIndex(), m.snapTerm(), m.membership());
             appliedHandedOut = m.snapIndex();
-            installSnapshot = new Ready.SnapshotPoint(m.snapIndex(), m.snapTerm());
+            installSnapshot = new Ready.SnapshotPoint(m.snapIndex(), m.snapTerm(), membershipAt(m.snapIndex()));
             recvFrom = null;
             log.info("term {}: installed snapshot {}@{} ({} bytes) from {}; {} the log after it", term,
                     m.snapIndex(), m.snapTerm(), recvOffset, m.from(), kept ? "kept" : "discarded");
@@ -822,6 +1033,9 @@ public final class RaftCore {
             return;
         }
         Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return; // no longer a member
+        }
         pr.responded(now);
         lease.onAck(m.from(), m.round());
         confirmReads();
@@ -853,6 +1067,9 @@ public final class RaftCore {
             return;
         }
         Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return; // no longer a member
+        }
         pr.responded(now);
         lease.onAck(m.from(), m.round());
         confirmReads();
@@ -878,6 +1095,9 @@ public final class RaftCore {
             return;
         }
         Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return; // no longer a member
+        }
         pr.responded(now);
         lease.onAck(m.from(), m.round());
         confirmReads();
@@ -915,6 +1135,13 @@ public final class RaftCore {
             return;
         }
         pr.becomeSnapshot(raftLog.snapshotIndex(), raftLog.snapshotTerm(), now);
+        if (isWitness(peer)) {
+            // a witness keeps no state-machine data: the snapshot's position and configuration suffice
+            pr.snapshotSent();
+            send(new Message.InstallSnapshot(id, peer, term, pr.snapshotIndex(), pr.snapshotTerm(), 0, new byte[0], true,
+                    lease.currentRound(), membershipAt(pr.snapshotIndex())));
+            return;
+        }
         snapshotRequests.add(new Ready.SnapshotRequest(peer, pr.snapshotIndex(), pr.snapshotTerm(), 0));
     }
 
@@ -927,8 +1154,9 @@ public final class RaftCore {
         if (role != Role.LEADER) {
             return false;
         }
-        for (Progress pr : progress.values()) {
-            if (!pr.isPaused() && pr.next() <= raftLog.lastIndex()) {
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            Progress pr = e.getValue();
+            if (!pr.isPaused() && pr.next() <= sendLimit(e.getKey())) {
                 return true;
             }
         }
@@ -941,7 +1169,8 @@ public final class RaftCore {
         }
         for (String p : peers) {
             Progress pr = progress.get(p);
-            while (!pr.isPaused() && pr.next() <= raftLog.lastIndex()) {
+            long limit = sendLimit(p);
+            while (!pr.isPaused() && pr.next() <= limit) {
                 sendAppend(p);
             }
         }
@@ -961,9 +1190,46 @@ public final class RaftCore {
             return;
         }
         List<Entry> batch = raftLog.slice(pr.next(), cfg.maxBatchEntries(), cfg.maxBatchBytes());
+        if (isWitness(peer)) {
+            long limit = sendLimit(peer);
+            List<Entry> stripped = new ArrayList<>(batch.size());
+            for (Entry e : batch) {
+                if (e.index() > limit) {
+                    break;
+                }
+                stripped.add(e.forWitness());
+            }
+            batch = stripped;
+        }
         long commit = raftLog.commitIndex();
         send(new Message.Append(id, peer, term, prevIndex, prevTerm, batch, commit, lease.currentRound()));
         pr.sent(batch.isEmpty() ? -1 : batch.get(batch.size() - 1).index());
+    }
+
+    private boolean isWitness(String peer) {
+        return membership.isWitness(peer) || committedMembership.isWitness(peer);
+    }
+
+    /**
+     * The last index to send {@code peer}. A witness gets entries only once a data voter that
+     * answered within an election timeout stores them (if none did, everything): its log then never
+     * runs ahead of every live data node's, so whichever data node survives a single failure can
+     * still win the witness's vote, and everything committed while both data nodes were up is on
+     * both of them.
+     */
+    private long sendLimit(String peer) {
+        long last = raftLog.lastIndex();
+        if (!isWitness(peer)) {
+            return last;
+        }
+        long since = now - cfg.electionTimeoutNanos();
+        long dataMax = -1;
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            if (membership.canLead(e.getKey()) && e.getValue().respondedSince(since)) {
+                dataMax = Math.max(dataMax, e.getValue().match());
+            }
+        }
+        return dataMax < 0 ? last : Math.min(last, dataMax);
     }
 
     private void broadcastHeartbeat() {
@@ -978,21 +1244,24 @@ public final class RaftCore {
 
     private boolean recentlyActiveMajority() {
         long since = now - cfg.electionTimeoutNanos();
-        int active = 1;
-        for (Progress pr : progress.values()) {
-            if (pr.respondedSince(since)) {
-                active++;
+        Set<String> active = new java.util.HashSet<>();
+        active.add(id);
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            if (e.getValue().respondedSince(since)) {
+                active.add(e.getKey());
             }
         }
-        return active >= quorum.size();
+        return commitQuorum.isMajority(active);
     }
 
     private void maybeCommit() {
-        long n = quorum.committedIndex(v -> v.equals(id) ? raftLog.stableIndex() : progress.get(v).match());
+        long n = commitQuorum.committedIndex(v -> v.equals(id) ? raftLog.stableIndex() : match(v));
         if (n > raftLog.commitIndex() && (raftLog.term(n) == term || bugs.commitOldTermEntries())) {
             raftLog.commitTo(n);
+            refreshMembership();
         }
         emitElectedIfDue();
+        removeHandedOverLeader();
     }
 
     private void emitElectedIfDue() {
@@ -1007,11 +1276,35 @@ public final class RaftCore {
         events.add(new LeadershipEvent.Elected(term, lease.leaseUntil()));
     }
 
+    private long match(String peer) {
+        Progress pr = progress.get(peer);
+        return pr == null ? 0 : pr.match();
+    }
+
+    /** The old leader handed over to leave the cluster: remove it once this leadership is established. */
+    private void removeHandedOverLeader() {
+        if (removeOnElection == null || role != Role.LEADER || !electedDelivered
+                || raftLog.latestMembershipIndex() > raftLog.commitIndex()) {
+            return;
+        }
+        String old = removeOnElection;
+        removeOnElection = null;
+        if (!membership.contains(old)) {
+            return;
+        }
+        try {
+            changeMembership(membership.without(old), now);
+        } catch (MembershipChangeRefused e) {
+            log.warn("term {}: cannot remove {}, which handed leadership over to leave: {}", term, old, e.getMessage());
+        }
+    }
+
     private void finishTransfer() {
         String target = transferTarget;
         log.info("term {}: {} has the whole log; revoking own leadership and sending TimeoutNow", term, target);
         stepDown(RevokeReason.LEADERSHIP_TRANSFERRED);
-        send(new Message.TimeoutNow(id, target, term));
+        send(new Message.TimeoutNow(id, target, term, transferRemovesSelf));
+        transferRemovesSelf = false;
     }
 
     // ------------------------------------------------------------------ helpers

@@ -55,11 +55,17 @@ import java.util.Objects;
  * @param installSnapshot  the snapshot just received completely, to make the store's base and to
  *                         restore the state machine from; {@code null} if none
  * @param snapshotRequests chunks of this leader's snapshot the runtime is asked to read
+ * @param membership       the latest configuration, if it changed since the last {@code Ready}
+ *                         (an entry appended or truncated, a snapshot installed); {@code null} if
+ *                         not. It is in effect in the core already; the runtime updates what
+ *                         depends on it (peer addresses, status) and stops the node once
+ *                         {@link RaftCore#isRemoved()}. CONFIG entries among {@code committed} are not
+ *                         applied to the state machine.
  */
 public record Ready(HardState hardState, List<Entry> entries, List<Message> messages,
                     List<Entry> committed, List<LeadershipEvent> events, List<ReadState> reads,
                     List<SnapshotChunk> snapshotChunks, SnapshotPoint installSnapshot,
-                    List<SnapshotRequest> snapshotRequests) {
+                    List<SnapshotRequest> snapshotRequests, io.haraft.core.quorum.Membership membership) {
     public Ready {
         entries = List.copyOf(entries);
         messages = List.copyOf(messages);
@@ -87,7 +93,12 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
      * A snapshot's position: it holds the state after applying every entry up to {@code index},
      * whose term is {@code term}.
      */
-    public record SnapshotPoint(long index, long term) { }
+    public record SnapshotPoint(long index, long term, io.haraft.core.quorum.Membership membership) {
+        /** A point without a known configuration. */
+        public SnapshotPoint(long index, long term) {
+            this(index, term, null);
+        }
+    }
 
     /**
      * One chunk of a snapshot received from the leader: bytes {@code [offset, offset + data.length)}

@@ -68,7 +68,7 @@ final class Formats {
         int start = out.position();
         out.putInt(len).putInt(~len).putInt(0);
         int payloadStart = out.position();
-        out.putLong(e.index()).putLong(e.term()).put((byte) (e.kind() == Entry.Kind.NOOP ? 1 : 0)).put(e.data());
+        out.putLong(e.index()).putLong(e.term()).put(kindByte(e.kind())).put(e.data());
         ByteBuffer payload = out.duplicate().position(payloadStart).limit(out.position());
         out.putInt(start + 8, crc(payload));
     }
@@ -100,7 +100,16 @@ final class Formats {
         return switch (b) {
             case 0 -> Entry.Kind.COMMAND;
             case 1 -> Entry.Kind.NOOP;
+            case 2 -> Entry.Kind.CONFIG;
             default -> null;
+        };
+    }
+
+    static byte kindByte(Entry.Kind k) {
+        return switch (k) {
+            case COMMAND -> 0;
+            case NOOP -> 1;
+            case CONFIG -> 2;
         };
     }
 

@@ -84,12 +84,14 @@ public final class MessageCodec {
                     .setCommit(m.commit()).setRound(m.round()));
         } else if (message instanceof Message.HeartbeatResponse m) {
             b.setHeartbeatResponse(io.haraft.transport.proto.HeartbeatResponse.newBuilder().setRound(m.round()));
-        } else if (message instanceof Message.TimeoutNow) {
-            b.setTimeoutNow(io.haraft.transport.proto.TimeoutNow.getDefaultInstance());
+        } else if (message instanceof Message.TimeoutNow m) {
+            b.setTimeoutNow(io.haraft.transport.proto.TimeoutNow.newBuilder().setRemoveSender(m.removeSender()));
         } else if (message instanceof Message.InstallSnapshot m) {
             b.setInstallSnapshot(io.haraft.transport.proto.InstallSnapshot.newBuilder()
                     .setSnapIndex(m.snapIndex()).setSnapTerm(m.snapTerm()).setOffset(m.offset())
-                    .setData(com.google.protobuf.ByteString.copyFrom(m.data())).setLast(m.last()).setRound(m.round()));
+                    .setData(com.google.protobuf.ByteString.copyFrom(m.data())).setLast(m.last()).setRound(m.round())
+                    .setMembership(m.membership() == null ? ByteString.EMPTY
+                            : UnsafeByteOperations.unsafeWrap(m.membership().encode())));
         } else if (message instanceof Message.InstallSnapshotResponse m) {
             b.setInstallSnapshotResponse(io.haraft.transport.proto.InstallSnapshotResponse.newBuilder()
                     .setSnapIndex(m.snapIndex()).setNextOffset(m.nextOffset()).setDone(m.done()).setRound(m.round()));
@@ -145,11 +147,20 @@ public final class MessageCodec {
             case HEARTBEAT_RESPONSE:
                 return new Message.HeartbeatResponse(from, to, term, wire.getHeartbeatResponse().getRound());
             case TIMEOUT_NOW:
-                return new Message.TimeoutNow(from, to, term);
+                return new Message.TimeoutNow(from, to, term, wire.getTimeoutNow().getRemoveSender());
             case INSTALL_SNAPSHOT: {
                 var m = wire.getInstallSnapshot();
+                io.haraft.core.quorum.Membership membership = null;
+                if (!m.getMembership().isEmpty()) {
+                    try {
+                        membership = io.haraft.core.quorum.Membership.decode(m.getMembership().toByteArray());
+                    } catch (IllegalArgumentException ex) {
+                        throw new MalformedMessageException("snapshot " + m.getSnapIndex() + " from '" + from
+                                + "' carries an invalid configuration: " + ex.getMessage(), ex);
+                    }
+                }
                 return new Message.InstallSnapshot(from, to, term, m.getSnapIndex(), m.getSnapTerm(), m.getOffset(),
-                        m.getData().toByteArray(), m.getLast(), m.getRound());
+                        m.getData().toByteArray(), m.getLast(), m.getRound(), membership);
             }
             case INSTALL_SNAPSHOT_RESPONSE: {
                 var m = wire.getInstallSnapshotResponse();
@@ -167,6 +178,7 @@ public final class MessageCodec {
         EntryKind kind = switch (e.kind()) {
             case COMMAND -> EntryKind.ENTRY_KIND_COMMAND;
             case NOOP -> EntryKind.ENTRY_KIND_NOOP;
+            case CONFIG -> EntryKind.ENTRY_KIND_CONFIG;
         };
         // Entry.data() returns a fresh copy that nobody else holds, so wrapping it is safe.
         ByteString data = e.size() == 0 ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(e.data());
@@ -178,6 +190,7 @@ public final class MessageCodec {
         Entry.Kind kind = switch (e.getKind()) {
             case ENTRY_KIND_COMMAND -> Entry.Kind.COMMAND;
             case ENTRY_KIND_NOOP -> Entry.Kind.NOOP;
+            case ENTRY_KIND_CONFIG -> Entry.Kind.CONFIG;
             default -> throw new MalformedMessageException("entry " + e.getIndex() + "@" + e.getTerm()
                     + " has kind " + e.getKindValue() + ", which this version does not know");
         };

@@ -359,7 +359,8 @@ class RaftCoreTest {
         f.step(new Message.InstallSnapshot("n1", "n2", 1, 10, 1, 8, bytes("89"), true, 5), now);
         r = f.ready();
         assertThat(r.snapshotChunks()).containsExactly(new Ready.SnapshotChunk(10, 1, 8, bytes("89"), true));
-        assertThat(r.installSnapshot()).isEqualTo(new Ready.SnapshotPoint(10, 1));
+        assertThat(r.installSnapshot()).isEqualTo(new Ready.SnapshotPoint(10, 1,
+                io.haraft.core.quorum.Membership.ofVoters(voters)));
         assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 10, true, 5));
         assertThat(r.committed()).isEmpty();
         f.advance(r, now);

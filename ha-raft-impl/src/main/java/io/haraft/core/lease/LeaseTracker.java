@@ -24,7 +24,7 @@ public final class LeaseTracker {
     /** Value of {@link #leaseUntil()} before any round was acknowledged by a majority. */
     public static final long NO_LEASE = Long.MIN_VALUE;
 
-    private final Quorum quorum;
+    private Quorum quorum;
     private final String self;
     private final long duration;
     private final ArrayDeque<long[]> rounds = new ArrayDeque<>();
@@ -50,10 +50,21 @@ public final class LeaseTracker {
     public long startRound(long now) {
         currentRound++;
         rounds.addLast(new long[] {currentRound, now});
-        if (quorum.size() == 1 && quorum.contains(self)) {
+        if (quorum.isMajority(java.util.Set.of(self))) {
             extendTo(currentRound);
         }
         return currentRound;
+    }
+
+    /**
+     * The voters changed (a configuration entry was appended or truncated): from now on rounds
+     * count only when {@code q} acknowledges them. A lease already granted stays: it was granted by
+     * a majority of a configuration adjacent to every one a future leader can be elected under
+     * (see {@link Quorum}).
+     */
+    public void setQuorum(Quorum q) {
+        this.quorum = q;
+        recompute();
     }
 
     /** The round that messages sent now belong to. */
@@ -63,10 +74,14 @@ public final class LeaseTracker {
 
     /** Records that {@code peer} acknowledged a message of {@code round}. */
     public void onAck(String peer, long round) {
-        if (round <= 0 || round > currentRound || !quorum.contains(peer)) {
+        if (round <= 0 || round > currentRound) {
             return;
         }
         acked.merge(peer, round, Math::max);
+        recompute();
+    }
+
+    private void recompute() {
         long q = quorum.committedIndex(id -> id.equals(self) ? currentRound : acked.getOrDefault(id, 0L));
         if (q > 0) {
             extendTo(q);

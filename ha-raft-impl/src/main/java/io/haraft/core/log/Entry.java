@@ -17,7 +17,12 @@ public final class Entry {
         /** An application command, applied to the state machine. */
         COMMAND,
         /** The empty entry a new leader appends at once; committing it elects the leader. */
-        NOOP
+        NOOP,
+        /**
+         * A cluster configuration ({@link io.haraft.core.quorum.Membership#encode()}); it takes
+         * effect on a node as soon as the node stores it, committed or not.
+         */
+        CONFIG
     }
 
     private final long index;
@@ -46,6 +51,27 @@ public final class Entry {
     /** A leader's no-op entry. */
     public static Entry noop(long index, long term) {
         return new Entry(index, term, Kind.NOOP, new byte[0]);
+    }
+
+    /** A configuration entry. */
+    public static Entry config(long index, long term, io.haraft.core.quorum.Membership membership) {
+        return new Entry(index, term, Kind.CONFIG, membership.encode());
+    }
+
+    /** The configuration a CONFIG entry carries. */
+    public io.haraft.core.quorum.Membership membership() {
+        if (kind != Kind.CONFIG) {
+            throw new IllegalStateException(this + " is not a configuration entry");
+        }
+        return io.haraft.core.quorum.Membership.decode(data);
+    }
+
+    /**
+     * What a witness stores of this entry: commands lose their payload (a witness keeps only index
+     * and term); configuration and no-op entries are kept whole.
+     */
+    public Entry forWitness() {
+        return kind == Kind.COMMAND && data.length > 0 ? new Entry(index, term, kind, new byte[0]) : this;
     }
 
     /** Rebuilds an entry read back from storage or the network; {@code data} is copied. */
@@ -93,6 +119,6 @@ public final class Entry {
 
     @Override
     public String toString() {
-        return "Entry{" + index + "@" + term + (kind == Kind.NOOP ? " noop" : " " + data.length + "B") + "}";
+        return "Entry{" + index + "@" + term + (kind == Kind.NOOP ? " noop" : kind == Kind.CONFIG ? " config" : " " + data.length + "B") + "}";
     }
 }

@@ -1,8 +1,12 @@
 package io.haraft.core.log;
 
+import io.haraft.core.quorum.Membership;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The core's in-memory view of a node's log, and of which part of it is durable.
@@ -12,7 +16,9 @@ import java.util.List;
  * commit index: that would lose a committed entry, and it throws instead.
  *
  * <p>Indexes start at 1. Entries at or below the snapshot index ({@code offset}) are compacted away;
- * only their last term is kept. Not thread-safe: owned by the core.
+ * only their last term and the configuration in force at the snapshot are kept. The log also
+ * indexes its configuration entries, so the configuration in force at any index it holds is at
+ * hand. Not thread-safe: owned by the core.
  */
 public final class RaftLog {
     private long offset;       // index of the last compacted entry (snapshot index); 0 if none
@@ -21,11 +27,22 @@ public final class RaftLog {
     private long stableIndex;
     private long unstableFrom;
     private long commitIndex;
+    private Membership snapshotMembership;           // in force at the snapshot; null if unknown
+    private final TreeMap<Long, Membership> configs = new TreeMap<>();   // CONFIG entries in the log
 
     /** A log recovered from storage: every given entry is already durable. */
     public RaftLog(long snapshotIndex, long snapshotTerm, List<Entry> durable) {
+        this(snapshotIndex, snapshotTerm, null, durable);
+    }
+
+    /**
+     * A log recovered from storage, after a snapshot whose metadata holds {@code snapshotMembership}
+     * ({@code null} if there is no snapshot or it records none): every given entry is already durable.
+     */
+    public RaftLog(long snapshotIndex, long snapshotTerm, Membership snapshotMembership, List<Entry> durable) {
         this.offset = snapshotIndex;
         this.offsetTerm = snapshotTerm;
+        this.snapshotMembership = snapshotMembership;
         long expect = snapshotIndex + 1;
         for (Entry e : durable) {
             if (e.index() != expect) {
@@ -33,7 +50,7 @@ public final class RaftLog {
                         + expect + " but found " + e);
             }
             expect++;
-            entries.add(e);
+            add(e);
         }
         this.stableIndex = lastIndex();
         this.unstableFrom = lastIndex() + 1;
@@ -118,7 +135,7 @@ public final class RaftLog {
         if (e.index() != lastIndex() + 1) {
             throw new IllegalArgumentException("append at " + e.index() + " but last index is " + lastIndex());
         }
-        entries.add(e);
+        add(e);
     }
 
     /**
@@ -143,7 +160,7 @@ public final class RaftLog {
                 }
                 truncateFrom(e.index());
             }
-            entries.add(e);
+            add(e);
         }
         return lastNew;
     }
@@ -154,6 +171,7 @@ public final class RaftLog {
                     + ": entries up to " + commitIndex + " are committed (this is a safety bug)");
         }
         entries.subList((int) (index - offset - 1), entries.size()).clear();
+        configs.tailMap(index, true).clear();
         stableIndex = Math.min(stableIndex, index - 1);
         unstableFrom = Math.min(unstableFrom, index);
     }
@@ -235,7 +253,9 @@ public final class RaftLog {
                     + " may be compacted (commit " + commitIndex + ", stable " + stableIndex + ")");
         }
         long t = term(index);
+        snapshotMembership = membershipAt(index);
         entries.subList(0, (int) (index - offset)).clear();
+        configs.headMap(index, true).clear();
         offset = index;
         offsetTerm = t;
     }
@@ -250,18 +270,25 @@ public final class RaftLog {
      * @throws IllegalArgumentException if {@code index} is not beyond the commit index (a snapshot
      *                                  never replaces committed entries the node already has)
      */
-    public boolean installSnapshot(long index, long term) {
+    public boolean installSnapshot(long index, long term, Membership membership) {
         if (index <= commitIndex) {
             throw new IllegalArgumentException("snapshot at " + index + " is not beyond the commit index "
                     + commitIndex);
         }
         boolean keep = index <= lastIndex() && term(index) == term;
+        if (membership != null) {
+            snapshotMembership = membership;
+        } else if (keep) {
+            snapshotMembership = membershipAt(index);
+        }
         if (keep) {
             entries.subList(0, (int) (index - offset)).clear();
+            configs.headMap(index, true).clear();
             stableIndex = Math.max(stableIndex, index);
             unstableFrom = Math.max(unstableFrom, index + 1);
         } else {
             entries.clear();
+            configs.clear();
             stableIndex = index;
             unstableFrom = index + 1;
         }
@@ -269,6 +296,37 @@ public final class RaftLog {
         offsetTerm = term;
         commitIndex = index;
         return keep;
+    }
+
+    private void add(Entry e) {
+        entries.add(e);
+        if (e.kind() == Entry.Kind.CONFIG) {
+            configs.put(e.index(), e.membership());
+        }
+    }
+
+    /**
+     * The configuration in force at {@code index} (at or after the snapshot): that of the last
+     * CONFIG entry at or before it, else the snapshot's; {@code null} if the log knows none.
+     */
+    public Membership membershipAt(long index) {
+        Map.Entry<Long, Membership> c = configs.floorEntry(index);
+        return c != null ? c.getValue() : snapshotMembership;
+    }
+
+    /** The latest configuration in the log, committed or not; {@code null} if the log knows none. */
+    public Membership latestMembership() {
+        return configs.isEmpty() ? snapshotMembership : configs.lastEntry().getValue();
+    }
+
+    /** Index of the latest CONFIG entry in the log, or the snapshot index if none is after it. */
+    public long latestMembershipIndex() {
+        return configs.isEmpty() ? offset : configs.lastKey();
+    }
+
+    /** The configuration recorded with the snapshot the log starts after; {@code null} if none. */
+    public Membership snapshotMembership() {
+        return snapshotMembership;
     }
 
     /**
