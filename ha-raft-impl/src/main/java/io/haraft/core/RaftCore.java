@@ -172,12 +172,13 @@ public final class RaftCore {
             if (transferTarget != null && now >= transferDeadline) {
                 log.info("term {}: leadership transfer to {} timed out; staying leader", term, transferTarget);
                 transferTarget = null;
+                handOverIfNotMember(); // a leader outside its configuration tries again
             }
             if (now >= heartbeatDeadline) {
                 broadcastHeartbeat();
             }
         } else if (now >= electionDeadline) {
-            if (membership.canLead(id)) {
+            if (mayCampaign()) {
                 preCampaign();
             } else {
                 resetElectionTimer(); // learners, witnesses and removed nodes never campaign
@@ -325,7 +326,7 @@ public final class RaftCore {
      */
     public long propose(byte[] data, long now) {
         advanceTime(now);
-        if (role != Role.LEADER || transferTarget != null) {
+        if (role != Role.LEADER || transferTarget != null || !membership.canLead(id)) {
             return 0;
         }
         long index = raftLog.lastIndex() + 1;
@@ -472,6 +473,43 @@ public final class RaftCore {
         return role == Role.LEADER ? wonWith : Set.of();
     }
 
+    /**
+     * Whether this node may stand for election: it can lead in its latest configuration, or that
+     * configuration drops it but is not yet committed while the committed one lets it lead. The
+     * second case matters: the leader that appended the removal may have crashed before its own
+     * copy was durable, and the nodes that hold the removal may all be this node and witnesses; it
+     * then wins with a majority of the new configuration, commits it, and hands over without ever
+     * reporting {@code elected}.
+     */
+    private boolean mayCampaign() {
+        return membership.canLead(id)
+                || (raftLog.latestMembershipIndex() > raftLog.commitIndex() && committedMembership.canLead(id));
+    }
+
+    /** A leader outside its own configuration hands over once that configuration is committed. */
+    private void handOverIfNotMember() {
+        if (role != Role.LEADER || membership.canLead(id) || transferTarget != null
+                || raftLog.latestMembershipIndex() > raftLog.commitIndex()) {
+            return;
+        }
+        String target = null;
+        long best = -1;
+        for (String v : membership.voters()) {
+            Progress pr = progress.get(v);
+            if (membership.canLead(v) && pr != null && pr.match() > best) {
+                best = pr.match();
+                target = v;
+            }
+        }
+        if (target == null) {
+            stepDown(RevokeReason.STEPPED_DOWN);
+            return;
+        }
+        log.info("term {}: the configuration {} without this node is committed; handing leadership over to {}", term,
+                membership, target);
+        startTransfer(target, false);
+    }
+
     private void refreshMembership() {
         Membership latest = raftLog.latestMembership();
         if (latest == null) {
@@ -524,9 +562,7 @@ public final class RaftCore {
             log.info("term {}: transfer target {} can no longer lead; transfer cancelled", term, transferTarget);
             transferTarget = null;
         }
-        if (!membership.canLead(id) && committedMembership.equals(membership)) {
-            stepDown(RevokeReason.STEPPED_DOWN); // cannot happen through changeMembership; defensive
-        }
+        handOverIfNotMember();
     }
 
     /**
@@ -1267,6 +1303,9 @@ public final class RaftCore {
     private void emitElectedIfDue() {
         if (role != Role.LEADER || electedDelivered || raftLog.commitIndex() < firstIndexOfTerm) {
             return;
+        }
+        if (!membership.canLead(id)) {
+            return; // elected only to commit its own removal: it hands over, never reporting elected
         }
         if (!lease.isValid(now)) {
             return; // the next acknowledged round renews it, or tick() steps down

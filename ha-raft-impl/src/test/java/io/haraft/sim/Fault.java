@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * @param value    loss probability, delay bound factor or clock rate factor, by kind
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
-    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET }
+    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET, RECONFIGURE }
 
     private static final long MS = 1_000_000L;
 
@@ -27,6 +27,17 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
      * in which a replication or commit bug (Raft paper, Figure 8) shows.
      */
     static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn) {
+        return generate(seed, nodes, electionTimeout, horizonNanos, churn, false);
+    }
+
+    /**
+     * As above; with {@code membership} about one fault in three (one in two with churn) changes the
+     * configuration through the leader: it adds node {@code node} as a learner, promotes it, or
+     * removes it, whichever its role calls for ({@code value} picks between promoting and removing a
+     * learner).
+     */
+    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn,
+                                boolean membership) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
         List<Fault> out = new ArrayList<>();
         long t = 200 * MS;
@@ -40,6 +51,11 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             }
             int node = r.nextInt(nodes);
             Fault f;
+            if (membership && r.nextInt(churn ? 2 : 3) == 0) {
+                out.add(new Fault(id, t, Kind.RECONFIGURE, node, 0, 0, r.nextDouble()));
+                id++;
+                continue;
+            }
             long crashFor = r.nextBoolean() ? r.nextLong(10 * MS, electionTimeout) : r.nextLong(electionTimeout, 4000 * MS);
             if (roll < 11) {
                 f = new Fault(id, t, Kind.CRASH, node, 0, crashFor, 0);
@@ -95,6 +111,7 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             case CLOCK_RATE -> String.format("clock of n%d at drift %.2f of the bound", node, value);
             case SLOW_DISK -> String.format("fsyncs of n%d take up to %.0fms for %dms", node, value, duration / MS);
             case TRANSFER -> "transfer leadership to n" + node;
+            case RECONFIGURE -> "the leader adds, promotes or removes n" + node;
         };
         return "#" + id + " @" + at / MS + "ms " + what;
     }

@@ -4,12 +4,14 @@ import io.haraft.core.CoreConfig;
 import io.haraft.core.HardState;
 import io.haraft.core.LeadershipEvent;
 import io.haraft.core.LeadershipGate;
+import io.haraft.core.MembershipChangeRefused;
 import io.haraft.core.Message;
 import io.haraft.core.RaftCore;
 import io.haraft.core.Ready;
 import io.haraft.core.Role;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.core.quorum.Membership;
 import io.haraft.storage.FileRaftStorage;
 import io.haraft.storage.RaftStorage;
 import io.haraft.storage.Snapshot;
@@ -44,7 +46,15 @@ import java.util.SplittableRandom;
  * real instant; (d) committed entries are never lost or changed, every new leader holds all of
  * them, and every node applies the same sequence; (e) log matching over the durable logs;
  * (f) once faults stop, a leader is elected and commits a new entry within a bound, and then every
- * node applies every entry committed by then within that bound again.
+ * member applies every entry committed by then within that bound again; (g) no two elections of one
+ * term were won with disjoint sets of votes, and every election was won with a majority of the
+ * winner's configuration.
+ *
+ * <p>With {@link SimOptions#membership()} the leader also changes the configuration (adds a node as
+ * learner, promotes it, removes a member, itself included) at random, mixed with every fault; every
+ * invariant above judges each node by the configuration in its own log. A witness node (see
+ * {@link SimOptions#witness()}) stores entries without payloads: log matching compares it by index,
+ * term and kind, and it applies nothing.
  *
  * <p>Each node runs a tiny deterministic state machine (applied index, a running hash of the
  * applied entries' data, the last few commands); its state after applying index i must equal the
@@ -95,6 +105,7 @@ final class Simulation {
     private static final class Store {
         HardState hardState = HardState.INITIAL;
         Snap snap = new Snap(0, 0, null);
+        Membership snapMembership;
         long snapPrefixHash;
         final ArrayList<Entry> entries = new ArrayList<>();
         final ArrayList<Long> prefixHash = new ArrayList<>();
@@ -222,11 +233,13 @@ final class Simulation {
         long leaderTermChecked;
         long firstCommitTerm;
         int incarnation;
+        final boolean witness;
 
-        Node(int index, SimClock clock) {
+        Node(int index, SimClock clock, boolean witness) {
             this.index = index;
             this.id = "n" + index;
             this.clock = clock;
+            this.witness = witness;
         }
 
         long localNow() {
@@ -259,6 +272,12 @@ final class Simulation {
 
     // invariant state
     private final Map<Long, String> leaderOfTerm = new HashMap<>();
+    /** (g) per term, the votes each election of that term was won with. */
+    private final Map<Long, Map<String, Set<String>>> electionsOfTerm = new HashMap<>();
+    private int membershipChanges;
+    private int membershipRefusals;
+    private int witnessElections;
+    private final Map<String, Integer> counters = new java.util.TreeMap<>();
     private long maxTokenDelivered;
     private int elections;
     private final ArrayList<Entry> committed = new ArrayList<>();
@@ -303,14 +322,14 @@ final class Simulation {
         for (int i = 0; i < opt.nodes(); i++) {
             double rate = 1 + opt.driftBound() * rnd.nextDouble(-1, 1);
             long offset = rnd.nextLong(1L << 40);
-            Node n = new Node(i, new SimClock(0, offset, rate));
+            Node n = new Node(i, new SimClock(0, offset, rate), opt.witness() && i == opt.nodes() - 1);
             nodes.add(n);
         }
     }
 
     /** The default schedule for a seed. */
     static List<Fault> defaultSchedule(long seed, SimOptions opt) {
-        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn());
+        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn(), opt.membership());
     }
 
     SimResult run() {
@@ -332,11 +351,12 @@ final class Simulation {
                     catchUpTarget = committed.size();
                     catchUpBy = now + opt.livenessBound();
                 }
-                if (nodes.stream().allMatch(n -> n.applied >= catchUpTarget)) {
+                if (nodes.stream().allMatch(n -> !mustCatchUp(n) || n.applied >= catchUpTarget)) {
                     break;
                 }
                 if (now > catchUpBy) {
-                    Node behind = nodes.stream().filter(n -> n.applied < catchUpTarget).findFirst().orElseThrow();
+                    Node behind = nodes.stream().filter(n -> mustCatchUp(n) && n.applied < catchUpTarget).findFirst()
+                            .orElseThrow();
                     fail("(f) liveness: " + behind.id + " applied only " + behind.applied + " of " + catchUpTarget
                             + " committed entries within " + opt.livenessBound() / MS + " ms after a leader served again");
                     break;
@@ -373,8 +393,11 @@ final class Simulation {
                 n.file = null;
             }
         }
+        String finalVoters = nodes.stream().filter(n -> n.up && n.core != null && n.core.role() == Role.LEADER)
+                .map(n -> n.core.membership().toString()).findFirst().orElse("-");
         return new SimResult(seed, steps, violation, schedule, elections, committed.size(), now, snapshotInstalls,
-                restartInstalls, restarts);
+                restartInstalls, restarts, membershipChanges, membershipRefusals, finalVoters, witnessElections,
+                counters);
     }
 
     // ------------------------------------------------------------------ events
@@ -499,7 +522,10 @@ final class Simulation {
         for (Message m : r.messages()) {
             send(n, m);
         }
-        if (r.installSnapshot() != null) {
+        if (r.installSnapshot() != null && n.witness) {
+            count("witness_snapshot_installs");
+            n.applied = r.installSnapshot().index(); // a witness has no state machine
+        } else if (r.installSnapshot() != null) {
             // restore the state machine from the snapshot just made the store's base
             n.sm = StateMachine.decode(n.store.snap.state());
             n.applied = n.sm.index;
@@ -512,11 +538,14 @@ final class Simulation {
                 fail("(d) " + n.id + " applied index " + e.index() + " after " + n.applied);
                 return;
             }
-            if (e.index() > committed.size() || !committed.get((int) e.index() - 1).equals(e)) {
+            if (e.index() > committed.size() || !committedAs(n, (int) e.index() - 1).equals(e)) {
                 fail("(d) " + n.id + " applied " + e + " which differs from the committed entry at that index");
                 return;
             }
             n.applied = e.index();
+            if (n.witness) {
+                continue; // a witness applies nothing
+            }
             n.sm.apply(e);
             if (!checkState(n, "after applying " + e)) {
                 return;
@@ -587,7 +616,7 @@ final class Simulation {
         }
         long prefix = s.prefixHashAt(index);
         s.dropPrefix(index);
-        s.snap = new Snap(index, n.sm.term, n.sm.encode());
+        s.snap = new Snap(index, committed.get((int) index - 1).term(), n.witness ? new byte[0] : n.sm.encode());
         s.snapPrefixHash = prefix;
         n.previousSnap = n.latestSnap;
         n.latestSnap = s.snap;
@@ -600,6 +629,7 @@ final class Simulation {
                 return;
             }
         }
+        s.snapMembership = n.core.membershipAt(index);
         n.core.compact(index, local);
     }
 
@@ -725,7 +755,7 @@ final class Simulation {
         s.truncateFrom(from);
         for (Entry e : r.entries()) {
             long prev = s.prefixHash.isEmpty() ? s.snapPrefixHash : s.prefixHash.get(s.prefixHash.size() - 1);
-            long h = mix(prev * 31 + e.hashCode());
+            long h = mix(prev * 31 + e.forWitness().hashCode());
             s.entries.add(e);
             s.prefixHash.add(h);
             Long known = prefixByIndexTerm.computeIfAbsent(e.index(), k -> new HashMap<>()).putIfAbsent(e.term(), h);
@@ -767,6 +797,7 @@ final class Simulation {
             s.prefixHash.clear();
         }
         s.snap = new Snap(p.index(), p.term(), s.recv.toByteArray());
+        s.snapMembership = p.membership();
         s.snapPrefixHash = prefix;
         s.recv.reset();
         s.recvComplete = false;
@@ -778,6 +809,10 @@ final class Simulation {
         }
         n.installedSinceRestart = true;
         return true;
+    }
+
+    private void count(String what) {
+        counters.merge(what, 1, Integer::sum);
     }
 
     private static long mix(long z) {
@@ -871,13 +906,17 @@ final class Simulation {
         }
         Store s = n.store;
         List<Entry> durable = new ArrayList<>(s.entries);
-        n.core = opt.bugs().newCore(coreConfig(n.id), s.hardState, new RaftLog(s.snap.index(), s.snap.term(), durable),
+        n.core = opt.bugs().newCore(coreConfig(n), s.hardState,
+                new RaftLog(s.snap.index(), s.snap.term(), s.snapMembership, durable),
                 n.localNow(), new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
         n.gate = new LeadershipGate();
         n.up = true;
         n.downBy = -1;
         // restart = the durable snapshot restored into the state machine, then the log after it
-        n.sm = StateMachine.decode(s.snap.state());
+        n.sm = n.witness ? new StateMachine() : StateMachine.decode(s.snap.state());
+        if (n.witness) {
+            n.sm.index = s.snap.index();
+        }
         n.applied = s.snap.index();
         n.checkedCommit = 0;
         n.latestSnap = s.snap.index() > 0 ? s.snap : null;
@@ -886,16 +925,83 @@ final class Simulation {
         if (n.sm.index != s.snap.index()) {
             fail(n.id + " restarted from a snapshot at " + s.snap.index() + " whose state is at " + n.sm.index);
         }
-        checkState(n, "restored from its snapshot at restart");
+        if (!n.witness) {
+            checkState(n, "restored from its snapshot at restart");
+        }
         n.leaderTermChecked = 0;
         n.pending = null;
         n.timerAt = Long.MAX_VALUE;
         afterInput(n);
     }
 
-    private CoreConfig coreConfig(String id) {
-        return new CoreConfig(id, ids, opt.heartbeat(), opt.election(), opt.driftBound(), opt.maxBatchEntries(),
-                64 * 1024, opt.maxInflight(), opt.fastFailover());
+    /**
+     * The bootstrap configuration: the first {@link SimOptions#voters()} nodes vote; a node outside
+     * them starts as a joining learner (a witness learner if it is the witness) that knows them.
+     */
+    private CoreConfig coreConfig(Node n) {
+        Membership m = Membership.ofVoters(ids.subList(0, opt.voters()));
+        if (n.index >= opt.voters()) {
+            m = m.withMember(new Membership.Member(n.id, "", n.witness ? Membership.Role.WITNESS_LEARNER
+                    : Membership.Role.LEARNER));
+        }
+        return new CoreConfig(n.id, m, opt.heartbeat(), opt.election(), opt.driftBound(), opt.maxBatchEntries(),
+                64 * 1024, opt.maxInflight(), opt.fastFailover(), 20);
+    }
+
+    /** The committed entry at position {@code i} as node {@code n} stores it. */
+    private Entry committedAs(Node n, int i) {
+        Entry e = committed.get(i);
+        return n.witness ? e.forWitness() : e;
+    }
+
+    /** Whether {@code n} must hold every committed entry at the end: it is a member of the final configuration. */
+    private boolean mustCatchUp(Node n) {
+        for (Node l : nodes) {
+            if (l.up && l.core.role() == Role.LEADER) {
+                return l.core.committedMembership().contains(n.id);
+            }
+        }
+        return n.index < opt.voters();
+    }
+
+    /** The leader changes the configuration concerning node {@code f.node()}, if one is leader now. */
+    private void reconfigure(Fault f) {
+        Node l = null;
+        for (Node c : nodes) {
+            if (c.up && !c.paused && c.core.role() == Role.LEADER) {
+                l = c;
+            }
+        }
+        if (l == null) {
+            return;
+        }
+        Node target = nodes.get(f.node());
+        Membership m = l.core.membership();
+        Membership next;
+        Membership.Member member = m.member(target.id).orElse(null);
+        if (member == null) {
+            next = m.withMember(new Membership.Member(target.id, "", target.witness ? Membership.Role.WITNESS_LEARNER
+                    : Membership.Role.LEARNER));
+        } else if (!member.role().votes() && f.value() < 0.7) {
+            next = m.withRole(target.id, member.role().promoted());
+        } else {
+            try {
+                next = m.without(target.id);
+            } catch (IllegalArgumentException e) {
+                return; // it would leave no voter that can lead
+            }
+        }
+        try {
+            long at = l.core.changeMembership(next, l.localNow());
+            membershipChanges++;
+            count(at < 0 ? "leader_removals_by_handover" : member == null ? "learners_added"
+                    : !member.role().votes() && next.isVoter(target.id) ? "promotions" : "removals");
+        } catch (MembershipChangeRefused e) {
+            membershipRefusals++;
+            count("refused_" + e.reason().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        afterInput(l);
+        checkInvariants(l.index);
     }
 
     private void startFault(Fault f) {
@@ -952,6 +1058,7 @@ final class Simulation {
                 push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, f);
             }
             case CLOCK_RATE -> n.clock.setRate(now, 1 + opt.driftBound() * f.value());
+            case RECONFIGURE -> reconfigure(f);
             case TRANSFER -> {
                 for (Node l : nodes) {
                     if (l.up && !l.paused && l.core.role() == Role.LEADER && l != n) {
@@ -1119,6 +1226,27 @@ final class Simulation {
     private void checkNode(Node n) {
         RaftCore c = n.core;
         if (c.role() == Role.LEADER) {
+            // (g) no two disjoint majorities elect in one term; each election had a majority
+            Map<String, Set<String>> ofTerm = electionsOfTerm.computeIfAbsent(c.term(), t -> new HashMap<>());
+            if (!ofTerm.containsKey(n.id)) {
+                Set<String> with = c.wonWith();
+                if (!c.membership().quorum().isMajority(with)) {
+                    fail("(g) " + n.id + " leads term " + c.term() + " with votes " + with
+                            + ", not a majority of its configuration " + c.membership());
+                    return;
+                }
+                for (Map.Entry<String, Set<String>> other : ofTerm.entrySet()) {
+                    if (other.getValue().stream().noneMatch(with::contains)) {
+                        fail("(g) two disjoint majorities elected in term " + c.term() + ": " + other.getKey() + " with "
+                                + other.getValue() + " and " + n.id + " with " + with);
+                        return;
+                    }
+                }
+                ofTerm.put(n.id, with);
+                if (with.stream().anyMatch(v -> c.membership().isWitness(v))) {
+                    witnessElections++;
+                }
+            }
             // (a) one leader per term
             String prev = leaderOfTerm.putIfAbsent(c.term(), n.id);
             if (prev != null && !prev.equals(n.id)) {
@@ -1165,16 +1293,20 @@ final class Simulation {
         for (long i = from; i <= commit; i++) {
             Entry e = c.log().entry(i);
             if (i <= committed.size()) {
-                if (!committed.get((int) i - 1).equals(e)) {
+                if (!committedAs(n, (int) i - 1).equals(e)) {
                     fail("(d) " + n.id + " committed " + e + " but " + committed.get((int) i - 1)
                             + " was committed at that index before");
                     return;
                 }
+            } else if (n.witness) {
+                // a witness holds no payloads; the leader reports the entry in this same step
+                fail("(d) witness " + n.id + " knows " + e + " is committed before any data node does");
+                return;
             } else {
                 long prevPrefix = committedPrefix.isEmpty() ? 0 : committedPrefix.get(committedPrefix.size() - 1);
                 long prevState = committedStateHash.isEmpty() ? 0 : committedStateHash.get(committedStateHash.size() - 1);
                 committed.add(e);
-                committedPrefix.add(mix(prevPrefix * 31 + e.hashCode()));
+                committedPrefix.add(mix(prevPrefix * 31 + e.forWitness().hashCode()));
                 committedStateHash.add(StateMachine.nextHash(prevState, e.data()));
                 committedInTerm.add(c.term());
                 for (Node o : nodes) {

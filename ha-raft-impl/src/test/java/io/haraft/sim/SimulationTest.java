@@ -46,6 +46,16 @@ class SimulationTest {
                 results.stream().mapToLong(SimResult::committed).sum(),
                 results.stream().mapToLong(r -> r.schedule().stream().filter(f -> f.at() <= r.simulatedNanos()).count()).sum(),
                 installs, restartInstalls, results.stream().filter(r -> r.snapshotInstalls() > 0).count());
+        System.out.printf("simulation membership: seeds_with_changes=%d changes=%d refused=%d final_configurations=%d"
+                        + " elections_won_with_a_witness=%d%n",
+                results.stream().filter(r -> r.membershipChanges() > 0).count(),
+                results.stream().mapToLong(SimResult::membershipChanges).sum(),
+                results.stream().mapToLong(SimResult::membershipRefusals).sum(),
+                results.stream().map(SimResult::finalVoters).distinct().count(),
+                results.stream().mapToLong(SimResult::witnessElections).sum());
+        java.util.Map<String, Integer> counters = new java.util.TreeMap<>();
+        results.forEach(r -> r.counters().forEach((k, v) -> counters.merge(k, v, Integer::sum)));
+        System.out.println("simulation counters: " + counters);
         System.out.println("simulation: seeds=" + results.size() + " steps=" + total + " violations=" + failed.size());
         long shortRuns = results.stream().filter(r -> !r.failed() && r.steps() < steps).count();
         assertThat(shortRuns).as("seeds that ran fewer than %d steps", steps).isZero();
@@ -55,6 +65,16 @@ class SimulationTest {
             // through a snapshot: over many seeds that must happen, also right after restarts.
             assertThat(installs).as("snapshots installed over %d seeds", results.size()).isPositive();
             assertThat(restartInstalls).as("restarted nodes that caught up through a snapshot").isPositive();
+            // A third of the seeds change the configuration, and half of those have a witness.
+            assertThat(results.stream().mapToLong(SimResult::membershipChanges).sum()).as("membership changes")
+                    .isGreaterThan(results.size() / 2);
+            assertThat(results.stream().map(SimResult::finalVoters).distinct().count())
+                    .as("distinct final configurations").isGreaterThan(5);
+            assertThat(results.stream().mapToLong(SimResult::witnessElections).sum())
+                    .as("elections won with a witness's vote").isPositive();
+            assertThat(counters).as("membership events over %d seeds", results.size())
+                    .containsKeys("learners_added", "promotions", "removals", "leader_removals_by_handover",
+                            "witness_snapshot_installs");
         }
     }
 }
