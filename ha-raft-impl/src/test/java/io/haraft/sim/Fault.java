@@ -17,9 +17,14 @@ import java.util.SplittableRandom;
  * @param value    loss probability, delay bound factor or clock rate factor, by kind
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
-    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET, RECONFIGURE }
+    enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET, RECONFIGURE,
+        RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION }
 
     private static final long MS = 1_000_000L;
+    /** {@link #value()} of a RECONFIGURE that adds or promotes a node (see Simulation#GROW). */
+    static final double GROW = 3;
+    /** {@link #value()} of a RECONFIGURE that removes a voter. */
+    static final double SHRINK = 2;
 
     /**
      * A random schedule over {@code horizonNanos} of simulated time. With {@code churn} the mix
@@ -94,6 +99,33 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
         return out;
     }
 
+    /**
+     * The history of the bug in the original single-server change algorithm (Ongaro, raft-dev,
+     * 2015), with random timing: the leader adds a learner and promotes it, and is cut off at once
+     * (the promotion reaches nobody, or only the learner); the next leader removes the old one as
+     * soon as it wins, and a partition right then leaves it with one follower; the old leader comes
+     * back. Under the rules this is harmless: the new leader must first commit an entry of its own
+     * term with a majority of the old configuration, which the partition prevents. Without them the
+     * removal commits under the new configuration alone, and the old leader wins the next election
+     * with the nodes the partition kept away, under its own configuration: a committed entry is lost.
+     */
+    static List<Fault> generateMembershipChurn(long seed, int nodes, long electionTimeout, long horizonNanos) {
+        SplittableRandom r = new SplittableRandom(seed * 0xD1B54A32D192ED03L + 29);
+        List<Fault> out = new ArrayList<>();
+        int id = 0;
+        long t = r.nextLong(300 * MS, 600 * MS);
+        int learner = nodes - 1;
+        out.add(new Fault(id++, t, Kind.RECONFIGURE, learner, 0, 0, GROW));
+        t += r.nextLong(electionTimeout, 3 * electionTimeout);
+        out.add(new Fault(id++, t, Kind.RECONFIGURE, learner, 0, 0, GROW));
+        long cut = r.nextLong(3 * electionTimeout, 8 * electionTimeout);
+        out.add(new Fault(id++, t + r.nextLong(10_000, 200_000), Kind.ISOLATE_LEADER, 0, 0, cut, 0));
+        out.add(new Fault(id++, t + r.nextLong(MS, 10 * MS), Kind.RECONFIGURE_ON_ELECTION, -1, 0, 0, SHRINK));
+        out.add(new Fault(id++, t + r.nextLong(MS, 10 * MS), Kind.PARTITION_ON_ELECTION, 0, 0,
+                cut + r.nextLong(4 * electionTimeout, 12 * electionTimeout), 0));
+        return out;
+    }
+
     @Override
     public String toString() {
         String what = switch (kind) {
@@ -112,6 +144,10 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             case SLOW_DISK -> String.format("fsyncs of n%d take up to %.0fms for %dms", node, value, duration / MS);
             case TRANSFER -> "transfer leadership to n" + node;
             case RECONFIGURE -> "the leader adds, promotes or removes n" + node;
+            case RECONFIGURE_ON_ELECTION -> "the next new leader " + (node < 0 ? "removes the last leader cut off"
+                    : "adds, promotes or removes n" + node) + " as soon as it wins";
+            case PARTITION_ON_ELECTION -> "the next new leader and one follower are cut off from the rest as soon as"
+                    + " it wins, for " + duration / MS + "ms";
         };
         return "#" + id + " @" + at / MS + "ms " + what;
     }

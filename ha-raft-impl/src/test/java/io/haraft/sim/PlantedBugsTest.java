@@ -15,7 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>Profiles: {@code default} is the main suite's mix; {@code churn} is its leader-churn mix
  * ({@link SimOptions#churn}: leaders isolated or crashed right after their first commit, one-entry
- * appends), the history of Figure 8 of the Raft paper.
+ * appends), the history of Figure 8 of the Raft paper; {@code membership} is
+ * {@link SimOptions#membershipChurn}: frequent configuration changes among 5 nodes with the same
+ * leader churn, where the original single-server change algorithm loses committed entries.
  */
 class PlantedBugsTest {
     private static final int SEED_BUDGET = Integer.getInteger("sim.bugSeeds", 500);
@@ -25,13 +27,18 @@ class PlantedBugsTest {
         "VOTE_TWICE,      default, (a)",
         "NO_STICKINESS,   default, (c)",
         "COMMIT_OLD_TERM, churn,   (d)",
+        "UNSAFE_MEMBERSHIP, membership, (d)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();
         for (long s = 1; s <= SEED_BUDGET; s++) {
             seeds.add(s);
         }
-        SimRunner.OptionsForSeed options = profile.equals("churn") ? SimOptions::churn : SimOptions::forSeed;
+        SimRunner.OptionsForSeed options = switch (profile) {
+            case "churn" -> SimOptions::churn;
+            case "membership" -> SimOptions::membershipChurn;
+            default -> SimOptions::forSeed;
+        };
         List<SimResult> results = SimRunner.runAll(seeds, 2000, bug, options);
         List<String> violations = results.stream().filter(SimResult::failed).map(SimResult::violation).toList();
         System.out.printf("planted bug %s: caught in %d of %d seeds; first: %s%n", bug, violations.size(),

@@ -267,6 +267,10 @@ final class Simulation {
     private boolean healed;
     private long quietUntil;
     private Fault crashOnCommit;
+    private Fault reconfigureOnElection;
+    private Fault reconfigureNow;
+    private Fault partitionOnElection;
+    private int lastIsolatedLeader = -1;
     private Node crashNow;
     private long healedAt;
 
@@ -329,6 +333,9 @@ final class Simulation {
 
     /** The default schedule for a seed. */
     static List<Fault> defaultSchedule(long seed, SimOptions opt) {
+        if (opt.membership() && opt.churn() && opt.voters() == 4) {
+            return Fault.generateMembershipChurn(seed, opt.nodes(), opt.election(), 600_000 * MS);
+        }
         return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn(), opt.membership());
     }
 
@@ -382,6 +389,12 @@ final class Simulation {
                     steps++;
                     checkInvariants(e.node);
                     crashIfTriggered();
+                    if (reconfigureNow != null && violation == null && !healed) {
+                        Fault f = reconfigureNow;
+                        reconfigureNow = null;
+                        count("reconfigurations_on_election");
+                        reconfigure(f);
+                    }
                 }
             } catch (RuntimeException ex) {
                 fail("exception at step " + steps + ": " + ex);
@@ -964,25 +977,65 @@ final class Simulation {
         return n.index < opt.voters();
     }
 
-    /** The leader changes the configuration concerning node {@code f.node()}, if one is leader now. */
+    /** Cuts {@code leader} and the first other voter of its configuration off from every other node. */
+    private void partitionWithOneFollower(Node leader, Fault f) {
+        int mask = 1 << leader.index;
+        for (String v : leader.core.membership().voters()) {
+            int i = Integer.parseInt(v.substring(1));
+            if (i != leader.index && i != lastIsolatedLeader) {
+                mask |= 1 << i;
+                break;
+            }
+        }
+        Fault p = new Fault(f.id(), f.at(), Fault.Kind.PARTITION, leader.index, mask, f.duration(), 0);
+        activeBlocks.put(f.id(), p);
+        push(now + f.duration(), Type.END_FAULT, leader.index, null, 0, p);
+    }
+
+    /** {@link Fault#value()} of a reconfiguration that adds or promotes a node. */
+    static final double GROW = Fault.GROW;
+    /** {@link Fault#value()} of a reconfiguration that removes a voter. */
+    static final double SHRINK = Fault.SHRINK;
+
+    /**
+     * The newest leader changes the configuration concerning node {@code f.node()}: adds it as a
+     * learner, promotes it or removes it, whichever its role calls for ({@code value} below 0.7
+     * promotes a learner rather than removing it). With {@link #GROW} or {@link #SHRINK} it adds or
+     * promotes (removes) the first node from {@code f.node()} on that does not vote (votes).
+     */
     private void reconfigure(Fault f) {
         Node l = null;
         for (Node c : nodes) {
-            if (c.up && !c.paused && c.core.role() == Role.LEADER) {
+            // the newest leader: a deposed one may not know yet
+            if (c.up && !c.paused && c.core.role() == Role.LEADER && (l == null || c.core.term() > l.core.term())) {
                 l = c;
             }
         }
         if (l == null) {
             return;
         }
-        Node target = nodes.get(f.node());
         Membership m = l.core.membership();
+        if (f.node() < 0 && lastIsolatedLeader < 0) {
+            return;
+        }
+        Node target = nodes.get(f.node() < 0 ? lastIsolatedLeader : f.node());
+        boolean grow = f.value() == GROW || (m.isVoter(target.id) && m.voters().size() <= 3 && f.value() != SHRINK);
+        if (grow || (f.value() == SHRINK && !m.isVoter(target.id))) {
+            // grow: the target or the next node that does not vote; shrink: the target or the next voter
+            for (int i = 0; i < nodes.size(); i++) {
+                Node o = nodes.get((f.node() + i) % nodes.size());
+                if (m.isVoter(o.id) != grow) {
+                    target = o;
+                    break;
+                }
+            }
+        }
         Membership next;
         Membership.Member member = m.member(target.id).orElse(null);
         if (member == null) {
             next = m.withMember(new Membership.Member(target.id, "", target.witness ? Membership.Role.WITNESS_LEARNER
                     : Membership.Role.LEARNER));
-        } else if (!member.role().votes() && f.value() < 0.7) {
+        } else if (!member.role().votes() && (grow || f.value() < 0.7)) {
             next = m.withRole(target.id, member.role().promoted());
         } else {
             try {
@@ -996,7 +1049,13 @@ final class Simulation {
             membershipChanges++;
             count(at < 0 ? "leader_removals_by_handover" : member == null ? "learners_added"
                     : !member.role().votes() && next.isVoter(target.id) ? "promotions" : "removals");
+            if (TRACE) {
+                System.out.println("   reconfigure by " + l.id + " t" + l.core.term() + ": " + m + " -> " + next);
+            }
         } catch (MembershipChangeRefused e) {
+            if (TRACE) {
+                System.out.println("   reconfigure by " + l.id + " refused: " + e.getMessage());
+            }
             membershipRefusals++;
             count("refused_" + e.reason().name().toLowerCase(java.util.Locale.ROOT));
         }
@@ -1005,7 +1064,7 @@ final class Simulation {
     }
 
     private void startFault(Fault f) {
-        Node n = nodes.get(f.node());
+        Node n = f.node() >= 0 ? nodes.get(f.node()) : null;
         switch (f.kind()) {
             case CRASH, CRASH_LEADER -> {
                 if (f.kind() == Fault.Kind.CRASH_LEADER) {
@@ -1023,6 +1082,8 @@ final class Simulation {
                 }
             }
             case CRASH_AFTER_COMMIT -> crashOnCommit = f;
+            case RECONFIGURE_ON_ELECTION -> reconfigureOnElection = f;
+            case PARTITION_ON_ELECTION -> partitionOnElection = f;
             case SLOW_DISK -> {
                 n.slowDiskUntil = now + f.duration();
                 n.slowDiskMaxNanos = (long) (f.value() * MS);
@@ -1030,6 +1091,7 @@ final class Simulation {
             case ISOLATE_LEADER -> {
                 for (Node l : nodes) {
                     if (l.up && l.core.role() == Role.LEADER) {
+                        lastIsolatedLeader = l.index;
                         Fault p = new Fault(f.id(), f.at(), Fault.Kind.PARTITION, l.index, 1 << l.index, f.duration(), 0);
                         activeBlocks.put(f.id(), p);
                         push(now + f.duration(), Type.END_FAULT, l.index, null, 0, p);
@@ -1074,7 +1136,7 @@ final class Simulation {
 
     private void endFault(Event e) {
         Fault f = e.fault;
-        Node n = nodes.get(f.node());
+        Node n = f.node() >= 0 ? nodes.get(f.node()) : null;
         switch (f.kind()) {
             case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT -> {
                 n = nodes.get(e.node);
@@ -1148,6 +1210,9 @@ final class Simulation {
         activeSlow.clear();
         quietUntil = 0;
         crashOnCommit = null;
+        reconfigureOnElection = null;
+        reconfigureNow = null;
+        partitionOnElection = null;
         for (Node n : nodes) {
             n.slowDiskUntil = 0;
         }
@@ -1243,6 +1308,14 @@ final class Simulation {
                     }
                 }
                 ofTerm.put(n.id, with);
+                if (reconfigureOnElection != null) {
+                    reconfigureNow = reconfigureOnElection;
+                    reconfigureOnElection = null;
+                }
+                if (partitionOnElection != null) {
+                    partitionWithOneFollower(n, partitionOnElection);
+                    partitionOnElection = null;
+                }
                 if (with.stream().anyMatch(v -> c.membership().isWitness(v))) {
                     witnessElections++;
                 }
