@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * Where the node class paths are. The driver jar ({@code ha-raft-benchmarks.jar}) sits in
  * {@code benchmarks/target}; next to it are the harness classes alone ({@code benchmarks-*.jar}),
  * {@code systems/harness/} (HdrHistogram) and one directory per system with its runtime jars,
- * resolved on its own by {@code benchmarks/systems/pom.xml}. A node JVM gets the harness plus exactly
+ * resolved on its own by the reactor module {@code benchmarks/systems/<system>}. A node JVM gets the harness plus exactly
  * one system, so no class of another system, nor a version mediated against it, is ever visible.
  */
 final class Layout {
@@ -72,7 +72,7 @@ final class Layout {
         Path d = systemDir(system);
         if (!Files.isDirectory(d)) {
             throw new IllegalStateException("no class path for " + system + " at " + d
-                    + ": build with `mvn -pl benchmarks package` (without -Dbench.systems.skip)");
+                    + ": build with `mvn -pl benchmarks -am package` (the modules benchmarks/systems/* resolve it)");
         }
         try (Stream<Path> s = Files.list(d)) {
             return s.filter(p -> p.toString().endsWith(".jar")).sorted().toList();

@@ -11,11 +11,12 @@ import java.util.List;
 /**
  * The side-by-side harness (issue 7):
  * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
- * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] --out DIR}.
+ * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict] --out DIR}.
  *
  * <p>Writes {@code DIR/<suite>.csv}, {@code DIR/<suite>.md} and {@code DIR/<suite>.png}, node logs in
  * {@code DIR/work/logs}, and prints the Markdown tables at the end. A system that cannot run is a row
- * saying {@code unavailable: <reason>}; the run goes on with the others.
+ * saying {@code unavailable: <reason>}; the run goes on with the others, and with {@code --strict} it
+ * ends with exit status 1 ({@link Completeness}).
  */
 public final class Main {
 
@@ -35,7 +36,10 @@ public final class Main {
         System.exit(run(o));
     }
 
-    /** Runs the suites; returns 0, or 1 if a suite failed outright (not a system being unavailable). */
+    /**
+     * Runs the suites; returns 0, or 1 if a suite failed outright, or with {@code --strict} if a system
+     * was unavailable or has no measured row in a suite.
+     */
     static int run(Options o) throws IOException {
         Layout layout = Layout.locate();
         Files.createDirectories(o.out());
@@ -73,6 +77,15 @@ public final class Main {
         System.out.println();
         for (String md : printed) {
             System.out.println(md);
+        }
+        if (o.strict()) {
+            List<String> problems = Completeness.problems(o.out(), suites, o.systems());
+            for (String p : problems) {
+                System.out.println("FAIL: " + p);
+            }
+            if (!problems.isEmpty()) {
+                status = 1;
+            }
         }
         System.out.printf("total %.0f s; results in %s%n", (System.nanoTime() - t0) / 1e9, o.out().toAbsolutePath());
         return status;

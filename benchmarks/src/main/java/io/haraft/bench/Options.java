@@ -4,16 +4,19 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Command line: {@code <suite> --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] --out DIR}.
+ * Command line: {@code <suite> --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict]
+ * --out DIR}.
  *
  * @param reps      failover repetitions per scenario (default 30, quick 3)
  * @param seconds   throughput measurement per client count (default 10, quick 2) and footprint's
  *                  idle window (default 30, quick 5)
+ * @param strict    exit 1 unless every system has a measured, available row in every suite's CSV
+ *                  ({@link Completeness}); without it an unavailable system is a row and the run goes on
  */
-record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, Path out) {
+record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, boolean strict, Path out) {
 
     static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|all>"
-            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] --out DIR";
+            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] --out DIR";
 
     static Options parse(String[] args) {
         if (args.length == 0) {
@@ -27,6 +30,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
         Integer reps = null;
         Integer seconds = null;
         boolean quick = false;
+        boolean strict = false;
         Path out = null;
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
@@ -34,6 +38,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--quick" -> quick = true;
+                case "--strict" -> strict = true;
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
             }
@@ -47,7 +52,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
             throw new IllegalArgumentException("--out DIR is required\n" + USAGE);
         }
         return new Options(suite, systems, reps != null ? reps : quick ? 3 : 30,
-                seconds != null ? seconds : quick ? 2 : 10, quick, out);
+                seconds != null ? seconds : quick ? 2 : 10, quick, strict, out);
     }
 
     /** Settings to run per system: ours-equal always; the alternative (peer defaults) unless quick. */

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The report side of the harness on synthetic rows: exact CSV columns of issue 7, one row per
  * system, unavailable systems as rows, Markdown and PNG written. The real peer runs are in
- * {@code benchmarks/run-quick.sh} (they need the per-system class paths built by {@code package}).
+ * {@link QuickRunIT} (integration-test phase: it needs the driver jar and the per-system class paths
+ * built by {@code package}) and {@code benchmarks/run-quick.sh}.
  */
 class ReportOutputTest {
 
@@ -87,6 +88,8 @@ class ReportOutputTest {
         Options o = Options.parse(new String[] {"all", "--systems", "ratis,atomix", "--quick", "--out", "x"});
         assertThat(o.systems()).containsExactly("ratis", "atomix");
         assertThat(o.reps()).isEqualTo(3);
+        assertThat(o.strict()).isFalse();
+        assertThat(Options.parse(new String[] {"all", "--quick", "--strict", "--out", "x"}).strict()).isTrue();
         assertThat(o.settings("ratis")).containsExactly(Settings.equal("ratis"));
         Options full = Options.parse(new String[] {"failover", "--out", "x"});
         assertThat(full.reps()).isEqualTo(30);
