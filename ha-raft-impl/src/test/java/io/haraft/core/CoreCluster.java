@@ -60,7 +60,14 @@ final class CoreCluster {
 
     /** Replaces a node's core, as if it restarted with this durable state. */
     void add(String id, PlantedBugs bugs, int maxBatch, HardState hs, RaftLog log) {
-        CoreConfig cfg = CoreConfig.defaults(id, ids).withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64);
+        add(id, io.haraft.core.quorum.Membership.ofVoters(ids), bugs, maxBatch, hs, log);
+    }
+
+    /** Starts (or restarts) {@code id} with {@code bootstrap} as its configuration until its log has one. */
+    void add(String id, io.haraft.core.quorum.Membership bootstrap, PlantedBugs bugs, int maxBatch, HardState hs,
+             RaftLog log) {
+        CoreConfig cfg = CoreConfig.defaults(ids.get(0), ids).withMembership(bootstrap).withNodeId(id)
+                .withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64);
         cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), null));
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());
@@ -200,7 +207,7 @@ final class CoreCluster {
 
     /** Lets {@code id} time out and win an election, others having been silent for 2E. */
     void elect(String id) {
-        elapse(2 * CoreConfig.defaults(id, ids).electionTimeoutNanos() + 1);
+        elapse(2 * CoreConfig.defaults(ids.get(0), ids).electionTimeoutNanos() + 1);
         tick(id);
         deliverAll();
         if (core(id).role() != Role.LEADER) {

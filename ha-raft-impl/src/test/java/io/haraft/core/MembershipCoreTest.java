@@ -1,0 +1,232 @@
+package io.haraft.core;
+
+import io.haraft.RevokeReason;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+import io.haraft.core.quorum.Membership;
+import io.haraft.core.quorum.Membership.Member;
+import io.haraft.core.quorum.Membership.Role;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static io.haraft.core.CoreCluster.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Configuration changes in the core, one rule per scenario, on the synchronous {@link CoreCluster}. */
+class MembershipCoreTest {
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A 3-voter cluster with n1 elected and {@code commands} commands committed everywhere. */
+    private static CoreCluster elected(int commands) {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        for (int i = 0; i < commands; i++) {
+            c.core("n1").propose(bytes("c" + i), c.now);
+        }
+        c.deliverAll();
+        c.run(300 * MS);
+        return c;
+    }
+
+    /** Starts {@code id} as a joining node that knows the voters and itself in {@code role}. */
+    private static void join(CoreCluster c, String id, Role role) {
+        Membership bootstrap = Membership.ofVoters(c.ids).withMember(new Member(id, "", role));
+        c.add(id, bootstrap, PlantedBugs.NONE, 64, HardState.INITIAL, RaftLog.empty());
+    }
+
+    private static long change(CoreCluster c, String leader, Membership next) {
+        long index = c.core(leader).changeMembership(next, c.now);
+        c.deliverAll();
+        c.run(300 * MS);
+        return index;
+    }
+
+    @Test
+    void aLearnerCatchesUpWithoutVotingAndIsPromotedOnceCommitted() {
+        CoreCluster c = elected(5);
+        join(c, "n4", Role.LEARNER);
+        RaftCore leader = c.core("n1");
+        Membership withLearner = leader.membership().withMember(new Member("n4", "h4:1", Role.LEARNER));
+        long at = change(c, "n1", withLearner);
+        assertThat(leader.log().entry(at).kind()).isEqualTo(Entry.Kind.CONFIG);
+        assertThat(leader.committedMembership()).isEqualTo(withLearner);
+        assertThat(c.core("n4").log().lastIndex()).isEqualTo(leader.lastIndex());
+        assertThat(c.core("n4").membership()).as("the learner learns the configuration from the log").isEqualTo(withLearner);
+        assertThat(c.applied.get("n4")).extracting(Entry::kind).contains(Entry.Kind.COMMAND, Entry.Kind.CONFIG);
+
+        // A learner never campaigns, even when the leader is gone; the voters elect among themselves.
+        c.drop = CoreCluster.isolate("n1");
+        c.run(3_000 * MS);
+        assertThat(c.core("n4").term()).as("the learner's term: it never stood").isEqualTo(c.core("n2").term());
+        assertThat(c.leaders()).containsAnyOf("n2", "n3");
+        String next = c.leaders().stream().filter(l -> !l.equals("n1")).findFirst().orElseThrow();
+        assertThat(c.sent).noneMatch(m -> m.from().equals("n4")
+                && (m instanceof Message.PreVote || m instanceof Message.Vote));
+        c.drop = m -> false;
+        c.run(1_000 * MS);
+
+        Membership promoted = c.core(next).membership().withRole("n4", Role.VOTER);
+        change(c, next, promoted);
+        assertThat(c.core(next).committedMembership().voters()).containsExactlyInAnyOrder("n1", "n2", "n3", "n4");
+        assertThat(c.core("n4").membership().isVoter("n4")).isTrue();
+        // Four voters: a majority is three, so two nodes alone no longer commit.
+        c.drop = m -> m.to().equals("n4") || m.from().equals("n4") || m.to().equals("n3") || m.from().equals("n3");
+        long before = c.core(next).commitIndex();
+        c.core(next).propose(bytes("needs three"), c.now);
+        c.deliverAll();
+        assertThat(c.core(next).commitIndex()).isEqualTo(before);
+    }
+
+    @Test
+    void aSecondChangeIsRefusedWhileTheFirstIsUncommitted() {
+        CoreCluster c = elected(1);
+        join(c, "n4", Role.LEARNER);
+        join(c, "n5", Role.LEARNER);
+        RaftCore leader = c.core("n1");
+        c.drop = m -> m.from().equals("n1") && !m.to().equals("n4"); // only the learner hears: nothing commits
+        Membership first = leader.membership().withMember(new Member("n4", "", Role.LEARNER));
+        leader.changeMembership(first, c.now);
+        assertThatThrownBy(() -> leader.changeMembership(first.withMember(new Member("n5", "", Role.LEARNER)), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class, e -> {
+                    assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.IN_PROGRESS);
+                    assertThat(e.retryable()).isTrue();
+                })
+                .hasMessageContaining("change in progress");
+        assertThat(leader.changeMembership(first, c.now)).as("asking the same change again is harmless")
+                .isEqualTo(leader.lastIndex());
+        c.drop = m -> false;
+        c.deliverAll();
+        c.run(300 * MS);
+        assertThat(leader.committedMembership()).isEqualTo(first);
+        Membership second = first.withMember(new Member("n5", "", Role.LEARNER));
+        assertThat(leader.changeMembership(second, c.now)).isPositive();
+    }
+
+    @Test
+    void impossibleChangesAreRefusedWithAReason() {
+        CoreCluster c = elected(3);
+        join(c, "n4", Role.LEARNER);
+        RaftCore leader = c.core("n1");
+        Membership m = leader.membership();
+        assertThatThrownBy(() -> leader.changeMembership(m.without("n3"), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.INVALID))
+                .hasMessageContaining("2 voters").hasMessageContaining("witness");
+        assertThatThrownBy(() -> leader.changeMembership(m.withMember(new Member("n4", "", Role.VOTER)), c.now))
+                .isInstanceOf(MembershipChangeRefused.class).hasMessageContaining("add it as a learner first");
+        Membership two = m.withMember(new Member("n4", "", Role.VOTER)).withMember(new Member("n5", "", Role.VOTER));
+        assertThatThrownBy(() -> leader.changeMembership(two, c.now))
+                .isInstanceOf(MembershipChangeRefused.class).hasMessageContaining("one voter");
+        assertThatThrownBy(() -> c.core("n2").changeMembership(m.without("n3"), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.NOT_LEADER))
+                .hasMessageContaining("the leader is n1");
+    }
+
+    @Test
+    void aLearnerTooFarBehindIsNotPromoted() {
+        CoreCluster c = elected(3);
+        join(c, "n4", Role.LEARNER);
+        RaftCore leader = c.core("n1");
+        Membership withLearner = leader.membership().withMember(new Member("n4", "", Role.LEARNER));
+        c.drop = m -> m.to().equals("n4"); // it hears nothing: its log stays empty
+        change(c, "n1", withLearner);
+        for (int i = 0; i < CoreConfig.DEFAULT_PROMOTE_MAX_LAG + 5; i++) {
+            leader.propose(bytes("x" + i), c.now);
+        }
+        c.deliverAll();
+        assertThatThrownBy(() -> leader.changeMembership(withLearner.withRole("n4", Role.VOTER), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.LAGGING))
+                .hasMessageContaining("entries behind");
+        c.drop = m -> false;
+        c.run(1_000 * MS);
+        assertThat(change(c, "n1", withLearner.withRole("n4", Role.VOTER))).isPositive();
+        assertThat(leader.committedMembership().isVoter("n4")).isTrue();
+    }
+
+    @Test
+    void aNewLeaderChangesNothingBeforeAnEntryOfItsTermCommits() {
+        CoreCluster c = new CoreCluster(3);
+        c.elapse(2 * 300 * MS + 1);
+        c.tick("n1");
+        c.deliverOnly(m -> m instanceof Message.PreVote || m instanceof Message.PreVoteResponse
+                || m instanceof Message.Vote || m instanceof Message.VoteResponse);
+        RaftCore leader = c.core("n1");
+        assertThat(leader.role()).isEqualTo(io.haraft.core.Role.LEADER);
+        Membership m = leader.membership().withMember(new Member("n4", "", Role.LEARNER));
+        assertThatThrownBy(() -> leader.changeMembership(m, c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.TERM_NOT_COMMITTED));
+        c.deliverAll();
+        assertThat(leader.changeMembership(m, c.now)).isPositive();
+    }
+
+    @Test
+    void removingTheLeaderHandsLeadershipOverFirstAndTheNewLeaderRemovesIt() {
+        CoreCluster c = elected(2);
+        join(c, "n4", Role.LEARNER);
+        change(c, "n1", c.core("n1").membership().withMember(new Member("n4", "", Role.LEARNER)));
+        change(c, "n1", c.core("n1").membership().withRole("n4", Role.VOTER));
+        long oldTerm = c.core("n1").term();
+
+        long result = c.core("n1").changeMembership(c.core("n1").membership().without("n1"), c.now);
+        assertThat(result).as("a handover, not an entry").isEqualTo(-1);
+        c.deliverAll();
+        c.run(500 * MS);
+        assertThat(c.events.get("n1")).contains(new LeadershipEvent.Revoked(oldTerm, RevokeReason.LEADERSHIP_TRANSFERRED));
+        assertThat(c.sent).anyMatch(m -> m instanceof Message.TimeoutNow t && t.removeSender());
+        String next = c.leaders().stream().filter(l -> !l.equals("n1")).findFirst().orElseThrow();
+        RaftCore leader = c.core(next);
+        assertThat(leader.term()).isGreaterThan(oldTerm);
+        assertThat(leader.committedMembership().contains("n1")).as("the new leader removed n1").isFalse();
+        assertThat(leader.committedMembership().voters()).hasSize(3);
+        assertThat(c.core("n1").isRemoved()).as("n1 learned of its removal").isTrue();
+        long termOfN1 = c.core("n1").term();
+        c.drop = CoreCluster.isolate(next);
+        c.run(3_000 * MS);
+        assertThat(c.core("n1").term()).as("a removed node never campaigns").isEqualTo(termOfN1);
+        assertThat(c.sent.stream().filter(m -> m.from().equals("n1")))
+                .noneMatch(m -> m instanceof Message.PreVote && m.term() > termOfN1);
+    }
+
+    @Test
+    void aWitnessStoresNoPayloadsVotesButNeverLeads() {
+        CoreCluster c = new CoreCluster(3);
+        Membership twoPlusWitness = Membership.of(List.of(new Member("n1", "", Role.VOTER),
+                new Member("n2", "", Role.VOTER), new Member("n3", "", Role.WITNESS)));
+        for (String id : c.ids) {
+            c.add(id, twoPlusWitness, PlantedBugs.NONE, 64, HardState.INITIAL, RaftLog.empty());
+        }
+        c.elect("n1");
+        c.core("n1").propose(bytes("payload"), c.now);
+        c.deliverAll();
+        c.run(300 * MS);
+        RaftLog w = c.core("n3").log();
+        assertThat(w.lastIndex()).isEqualTo(c.core("n1").lastIndex());
+        for (long i = w.firstIndex(); i <= w.lastIndex(); i++) {
+            assertThat(w.entry(i).size()).as("payload bytes of entry %d on the witness", i).isZero();
+        }
+        assertThat(c.core("n2").log().entry(w.lastIndex()).size()).isPositive();
+
+        // The data leader fails: the other data node wins with the witness's vote, with a higher term.
+        long term = c.core("n1").term();
+        c.drop = CoreCluster.isolate("n1");
+        c.run(3_000 * MS);
+        assertThat(c.leaders()).contains("n2");
+        assertThat(c.core("n2").term()).isGreaterThan(term);
+        assertThat(c.core("n3").role()).isNotEqualTo(io.haraft.core.Role.LEADER);
+        assertThat(c.sent).noneMatch(m -> m.from().equals("n3") && (m instanceof Message.PreVote || m instanceof Message.Vote));
+
+        // With both data nodes gone the witness alone never leads.
+        c.drop = m -> true; // every link down
+        c.run(3_000 * MS);
+        assertThat(c.core("n3").role()).isNotEqualTo(io.haraft.core.Role.LEADER);
+    }
+}
