@@ -138,6 +138,11 @@ public final class FaultyTransport implements Transport {
     }
 
     @Override
+    public void updatePeers(java.util.Map<String, String> peers) {
+        delegate.updatePeers(peers);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
