@@ -101,7 +101,8 @@ import java.util.stream.Collectors;
  *   <li><b>Changing peers.</b> The peers start as {@link GrpcTransportConfig#peers()} and follow
  *       the cluster's configuration through {@link #updatePeers}: a new peer is connected to and its
  *       streams are accepted from then on; a peer that left has its link closed (after writing
- *       what is queued for it, on an accepted stream) and its new streams refused.</li>
+ *       what is queued for it, on an accepted stream) and its streams refused. A node whose stream
+ *       a peer refused for that reason hears of it through {@link Listener#onRejectedAsNonMember}.</li>
  * </ul>
  *
  * <p><b>Refused-connection detection.</b> An attempt's stream fails with {@code UNAVAILABLE} when
@@ -144,6 +145,8 @@ public final class GrpcTransport implements Transport {
     static final int PROTOCOL_VERSION = 1;
     private static final Context.Key<String> SENDER = Context.key("haraft-sender");
     private static final Duration CLOSE_GRACE = Duration.ofMillis(500);
+    /** How a refusal of a stream from a node that is not a current member starts. */
+    static final String UNKNOWN_SENDER = "unknown sender: ";
 
     private enum State { NEW, STARTED, CLOSED }
 
@@ -452,7 +455,7 @@ public final class GrpcTransport implements Transport {
             }
             Map<String, String> current = peers;
             if (!current.containsKey(h.getSenderId())) {
-                return "unknown sender: '" + shown(h.getSenderId()) + "' is not a member of cluster '"
+                return UNKNOWN_SENDER + "'" + shown(h.getSenderId()) + "' is not a member of cluster '"
                         + config.clusterId() + "' in the configuration this node knows (peers " + current.keySet()
                         + "); a node removed from the cluster stays refused, a node added since is accepted once"
                         + " this node has the new configuration";
@@ -487,7 +490,7 @@ public final class GrpcTransport implements Transport {
                         // removed from the configuration since its stream was accepted
                         failed = true;
                         rejected.incrementAndGet();
-                        String why = "'" + sender + "' is no longer a member of cluster '" + config.clusterId()
+                        String why = UNKNOWN_SENDER + "'" + sender + "' is no longer a member of cluster '" + config.clusterId()
                                 + "' in the configuration this node knows (peers " + peers.keySet() + ")";
                         log.warn("Closed the stream from {}: {}", sender, why);
                         responses.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
@@ -772,6 +775,13 @@ public final class GrpcTransport implements Transport {
                     listener.onConnectionRefused(peerId);
                 } catch (RuntimeException e) {
                     log.error("Listener failed on the refused connection to {}", peerId, e);
+                }
+            } else if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
+                    && status.getDescription().startsWith(UNKNOWN_SENDER)) {
+                try {
+                    listener.onRejectedAsNonMember(peerId);
+                } catch (RuntimeException e) {
+                    log.error("Listener failed on the refusal by {}", peerId, e);
                 }
             }
         }

@@ -35,6 +35,14 @@ public interface Transport extends AutoCloseable {
         void onMessage(Message message);
 
         void onConnectionRefused(String peerId);
+
+        /**
+         * {@code peerId} refused this node's stream because this node is not a member of the
+         * configuration that peer knows (it was removed, or it was not added yet). The default
+         * ignores it.
+         */
+        default void onRejectedAsNonMember(String peerId) {
+        }
     }
 
     /** Starts listening and connecting. */

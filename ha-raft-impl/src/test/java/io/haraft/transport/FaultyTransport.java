@@ -115,6 +115,11 @@ public final class FaultyTransport implements Transport {
             public void onConnectionRefused(String peerId) {
                 listener.onConnectionRefused(peerId);
             }
+
+            @Override
+            public void onRejectedAsNonMember(String peerId) {
+                listener.onRejectedAsNonMember(peerId);
+            }
         });
     }
 

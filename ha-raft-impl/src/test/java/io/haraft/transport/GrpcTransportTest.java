@@ -169,6 +169,7 @@ class GrpcTransportTest {
             awaitTrue("n1 refuses n4", () -> n1.stats().streamsRejected() >= 1);
             awaitTrue("the refusal is logged", () -> logs.contains("WARN", "unknown sender: 'n4'")
                     && logs.contains("WARN", "a node added since is accepted once this node has the new configuration"));
+            awaitTrue("n4 hears that n1 does not know it as a member", () -> l4.rejectedAsNonMember.contains("n1"));
             assertThat(l1.messages()).isEmpty();
             n1.send(new Message.Heartbeat("n1", "n4", 3, 0, 2));
             awaitTrue("n1 drops a message to a node it does not know", () -> n1.stats().messagesDropped() >= 1);
@@ -191,6 +192,7 @@ class GrpcTransportTest {
         long rejectedBefore = n1.stats().streamsRejected();
         n2.send(new Message.Heartbeat("n2", "n1", 6, 0, 1));
         awaitTrue("n1 refuses the removed n2", () -> n1.stats().streamsRejected() > rejectedBefore);
+        awaitTrue("n2 hears that it is no longer a member to n1", () -> l2.rejectedAsNonMember.contains("n1"));
         assertThat(l1.messages()).noneMatch(m -> m.term() == 6);
         assertThat(n1.stats().connectedPeers()).containsExactly("n4");
         assertThatThrownBy(() -> n1.updatePeers(Map.of("n1", address(ports.get("n1")))))
