@@ -62,8 +62,12 @@ final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
     private static final int MAX_TASKS_PER_ITERATION = 256;
     private static final long MAX_WAIT_NANOS = 1_000_000_000L;
-    /** How many election timeouts without a leader a node left out of its latest configuration waits before it stops. */
-    static final int ORPHAN_TIMEOUTS = 3;
+    /**
+     * How many election timeouts without a leader a node left out of its latest configuration waits
+     * before it stops: long enough for it to win an election first when it is the one node able to
+     * commit its own removal (it then hands over).
+     */
+    static final int ORPHAN_TIMEOUTS = 5;
 
     /**
      * What {@code status()} shows, published by the loop after every iteration: the latest
@@ -685,7 +689,8 @@ final class NodeLoop implements Transport.Listener {
      * voters of that configuration refused its streams as a non-member
      * ({@link Transport.Listener#onRejectedAsNonMember}): either its removal committed, or it is
      * cut off from a cluster that is removing it. Stopping is always safe; a node whose removal was
-     * in fact undone would be contacted by a leader within an election timeout.
+     * in fact undone would be contacted by a leader within an election timeout. A leader never stops
+     * this way (it hears from no leader but itself).
      */
     private void checkRemoved() {
         if (removed) {
@@ -705,8 +710,8 @@ final class NodeLoop implements Transport.Listener {
                     + " it stops now and must not be restarted with this data directory as a member",
                     core.term(), config.nodeId(), config.clusterId(), core.committedMembership());
             onRemoved.run();
-        } else if (silent > ORPHAN_TIMEOUTS * electionTimeoutNanos && (!core.membership().contains(config.nodeId())
-                || core.membership().quorum().isMajority(rejectedBy))) {
+        } else if (core.role() != Role.LEADER && silent > ORPHAN_TIMEOUTS * electionTimeoutNanos
+                && (!core.membership().contains(config.nodeId()) || core.membership().quorum().isMajority(rejectedBy))) {
             removed = true;
             LOG.warn("term {}: node {} stops: no leader has contacted it for {} ms, and {}; its removal from cluster {}"
                     + " has committed (the leader did not tell it) or it is cut off from a cluster that removes it",
