@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * A point-in-time snapshot of one node's Raft state and of its heartbeat statistics per peer,
- * returned by {@link RaftNode#status()}.
+ * A point-in-time snapshot of one node's Raft state, of the cluster configuration it uses and of
+ * its heartbeat statistics per peer, returned by {@link RaftNode#status()}.
  *
- * <p><b>Guarantees.</b> Immutable; the peer list is an unmodifiable copy. No component is
+ * <p><b>Guarantees.</b> Immutable; the peer and member lists are unmodifiable copies. No component is
  * {@code null}: an unknown leader is an empty {@link Optional}. The values were read together
  * from the Raft loop, so they are mutually consistent, but they may be stale by the time you look
  * at them.
@@ -22,11 +23,15 @@ import java.util.Optional;
  *                  Math.round(100 * (1 - p.reliability())), p.rttP99());
  *     }
  * }
+ * for (NodeStatus.MemberStatus m : s.members()) {                  // the configuration
+ *     log.info("{} {} {} lag {}", m.id(), m.address(), m.role(), m.lag());
+ * }
  * }</pre>
  *
  * <p><b>Limits.</b> Heartbeat statistics are kept by the leader, which sends the heartbeats; on a
  * follower the counters of each peer are zero (except {@link PeerStats#lastContact()}). The
- * statistics cover a sliding window of recent heartbeats, not the node's whole life.
+ * statistics cover a sliding window of recent heartbeats, not the node's whole life. Only the
+ * leader knows how far each member lags ({@link MemberStatus#lag()}).
  *
  * @param nodeId       this node's id
  * @param role         this node's role now
@@ -35,9 +40,17 @@ import java.util.Optional;
  * @param commitIndex  the highest log index known to be committed
  * @param appliedIndex the highest log index applied to the state machine ({@code <= commitIndex})
  * @param peers        one entry per other member, in configuration order
+ * @param members      the latest configuration this node knows (from its log, else its snapshot,
+ *                     else its start-up configuration), every member with its role, this node
+ *                     included
+ * @param configurationPending whether that configuration is not yet committed: a change is in
+ *                     progress
+ * @param removed      whether this node learned that it was removed from the cluster; it then
+ *                     stops itself
  */
 public record NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId,
-                         long commitIndex, long appliedIndex, List<PeerStats> peers) {
+                         long commitIndex, long appliedIndex, List<PeerStats> peers,
+                         List<MemberStatus> members, boolean configurationPending, boolean removed) {
 
     /** The Raft role of a node. */
     public enum Role {
@@ -69,7 +82,54 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
             throw new IllegalArgumentException(
                     "appliedIndex " + appliedIndex + " > commitIndex " + commitIndex);
         }
-        peers = List.copyOf(peers);
+        peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
+        members = List.copyOf(Objects.requireNonNull(members, "members"));
+    }
+
+    /**
+     * A status without configuration details (no member list, nothing pending, not removed).
+     *
+     * @throws NullPointerException     if a component is null
+     * @throws IllegalArgumentException if a number is negative or {@code appliedIndex > commitIndex}
+     */
+    public NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId, long commitIndex,
+                      long appliedIndex, List<PeerStats> peers) {
+        this(nodeId, role, term, leaderId, commitIndex, appliedIndex, peers, List.of(), false, false);
+    }
+
+    /** The member with this id in {@link #members()}, if any. */
+    public Optional<MemberStatus> member(String id) {
+        Objects.requireNonNull(id, "id");
+        return members.stream().filter(m -> m.id().equals(id)).findFirst();
+    }
+
+    /**
+     * One member of the configuration a node uses.
+     *
+     * <p>Immutable; no component is {@code null}.
+     *
+     * @param id      the member's node id
+     * @param address where the other nodes reach it, {@code host:port}
+     * @param role    what it does: voter, learner, witness (or witness learner)
+     * @param lag     on the leader, how many log entries the member is behind the leader's last
+     *                entry (0 for the leader itself); empty on other nodes
+     */
+    public record MemberStatus(String id, String address, MemberRole role, OptionalLong lag) {
+        /**
+         * Validates.
+         *
+         * @throws NullPointerException     if a component is null
+         * @throws IllegalArgumentException if the lag is negative
+         */
+        public MemberStatus {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(address, "address");
+            Objects.requireNonNull(role, "role");
+            Objects.requireNonNull(lag, "lag (use OptionalLong.empty())");
+            if (lag.isPresent() && lag.getAsLong() < 0) {
+                throw new IllegalArgumentException("lag of " + id + " must be >= 0, got " + lag.getAsLong());
+            }
+        }
     }
 
     /** Returns whether this node is leader. */

@@ -22,12 +22,16 @@ import java.util.regex.Pattern;
  * optional TLS setting is an {@link Optional}). The constructor does not touch the file system;
  * {@link #prepareDataDir()} does, and {@link RaftNode.Builder#build()} calls it.
  *
- * <p><b>Voter count.</b> The rule is: 1 voter is allowed for development only (no fault
- * tolerance at all); 2 voters are refused, because a majority of 2 is 2, so either failure stops
- * the cluster, which is worse than one node; 3 to 7 voters are allowed. Odd counts are best:
- * 3 voters tolerate 1 failure and 5 tolerate 2, while 4 still tolerate only 1 and 6 only 2, with a
- * larger majority to wait for on every commit. More than 7 is refused: every commit and every
- * heartbeat round would wait for more acknowledgements without a practical gain in availability.
+ * <p><b>Voter count.</b> Voting members are voters and witnesses ({@link MemberRole#votes()}). The
+ * rule is: 1 voter is allowed for development only (no fault tolerance at all); 2 voting members
+ * are refused, because a majority of 2 is 2, so either failure stops the cluster, which is worse
+ * than one node; 3 to 7 are allowed. Odd counts are best: 3 tolerate 1 failure and 5 tolerate 2,
+ * while 4 still tolerate only 1 and 6 only 2, with a larger majority to wait for on every commit.
+ * More than 7 is refused: every commit and every heartbeat round would wait for more
+ * acknowledgements without a practical gain in availability. A site with two servers runs them as
+ * voters plus a {@link MemberRole#WITNESS witness} on a third, small machine: the witness votes but
+ * stores no data and never leads, and there must be at least two data voters beside witnesses.
+ * Learners do not count.
  *
  * <p><b>Timing.</b> A follower that hears nothing for its election timeout, drawn at random from
  * {@code [electionTimeout, 2 * electionTimeout)}, starts an election. The leader's lease is
@@ -44,13 +48,22 @@ import java.util.regex.Pattern;
  * Duration lease = config.leaseDuration();          // 294 ms with the defaults
  * }</pre>
  *
+ * <p><b>Members at start-up and later.</b> The members given here are the <em>bootstrap</em>
+ * configuration: a new cluster starts with it, every node of it given the same list. Once the
+ * cluster changes its configuration ({@link RaftNode#addLearner}, {@link RaftNode#promote},
+ * {@link RaftNode#removeMember}, {@link RaftNode#replaceMember}), the change is stored in the log
+ * and in snapshots, and a node uses the latest configuration it has stored, not this list; it logs
+ * a warning when the two differ. A node that joins a running cluster is started with the current
+ * members plus itself as a {@link MemberRole#LEARNER learner} (or a witness), then added on the
+ * leader.
+ *
  * <p><b>Limits.</b> Addresses are compared as written, without DNS: {@code localhost:7001} and
- * {@code 127.0.0.1:7001} are not detected as duplicates. Membership is static: every node must be
- * given the same members, and changing them needs a restart of every node.
+ * {@code 127.0.0.1:7001} are not detected as duplicates.
  *
  * @param clusterId                       the cluster's name, checked on every connection
  * @param nodeId                          this node's id; one of {@code members}
- * @param members                         every voter, this node included, in a stable order
+ * @param members                         the bootstrap configuration: every member with its role,
+ *                                        this node included, in a stable order
  * @param dataDir                         where this node keeps its log, term and snapshots (absolute)
  * @param heartbeatInterval               how often the leader sends heartbeats
  * @param electionTimeout                 the minimum election timeout (see above)
@@ -62,6 +75,8 @@ import java.util.regex.Pattern;
  * @param maxMessageBytes                 the largest message a node sends or accepts; also bounds
  *                                        the size of one command
  * @param snapshotThreshold               how many entries are applied between two snapshots
+ * @param promoteMaxLag                   how many log entries a learner may be behind the leader
+ *                                        and still be promoted to voter
  */
 public record RaftConfig(
         String clusterId,
@@ -74,7 +89,8 @@ public record RaftConfig(
         boolean fastFailoverOnRefusedConnection,
         Optional<TlsConfig> tls,
         int maxMessageBytes,
-        long snapshotThreshold) {
+        long snapshotThreshold,
+        long promoteMaxLag) {
 
     /** Default heartbeat interval: 100 ms. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(100);
@@ -86,7 +102,9 @@ public record RaftConfig(
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
     /** Default snapshot threshold: a snapshot every 10,000 applied entries. */
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
-    /** The largest number of voters allowed. */
+    /** Default {@link #promoteMaxLag()}: 1,000 entries. */
+    public static final long DEFAULT_PROMOTE_MAX_LAG = 1000;
+    /** The largest number of voting members (voters and witnesses) allowed. */
     public static final int MAX_VOTERS = 7;
     /** The smallest heartbeat interval allowed: 1 ms. */
     public static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofMillis(1);
@@ -112,7 +130,7 @@ public record RaftConfig(
         if (members == null || members.isEmpty()) {
             throw new RaftConfigException("No members are configured.",
                     "Add every voter, this node included, with member(id, \"host:port\"); "
-                            + "use 3 voters for a cluster that survives one failure.");
+                            + "use 3 voters (or 2 voters and a witness) for a cluster that survives one failure.");
         }
         members = List.copyOf(members);
         checkMembers(members);
@@ -120,8 +138,9 @@ public record RaftConfig(
         if (members.stream().noneMatch(m -> m.id().equals(nodeId))) {
             throw new RaftConfigException(
                     "This node's id \"" + nodeId + "\" is not among the members " + ids(members) + ".",
-                    "Add member(\"" + nodeId + "\", \"host:port\") with this node's own address, or correct"
-                            + " nodeId(...); every node must list all voters, itself included.");
+                    "Add member(\"" + nodeId + "\", \"host:port\") with this node's own address (learner(...)"
+                            + " for a node that joins a running cluster), or correct nodeId(...); every node must"
+                            + " list all members, itself included.");
         }
         if (dataDir == null) {
             throw new RaftConfigException("No data directory is configured.",
@@ -163,6 +182,24 @@ public record RaftConfig(
             throw new RaftConfigException("snapshotThreshold " + snapshotThreshold + " is not positive.",
                     "Use the number of applied entries between snapshots, e.g. 10000 (the default).");
         }
+        if (promoteMaxLag < 0) {
+            throw new RaftConfigException("promoteMaxLag " + promoteMaxLag + " is negative.",
+                    "Use how many log entries a learner may be behind the leader when it is promoted,"
+                            + " e.g. 1000 (the default); 0 waits until it has every entry.");
+        }
+    }
+
+    /**
+     * The configuration without {@code promoteMaxLag}, which gets its default
+     * ({@value #DEFAULT_PROMOTE_MAX_LAG} entries).
+     *
+     * @throws RaftConfigException if any value is invalid; the message explains the fix
+     */
+    public RaftConfig(String clusterId, String nodeId, List<Member> members, Path dataDir, Duration heartbeatInterval,
+                      Duration electionTimeout, double clockDriftBound, boolean fastFailoverOnRefusedConnection,
+                      Optional<TlsConfig> tls, int maxMessageBytes, long snapshotThreshold) {
+        this(clusterId, nodeId, members, dataDir, heartbeatInterval, electionTimeout, clockDriftBound,
+                fastFailoverOnRefusedConnection, tls, maxMessageBytes, snapshotThreshold, DEFAULT_PROMOTE_MAX_LAG);
     }
 
     private static void checkId(String what, String value, String fix) {
@@ -199,19 +236,38 @@ public record RaftConfig(
     }
 
     private static void checkVoterCount(List<Member> members) {
-        int n = members.size();
+        List<Member> voting = members.stream().filter(m -> m.role().votes()).toList();
+        List<Member> data = voting.stream().filter(m -> m.role() == MemberRole.VOTER).toList();
+        int n = voting.size();
+        if (n == 0) {
+            throw new RaftConfigException("No voting member is configured among " + members + ".",
+                    "Add the voters with member(id, \"host:port\"); learners only receive the log.");
+        }
         if (n == 2) {
-            throw new RaftConfigException("2 voters are configured " + ids(members) + ": a majority of 2 is 2,"
+            String fix = data.size() == 2
+                    ? "Use 3 voters (tolerates 1 failure), or keep these two servers as voters and add a witness"
+                            + " on a small third machine, which votes but stores no data and never leads: .member(\""
+                            + data.get(0).id() + "\", \"" + data.get(0).address() + "\").member(\"" + data.get(1).id()
+                            + "\", \"" + data.get(1).address() + "\").witness(\"w1\", \"host3:port\")."
+                    : "Use 2 data voters plus 1 witness, or 3 voters.";
+            throw new RaftConfigException((data.size() == 2 ? "2 voters" : "2 voting members") + " are configured "
+                    + ids(voting) + ": a majority of 2 is 2,"
                     + " so the cluster stops as soon as either node fails or they cannot reach each"
-                    + " other. That is less available than a single node.",
-                    "Use 3 voters (tolerates 1 failure), or 2 voters plus a small witness once"
-                            + " witnesses are supported.");
+                    + " other. That is less available than a single node.", fix);
         }
         if (n > MAX_VOTERS) {
-            throw new RaftConfigException(n + " voters are configured; at most " + MAX_VOTERS
+            throw new RaftConfigException(n + " voters" + (data.size() < n ? " (witnesses included)" : "")
+                    + " are configured; at most " + MAX_VOTERS
                     + " are allowed: every commit and heartbeat round waits for a majority, so more voters"
                     + " cost latency without a practical gain in availability.",
-                    "Use 5 voters (tolerates 2 failures) or 7 (tolerates 3).");
+                    "Use 5 voters (tolerates 2 failures) or 7 (tolerates 3); add further nodes as learners.");
+        }
+        if (data.size() < 2 && n > data.size()) {
+            throw new RaftConfigException("Witnesses " + ids(voting.stream().filter(m -> m.role().isWitness()).toList())
+                    + " are configured with " + data.size() + " data voter(s) " + ids(data) + ": a witness stores no"
+                    + " data and never leads, so it only helps while at least two data voters exist.",
+                    "Configure at least 2 voters with member(id, \"host:port\") beside the witness, e.g. two"
+                            + " servers plus one witness.");
         }
     }
 
@@ -250,14 +306,19 @@ public record RaftConfig(
         return members.stream().filter(m -> !m.id().equals(nodeId)).toList();
     }
 
-    /** The number of votes that make a majority: {@code members().size() / 2 + 1}. */
-    public int quorum() {
-        return members.size() / 2 + 1;
+    /** The voting members (voters and witnesses), in configuration order. */
+    public List<Member> voters() {
+        return members.stream().filter(m -> m.role().votes()).toList();
     }
 
-    /** Whether this is a single-node development cluster, which tolerates no failure. */
+    /** The number of votes that make a majority: {@code voters().size() / 2 + 1}. */
+    public int quorum() {
+        return voters().size() / 2 + 1;
+    }
+
+    /** Whether this is a single-voter development cluster, which tolerates no failure. */
     public boolean isSingleNode() {
-        return members.size() == 1;
+        return voters().size() == 1;
     }
 
     /** The upper end (exclusive) of the randomised election timeout: {@code 2 * electionTimeout}. */
@@ -315,20 +376,22 @@ public record RaftConfig(
     }
 
     /**
-     * One voting member: its id and the host and port where it listens for other nodes.
+     * One member: its id, the host and port where it listens for other nodes, and its role.
      *
-     * <p>Immutable. Equality is by id, host and port.
+     * <p>Immutable. Equality is by id, host, port and role.
      *
      * <pre>{@code
      * RaftConfig.Member m = RaftConfig.Member.parse("n1", "10.0.0.1:7001");
      * RaftConfig.Member v6 = RaftConfig.Member.parse("n2", "[fd00::2]:7001");
+     * RaftConfig.Member w = RaftConfig.Member.parse("w1", "10.0.0.9:7001", MemberRole.WITNESS);
      * }</pre>
      *
      * @param id   the member's node id (1-64 of letters, digits, '.', '_', '-')
      * @param host a host name or IP address literal, without brackets for IPv6
      * @param port a TCP port in {@code [1, 65535]}
+     * @param role what it does; {@link MemberRole#VOTER} unless said otherwise
      */
-    public record Member(String id, String host, int port) {
+    public record Member(String id, String host, int port, MemberRole role) {
 
         /**
          * Validates.
@@ -346,6 +409,29 @@ public record RaftConfig(
                 throw new RaftConfigException("Member \"" + id + "\" has port " + port
                         + ", outside [1, 65535].", "Use the TCP port the node listens on, e.g. 7001.");
             }
+            if (role == null) {
+                throw new RaftConfigException("Member \"" + id + "\" has no role.",
+                        "Use MemberRole.VOTER, or the 3-argument constructor, for a voting member.");
+            }
+        }
+
+        /**
+         * A voter.
+         *
+         * @throws RaftConfigException if the id, host or port is invalid
+         */
+        public Member(String id, String host, int port) {
+            this(id, host, port, MemberRole.VOTER);
+        }
+
+        /**
+         * Parses {@code "host:port"} of a member with the given role.
+         *
+         * @throws RaftConfigException if the address is malformed
+         */
+        public static Member parse(String id, String address, MemberRole role) {
+            Member m = parse(id, address);
+            return new Member(m.id(), m.host(), m.port(), Objects.requireNonNull(role, "role"));
         }
 
         /**
@@ -391,10 +477,11 @@ public record RaftConfig(
             return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
         }
 
-        /** Returns {@code "id@host:port"}. */
+        /** Returns {@code "id@host:port"}, followed by the role unless it is a voter. */
         @Override
         public String toString() {
-            return id + "@" + address();
+            return id + "@" + address() + (role == MemberRole.VOTER ? ""
+                    : " (" + role.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")");
         }
     }
 }

@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()} and
- * {@link #close()}. Futures returned by {@link #submit}, {@link #readIndex()} and
- * {@link #transferLeadership} are completed on the node's apply thread: dependent stages attached
+ * {@link #close()}. Futures returned by {@link #submit}, {@link #readIndex()},
+ * {@link #transferLeadership} and the membership methods are completed on the node's apply thread: dependent stages attached
  * with the non-async methods ({@code thenApply}, ...) run there and delay later applies, so use
  * the {@code ...Async} variants for anything slow. Cancelling a future does not withdraw the
  * operation.
@@ -55,8 +55,12 @@ import org.slf4j.LoggerFactory;
  * }   // close(): a leader hands over its leadership first
  * }</pre>
  *
- * <p><b>Limits.</b> Membership is static (see {@link RaftConfig}). A process pause can outlast
- * any lease: see {@link Leadership} for why writes outside the process must carry the token.
+ * <p><b>Membership.</b> The cluster's configuration changes while it runs, one voter at a time:
+ * {@link #addLearner}, {@link #addWitness}, {@link #promote}, {@link #removeMember} and
+ * {@link #replaceMember}, on the leader. Each completes once the new configuration is committed;
+ * only one change runs at a time.
+ *
+ * <p><b>Limits.</b> A process pause can outlast any lease: see {@link Leadership} for why writes outside the process must carry the token.
  * Lease-based reads rely on the configured clock-drift bound; {@link #readIndex()} does not.
  */
 public interface RaftNode extends AutoCloseable {
@@ -184,7 +188,118 @@ public interface RaftNode extends AutoCloseable {
      */
     CompletableFuture<Void> transferLeadership(String targetNodeId);
 
-    /** Returns this node's current role, term, leader, indexes and per-peer statistics. */
+    /** The default time {@link #promote(String)} and {@link #replaceMember(String, String, String)} give a learner to catch up: 1 minute. */
+    Duration DEFAULT_CATCH_UP_TIMEOUT = Duration.ofMinutes(1);
+
+    /**
+     * Adds a member that receives the log and snapshots but does not vote: the first step of
+     * growing the cluster or of replacing a node. Start the new node first, with the current
+     * members and itself as a learner ({@link Builder#learner}); it catches up from the leader
+     * once it is added. Promote it with {@link #promote} once it has caught up.
+     *
+     * <p>The future completes with the committed configuration. It fails with
+     * {@link NotLeaderException} on a node that is not leader (nothing changed; the hint names the
+     * leader), and with {@link MembershipChangeException}: {@code CHANGE_IN_PROGRESS} while
+     * another change runs, {@code INVALID} if {@code id} is a member with another address,
+     * {@code OUTCOME_UNKNOWN} if leadership was lost before the change was known to commit.
+     * Idempotent: if {@code id} is already a member at {@code address}, completes at once.
+     *
+     * @param id      the new member's node id
+     * @param address where the other nodes reach it, {@code host:port}
+     * @throws NullPointerException if an argument is null
+     * @throws RaftConfigException  if the id or address is malformed
+     */
+    CompletableFuture<ClusterConfiguration> addLearner(String id, String address);
+
+    /**
+     * Adds a witness that does not vote yet ({@link MemberRole#WITNESS_LEARNER}); {@link #promote}
+     * makes it a voting {@link MemberRole#WITNESS}. A witness stores only terms, votes and the
+     * (index, term) of entries: the leader sends it entries without payloads. Failures and
+     * idempotence as for {@link #addLearner}.
+     *
+     * @param id      the witness's node id
+     * @param address where the other nodes reach it, {@code host:port}
+     * @throws NullPointerException if an argument is null
+     * @throws RaftConfigException  if the id or address is malformed
+     */
+    CompletableFuture<ClusterConfiguration> addWitness(String id, String address);
+
+    /**
+     * Promotes a learner to voter (a witness learner to witness) within
+     * {@link #DEFAULT_CATCH_UP_TIMEOUT}; see {@link #promote(String, Duration)}.
+     *
+     * @throws NullPointerException if {@code id} is null
+     */
+    CompletableFuture<ClusterConfiguration> promote(String id);
+
+    /**
+     * Promotes a learner to voter (a witness learner to witness) once it is at most
+     * {@link RaftConfig#promoteMaxLag()} entries behind the leader, waiting for that at most
+     * {@code catchUpTimeout}. Completes with the committed configuration; at once if {@code id}
+     * already votes. Fails with {@link NotLeaderException} on a node that is not leader, with
+     * {@link MembershipChangeException} {@code LAGGING} if the learner did not catch up in time,
+     * {@code INVALID} if {@code id} is not a member, and as for {@link #addLearner} otherwise.
+     *
+     * @param id             the learner to promote
+     * @param catchUpTimeout how long to wait for the learner to catch up
+     * @throws NullPointerException if an argument is null
+     */
+    CompletableFuture<ClusterConfiguration> promote(String id, Duration catchUpTimeout);
+
+    /**
+     * Removes a member in any role. Completes with the committed configuration that no longer has
+     * it; at once if {@code id} is not a member. The removed node learns it and stops itself
+     * ({@link NodeStatus#removed()}).
+     *
+     * <p>If {@code id} is this leader itself, it first hands leadership over to the most
+     * up-to-date voter that stays (revoking its own leadership, {@link RevokeReason#LEADERSHIP_TRANSFERRED}),
+     * and the new leader removes it; the future completes when this node learns that the
+     * configuration without it is committed. A removal that would leave 2 voting members fails
+     * with {@code INVALID}: replace the node instead ({@link #replaceMember}), or add a witness
+     * first. Other failures as for {@link #addLearner}.
+     *
+     * @param id the member to remove
+     * @throws NullPointerException if {@code id} is null
+     */
+    CompletableFuture<ClusterConfiguration> removeMember(String id);
+
+    /**
+     * Replaces member {@code oldId} by a new node within {@link #DEFAULT_CATCH_UP_TIMEOUT}; see
+     * {@link #replaceMember(String, String, String, Duration)}.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws RaftConfigException  if the new id or address is malformed
+     */
+    CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress);
+
+    /**
+     * Replaces member {@code oldId} (for example a dead machine, or one whose disk was wiped) by
+     * a new node {@code newId}, in four committed steps: add the new node as a learner (a witness
+     * learner if the old one is a witness), wait until it has caught up (at most
+     * {@code catchUpTimeout}), promote it, remove the old member. Start the new node first, as
+     * for {@link #addLearner}. Never give the new node the id of a node whose disk was lost: its
+     * promises (votes, acknowledged entries) were lost with the disk.
+     *
+     * <p>Safe to retry after any failure: each step skips what the configuration already shows.
+     * Completes with the final committed configuration. Failures as for {@link #addLearner} and
+     * {@link #promote}; while the operation runs, other changes are refused with
+     * {@code CHANGE_IN_PROGRESS}.
+     *
+     * @param oldId          the member to replace
+     * @param newId          the new member's node id (not a current member other than as a
+     *                       learner left by an earlier attempt)
+     * @param newAddress     where the other nodes reach the new member, {@code host:port}
+     * @param catchUpTimeout how long to wait for the new member to catch up
+     * @throws NullPointerException if an argument is null
+     * @throws RaftConfigException  if the new id or address is malformed
+     */
+    CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress,
+                                                          Duration catchUpTimeout);
+
+    /**
+     * Returns this node's current role, term, leader, indexes, per-peer statistics, and the
+     * configuration it uses (each member's role, and on the leader each member's lag).
+     */
     NodeStatus status();
 
     /**
@@ -194,7 +309,10 @@ public interface RaftNode extends AutoCloseable {
      */
     Optional<Leadership> leadership();
 
-    /** Returns the configuration this node was built with. */
+    /**
+     * Returns the configuration this node was built with. Its members are the bootstrap
+     * configuration; the configuration in use is in {@link NodeStatus#members()}.
+     */
     RaftConfig config();
 
     /**
@@ -203,12 +321,13 @@ public interface RaftNode extends AutoCloseable {
      * <p><b>Guarantees.</b> {@link #build()} and {@link #config()} validate everything and report
      * the first problem as a {@link RaftConfigException} that explains the fix. Setters reject
      * {@code null} with a {@link NullPointerException} at once; setting a value twice keeps the
-     * last one, except {@link #member}, which adds. Not thread-safe: use a builder from one thread.
+     * last one, except {@link #member}, {@link #witness} and {@link #learner}, which add. Not thread-safe: use a builder from one thread.
      *
      * <p><b>Defaults.</b> Heartbeat 100 ms and election timeout 300 ms. If only one of the two is
      * set, the other follows the three-missed-heartbeats rule: {@code electionTimeout =
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
-     * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries, no listener, no state machine.
+     * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries, learners promoted within 1,000
+     * entries of the leader, no listener, no state machine.
      * Required: {@code clusterId}, {@code nodeId}, the members and {@code dataDir}.
      *
      * <pre>{@code
@@ -242,6 +361,7 @@ public interface RaftNode extends AutoCloseable {
         private TlsConfig tls;
         private int maxMessageBytes = RaftConfig.DEFAULT_MAX_MESSAGE_BYTES;
         private long snapshotThreshold = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD;
+        private long promoteMaxLag = RaftConfig.DEFAULT_PROMOTE_MAX_LAG;
         private LeadershipListener listener;
         private StateMachine stateMachine;
 
@@ -261,15 +381,54 @@ public interface RaftNode extends AutoCloseable {
         }
 
         /**
-         * Adds a voting member, this node included. Every node must be given the same members.
+         * Adds a voting member, this node included. Every node of a new cluster must be given the
+         * same members (the bootstrap configuration; see {@link RaftConfig}).
          *
          * @param id      the member's node id
          * @param address {@code "host:port"} where it listens for other nodes; IPv6 in brackets
          * @throws RaftConfigException if the id or address is malformed
          */
         public Builder member(String id, String address) {
+            return member(id, address, MemberRole.VOTER);
+        }
+
+        /**
+         * Adds a witness: a voting member that stores no data and never leads. Two servers plus
+         * one witness survive the failure of any one of the three:
+         * {@code .member("n1", a1).member("n2", a2).witness("w1", a3)}. The witness node itself
+         * is started with the same members and {@code nodeId("w1")}.
+         *
+         * @param id      the witness's node id
+         * @param address {@code "host:port"} where it listens for other nodes
+         * @throws RaftConfigException if the id or address is malformed
+         */
+        public Builder witness(String id, String address) {
+            return member(id, address, MemberRole.WITNESS);
+        }
+
+        /**
+         * Adds a learner: a member that receives the log but does not vote. A node that joins a
+         * running cluster is started with the current members plus itself as a learner, then
+         * added on the leader with {@link RaftNode#addLearner} (or {@link RaftNode#replaceMember}).
+         *
+         * @param id      the learner's node id
+         * @param address {@code "host:port"} where it listens for other nodes
+         * @throws RaftConfigException if the id or address is malformed
+         */
+        public Builder learner(String id, String address) {
+            return member(id, address, MemberRole.LEARNER);
+        }
+
+        /**
+         * Adds a member with the given role (for example {@link MemberRole#WITNESS_LEARNER} for a
+         * witness that joins a running cluster through {@link RaftNode#addWitness}).
+         *
+         * @throws RaftConfigException if the id or address is malformed
+         */
+        public Builder member(String id, String address, MemberRole role) {
             Objects.requireNonNull(id, "id");
-            members.add(RaftConfig.Member.parse(id, Objects.requireNonNull(address, "address")));
+            members.add(RaftConfig.Member.parse(id, Objects.requireNonNull(address, "address"),
+                    Objects.requireNonNull(role, "role")));
             return this;
         }
 
@@ -334,6 +493,15 @@ public interface RaftNode extends AutoCloseable {
             return this;
         }
 
+        /**
+         * How many log entries a learner may be behind the leader and still be promoted to
+         * voter; default 1,000. {@link RaftNode#promote} waits until it is within this lag.
+         */
+        public Builder promoteMaxLag(long entries) {
+            this.promoteMaxLag = entries;
+            return this;
+        }
+
         /** Receives this node's leadership transitions; default none. */
         public Builder listener(LeadershipListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -365,8 +533,8 @@ public interface RaftNode extends AutoCloseable {
             }
             RaftConfig config = new RaftConfig(clusterId, nodeId, members, dataDir, heartbeat, election,
                     clockDriftBound, fastFailoverOnRefusedConnection, Optional.ofNullable(tls),
-                    maxMessageBytes, snapshotThreshold);
-            int n = config.members().size();
+                    maxMessageBytes, snapshotThreshold, promoteMaxLag);
+            int n = config.voters().size();
             if (n == 1) {
                 LOG.warn("Cluster {} has a single voter ({}): fine for development, but it tolerates no"
                         + " failure. Use 3 voters in production.", config.clusterId(), config.nodeId());

@@ -53,12 +53,79 @@ class RaftConfigTest {
     void twoVotersAreRefusedWithTheReasonAndTheFix() {
         assertThatThrownBy(() -> withMembers(tmp, 2).config())
                 .isInstanceOf(RaftConfigException.class)
-                .hasMessageContaining("2 voters")
+                .hasMessageContaining("2 voters are configured [n1, n2]")
                 .hasMessageContaining("a majority of 2 is 2")
                 .hasMessageContaining("either node fails")
                 .hasMessageContaining("Use 3 voters")
                 .hasMessageContaining("witness")
                 .satisfies(e -> assertThat(((RaftConfigException) e).fix()).contains("Use 3 voters"));
+    }
+
+    @Test
+    void twoVotersAreRefusedWithTheWitnessSpelledOutForThem() {
+        assertThatThrownBy(() -> withMembers(tmp, 2).config())
+                .isInstanceOfSatisfying(RaftConfigException.class, e -> assertThat(e.fix())
+                        .contains(".member(\"n1\", \"10.0.0.1:7001\").member(\"n2\", \"10.0.0.2:7001\")"
+                                + ".witness(\"w1\", \"host3:port\")")
+                        .contains("stores no data and never leads"));
+    }
+
+    @Test
+    void twoVotersAndAWitnessAreAllowed() {
+        RaftConfig c = withMembers(tmp, 2).witness("w1", "10.0.0.9:7001").config();
+        assertThat(c.voters()).extracting(RaftConfig.Member::id).containsExactly("n1", "n2", "w1");
+        assertThat(c.quorum()).isEqualTo(2);
+        assertThat(c.member("w1").orElseThrow().role()).isEqualTo(MemberRole.WITNESS);
+        assertThat(c.member("n1").orElseThrow().role()).isEqualTo(MemberRole.VOTER);
+        RaftConfig witnessItself = withMembers(tmp, 2).witness("w1", "10.0.0.9:7001").nodeId("w1").config();
+        assertThat(witnessItself.self().role()).isEqualTo(MemberRole.WITNESS);
+    }
+
+    @Test
+    void aWitnessNeedsTwoDataVoters() {
+        assertThatThrownBy(() -> withMembers(tmp, 1).witness("w1", "10.0.0.8:7001").witness("w2", "10.0.0.9:7001")
+                .config())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("Witnesses [w1, w2]")
+                .hasMessageContaining("1 data voter(s) [n1]")
+                .hasMessageContaining("at least 2 voters");
+    }
+
+    @Test
+    void learnersDoNotCountAsVoters() {
+        RaftConfig c = withMembers(tmp, 3).learner("n4", "10.0.0.4:7001").nodeId("n4").config();
+        assertThat(c.voters()).hasSize(3);
+        assertThat(c.quorum()).isEqualTo(2);
+        assertThat(c.self().role()).isEqualTo(MemberRole.LEARNER);
+        assertThat(c.peers()).extracting(RaftConfig.Member::id).containsExactly("n1", "n2", "n3");
+        assertThatThrownBy(() -> withMembers(tmp, 2).learner("n3", "10.0.0.3:7001").config())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("2 voters are configured [n1, n2]");
+        assertThatThrownBy(() -> withMembers(tmp, 1).witness("w1", "10.0.0.3:7001").config())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("2 voting members are configured [n1, w1]");
+    }
+
+    @Test
+    void promoteMaxLagHasADefaultAndMustNotBeNegative() {
+        assertThat(valid().promoteMaxLag()).isEqualTo(RaftConfig.DEFAULT_PROMOTE_MAX_LAG).isEqualTo(1000);
+        assertThat(three().promoteMaxLag(0).config().promoteMaxLag()).isZero();
+        assertThatThrownBy(() -> three().promoteMaxLag(-1).config())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("promoteMaxLag -1 is negative");
+    }
+
+    @Test
+    void memberRolesAreParsedAndShown() {
+        RaftConfig.Member w = RaftConfig.Member.parse("w1", "[fd00::9]:7001", MemberRole.WITNESS);
+        assertThat(w).isEqualTo(new RaftConfig.Member("w1", "fd00::9", 7001, MemberRole.WITNESS));
+        assertThat(w.toString()).isEqualTo("w1@[fd00::9]:7001 (witness)");
+        assertThat(new RaftConfig.Member("n1", "h", 1)).isEqualTo(new RaftConfig.Member("n1", "h", 1, MemberRole.VOTER));
+        assertThat(new RaftConfig.Member("n1", "h", 1).toString()).isEqualTo("n1@h:1");
+        assertThat(RaftConfig.Member.parse("j", "h:2", MemberRole.WITNESS_LEARNER).toString())
+                .isEqualTo("j@h:2 (witness learner)");
+        assertThatThrownBy(() -> new RaftConfig.Member("n1", "h", 1, null))
+                .isInstanceOf(RaftConfigException.class).hasMessageContaining("has no role");
     }
 
     @ParameterizedTest

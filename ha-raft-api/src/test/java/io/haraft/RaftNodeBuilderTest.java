@@ -242,5 +242,45 @@ class RaftNodeBuilderTest {
         public Optional<Leadership> leadership() {
             return Optional.empty();
         }
+
+        private <T> CompletableFuture<T> notLeader() {
+            return CompletableFuture.failedFuture(new NotLeaderException(config.nodeId(), null, null));
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> addLearner(String id, String address) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> addWitness(String id, String address) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> promote(String id) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> promote(String id, java.time.Duration catchUpTimeout) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> removeMember(String id) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress) {
+            return notLeader();
+        }
+
+        @Override
+        public CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress,
+                                                                     java.time.Duration catchUpTimeout) {
+            return notLeader();
+        }
     }
 }

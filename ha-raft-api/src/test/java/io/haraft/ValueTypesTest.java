@@ -104,6 +104,62 @@ class ValueTypesTest {
     }
 
     @Test
+    void nodeStatusCarriesTheConfiguration() {
+        List<NodeStatus.MemberStatus> members = new ArrayList<>(List.of(
+                new NodeStatus.MemberStatus("n1", "h:1", MemberRole.VOTER, java.util.OptionalLong.of(0)),
+                new NodeStatus.MemberStatus("n4", "h:4", MemberRole.LEARNER, java.util.OptionalLong.of(1200))));
+        NodeStatus s = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, List.of(), members,
+                true, false);
+        members.clear();
+        assertThat(s.members()).hasSize(2);
+        assertThat(s.member("n4").orElseThrow().lag()).hasValue(1200);
+        assertThat(s.configurationPending()).isTrue();
+        assertThat(s.removed()).isFalse();
+        NodeStatus plain = new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 5, 5, List.of());
+        assertThat(plain.members()).isEmpty();
+        assertThatThrownBy(() -> new NodeStatus.MemberStatus("n4", "h:4", MemberRole.LEARNER, java.util.OptionalLong.of(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lag of n4 must be >= 0");
+        assertThatThrownBy(() -> new NodeStatus.MemberStatus("n4", "h:4", null, java.util.OptionalLong.empty()))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("role");
+    }
+
+    @Test
+    void clusterConfigurationIsImmutableAndRefusesDuplicates() {
+        List<ClusterConfiguration.Member> ms = new ArrayList<>(List.of(
+                new ClusterConfiguration.Member("n1", "h:1", MemberRole.VOTER),
+                new ClusterConfiguration.Member("n2", "h:2", MemberRole.VOTER),
+                new ClusterConfiguration.Member("w1", "h:3", MemberRole.WITNESS),
+                new ClusterConfiguration.Member("n4", "h:4", MemberRole.LEARNER)));
+        ClusterConfiguration c = new ClusterConfiguration(12, ms);
+        ms.clear();
+        assertThat(c.voters()).containsExactly("n1", "n2", "w1");
+        assertThat(c.contains("n4")).isTrue();
+        assertThat(c.member("w1").orElseThrow().toString()).isEqualTo("w1@h:3 (witness)");
+        assertThatThrownBy(() -> new ClusterConfiguration(1, List.of(new ClusterConfiguration.Member("n1", "h:1",
+                MemberRole.VOTER), new ClusterConfiguration.Member("n1", "h:2", MemberRole.LEARNER))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n1 appears twice");
+        assertThat(MemberRole.WITNESS.votes()).isTrue();
+        assertThat(MemberRole.WITNESS_LEARNER.votes()).isFalse();
+        assertThat(MemberRole.WITNESS_LEARNER.isWitness()).isTrue();
+        assertThat(MemberRole.LEARNER.isLearner()).isTrue();
+        assertThat(MemberRole.VOTER.isLearner()).isFalse();
+    }
+
+    @Test
+    void membershipChangeFailuresSayWhetherToRetry() {
+        MembershipChangeException busy = new MembershipChangeException(MembershipChangeException.Reason.CHANGE_IN_PROGRESS,
+                "change in progress: adding n4");
+        assertThat(busy.isTransient()).isTrue();
+        assertThat(busy.isRetrySafe()).isTrue();
+        assertThat(busy).hasMessageContaining("change in progress: adding n4")
+                .hasMessageContaining("again later is safe");
+        MembershipChangeException invalid = new MembershipChangeException(MembershipChangeException.Reason.INVALID,
+                "would leave 2 voters");
+        assertThat(invalid.isTransient()).isFalse();
+        assertThat(invalid).hasMessage("would leave 2 voters");
+    }
+
+    @Test
     void notLeaderIsRetrySafeAndCarriesTheHint() {
         NotLeaderException e = new NotLeaderException("n2", "n1", "10.0.0.1:7001");
         assertThat(e.isRetrySafe()).isTrue();

@@ -4,6 +4,7 @@ import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.StateMachine;
 import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
 import io.haraft.storage.SnapshotMeta;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,12 @@ import java.util.function.Supplier;
  * compacts its log), then tells the loop, which compacts the core. A snapshot received from the
  * leader, and the latest one at start, are restored here, in order with the applies: entries
  * handed over after a restore follow the snapshot's index.
+ *
+ * <p>Configurations: CONFIG entries are not applied to the state machine; this thread follows
+ * them (from the configuration in force at the starting snapshot, or at a restored one) so that a
+ * snapshot records the configuration in force at its index. A witness has no state machine data:
+ * the leader sends it commands without payloads, which are skipped here, its snapshots are empty
+ * and a restore reads nothing into the state machine.
  */
 final class Applier {
     private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
@@ -53,7 +60,6 @@ final class Applier {
     private final Consumer<Throwable> fatal;
     private final LogStore store;
     private final long snapshotThreshold;
-    private final List<String> members;
     private final LongConsumer snapshotTaken;
     private final ExecutorService thread;
     private final Map<Long, PendingSubmit> pending = new ConcurrentHashMap<>();
@@ -62,6 +68,8 @@ final class Applier {
     private volatile long applied;
     private long appliedTerm;                       // apply thread only
     private long lastSnapshotIndex;                 // apply thread only
+    private Membership membership;                  // apply thread only: in force at the applied index
+    private boolean witness;                        // apply thread only: this node stores no payloads
     private volatile long snapshotsTaken;
     private volatile long restores;
     private volatile boolean failed;
@@ -70,18 +78,21 @@ final class Applier {
     /**
      * @param store             where snapshots are written
      * @param snapshotThreshold applied entries between two snapshots
-     * @param members           the members recorded in each snapshot
+     * @param membership        the configuration in force at {@code snapshotIndex}
+     * @param witness           whether this node is a witness (see the class comment)
      * @param snapshotIndex     the index of the store's snapshot at start (restored first), 0 if none
      * @param snapshotTaken     told (on this thread) the index of each snapshot made durable, so the
      *                          loop can compact the core
      */
     Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal, LogStore store,
-            long snapshotThreshold, List<String> members, long snapshotIndex, LongConsumer snapshotTaken) {
+            long snapshotThreshold, Membership membership, boolean witness, long snapshotIndex,
+            LongConsumer snapshotTaken) {
         this.stateMachine = stateMachine;
         this.fatal = fatal;
         this.store = store;
         this.snapshotThreshold = snapshotThreshold;
-        this.members = List.copyOf(members);
+        this.membership = membership;
+        this.witness = witness;
         this.lastSnapshotIndex = snapshotIndex;
         this.snapshotTaken = snapshotTaken;
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -114,10 +125,11 @@ final class Applier {
     /**
      * Replaces the state machine's state by the snapshot at ({@code index}, {@code term}) read from
      * {@code data} (closed afterwards), after the work queued before; entries handed over later
-     * follow {@code index}. At start, and when the loop installed a snapshot received from the leader.
+     * follow {@code index}, under configuration {@code config} (in force at {@code index}). At
+     * start, and when the loop installed a snapshot received from the leader.
      */
-    void restore(long index, long term, InputStream data) {
-        if (!execute(() -> restoreNow(index, term, data))) {
+    void restore(long index, long term, InputStream data, Membership config) {
+        if (!execute(() -> restoreNow(index, term, data, config))) {
             SnapshotTransfer.closeQuietly(data);
         }
     }
@@ -127,10 +139,16 @@ final class Applier {
         pending.put(index, new PendingSubmit(term, future));
     }
 
-    /** Loop thread: hands newly committed entries over, in order. */
-    void apply(List<Entry> committed) {
+    /**
+     * Loop thread: hands newly committed entries over, in order. {@code asWitness} says that this
+     * node is a witness, whose commands carry no payload and are not applied.
+     */
+    void apply(List<Entry> committed, boolean asWitness) {
         if (!committed.isEmpty()) {
-            execute(() -> applyAll(committed));
+            execute(() -> {
+                witness = asWitness;
+                applyAll(committed);
+            });
         }
     }
 
@@ -212,7 +230,9 @@ final class Applier {
             }
             appliedTerm = e.term();
             byte[] result = EMPTY;
-            if (e.kind() == Entry.Kind.COMMAND) {
+            if (e.kind() == Entry.Kind.CONFIG) {
+                membership = e.membership();
+            } else if (e.kind() == Entry.Kind.COMMAND && !witness) {
                 try {
                     byte[] r = stateMachine.apply(new Committed(e.term(), e.index(), e.data()));
                     result = r == null ? EMPTY : r;
@@ -250,7 +270,10 @@ final class Applier {
         long index = applied;
         long term = appliedTerm;
         try {
-            store.writeSnapshot(new SnapshotMeta(index, term, members), out -> {
+            store.writeSnapshot(new SnapshotMeta(index, term, membership), out -> {
+                if (witness) {
+                    return;     // a witness keeps no state-machine data: its snapshot is empty
+                }
                 BufferedOutputStream buffered = new BufferedOutputStream(new FilterOutputStream(out) {
                     @Override
                     public void write(byte[] b, int off, int len) throws IOException {
@@ -285,13 +308,15 @@ final class Applier {
         snapshotTaken.accept(index);
     }
 
-    private void restoreNow(long index, long term, InputStream data) {
+    private void restoreNow(long index, long term, InputStream data, Membership config) {
         if (failed) {
             SnapshotTransfer.closeQuietly(data);
             return;
         }
         try (InputStream in = data) {
-            stateMachine.restore(in);
+            if (!witness) {
+                stateMachine.restore(in);
+            }
             // read to the end: the store verifies the snapshot's checksum there
             in.transferTo(OutputStream.nullOutputStream());
         } catch (Throwable t) {
@@ -303,6 +328,7 @@ final class Applier {
         }
         applied = index;
         appliedTerm = term;
+        membership = config;
         lastSnapshotIndex = Math.max(lastSnapshotIndex, index);
         restores++;
         LOG.info("restored the state machine from the snapshot at index {} (term {})", index, term);

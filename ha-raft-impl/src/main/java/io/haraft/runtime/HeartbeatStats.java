@@ -5,6 +5,7 @@ import io.haraft.NodeStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * and round) and the share answered. A heartbeat younger than {@code undecidedNanos} that has no
  * answer yet is left out of the counts: it may still be answered.
  *
- * <p>Written by the loop thread, read by {@code status()} callers; one short lock.
+ * <p>Written by the loop thread, read by {@code status()} callers; one short lock. The peers follow
+ * the cluster's configuration ({@link #setPeers}).
  */
 final class HeartbeatStats {
     static final int WINDOW = 128;
@@ -39,6 +41,17 @@ final class HeartbeatStats {
             peers.put(p, new Peer());
         }
         this.undecidedNanos = undecidedNanos;
+    }
+
+    /** The peers changed with the configuration: keeps the windows of those that stay, in the new order. */
+    synchronized void setPeers(Collection<String> peerIds) {
+        Map<String, Peer> next = new LinkedHashMap<>();
+        for (String p : peerIds) {
+            Peer known = peers.get(p);
+            next.put(p, known != null ? known : new Peer());
+        }
+        peers.clear();
+        peers.putAll(next);
     }
 
     synchronized void sent(String peer, long term, long round, long now) {

@@ -11,6 +11,7 @@ import io.haraft.core.RaftCore;
 import io.haraft.core.Ready;
 import io.haraft.core.Role;
 import io.haraft.core.progress.Progress;
+import io.haraft.core.quorum.Membership;
 import io.haraft.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +19,12 @@ import org.slf4j.MDC;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -58,9 +62,24 @@ final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
     private static final int MAX_TASKS_PER_ITERATION = 256;
     private static final long MAX_WAIT_NANOS = 1_000_000_000L;
+    /**
+     * How many election timeouts without a leader a node left out of its latest configuration waits
+     * before it stops: long enough for it to win an election first when it is the one node able to
+     * commit its own removal (it then hands over).
+     */
+    static final int ORPHAN_TIMEOUTS = 5;
 
-    /** What {@code status()} shows, published by the loop after every iteration. */
-    record View(Role role, long term, String leader, long commitIndex) { }
+    /**
+     * What {@code status()} shows, published by the loop after every iteration: the latest
+     * configuration, whether it is still uncommitted, and on a leader each member's lag (entries
+     * behind the leader's last index).
+     */
+    record View(Role role, long term, String leader, long commitIndex, Membership membership, boolean pending,
+                Map<String, Long> lag) {
+        View {
+            lag = Map.copyOf(lag);
+        }
+    }
 
     private static final class PendingRead {
         final CompletableFuture<Committed> future;
@@ -92,7 +111,10 @@ final class NodeLoop implements Transport.Listener {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile boolean running;
     private volatile Transport transport;
-    private volatile View view = new View(Role.FOLLOWER, 0, null, 0);
+    private volatile View view;
+    private final MembershipChanges changes;
+    private final Runnable onRemoved;
+    private final boolean startedAsWitness;
 
     // loop-thread state
     private Ready inFlight;
@@ -104,10 +126,24 @@ final class NodeLoop implements Transport.Listener {
     private long maxRoundSent;
     private final Map<String, Long> roundAcks = new HashMap<>();
     private long mdcTerm = -1;
+    private Membership syncedLatest;                // the configurations the transport and stats follow
+    private Membership syncedCommitted;
+    private Map<String, String> transportPeers = Map.of();
+    private boolean witness;
+    private boolean memberConfirmed;                // see checkRemoved()
+    private boolean removed;
+    private long lastLeaderMessage;                 // when a leader's append, heartbeat or snapshot arrived
+    private final Set<String> rejectedBy = new HashSet<>();   // peers that refused us as a non-member since
+    private String snapshotOffered;                 // "index@term" of the snapshot the leader is sending
+    private Membership snapshotOfferedConfig;       // and the configuration it sent with it
 
+    /**
+     * @param onRemoved called once (on the loop thread) when this node learns that it was removed
+     *                  from the cluster: the node stops itself
+     */
     NodeLoop(RaftConfig config, MonotonicClock clock, RaftCore core, LogStore store, Applier applier,
              SnapshotTransfer snapshots, LeadershipDispatcher dispatcher, HeartbeatStats stats,
-             Consumer<Throwable> fatal) {
+             Consumer<Throwable> fatal, Runnable onRemoved) {
         this.config = config;
         this.clock = clock;
         this.core = core;
@@ -120,7 +156,23 @@ final class NodeLoop implements Transport.Listener {
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
         this.thread = Threads.factory("haraft-loop-" + config.nodeId(), config.clusterId(), config.nodeId())
                 .newThread(this::run);
-        this.view = new View(core.role(), core.term(), core.leader(), core.commitIndex());
+        this.onRemoved = onRemoved;
+        this.startedAsWitness = config.self().role().isWitness();
+        this.witness = startedAsWitness || core.membership().isWitness(config.nodeId());
+        this.memberConfirmed = config.self().role().votes();
+        this.lastLeaderMessage = clock.nanos();
+        this.transportPeers = Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config));
+        this.changes = new MembershipChanges(config.nodeId(), core, config.heartbeatInterval().toNanos(),
+                electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
+        this.view = newView();
+    }
+
+    /**
+     * Whether this node is a witness (in its start-up configuration or in its latest one): it
+     * stores no payloads and applies no commands.
+     */
+    static boolean isWitness(RaftConfig config, Membership latest) {
+        return config.self().role().isWitness() || latest.isWitness(config.nodeId());
     }
 
     // ------------------------------------------------------------------ lifecycle and inputs (any thread)
@@ -129,6 +181,12 @@ final class NodeLoop implements Transport.Listener {
         this.transport = transport;
         running = true;
         thread.start();
+    }
+
+    /** Any thread: starts a membership operation (see {@link MembershipChanges}). */
+    void changeMembership(String name, List<MembershipChanges.Step> steps, long catchUpNanos,
+                          CompletableFuture<io.haraft.ClusterConfiguration> future) {
+        post(() -> changes.start(name, steps, catchUpNanos, clock.nanos(), future));
     }
 
     /**
@@ -192,6 +250,11 @@ final class NodeLoop implements Transport.Listener {
     @Override
     public void onConnectionRefused(String peerId) {
         post(() -> core.peerUnreachable(peerId, clock.nanos()));
+    }
+
+    @Override
+    public void onRejectedAsNonMember(String peerId) {
+        post(() -> rejectedBy.add(peerId));
     }
 
     /**
@@ -267,10 +330,10 @@ final class NodeLoop implements Transport.Listener {
             }
             String best = null;
             long bestMatch = -1;
-            for (RaftConfig.Member m : config.peers()) {
-                Progress pr = core.progress(m.id());
+            for (String id : core.membership().ids()) {
+                Progress pr = core.membership().canLead(id) ? core.progress(id) : null;
                 if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch) {
-                    best = m.id();
+                    best = id;
                     bestMatch = pr.match();
                 }
             }
@@ -308,6 +371,7 @@ final class NodeLoop implements Transport.Listener {
             f.complete(null);
         }
         idleWaiters.clear();
+        changes.failOnStop(config.nodeId());
     }
 
     // ------------------------------------------------------------------ the loop
@@ -351,7 +415,7 @@ final class NodeLoop implements Transport.Listener {
     }
 
     private long waitNanos(long now) {
-        long deadline = core.nextDeadline();
+        long deadline = Math.min(core.nextDeadline(), changes.nextDeadline());
         for (PendingTransfer t : transfers) {
             deadline = Math.min(deadline, t.deadline());
         }
@@ -360,6 +424,7 @@ final class NodeLoop implements Transport.Listener {
 
     private void afterInput() {
         do {
+            addNewPeers();
             for (Message m : core.takeUrgentMessages()) {
                 send(m); // heartbeats, their answers and appends do not wait for a slow fsync
             }
@@ -389,12 +454,15 @@ final class NodeLoop implements Transport.Listener {
             trackLeadership();
             processReads();
             processTransfers(now);
+            changes.process(now);
         } while (inFlight == null && core.hasReady());
         if (inFlight == null && !idleWaiters.isEmpty()) {
             idleWaiters.forEach(f -> f.complete(null));
             idleWaiters.clear();
         }
-        View v = new View(core.role(), core.term(), core.leader(), core.commitIndex());
+        dropOldPeers();
+        checkRemoved();
+        View v = newView();
         if (!v.equals(view)) {
             view = v;
         }
@@ -406,7 +474,10 @@ final class NodeLoop implements Transport.Listener {
 
     private void persist(Ready ready) {
         if (!ready.snapshotChunks().isEmpty() || ready.installSnapshot() != null) {
-            snapshots.persist(ready).whenComplete((p, failure) -> post(() -> onPersisted(ready, p, failure)));
+            Ready.SnapshotChunk first = ready.snapshotChunks().isEmpty() ? null : ready.snapshotChunks().get(0);
+            Membership offered = first != null && (first.index() + "@" + first.term()).equals(snapshotOffered)
+                    ? snapshotOfferedConfig : null;
+            snapshots.persist(ready, offered).whenComplete((p, failure) -> post(() -> onPersisted(ready, p, failure)));
             return;
         }
         CompletableFuture<Void> durable;
@@ -439,6 +510,7 @@ final class NodeLoop implements Transport.Listener {
     private void completeReady(Ready ready, SnapshotTransfer.Persisted persisted) {
         long now = clock.nanos();
         inFlight = null;
+        addNewPeers();
         for (LeadershipEvent event : ready.events()) {
             LeadershipEvent out = gate.filter(event, core, now);
             if (out instanceof LeadershipEvent.Elected e) {
@@ -458,9 +530,11 @@ final class NodeLoop implements Transport.Listener {
             }
         }
         if (persisted != null && persisted.installed() != null) {
-            applier.restore(persisted.installed().index(), persisted.installed().term(), persisted.data());
+            Ready.SnapshotPoint p = persisted.installed();
+            applier.restore(p.index(), p.term(), persisted.data(),
+                    p.membership() != null ? p.membership() : core.membershipAt(p.index()));
         }
-        applier.apply(ready.committed());
+        applier.apply(ready.committed(), witness);
         core.advance(ready, now);
     }
 
@@ -499,6 +573,15 @@ final class NodeLoop implements Transport.Listener {
     private void onMessageOnLoop(Message m) {
         long now = clock.nanos();
         stats.heard(m.from(), now);
+        if (m instanceof Message.Append || m instanceof Message.Heartbeat || m instanceof Message.InstallSnapshot) {
+            lastLeaderMessage = now;
+            rejectedBy.clear();
+        }
+        if (m instanceof Message.InstallSnapshot is && is.offset() == 0) {
+            // the core hands its chunks on without the configuration; the stored snapshot records it
+            snapshotOffered = is.snapIndex() + "@" + is.snapTerm();
+            snapshotOfferedConfig = is.membership();
+        }
         if (core.role() == Role.LEADER && m.term() == core.term()) {
             if (m instanceof Message.HeartbeatResponse r) {
                 stats.answered(r.from(), r.term(), r.round(), now);
@@ -530,15 +613,127 @@ final class NodeLoop implements Transport.Listener {
         roundAcks.merge(peer, round, Math::max);
     }
 
-    /** Whether a majority, counting this node, acknowledged round {@code minRound} or later. */
+    /**
+     * Whether a majority, counting this node, acknowledged round {@code minRound} or later: of the
+     * latest configuration and, while a change is uncommitted, of the committed one too.
+     */
     private boolean majorityAcked(long minRound) {
-        int count = 1;
-        for (long acked : roundAcks.values()) {
-            if (acked >= minRound) {
-                count++;
+        Set<String> acked = new HashSet<>();
+        acked.add(config.nodeId());
+        roundAcks.forEach((peer, round) -> {
+            if (round >= minRound) {
+                acked.add(peer);
+            }
+        });
+        return core.membership().quorum().isMajority(acked) && core.committedMembership().quorum().isMajority(acked);
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    /**
+     * The configuration may have changed: connects to new members before anything is sent to
+     * them. Members that left are dropped by {@link #dropOldPeers} after the iteration's sends (the
+     * leader's last heartbeat tells a removed node that its removal committed).
+     */
+    private void addNewPeers() {
+        Membership latest = core.membership();
+        Membership committed = core.committedMembership();
+        if (latest == syncedLatest && committed == syncedCommitted) {
+            return;
+        }
+        Map<String, String> union = new LinkedHashMap<>(transportPeers);
+        union.putAll(Configurations.peerAddresses(config.nodeId(), committed, latest));
+        if (!union.equals(transportPeers)) {
+            updatePeers(union);
+        }
+        witness = startedAsWitness || latest.isWitness(config.nodeId());
+    }
+
+    private void dropOldPeers() {
+        Membership latest = core.membership();
+        Membership committed = core.committedMembership();
+        if (latest == syncedLatest && committed == syncedCommitted) {
+            return;
+        }
+        Map<String, String> wanted = Configurations.peerAddresses(config.nodeId(), committed, latest);
+        if (!wanted.equals(transportPeers)) {
+            updatePeers(wanted);
+        }
+        syncedLatest = latest;
+        syncedCommitted = committed;
+    }
+
+    private void updatePeers(Map<String, String> peers) {
+        try {
+            transport.updatePeers(peers);
+        } catch (RuntimeException e) {
+            LOG.error("term {}: the transport refused the peers {} of configuration {}: {}", core.term(), peers,
+                    core.membership(), e.toString());
+        }
+        transportPeers = Map.copyOf(peers);
+        stats.setPeers(peers.keySet());
+    }
+
+    /**
+     * A node that learns that it was removed stops (once). Removed means: the committed
+     * configuration lacks this node, after this node had been a member. A node that joins catches
+     * up through log entries older than its own addition, whose configurations do not list it yet;
+     * it is a member once a committed configuration in its log (or snapshot) lists it. A founding
+     * member (a voter or witness in its start-up configuration) is one from the start.
+     *
+     * <p>The leader tells a removed node that its removal committed with one last heartbeat, whose
+     * commit index is capped at what that node acknowledged: if the removal committed before that
+     * node acknowledged it (or even received it), it never hears of the commit. So a member that
+     * heard from no leader for {@value #ORPHAN_TIMEOUTS} election timeouts also stops when its
+     * latest configuration (stored, maybe not committed) leaves it out, or when a majority of the
+     * voters of that configuration refused its streams as a non-member
+     * ({@link Transport.Listener#onRejectedAsNonMember}): either its removal committed, or it is
+     * cut off from a cluster that is removing it. Stopping is always safe; a node whose removal was
+     * in fact undone would be contacted by a leader within an election timeout. A leader never stops
+     * this way (it hears from no leader but itself).
+     */
+    private void checkRemoved() {
+        if (removed) {
+            return;
+        }
+        if (!memberConfirmed) {
+            Membership stored = core.log().membershipAt(core.commitIndex());
+            memberConfirmed = stored != null && stored.contains(config.nodeId());
+        }
+        if (!memberConfirmed) {
+            return;
+        }
+        long silent = clock.nanos() - lastLeaderMessage;
+        if (core.isRemoved()) {
+            removed = true;
+            LOG.warn("term {}: node {} was removed from cluster {}: the committed configuration {} does not list it;"
+                    + " it stops now and must not be restarted with this data directory as a member",
+                    core.term(), config.nodeId(), config.clusterId(), core.committedMembership());
+            onRemoved.run();
+        } else if (core.role() != Role.LEADER && silent > ORPHAN_TIMEOUTS * electionTimeoutNanos
+                && (!core.membership().contains(config.nodeId()) || core.membership().quorum().isMajority(rejectedBy))) {
+            removed = true;
+            LOG.warn("term {}: node {} stops: no leader has contacted it for {} ms, and {}; its removal from cluster {}"
+                    + " has committed (the leader did not tell it) or it is cut off from a cluster that removes it",
+                    core.term(), config.nodeId(), silent / 1_000_000, core.membership().contains(config.nodeId())
+                            ? "the peers " + rejectedBy + " refuse it as a non-member"
+                            : "its latest configuration " + core.membership() + " (log index "
+                                    + core.log().latestMembershipIndex() + ") leaves it out", config.clusterId());
+            onRemoved.run();
+        }
+    }
+
+    private View newView() {
+        Map<String, Long> lag = new HashMap<>();
+        if (core.role() == Role.LEADER) {
+            long last = core.lastIndex();
+            for (String id : core.membership().ids()) {
+                Progress pr = id.equals(config.nodeId()) ? null : core.progress(id);
+                lag.put(id, id.equals(config.nodeId()) ? 0 : Math.max(0, last - (pr == null ? 0 : pr.match())));
             }
         }
-        return count >= config.quorum();
+        return new View(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
+                core.log().latestMembershipIndex() > core.commitIndex(), lag);
     }
 
     private void trackLeadership() {
@@ -613,7 +808,12 @@ final class NodeLoop implements Transport.Listener {
         if (leader == null || leader.equals(config.nodeId())) {
             return new NotLeaderException(config.nodeId(), null, null);
         }
-        return new NotLeaderException(config.nodeId(), leader,
-                config.member(leader).map(RaftConfig.Member::address).orElse(null));
+        return new NotLeaderException(config.nodeId(), leader, addressOf(leader, core.membership(), config));
+    }
+
+    /** The address of {@code id} in {@code latest}, else in the start-up configuration; {@code null} if unknown. */
+    static String addressOf(String id, Membership latest, RaftConfig config) {
+        return latest.member(id).map(Membership.Member::address).filter(a -> !a.isBlank())
+                .orElse(config.member(id).map(RaftConfig.Member::address).orElse(null));
     }
 }

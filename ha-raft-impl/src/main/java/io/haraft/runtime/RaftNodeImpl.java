@@ -1,9 +1,11 @@
 package io.haraft.runtime;
 
+import io.haraft.ClusterConfiguration;
 import io.haraft.Committed;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
 import io.haraft.LeaseExpiredException;
+import io.haraft.MembershipChangeException;
 import io.haraft.NodeStatus;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
@@ -15,6 +17,7 @@ import io.haraft.core.HardState;
 import io.haraft.core.RaftCore;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.core.quorum.Membership;
 import io.haraft.storage.Snapshot;
 import io.haraft.transport.Transport;
 import org.slf4j.Logger;
@@ -22,9 +25,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +71,14 @@ import java.util.function.Function;
  * a snapshot thread, never on the loop) and restores its state machine from it. At start the
  * state machine is restored from the latest snapshot, and only the log after it is replayed.
  *
+ * <p><b>Membership.</b> The core keeps the configuration in its log; this runtime starts it from
+ * the latest one stored (log, else snapshot, else the start-up members, with a WARN when those
+ * differ), keeps the transport's peers and the heartbeat statistics in step with it, records it in
+ * every snapshot, and drives the membership operations of the API ({@link MembershipChanges}). A
+ * node that learns that it was removed stops itself ({@link NodeStatus#removed()}). A witness
+ * (in its start-up role or its latest configuration) applies no commands and takes empty
+ * snapshots: the leader sends it entries without payloads.
+ *
  * <p><b>Limits.</b> {@link #readIndex()} waits for the next scheduled heartbeat round (up to one
  * heartbeat interval) because the core has no input to start one. A snapshot is taken on the
  * apply thread, so a large state delays applies while it is written.
@@ -91,6 +105,7 @@ public final class RaftNodeImpl implements RaftNode {
     private State state = State.NEW;                          // guarded by lifecycle
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean failed;
+    private volatile boolean removed;
 
     // set by start(); read after a happens-before through 'running' or lifecycle
     private volatile LogStore store;
@@ -125,10 +140,10 @@ public final class RaftNodeImpl implements RaftNode {
 
     /** The core's settings derived from a node configuration. */
     static CoreConfig coreConfig(RaftConfig config) {
-        List<String> voters = config.members().stream().map(RaftConfig.Member::id).toList();
-        return new CoreConfig(config.nodeId(), voters, config.heartbeatInterval().toNanos(),
+        return new CoreConfig(config.nodeId(), Configurations.bootstrap(config), config.heartbeatInterval().toNanos(),
                 config.electionTimeout().toNanos(), config.clockDriftBound(), 512,
-                Math.max(1, config.maxMessageBytes() / 2), 256, config.fastFailoverOnRefusedConnection());
+                Math.max(1, config.maxMessageBytes() / 2), 256, config.fastFailoverOnRefusedConnection(),
+                config.promoteMaxLag());
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -151,28 +166,33 @@ public final class RaftNodeImpl implements RaftNode {
                 long snapshotTerm = s.snapshotTerm();
                 Optional<Snapshot> snapshot = s.latestSnapshot();
                 checkSnapshotMatchesLog(snapshot, snapshotIndex, snapshotTerm);
-                RaftCore core = new RaftCore(coreConfig(config), hardState, new RaftLog(snapshotIndex, snapshotTerm, entries),
+                Membership snapshotConfig = snapshot.flatMap(x -> x.meta().membership()).orElse(null);
+                RaftCore core = new RaftCore(coreConfig(config), hardState,
+                        new RaftLog(snapshotIndex, snapshotTerm, snapshotConfig, entries),
                         clock.nanos(), new SplittableRandom(), CORE_LOG);
-                List<String> peerIds = config.peers().stream().map(RaftConfig.Member::id).toList();
-                List<String> memberIds = config.members().stream().map(RaftConfig.Member::id).toList();
-                stats = new HeartbeatStats(peerIds, electionTimeoutNanos);
+                warnIfConfigurationDiffers(core.membership(), core.log().latestMembershipIndex());
+                stats = new HeartbeatStats(List.copyOf(Configurations.peerAddresses(config.nodeId(),
+                        core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
+                boolean witness = NodeLoop.isWitness(config, core.membership());
                 applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
-                        config.snapshotThreshold(), memberIds, snapshotIndex, index -> loop.compacted(index));
+                        config.snapshotThreshold(), core.membershipAt(snapshotIndex), witness, snapshotIndex,
+                        index -> loop.compacted(index));
                 if (snapshot.isPresent()) {
                     // the first work of the apply thread: later entries are applied on top of it
-                    applier.restore(snapshotIndex, snapshotTerm, snapshot.get().open());
+                    applier.restore(snapshotIndex, snapshotTerm, snapshot.get().open(), core.membershipAt(snapshotIndex));
                 }
-                snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, memberIds,
-                        config.maxMessageBytes());
+                snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
                 dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
                         () -> loop.post(() -> { }));
-                loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail);
+                loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail,
+                        this::stopRemoved);
                 Transport t = transportFactory.create(config);
                 transport = t;
                 t.start(loop);
                 loop.start(t);
-                LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}",
-                        config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex);
+                LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}{}",
+                        config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
+                        witness ? " as a witness (no state machine data)" : "");
             } catch (IOException e) {
                 close();
                 throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
@@ -181,6 +201,32 @@ public final class RaftNodeImpl implements RaftNode {
                 throw e;
             }
         }
+    }
+
+    /**
+     * A restarted node uses the latest configuration it has stored (log, else snapshot), not its
+     * start-up arguments: if the two differ, says so once, naming both.
+     */
+    private void warnIfConfigurationDiffers(Membership inUse, long index) {
+        Membership startup = Configurations.bootstrap(config);
+        if (!inUse.equals(startup)) {
+            LOG.warn("node {} uses the cluster configuration {} stored at log index {}, not the members of its start-up"
+                    + " configuration {}: the stored one is newer (membership changed while the cluster ran). Update"
+                    + " the start-up members to {} to silence this warning", config.nodeId(),
+                    Configurations.toApi(inUse, index).members(), index, config.members(),
+                    Configurations.toApi(inUse, index).members());
+        }
+    }
+
+    /**
+     * The node learned that it was removed from the cluster: it stops itself (on its own thread,
+     * as close() waits for the loop), revoking any leadership and closing its transport.
+     */
+    private void stopRemoved() {
+        removed = true;
+        Thread t = new Thread(this::close, "haraft-removed-stop-" + config.nodeId());
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The store's log must start right after its latest snapshot, or the state cannot be rebuilt. */
@@ -398,12 +444,18 @@ public final class RaftNodeImpl implements RaftNode {
 
     private NotLeaderException notLeaderHint() {
         NodeLoop l = loop;
-        String leader = l == null ? null : l.view().leader();
+        NodeLoop.View v = l == null ? null : l.view();
+        String leader = v == null ? null : v.leader();
         if (leader == null || leader.equals(config.nodeId()) || !running()) {
             return new NotLeaderException(config.nodeId(), null, null);
         }
-        return new NotLeaderException(config.nodeId(), leader,
-                config.member(leader).map(RaftConfig.Member::address).orElse(null));
+        return new NotLeaderException(config.nodeId(), leader, NodeLoop.addressOf(leader, v.membership(), config));
+    }
+
+    /** The latest configuration this node knows: from the loop once started, else the start-up one. */
+    private Membership latestMembership() {
+        NodeLoop l = loop;
+        return l == null ? Configurations.bootstrap(config) : l.view().membership();
     }
 
     @Override
@@ -462,10 +514,10 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public CompletableFuture<Void> transferLeadership(String targetNodeId) {
         Objects.requireNonNull(targetNodeId, "targetNodeId");
-        if (config.member(targetNodeId).isEmpty()) {
+        Membership members = latestMembership();
+        if (!members.contains(targetNodeId)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("\"" + targetNodeId
-                    + "\" is not a member of cluster " + config.clusterId() + "; members are "
-                    + config.members().stream().map(RaftConfig.Member::id).toList()));
+                    + "\" is not a member of cluster " + config.clusterId() + "; members are " + members.ids()));
         }
         if (!running()) {
             return CompletableFuture.failedFuture(notLeaderHint());
@@ -485,12 +537,91 @@ public final class RaftNodeImpl implements RaftNode {
                             java.time.Duration.ZERO, 0, 0,
                             Optional.empty()))
                     .toList();
-            return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none);
+            return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none,
+                    members(Configurations.bootstrap(config), Map.of()), false, false);
         }
         NodeLoop.View v = l.view();
         long applied = Math.min(applier.applied(), v.commitIndex());
         return new NodeStatus(config.nodeId(), NodeStatus.Role.valueOf(v.role().name()), v.term(),
-                Optional.ofNullable(v.leader()), v.commitIndex(), applied, s.snapshot(clock.nanos()));
+                Optional.ofNullable(v.leader()), v.commitIndex(), applied, s.snapshot(clock.nanos()),
+                members(v.membership(), v.lag()), v.pending(), removed);
+    }
+
+    private static List<NodeStatus.MemberStatus> members(Membership m, Map<String, Long> lag) {
+        return m.members().stream().map(x -> new NodeStatus.MemberStatus(x.id(), x.address(),
+                Configurations.toApi(x.role()), lag.containsKey(x.id()) ? OptionalLong.of(lag.get(x.id()))
+                        : OptionalLong.empty())).toList();
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> addLearner(String id, String address) {
+        return add("addLearner", id, address, Membership.Role.LEARNER);
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> addWitness(String id, String address) {
+        return add("addWitness", id, address, Membership.Role.WITNESS_LEARNER);
+    }
+
+    private CompletableFuture<ClusterConfiguration> add(String what, String id, String address, Membership.Role role) {
+        RaftConfig.Member m = RaftConfig.Member.parse(Objects.requireNonNull(id, "id"),
+                Objects.requireNonNull(address, "address"));
+        return change(what + "(" + m + ")", DEFAULT_CATCH_UP_TIMEOUT, MembershipChanges.add(m.id(), m.address(), role));
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> promote(String id) {
+        return promote(id, DEFAULT_CATCH_UP_TIMEOUT);
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> promote(String id, Duration catchUpTimeout) {
+        Objects.requireNonNull(id, "id");
+        return change("promote(" + id + ")", catchUpTimeout, MembershipChanges.promote(id));
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> removeMember(String id) {
+        Objects.requireNonNull(id, "id");
+        return change("removeMember(" + id + ")", DEFAULT_CATCH_UP_TIMEOUT, MembershipChanges.remove(id));
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress) {
+        return replaceMember(oldId, newId, newAddress, DEFAULT_CATCH_UP_TIMEOUT);
+    }
+
+    @Override
+    public CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress,
+                                                                 Duration catchUpTimeout) {
+        Objects.requireNonNull(oldId, "oldId");
+        RaftConfig.Member m = RaftConfig.Member.parse(Objects.requireNonNull(newId, "newId"),
+                Objects.requireNonNull(newAddress, "newAddress"));
+        if (oldId.equals(newId)) {
+            return CompletableFuture.failedFuture(new MembershipChangeException(MembershipChangeException.Reason.INVALID,
+                    "replaceMember(" + oldId + ", " + newId + "): the new member needs a new id. A node whose data"
+                            + " was lost must not rejoin under its old id: the votes and entries it acknowledged were"
+                            + " lost with its disk"));
+        }
+        return change("replaceMember(" + oldId + " -> " + m + ")", catchUpTimeout,
+                MembershipChanges.addLike(m.id(), m.address(), oldId), MembershipChanges.promote(m.id()),
+                MembershipChanges.remove(oldId));
+    }
+
+    private CompletableFuture<ClusterConfiguration> change(String name, Duration catchUpTimeout,
+                                                           MembershipChanges.Step... steps) {
+        Objects.requireNonNull(catchUpTimeout, "catchUpTimeout");
+        if (catchUpTimeout.isNegative()) {
+            throw new IllegalArgumentException("catchUpTimeout must not be negative, got " + catchUpTimeout);
+        }
+        if (!running()) {
+            return CompletableFuture.failedFuture(notLeaderHint());
+        }
+        CompletableFuture<ClusterConfiguration> f = new CompletableFuture<>();
+        loop.changeMembership(name, List.of(steps), catchUpTimeout.toNanos(), f);
+        return f;
     }
 
     @Override

@@ -63,8 +63,19 @@ public final class RaftNodeProvider implements RaftNodeFactory {
         return config -> GrpcTransport.create(GrpcTransportConfig.from(config));
     }
 
-    /** The production store: the segmented write-ahead log under the node's data directory. */
+    /** The log segment size of a witness: its entries carry no payload (29 bytes each on disk). */
+    static final long WITNESS_SEGMENT_SIZE = 1L << 20;
+
+    /**
+     * The production store: the segmented write-ahead log under the node's data directory. A node
+     * started as a witness uses {@value #WITNESS_SEGMENT_SIZE}-byte segments instead of the default
+     * {@value FileRaftStorage#DEFAULT_SEGMENT_SIZE}: segments are preallocated, and a witness's
+     * entries are tiny, so default segments would be almost all zeros.
+     */
     static LogStoreFactory defaultStores() {
-        return config -> new StorageLogStore(FileRaftStorage.open(config.dataDir()));
+        return config -> new StorageLogStore(config.self().role().isWitness()
+                ? FileRaftStorage.open(config.dataDir(), FileRaftStorage.Options.defaults()
+                        .withSegmentSize(WITNESS_SEGMENT_SIZE))
+                : FileRaftStorage.open(config.dataDir()));
     }
 }

@@ -3,6 +3,7 @@ package io.haraft.runtime;
 import io.haraft.core.HardState;
 import io.haraft.core.Ready;
 import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
 import io.haraft.storage.Snapshot;
 import io.haraft.storage.SnapshotMeta;
 import io.haraft.storage.SnapshotWriter;
@@ -55,7 +56,6 @@ final class SnapshotTransfer {
     record Persisted(Ready.SnapshotPoint installed, InputStream data) { }
 
     private final LogStore store;
-    private final List<String> members;
     private final int chunkBytes;
     private final ExecutorService thread;
     private final AtomicLong installed = new AtomicLong();
@@ -64,9 +64,8 @@ final class SnapshotTransfer {
     private long receivingIndex;
     private long receivingTerm;
 
-    SnapshotTransfer(String clusterId, String nodeId, LogStore store, List<String> members, int maxMessageBytes) {
+    SnapshotTransfer(String clusterId, String nodeId, LogStore store, int maxMessageBytes) {
         this.store = store;
-        this.members = List.copyOf(members);
         this.chunkBytes = chunkBytes(maxMessageBytes);
         this.thread = Executors.newSingleThreadExecutor(
                 Threads.factory("haraft-snapshot-" + nodeId, clusterId, nodeId));
@@ -130,13 +129,15 @@ final class SnapshotTransfer {
 
     /**
      * Persists a Ready that carries snapshot chunks or an install, in the order {@link Ready}
-     * prescribes; completes once everything in it is durable.
+     * prescribes; completes once everything in it is durable. {@code configuration} is the
+     * configuration the leader sent with the snapshot whose chunk at offset 0 this Ready may hold
+     * (recorded in the stored snapshot), or {@code null} if it sent none.
      */
-    CompletableFuture<Persisted> persist(Ready ready) {
+    CompletableFuture<Persisted> persist(Ready ready, Membership configuration) {
         CompletableFuture<Persisted> done = new CompletableFuture<>();
         if (!execute(() -> {
             try {
-                persistNow(ready, done);
+                persistNow(ready, configuration, done);
             } catch (Throwable t) {
                 done.completeExceptionally(t);
             }
@@ -146,7 +147,8 @@ final class SnapshotTransfer {
         return done;
     }
 
-    private void persistNow(Ready ready, CompletableFuture<Persisted> done) throws IOException {
+    private void persistNow(Ready ready, Membership configuration, CompletableFuture<Persisted> done)
+            throws IOException {
         HardState hs = ready.hardState();
         if (hs != null) {
             awaitDurable(store.persist(hs, List.of()));
@@ -154,7 +156,8 @@ final class SnapshotTransfer {
         for (Ready.SnapshotChunk c : ready.snapshotChunks()) {
             if (c.offset() == 0) {
                 discardReceiving();
-                receiving = store.beginSnapshot(new SnapshotMeta(c.index(), c.term(), members));
+                receiving = store.beginSnapshot(new SnapshotMeta(c.index(), c.term(),
+                        Optional.ofNullable(configuration)));
                 receivingIndex = c.index();
                 receivingTerm = c.term();
             } else if (receiving == null || receivingIndex != c.index() || receivingTerm != c.term()

@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.zip.CRC32C;
 
 /** A snapshot file: header, data, trailer. */
@@ -34,42 +31,9 @@ final class FileSnapshot implements Snapshot {
             long fileSize = h.size();
             byte[] head = new byte[(int) Math.min(fileSize, 1 << 20)];
             readFully(h, head, 0);
-            ByteBuffer b = ByteBuffer.wrap(head);
-            SnapshotMeta meta;
-            int headerLen;
-            try {
-                int magic = b.getInt();
-                if (magic != Formats.SNAPSHOT_MAGIC) {
-                    throw new StorageCorruptedException(path, 0, "not an HA-Raft snapshot (bad magic number)");
-                }
-                int version = b.getInt();
-                if (version != Formats.VERSION) {
-                    throw new StorageCorruptedException(path, 4, Formats.unknownVersion(version));
-                }
-                long lastIndex = b.getLong();
-                long lastTerm = b.getLong();
-                int count = b.getInt();
-                if (count < 0 || count > 10_000) {
-                    throw new StorageCorruptedException(path, 24, "snapshot member count " + count + " is impossible");
-                }
-                List<String> members = new ArrayList<>();
-                for (int i = 0; i < count; i++) {
-                    int n = b.getInt();
-                    if (n < 0 || n > b.remaining()) {
-                        throw new StorageCorruptedException(path, b.position() - 4, "snapshot member name length damaged");
-                    }
-                    members.add(new String(head, b.position(), n, StandardCharsets.UTF_8));
-                    b.position(b.position() + n);
-                }
-                int stored = b.getInt();
-                if (Formats.crc(head, 0, b.position() - 4) != stored) {
-                    throw new StorageCorruptedException(path, b.position() - 4, "snapshot header checksum mismatch");
-                }
-                headerLen = b.position();
-                meta = new SnapshotMeta(lastIndex, lastTerm, members);
-            } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
-                throw new StorageCorruptedException(path, b.position(), "snapshot header damaged or cut short");
-            }
+            Formats.SnapshotHeader header = Formats.decodeSnapshotHeader(head, path);
+            SnapshotMeta meta = header.meta();
+            int headerLen = header.length();
             if (fileSize < headerLen + Formats.SNAPSHOT_TRAILER_SIZE) {
                 throw new StorageCorruptedException(path, fileSize, "snapshot file has no trailer");
             }

@@ -2,15 +2,17 @@ package io.haraft.storage;
 
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * On-disk formats, all big-endian. Version 1 of each file kind.
+ * On-disk formats, all big-endian. Version 1 of log segments and hard state; version 2 of
+ * snapshots, which record the whole configuration (members, addresses, roles), and still read
+ * version 1, which recorded member ids only.
  *
  * <pre>
  * log segment  = header record*
@@ -18,15 +20,21 @@ import java.util.zip.CRC32C;
  *   record     = length (int) | ~length (int) | crc32c(payload) (int) | payload
  *   payload    = index (long) | term (long) | kind (byte: 0 command, 1 noop) | data
  * hard state   = magic "HRHS" | version | term (long) | vote length (int, -1 = none) | vote UTF-8 | crc32c of all before (int)
- * snapshot     = magic "HRSN" | version | last index (long) | last term (long) | member count (int)
- *                | (length (int) | UTF-8)* | crc32c of the header so far (int)
+ * snapshot     = magic "HRSN" | version 2 | last index (long) | last term (long)
+ *                | configuration length (int, -1 = none) | configuration (Membership.encode())
+ *                | crc32c of the header so far (int)
  *                | data | data length (long) | crc32c(data) (int) | end magic "HRSE" (int)
+ *   version 1 (read only) had, instead of the configuration, member count (int) | (length (int) | UTF-8 id)*
  * </pre>
  * The length is stored twice (plain and inverted) so that a damaged length is recognised as damage,
  * never mistaken for a record cut short by a crash.
  */
 final class Formats {
     static final int VERSION = 1;
+    /** The snapshot format written; {@link #SNAPSHOT_VERSION_IDS_ONLY} is still read. */
+    static final int SNAPSHOT_VERSION = 2;
+    /** The first snapshot format: member ids without addresses or roles. */
+    static final int SNAPSHOT_VERSION_IDS_ONLY = 1;
     static final int SEGMENT_MAGIC = 0x48524C47; // HRLG
     static final int HARD_STATE_MAGIC = 0x48524853; // HRHS
     static final int SNAPSHOT_MAGIC = 0x4852534E; // HRSN
@@ -175,26 +183,85 @@ final class Formats {
     }
 
     static String unknownVersion(int version) {
-        return "unknown format version " + version + " (this build of HA-Raft reads version " + VERSION
-                + "); the data was written by a different, probably newer, HA-Raft: run that version,"
+        return unknownVersion(version, VERSION);
+    }
+
+    static String unknownVersion(int version, int newest) {
+        return "unknown format version " + version + " (this build of HA-Raft reads version"
+                + (newest == 1 ? " 1" : "s 1 to " + newest) + "); the data was written by a different, probably newer, HA-Raft: run that version,"
                 + " or restore this node from its peers";
     }
 
     static byte[] encodeSnapshotHeader(SnapshotMeta meta) {
-        List<byte[]> names = new ArrayList<>();
-        int size = 4 + 4 + 8 + 8 + 4 + 4;
-        for (String m : meta.members()) {
-            byte[] n = m.getBytes(StandardCharsets.UTF_8);
-            names.add(n);
-            size += 4 + n.length;
-        }
+        byte[] config = meta.membership().map(Membership::encode).orElse(null);
+        int size = 4 + 4 + 8 + 8 + 4 + (config == null ? 0 : config.length) + 4;
         ByteBuffer b = ByteBuffer.allocate(size);
-        b.putInt(SNAPSHOT_MAGIC).putInt(VERSION).putLong(meta.lastIndex()).putLong(meta.lastTerm()).putInt(names.size());
-        for (byte[] n : names) {
-            b.putInt(n.length).put(n);
+        b.putInt(SNAPSHOT_MAGIC).putInt(SNAPSHOT_VERSION).putLong(meta.lastIndex()).putLong(meta.lastTerm());
+        if (config == null) {
+            b.putInt(-1);
+        } else {
+            b.putInt(config.length).put(config);
         }
         b.putInt(crc(b.array(), 0, b.position()));
         return b.array();
+    }
+
+    /** A snapshot header read back: what it says and how many bytes it takes. */
+    record SnapshotHeader(SnapshotMeta meta, int length) { }
+
+    /**
+     * Decodes and verifies the snapshot header at the start of {@code head} (format 2, or format 1,
+     * whose member ids carry no addresses or roles and give an unknown configuration).
+     *
+     * @throws StorageCorruptedException if the header is damaged, cut short or of an unknown version
+     */
+    static SnapshotHeader decodeSnapshotHeader(byte[] head, Path path) {
+        ByteBuffer b = ByteBuffer.wrap(head);
+        try {
+            if (b.getInt() != SNAPSHOT_MAGIC) {
+                throw new StorageCorruptedException(path, 0, "not an HA-Raft snapshot (bad magic number)");
+            }
+            int version = b.getInt();
+            if (version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_IDS_ONLY) {
+                throw new StorageCorruptedException(path, 4, unknownVersion(version, SNAPSHOT_VERSION));
+            }
+            long lastIndex = b.getLong();
+            long lastTerm = b.getLong();
+            Optional<Membership> membership;
+            if (version == SNAPSHOT_VERSION_IDS_ONLY) {
+                skipMemberIds(b, path);
+                membership = Optional.empty();
+            } else {
+                int n = b.getInt();
+                if (n < -1 || n > b.remaining()) {
+                    throw new StorageCorruptedException(path, b.position() - 4, "snapshot configuration length damaged");
+                }
+                byte[] config = new byte[Math.max(n, 0)];
+                b.get(config);
+                membership = n < 0 ? Optional.empty() : Optional.of(Membership.decode(config));
+            }
+            int stored = b.getInt();
+            if (crc(head, 0, b.position() - 4) != stored) {
+                throw new StorageCorruptedException(path, b.position() - 4, "snapshot header checksum mismatch");
+            }
+            return new SnapshotHeader(new SnapshotMeta(lastIndex, lastTerm, membership), b.position());
+        } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
+            throw new StorageCorruptedException(path, b.position(), "snapshot header damaged or cut short");
+        }
+    }
+
+    private static void skipMemberIds(ByteBuffer b, Path path) {
+        int count = b.getInt();
+        if (count < 0 || count > 10_000) {
+            throw new StorageCorruptedException(path, 24, "snapshot member count " + count + " is impossible");
+        }
+        for (int i = 0; i < count; i++) {
+            int n = b.getInt();
+            if (n < 0 || n > b.remaining()) {
+                throw new StorageCorruptedException(path, b.position() - 4, "snapshot member name length damaged");
+            }
+            b.position(b.position() + n);
+        }
     }
 
     static byte[] encodeSnapshotTrailer(long dataLength, int dataCrc) {

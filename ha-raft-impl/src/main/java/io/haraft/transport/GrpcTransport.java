@@ -42,12 +42,15 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
@@ -78,7 +81,7 @@ import java.util.stream.Collectors;
  *   <li><b>Checked identity.</b> Every stream carries a {@code ConnectionHeader} (cluster id, sender
  *       id, receiver id) as request metadata. The receiver refuses, with {@code PERMISSION_DENIED}
  *       and a WARN log naming the mismatch, a stream whose cluster id differs, whose receiver is not
- *       this node, or whose sender is not a configured peer, before any message of it is read.
+ *       this node, or whose sender is not a current peer, before any message of it is read.
  *       On an accepted stream, a message whose {@code from}/{@code to} differ from the header, or
  *       that cannot be decoded, closes the stream ({@code INVALID_ARGUMENT}, WARN); nothing after it
  *       is delivered. The sender waits for the receiver's {@code Welcome} before writing, so
@@ -95,6 +98,11 @@ import java.util.stream.Collectors;
  *       timeout, a TLS failure, a refused stream or a broken connection.</li>
  *   <li><b>Mutual TLS</b> when configured: both sides present certificates and require the other's
  *       to chain to the configured trust certificates; client certificates are required.</li>
+ *   <li><b>Changing peers.</b> The peers start as {@link GrpcTransportConfig#peers()} and follow
+ *       the cluster's configuration through {@link #updatePeers}: a new peer is connected to and its
+ *       streams are accepted from then on; a peer that left has its link closed (after writing
+ *       what is queued for it, on an accepted stream) and its streams refused. A node whose stream
+ *       a peer refused for that reason hears of it through {@link Listener#onRejectedAsNonMember}.</li>
  * </ul>
  *
  * <p><b>Refused-connection detection.</b> An attempt's stream fails with {@code UNAVAILABLE} when
@@ -137,6 +145,8 @@ public final class GrpcTransport implements Transport {
     static final int PROTOCOL_VERSION = 1;
     private static final Context.Key<String> SENDER = Context.key("haraft-sender");
     private static final Duration CLOSE_GRACE = Duration.ofMillis(500);
+    /** How a refusal of a stream from a node that is not a current member starts. */
+    static final String UNKNOWN_SENDER = "unknown sender: ";
 
     private enum State { NEW, STARTED, CLOSED }
 
@@ -148,7 +158,9 @@ public final class GrpcTransport implements Transport {
     private volatile Server server;
     private volatile ExecutorService pool;
     private volatile ScheduledThreadPoolExecutor timer;
-    private final Map<String, PeerLink> links = new LinkedHashMap<>();
+    private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
+    private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
+    private volatile Map<String, String> peers;                              // the current peers
     private volatile SslContext clientSsl;
 
     private final AtomicLong sent = new AtomicLong();
@@ -161,9 +173,8 @@ public final class GrpcTransport implements Transport {
 
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
-        for (String peer : config.peers().keySet()) {
-            links.put(peer, new PeerLink(peer));
-        }
+        this.peers = config.peers();
+        config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(peer, address)));
     }
 
     /** A transport that does nothing until {@link #start}. */
@@ -211,7 +222,7 @@ public final class GrpcTransport implements Transport {
                 throw e;
             }
             log.info("Node {} of cluster {} listening on {}{}; peers {}", config.selfId(), config.clusterId(),
-                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", config.peers());
+                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", peers);
             for (PeerLink link : links.values()) {
                 link.connect();
             }
@@ -240,6 +251,61 @@ public final class GrpcTransport implements Transport {
             return;
         }
         link.enqueue(message);
+    }
+
+    /**
+     * Replaces the peers (see the class comment). Links to new peers are connected at once if the
+     * transport is started; a link whose address changed is replaced; links to peers no longer
+     * listed are closed, after writing what is queued for them if their stream is accepted.
+     *
+     * @throws IllegalArgumentException if {@code newPeers} names this node or an address is not
+     *                                  {@code host:port}
+     */
+    @Override
+    public void updatePeers(Map<String, String> newPeers) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        newPeers.forEach((id, address) -> {
+            if (id.equals(config.selfId())) {
+                throw new IllegalArgumentException("peers must not contain this node's own id '" + id + "'");
+            }
+            GrpcTransportConfig.parseAddress(id, address);
+            copy.put(id, address);
+        });
+        List<PeerLink> toConnect = new ArrayList<>();
+        List<PeerLink> toClose = new ArrayList<>();
+        synchronized (lifecycle) {
+            if (copy.equals(peers) || state == State.CLOSED) {
+                return;
+            }
+            for (Map.Entry<String, PeerLink> e : links.entrySet()) {
+                String address = copy.get(e.getKey());
+                if (address == null || !address.equals(e.getValue().address)) {
+                    toClose.add(e.getValue());
+                }
+            }
+            for (PeerLink link : toClose) {
+                links.remove(link.peerId, link);
+                retired.add(link);
+            }
+            copy.forEach((id, address) -> {
+                if (!links.containsKey(id)) {
+                    PeerLink link = new PeerLink(id, address);
+                    links.put(id, link);
+                    toConnect.add(link);
+                }
+            });
+            log.info("Peers of node {} are now {} (was {})", config.selfId(), copy, peers);
+            peers = Collections.unmodifiableMap(copy);
+            if (state == State.STARTED) {
+                toConnect.forEach(PeerLink::connect);
+            }
+        }
+        toClose.forEach(PeerLink::close);
+    }
+
+    /** The current peers: node id to {@code host:port}. */
+    public Map<String, String> peers() {
+        return peers;
     }
 
     /**
@@ -295,10 +361,12 @@ public final class GrpcTransport implements Transport {
             server.shutdownNow();
             awaitUntil(deadline, server::awaitTermination);
         }
-        for (PeerLink link : links.values()) {
+        List<PeerLink> all = new ArrayList<>(links.values());
+        all.addAll(retired);
+        for (PeerLink link : all) {
             link.close();
         }
-        for (PeerLink link : links.values()) {
+        for (PeerLink link : all) {
             link.awaitClosed(deadline);
         }
         if (timer != null) {
@@ -385,9 +453,12 @@ public final class GrpcTransport implements Transport {
                 return "receiver id mismatch: the stream is meant for node '" + shown(h.getReceiverId())
                         + "' but this is node '" + config.selfId() + "' (check the peer addresses)";
             }
-            if (!config.peers().containsKey(h.getSenderId())) {
-                return "unknown sender: '" + shown(h.getSenderId()) + "' is not a member of cluster '"
-                        + config.clusterId() + "' (known peers " + config.peers().keySet() + ")";
+            Map<String, String> current = peers;
+            if (!current.containsKey(h.getSenderId())) {
+                return UNKNOWN_SENDER + "'" + shown(h.getSenderId()) + "' is not a member of cluster '"
+                        + config.clusterId() + "' in the configuration this node knows (peers " + current.keySet()
+                        + "); a node removed from the cluster stays refused, a node added since is accepted once"
+                        + " this node has the new configuration";
             }
             return null;
         }
@@ -415,6 +486,16 @@ public final class GrpcTransport implements Transport {
                     }
                     Message message;
                     String problem;
+                    if (!peers.containsKey(sender)) {
+                        // removed from the configuration since its stream was accepted
+                        failed = true;
+                        rejected.incrementAndGet();
+                        String why = UNKNOWN_SENDER + "'" + sender + "' is no longer a member of cluster '" + config.clusterId()
+                                + "' in the configuration this node knows (peers " + peers.keySet() + ")";
+                        log.warn("Closed the stream from {}: {}", sender, why);
+                        responses.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+                        return;
+                    }
                     try {
                         message = MessageCodec.decode(wire);
                         problem = !sender.equals(message.from()) || !config.selfId().equals(message.to())
@@ -487,6 +568,7 @@ public final class GrpcTransport implements Transport {
     /** Everything about the outbound stream to one peer. */
     private final class PeerLink {
         final String peerId;
+        final String address;
 
         private final Object queueLock = new Object();
         private final ArrayDeque<Message> queue = new ArrayDeque<>();      // guarded by queueLock
@@ -500,10 +582,11 @@ public final class GrpcTransport implements Transport {
         private String lastProblem;           // guarded by streamLock; to log a repeated kind of failure once
         private volatile boolean connected;   // the current attempt was welcomed
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
-        private final List<ManagedChannel> closing = new java.util.ArrayList<>(); // guarded by streamLock
+        private final List<ManagedChannel> closing = new ArrayList<>();   // guarded by streamLock
 
-        PeerLink(String peerId) {
+        PeerLink(String peerId, String address) {
             this.peerId = peerId;
+            this.address = address;
         }
 
         boolean isConnected() {
@@ -596,8 +679,8 @@ public final class GrpcTransport implements Transport {
                 if (closed) {
                     return;
                 }
-                InetSocketAddress address = config.peerAddress(peerId);
-                NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
+                InetSocketAddress target = GrpcTransportConfig.parseAddress(peerId, address);
+                NettyChannelBuilder b = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
                         .executor(pool)
                         .maxInboundMessageSize(64 * 1024)
                         .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
@@ -630,7 +713,7 @@ public final class GrpcTransport implements Transport {
                     return;
                 }
                 if (!config.clusterId().equals(w.getClusterId()) || !peerId.equals(w.getNodeId())) {
-                    problem = "peer at " + config.peers().get(peerId) + " answered as node '" + shown(w.getNodeId())
+                    problem = "peer at " + address + " answered as node '" + shown(w.getNodeId())
                             + "' of cluster '" + shown(w.getClusterId()) + "', expected '" + peerId + "' of '"
                             + config.clusterId() + "'";
                 } else {
@@ -645,7 +728,7 @@ public final class GrpcTransport implements Transport {
                 a.requests.cancel(problem, null);
                 return;
             }
-            log.info("Connected to {} at {}", peerId, config.peers().get(peerId));
+            log.info("Connected to {} at {}", peerId, address);
             scheduleDrain();
         }
 
@@ -692,6 +775,13 @@ public final class GrpcTransport implements Transport {
                     listener.onConnectionRefused(peerId);
                 } catch (RuntimeException e) {
                     log.error("Listener failed on the refused connection to {}", peerId, e);
+                }
+            } else if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
+                    && status.getDescription().startsWith(UNKNOWN_SENDER)) {
+                try {
+                    listener.onRejectedAsNonMember(peerId);
+                } catch (RuntimeException e) {
+                    log.error("Listener failed on the refusal by {}", peerId, e);
                 }
             }
         }

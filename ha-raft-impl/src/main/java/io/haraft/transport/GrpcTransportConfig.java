@@ -35,7 +35,8 @@ import java.util.Optional;
  *
  * @param clusterId         the cluster's name; sent and checked on every stream
  * @param selfId            this node's id; sent as the sender of every outbound stream
- * @param peers             every other node: id to {@code host:port}; never contains {@code selfId}
+ * @param peers             every other node at start: id to {@code host:port}; never contains
+ *                          {@code selfId}; {@link GrpcTransport#updatePeers} changes them later
  * @param listenAddress     where this node accepts streams (port 0 picks a free port)
  * @param tls               mutual TLS for both directions, or empty for plain TCP
  * @param maxMessageBytes   the largest serialised message sent or accepted, in
@@ -116,8 +117,9 @@ public record GrpcTransportConfig(
     }
 
     /**
-     * The transport settings of a node: cluster, node, peers, TLS and message size from
-     * {@code config}; this node listens on its own member address; other values are defaults.
+     * The transport settings of a node: cluster, node, peers (the bootstrap members), TLS and
+     * message size from {@code config}; this node listens on its own member address; other values
+     * are defaults. The runtime then keeps the peers in step with the configuration in its log.
      */
     public static GrpcTransportConfig from(RaftConfig config) {
         Builder b = builder()

@@ -3,6 +3,7 @@ package io.haraft.it;
 import io.haraft.runtime.RecordingListener;
 
 import io.haraft.Leadership;
+import io.haraft.MemberRole;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.TlsConfig;
@@ -33,7 +34,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 final class GrpcCluster implements AutoCloseable {
     final String clusterId;
+    /** Every node id, those that joined later included. */
     final List<String> ids = new ArrayList<>();
+    /** The members every node is started with (the bootstrap configuration), in order. */
+    final List<String> bootstrap = new ArrayList<>();
+    /** The start-up role of each node: voter unless set; a node that joins later lists itself with its role. */
+    final Map<String, MemberRole> roles = new ConcurrentHashMap<>();
     final Map<String, Integer> ports = new LinkedHashMap<>();
     final FaultyTransport.Faults faults = new FaultyTransport.Faults();
     final Map<String, RaftNode> nodes = new LinkedHashMap<>();
@@ -62,6 +68,29 @@ final class GrpcCluster implements AutoCloseable {
             ids.add("n" + i);
             ports.put("n" + i, TransportTesting.freePort());
         }
+        bootstrap.addAll(ids);
+    }
+
+    /**
+     * A node that will join the running cluster: it gets a port, and is started with the bootstrap
+     * members plus itself in {@code role} (a learner kind). Not started; see {@link #create}.
+     */
+    void joining(String id, MemberRole role) {
+        ids.add(id);
+        ports.put(id, TransportTesting.freePort());
+        roles.put(id, role);
+    }
+
+    /** Deletes the data directory of {@code id} (its node must be stopped), as a replaced disk would. */
+    void wipe(String id) throws java.io.IOException {
+        Path dir = dataDir(id);
+        if (java.nio.file.Files.exists(dir)) {
+            try (var walk = java.nio.file.Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
     }
 
     /** Heartbeat 100 ms, election timeout 300 ms, drift bound 0.01: the defaults. */
@@ -81,8 +110,11 @@ final class GrpcCluster implements AutoCloseable {
     RaftNode.Builder builder(String id) {
         RaftNode.Builder b = RaftNode.builder().clusterId(clusterId).nodeId(id).dataDir(dataDir(id))
                 .heartbeatInterval(heartbeat).electionTimeout(election).clockDriftBound(drift);
-        for (String m : ids) {
-            b.member(m, address(m));
+        for (String m : bootstrap) {
+            b.member(m, address(m), roles.getOrDefault(m, MemberRole.VOTER));
+        }
+        if (!bootstrap.contains(id)) {
+            b.member(id, address(id), roles.getOrDefault(id, MemberRole.LEARNER));
         }
         TlsConfig t = tls.apply(id);
         if (t != null) {
@@ -212,6 +244,26 @@ final class GrpcCluster implements AutoCloseable {
             return stateMachines.get(leaderId).applied.stream()
                     .filter(c -> Commands.text(c.data()).equals(command)).findFirst();
         }
+    }
+
+    /** The failure of {@code f}, which must fail within {@code timeout}. */
+    static Throwable failure(java.util.concurrent.CompletableFuture<?> f, Duration timeout) {
+        try {
+            f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            throw new AssertionError("the future did not fail in time: " + e, e);
+        }
+        throw new AssertionError("the future completed normally but a failure was expected");
+    }
+
+    /** Waits until the state machine of {@code id} has applied every one of {@code commands}. */
+    void awaitApplied(String id, List<String> commands, Duration timeout) {
+        Commands sm = stateMachines.get(id);
+        TransportTesting.awaitTrue(id + " applies " + commands.size() + " commands " + commands.subList(0,
+                Math.min(3, commands.size())) + "... (has " + sm.commands().size() + ")", timeout,
+                () -> sm.commands().containsAll(commands));
     }
 
     /** No listener saw a contract violation, and no two elected calls in the cluster share a token. */

@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -74,20 +73,11 @@ class GrpcClusterTest {
     }
 
     private static Throwable failure(CompletableFuture<?> f) {
-        try {
-            f.get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            return e.getCause();
-        } catch (Exception e) {
-            throw new AssertionError("the future did not fail in time: " + e, e);
-        }
-        throw new AssertionError("the future completed normally but a failure was expected");
+        return GrpcCluster.failure(f, Duration.ofSeconds(10));
     }
 
     private void awaitApplied(String id, List<String> commands) {
-        Commands sm = cluster.stateMachines.get(id);
-        awaitTrue(id + " applies " + commands + " (has " + sm.commands() + ")", PATIENCE,
-                () -> sm.commands().containsAll(commands));
+        cluster.awaitApplied(id, commands, PATIENCE);
     }
 
     @Test

@@ -37,6 +37,8 @@ final class LocalCluster implements AutoCloseable {
     final List<RecordingListener> allListeners = new ArrayList<>();
     /** How each node's store is wrapped when a node object is created (default: not at all). */
     java.util.function.BiFunction<String, InMemoryLogStore, LogStore> storeWrap = (id, store) -> store;
+    /** The start-up role of each node (voter unless set); set it, then {@link #create} the nodes again. */
+    final Map<String, io.haraft.MemberRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
     /** Which state machine a node object gets when it is created. */
     java.util.function.Function<String, RecordingStateMachine> stateMachineFactory = id -> new RecordingStateMachine();
     /** The store each node opened at its latest start (file-store clusters only). */
@@ -118,7 +120,7 @@ final class LocalCluster implements AutoCloseable {
                 .heartbeatInterval(heartbeat).electionTimeout(election).clockDriftBound(drift)
                 .snapshotThreshold(snapshotThreshold).maxMessageBytes(maxMessageBytes);
         for (int i = 0; i < ids.size(); i++) {
-            b.member(ids.get(i), "127.0.0.1:" + ports.get(i));
+            b.member(ids.get(i), "127.0.0.1:" + ports.get(i), roles.getOrDefault(ids.get(i), io.haraft.MemberRole.VOTER));
         }
         return b.config();
     }

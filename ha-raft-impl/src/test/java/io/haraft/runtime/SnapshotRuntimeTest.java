@@ -170,6 +170,10 @@ class SnapshotRuntimeTest {
         Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
         assertThat(stored.meta().lastIndex()).as("the follower's stored snapshot").isGreaterThanOrEqualTo(restoredUpTo);
         assertThat(stored.meta().members()).containsExactlyElementsOf(cluster.ids);
+        assertThat(stored.meta().membership().orElseThrow().members())
+                .as("the received snapshot records the configuration the leader sent with it, addresses included")
+                .extracting(m -> m.address()).containsExactlyElementsOf(cluster.config(follower).members().stream()
+                        .map(io.haraft.RaftConfig.Member::address).toList());
 
         // Replication goes on after the snapshot.
         leader = submitAll(leader, 160, 170);

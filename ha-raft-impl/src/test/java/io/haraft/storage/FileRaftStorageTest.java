@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import io.haraft.core.quorum.Membership;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,73 @@ class FileRaftStorageTest extends RaftStorageContractTest {
         assertThat(after).isLessThan(before).isGreaterThanOrEqualTo(1);
         assertThat(count(s.directory(), ".snap")).isEqualTo(1);
         assertThat(s.entries(301, 401, Long.MAX_VALUE)).hasSize(100);
+    }
+
+    @Test
+    void snapshotKeepsTheWholeConfigurationAcrossARestart() throws Exception {
+        FileRaftStorage s = (FileRaftStorage) fresh();
+        for (int i = 1; i <= 10; i++) {
+            s.persist(null, List.of(Entry100.of(i)));
+        }
+        Membership config = Membership.of(List.of(
+                new Membership.Member("n1", "10.0.0.1:7001", Membership.Role.VOTER),
+                new Membership.Member("n2", "10.0.0.2:7001", Membership.Role.VOTER),
+                new Membership.Member("w1", "[fd00::3]:7001", Membership.Role.WITNESS),
+                new Membership.Member("n4", "10.0.0.4:7001", Membership.Role.LEARNER)));
+        s.writeSnapshot(new SnapshotMeta(8, 1, config), out -> out.write(5));
+        Path dir = s.directory();
+        s.close();
+        try (FileRaftStorage again = FileRaftStorage.open(dir, small())) {
+            SnapshotMeta meta = again.latestSnapshot().orElseThrow().meta();
+            assertThat(meta.membership()).contains(config);
+            assertThat(meta.members()).containsExactly("n1", "n2", "w1", "n4");
+        }
+    }
+
+    @Test
+    void snapshotOfTheFirstFormatIsReadWithoutAConfiguration() throws Exception {
+        // Format 1 recorded member ids only (membership was static then): written here by hand.
+        Path dir = tmp.resolve("legacy");
+        Files.createDirectories(dir);
+        byte[] data = {1, 2, 3};
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(4 + 4 + 8 + 8 + 4 + 2 * (4 + 2) + 4);
+        h.putInt(Formats.SNAPSHOT_MAGIC).putInt(1).putLong(7).putLong(2).putInt(2);
+        for (String id : List.of("n1", "n2")) {
+            h.putInt(2).put(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        h.putInt(Formats.crc(h.array(), 0, h.position()));
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(data);
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        file.write(h.array());
+        file.write(data);
+        file.write(Formats.encodeSnapshotTrailer(data.length, (int) c.getValue()));
+        Files.write(dir.resolve(String.format("snapshot-%020d.snap", 7)), file.toByteArray());
+        try (FileRaftStorage s = FileRaftStorage.open(dir, small())) {
+            Snapshot snap = s.latestSnapshot().orElseThrow();
+            assertThat(snap.meta().lastIndex()).isEqualTo(7);
+            assertThat(snap.meta().lastTerm()).isEqualTo(2);
+            assertThat(snap.meta().membership()).isEmpty();
+            assertThat(snap.open().readAllBytes()).isEqualTo(data);
+            assertThat(s.firstIndex()).isEqualTo(8);
+        }
+    }
+
+    @Test
+    void snapshotOfAnUnknownFormatIsRefusedWithTheVersions() throws Exception {
+        FileRaftStorage s = (FileRaftStorage) fresh();
+        s.persist(null, List.of(Entry100.of(1)));
+        s.writeSnapshot(new SnapshotMeta(1, 1, List.of("n1")), out -> out.write(5));
+        Path dir = s.directory();
+        s.close();
+        Path file = dir.resolve(String.format("snapshot-%020d.snap", 1));
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[7] = 9;   // the version
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> FileRaftStorage.open(dir, small()))
+                .isInstanceOf(StorageCorruptedException.class)
+                .hasMessageContaining("unknown format version 9")
+                .hasMessageContaining("reads versions 1 to 2");
     }
 
     @Test

@@ -115,6 +115,11 @@ public final class FaultyTransport implements Transport {
             public void onConnectionRefused(String peerId) {
                 listener.onConnectionRefused(peerId);
             }
+
+            @Override
+            public void onRejectedAsNonMember(String peerId) {
+                listener.onRejectedAsNonMember(peerId);
+            }
         });
     }
 
@@ -135,6 +140,11 @@ public final class FaultyTransport implements Transport {
     /** Messages this wrapper dropped on the way in (sent by an unwrapped peer across a fault). */
     public long droppedInbound() {
         return droppedInbound.get();
+    }
+
+    @Override
+    public void updatePeers(java.util.Map<String, String> peers) {
+        delegate.updatePeers(peers);
     }
 
     @Override

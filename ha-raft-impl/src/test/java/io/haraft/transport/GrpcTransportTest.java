@@ -154,6 +154,54 @@ class GrpcTransportTest {
     }
 
     @Test
+    void peersFollowTheConfigurationAddedNodesGetThroughAndRemovedOnesAreRefused() {
+        Map<String, Integer> ports = ports("n1", "n2", "n4");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), Map.of("n1", ports.get("n1"), "n2", ports.get("n2")))
+                .build(), l1);
+        RecordingListener l2 = new RecordingListener();
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), l2);
+        RecordingListener l4 = new RecordingListener();
+        GrpcTransport n4 = start(config("n4", ports.get("n4"), ports).build(), l4);
+        try (LogCapture logs = new LogCapture()) {
+            // n4 is not yet in n1's configuration: refused, with a message that says why.
+            n4.send(new Message.Heartbeat("n4", "n1", 3, 0, 1));
+            awaitTrue("n1 refuses n4", () -> n1.stats().streamsRejected() >= 1);
+            awaitTrue("the refusal is logged", () -> logs.contains("WARN", "unknown sender: 'n4'")
+                    && logs.contains("WARN", "a node added since is accepted once this node has the new configuration"));
+            awaitTrue("n4 hears that n1 does not know it as a member", () -> l4.rejectedAsNonMember.contains("n1"));
+            assertThat(l1.messages()).isEmpty();
+            n1.send(new Message.Heartbeat("n1", "n4", 3, 0, 2));
+            awaitTrue("n1 drops a message to a node it does not know", () -> n1.stats().messagesDropped() >= 1);
+        }
+        // n4 joins: n1 connects to it and accepts its (re)connecting stream.
+        n1.updatePeers(Map.of("n2", address(ports.get("n2")), "n4", address(ports.get("n4"))));
+        assertThat(n1.peers()).containsOnlyKeys("n2", "n4");
+        n1.send(new Message.Heartbeat("n1", "n4", 3, 0, 3));
+        l4.awaitMessage("n1's heartbeat to the new peer", m -> m.term() == 3 && m.from().equals("n1"));
+        n4.send(new Message.Heartbeat("n4", "n1", 4, 0, 1));
+        l1.awaitMessage("the new peer's heartbeat", m -> m.term() == 4 && m.from().equals("n4"));
+        // n2 leaves: a last message queued before the update still goes out, then n2 is refused, also
+        // on the stream it opened before.
+        awaitTrue("n1 is connected to n2", () -> n1.stats().connectedPeers().contains("n2"));
+        n2.send(new Message.Heartbeat("n2", "n1", 2, 0, 1));
+        l1.awaitMessage("n2's stream is open", m -> m.term() == 2 && m.from().equals("n2"));
+        n1.send(new Message.Heartbeat("n1", "n2", 5, 0, 1));
+        n1.updatePeers(Map.of("n4", address(ports.get("n4"))));
+        l2.awaitMessage("the last heartbeat to the removed peer", m -> m.term() == 5);
+        long rejectedBefore = n1.stats().streamsRejected();
+        n2.send(new Message.Heartbeat("n2", "n1", 6, 0, 1));
+        awaitTrue("n1 refuses the removed n2", () -> n1.stats().streamsRejected() > rejectedBefore);
+        awaitTrue("n2 hears that it is no longer a member to n1", () -> l2.rejectedAsNonMember.contains("n1"));
+        assertThat(l1.messages()).noneMatch(m -> m.term() == 6);
+        assertThat(n1.stats().connectedPeers()).containsExactly("n4");
+        assertThatThrownBy(() -> n1.updatePeers(Map.of("n1", address(ports.get("n1")))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("own id 'n1'");
+        assertThatThrownBy(() -> n1.updatePeers(Map.of("n5", "nowhere")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'nowhere' of peer 'n5'");
+    }
+
+    @Test
     void streamAddressedToAnotherNodeIsRejected() {
         Map<String, Integer> ports = ports("n1", "n2", "n3");
         RecordingListener l1 = new RecordingListener();

@@ -110,6 +110,14 @@ public final class TransportTesting {
             refused.computeIfAbsent(peerId, k -> new AtomicInteger()).incrementAndGet();
         }
 
+        @Override
+        public void onRejectedAsNonMember(String peerId) {
+            rejectedAsNonMember.add(peerId);
+        }
+
+        /** The peers that refused this node's stream because it is not a member they know, in order. */
+        public final List<String> rejectedAsNonMember = new CopyOnWriteArrayList<>();
+
         public List<Message> messages() {
             return List.copyOf(messages);
         }

@@ -1,0 +1,135 @@
+package io.haraft.runtime;
+
+import io.haraft.ClusterConfiguration;
+import io.haraft.IndeterminateOutcomeException;
+import io.haraft.MemberRole;
+import io.haraft.NodeStatus;
+import io.haraft.NotLeaderException;
+import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
+import io.haraft.storage.Snapshot;
+import io.haraft.transport.TransportTesting.LogCapture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The runtime's side of membership, with real files and snapshots every 20 entries: a witness
+ * stores no payload, takes empty snapshots and applies nothing, and the configuration recorded in
+ * snapshots is the one a restarted node uses.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class MembershipRuntimeTest {
+    private static final int THRESHOLD = 20;
+    private static final String PADDING = "x".repeat(500);
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dataRoot;
+
+    private LocalCluster cluster;
+
+    @AfterEach
+    void tearDown() {
+        if (cluster != null) {
+            cluster.close();
+            cluster.assertListenerContracts();
+        }
+    }
+
+    /** Commits {@code text} through whichever node leads (once or, after a lost leadership, maybe twice). */
+    private void commit(String text) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            String leader = cluster.awaitLeader(cluster.ids, WAIT);
+            try {
+                cluster.node(leader).submit(text.getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                boolean again = e.getCause() instanceof NotLeaderException
+                        || e.getCause() instanceof IndeterminateOutcomeException;
+                if (!again || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWitnessStoresNoPayloadTakesEmptySnapshotsAndAppliesNothing() throws Exception {
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, 64 * 1024, false);
+        cluster.roles.put("n3", MemberRole.WITNESS);
+        cluster.ids.forEach(cluster::create);
+        cluster.start();
+        for (int i = 0; i < 3 * THRESHOLD; i++) {
+            commit("c" + i + "-" + PADDING);
+        }
+        String leader = cluster.awaitLeader();
+        assertThat(leader).isNotEqualTo("n3");
+        RaftNodeImpl witness = cluster.node("n3");
+        Await.until(WAIT, () -> witness.snapshotsTakenForTest() >= 1 && witness.status().commitIndex()
+                >= 3 * THRESHOLD, "the witness commits everything and takes a snapshot");
+
+        Snapshot own = cluster.openStores.get("n3").latestSnapshot().orElseThrow();
+        assertThat(own.size()).as("the witness's snapshot holds no state-machine data").isZero();
+        Membership recorded = own.meta().membership().orElseThrow();
+        assertThat(recorded.member("n3").orElseThrow().role()).isEqualTo(Membership.Role.WITNESS);
+        assertThat(recorded.voters()).containsExactly("n1", "n2", "n3");
+        for (Entry e : cluster.openStores.get("n3").entries()) {
+            assertThat(e.size()).as("payload of %s stored by the witness", e).isZero();
+        }
+        assertThat(cluster.stateMachines.get("n3").events).as("the witness's state machine is never called").isEmpty();
+        Snapshot data = cluster.openStores.get(leader).latestSnapshot().orElseThrow();
+        assertThat(data.size()).as("a data node's snapshot").isPositive();
+        assertThat(data.meta().membership().orElseThrow()).isEqualTo(recorded);
+
+        // Restarted, the witness restores nothing into its state machine and keeps up.
+        witness.close();
+        cluster.create("n3").start();
+        commit("after-restart-" + PADDING);
+        long target = cluster.node(cluster.awaitLeader()).status().commitIndex();
+        Await.until(WAIT, () -> cluster.node("n3").status().appliedIndex() >= target,
+                "the restarted witness follows the commits");
+        assertThat(cluster.stateMachines.get("n3").events).isEmpty();
+        assertThat(cluster.node("n3").status().member("n3").orElseThrow().role()).isEqualTo(MemberRole.WITNESS);
+    }
+
+    @Test
+    void aRestartedNodeUsesTheConfigurationRecordedInItsSnapshot() throws Exception {
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, 64 * 1024, false).start();
+        String leader = cluster.awaitLeader();
+        // n4 never runs: a learner counts for nothing, so the cluster goes on without it.
+        ClusterConfiguration added = cluster.node(leader).addLearner("n4", "127.0.0.1:1").get(30, TimeUnit.SECONDS);
+        long configIndex = added.index();
+        String follower = cluster.others(cluster.awaitLeader()).get(0);
+        for (int i = 0; Math.min(cluster.node(follower).coreSnapshotIndexForTest(),
+                cluster.openStores.get(follower).snapshotIndex()) <= configIndex; i++) {
+            assertThat(i).as("commands until %s's snapshot covers the configuration entry", follower)
+                    .isLessThan(10 * THRESHOLD);
+            commit("c" + i);
+        }
+        cluster.node(follower).close();
+        try (LogCapture logs = new LogCapture()) {
+            cluster.create(follower).start();
+            assertThat(cluster.openedWith.get(follower)[0]).as("the restarted node's snapshot index")
+                    .isGreaterThan(configIndex);
+            NodeStatus s = cluster.node(follower).status();
+            assertThat(s.member("n4").map(NodeStatus.MemberStatus::role)).contains(MemberRole.LEARNER);
+            assertThat(s.members()).hasSize(4);
+            Await.until(WAIT, () -> logs.contains("WARN", "node " + follower + " uses the cluster configuration"),
+                    "a warning that the stored configuration differs from the start-up members");
+        }
+        commit("after-restart");
+        Await.until(WAIT, () -> cluster.stateMachines.get(follower).commands().contains("after-restart"),
+                follower + " follows on after its restart");
+    }
+}
