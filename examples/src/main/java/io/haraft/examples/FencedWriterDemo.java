@@ -53,20 +53,20 @@ public final class FencedWriterDemo {
         }
         cluster.startAll();
         ProcessCluster.Event first = cluster.await("ELECTED", e -> true);
-        String old = first.node();
-        cluster.awaitAllFollow(old);
-        say("leader " + old + " holds token " + first.field(2));
-        cluster.send(old, "prepare");
-        ProcessCluster.Event prepared = cluster.await("PREPARED", e -> e.node().equals(old));
+        cluster.awaitAllFollow(first.node());
+        say("leader " + first.node() + " holds token " + first.field(2));
+        ProcessCluster.Event prepared = prepare(cluster, first.node(), java.util.Set.of());
+        String old = prepared.node();
         long oldToken = Long.parseLong(prepared.field(2));
         say(old + " checked its lease and took token " + oldToken + "; it freezes (SIGSTOP) before writing");
         cluster.pause(old);
 
         ProcessCluster.Event elected = cluster.await("ELECTED", e -> !e.node().equals(old));
-        String fresh = elected.node();
-        say(fresh + " is elected with token " + elected.field(2) + " while " + old + " is frozen");
-        cluster.send(fresh, "prepare");
-        long newToken = Long.parseLong(cluster.await("PREPARED", e -> e.node().equals(fresh)).field(2));
+        String electedNode = elected.node();
+        say(electedNode + " is elected with token " + elected.field(2) + " while " + old + " is frozen");
+        ProcessCluster.Event freshPrepared = prepare(cluster, electedNode, java.util.Set.of(old));
+        String fresh = freshPrepared.node();
+        long newToken = Long.parseLong(freshPrepared.field(2));
         cluster.send(fresh, "write new-leader");
         ProcessCluster.Event wrote = cluster.await("WROTE", e -> e.node().equals(fresh), "REJECTED",
                 e -> e.node().equals(fresh));
@@ -89,6 +89,29 @@ public final class FencedWriterDemo {
         }
         System.out.printf("fenced: stale_write_rejected=%s old_token=%d new_token=%d%n", rejected, oldToken, newToken);
         return rejected && newToken > oldToken;
+    }
+
+    /**
+     * Asks {@code leader} to check its lease and take its token. A leader can lose its lease before
+     * that on a starved host (a renewal came too late): then the current leader is asked instead.
+     */
+    private static ProcessCluster.Event prepare(ProcessCluster cluster, String leader, java.util.Set<String> exclude)
+            throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            String l = leader;
+            cluster.send(l, "prepare");
+            ProcessCluster.Event e = cluster.await("PREPARED", x -> x.node().equals(l), "NOT-PREPARED",
+                    x -> x.node().equals(l));
+            if (e.kind().equals("PREPARED")) {
+                return e;
+            }
+            if (attempt == 5) {
+                throw new IllegalStateException("no leader kept its lease long enough to prepare a write, 5 times; last: "
+                        + String.join(" ", e.fields()));
+            }
+            say(l + " was no longer leader when asked to prepare (" + e.field(2) + "); asking the current leader");
+            leader = cluster.awaitCommonLeader(exclude);
+        }
     }
 
     private static void say(String s) {

@@ -142,6 +142,30 @@ public final class ProcessCluster implements AutoCloseable {
         throw new IllegalStateException("not every node follows " + leader + " within 30 s: " + following);
     }
 
+    /**
+     * Waits until every running node outside {@code exclude} follows one leader, itself outside
+     * {@code exclude}, and returns it.
+     */
+    public String awaitCommonLeader(java.util.Set<String> exclude) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        while (System.nanoTime() < deadline) {
+            java.util.Set<String> leaders = new java.util.HashSet<>();
+            for (String id : processes.keySet()) {
+                if (!exclude.contains(id)) {
+                    leaders.add(String.valueOf(following.get(id)));
+                }
+            }
+            if (leaders.size() == 1 && processes.containsKey(leaders.iterator().next())
+                    && !exclude.contains(leaders.iterator().next())) {
+                return leaders.iterator().next();
+            }
+            synchronized (following) {
+                following.wait(50);
+            }
+        }
+        throw new IllegalStateException("the nodes do not agree on a leader within 30 s: " + following);
+    }
+
     private void pump(Process p) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
