@@ -529,6 +529,8 @@ public final class RaftCore {
             log.info("term {}: configuration is now {}", term, latest);
             membershipChanged = true;
         }
+        Membership before = membership;
+        Membership committedBefore = committedMembership;
         membership = latest;
         committedMembership = committed;
         quorum = latest.quorum();
@@ -552,10 +554,7 @@ public final class RaftCore {
         }
         for (String p : oldPeers) {
             if (!all.contains(p)) {
-                Progress pr = progress.remove(p);
-                // one last heartbeat tells it that its removal committed
-                send(new Message.Heartbeat(id, p, term, Math.min(pr.match(), raftLog.commitIndex()),
-                        lease.currentRound()));
+                tellRemoved(p, progress.remove(p), before.isWitness(p) || committedBefore.isWitness(p));
             }
         }
         if (transferTarget != null && !membership.canLead(transferTarget)) {
@@ -563,6 +562,29 @@ public final class RaftCore {
             transferTarget = null;
         }
         handOverIfNotMember();
+    }
+
+    /**
+     * One last message to a member whose removal just committed: the committed entries it may lack
+     * (up to a batch) with the commit index, so that it learns it was removed and stops, even if it
+     * never acknowledged the removal entry. Its answers are ignored from now on.
+     */
+    private void tellRemoved(String peer, Progress pr, boolean witness) {
+        long prev = pr.match();
+        long prevTerm = raftLog.term(prev);
+        if (prevTerm < 0 || pr.mode() == Progress.Mode.SNAPSHOT) {
+            send(new Message.Heartbeat(id, peer, term, Math.min(pr.match(), raftLog.commitIndex()),
+                    lease.currentRound()));
+            return;
+        }
+        List<Entry> tail = new ArrayList<>();
+        for (Entry e : raftLog.slice(prev + 1, cfg.maxBatchEntries(), cfg.maxBatchBytes())) {
+            if (e.index() > raftLog.commitIndex()) {
+                break;
+            }
+            tail.add(witness ? e.forWitness() : e);
+        }
+        send(new Message.Append(id, peer, term, prev, prevTerm, tail, raftLog.commitIndex(), lease.currentRound()));
     }
 
     /**
