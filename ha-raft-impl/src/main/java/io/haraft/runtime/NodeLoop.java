@@ -114,7 +114,6 @@ final class NodeLoop implements Transport.Listener {
     private volatile View view;
     private final MembershipChanges changes;
     private final Runnable onRemoved;
-    private final boolean startedAsWitness;
 
     // loop-thread state
     private Ready inFlight;
@@ -157,8 +156,7 @@ final class NodeLoop implements Transport.Listener {
         this.thread = Threads.factory("haraft-loop-" + config.nodeId(), config.clusterId(), config.nodeId())
                 .newThread(this::run);
         this.onRemoved = onRemoved;
-        this.startedAsWitness = config.self().role().isWitness();
-        this.witness = startedAsWitness || core.membership().isWitness(config.nodeId());
+        this.witness = isWitness(config, core.membership());
         this.memberConfirmed = config.self().role().votes();
         this.lastLeaderMessage = clock.nanos();
         this.transportPeers = Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config));
@@ -646,7 +644,7 @@ final class NodeLoop implements Transport.Listener {
         if (!union.equals(transportPeers)) {
             updatePeers(union);
         }
-        witness = startedAsWitness || latest.isWitness(config.nodeId());
+        witness = isWitness(config, latest);
     }
 
     private void dropOldPeers() {
