@@ -10,6 +10,7 @@ import io.haraft.vip.VipSetupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties           # run the node
  * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties --check   # validate file and host, exit 0/1
+ * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties status    # talk to the running daemon
  * </pre>
  *
  * <p><b>Running.</b> Validates the file (see {@code DAEMON.md} for the keys), starts the
@@ -37,7 +39,10 @@ import java.util.concurrent.TimeUnit;
  * SIGINT) a shutdown hook closes the node, which, on the leader, revokes its own leadership first
  * (so the VIP is removed) and hands leadership to a peer, then closes the holder. A witness (its
  * entry in {@code members} ends in {@code /witness}) never leads and runs no holder.
-
+ *
+ * <p><b>Admin endpoint.</b> The daemon serves {@link AdminServer} on {@code admin.bind}:{@code
+ * admin.port} (loopback, Raft port + 1000 by default), through which {@code ha-vipd admin}
+ * ({@link AdminCli}) shows the status and changes the members. It has no authentication.
  *
  * <p><b>{@code --check}</b> validates the file and runs {@link VipHolder#check()}, which changes
  * nothing on the host (it does not remove a VIP found here, unlike a start), prints a report to
@@ -62,6 +67,9 @@ public final class VipDaemon {
      * @param args {@code --config FILE [--check]}, or {@code --help}
      */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         int code = run(args, System.out, System.err);
         if (code != STOPPED) {
             System.exit(code);
@@ -70,6 +78,9 @@ public final class VipDaemon {
 
     /** Runs the command line; returns the exit code, or {@link #STOPPED} after a signal stopped the daemon. */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            return AdminCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         Path config = null;
         boolean check = false;
         for (int i = 0; i < args.length; i++) {
@@ -105,6 +116,7 @@ public final class VipDaemon {
     static String help() {
         StringBuilder s = new StringBuilder();
         s.append("usage: java -jar ha-vipd.jar --config FILE [--check]\n")
+                .append("       java -jar ha-vipd.jar admin --config FILE COMMAND   (admin --help lists the commands)\n")
                 .append("  --config FILE  the properties file of this node (see ha-vip-linux/DAEMON.md)\n")
                 .append("  --check        validate FILE and this host (ip, arping, interface, CAP_NET_ADMIN,\n")
                 .append("                 CAP_NET_RAW) without starting the node or changing anything; exit 0/1\n")
@@ -144,8 +156,8 @@ public final class VipDaemon {
         }
         if (c.isWitness()) {
             out.println("OK: ha-vipd can run witness " + c.raftConfig().nodeId() + " on this host (no VIP, so ip and"
-                    + " arping are not needed; the port " + c.raftConfig().self().port() + " is checked when the node"
-                    + " starts)");
+                    + " arping are not needed; the ports " + c.raftConfig().self().port() + " and " + c.admin().port()
+                    + " are checked when the node starts)");
             return 0;
         }
         VipHolder holder = VipHolder.create(c.vipConfig());
@@ -158,8 +170,8 @@ public final class VipDaemon {
         } finally {
             holder.close();
         }
-        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the port "
-                + c.raftConfig().self().port() + " is checked when the node starts)");
+        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the ports "
+                + c.raftConfig().self().port() + " and " + c.admin().port() + " are checked when the node starts)");
         return 0;
     }
 
@@ -231,10 +243,20 @@ public final class VipDaemon {
         }
         String nodeId = c.raftConfig().nodeId();
         RaftNode node;
+        AdminServer admin;
         try {
             node = c.nodeBuilder(new LoggingListener(nodeId, holder)).build();
         } catch (RuntimeException e) {
             log.error("cannot create the node: {}", e.getMessage());
+            holder.ifPresent(VipHolder::close);
+            return 1;
+        }
+        try {
+            admin = AdminServer.start(node, c.raftConfig().clusterId(), c.admin().listenAddress());
+        } catch (IOException e) {
+            log.error("cannot serve the admin endpoint at {}: {}. Set admin.port (and admin.bind) to a free local port,"
+                    + " the same on every node", c.admin().listenAddress(), e.toString());
+            node.close();
             holder.ifPresent(VipHolder::close);
             return 1;
         }
@@ -247,6 +269,7 @@ public final class VipDaemon {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping node {}: a leader revokes itself (removing the VIP) and hands leadership over", nodeId);
             leaderWatch.shutdownNow();
+            admin.close();
             node.close();
             holder.ifPresent(VipHolder::close);
             log.info("stopped node {}; {}", nodeId, holder.map(h -> "VIP holder closed (" + (h.status().holding()
@@ -260,9 +283,9 @@ public final class VipDaemon {
             log.error("node {} failed to start: {}", nodeId, e.getMessage());
             return 1; // main exits; the shutdown hook closes the node and the holder
         }
-        log.info("running node {} of cluster {} at {}: {}", nodeId, c.raftConfig().clusterId(),
+        log.info("running node {} of cluster {} at {}: {}; {}", nodeId, c.raftConfig().clusterId(),
                 c.raftConfig().self().address(), c.isWitness() ? "a witness, which never leads and holds no VIP"
-                        : "VIP " + c.vipConfig().address() + " follows the leader");
+                        : "VIP " + c.vipConfig().address() + " follows the leader", c.admin().describe());
         LeaderWatch watch = new LeaderWatch(node, log);
         leaderWatch.scheduleWithFixedDelay(watch, 50, 50, TimeUnit.MILLISECONDS);
         try {

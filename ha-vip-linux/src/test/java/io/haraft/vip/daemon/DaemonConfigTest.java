@@ -282,8 +282,8 @@ class DaemonConfigTest {
         int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), true);
         assertThat(code).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("witness: never leads, holds no VIP",
-                "OK: ha-vipd can run witness w1 on this host (no VIP, so ip and arping are not needed; the port 7001"
-                        + " is checked when the node starts)");
+                "OK: ha-vipd can run witness w1 on this host (no VIP, so ip and arping are not needed; the ports 7001"
+                        + " and 8001 are checked when the node starts)");
     }
 
     @Test
