@@ -6,11 +6,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Waits for a condition with a deadline; fails with a description instead of sleeping and hoping. */
-final class Await {
+public final class Await {
     private Await() {
     }
 
-    static void until(Duration deadline, BooleanSupplier condition, Supplier<String> description) {
+    public static void until(Duration deadline, BooleanSupplier condition, Supplier<String> description) {
         long end = System.nanoTime() + deadline.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > end) {

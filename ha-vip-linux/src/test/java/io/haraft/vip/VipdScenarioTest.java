@@ -325,7 +325,8 @@ class VipdScenarioTest {
                 + "interface = eth0\n"
                 + "ip.command = " + NetnsLan.IP + "\n"
                 + "arping.command = /usr/bin/arping\n"
-                + "garp.repeat.delay.ms = 1000\n";
+                + "garp.repeat.delay.ms = 1000\n"
+                + "admin.bind = 0.0.0.0\n";
         Path file = dir.resolve("n" + (i + 1) + ".properties");
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
@@ -353,6 +354,68 @@ class VipdScenarioTest {
         }
         p.waitFor(15, TimeUnit.SECONDS);
         children.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    // ------------------------------------------------------------------ ha-vipd admin
+
+    /**
+     * The admin command line against the real daemons: a witness daemon (no VIP) starts in the
+     * client's namespace, {@code add-witness} is run on a follower's host and goes to the leader's
+     * daemon over the LAN (the endpoints bind 0.0.0.0 here), and {@code status} shows the witness.
+     */
+    @Test
+    void adminCommandLineAddsAWitnessThroughAFollowersHost() throws Exception {
+        int leader = awaitFirstLeader();
+        int follower = (leader + 1) % 3;
+        String w1 = "w1=" + NetnsLan.SUBNET_PREFIX + "100:" + PORT;
+        Path witnessConfig = dir.resolve("w1.properties");
+        Files.writeString(witnessConfig, Files.readString(config(0)).lines()
+                .filter(l -> !l.startsWith("vip") && !l.startsWith("interface") && !l.contains(".command")
+                        && !l.startsWith("garp"))
+                .map(l -> l.startsWith("node.id") ? "node.id = w1" : l.startsWith("data.dir")
+                        ? "data.dir = " + dir.resolve("data-w1") : l.startsWith("members") ? l + "," + w1
+                        + "/witness-learner" : l)
+                .reduce("", (a, b) -> a + b + "\n"));
+        Files.setPosixFilePermissions(witnessConfig, PosixFilePermissions.fromString("rw-------"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process witness = new ProcessBuilder(NetnsLan.IP, "netns", "exec", lan.client, java.toString(), "-Xmx128m",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "--config",
+                witnessConfig.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("w1.log").toFile())).start();
+        try {
+            Cli add = cli(follower, "add-witness", w1);
+            System.out.println("---- ha-vipd admin add-witness on n" + (follower + 1) + ", exit " + add.code() + ":\n"
+                    + add.output());
+            assertThat(add.code()).as(add.output()).isZero();
+            assertThat(add.output()).contains("is not the leader; sending the command to the leader")
+                    .contains("promoted w1; it votes now").contains(w1 + "/witness");
+            Cli status = cli(follower, "status");
+            System.out.println("---- ha-vipd admin status on n" + (follower + 1) + ", exit " + status.code() + ":\n"
+                    + status.output());
+            assertThat(status.code()).as(status.output()).isZero();
+            assertThat(status.output()).containsPattern("w1 +192\\.0\\.2\\.100:" + PORT + " +witness")
+                    .contains("'s view (its daemon at 192.0.2.");
+            assertThat(Files.readString(dir.resolve("w1.log"))).contains("a witness, which never leads and holds"
+                    + " no VIP");
+        } finally {
+            stop(witness, false);
+        }
+        finish();
+    }
+
+    private record Cli(int code, String output) {
+    }
+
+    /** Runs {@code ha-vipd admin --config <node i's file> args} in node i's namespace, as an operator would. */
+    private Cli cli(int i, String... args) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(NetnsLan.IP, "netns", "exec", lan.nodes.get(i), java.toString(),
+                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "admin", "--config", config(i).toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(150, TimeUnit.SECONDS)).as("ha-vipd admin ended").isTrue();
+        return new Cli(p.exitValue(), output);
     }
 
     // ------------------------------------------------------------------ the client's view

@@ -8,6 +8,7 @@ import io.haraft.vip.CommandFencer;
 import io.haraft.vip.VipConfig;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +49,8 @@ final class DaemonConfig {
         Map<String, String> k = new LinkedHashMap<>();
         k.put("cluster.id", "the cluster's name, the same on every node (required)");
         k.put("node.id", "this node's id, one of the members (required)");
-        k.put("members", "every voter, this node included: n1=host:port,n2=host:port,n3=host:port (required)");
+        k.put("members", "every member, this node included: n1=host:port,n2=host:port,n3=host:port; a witness as"
+                + " w1=host:port/witness, a node that joins as n4=host:port/learner (required)");
         k.put("data.dir", "where this node keeps its Raft term and log (required)");
         k.put("heartbeat.ms", "leader heartbeat interval (default 100, or election.ms / 3)");
         k.put("election.ms", "minimum election timeout (default 300, or 3 x heartbeat.ms)");
@@ -56,8 +58,12 @@ final class DaemonConfig {
         k.put("tls.cert", "PEM certificate chain of this node (mutual TLS; all three tls.* or none)");
         k.put("tls.key", "PEM PKCS#8 private key of tls.cert");
         k.put("tls.ca", "PEM CA certificates that sign the peers' certificates");
-        k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required)");
-        k.put("interface", "the interface that carries the VIP, like eth0 (required)");
+        k.put("admin.bind", "address of the admin endpoint that ha-vipd admin talks to; no authentication, so keep"
+                + " it on loopback (default 127.0.0.1)");
+        k.put("admin.port", "port of the admin endpoint (default: this node's Raft port + " + AdminSettings.PORT_OFFSET
+                + ")");
+        k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness)");
+        k.put("interface", "the interface that carries the VIP, like eth0 (required, except on a witness)");
         k.put("garp.count", "gratuitous ARPs right after a takeover (default 5)");
         k.put("garp.repeat.count", "gratuitous ARPs sent again later (default 5)");
         k.put("garp.repeat.delay.ms", "delay of the second burst (default 5000)");
@@ -73,23 +79,25 @@ final class DaemonConfig {
         return java.util.Collections.unmodifiableMap(k);
     }
 
-    private static final Set<String> REQUIRED = Set.of("cluster.id", "node.id", "members", "data.dir", "vip",
-            "interface");
+    private static final List<String> REQUIRED = List.of("cluster.id", "node.id", "members", "data.dir");
+    private static final List<String> REQUIRED_BUT_ON_A_WITNESS = List.of("vip", "interface");
 
     private final Path file;
     private final RaftConfig raftConfig;
     private final boolean heartbeatSet;
     private final boolean electionSet;
-    private final VipConfig vipConfig;
+    private final Optional<VipConfig> vipConfig;
+    private final AdminSettings admin;
     private final List<String> warnings;
 
     private DaemonConfig(Path file, RaftConfig raftConfig, boolean heartbeatSet, boolean electionSet,
-            VipConfig vipConfig, List<String> warnings) {
+            Optional<VipConfig> vipConfig, AdminSettings admin, List<String> warnings) {
         this.file = file;
         this.raftConfig = raftConfig;
         this.heartbeatSet = heartbeatSet;
         this.electionSet = electionSet;
         this.vipConfig = vipConfig;
+        this.admin = admin;
         this.warnings = List.copyOf(warnings);
     }
 
@@ -103,9 +111,23 @@ final class DaemonConfig {
         return raftConfig;
     }
 
-    /** The VIP holder's configuration. */
+    /**
+     * The VIP holder's configuration.
+     *
+     * @throws IllegalStateException on a witness, which never leads and runs no VIP holder
+     */
     VipConfig vipConfig() {
-        return vipConfig;
+        return vipConfig.orElseThrow(() -> new IllegalStateException(raftConfig.nodeId() + " is a witness: no VIP"));
+    }
+
+    /** Whether this node is a witness (or a witness that joins): it never leads, so it holds no VIP. */
+    boolean isWitness() {
+        return raftConfig.self().role().isWitness();
+    }
+
+    /** Where this daemon serves its admin endpoint, and where {@code ha-vipd admin} finds it. */
+    AdminSettings admin() {
+        return admin;
     }
 
     /** Things the operator should fix although the daemon can run (file permissions). */
@@ -123,7 +145,7 @@ final class DaemonConfig {
                 .electionTimeout(raftConfig.electionTimeout())
                 .fastFailoverOnRefusedConnection(raftConfig.fastFailoverOnRefusedConnection())
                 .listener(listener);
-        raftConfig.members().forEach(m -> b.member(m.id(), m.address()));
+        raftConfig.members().forEach(m -> b.member(m.id(), m.address(), m.role()));
         raftConfig.tls().ifPresent(b::tls);
         return b;
     }
@@ -160,7 +182,7 @@ final class DaemonConfig {
         RaftNode.Builder raft = RaftNode.builder();
         r.apply("cluster.id", raft::clusterId);
         r.apply("node.id", raft::nodeId);
-        r.apply("members", v -> members(v, raft));
+        r.apply("members", v -> MemberList.parse(v).forEach(m -> raft.member(m.id(), m.address(), m.role())));
         r.apply("data.dir", v -> raft.dataDir(Path.of(v)));
         Optional<Long> heartbeat = r.millis("heartbeat.ms");
         Optional<Long> election = r.millis("election.ms");
@@ -188,6 +210,20 @@ final class DaemonConfig {
                     .replace("heartbeatInterval", "heartbeat.ms").replace("electionTimeout", "election.ms"), e);
         }
 
+        AdminSettings admin = admin(r, raftConfig);
+        boolean witness = raftConfig.self().role().isWitness();
+        if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
+            warnings.add(raftConfig.nodeId() + " is a witness: it never leads, so this daemon runs no VIP holder;"
+                    + " the VIP keys (vip, interface, ...) are not used" + (values.containsKey("vip")
+                    && values.containsKey("interface") ? " (they are still checked)" : ""));
+        }
+        if (witness && !(values.containsKey("vip") && values.containsKey("interface"))) {
+            return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(), Optional.empty(),
+                    admin, warnings);
+        }
+        for (String k : REQUIRED_BUT_ON_A_WITNESS) {
+            r.required(k);
+        }
         VipConfig.Builder vip = r.get("vip", v -> VipConfig.builder(v, values.get("interface")));
         r.integer("garp.count").ifPresent(vip::garpCount);
         r.integer("garp.repeat.count").ifPresent(vip::garpRepeatCount);
@@ -224,7 +260,8 @@ final class DaemonConfig {
                     .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
                     .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"), e);
         }
-        return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(), vipConfig, warnings);
+        return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(),
+                witness ? Optional.empty() : Optional.of(vipConfig), admin, warnings);
     }
 
     /** Splits {@code text} into key/value pairs, refusing malformed lines, duplicates and unknown keys. */
@@ -292,16 +329,30 @@ final class DaemonConfig {
         return prev[b.length()];
     }
 
-    private static void members(String value, RaftNode.Builder raft) {
-        for (String entry : value.split(",")) {
-            String e = entry.strip();
-            int eq = e.indexOf('=');
-            if (e.isEmpty() || eq <= 0 || eq == e.length() - 1) {
-                throw new IllegalArgumentException("'" + e + "' is not id=host:port; write every voter, this node"
-                        + " included, like n1=192.0.2.1:7001,n2=192.0.2.2:7001,n3=192.0.2.3:7001");
+    /** The keys that configure the VIP holder (from {@code vip} on), which a witness does not use. */
+    private static boolean isVipKey(String key) {
+        List<String> keys = List.copyOf(KEYS.keySet());
+        return keys.indexOf(key) >= keys.indexOf("vip");
+    }
+
+    private static AdminSettings admin(Reader r, RaftConfig raftConfig) {
+        InetAddress bind = r.get("admin.bind", v -> v == null ? AdminSettings.defaultBind() : AdminSettings.parseBind(v));
+        Optional<Integer> port = r.integer("admin.port");
+        int raftPort = raftConfig.self().port();
+        if (port.isPresent()) {
+            if (port.get() < 1 || port.get() > 65535) {
+                throw new DaemonConfigException(r.file + ": admin.port = " + port.get() + ": must be 1 to 65535");
             }
-            raft.member(e.substring(0, eq).strip(), e.substring(eq + 1).strip());
+            if (port.get() == raftPort) {
+                throw new DaemonConfigException(r.file + ": admin.port = " + port.get() + " is this node's Raft port"
+                        + " (members); give the admin endpoint another port");
+            }
+            return new AdminSettings(bind, port.get(), true);
         }
+        int derived = AdminSettings.derivedPort(raftPort).orElseThrow(() -> new DaemonConfigException(r.file
+                + ": admin.port is not set and its default, this node's Raft port " + raftPort + " + "
+                + AdminSettings.PORT_OFFSET + ", is above 65535; set admin.port (the same on every node)"));
+        return new AdminSettings(bind, derived, false);
     }
 
     /**
@@ -327,7 +378,7 @@ final class DaemonConfig {
 
     /** Reads values by key and wraps every validation failure into a message naming the key. */
     private static final class Reader {
-        private final Path file;
+        final Path file;
         private final Map<String, String> values;
 
         Reader(Path file, Map<String, String> values) {
@@ -352,6 +403,7 @@ final class DaemonConfig {
             });
         }
 
+        /** {@code f} applied to the value (null if absent); an {@link IllegalArgumentException} names the key. */
         <T> T get(String key, java.util.function.Function<String, T> f) {
             String v = values.get(key);
             try {
@@ -427,11 +479,17 @@ final class DaemonConfig {
                 + ", election timeout " + raftConfig.electionTimeout().toMillis() + " ms"
                 + (electionSet ? "" : " (default)") + ", lease " + raftConfig.leaseDuration().toMillis() + " ms"
                 + ", TLS " + (raftConfig.tls().isPresent() ? "on" : "off"));
-        s.add("VIP " + vipConfig.address() + " on " + vipConfig.interfaceName() + ", release margin "
-                + vipConfig.releaseMargin().toMillis() + " ms, gratuitous ARP " + vipConfig.garpCount() + " + "
-                + vipConfig.garpRepeatCount() + " after " + vipConfig.garpRepeatDelay().toMillis() + " ms");
-        s.add("duplicate probe " + (vipConfig.duplicateProbe() ? "on" : "off") + ", fencer "
-                + vipConfig.fencer().map(Object::toString).orElse("none"));
+        s.add(admin.describe());
+        if (isWitness()) {
+            s.add("witness: never leads, holds no VIP");
+            return s;
+        }
+        VipConfig vip = vipConfig();
+        s.add("VIP " + vip.address() + " on " + vip.interfaceName() + ", release margin "
+                + vip.releaseMargin().toMillis() + " ms, gratuitous ARP " + vip.garpCount() + " + "
+                + vip.garpRepeatCount() + " after " + vip.garpRepeatDelay().toMillis() + " ms");
+        s.add("duplicate probe " + (vip.duplicateProbe() ? "on" : "off") + ", fencer "
+                + vip.fencer().map(Object::toString).orElse("none"));
         return s;
     }
 }

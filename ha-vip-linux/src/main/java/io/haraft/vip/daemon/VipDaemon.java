@@ -10,6 +10,7 @@ import io.haraft.vip.VipSetupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties           # run the node
  * java -jar ha-vipd.jar --config /etc/ha-vipd/vip.properties --check   # validate file and host, exit 0/1
+ * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties status    # talk to the running daemon
  * </pre>
  *
  * <p><b>Running.</b> Validates the file (see {@code DAEMON.md} for the keys), starts the
@@ -35,7 +37,12 @@ import java.util.concurrent.TimeUnit;
  * removes a VIP left on this host by an earlier run), then the node. Every leadership transition,
  * takeover, release and fence is logged, as is every change of the known leader. On SIGTERM (or
  * SIGINT) a shutdown hook closes the node, which, on the leader, revokes its own leadership first
- * (so the VIP is removed) and hands leadership to a peer, then closes the holder.
+ * (so the VIP is removed) and hands leadership to a peer, then closes the holder. A witness (its
+ * entry in {@code members} ends in {@code /witness}) never leads and runs no holder.
+ *
+ * <p><b>Admin endpoint.</b> The daemon serves {@link AdminServer} on {@code admin.bind}:{@code
+ * admin.port} (loopback, Raft port + 1000 by default), through which {@code ha-vipd admin}
+ * ({@link AdminCli}) shows the status and changes the members. It has no authentication.
  *
  * <p><b>{@code --check}</b> validates the file and runs {@link VipHolder#check()}, which changes
  * nothing on the host (it does not remove a VIP found here, unlike a start), prints a report to
@@ -60,6 +67,9 @@ public final class VipDaemon {
      * @param args {@code --config FILE [--check]}, or {@code --help}
      */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         int code = run(args, System.out, System.err);
         if (code != STOPPED) {
             System.exit(code);
@@ -68,6 +78,9 @@ public final class VipDaemon {
 
     /** Runs the command line; returns the exit code, or {@link #STOPPED} after a signal stopped the daemon. */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            return AdminCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         Path config = null;
         boolean check = false;
         for (int i = 0; i < args.length; i++) {
@@ -103,6 +116,7 @@ public final class VipDaemon {
     static String help() {
         StringBuilder s = new StringBuilder();
         s.append("usage: java -jar ha-vipd.jar --config FILE [--check]\n")
+                .append("       java -jar ha-vipd.jar admin --config FILE COMMAND   (admin --help lists the commands)\n")
                 .append("  --config FILE  the properties file of this node (see ha-vip-linux/DAEMON.md)\n")
                 .append("  --check        validate FILE and this host (ip, arping, interface, CAP_NET_ADMIN,\n")
                 .append("                 CAP_NET_RAW) without starting the node or changing anything; exit 0/1\n")
@@ -140,6 +154,12 @@ public final class VipDaemon {
             out.println("OK (host not checked)");
             return 0;
         }
+        if (c.isWitness()) {
+            out.println("OK: ha-vipd can run witness " + c.raftConfig().nodeId() + " on this host (no VIP, so ip and"
+                    + " arping are not needed; the ports " + c.raftConfig().self().port() + " and " + c.admin().port()
+                    + " are checked when the node starts)");
+            return 0;
+        }
         VipHolder holder = VipHolder.create(c.vipConfig());
         try {
             List<String> notes = holder.check();
@@ -150,8 +170,8 @@ public final class VipDaemon {
         } finally {
             holder.close();
         }
-        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the port "
-                + c.raftConfig().self().port() + " is checked when the node starts)");
+        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the ports "
+                + c.raftConfig().self().port() + " and " + c.admin().port() + " are checked when the node starts)");
         return 0;
     }
 
@@ -211,21 +231,33 @@ public final class VipDaemon {
             return 1;
         }
 
-        VipHolder holder = VipHolder.create(c.vipConfig());
+        Optional<VipHolder> holder = c.isWitness() ? Optional.empty() : Optional.of(VipHolder.create(c.vipConfig()));
         try {
-            holder.start();
+            if (holder.isPresent()) {
+                holder.get().start();
+            }
         } catch (VipSetupException e) {
             log.error("this host cannot manage the VIP: {}", e.getMessage());
-            holder.close();
+            holder.get().close();
             return 1;
         }
         String nodeId = c.raftConfig().nodeId();
         RaftNode node;
+        AdminServer admin;
         try {
             node = c.nodeBuilder(new LoggingListener(nodeId, holder)).build();
         } catch (RuntimeException e) {
             log.error("cannot create the node: {}", e.getMessage());
-            holder.close();
+            holder.ifPresent(VipHolder::close);
+            return 1;
+        }
+        try {
+            admin = AdminServer.start(node, c.raftConfig().clusterId(), c.admin().listenAddress());
+        } catch (IOException e) {
+            log.error("cannot serve the admin endpoint at {}: {}. Set admin.port (and admin.bind) to a free local port,"
+                    + " the same on every node", c.admin().listenAddress(), e.toString());
+            node.close();
+            holder.ifPresent(VipHolder::close);
             return 1;
         }
         ScheduledExecutorService leaderWatch = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -237,10 +269,12 @@ public final class VipDaemon {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping node {}: a leader revokes itself (removing the VIP) and hands leadership over", nodeId);
             leaderWatch.shutdownNow();
+            admin.close();
             node.close();
-            holder.close();
-            log.info("stopped node {}; VIP holder closed ({})", nodeId, holder.status().holding()
-                    ? "the VIP may still be here: see the errors above" : "the VIP is not held");
+            holder.ifPresent(VipHolder::close);
+            log.info("stopped node {}; {}", nodeId, holder.map(h -> "VIP holder closed (" + (h.status().holding()
+                    ? "the VIP may still be here: see the errors above" : "the VIP is not held") + ")")
+                    .orElse("a witness holds no VIP"));
             stopped.countDown();
         }, "ha-vipd-shutdown"));
         try {
@@ -249,8 +283,9 @@ public final class VipDaemon {
             log.error("node {} failed to start: {}", nodeId, e.getMessage());
             return 1; // main exits; the shutdown hook closes the node and the holder
         }
-        log.info("running node {} of cluster {} at {}: VIP {} follows the leader", nodeId,
-                c.raftConfig().clusterId(), c.raftConfig().self().address(), c.vipConfig().address());
+        log.info("running node {} of cluster {} at {}: {}; {}", nodeId, c.raftConfig().clusterId(),
+                c.raftConfig().self().address(), c.isWitness() ? "a witness, which never leads and holds no VIP"
+                        : "VIP " + c.vipConfig().address() + " follows the leader", c.admin().describe());
         LeaderWatch watch = new LeaderWatch(node, log);
         leaderWatch.scheduleWithFixedDelay(watch, 50, 50, TimeUnit.MILLISECONDS);
         try {
@@ -261,12 +296,13 @@ public final class VipDaemon {
         return STOPPED;
     }
 
-    /** Logs every change of the leader this node knows of, on followers too. */
+    /** Logs every change of the leader this node knows of, on followers too, and this node's removal. */
     private static final class LeaderWatch implements Runnable {
         private final RaftNode node;
         private final Logger log;
         private Optional<String> leader = Optional.empty();
         private long term = -1;
+        private boolean removed;
 
         LeaderWatch(RaftNode node, Logger log) {
             this.node = node;
@@ -283,19 +319,24 @@ public final class VipDaemon {
                     log.info("leader is now {} (term {}, this node {} is {})", leader.orElse("unknown"), s.term(),
                             s.nodeId(), s.role());
                 }
+                if (s.removed() && !removed) {
+                    removed = true;
+                    log.warn("node {} was removed from the cluster and has stopped (it holds no VIP); stop this"
+                            + " ha-vipd and disable its service", s.nodeId());
+                }
             } catch (RuntimeException e) {
                 log.debug("status failed", e);
             }
         }
     }
 
-    /** Logs each transition, then lets the {@link VipHolder} act on it (on the node's listener thread). */
+    /** Logs each transition, then lets the {@link VipHolder} (if any) act on it (on the node's listener thread). */
     private static final class LoggingListener implements LeadershipListener {
         private final Logger log = LoggerFactory.getLogger(LoggingListener.class);
         private final String nodeId;
-        private final VipHolder holder;
+        private final Optional<VipHolder> holder;
 
-        LoggingListener(String nodeId, VipHolder holder) {
+        LoggingListener(String nodeId, Optional<VipHolder> holder) {
             this.nodeId = nodeId;
             this.holder = Objects.requireNonNull(holder);
         }
@@ -304,14 +345,14 @@ public final class VipDaemon {
         public void elected(Leadership leadership) {
             log.info("ELECTED: node {} is leader with token {} ({} ms of lease left)", nodeId,
                     leadership.token().value(), leadership.remainingLease().toMillis());
-            holder.elected(leadership);
+            holder.ifPresent(h -> h.elected(leadership));
         }
 
         @Override
         public void revoked(Leadership leadership, RevokeReason reason) {
             log.info("REVOKED: node {} is no longer leader (token {}, reason {})", nodeId,
                     leadership.token().value(), reason);
-            holder.revoked(leadership, reason);
+            holder.ifPresent(h -> h.revoked(leadership, reason));
         }
     }
 }

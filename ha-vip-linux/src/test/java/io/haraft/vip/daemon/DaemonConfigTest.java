@@ -32,11 +32,28 @@ class DaemonConfigTest {
             interface = eth0
             """;
 
+    private static final io.haraft.LeadershipListener NO_LISTENER = new io.haraft.LeadershipListener() {
+        @Override
+        public void elected(io.haraft.Leadership l) {
+        }
+
+        @Override
+        public void revoked(io.haraft.Leadership l, io.haraft.RevokeReason r) {
+        }
+    };
+
     @TempDir
     Path dir;
 
     private static DaemonConfig parse(String text) {
         return DaemonConfig.parse(FILE, text, new ArrayList<>());
+    }
+
+    /** Writes {@code text}, with its data directory moved under the temporary directory, readable by its owner only. */
+    private Path file(String name, String text) throws java.io.IOException {
+        Path f = Files.writeString(dir.resolve(name), text.replace("/var/lib/ha-vipd", dir.resolve("data").toString()));
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        return f;
     }
 
     private static String without(String key) {
@@ -61,13 +78,7 @@ class DaemonConfigTest {
         assertThat(c.vipConfig().duplicateProbe()).isFalse();
         assertThat(c.vipConfig().fencer()).isEmpty();
         assertThat(c.summary()).anyMatch(l -> l.contains("heartbeat 100 ms (default)"));
-        assertThat(c.nodeBuilder(new io.haraft.LeadershipListener() {
-            public void elected(io.haraft.Leadership l) {
-            }
-
-            public void revoked(io.haraft.Leadership l, io.haraft.RevokeReason r) {
-            }
-        }).config()).isEqualTo(c.raftConfig());
+        assertThat(c.nodeBuilder(NO_LISTENER).config()).isEqualTo(c.raftConfig());
     }
 
     @Test
@@ -152,6 +163,12 @@ class DaemonConfigTest {
             ip.command = ip             | /etc/ha-vipd/vip.properties: ip.command = ip: must be an absolute path (no PATH lookup at failover time), like /usr/sbin/ip
             fence.command = pdu-off {mac} | /etc/ha-vipd/vip.properties: fence.command = pdu-off {mac}: the fence command must start with an absolute path (no shell, no PATH lookup), got 'pdu-off'
             fence.timeout.ms = 1000     | /etc/ha-vipd/vip.properties: fence.timeout.ms is set without fence.command; set both or neither
+            admin.bind = localhost      | /etc/ha-vipd/vip.properties: admin.bind = localhost: must be an IP address: 127.0.0.1 (loopback, the default), ::1, a local address of this host, or 0.0.0.0 (every interface)
+            admin.bind = 300.1.1.1      | /etc/ha-vipd/vip.properties: admin.bind = 300.1.1.1: must be an IP address
+            admin.port = 0              | /etc/ha-vipd/vip.properties: admin.port = 0: must be 1 to 65535
+            admin.port = 70000          | /etc/ha-vipd/vip.properties: admin.port = 70000: must be 1 to 65535
+            admin.port = 7001           | /etc/ha-vipd/vip.properties: admin.port = 7001 is this node's Raft port (members); give the admin endpoint another port
+            admin.port = x              | /etc/ha-vipd/vip.properties: admin.port = x: not a whole number
             """)
     void eachBadLineHasItsMessage(String line, String message) {
         assertThatThrownBy(() -> parse(MINIMAL + line + "\n")).isInstanceOf(DaemonConfigException.class)
@@ -193,9 +210,7 @@ class DaemonConfigTest {
 
     @Test
     void groupOrWorldWritableFileIsWarnedAbout() throws Exception {
-        Path f = Files.writeString(dir.resolve("vip.properties"), MINIMAL.replace("/var/lib/ha-vipd",
-                dir.resolve("data").toString()));
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        Path f = file("vip.properties", MINIMAL);
         assertThat(DaemonConfig.parse(f).warnings()).isEmpty();
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-r--"));
         assertThat(DaemonConfig.parse(f).warnings()).containsExactly(f + " is group-writable (rw-rw-r--): whoever can"
@@ -213,6 +228,111 @@ class DaemonConfigTest {
         assertThatThrownBy(() -> DaemonConfig.parse(missing))
                 .hasMessageStartingWith(missing + ": cannot read it (")
                 .hasMessageEndingWith("); check the path given to --config and that this user may read it");
+    }
+
+    // ------------------------------------------------------------------ roles, witness, admin endpoint
+
+    private static final String WITNESS = """
+            cluster.id = orders-vip
+            node.id = w1
+            members = n1=192.0.2.1:7001,n2=192.0.2.2:7001,w1=192.0.2.9:7001/witness
+            data.dir = /var/lib/ha-vipd
+            """;
+
+    @Test
+    void membersCarryRolesAsSuffixes() {
+        DaemonConfig c = parse(MINIMAL.replace("n3=192.0.2.3:7001", "w1=192.0.2.9:7001/witness,"
+                + " n4=192.0.2.4:7001/learner, w2=[fd00::9]:7001/witness-learner"));
+        assertThat(c.raftConfig().members()).extracting(m -> m.id() + " " + m.role())
+                .containsExactly("n1 VOTER", "n2 VOTER", "w1 WITNESS", "n4 LEARNER", "w2 WITNESS_LEARNER");
+        assertThat(c.raftConfig().member("w2").orElseThrow().address()).isEqualTo("[fd00::9]:7001");
+        assertThat(c.isWitness()).isFalse();
+        assertThat(c.nodeBuilder(NO_LISTENER).config().members()).isEqualTo(c.raftConfig().members());
+        assertThat(MemberList.entry("w2", "[fd00::9]:7001", io.haraft.MemberRole.WITNESS_LEARNER))
+                .isEqualTo("w2=[fd00::9]:7001/witness-learner");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("n3=192.0.2.3:7001", "n3=192.0.2.3:7001/observer")))
+                .hasMessageStartingWith(FILE + ": members = ")
+                .hasMessageContaining("'n3=192.0.2.3:7001/observer' has an unknown role '/observer'; use no suffix for"
+                        + " a voter, or /learner, /witness, /witness-learner");
+    }
+
+    @Test
+    void aWitnessNeedsNoVip() {
+        DaemonConfig c = parse(WITNESS);
+        assertThat(c.isWitness()).isTrue();
+        assertThat(c.warnings()).isEmpty();
+        assertThat(c.summary()).contains("witness: never leads, holds no VIP");
+        assertThatThrownBy(c::vipConfig).isInstanceOf(IllegalStateException.class);
+
+        List<String> warnings = new ArrayList<>();
+        DaemonConfig copied = DaemonConfig.parse(FILE, WITNESS + "vip = 192.0.2.50/24\ninterface = eth0\n", warnings);
+        assertThat(copied.isWitness()).isTrue();
+        assertThat(warnings).containsExactly("w1 is a witness: it never leads, so this daemon runs no VIP holder; the"
+                + " VIP keys (vip, interface, ...) are not used (they are still checked)");
+        assertThatThrownBy(() -> parse(WITNESS + "vip = 192.0.2.50\ninterface = eth0\n"))
+                .hasMessageStartingWith(FILE + ": vip = 192.0.2.50: ");
+        assertThatThrownBy(() -> parse(WITNESS.replace("w1=192.0.2.9:7001/witness", "w1=192.0.2.9:7001")))
+                .hasMessageStartingWith(FILE + ": vip is missing");
+    }
+
+    @Test
+    void checkOfAWitnessDoesNotLookForIpOrArping() throws Exception {
+        Path f = file("w1.properties", WITNESS);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), true);
+        assertThat(code).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("witness: never leads, holds no VIP",
+                "OK: ha-vipd can run witness w1 on this host (no VIP, so ip and arping are not needed; the ports 7001"
+                        + " and 8001 are checked when the node starts)");
+    }
+
+    @Test
+    void theAdminEndpointDefaultsToLoopbackAndTheRaftPortPlus1000() {
+        AdminSettings a = parse(MINIMAL).admin();
+        assertThat(a.listenAddress().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+        assertThat(a.port()).isEqualTo(8001);
+        assertThat(a.portSet()).isFalse();
+        assertThat(a.loopbackOnly()).isTrue();
+        assertThat(parse(MINIMAL).summary()).contains("admin endpoint 127.0.0.1:8001 (default: Raft port + 1000),"
+                + " loopback only: run ha-vipd admin on this host");
+
+        AdminSettings open = parse(MINIMAL + "admin.bind = 0.0.0.0\nadmin.port = 9000\n").admin();
+        assertThat(open.port()).isEqualTo(9000);
+        assertThat(open.loopbackOnly()).isFalse();
+        assertThat(open.connectAddress().getAddress().isLoopbackAddress()).as("a wildcard is reached on loopback")
+                .isTrue();
+        assertThat(parse(MINIMAL + "admin.bind = 0.0.0.0\n").summary()).anyMatch(l -> l.contains(
+                "reachable from the network WITHOUT authentication"));
+        assertThat(parse(MINIMAL + "admin.bind = ::1\n").admin().loopbackOnly()).isTrue();
+        assertThat(parse(MINIMAL + "admin.bind = [::1]\n").admin().loopbackOnly()).isTrue();
+    }
+
+    @Test
+    void aHighRaftPortNeedsAnExplicitAdminPort() {
+        String high = MINIMAL.replace("n1=192.0.2.1:7001", "n1=192.0.2.1:65000");
+        assertThatThrownBy(() -> parse(high)).hasMessage(FILE + ": admin.port is not set and its default, this node's"
+                + " Raft port 65000 + 1000, is above 65535; set admin.port (the same on every node)");
+        assertThat(parse(high + "admin.port = 9000\n").admin().port()).isEqualTo(9000);
+    }
+
+    @Test
+    void theLeadersEndpointIsTriedOnlyWhereItCanBeReached() {
+        io.haraft.RaftConfig.Member remote = io.haraft.RaftConfig.Member.parse("n2", "192.0.2.2:7002");
+        io.haraft.RaftConfig.Member local = io.haraft.RaftConfig.Member.parse("n2", "127.0.0.1:7002");
+        AdminSettings loopback = parse(MINIMAL).admin();
+        assertThat(loopback.endpointOf(remote)).as("loopback only: another host cannot be reached").isEmpty();
+        assertThat(loopback.endpointOf(local)).hasValueSatisfying(a -> {
+            assertThat(a.getHostString()).isEqualTo("127.0.0.1");
+            assertThat(a.getPort()).as("derived from the leader's own Raft port").isEqualTo(8002);
+        });
+        AdminSettings open = parse(MINIMAL + "admin.bind = 0.0.0.0\n").admin();
+        assertThat(open.endpointOf(remote)).hasValueSatisfying(a -> {
+            assertThat(a.getHostString()).isEqualTo("192.0.2.2");
+            assertThat(a.getPort()).isEqualTo(8002);
+        });
+        AdminSettings fixed = parse(MINIMAL + "admin.bind = 192.0.2.1\nadmin.port = 9000\n").admin();
+        assertThat(fixed.endpointOf(remote)).hasValueSatisfying(a -> assertThat(a.getPort())
+                .as("the same admin.port on every node").isEqualTo(9000));
     }
 
     // ------------------------------------------------------------------ command line
