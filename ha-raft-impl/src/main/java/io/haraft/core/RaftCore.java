@@ -412,7 +412,12 @@ public final class RaftCore {
                         v + " would vote before it holds the log; add it as a learner first, then promote it");
             }
             Progress pr = progress.get(v);
-            long lag = raftLog.lastIndex() - (pr == null ? 0 : pr.match());
+            if (pr == null || !pr.respondedSince(now - 2 * cfg.electionTimeoutNanos())) {
+                throw new MembershipChangeRefused(MembershipChangeRefused.Reason.LAGGING,
+                        "learner " + v + " has not answered the leader within two election timeouts (is it running and"
+                                + " reachable?); it is promoted only once it holds the log");
+            }
+            long lag = raftLog.lastIndex() - pr.match();
             if (lag > cfg.promoteMaxLag()) {
                 throw new MembershipChangeRefused(MembershipChangeRefused.Reason.LAGGING,
                         "learner " + v + " is " + lag + " entries behind the leader (at most " + cfg.promoteMaxLag()

@@ -135,8 +135,8 @@ class MembershipCoreTest {
         join(c, "n4", Role.LEARNER);
         RaftCore leader = c.core("n1");
         Membership withLearner = leader.membership().withMember(new Member("n4", "", Role.LEARNER));
-        c.drop = m -> m.to().equals("n4"); // it hears nothing: its log stays empty
         change(c, "n1", withLearner);
+        c.drop = m -> m.to().equals("n4"); // from now on it hears nothing: its log stays behind
         for (int i = 0; i < CoreConfig.DEFAULT_PROMOTE_MAX_LAG + 5; i++) {
             leader.propose(bytes("x" + i), c.now);
         }
@@ -149,6 +149,20 @@ class MembershipCoreTest {
         c.run(1_000 * MS);
         assertThat(change(c, "n1", withLearner.withRole("n4", Role.VOTER))).isPositive();
         assertThat(leader.committedMembership().isVoter("n4")).isTrue();
+    }
+
+    @Test
+    void aLearnerThatNeverAnsweredIsNotPromotedEvenWithAShortLog() {
+        CoreCluster c = elected(1);
+        RaftCore leader = c.core("n1");
+        Membership withLearner = leader.membership().withMember(new Member("n4", "", Role.LEARNER));
+        c.drop = m -> m.to().equals("n4"); // n4 was never started: nobody answers for it
+        change(c, "n1", withLearner);
+        assertThat(leader.lastIndex()).isLessThan(CoreConfig.DEFAULT_PROMOTE_MAX_LAG);
+        assertThatThrownBy(() -> leader.changeMembership(withLearner.withRole("n4", Role.VOTER), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.LAGGING))
+                .hasMessageContaining("has not answered");
     }
 
     @Test
