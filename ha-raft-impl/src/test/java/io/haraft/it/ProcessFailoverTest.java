@@ -218,6 +218,27 @@ class ProcessFailoverTest {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).as("kill -%s finished", signal).isTrue();
         assertThat(kill.exitValue()).as("kill -%s %d", signal, pid).isZero();
+        if (signal.equals("STOP")) {
+            // kill returns once the signal is queued; on a starved host a running thread may still
+            // run a little before it stops: wait until the kernel reports every thread stopped
+            awaitTrue("process " + pid + " is stopped", PATIENCE, () -> allThreadsStopped(pid));
+        }
+    }
+
+    /** Whether every thread of {@code pid} is in state T (stopped), per /proc. */
+    private static boolean allThreadsStopped(long pid) {
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    String stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    return stat.charAt(stat.lastIndexOf(')') + 2) == 'T';
+                } catch (IOException e) {
+                    return true; // the thread ended
+                }
+            });
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
