@@ -640,7 +640,7 @@ final class NodeLoop implements Transport.Listener {
             return;
         }
         Map<String, String> union = new LinkedHashMap<>(transportPeers);
-        union.putAll(Configurations.peerAddresses(config.nodeId(), committed, latest));
+        union.putAll(wantedPeers(committed, latest));
         if (!union.equals(transportPeers)) {
             updatePeers(union);
         }
@@ -653,12 +653,22 @@ final class NodeLoop implements Transport.Listener {
         if (latest == syncedLatest && committed == syncedCommitted) {
             return;
         }
-        Map<String, String> wanted = Configurations.peerAddresses(config.nodeId(), committed, latest);
+        Map<String, String> wanted = wantedPeers(committed, latest);
         if (!wanted.equals(transportPeers)) {
             updatePeers(wanted);
         }
         syncedLatest = latest;
         syncedCommitted = committed;
+    }
+
+    /**
+     * The peers of the configurations in use; while the latest configuration this node has does
+     * not list it (it joins, and replays configuration entries older than its own addition, which
+     * need not list the leader that feeds it), also the members it was started with.
+     */
+    private Map<String, String> wantedPeers(Membership committed, Membership latest) {
+        return latest.contains(config.nodeId()) ? Configurations.peerAddresses(config.nodeId(), committed, latest)
+                : Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config), committed, latest);
     }
 
     private void updatePeers(Map<String, String> peers) {

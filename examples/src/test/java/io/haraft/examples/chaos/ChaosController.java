@@ -32,16 +32,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * that increment a replicated counter and compare-and-set a replicated register, a fenced writer
  * to PostgreSQL on whichever node leads, and random faults from a seed: {@code kill -9} and
  * restart, SIGSTOP past the lease, a partition of one node or of the leader, a graceful
- * handover, a restart of all three at once. Then it checks:
+ * handover, a restart of all three at once, and the replacement of the leader or of a follower by
+ * a fresh node ({@link #replace}). Between faults the cluster has three voters, which the later
+ * faults, the clients and the state checks address. Then it checks:
  * <ul>
- *   <li>every acknowledged increment is in the final state, and all replicas agree;</li>
+ *   <li>every acknowledged increment is in the final state, and all current members agree;</li>
  *   <li>the counter and register histories are linearizable ({@link LinearizabilityChecker});</li>
  *   <li>PostgreSQL never accepted a token lower than one it had already accepted, and no write
  *       attempted after its writer's lease was lost was accepted;</li>
  *   <li>the intervals in which leaders observed a valid lease never overlap.</li>
  * </ul>
- * The output ends with {@code chaos: seed=<s> faults=<n> acked=<n> lost=<n> stale_writes_accepted=<n>
- * linearizable=<true|false> overlapping_leases=<n>}.
+ * The output ends with {@code chaos membership: replacements=<n> ...} and then {@code chaos: seed=<s>
+ * faults=<n> acked=<n> lost=<n> stale_writes_accepted=<n> linearizable=<true|false> overlapping_leases=<n>}.
  *
  * <p>Usage: {@code ChaosController [--minutes N | --seconds N] [--seed S] [--bug stale-writer|follower-read]};
  * needs PostgreSQL (examples/scripts/postgres-setup.sh). See examples/CHAOS.md.
@@ -62,7 +64,8 @@ public final class ChaosController {
     /** What a run found. */
     public record Result(long seed, int faults, long acked, long lost, long staleWritesAccepted, boolean linearizable,
                          long overlappingLeases, boolean replicasAgree, long writeAttempts, long rejectedByGuard,
-                         long postLeaseAttempts, long postLeaseRejected, String line) {
+                         long postLeaseAttempts, long postLeaseRejected, int replacements, int membershipStalled,
+                         String membershipLine, String line) {
         /** Whether every check passed. */
         public boolean passed() {
             return lost == 0 && staleWritesAccepted == 0 && linearizable && overlappingLeases == 0 && replicasAgree;
@@ -80,6 +83,27 @@ public final class ChaosController {
     private final List<Op> registerOps = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean stopClients;
     private NodeProcesses nodes;
+    private final Membership membership = new Membership();
+    private final long started = System.nanoTime();
+
+    /** What the membership faults did, for the {@code chaos membership:} line. */
+    private static final class Membership {
+        int nextId = 4;
+        int replacements;
+        int ofLeader;
+        int stepwise;
+        int disrupted;
+        int stalled;
+        final AtomicLong retriedCalls = new AtomicLong();
+        int stoppedItself;
+
+        String line(List<String> voters) {
+            return "chaos membership: replacements=" + replacements + " of_leader=" + ofLeader + " stepwise="
+                    + stepwise + " disrupted=" + disrupted + " stalled=" + stalled + " retried_calls="
+                    + retriedCalls.get() + " removed_stopped_itself=" + stoppedItself + "/" + replacements
+                    + " voters=" + String.join(",", voters);
+        }
+    }
 
     private ChaosController(Config config, PrintStream out) {
         this.config = config;
@@ -115,7 +139,7 @@ public final class ChaosController {
         String resource = "chaos-" + config.seed() + "-" + Long.toHexString(System.currentTimeMillis());
         prepareDatabase();
         Path dir = Files.createTempDirectory("ha-raft-chaos");
-        say("seed=" + config.seed() + " fault_phase_s=" + config.faultPhase().toSeconds() + " bug=" + config.bug()
+        say("seed=" + config.seed() + " t0_nanos=" + started + " fault_phase_s=" + config.faultPhase().toSeconds() + " bug=" + config.bug()
                 + " resource=" + resource + " dir=" + dir);
         List<String> nodeArgs = List.of(config.jdbcUrl(), config.user(), config.password(), resource, config.bug());
         List<Thread> clients = new ArrayList<>();
@@ -145,6 +169,7 @@ public final class ChaosController {
             }
             Result r = verify(resource, faults);
             say(String.format("runtime_s=%.1f logs=%s", (System.nanoTime() - t0) / 1e9, n.logs()));
+            out.println(r.membershipLine());
             out.println(r.line());
             return r;
         } finally {
@@ -170,10 +195,11 @@ public final class ChaosController {
     private int injectFaults() throws Exception {
         long end = System.nanoTime() + config.faultPhase().toNanos();
         int count = 0;
-        String[] kinds = {"pause", "kill", "partition-node", "partition-leader", "handover", "restart-all"};
+        String[] kinds = {"pause", "kill", "partition-node", "partition-leader", "handover", "restart-all", "replace"};
         while (System.nanoTime() < end) {
             pace(1500 + random.nextInt(2500));
-            String kind = count == 0 ? "pause" : kinds[random.nextInt(kinds.length)];
+            // the second fault is always a membership change, so that every run has one
+            String kind = count == 0 ? "pause" : count == 1 ? "replace" : kinds[random.nextInt(kinds.length)];
             if (kind.equals("restart-all") && random.nextBoolean()) {
                 kind = "kill"; // the whole-cluster restart is rarer than the others
             }
@@ -188,14 +214,14 @@ public final class ChaosController {
             switch (kind) {
                 case "pause" -> {
                     int ms = 600 + random.nextInt(1400);
-                    say("fault " + count + ": SIGSTOP " + who(target, leader) + " for " + ms + " ms");
+                    say(fault(count) + "SIGSTOP " + who(target, leader) + " for " + ms + " ms");
                     nodes.pause(target);
                     pace(ms);
                     nodes.resume(target);
                 }
                 case "kill" -> {
                     int ms = 300 + random.nextInt(1700);
-                    say("fault " + count + ": kill -9 " + who(target, leader) + ", restart after " + ms + " ms");
+                    say(fault(count) + "kill -9 " + who(target, leader) + ", restart after " + ms + " ms");
                     nodes.kill(target);
                     pace(ms);
                     nodes.start(target);
@@ -203,7 +229,7 @@ public final class ChaosController {
                 case "partition-node", "partition-leader" -> {
                     String victim = kind.equals("partition-leader") ? leader : nodes.ids().get(random.nextInt(3));
                     int ms = 800 + random.nextInt(2200);
-                    say("fault " + count + ": partition " + who(victim, leader) + " from the others for " + ms + " ms");
+                    say(fault(count) + "partition " + who(victim, leader) + " from the others for " + ms + " ms");
                     for (String id : nodes.ids()) {
                         List<String> others = new ArrayList<>(nodes.ids());
                         others.remove(id);
@@ -214,16 +240,17 @@ public final class ChaosController {
                         admin(id, "heal");
                     }
                 }
+                case "replace" -> replace(target, leader, count);
                 case "handover" -> {
                     List<String> others = new ArrayList<>(nodes.ids());
                     others.remove(leader);
                     String to = others.get(random.nextInt(others.size()));
-                    say("fault " + count + ": graceful handover " + leader + " -> " + to + ": "
+                    say(fault(count) + "graceful handover " + leader + " -> " + to + ": "
                             + admin(leader, "transfer " + to));
                 }
                 default -> {
                     int ms = 200 + random.nextInt(1000);
-                    say("fault " + count + ": kill -9 all three nodes, restart after " + ms + " ms");
+                    say(fault(count) + "kill -9 all three nodes, restart after " + ms + " ms");
                     for (String id : nodes.ids()) {
                         nodes.kill(id);
                     }
@@ -235,6 +262,167 @@ public final class ChaosController {
             }
         }
         return count;
+    }
+
+    /**
+     * A membership fault: a fresh node (new id, empty data directory) joins as a learner and
+     * replaces {@code old}, through {@code replaceMember} or, half of the time, through its steps
+     * {@code addLearner}, {@code promote}, {@code removeMember}. Each call goes to whichever node
+     * leads and is asked again (it is idempotent) after a refusal, a lost leadership or a broken
+     * connection. Half of the time the change is disrupted: the leader or the joining node is
+     * killed with {@code kill -9} while it runs, and restarted. Once the configuration without
+     * {@code old} is committed, the three voters it lists are the members every other fault and
+     * check uses; the replaced node gets a few seconds to notice its removal and stop its Raft node,
+     * then its process is killed. Its logs still count for the fencing and lease checks.
+     */
+    private void replace(String old, String leader, int count) throws Exception {
+        String fresh = "n" + membership.nextId++;
+        String address = nodes.join(fresh);
+        boolean stepwise = random.nextBoolean();
+        int disruption = random.nextInt(4); // 2: kill -9 the leader during the change, 3: the joining node
+        int disruptAfter = 200 + random.nextInt(1500);
+        int downFor = 300 + random.nextInt(1200);
+        List<String> commands = stepwise
+                ? List.of("addlearner " + fresh + " " + address, "promote " + fresh, "remove " + old)
+                : List.of("replace " + old + " " + fresh + " " + address);
+        say(fault(count) + "replace " + who(old, leader) + " by " + fresh + " at " + address + " with "
+                + (stepwise ? "addLearner, promote, removeMember" : "replaceMember")
+                + (disruption == 2 ? ", kill -9 of the leader if the change still runs after " + disruptAfter + " ms"
+                : disruption == 3 ? ", kill -9 of " + fresh + " if the change still runs after " + disruptAfter + " ms"
+                : ""));
+        nodes.start(fresh);
+        java.util.concurrent.FutureTask<String> change = new java.util.concurrent.FutureTask<>(() -> {
+            String last = null;
+            for (String command : commands) {
+                last = changeOnLeader(command);
+            }
+            return last;
+        });
+        Thread t = new Thread(change, "chaos-membership");
+        t.setDaemon(true);
+        t.start();
+        if (disruption >= 2) {
+            pace(disruptAfter);
+            String victim = disruption == 2 ? nodes.leader() : fresh;
+            if (victim != null && !change.isDone()) {
+                membership.disrupted++;
+                say("  during the change: kill -9 " + who(victim, leader) + ", restart after " + downFor + " ms");
+                nodes.kill(victim);
+                pace(downFor);
+                nodes.start(victim);
+            }
+        }
+        String answer;
+        try {
+            answer = change.get(5, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // the change did not complete: say why, then go back to three voters without the new node
+            membership.stalled++;
+            say("  STALLED: " + e.getCause().getMessage() + "; the configuration as each node sees it: "
+                    + everyNodesView());
+            answer = changeOnLeader("members");
+            List<String> voters = parseVoters(answer);
+            if (answer.split(" ")[1].equals("true") || voters == null || voters.size() != 3) {
+                answer = changeOnLeader("remove " + fresh);
+                voters = parseVoters(answer);
+                say("  gave up: removed " + fresh + ": " + answer);
+            }
+            require(voters != null && voters.size() == 3, "after a stalled change, three voters are expected: " + answer);
+            nodes.setMembers(voters);
+            for (String id : List.of(old, fresh)) {
+                if (!voters.contains(id)) {
+                    nodes.kill(id);
+                }
+            }
+            return;
+        }
+        // "OK <index> id:ROLE,...": the committed configuration
+        String[] f = answer.split(" ");
+        List<String> voters = parseVoters(answer);
+        require(voters != null && voters.size() == 3 && voters.contains(fresh) && !voters.contains(old),
+                "replacing " + old + " by " + fresh + " committed an unexpected configuration: " + answer);
+        nodes.setMembers(voters);
+        membership.replacements++;
+        membership.ofLeader += old.equals(leader) ? 1 : 0;
+        membership.stepwise += stepwise ? 1 : 0;
+        // the removed node learns it and stops its Raft node (within a few election timeouts)
+        long deadline = System.nanoTime() + 5 * SECOND;
+        boolean stopped = false;
+        while (!stopped && System.nanoTime() < deadline) {
+            String[] status = admin(old, "members").split(" ");
+            stopped = status.length > 2 && status[0].equals("OK") && status[2].equals("true");
+            if (!stopped) {
+                pace(100);
+            }
+        }
+        membership.stoppedItself += stopped ? 1 : 0;
+        say("  configuration " + f[1] + ": " + f[2] + "; " + old + (stopped ? " stopped itself" : " did NOT report"
+                + " its removal within 5 s") + "; its process is killed");
+        nodes.kill(old);
+    }
+
+    /**
+     * The voters of an {@code OK <index> id:ROLE,...} answer (or of {@code members}: {@code OK
+     * <pending> <removed> id:ROLE,...}), or null if it lists a learner.
+     */
+    private static List<String> parseVoters(String answer) {
+        List<String> voters = new ArrayList<>();
+        for (String m : answer.substring(answer.lastIndexOf(' ') + 1).split(",")) {
+            String[] idRole = m.split(":");
+            if (!idRole[1].equals("VOTER")) {
+                return null;
+            }
+            voters.add(idRole[0]);
+        }
+        return voters;
+    }
+
+    /** Each running node's {@code members} answer: whether its configuration is pending, whether it was removed, the members. */
+    private Map<String, String> everyNodesView() {
+        Map<String, String> views = new java.util.TreeMap<>();
+        for (String id : nodes.everyNode()) {
+            if (nodes.running(id)) {
+                views.put(id, admin(id, "members") + " / " + admin(id, "status"));
+            }
+        }
+        return views;
+    }
+
+    /**
+     * One membership command on whichever node leads, asked again until it succeeds (at most 60 s):
+     * every operation skips what the configuration already shows, so a retry is always safe.
+     * Returns the {@code OK ...} answer; throws if the change is refused as invalid or never succeeds.
+     */
+    private String changeOnLeader(String command) {
+        long deadline = System.nanoTime() + 60 * SECOND;
+        String answer = "none";
+        while (System.nanoTime() < deadline) {
+            String leader;
+            try {
+                leader = nodes.awaitLeader(10 * SECOND);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+            if (leader != null) {
+                answer = admin(leader, command, Duration.ofSeconds(30));
+                if (answer.startsWith("OK")) {
+                    return answer;
+                }
+                if (answer.equals("REFUSED INVALID")) {
+                    throw new IllegalStateException(leader + " refused " + command + " as invalid");
+                }
+                membership.retriedCalls.incrementAndGet();
+                say("  " + command + " on " + leader + ": " + answer + "; asking again");
+            }
+            pace(200);
+        }
+        throw new IllegalStateException(command + " did not succeed within 60 s; last answer: " + answer);
+    }
+
+    /** {@code fault <n> (t=<s since the run started>)}: the time helps to find the fault in the nodes' logs. */
+    private String fault(int count) {
+        return String.format("fault %d (t=%.1f s): ", count, (System.nanoTime() - started) / 1e9);
     }
 
     private static String who(String node, String leader) {
@@ -257,10 +445,14 @@ public final class ChaosController {
 
     /** One admin command on a fresh connection; the answer, or a description of the failure. */
     private String admin(String id, String command) {
+        return admin(id, command, Duration.ofSeconds(5));
+    }
+
+    private String admin(String id, String command, Duration timeout) {
         long deadline = System.nanoTime() + 5 * SECOND;
         while (true) {
             try (AdminConnection c = AdminConnection.open(nodes.adminPort(id))) {
-                return c.call(command, Duration.ofSeconds(5));
+                return c.call(command, timeout);
             } catch (AdminConnection.NotSentException e) {
                 if (System.nanoTime() > deadline || !nodes.running(id)) {
                     return "FAIL unreachable";
@@ -397,7 +589,7 @@ public final class ChaosController {
             for (String id : nodes.ids()) {
                 summaries.put(id, admin(id, "summary"));
             }
-            if (new HashSet<>(summaries.values()).size() == 1 && summaries.get("n1").startsWith("OK")) {
+            if (new HashSet<>(summaries.values()).size() == 1 && summaries.get(nodes.ids().get(0)).startsWith("OK")) {
                 agree = true;
                 break;
             }
@@ -458,7 +650,8 @@ public final class ChaosController {
                         + " linearizable=%s overlapping_leases=%d",
                 config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping);
         return new Result(config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping, agree,
-                fencing.attempts, fencing.rejected, fencing.postLease, fencing.postLeaseRejected, line);
+                fencing.attempts, fencing.rejected, fencing.postLease, fencing.postLeaseRejected,
+                membership.replacements, membership.stalled, membership.line(nodes.ids()), line);
     }
 
     /** The first index whose value is {@code >= key}. */

@@ -1,9 +1,12 @@
 package io.haraft.examples.chaos;
 
+import io.haraft.ClusterConfiguration;
 import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
+import io.haraft.MemberRole;
+import io.haraft.MembershipChangeException;
 import io.haraft.NodeStatus;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
@@ -45,7 +48,9 @@ import java.util.function.Supplier;
  * be told to partition itself, and because it carries planted bugs behind a switch.
  *
  * <p>Usage: {@code <id> <dataDir> <adminPort> <jdbcUrl> <user> <password> <resource> <bug|none>
- * <id=host:port>...}
+ * <id=host:port[=learner]>...}: the start-up members, a voter unless marked {@code =learner}. A node
+ * that joins a running cluster is started with the current voters and itself as a learner; a
+ * restarted node uses the configuration stored in its data directory, whatever these say.
  *
  * <p>Prints on stdout, times from {@link System#nanoTime()}:
  * <ul>
@@ -61,7 +66,12 @@ import java.util.function.Supplier;
  * {@code <reqId> UNKNOWN <why>} or {@code <reqId> FAIL <why>}: {@code inc <op>}, {@code write <op> <v>},
  * {@code cas <op> <expect> <new>}, {@code nop <op>}, {@code read counter|register} (behind
  * {@link RaftNode#readIndex()}), {@code partition <peer>...}, {@code heal}, {@code transfer <id>},
- * {@code summary}, {@code results}, {@code status}.
+ * {@code summary}, {@code results}, {@code status}; membership, forwarded to the {@link RaftNode}
+ * methods of the same names: {@code addlearner <id> <host:port>}, {@code promote <id>},
+ * {@code remove <id>}, {@code replace <old> <new> <host:port>} (answered {@code OK <index>
+ * <id:ROLE,...>} with the committed configuration, {@code NOTLEADER <leader|->}, {@code REFUSED
+ * <reason>} for a {@link MembershipChangeException}, or {@code FAIL <why>}), and {@code members}
+ * ({@code OK <pending> <removed> <id:ROLE,...>}: the configuration this node uses).
  *
  * <p>Planted bugs (argument 8): {@code stale-writer} keeps writing with the token of its last
  * election, never checking the lease nor stopping when revoked; {@code follower-read} answers
@@ -69,6 +79,8 @@ import java.util.function.Supplier;
  */
 public final class ChaosNode {
     private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    /** How long {@code promote} and {@code replace} wait for a learner to catch up (the controller waits longer). */
+    private static final Duration CATCH_UP = Duration.ofSeconds(20);
 
     private final String self;
     private final String bug;
@@ -108,8 +120,8 @@ public final class ChaosNode {
                 .electionTimeout(Duration.ofMillis(300))
                 .stateMachine(state);
         for (String member : Arrays.copyOfRange(args, 8, args.length)) {
-            String[] kv = member.split("=", 2);
-            b.member(kv[0], kv[1]);
+            String[] kv = member.split("=", 3);
+            b.member(kv[0], kv[1], kv.length > 2 && kv[2].equals("learner") ? MemberRole.LEARNER : MemberRole.VOTER);
         }
         FaultyTransport.Faults faults = new FaultyTransport.Faults();
         RaftNodeProvider provider = new RaftNodeProvider(
@@ -270,6 +282,15 @@ public final class ChaosNode {
                     yield CompletableFuture.completedFuture("OK " + st.role() + " " + st.term() + " "
                             + st.leaderId().orElse("-") + " " + st.commitIndex() + " " + st.appliedIndex());
                 }
+                case "members" -> {
+                    NodeStatus st = node.status();
+                    yield CompletableFuture.completedFuture("OK " + st.configurationPending() + " " + st.removed() + " "
+                            + String.join(",", st.members().stream().map(m -> m.id() + ":" + m.role()).toList()));
+                }
+                case "addlearner" -> membership(node.addLearner(f[2], f[3]));
+                case "promote" -> membership(node.promote(f[2], CATCH_UP));
+                case "remove" -> membership(node.removeMember(f[2]));
+                case "replace" -> membership(node.replaceMember(f[2], f[3], f[4], CATCH_UP));
                 default -> CompletableFuture.completedFuture("FAIL unknown_command");
             };
         } catch (RuntimeException e) {
@@ -288,6 +309,20 @@ public final class ChaosNode {
             return CompletableFuture.completedFuture("OK " + value.get()); // PLANTED BUG: no read barrier
         }
         return node.readIndex().handle((c, e) -> e == null ? "OK " + value.get() : failure(e));
+    }
+
+    private static CompletableFuture<String> membership(CompletableFuture<ClusterConfiguration> change) {
+        return change.handle((c, e) -> {
+            if (e == null) {
+                return "OK " + c.index() + " " + String.join(",",
+                        c.members().stream().map(m -> m.id() + ":" + m.role()).toList());
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof MembershipChangeException mce) {
+                return "REFUSED " + mce.reason();
+            }
+            return cause instanceof NotLeaderException ? failure(cause) : "FAIL " + oneWord(cause);
+        });
     }
 
     private static String failure(Throwable e) {

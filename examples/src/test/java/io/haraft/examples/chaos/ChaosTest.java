@@ -11,8 +11,8 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The chaos suite on real processes (examples/CHAOS.md): the short profile must pass, and each
- * planted bug must be caught. Needs PostgreSQL on 127.0.0.1:5432 (started by {@code .ci/run});
+ * The chaos suite on real processes (examples/CHAOS.md): the short profile must pass, with at
+ * least one node replaced while it runs, and each planted bug must be caught. Needs PostgreSQL on 127.0.0.1:5432 (started by {@code .ci/run});
  * without it the tests are skipped, except with {@code CI=true}, where they fail.
  *
  * <p>System properties: {@code chaos.seed} (default: from the time, printed), {@code chaos.seconds}
@@ -54,6 +54,9 @@ class ChaosTest {
         assertThat(r.replicasAgree()).as("all replicas reach the same state; " + r.line()).isTrue();
         assertThat(r.line()).endsWith("lost=0 stale_writes_accepted=0 linearizable=true overlapping_leases=0");
         assertThat(r.writeAttempts()).as("the fenced writers wrote; " + r.line()).isPositive();
+        assertThat(r.replacements()).as("membership changes were part of the fault mix; " + r.membershipLine())
+                .isPositive();
+        assertThat(r.membershipStalled()).as("every membership change completed; " + r.membershipLine()).isZero();
     }
 
     /** A writer that keeps its token from the election and never checks its lease: fencing catches it. */

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The three {@link ChaosNode} JVMs of a chaos run: starts, kills ({@code kill -9}), pauses
- * ({@code SIGSTOP}) and resumes them, keeps each node's stdout and stderr in {@code logs/}, and
- * collects the events they print. Every child is killed by {@link #close()}.
+ * The {@link ChaosNode} JVMs of a chaos run: the three voters of the moment, and any node that
+ * joins or was replaced. Starts, kills ({@code kill -9}), pauses ({@code SIGSTOP}) and resumes
+ * them, keeps each node's stdout and stderr in {@code logs/}, and collects the events they print,
+ * retired nodes' included. Tracks the current voters ({@link #ids()}). Every child is killed by
+ * {@link #close()}.
  */
 final class NodeProcesses implements AutoCloseable {
 
@@ -34,8 +37,11 @@ final class NodeProcesses implements AutoCloseable {
     private final Path dir;
     private final String classpath;
     private final List<String> nodeArgs;
-    private final Map<String, Integer> raftPorts = new LinkedHashMap<>();
-    private final Map<String, Integer> adminPorts = new LinkedHashMap<>();
+    private final Map<String, Integer> raftPorts = new ConcurrentHashMap<>();
+    private final Map<String, Integer> adminPorts = new ConcurrentHashMap<>();
+    /** Every node ever started, in order, with the {@code id=host:port[=learner]} members it starts with. */
+    private final Map<String, List<String>> startMembers = Collections.synchronizedMap(new LinkedHashMap<>());
+    private volatile List<String> members;
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
     private final Map<String, Boolean> paused = new ConcurrentHashMap<>();
     /** node -> token while it holds a leadership (ELECTED seen, no REVOKED yet, not killed). */
@@ -52,13 +58,58 @@ final class NodeProcesses implements AutoCloseable {
         this.nodeArgs = List.copyOf(nodeArgs);
         Files.createDirectories(dir.resolve("logs"));
         for (String id : ids) {
-            raftPorts.put(id, freePort());
-            adminPorts.put(id, freePort());
+            allocatePorts(id);
+        }
+        List<String> bootstrap = ids.stream().map(id -> id + "=" + raftAddress(id)).toList();
+        for (String id : ids) {
+            startMembers.put(id, bootstrap);
+        }
+        members = List.copyOf(ids);
+    }
+
+    /**
+     * The current voting members, in configuration order: the nodes that faults, clients and the
+     * final checks address. A copy; changed only by {@link #setMembers}.
+     */
+    List<String> ids() {
+        return members;
+    }
+
+    /** Records a committed configuration change: these are the voters now. */
+    void setMembers(List<String> voters) {
+        members = List.copyOf(voters);
+    }
+
+    /** Every node that was ever started, retired ones included. */
+    List<String> everyNode() {
+        synchronized (startMembers) {
+            return new ArrayList<>(startMembers.keySet());
         }
     }
 
-    List<String> ids() {
-        return new ArrayList<>(raftPorts.keySet());
+    /**
+     * Prepares a node that joins the running cluster: new ports, a fresh data directory, and
+     * start-up members made of the current voters plus itself as a learner. Start it with
+     * {@link #start}; returns its Raft address.
+     */
+    String join(String id) throws IOException {
+        if (startMembers.containsKey(id)) {
+            throw new IllegalArgumentException(id + " was used before; a joining node needs a new id");
+        }
+        allocatePorts(id);
+        List<String> args = new ArrayList<>(members.stream().map(m -> m + "=" + raftAddress(m)).toList());
+        args.add(id + "=" + raftAddress(id) + "=learner");
+        startMembers.put(id, List.copyOf(args));
+        return raftAddress(id);
+    }
+
+    String raftAddress(String id) {
+        return "127.0.0.1:" + raftPorts.get(id);
+    }
+
+    private void allocatePorts(String id) throws IOException {
+        raftPorts.put(id, freePort());
+        adminPorts.put(id, freePort());
     }
 
     int adminPort(String id) {
@@ -78,13 +129,18 @@ final class NodeProcesses implements AutoCloseable {
         return paused.getOrDefault(id, false);
     }
 
+    /**
+     * Starts (or restarts) a node with the start-up members it was first given: like an operator
+     * who never edits the members in a node's configuration file, a restarted node must take the
+     * current configuration from its own log.
+     */
     void start(String id) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-cp", classpath, "-Xmx256m", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 ChaosNode.class.getName(), id, dir.resolve("data").resolve(id).toString(),
                 Integer.toString(adminPorts.get(id))));
         cmd.addAll(nodeArgs);
-        raftPorts.forEach((k, v) -> cmd.add(k + "=127.0.0.1:" + v));
+        cmd.addAll(startMembers.get(id));
         Process p = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(logs().resolve(id + ".err").toFile()))
                 .start();
