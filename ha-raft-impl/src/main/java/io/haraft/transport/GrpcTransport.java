@@ -81,7 +81,8 @@ import java.util.stream.Collectors;
  *   <li><b>Checked identity.</b> Every stream carries a {@code ConnectionHeader} (cluster id, sender
  *       id, receiver id) as request metadata. The receiver refuses, with {@code PERMISSION_DENIED}
  *       and a WARN log naming the mismatch, a stream whose cluster id differs, whose receiver is not
- *       this node, or whose sender is not a current peer, before any message of it is read.
+ *       this node, or whose sender is a peer dropped from the configuration (see "Guests" for a
+ *       sender never known), before any message of it is read.
  *       On an accepted stream, a message whose {@code from}/{@code to} differ from the header, or
  *       that cannot be decoded, closes the stream ({@code INVALID_ARGUMENT}, WARN); nothing after it
  *       is delivered. The sender waits for the receiver's {@code Welcome} before writing, so
@@ -103,6 +104,13 @@ import java.util.stream.Collectors;
  *       streams are accepted from then on; a peer that left has its link closed (after writing
  *       what is queued for it, on an accepted stream) and its streams refused. A node whose stream
  *       a peer refused for that reason hears of it through {@link Listener#onRejectedAsNonMember}.</li>
+ *   <li><b>Guests.</b> The header also carries the address the sender listens on. A stream from a
+ *       sender that is not a peer, but was never dropped by {@link #updatePeers} either, is accepted
+ *       as a guest: if its first message is a leader's (append, heartbeat, snapshot chunk), it is
+ *       delivered and this node answers the guest at the address it gave, until the configuration
+ *       lists it or drops it; any other message closes the stream like an unknown sender's
+ *       ({@code PERMISSION_DENIED}, WARN). So a node that was away while members changed is still
+ *       reached by a leader added meanwhile.</li>
  * </ul>
  *
  * <p><b>Refused-connection detection.</b> An attempt's stream fails with {@code UNAVAILABLE} when
@@ -161,6 +169,13 @@ public final class GrpcTransport implements Transport {
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
     private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
     private volatile Map<String, String> peers;                              // the current peers
+    /**
+     * Senders the configuration does not list but that are not known to be removed, admitted with
+     * the address their connection header gives (a member added while this node was away).
+     */
+    private final Map<String, String> guests = new ConcurrentHashMap<>();    // written under lifecycle
+    /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
+    private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
 
     private final AtomicLong sent = new AtomicLong();
@@ -277,8 +292,16 @@ public final class GrpcTransport implements Transport {
             if (copy.equals(peers) || state == State.CLOSED) {
                 return;
             }
+            for (String id : peers.keySet()) {
+                if (!copy.containsKey(id)) {
+                    removedPeers.add(id);
+                }
+            }
+            removedPeers.removeAll(copy.keySet());
+            guests.keySet().removeAll(copy.keySet());
+            guests.keySet().removeAll(removedPeers);
             for (Map.Entry<String, PeerLink> e : links.entrySet()) {
-                String address = copy.get(e.getKey());
+                String address = copy.getOrDefault(e.getKey(), guests.get(e.getKey()));
                 if (address == null || !address.equals(e.getValue().address)) {
                     toClose.add(e.getValue());
                 }
@@ -454,7 +477,8 @@ public final class GrpcTransport implements Transport {
                         + "' but this is node '" + config.selfId() + "' (check the peer addresses)";
             }
             Map<String, String> current = peers;
-            if (!current.containsKey(h.getSenderId())) {
+            if (!current.containsKey(h.getSenderId()) && !guests.containsKey(h.getSenderId())
+                    && !admitGuest(h.getSenderId(), h.getSenderAddress())) {
                 return UNKNOWN_SENDER + "'" + shown(h.getSenderId()) + "' is not a member of cluster '"
                         + config.clusterId() + "' in the configuration this node knows (peers " + current.keySet()
                         + "); a node removed from the cluster stays refused, a node added since is accepted once"
@@ -462,6 +486,105 @@ public final class GrpcTransport implements Transport {
             }
             return null;
         }
+    }
+
+    /**
+     * Admits {@code id}, which the configuration does not list, as a guest reached at
+     * {@code address}, unless it was removed or gives no usable address. A node that was away
+     * while members changed may be fed by a leader added meanwhile; it answers through this link
+     * until its configuration lists that leader. The core still ignores everything but a leader's
+     * messages from a node outside its configuration.
+     */
+    private boolean admitGuest(String id, String address) {
+        if (address == null || address.isEmpty() || removedPeers.contains(id) || id.equals(config.selfId())) {
+            return false;
+        }
+        try {
+            GrpcTransportConfig.parseAddress(id, address);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        synchronized (lifecycle) {
+            if (state == State.CLOSED || removedPeers.contains(id) || peers.containsKey(id)) {
+                return peers.containsKey(id);
+            }
+            guests.put(id, address);
+        }
+        return true;
+    }
+
+    /**
+     * A guest sent a leader's message: from now on this node answers it at its address, until the
+     * configuration lists it (or drops it for good).
+     */
+    private void linkGuest(String id) {
+        PeerLink stale = null;
+        boolean made = false;
+        String address;
+        synchronized (lifecycle) {
+            address = guests.get(id);
+            if (address == null || state == State.CLOSED || peers.containsKey(id)) {
+                return;
+            }
+            PeerLink link = links.get(id);
+            if (link == null || !link.address.equals(address)) {
+                if (link != null) {
+                    links.remove(id, link);
+                    retired.add(link);
+                    stale = link;
+                }
+                link = new PeerLink(id, address);
+                links.put(id, link);
+                made = true;
+                if (state == State.STARTED) {
+                    link.connect();
+                }
+            }
+        }
+        if (stale != null) {
+            stale.close();
+        }
+        if (made) {
+            log.info("Answering {} at {}: the configuration this node knows does not list it (peers {}), but it"
+                    + " sends a leader's messages (a member added while this node was away)", id, address,
+                    peers.keySet());
+        }
+    }
+
+    /** A guest sent something other than a leader's message: it is refused like any unknown node. */
+    private void dropGuest(String id) {
+        PeerLink link = null;
+        synchronized (lifecycle) {
+            guests.remove(id);
+            if (!peers.containsKey(id)) {
+                link = links.get(id);
+                if (link != null) {
+                    links.remove(id, link);
+                    retired.add(link);
+                }
+            }
+        }
+        if (link != null) {
+            link.close();
+        }
+    }
+
+    /** Where this node accepts streams, as peers dial it; empty if it listens on a wildcard address. */
+    private String advertisedAddress() {
+        InetSocketAddress listen = config.listenAddress();
+        if (listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()) {
+            return "";
+        }
+        int port = listen.getPort();
+        if (port == 0) {
+            try {
+                port = localAddress().getPort();
+            } catch (RuntimeException e) {
+                return "";
+            }
+        }
+        String host = listen.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static String shown(String untrusted) {
@@ -486,7 +609,7 @@ public final class GrpcTransport implements Transport {
                     }
                     Message message;
                     String problem;
-                    if (!peers.containsKey(sender)) {
+                    if (!peers.containsKey(sender) && !guests.containsKey(sender)) {
                         // removed from the configuration since its stream was accepted
                         failed = true;
                         rejected.incrementAndGet();
@@ -512,6 +635,24 @@ public final class GrpcTransport implements Transport {
                         log.warn("Closed the stream from {}: {}", sender, problem);
                         responses.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
                         return;
+                    }
+                    if (!peers.containsKey(sender) && !(message instanceof Message.Append
+                            || message instanceof Message.Heartbeat || message instanceof Message.InstallSnapshot)) {
+                        // a guest is admitted only to feed this node as its leader
+                        failed = true;
+                        rejected.incrementAndGet();
+                        String why = UNKNOWN_SENDER + "'" + sender + "' is not a member of cluster '" + config.clusterId()
+                                + "' in the configuration this node knows (peers " + peers.keySet() + "), and sent a "
+                                + message.getClass().getSimpleName() + ", not a leader's message; check its id and this"
+                                + " node's members (a node added since is accepted once this node has the new"
+                                + " configuration)";
+                        dropGuest(sender);
+                        log.warn("Closed the stream from {}: {}", sender, why);
+                        responses.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+                        return;
+                    }
+                    if (!peers.containsKey(sender)) {
+                        linkGuest(sender);
                     }
                     received.incrementAndGet();
                     try {
@@ -697,6 +838,7 @@ public final class GrpcTransport implements Transport {
                 Metadata headers = new Metadata();
                 headers.put(HEADER_KEY, ConnectionHeader.newBuilder()
                         .setClusterId(config.clusterId()).setSenderId(config.selfId()).setReceiverId(peerId)
+                        .setSenderAddress(advertisedAddress())
                         .setProtocolVersion(PROTOCOL_VERSION).build());
                 Attempt attempt = new Attempt(channel);
                 current = attempt;
