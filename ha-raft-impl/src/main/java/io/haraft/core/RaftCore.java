@@ -1092,16 +1092,10 @@ public final class RaftCore {
     // ------------------------------------------------------------------ replication (leader side)
 
     private void onAppendResponse(Message.AppendResponse m) {
-        if (role != Role.LEADER) {
+        Progress pr = answered(m.from(), m.round());
+        if (pr == null) {
             return;
         }
-        Progress pr = progress.get(m.from());
-        if (pr == null) {
-            return; // no longer a member
-        }
-        pr.responded(now);
-        lease.onAck(m.from(), m.round());
-        confirmReads();
         if (m.success()) {
             boolean advanced = pr.maybeUpdate(m.index(), now);
             if (pr.mode() == Progress.Mode.SNAPSHOT && pr.match() >= pr.snapshotIndex()) {
@@ -1125,17 +1119,30 @@ public final class RaftCore {
         emitElectedIfDue();
     }
 
-    private void onHeartbeatResponse(Message.HeartbeatResponse m) {
+    /**
+     * A follower answered a message of heartbeat round {@code round}: records the contact and the
+     * lease acknowledgement, and confirms the reads waiting for it. Returns its progress, or
+     * {@code null} if this node is not leader or {@code from} is no longer a member.
+     */
+    private Progress answered(String from, long round) {
         if (role != Role.LEADER) {
-            return;
+            return null;
         }
-        Progress pr = progress.get(m.from());
+        Progress pr = progress.get(from);
         if (pr == null) {
-            return; // no longer a member
+            return null;
         }
         pr.responded(now);
-        lease.onAck(m.from(), m.round());
+        lease.onAck(from, round);
         confirmReads();
+        return pr;
+    }
+
+    private void onHeartbeatResponse(Message.HeartbeatResponse m) {
+        Progress pr = answered(m.from(), m.round());
+        if (pr == null) {
+            return;
+        }
         pr.onHeartbeatResponse();
         if (pr.mode() == Progress.Mode.REPLICATE && pr.match() < raftLog.lastIndex()
                 && pr.next() > raftLog.lastIndex() && now - pr.matchAdvancedAt() >= cfg.heartbeatNanos()) {
@@ -1154,16 +1161,10 @@ public final class RaftCore {
     }
 
     private void onInstallSnapshotResponse(Message.InstallSnapshotResponse m) {
-        if (role != Role.LEADER) {
+        Progress pr = answered(m.from(), m.round());
+        if (pr == null) {
             return;
         }
-        Progress pr = progress.get(m.from());
-        if (pr == null) {
-            return; // no longer a member
-        }
-        pr.responded(now);
-        lease.onAck(m.from(), m.round());
-        confirmReads();
         if (m.done()) {
             // The follower durably holds the log up to snapIndex: as good as a successful append.
             boolean advanced = m.snapIndex() > pr.match();
