@@ -178,15 +178,24 @@ final class AdminCluster implements AutoCloseable {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    /** A free loopback port {@code p} whose admin port {@code p + 1000} is free too. */
-    static int freePortPair() {
+    /** Ports (Raft and admin) already handed out in this JVM: the OS may offer a released one again. */
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
+
+    /**
+     * A free loopback port {@code p} whose admin port {@code p + 1000} is free too, neither handed
+     * out before in this JVM.
+     */
+    static synchronized int freePortPair() {
         for (int attempt = 0; attempt < 100; attempt++) {
             int p = freePort();
-            if (p + AdminSettings.PORT_OFFSET > 65535) {
+            if (p + AdminSettings.PORT_OFFSET > 65535 || HANDED_OUT.contains(p)
+                    || HANDED_OUT.contains(p + AdminSettings.PORT_OFFSET)) {
                 continue;
             }
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p + AdminSettings.PORT_OFFSET));
+                HANDED_OUT.add(p);
+                HANDED_OUT.add(p + AdminSettings.PORT_OFFSET);
                 return p;
             } catch (IOException e) {
                 // taken: try another
