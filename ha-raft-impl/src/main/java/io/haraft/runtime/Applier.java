@@ -368,19 +368,8 @@ final class Applier {
             }
             reads.clear();
         });
-        thread.shutdown();
-        if (timeoutNanos <= 0) {
-            return;
-        }
-        try {
-            if (!thread.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
-                LOG.warn("the state machine did not finish applying in time; abandoning the apply thread");
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            thread.shutdownNow();
-        }
+        Threads.shutdownWithin(thread, timeoutNanos, LOG,
+                "the state machine did not finish applying in time; abandoning the apply thread");
     }
 
     /** Crash-like stop. */

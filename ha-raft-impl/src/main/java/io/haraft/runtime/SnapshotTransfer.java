@@ -248,16 +248,7 @@ final class SnapshotTransfer {
     /** Stops after the queued work (bounded), discarding a partly received snapshot. */
     void stop(long timeoutNanos) {
         execute(this::discardReceiving);
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
-                LOG.warn("the snapshot thread did not stop in time");
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            thread.shutdownNow();
-        }
+        Threads.shutdownWithin(thread, timeoutNanos, LOG, "the snapshot thread did not stop in time");
     }
 
     /** Crash-like stop: queued work is dropped. */
