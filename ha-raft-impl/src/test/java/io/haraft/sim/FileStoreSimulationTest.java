@@ -32,7 +32,7 @@ class FileStoreSimulationTest {
         }
         long restarts = results.stream().mapToLong(SimResult::restarts).sum();
         long installs = results.stream().mapToLong(SimResult::snapshotInstalls).sum();
-        System.out.printf("file-store simulation: seeds=%d steps=%d restarts=%d snapshot_installs=%d violations=%d%n",
+        System.out.printf("file-store simulated runs: seeds=%d steps=%d restarts=%d snapshot_installs=%d violations=%d%n",
                 results.size(), results.stream().mapToLong(SimResult::steps).sum(), restarts, installs,
                 results.stream().filter(SimResult::failed).count());
         assertThat(results.stream().filter(SimResult::failed).map(SimResult::violation).toList())

@@ -87,7 +87,7 @@ final class SimRunner {
     static String describe(SimResult r) {
         StringBuilder sb = new StringBuilder();
         sb.append("VIOLATION ").append(r.violation()).append('\n');
-        sb.append("  replay: mvn -pl ha-raft-impl test -Dtest=SimulationTest -Dsim.seed=").append(r.seed()).append('\n');
+        sb.append("  replay: mvn -B -pl ha-raft-api,ha-raft-impl test -Dtest=SimulationTest -Dsim.seed=").append(r.seed()).append('\n');
         sb.append("  shrunk fault schedule (").append(r.schedule().size()).append(" faults):\n");
         for (Fault f : r.schedule()) {
             sb.append("    ").append(f).append('\n');
