@@ -90,6 +90,13 @@ public final class RaftCore {
     private long lastLeaderContact;
     private long electionDeadline;
     private final Map<String, Boolean> votes = new HashMap<>();
+    /**
+     * Whether this candidate's vote for itself (its hard state for the current term) is durable.
+     * Its vote requests leave before that (they promise nothing about its disk), but it wins only
+     * once its own vote is on disk: otherwise it could crash, restart in the previous term, win the
+     * same term a second time with the same voters and hand out the same fencing token twice.
+     */
+    private boolean ownVoteDurable;
 
     // leader state
     private final Map<String, Progress> progress = new LinkedHashMap<>();
@@ -686,9 +693,10 @@ public final class RaftCore {
      * heartbeats, appends and snapshot chunks (a leader counts its own log toward commit only
      * once durable, so followers may store entries before the leader does), heartbeat answers
      * (an acknowledgement of a leader's round; the stickiness it implies survives a crash because a
-     * restarted node withholds votes for an election timeout), and pre-votes and their answers
-     * (they change no state). Votes, vote answers, append acknowledgements and TimeoutNow stay in
-     * the next {@code Ready}. Call it after every input; without it those messages simply go out
+     * restarted node withholds votes for an election timeout), pre-votes and their answers
+     * (they change no state), and a candidate's vote requests (a candidate counts its own vote only
+     * once its hard state is durable, so its fsync and its voters' run in parallel). Vote answers,
+     * append acknowledgements and TimeoutNow stay in the next {@code Ready}. Call it after every input; without it those messages simply go out
      * with the next {@code Ready}, later.
      *
      * <p>Sending them early keeps heartbeats and their answers flowing while a slow fsync is in
@@ -712,7 +720,7 @@ public final class RaftCore {
             Message m = it.next();
             if (m instanceof Message.Heartbeat || m instanceof Message.HeartbeatResponse || m instanceof Message.Append
                     || m instanceof Message.InstallSnapshot || m instanceof Message.PreVote
-                    || m instanceof Message.PreVoteResponse) {
+                    || m instanceof Message.PreVoteResponse || m instanceof Message.Vote) {
                 urgent.add(m);
                 it.remove();
             }
@@ -754,6 +762,11 @@ public final class RaftCore {
         }
         advanceTime(now);
         inFlight = null;
+        HardState hs = ready.hardState();
+        if (hs != null && role == Role.CANDIDATE && hs.term() == term && id.equals(hs.votedFor())) {
+            ownVoteDurable = true;
+            tallyVotes();
+        }
         if (!ready.entries().isEmpty()) {
             Entry last = ready.entries().get(ready.entries().size() - 1);
             raftLog.stableTo(last.index(), last.term());
@@ -868,13 +881,10 @@ public final class RaftCore {
         hardStateDirty = true;
         leader = null;
         votes.clear();
-        votes.put(id, true);
+        votes.put(id, true); // counted, but no win before it is durable (ownVoteDurable)
+        ownVoteDurable = false;
         resetElectionTimer();
         log.debug("term {}: campaigning{}", term, transfer ? " (leadership transfer)" : "");
-        if (quorum.tally(votes) == Quorum.VoteResult.WON) {
-            becomeLeader();
-            return;
-        }
         for (String p : peers) {
             send(new Message.Vote(id, p, term, raftLog.lastIndex(), raftLog.lastTerm(), transfer));
         }
@@ -921,8 +931,13 @@ public final class RaftCore {
             return;
         }
         votes.put(m.from(), m.granted());
+        tallyVotes();
+    }
+
+    /** A candidate wins once a quorum granted and its own vote is durable; loses once it cannot win. */
+    private void tallyVotes() {
         Quorum.VoteResult r = quorum.tally(votes);
-        if (r == Quorum.VoteResult.WON) {
+        if (r == Quorum.VoteResult.WON && ownVoteDurable) {
             becomeLeader();
         } else if (r == Quorum.VoteResult.LOST) {
             becomeFollower(term, null, null);

@@ -38,7 +38,8 @@ import java.util.Objects;
  * answered is retried by the core after an election timeout.
  *
  * <p>Messages that depend on nothing durable (heartbeats and their answers, the leader's appends,
- * pre-votes) can be taken earlier with {@link RaftCore#takeUrgentMessages()} and sent at once.
+ * pre-votes, a candidate's vote requests) can be taken earlier with
+ * {@link RaftCore#takeUrgentMessages()} and sent at once.
  * The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands
  * out no new {@code Ready} until {@code advance} is called. A crash at any point loses nothing
  * that was promised, because nothing was promised before it was durable.

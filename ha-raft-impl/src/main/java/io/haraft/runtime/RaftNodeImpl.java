@@ -138,6 +138,9 @@ public final class RaftNodeImpl implements RaftNode {
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
     }
 
+    /** Elections run by {@link Warmup} at start, enough for the JIT to compile the election code. */
+    private static final int WARMUP_ROUNDS = 300;
+
     /** The core's settings derived from a node configuration. */
     static CoreConfig coreConfig(RaftConfig config) {
         return new CoreConfig(config.nodeId(), Configurations.bootstrap(config), config.heartbeatInterval().toNanos(),
@@ -190,6 +193,7 @@ public final class RaftNodeImpl implements RaftNode {
                 transport = t;
                 t.start(loop);
                 loop.start(t);
+                Warmup.startInBackground(coreConfig(config), config.nodeId(), WARMUP_ROUNDS);
                 LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}{}",
                         config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
                         witness ? " as a witness (no state machine data)" : "");

@@ -41,6 +41,45 @@ class RaftCoreTest {
     }
 
     @Test
+    void aCandidateAsksForVotesBeforeItsOwnVoteIsDurableButLeadsOnlyOnceItIs() {
+        List<String> ids = List.of("n1", "n2", "n3");
+        long start = 1_000 * MS;
+        java.util.Map<String, RaftCore> cores = new java.util.HashMap<>();
+        for (String id : ids) {
+            cores.put(id, new RaftCore(CoreConfig.defaults(id, ids), HardState.INITIAL, RaftLog.empty(), start,
+                    new java.util.SplittableRandom(1), null));
+        }
+        RaftCore n1 = cores.get("n1");
+        RaftCore n2 = cores.get("n2");
+        long now = start + 2 * 300 * MS + 1;
+        n1.tick(now);
+        for (Message pv : n1.takeUrgentMessages()) {          // pre-votes, answered at once by n2
+            if (pv.to().equals("n2")) {
+                n2.step(pv, now);
+                n2.takeUrgentMessages().forEach(r -> n1.step(r, now));
+            }
+        }
+        assertThat(n1.role()).isEqualTo(Role.CANDIDATE);
+        List<Message> early = n1.takeUrgentMessages();
+        assertThat(early).as("vote requests leave before the candidate's hard state is durable")
+                .filteredOn(m -> m instanceof Message.Vote).hasSize(2);
+        Ready own = n1.ready();                               // its term and vote, being written
+        assertThat(own.hardState()).isEqualTo(new HardState(1, "n1"));
+        Message toN2 = early.stream().filter(m -> m instanceof Message.Vote && m.to().equals("n2")).findFirst()
+                .orElseThrow();
+        n2.step(toN2, now);
+        Ready voter = n2.ready();                             // n2's vote is durable before it answers
+        assertThat(voter.hardState()).isEqualTo(new HardState(1, "n1"));
+        n2.advance(voter, now);
+        voter.messages().forEach(m -> n1.step(m, now));
+        assertThat(n1.role()).as("a majority granted, but the candidate's own vote is not yet on disk")
+                .isEqualTo(Role.CANDIDATE);
+        n1.advance(own, now);
+        assertThat(n1.role()).isEqualTo(Role.LEADER);
+        assertThat(n1.term()).isEqualTo(1);
+    }
+
+    @Test
     void aNodeThatRestartedWithholdsItsVoteForOneElectionTimeout() {
         CoreCluster c = new CoreCluster(3);
         c.elapse(2 * 300 * MS + 1);
