@@ -193,7 +193,7 @@ public final class RaftNodeImpl implements RaftNode {
                 transport = t;
                 t.start(loop);
                 loop.start(t);
-                Warmup.startInBackground(coreConfig(config), config.nodeId(), WARMUP_ROUNDS);
+                Warmup.startInBackground(coreConfig(config), config.clusterId(), config.nodeId(), WARMUP_ROUNDS);
                 LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}{}",
                         config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
                         witness ? " as a witness (no state machine data)" : "");

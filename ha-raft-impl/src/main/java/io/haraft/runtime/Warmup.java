@@ -8,6 +8,8 @@ import io.haraft.core.Ready;
 import io.haraft.core.Role;
 import io.haraft.core.log.RaftLog;
 import io.haraft.transport.MessageCodec;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -52,13 +54,15 @@ final class Warmup {
     }
 
     /** Starts the warm-up on a daemon thread of minimum priority; returns at once. */
-    static Thread startInBackground(CoreConfig like, String nodeId, int rounds) {
+    static Thread startInBackground(CoreConfig like, String clusterId, String nodeId, int rounds) {
         Thread t = new Thread(() -> {
+            MDC.put("cluster", clusterId);
+            MDC.put("node", nodeId);
             try {
                 new Warmup(like).run(rounds);
             } catch (RuntimeException e) {
                 // a warm-up that fails costs speed, never safety: it shares nothing with the node
-                org.slf4j.LoggerFactory.getLogger(Warmup.class).debug("warm-up of node {} ended early", nodeId, e);
+                LoggerFactory.getLogger(Warmup.class).debug("warm-up of node {} ended early", nodeId, e);
             }
         }, "haraft-warmup-" + nodeId);
         t.setDaemon(true);

@@ -61,6 +61,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -123,12 +124,15 @@ import java.util.stream.Collectors;
  * English C-library text; under a locale that translates it the fast path simply never fires and
  * failover falls back to election timeouts (a safe failure).
  *
- * <p><b>Threads.</b> All methods are thread-safe. gRPC callbacks, delivery to the
- * {@link Listener} and queue draining run on a small fixed pool named
- * {@code haraft-transport-<node>-<n>}; reconnect timers on one thread named
+ * <p><b>Threads.</b> All methods are thread-safe. Network I/O, gRPC callbacks and delivery to the
+ * {@link Listener} run on the transport's own I/O thread {@code haraft-transport-<node>-io-1}
+ * (Netty's epoll, or NIO where epoll is missing; nodes in one JVM do not share it), so a message
+ * reaches the listener without a thread hand-off. {@link #send} writes to the stream on the
+ * caller's thread when the stream is free (no hand-off either) and otherwise leaves it to a small
+ * pool named {@code haraft-transport-<node>-<n>}; reconnect timers run on one thread named
  * {@code haraft-transport-<node>-timer}. Messages from one peer are delivered in order, one at a
- * time; messages from different peers may be delivered concurrently. The pool threads carry the
- * MDC keys {@code cluster} and {@code node}. Nothing in this class sleeps.
+ * time. Every transport thread carries the MDC keys {@code cluster} and {@code node}. Nothing in
+ * this class sleeps.
  *
  * <pre>{@code
  * GrpcTransport transport = GrpcTransport.create(GrpcTransportConfig.from(raftConfig));
@@ -165,6 +169,7 @@ public final class GrpcTransport implements Transport {
     // Set once in start (under lifecycle); volatile so that any thread sees them afterwards.
     private volatile Server server;
     private volatile ExecutorService pool;
+    private volatile EventLoops io;
     private volatile ScheduledThreadPoolExecutor timer;
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
     private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
@@ -219,6 +224,7 @@ public final class GrpcTransport implements Transport {
             }
             state = State.STARTED;
             this.listener = listener;
+            io = new EventLoops(threads("haraft-transport-" + config.selfId() + "-io-", true));
             pool = Executors.newFixedThreadPool(Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())),
                     threads("haraft-transport-" + config.selfId() + "-", true));
             timer = new ScheduledThreadPoolExecutor(1, threads("haraft-transport-" + config.selfId() + "-timer", false));
@@ -373,8 +379,11 @@ public final class GrpcTransport implements Transport {
             if (!started) {
                 return;
             }
-            closeQuietly();
         }
+        // Not under the lifecycle lock: gRPC callbacks run on the I/O thread and may take that lock
+        // (a guest being admitted), while shutting the server down waits for the I/O thread.
+        // Every path that takes the lock sees CLOSED from here on and adds nothing.
+        closeQuietly();
         log.info("Transport of node {} closed", config.selfId());
     }
 
@@ -384,8 +393,11 @@ public final class GrpcTransport implements Transport {
             server.shutdownNow();
             awaitUntil(deadline, server::awaitTermination);
         }
-        List<PeerLink> all = new ArrayList<>(links.values());
-        all.addAll(retired);
+        List<PeerLink> all;
+        synchronized (lifecycle) {
+            all = new ArrayList<>(links.values());
+            all.addAll(retired);
+        }
         for (PeerLink link : all) {
             link.close();
         }
@@ -399,6 +411,9 @@ public final class GrpcTransport implements Transport {
             pool.shutdown();
             awaitUntil(deadline, pool::awaitTermination);
             pool.shutdownNow();
+        }
+        if (io != null) {
+            io.close(deadline);
         }
     }
 
@@ -419,7 +434,8 @@ public final class GrpcTransport implements Transport {
 
     private Server buildServer() throws SSLException {
         NettyServerBuilder b = NettyServerBuilder.forAddress(config.listenAddress())
-                .executor(pool)
+                .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group()).channelType(io.serverChannel())
+                .directExecutor()   // callbacks only decode, check and queue: nothing blocks
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .maxInboundMetadataSize(16 * 1024)
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -715,7 +731,7 @@ public final class GrpcTransport implements Transport {
         private final ArrayDeque<Message> queue = new ArrayDeque<>();      // guarded by queueLock
         private boolean overflowReported;                                  // guarded by queueLock
 
-        private final Object streamLock = new Object();
+        private final ReentrantLock streamLock = new ReentrantLock();
         private Attempt current;              // guarded by streamLock; the live attempt or null
         private ScheduledFuture<?> retry;     // guarded by streamLock
         private int failures;                 // guarded by streamLock; consecutive failed attempts
@@ -760,6 +776,22 @@ public final class GrpcTransport implements Transport {
                 }
             }
             if (connected) {
+                drainNowOrLater();
+            }
+        }
+
+        /**
+         * Writes what is queued on the caller's thread when the stream is free (a message costs no
+         * hand-off to another thread before gRPC takes it), else leaves it to a pool thread.
+         */
+        private void drainNowOrLater() {
+            if (streamLock.tryLock()) {
+                try {
+                    drainLocked();
+                } finally {
+                    streamLock.unlock();
+                }
+            } else {
                 scheduleDrain();
             }
         }
@@ -777,15 +809,22 @@ public final class GrpcTransport implements Transport {
         /** Writes queued messages while the stream accepts them without buffering. */
         private void drain() {
             drainScheduled.set(false);
-            synchronized (streamLock) {
-                Attempt a = current;
-                while (a != null && a.welcomed && a.requests.isReady()) {
-                    Message m = poll();
-                    if (m == null) {
-                        return;
-                    }
-                    write(a, m);
+            streamLock.lock();
+            try {
+                drainLocked();
+            } finally {
+                streamLock.unlock();
+            }
+        }
+
+        private void drainLocked() {
+            Attempt a = current;
+            while (a != null && a.welcomed && a.requests.isReady()) {
+                Message m = poll();
+                if (m == null) {
+                    return;
                 }
+                write(a, m);
             }
         }
 
@@ -815,14 +854,16 @@ public final class GrpcTransport implements Transport {
 
         /** Starts a new attempt on a fresh channel. */
         void connect() {
-            synchronized (streamLock) {
+            streamLock.lock();
+            try {
                 retry = null;
                 if (closed) {
                     return;
                 }
                 InetSocketAddress target = GrpcTransportConfig.parseAddress(peerId, address);
                 NettyChannelBuilder b = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
-                        .executor(pool)
+                        .eventLoopGroup(io.group()).channelType(io.clientChannel())
+                        .directExecutor()   // callbacks only take short locks and queue work
                         .maxInboundMessageSize(64 * 1024)
                         .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                         .keepAliveTime(10, TimeUnit.SECONDS)
@@ -845,12 +886,15 @@ public final class GrpcTransport implements Transport {
                 RaftTransportGrpc.newStub(channel)
                         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                         .connect(attempt);
+            } finally {
+                streamLock.unlock();
             }
         }
 
         private void welcomed(Attempt a, Welcome w) {
             String problem = null;
-            synchronized (streamLock) {
+            streamLock.lock();
+            try {
                 if (current != a) {
                     return;
                 }
@@ -864,6 +908,8 @@ public final class GrpcTransport implements Transport {
                     failures = 0;
                     lastProblem = null;
                 }
+            } finally {
+                streamLock.unlock();
             }
             if (problem != null) {
                 log.warn("Closing the stream to {}: {}", peerId, problem);
@@ -879,7 +925,8 @@ public final class GrpcTransport implements Transport {
             boolean isRefused = isConnectionRefused(status);
             boolean logIt;
             long delayMillis;
-            synchronized (streamLock) {
+            streamLock.lock();
+            try {
                 if (current != a) {
                     return;
                 }
@@ -896,6 +943,8 @@ public final class GrpcTransport implements Transport {
                 logIt = wasWelcomed || !problem.equals(lastProblem);
                 lastProblem = problem;
                 retry = timer.schedule(this::connect, delayMillis, TimeUnit.MILLISECONDS);
+            } finally {
+                streamLock.unlock();
             }
             if (logIt) {
                 boolean misconfigured = status.getCode() == Status.Code.PERMISSION_DENIED
@@ -938,7 +987,8 @@ public final class GrpcTransport implements Transport {
 
         void close() {
             Attempt a;
-            synchronized (streamLock) {
+            streamLock.lock();
+            try {
                 if (closed) {
                     return;
                 }
@@ -965,6 +1015,8 @@ public final class GrpcTransport implements Transport {
                     }
                     closing.add(a.channel);
                 }
+            } finally {
+                streamLock.unlock();
             }
             synchronized (queueLock) {
                 dropped.addAndGet(queue.size());
@@ -974,8 +1026,11 @@ public final class GrpcTransport implements Transport {
 
         void awaitClosed(long deadline) {
             List<ManagedChannel> channels;
-            synchronized (streamLock) {
+            streamLock.lock();
+            try {
                 channels = List.copyOf(closing);
+            } finally {
+                streamLock.unlock();
             }
             for (ManagedChannel c : channels) {
                 awaitUntil(deadline, c::awaitTermination);

@@ -284,6 +284,44 @@ class RaftCoreTest {
     }
 
     @Test
+    void afterALeaderCrashTheFollowersTakeTurnsByIdSoThatTheyDoNotSplitTheVote() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.run(200 * MS);
+        c.drop = CoreCluster.isolate("n1");
+        long t = c.now;
+        c.core("n2").peerUnreachable("n1", t);
+        c.core("n3").peerUnreachable("n1", t);
+        assertThat(c.core("n2").nextDeadline() - t).as("the first in id order asks at once")
+                .isLessThanOrEqualTo(15 * MS);
+        assertThat(c.core("n3").nextDeadline() - t).as("the second waits its turn")
+                .isGreaterThanOrEqualTo(30 * MS).isLessThanOrEqualTo(45 * MS);
+    }
+
+    @Test
+    void aPreVoteRefusedForStickinessIsGrantedOnceTheVoterFindsTheLeaderGone() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.run(200 * MS);
+        c.drop = CoreCluster.isolate("n1");
+        // n2 found n1's process gone; n3 has not checked yet and refuses n2's pre-vote (a leader is alive)
+        c.core("n2").peerUnreachable("n1", c.now);
+        long start = c.now;
+        while (c.core("n2").role() == Role.FOLLOWER && c.now < start + 50 * MS) {
+            c.elapse(MS);
+            c.tick("n2");
+        }
+        assertThat(c.core("n2").role()).isEqualTo(Role.PRE_CANDIDATE);
+        c.deliverAll();
+        assertThat(c.core("n2").role()).as("n3 still sticks to n1").isEqualTo(Role.PRE_CANDIDATE);
+        // n3's own attempt is refused a moment later: it answers the pre-vote it held back
+        c.core("n3").peerUnreachable("n1", c.now);
+        c.deliverAll();
+        assertThat(c.leaders()).as("no further election timeout needed").contains("n2");
+        assertThat(c.now - start).isLessThan(50 * MS);
+    }
+
+    @Test
     void proposalsReplicateCommitAndApplyEverywhereInOrder() {
         CoreCluster c = new CoreCluster(3);
         c.elect("n1");
