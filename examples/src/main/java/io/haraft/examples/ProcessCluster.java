@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +47,7 @@ public final class ProcessCluster implements AutoCloseable {
         this.dir = Files.createTempDirectory("ha-raft-demo");
         this.extraArgs = List.copyOf(extraArgs);
         for (String id : ids) {
-            members.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + LoopbackPorts.free());
         }
     }
 
@@ -206,11 +205,5 @@ public final class ProcessCluster implements AutoCloseable {
 
     private static String javaBin() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }
