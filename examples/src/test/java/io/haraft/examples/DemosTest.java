@@ -3,11 +3,17 @@ package io.haraft.examples;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,15 +25,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemosTest {
 
     @Test
-    void theLocalDemoFailsOverWithStrictlyIncreasingTokens() throws Exception {
-        String out = capture(() -> {
-            try (ProcessCluster cluster = new ProcessCluster(List.of("n1", "n2", "n3"), List.of())) {
-                assertThat(LocalClusterDemo.run(cluster, 2)).isZero();
+    void theReadmeDemoCommandEndsWithItsFinalLineWithinAMinute() throws Exception {
+        // README: java -jar examples/target/ha-raft-examples.jar demo; the jar's main class on the
+        // freshly compiled class path (a jar left by an earlier build could be stale)
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "demo");
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    System.out.println(line);
+                    lines.add(line);
+                }
+            } catch (java.io.IOException e) {
+                // the process ended
             }
-        });
-        String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
-        assertThat(last).matches("demo: failovers=3 max_failover_ms=[0-9.]+ tokens_strictly_increasing=true");
-        assertThat(out).contains("kill -9").contains("graceful handover").contains("reliability=");
+        }, "demo-output");
+        reader.start();
+        boolean exited = p.waitFor(3, TimeUnit.MINUTES);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        if (!exited) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly().waitFor();
+        }
+        reader.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(exited).as("the demo ended within 3 minutes; output: %s", lines).isTrue();
+        assertThat(p.exitValue()).as("exit code; output: %s", lines).isZero();
+        assertThat(lines).as("output").isNotEmpty();
+        assertThat(lines.get(lines.size() - 1))
+                .matches("demo: failovers=4 max_failover_ms=[0-9]+\\.[0-9] tokens_strictly_increasing=true");
+        assertThat(String.join("\n", lines)).contains("kill -9").contains("graceful handover").contains("reliability=");
+        assertThat(took).as("the whole run, JVM start-ups included").isLessThan(Duration.ofSeconds(60));
     }
 
     @Test
