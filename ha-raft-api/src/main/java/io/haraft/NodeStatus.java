@@ -153,7 +153,10 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
      * every heartbeat once, when its outcome is known (answered, or unanswered for an election
      * timeout, or pushed out of the window unanswered), so the differences are the heartbeats
      * decided between the two readings. A heartbeat counted as lost stays lost in the totals even
-     * if a late answer arrives (the window then counts it as answered). Only a node that sends
+     * if a late answer arrives (the window then counts it as answered). With heartbeats more often
+     * than every election timeout / 128, an answer slower than 128 heartbeats is counted as lost
+     * before the election timeout has passed: keep 128 heartbeat intervals above the election
+     * timeout when you measure with the totals. Only a node that sends
      * heartbeats, a leader, moves the counters; they never decrease while the node runs.
      *
      * <pre>{@code

@@ -26,8 +26,9 @@ import java.util.concurrent.Future;
  * <pre>
  * java -jar ha-raft-examples.jar probe --node n1 --members n1=10.0.0.1:7101,n2=10.0.0.2:7101,n3=10.0.0.3:7101 --seconds 60
  * </pre>
- * On one machine, {@code probe [--nodes 3] [--seconds 15]} runs the members on loopback in this JVM.
- * Options: {@code --heartbeat-ms} (5 across hosts, 1 on loopback), {@code --wait-seconds} (how
+ * On one machine, {@code probe [--nodes 3] [--seconds 45]} runs the members on loopback in this JVM.
+ * Options: {@code --heartbeat-ms} (5 across hosts, 3 on loopback; at least 3, so that the
+ * runtime's 128-heartbeat window lasts longer than the election timeout), {@code --wait-seconds} (how
  * long to wait for every member to start: 120, on loopback 30).
  *
  * <p>One line per link, {@code probe: n1->n2 answered 4000/4000 (100.000%) rtt p50=0.21 ms
@@ -39,6 +40,9 @@ public final class LinkProbe {
     static final String USAGE = "usage: probe [--nodes N] [--seconds S] [--heartbeat-ms H]        (members on loopback)\n"
             + "       probe --node ID --members ID=HOST:PORT,ID=HOST:PORT,... [--seconds S] [--heartbeat-ms H]"
             + " [--wait-seconds W]   (on every host)";
+
+    /** 128 heartbeats (the runtime's window) at this interval outlast the 300 ms election timeout. */
+    static final int MIN_HEARTBEAT_MS = 3;
 
     private LinkProbe() {
     }
@@ -67,7 +71,7 @@ public final class LinkProbe {
                     + " run the same command on every host%n", o.node(), o.members().keySet(), o.seconds(), o.heartbeatMs());
             links = new ProbeNode(o.node(), o.members(), o.settings(), m -> out.println("probe: " + m)).run();
         }
-        return report(links, o.seconds(), out);
+        return report(links, o.seconds(), o.heartbeatMs(), out);
     }
 
     private static List<ProbeNode.Link> local(Options o, PrintStream out) throws IOException, InterruptedException {
@@ -94,7 +98,7 @@ public final class LinkProbe {
     }
 
     /** Prints one line per link and the verdict line; returns the exit code. */
-    static int report(List<ProbeNode.Link> links, int seconds, PrintStream out) {
+    static int report(List<ProbeNode.Link> links, int seconds, int heartbeatMs, PrintStream out) {
         List<LinkVerdict> verdicts = new ArrayList<>();
         for (ProbeNode.Link l : links) {
             LinkVerdict v = l.verdict();
@@ -113,7 +117,8 @@ public final class LinkProbe {
         if (outcome == LinkVerdict.Outcome.INCONCLUSIVE) {
             out.printf("probe: too few heartbeats to judge 99.9%% at 95%% confidence: the fewest on a link were %d, %d"
                     + " are needed%s%n", fewest, needed, fewest > 0
-                    ? "; try --seconds " + (long) Math.ceil(1.2 * seconds * needed / fewest) + " or a shorter --heartbeat-ms"
+                    ? "; try --seconds " + (long) Math.ceil(1.2 * seconds * needed / fewest)
+                            + (heartbeatMs > MIN_HEARTBEAT_MS ? " or --heartbeat-ms " + MIN_HEARTBEAT_MS : "")
                     : "; check that every member ran");
         }
         out.printf(Locale.ROOT, "probe: links=%d fewest_heartbeats=%d worst_answered=%.5f verdict=%s%s%n", links.size(), fewest,
@@ -193,8 +198,10 @@ public final class LinkProbe {
                     throw new IllegalArgumentException("--node " + node + " is not one of the members " + members.keySet());
                 }
             }
-            int seconds = number(given, "--seconds", local ? 15 : 60, members.size(), 86_400);
-            int heartbeatMs = number(given, "--heartbeat-ms", local ? 1 : 5, 1, 1_000);
+            int seconds = number(given, "--seconds", local ? 45 : 60, members.size(), 86_400);
+            // 128 heartbeats (the runtime's window) must span more than the 300 ms election timeout, or an
+            // answer slower than 128 heartbeats would count as lost before its time
+            int heartbeatMs = number(given, "--heartbeat-ms", local ? MIN_HEARTBEAT_MS : 5, MIN_HEARTBEAT_MS, 1_000);
             int wait = number(given, "--wait-seconds", local ? 30 : 120, 1, 86_400);
             return new Options(node, members, seconds, heartbeatMs, wait);
         }
@@ -213,7 +220,9 @@ public final class LinkProbe {
                 // reported below
             }
             throw new IllegalArgumentException(flag + " must be a whole number from " + min + " to " + max + ", got '" + v + "'"
-                    + (flag.equals("--seconds") ? " (each member leads for at least a second)" : ""));
+                    + (flag.equals("--seconds") ? " (each member leads for at least a second)" : "")
+                    + (flag.equals("--heartbeat-ms") ? " (128 heartbeats must last longer than the 300 ms election"
+                            + " timeout, or slow answers would count as lost)" : ""));
         }
     }
 }

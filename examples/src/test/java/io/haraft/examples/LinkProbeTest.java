@@ -93,7 +93,7 @@ class LinkProbeTest {
                 new ProbeNode.Link("n3", "n1", 0, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO,
                         Optional.of("the turns did not finish in time")));
         Output out = new Output();
-        int code = LinkProbe.report(links, 60, out.stream);
+        int code = LinkProbe.report(links, 60, 5, out.stream);
         List<String> lines = out.lines();
         assertThat(code).isEqualTo(3);
         assertThat(lines.get(0)).isEqualTo(
@@ -101,15 +101,21 @@ class LinkProbeTest {
         assertThat(lines.get(1)).endsWith("INCONCLUSIVE (needs 2995 heartbeats with no further loss)");
         assertThat(lines.get(2)).isEqualTo("probe: n3->n1 not measured: the turns did not finish in time INCONCLUSIVE"
                 + " (needs 2995 heartbeats with no further loss)");
+        assertThat(lines.get(lines.size() - 2)).isEqualTo("probe: too few heartbeats to judge 99.9% at 95% confidence:"
+                + " the fewest on a link were 0, 2995 are needed; check that every member ran");
         assertThat(lines.get(lines.size() - 1))
                 .isEqualTo("probe: links=3 fewest_heartbeats=0 worst_answered=1.00000 verdict=INCONCLUSIVE needed=2995");
 
         Output failing = new Output();
         assertThat(LinkProbe.report(List.of(new ProbeNode.Link("n1", "n2", 4000, 3900, ms, ms, ms, Optional.empty()),
-                links.get(0)), 60, failing.stream)).isEqualTo(1);
+                links.get(0)), 60, 5, failing.stream)).isEqualTo(1);
         assertThat(failing.lines().get(failing.lines().size() - 1)).endsWith("worst_answered=0.97500 verdict=FAIL");
+        Output short1 = new Output();
+        assertThat(LinkProbe.report(List.of(links.get(0), links.get(1)), 60, 5, short1.stream)).isEqualTo(3);
+        assertThat(short1.lines()).contains("probe: too few heartbeats to judge 99.9% at 95% confidence: the fewest on a"
+                + " link were 2000, 2995 are needed; try --seconds 108 or --heartbeat-ms 3");
         Output passing = new Output();
-        assertThat(LinkProbe.report(List.of(links.get(0)), 60, passing.stream)).isZero();
+        assertThat(LinkProbe.report(List.of(links.get(0)), 60, 5, passing.stream)).isZero();
     }
 
     @Test
@@ -121,6 +127,8 @@ class LinkProbeTest {
         assertThat(refusal("--node", "n1")).contains("--node and --members go together");
         assertThat(refusal("--seconds", "2")).contains("--seconds must be a whole number from 3")
                 .contains("each member leads for at least a second");
+        assertThat(refusal("--heartbeat-ms", "1")).contains("--heartbeat-ms must be a whole number from 3")
+                .contains("slow answers would count as lost");
         assertThat(refusal("--speed", "9")).contains("unknown argument '--speed'").contains("usage:");
     }
 
@@ -138,7 +146,7 @@ class LinkProbeTest {
             for (String id : ids) {
                 Output out = new Output();
                 outputs.add(out);
-                String[] args = {"--node", id, "--members", members.toString(), "--seconds", "3", "--heartbeat-ms", "2"};
+                String[] args = {"--node", id, "--members", members.toString(), "--seconds", "3", "--heartbeat-ms", "3"};
                 codes.add(hosts.submit(() -> LinkProbe.run(args, out.stream, out.stream)));
             }
             for (int i = 0; i < ids.size(); i++) {
@@ -160,7 +168,7 @@ class LinkProbeTest {
     @Test
     void theLoopbackModeMeasuresEveryLinkInOneRun() throws Exception {
         Output out = new Output();
-        int code = LinkProbe.run(new String[] {"--seconds", "3", "--heartbeat-ms", "2"}, out.stream, out.stream);
+        int code = LinkProbe.run(new String[] {"--seconds", "3", "--heartbeat-ms", "3"}, out.stream, out.stream);
         List<String> lines = out.lines();
         List<Matcher> rows = rows(lines);
         assertThat(rows).as("one row per link: %s", lines).extracting(m -> m.group(1) + "->" + m.group(2))
@@ -173,7 +181,7 @@ class LinkProbeTest {
         return lines.stream().map(ROW::matcher).filter(Matcher::matches).toList();
     }
 
-    /** Every link got heartbeats and round trips; the one-second turns are too short for a PASS. */
+    /** Every link got heartbeats and round trips; one-second turns (a few hundred heartbeats) are too short for a PASS. */
     private static void assertMeasured(List<Matcher> rows, List<String> lines) {
         for (Matcher m : rows) {
             long answered = Long.parseLong(m.group(3));
