@@ -28,10 +28,13 @@ import java.util.OptionalLong;
  * }
  * }</pre>
  *
- * <p><b>Limits.</b> Heartbeat statistics are kept by the leader, which sends the heartbeats; on a
- * follower the counters of each peer are zero (except {@link PeerStats#lastContact()}). The
- * statistics cover a sliding window of recent heartbeats, not the node's whole life. Only the
- * leader knows how far each member lags ({@link MemberStatus#lag()}).
+ * <p><b>Limits.</b> Heartbeat statistics are kept by the node that sends the heartbeats, a leader;
+ * a node that never led has zero counters for each peer (except {@link PeerStats#lastContact()}),
+ * and a former leader shows what it measured while it led.
+ * The round trips and {@link PeerStats#reliability()} cover a sliding window of recent heartbeats;
+ * only {@link PeerStats#totalHeartbeatsSent()} and {@link PeerStats#totalHeartbeatsAnswered()}
+ * count since the node started. Only the leader knows how far each member lags
+ * ({@link MemberStatus#lag()}).
  *
  * @param nodeId       this node's id
  * @param role         this node's role now
@@ -138,29 +141,51 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
     }
 
     /**
-     * Heartbeat statistics of the link from this node to one peer over the sliding window.
+     * Heartbeat statistics of the link from this node to one peer: over a sliding window of recent
+     * heartbeats, and as counters since this node started.
      *
      * <p>Immutable; no component is {@code null}. Durations without a sample are
      * {@link Duration#ZERO}, and {@link #lastContact()} is empty if the peer was never heard
      * from since this node started.
      *
-     * @param peerId             the peer's id
-     * @param rttP50             median heartbeat round-trip time in the window
-     * @param rttP99             99th percentile heartbeat round-trip time in the window
-     * @param rttMax             longest heartbeat round-trip time in the window
-     * @param heartbeatsSent     heartbeats sent to the peer in the window
-     * @param heartbeatsAnswered of those, the ones the peer answered
-     * @param lastContact        how long ago this node last received any message from the peer
+     * <p>The window (the runtime keeps the last 128 heartbeats) shows the link now; it is too short
+     * to judge a link at 99.9%. For that, take two readings and subtract the totals: they count
+     * every heartbeat once, when its outcome is known (answered, or unanswered for an election
+     * timeout, or pushed out of the window unanswered), so the differences are the heartbeats
+     * decided between the two readings. A heartbeat counted as lost stays lost in the totals even
+     * if a late answer arrives (the window then counts it as answered). With heartbeats more often
+     * than every election timeout / 128, an answer slower than 128 heartbeats is counted as lost
+     * before the election timeout has passed: keep 128 heartbeat intervals above the election
+     * timeout when you measure with the totals. Only a node that sends
+     * heartbeats, a leader, moves the counters; they never decrease while the node runs.
+     *
+     * <pre>{@code
+     * PeerStats before = ..., after = ...;              // the same peer, two status() readings
+     * long sent = after.totalHeartbeatsSent() - before.totalHeartbeatsSent();
+     * long answered = after.totalHeartbeatsAnswered() - before.totalHeartbeatsAnswered();
+     * }</pre>
+     *
+     * @param peerId                  the peer's id
+     * @param rttP50                  median heartbeat round-trip time in the window
+     * @param rttP99                  99th percentile heartbeat round-trip time in the window
+     * @param rttMax                  longest heartbeat round-trip time in the window
+     * @param heartbeatsSent          heartbeats sent to the peer in the window
+     * @param heartbeatsAnswered      of those, the ones the peer answered
+     * @param lastContact             how long ago this node last received any message from the peer
+     * @param totalHeartbeatsSent     heartbeats sent to the peer since this node started (or since
+     *                                the peer joined its configuration) whose outcome is known
+     * @param totalHeartbeatsAnswered of those, the ones the peer answered in time
      */
     public record PeerStats(String peerId, Duration rttP50, Duration rttP99, Duration rttMax, long heartbeatsSent,
-                            long heartbeatsAnswered, Optional<Duration> lastContact) {
+                            long heartbeatsAnswered, Optional<Duration> lastContact, long totalHeartbeatsSent,
+                            long totalHeartbeatsAnswered) {
 
         /**
          * Validates.
          *
          * @throws NullPointerException     if a component is null
          * @throws IllegalArgumentException if a count or duration is negative, or more heartbeats
-         *                                  were answered than sent
+         *                                  were answered than sent (in the window or in total)
          */
         public PeerStats {
             Objects.requireNonNull(peerId, "peerId");
@@ -176,6 +201,25 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
                 throw new IllegalArgumentException("need 0 <= heartbeatsAnswered <= heartbeatsSent, got "
                         + heartbeatsAnswered + " answered of " + heartbeatsSent + " for peer " + peerId);
             }
+            if (totalHeartbeatsSent < 0 || totalHeartbeatsAnswered < 0
+                    || totalHeartbeatsAnswered > totalHeartbeatsSent) {
+                throw new IllegalArgumentException("need 0 <= totalHeartbeatsAnswered <= totalHeartbeatsSent, got "
+                        + totalHeartbeatsAnswered + " answered of " + totalHeartbeatsSent + " for peer " + peerId);
+            }
+        }
+
+        /**
+         * Statistics without separate totals (as before the totals existed): the totals are the
+         * window's counts.
+         *
+         * @throws NullPointerException     if a component is null
+         * @throws IllegalArgumentException if a count or duration is negative, or more heartbeats
+         *                                  were answered than sent
+         */
+        public PeerStats(String peerId, Duration rttP50, Duration rttP99, Duration rttMax, long heartbeatsSent,
+                         long heartbeatsAnswered, Optional<Duration> lastContact) {
+            this(peerId, rttP50, rttP99, rttMax, heartbeatsSent, heartbeatsAnswered, lastContact, heartbeatsSent,
+                    heartbeatsAnswered);
         }
 
         /**

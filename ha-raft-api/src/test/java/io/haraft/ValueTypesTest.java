@@ -91,6 +91,25 @@ class ValueTypesTest {
     }
 
     @Test
+    void peerStatsCarryTotalsBeyondTheWindow() {
+        NodeStatus.PeerStats p = new NodeStatus.PeerStats("n2", Duration.ofMillis(1), Duration.ofMillis(4),
+                Duration.ofMillis(9), 128, 127, Optional.empty(), 5_000, 4_998);
+        assertThat(p.totalHeartbeatsSent()).isEqualTo(5_000);
+        assertThat(p.totalHeartbeatsAnswered()).isEqualTo(4_998);
+        assertThat(p.reliability()).as("still the window's share").isEqualTo(127 / 128.0);
+        // the constructor without totals (source compatible with earlier releases) takes the window's counts
+        NodeStatus.PeerStats old = new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, Duration.ZERO, 10, 9,
+                Optional.empty());
+        assertThat(old.totalHeartbeatsSent()).isEqualTo(10);
+        assertThat(old.totalHeartbeatsAnswered()).isEqualTo(9);
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, 0,
+                Optional.empty(), 3, 4)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("4 answered of 3").hasMessageContaining("total");
+        assertThatThrownBy(() -> new NodeStatus.PeerStats("n2", Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, 0,
+                Optional.empty(), -1, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void nodeStatusValidatesAndCopies() {
         List<NodeStatus.PeerStats> peers = new ArrayList<>();
         NodeStatus s = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, peers);

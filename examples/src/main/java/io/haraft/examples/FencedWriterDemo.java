@@ -93,11 +93,13 @@ public final class FencedWriterDemo {
 
     /**
      * Asks {@code leader} to check its lease and take its token. A leader can lose its lease before
-     * that on a starved host (a renewal came too late): then the current leader is asked instead.
+     * that on a starved host (a renewal came too late): then the current leader is asked instead,
+     * every 200 ms (the followers may still name the leader that just stepped down) for up to 30 s.
      */
     private static ProcessCluster.Event prepare(ProcessCluster cluster, String leader, java.util.Set<String> exclude)
             throws InterruptedException {
-        for (int attempt = 1; ; attempt++) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (true) {
             String l = leader;
             cluster.send(l, "prepare");
             ProcessCluster.Event e = cluster.await("PREPARED", x -> x.node().equals(l), "NOT-PREPARED",
@@ -105,11 +107,12 @@ public final class FencedWriterDemo {
             if (e.kind().equals("PREPARED")) {
                 return e;
             }
-            if (attempt == 5) {
-                throw new IllegalStateException("no leader kept its lease long enough to prepare a write, 5 times; last: "
-                        + String.join(" ", e.fields()));
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no leader kept its lease long enough to prepare a write within 30 s;"
+                        + " last: " + String.join(" ", e.fields()));
             }
             say(l + " was no longer leader when asked to prepare (" + e.field(2) + "); asking the current leader");
+            Thread.sleep(200);
             leader = cluster.awaitCommonLeader(exclude);
         }
     }

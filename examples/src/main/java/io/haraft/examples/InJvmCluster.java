@@ -4,7 +4,6 @@ import io.haraft.LeadershipListener;
 import io.haraft.RaftNode;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +27,7 @@ public final class InJvmCluster implements AutoCloseable {
         dir = Files.createTempDirectory("ha-raft-example");
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : ids) {
-            members.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + LoopbackPorts.free());
         }
         for (String id : ids) {
             RaftNode.Builder b = RaftNode.builder().clusterId("example").nodeId(id).dataDir(dir.resolve(id))
@@ -72,12 +71,6 @@ public final class InJvmCluster implements AutoCloseable {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

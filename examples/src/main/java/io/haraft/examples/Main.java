@@ -3,14 +3,25 @@ package io.haraft.examples;
 import java.util.Arrays;
 
 /**
- * Entry point of {@code examples/target/ha-raft-examples.jar}: {@code demo} runs the local
- * 3-node demo; {@code node} runs one demo node (used by the demo itself).
+ * Entry point of {@code examples/target/ha-raft-examples.jar}. Commands: {@code demo [kills]} (the
+ * local 3-node demo, the default), {@code fenced} (the stale write refused by PostgreSQL),
+ * {@code job} (the leader-only job), {@code probe ...} (the heartbeat reliability probe, see
+ * {@link LinkProbe}), and {@code node ...} (one demo node, started by the demos themselves).
+ *
+ * <p>The library logs at WARN and above here, so the examples' own lines stay readable; run with
+ * {@code -Dorg.slf4j.simpleLogger.defaultLogLevel=info} to see its INFO lines too.
  */
 public final class Main {
+    static final String USAGE = "usage: java -jar ha-raft-examples.jar demo [kills] | fenced | job | probe [options]"
+            + " | node <id> <dataDir> <id=host:port>...\n" + LinkProbe.USAGE;
+
     private Main() {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         String what = args.length == 0 ? "demo" : args[0];
         String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
         switch (what) {
@@ -20,7 +31,7 @@ public final class Main {
             case "job" -> LeaderOnlyJobDemo.main(rest);
             case "probe" -> LinkProbe.main(rest);
             default -> {
-                System.err.println("usage: java -jar ha-raft-examples.jar demo [kills] | fenced | job | probe [seconds] [nodes] | node <id> <dataDir> <id=host:port>...");
+                System.err.println(USAGE);
                 System.exit(2);
             }
         }

@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,13 +41,14 @@ public final class ProcessCluster implements AutoCloseable {
     private final Map<String, PrintWriter> stdin = new ConcurrentHashMap<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final Map<String, String> following = new ConcurrentHashMap<>();
+    private final List<Event> elected = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A cluster of {@code ids} with data under a new temporary directory. */
     public ProcessCluster(List<String> ids, List<String> extraArgs) throws IOException {
         this.dir = Files.createTempDirectory("ha-raft-demo");
         this.extraArgs = List.copyOf(extraArgs);
         for (String id : ids) {
-            members.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + LoopbackPorts.free());
         }
     }
 
@@ -61,7 +61,9 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     public void start(String id) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-cp", System.getProperty("java.class.path"),
+        // C1 only and the serial collector: a node starts faster and takes less CPU on a small machine
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", DemoNode.class.getName(), id,
                 dir.resolve(id).toString()));
         members.forEach((k, v) -> cmd.add(k + "=" + v));
@@ -107,6 +109,11 @@ public final class ProcessCluster implements AutoCloseable {
 
     public void send(String id, String command) {
         stdin.get(id).println(command);
+    }
+
+    /** Every ELECTED line any node printed so far, whether or not an {@link #await} took it. */
+    public List<Event> elected() {
+        return List.copyOf(elected);
     }
 
     /** The next event of {@code kind} that matches, within 30 s. Other events are dropped. */
@@ -177,7 +184,11 @@ public final class ProcessCluster implements AutoCloseable {
                         following.notifyAll();
                     }
                 } else {
-                    events.add(new Event(f[0], f.length > 1 ? f[1] : "", f));
+                    Event e = new Event(f[0], f.length > 1 ? f[1] : "", f);
+                    if (e.kind().equals("ELECTED")) {
+                        elected.add(e);
+                    }
+                    events.add(e);
                 }
             }
         } catch (IOException ignored) {
@@ -206,11 +217,5 @@ public final class ProcessCluster implements AutoCloseable {
 
     private static String javaBin() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

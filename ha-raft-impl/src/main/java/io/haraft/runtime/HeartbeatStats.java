@@ -17,6 +17,12 @@ import java.util.Optional;
  * and round) and the share answered. A heartbeat younger than {@code undecidedNanos} that has no
  * answer yet is left out of the counts: it may still be answered.
  *
+ * <p>Besides the window, each peer has two counters since the node started, for measurements
+ * longer than the window: each heartbeat is counted once, when its outcome is decided: answered
+ * (at the answer), or lost (found unanswered at least {@code undecidedNanos} old by a snapshot, or
+ * pushed out of the window unanswered). A late answer to a heartbeat already counted as lost
+ * changes the window but not the counters.
+ *
  * <p>Written by the loop thread, read by {@code status()} callers; one short lock. The peers follow
  * the cluster's configuration ({@link #setPeers}).
  */
@@ -28,8 +34,11 @@ final class HeartbeatStats {
         final long[] round = new long[WINDOW];
         final long[] sentAt = new long[WINDOW];
         final long[] rtt = new long[WINDOW];   // -1 = not answered
+        final boolean[] decided = new boolean[WINDOW];   // counted in the totals
         int next;
         int count;
+        long totalSent;
+        long totalAnswered;
         long lastHeard = Long.MIN_VALUE;
     }
 
@@ -60,6 +69,10 @@ final class HeartbeatStats {
             return;
         }
         int i = p.next;
+        if (p.count == WINDOW && !p.decided[i]) {
+            p.totalSent++;   // pushed out unanswered: lost
+        }
+        p.decided[i] = false;
         p.term[i] = term;
         p.round[i] = round;
         p.sentAt[i] = now;
@@ -78,6 +91,11 @@ final class HeartbeatStats {
             if (p.term[i] == term && p.round[i] == round) {
                 if (p.rtt[i] < 0) {
                     p.rtt[i] = Math.max(0, now - p.sentAt[i]);
+                }
+                if (!p.decided[i]) {
+                    p.decided[i] = true;
+                    p.totalSent++;
+                    p.totalAnswered++;
                 }
                 return;
             }
@@ -106,13 +124,17 @@ final class HeartbeatStats {
                 } else if (now - p.sentAt[i] >= undecidedNanos) {
                     sent++;
                 }
+                if (!p.decided[i] && now - p.sentAt[i] >= undecidedNanos) {
+                    p.decided[i] = true;   // unanswered for too long: lost
+                    p.totalSent++;
+                }
             }
             long[] sorted = Arrays.copyOf(rtts, answered);
             Arrays.sort(sorted);
             Optional<Duration> lastContact = p.lastHeard == Long.MIN_VALUE
                     ? Optional.empty() : Optional.of(Duration.ofNanos(Math.max(0, now - p.lastHeard)));
             out.add(new NodeStatus.PeerStats(e.getKey(), percentile(sorted, 0.50), percentile(sorted, 0.99),
-                    percentile(sorted, 1.0), sent, answered, lastContact));
+                    percentile(sorted, 1.0), sent, answered, lastContact, p.totalSent, p.totalAnswered));
         }
         return out;
     }

@@ -580,9 +580,13 @@ final class NodeLoop implements Transport.Listener {
             snapshotOffered = is.snapIndex() + "@" + is.snapTerm();
             snapshotOfferedConfig = is.membership();
         }
+        if (m instanceof Message.HeartbeatResponse r) {
+            // the answer to a heartbeat of ours (same term and round) whether or not we still lead:
+            // a leader that just handed over must not count its last heartbeats' answers as lost
+            stats.answered(r.from(), r.term(), r.round(), now);
+        }
         if (core.role() == Role.LEADER && m.term() == core.term()) {
             if (m instanceof Message.HeartbeatResponse r) {
-                stats.answered(r.from(), r.term(), r.round(), now);
                 noteRoundAcked(r.from(), r.term(), r.round());
             } else if (m instanceof Message.AppendResponse r) {
                 noteRoundAcked(r.from(), r.term(), r.round());

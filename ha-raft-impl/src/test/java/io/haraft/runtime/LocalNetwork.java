@@ -10,12 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An in-JVM network for runtime tests: a hub that hands messages from one {@link LocalTransport}
  * to another, on the receiver's own delivery thread (in order per receiver). It can drop messages
- * between chosen nodes (partitions), and it refuses connections to a node whose transport is closed
+ * between chosen nodes (partitions) or delay them on one link, and it refuses connections to a node whose transport is closed
  * or never started, as a real network does when nothing listens: a send to such a node, and the
  * closing of a node's transport (the peers' streams break and their reconnects are refused), make
  * the senders' listeners see {@code onConnectionRefused}.
@@ -23,6 +25,13 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LocalNetwork {
     private final Map<String, LocalTransport> listening = new ConcurrentHashMap<>();
     private final Set<String> droppedLinks = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> delayNanos = new ConcurrentHashMap<>();
+    private final AtomicLong inDelay = new AtomicLong();
+    private final ScheduledExecutorService delayer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "local-network-delay");
+        t.setDaemon(true);
+        return t;
+    });
     final AtomicLong delivered = new AtomicLong();
     final AtomicLong dropped = new AtomicLong();
 
@@ -45,6 +54,16 @@ final class LocalNetwork {
         droppedLinks.clear();
     }
 
+    /** Delivers every later message from {@code from} to {@code to} {@code delay} late (in order). */
+    void delay(String from, String to, java.time.Duration delay) {
+        delayNanos.put(from + "->" + to, delay.toNanos());
+    }
+
+    /** How many delayed messages are not delivered yet. */
+    long inDelay() {
+        return inDelay.get();
+    }
+
     private void route(Message m, LocalTransport from) {
         if (droppedLinks.contains(m.from() + "->" + m.to())) {
             dropped.incrementAndGet();
@@ -56,7 +75,16 @@ final class LocalNetwork {
             return;
         }
         delivered.incrementAndGet();
-        to.receive(m);
+        Long delay = delayNanos.get(m.from() + "->" + m.to());
+        if (delay == null) {
+            to.receive(m);
+            return;
+        }
+        inDelay.incrementAndGet();
+        delayer.schedule(() -> {
+            to.receive(m);
+            inDelay.decrementAndGet();
+        }, delay, TimeUnit.NANOSECONDS);
     }
 
     /** One node's end of the hub. */

@@ -175,6 +175,38 @@ class RaftNodeImplTest {
         assertThat(leader.status().isLeader()).isTrue();
     }
 
+    @Test
+    void totalsCountEveryHeartbeatOnceAndALeaderThatHandsOverStillCountsTheLastAnswers() throws Exception {
+        Duration election = Duration.ofMillis(1000);
+        cluster = new LocalCluster(3, Duration.ofMillis(50), election, 0.01).start();
+        String leaderId = cluster.awaitLeader();
+        RaftNodeImpl leader = cluster.node(leaderId);
+        String slow = cluster.others(leaderId).get(0);
+        String target = cluster.others(leaderId).get(1);
+        // answers from `slow` arrive 120 ms late: more than two heartbeat intervals, so some are always
+        // on their way, and far less than the election timeout, so none counts as lost
+        cluster.network.delay(slow, leaderId, Duration.ofMillis(120));
+        Await.until(Duration.ofSeconds(10), () -> peer(leader.status(), slow).totalHeartbeatsAnswered() >= 10,
+                "10 answered heartbeats to the slow peer");
+        NodeStatus.PeerStats before = peer(leader.status(), slow);
+        assertThat(before.totalHeartbeatsSent()).isEqualTo(before.totalHeartbeatsAnswered());
+
+        leader.transferLeadership(target).get(10, TimeUnit.SECONDS);
+        long handedOver = System.nanoTime();
+        // every heartbeat of the old leader is decided once the late answers are in and an election
+        // timeout has passed since its last heartbeat
+        Await.until(Duration.ofSeconds(10), () -> cluster.network.inDelay() == 0
+                && System.nanoTime() - handedOver > election.toNanos() + 100_000_000L, "the late answers delivered");
+        NodeStatus.PeerStats after = peer(leader.status(), slow);
+        assertThat(leader.status().isLeader()).isFalse();
+        assertThat(after.totalHeartbeatsSent()).as("heartbeats sent while it led").isGreaterThan(before.totalHeartbeatsSent());
+        assertThat(after.totalHeartbeatsAnswered()).as("answers that arrived after the handover count")
+                .isEqualTo(after.totalHeartbeatsSent());
+        assertThat(peer(leader.status(), slow)).as("a follower sends no heartbeats: the totals stay")
+                .extracting(NodeStatus.PeerStats::totalHeartbeatsSent, NodeStatus.PeerStats::totalHeartbeatsAnswered)
+                .containsExactly(after.totalHeartbeatsSent(), after.totalHeartbeatsAnswered());
+    }
+
     private static NodeStatus.PeerStats peer(NodeStatus s, String id) {
         return s.peers().stream().filter(p -> p.peerId().equals(id)).findFirst().orElseThrow();
     }

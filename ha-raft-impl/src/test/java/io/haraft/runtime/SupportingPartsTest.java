@@ -78,6 +78,47 @@ class SupportingPartsTest {
     }
 
     @Test
+    void heartbeatTotalsCountEachHeartbeatOnceWhenItsOutcomeIsKnown() {
+        HeartbeatStats stats = new HeartbeatStats(List.of("a"), 1_000);
+        stats.sent("a", 1, 1, 0);
+        stats.sent("a", 1, 2, 10);
+        stats.sent("a", 1, 3, 20);
+        stats.answered("a", 1, 1, 5);
+        stats.answered("a", 1, 1, 6);                      // a duplicate answer counts once
+        NodeStatus.PeerStats early = stats.snapshot(500).get(0);  // 2 and 3 are undecided yet
+        assertThat(early.totalHeartbeatsSent()).isEqualTo(1);
+        assertThat(early.totalHeartbeatsAnswered()).isEqualTo(1);
+
+        NodeStatus.PeerStats late = stats.snapshot(1_015).get(0);  // 2 is now lost, 3 still undecided
+        assertThat(late.totalHeartbeatsSent()).isEqualTo(2);
+        assertThat(late.totalHeartbeatsAnswered()).isEqualTo(1);
+        stats.answered("a", 1, 2, 1_016);                  // too late: the window counts it, the totals do not
+        stats.answered("a", 1, 3, 1_017);
+        NodeStatus.PeerStats s = stats.snapshot(5_000).get(0);
+        assertThat(s.heartbeatsAnswered()).isEqualTo(3);
+        assertThat(s.totalHeartbeatsSent()).isEqualTo(3);
+        assertThat(s.totalHeartbeatsAnswered()).isEqualTo(2);
+        assertThat(stats.snapshot(9_000).get(0)).as("no heartbeat is counted twice").isEqualTo(stats.snapshot(9_000).get(0));
+
+        // beyond the window: every heartbeat is counted, and one pushed out unanswered is lost
+        HeartbeatStats many = new HeartbeatStats(List.of("a"), Long.MAX_VALUE);
+        int n = 3 * HeartbeatStats.WINDOW;
+        for (int r = 1; r <= n; r++) {
+            many.sent("a", 1, r, r);
+            if (r % 100 != 0) {
+                many.answered("a", 1, r, r);
+            }
+        }
+        NodeStatus.PeerStats m = many.snapshot(n + 1).get(0);
+        assertThat(m.heartbeatsAnswered()).isLessThanOrEqualTo(HeartbeatStats.WINDOW);
+        assertThat(m.totalHeartbeatsAnswered()).isEqualTo(n - n / 100);
+        // the unanswered ones still in the window are undecided (they may still be answered)
+        long undecidedInWindow = java.util.stream.IntStream.rangeClosed(n - HeartbeatStats.WINDOW + 1, n)
+                .filter(r -> r % 100 == 0).count();
+        assertThat(m.totalHeartbeatsSent()).isEqualTo(n - undecidedInWindow);
+    }
+
+    @Test
     void serviceLoaderFindsTheProviderWiredToGrpcAndFileStorage() {
         List<RaftNodeFactory> found = ServiceLoader.load(RaftNodeFactory.class).stream()
                 .map(ServiceLoader.Provider::get).toList();
