@@ -33,26 +33,41 @@ import java.util.concurrent.atomic.AtomicLong;
  * to PostgreSQL on whichever node leads, and random faults from a seed: {@code kill -9} and
  * restart, SIGSTOP past the lease, a partition of one node or of the leader, a graceful
  * handover, a restart of all three at once, and the replacement of the leader or of a follower by
- * a fresh node ({@link #replace}). Between faults the cluster has three voters, which the later
- * faults, the clients and the state checks address. Then it checks:
+ * a fresh node ({@link #replace}). The first fault always freezes the leader inside its writer's
+ * check-to-write window until a newer leader has written ({@link #provokeStaleWrite}). Between
+ * faults the cluster has three voters, which the later faults, the clients and the state checks
+ * address. Then it checks:
  * <ul>
  *   <li>every acknowledged increment is in the final state, and all current members agree;</li>
  *   <li>the counter and register histories are linearizable ({@link LinearizabilityChecker});</li>
- *   <li>PostgreSQL never accepted a token lower than one it had already accepted, and no write
- *       attempted after its writer's lease was lost was accepted;</li>
- *   <li>the intervals in which leaders observed a valid lease never overlap.</li>
+ *   <li>PostgreSQL never accepted a write with a token lower than one it had already accepted;</li>
+ *   <li>leaderships never overlap: each runs from its {@code ELECTED} instant to the end of its lease
+ *       as its node printed it ({@code LEASE_END}), or to the node's {@code kill -9}.</li>
  * </ul>
- * The output ends with {@code chaos membership: replacements=<n> ...} and then {@code chaos: seed=<s>
- * faults=<n> acked=<n> lost=<n> stale_writes_accepted=<n> linearizable=<true|false> overlapping_leases=<n>}.
+ * The output ends with {@code chaos membership: replacements=<n> ...}, {@code chaos fencing:
+ * stale_attempts=<n> stale_writes_rejected=<n> ...} and then {@code chaos: seed=<s> faults=<n>
+ * acked=<n> lost=<n> stale_writes_accepted=<n> linearizable=<true|false> overlapping_leases=<n>}.
  *
- * <p>Usage: {@code ChaosController [--minutes N | --seconds N] [--seed S] [--bug stale-writer|follower-read]};
- * needs PostgreSQL (examples/scripts/postgres-setup.sh). See examples/CHAOS.md.
+ * <p>Usage: {@code ChaosController [--minutes N | --seconds N] [--seed S] [--bug }{@value #BUG_LIST}{@code ]};
+ * needs PostgreSQL (examples/scripts/postgres-setup.sh). Exit code 0 only if every check passed.
+ * See examples/CHAOS.md.
  */
 public final class ChaosController {
+
+    static final String BUG_LIST = "unfenced-writer|lease-ignorer|follower-read";
 
     /** A run's settings. */
     public record Config(long seed, Duration faultPhase, String bug, String jdbcUrl, String user, String password,
                          int counterClients, int registerClients) {
+        public Config {
+            if (!ChaosNode.BUGS.contains(bug)) {
+                throw new IllegalArgumentException("unknown planted bug \"" + bug + "\"; use none or " + BUG_LIST);
+            }
+            if (faultPhase.isNegative()) {
+                throw new IllegalArgumentException("the fault phase must not be negative: " + faultPhase);
+            }
+        }
+
         public static Config of(long seed, Duration faultPhase, String bug) {
             return new Config(seed, faultPhase, bug,
                     System.getProperty("haraft.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/haraft"),
@@ -61,11 +76,17 @@ public final class ChaosController {
         }
     }
 
-    /** What a run found. */
+    /**
+     * What a run found. {@code staleAttempts}: writes whose SQL transaction began after a newer
+     * leader was elected; {@code staleWritesRejected}: those the guard rejected;
+     * {@code provokedStaleWrite}: the outcome of the write held in the leader's check-to-write
+     * window by the first fault ({@code ACCEPTED}, {@code REJECTED}, {@code ERROR}, or {@code missed},
+     * {@code lost}, {@code none} if it did not happen as planned).
+     */
     public record Result(long seed, int faults, long acked, long lost, long staleWritesAccepted, boolean linearizable,
                          long overlappingLeases, boolean replicasAgree, long writeAttempts, long rejectedByGuard,
-                         long postLeaseAttempts, long postLeaseRejected, int replacements, int membershipStalled,
-                         String membershipLine, String line) {
+                         long staleAttempts, long staleWritesRejected, String provokedStaleWrite, int replacements,
+                         int membershipStalled, String membershipLine, String fencingLine, String line) {
         /** Whether every check passed. */
         public boolean passed() {
             return lost == 0 && staleWritesAccepted == 0 && linearizable && overlappingLeases == 0 && replicasAgree;
@@ -73,6 +94,8 @@ public final class ChaosController {
     }
 
     private static final Duration OP_TIMEOUT = Duration.ofMillis(1500);
+    /** How long the leader's writer holds the write it checked, when the first fault asks it to. */
+    private static final long HOLD_WRITE_MS = 2000;
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final Config config;
@@ -85,6 +108,8 @@ public final class ChaosController {
     private NodeProcesses nodes;
     private final Membership membership = new Membership();
     private final long started = System.nanoTime();
+    /** The outcome of the write held in the check-to-write window by the first fault. */
+    private String provokedStaleWrite = "none";
 
     /** What the membership faults did, for the {@code chaos membership:} line. */
     private static final class Membership {
@@ -122,7 +147,7 @@ public final class ChaosController {
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--bug" -> bug = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; usage: [--minutes N | --seconds N] [--seed S] [--bug stale-writer|follower-read]");
+                        + "; usage: [--minutes N | --seconds N] [--seed S] [--bug " + BUG_LIST + "]");
             }
         }
         Result r = run(Config.of(seed, phase, bug), System.out);
@@ -170,6 +195,7 @@ public final class ChaosController {
             Result r = verify(resource, faults);
             say(String.format("runtime_s=%.1f logs=%s", (System.nanoTime() - t0) / 1e9, n.logs()));
             out.println(r.membershipLine());
+            out.println(r.fencingLine());
             out.println(r.line());
             return r;
         } finally {
@@ -198,8 +224,9 @@ public final class ChaosController {
         String[] kinds = {"pause", "kill", "partition-node", "partition-leader", "handover", "restart-all", "replace"};
         while (System.nanoTime() < end) {
             pace(1500 + random.nextInt(2500));
-            // the second fault is always a membership change, so that every run has one
-            String kind = count == 0 ? "pause" : count == 1 ? "replace" : kinds[random.nextInt(kinds.length)];
+            // the first fault is always a SIGSTOP of the leader between its lease check and its write;
+            // the second always a membership change, so that every run has both
+            String kind = count == 0 ? "provoke" : count == 1 ? "replace" : kinds[random.nextInt(kinds.length)];
             if (kind.equals("restart-all") && random.nextBoolean()) {
                 kind = "kill"; // the whole-cluster restart is rarer than the others
             }
@@ -208,10 +235,10 @@ public final class ChaosController {
                 say("WARNING no leader for 30 s before fault " + (count + 1));
                 leader = nodes.ids().get(random.nextInt(3));
             }
-            // the first fault always freezes the leader past its lease: the classic split-brain set-up
-            String target = count == 0 || random.nextInt(3) < 2 ? leader : nodes.ids().get(random.nextInt(3));
+            String target = random.nextInt(3) < 2 ? leader : nodes.ids().get(random.nextInt(3));
             count++;
             switch (kind) {
+                case "provoke" -> provokeStaleWrite(count);
                 case "pause" -> {
                     int ms = 600 + random.nextInt(1400);
                     say(fault(count) + "SIGSTOP " + who(target, leader) + " for " + ms + " ms");
@@ -262,6 +289,51 @@ public final class ChaosController {
             }
         }
         return count;
+    }
+
+    /**
+     * The classic split-brain set-up, aimed: the leader's writer is asked to hold its next write
+     * for {@value #HOLD_WRITE_MS} ms after its lease check (as if its work took that long); once it
+     * says it is in that window, the leader is frozen with SIGSTOP until a newer leader has had a
+     * write accepted, then resumed. The held write then reaches PostgreSQL with the old token: the
+     * guard must reject it. Its outcome is {@link Result#provokedStaleWrite()}.
+     */
+    private void provokeStaleWrite(int count) throws Exception {
+        long deadline = System.nanoTime() + 30 * SECOND;
+        while (System.nanoTime() < deadline) {
+            String leader = nodes.awaitLeader(10 * SECOND);
+            if (leader == null) {
+                continue;
+            }
+            long asked = System.nanoTime();
+            if (!admin(leader, "holdwrite " + HOLD_WRITE_MS).equals("OK")) {
+                pace(100);
+                continue;
+            }
+            NodeProcesses.Window window = nodes.awaitWindow(leader, asked, 5 * SECOND);
+            if (window == null) {
+                say("  " + leader + " did not enter a write window within 5 s (not leading any more?); again");
+                continue;
+            }
+            nodes.pause(leader);
+            long stopped = System.nanoTime();
+            say(fault(count) + "SIGSTOP " + leader + " (leader, token " + window.token() + ") "
+                    + (stopped - window.nanos()) / 1_000_000 + " ms after its lease check for write " + window.seq()
+                    + ", until a newer leader has written");
+            NodeProcesses.Write newer = nodes.awaitWrite(w -> w.token() > window.token() && w.accepted(), 30 * SECOND);
+            nodes.resume(leader);
+            long resumed = System.nanoTime();
+            NodeProcesses.Write held = nodes.awaitWrite(w -> w.node().equals(leader) && w.token() == window.token()
+                    && w.seq() == window.seq(), 15 * SECOND);
+            provokedStaleWrite = newer == null ? "no_newer_leader" : held == null ? "lost"
+                    : held.start() < stopped ? "missed" : held.outcome();
+            say(String.format("  SIGCONT %s after %d ms; %s; its held write with token %d: %s", leader,
+                    (resumed - stopped) / 1_000_000, newer == null ? "NO newer leader wrote within 30 s"
+                            : newer.node() + " had written with token " + newer.token(), window.token(),
+                    provokedStaleWrite));
+            return;
+        }
+        say(fault(count) + "WARNING no leader entered a write window within 30 s; nothing provoked");
     }
 
     /**
@@ -479,16 +551,18 @@ public final class ChaosController {
             String command;
             long arg = 0;
             long arg2 = 0;
+            // half of the reads go through the read barrier, half under the lease
+            String read = r.nextBoolean() ? "read " : "leaseread ";
             if (counter) {
                 kind = r.nextInt(10) < 7 ? Kind.INC : Kind.READ;
-                command = kind == Kind.INC ? "inc " + id : "read counter";
+                command = kind == Kind.INC ? "inc " + id : read + "counter";
             } else {
                 int k = r.nextInt(10);
                 kind = k < 4 ? Kind.READ : k < 8 ? Kind.CAS : Kind.WRITE;
                 arg = kind == Kind.CAS ? lastSeen : id;
                 arg2 = kind == Kind.CAS ? id : 0;
                 command = switch (kind) {
-                    case READ -> "read register";
+                    case READ -> read + "register";
                     case CAS -> "cas " + id + " " + arg + " " + arg2;
                     default -> "write " + id + " " + arg;
                 };
@@ -649,9 +723,12 @@ public final class ChaosController {
         String line = String.format("chaos: seed=%d faults=%d acked=%d lost=%d stale_writes_accepted=%d"
                         + " linearizable=%s overlapping_leases=%d",
                 config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping);
+        String fencingLine = "chaos fencing: stale_attempts=" + fencing.staleAttempts + " stale_writes_rejected="
+                + fencing.staleRejected + " provoked_stale_write=" + provokedStaleWrite + " attempts=" + fencing.attempts
+                + " rejected_by_guard=" + fencing.rejected;
         return new Result(config.seed(), faults, acked, lost, fencing.staleAccepted, linearizable, overlapping, agree,
-                fencing.attempts, fencing.rejected, fencing.postLease, fencing.postLeaseRejected,
-                membership.replacements, membership.stalled, membership.line(nodes.ids()), line);
+                fencing.attempts, fencing.rejected, fencing.staleAttempts, fencing.staleRejected, provokedStaleWrite,
+                membership.replacements, membership.stalled, membership.line(nodes.ids()), fencingLine, line);
     }
 
     /** The first index whose value is {@code >= key}. */
@@ -707,14 +784,23 @@ public final class ChaosController {
         return out;
     }
 
-    private record Fencing(long attempts, long rejected, long postLease, long postLeaseRejected, long staleAccepted) {
+    private record Fencing(long attempts, long rejected, long staleAttempts, long staleRejected, long staleAccepted) {
     }
 
+    /**
+     * The database's side. A write is stale if its SQL transaction began after a newer leader was
+     * elected (its writer checked its lease before a pause, say) or after a newer token's write was
+     * accepted. Stale writes PostgreSQL accepted with a token lower than one it had already
+     * accepted are the violations: a token regression in the ledger's commit order (the guard's
+     * row lock makes the serial ids follow the commit order), or an accepted write that began after
+     * a write with a larger token had been accepted. A stale write that lands before any newer
+     * token has reached the database is accepted, correctly: the resource has not seen a newer
+     * leader yet.
+     */
     private Fencing checkFencing(String resource) throws SQLException {
         List<NodeProcesses.Write> writes = nodes.writes();
         List<NodeProcesses.Elected> elections = nodes.elections();
-        Set<String> stale = new HashSet<>();
-        // the database: in commit order (the guard row lock serializes the writers), tokens never go down
+        Set<String> violations = new HashSet<>();
         long rows = 0;
         long regressions = 0;
         try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
@@ -728,7 +814,7 @@ public final class ChaosController {
                     long token = rs.getLong(2);
                     if (token < max) {
                         regressions++;
-                        stale.add(rs.getString(1) + " " + token + " " + rs.getLong(3));
+                        violations.add(rs.getString(1) + " " + token + " " + rs.getLong(3));
                     }
                     max = Math.max(max, token);
                 }
@@ -736,7 +822,7 @@ public final class ChaosController {
         }
         // accepted writes by end time, with the largest token accepted up to each
         List<NodeProcesses.Write> acceptedByEnd = new ArrayList<>(writes.stream()
-                .filter(w -> w.outcome().equals("ACCEPTED")).toList());
+                .filter(NodeProcesses.Write::accepted).toList());
         acceptedByEnd.sort(java.util.Comparator.comparingLong(NodeProcesses.Write::end));
         long[] ends = new long[acceptedByEnd.size()];
         long[] maxToken = new long[acceptedByEnd.size()];
@@ -745,49 +831,50 @@ public final class ChaosController {
             maxToken[i] = Math.max(i == 0 ? 0 : maxToken[i - 1], acceptedByEnd.get(i).token());
         }
         long rejected = 0;
-        long postLease = 0;
-        long postLeaseRejected = 0;
+        long staleAttempts = 0;
+        long staleRejected = 0;
+        long staleAcceptedFirst = 0;
         for (NodeProcesses.Write w : writes) {
-            String key = w.node() + " " + w.token() + " " + w.seq();
-            boolean accepted = w.outcome().equals("ACCEPTED");
-            if (w.outcome().equals("REJECTED")) {
-                rejected++;
-            }
-            // after its lease: not valid when the writer looked, or a newer leader was already elected
-            boolean afterLease = !w.leaseValid()
-                    || elections.stream().anyMatch(e -> e.token() > w.token() && e.nanos() < w.start());
-            if (afterLease) {
-                postLease++;
-                if (accepted) {
-                    stale.add(key);
-                } else if (w.outcome().equals("REJECTED")) {
-                    postLeaseRejected++;
-                }
-            }
-            // a newer token's write had already been accepted when this one started
+            boolean isRejected = w.outcome().equals("REJECTED");
+            rejected += isRejected ? 1 : 0;
             int before = lowerBound(ends, w.start()) - 1;
-            if (accepted && before >= 0 && maxToken[before] > w.token()) {
-                stale.add(key);
+            boolean newerWritten = before >= 0 && maxToken[before] > w.token();
+            boolean newerElected = elections.stream().anyMatch(e -> e.token() > w.token() && e.nanos() < w.start());
+            if (newerWritten && w.accepted()) {
+                violations.add(w.node() + " " + w.token() + " " + w.seq());
+            }
+            if (newerWritten || newerElected) {
+                staleAttempts++;
+                staleRejected += isRejected ? 1 : 0;
+                staleAcceptedFirst += w.accepted() && !newerWritten ? 1 : 0;
             }
         }
-        long acceptedCount = writes.stream().filter(w -> w.outcome().equals("ACCEPTED")).count();
-        say("fencing: attempts=" + writes.size() + " accepted=" + acceptedCount + " rejected_by_guard=" + rejected
-                + " post_lease_attempts=" + postLease + " post_lease_rejected=" + postLeaseRejected
-                + " ledger_rows=" + rows + " ledger_token_regressions=" + regressions);
-        return new Fencing(writes.size(), rejected, postLease, postLeaseRejected, stale.size());
+        long accepted = writes.stream().filter(NodeProcesses.Write::accepted).count();
+        say("fencing detail: attempts=" + writes.size() + " accepted=" + accepted + " rejected_by_guard=" + rejected
+                + " stale_attempts=" + staleAttempts + " stale_rejected=" + staleRejected
+                + " stale_accepted_before_any_newer_write=" + staleAcceptedFirst + " ledger_rows=" + rows
+                + " ledger_token_regressions=" + regressions + " violations=" + violations);
+        return new Fencing(writes.size(), rejected, staleAttempts, staleRejected, violations.size());
     }
 
     /**
-     * Each leadership's interval runs from its ELECTED line to the last instant its lease was
-     * observed valid; two leaderships overlap if their intervals intersect.
+     * Each leadership runs from its {@code ELECTED} instant to the end of its lease as its node
+     * printed it ({@code LEASE_END}: exact, even when printed late after a pause), or, if the node
+     * printed none, to the instant it was sent {@code kill -9}, or to the end of the run. Two
+     * leaderships with different tokens overlap if their intervals intersect, however briefly.
      */
     private long overlappingLeases() {
-        record Interval(String node, long token, long from, long to) {
+        record Interval(String node, long token, long from, long to, String end) {
         }
         List<Interval> intervals = new ArrayList<>();
+        Map<String, Integer> endedBy = new java.util.TreeMap<>();
         for (NodeProcesses.Elected e : nodes.elections()) {
-            Long last = nodes.lastValid.get(e.node() + " " + e.token());
-            intervals.add(new Interval(e.node(), e.token(), e.nanos(), last == null ? e.nanos() : Math.max(last, e.nanos())));
+            Long leaseEnd = nodes.leaseEnd(e.node(), e.token());
+            Long killed = nodes.killedAfter(e.node(), e.nanos());
+            String how = leaseEnd != null ? "lease_end" : killed != null ? "kill" : "open";
+            long to = leaseEnd != null ? leaseEnd : killed != null ? killed : Long.MAX_VALUE;
+            endedBy.merge(how, 1, Integer::sum);
+            intervals.add(new Interval(e.node(), e.token(), e.nanos(), Math.max(to, e.nanos()), how));
         }
         long overlaps = 0;
         for (int i = 0; i < intervals.size(); i++) {
@@ -796,12 +883,30 @@ public final class ChaosController {
                 Interval b = intervals.get(j);
                 if (a.token() != b.token() && a.from() < b.to() && b.from() < a.to()) {
                     overlaps++;
-                    say("OVERLAP " + a + " " + b);
+                    say(String.format("OVERLAP %s token %d [%+.1f ms, %+.1f ms] (%s) and %s token %d [%+.1f ms,"
+                                    + " %+.1f ms] (%s), times since the run started", a.node(), a.token(),
+                            sinceStart(a.from()), sinceStart(a.to()), a.end(), b.node(), b.token(),
+                            sinceStart(b.from()), sinceStart(b.to()), b.end()));
                 }
             }
         }
-        say("leaderships=" + intervals.size() + " tokens=" + intervals.stream().map(Interval::token).toList());
+        // how close the library came: the shortest time from one leadership's end to a later one's start
+        long closest = Long.MAX_VALUE;
+        for (Interval a : intervals) {
+            for (Interval b : intervals) {
+                if (a.token() < b.token() && a.to() <= b.from()) {
+                    closest = Math.min(closest, b.from() - a.to());
+                }
+            }
+        }
+        say("leaderships=" + intervals.size() + " ended_by=" + endedBy + " closest_handover_ms="
+                + (closest == Long.MAX_VALUE ? "-" : String.format("%.1f", closest / 1e6)) + " tokens="
+                + intervals.stream().map(Interval::token).toList());
         return overlaps;
+    }
+
+    private double sinceStart(long nanos) {
+        return nanos == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : (nanos - started) / 1e6;
     }
 
     // ---------------------------------------------------------------------------------- helpers

@@ -5,6 +5,7 @@ import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
+import io.haraft.LeaseExpiredException;
 import io.haraft.MemberRole;
 import io.haraft.MembershipChangeException;
 import io.haraft.NodeStatus;
@@ -30,8 +31,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
@@ -39,7 +42,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -52,35 +57,56 @@ import java.util.function.Supplier;
  * that joins a running cluster is started with the current voters and itself as a learner; a
  * restarted node uses the configuration stored in its data directory, whatever these say.
  *
- * <p>Prints on stdout, times from {@link System#nanoTime()}:
+ * <p>Prints on stdout, times from {@link System#nanoTime()} (the clock of the node's leases, and
+ * the same clock in every process of the host):
  * <ul>
  *   <li>{@code ELECTED <node> <token> <nanos>}, {@code REVOKED <node> <token> <reason> <nanos>};</li>
- *   <li>{@code VALID <node> <token> <nanos>} every ~20 ms while the lease is valid: the lease was
- *       observed valid at or after that instant;</li>
- *   <li>{@code WRITE <node> <token> <seq> <leaseValid> <startNanos> <endNanos> ACCEPTED|REJECTED|ERROR}
- *       for every fenced write attempted on PostgreSQL.</li>
+ *   <li>{@code LEASE_END <node> <token> <endNanos>} once per leadership: the instant until which
+ *       this node treated the leadership as valid. Correct build: the instant the library's lease
+ *       ran out or was revoked, read back from {@link LeaseExpiredException#endedAgo()} (within
+ *       0.2 ms, never earlier), printed by the {@code revoked} callback or, if that does not come,
+ *       by a watcher that looks every 20 ms; it is exact however late it is printed (after a
+ *       SIGSTOP, say);</li>
+ *   <li>{@code WINDOW <node> <token> <seq> <checkNanos>} when the writer enters a check-to-write
+ *       window that the controller asked to hold open ({@code holdwrite});</li>
+ *   <li>{@code WRITE <node> <token> <seq> <leaseValid> <checkNanos> <startNanos> <endNanos>
+ *       ACCEPTED|REJECTED|ERROR} for every write attempted on PostgreSQL: {@code leaseValid} and
+ *       {@code checkNanos} are the lease check, {@code startNanos} when the SQL transaction began
+ *       (after the work done in between).</li>
  * </ul>
  *
  * <p>Admin and client commands on a loopback socket, one per line, {@code <reqId> <command...>};
  * each is answered by one line {@code <reqId> OK <value...>}, {@code <reqId> NOTLEADER <leader|->},
  * {@code <reqId> UNKNOWN <why>} or {@code <reqId> FAIL <why>}: {@code inc <op>}, {@code write <op> <v>},
  * {@code cas <op> <expect> <new>}, {@code nop <op>}, {@code read counter|register} (behind
- * {@link RaftNode#readIndex()}), {@code partition <peer>...}, {@code heal}, {@code transfer <id>},
- * {@code summary}, {@code results}, {@code status}; membership, forwarded to the {@link RaftNode}
+ * {@link RaftNode#readIndex()}), {@code leaseread counter|register} (through {@link RaftNode#leaseRead}),
+ * {@code partition <peer>...}, {@code heal}, {@code transfer <id>}, {@code holdwrite <ms>} (the
+ * writer's next check-to-write window lasts that long), {@code summary}, {@code results},
+ * {@code status}; membership, forwarded to the {@link RaftNode}
  * methods of the same names: {@code addlearner <id> <host:port>}, {@code promote <id>},
  * {@code remove <id>}, {@code replace <old> <new> <host:port>} (answered {@code OK <index>
  * <id:ROLE,...>} with the committed configuration, {@code NOTLEADER <leader|->}, {@code REFUSED
  * <reason>} for a {@link MembershipChangeException}, or {@code FAIL <why>}), and {@code members}
  * ({@code OK <pending> <removed> <id:ROLE,...>}: the configuration this node uses).
  *
- * <p>Planted bugs (argument 8): {@code stale-writer} keeps writing with the token of its last
- * election, never checking the lease nor stopping when revoked; {@code follower-read} answers
- * reads from local state without a read barrier, on any node.
+ * <p>The fenced writer, every ~50 ms while this node leads: checks its lease, takes the token,
+ * does 10-50 ms of work (longer when the controller holds the window open), then writes a ledger
+ * row through {@link FencedJdbc} with that token. A pause that lands between the check and the
+ * write makes a stale attempt, as in real life; the guard must reject it once a newer leader has
+ * written.
+ *
+ * <p>Planted bugs (argument 8, {@link #BUGS}): {@code unfenced-writer} writes its ledger rows
+ * without the guard (no token check in the database); {@code lease-ignorer} treats its leadership
+ * as valid from {@code elected} until {@code revoked}, ignoring the lease (its writer and its
+ * lease reads act on that, and its {@code LEASE_END} is the {@code revoked} instant);
+ * {@code follower-read} answers {@code read} from local state without a read barrier, on any node.
  */
 public final class ChaosNode {
     private static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     /** How long {@code promote} and {@code replace} wait for a learner to catch up (the controller waits longer). */
     private static final Duration CATCH_UP = Duration.ofSeconds(20);
+    /** The planted-bug switch: {@code none} for the correct build. */
+    static final Set<String> BUGS = Set.of("none", "unfenced-writer", "lease-ignorer", "follower-read");
 
     private final String self;
     private final String bug;
@@ -90,6 +116,10 @@ public final class ChaosNode {
     private final String resource;
     private final ExecutorService responders = Executors.newCachedThreadPool(daemon("chaos-respond"));
     private volatile Leadership leadership;
+    /** The token whose LEASE_END was printed last (each leadership's is printed once). */
+    private long leaseEndPrinted;
+    /** The length of the writer's next check-to-write window in ms, if the controller asked for one. */
+    private final AtomicLong holdNextWrite = new AtomicLong();
 
     private ChaosNode(String self, String bug, String resource, RaftNode node, ChaosStateMachine state,
                       FaultyTransport.Faults faults) {
@@ -110,6 +140,9 @@ public final class ChaosNode {
         String password = args[5];
         String resource = args[6];
         String bug = args[7];
+        if (!BUGS.contains(bug)) {
+            throw new IllegalArgumentException("unknown planted bug \"" + bug + "\"; use one of " + BUGS);
+        }
         ChaosStateMachine state = new ChaosStateMachine();
         ChaosNode[] holder = new ChaosNode[1];
         RaftNode.Builder b = RaftNode.builder()
@@ -136,12 +169,12 @@ public final class ChaosNode {
         }
         FencedJdbc fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), resource);
         raft.start();
-        chaos.startLeaseSampler();
-        chaos.startWriter(fenced);
+        chaos.startLeaseEndWatcher();
+        chaos.startWriter(fenced, url, user, password);
         chaos.serve(adminPort);
     }
 
-    /** The listener: prints transitions and tracks the current leadership for the writer and sampler. */
+    /** The listener: prints transitions and tracks the current leadership for the writer and the reads. */
     private static LeadershipListener listenerOf(ChaosNode[] holder, String self) {
         return new LeadershipListener() {
             @Override
@@ -152,32 +185,72 @@ public final class ChaosNode {
 
             @Override
             public void revoked(Leadership l, RevokeReason why) {
-                if (!holder[0].bug.equals("stale-writer")) {
-                    holder[0].leadership = null;
-                }
-                OUT.println("REVOKED " + self + " " + l.token().value() + " " + why + " " + System.nanoTime());
+                ChaosNode chaos = holder[0];
+                long now = System.nanoTime();
+                // PLANTED BUG lease-ignorer: it acted as leader until now, whatever its lease said
+                chaos.printLeaseEnd(l, chaos.bug.equals("lease-ignorer") ? now : leaseEnd(l));
+                chaos.leadership = null;
+                OUT.println("REVOKED " + self + " " + l.token().value() + " " + why + " " + now);
             }
         };
     }
 
-    private void startLeaseSampler() {
+    private synchronized void printLeaseEnd(Leadership l, long endNanos) {
+        if (leaseEndPrinted != l.token().value()) {
+            leaseEndPrinted = l.token().value();
+            OUT.println("LEASE_END " + self + " " + l.token().value() + " " + endNanos);
+        }
+    }
+
+    /**
+     * When an ended leadership stopped being valid, on {@link System#nanoTime()}: now minus the
+     * library's {@link LeaseExpiredException#endedAgo()}. The result is never earlier than the true
+     * end, and at most the time between the library's clock read and ours later (retried until that
+     * is under 0.2 ms).
+     */
+    private static long leaseEnd(Leadership ended) {
+        long best = Long.MAX_VALUE;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            long before = System.nanoTime();
+            long ago;
+            try {
+                ended.checkValid();
+                throw new IllegalStateException(ended + " is still valid; its end is not known yet");
+            } catch (LeaseExpiredException e) {
+                ago = e.endedAgo().toNanos();
+            }
+            long after = System.nanoTime();
+            best = Math.min(best, after - ago);
+            if (after - before < 200_000) {
+                break;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Prints the lease end of a leadership whose {@code revoked} callback has not come (yet): it
+     * comes in practice, this covers the case where it does not. Not in the lease-ignorer, which
+     * ignores the lease.
+     */
+    private void startLeaseEndWatcher() {
+        if (bug.equals("lease-ignorer")) {
+            return;
+        }
         Thread t = new Thread(() -> {
             while (true) {
                 Leadership l = leadership;
-                if (l != null) {
-                    long before = System.nanoTime();
-                    if (l.isValid()) {
-                        OUT.println("VALID " + self + " " + l.token().value() + " " + before);
-                    }
+                if (l != null && !l.isValid()) {
+                    printLeaseEnd(l, leaseEnd(l));
                 }
                 sleepMillis(20);
             }
-        }, "chaos-lease-sampler");
+        }, "chaos-lease-end");
         t.setDaemon(true);
         t.start();
     }
 
-    private void startWriter(FencedJdbc fenced) {
+    private void startWriter(FencedJdbc fenced, String url, String user, String password) {
         Thread t = new Thread(() -> {
             long seq = 0;
             while (true) {
@@ -186,25 +259,30 @@ public final class ChaosNode {
                 if (l == null) {
                     continue;
                 }
+                long check = System.nanoTime();
                 boolean valid = l.isValid();
-                if (!valid && !bug.equals("stale-writer")) {
-                    continue; // the lease ran out: a correct writer stops here
+                if (!valid && !bug.equals("lease-ignorer")) {
+                    continue; // the lease ran out: a correct writer stops here (the lease-ignorer goes on)
                 }
                 long token = l.token().value();
                 long s = ++seq;
+                // the work between the lease check and the write; a pause can land in it
+                long hold = holdNextWrite.getAndSet(0);
+                if (hold > 0) {
+                    OUT.println("WINDOW " + self + " " + token + " " + s + " " + check);
+                }
+                sleepMillis(hold > 0 ? hold : ThreadLocalRandom.current().nextInt(10, 51));
                 long start = System.nanoTime();
                 String outcome;
                 try {
-                    fenced.write(l.token(), c -> {
-                        try (PreparedStatement p = c.prepareStatement(
-                                "INSERT INTO chaos_ledger(resource, writer, token, seq) VALUES (?, ?, ?, ?)")) {
-                            p.setString(1, resource);
-                            p.setString(2, self);
-                            p.setLong(3, token);
-                            p.setLong(4, s);
-                            return p.executeUpdate();
+                    if (bug.equals("unfenced-writer")) {
+                        // PLANTED BUG: the row is written without the guard, so the token is never checked
+                        try (Connection c = DriverManager.getConnection(url, user, password)) {
+                            insertLedgerRow(c, token, s);
                         }
-                    });
+                    } else {
+                        fenced.write(l.token(), c -> insertLedgerRow(c, token, s));
+                    }
                     outcome = "ACCEPTED";
                 } catch (StaleTokenException e) {
                     outcome = "REJECTED";
@@ -212,12 +290,23 @@ public final class ChaosNode {
                     outcome = "ERROR";
                     System.err.println("chaos node " + self + ": write failed: " + e);
                 }
-                OUT.println("WRITE " + self + " " + token + " " + s + " " + valid + " " + start + " "
+                OUT.println("WRITE " + self + " " + token + " " + s + " " + valid + " " + check + " " + start + " "
                         + System.nanoTime() + " " + outcome);
             }
         }, "chaos-writer");
         t.setDaemon(true);
         t.start();
+    }
+
+    private int insertLedgerRow(Connection c, long token, long seq) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(
+                "INSERT INTO chaos_ledger(resource, writer, token, seq) VALUES (?, ?, ?, ?)")) {
+            p.setString(1, resource);
+            p.setString(2, self);
+            p.setLong(3, token);
+            p.setLong(4, seq);
+            return p.executeUpdate();
+        }
     }
 
     private void serve(int port) throws IOException {
@@ -265,6 +354,11 @@ public final class ChaosNode {
                         Long.parseLong(f[4]));
                 case "nop" -> submit(ChaosStateMachine.NOP, Long.parseLong(f[2]), 0, 0);
                 case "read" -> read(f[2].equals("counter") ? state::counter : state::register);
+                case "leaseread" -> leaseRead(f[2].equals("counter") ? state::counter : state::register);
+                case "holdwrite" -> {
+                    holdNextWrite.set(Long.parseLong(f[2]));
+                    yield CompletableFuture.completedFuture("OK");
+                }
                 case "partition" -> {
                     faults.heal();
                     faults.partition(Set.of(self), Set.copyOf(Arrays.asList(f).subList(2, f.length)));
@@ -309,6 +403,20 @@ public final class ChaosNode {
             return CompletableFuture.completedFuture("OK " + value.get()); // PLANTED BUG: no read barrier
         }
         return node.readIndex().handle((c, e) -> e == null ? "OK " + value.get() : failure(e));
+    }
+
+    private CompletableFuture<String> leaseRead(Supplier<Long> value) {
+        Leadership l = leadership;
+        if (bug.equals("lease-ignorer") && l != null) {
+            return CompletableFuture.completedFuture("OK " + value.get()); // PLANTED BUG: the lease is not looked at
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return "OK " + node.leaseRead(held -> value.get());
+            } catch (RuntimeException e) {
+                return failure(e);
+            }
+        }, responders);
     }
 
     private static CompletableFuture<String> membership(CompletableFuture<ClusterConfiguration> change) {

@@ -12,8 +12,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The chaos suite on real processes (examples/CHAOS.md): the short profile must pass, with at
- * least one node replaced while it runs, and each planted bug must be caught. Needs PostgreSQL on 127.0.0.1:5432 (started by {@code .ci/run});
- * without it the tests are skipped, except with {@code CI=true}, where they fail.
+ * least one node replaced while it runs and the provoked stale write rejected by the guard; each
+ * planted bug must fail the verdict through the check that is meant to catch it (with the bug
+ * switched off, that check stays clean and the test fails). Needs PostgreSQL on 127.0.0.1:5432
+ * (started by {@code .ci/run}); without it the tests are skipped, except with {@code CI=true},
+ * where they fail.
  *
  * <p>System properties: {@code chaos.seed} (default: from the time, printed), {@code chaos.seconds}
  * (length of the fault phase of the short profile, default 120).
@@ -54,22 +57,43 @@ class ChaosTest {
         assertThat(r.replicasAgree()).as("all replicas reach the same state; " + r.line()).isTrue();
         assertThat(r.line()).endsWith("lost=0 stale_writes_accepted=0 linearizable=true overlapping_leases=0");
         assertThat(r.writeAttempts()).as("the fenced writers wrote; " + r.line()).isPositive();
+        assertThat(r.provokedStaleWrite())
+                .as("the leader frozen between its lease check and its write wrote after a newer leader: the"
+                        + " guard rejected it; " + r.fencingLine())
+                .isEqualTo("REJECTED");
+        assertThat(r.staleWritesRejected()).as(r.fencingLine()).isPositive();
         assertThat(r.replacements()).as("membership changes were part of the fault mix; " + r.membershipLine())
                 .isPositive();
         assertThat(r.membershipStalled()).as("every membership change completed; " + r.membershipLine()).isZero();
     }
 
-    /** A writer that keeps its token from the election and never checks its lease: fencing catches it. */
+    /**
+     * A writer that writes without the guard (its token is never checked by the database): the
+     * leader frozen between its lease check and its write gets its stale write accepted, and the
+     * fencing check fails the run.
+     */
     @Test
-    void plantedStaleWriterIsCaught() throws Exception {
+    void plantedUnfencedWriterIsCaught() throws Exception {
         ChaosController.Result r = ChaosController.run(
-                ChaosController.Config.of(seed(), Duration.ofSeconds(20), "stale-writer"), System.out);
+                ChaosController.Config.of(seed(), Duration.ofSeconds(10), "unfenced-writer"), System.out);
         assertThat(r.line()).matches(LINE);
-        assertThat(r.postLeaseAttempts()).as("the planted writer wrote after losing its lease; " + r.line())
+        assertThat(r.provokedStaleWrite()).as(r.fencingLine()).isEqualTo("ACCEPTED");
+        assertThat(r.staleWritesAccepted()).as("the stale writes PostgreSQL accepted are counted; " + r.line())
                 .isPositive();
-        assertThat(r.staleWritesAccepted() + r.postLeaseRejected())
-                .as("its stale writes were accepted (and counted) or rejected by the guard; " + r.line())
-                .isPositive();
+        assertThat(r.passed()).as(r.line()).isFalse();
+    }
+
+    /**
+     * A leader that ignores its lease (it acts from elected until revoked): frozen past its lease, it
+     * still counts itself leader while a newer one is elected, and the lease check fails the run.
+     */
+    @Test
+    void plantedLeaseIgnorerIsCaught() throws Exception {
+        ChaosController.Result r = ChaosController.run(
+                ChaosController.Config.of(seed(), Duration.ofSeconds(10), "lease-ignorer"), System.out);
+        assertThat(r.line()).matches(LINE);
+        assertThat(r.overlappingLeases()).as("its leadership overlaps the next one; " + r.line()).isPositive();
+        assertThat(r.passed()).as(r.line()).isFalse();
     }
 
     /** Reads served from local state without a read barrier, on any node: the checker catches it. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The {@link ChaosNode} JVMs of a chaos run: the three voters of the moment, and any node that
@@ -30,8 +31,19 @@ final class NodeProcesses implements AutoCloseable {
     record Elected(String node, long token, long nanos) {
     }
 
-    /** One fenced write attempt as the writer logged it. */
-    record Write(String node, long token, long seq, boolean leaseValid, long start, long end, String outcome) {
+    /**
+     * One write attempt as the writer logged it: the lease check ({@code leaseValid} at {@code check}),
+     * then the SQL transaction from {@code start} to {@code end}.
+     */
+    record Write(String node, long token, long seq, boolean leaseValid, long check, long start, long end,
+                 String outcome) {
+        boolean accepted() {
+            return outcome.equals("ACCEPTED");
+        }
+    }
+
+    /** {@code WINDOW}: the writer checked its lease at {@code nanos} and holds its write {@code seq} back. */
+    record Window(String node, long token, long seq, long nanos) {
     }
 
     private final Path dir;
@@ -47,10 +59,13 @@ final class NodeProcesses implements AutoCloseable {
     /** node -> token while it holds a leadership (ELECTED seen, no REVOKED yet, not killed). */
     private final Map<String, Long> leaders = new ConcurrentHashMap<>();
 
-    final List<Elected> elections = new ArrayList<>();
-    final List<Write> writes = new ArrayList<>();
-    /** "node token" -> latest instant the lease was observed valid. */
-    final Map<String, Long> lastValid = new ConcurrentHashMap<>();
+    private final List<Elected> elections = new ArrayList<>();
+    private final List<Write> writes = new ArrayList<>();
+    private final List<Window> windows = new ArrayList<>();
+    /** "node token" -> the LEASE_END the node printed. */
+    private final Map<String, Long> leaseEnds = new ConcurrentHashMap<>();
+    /** node -> the instants at which the controller sent it {@code kill -9} (just before sending). */
+    private final Map<String, List<Long>> kills = new ConcurrentHashMap<>();
 
     NodeProcesses(Path dir, String classpath, List<String> ids, List<String> nodeArgs) throws IOException {
         this.dir = dir;
@@ -155,7 +170,8 @@ final class NodeProcesses implements AutoCloseable {
     /** {@code kill -9}, and waits until the process is gone. */
     void kill(String id) throws InterruptedException {
         Process p = processes.get(id);
-        if (p != null) {
+        if (p != null && p.isAlive()) {
+            kills.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>())).add(System.nanoTime());
             p.destroyForcibly().waitFor();
         }
         paused.put(id, false);
@@ -218,9 +234,7 @@ final class NodeProcesses implements AutoCloseable {
                      StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
             String line;
             while ((line = r.readLine()) != null) {
-                if (!line.startsWith("VALID")) {
-                    w.println(line);
-                }
+                w.println(line);
                 parse(line.trim().split(" +"));
             }
         } catch (IOException | RuntimeException e) {
@@ -245,12 +259,20 @@ final class NodeProcesses implements AutoCloseable {
                     leaders.notifyAll();
                 }
             }
-            case "VALID" -> lastValid.merge(f[1] + " " + f[2], Long.parseLong(f[3]), Math::max);
+            case "LEASE_END" -> leaseEnds.merge(f[1] + " " + f[2], Long.parseLong(f[3]), Math::max);
+            case "WINDOW" -> {
+                Window w = new Window(f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4]));
+                synchronized (this) {
+                    windows.add(w);
+                    notifyAll();
+                }
+            }
             case "WRITE" -> {
                 Write w = new Write(f[1], Long.parseLong(f[2]), Long.parseLong(f[3]), Boolean.parseBoolean(f[4]),
-                        Long.parseLong(f[5]), Long.parseLong(f[6]), f[7]);
+                        Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), f[8]);
                 synchronized (this) {
                     writes.add(w);
+                    notifyAll();
                 }
             }
             default -> {
@@ -265,6 +287,53 @@ final class NodeProcesses implements AutoCloseable {
 
     synchronized List<Write> writes() {
         return List.copyOf(writes);
+    }
+
+    /** The LEASE_END that {@code node} printed for {@code token}, or null. */
+    Long leaseEnd(String node, long token) {
+        return leaseEnds.get(node + " " + token);
+    }
+
+    /** The first instant after {@code nanos} at which the controller killed {@code node}, or null. */
+    Long killedAfter(String node, long nanos) {
+        List<Long> k = kills.getOrDefault(node, List.of());
+        synchronized (k) {
+            return k.stream().filter(t -> t > nanos).min(Long::compare).orElse(null);
+        }
+    }
+
+    /** Waits for a {@code WINDOW} of {@code node} checked after {@code afterNanos}; null after the timeout. */
+    synchronized Window awaitWindow(String node, long afterNanos, long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            for (Window w : windows) {
+                if (w.node().equals(node) && w.nanos() > afterNanos) {
+                    return w;
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+    }
+
+    /** Waits for a logged write that {@code matches}; the first one, or null after the timeout. */
+    synchronized Write awaitWrite(Predicate<Write> matches, long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            for (Write w : writes) {
+                if (matches.test(w)) {
+                    return w;
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
     }
 
     @Override
