@@ -313,9 +313,9 @@ public final class FileRaftStorage implements RaftStorage {
             if (!covers && !segments.isEmpty()) {
                 LOG.info("Discarding log {}..{} in {}: it does not contain the snapshot's last entry {} (term {});"
                         + " a snapshot from the leader replaced it", firstIndex, lastIndex, dir, snapIndex, snapTerm);
-                for (Segment s : segments) {
-                    s.handle.close();
-                    io.delete(s.path);
+                for (int i = segments.size() - 1; i >= 0; i--) { // last first, as when installing
+                    segments.get(i).handle.close();
+                    io.delete(segments.get(i).path);
                 }
                 segments.clear();
                 terms.n = 0;
@@ -776,9 +776,12 @@ public final class FileRaftStorage implements RaftStorage {
                     if (s.pending != null) {
                         s.pending.clear();
                     }
-                    zeroFill(s.handle, off, s.flushed);
-                    // Durable before new records go where the old ones were: otherwise a crash
-                    // could leave a mix of old and new records that looks like corruption.
+                    // Cut the file there, durably, before new records go where the old ones were.
+                    // Not by overwriting the old records with zeros: power lost during that write
+                    // can leave zeros followed by old records, which recovery must refuse as damage.
+                    // A truncation is all or nothing. The rest of this segment is then no longer
+                    // preallocated (its appends' fsyncs also commit the file size) until the next one.
+                    s.handle.truncate(off);
                     s.handle.force();
                     s.flushed = off;
                 }
@@ -1177,9 +1180,11 @@ public final class FileRaftStorage implements RaftStorage {
             long idx = meta.lastIndex();
             boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
             if (!covers) {
-                for (Segment s : segments) {
-                    io.delete(s.path);
-                    closeLater(s.handle);
+                // Last segment first: power lost part-way leaves a shorter log that still starts
+                // where it did (recovery then discards it too), never one with a hole at its start.
+                for (int i = segments.size() - 1; i >= 0; i--) {
+                    io.delete(segments.get(i).path);
+                    closeLater(segments.get(i).handle);
                 }
                 segments.clear();
                 terms.n = 0;
