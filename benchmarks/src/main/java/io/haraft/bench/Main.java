@@ -12,6 +12,7 @@ import java.util.List;
  * The side-by-side harness (issue 7):
  * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
  * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict] --out DIR}.
+ * {@code ... storage [seconds] [dir] [emulated fsync µs]} runs {@link StorageBenchmark} instead.
  *
  * <p>Writes {@code DIR/<suite>.csv}, {@code DIR/<suite>.md} and {@code DIR/<suite>.png}, node logs in
  * {@code DIR/work/logs}, and prints the Markdown tables at the end. A system that cannot run is a row
@@ -24,6 +25,11 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("storage")) {
+            // the storage append benchmark (STORAGE-BENCHMARK.md): HA-Raft's file store alone, in this JVM
+            StorageBenchmark.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         System.setProperty("java.awt.headless", "true");
         Options o;
         try {

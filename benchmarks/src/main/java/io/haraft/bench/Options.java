@@ -16,7 +16,8 @@ import java.util.List;
 record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, boolean strict, Path out) {
 
     static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|all>"
-            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] --out DIR";
+            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] --out DIR\n"
+            + "   or: java -jar ha-raft-benchmarks.jar storage [seconds per case] [data dir parent] [emulated fsync µs]";
 
     static Options parse(String[] args) {
         if (args.length == 0) {

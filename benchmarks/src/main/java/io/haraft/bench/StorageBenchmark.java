@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
@@ -30,27 +31,49 @@ import org.HdrHistogram.Histogram;
  * 128 B write plus {@code fdatasync} in a preallocated file. Prints a Markdown table; numbers are
  * reported, not asserted.
  *
- * <p>Run: {@code mvn -B -q -pl benchmarks -am package -DskipTests dependency:build-classpath
- * -Dmdep.outputFile=target/cp.txt && java -cp benchmarks/target/classes:$(cat benchmarks/target/cp.txt)
- * io.haraft.bench.StorageBenchmark [seconds per case, default 5] [data dir parent, default the
- * system temp dir] [emulated fsync in µs]}. The data directory must be on a real disk (not tmpfs)
- * for fsync to mean anything. The third argument replaces every fsync by a pause of that length
- * (no durability at all): it shows what the store's CPU path can do when the disk is shared or
- * slow, and its table says so in its title.
+ * <p>Run (after the build, e.g. {@code mvn -B -q -DskipTests package -pl benchmarks -am}):
+ * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar storage [seconds per case, default 5]
+ * [data dir parent, default the system temp dir] [emulated fsync in µs]}. The data directory must be
+ * on a real disk (not tmpfs) for fsync to mean anything. The third argument replaces every fsync by
+ * a pause of that length (no durability at all): it shows what the store's CPU path can do when
+ * the disk is shared or slow, and its table says so in its title.
+ *
+ * <p>fsyncs are counted where they happen: a wrapper around the store's {@link FileIO} counts each
+ * {@code force()} of a file and each fsync of the directory (so a group-commit round that forces a
+ * segment and the hard state counts two, and preallocating the next segment counts too).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {
     }
 
     /** One measured case. */
-    private record Result(String mode, int size, int appenders, long entries, long syncs, double seconds,
-                          Histogram latency) {
+    private record Result(String mode, int size, int appenders, long entries, long fsyncs, long segmentFsyncs,
+                          double seconds, Histogram latency) {
     }
 
+    static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar storage [seconds per case, default 5]"
+            + " [data dir parent, default the system temp dir] [emulated fsync in µs, default: real fsync]";
+
     public static void main(String[] args) throws Exception {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
-        Path parent = args.length > 1 ? Path.of(args[1]) : Path.of(System.getProperty("java.io.tmpdir"));
-        long emulatedFsyncNanos = args.length > 2 ? Long.parseLong(args[2]) * 1000 : -1;
+        double seconds;
+        Path parent;
+        long emulatedFsyncNanos;
+        try {
+            if (args.length > 3) {
+                throw new IllegalArgumentException("too many arguments");
+            }
+            seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
+            parent = args.length > 1 ? Path.of(args[1]) : Path.of(System.getProperty("java.io.tmpdir"));
+            emulatedFsyncNanos = args.length > 2 ? Long.parseLong(args[2]) * 1000 : -1;
+            if (!(seconds > 0) || !Files.isDirectory(parent)) {
+                throw new IllegalArgumentException("seconds must be > 0 and " + parent + " an existing directory");
+            }
+        } catch (IllegalArgumentException e) {
+            String why = e instanceof NumberFormatException ? "not a number (" + e.getMessage() + ")" : e.getMessage();
+            System.err.println("storage benchmark: " + why + "\n" + USAGE);
+            System.exit(64);
+            return;
+        }
         Histogram floor = fsyncFloor(parent);
         List<Result> results = new ArrayList<>();
         for (boolean async : new boolean[] {false, true}) {
@@ -73,12 +96,18 @@ public final class StorageBenchmark {
                 + " before the cases; p50 %s, p99 %s after.%n%n",
                 micros(floor.getValueAtPercentile(50)), micros(floor.getValueAtPercentile(99)),
                 micros(floorAfter.getValueAtPercentile(50)), micros(floorAfter.getValueAtPercentile(99))));
-        out.append("| appenders are | entry size | appenders | entries/s | fsyncs/s | entries per fsync | latency p50 | latency p99 |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.append("fsyncs/s: every fsync the store issued (each force() of a file and each fsync of the data"
+                + " directory, counted by a wrapper around its file layer), preallocation of the next segment"
+                + " included; entries per fsync divides by that count. segment fsyncs/s: those of log segment files"
+                + " alone (group-commit rounds, and segment rolls).\n\n");
+        out.append("| appenders are | entry size | appenders | entries/s | fsyncs/s | entries per fsync | segment fsyncs/s"
+                + " | latency p50 | latency p99 |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
-            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %,.0f | %,.0f | %.1f | %s | %s |%n", r.mode(),
+            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %,.0f | %,.0f | %.1f | %,.0f | %s | %s |%n", r.mode(),
                     r.size() == 128 ? "128 B" : (r.size() / 1024) + " KiB", r.appenders(), r.entries() / r.seconds(),
-                    r.syncs() / r.seconds(), (double) r.entries() / Math.max(1, r.syncs()),
+                    r.fsyncs() / r.seconds(), (double) r.entries() / Math.max(1, r.fsyncs()),
+                    r.segmentFsyncs() / r.seconds(),
                     micros(r.latency().getValueAtPercentile(50)), micros(r.latency().getValueAtPercentile(99))));
         }
         System.out.print(out);
@@ -117,11 +146,8 @@ public final class StorageBenchmark {
     private static Result run(Path parent, int size, int appenders, boolean async, double warmup, double seconds,
                               long emulatedFsyncNanos) throws Exception {
         Path dir = Files.createTempDirectory(parent, "haraft-bench-");
-        FileRaftStorage.Options options = FileRaftStorage.Options.defaults();
-        if (emulatedFsyncNanos >= 0) {
-            options = options.withFileIO(new PausingFileIO(FileIO.standard(), emulatedFsyncNanos));
-        }
-        try (FileRaftStorage store = FileRaftStorage.open(dir, options)) {
+        CountingFileIO files = new CountingFileIO(emulatedFsyncNanos);
+        try (FileRaftStorage store = FileRaftStorage.open(dir, FileRaftStorage.Options.defaults().withFileIO(files))) {
             byte[] payload = new byte[size];
             new java.util.Random(size).nextBytes(payload);
             Object order = new Object();
@@ -131,7 +157,6 @@ public final class StorageBenchmark {
             long end = warmEnd + (long) (seconds * 1e9);
             Histogram[] hist = new Histogram[appenders];
             long[] counts = new long[appenders];
-            long[] syncsAtWarmEnd = {-1};
             CountDownLatch done = new CountDownLatch(appenders);
             List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < appenders; t++) {
@@ -169,14 +194,16 @@ public final class StorageBenchmark {
                 threads.add(th);
                 th.start();
             }
-            // Sample the fsync counter when the measured window opens.
+            // Sample the fsync counters when the measured window opens.
             long waitNanos = warmEnd - System.nanoTime();
             if (waitNanos > 0) {
                 done.await(waitNanos, TimeUnit.NANOSECONDS);
             }
-            syncsAtWarmEnd[0] = store.syncCount();
+            long fsyncsAtWarmEnd = files.fsyncs();
+            long segmentFsyncsAtWarmEnd = files.segmentForces.get();
             done.await();
-            long syncs = store.syncCount() - syncsAtWarmEnd[0];
+            long fsyncs = files.fsyncs() - fsyncsAtWarmEnd;
+            long segmentFsyncs = files.segmentForces.get() - segmentFsyncsAtWarmEnd;
             double measured = (System.nanoTime() - warmEnd) / 1e9;
             Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             long entries = 0;
@@ -184,17 +211,45 @@ public final class StorageBenchmark {
                 all.add(hist[t]);
                 entries += counts[t];
             }
-            return new Result(async ? "async" : "threads", size, appenders, entries, syncs, measured, all);
+            return new Result(async ? "async" : "threads", size, appenders, entries, fsyncs, segmentFsyncs, measured, all);
         } finally {
             deleteTree(dir);
         }
     }
 
-    /** The real file system, except that fsync is a pause: for the emulated mode only. */
-    private record PausingFileIO(FileIO real, long pauseNanos) implements FileIO {
+    /**
+     * The file system the store runs on in a case: the real one, counting every fsync the store
+     * issues (each {@code force()} of a file, each fsync of the directory); in the emulated mode
+     * each of them is a pause instead of a real fsync.
+     */
+    private static final class CountingFileIO implements FileIO {
+        private final FileIO real = FileIO.standard();
+        private final long pauseNanos;
+        final AtomicLong fileForces = new AtomicLong();
+        final AtomicLong segmentForces = new AtomicLong();
+        final AtomicLong directorySyncs = new AtomicLong();
+
+        /** @param pauseNanos negative for real fsyncs, else the pause that replaces each one */
+        CountingFileIO(long pauseNanos) {
+            this.pauseNanos = pauseNanos;
+        }
+
+        long fsyncs() {
+            return fileForces.get() + directorySyncs.get();
+        }
+
+        private void fsync(IoAction realFsync) throws IOException {
+            if (pauseNanos >= 0) {
+                LockSupport.parkNanos(pauseNanos);
+            } else {
+                realFsync.run();
+            }
+        }
+
         @Override
         public Handle open(Path file, boolean create) throws IOException {
             Handle h = real.open(file, create);
+            boolean segment = file.getFileName().toString().endsWith(".seg");
             return new Handle() {
                 @Override
                 public int read(ByteBuffer dst, long position) throws IOException {
@@ -217,8 +272,12 @@ public final class StorageBenchmark {
                 }
 
                 @Override
-                public void force() {
-                    LockSupport.parkNanos(pauseNanos);
+                public void force() throws IOException {
+                    fileForces.incrementAndGet();
+                    if (segment) {
+                        segmentForces.incrementAndGet();
+                    }
+                    fsync(h::force);
                 }
 
                 @Override
@@ -254,14 +313,19 @@ public final class StorageBenchmark {
         }
 
         @Override
-        public void syncDirectory(Path dir) {
-            LockSupport.parkNanos(pauseNanos);
+        public void syncDirectory(Path dir) throws IOException {
+            directorySyncs.incrementAndGet();
+            fsync(() -> real.syncDirectory(dir));
         }
 
         @Override
         public Closeable tryLock(Path lockFile) throws IOException {
             return real.tryLock(lockFile);
         }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
     }
 
     /** An appender without a thread: each completion issues the next append. */

@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Recovery at {@link #open}: a record cut short at the end of the last segment (a write torn by
  * a crash, which can only be a write that was never reported durable) is truncated with a WARN
- * log. Any other damage (a bad checksum, a damaged length, a gap in the indexes, a bad magic
- * number, an unknown format version) makes {@code open} throw {@link StorageCorruptedException}
- * naming the file and offset. A data directory in use by another process makes it throw
+ * log ({@link #recoveryWarnings()} lists what was cut). Any other damage (a bad checksum, a damaged
+ * length, a gap in the indexes, a bad magic number) makes {@code open} throw
+ * {@link StorageCorruptedException} naming the file and offset. A file whose format version this
+ * build does not read (written by a newer HA-Raft) makes it throw {@link StorageFormatException},
+ * which says to upgrade rather than wipe. A data directory in use by another process makes it throw
  * {@link StorageLockedException}.
  *
  * <pre>{@code
@@ -104,6 +106,8 @@ public final class FileRaftStorage implements RaftStorage {
     private final FileIO io;
     private final long segmentSize;
     private final Closeable dirLock;
+    /** WARN messages of recovery; written only by {@link #open}, before the store is shared. */
+    private final List<String> recoveryWarnings = new ArrayList<>();
 
     // Log and snapshot state: guarded by rw (writes under the write lock).
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
@@ -162,6 +166,7 @@ public final class FileRaftStorage implements RaftStorage {
      *
      * @throws StorageLockedException    if another process (or store) has the directory open
      * @throws StorageCorruptedException if the data is damaged beyond a torn last write
+     * @throws StorageFormatException    if a file has a format version this build does not read
      * @throws StorageException          on an I/O error
      */
     public static FileRaftStorage open(Path dir, Options options) {
@@ -221,7 +226,7 @@ public final class FileRaftStorage implements RaftStorage {
             } else if (name.startsWith(SNAPSHOT_PREFIX) && name.endsWith(SNAPSHOT_SUFFIX)) {
                 snapshotIndexes.add(parseNumber(name, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX));
             } else if (!name.equals(LOCK_FILE) && !name.equals(HARD_STATE_FILE)) {
-                LOG.warn("Ignoring unexpected file {} in data directory {}", name, dir);
+                warnAtRecovery("Ignoring unexpected file " + name + " in data directory " + dir);
             }
         }
         Collections.sort(segmentBases);
@@ -265,8 +270,8 @@ public final class FileRaftStorage implements RaftStorage {
             }
             if (last && Formats.isTornSegmentCreation(buf, base)) {
                 h.close();
-                LOG.warn("Deleting log segment {}: its header was not completely written before a crash ({} bytes"
-                        + " of data)", path, Formats.zeroTailStart(buf));
+                warnAtRecovery("Deleting log segment " + path + ": its header was not completely written before a"
+                        + " crash (" + Formats.zeroTailStart(buf) + " bytes of data)");
                 io.delete(path);
                 removed = true;
                 continue;
@@ -313,9 +318,9 @@ public final class FileRaftStorage implements RaftStorage {
             if (!covers && !segments.isEmpty()) {
                 LOG.info("Discarding log {}..{} in {}: it does not contain the snapshot's last entry {} (term {});"
                         + " a snapshot from the leader replaced it", firstIndex, lastIndex, dir, snapIndex, snapTerm);
-                for (Segment s : segments) {
-                    s.handle.close();
-                    io.delete(s.path);
+                for (int i = segments.size() - 1; i >= 0; i--) { // last first, as when installing
+                    segments.get(i).handle.close();
+                    io.delete(segments.get(i).path);
                 }
                 segments.clear();
                 terms.n = 0;
@@ -339,6 +344,21 @@ public final class FileRaftStorage implements RaftStorage {
         }
         LOG.info("Opened {}: term {}, log {}..{}, snapshot {}", dir, hardState.term(), firstIndex, lastIndex,
                 snapshot == null ? "none" : snapIndex + "@" + snapTerm);
+    }
+
+    private void warnAtRecovery(String message) {
+        recoveryWarnings.add(message);
+        LOG.warn("{}", message);
+    }
+
+    /**
+     * What recovery at {@link #open} found and repaired or ignored, one message per WARN it logged,
+     * exactly as logged: a torn tail cut (file, offset, bytes cut, what they were, where the log now
+     * ends), a segment whose creation a crash interrupted, an unexpected file. Empty after a clean
+     * shutdown. Immutable.
+     */
+    public List<String> recoveryWarnings() {
+        return List.copyOf(recoveryWarnings);
     }
 
     private static long parseNumber(String name, String prefix, String suffix) {
@@ -368,7 +388,8 @@ public final class FileRaftStorage implements RaftStorage {
         }
         int version = b.getInt();
         if (version != Formats.VERSION) {
-            throw new StorageCorruptedException(seg.path, 4, Formats.unknownVersion(version));
+            throw Formats.unknownVersion(buf, seg.path, "log segment", version, Formats.VERSION, Formats.VERSION,
+                    copy -> Formats.crc(copy, 0, 16) == ByteBuffer.wrap(copy, 16, 4).getInt());
         }
         long base = b.getLong();
         if (Formats.crc(buf, 0, 16) != b.getInt()) {
@@ -447,9 +468,9 @@ public final class FileRaftStorage implements RaftStorage {
             }
             int validAfter = torn == null ? -1 : Formats.findValidRecord(buf, pos + 1, zeroTail);
             if (torn != null && last && validAfter < 0) {
-                LOG.warn("Log segment {}: truncating a torn tail at offset {}: cutting {} bytes ({}), left by a"
-                        + " write that was interrupted by a crash and never reported durable", seg.path, pos,
-                        zeroTail - pos, torn);
+                warnAtRecovery("Log segment " + seg.path + ": truncating a torn tail at offset " + pos + ": cutting "
+                        + (zeroTail - pos) + " bytes (" + torn + "), left by a write that was interrupted by a crash"
+                        + " and never reported durable; the log now ends at entry " + (expected - 1));
                 zeroFill(seg.handle, pos, zeroTail);
                 seg.handle.force();
                 seg.size = pos;
@@ -776,9 +797,12 @@ public final class FileRaftStorage implements RaftStorage {
                     if (s.pending != null) {
                         s.pending.clear();
                     }
-                    zeroFill(s.handle, off, s.flushed);
-                    // Durable before new records go where the old ones were: otherwise a crash
-                    // could leave a mix of old and new records that looks like corruption.
+                    // Cut the file there, durably, before new records go where the old ones were.
+                    // Not by overwriting the old records with zeros: power lost during that write
+                    // can leave zeros followed by old records, which recovery must refuse as damage.
+                    // A truncation is all or nothing. The rest of this segment is then no longer
+                    // preallocated (its appends' fsyncs also commit the file size) until the next one.
+                    s.handle.truncate(off);
                     s.handle.force();
                     s.flushed = off;
                 }
@@ -1177,9 +1201,11 @@ public final class FileRaftStorage implements RaftStorage {
             long idx = meta.lastIndex();
             boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
             if (!covers) {
-                for (Segment s : segments) {
-                    io.delete(s.path);
-                    closeLater(s.handle);
+                // Last segment first: power lost part-way leaves a shorter log that still starts
+                // where it did (recovery then discards it too), never one with a hole at its start.
+                for (int i = segments.size() - 1; i >= 0; i--) {
+                    io.delete(segments.get(i).path);
+                    closeLater(segments.get(i).handle);
                 }
                 segments.clear();
                 terms.n = 0;

@@ -168,7 +168,8 @@ final class Formats {
         }
         int version = buf.getInt();
         if (version != VERSION) {
-            throw new StorageCorruptedException(file, 4, unknownVersion(version));
+            throw unknownVersion(b, file, "hard state", version, VERSION, VERSION,
+                    copy -> crc(copy, 0, copy.length - 4) == ByteBuffer.wrap(copy, copy.length - 4, 4).getInt());
         }
         if (crc(b, 0, b.length - 4) != ByteBuffer.wrap(b, b.length - 4, 4).getInt()) {
             throw new StorageCorruptedException(file, b.length - 4, "hard state checksum mismatch");
@@ -182,14 +183,26 @@ final class Formats {
         return new HardState(term, vote);
     }
 
-    static String unknownVersion(int version) {
-        return unknownVersion(version, VERSION);
-    }
+    /** Where every file's format version is: right after its magic number. */
+    static final int VERSION_OFFSET = 4;
 
-    static String unknownVersion(int version, int newest) {
-        return "unknown format version " + version + " (this build of HA-Raft reads version"
-                + (newest == 1 ? " 1" : "s 1 to " + newest) + "); the data was written by a different, probably newer, HA-Raft: run that version,"
-                + " or restore this node from its peers";
+    /**
+     * The error for a file whose version field, at {@link #VERSION_OFFSET} in {@code head}, reads
+     * {@code version}, which this build does not read: corruption if writing a version it reads
+     * there makes the file's own checksum match ({@code checksumOk}; a flipped bit in the field),
+     * otherwise {@link StorageFormatException} (a file from another, probably newer, HA-Raft).
+     */
+    static StorageException unknownVersion(byte[] head, Path file, String kind, int version, int oldest, int newest,
+                                           java.util.function.Predicate<byte[]> checksumOk) {
+        for (int v = oldest; v <= newest; v++) {
+            byte[] copy = head.clone();
+            ByteBuffer.wrap(copy).putInt(VERSION_OFFSET, v);
+            if (checksumOk.test(copy)) {
+                return new StorageCorruptedException(file, VERSION_OFFSET, kind + " format version field damaged: it"
+                        + " reads " + version + ", but the checksum matches version " + v);
+            }
+        }
+        return new StorageFormatException(file, kind, version, oldest, newest);
     }
 
     static byte[] encodeSnapshotHeader(SnapshotMeta meta) {
@@ -213,7 +226,8 @@ final class Formats {
      * Decodes and verifies the snapshot header at the start of {@code head} (format 2, or format 1,
      * whose member ids carry no addresses or roles and give an unknown configuration).
      *
-     * @throws StorageCorruptedException if the header is damaged, cut short or of an unknown version
+     * @throws StorageCorruptedException if the header is damaged or cut short
+     * @throws StorageFormatException    if its version is one this build does not read
      */
     static SnapshotHeader decodeSnapshotHeader(byte[] head, Path path) {
         ByteBuffer b = ByteBuffer.wrap(head);
@@ -223,7 +237,14 @@ final class Formats {
             }
             int version = b.getInt();
             if (version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_IDS_ONLY) {
-                throw new StorageCorruptedException(path, 4, unknownVersion(version, SNAPSHOT_VERSION));
+                throw unknownVersion(head, path, "snapshot", version, SNAPSHOT_VERSION_IDS_ONLY, SNAPSHOT_VERSION, copy -> {
+                    try {
+                        decodeSnapshotHeader(copy, path);
+                        return true;
+                    } catch (StorageException e) {
+                        return false;
+                    }
+                });
             }
             long lastIndex = b.getLong();
             long lastTerm = b.getLong();

@@ -7,21 +7,25 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A subset of simulation seeds run over the real {@link io.haraft.storage.FileRaftStorage}, in
- * temporary directories, with crashes: every durable write is also written (and fsynced) to files,
- * and every restart recovers the node from those files, which must hold exactly what was reported
- * durable. Nodes compact their logs, so nodes that were down catch up through snapshots that the
- * file store received in chunks. {@code -Dsim.fileSeeds=N} sets how many seeds run.
+ * A subset of simulation seeds run with every node on a real {@link io.haraft.storage.FileRaftStorage}
+ * in a temporary directory, with crashes ({@link Simulation#Simulation(long, SimOptions, List, Path)}):
+ * a crash loses all, part or none of the writes not yet reported durable (through
+ * {@link CrashableFileIO}, possibly tearing one), and the node restarts from its files, through the
+ * store's recovery. Every invariant holds; recovery finds everything reported durable; and each node
+ * that restarted behind every other node's snapshot caught up through a snapshot, received chunk by
+ * chunk into its file store (or crashed again first). {@code -Dsim.fileSeeds=N} sets how many seeds run.
  */
 class FileStoreSimulationTest {
 
     @Test
     void simulatedHistoriesOverRealFilesKeepEveryInvariant(@TempDir Path dir) {
-        int count = Integer.getInteger("sim.fileSeeds", 8);
+        int count = Integer.getInteger("sim.fileSeeds", 16);
         int steps = Integer.getInteger("sim.steps", 2000);
         List<SimResult> results = new ArrayList<>();
         for (long seed = 1; seed <= count; seed++) {
@@ -30,14 +34,27 @@ class FileStoreSimulationTest {
             Simulation sim = new Simulation(seed, opt, Simulation.defaultSchedule(seed, opt), dir.resolve("seed-" + seed));
             results.add(sim.run());
         }
+        Map<String, Integer> total = new TreeMap<>();
+        results.forEach(r -> r.counters().forEach((k, v) -> total.merge(k, v, Integer::sum)));
         long restarts = results.stream().mapToLong(SimResult::restarts).sum();
-        long installs = results.stream().mapToLong(SimResult::snapshotInstalls).sum();
-        System.out.printf("file-store simulated runs: seeds=%d steps=%d restarts=%d snapshot_installs=%d violations=%d%n",
-                results.size(), results.stream().mapToLong(SimResult::steps).sum(), restarts, installs,
-                results.stream().filter(SimResult::failed).count());
+        System.out.printf("file-store simulated runs: seeds=%d steps=%d restarts=%d violations=%d; %s%n",
+                results.size(), results.stream().mapToLong(SimResult::steps).sum(), restarts,
+                results.stream().filter(SimResult::failed).count(), total);
         assertThat(results.stream().filter(SimResult::failed).map(SimResult::violation).toList())
                 .as("invariant violations over real files").isEmpty();
         assertThat(restarts).as("restarts recovered from the files").isPositive();
-        assertThat(installs).as("snapshots received into the file store").isPositive();
+        assertThat(total.getOrDefault("file_crashes_losing_unsynced_writes", 0))
+                .as("crashes that lost writes not yet reported durable").isPositive();
+        assertThat(total.getOrDefault("file_crashes_tearing_a_write", 0)).as("crashes that tore a write").isPositive();
+        assertThat(total.getOrDefault("restarts_behind_every_snapshot_caught_up_through_one", 0))
+                .as("nodes that restarted behind every other node's snapshot and caught up through one").isPositive();
+        for (SimResult r : results) {
+            Map<String, Integer> c = r.counters();
+            assertThat(c.getOrDefault("restarts_behind_every_snapshot_caught_up_through_one", 0)
+                    + c.getOrDefault("restarts_behind_every_snapshot_crashed_again_first", 0))
+                    .as("seed %d: restarts behind every snapshot that ended in a snapshot install (or another crash)",
+                            r.seed())
+                    .isEqualTo(c.getOrDefault("restarts_behind_every_snapshot", 0));
+        }
     }
 }

@@ -13,6 +13,7 @@ import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 import io.haraft.core.quorum.Membership;
 import io.haraft.storage.FileRaftStorage;
+import io.haraft.storage.MemoryRaftStorage;
 import io.haraft.storage.RaftStorage;
 import io.haraft.storage.Snapshot;
 import io.haraft.storage.SnapshotMeta;
@@ -31,9 +32,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One deterministic simulated history: N nodes run the real {@link RaftCore}; a simulated network,
@@ -61,7 +64,17 @@ import java.util.SplittableRandom;
  * cluster-wide expected state at i, also right after it was restored from a snapshot. Every
  * {@link SimOptions#snapshotEvery()} applied entries a node snapshots it and compacts its log; the
  * store keeps only the snapshot and the log after it, so a node that fell behind a compacted leader
- * catches up through a snapshot streamed in {@link SimOptions#chunkBytes()}-byte chunks.
+ * catches up through a snapshot streamed in {@link SimOptions#chunkBytes()}-byte chunks, each written
+ * into the store as it arrives. A node that restarts behind the snapshot of every other node must
+ * catch up through one: applying the next entry without installing a snapshot is a violation.
+ *
+ * <p>Each node keeps its durable state in a store with the {@link RaftStorage} contract, and a
+ * restart starts the node from what its store holds. By default that is a
+ * {@link MemoryRaftStorage}: a Ready is written and synced when its fsync completes, and a crash
+ * ({@link MemoryRaftStorage#crash()}) loses the Ready still in flight. With a file root, it is a
+ * {@link FileRaftStorage} on real files over {@link CrashableFileIO}: a crash loses all, part or
+ * none of the writes made since the last durable point, possibly tearing one, and the restarted
+ * node recovers from its files, which must hold everything that was reported durable.
  */
 final class Simulation {
     private static final long MS = SimOptions.MS;
@@ -99,49 +112,76 @@ final class Simulation {
     private record Snap(long index, long term, byte[] state) { }
 
     /**
-     * What survives a crash: the durable hard state, the latest snapshot, the log after it (with
-     * the hash of each entry's prefix, for log matching), and a snapshot being received.
+     * Hashes of the prefixes of a node's stored log, for log matching: the hash of the prefix up to
+     * {@code base} (the store's snapshot point), then one per entry after it.
      */
-    private static final class Store {
-        HardState hardState = HardState.INITIAL;
-        Snap snap = new Snap(0, 0, null);
-        Membership snapMembership;
-        long snapPrefixHash;
-        final ArrayList<Entry> entries = new ArrayList<>();
-        final ArrayList<Long> prefixHash = new ArrayList<>();
-        long recvIndex;
-        long recvTerm;
-        boolean recvComplete;
-        final java.io.ByteArrayOutputStream recv = new java.io.ByteArrayOutputStream();
+    private static final class LogHashes {
+        long base;
+        long baseHash;
+        final ArrayList<Long> hashes = new ArrayList<>();
 
         long lastIndex() {
-            return snap.index() + entries.size();
+            return base + hashes.size();
         }
 
-        long termAt(long index) {
-            if (index == snap.index()) {
-                return snap.term();
-            }
-            return index > snap.index() && index <= lastIndex() ? entries.get((int) (index - snap.index() - 1)).term() : -1;
-        }
-
-        long prefixHashAt(long index) {
-            return index == snap.index() ? snapPrefixHash : prefixHash.get((int) (index - snap.index() - 1));
+        long at(long index) {
+            return index == base ? baseHash : hashes.get((int) (index - base - 1));
         }
 
         /** Drops entries from {@code index} on. */
         void truncateFrom(long index) {
             while (lastIndex() >= index) {
-                entries.remove(entries.size() - 1);
-                prefixHash.remove(prefixHash.size() - 1);
+                hashes.remove(hashes.size() - 1);
             }
+        }
+
+        /** Appends {@code e}; returns the hash of the prefix ending with it. */
+        long append(Entry e) {
+            long prev = hashes.isEmpty() ? baseHash : hashes.get(hashes.size() - 1);
+            long h = mix(prev * 31 + e.forWitness().hashCode());
+            hashes.add(h);
+            return h;
         }
 
         /** Drops entries up to {@code index}, which must be in the log; it becomes the snapshot point. */
         void dropPrefix(long index) {
-            int n = (int) (index - snap.index());
-            entries.subList(0, n).clear();
-            prefixHash.subList(0, n).clear();
+            long h = at(index);
+            hashes.subList(0, (int) (index - base)).clear();
+            base = index;
+            baseHash = h;
+        }
+
+        /** An empty log after a snapshot at {@code index} whose prefix hash is {@code hash}. */
+        void reset(long index, long hash) {
+            hashes.clear();
+            base = index;
+            baseHash = hash;
+        }
+    }
+
+    /** What a store holds, read through the {@link RaftStorage} interface. */
+    private record Image(HardState hardState, long snapIndex, long snapTerm, byte[] snapData, long firstIndex,
+                         List<Entry> entries) {
+        static Image of(RaftStorage s) throws IOException {
+            Snapshot snap = s.latestSnapshot().orElse(null);
+            byte[] data = null;
+            if (snap != null) {
+                try (InputStream in = snap.open()) {
+                    data = in.readAllBytes();
+                }
+            }
+            long first = s.firstIndex();
+            long last = s.lastIndex();
+            return new Image(s.hardState(), first - 1, s.term(first - 1), data, first,
+                    last >= first ? s.entries(first, last + 1, Long.MAX_VALUE) : List.of());
+        }
+
+        long lastIndex() {
+            return firstIndex + entries.size() - 1;
+        }
+
+        Entry at(long index) {
+            return index >= firstIndex && index <= lastIndex() ? entries.get((int) (index - firstIndex)) : null;
         }
     }
 
@@ -207,7 +247,29 @@ final class Simulation {
         final int index;
         final String id;
         final SimClock clock;
-        final Store store = new Store();
+        /** This node's disk: a {@link MemoryRaftStorage}, or a {@link FileRaftStorage} on real files. */
+        RaftStorage storage;
+        /** Under a file store: the file layer whose unsynced changes a crash rolls back. */
+        CrashableFileIO files;
+        final LogHashes hashes = new LogHashes();
+        /** The snapshot being received from a leader, chunk by chunk, straight into the store. */
+        SnapshotWriter receiving;
+        /** The last write handed to the store, until it is durable. */
+        CompletableFuture<Void> persisting;
+        long recvIndex;
+        long recvTerm;
+        boolean recvComplete;
+        /** "index@term" of the snapshot a leader last started sending, and the configuration it sent with it. */
+        String offered;
+        Membership offeredConfig;
+        /** File store, from a crash to the restart: what was reported durable, and all that was written. */
+        Image durableAtCrash;
+        Image writtenAtCrash;
+        /**
+         * After a restart behind the snapshot of every other node (so no node can send it the next
+         * entry): its last index then; -1 otherwise. Cleared when a snapshot is installed.
+         */
+        long behindEverySnapshot = -1;
         RaftCore core;
         LeadershipGate gate;
         boolean up = true;
@@ -227,9 +289,9 @@ final class Simulation {
         /** While {@code now} is before this, the node's fsyncs take up to {@link #slowDiskMaxNanos}. */
         long slowDiskUntil;
         long slowDiskMaxNanos;
-        /** The real file store mirroring this node's durable state, when the run uses files. */
-        RaftStorage file;
         boolean installedSinceRestart;
+        /** On files: a crash fault waiting for this node's next write in flight. */
+        Fault crashAtNextWrite;
         long leaderTermChecked;
         long firstCommitTerm;
         int incarnation;
@@ -302,17 +364,23 @@ final class Simulation {
     private long catchUpTarget = -1;
     private long catchUpBy;
 
-    /** Where each node keeps a real {@link FileRaftStorage}, or {@code null} for memory only. */
+    /** Where each node keeps a real {@link FileRaftStorage}, or {@code null} for {@link MemoryRaftStorage}. */
     private final Path fileRoot;
+    /** Log segment size of the file stores: small, so that segments roll and are deleted often. */
+    static final long FILE_SEGMENT_BYTES = 4096;
+    /** Chooses what a crash keeps of a file store's unsynced writes (apart from {@link #rnd}). */
+    private final SplittableRandom diskRnd;
 
     Simulation(long seed, SimOptions opt, List<Fault> schedule) {
         this(seed, opt, schedule, null);
     }
 
     /**
-     * A history whose nodes also keep their durable state in a real {@link FileRaftStorage} under
-     * {@code fileRoot}: every durable write is mirrored there (with its fsync), and at every restart
-     * the node's state is recovered from the files and must equal what was reported durable.
+     * A history whose nodes keep their state in a real {@link FileRaftStorage} each, in a directory
+     * under {@code fileRoot} (when not {@code null}), over {@link CrashableFileIO}: a crash loses
+     * some or all of the writes not yet reported durable (torn part-way, or not), and the node
+     * restarts from what its files then hold, through the store's recovery. Without
+     * {@code fileRoot} each node has a {@link MemoryRaftStorage}, and a crash keeps its durable state.
      */
     Simulation(long seed, SimOptions opt, List<Fault> schedule, Path fileRoot) {
         this.fileRoot = fileRoot;
@@ -320,6 +388,7 @@ final class Simulation {
         this.opt = opt;
         this.schedule = schedule;
         this.rnd = new SplittableRandom(seed);
+        this.diskRnd = new SplittableRandom(seed * 0xD1B54A32D192ED03L + 5);
         for (int i = 0; i < opt.nodes(); i++) {
             ids.add("n" + i);
         }
@@ -389,6 +458,7 @@ final class Simulation {
                     steps++;
                     checkInvariants(e.node);
                     crashIfTriggered();
+                    crashWritersIfDue();
                     if (reconfigureNow != null && violation == null && !healed) {
                         Fault f = reconfigureNow;
                         reconfigureNow = null;
@@ -401,9 +471,8 @@ final class Simulation {
             }
         }
         for (Node n : nodes) {
-            if (n.file != null) {
-                n.file.close();
-                n.file = null;
+            if (n.storage != null && n.files != null) {
+                n.storage.close();
             }
         }
         String finalVoters = nodes.stream().filter(n -> n.up && n.core != null && n.core.role() == Role.LEADER)
@@ -462,6 +531,11 @@ final class Simulation {
             case DELIVER -> {
                 if (blocked(Integer.parseInt(e.msg.from().substring(1)), n.index)) {
                     return false;
+                }
+                if (e.msg instanceof Message.InstallSnapshot is && is.offset() == 0) {
+                    // as the runtime does: the store records the configuration sent with the first chunk
+                    n.offered = is.snapIndex() + "@" + is.snapTerm();
+                    n.offeredConfig = is.membership();
                 }
                 n.core.step(e.msg, n.localNow());
             }
@@ -528,8 +602,7 @@ final class Simulation {
     private void completeReady(Node n) {
         Ready r = n.pending;
         n.pending = null;
-        persist(n, r);
-        if (violation != null) {
+        if (!persist(n, r)) {
             return;
         }
         for (Message m : r.messages()) {
@@ -539,8 +612,8 @@ final class Simulation {
             count("witness_snapshot_installs");
             n.applied = r.installSnapshot().index(); // a witness has no state machine
         } else if (r.installSnapshot() != null) {
-            // restore the state machine from the snapshot just made the store's base
-            n.sm = StateMachine.decode(n.store.snap.state());
+            // restore the state machine from the snapshot just made the store's base (read back from it)
+            n.sm = StateMachine.decode(n.latestSnap.state());
             n.applied = n.sm.index;
             if (!checkState(n, "restored from the snapshot it received")) {
                 return;
@@ -553,6 +626,11 @@ final class Simulation {
             }
             if (e.index() > committed.size() || !committedAs(n, (int) e.index() - 1).equals(e)) {
                 fail("(d) " + n.id + " applied " + e + " which differs from the committed entry at that index");
+                return;
+            }
+            if (n.behindEverySnapshot >= 0 && e.index() > n.behindEverySnapshot) {
+                fail("(storage) " + n.id + " restarted with its log ending at " + n.behindEverySnapshot
+                        + ", below every other node's snapshot, yet applied " + e + " without installing a snapshot");
                 return;
             }
             n.applied = e.index();
@@ -594,7 +672,7 @@ final class Simulation {
             }
         }
         n.core.advance(r, local);
-        if (n.applied - n.store.snap.index() >= opt.snapshotEvery() && n.applied <= n.core.log().stableIndex()) {
+        if (n.applied - n.hashes.base >= opt.snapshotEvery() && n.applied <= n.core.log().stableIndex()) {
             takeSnapshot(n, local);
         }
     }
@@ -617,32 +695,31 @@ final class Simulation {
 
     /** Snapshots the state machine (durable at once), keeps only the log after it, and compacts the core. */
     private void takeSnapshot(Node n, long local) {
-        Store s = n.store;
+        LogHashes h = n.hashes;
         long index = n.applied;
-        if (index > s.lastIndex()) {
-            fail("(e) " + n.id + " applied " + index + " but its store ends at " + s.lastIndex());
+        if (index > h.lastIndex()) {
+            fail("(e) " + n.id + " applied " + index + " but its store ends at " + h.lastIndex());
             return;
         }
-        if (s.prefixHashAt(index) != committedPrefix.get((int) index - 1)) {
+        if (h.at(index) != committedPrefix.get((int) index - 1)) {
             fail("(e) " + n.id + " snapshots at " + index + " a log prefix that differs from the committed one");
             return;
         }
-        long prefix = s.prefixHashAt(index);
-        s.dropPrefix(index);
-        s.snap = new Snap(index, committed.get((int) index - 1).term(), n.witness ? new byte[0] : n.sm.encode());
-        s.snapPrefixHash = prefix;
-        n.previousSnap = n.latestSnap;
-        n.latestSnap = s.snap;
-        if (n.file != null) {
-            byte[] state = s.snap.state();
-            try {
-                n.file.writeSnapshot(new SnapshotMeta(index, s.snap.term(), ids), out -> out.write(state));
-            } catch (IOException | RuntimeException e) {
-                fail("(storage) " + n.id + ": the file store refused snapshot " + index + ": " + e);
-                return;
-            }
+        long term = committed.get((int) index - 1).term();
+        byte[] state = n.witness ? new byte[0] : n.sm.encode();
+        try {
+            n.storage.writeSnapshot(new SnapshotMeta(index, term, n.core.membershipAt(index)), out -> out.write(state));
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + ": the store refused snapshot " + index + ": " + e);
+            return;
         }
-        s.snapMembership = n.core.membershipAt(index);
+        checkpoint(n, "snapshot " + index); // writeSnapshot returned, and the core now relies on it
+        h.dropPrefix(index);
+        if (!storeMatches(n, "after taking snapshot " + index)) {
+            return;
+        }
+        n.previousSnap = n.latestSnap;
+        n.latestSnap = new Snap(index, term, state);
         n.core.compact(index, local);
     }
 
@@ -665,127 +742,142 @@ final class Simulation {
                 Arrays.copyOfRange(snap.state(), from, to), to == snap.state().length, local);
     }
 
-    private void persist(Node n, Ready r) {
-        persistInMemory(n, r);
-        if (n.file != null && violation == null) {
-            mirror(n, r);
+    /**
+     * Writes what {@code r} asks to make durable to the node's store and waits until it is durable
+     * (for a file store, everything written since is then kept by a crash). Returns false after a
+     * violation.
+     */
+    private boolean persist(Node n, Ready r) {
+        try {
+            if (!write(n, r, true)) {
+                return false;
+            }
+            makeDurable(n, n.persisting);
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + ": the store refused a write: " + e);
+            return false;
+        }
+        return violation == null;
+    }
+
+    /** Waits until {@code f} (a write to the node's store) is durable; a file store's journal is then cleared. */
+    private void makeDurable(Node n, CompletableFuture<Void> f) {
+        if (n.storage instanceof MemoryRaftStorage m) {
+            m.sync();
+        }
+        if (f != null) {
+            f.join();
+        }
+        checkpoint(n, "a write");
+    }
+
+    /** A file store reported everything written so far durable: a crash now keeps it, and it must really be durable. */
+    private void checkpoint(Node n, String what) {
+        String notDurable = n.files == null ? null : n.files.checkpoint();
+        if (notDurable != null) {
+            fail("(storage) " + n.id + ": the file store reported " + what + " durable, but " + notDurable);
         }
     }
 
-    /** Writes what {@code r} made durable to the node's real file store, and waits for its fsync. */
-    private void mirror(Node n, Ready r) {
-        try {
-            if (r.hardState() != null) {
-                n.file.persist(r.hardState(), List.of()).join();
+    /**
+     * Hands the store what {@code r} asks to make durable, in the order {@link Ready} prescribes:
+     * the hard state, the snapshot chunks (written into the snapshot being received as they come),
+     * the install, the entries. The last write's future is left in {@link Node#persisting}.
+     * {@code acked}: the node will act on it (false when a crash interrupts the write).
+     */
+    private boolean write(Node n, Ready r, boolean acked) throws IOException {
+        RaftStorage st = n.storage;
+        HardState hs = r.hardState();
+        n.persisting = null;
+        if (hs != null && hs.term() < st.hardState().term()) {
+            fail("term went backwards on " + n.id);
+            return false;
+        }
+        if (!r.snapshotChunks().isEmpty() || r.installSnapshot() != null) {
+            if (hs != null) {
+                makeDurable(n, st.persist(hs, List.of())); // durable before the snapshot, as the runtime does
+                hs = null;
             }
-            if (r.installSnapshot() != null) {
-                Snap snap = n.store.snap;
-                try (SnapshotWriter w = n.file.beginSnapshot(new SnapshotMeta(snap.index(), snap.term(), ids))) {
-                    w.write(snap.state(), 0, snap.state().length);
-                    w.commit();
+            for (Ready.SnapshotChunk c : r.snapshotChunks()) {
+                if (!receive(n, c)) {
+                    return false;
                 }
             }
-            if (!r.entries().isEmpty()) {
-                n.file.persist(null, r.entries()).join();
+            if (r.installSnapshot() != null && !installSnapshot(n, r.installSnapshot(), acked)) {
+                return false;
             }
-        } catch (IOException | RuntimeException e) {
-            fail("(storage) " + n.id + ": the file store refused a write: " + e);
         }
-    }
-
-    /** Opens (or reopens after a crash) the node's file store; its recovered state must equal the durable state. */
-    private void openFileStore(Node n) {
-        try {
-            n.file = FileRaftStorage.open(fileRoot.resolve(n.id));
-            Store s = n.store;
-            RaftStorage f = n.file;
-            String diff = null;
-            if (!f.hardState().equals(s.hardState)) {
-                diff = "hard state " + f.hardState() + " instead of " + s.hardState;
-            } else if (f.firstIndex() != s.snap.index() + 1 || f.lastIndex() != s.lastIndex()) {
-                diff = "log " + f.firstIndex() + ".." + f.lastIndex() + " instead of " + (s.snap.index() + 1) + ".."
-                        + s.lastIndex();
-            } else if (s.snap.index() > 0) {
-                Snapshot snap = f.latestSnapshot().orElse(null);
-                if (snap == null || snap.meta().lastIndex() != s.snap.index() || snap.meta().lastTerm() != s.snap.term()) {
-                    diff = "snapshot " + (snap == null ? "none" : snap.meta()) + " instead of " + s.snap.index() + "@"
-                            + s.snap.term();
-                } else {
-                    try (InputStream in = snap.open()) {
-                        if (!Arrays.equals(in.readAllBytes(), s.snap.state())) {
-                            diff = "snapshot data differs";
-                        }
-                    }
+        if (!r.entries().isEmpty()) {
+            LogHashes h = n.hashes;
+            long from = r.entries().get(0).index();
+            if (from > h.lastIndex() + 1 || from <= h.base) {
+                fail("(e) " + n.id + " was asked to persist entries from " + from + " to a log holding "
+                        + (h.base + 1) + ".." + h.lastIndex());
+                return false;
+            }
+            h.truncateFrom(from);
+            for (Entry e : r.entries()) {
+                long hash = h.append(e);
+                Long known = prefixByIndexTerm.computeIfAbsent(e.index(), k -> new HashMap<>()).putIfAbsent(e.term(), hash);
+                if (known != null && known != hash) {
+                    fail("(e) log matching: " + n.id + " has entry " + e.index() + "@" + e.term()
+                            + " with a prefix that differs from another node's");
+                    return false;
                 }
             }
-            if (diff == null && s.lastIndex() > s.snap.index()
-                    && !f.entries(f.firstIndex(), f.lastIndex() + 1, Long.MAX_VALUE).equals(s.entries)) {
-                diff = "log entries differ";
-            }
-            if (diff != null) {
-                fail("(storage) " + n.id + " recovered from its files with " + diff);
-            }
-        } catch (IOException | RuntimeException e) {
-            fail("(storage) " + n.id + " could not reopen its file store: " + e);
+        }
+        if (hs != null || !r.entries().isEmpty()) {
+            n.persisting = st.persist(hs, r.entries());
+        }
+        return storeMatches(n, "after persisting " + r.entries().size() + " entries");
+    }
+
+    /** The store's log spans what the simulator expects. */
+    private boolean storeMatches(Node n, String when) {
+        RaftStorage st = n.storage;
+        if (st.firstIndex() != n.hashes.base + 1 || st.lastIndex() != n.hashes.lastIndex()) {
+            fail("(storage) " + n.id + " " + when + ": the store holds " + st.firstIndex() + ".." + st.lastIndex()
+                    + " instead of " + (n.hashes.base + 1) + ".." + n.hashes.lastIndex());
+            return false;
+        }
+        return true;
+    }
+
+    /** Writes one chunk of a snapshot from the leader into the store; offset 0 starts a new snapshot. */
+    private boolean receive(Node n, Ready.SnapshotChunk c) throws IOException {
+        if (c.offset() == 0) {
+            discardReceiving(n);
+            Membership offered = (c.index() + "@" + c.term()).equals(n.offered) ? n.offeredConfig : null;
+            n.receiving = n.storage.beginSnapshot(new SnapshotMeta(c.index(), c.term(), Optional.ofNullable(offered)));
+            n.recvIndex = c.index();
+            n.recvTerm = c.term();
+            n.recvComplete = false;
+        } else if (n.receiving == null || n.recvIndex != c.index() || n.recvTerm != c.term()
+                || n.receiving.bytesWritten() != c.offset() || n.recvComplete) {
+            fail(n.id + " was asked to persist chunk " + c + " that does not continue the snapshot received so far ("
+                    + n.recvIndex + "@" + n.recvTerm + ", " + (n.receiving == null ? 0 : n.receiving.bytesWritten())
+                    + " bytes)");
+            return false;
+        }
+        n.receiving.write(c.data(), 0, c.size());
+        n.recvComplete = c.last();
+        return true;
+    }
+
+    private static void discardReceiving(Node n) throws IOException {
+        SnapshotWriter w = n.receiving;
+        n.receiving = null;
+        if (w != null) {
+            w.close();
         }
     }
 
-    private void persistInMemory(Node n, Ready r) {
-        Store s = n.store;
-        if (r.hardState() != null) {
-            if (r.hardState().term() < s.hardState.term()) {
-                fail("term went backwards on " + n.id);
-            }
-            s.hardState = r.hardState();
-        }
-        for (Ready.SnapshotChunk c : r.snapshotChunks()) {
-            if (c.offset() == 0) {
-                s.recv.reset();
-                s.recvIndex = c.index();
-                s.recvTerm = c.term();
-                s.recvComplete = false;
-            } else if (s.recvIndex != c.index() || s.recvTerm != c.term() || s.recv.size() != c.offset()
-                    || s.recvComplete) {
-                fail(n.id + " was asked to persist chunk " + c + " that does not continue the snapshot received so far ("
-                        + s.recvIndex + "@" + s.recvTerm + ", " + s.recv.size() + " bytes)");
-                return;
-            }
-            s.recv.writeBytes(c.data());
-            s.recvComplete = c.last();
-        }
-        if (r.installSnapshot() != null && !installSnapshot(n, r.installSnapshot())) {
-            return;
-        }
-        if (r.entries().isEmpty()) {
-            return;
-        }
-        long from = r.entries().get(0).index();
-        if (from > s.lastIndex() + 1 || from <= s.snap.index()) {
-            fail("(e) " + n.id + " was asked to persist entries from " + from + " to a log holding "
-                    + (s.snap.index() + 1) + ".." + s.lastIndex());
-            return;
-        }
-        s.truncateFrom(from);
-        for (Entry e : r.entries()) {
-            long prev = s.prefixHash.isEmpty() ? s.snapPrefixHash : s.prefixHash.get(s.prefixHash.size() - 1);
-            long h = mix(prev * 31 + e.forWitness().hashCode());
-            s.entries.add(e);
-            s.prefixHash.add(h);
-            Long known = prefixByIndexTerm.computeIfAbsent(e.index(), k -> new HashMap<>()).putIfAbsent(e.term(), h);
-            if (known != null && known != h) {
-                fail("(e) log matching: " + n.id + " has entry " + e.index() + "@" + e.term()
-                        + " with a prefix that differs from another node's");
-                return;
-            }
-        }
-    }
-
-    /** Makes the snapshot just received the store's base. */
-    private boolean installSnapshot(Node n, Ready.SnapshotPoint p) {
-        Store s = n.store;
-        if (!s.recvComplete || s.recvIndex != p.index() || s.recvTerm != p.term()) {
-            fail(n.id + " was asked to install snapshot " + p + " but holds " + (s.recvComplete ? "" : "part of ")
-                    + s.recvIndex + "@" + s.recvTerm);
+    /** Makes the snapshot just received the store's base (the store compacts or drops its log). */
+    private boolean installSnapshot(Node n, Ready.SnapshotPoint p, boolean acked) throws IOException {
+        RaftStorage st = n.storage;
+        if (n.receiving == null || !n.recvComplete || n.recvIndex != p.index() || n.recvTerm != p.term()) {
+            fail(n.id + " was asked to install snapshot " + p + " but holds " + (n.recvComplete ? "" : "part of ")
+                    + n.recvIndex + "@" + n.recvTerm);
             return false;
         }
         if (p.index() > committed.size() || committed.get((int) p.index() - 1).term() != p.term()) {
@@ -793,34 +885,45 @@ final class Simulation {
                     + ", which is not the committed entry at that index");
             return false;
         }
-        if (p.index() <= s.snap.index()) {
-            fail(n.id + " installs snapshot " + p + " older than its own at " + s.snap.index());
+        if (p.index() <= n.hashes.base) {
+            fail(n.id + " installs snapshot " + p + " older than its own at " + n.hashes.base);
             return false;
         }
         long prefix = committedPrefix.get((int) p.index() - 1);
-        if (s.termAt(p.index()) == p.term()) {
-            if (s.prefixHashAt(p.index()) != prefix) {
+        if (p.index() <= st.lastIndex() && st.term(p.index()) == p.term()) {
+            if (n.hashes.at(p.index()) != prefix) {
                 fail("(e) log matching: " + n.id + " holds " + p.index() + "@" + p.term()
                         + " with a prefix that differs from the committed one");
                 return false;
             }
-            s.dropPrefix(p.index());
+            n.hashes.dropPrefix(p.index());
         } else {
-            s.entries.clear();
-            s.prefixHash.clear();
+            n.hashes.reset(p.index(), prefix);
         }
-        s.snap = new Snap(p.index(), p.term(), s.recv.toByteArray());
-        s.snapMembership = p.membership();
-        s.snapPrefixHash = prefix;
-        s.recv.reset();
-        s.recvComplete = false;
+        Snapshot installed = n.receiving.commit();
+        n.receiving = null;
+        n.recvComplete = false;
+        if (!storeMatches(n, "after installing snapshot " + p.index() + "@" + p.term())) {
+            return false;
+        }
+        if (!acked) {
+            return true; // a crash interrupts it: the node never acts on it
+        }
+        byte[] data;
+        try (InputStream in = installed.open()) {
+            data = in.readAllBytes();
+        }
         n.previousSnap = n.latestSnap;
-        n.latestSnap = s.snap;
+        n.latestSnap = new Snap(p.index(), p.term(), data);
         snapshotInstalls++;
         if (n.incarnation > 0 && !n.installedSinceRestart) {
             restartInstalls++;
         }
         n.installedSinceRestart = true;
+        if (n.behindEverySnapshot >= 0) {
+            count("restarts_behind_every_snapshot_caught_up_through_one");
+            n.behindEverySnapshot = -1;
+        }
         return true;
     }
 
@@ -913,38 +1016,156 @@ final class Simulation {
 
     // ------------------------------------------------------------------ faults
 
+    /** Starts (or restarts) a node from what its store holds. */
     private void startNode(Node n) {
-        if (fileRoot != null) {
-            openFileStore(n);
+        Image disk;
+        try {
+            disk = openStore(n);
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + " could not " + (n.incarnation > 0 ? "restart from" : "open") + " its "
+                    + (fileRoot != null ? "files" : "store") + ": " + e);
+            return;
         }
-        Store s = n.store;
-        List<Entry> durable = new ArrayList<>(s.entries);
-        n.core = opt.bugs().newCore(coreConfig(n), s.hardState,
-                new RaftLog(s.snap.index(), s.snap.term(), s.snapMembership, durable),
+        if (disk == null) {
+            return;
+        }
+        long snapIndex = disk.snapIndex();
+        if (snapIndex > committed.size() || (snapIndex > 0 && committed.get((int) snapIndex - 1).term() != disk.snapTerm())) {
+            fail("(d) " + n.id + " restarted from snapshot " + snapIndex + "@" + disk.snapTerm()
+                    + ", which is not the committed entry at that index");
+            return;
+        }
+        n.hashes.reset(snapIndex, snapIndex == 0 ? 0 : committedPrefix.get((int) snapIndex - 1));
+        for (Entry e : disk.entries()) {
+            long hash = n.hashes.append(e);
+            Long known = prefixByIndexTerm.computeIfAbsent(e.index(), k -> new HashMap<>()).putIfAbsent(e.term(), hash);
+            if (known != null && known != hash) {
+                fail("(e) log matching: " + n.id + " restarted with entry " + e.index() + "@" + e.term()
+                        + " whose prefix differs from another node's");
+                return;
+            }
+        }
+        Snapshot snap = n.storage.latestSnapshot().orElse(null);
+        Membership snapMembership = snap == null ? null : snap.meta().membership().orElse(null);
+        n.core = opt.bugs().newCore(coreConfig(n), disk.hardState(),
+                new RaftLog(snapIndex, disk.snapTerm(), snapMembership, new ArrayList<>(disk.entries())),
                 n.localNow(), new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
         n.gate = new LeadershipGate();
         n.up = true;
         n.downBy = -1;
         // restart = the durable snapshot restored into the state machine, then the log after it
-        n.sm = n.witness ? new StateMachine() : StateMachine.decode(s.snap.state());
+        n.sm = n.witness ? new StateMachine() : StateMachine.decode(disk.snapData());
         if (n.witness) {
-            n.sm.index = s.snap.index();
+            n.sm.index = snapIndex;
         }
-        n.applied = s.snap.index();
+        n.applied = snapIndex;
         n.checkedCommit = 0;
-        n.latestSnap = s.snap.index() > 0 ? s.snap : null;
+        n.latestSnap = snapIndex > 0 ? new Snap(snapIndex, disk.snapTerm(), disk.snapData()) : null;
         n.previousSnap = null;
         n.installedSinceRestart = false;
-        if (n.sm.index != s.snap.index()) {
-            fail(n.id + " restarted from a snapshot at " + s.snap.index() + " whose state is at " + n.sm.index);
+        if (n.sm.index != snapIndex) {
+            fail(n.id + " restarted from a snapshot at " + snapIndex + " whose state is at " + n.sm.index);
         }
         if (!n.witness) {
             checkState(n, "restored from its snapshot at restart");
+        }
+        n.behindEverySnapshot = -1;
+        if (n.incarnation > 0 && !n.witness) {
+            // every other node compacted past this node's log: only a snapshot can bring it back
+            long others = Long.MAX_VALUE;
+            for (Node o : nodes) {
+                if (o != n && !o.witness) {
+                    others = Math.min(others, o.latestSnap == null ? 0 : o.latestSnap.index());
+                }
+            }
+            if (disk.lastIndex() < others) {
+                n.behindEverySnapshot = disk.lastIndex();
+                count("restarts_behind_every_snapshot");
+            }
         }
         n.leaderTermChecked = 0;
         n.pending = null;
         n.timerAt = Long.MAX_VALUE;
         afterInput(n);
+    }
+
+    /**
+     * Opens the node's store as a (re)started process finds it and reads what it holds; {@code null}
+     * after a violation. A file store is opened through its recovery, which must find everything
+     * that was reported durable before the crash, and nothing that was never written.
+     */
+    private Image openStore(Node n) throws IOException {
+        if (fileRoot == null) {
+            if (n.storage == null) {
+                n.storage = MemoryRaftStorage.createManualSync();
+            }
+            return Image.of(n.storage);
+        }
+        n.files = new CrashableFileIO();
+        n.storage = FileRaftStorage.open(fileRoot.resolve(n.id),
+                FileRaftStorage.Options.defaults().withSegmentSize(FILE_SEGMENT_BYTES).withFileIO(n.files));
+        checkpoint(n, "what recovery repaired"); // a cut tail, a raised term, deleted files
+        Image disk = Image.of(n.storage);
+        if (n.durableAtCrash != null) {
+            String diff = recoveryDiff(disk, n.durableAtCrash, n.writtenAtCrash);
+            n.durableAtCrash = null;
+            n.writtenAtCrash = null;
+            if (diff != null) {
+                fail("(storage) " + n.id + " recovered from its files with " + diff);
+                return null;
+            }
+        }
+        return disk;
+    }
+
+    /**
+     * Why the state {@code got} recovered after a crash is not one a crash may leave, or
+     * {@code null}: it must hold everything in {@code durable} (reported durable), except what the
+     * interrupted writes replaced, and nothing that is in neither {@code durable} nor {@code written}.
+     */
+    private static String recoveryDiff(Image got, Image durable, Image written) {
+        HardState hs = got.hardState();
+        HardState d = durable.hardState();
+        if (hs.term() < d.term()) {
+            return "term " + hs.term() + " below the durable term " + d.term();
+        }
+        if (hs.term() == d.term() && d.votedFor() != null && !d.votedFor().equals(hs.votedFor())) {
+            return "vote " + hs.votedFor() + " in term " + hs.term() + " instead of the durable vote " + d.votedFor();
+        }
+        if (hs.term() > written.hardState().term()) {
+            return "term " + hs.term() + " above any term written (" + written.hardState().term() + ")";
+        }
+        Image base = got.snapIndex() == durable.snapIndex() ? durable : got.snapIndex() == written.snapIndex() ? written : null;
+        if (base == null) {
+            return "snapshot at " + got.snapIndex() + ", neither the durable one at " + durable.snapIndex()
+                    + " nor the one written at " + written.snapIndex();
+        }
+        if (got.snapTerm() != base.snapTerm() || !Arrays.equals(got.snapData(), base.snapData())) {
+            return "snapshot " + got.snapIndex() + " whose term or data differ from what was written";
+        }
+        for (long i = got.firstIndex(); i <= got.lastIndex(); i++) {
+            Entry e = got.at(i);
+            if (!e.equals(durable.at(i)) && !e.equals(written.at(i))) {
+                return "entry " + e + ", which was never written at that index";
+            }
+        }
+        // Durable entries survive unless the interrupted writes replaced them (a snapshot installed
+        // over them, a conflicting suffix overwritten from some index on).
+        long replacedFrom = Long.MAX_VALUE;
+        if (written.snapIndex() == got.snapIndex()) {
+            for (long i = got.snapIndex() + 1; i <= durable.lastIndex(); i++) {
+                if (!durable.at(i).equals(written.at(i))) {
+                    replacedFrom = i;
+                    break;
+                }
+            }
+        }
+        long floor = Math.max(got.snapIndex(), Math.min(durable.lastIndex(), replacedFrom - 1));
+        if (got.lastIndex() < floor) {
+            return "log " + got.firstIndex() + ".." + got.lastIndex() + ", missing entries up to " + floor
+                    + " that were reported durable";
+        }
+        return null;
     }
 
     /**
@@ -1075,7 +1296,11 @@ final class Simulation {
                         }
                     }
                 }
-                if (n != null && n.up) {
+                if (n != null && n.up && fileRoot != null && f.id() % 2 == 0 && !writing(n)) {
+                    // on files, half the crashes wait for the node's next write in flight: power
+                    // lost while it is not yet durable, the case recovery exists for
+                    n.crashAtNextWrite = f;
+                } else if (n != null && n.up) {
                     crash(n);
                     n.downBy = f.id();
                     push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
@@ -1170,10 +1395,44 @@ final class Simulation {
         crashNow = null;
     }
 
+    /** Whether the node has a Ready in flight with something to make durable. */
+    private static boolean writing(Node n) {
+        return n.pending != null && !n.pending.nothingToPersist();
+    }
+
+    /** Crashes the nodes whose crash waits for a write in flight, once they have one. */
+    private void crashWritersIfDue() {
+        for (Node n : nodes) {
+            Fault f = n.crashAtNextWrite;
+            if (f == null || violation != null) {
+                continue;
+            }
+            if (!n.up || healed) {
+                n.crashAtNextWrite = null;
+            } else if (writing(n)) {
+                n.crashAtNextWrite = null;
+                count("file_crashes_during_a_write");
+                crash(n);
+                n.downBy = f.id();
+                push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+            }
+        }
+    }
+
     private void crash(Node n) {
-        if (n.file != null) {
-            n.file.close(); // everything mirrored was already durable; the process just dies
-            n.file = null;
+        if (n.files != null) {
+            crashFiles(n);
+        } else if (n.storage instanceof MemoryRaftStorage m) {
+            n.storage = m.crash(); // what was durable: every Ready is synced before the node acts on it
+        }
+        n.receiving = null;
+        n.recvComplete = false;
+        n.offered = null;
+        n.offeredConfig = null;
+        n.persisting = null;
+        if (n.behindEverySnapshot >= 0) {
+            count("restarts_behind_every_snapshot_crashed_again_first");
+            n.behindEverySnapshot = -1;
         }
         n.up = false;
         n.paused = false;
@@ -1189,6 +1448,36 @@ final class Simulation {
                 }
             }
         }
+    }
+
+    /**
+     * A node on files loses power. The Ready it was making durable, if any, has reached the files
+     * in full (the runtime writes before it waits for the fsync); the crash keeps all, part or none
+     * of what was written since the last durable point ({@link CrashableFileIO#crash}). The restart
+     * then checks what recovery finds against both states ({@link #recoveryDiff}).
+     */
+    private void crashFiles(Node n) {
+        try {
+            n.durableAtCrash = Image.of(n.storage);
+            Ready r = n.pending;
+            if (r != null && !r.nothingToPersist() && violation == null && write(n, r, false)
+                    && n.persisting != null) {
+                n.persisting.join();
+            }
+            n.writtenAtCrash = Image.of(n.storage);
+            n.storage.close(); // stops the store's threads in this JVM; it has nothing left to write
+            CrashableFileIO.Outcome o = n.files.crash(diskRnd);
+            if (o.journaled() > 0) {
+                count(o.lostSomething() ? "file_crashes_losing_unsynced_writes" : "file_crashes_keeping_unsynced_writes");
+            }
+            if (o.tornBytes() > 0) {
+                count("file_crashes_tearing_a_write");
+            }
+        } catch (IOException | RuntimeException e) {
+            fail("(storage) " + n.id + ": crashing its file store failed: " + e);
+        }
+        n.storage = null;
+        n.files = null;
     }
 
     private void resume(Node n) {

@@ -248,6 +248,94 @@ class CrashRecoveryTest {
         }
     }
 
+    // ------------------------------------------------------------------ power lost inside one operation
+
+    /**
+     * Power lost at any fsync while the store cuts a conflicting suffix (a leader overwrote it) and
+     * appends the new one: whatever part of those writes reached the disk, recovery keeps every
+     * entry before the conflict, then the old suffix or part of the new one, and never refuses the
+     * log as damaged.
+     */
+    @Test
+    void powerLostWhileCuttingAConflictingSuffixKeepsTheEntriesBeforeIt() throws Exception {
+        int images = 0;
+        for (long seed = 1; seed <= 60; seed++) {
+            Random rnd = new Random(seed);
+            SimFileIO io = new SimFileIO();
+            List<SimFileIO> crashes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Entry> old = new ArrayList<>();
+            for (int i = 1; i <= 40; i++) {
+                old.add(entry(rnd, i, 1));
+            }
+            int from = 5 + rnd.nextInt(30);
+            List<Entry> replacing = new ArrayList<>();
+            for (int i = from; i < from + 1 + rnd.nextInt(10); i++) {
+                replacing.add(entry(rnd, i, 2));
+            }
+            try (FileRaftStorage s = FileRaftStorage.open(DIR, opts(io))) {
+                s.persist(new HardState(1, null), old).get(TIMEOUT_S, TimeUnit.SECONDS);
+                io.beforeForce = path -> crashes.add(io.crash(rnd));
+                s.persist(new HardState(2, null), replacing).get(TIMEOUT_S, TimeUnit.SECONDS);
+                io.beforeForce = path -> { };
+            }
+            for (SimFileIO image : crashes) {
+                try (FileRaftStorage r = FileRaftStorage.open(DIR, opts(image))) {
+                    assertThat(r.lastIndex()).as("seed %d: entries before the conflict kept", seed)
+                            .isGreaterThanOrEqualTo(from - 1);
+                    List<Entry> got = r.entries(1, r.lastIndex() + 1, Long.MAX_VALUE);
+                    assertThat(got.subList(0, from - 1)).isEqualTo(old.subList(0, from - 1));
+                    List<Entry> rest = got.subList(from - 1, got.size());
+                    boolean oldSuffix = rest.size() <= old.size() - (from - 1)
+                            && rest.equals(old.subList(from - 1, from - 1 + rest.size()));
+                    boolean newSuffix = rest.size() <= replacing.size() && rest.equals(replacing.subList(0, rest.size()));
+                    assertThat(oldSuffix || newSuffix).as("seed %d: after the conflict, a prefix of the old or the new"
+                            + " suffix", seed).isTrue();
+                }
+                images++;
+            }
+        }
+        assertThat(images).isGreaterThan(100);
+    }
+
+    /**
+     * Power lost at any fsync while a snapshot from the leader replaces a log that does not hold its
+     * last entry (the store deletes every segment): recovery finds the old log, or the snapshot
+     * with an empty log after it, never a log with a hole that it must refuse.
+     */
+    @Test
+    void powerLostWhileASnapshotReplacesAConflictingLogNeverLeavesAHole() throws Exception {
+        int images = 0;
+        for (long seed = 1; seed <= 60; seed++) {
+            Random rnd = new Random(seed);
+            SimFileIO io = new SimFileIO();
+            List<SimFileIO> crashes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Entry> old = new ArrayList<>();
+            for (int i = 1; i <= 120; i++) {
+                old.add(entry(rnd, i, 1));
+            }
+            SnapshotMeta meta = new SnapshotMeta(50 + rnd.nextInt(40), 2, List.of("n1", "n2", "n3"));
+            try (FileRaftStorage s = FileRaftStorage.open(DIR, opts(io))) {
+                s.persist(new HardState(2, null), old).get(TIMEOUT_S, TimeUnit.SECONDS);
+                io.beforeForce = path -> crashes.add(io.crash(rnd));
+                s.writeSnapshot(meta, out -> out.write(new byte[300])); // term 2 at its index: the log has term 1
+                io.beforeForce = path -> { };
+            }
+            for (SimFileIO image : crashes) {
+                try (FileRaftStorage r = FileRaftStorage.open(DIR, opts(image))) {
+                    if (r.latestSnapshot().isPresent()) {
+                        assertThat(r.latestSnapshot().get().meta()).isEqualTo(meta);
+                        assertThat(r.firstIndex()).as("seed %d", seed).isEqualTo(meta.lastIndex() + 1);
+                        assertThat(r.lastIndex()).as("seed %d: the old log is gone", seed).isEqualTo(meta.lastIndex());
+                    } else {
+                        assertThat(r.entries(1, r.lastIndex() + 1, Long.MAX_VALUE)).isEqualTo(old);
+                    }
+                }
+                images++;
+            }
+        }
+        assertThat(images).isGreaterThan(100);
+    }
+
     // ------------------------------------------------------------------ bit flips
 
     @Test

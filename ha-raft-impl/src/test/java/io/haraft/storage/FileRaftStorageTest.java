@@ -111,8 +111,9 @@ class FileRaftStorageTest extends RaftStorageContractTest {
         }
     }
 
+    /** The version reads 9, but the header's checksum matches version 2: damage, not a newer format. */
     @Test
-    void snapshotOfAnUnknownFormatIsRefusedWithTheVersions() throws Exception {
+    void snapshotWhoseVersionFieldIsDamagedIsRefusedAsCorrupted() throws Exception {
         FileRaftStorage s = (FileRaftStorage) fresh();
         s.persist(null, List.of(Entry100.of(1)));
         s.writeSnapshot(new SnapshotMeta(1, 1, List.of("n1")), out -> out.write(5));
@@ -124,8 +125,8 @@ class FileRaftStorageTest extends RaftStorageContractTest {
         Files.write(file, bytes);
         assertThatThrownBy(() -> FileRaftStorage.open(dir, small()))
                 .isInstanceOf(StorageCorruptedException.class)
-                .hasMessageContaining("unknown format version 9")
-                .hasMessageContaining("reads versions 1 to 2");
+                .hasMessageContaining("snapshot format version field damaged: it reads 9, but the checksum matches"
+                        + " version 2");
     }
 
     @Test

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,6 +63,25 @@ class RecoveryMessagesTest {
         }
     }
 
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    /** What {@code action} printed to System.err, where slf4j-simple (the tests' logging backend) writes. */
+    private static String stderrOf(Action action) throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        original.print(out); // still in the test's output
+        return out;
+    }
+
     @Test
     void badChecksumBeforeTheTailNamesFileOffsetAndRemedy() throws Exception {
         List<Entry> entries = write(10);
@@ -92,32 +114,114 @@ class RecoveryMessagesTest {
     }
 
     @Test
-    void tornTailIsTruncated() throws Exception {
+    void tornTailIsTruncatedWithAWarningThatSaysWhatWasCut() throws Exception {
         List<Entry> entries = write(10);
         Path seg = segment();
+        long start = offsetOf(entries, 10);
         long end = offsetOf(entries, 11);
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
             f.seek(end - 3);
             f.write(new byte[3]); // the last 3 bytes of the last record never reached the disk
         }
-        try (FileRaftStorage s = FileRaftStorage.open(dir)) {
-            assertThat(s.lastIndex()).isEqualTo(9);
-            assertThat(s.entries(1, 10, Long.MAX_VALUE)).isEqualTo(entries.subList(0, 9));
-        }
+        List<List<String>> reported = new ArrayList<>();
+        String logged = stderrOf(() -> {
+            try (FileRaftStorage s = FileRaftStorage.open(dir)) {
+                assertThat(s.lastIndex()).isEqualTo(9);
+                assertThat(s.entries(1, 10, Long.MAX_VALUE)).isEqualTo(entries.subList(0, 9));
+                reported.add(s.recoveryWarnings());
+            }
+        });
+        List<String> warnings = reported.get(0);
+        assertThat(warnings).hasSize(1);
+        String warning = warnings.get(0);
+        assertThat(warning)
+                .contains("Log segment " + seg.toAbsolutePath())
+                .contains("truncating a torn tail at offset " + start)
+                .contains("cutting " + (end - 3 - start) + " bytes (a record written only in part)")
+                .contains("never reported durable")
+                .contains("the log now ends at entry 9");
+        // the WARN the test logging backend (slf4j-simple) printed is that same message
+        assertThat(logged).contains("WARN " + FileRaftStorage.class.getName() + " - " + warning);
         byte[] after = Files.readAllBytes(seg);
-        for (long i = offsetOf(entries, 10); i < end; i++) {
+        for (long i = start; i < end; i++) {
             assertThat(after[(int) i]).as("cut byte %d", i).isZero();
+        }
+        // the cut is durable: the next start has nothing to repair
+        try (FileRaftStorage s = FileRaftStorage.open(dir)) {
+            assertThat(s.recoveryWarnings()).isEmpty();
+            assertThat(s.lastIndex()).isEqualTo(9);
         }
     }
 
+    /** Asserts the refusal of a file from a newer HA-Raft: its own exception, and advice to upgrade, not to wipe. */
+    private void assertNewerFormatRefused(Path file, String kind, int version, String reads) {
+        StorageFormatException e = catchThrowableOfType(() -> FileRaftStorage.open(dir), StorageFormatException.class);
+        assertThat(e).as("refused as an unknown format").isNotNull().isNotInstanceOf(StorageCorruptedException.class);
+        assertThat(e.file()).isEqualTo(file.toAbsolutePath());
+        assertThat(e.version()).isEqualTo(version);
+        assertThat(e.getMessage())
+                .contains(file.toAbsolutePath().toString())
+                .contains(kind + " format version " + version + " (this build of HA-Raft reads " + reads + ")")
+                .contains("written by a newer HA-Raft")
+                .contains("Upgrade HA-Raft on this node")
+                .contains("Do not delete or wipe the data directory (" + dir.toAbsolutePath() + ")")
+                .doesNotContain("Corrupted");
+    }
+
+    /** Rewrites the int at {@code at} in {@code file}, then the CRC32C of {@code [0, crcAt)} at {@code crcAt}. */
+    private static void rewriteWithValidChecksum(Path file, int at, int value, int crcAt) throws Exception {
+        pokeInt(file, at, value);
+        byte[] b = Files.readAllBytes(file);
+        pokeInt(file, crcAt, Formats.crc(b, 0, crcAt));
+    }
+
     @Test
-    void unknownFormatVersionIsRefused() throws Exception {
+    void segmentOfANewerFormatIsRefusedWithAdviceToUpgrade() throws Exception {
         write(3);
         Path seg = segment();
-        pokeInt(seg, 4, 2);
+        rewriteWithValidChecksum(seg, 4, 2, 16);
+        assertNewerFormatRefused(seg, "log segment", 2, "version 1");
+    }
+
+    @Test
+    void hardStateOfANewerFormatIsRefusedWithAdviceToUpgrade() throws Exception {
+        write(3);
+        Path hs = dir.resolve("hardstate");
+        rewriteWithValidChecksum(hs, 4, 7, (int) Files.size(hs) - 4);
+        assertNewerFormatRefused(hs, "hard state", 7, "version 1");
+    }
+
+    @Test
+    void snapshotOfANewerFormatIsRefusedWithAdviceToUpgrade() throws Exception {
+        write(10);
+        SnapshotMeta meta = new SnapshotMeta(5, 1, List.of("n1"));
+        try (FileRaftStorage s = FileRaftStorage.open(dir)) {
+            s.writeSnapshot(meta, out -> out.write(new byte[100]));
+        }
+        Path snap;
+        try (Stream<Path> s = Files.list(dir)) {
+            snap = s.filter(p -> p.toString().endsWith(".snap")).findFirst().orElseThrow();
+        }
+        int headerCrcAt = Formats.encodeSnapshotHeader(meta).length - 4;
+        rewriteWithValidChecksum(snap, 4, 3, headerCrcAt);
+        assertNewerFormatRefused(snap, "snapshot", 3, "versions 1 to 2");
+    }
+
+    /** A version field that a flipped bit changed is damage, not a newer format: the checksum says which version it was. */
+    @Test
+    void damagedVersionFieldIsCorruptionNotANewerFormat() throws Exception {
+        write(3);
+        Path seg = segment();
+        pokeInt(seg, 4, 3); // version 1 with one bit flipped; the header checksum still matches version 1
         assertThatThrownBy(() -> FileRaftStorage.open(dir)).isInstanceOf(StorageCorruptedException.class)
                 .hasMessageContaining(seg.toAbsolutePath().toString())
-                .hasMessageContaining("unknown format version 2 (this build of HA-Raft reads version 1)");
+                .hasMessageContaining("at offset 4")
+                .hasMessageContaining("log segment format version field damaged: it reads 3, but the checksum matches version 1");
+        pokeInt(seg, 4, 1);
+        Path hs = dir.resolve("hardstate");
+        pokeInt(hs, 4, 0x40000001);
+        assertThatThrownBy(() -> FileRaftStorage.open(dir)).isInstanceOf(StorageCorruptedException.class)
+                .hasMessageContaining("hard state format version field damaged");
     }
 
     @Test
