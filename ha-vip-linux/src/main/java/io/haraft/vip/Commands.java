@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -49,10 +50,58 @@ public interface Commands {
      */
     Result run(List<String> argv, Duration timeout);
 
+    /**
+     * Prepares the {@code ip} command {@code ip + command} (for example {@code [/usr/sbin/ip, -4]}
+     * and {@code [addr, del, 192.0.2.10/24, dev, eth0]}) so that {@link Standby#run} later costs no
+     * process start: the real runner starts {@code ip ... -batch -} now, and {@code run} writes the
+     * command to its standard input and waits for it to exit. If the prepared process is gone by
+     * then, {@code run} falls back to {@link #run} of the whole command, so a prepared command is
+     * never worse than an unprepared one. This default prepares nothing: its {@code run} is
+     * {@link #run} of the whole command (what test fakes want).
+     *
+     * @param ip      the {@code ip} program and its global options
+     * @param command the {@code ip} command and its arguments, as one line of {@code ip -batch}
+     * @return a handle to run the command once, or to cancel it; never {@code null}
+     */
+    default Standby standby(List<String> ip, List<String> command) {
+        List<String> argv = SystemCommands.concat(ip, command);
+        return new Standby() {
+            @Override
+            public Result run(Duration timeout) {
+                return Commands.this.run(argv, timeout);
+            }
+
+            @Override
+            public void cancel() {
+                // nothing was started
+            }
+        };
+    }
+
+    /**
+     * An {@code ip} command prepared by {@link Commands#standby}: {@link #run} it once, or {@link #cancel}
+     * it. Thread-safe.
+     */
+    interface Standby {
+
+        /**
+         * Runs the prepared command and waits at most {@code timeout}, with the same outcome and
+         * guarantees as {@link Commands#run}; {@link Result#elapsed()} counts from the moment the
+         * command was handed over, not from when the process was started.
+         *
+         * @throws IllegalStateException if it was already run or cancelled
+         */
+        Result run(Duration timeout);
+
+        /** Stops the prepared process without running the command. Idempotent. */
+        void cancel();
+    }
+
     /** The real runner: {@link ProcessBuilder}, no shell, output captured through a temporary file. */
     static Commands system() {
         return SystemCommands.INSTANCE;
     }
+
 
     /**
      * The outcome of one program run.
@@ -108,6 +157,13 @@ final class SystemCommands implements Commands {
     private SystemCommands() {
     }
 
+    /** {@code a} followed by {@code b}. */
+    static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
+    }
+
     @Override
     public Result run(List<String> argv, Duration timeout) {
         if (argv.isEmpty()) {
@@ -136,26 +192,96 @@ final class SystemCommands implements Commands {
                 return new Result(argv, START_FAILED, "cannot start " + argv.get(0) + ": " + e.getMessage(),
                         false, elapsedSince(start));
             }
-            boolean exited;
-            try {
-                exited = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                kill(process);
-                Thread.currentThread().interrupt();
-                return new Result(argv, TIMED_OUT, "interrupted; killed. " + read(out), true, elapsedSince(start));
-            }
-            if (!exited) {
-                kill(process);
-                return new Result(argv, TIMED_OUT, read(out), true, elapsedSince(start));
-            }
-            return new Result(argv, process.exitValue(), read(out), false, elapsedSince(start));
+            return await(argv, process, out, timeout, start);
         } finally {
-            try {
-                Files.deleteIfExists(out);
-            } catch (IOException ignored) {
-                // a leftover temporary file is harmless
-            }
+            delete(out);
         }
+    }
+
+    /** Waits for {@code process} (its output in {@code out}) at most {@code timeout}; kills it after that. */
+    private static Result await(List<String> argv, Process process, Path out, Duration timeout, long start) {
+        boolean exited;
+        try {
+            exited = process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            kill(process);
+            Thread.currentThread().interrupt();
+            return new Result(argv, TIMED_OUT, "interrupted; killed. " + read(out), true, elapsedSince(start));
+        }
+        if (!exited) {
+            kill(process);
+            return new Result(argv, TIMED_OUT, read(out), true, elapsedSince(start));
+        }
+        return new Result(argv, process.exitValue(), read(out), false, elapsedSince(start));
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a leftover temporary file is harmless
+        }
+    }
+
+    /**
+     * Starts {@code ip ... -batch -} now; {@link Standby#run} writes the command as its one input
+     * line and closes its standard input, so ip runs it and exits (with 1 if it failed, its error
+     * message in the output). A JVM that dies closes the pipe, and ip then exits doing nothing.
+     */
+    @Override
+    public Standby standby(List<String> ip, List<String> command) {
+        List<String> argv = concat(ip, command);
+        Path out;
+        Process process;
+        try {
+            out = Files.createTempFile("ha-vip-cmd", ".out");
+        } catch (IOException e) {
+            return Commands.super.standby(ip, command);
+        }
+        try {
+            process = new ProcessBuilder(concat(ip, List.of("-batch", "-")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            delete(out);
+            return Commands.super.standby(ip, command);
+        }
+        return new Standby() {
+            private boolean done;
+
+            @Override
+            public synchronized Result run(Duration timeout) {
+                if (done) {
+                    throw new IllegalStateException("this prepared command was already run or cancelled");
+                }
+                done = true;
+                long start = System.nanoTime();
+                try {
+                    if (!process.isAlive()) {
+                        return SystemCommands.this.run(argv, timeout); // the prepared ip is gone: start one now
+                    }
+                    try (var in = process.getOutputStream()) {
+                        in.write((String.join(" ", command) + "\n").getBytes(StandardCharsets.UTF_8));
+                    } catch (IOException e) {
+                        kill(process);
+                        return SystemCommands.this.run(argv, timeout);
+                    }
+                    return await(argv, process, out, timeout, start);
+                } finally {
+                    delete(out);
+                }
+            }
+
+            @Override
+            public synchronized void cancel() {
+                if (!done) {
+                    done = true;
+                    kill(process);
+                    delete(out);
+                }
+            }
+        };
     }
 
     private static void kill(Process process) {

@@ -24,19 +24,20 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p><b>Limits.</b> {@link #duplicateProbe()} uses {@code arping -D} and exists for IPv4 only.
- * IPv6 addresses are added with {@code nodad}, and an unsolicited neighbour advertisement is sent
- * only when {@code ndsend} is available ({@link #ndsendCommand()}); otherwise IPv6 neighbours
- * learn the move through neighbour unreachability detection, which can take several seconds.
+ * For IPv6 the kernel announces the VIP: {@link VipHolder#start()} sets the interface's
+ * {@code ndisc_notify} and {@code accept_dad} sysctls (with {@link #sysctlCommand()}), and the
+ * kernel then sends one unsolicited neighbour advertisement when {@code ip addr add} adds the VIP;
+ * the ARP counts below apply to IPv4 only (see {@link VipHolder}).
  *
  * @param address         the VIP with its prefix length
  * @param interfaceName   the interface that carries the VIP, for example {@code eth0}
- * @param garpCount       gratuitous ARPs (or IPv6 advertisements) sent right after the takeover; 0 to 100
- * @param garpRepeatCount gratuitous ARPs sent again {@code garpRepeatDelay} later; 0 to 100
+ * @param garpCount       gratuitous ARPs sent right after the takeover (IPv4); 0 to 100
+ * @param garpRepeatCount gratuitous ARPs sent again {@code garpRepeatDelay} later (IPv4); 0 to 100
  * @param garpRepeatDelay delay of the second burst; positive
  * @param ipCommand       the {@code ip} program (iproute2)
- * @param arpingCommand   the {@code arping} program (iputils-arping)
- * @param ndsendCommand   the {@code ndsend} program, used for IPv6 unsolicited neighbour
- *                        advertisements when present
+ * @param arpingCommand   the {@code arping} program (iputils-arping); used for an IPv4 VIP only
+ * @param sysctlCommand   the {@code sysctl} program (procps); used for an IPv6 VIP only, to set the
+ *                        interface's {@code ndisc_notify} and {@code accept_dad}
  * @param duplicateProbe  whether a takeover first asks with {@code arping -D} whether another host
  *                        still answers for the VIP (IPv4 only; costs {@code probeTimeout} when
  *                        nobody answers)
@@ -46,7 +47,8 @@ import java.util.regex.Pattern;
  *                        that finds another host is abandoned
  * @param fenceTimeout    the most a fencer may take before it counts as failed
  * @param releaseMargin   how long before the lease ends the watchdog removes the VIP; must cover
- *                        the time {@code ip addr del} takes
+ *                        the watchdog's wake-up plus the time {@code ip addr del} takes, and stay
+ *                        well below the lease minus the heartbeat interval (see {@link VipHolder})
  * @param commandTimeout  the most one {@code ip} or {@code arping -U} run may take
  */
 public record VipConfig(
@@ -57,13 +59,22 @@ public record VipConfig(
         Duration garpRepeatDelay,
         Path ipCommand,
         Path arpingCommand,
-        Optional<Path> ndsendCommand,
+        Path sysctlCommand,
         boolean duplicateProbe,
         Duration probeTimeout,
         Optional<Fencer> fencer,
         Duration fenceTimeout,
         Duration releaseMargin,
         Duration commandTimeout) {
+
+    /**
+     * The default {@link #releaseMargin()} in milliseconds. It covers the watchdog's wake-up plus one
+     * {@code ip addr del} (3-10 ms measured on an idle 2-core machine, up to about 120 ms with
+     * Maven, three JVMs and hundreds of process starts a second on the same two cores), and at the
+     * default timing (100 ms heartbeat, 294 ms lease) it still lets a heartbeat be about 90 ms late
+     * before the VIP is removed. See {@link VipHolder} for the trade-off.
+     */
+    public static final long DEFAULT_RELEASE_MARGIN_MS = 100;
 
     /** Linux interface names: 1 to 15 characters, no slash, colon or white space. */
     private static final Pattern IFNAME = Pattern.compile("[^/:\\s]{1,15}");
@@ -79,7 +90,7 @@ public record VipConfig(
         Objects.requireNonNull(garpRepeatDelay, "garpRepeatDelay");
         Objects.requireNonNull(ipCommand, "ipCommand");
         Objects.requireNonNull(arpingCommand, "arpingCommand");
-        Objects.requireNonNull(ndsendCommand, "ndsendCommand");
+        Objects.requireNonNull(sysctlCommand, "sysctlCommand");
         Objects.requireNonNull(probeTimeout, "probeTimeout");
         Objects.requireNonNull(fencer, "fencer");
         Objects.requireNonNull(fenceTimeout, "fenceTimeout");
@@ -99,7 +110,7 @@ public record VipConfig(
         positive("garpRepeatDelay", garpRepeatDelay);
         absolute("ipCommand", ipCommand);
         absolute("arpingCommand", arpingCommand);
-        ndsendCommand.ifPresent(p -> absolute("ndsendCommand", p));
+        absolute("sysctlCommand", sysctlCommand);
         if (duplicateProbe && address.isIpv6()) {
             throw new IllegalArgumentException("duplicateProbe uses arping -D, which is IPv4 only; turn it off"
                     + " for the IPv6 VIP " + address);
@@ -130,7 +141,8 @@ public record VipConfig(
 
     /**
      * A builder with keepalived-like defaults: 5 gratuitous ARPs at once and 5 more after 5 s, no
-     * duplicate probe, no fencer, a 50 ms release margin and a 2 s command timeout.
+     * duplicate probe, no fencer, a {@value #DEFAULT_RELEASE_MARGIN_MS} ms release margin and a 2 s
+     * command timeout.
      *
      * @param vip           the VIP with its prefix, for example {@code 192.0.2.10/24}
      * @param interfaceName the interface, for example {@code eth0}
@@ -185,12 +197,12 @@ public record VipConfig(
         private Duration garpRepeatDelay = Duration.ofSeconds(5);
         private Path ipCommand;
         private Path arpingCommand;
-        private Optional<Path> ndsendCommand;
+        private Path sysctlCommand;
         private boolean duplicateProbe;
         private Duration probeTimeout = Duration.ofSeconds(1);
         private Fencer fencer;
         private Duration fenceTimeout = Duration.ofSeconds(30);
-        private Duration releaseMargin = Duration.ofMillis(50);
+        private Duration releaseMargin = Duration.ofMillis(DEFAULT_RELEASE_MARGIN_MS);
         private Duration commandTimeout = Duration.ofSeconds(2);
 
         private Builder(VipAddress address, String interfaceName) {
@@ -228,15 +240,12 @@ public record VipConfig(
             return this;
         }
 
-        /** The {@code ndsend} program for IPv6 announcements (default: {@code ndsend} on PATH if any). */
-        public Builder ndsendCommand(Path path) {
-            this.ndsendCommand = Optional.of(path);
-            return this;
-        }
-
-        /** Sends no IPv6 unsolicited neighbour advertisements even if {@code ndsend} is on PATH. */
-        public Builder noNdsend() {
-            this.ndsendCommand = Optional.empty();
+        /**
+         * The {@code sysctl} program of procps, used for an IPv6 VIP (default {@code /usr/sbin/sysctl},
+         * {@code /sbin/sysctl}, else {@code sysctl} on PATH).
+         */
+        public Builder sysctlCommand(Path path) {
+            this.sysctlCommand = path;
             return this;
         }
 
@@ -264,7 +273,10 @@ public record VipConfig(
             return this;
         }
 
-        /** How long before the lease ends the watchdog removes the VIP (default 50 ms). */
+        /**
+         * How long before the lease ends the watchdog removes the VIP (default
+         * {@value VipConfig#DEFAULT_RELEASE_MARGIN_MS} ms).
+         */
         public Builder releaseMargin(Duration margin) {
             this.releaseMargin = margin;
             return this;
@@ -285,9 +297,9 @@ public record VipConfig(
             Path ip = ipCommand != null ? ipCommand : locate("ip", "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip");
             Path arping = arpingCommand != null ? arpingCommand
                     : locate("arping", "/usr/sbin/arping", "/usr/bin/arping");
-            Optional<Path> ndsend = ndsendCommand != null ? ndsendCommand : onPath("ndsend");
+            Path sysctl = sysctlCommand != null ? sysctlCommand : locate("sysctl", "/usr/sbin/sysctl", "/sbin/sysctl");
             return new VipConfig(address, interfaceName, garpCount, garpRepeatCount, garpRepeatDelay, ip, arping,
-                    ndsend, duplicateProbe, probeTimeout, Optional.ofNullable(fencer), fenceTimeout, releaseMargin,
+                    sysctl, duplicateProbe, probeTimeout, Optional.ofNullable(fencer), fenceTimeout, releaseMargin,
                     commandTimeout);
         }
     }

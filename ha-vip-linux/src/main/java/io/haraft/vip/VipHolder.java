@@ -48,19 +48,45 @@ import java.util.regex.Pattern;
  * succeed, otherwise there is no takeover (logged and reported by {@link #status()}); (4) the
  * lease is checked again and {@code ip addr add} runs; (5) gratuitous ARPs go out
  * ({@code arping -U}, {@link VipConfig#garpCount()} at once, {@link VipConfig#garpRepeatCount()}
- * more after {@link VipConfig#garpRepeatDelay()}), or for IPv6 unsolicited neighbour
- * advertisements through {@code ndsend} when available. Every step is bounded by a timeout, so a
+ * more after {@link VipConfig#garpRepeatDelay()}). Every step is bounded by a timeout, so a
  * takeover never blocks the listener thread forever.
+ *
+ * <p><b>IPv6.</b> The kernel itself announces an IPv6 VIP, without extra software. {@link #start()}
+ * sets {@code net.ipv6.conf.IF.ndisc_notify = 1} and {@code net.ipv6.conf.IF.accept_dad = 0} on the
+ * VIP's interface IF (with {@code sysctl}, logging what it changed; {@code net.ipv6.conf.all.accept_dad}
+ * must be 0), and the VIP is added without {@code nodad}. With these settings Linux treats the new
+ * address as having passed duplicate address detection at once and sends one unsolicited neighbour
+ * advertisement: ICMPv6 type 136 from the interface to ff02::1 (all nodes), target the VIP, the
+ * Override flag set and the Solicited flag clear, carrying the interface's MAC as target link-layer
+ * address. A neighbour that has the VIP in its cache switches the entry to the new MAC (state
+ * STALE, confirmed by its next packet). Linux sends no advertisement for an address added with
+ * {@code nodad}, and after a normal DAD only about a second later; one advertisement is all it
+ * sends, so {@link VipConfig#garpCount()} and {@link VipConfig#garpRepeatCount()} apply to IPv4 only.
+ * After each IPv6 takeover the two settings are read again; a changed one is reported and set again.
+ * Side effect: DAD is off for every address on IF (the VIP never used DAD either).
  *
  * <p><b>Release</b> ({@code ip addr del}; an address that is already gone is fine): on
  * {@code revoked}; on lease expiry, by this holder's own watchdog thread, independent of any Raft
  * thread, acting {@link VipConfig#releaseMargin()} before the lease ends (re-reading
  * {@link Leadership#remainingLease()}, so renewals keep the VIP); on {@link #close()}; and in
- * {@link #start()}, which removes the VIP if it is found on this host. A failed removal is retried
+ * {@link #start()}, which removes the VIP if it is found on this host. Right after each takeover
+ * an {@code ip -batch -} process is started and left waiting ({@link Commands#standby}), so that
+ * the release only writes {@code addr del ...} to it: no process start (3-10 ms, up to ~120 ms on
+ * a loaded host) stands between the decision and the removal. A failed removal is retried
  * every 100 ms, up to 20 times, and reported by {@link #status()}. After the watchdog has removed the
  * VIP, the leadership adds it again only if its lease is renewed after all (a late majority answer
- * inside the margin keeps the node leader), to more than twice the margin; a lease that ran out
+ * inside the margin keeps the node leader), to more than 1.5 times the margin; a lease that ran out
  * is never renewed within a term, so the next {@code elected} is then what adds it.
+ *
+ * <p><b>Release margin.</b> A new leader can be elected no sooner than about the old lease's end
+ * (the lease is {@code electionTimeout x 0.98}, counted from the send time of the heartbeat a
+ * majority acknowledged). For the VIP never to be on two hosts, the watchdog must wake up and
+ * {@code ip addr del} (the prepared process) must finish within {@link VipConfig#releaseMargin()}. A larger margin covers
+ * a slower host, but the watchdog also removes the VIP whenever a renewal comes more than
+ * {@code lease - heartbeat - margin} late (at 294 ms, 100 ms and the default 100 ms margin: about
+ * 90 ms), and the leader holds no VIP until the renewal arrives. The default margin is
+ * {@value VipConfig#DEFAULT_RELEASE_MARGIN_MS} ms; a removal that outlasts the margin is logged
+ * as a warning.
  *
  * <p><b>Guarantees.</b> Thread-safe: {@code elected}/{@code revoked} (one thread, per the listener
  * contract), the watchdog, {@link #close()} and {@link #status()} may run concurrently. Adding and
@@ -75,8 +101,9 @@ import java.util.regex.Pattern;
  * leftover VIP matters. The gratuitous ARPs of a burst are separate {@code arping -c 1} processes
  * started together (iputils arping cannot send several packets faster than one per second), so a
  * burst that started just before a release may still be on the wire while the VIP is removed;
- * the next holder's ARPs correct that. IPv6 without {@code ndsend} sends no unsolicited neighbour
- * advertisement: neighbours find the new holder through neighbour unreachability detection.
+ * the next holder's ARPs correct that. For IPv6 one advertisement is sent, which can be lost like
+ * any packet; a neighbour that missed it finds the new holder through neighbour unreachability
+ * detection (seconds).
  */
 public final class VipHolder implements LeadershipListener, AutoCloseable {
 
@@ -88,6 +115,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     private static final Duration RELEASE_RETRY_DELAY = Duration.ofMillis(100);
     /** How often the lease is re-read after a watchdog release, in case it is renewed after all. */
     private static final Duration RENEWAL_POLL = Duration.ofMillis(10);
+    /** IPv6: the interface's sysctls that make the kernel announce the VIP when it is added, and their values. */
+    private static final List<String> IPV6_SETTINGS = List.of("accept_dad", "0", "ndisc_notify", "1");
     private static final Pattern MAC = Pattern.compile("\\[([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})]");
 
     private final VipConfig config;
@@ -104,6 +133,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     private Leadership holdingFor;
     private boolean holding;
     private ScheduledFuture<?> watchdogTask;
+    /** While holding: an {@code ip addr del} started ahead of time, so that a release costs no process start. */
+    private Commands.Standby preparedDel;
     private Instant lastTakeoverAt;
     private Instant lastReleaseAt;
     private String lastReleaseReason;
@@ -146,15 +177,18 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
      * successful {@code start()} are not acted on.
      *
      * <p>Checks, each failing with a {@link VipSetupException} that says what to install or grant:
-     * {@code ip} and {@code arping} exist and are executable, and {@code arping} is the iputils one;
-     * the interface exists; the process may change addresses (CAP_NET_ADMIN). The last check is
-     * the start-up cleanup itself: {@code ip addr del} of the VIP, which needs CAP_NET_ADMIN, changes
-     * nothing if the VIP is absent, and removes it if it is here while this node is not yet leader
-     * (left by a crashed earlier run). It is safe, exact (it asks the kernel through the very binary
+     * {@code ip} exists and is executable; for an IPv4 VIP, {@code arping} too, and it is the
+     * iputils one; for an IPv6 VIP, {@code sysctl} (procps); the interface exists; the process may
+     * change addresses (CAP_NET_ADMIN). The last check is the start-up cleanup itself:
+     * {@code ip addr del} of the VIP, which needs CAP_NET_ADMIN, changes nothing if the VIP is
+     * absent, and removes it if it is here while this node is not yet leader (left by a crashed
+     * earlier run). It is safe, exact (it asks the kernel through the very binary
      * used at failover, so file capabilities and ambient capabilities count), and is what the
      * design requires at start anyway. For IPv4, an {@code arping -D} probe (up to
      * {@link VipConfig#probeTimeout()}) then checks that {@code arping} may send (CAP_NET_RAW), and
-     * logs a warning if another host answers for the VIP now.
+     * logs a warning if another host answers for the VIP now. For IPv6, it sets the interface's
+     * {@code accept_dad} to 0 and {@code ndisc_notify} to 1 if they differ (logged as a warning;
+     * see the class documentation), and fails if {@code net.ipv6.conf.all.accept_dad} is not 0.
      *
      * @throws VipSetupException     if the host cannot manage the VIP
      * @throws IllegalStateException if already started or closed
@@ -196,10 +230,14 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                         config.address(), config.interfaceName(), config.duplicateProbe()
                                 ? "a takeover will have to fence it first" : "consider duplicateProbe and a Fencer");
             }
-        } else if (config.ndsendCommand().isEmpty()) {
-            log.warn("IPv6 VIP {} without ndsend: no unsolicited neighbour advertisement is sent after a takeover;"
-                    + " neighbours find the new holder through neighbour unreachability detection (seconds)",
-                    config.address());
+        } else {
+            Ipv6Settings settings = readIpv6Settings();
+            if (!settings.ready()) {
+                applyIpv6Settings();
+                log.warn("set {} (was {}) so that the kernel sends an unsolicited neighbour advertisement when IPv6 VIP"
+                        + " {} is added; to keep this setting across reboots, put it into /etc/sysctl.d/",
+                        settings.wanted(), settings.found(), config.address());
+            }
         }
         synchronized (lock) {
             if (closed) {
@@ -217,12 +255,13 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
      * The host checks of {@link #start()} without changing anything, for a command-line
      * {@code --check} on a host where a node may be running and holding the VIP right now.
      *
-     * <p>Checks that {@code ip} and the iputils {@code arping} exist, that the interface exists,
-     * and that this process may change addresses (CAP_NET_ADMIN, tested with an {@code ip link set}
-     * that sets the interface's MTU to the value it already has: the kernel checks the capability
-     * before it sees that nothing changes). For IPv4 it then runs the {@code arping -D} probe of
-     * {@code start()} (CAP_NET_RAW). Unlike {@code start()}, it never removes the VIP: if the VIP
-     * is on this host, that is reported in the returned notes.
+     * <p>Checks that {@code ip} and the iputils {@code arping} (IPv4) or {@code sysctl} (IPv6)
+     * exist, that the interface exists, and that this process may change addresses (CAP_NET_ADMIN,
+     * tested with an {@code ip link set} that sets the interface's MTU to the value it already has:
+     * the kernel checks the capability before it sees that nothing changes). For IPv4 it then runs the {@code arping -D} probe of
+     * {@code start()} (CAP_NET_RAW); for IPv6 it reports the interface's {@code accept_dad} and
+     * {@code ndisc_notify}, which {@code start()} would set. Unlike {@code start()}, it never removes
+     * the VIP or changes a setting: if the VIP is on this host, that is reported in the returned notes.
      *
      * @return notes for the operator (each one line), such as whether the VIP is on this host now
      *         and whether another host answers for it
@@ -232,7 +271,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     public List<String> check() {
         List<String> notes = new ArrayList<>();
         String link = checkProgramsAndInterface();
-        notes.add("ip " + config.ipCommand() + " and iputils arping " + config.arpingCommand() + " found");
+        notes.add("ip " + config.ipCommand() + (config.address().isIpv6() ? " and sysctl " + config.sysctlCommand()
+                : " and iputils arping " + config.arpingCommand()) + " found");
         notes.add("interface " + config.interfaceName() + " exists"
                 + (link.contains("state UP") || link.contains(",UP") ? " and is up" : " but is NOT up"));
         Matcher mtu = Pattern.compile("\\bmtu (\\d+)").matcher(link);
@@ -265,8 +305,12 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             notes.add("CAP_NET_RAW: arping -D works on " + config.interfaceName() + "; "
                     + (probe.duplicate ? "another host (" + probe.mac.orElse("MAC unknown") + ") answers for the VIP"
                             : "no other host answers for the VIP"));
-        } else if (config.ndsendCommand().isEmpty()) {
-            notes.add("IPv6 without ndsend: no unsolicited neighbour advertisement after a takeover");
+        } else {
+            Ipv6Settings settings = readIpv6Settings();
+            notes.add(settings.ready() ? "IPv6: " + settings.found() + ": the kernel sends an unsolicited neighbour"
+                    + " advertisement when the VIP is added"
+                    : "IPv6: " + settings.found() + "; the daemon sets " + settings.wanted() + " when it starts, so"
+                    + " that the kernel sends an unsolicited neighbour advertisement when the VIP is added");
         }
         return List.copyOf(notes);
     }
@@ -274,13 +318,10 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     /** The program and interface checks shared by start() and check(); returns `ip -o link show` output. */
     private String checkProgramsAndInterface() {
         checkExecutable(config.ipCommand(), "ip", "iproute2");
-        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
-        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
-        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
-            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
-                    + version.output() + "); the other arping takes different options. Install it with"
-                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
-                    + " VipConfig.arpingCommand to the iputils one");
+        if (config.address().isIpv6()) {
+            checkExecutable(config.sysctlCommand(), "sysctl", "procps");
+        } else {
+            checkArping();
         }
         Commands.Result link = run(List.of(ip(), "-o", "link", "show", "dev", config.interfaceName()));
         if (!link.ok()) {
@@ -292,6 +333,100 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                     config.interfaceName(), link.output());
         }
         return link.output();
+    }
+
+    /** IPv4: {@code arping} exists, may run, and is the iputils one. */
+    private void checkArping() {
+        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
+        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
+        if (isPermissionDenied(version)) {
+            // iputils arping carries the file capability cap_net_raw; a process whose bounding set
+            // lacks it may not even start it
+            throw new VipSetupException(noNetRawMessage(version));
+        }
+        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
+            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
+                    + version.output() + "); the other arping takes different options. Install it with"
+                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
+                    + " VipConfig.arpingCommand to the iputils one");
+        }
+    }
+
+    /** The values of the IPv6 settings that make the kernel announce the VIP, as read with sysctl. */
+    private record Ipv6Settings(String interfaceName, int allAcceptDad, int acceptDad, int ndiscNotify) {
+
+        boolean ready() {
+            return allAcceptDad < 1 && acceptDad < 1 && ndiscNotify != 0;
+        }
+
+        String found() {
+            return "net.ipv6.conf." + interfaceName + ".accept_dad = " + acceptDad + ", net.ipv6.conf." + interfaceName
+                    + ".ndisc_notify = " + ndiscNotify;
+        }
+
+        String wanted() {
+            return "net.ipv6.conf." + interfaceName + ".accept_dad = 0, net.ipv6.conf." + interfaceName
+                    + ".ndisc_notify = 1";
+        }
+    }
+
+    /** The sysctl name in the slash form, which also works for interface names with a dot (eth0.100). */
+    private String ipv6Key(String leaf) {
+        return "net/ipv6/conf/" + config.interfaceName() + "/" + leaf;
+    }
+
+    private Ipv6Settings readIpv6Settings() {
+        Commands.Result r = run(List.of(config.sysctlCommand().toString(), "-n", "net/ipv6/conf/all/accept_dad",
+                ipv6Key(IPV6_SETTINGS.get(0)), ipv6Key(IPV6_SETTINGS.get(2))));
+        String[] values = r.output().strip().split("\\s+");
+        if (!r.ok() || values.length != 3) {
+            throw new VipSetupException("cannot read the IPv6 settings of " + config.interfaceName() + " (" + r
+                    + "); is IPv6 enabled on it (net.ipv6.conf." + config.interfaceName() + ".disable_ipv6 = 0)?");
+        }
+        Ipv6Settings s;
+        try {
+            s = new Ipv6Settings(config.interfaceName(), Integer.parseInt(values[0]), Integer.parseInt(values[1]),
+                    Integer.parseInt(values[2]));
+        } catch (NumberFormatException e) {
+            throw new VipSetupException("cannot read the IPv6 settings of " + config.interfaceName() + " (" + r + ")");
+        }
+        if (s.allAcceptDad() >= 1) {
+            throw new VipSetupException("net.ipv6.conf.all.accept_dad = " + s.allAcceptDad() + " makes the kernel run"
+                    + " duplicate address detection on every interface, so it would announce the IPv6 VIP only"
+                    + " about a second after a takeover: set it to 0 (`sysctl -w net.ipv6.conf.all.accept_dad=0`,"
+                    + " and in /etc/sysctl.d/); the VIP holder sets net.ipv6.conf." + config.interfaceName()
+                    + ".accept_dad = 0 itself");
+        }
+        return s;
+    }
+
+    private void applyIpv6Settings() {
+        Commands.Result r = run(List.of(config.sysctlCommand().toString(), "-q", "-w",
+                ipv6Key(IPV6_SETTINGS.get(0)) + "=" + IPV6_SETTINGS.get(1),
+                ipv6Key(IPV6_SETTINGS.get(2)) + "=" + IPV6_SETTINGS.get(3)));
+        if (isPermissionDenied(r)) {
+            throw new VipSetupException(noNetAdminMessage(r));
+        }
+        if (!r.ok()) {
+            throw new VipSetupException("cannot set net.ipv6.conf." + config.interfaceName() + ".accept_dad = 0 and"
+                    + " ndisc_notify = 1 (" + r + "), which make the kernel announce the IPv6 VIP; set them on the"
+                    + " host (/etc/sysctl.d/) or give the process a writable /proc/sys");
+        }
+    }
+
+    /** After an IPv6 takeover: reports and repairs settings changed since start (the kernel sent no advertisement). */
+    private void verifyIpv6Settings() {
+        try {
+            Ipv6Settings s = readIpv6Settings();
+            if (!s.ready()) {
+                error("IPv6 VIP " + config.address() + " was added while " + s.found() + " (changed since start):"
+                        + " the kernel sent no neighbour advertisement (and ran duplicate address detection); setting "
+                        + s.wanted() + " again");
+                applyIpv6Settings();
+            }
+        } catch (VipSetupException e) {
+            error("after the takeover of IPv6 VIP " + config.address() + ": " + e.getMessage());
+        }
     }
 
     private void checkExecutable(java.nio.file.Path path, String name, String pkg) {
@@ -314,7 +449,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 + (Host.hasCapability(status, "CapEff", CAP_NET_ADMIN) ? "yes" : "no") + ", ambient "
                 + (Host.hasCapability(status, "CapAmb", CAP_NET_ADMIN) ? "yes" : "no") + ")";
         return "this process may not change addresses on " + config.interfaceName() + ": CAP_NET_ADMIN is missing"
-                + caps + "; `" + del + "`. Grant it: run as root, or add"
+                + caps + "; " + del + ". Grant it: run as root, or add"
                 + " AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit (so that the ip and arping"
                 + " it starts inherit it), or `setcap cap_net_admin+ep " + config.ipCommand() + "`";
     }
@@ -411,6 +546,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         log.info("VIP {} taken over on {} for {} ({} ms of lease left)", config.address(), config.interfaceName(),
                 token, l.remainingLease().toMillis());
         announce(l, config.garpCount());
+        prepareRelease(l);
         if (config.garpRepeatCount() > 0) {
             watchdog.schedule(() -> announce(l, config.garpRepeatCount()),
                     config.garpRepeatDelay().toNanos(), TimeUnit.NANOSECONDS);
@@ -444,18 +580,26 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         }
     }
 
-    /** Starts {@code count} announcement processes together, if the VIP is still held for {@code l}. */
+    /**
+     * IPv4: starts {@code count} gratuitous ARP processes together, if the VIP is still held for
+     * {@code l}. IPv6: checks that the kernel's announcement settings still hold.
+     */
     private void announce(Leadership l, int count) {
-        List<String> argv;
         if (config.address().isIpv6()) {
-            if (config.ndsendCommand().isEmpty()) {
-                return;
+            // the kernel sent the one unsolicited neighbour advertisement when ip addr add added the VIP
+            try {
+                workers.execute(() -> {
+                    if (isHoldingFor(l)) {
+                        verifyIpv6Settings();
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
             }
-            argv = List.of(config.ndsendCommand().get().toString(), config.address().host(), config.interfaceName());
-        } else {
-            argv = List.of(config.arpingCommand().toString(), "-U", "-c", "1", "-I", config.interfaceName(),
-                    config.address().host());
+            return;
         }
+        List<String> argv = List.of(config.arpingCommand().toString(), "-U", "-c", "1", "-I", config.interfaceName(),
+                config.address().host());
         AtomicInteger failures = new AtomicInteger();
         for (int i = 0; i < count; i++) {
             try {
@@ -465,13 +609,35 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                     }
                     // arping -U -c 1 sends at once, then lingers about a second: allow for that
                     Commands.Result r = commands.run(argv, config.commandTimeout().plusSeconds(1));
-                    if (!r.ok() && failures.getAndIncrement() == 0) {
+                    // a failure after the release (or a close that interrupted arping) does not matter
+                    if (!r.ok() && isHoldingFor(l) && failures.getAndIncrement() == 0) {
                         error("announcing VIP " + config.address() + " failed: " + r);
                     }
                 });
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 return; // closing
             }
+        }
+    }
+
+    /**
+     * Starts, on a worker, the {@code ip} process that will remove the VIP ({@link Commands#standby}),
+     * so that the release, which must finish within the margin, costs no process start.
+     */
+    private void prepareRelease(Leadership l) {
+        try {
+            workers.execute(() -> {
+                Commands.Standby del = commands.standby(List.of(ip(), family()), delCommand());
+                synchronized (lock) {
+                    if (!closed && holding && holdingFor == l && preparedDel == null) {
+                        preparedDel = del;
+                        return;
+                    }
+                }
+                del.cancel(); // released (or closed) meanwhile
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
         }
     }
 
@@ -519,9 +685,11 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
      * After the watchdog removed the VIP, the lease may still be renewed: a late majority answer
      * can arrive inside the release margin, and the node then stays leader. Polls the lease every
      * {@link #RENEWAL_POLL} until the leadership ends (revoked, a new elected, or the lease runs
-     * out, which Raft never renews within a term) or the lease has more than twice the margin
-     * left again; in that case the VIP is taken over again exactly as on {@code elected}, which
-     * is as safe: a valid lease means no other node can have been elected.
+     * out, which Raft never renews within a term) or the lease has more than 1.5 times the margin
+     * left again (a renewal restores about the whole lease, well above that for any margin that
+     * is below the lease minus the heartbeat interval); in that case the VIP is taken over again
+     * exactly as on {@code elected}, which is as safe: a valid lease means no other node can have
+     * been elected.
      */
     private void watchRenewal(Leadership l) {
         synchronized (lock) {
@@ -533,7 +701,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 return;
             }
             Duration left = l.remainingLease();
-            if (left.compareTo(config.releaseMargin().multipliedBy(2).plus(RENEWAL_POLL)) > 0) {
+            if (left.compareTo(config.releaseMargin().multipliedBy(3).dividedBy(2).plus(RENEWAL_POLL)) > 0) {
                 log.warn("lease of {} was renewed ({} ms left) after the watchdog removed VIP {}: taking it over"
                         + " again", l.token(), left.toMillis(), config.address());
                 try {
@@ -572,7 +740,9 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             if (!holding) {
                 return;
             }
-            Commands.Result del = run(addrCommand("del"));
+            Commands.Standby prepared = preparedDel;
+            preparedDel = null;
+            Commands.Result del = prepared != null ? prepared.run(config.commandTimeout()) : run(addrCommand("del"));
             if (del.ok() || isAddressMissing(del)) {
                 holding = false;
                 holdingFor = null;
@@ -620,6 +790,12 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         }
         watchdog.shutdown();
         release("closed", 0);
+        synchronized (lock) {
+            if (preparedDel != null) { // prepared after the release above had run
+                preparedDel.cancel();
+                preparedDel = null;
+            }
+        }
         workers.shutdownNow();
         watchdog.shutdownNow();
         try {
@@ -669,13 +845,18 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         return config.ipCommand().toString();
     }
 
+    private String family() {
+        return config.address().isIpv6() ? "-6" : "-4";
+    }
+
     private List<String> addrCommand(String verb) {
-        List<String> argv = new ArrayList<>(List.of(ip(), config.address().isIpv6() ? "-6" : "-4", "addr", verb,
-                config.address().cidr(), "dev", config.interfaceName()));
-        if (verb.equals("add") && config.address().isIpv6()) {
-            argv.add("nodad");
-        }
-        return argv;
+        // IPv6 without nodad: with accept_dad = 0 there is no DAD anyway, and only then does the
+        // kernel send its unsolicited neighbour advertisement (see the class documentation)
+        return List.of(ip(), family(), "addr", verb, config.address().cidr(), "dev", config.interfaceName());
+    }
+
+    private List<String> delCommand() {
+        return addrCommand("del").subList(2, 7);
     }
 
     private Commands.Result run(List<String> argv) {

@@ -19,6 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class NetnsLan implements AutoCloseable {
 
     static final String IP = "/usr/sbin/ip";
+    static final String SYSCTL = "/usr/sbin/sysctl";
+    static final String SETPRIV = "/usr/bin/setpriv";
     static final String SUBNET_PREFIX = "192.0.2.";
 
     private static final Duration T = Duration.ofSeconds(5);
@@ -41,7 +43,8 @@ final class NetnsLan implements AutoCloseable {
         }
         if (ci) {
             Assertions.fail("CI=true but the network-namespace VIP tests cannot run: " + why
-                    + ". .ci/run must run as root and install iproute2, iputils-arping and iputils-ping.");
+                    + ". .ci/run must run as root and install iproute2, iputils-arping, iputils-ping, procps and"
+                    + " util-linux.");
         }
         Assumptions.abort("network-namespace VIP tests skipped: " + why);
     }
@@ -50,9 +53,9 @@ final class NetnsLan implements AutoCloseable {
         if (!isRoot()) {
             return "not running as root (they create network namespaces)";
         }
-        for (String p : List.of(IP, "/usr/bin/arping", "/usr/bin/ping")) {
+        for (String p : List.of(IP, "/usr/bin/arping", "/usr/bin/ping", SYSCTL, SETPRIV)) {
             if (!Files.isExecutable(Path.of(p))) {
-                return p + " is missing (apt-get install iproute2 iputils-arping iputils-ping)";
+                return p + " is missing (apt-get install iproute2 iputils-arping iputils-ping procps util-linux)";
             }
         }
         Commands.Result r = Commands.system().run(List.of(IP, "netns", "list"), T);
@@ -117,23 +120,50 @@ final class NetnsLan implements AutoCloseable {
     /**
      * A runner that executes every program inside {@code ns}: {@code ip} as {@code ip -n NS ...}
      * (a setns inside ip, as cheap as on a real host), anything else via {@code ip netns exec NS}.
+     * Prepared {@code ip} commands ({@link Commands#standby}) are real prepared processes too.
      */
     static Commands in(String ns) {
-        return (argv, timeout) -> {
-            List<String> wrapped = new ArrayList<>();
-            if (argv.get(0).equals(IP)) {
-                wrapped.addAll(List.of(IP, "-n", ns));
-                wrapped.addAll(argv.subList(1, argv.size()));
-            } else {
-                wrapped.addAll(List.of(IP, "netns", "exec", ns));
-                wrapped.addAll(argv);
+        return new Commands() {
+            @Override
+            public Result run(List<String> argv, Duration timeout) {
+                List<String> wrapped = new ArrayList<>();
+                if (argv.get(0).equals(IP)) {
+                    wrapped.addAll(List.of(IP, "-n", ns));
+                    wrapped.addAll(argv.subList(1, argv.size()));
+                } else {
+                    wrapped.addAll(List.of(IP, "netns", "exec", ns));
+                    wrapped.addAll(argv);
+                }
+                long t0 = System.nanoTime();
+                Commands.Result r = Commands.system().run(wrapped, timeout);
+                if (argv.contains("addr")) {
+                    System.out.printf("[%s] %d ms %s%n", ns, (System.nanoTime() - t0) / 1_000_000, r);
+                }
+                return r;
             }
-            long t0 = System.nanoTime();
-            Commands.Result r = Commands.system().run(wrapped, timeout);
-            if (argv.contains("addr")) {
-                System.out.printf("[%s] %d ms %s%n", ns, (System.nanoTime() - t0) / 1_000_000, r);
+
+            @Override
+            public Standby standby(List<String> ip, List<String> command) {
+                if (!ip.get(0).equals(IP)) {
+                    return Commands.super.standby(ip, command);
+                }
+                List<String> wrapped = new ArrayList<>(List.of(IP, "-n", ns));
+                wrapped.addAll(ip.subList(1, ip.size()));
+                Standby prepared = Commands.system().standby(wrapped, command);
+                return new Standby() {
+                    @Override
+                    public Result run(Duration timeout) {
+                        Result r = prepared.run(timeout);
+                        System.out.printf("[%s] prepared, %d ms %s%n", ns, r.elapsed().toMillis(), r);
+                        return r;
+                    }
+
+                    @Override
+                    public void cancel() {
+                        prepared.cancel();
+                    }
+                };
             }
-            return r;
         };
     }
 
@@ -144,6 +174,32 @@ final class NetnsLan implements AutoCloseable {
             throw new AssertionError("cannot read addresses: " + r);
         }
         return r.output().contains(" " + host + "/");
+    }
+
+    /** One IPv6 ping from the client to {@code host}, waiting at most a second for the reply. */
+    boolean clientPings6(String host) {
+        return Commands.system().run(List.of(IP, "netns", "exec", client, "ping", "-6", "-n", "-q", "-c", "1", "-W",
+                "1", host), T).ok();
+    }
+
+    /** The client's neighbour cache entry for {@code host} ({@code ip neigh show}), read without sending anything. */
+    String clientNeighbour(String host) {
+        return sh(IP, "-n", client, "neigh", "show", "to", host, "dev", "eth0").output();
+    }
+
+    /** The MAC address of {@code ns}'s eth0. */
+    static String mac(String ns) {
+        String link = sh(IP, "-n", ns, "-o", "link", "show", "dev", "eth0").output();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(link);
+        if (!m.find()) {
+            throw new IllegalStateException("no MAC address in " + link);
+        }
+        return m.group(1);
+    }
+
+    /** A sysctl's value inside {@code ns}. */
+    static String sysctl(String ns, String key) {
+        return sh(IP, "netns", "exec", ns, SYSCTL, "-n", key).output().strip();
     }
 
     /** One ping from the client to {@code host}, waiting at most a second for the reply. */

@@ -3,6 +3,7 @@ package io.haraft.vip;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -16,6 +17,9 @@ final class RecordingCommands implements Commands {
     private final List<Call> calls = new ArrayList<>();
     private volatile Function<String, Result> responder = line -> null;
     private volatile LongSupplier leaseProbe = () -> Long.MAX_VALUE;
+    /** Prepared commands ({@link #standby}): how many were prepared, and how many of them run. */
+    final AtomicInteger prepared = new AtomicInteger();
+    final AtomicInteger preparedRun = new AtomicInteger();
 
     /** Answers runs whose joined command line contains {@code fragment}. Later rules win. */
     synchronized RecordingCommands when(String fragment, Function<List<String>, Result> answer) {
@@ -45,6 +49,10 @@ final class RecordingCommands implements Commands {
         if (line.endsWith("arping -V")) {
             return Result.ok(argv, "arping from iputils 20221126");
         }
+        if (line.contains("sysctl -n ")) {
+            // net.ipv6.conf.all.accept_dad, eth0's accept_dad and ndisc_notify as a fresh host has them
+            return Result.ok(argv, "0\n1\n0");
+        }
         if (line.contains(" link show dev ")) {
             return Result.ok(argv, "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP");
         }
@@ -52,6 +60,25 @@ final class RecordingCommands implements Commands {
             return Result.failed(argv, 2, "Error: ipv4: Address not found.");
         }
         return Result.ok(argv, "");
+    }
+
+    /** Counts the prepared command; running it records the whole command line like {@link #run}. */
+    @Override
+    public Standby standby(List<String> ip, List<String> command) {
+        prepared.incrementAndGet();
+        Standby plain = Commands.super.standby(ip, command);
+        return new Standby() {
+            @Override
+            public Result run(Duration timeout) {
+                preparedRun.incrementAndGet();
+                return plain.run(timeout);
+            }
+
+            @Override
+            public void cancel() {
+                // nothing was started
+            }
+        };
     }
 
     synchronized List<Call> calls() {

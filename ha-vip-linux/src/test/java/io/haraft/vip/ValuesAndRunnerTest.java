@@ -1,6 +1,7 @@
 package io.haraft.vip;
 
 import io.haraft.FencingToken;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -57,7 +58,8 @@ class ValuesAndRunnerTest {
         assertThat(c.garpCount()).isEqualTo(5);
         assertThat(c.garpRepeatCount()).isEqualTo(5);
         assertThat(c.garpRepeatDelay()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.releaseMargin()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.releaseMargin()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.sysctlCommand().isAbsolute()).isTrue();
         assertThat(c.duplicateProbe()).isFalse();
         assertThat(c.fencer()).isEmpty();
         assertThat(c.ipCommand().isAbsolute()).isTrue();
@@ -109,6 +111,37 @@ class ValuesAndRunnerTest {
         Commands.Result r = Commands.system().run(List.of("/nonexistent/ip"), Duration.ofSeconds(1));
         assertThat(r.exitCode()).isEqualTo(Commands.START_FAILED);
         assertThat(r.toString()).contains("could not start");
+    }
+
+    @Test
+    void aPreparedIpCommandRunsWhenHandedOverAndReportsLikeRun() {
+        Assumptions.assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/sbin/ip")), "needs /usr/sbin/ip");
+        // read-only ip commands, so no root is needed: the same path as the holder's prepared ip addr del
+        Commands.Standby ok = Commands.system().standby(List.of("/usr/sbin/ip", "-o"), List.of("link", "show", "dev",
+                "lo"));
+        Commands.Result r = ok.run(Duration.ofSeconds(5));
+        assertThat(r.ok()).as(r.toString()).isTrue();
+        assertThat(r.output()).contains("1: lo");
+        assertThat(r.argv()).containsExactly("/usr/sbin/ip", "-o", "link", "show", "dev", "lo");
+        assertThatThrownBy(() -> ok.run(Duration.ofSeconds(5))).isInstanceOf(IllegalStateException.class);
+
+        Commands.Result f = Commands.system().standby(List.of("/usr/sbin/ip", "-o"), List.of("link", "show", "dev",
+                "nosuch0")).run(Duration.ofSeconds(5));
+        assertThat(f.ok()).isFalse();
+        assertThat(f.output()).contains("nosuch0");
+
+        Commands.Standby cancelled = Commands.system().standby(List.of("/usr/sbin/ip"), List.of("link", "show"));
+        cancelled.cancel();
+        cancelled.cancel();
+        assertThatThrownBy(() -> cancelled.run(Duration.ofSeconds(5))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aPreparedCommandWhoseProgramCannotStartFallsBackToRun() {
+        Commands.Result r = Commands.system().standby(List.of("/nonexistent/ip"), List.of("link", "show"))
+                .run(Duration.ofSeconds(1));
+        assertThat(r.exitCode()).isEqualTo(Commands.START_FAILED);
+        assertThat(r.argv()).containsExactly("/nonexistent/ip", "link", "show");
     }
 
     private static Fencer.FenceRequest request() {

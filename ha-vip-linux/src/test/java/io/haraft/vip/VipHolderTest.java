@@ -23,12 +23,17 @@ class VipHolderTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String IP = "/usr/sbin/ip";
     private static final String ARPING = "/usr/bin/arping";
+    private static final String SYSCTL = "/usr/sbin/sysctl";
+    private static final String READ_IPV6 = SYSCTL + " -n net/ipv6/conf/all/accept_dad net/ipv6/conf/eth0/accept_dad"
+            + " net/ipv6/conf/eth0/ndisc_notify";
+    private static final String SET_IPV6 = SYSCTL + " -q -w net/ipv6/conf/eth0/accept_dad=0"
+            + " net/ipv6/conf/eth0/ndisc_notify=1";
 
     private final RecordingCommands commands = new RecordingCommands();
     private final List<VipHolder> holders = new ArrayList<>();
 
     private static final class FakeHost implements Host {
-        Set<String> executables = Set.of(IP, ARPING);
+        Set<String> executables = Set.of(IP, ARPING, SYSCTL);
         String status = "Name:\tjava\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n";
 
         @Override
@@ -46,8 +51,12 @@ class VipHolderTest {
 
     private VipConfig.Builder config() {
         return VipConfig.builder("192.0.2.10/24", "eth0")
-                .ipCommand(Path.of(IP)).arpingCommand(Path.of(ARPING)).noNdsend()
+                .ipCommand(Path.of(IP)).arpingCommand(Path.of(ARPING))
                 .garpRepeatCount(0);
+    }
+
+    private VipConfig.Builder ipv6Config() {
+        return VipConfig.builder("2001:db8:0:0::10/64", "eth0").ipCommand(Path.of(IP)).sysctlCommand(Path.of(SYSCTL));
     }
 
     private VipHolder holder(VipConfig config) {
@@ -172,7 +181,7 @@ class VipHolderTest {
         FakeLeadership l = new FakeLeadership(6, Duration.ofSeconds(10));
         l.revoke();
         h.elected(l);
-        FakeLeadership almostGone = new FakeLeadership(7, Duration.ofMillis(30)); // below the 50 ms margin
+        FakeLeadership almostGone = new FakeLeadership(7, Duration.ofMillis(30)); // below the 100 ms margin
         h.elected(almostGone);
         assertThat(commands.count("addr add")).isZero();
         assertThat(h.status().holding()).isFalse();
@@ -203,8 +212,9 @@ class VipHolderTest {
     @Test
     void aLeaseRenewedAfterTheWatchdogReleasedTakesTheVipOverAgain() {
         // a late majority answer inside the release margin keeps the node leader: without a new
-        // takeover the leader would go on without the VIP until the next election
-        VipHolder h = started(config().releaseMargin(Duration.ofMillis(50)).garpRepeatCount(0).build());
+        // takeover the leader would go on without the VIP until the next election (the margin is
+        // wide so that this thread renews before the lease runs out even on a loaded machine)
+        VipHolder h = started(config().releaseMargin(Duration.ofMillis(500)).garpRepeatCount(0).build());
         FakeLeadership l = new FakeLeadership(8, Duration.ofMillis(1000));
         h.elected(l);
         Await.until(WAIT, () -> commands.count("addr del") == 1, () -> commands.lines().toString());
@@ -217,6 +227,23 @@ class VipHolderTest {
         h.revoked(l, RevokeReason.STEPPED_DOWN);
         assertThat(commands.count("addr del")).isEqualTo(2);
         assertThat(h.status().holding()).isFalse();
+    }
+
+    @Test
+    void aRenewalAfterTheWatchdogReleasedTakesTheVipOverAgainEvenWithAWideMargin() {
+        // margin 150 ms with a 294 ms lease (the daemon's default timing), here ten times slower so
+        // that this thread renews in time on a loaded machine: a renewal restores the whole lease,
+        // which must count as renewed (a threshold of twice the margin, more than the whole lease,
+        // would never be reached, and the leader would hold no VIP for the rest of its term)
+        VipHolder h = started(config().releaseMargin(Duration.ofMillis(1500)).build());
+        FakeLeadership l = new FakeLeadership(8, Duration.ofMillis(2940));
+        h.elected(l);
+        Await.until(WAIT, () -> commands.count("addr del") == 1, () -> commands.lines().toString());
+
+        l.renew(Duration.ofMillis(2940));
+
+        Await.until(WAIT, () -> commands.count("addr add") == 2, () -> "not taken over again after the renewal: "
+                + commands.lines());
     }
 
     @Test
@@ -240,12 +267,14 @@ class VipHolderTest {
     }
 
     @Test
-    void revokedReleasesOnceAndIsIdempotent() {
+    void revokedReleasesOnceThroughTheIpAddrDelPreparedAfterTheTakeoverAndIsIdempotent() {
         commands.when("addr del", argv -> Commands.Result.ok(argv, ""));
         VipHolder h = started(config().build());
         FakeLeadership l = new FakeLeadership(10, Duration.ofSeconds(10));
         h.elected(l);
+        Await.until(WAIT, () -> commands.prepared.get() == 1, () -> "no ip addr del prepared after the takeover");
         h.revoked(l, RevokeReason.HIGHER_TERM);
+        assertThat(commands.preparedRun.get()).as("the release used the prepared command").isEqualTo(1);
         h.revoked(l, RevokeReason.HIGHER_TERM);
         h.close();
         assertThat(commands.count("addr del")).isEqualTo(1);
@@ -304,24 +333,80 @@ class VipHolderTest {
     }
 
     @Test
-    void ipv6IsAddedWithNodadAndRemovedWithIp6() {
-        VipHolder h = started(VipConfig.builder("2001:db8:0:0::10/64", "eth0").ipCommand(Path.of(IP))
-                .arpingCommand(Path.of(ARPING)).noNdsend().build());
+    void ipv6IsAddedWithoutNodadSoThatTheKernelAnnouncesItAndNoArpingRuns() {
+        VipHolder h = started(ipv6Config().build());
+        commands.when("sysctl -n", argv -> Commands.Result.ok(argv, "0\n0\n1")); // as start() left them
         FakeLeadership l = new FakeLeadership(16, Duration.ofSeconds(10));
         h.elected(l);
+        Await.until(WAIT, () -> commands.count("sysctl -n") == 1, () -> commands.lines().toString());
         h.revoked(l, RevokeReason.SHUT_DOWN);
         assertThat(commands.lines()).containsExactly(
-                IP + " -6 addr add 2001:db8::10/64 dev eth0 nodad",
+                IP + " -6 addr add 2001:db8::10/64 dev eth0",
+                READ_IPV6,
                 IP + " -6 addr del 2001:db8::10/64 dev eth0");
+        assertThat(h.status().lastError()).isEmpty();
     }
 
     @Test
-    void ipv6WithNdsendSendsUnsolicitedAdvertisements() {
+    void startSetsTheIpv6SettingsThatMakeTheKernelSendANeighbourAdvertisement() {
+        host.executables = Set.of(IP, SYSCTL); // no arping needed for IPv6
+        VipHolder h = holder(ipv6Config().build());
+        h.start();
+        assertThat(commands.lines()).containsExactly(
+                IP + " -o link show dev eth0",
+                IP + " -6 addr del 2001:db8::10/64 dev eth0",
+                READ_IPV6,
+                SET_IPV6);
+    }
+
+    @Test
+    void startLeavesIpv6SettingsThatAreAlreadyRight() {
+        commands.when("sysctl -n", argv -> Commands.Result.ok(argv, "0\n0\n1"));
+        holder(ipv6Config().build()).start();
+        assertThat(commands.count("sysctl -q -w")).isZero();
+    }
+
+    @Test
+    void startFailsForIpv6WhenAllInterfacesRunDuplicateAddressDetection() {
+        commands.when("sysctl -n", argv -> Commands.Result.ok(argv, "1\n0\n1"));
+        assertThatThrownBy(() -> holder(ipv6Config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("net.ipv6.conf.all.accept_dad = 1")
+                .hasMessageContaining("sysctl -w net.ipv6.conf.all.accept_dad=0");
+    }
+
+    @Test
+    void startFailsForIpv6WithoutSysctl() {
         host.executables = Set.of(IP, ARPING);
-        VipHolder h = started(VipConfig.builder("2001:db8::10/64", "eth0").ipCommand(Path.of(IP))
-                .arpingCommand(Path.of(ARPING)).ndsendCommand(Path.of("/usr/sbin/ndsend")).garpRepeatCount(0).build());
+        assertThatThrownBy(() -> holder(ipv6Config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("`sysctl` was not found").hasMessageContaining("apt-get install procps");
+    }
+
+    @Test
+    void startFailsForIpv6WhenTheSettingsCannotBeWritten() {
+        commands.whenFails("sysctl -q -w", 255,
+                "sysctl: setting key \"net.ipv6.conf.eth0.accept_dad\": Read-only file system");
+        assertThatThrownBy(() -> holder(ipv6Config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("cannot set net.ipv6.conf.eth0.accept_dad = 0")
+                .hasMessageContaining("/etc/sysctl.d/");
+    }
+
+    @Test
+    void ipv6SettingsChangedAfterStartAreReportedAndSetAgainAtTheNextTakeover() {
+        VipHolder h = started(ipv6Config().build());
+        // the default fake still says accept_dad = 1, ndisc_notify = 0: someone reset them
         h.elected(new FakeLeadership(17, Duration.ofSeconds(10)));
-        Await.until(WAIT, () -> commands.count("ndsend 2001:db8::10 eth0") == 5, () -> commands.lines().toString());
+        Await.until(WAIT, () -> commands.count("sysctl -q -w") == 1, () -> commands.lines().toString());
+        assertThat(h.status().lastError()).hasValueSatisfying(e -> assertThat(e)
+                .contains("changed since start").contains("no neighbour advertisement"));
+    }
+
+    @Test
+    void checkReportsTheIpv6SettingsWithoutChangingThem() {
+        List<String> notes = holder(ipv6Config().build()).check();
+        assertThat(commands.count("sysctl -q -w")).isZero();
+        assertThat(commands.count(" addr del ")).isZero();
+        assertThat(notes).anySatisfy(n -> assertThat(n).contains("net.ipv6.conf.eth0.accept_dad = 1")
+                .contains("the daemon sets net.ipv6.conf.eth0.accept_dad = 0"));
     }
 
     // ------------------------------------------------------------------ start()
@@ -384,6 +469,15 @@ class VipHolderTest {
                 .hasMessageContaining("CAP_NET_ADMIN is missing")
                 .hasMessageContaining("effective no")
                 .hasMessageContaining("AmbientCapabilities=CAP_NET_ADMIN");
+    }
+
+    @Test
+    void startFailsWithCapNetRawAdviceWhenArpingMayNotEvenStart() {
+        // iputils arping carries the file capability cap_net_raw: a bounding set without it makes exec fail
+        commands.whenFails("arping -V", Commands.START_FAILED,
+                "cannot start /usr/bin/arping: Cannot run program \"/usr/bin/arping\": error=1, Operation not permitted");
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("CAP_NET_RAW");
     }
 
     @Test

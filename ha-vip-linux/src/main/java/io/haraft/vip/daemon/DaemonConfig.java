@@ -67,10 +67,14 @@ final class DaemonConfig {
         k.put("garp.count", "gratuitous ARPs right after a takeover (default 5)");
         k.put("garp.repeat.count", "gratuitous ARPs sent again later (default 5)");
         k.put("garp.repeat.delay.ms", "delay of the second burst (default 5000)");
-        k.put("release.margin.ms", "remove the VIP this long before the lease ends (default 50)");
+        k.put("release.margin.ms", "remove the VIP this long before the lease ends (default "
+                + VipConfig.DEFAULT_RELEASE_MARGIN_MS + ", or (lease - heartbeat.ms) / 2 if that is less)");
         k.put("command.timeout.ms", "the most one ip or arping run may take (default 2000)");
         k.put("ip.command", "absolute path of ip (default /usr/sbin/ip or ip on PATH)");
-        k.put("arping.command", "absolute path of the iputils arping (default /usr/sbin/arping, /usr/bin/arping)");
+        k.put("arping.command", "absolute path of the iputils arping, for an IPv4 VIP (default /usr/sbin/arping,"
+                + " /usr/bin/arping)");
+        k.put("sysctl.command", "absolute path of sysctl (procps), for an IPv6 VIP (default /usr/sbin/sysctl,"
+                + " /sbin/sysctl)");
         k.put("duplicate.probe", "arping -D before a takeover (default true if fence.command is set, else false)");
         k.put("probe.timeout.s", "how long the probe waits for an answer, whole seconds (default 1)");
         k.put("fence.command", "program and arguments, split on white space, no shell; placeholders {vip} {cidr}"
@@ -228,10 +232,12 @@ final class DaemonConfig {
         r.integer("garp.count").ifPresent(vip::garpCount);
         r.integer("garp.repeat.count").ifPresent(vip::garpRepeatCount);
         r.millis("garp.repeat.delay.ms").ifPresent(ms -> vip.garpRepeatDelay(Duration.ofMillis(ms)));
-        r.millis("release.margin.ms").ifPresent(ms -> vip.releaseMargin(Duration.ofMillis(ms)));
+        Optional<Long> margin = r.millis("release.margin.ms");
+        vip.releaseMargin(Duration.ofMillis(margin.orElse(defaultReleaseMargin(raftConfig))));
         r.millis("command.timeout.ms").ifPresent(ms -> vip.commandTimeout(Duration.ofMillis(ms)));
         r.path("ip.command").ifPresent(vip::ipCommand);
         r.path("arping.command").ifPresent(vip::arpingCommand);
+        r.path("sysctl.command").ifPresent(vip::sysctlCommand);
         r.integer("probe.timeout.s").ifPresent(s -> vip.probeTimeout(Duration.ofSeconds(s)));
         Optional<String> fence = r.optional("fence.command");
         Optional<Boolean> probe = r.bool("duplicate.probe");
@@ -260,8 +266,40 @@ final class DaemonConfig {
                     .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
                     .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"), e);
         }
+        long room = renewalLateness(raftConfig, vipConfig);
+        if (room <= 0) {
+            throw new DaemonConfigException(file + ": release.margin.ms = " + vipConfig.releaseMargin().toMillis()
+                    + " is too large: the lease (" + raftConfig.leaseDuration().toMillis() + " ms, election.ms x 0.98)"
+                    + " minus the heartbeat (" + raftConfig.heartbeatInterval().toMillis() + " ms) leaves no room, so"
+                    + " the VIP would be removed before every renewal. Lower release.margin.ms (default "
+                    + VipConfig.DEFAULT_RELEASE_MARGIN_MS + ") or raise election.ms");
+        }
+        if (room < 50 && margin.isPresent()) {
+            warnings.add("release.margin.ms = " + vipConfig.releaseMargin().toMillis() + ": a lease renewal that comes"
+                    + " more than " + room + " ms late (lease " + raftConfig.leaseDuration().toMillis()
+                    + " ms - heartbeat " + raftConfig.heartbeatInterval().toMillis() + " ms - margin) removes the VIP until the renewal"
+                    + " arrives; raise election.ms or lower the margin");
+        }
         return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(),
                 witness ? Optional.empty() : Optional.of(vipConfig), admin, warnings);
+    }
+
+    /**
+     * The release margin when the file sets none: {@link VipConfig#DEFAULT_RELEASE_MARGIN_MS}, or
+     * half of the lease minus the heartbeat interval if that is less (fast timings), so that the
+     * margin and the lateness a renewal may have share that time.
+     */
+    static long defaultReleaseMargin(RaftConfig raft) {
+        long spare = raft.leaseDuration().toMillis() - raft.heartbeatInterval().toMillis();
+        return Math.max(0, Math.min(VipConfig.DEFAULT_RELEASE_MARGIN_MS, spare / 2));
+    }
+
+    /**
+     * How late a lease renewal may come before the watchdog removes the VIP: the lowest remaining
+     * lease in steady state (the lease minus one heartbeat interval) minus the release margin.
+     */
+    static long renewalLateness(RaftConfig raft, VipConfig vip) {
+        return raft.leaseDuration().toMillis() - raft.heartbeatInterval().toMillis() - vip.releaseMargin().toMillis();
     }
 
     /** Splits {@code text} into key/value pairs, refusing malformed lines, duplicates and unknown keys. */
@@ -486,8 +524,10 @@ final class DaemonConfig {
         }
         VipConfig vip = vipConfig();
         s.add("VIP " + vip.address() + " on " + vip.interfaceName() + ", release margin "
-                + vip.releaseMargin().toMillis() + " ms, gratuitous ARP " + vip.garpCount() + " + "
-                + vip.garpRepeatCount() + " after " + vip.garpRepeatDelay().toMillis() + " ms");
+                + vip.releaseMargin().toMillis() + " ms (a renewal may come " + renewalLateness(raftConfig, vip)
+                + " ms late), " + (vip.address().isIpv6() ? "one unsolicited neighbour advertisement (by the kernel)"
+                : "gratuitous ARP " + vip.garpCount() + " + " + vip.garpRepeatCount() + " after "
+                + vip.garpRepeatDelay().toMillis() + " ms"));
         s.add("duplicate probe " + (vip.duplicateProbe() ? "on" : "off") + ", fencer "
                 + vip.fencer().map(Object::toString).orElse("none"));
         return s;

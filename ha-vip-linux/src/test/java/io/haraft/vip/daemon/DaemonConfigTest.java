@@ -74,10 +74,13 @@ class DaemonConfigTest {
         assertThat(c.vipConfig().interfaceName()).isEqualTo("eth0");
         assertThat(c.vipConfig().garpCount()).isEqualTo(5);
         assertThat(c.vipConfig().garpRepeatCount()).isEqualTo(5);
-        assertThat(c.vipConfig().releaseMargin()).isEqualTo(Duration.ofMillis(50));
+        // (294 ms lease - 100 ms heartbeat) / 2 = 97 ms, a little below the library's 100 ms
+        assertThat(c.vipConfig().releaseMargin()).isEqualTo(Duration.ofMillis(97));
         assertThat(c.vipConfig().duplicateProbe()).isFalse();
         assertThat(c.vipConfig().fencer()).isEmpty();
         assertThat(c.summary()).anyMatch(l -> l.contains("heartbeat 100 ms (default)"));
+        assertThat(c.summary()).anyMatch(l -> l.contains("release margin 97 ms (a renewal may come 97 ms late)"));
+        assertThat(c.warnings()).isEmpty();
         assertThat(c.nodeBuilder(NO_LISTENER).config()).isEqualTo(c.raftConfig());
     }
 
@@ -94,6 +97,7 @@ class DaemonConfigTest {
                 command.timeout.ms = 1500
                 ip.command = /sbin/ip
                 arping.command = /usr/sbin/arping
+                sysctl.command = /sbin/sysctl
                 probe.timeout.s = 2
                 fence.command = /usr/local/bin/pdu-off --outlet {mac}  --vip {vip}
                 fence.timeout.ms = 7000
@@ -108,12 +112,29 @@ class DaemonConfigTest {
         assertThat(c.vipConfig().commandTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.vipConfig().ipCommand()).isEqualTo(Path.of("/sbin/ip"));
         assertThat(c.vipConfig().arpingCommand()).isEqualTo(Path.of("/usr/sbin/arping"));
+        assertThat(c.vipConfig().sysctlCommand()).isEqualTo(Path.of("/sbin/sysctl"));
         assertThat(c.vipConfig().probeTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.vipConfig().duplicateProbe()).as("a fence command turns the probe on").isTrue();
         assertThat(c.vipConfig().fenceTimeout()).isEqualTo(Duration.ofSeconds(7));
         CommandFencer f = (CommandFencer) c.vipConfig().fencer().orElseThrow();
         assertThat(f.command()).containsExactly("/usr/local/bin/pdu-off", "--outlet", "{mac}", "--vip", "{vip}");
         assertThat(f.timeout()).isEqualTo(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void aReleaseMarginThatLeavesRenewalsLittleRoomIsWarnedAbout() {
+        DaemonConfig c = parse(MINIMAL + "release.margin.ms = 150\n");
+        assertThat(c.warnings()).singleElement().satisfies(w -> assertThat(w)
+                .contains("a lease renewal that comes more than 44 ms late (lease 294 ms - heartbeat 100 ms - margin)"
+                        + " removes the VIP"));
+    }
+
+    @Test
+    void theDefaultReleaseMarginIsAtMost100MsAndHalfTheSpareLease() {
+        assertThat(parse(MINIMAL + "heartbeat.ms = 50\n").vipConfig().releaseMargin())
+                .as("lease 147 ms, heartbeat 50 ms").isEqualTo(Duration.ofMillis(48));
+        assertThat(parse(MINIMAL + "heartbeat.ms = 1000\nelection.ms = 3000\n").vipConfig().releaseMargin())
+                .isEqualTo(Duration.ofMillis(100));
     }
 
     @Test
@@ -156,6 +177,8 @@ class DaemonConfigTest {
             heartbeat.ms = 100ms        | /etc/ha-vipd/vip.properties: heartbeat.ms = 100ms: not a whole number of milliseconds (write 300, not 300ms or 0.3)
             election.ms = 0             | /etc/ha-vipd/vip.properties: election.ms = 0: must be a positive number of milliseconds
             release.margin.ms = -5      | /etc/ha-vipd/vip.properties: release.margin.ms = -5: must not be negative
+            release.margin.ms = 194     | /etc/ha-vipd/vip.properties: release.margin.ms = 194 is too large: the lease (294 ms, election.ms x 0.98) minus the heartbeat (100 ms) leaves no room, so the VIP would be removed before every renewal. Lower release.margin.ms (default 100) or raise election.ms
+            sysctl.command = sysctl     | /etc/ha-vipd/vip.properties: sysctl.command = sysctl: must be an absolute path
             garp.count = -1             | /etc/ha-vipd/vip.properties: garp.count = -1: must be 0 or more
             garp.count = 101            | /etc/ha-vipd/vip.properties: garp.count must be 0 to 100 (keepalived sends 5), got 101
             probe.timeout.s = x         | /etc/ha-vipd/vip.properties: probe.timeout.s = x: not a whole number of seconds
