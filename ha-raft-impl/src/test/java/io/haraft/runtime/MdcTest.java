@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,34 +71,43 @@ class MdcTest {
         cluster = LocalCluster.onDisk(dir, 1_000, 1 << 20, true).start();
         String leaderId = cluster.awaitLeader();
         cluster.node(leaderId).submit("x".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
-        List<String> kinds = List.of("haraft-loop-", "haraft-apply-", "haraft-transport-", "haraft-storage-writer[",
-                "haraft-storage-prealloc[");
         for (String id : cluster.ids) {
-            List<String> problems = new ArrayList<>();
-            Await.until(PATIENCE, () -> {
-                problems.clear();
-                long term = cluster.node(id).status().term();
-                List<Thread> mine = haraftThreads().stream().filter(t -> !before.contains(t) && t.isAlive()
-                        && belongsTo(t.getName(), id)).toList();
-                for (String kind : kinds) {
-                    if (mine.stream().noneMatch(t -> t.getName().startsWith(kind))) {
-                        problems.add("no " + kind + " thread of " + id);
-                    }
-                }
-                for (Thread t : mine) {
-                    Map<String, String> context = mdc.contextOf(t);
-                    if (!"test".equals(context.get("cluster")) || !id.equals(context.get("node"))) {
-                        problems.add(t.getName() + " has MDC " + context);
-                    }
-                    if (t.getName().startsWith("haraft-loop-") && !String.valueOf(term).equals(context.get("term"))) {
-                        problems.add(t.getName() + " has MDC " + context + ", not term " + term);
-                    }
-                }
-                return problems.isEmpty();
-            }, "every thread of " + id + " carries cluster, node (and on the loop, term): " + problems);
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            List<String> problems = problems(id, before);
+            while (!problems.isEmpty() && System.nanoTime() - deadline < 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));   // a thread just started sets its MDC first
+                problems = problems(id, before);
+            }
+            assertThat(problems).as("threads of %s without their MDC", id).isEmpty();
         }
-        // The caller's thread gets its own MDC back after start() and close().
+        // The caller's thread gets its own MDC back after start().
         assertThat(MDC.get("node")).isNull();
+    }
+
+    /**
+     * What is wrong with the MDC of {@code id}'s threads started after {@code before}: a kind of
+     * thread missing, a thread without cluster and node, a loop thread without its current term.
+     */
+    private List<String> problems(String id, Set<Thread> before) {
+        List<String> problems = new ArrayList<>();
+        List<Thread> mine = haraftThreads().stream().filter(t -> !before.contains(t) && t.isAlive()
+                && belongsTo(t.getName(), id)).toList();
+        for (String kind : List.of("haraft-loop-", "haraft-apply-", "haraft-transport-", "haraft-storage-writer[",
+                "haraft-storage-prealloc[")) {
+            if (mine.stream().noneMatch(t -> t.getName().startsWith(kind))) {
+                problems.add("no " + kind + " thread");
+            }
+        }
+        String term = String.valueOf(cluster.node(id).status().term());
+        for (Thread t : mine) {
+            Map<String, String> context = mdc.contextOf(t);
+            if (!"test".equals(context.get("cluster")) || !id.equals(context.get("node"))
+                    || t.getName().startsWith("haraft-loop-") && !term.equals(context.get("term"))) {
+                problems.add(t.getName() + " has MDC " + context + (t.getName().startsWith("haraft-loop-")
+                        ? " (term " + term + " expected)" : ""));
+            }
+        }
+        return problems;
     }
 
     @Test
