@@ -126,27 +126,37 @@ class ListenerDeliveryTest {
         nodeA.callbackDrainForTest(Duration.ofMillis(500));
 
         long closeNanos;
+        int queued;
         try (LogCapture logs = new LogCapture()) {
             long start = System.nanoTime();
             nodeA.close();
             closeNanos = System.nanoTime() - start;
             assertThat(leadership.isValid()).as("revoked before close returned").isFalse();
             assertThat(listenerA.events).as("the listener still blocks in elected").hasSize(1);
-            assertThat(nodeA.queuedTransitionsForTest()).as("the revoked waits behind it").isEqualTo(1);
+            // At least the revoked of the blocked leadership; more if a loaded machine cost a lease and
+            // the node was elected again before close.
+            queued = nodeA.queuedTransitionsForTest();
+            assertThat(queued).as("transitions waiting behind the blocked callback").isPositive();
             assertThat(logs.lines()).as("an ERROR names the blocked callback and its thread").anyMatch(l ->
                     l.contains("ERROR") && l.contains("node " + a + ": the leadership listener has been running"
                             + " elected(term " + leadership.term() + ")") && l.contains("haraft-callback-" + a)
-                            && l.contains("1 transition(s) queued behind it are not dropped"));
+                            && l.contains(" transition(s) queued behind it are not dropped"));
         }
         assertThat(Duration.ofNanos(closeNanos)).as("close is bounded by its waits").isLessThan(Duration.ofSeconds(8));
 
         release.countDown();
-        Await.until(PATIENCE, () -> listenerA.events.size() == 2, "the revoked queued behind the blocked elected");
-        RecordingListener.Event revoked = listenerA.events.get(1);
-        assertThat(revoked.elected()).isFalse();
-        assertThat(revoked.leadership()).isSameAs(leadership);
-        assertThat(revoked.reason()).isIn(RevokeReason.LEADERSHIP_TRANSFERRED, RevokeReason.SHUT_DOWN);
-        assertThat(revoked.threadId()).isEqualTo(listenerA.events.get(0).threadId());
+        Await.until(PATIENCE, () -> listenerA.events.size() == 1 + queued, "the transitions queued behind it");
+        List<RecordingListener.Event> events = List.copyOf(listenerA.events);
+        assertThat(events.get(1).elected()).isFalse();
+        assertThat(events.get(1).leadership()).isSameAs(leadership);
+        RecordingListener.Event last = events.get(events.size() - 1);
+        assertThat(last.elected()).as("the last call after a close is a revoked").isFalse();
+        assertThat(last.reason()).isIn(RevokeReason.LEADERSHIP_TRANSFERRED, RevokeReason.SHUT_DOWN,
+                RevokeReason.LEASE_EXPIRED, RevokeReason.STEPPED_DOWN, RevokeReason.HIGHER_TERM);
+        for (RecordingListener.Event e : events) {
+            assertThat(e.threadId()).as("one callback thread").isEqualTo(events.get(0).threadId());
+        }
+        assertThat(listenerA.violations).isEmpty();
         cluster.awaitLeader(cluster.others(a), PATIENCE);
     }
 
