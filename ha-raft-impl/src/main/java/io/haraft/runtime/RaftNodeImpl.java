@@ -57,7 +57,8 @@ import java.util.function.Function;
  *   <li>A leadership is invalid before any message of the same Ready leaves, and a TimeoutNow
  *       (leadership transfer) is sent only after the {@code revoked} callback has returned.</li>
  *   <li>The transport is closed only after the leadership was revoked (it is invalid from then
- *       on), which keeps fast failover on refused connections safe, and after the listener's last
+ *       on), and a closing node neither campaigns nor keeps a leadership it still wins, which keeps
+ *       fast failover on refused connections safe. It closes after the listener's last
  *       callback returned, waiting at most 10 s for a listener
  *       that blocks. Past that wait, close() logs an ERROR naming the blocked callback and goes on;
  *       the callbacks queued behind it are not dropped but delivered, in order, on the callback
