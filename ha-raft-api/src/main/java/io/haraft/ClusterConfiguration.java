@@ -64,7 +64,9 @@ public record ClusterConfiguration(long index, List<Member> members) {
     }
 
     /**
-     * One member of a configuration.
+     * One member of a configuration. Immutable; no component is {@code null}; equal when id,
+     * address and role are equal. Values come from a configuration the cluster stored (or the
+     * start-up members), so they were validated when that configuration was made.
      *
      * @param id      the node id
      * @param address where the other nodes reach it, {@code host:port}

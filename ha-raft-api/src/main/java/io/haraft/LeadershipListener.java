@@ -18,7 +18,13 @@ package io.haraft;
  *   <li><b>Never dropped.</b> Every transition is delivered, even if the callback is slow: they
  *       are queued. A queued {@code elected} is still delivered when its leadership has already
  *       ended; the {@code revoked} follows right after. Check {@link Leadership#isValid()} before
- *       acting on it.</li>
+ *       acting on it. This holds across {@link RaftNode#close()} too: close waits up to 10 s
+ *       for a blocked callback to return; if it is still blocked then, close logs an ERROR naming
+ *       the blocked callback and its thread, and returns, and the transitions queued behind it
+ *       (the last one always a {@code revoked}) are delivered, in order, on the same callback
+ *       thread once it returns. The leadership is invalid before close returns either way. Only
+ *       the end of the process (a crash, or the JVM exiting while a callback blocks) ends
+ *       deliveries.</li>
  *   <li><b>Threads.</b> All calls for one node come from one dedicated callback thread, one at a
  *       time, so an implementation needs no locking for its own transitions. The callback thread
  *       is not the Raft loop: a callback that blocks (for seconds, even) delays later callbacks

@@ -27,7 +27,12 @@ import java.util.Objects;
  */
 public final class MembershipChangeException extends RaftException {
 
-    /** Why a membership change did not complete. */
+    /**
+     * Why a membership change did not complete, and therefore whether asking again is safe and
+     * useful: every reason but {@link #INVALID} may succeed later, and asking again is always safe
+     * (each operation skips the steps already done). Except {@link #OUTCOME_UNKNOWN}, every reason
+     * means the configuration was not changed by this call.
+     */
     public enum Reason {
         /**
          * Another change is in progress (not yet committed, or a multi-step operation such as

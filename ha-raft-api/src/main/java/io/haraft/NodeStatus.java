@@ -55,9 +55,15 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
                          long commitIndex, long appliedIndex, List<PeerStats> peers,
                          List<MemberStatus> members, boolean configurationPending, boolean removed) {
 
-    /** The Raft role of a node. */
+    /**
+     * The Raft role of a node in its current term, as seen when {@link RaftNode#status()} was
+     * called (a snapshot: it may change at once). At most one node is {@link #LEADER} of a given
+     * term. A role is not a permission: act as leader only with a valid {@link Leadership}
+     * ({@link RaftNode#leadership()}), which a {@code LEADER} may not hold yet (its term's first
+     * entry has not committed) or not any more (its lease ran out).
+     */
     public enum Role {
-        /** Follows a leader, or waits for one. */
+        /** Follows a leader, or waits for one. The role of learners and witnesses, always. */
         FOLLOWER,
         /** Asks for pre-votes, without raising its term, to learn whether it could win. */
         PRE_CANDIDATE,

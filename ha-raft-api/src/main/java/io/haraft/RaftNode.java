@@ -96,6 +96,10 @@ public interface RaftNode extends AutoCloseable {
      * {@link IndeterminateOutcomeException}, anything else with {@link NotLeaderException}), the
      * listener's last callback is delivered, threads stop, the listening socket and files are
      * closed. Idempotent; never throws; may be called on a node that was never started.
+     *
+     * <p>A listener callback that blocks delays close by at most 10 s: then close logs an ERROR
+     * naming the blocked callback and goes on, and the callbacks queued behind it are still
+     * delivered, in order, once it returns (see {@link LeadershipListener}, "Never dropped").
      */
     @Override
     void close();

@@ -342,6 +342,19 @@ class RaftConfigTest {
     }
 
     @Test
+    void anExistingDataDirectoryThatCannotBeWrittenIsRefused() {
+        // Tests run as root, whom permission bits do not stop. sysfs refuses to create a file in its
+        // directories whoever asks, so /sys/kernel is an existing directory nobody can write to.
+        Path readOnly = Path.of("/sys/kernel");
+        assertThat(readOnly).as("this test needs Linux sysfs").isDirectory();
+        assertThatThrownBy(() -> three().dataDir(readOnly).config().prepareDataDir())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("The data directory " + readOnly + " is not writable")
+                .hasMessageContaining("write access")
+                .hasCauseInstanceOf(IOException.class);
+    }
+
+    @Test
     void derivedValues() {
         RaftConfig c = valid();
         assertThat(c.self()).isEqualTo(new RaftConfig.Member("n1", "10.0.0.1", 7001));

@@ -2,11 +2,16 @@ package io.haraft.core;
 
 /**
  * A configuration change the core did not start, with the reason and a message for an operator.
- * Nothing was appended: the change may be asked again once the reason is gone (each reason says
- * when).
+ * Thrown by {@link RaftCore#changeMembership} on the core's thread, before anything changed:
+ * nothing was appended, so the change may be asked again once the reason is gone (each reason
+ * says when), and asking again is always safe. The runtime turns it into the public
+ * {@code io.haraft.MembershipChangeException}. Immutable.
  */
 public final class MembershipChangeRefused extends RuntimeException {
-    /** Why a change was refused. */
+    /**
+     * Why a change was refused. Every reason but {@link #INVALID} is transient: the same change
+     * may succeed later ({@link MembershipChangeRefused#retryable()}).
+     */
     public enum Reason {
         /** This node is not the leader (or is handing over): ask the leader. */
         NOT_LEADER,
@@ -22,11 +27,16 @@ public final class MembershipChangeRefused extends RuntimeException {
 
     private final Reason reason;
 
+    /**
+     * @param reason  why; never null
+     * @param message what was refused and what to do, for an operator
+     */
     public MembershipChangeRefused(Reason reason, String message) {
         super(message);
-        this.reason = reason;
+        this.reason = java.util.Objects.requireNonNull(reason, "reason");
     }
 
+    /** Why the change was refused; never null. */
     public Reason reason() {
         return reason;
     }

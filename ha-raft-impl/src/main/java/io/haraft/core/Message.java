@@ -9,7 +9,10 @@ import java.util.Objects;
 
 /**
  * The messages Raft nodes exchange. Every message names its sender, its receiver and the
- * sender's term. Immutable records; a transport serialises them as it likes.
+ * sender's term. Immutable records (lists and byte arrays are copied), safe to share between
+ * threads; components are never null except where a record says so. A transport serialises them
+ * as it likes; the core checks nothing about who may send what beyond its own rules (membership,
+ * terms), so a transport must authenticate senders before it delivers.
  *
  * <p>{@code round} fields carry the leader's heartbeat round, echoed by followers, from which the
  * leader computes its lease (see {@link io.haraft.core.lease.LeaseTracker}).
@@ -33,6 +36,12 @@ public sealed interface Message {
      */
     record Vote(String from, String to, long term, long lastIndex, long lastTerm, boolean transfer) implements Message { }
 
+    /**
+     * Answer to {@link Vote}, carrying the voter's term after it handled the request (a request of
+     * a newer term raises the voter's term first, so that is the term asked for). Sent only after
+     * the voter's term and vote are durable, so a granted vote survives a crash of the voter. A
+     * request refused by leader stickiness gets no answer at all.
+     */
     record VoteResponse(String from, String to, long term, boolean granted) implements Message { }
 
     /** Entries after (prevIndex, prevTerm), the leader's commit index and its heartbeat round. */
@@ -55,6 +64,11 @@ public sealed interface Message {
     /** Keeps followers from campaigning and renews the lease. {@code commit} is safe for the follower. */
     record Heartbeat(String from, String to, long term, long commit, long round) implements Message { }
 
+    /**
+     * Answer to {@link Heartbeat}: the follower accepts the sender as leader of {@code term} and
+     * echoes its {@code round}, which counts toward the lease and read confirmation of that round.
+     * Sent with {@code round} 0 and the receiver's newer term to a stale leader, to make it step down.
+     */
     record HeartbeatResponse(String from, String to, long term, long round) implements Message { }
 
     /**

@@ -78,13 +78,17 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
     }
 
     /**
-     * The answer to a linearizable read request.
+     * The answer to a linearizable read request ({@link RaftCore#readIndex}). Immutable. Each
+     * request that {@code readIndex} accepted gets exactly one answer, in a later {@code Ready};
+     * a successful answer means a majority confirmed this node's leadership after the request,
+     * so serving the read once the state machine reached {@code index} is linearizable.
      *
      * @param requestId the caller's id for the request
      * @param index     the commit index the read must wait for, or {@code -1} if leadership was lost
      *                  before the read could be confirmed (the caller should retry on the leader)
      */
     public record ReadState(long requestId, long index) {
+        /** Whether leadership was lost before the read was confirmed: nothing may be served. */
         public boolean failed() {
             return index < 0;
         }
@@ -92,7 +96,12 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
 
     /**
      * A snapshot's position: it holds the state after applying every entry up to {@code index},
-     * whose term is {@code term}.
+     * whose term is {@code term}. Immutable ({@link io.haraft.core.quorum.Membership} is too).
+     *
+     * @param index      the last log index the snapshot covers (at least 1)
+     * @param term       the term of the entry at {@code index}
+     * @param membership the configuration in force at {@code index}, or {@code null} if the sender
+     *                   did not know it (the node then uses the latest configuration in its log)
      */
     public record SnapshotPoint(long index, long term, io.haraft.core.quorum.Membership membership) {
         /** A point without a known configuration. */
@@ -104,8 +113,9 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
     /**
      * One chunk of a snapshot received from the leader: bytes {@code [offset, offset + data.length)}
      * of the snapshot at ({@code index}, {@code term}); {@code last} if they end it. Chunks of one
-     * snapshot arrive in order and contiguous; offset 0 starts a new transfer. {@code data} is
-     * copied on the way in and out.
+     * snapshot arrive in order and contiguous; offset 0 starts a new transfer. Immutable in effect:
+     * {@code data} is copied on the way in and out, so neither side can change the other's bytes.
+     * Equality compares the bytes.
      */
     public record SnapshotChunk(long index, long term, long offset, byte[] data, boolean last) {
         public SnapshotChunk {
@@ -144,7 +154,14 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
     /**
      * The leader asks the runtime for the chunk of its snapshot at ({@code index}, {@code term})
      * that starts at byte {@code offset}, to send to {@code peer}. The runtime chooses the chunk's
-     * length (at least one byte unless the snapshot ends at {@code offset}).
+     * length (at least one byte unless the snapshot ends at {@code offset}). Immutable. At most one
+     * request per peer is outstanding; an unanswered one is asked again after an election timeout,
+     * so answering late or twice is harmless (a stale answer is ignored).
+     *
+     * @param peer   the follower the chunk is for
+     * @param index  the last log index of the snapshot asked for
+     * @param term   the term at {@code index}; with {@code index}, identifies the snapshot
+     * @param offset the first byte of the chunk within the snapshot
      */
     public record SnapshotRequest(String peer, long index, long term, long offset) { }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Delivers leadership transitions to the application and revokes leases on time.
@@ -23,6 +24,14 @@ import java.util.concurrent.TimeUnit;
  * watchdog comes first delivers the one {@code revoked}; the other is silent. Enqueueing a
  * callback and revoking happen under one small lock (never held while the listener runs), so the
  * callback queue always alternates {@code elected}, {@code revoked}, {@code elected}, ...
+ *
+ * <p><b>Nothing queued is dropped</b>, except by a crash-like {@link #stopNow()}. Stopping
+ * ({@link #stopCallbacks}) lets the callback thread deliver everything queued before it ends;
+ * if the listener is blocked, the caller waits a bounded time, then {@link #reportBlocked} logs an
+ * ERROR naming the blocked callback, its thread and stack, and how many transitions wait behind it,
+ * and the caller goes on while those transitions are still delivered, in order, once the listener
+ * returns. A transition that could not be queued at all (impossible unless the dispatcher was
+ * stopped first) is reported in an ERROR log, never lost silently.
  */
 final class LeadershipDispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(LeadershipDispatcher.class);
@@ -37,6 +46,12 @@ final class LeadershipDispatcher {
     private final Object lock = new Object();
     private volatile LeadershipImpl open;   // written under lock
     private volatile Thread callbackThread;
+    /** Transitions queued and not yet handed to the listener. */
+    private final AtomicInteger queuedTransitions = new AtomicInteger();
+    /** The callback the listener is running now, such as "elected(term 7)", or null. */
+    private volatile String delivering;
+    private volatile long deliveringSince;
+    private volatile boolean crashed;
 
     /**
      * @param wakeLoop called by the watchdog after it revoked a lease, so that the loop makes the
@@ -74,7 +89,7 @@ final class LeadershipDispatcher {
                 revokeLocked(open, RevokeReason.HIGHER_TERM);
             }
             open = l;
-            enqueue(() -> deliver(l, null));
+            queueTransition(l, null);
         }
         LOG.info("term {}: leadership delivered to the listener queue, fencing token {}, lease for {} ms", term,
                 term, (leaseUntil - clock.nanos()) / 1_000_000);
@@ -111,7 +126,7 @@ final class LeadershipDispatcher {
     private boolean revokeLocked(LeadershipImpl l, RevokeReason reason) {
         if (l.revoke(reason)) {
             LOG.info("term {}: leadership revoked ({})", l.term(), reason);
-            enqueue(() -> deliver(l, reason));
+            queueTransition(l, reason);
             return true;
         }
         return false;
@@ -169,6 +184,23 @@ final class LeadershipDispatcher {
         }
     }
 
+    /** Queues one transition for the listener ({@code reason} null for {@code elected}). */
+    private void queueTransition(LeadershipImpl l, RevokeReason reason) {
+        queuedTransitions.incrementAndGet();
+        if (!enqueue(() -> deliver(l, reason))) {
+            queuedTransitions.decrementAndGet();
+            if (!crashed) {
+                LOG.error("node {}: the transition {} could not be queued for the leadership listener because its"
+                        + " callback thread was already stopped; the listener will not see it", nodeId,
+                        describe(l, reason));
+            }
+        }
+    }
+
+    private static String describe(LeadershipImpl l, RevokeReason reason) {
+        return reason == null ? "elected(term " + l.term() + ")" : "revoked(term " + l.term() + ", " + reason + ")";
+    }
+
     private boolean enqueue(Runnable task) {
         try {
             callbacks.execute(task);
@@ -179,7 +211,10 @@ final class LeadershipDispatcher {
     }
 
     private void deliver(LeadershipImpl l, RevokeReason reason) {
+        queuedTransitions.decrementAndGet();
         MDC.put("term", Long.toString(l.term()));
+        deliveringSince = clock.nanos();
+        delivering = describe(l, reason);
         try {
             if (reason == null) {
                 listener.elected(l);
@@ -190,6 +225,7 @@ final class LeadershipDispatcher {
             LOG.error("node {}, term {}: the leadership listener threw in {}; continuing with later callbacks",
                     nodeId, l.term(), reason == null ? "elected" : "revoked(" + reason + ")", t);
         } finally {
+            delivering = null;
             MDC.remove("term");
         }
     }
@@ -204,25 +240,64 @@ final class LeadershipDispatcher {
         watchdog.shutdownNow();
     }
 
-    /** Stops the callback thread after the queued callbacks, waiting at most {@code timeoutNanos}. */
-    void stopCallbacks(long timeoutNanos) {
+    /**
+     * Stops the callback thread once it has delivered every callback queued so far, waiting at most
+     * {@code timeoutNanos} for that (not at all if zero or less). Never abandons a queued callback:
+     * if the wait runs out, the thread goes on delivering after this method returns, and the ERROR
+     * of {@link #reportBlocked} says so.
+     *
+     * @return whether every queued callback was delivered within the wait
+     */
+    boolean stopCallbacks(long timeoutNanos, String caller) {
         callbacks.shutdown();
         if (timeoutNanos <= 0) {
-            return;
+            return callbacks.isTerminated();
         }
         try {
-            if (!callbacks.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
-                LOG.warn("the leadership listener did not return in time; abandoning its queued callbacks");
-                callbacks.shutdownNow();
+            if (callbacks.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                return true;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            callbacks.shutdownNow();
         }
+        reportBlocked(timeoutNanos, caller);
+        return false;
+    }
+
+    /**
+     * Logs an ERROR that the listener has not returned: which callback it is running and since
+     * when, on which thread (with that thread's stack), and how many transitions wait behind it,
+     * which are still delivered, in order, once it returns.
+     *
+     * @param waitedNanos how long the caller waited
+     * @param caller      what goes on without waiting longer, for the message
+     */
+    void reportBlocked(long waitedNanos, String caller) {
+        String running = delivering;
+        Thread t = callbackThread;
+        Throwable stack = null;
+        if (t != null) {
+            stack = new Throwable("stack of " + t.getName() + " (not an error in itself)");
+            stack.setStackTrace(t.getStackTrace());
+        }
+        int behind = queuedTransitions.get();
+        String what = running == null
+                ? "has not drained its callback queue"
+                : "has been running " + running + " for " + (clock.nanos() - deliveringSince) / 1_000_000 + " ms";
+        LOG.error("node {}: the leadership listener {} on thread {}; {} goes on after waiting {} ms. The {}"
+                        + " transition(s) queued behind it are not dropped: they are delivered, in order, on that"
+                        + " thread once the listener returns. A listener must not block indefinitely", nodeId, what,
+                t == null ? "(none)" : t.getName(), caller, waitedNanos / 1_000_000, behind, stack);
+    }
+
+    /** How many transitions are queued and not yet handed to the listener (for tests and reports). */
+    int queuedTransitions() {
+        return queuedTransitions.get();
     }
 
     /** Crash-like stop: drops queued callbacks and stops the watchdog at once. */
     void stopNow() {
+        crashed = true;
         watchdog.shutdownNow();
         callbacks.shutdownNow();
     }

@@ -125,6 +125,13 @@ final class NodeLoop implements Transport.Listener {
     private long maxRoundSent;
     private final Map<String, Long> roundAcks = new HashMap<>();
     private long mdcTerm = -1;
+    /**
+     * Set by {@link #shutdownCore}: the node is closing. The core is no longer ticked (no new
+     * campaign), and a leadership it still wins (an election already running, a TimeoutNow) is
+     * given up at once, before anything of it is delivered: otherwise the node could close its
+     * listening socket while leader, which breaks the fast-failover assumption.
+     */
+    private boolean shuttingDown;
     private Membership syncedLatest;                // the configurations the transport and stats follow
     private Membership syncedCommitted;
     private Map<String, String> transportPeers = Map.of();
@@ -345,9 +352,13 @@ final class NodeLoop implements Transport.Listener {
         }).thenCompose(f -> f);
     }
 
-    /** Graceful close, step 2: a leader still in office revokes with SHUT_DOWN; completes when flushed. */
+    /**
+     * Graceful close, step 2: a leader still in office revokes with SHUT_DOWN, and from now on the
+     * node neither campaigns nor keeps a leadership it wins; completes when flushed.
+     */
     CompletableFuture<Void> shutdownCore() {
         return call(() -> {
+            shuttingDown = true;
             core.shutdown(clock.nanos());
             CompletableFuture<Void> idle = new CompletableFuture<>();
             idleWaiters.add(idle);
@@ -391,7 +402,7 @@ final class NodeLoop implements Transport.Listener {
                     break;
                 }
                 now = clock.nanos();
-                if (now >= core.nextDeadline()) {
+                if (now >= core.nextDeadline() && !shuttingDown) {
                     core.tick(now);
                 }
                 afterInput();
@@ -413,7 +424,7 @@ final class NodeLoop implements Transport.Listener {
     }
 
     private long waitNanos(long now) {
-        long deadline = Math.min(core.nextDeadline(), changes.nextDeadline());
+        long deadline = Math.min(shuttingDown ? now + MAX_WAIT_NANOS : core.nextDeadline(), changes.nextDeadline());
         for (PendingTransfer t : transfers) {
             deadline = Math.min(deadline, t.deadline());
         }
@@ -431,6 +442,10 @@ final class NodeLoop implements Transport.Listener {
                 LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),
                         open.revokeReason());
                 core.stepDown(open.revokeReason(), clock.nanos());
+            }
+            if (shuttingDown && core.role() == Role.LEADER) {
+                LOG.info("term {}: won an election while shutting down; giving the leadership up at once", core.term());
+                core.shutdown(clock.nanos());
             }
             while (inFlight == null && core.hasReady()) {
                 Ready ready = core.ready();

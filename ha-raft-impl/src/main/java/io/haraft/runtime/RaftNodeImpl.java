@@ -43,8 +43,12 @@ import java.util.function.Function;
  * it); the {@link LogStore} persists asynchronously (group commit is the store's business); one
  * apply thread runs the {@link StateMachine} and completes futures; one callback thread runs the
  * {@link LeadershipListener}; a lease watchdog revokes leadership on time even while the loop is
- * busy. All are daemon threads named {@code haraft-<role>-<nodeId>}, with the MDC keys
- * {@code cluster}, {@code node} and (on the loop and callback threads) {@code term}.
+ * busy; a node that stops itself (removed, or after a fatal error) does so on a thread of its own.
+ * All are daemon threads named {@code haraft-<role>-<nodeId>}, with the MDC keys {@code cluster},
+ * {@code node} and (on the loop and callback threads) {@code term}. {@link #start()} and
+ * {@link #close()} set {@code cluster} and {@code node} on the caller's thread while they run (and
+ * give the caller its own MDC back), so a store opened by {@code start()} hands them on to its own
+ * threads.
  *
  * <p><b>Guarantees.</b> Everything {@link RaftNode} promises, with these implementation notes:
  * <ul>
@@ -52,8 +56,14 @@ import java.util.function.Function;
  *       leadership, so the watchdog and the loop never deliver two {@code revoked} for one term.</li>
  *   <li>A leadership is invalid before any message of the same Ready leaves, and a TimeoutNow
  *       (leadership transfer) is sent only after the {@code revoked} callback has returned.</li>
- *   <li>The transport is closed only after the leadership was revoked and the listener's last
- *       callback returned (bounded wait), which keeps fast failover on refused connections safe.</li>
+ *   <li>The transport is closed only after the leadership was revoked (it is invalid from then
+ *       on), and a closing node neither campaigns nor keeps a leadership it still wins, which keeps
+ *       fast failover on refused connections safe. It closes after the listener's last
+ *       callback returned, waiting at most 10 s for a listener
+ *       that blocks. Past that wait, close() logs an ERROR naming the blocked callback and goes on;
+ *       the callbacks queued behind it are not dropped but delivered, in order, on the callback
+ *       thread once the listener returns (after close() returned). Only
+ *       a crash drops queued callbacks.</li>
  * </ul>
  *
  * <pre>{@code
@@ -88,7 +98,8 @@ public final class RaftNodeImpl implements RaftNode {
     private static final Logger CORE_LOG = LoggerFactory.getLogger(RaftCore.class);
     /** Room left in a message for framing and the other fields of an Append. */
     static final int MESSAGE_OVERHEAD_BYTES = 4096;
-    private static final long CALLBACK_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How long close() waits for the listener to return from its callbacks before it goes on. */
+    static final long CALLBACK_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long STOP_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
@@ -106,6 +117,7 @@ public final class RaftNodeImpl implements RaftNode {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean failed;
     private volatile boolean removed;
+    private volatile long callbackDrainNanos = CALLBACK_DRAIN_NANOS;
 
     // set by start(); read after a happens-before through 'running' or lifecycle
     private volatile LogStore store;
@@ -160,6 +172,9 @@ public final class RaftNodeImpl implements RaftNode {
                         + (state == State.RUNNING ? "started" : "closed") + "; build a new node to start again");
             }
             state = State.RUNNING;
+            // The caller's thread works for this node until start returns; a store opened here gives
+            // its own threads these MDC keys too.
+            Map<String, String> callerMdc = Threads.enterNode(config.clusterId(), config.nodeId());
             try {
                 LogStore s = logStoreFactory.open(config);
                 store = s;
@@ -203,6 +218,8 @@ public final class RaftNodeImpl implements RaftNode {
             } catch (RuntimeException | Error e) {
                 close();
                 throw e;
+            } finally {
+                Threads.restoreMdc(callerMdc);
             }
         }
     }
@@ -228,9 +245,8 @@ public final class RaftNodeImpl implements RaftNode {
      */
     private void stopRemoved() {
         removed = true;
-        Thread t = new Thread(this::close, "haraft-removed-stop-" + config.nodeId());
-        t.setDaemon(true);
-        t.start();
+        Threads.factory("haraft-removed-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
+                .newThread(this::close).start();
     }
 
     /** The store's log must start right after its latest snapshot, or the state cannot be rebuilt. */
@@ -263,15 +279,17 @@ public final class RaftNodeImpl implements RaftNode {
         if (!closeHere) {
             // Someone else is closing: wait for it (bounded), unless we are one of the node's own threads.
             if (!ownThread()) {
-                awaitQuietly(closed, 3 * STOP_NANOS + 2 * CALLBACK_DRAIN_NANOS);
+                awaitQuietly(closed, 5 * STOP_NANOS + callbackDrainNanos + 2 * electionTimeoutNanos);
             }
             return;
         }
+        Map<String, String> callerMdc = Threads.enterNode(config.clusterId(), config.nodeId());
         try {
             closeRunning();
         } catch (Throwable t) {
             LOG.error("error while closing node {}", config.nodeId(), t);
         } finally {
+            Threads.restoreMdc(callerMdc);
             synchronized (lifecycle) {
                 state = State.CLOSED;
             }
@@ -280,6 +298,7 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     private void closeRunning() {
+        boolean listenerBlocked = false;
         NodeLoop l = loop;
         if (l != null && l.isRunning()) {
             if (!failed) {
@@ -295,11 +314,12 @@ public final class RaftNodeImpl implements RaftNode {
             // 3. Whatever is still open (the loop failed or is stuck) is revoked here.
             d.revokeOpen(RevokeReason.SHUT_DOWN);
             d.stopWatchdog();
-            // 4. The listener's revoked returns before the listener socket closes (unless close() was
-            //    called by the listener itself, which cannot wait for its own return).
-            if (!d.isCallbackThread() && !d.awaitQueuedCallbacks(CALLBACK_DRAIN_NANOS)) {
-                LOG.warn("the leadership listener of {} did not return within {} s; closing anyway", config.nodeId(),
-                        TimeUnit.NANOSECONDS.toSeconds(CALLBACK_DRAIN_NANOS));
+            // 4. The listener's revoked returns before the listening socket closes (unless close() was
+            //    called by the listener itself, which cannot wait for its own return). A listener blocked
+            //    for longer is reported in an ERROR, and its queued callbacks are still delivered later.
+            if (!d.isCallbackThread() && !d.awaitQueuedCallbacks(callbackDrainNanos)) {
+                listenerBlocked = true;
+                d.reportBlocked(callbackDrainNanos, "close() of node " + config.nodeId());
             }
         }
         if (l != null && l.isRunning()) {
@@ -321,8 +341,10 @@ public final class RaftNodeImpl implements RaftNode {
             a.failAllPending("node " + config.nodeId() + " shut down");
         }
         if (d != null) {
-            // On the callback thread itself (a listener closing its node) the queued callbacks run after it returns.
-            d.stopCallbacks(d.isCallbackThread() ? 0 : CALLBACK_DRAIN_NANOS);
+            // On the callback thread itself (a listener closing its node), or behind a listener already
+            // reported blocked, the queued callbacks run after close() returns: stopping never drops them.
+            d.stopCallbacks(d.isCallbackThread() || listenerBlocked ? 0 : callbackDrainNanos,
+                    "close() of node " + config.nodeId());
         }
         LogStore s = store;
         if (s != null) {
@@ -353,9 +375,8 @@ public final class RaftNodeImpl implements RaftNode {
         }
         failed = true;
         LOG.error("node {} is stopping after a fatal error: {}", config.nodeId(), cause.toString());
-        Thread t = new Thread(this::close, "haraft-fatal-stop-" + config.nodeId());
-        t.setDaemon(true);
-        t.start();
+        Threads.factory("haraft-fatal-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
+                .newThread(this::close).start();
     }
 
     /** Whether the caller is the node's callback or apply thread (which close() must not wait for). */
@@ -376,6 +397,17 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     // ------------------------------------------------------------------ test hooks (package-private)
+
+    /** Test hook: how long close() waits for a blocked listener (default {@link #CALLBACK_DRAIN_NANOS}). */
+    void callbackDrainForTest(Duration wait) {
+        callbackDrainNanos = wait.toNanos();
+    }
+
+    /** Test hook: how many transitions wait for the listener (queued, not yet handed to it). */
+    int queuedTransitionsForTest() {
+        LeadershipDispatcher d = dispatcher;
+        return d == null ? 0 : d.queuedTransitions();
+    }
 
     /** Test hook: runs {@code task} on the Raft loop thread (for example one that blocks the loop). */
     void runOnLoopForTest(Runnable task) {

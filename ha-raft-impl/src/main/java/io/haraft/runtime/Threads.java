@@ -2,11 +2,15 @@ package io.haraft.runtime;
 
 import org.slf4j.MDC;
 
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
-/** Thread factories of the runtime: named daemon threads with the cluster and node in their MDC. */
+/**
+ * Thread factories of the runtime: named daemon threads with the MDC keys {@code cluster} and
+ * {@code node} set before their first task runs. Every thread the runtime starts comes from here.
+ */
 final class Threads {
     private Threads() {
     }
@@ -21,6 +25,29 @@ final class Threads {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * Puts {@code cluster} and {@code node} into the calling thread's MDC (for work done for a node
+     * on a caller's thread, such as {@code start()} and {@code close()}; a store opened meanwhile
+     * gives its own threads the same keys).
+     *
+     * @return the caller's MDC before, for {@link #restoreMdc}
+     */
+    static Map<String, String> enterNode(String clusterId, String nodeId) {
+        Map<String, String> before = MDC.getCopyOfContextMap();
+        MDC.put("cluster", clusterId);
+        MDC.put("node", nodeId);
+        return before;
+    }
+
+    /** Gives the calling thread back the MDC {@link #enterNode} found. */
+    static void restoreMdc(Map<String, String> before) {
+        if (before == null || before.isEmpty()) {
+            MDC.clear();
+        } else {
+            MDC.setContextMap(before);
+        }
     }
 
     /**

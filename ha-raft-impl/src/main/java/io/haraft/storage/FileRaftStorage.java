@@ -150,10 +150,22 @@ public final class FileRaftStorage implements RaftStorage {
         this.io = options.fileIO();
         this.segmentSize = options.segmentSize();
         this.dirLock = dirLock;
-        this.writer = new Thread(this::writerLoop, "haraft-storage-writer[" + dir.getFileName() + "]");
+        // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
+        java.util.Map<String, String> mdc = org.slf4j.MDC.getCopyOfContextMap();
+        this.writer = new Thread(withMdc(mdc, this::writerLoop), "haraft-storage-writer[" + dir.getFileName() + "]");
         this.writer.setDaemon(true);
-        this.preallocator = new Thread(this::preallocatorLoop, "haraft-storage-prealloc[" + dir.getFileName() + "]");
+        this.preallocator = new Thread(withMdc(mdc, this::preallocatorLoop),
+                "haraft-storage-prealloc[" + dir.getFileName() + "]");
         this.preallocator.setDaemon(true);
+    }
+
+    private static Runnable withMdc(java.util.Map<String, String> mdc, Runnable task) {
+        return () -> {
+            if (mdc != null) {
+                org.slf4j.MDC.setContextMap(mdc);
+            }
+            task.run();
+        };
     }
 
     /** Opens (creating if needed) the store in {@code dir} with default options; see {@link #open(Path, Options)}. */

@@ -22,10 +22,13 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.haraft.TlsConfig;
 import io.haraft.core.Message;
 import io.haraft.transport.proto.ConnectionHeader;
+import io.haraft.transport.proto.Member;
+import io.haraft.transport.proto.Members;
 import io.haraft.transport.proto.RaftMessage;
 import io.haraft.transport.proto.RaftTransportGrpc;
 import io.haraft.transport.proto.ServerFrame;
@@ -82,8 +85,8 @@ import java.util.stream.Collectors;
  *   <li><b>Checked identity.</b> Every stream carries a {@code ConnectionHeader} (cluster id, sender
  *       id, receiver id) as request metadata. The receiver refuses, with {@code PERMISSION_DENIED}
  *       and a WARN log naming the mismatch, a stream whose cluster id differs, whose receiver is not
- *       this node, or whose sender is a peer dropped from the configuration (see "Guests" for a
- *       sender never known), before any message of it is read.
+ *       this node, or whose sender is not a current peer (unless a peer vouches for it, see
+ *       "Guests"), before any message of it is read.
  *       On an accepted stream, a message whose {@code from}/{@code to} differ from the header, or
  *       that cannot be decoded, closes the stream ({@code INVALID_ARGUMENT}, WARN); nothing after it
  *       is delivered. The sender waits for the receiver's {@code Welcome} before writing, so
@@ -105,13 +108,21 @@ import java.util.stream.Collectors;
  *       streams are accepted from then on; a peer that left has its link closed (after writing
  *       what is queued for it, on an accepted stream) and its streams refused. A node whose stream
  *       a peer refused for that reason hears of it through {@link Listener#onRejectedAsNonMember}.</li>
- *   <li><b>Guests.</b> The header also carries the address the sender listens on. A stream from a
- *       sender that is not a peer, but was never dropped by {@link #updatePeers} either, is accepted
- *       as a guest: if its first message is a leader's (append, heartbeat, snapshot chunk), it is
- *       delivered and this node answers the guest at the address it gave, until the configuration
- *       lists it or drops it; any other message closes the stream like an unknown sender's
- *       ({@code PERMISSION_DENIED}, WARN). So a node that was away while members changed is still
- *       reached by a leader added meanwhile.</li>
+ *   <li><b>Guests: only a node a member vouches for.</b> On every stream it accepts, a node
+ *       writes back its current peers ({@code Members} frames: right after the {@code Welcome} and
+ *       again whenever {@link #updatePeers} changes them). A stream from a sender that this node's
+ *       configuration does not list is accepted only if one of this node's current peers lists
+ *       that sender in its latest {@code Members} frame on the stream this node opened to it (so
+ *       the peer was reached at the address of this node's own configuration and answered as that
+ *       node), and only if this node's configuration never dropped the sender. Such a guest is
+ *       answered at the address the vouching peer gives (never at one the guest claims); its
+ *       first message must be a leader's (append, heartbeat, snapshot chunk), anything else
+ *       closes the stream like an unknown sender's ({@code PERMISSION_DENIED}, WARN), and it
+ *       is refused again as soon as no current peer lists it. Every other sender is refused before
+ *       any of its messages is read. So a node that was away while members changed is still
+ *       reached by a leader added meanwhile (the members it knows list that leader), while a
+ *       stranger that merely knows the cluster id can deliver nothing, in particular no
+ *       higher-term heartbeat that would depose a healthy leader.</li>
  * </ul>
  *
  * <p><b>Refused-connection detection.</b> An attempt's stream fails with {@code UNAVAILABLE} when
@@ -142,8 +153,10 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * <p><b>Limits.</b> A peer is authenticated as a cluster member (trusted certificate, cluster id)
- * but its certificate is not tied to its node id: any holder of a trusted certificate may claim
- * any configured node id. Messages queued for an unreachable peer are kept (up to the queue bound)
+ * but its certificate is not tied to its node id: any holder of a trusted certificate (or, without
+ * TLS, any process that can reach the port) may claim any node id that a member lists, and is then
+ * treated as that node, higher terms included. Vouching narrows who can be a guest; it does not
+ * authenticate anyone. Messages queued for an unreachable peer are kept (up to the queue bound)
  * and sent late; Raft tolerates stale messages. Listener callbacks must not block: a blocked
  * callback stalls the peer's stream and, if all pool threads block, the transport.
  */
@@ -175,10 +188,15 @@ public final class GrpcTransport implements Transport {
     private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
     private volatile Map<String, String> peers;                              // the current peers
     /**
-     * Senders the configuration does not list but that are not known to be removed, admitted with
-     * the address their connection header gives (a member added while this node was away).
+     * Senders the configuration does not list, not known to be removed, that a current peer lists
+     * among its own peers: admitted with the address that peer gives (a member added while this
+     * node was away).
      */
     private final Map<String, String> guests = new ConcurrentHashMap<>();    // written under lifecycle
+    /** What each peer last announced as its own peers, on the stream this node opened to it. */
+    private final Map<String, Map<String, String>> announced = new ConcurrentHashMap<>();
+    /** The open inbound streams, told (with a Members frame) whenever this node's peers change. */
+    private final Set<Inbound> inbound = ConcurrentHashMap.newKeySet();
     /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
     private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
@@ -330,6 +348,10 @@ public final class GrpcTransport implements Transport {
             }
         }
         toClose.forEach(PeerLink::close);
+        dropUnvouchedGuests();
+        for (Inbound in : inbound) {
+            in.sendMembers();
+        }
     }
 
     /** The current peers: node id to {@code host:port}. */
@@ -494,29 +516,53 @@ public final class GrpcTransport implements Transport {
             }
             Map<String, String> current = peers;
             if (!current.containsKey(h.getSenderId()) && !guests.containsKey(h.getSenderId())
-                    && !admitGuest(h.getSenderId(), h.getSenderAddress())) {
+                    && !admitGuest(h.getSenderId())) {
                 return UNKNOWN_SENDER + "'" + shown(h.getSenderId()) + "' is not a member of cluster '"
                         + config.clusterId() + "' in the configuration this node knows (peers " + current.keySet()
-                        + "); a node removed from the cluster stays refused, a node added since is accepted once"
-                        + " this node has the new configuration";
+                        + "), and none of those peers lists it; a node removed from the cluster stays refused, and"
+                        + " a node added since is accepted once this node has the new configuration or a peer it"
+                        + " knows lists the new node";
             }
             return null;
         }
     }
 
+    /** A node the configuration does not list, vouched for by {@code voucher}, a current peer. */
+    private record Vouch(String voucher, String address) { }
+
     /**
-     * Admits {@code id}, which the configuration does not list, as a guest reached at
-     * {@code address}, unless it was removed or gives no usable address. A node that was away
-     * while members changed may be fed by a leader added meanwhile; it answers through this link
-     * until its configuration lists that leader. The core still ignores everything but a leader's
-     * messages from a node outside its configuration.
+     * The current peer (if any) that lists {@code id} among its own peers, and the address it
+     * gives; null if none does. Only peers this node connected to itself, at the addresses of its
+     * own configuration, and that answered as the node it meant to reach, are heard.
      */
-    private boolean admitGuest(String id, String address) {
-        if (address == null || address.isEmpty() || removedPeers.contains(id) || id.equals(config.selfId())) {
+    private Vouch vouch(String id) {
+        Map<String, String> current = peers;
+        for (Map.Entry<String, Map<String, String>> e : announced.entrySet()) {
+            String address = e.getValue().get(id);
+            if (address != null && current.containsKey(e.getKey())) {
+                return new Vouch(e.getKey(), address);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Admits {@code id}, which the configuration does not list, as a guest, if a current peer
+     * vouches for it (lists it among its own peers with a usable address) and it was never
+     * dropped from this node's configuration. It is answered at the address that peer gives, not at
+     * one it claims itself. A node that was away while members changed may be fed by a leader added
+     * meanwhile this way; any other stranger is refused, whatever it sends.
+     */
+    private boolean admitGuest(String id) {
+        if (removedPeers.contains(id) || id.equals(config.selfId())) {
+            return false;
+        }
+        Vouch v = vouch(id);
+        if (v == null) {
             return false;
         }
         try {
-            GrpcTransportConfig.parseAddress(id, address);
+            GrpcTransportConfig.parseAddress(id, v.address());
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -524,9 +570,22 @@ public final class GrpcTransport implements Transport {
             if (state == State.CLOSED || removedPeers.contains(id) || peers.containsKey(id)) {
                 return peers.containsKey(id);
             }
-            guests.put(id, address);
+            guests.put(id, v.address());
         }
+        log.info("Accepting a stream from {}, which the configuration of node {} does not list (peers {}): peer {}"
+                + " lists it at {}", id, config.selfId(), peers.keySet(), v.voucher(), v.address());
         return true;
+    }
+
+    /** Drops the guests that no current peer vouches for any more (it left their configuration). */
+    private void dropUnvouchedGuests() {
+        for (String id : List.copyOf(guests.keySet())) {
+            if (vouch(id) == null) {
+                log.info("No peer of node {} lists {} any more; its streams are refused from now on",
+                        config.selfId(), id);
+                dropGuest(id);
+            }
+        }
     }
 
     /**
@@ -567,7 +626,7 @@ public final class GrpcTransport implements Transport {
         }
     }
 
-    /** A guest sent something other than a leader's message: it is refused like any unknown node. */
+    /** A guest sent something other than a leader's message, or lost its voucher: refused like any stranger. */
     private void dropGuest(String id) {
         PeerLink link = null;
         synchronized (lifecycle) {
@@ -611,10 +670,10 @@ public final class GrpcTransport implements Transport {
     /** Delivers the messages of accepted inbound streams. */
     private final class InboundService extends RaftTransportGrpc.RaftTransportImplBase {
         @Override
-        public StreamObserver<RaftMessage> connect(StreamObserver<ServerFrame> responses) {
+        public StreamObserver<RaftMessage> connect(StreamObserver<ServerFrame> frames) {
             String sender = SENDER.get();
-            responses.onNext(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setClusterId(config.clusterId()).setNodeId(config.selfId())).build());
+            Inbound responses = new Inbound((ServerCallStreamObserver<ServerFrame>) frames);
+            responses.welcome();
             return new StreamObserver<>() {
                 private boolean failed;   // gRPC calls one stream's observer serially
 
@@ -632,7 +691,7 @@ public final class GrpcTransport implements Transport {
                         String why = UNKNOWN_SENDER + "'" + sender + "' is no longer a member of cluster '" + config.clusterId()
                                 + "' in the configuration this node knows (peers " + peers.keySet() + ")";
                         log.warn("Closed the stream from {}: {}", sender, why);
-                        responses.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+                        responses.fail(Status.PERMISSION_DENIED.withDescription(why));
                         return;
                     }
                     try {
@@ -649,7 +708,7 @@ public final class GrpcTransport implements Transport {
                         failed = true;
                         rejected.incrementAndGet();
                         log.warn("Closed the stream from {}: {}", sender, problem);
-                        responses.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
+                        responses.fail(Status.INVALID_ARGUMENT.withDescription(problem));
                         return;
                     }
                     if (!peers.containsKey(sender) && !(message instanceof Message.Append
@@ -664,7 +723,7 @@ public final class GrpcTransport implements Transport {
                                 + " configuration)";
                         dropGuest(sender);
                         log.warn("Closed the stream from {}: {}", sender, why);
-                        responses.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+                        responses.fail(Status.PERMISSION_DENIED.withDescription(why));
                         return;
                     }
                     if (!peers.containsKey(sender)) {
@@ -680,16 +739,76 @@ public final class GrpcTransport implements Transport {
 
                 @Override
                 public void onError(Throwable t) {
+                    responses.ended();
                     log.debug("Stream from {} ended: {}", sender, Status.fromThrowable(t));
                 }
 
                 @Override
                 public void onCompleted() {
-                    if (!failed) {
-                        responses.onCompleted();
-                    }
+                    responses.complete();
                 }
             };
+        }
+    }
+
+    /**
+     * The server side of one inbound stream: what this node writes back (the Welcome, then Members
+     * frames). Every write is under this object's lock, as gRPC observers are not thread-safe and
+     * {@link #updatePeers} writes from the caller's thread.
+     */
+    private final class Inbound {
+        private final ServerCallStreamObserver<ServerFrame> responses;
+        private boolean closed;   // guarded by this
+
+        Inbound(ServerCallStreamObserver<ServerFrame> responses) {
+            this.responses = responses;
+            responses.setOnCancelHandler(this::ended);
+        }
+
+        /** The Welcome, then this node's peers; from now on, every change of them. */
+        void welcome() {
+            inbound.add(this);
+            write(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setClusterId(config.clusterId()).setNodeId(config.selfId())).build());
+            sendMembers();
+        }
+
+        /** Writes this node's current peers (read under the lock, so a later write is never older). */
+        synchronized void sendMembers() {
+            Members.Builder m = Members.newBuilder();
+            peers.forEach((id, address) -> m.addMembers(Member.newBuilder().setId(id).setAddress(address)));
+            write(ServerFrame.newBuilder().setMembers(m).build());
+        }
+
+        private synchronized void write(ServerFrame frame) {
+            if (closed) {
+                return;
+            }
+            try {
+                responses.onNext(frame);
+            } catch (RuntimeException e) {
+                // the call ended meanwhile
+                ended();
+            }
+        }
+
+        synchronized void fail(Status status) {
+            if (!closed) {
+                ended();
+                responses.onError(status.asRuntimeException());
+            }
+        }
+
+        synchronized void complete() {
+            if (!closed) {
+                ended();
+                responses.onCompleted();
+            }
+        }
+
+        synchronized void ended() {
+            closed = true;
+            inbound.remove(this);
         }
     }
 
@@ -720,6 +839,19 @@ public final class GrpcTransport implements Transport {
             }
         }
         return false;
+    }
+
+    /**
+     * The wait before the next attempt to connect after {@code failedBefore} consecutive failed
+     * attempts: {@code min * 2^failedBefore}, at most {@code max}, times a jitter factor in
+     * [0.8, 1.2) drawn from {@code random01} (in [0, 1)); never more than {@code max}, never less than 1 ms.
+     */
+    static long backoffMillis(int failedBefore, Duration min, Duration max, double random01) {
+        long lo = min.toMillis();
+        long hi = max.toMillis();
+        long base = failedBefore >= 30 || lo << failedBefore > hi ? hi : lo << failedBefore;
+        double jitter = 0.8 + 0.4 * random01;
+        return Math.max(1, Math.min(hi, (long) (base * jitter)));
     }
 
     /** Everything about the outbound stream to one peer. */
@@ -920,6 +1052,23 @@ public final class GrpcTransport implements Transport {
             scheduleDrain();
         }
 
+        /** The peer told its own peers: it vouches for them (see "Guests"). */
+        private void announced(Attempt a, Members members) {
+            synchronized (streamLock) {
+                if (current != a || !a.welcomed || closed) {
+                    return;
+                }
+                Map<String, String> list = new LinkedHashMap<>();
+                for (Member m : members.getMembersList()) {
+                    if (!m.getId().isEmpty() && !m.getId().equals(config.selfId())) {
+                        list.put(m.getId(), m.getAddress());
+                    }
+                }
+                announced.put(peerId, Collections.unmodifiableMap(list));
+            }
+            dropUnvouchedGuests();
+        }
+
         private void failed(Attempt a, Status status) {
             boolean wasWelcomed;
             boolean isRefused = isConnectionRefused(status);
@@ -938,7 +1087,8 @@ public final class GrpcTransport implements Transport {
                 if (closed) {
                     return;
                 }
-                delayMillis = wasWelcomed ? 0 : backoffMillis(failures++);
+                delayMillis = wasWelcomed ? 0 : backoffMillis(failures++, config.reconnectBackoffMin(),
+                        config.reconnectBackoffMax(), ThreadLocalRandom.current().nextDouble());
                 String problem = problemKind(status);
                 logIt = wasWelcomed || !problem.equals(lastProblem);
                 lastProblem = problem;
@@ -975,14 +1125,6 @@ public final class GrpcTransport implements Transport {
                     log.error("Listener failed on the refusal by {}", peerId, e);
                 }
             }
-        }
-
-        private long backoffMillis(int failedBefore) {
-            long min = config.reconnectBackoffMin().toMillis();
-            long max = config.reconnectBackoffMax().toMillis();
-            long base = failedBefore >= 30 ? max : Math.min(max, min << failedBefore);
-            double jitter = 0.8 + 0.4 * ThreadLocalRandom.current().nextDouble();
-            return Math.max(1, Math.min(max, (long) (base * jitter)));
         }
 
         void close() {
@@ -1058,6 +1200,8 @@ public final class GrpcTransport implements Transport {
             public void onNext(ServerFrame frame) {
                 if (frame.hasWelcome()) {
                     welcomed(this, frame.getWelcome());
+                } else if (frame.hasMembers()) {
+                    announced(this, frame.getMembers());
                 }
             }
 

@@ -35,7 +35,14 @@ public final class MessageCodec {
     private MessageCodec() {
     }
 
-    /** A protobuf message that does not describe a valid core message. */
+    /**
+     * A protobuf message that does not describe a valid core message: no body, an entry of unknown
+     * kind, an entry index or term below 1, or a malformed configuration. Thrown by
+     * {@link #decode} before any message is built, so nothing partial escapes. The message says
+     * which field is wrong; it may quote values from the wire, which come from the peer. The
+     * transport closes the stream it came on ({@code INVALID_ARGUMENT}) and delivers nothing after
+     * it; unchecked, because every caller handles it the same way.
+     */
     public static final class MalformedMessageException extends RuntimeException {
         MalformedMessageException(String message) {
             super(message);

@@ -13,7 +13,9 @@ import java.util.Map;
  *       peer down): Raft tolerates loss. Messages to one peer are sent in order.</li>
  *   <li>Inbound messages are handed to {@link Listener#onMessage} on a transport thread, only after
  *       the sender's cluster id and node id were checked: messages from another cluster or an
- *       unknown node are rejected and logged, never delivered.</li>
+ *       unknown node are rejected and logged, never delivered. A node this node's configuration
+ *       does not list yet counts as known only if a current member vouches for it (see
+ *       {@link GrpcTransport}, "Guests").</li>
  *   <li>{@link Listener#onConnectionRefused} is called when this node's own attempt to connect to
  *       a peer is refused (nothing listens at its address: its process is gone). Used for the
  *       fast-failover path; never called on a timeout or another error.</li>
@@ -30,10 +32,28 @@ import java.util.Map;
  */
 public interface Transport extends AutoCloseable {
 
-    /** Receives what arrives. Implementations must be fast and must not block. */
+    /**
+     * Receives what a transport hands over: the node's side of the transport (in the runtime, the
+     * node loop, which queues each call for its own thread).
+     *
+     * <p><b>Threads.</b> Called on the transport's threads: messages from one sender in the order
+     * they were sent, one at a time; calls about different peers may run concurrently.
+     * Implementations must be thread-safe, fast and must not block: a blocked call stalls that
+     * peer's stream. A runtime exception thrown by a call is logged by the transport and the
+     * message is lost (Raft tolerates that); later calls still come. Arguments are never null.
+     */
     interface Listener {
+        /**
+         * A message whose sender's cluster id and node id were checked (see the contract of
+         * {@link Transport}); its {@code to} is this node. Immutable; the listener may keep it.
+         */
         void onMessage(Message message);
 
+        /**
+         * This node's own attempt to connect to {@code peerId} was refused by its host: nothing
+         * listens at that peer's address. Called once per refused attempt, never for a timeout, a
+         * TLS failure, a refused stream or a broken connection. The basis of fast failover.
+         */
         void onConnectionRefused(String peerId);
 
         /**

@@ -44,11 +44,24 @@ final class CoreCluster {
     long now = 1_000 * MS;
     Predicate<Message> drop = m -> false;
 
+    /** Applied to every node's core configuration, at start and at every {@link #add}. */
+    private final java.util.function.UnaryOperator<CoreConfig> tune;
+
     CoreCluster(int n) {
         this(n, PlantedBugs.NONE, 64);
     }
 
+    /** {@code n} nodes whose configurations are changed by {@code tune} (e.g. the fast-failover switch). */
+    CoreCluster(int n, java.util.function.UnaryOperator<CoreConfig> tune) {
+        this(n, PlantedBugs.NONE, 64, tune);
+    }
+
     CoreCluster(int n, PlantedBugs bugs, int maxBatch) {
+        this(n, bugs, maxBatch, java.util.function.UnaryOperator.identity());
+    }
+
+    private CoreCluster(int n, PlantedBugs bugs, int maxBatch, java.util.function.UnaryOperator<CoreConfig> tune) {
+        this.tune = tune;
         ids = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             ids.add("n" + i);
@@ -66,8 +79,8 @@ final class CoreCluster {
     /** Starts (or restarts) {@code id} with {@code bootstrap} as its configuration until its log has one. */
     void add(String id, io.haraft.core.quorum.Membership bootstrap, PlantedBugs bugs, int maxBatch, HardState hs,
              RaftLog log) {
-        CoreConfig cfg = CoreConfig.defaults(ids.get(0), ids).withMembership(bootstrap).withNodeId(id)
-                .withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64);
+        CoreConfig cfg = tune.apply(CoreConfig.defaults(ids.get(0), ids).withMembership(bootstrap).withNodeId(id)
+                .withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64));
         cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), null));
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());

@@ -322,6 +322,26 @@ class RaftCoreTest {
     }
 
     @Test
+    void withFastFailoverOffARefusedConnectionToTheLeaderIsIgnored() {
+        CoreCluster c = new CoreCluster(3, cfg -> cfg.withFastFailover(false));
+        c.elect("n1");
+        c.run(200 * MS);
+        c.drop = CoreCluster.isolate("n1"); // n1's process is gone, but the switch says not to trust refusals
+        c.core("n2").peerUnreachable("n1", c.now);
+        c.core("n3").peerUnreachable("n1", c.now);
+        assertThat(c.core("n2").leader()).as("n2 still follows n1").isEqualTo("n1");
+        assertThat(c.core("n3").leader()).as("n3 still follows n1").isEqualTo("n1");
+        long start = c.now;
+        while (c.leaders().stream().noneMatch(id -> !id.equals("n1")) && c.now < start + 3_000 * MS) {
+            c.run(MS);
+        }
+        assertThat(c.leaders()).as("a new leader once stickiness ran out").anyMatch(id -> !id.equals("n1"));
+        // The last heartbeat reached them at most one heartbeat interval (100 ms) before the refusal, and
+        // nobody campaigns within an election timeout (300 ms) of it: no election in the first 150 ms.
+        assertThat(c.now - start).as("elected only after stickiness ran out").isGreaterThan(150 * MS);
+    }
+
+    @Test
     void proposalsReplicateCommitAndApplyEverywhereInOrder() {
         CoreCluster c = new CoreCluster(3);
         c.elect("n1");

@@ -320,6 +320,42 @@ class GrpcClusterTest {
     }
 
     @Test
+    void aStrangerWithTheClusterIdCannotDeposeTheLeaderWithAHigherTerm() throws Exception {
+        // Election timeout 1 s, as above: that the leader and term stay is the point.
+        cluster = new GrpcCluster("orders", 3, dir, Duration.ofMillis(100), Duration.ofSeconds(1), 0.01).start();
+        String leaderId = cluster.awaitLeader();
+        Leadership leadership = cluster.listener(leaderId).current();
+        long term = leadership.term();
+        GrpcTransport leaderTransport = cluster.transports.get(leaderId);
+        long rejectedBefore = leaderTransport.stats().streamsRejected();
+
+        // "n9" knows the cluster id and the leader's address, and sends a leader's messages of a much
+        // higher term: accepted, they would make the leader step down. No member lists n9.
+        TransportTesting.RecordingListener strangerListener = new TransportTesting.RecordingListener();
+        GrpcTransport stranger = GrpcTransport.create(io.haraft.transport.GrpcTransportConfig.builder()
+                .clusterId("orders").selfId("n9").listenAddress(TransportTesting.loopback(TransportTesting.freePort()))
+                .peer(leaderId, cluster.address(leaderId))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build());
+        try {
+            stranger.start(strangerListener);
+            stranger.send(new io.haraft.core.Message.Heartbeat("n9", leaderId, term + 100, 0, 1));
+            stranger.send(new io.haraft.core.Message.Append("n9", leaderId, term + 100, 0, 0, List.of(), 0, 2));
+            awaitTrue("the leader refuses the stranger's streams several times", PATIENCE,
+                    () -> leaderTransport.stats().streamsRejected() >= rejectedBefore + 3);
+            assertThat(stranger.stats().messagesSent()).as("no stream of the stranger was accepted").isZero();
+            assertThat(strangerListener.rejectedAsNonMember).contains(leaderId);
+        } finally {
+            stranger.close();
+        }
+        commit(cluster.node(leaderId), "after-the-stranger");
+        assertThat(leadership.isValid()).isTrue();
+        for (String id : cluster.ids) {
+            assertThat(cluster.node(id).status().term()).as("term of %s", id).isEqualTo(term);
+            assertThat(cluster.listener(id).events).as("transitions of %s", id).hasSize(id.equals(leaderId) ? 1 : 0);
+        }
+    }
+
+    @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)   // keytool runs 14 JVMs: slow on a loaded machine
     void tlsClusterElectsWhileAPeerWithAnUntrustedCertificateIsRefused() throws Exception {
         // One directory per authority: issue() names its files after the node, and the impostor's

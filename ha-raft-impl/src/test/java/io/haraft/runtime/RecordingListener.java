@@ -13,7 +13,9 @@ import java.util.function.Consumer;
 /** Records every transition with its time and checks the listener contract as calls arrive. */
 public final class RecordingListener implements LeadershipListener {
 
-    public record Event(boolean elected, Leadership leadership, RevokeReason reason, long atNanos, String thread) {
+    /** One call: which, with what, when, and on which thread (its name and its {@link Thread#getId()}). */
+    public record Event(boolean elected, Leadership leadership, RevokeReason reason, long atNanos, String thread,
+                        long threadId) {
         public long term() {
             return leadership.term();
         }
@@ -44,7 +46,8 @@ public final class RecordingListener implements LeadershipListener {
         if (!leadership.nodeId().equals(nodeId)) {
             violations.add(nodeId + ": leadership names node " + leadership.nodeId());
         }
-        events.add(new Event(true, leadership, null, now, Thread.currentThread().getName()));
+        events.add(new Event(true, leadership, null, now, Thread.currentThread().getName(),
+                Thread.currentThread().getId()));
         Consumer<Leadership> hook = onElected;
         if (hook != null) {
             hook.accept(leadership);
@@ -63,7 +66,8 @@ public final class RecordingListener implements LeadershipListener {
         if (leadership.isValid()) {
             violations.add(nodeId + ": revoked(" + leadership.term() + ") while the leadership is still valid");
         }
-        events.add(new Event(false, leadership, reason, now, Thread.currentThread().getName()));
+        events.add(new Event(false, leadership, reason, now, Thread.currentThread().getName(),
+                Thread.currentThread().getId()));
         Consumer<Leadership> hook = onRevoked;
         if (hook != null) {
             hook.accept(leadership);

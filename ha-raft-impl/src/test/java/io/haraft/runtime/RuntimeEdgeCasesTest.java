@@ -6,21 +6,14 @@ import io.haraft.NotLeaderException;
 import io.haraft.RevokeReason;
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
-import io.haraft.storage.IoConsumer;
-import io.haraft.storage.Snapshot;
-import io.haraft.storage.SnapshotMeta;
-import io.haraft.storage.SnapshotWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -50,25 +43,14 @@ class RuntimeEdgeCasesTest {
     }
 
     /** Completes each persist later, on another thread, as a disk with a slow fsync would. */
-    private final class SlowStore implements LogStore {
-        final InMemoryLogStore inner;
+    private final class SlowStore extends ForwardingLogStore {
         final long delayMicros;
         volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
         volatile int persists;
 
         SlowStore(InMemoryLogStore inner, long delayMicros) {
-            this.inner = inner;
+            super(inner);
             this.delayMicros = delayMicros;
-        }
-
-        @Override
-        public HardState hardState() {
-            return inner.hardState();
-        }
-
-        @Override
-        public List<Entry> entries() {
-            return inner.entries();
         }
 
         @Override
@@ -84,32 +66,8 @@ class RuntimeEdgeCasesTest {
         }
 
         @Override
-        public long snapshotIndex() {
-            return inner.snapshotIndex();
-        }
-
-        @Override
-        public long snapshotTerm() {
-            return inner.snapshotTerm();
-        }
-
-        @Override
-        public Optional<Snapshot> latestSnapshot() {
-            return inner.latestSnapshot();
-        }
-
-        @Override
-        public Snapshot writeSnapshot(SnapshotMeta meta, IoConsumer<OutputStream> writer) throws IOException {
-            return inner.writeSnapshot(meta, writer);
-        }
-
-        @Override
-        public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
-            return inner.beginSnapshot(meta);
-        }
-
-        @Override
         public void close() {
+            // the in-memory store outlives its node, as a disk would
         }
     }
 

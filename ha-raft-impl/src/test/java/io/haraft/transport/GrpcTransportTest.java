@@ -153,24 +153,106 @@ class GrpcTransportTest {
     }
 
     @Test
-    void aLeaderThisNodeDoesNotKnowYetGetsThroughAndIsAnsweredAtTheAddressItGives() {
-        Map<String, Integer> ports = ports("n1", "n5");
+    void aLeaderThisNodeDoesNotKnowYetGetsThroughWhenAPeerListsItAndIsAnsweredAtThatAddress() {
+        Map<String, Integer> ports = ports("n1", "n2", "n5");
+        // n1 was away while n5 was added: it knows n2 only; n2 knows n1 and n5.
         RecordingListener l1 = new RecordingListener();
-        GrpcTransport n1 = start(config("n1", ports.get("n1"), Map.of("n1", ports.get("n1"))).build(), l1);
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), Map.of("n2", ports.get("n2"))).build(), l1);
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
         RecordingListener l5 = new RecordingListener();
-        GrpcTransport n5 = start(config("n5", ports.get("n5"), ports).build(), l5);
-        // n5 was added while n1 was away: its heartbeats reach n1, and n1 answers it
-        n5.send(new Message.Heartbeat("n5", "n1", 9, 0, 1));
-        l1.awaitMessage("the unknown leader's heartbeat", m -> m.term() == 9 && m.from().equals("n5"));
+        // n5 listens on the wildcard address, so its header gives no address of its own: n1 answers it
+        // where n2 says n5 is.
+        GrpcTransport n5 = start(config("n5", ports.get("n5"), ports)
+                .listenAddress(new java.net.InetSocketAddress(ports.get("n5"))).build(), l5);
+        awaitTrue("n1 is connected to n2", () -> n1.stats().connectedPeers().contains("n2"));
+        awaitTrue("n5's heartbeat reaches n1 once n2's list vouches for n5", () -> {
+            n5.send(new Message.Heartbeat("n5", "n1", 9, 0, 1));
+            return l1.received(m -> m.term() == 9 && m.from().equals("n5"));
+        });
         n1.send(new Message.HeartbeatResponse("n1", "n5", 9, 1));
         l5.awaitMessage("n1's answer to the unknown leader", m -> m.term() == 9 && m.from().equals("n1"));
-        // once a configuration n1 learns drops n5 for good, n5 is refused
-        n1.updatePeers(Map.of("n5", address(ports.get("n5"))));
-        n1.updatePeers(Map.of());
+
+        // n2's configuration drops n5: n1 hears it from n2 and refuses n5 from then on.
+        try (LogCapture logs = new LogCapture()) {
+            n2.updatePeers(Map.of("n1", address(ports.get("n1"))));
+            awaitTrue("n1 learns that no peer lists n5", () -> logs.contains("INFO", "No peer of node n1 lists n5"));
+        }
         long before = n1.stats().streamsRejected();
         n5.send(new Message.Heartbeat("n5", "n1", 10, 0, 2));
-        awaitTrue("n1 refuses the removed n5", () -> n1.stats().streamsRejected() > before);
+        awaitTrue("n1 refuses n5", () -> n1.stats().streamsRejected() > before);
         assertThat(l1.messages()).noneMatch(m -> m.term() == 10);
+
+        // n2 lists n5 again, but a configuration of n1's own that dropped n5 wins: refused for good.
+        n1.updatePeers(Map.of("n2", address(ports.get("n2")), "n5", address(ports.get("n5"))));
+        n1.updatePeers(Map.of("n2", address(ports.get("n2"))));
+        n2.updatePeers(Map.of("n1", address(ports.get("n1")), "n5", address(ports.get("n5"))));
+        long rejectedBefore = n1.stats().streamsRejected();
+        n5.send(new Message.Heartbeat("n5", "n1", 11, 0, 3));
+        awaitTrue("n1 refuses the n5 it dropped itself", () -> n1.stats().streamsRejected() > rejectedBefore);
+        assertThat(l1.messages()).noneMatch(m -> m.term() == 11);
+    }
+
+    @Test
+    void aStrangerWithTheRightClusterIdDeliversNothingNotEvenAHigherTermLeadersMessage() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+        start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        awaitTrue("n1 is connected to n2", () -> n1.stats().connectedPeers().contains("n2"));
+        RecordingListener l9 = new RecordingListener();
+        try (LogCapture logs = new LogCapture()) {
+            // n9 knows the cluster id and n1's address; neither n1 nor its peer n2 lists it.
+            GrpcTransport n9 = start(config("n9", freePort(), Map.of("n1", ports.get("n1"))).build(), l9);
+            n9.send(new Message.Heartbeat("n9", "n1", 99, 0, 1));
+            n9.send(new Message.Append("n9", "n1", 99, 0, 0, List.of(), 0, 2));
+            awaitTrue("n1 refuses n9's streams again and again", () -> n1.stats().streamsRejected() >= 3);
+            awaitTrue("the refusal is logged", () -> logs.contains("WARN", "unknown sender: 'n9'")
+                    && logs.contains("WARN", "none of those peers lists it"));
+            awaitTrue("n9 hears that it is not a member to n1", () -> l9.rejectedAsNonMember.contains("n1"));
+            assertThat(n9.stats().messagesSent()).as("no stream of n9 was ever accepted").isZero();
+        }
+        assertThat(l1.messages()).isEmpty();
+        assertThat(n1.stats().messagesReceived()).isZero();
+    }
+
+    @Test
+    void reconnectBackoffDoublesFromTheMinimumUpToTheMaximumWithBoundedJitter() {
+        Duration min = Duration.ofMillis(50);
+        Duration max = Duration.ofSeconds(2);
+        long previous = 0;
+        for (int failed = 0; failed < 64; failed++) {
+            long expected = failed < 30 ? Math.min(2000, 50L << failed) : 2000;
+            long middle = GrpcTransport.backoffMillis(failed, min, max, 0.5);   // jitter factor 1.0
+            assertThat(middle).as("wait after %s failures", failed).isEqualTo(expected);
+            assertThat(middle).as("never shrinks").isGreaterThanOrEqualTo(previous);
+            previous = middle;
+            assertThat(GrpcTransport.backoffMillis(failed, min, max, 0.0)).isEqualTo((long) (expected * 0.8));
+            assertThat(GrpcTransport.backoffMillis(failed, min, max, 0.999_999))
+                    .isBetween(expected, Math.min(2000, (long) (expected * 1.2)));
+        }
+        assertThat(GrpcTransport.backoffMillis(5, min, max, 0.5)).isEqualTo(1600);
+        assertThat(GrpcTransport.backoffMillis(6, min, max, 0.999_999)).as("capped").isEqualTo(2000);
+        assertThat(GrpcTransport.backoffMillis(Integer.MAX_VALUE, min, max, 0.5)).isEqualTo(2000);
+        assertThat(GrpcTransport.backoffMillis(0, Duration.ofNanos(1), Duration.ofNanos(1), 0.0))
+                .as("never less than 1 ms").isEqualTo(1);
+    }
+
+    @Test
+    void attemptsToAnAbsentPeerBackOffToTheMaximumAndKeepComing() {
+        Map<String, Integer> ports = ports("n1", "n2");   // n2 never starts: every attempt is refused
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports)
+                .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(40)).build(), new RecordingListener());
+        // Waits of 5, 10, 20, then 40 ms (jitter: 32 to 40 ms) from the fourth failure on.
+        awaitTrue("five failed attempts", () -> n1.stats().failedAttempts() >= 5);
+        long seen = n1.stats().failedAttempts();
+        long t0 = System.nanoTime();
+        // Bounded: ten more attempts come well within the deadline (unbounded doubling from 40 ms would
+        // need 40 s). Grown: each of the nine waits between them is at least 32 ms.
+        awaitTrue("ten more attempts", () -> n1.stats().failedAttempts() >= seen + 10);
+        long elapsed = System.nanoTime() - t0;
+        assertThat(Duration.ofNanos(elapsed)).as("ten attempts at the maximum backoff")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(9 * 32));
+        assertThat(n1.stats().connectionsRefused()).isGreaterThanOrEqualTo(seen + 10);
     }
 
     @Test

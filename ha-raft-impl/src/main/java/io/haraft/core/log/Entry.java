@@ -12,7 +12,13 @@ import java.util.Objects;
  * Two entries with the same index and term are the same entry (Raft's log matching property).
  */
 public final class Entry {
-    /** What an entry carries. */
+    /**
+     * What an entry carries, which decides who reads its payload: the state machine (only
+     * {@link #COMMAND}), the core ({@link #CONFIG}) or nobody ({@link #NOOP}). The storage and
+     * wire formats map each constant to a fixed code of their own (never the ordinal), so a new
+     * kind needs a new code in both. A witness receives every kind without payload (see
+     * {@link Entry#forWitness()}).
+     */
     public enum Kind {
         /** An application command, applied to the state machine. */
         COMMAND,

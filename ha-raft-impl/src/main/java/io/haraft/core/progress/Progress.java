@@ -12,10 +12,33 @@ package io.haraft.core.progress;
  * owned by the core.
  */
 public final class Progress {
-    /** Replication mode. */
-    public enum Mode { PROBE, REPLICATE, SNAPSHOT }
+    /**
+     * How the leader feeds one follower. A follower starts in {@link #PROBE} and moves between the
+     * modes only through this class's methods, on the core's thread.
+     */
+    public enum Mode {
+        /**
+         * The leader does not know where the follower's log matches its own: it sends at most one
+         * append per heartbeat round, from {@link #next()}, and backs off on each rejection.
+         */
+        PROBE,
+        /**
+         * The follower's log matches up to {@link #match()}: appends are pipelined, at most the
+         * in-flight window of them unacknowledged at a time.
+         */
+        REPLICATE,
+        /**
+         * The follower needs entries the leader has compacted: appends are paused while the leader
+         * streams its snapshot ({@link SnapshotState}); the follower returns to {@link #PROBE}
+         * once it reports the snapshot installed.
+         */
+        SNAPSHOT
+    }
 
-    /** Where a snapshot transfer stands, in {@link Mode#SNAPSHOT}. */
+    /**
+     * Where a snapshot transfer stands, in {@link Mode#SNAPSHOT} only (meaningless in the other
+     * modes). At most one chunk is requested or in flight at a time.
+     */
     public enum SnapshotState {
         /** Nothing in flight: the runtime could not serve the snapshot; retried on a heartbeat answer. */
         IDLE,

@@ -29,7 +29,11 @@ import java.util.Optional;
 public final class Membership {
     private static final int FORMAT = 1;
 
-    /** What a member does in the cluster. */
+    /**
+     * What a member does in the cluster: whether it votes (and counts for commit), whether it may
+     * lead, and whether it stores payloads. A member changes role only through a new configuration
+     * (a learner is promoted to {@link #promoted()}); a witness never becomes a data node or back.
+     */
     public enum Role {
         /** Votes, counts for commit and can lead. */
         VOTER,
@@ -57,13 +61,21 @@ public final class Membership {
     }
 
     /**
-     * One member.
+     * One member of a configuration. Immutable; equal when id, address and role are equal.
+     * Validated on construction: no null component and no blank id (ids are otherwise checked
+     * where they come from, {@code RaftConfig}); uniqueness of ids is the configuration's check.
      *
      * @param id      the node id
      * @param address where peers reach it ({@code host:port}); may be empty where no transport needs it
      * @param role    what it does
      */
     public record Member(String id, String address, Role role) {
+        /**
+         * Validates.
+         *
+         * @throws NullPointerException     if a component is null
+         * @throws IllegalArgumentException if {@code id} is blank
+         */
         public Member {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(address, "address");

@@ -192,8 +192,20 @@ public final class Quorum {
         return values[values.length - size()];
     }
 
-    /** Result of {@link #tally}. */
-    public enum VoteResult { WON, LOST, PENDING }
+    /**
+     * The outcome of {@link #tally} for the votes counted so far. {@link #WON} and {@link #LOST}
+     * are final: more votes of the same ballot cannot change them (each voter is counted once).
+     * With a joint quorum (a change not yet committed), the ballot is won only when both
+     * configurations' majorities said yes, and lost as soon as either can no longer say yes.
+     */
+    public enum VoteResult {
+        /** A majority of the voters said yes. */
+        WON,
+        /** So many voters said no that a majority can no longer say yes. */
+        LOST,
+        /** Neither yet: wait for more answers (or for the ballot to time out). */
+        PENDING
+    }
 
     @Override
     public String toString() {
