@@ -419,9 +419,10 @@ public final class FileRaftStorage implements RaftStorage {
      * <p>Segments are preallocated with zeros, so the data ends where only zeros remain. A damaged
      * record is a torn tail (cut, with a WARN) only if all of these hold: it is in the last
      * segment; the damage looks like a write that stopped part-way (what was written is followed by
-     * zeros only, and the record's length fields agree as far as they were written); one flipped
-     * bit does not explain the checksum mismatch; and no valid record follows it. Anything else is
-     * refused as corruption.
+     * zeros only, and the record's length fields agree as far as they were written); no flipped
+     * bit in what was written explains the checksum mismatch (one in the trailing zeros, where the
+     * write may have stopped, explains it no better than the write stopping); and no valid record
+     * follows it. Anything else is refused as corruption.
      */
     private long scanSegment(Segment seg, byte[] buf, boolean last, long prevTerm) throws IOException {
         int pos = Formats.SEGMENT_HEADER_SIZE;
@@ -451,11 +452,16 @@ public final class FileRaftStorage implements RaftStorage {
                 } else if (recordEnd > len) {
                     torn = "a record of " + l + " bytes cut short after " + (rem - Formats.FRAME_HEADER_SIZE) + " bytes";
                 } else if (Formats.crc(buf, pos + Formats.FRAME_HEADER_SIZE, l) != crc) {
+                    int flip = zeroTail >= recordEnd ? Formats.NO_FLIP
+                            : Formats.flippedByte(buf, pos + Formats.FRAME_HEADER_SIZE, l, crc);
                     if (zeroTail >= recordEnd) {
                         corrupt = "record checksum mismatch";
-                    } else if (Formats.singleBitFlip(buf, pos + Formats.FRAME_HEADER_SIZE, l, crc)) {
+                    } else if (flip != Formats.NO_FLIP && flip < zeroTail) {
                         corrupt = "record checksum mismatch (one flipped bit)";
                     } else {
+                        // Also when the one bit that would fix it lies in the zeros where the write
+                        // may have stopped: the record's last bytes held a single set bit, and a
+                        // write cut short there (power lost) explains the damage as well as a flip.
                         torn = "a record written only in part";
                     }
                 } else {

@@ -90,18 +90,33 @@ final class Formats {
      * visits every single-bit difference once.
      */
     static boolean singleBitFlip(byte[] buf, int off, int len, int stored) {
+        return flippedByte(buf, off, len, stored) != NO_FLIP;
+    }
+
+    /** {@link #flippedByte}: no single flipped bit explains the mismatch. */
+    static final int NO_FLIP = -1;
+    /** {@link #flippedByte}: a flipped bit in the stored checksum explains the mismatch. */
+    static final int FLIP_IN_CHECKSUM = -2;
+
+    /**
+     * Where one flipped bit would explain why the payload {@code buf[off, off + len)} does not match
+     * {@code stored}: the index in {@code buf} of the byte holding it, {@link #FLIP_IN_CHECKSUM}, or
+     * {@link #NO_FLIP}. Step {@code d} of the walk is bit {@code 7 - d % 8} of the byte {@code d / 8}
+     * from the end (the reflected CRC takes each byte's lowest bit first).
+     */
+    static int flippedByte(byte[] buf, int off, int len, int stored) {
         int syndrome = crc(buf, off, len) ^ stored;
         if (Integer.bitCount(syndrome) == 1) {
-            return true;
+            return FLIP_IN_CHECKSUM;
         }
         int r = CRC32C_POLY_REFLECTED;
         for (long d = 0; d < 8L * len; d++) {
             if (r == syndrome) {
-                return true;
+                return off + len - 1 - (int) (d / 8);
             }
             r = (r >>> 1) ^ ((r & 1) != 0 ? CRC32C_POLY_REFLECTED : 0);
         }
-        return false;
+        return NO_FLIP;
     }
 
     static Entry.Kind kind(byte b) {

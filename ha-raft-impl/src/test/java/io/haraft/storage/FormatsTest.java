@@ -41,4 +41,21 @@ class FormatsTest {
         }
         assertThat(mistaken).isLessThan(5);
     }
+
+    @Test
+    void aFlippedBitIsLocatedInItsByte() {
+        Random rnd = new Random(11);
+        for (int t = 0; t < 300; t++) {
+            byte[] b = new byte[1 + rnd.nextInt(200)];
+            rnd.nextBytes(b);
+            int crc = Formats.crc(b, 0, b.length);
+            int at = rnd.nextInt(b.length);
+            b[at] ^= (byte) (1 << rnd.nextInt(8));
+            assertThat(Formats.flippedByte(b, 0, b.length, crc)).as("byte %d of %d", at, b.length).isEqualTo(at);
+            b[at] ^= (byte) 0xFF; // now several bits differ there
+            assertThat(Formats.flippedByte(b, 0, b.length, crc)).isIn(Formats.NO_FLIP, at);
+        }
+        byte[] b = {1, 2, 3};
+        assertThat(Formats.flippedByte(b, 0, 3, Formats.crc(b, 0, 3) ^ 0x100)).isEqualTo(Formats.FLIP_IN_CHECKSUM);
+    }
 }
