@@ -33,7 +33,8 @@ import java.util.Objects;
  * </ol>
  * {@code snapshotRequests} do not depend on durability: the runtime may serve them at any time
  * after {@link RaftCore#ready()}, before or after {@code advance}, by reading the named chunk of
- * its snapshot and calling {@link RaftCore#snapshotChunk}, or by calling
+ * its snapshot and calling {@link RaftCore#snapshotChunk} with it and the configuration recorded
+ * with that snapshot, or by calling
  * {@link RaftCore#snapshotUnavailable} if it no longer has that snapshot. A request that is never
  * answered is retried by the core after an election timeout.
  *

@@ -28,11 +28,11 @@ import java.util.function.Consumer;
  * The snapshot thread of one node: the blocking snapshot I/O that must not run on the Raft loop.
  *
  * <p>A leader's loop hands it {@link Ready.SnapshotRequest}s: it reads the chunk from the store's
- * latest snapshot and hands the answer back for the loop to pass to the core. A follower's loop
- * hands it a Ready that carries snapshot chunks or an install: it persists that Ready in the order
- * {@link Ready} prescribes (hard state, chunks into the snapshot being received, the install, the
- * entries) and completes once all of it is durable, with an open stream of the installed snapshot
- * for the apply thread to restore from.
+ * latest snapshot and hands the answer back, with the configuration recorded in that snapshot, for
+ * the loop to pass to the core. A follower's loop hands it a Ready that carries snapshot chunks or
+ * an install: it persists that Ready in the order {@link Ready} prescribes (hard state, chunks into
+ * the snapshot being received, the install, the entries) and completes once all of it is durable,
+ * with an open stream of the installed snapshot for the apply thread to restore from.
  *
  * <p>Thread-safety: the methods may be called from any thread; the work runs on one thread, in
  * submission order. The snapshot being received is confined to that thread. Chunks written before
@@ -45,8 +45,11 @@ final class SnapshotTransfer {
     /** The largest chunk served, unless {@code maxMessageBytes} asks for less. */
     static final int MAX_CHUNK_BYTES = 1 << 20;
 
-    /** The answer to a chunk request: {@code data} is {@code null} if the snapshot is unavailable. */
-    record Served(Ready.SnapshotRequest request, byte[] data, boolean last) {
+    /**
+     * The answer to a chunk request: {@code data} is {@code null} if the snapshot is unavailable;
+     * {@code configuration} is the one stored with the snapshot read ({@code null} if it records none).
+     */
+    record Served(Ready.SnapshotRequest request, byte[] data, boolean last, Membership configuration) {
         boolean available() {
             return data != null;
         }
@@ -100,29 +103,33 @@ final class SnapshotTransfer {
         Optional<Snapshot> latest = store.latestSnapshot();
         if (latest.isEmpty()) {
             LOG.info("no snapshot to serve {}@{} to {}", req.index(), req.term(), req.peer());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
         Snapshot s = latest.get();
         SnapshotMeta meta = s.meta();
         if (meta.lastIndex() != req.index() || meta.lastTerm() != req.term() || req.offset() > s.size()) {
             LOG.debug("snapshot {}@{} asked for {} is no longer the latest ({}@{})", req.index(), req.term(),
                     req.peer(), meta.lastIndex(), meta.lastTerm());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
         try {
             byte[] data = s.readChunk(req.offset(), chunkBytes);
             boolean last = req.offset() + data.length >= s.size();
             if (data.length == 0 && !last) {
-                return new Served(req, null, false);
+                return unavailable(req);
             }
             chunksServed.incrementAndGet();
-            return new Served(req, data, last);
+            return new Served(req, data, last, meta.membership().orElse(null));
         } catch (IOException e) {
             // superseded and deleted meanwhile, or unreadable: the core restarts with its current snapshot
             LOG.info("could not read snapshot {}@{} at offset {} for {}: {}", req.index(), req.term(), req.offset(),
                     req.peer(), e.toString());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
+    }
+
+    private static Served unavailable(Ready.SnapshotRequest req) {
+        return new Served(req, null, false, null);
     }
 
     // ------------------------------------------------------------------ follower: receiving
