@@ -47,10 +47,12 @@ import java.util.random.RandomGenerator;
  * current one); the core sends the chunk with the configuration in force at the snapshot's index,
  * and asks for the next when the follower acknowledges it. A transfer without an answer for an
  * election timeout restarts from byte 0. A follower persists chunks in order
- * ({@link Ready#snapshotChunks()}), answers an out-of-order chunk with the offset it expects, and
- * on the last chunk installs the snapshot ({@link Ready#installSnapshot()}): its log then starts
- * after the snapshot and its commit index is the snapshot's index. Chunks count as leader contact
- * and as heartbeat acknowledgements.
+ * ({@link Ready#snapshotChunks()}), answers an out-of-order chunk with the offset it expects (0 if
+ * it knows no transfer of that snapshot, as after a restart), and on the last chunk installs the
+ * snapshot ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit
+ * index is the snapshot's index. Only that last answer promises durability; the answers to earlier
+ * chunks may leave before those chunks are durable ({@link Ready} says why that is safe). Chunks
+ * count as leader contact and as heartbeat acknowledgements.
  *
  * <p><b>Membership.</b> Every node uses the latest configuration in its log (a CONFIG entry), else
  * the one recorded with its snapshot, else the bootstrap configuration of {@link CoreConfig}. The

@@ -31,14 +31,18 @@ import java.util.function.Consumer;
  * latest snapshot and hands the answer back, with the configuration recorded in that snapshot, for
  * the loop to pass to the core. A follower's loop hands it a Ready that carries snapshot chunks or
  * an install: it persists that Ready in the order {@link Ready} prescribes (hard state, chunks into
- * the snapshot being received, the install, the entries) and completes once all of it is durable,
- * with an open stream of the installed snapshot for the apply thread to restore from.
+ * the snapshot being received, the install, the entries) and completes once all of it is durable
+ * (chunks of a snapshot not installed yet excepted, see below), with an open stream of the
+ * installed snapshot for the apply thread to restore from.
  *
  * <p>Thread-safety: the methods may be called from any thread; the work runs on one thread, in
  * submission order. The snapshot being received is confined to that thread. Chunks written before
- * the install are not fsynced one by one: a crash discards the whole partial transfer (the
- * store's writer is never committed), and the restarted core accepts only a transfer that starts
- * at byte 0 again, so an acknowledged chunk is never assumed to survive on its own.
+ * the install are not fsynced one by one (the store may even hold them in memory), and the core
+ * acknowledges them anyway, as {@link Ready} allows: a crash discards the whole partial transfer
+ * (the store's writer is never committed, and recovery deletes what it left), and the restarted
+ * core accepts only a transfer that starts at byte 0 again, so an acknowledged chunk is never
+ * assumed to survive on its own. The install fsyncs the whole snapshot before the answer that
+ * completes the transfer leaves.
  */
 final class SnapshotTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotTransfer.class);
@@ -136,7 +140,8 @@ final class SnapshotTransfer {
 
     /**
      * Persists a Ready that carries snapshot chunks or an install, in the order {@link Ready}
-     * prescribes; completes once everything in it is durable. {@code configuration} is the
+     * prescribes; completes once everything in it is durable, except chunks of a snapshot that is
+     * not installed yet (they are written, not synced). {@code configuration} is the
      * configuration the leader sent with the snapshot whose chunk at offset 0 this Ready may hold
      * (recorded in the stored snapshot), or {@code null} if it sent none.
      */

@@ -595,4 +595,39 @@ class RaftCoreTest {
         assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(old.index() + 1);
         assertThat(c.core("n3").membership().contains("n4")).isTrue();
     }
+
+    /**
+     * A follower acknowledges chunks before they are durable (see {@link Ready}); if it restarts
+     * mid-transfer, it knows no transfer in progress: it answers the leader's next chunk with offset
+     * 0, and the leader starts over from byte 0 at once, without waiting for the stall timeout.
+     */
+    @Test
+    void aFollowerRestartedMidTransferAnswersTheNextChunkWithOffsetZeroAndTheLeaderStartsOver() {
+        CoreCluster c = compactedWhileN3WasAway();
+        c.drop = m -> false;
+        java.util.function.Predicate<Message> held = m -> m instanceof Message.InstallSnapshot is && is.offset() == 24;
+        for (int guard = 0; c.inFlight.stream().noneMatch(held); guard++) {
+            assertThat(guard).as("steps until chunk 24 is on its way").isLessThan(50);
+            c.elapse(10 * MS);
+            c.tickAll();
+            c.deliverOnly(held.negate());
+        }
+        assertThat(c.core("n3").log().snapshotIndex()).as("n3 has not installed the snapshot").isZero();
+        RaftCore before = c.core("n3");
+        c.add("n3", PlantedBugs.NONE, 64, new HardState(before.term(), before.votedFor()),
+                new RaftLog(0, 0, before.log().range(1, before.lastIndex())));
+        long restartedAt = c.now;
+
+        c.deliverAll();
+        assertThat(c.sent).contains(new Message.InstallSnapshotResponse("n3", "n1", before.term(), 41, 0, false,
+                ((Message.InstallSnapshot) c.sent.stream().filter(held).findFirst().orElseThrow()).round()));
+        c.run(50 * MS);
+        assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(41L);
+        assertThat(c.installed.get("n3").get(0).data()).isEqualTo(c.snapshots.get("n1").data());
+        List<Long> offsets = c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot)
+                .map(m -> ((Message.InstallSnapshot) m).offset()).toList();
+        assertThat(offsets).containsExactly(0L, 8L, 16L, 24L, 0L, 8L, 16L, 24L, 32L, 40L, 48L);
+        assertThat(c.now - restartedAt).as("no stall timeout was needed").isLessThan(100 * MS);
+        assertThat(c.core("n1").progress("n3").match()).isEqualTo(41);
+    }
 }
