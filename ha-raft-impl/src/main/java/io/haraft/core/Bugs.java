@@ -5,13 +5,17 @@ package io.haraft.core;
  * Package-private: production code cannot switch them on; test code in this package exposes them
  * to the simulator. Every field is {@code false} in {@link #NONE}.
  */
-record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership) {
-    static final Bugs NONE = new Bugs(false, false, false, false);
+record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
+            boolean snapshotWithoutConfiguration) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false);
 
     /**
      * {@code unsafeMembership}: the original single-server change algorithm, without the fix. A
      * leader starts a change before an entry of its own term is committed, and commits under the
      * new configuration alone (without the old configuration's majority as well).
+     * {@code snapshotWithoutConfiguration}: a leader sends the chunks of a snapshot older than its
+     * log's without a configuration (it ignores the one the runtime read from the stored snapshot),
+     * so the follower stores none with it.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

@@ -42,13 +42,17 @@ import java.util.random.RandomGenerator;
  * durable, it calls {@link #compact(long, long)} and the core forgets the entries it covers. A
  * leader whose follower needs compacted entries streams its latest snapshot to it: it asks the
  * runtime for one chunk at a time ({@link Ready#snapshotRequests()}); the runtime answers with
- * {@link #snapshotChunk} (or {@link #snapshotUnavailable} if it no longer has that snapshot, and the
- * core restarts with its current one); the core sends the chunk, and asks for the next when the
- * follower acknowledges it. A transfer without an answer for an election timeout restarts from
- * byte 0. A follower persists chunks in order ({@link Ready#snapshotChunks()}), answers an
- * out-of-order chunk with the offset it expects, and on the last chunk installs the snapshot
- * ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit index
- * is the snapshot's index. Chunks count as leader contact and as heartbeat acknowledgements.
+ * {@link #snapshotChunk}, passing the configuration recorded with that snapshot (or with
+ * {@link #snapshotUnavailable} if it no longer has that snapshot, and the core restarts with its
+ * current one); the core sends the chunk with the configuration in force at the snapshot's index,
+ * and asks for the next when the follower acknowledges it. A transfer without an answer for an
+ * election timeout restarts from byte 0. A follower persists chunks in order
+ * ({@link Ready#snapshotChunks()}), answers an out-of-order chunk with the offset it expects (0 if
+ * it knows no transfer of that snapshot, as after a restart), and on the last chunk installs the
+ * snapshot ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit
+ * index is the snapshot's index. Only that last answer promises durability; the answers to earlier
+ * chunks may leave before those chunks are durable ({@link Ready} says why that is safe). Chunks
+ * count as leader contact and as heartbeat acknowledgements.
  *
  * <p><b>Membership.</b> Every node uses the latest configuration in its log (a CONFIG entry), else
  * the one recorded with its snapshot, else the bootstrap configuration of {@link CoreConfig}. The
@@ -292,13 +296,24 @@ public final class RaftCore {
     /**
      * The runtime's answer to a {@link Ready.SnapshotRequest}: bytes {@code [offset, offset +
      * data.length)} of its snapshot at ({@code index}, {@code snapTerm}), {@code last} if they end
-     * it. Ignored unless this node is still leader and this is the chunk it waits for.
+     * it, and {@code recorded}, the configuration stored with that snapshot. Ignored unless this
+     * node is still leader and this is the chunk it waits for.
      *
+     * <p>Every chunk goes out with the configuration in force at {@code index}, which the follower
+     * stores with the snapshot and uses after a restart. While {@code index} is still this log's
+     * snapshot, the log knows it. The answer may arrive after the log was compacted further (the
+     * runtime read the chunk just before it took a newer snapshot): the log then no longer knows
+     * the configuration at {@code index}, and {@code recorded} is sent. If that is {@code null} too
+     * (a snapshot of format 1, which recorded none), the chunk is not sent and the transfer restarts
+     * with the current snapshot.
+     *
+     * @param recorded the configuration stored with the snapshot the chunk was read from, or
+     *                 {@code null} if it records none
      * @throws IllegalArgumentException if {@code data} is empty but {@code last} is not set (the
      *                                  transfer would never advance)
      */
     public void snapshotChunk(String peer, long index, long snapTerm, long offset, byte[] data, boolean last,
-                              long now) {
+                              Membership recorded, long now) {
         if (data.length == 0 && !last) {
             throw new IllegalArgumentException("empty chunk of snapshot " + index + "@" + snapTerm + " at offset "
                     + offset + " that is not the last: serve at least one byte");
@@ -312,8 +327,16 @@ public final class RaftCore {
                     offset, peer);
             return;
         }
+        Membership at = index >= raftLog.snapshotIndex() ? membershipAt(index)
+                : bugs.snapshotWithoutConfiguration() ? null : recorded;
+        if (at == null && !bugs.snapshotWithoutConfiguration()) {
+            log.info("term {}: snapshot {}@{} for {} records no configuration and the log no longer knows it;"
+                    + " restarting the transfer with snapshot {}@{}", term, index, snapTerm, peer,
+                    raftLog.snapshotIndex(), raftLog.snapshotTerm());
+            restartSnapshot(peer, pr);
+            return;
+        }
         pr.snapshotSent();
-        Membership at = index == raftLog.snapshotIndex() ? membershipAt(index) : null;
         send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound(), at));
     }
 

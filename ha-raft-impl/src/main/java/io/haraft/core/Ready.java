@@ -13,7 +13,8 @@ import java.util.Objects;
  * <ol>
  *   <li>make durable, in this order: {@code hardState} (if not {@code null}); the
  *       {@code snapshotChunks}, in order, into the snapshot being received (a chunk at offset 0
- *       starts a new one, discarding any partial one); then, if {@code installSnapshot} is not
+ *       starts a new one, discarding any partial one; the chunks need to be durable only once
+ *       the snapshot is installed, see step 3); then, if {@code installSnapshot} is not
  *       {@code null}, make that received snapshot the store's base: if the store's log holds an
  *       entry with the snapshot's index and term, drop the log up to and including it and keep the
  *       rest, otherwise drop the whole log (the same rule {@link io.haraft.core.log.RaftLog#installSnapshot}
@@ -25,7 +26,19 @@ import java.util.Objects;
  *       leadership transfer's TimeoutNow is among the messages, and the new leader must not be
  *       elected while the old one still believes it leads;</li>
  *   <li>only then send {@code messages}: votes and acknowledgements in them promise that the
- *       state above is on disk (a snapshot chunk is acknowledged only once it is durable);</li>
+ *       state above is on disk, with one exception. The answer to a snapshot chunk that does not
+ *       complete the snapshot ({@link Message.InstallSnapshotResponse} with {@code done} false)
+ *       promises nothing about that chunk: the runtime may send it once the chunk is handed to
+ *       the snapshot being received, buffered and unsynced (the file store syncs a received
+ *       snapshot only when the install commits it). This is safe because nothing relies on such
+ *       a chunk surviving a crash: the leader learns from the answer only which chunk to send
+ *       next (and, as from any answer, that the follower is alive); a snapshot that was not
+ *       installed is discarded at recovery (the store never commits a partial one); and a
+ *       restarted core knows no transfer in progress, so it answers the leader's next chunk
+ *       with offset 0, and the leader starts over from byte 0 (as it does when a transfer gets
+ *       no answer for an election timeout). The answer that completes the snapshot
+ *       ({@code done} true) is sent only once the install in step 1 is durable: the leader
+ *       counts it as the follower holding the log up to the snapshot's index;</li>
  *   <li>if {@code installSnapshot} is not {@code null}, restore the state machine from that
  *       snapshot; then apply {@code committed} to the state machine, in order (they follow the
  *       snapshot's index);</li>
@@ -33,7 +46,8 @@ import java.util.Objects;
  * </ol>
  * {@code snapshotRequests} do not depend on durability: the runtime may serve them at any time
  * after {@link RaftCore#ready()}, before or after {@code advance}, by reading the named chunk of
- * its snapshot and calling {@link RaftCore#snapshotChunk}, or by calling
+ * its snapshot and calling {@link RaftCore#snapshotChunk} with it and the configuration recorded
+ * with that snapshot, or by calling
  * {@link RaftCore#snapshotUnavailable} if it no longer has that snapshot. A request that is never
  * answered is retried by the core after an election timeout.
  *
@@ -42,7 +56,8 @@ import java.util.Objects;
  * {@link RaftCore#takeUrgentMessages()} and sent at once.
  * The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands
  * out no new {@code Ready} until {@code advance} is called. A crash at any point loses nothing
- * that was promised, because nothing was promised before it was durable.
+ * that was promised, because nothing was promised before it was durable (the answer to a partial
+ * snapshot chunk promises nothing, see above).
  *
  * @param hardState        the new term/vote to persist, or {@code null} if unchanged
  * @param entries          entries to persist (may overwrite a suffix, see above); all come after

@@ -556,7 +556,8 @@ final class NodeLoop implements Transport.Listener {
         Ready.SnapshotRequest r = served.request();
         long now = clock.nanos();
         if (served.available()) {
-            core.snapshotChunk(r.peer(), r.index(), r.term(), r.offset(), served.data(), served.last(), now);
+            core.snapshotChunk(r.peer(), r.index(), r.term(), r.offset(), served.data(), served.last(),
+                    served.configuration(), now);
             return;
         }
         // Only for the request the transfer still waits on: a stale answer must not disturb a newer transfer.

@@ -28,25 +28,32 @@ import java.util.function.Consumer;
  * The snapshot thread of one node: the blocking snapshot I/O that must not run on the Raft loop.
  *
  * <p>A leader's loop hands it {@link Ready.SnapshotRequest}s: it reads the chunk from the store's
- * latest snapshot and hands the answer back for the loop to pass to the core. A follower's loop
- * hands it a Ready that carries snapshot chunks or an install: it persists that Ready in the order
- * {@link Ready} prescribes (hard state, chunks into the snapshot being received, the install, the
- * entries) and completes once all of it is durable, with an open stream of the installed snapshot
- * for the apply thread to restore from.
+ * latest snapshot and hands the answer back, with the configuration recorded in that snapshot, for
+ * the loop to pass to the core. A follower's loop hands it a Ready that carries snapshot chunks or
+ * an install: it persists that Ready in the order {@link Ready} prescribes (hard state, chunks into
+ * the snapshot being received, the install, the entries) and completes once all of it is durable
+ * (chunks of a snapshot not installed yet excepted, see below), with an open stream of the
+ * installed snapshot for the apply thread to restore from.
  *
  * <p>Thread-safety: the methods may be called from any thread; the work runs on one thread, in
  * submission order. The snapshot being received is confined to that thread. Chunks written before
- * the install are not fsynced one by one: a crash discards the whole partial transfer (the
- * store's writer is never committed), and the restarted core accepts only a transfer that starts
- * at byte 0 again, so an acknowledged chunk is never assumed to survive on its own.
+ * the install are not fsynced one by one (the store may even hold them in memory), and the core
+ * acknowledges them anyway, as {@link Ready} allows: a crash discards the whole partial transfer
+ * (the store's writer is never committed, and recovery deletes what it left), and the restarted
+ * core accepts only a transfer that starts at byte 0 again, so an acknowledged chunk is never
+ * assumed to survive on its own. The install fsyncs the whole snapshot before the answer that
+ * completes the transfer leaves.
  */
 final class SnapshotTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotTransfer.class);
     /** The largest chunk served, unless {@code maxMessageBytes} asks for less. */
     static final int MAX_CHUNK_BYTES = 1 << 20;
 
-    /** The answer to a chunk request: {@code data} is {@code null} if the snapshot is unavailable. */
-    record Served(Ready.SnapshotRequest request, byte[] data, boolean last) {
+    /**
+     * The answer to a chunk request: {@code data} is {@code null} if the snapshot is unavailable;
+     * {@code configuration} is the one stored with the snapshot read ({@code null} if it records none).
+     */
+    record Served(Ready.SnapshotRequest request, byte[] data, boolean last, Membership configuration) {
         boolean available() {
             return data != null;
         }
@@ -100,36 +107,41 @@ final class SnapshotTransfer {
         Optional<Snapshot> latest = store.latestSnapshot();
         if (latest.isEmpty()) {
             LOG.info("no snapshot to serve {}@{} to {}", req.index(), req.term(), req.peer());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
         Snapshot s = latest.get();
         SnapshotMeta meta = s.meta();
         if (meta.lastIndex() != req.index() || meta.lastTerm() != req.term() || req.offset() > s.size()) {
             LOG.debug("snapshot {}@{} asked for {} is no longer the latest ({}@{})", req.index(), req.term(),
                     req.peer(), meta.lastIndex(), meta.lastTerm());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
         try {
             byte[] data = s.readChunk(req.offset(), chunkBytes);
             boolean last = req.offset() + data.length >= s.size();
             if (data.length == 0 && !last) {
-                return new Served(req, null, false);
+                return unavailable(req);
             }
             chunksServed.incrementAndGet();
-            return new Served(req, data, last);
+            return new Served(req, data, last, meta.membership().orElse(null));
         } catch (IOException e) {
             // superseded and deleted meanwhile, or unreadable: the core restarts with its current snapshot
             LOG.info("could not read snapshot {}@{} at offset {} for {}: {}", req.index(), req.term(), req.offset(),
                     req.peer(), e.toString());
-            return new Served(req, null, false);
+            return unavailable(req);
         }
+    }
+
+    private static Served unavailable(Ready.SnapshotRequest req) {
+        return new Served(req, null, false, null);
     }
 
     // ------------------------------------------------------------------ follower: receiving
 
     /**
      * Persists a Ready that carries snapshot chunks or an install, in the order {@link Ready}
-     * prescribes; completes once everything in it is durable. {@code configuration} is the
+     * prescribes; completes once everything in it is durable, except chunks of a snapshot that is
+     * not installed yet (they are written, not synced). {@code configuration} is the
      * configuration the leader sent with the snapshot whose chunk at offset 0 this Ready may hold
      * (recorded in the stored snapshot), or {@code null} if it sent none.
      */

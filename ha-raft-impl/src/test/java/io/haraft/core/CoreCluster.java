@@ -89,8 +89,11 @@ final class CoreCluster {
         installed.put(id, new ArrayList<>());
     }
 
-    /** A node's state-machine snapshot: its bytes stand for the state after applying up to {@code index}. */
-    record Snapshot(long index, long term, byte[] data) { }
+    /**
+     * A node's state-machine snapshot: its bytes stand for the state after applying up to
+     * {@code index}; {@code membership} is the configuration stored with it.
+     */
+    record Snapshot(long index, long term, byte[] data, io.haraft.core.quorum.Membership membership) { }
 
     /** Gives {@code id} a snapshot at {@code index} ({@code size} bytes) and compacts its log up to it. */
     void compact(String id, long index, int size) {
@@ -98,7 +101,7 @@ final class CoreCluster {
         for (int i = 0; i < size; i++) {
             data[i] = (byte) (index * 31 + i);
         }
-        snapshots.put(id, new Snapshot(index, core(id).log().term(index), data));
+        snapshots.put(id, new Snapshot(index, core(id).log().term(index), data, core(id).membershipAt(index)));
         core(id).compact(index, now);
     }
 
@@ -112,7 +115,7 @@ final class CoreCluster {
         int from = (int) r.offset();
         int to = Math.min(snap.data().length, from + chunkBytes);
         core(id).snapshotChunk(r.peer(), r.index(), r.term(), r.offset(),
-                Arrays.copyOfRange(snap.data(), from, to), to == snap.data().length, now);
+                Arrays.copyOfRange(snap.data(), from, to), to == snap.data().length, snap.membership(), now);
     }
 
     RaftCore core(String id) {
@@ -155,7 +158,7 @@ final class CoreCluster {
                     }
                     if (r.installSnapshot() != null) {
                         Snapshot snap = new Snapshot(r.installSnapshot().index(), r.installSnapshot().term(),
-                                receiving.get(id).toByteArray());
+                                receiving.get(id).toByteArray(), r.installSnapshot().membership());
                         snapshots.put(id, snap);
                         installed.get(id).add(snap);
                     }

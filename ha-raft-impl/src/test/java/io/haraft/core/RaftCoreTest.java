@@ -516,4 +516,118 @@ class RaftCoreTest {
         assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(42L);
         assertThat(c.core("n3").commitIndex()).isEqualTo(42);
     }
+
+    /**
+     * n1 leads; while n3 is cut off it adds the learner n4 (never started), commits 20 commands and
+     * compacts; then n3 is back, and n1 asks for chunk 0 of that snapshot for it, but nothing is
+     * served. Meanwhile n1 commits one more entry and compacts again. Returns the first snapshot.
+     */
+    private static CoreCluster.Snapshot learnerAddedThenCompactedTwice(CoreCluster c) {
+        c.elect("n1");
+        c.drop = m -> m.to().equals("n3") || m.from().equals("n3") || m.to().equals("n4");
+        io.haraft.core.quorum.Membership withLearner = c.core("n1").membership()
+                .withMember(new io.haraft.core.quorum.Membership.Member("n4", "", io.haraft.core.quorum.Membership.Role.LEARNER));
+        c.core("n1").changeMembership(withLearner, c.now);
+        for (int i = 0; i < 20; i++) {
+            c.core("n1").propose(bytes("cmd" + i), c.now);
+        }
+        c.deliverAll();
+        c.run(200 * MS);
+        long first = c.core("n1").commitIndex();
+        c.compact("n1", first, 20);
+        CoreCluster.Snapshot old = c.snapshots.get("n1");
+        assertThat(old.membership()).isEqualTo(withLearner);
+
+        c.drop = m -> m.to().equals("n4");
+        c.serveSnapshots = false;
+        c.run(100 * MS);
+        assertThat(c.requests).containsExactly(new Ready.SnapshotRequest("n3", first, old.term(), 0));
+        c.requests.clear();
+        c.core("n1").propose(bytes("more"), c.now);
+        c.deliverAll();
+        c.run(100 * MS);
+        assertThat(c.core("n1").commitIndex()).isEqualTo(first + 1);
+        c.compact("n1", first + 1, 20);
+        assertThat(c.requests).isEmpty();
+        return old;
+    }
+
+    @Test
+    void aChunkAnsweredAfterTheLeaderCompactedFurtherCarriesTheConfigurationStoredWithItsSnapshot() {
+        CoreCluster c = new CoreCluster(3);
+        CoreCluster.Snapshot old = learnerAddedThenCompactedTwice(c);
+        // The runtime read the chunks of the old snapshot just before the new one replaced it.
+        long offset = 0;
+        for (int guard = 0; c.installed.get("n3").isEmpty(); guard++) {
+            assertThat(guard).as("chunks of 8 bytes").isLessThan(5);
+            int to = (int) Math.min(old.data().length, offset + 8);
+            c.core("n1").snapshotChunk("n3", old.index(), old.term(), offset,
+                    java.util.Arrays.copyOfRange(old.data(), (int) offset, to), to == old.data().length, old.membership(),
+                    c.now);
+            c.deliverAll();
+            offset = to;
+        }
+        List<Message.InstallSnapshot> chunks = c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot)
+                .map(m -> (Message.InstallSnapshot) m).toList();
+        assertThat(chunks).hasSize(3).allSatisfy(m -> {
+            assertThat(m.snapIndex()).isEqualTo(old.index());
+            assertThat(m.membership()).as("the configuration sent with %s", m).isEqualTo(old.membership());
+        });
+        assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(old.index());
+        assertThat(c.installed.get("n3").get(0).membership()).isEqualTo(old.membership());
+        assertThat(c.core("n3").membership().contains("n4")).as("n3 knows the learner from the snapshot alone").isTrue();
+    }
+
+    @Test
+    void aChunkOfAnOlderSnapshotThatRecordsNoConfigurationRestartsTheTransferWithTheCurrentOne() {
+        CoreCluster c = new CoreCluster(3);
+        CoreCluster.Snapshot old = learnerAddedThenCompactedTwice(c);
+        c.core("n1").snapshotChunk("n3", old.index(), old.term(), 0, java.util.Arrays.copyOf(old.data(), 8), false,
+                null, c.now);
+        c.flush();
+        assertThat(c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot))
+                .as("nothing sent without the configuration at its index").isEmpty();
+        assertThat(c.requests).containsExactly(new Ready.SnapshotRequest("n3", old.index() + 1, old.term(), 0));
+        c.requests.clear();
+        c.serveSnapshots = true;
+        c.serve("n1", new Ready.SnapshotRequest("n3", old.index() + 1, old.term(), 0));
+        c.run(100 * MS);
+        assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(old.index() + 1);
+        assertThat(c.core("n3").membership().contains("n4")).isTrue();
+    }
+
+    /**
+     * A follower acknowledges chunks before they are durable (see {@link Ready}); if it restarts
+     * mid-transfer, it knows no transfer in progress: it answers the leader's next chunk with offset
+     * 0, and the leader starts over from byte 0 at once, without waiting for the stall timeout.
+     */
+    @Test
+    void aFollowerRestartedMidTransferAnswersTheNextChunkWithOffsetZeroAndTheLeaderStartsOver() {
+        CoreCluster c = compactedWhileN3WasAway();
+        c.drop = m -> false;
+        java.util.function.Predicate<Message> held = m -> m instanceof Message.InstallSnapshot is && is.offset() == 24;
+        for (int guard = 0; c.inFlight.stream().noneMatch(held); guard++) {
+            assertThat(guard).as("steps until chunk 24 is on its way").isLessThan(50);
+            c.elapse(10 * MS);
+            c.tickAll();
+            c.deliverOnly(held.negate());
+        }
+        assertThat(c.core("n3").log().snapshotIndex()).as("n3 has not installed the snapshot").isZero();
+        RaftCore before = c.core("n3");
+        c.add("n3", PlantedBugs.NONE, 64, new HardState(before.term(), before.votedFor()),
+                new RaftLog(0, 0, before.log().range(1, before.lastIndex())));
+        long restartedAt = c.now;
+
+        c.deliverAll();
+        assertThat(c.sent).contains(new Message.InstallSnapshotResponse("n3", "n1", before.term(), 41, 0, false,
+                ((Message.InstallSnapshot) c.sent.stream().filter(held).findFirst().orElseThrow()).round()));
+        c.run(50 * MS);
+        assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(41L);
+        assertThat(c.installed.get("n3").get(0).data()).isEqualTo(c.snapshots.get("n1").data());
+        List<Long> offsets = c.sent.stream().filter(m -> m instanceof Message.InstallSnapshot)
+                .map(m -> ((Message.InstallSnapshot) m).offset()).toList();
+        assertThat(offsets).containsExactly(0L, 8L, 16L, 24L, 0L, 8L, 16L, 24L, 32L, 40L, 48L);
+        assertThat(c.now - restartedAt).as("no stall timeout was needed").isLessThan(100 * MS);
+        assertThat(c.core("n1").progress("n3").match()).isEqualTo(41);
+    }
 }

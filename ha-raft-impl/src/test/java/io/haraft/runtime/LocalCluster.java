@@ -37,6 +37,8 @@ final class LocalCluster implements AutoCloseable {
     final List<RecordingListener> allListeners = new ArrayList<>();
     /** How each node's store is wrapped when a node object is created (default: not at all). */
     java.util.function.BiFunction<String, InMemoryLogStore, LogStore> storeWrap = (id, store) -> store;
+    /** How each file store is wrapped when its node opens it (file-store clusters; default: not at all). */
+    java.util.function.BiFunction<String, LogStore, LogStore> fileStoreWrap = (id, store) -> store;
     /** The start-up role of each node (voter unless set); set it, then {@link #create} the nodes again. */
     final Map<String, io.haraft.MemberRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
     /** Which state machine a node object gets when it is created. */
@@ -85,7 +87,13 @@ final class LocalCluster implements AutoCloseable {
      * are generous (heartbeat 100 ms, election 1 s) because fsyncs on a loaded machine can be slow.
      */
     static LocalCluster onDisk(Path dataRoot, long snapshotThreshold, int maxMessageBytes, boolean grpc) {
-        return new LocalCluster(3, Duration.ofMillis(100), Duration.ofMillis(1000), 0.01, dataRoot, snapshotThreshold,
+        return onDisk(dataRoot, snapshotThreshold, maxMessageBytes, grpc, Duration.ofMillis(1000));
+    }
+
+    /** As {@link #onDisk(Path, long, int, boolean)}, with the given minimum election timeout. */
+    static LocalCluster onDisk(Path dataRoot, long snapshotThreshold, int maxMessageBytes, boolean grpc,
+                               Duration election) {
+        return new LocalCluster(3, Duration.ofMillis(100), election, 0.01, dataRoot, snapshotThreshold,
                 maxMessageBytes, grpc);
     }
 
@@ -135,7 +143,7 @@ final class LocalCluster implements AutoCloseable {
             storeFactory = c -> store;
         } else {
             storeFactory = c -> {
-                LogStore store = new StorageLogStore(FileRaftStorage.open(c.dataDir()));
+                LogStore store = fileStoreWrap.apply(id, new StorageLogStore(FileRaftStorage.open(c.dataDir())));
                 openStores.put(id, store);
                 openedWith.put(id, new long[] {store.snapshotIndex(), store.snapshotIndex() + store.entries().size()});
                 return store;

@@ -49,6 +49,11 @@ final class LocalNetwork {
         }
     }
 
+    /** Drops every message from {@code from} to {@code to}; the other direction still delivers. */
+    void dropOneWay(String from, String to) {
+        droppedLinks.add(from + "->" + to);
+    }
+
     /** Delivers everything again. */
     void heal() {
         droppedLinks.clear();

@@ -1,6 +1,7 @@
 package io.haraft.runtime;
 
 import io.haraft.ClusterConfiguration;
+import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.MemberRole;
 import io.haraft.NodeStatus;
@@ -17,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -131,5 +135,79 @@ class MembershipRuntimeTest {
         commit("after-restart");
         Await.until(WAIT, () -> cluster.stateMachines.get(follower).commands().contains("after-restart"),
                 follower + " follows on after its restart");
+    }
+
+    /**
+     * A leader reads chunk 0 of its snapshot S1 for a lagging follower, but the answer reaches its
+     * loop only after it took a newer snapshot S2 and compacted its log to it (a slow snapshot
+     * thread). The follower installs S1 all the same, and must store with it the configuration in
+     * force at S1's index (here with the witness n4 it never saw in its log), so that after a
+     * restart it uses that configuration and not its start-up members.
+     */
+    @Test
+    void aSnapshotServedAfterTheLeaderTookANewerOneRecordsTheConfigurationAtItsIndex() throws Exception {
+        HeldSnapshotReads held = new HeldSnapshotReads();
+        // a 3 s election timeout: the transfer, held on purpose, is not restarted as stalled meanwhile
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, 64 * 1024, false, Duration.ofSeconds(3));
+        cluster.fileStoreWrap = (id, store) -> held.wrap(store);
+        cluster.start();
+        try {
+            String leader = cluster.awaitLeader(cluster.ids, WAIT);
+            RaftNodeImpl l = cluster.node(leader);
+            String follower = cluster.others(leader).get(0);
+            // The follower falls behind while it runs. n4 never runs; as a witness it gets snapshots
+            // without the leader reading one, so every chunk read is for the follower.
+            cluster.network.isolate(follower, cluster.others(follower));
+            long configIndex = l.addWitness("n4", "127.0.0.1:1").get(30, TimeUnit.SECONDS).index();
+            int next = 0;
+            while (l.coreSnapshotIndexForTest() <= configIndex) {
+                assertThat(next).as("commands until the leader's snapshot covers the configuration entry")
+                        .isLessThan(10 * THRESHOLD);
+                l.submit(("c" + next++).getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
+            }
+            long first = l.coreSnapshotIndexForTest();
+
+            cluster.network.heal();
+            Await.until(WAIT, () -> held.waiting() >= 1, "the leader reads its snapshot " + first + " for " + follower);
+            // The follower's answers no longer reach the leader: the transfer waits for chunk 0 of
+            // the first snapshot and is never restarted as stalled, and the follower keeps whatever
+            // snapshot it installs.
+            long droppedBefore = cluster.network.dropped.get();
+            cluster.network.dropOneWay(follower, leader);
+            Await.until(WAIT, () -> cluster.network.dropped.get() > droppedBefore, "the follower's answers are dropped");
+            List<CompletableFuture<Committed>> more = new ArrayList<>();
+            for (int i = 0; i < 2 * THRESHOLD; i++) {
+                more.add(l.submit(("c" + next++).getBytes(StandardCharsets.UTF_8)));
+            }
+            CompletableFuture.allOf(more.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            Await.until(WAIT, () -> l.coreSnapshotIndexForTest() > first, "the leader compacts to a newer snapshot");
+            held.release(1);
+            Await.until(WAIT, () -> cluster.node(follower).snapshotsInstalledForTest() >= 1,
+                    follower + " installs the snapshot it was sent");
+
+            Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
+            assertThat(stored.meta().lastIndex()).as("the snapshot the follower installed is the leader's previous one")
+                    .isEqualTo(first).isLessThan(l.coreSnapshotIndexForTest());
+            assertThat(stored.meta().membership()).as("the configuration stored with snapshot %s", first)
+                    .hasValueSatisfying(m -> assertThat(m.member("n4").map(Membership.Member::role))
+                            .contains(Membership.Role.WITNESS_LEARNER));
+            assertThat(cluster.node(follower).status().members()).as("members known to %s", follower).hasSize(4);
+
+            cluster.node(follower).close();
+            cluster.create(follower).start();
+            assertThat(cluster.openedWith.get(follower)[0]).as("the restarted follower's snapshot").isEqualTo(first);
+            NodeStatus s = cluster.node(follower).status();
+            assertThat(s.member("n4").map(NodeStatus.MemberStatus::role)).as("n4 on the restarted %s", follower)
+                    .contains(MemberRole.WITNESS_LEARNER);
+            assertThat(s.members()).hasSize(4);
+        } finally {
+            held.open();
+            cluster.network.heal();
+        }
+        commit("after-restart");
+        for (String id : cluster.ids) {
+            Await.until(WAIT, () -> cluster.stateMachines.get(id).commands().contains("after-restart"),
+                    id + " follows on once the network heals");
+        }
     }
 }

@@ -4,19 +4,29 @@ import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.NotLeaderException;
 import io.haraft.storage.Snapshot;
+import io.haraft.storage.SnapshotMeta;
+import io.haraft.storage.SnapshotWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -179,6 +189,124 @@ class SnapshotRuntimeTest {
         leader = submitAll(leader, 160, 170);
         for (String id : cluster.ids) {
             awaitSameState(id, leader, 170);
+        }
+    }
+
+    /**
+     * A follower acknowledges each chunk of a snapshot it receives before the chunk is durable (see
+     * {@link io.haraft.core.Ready}): here it crashes while writing the second chunk, after it
+     * acknowledged the first. Its store drops the partial snapshot at recovery, and the leader's
+     * transfer starts over from byte 0 and completes.
+     */
+    @Test
+    void aFollowerThatCrashesMidTransferReceivesTheWholeSnapshotAgain() throws Exception {
+        AtomicReference<String> pausing = new AtomicReference<>();     // its second chunk waits for the crash
+        CountDownLatch paused = new CountDownLatch(1);
+        Map<String, List<String>> received = new ConcurrentHashMap<>();  // per node: begin, chunk@offset, commit
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, MAX_MESSAGE_BYTES, false);
+        cluster.fileStoreWrap = (id, store) -> new ForwardingLogStore(store) {
+            @Override
+            public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
+                List<String> events = received.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
+                events.add("begin");
+                return new PausingWriter(inner.beginSnapshot(meta), () -> id.equals(pausing.get()), paused, events);
+            }
+        };
+        cluster.start();
+        String leader = submitAll(cluster.awaitLeader(), 0, 10);
+        String follower = cluster.others(leader).get(0);
+        for (String id : cluster.ids) {
+            awaitSameState(id, leader, 10);
+        }
+        cluster.node(follower).close();
+        leader = submitAll(leader, 10, 160);
+        Await.until(WAIT, () -> cluster.others(follower).stream()
+                        .allMatch(id -> cluster.node(id).coreSnapshotIndexForTest() > 10 + THRESHOLD),
+                "both live nodes compact their logs past the stopped follower's last index");
+
+        pausing.set(follower);
+        cluster.create(follower).start();
+        assertThat(paused.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("%s receives a second chunk", follower).isTrue();
+        List<String> first = received.get(follower);
+        assertThat(first).as("%s wrote chunk 0 and acknowledged it, so the leader sent the next", follower)
+                .startsWith("begin", "chunk@0").doesNotContain("commit");
+        assertThat(first.get(first.size() - 1)).isNotEqualTo("chunk@0").startsWith("chunk@");
+        RuntimeTestHooks.crash(cluster.node(follower));
+        assertThat(partialSnapshots(follower)).as("the crash leaves the partly received snapshot behind").isNotEmpty();
+
+        pausing.set(null);
+        received.remove(follower);
+        cluster.create(follower).start();
+        assertThat(partialSnapshots(follower)).as("recovery removes the partly received snapshot").isEmpty();
+        awaitSameState(follower, leader, 160);
+        assertThat(cluster.node(follower).snapshotsInstalledForTest()).isGreaterThanOrEqualTo(1);
+        assertThat(received.get(follower)).as("what the restarted %s received", follower)
+                .startsWith("begin", "chunk@0").contains("commit");
+        assertThat(partialSnapshots(follower)).isEmpty();
+
+        leader = submitAll(leader, 160, 170);
+        for (String id : cluster.ids) {
+            awaitSameState(id, leader, 170);
+        }
+    }
+
+    /** Snapshot files of {@code id} that were begun but not committed. */
+    private List<Path> partialSnapshots(String id) throws IOException {
+        try (var files = Files.list(dataRoot.resolve(id))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("snapshot-")
+                    && f.getFileName().toString().endsWith(".tmp")).toList();
+        }
+    }
+
+    /**
+     * Records what is written into a received snapshot ({@code chunk@offset}, {@code commit}); while
+     * {@code pause} holds, a chunk after the first waits (interruptibly: a crash stops it) instead
+     * of being written.
+     */
+    private static final class PausingWriter implements SnapshotWriter {
+        private final SnapshotWriter inner;
+        private final java.util.function.BooleanSupplier pause;
+        private final CountDownLatch paused;
+        private final List<String> events;
+
+        PausingWriter(SnapshotWriter inner, java.util.function.BooleanSupplier pause, CountDownLatch paused,
+                      List<String> events) {
+            this.inner = inner;
+            this.pause = pause;
+            this.paused = paused;
+            this.events = events;
+        }
+
+        @Override
+        public void write(byte[] data, int offset, int length) throws IOException {
+            events.add("chunk@" + inner.bytesWritten());
+            if (inner.bytesWritten() > 0 && pause.getAsBoolean()) {
+                paused.countDown();
+                try {
+                    new CountDownLatch(1).await(2 * WAIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("crashed while writing a chunk");
+                }
+                throw new IOException("test: the node was not crashed while its chunk waited");
+            }
+            inner.write(data, offset, length);
+        }
+
+        @Override
+        public long bytesWritten() {
+            return inner.bytesWritten();
+        }
+
+        @Override
+        public Snapshot commit() throws IOException {
+            events.add("commit");
+            return inner.commit();
+        }
+
+        @Override
+        public void close() throws IOException {
+            inner.close();
         }
     }
 

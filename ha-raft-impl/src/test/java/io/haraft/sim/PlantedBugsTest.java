@@ -28,6 +28,7 @@ class PlantedBugsTest {
         "NO_STICKINESS,   default, (c)",
         "COMMIT_OLD_TERM, churn,   (d)",
         "UNSAFE_MEMBERSHIP, membership, (d)",
+        "SNAPSHOT_WITHOUT_CONFIGURATION, default, (h)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();

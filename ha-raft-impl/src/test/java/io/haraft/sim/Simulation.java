@@ -51,7 +51,9 @@ import java.util.concurrent.CompletableFuture;
  * (f) once faults stop, a leader is elected and commits a new entry within a bound, and then every
  * member applies every entry committed by then within that bound again; (g) no two elections of one
  * term were won with disjoint sets of votes, and every election was won with a majority of the
- * winner's configuration.
+ * winner's configuration; (h) a snapshot a node receives is stored and installed with the
+ * configuration in force at its index (whether its leader served its latest snapshot or the one
+ * before it).
  *
  * <p>With {@link SimOptions#membership()} the leader also changes the configuration (adds a node as
  * learner, promotes it, removes a member, itself included) at random, mixed with every fault; every
@@ -108,8 +110,11 @@ final class Simulation {
         }
     }
 
-    /** A state-machine snapshot: the state after applying every entry up to {@code index}. */
-    private record Snap(long index, long term, byte[] state) { }
+    /**
+     * A state-machine snapshot: the state after applying every entry up to {@code index}, and the
+     * configuration stored with it ({@code null} if none).
+     */
+    private record Snap(long index, long term, byte[] state, Membership membership) { }
 
     /**
      * Hashes of the prefixes of a node's stored log, for log matching: the hash of the prefix up to
@@ -707,8 +712,9 @@ final class Simulation {
         }
         long term = committed.get((int) index - 1).term();
         byte[] state = n.witness ? new byte[0] : n.sm.encode();
+        Membership configuration = n.core.membershipAt(index);
         try {
-            n.storage.writeSnapshot(new SnapshotMeta(index, term, n.core.membershipAt(index)), out -> out.write(state));
+            n.storage.writeSnapshot(new SnapshotMeta(index, term, configuration), out -> out.write(state));
         } catch (IOException | RuntimeException e) {
             fail("(storage) " + n.id + ": the store refused snapshot " + index + ": " + e);
             return;
@@ -719,7 +725,7 @@ final class Simulation {
             return;
         }
         n.previousSnap = n.latestSnap;
-        n.latestSnap = new Snap(index, term, state);
+        n.latestSnap = new Snap(index, term, state, configuration);
         n.core.compact(index, local);
     }
 
@@ -739,7 +745,7 @@ final class Simulation {
         int from = (int) req.offset();
         int to = Math.min(snap.state().length, from + opt.chunkBytes());
         n.core.snapshotChunk(req.peer(), req.index(), req.term(), req.offset(),
-                Arrays.copyOfRange(snap.state(), from, to), to == snap.state().length, local);
+                Arrays.copyOfRange(snap.state(), from, to), to == snap.state().length, snap.membership(), local);
     }
 
     /**
@@ -903,6 +909,9 @@ final class Simulation {
         Snapshot installed = n.receiving.commit();
         n.receiving = null;
         n.recvComplete = false;
+        if (!recordsCommittedConfiguration(n, installed.meta(), p.membership())) {
+            return false;
+        }
         if (!storeMatches(n, "after installing snapshot " + p.index() + "@" + p.term())) {
             return false;
         }
@@ -914,7 +923,7 @@ final class Simulation {
             data = in.readAllBytes();
         }
         n.previousSnap = n.latestSnap;
-        n.latestSnap = new Snap(p.index(), p.term(), data);
+        n.latestSnap = new Snap(p.index(), p.term(), data, installed.meta().membership().orElse(null));
         snapshotInstalls++;
         if (n.incarnation > 0 && !n.installedSinceRestart) {
             restartInstalls++;
@@ -925,6 +934,40 @@ final class Simulation {
             n.behindEverySnapshot = -1;
         }
         return true;
+    }
+
+    /**
+     * Invariant (h): a snapshot received from a leader is stored with the configuration in force at
+     * its index (that of the last committed CONFIG entry at or before it, else the bootstrap voters),
+     * and the core installs it with that configuration, so that the node uses the right one now and
+     * after a restart, whichever snapshot the leader served.
+     */
+    private boolean recordsCommittedConfiguration(Node n, SnapshotMeta meta, Membership installed) {
+        Membership expected = null;
+        for (int i = (int) meta.lastIndex() - 1; i >= 0 && expected == null; i--) {
+            Entry e = committed.get(i);
+            if (e.kind() == Entry.Kind.CONFIG) {
+                expected = e.membership();
+            }
+        }
+        String inForce = expected != null ? expected.toString() : "the bootstrap voters " + ids.subList(0, opt.voters());
+        Membership stored = meta.membership().orElse(null);
+        if (!inForceAt(expected, stored)) {
+            fail("(h) " + n.id + " stored snapshot " + meta.lastIndex() + "@" + meta.lastTerm() + " with configuration "
+                    + stored + ", but " + inForce + " was in force at that index");
+            return false;
+        }
+        if (!inForceAt(expected, installed)) {
+            fail("(h) " + n.id + " installed snapshot " + meta.lastIndex() + "@" + meta.lastTerm()
+                    + " with configuration " + installed + ", but " + inForce + " was in force at that index");
+            return false;
+        }
+        return true;
+    }
+
+    /** Whether {@code m} is {@code expected}, or, if that is {@code null}, has the bootstrap voters. */
+    private boolean inForceAt(Membership expected, Membership m) {
+        return expected != null ? expected.equals(m) : m != null && m.voters().equals(ids.subList(0, opt.voters()));
     }
 
     private void count(String what) {
@@ -1060,7 +1103,7 @@ final class Simulation {
         }
         n.applied = snapIndex;
         n.checkedCommit = 0;
-        n.latestSnap = snapIndex > 0 ? new Snap(snapIndex, disk.snapTerm(), disk.snapData()) : null;
+        n.latestSnap = snapIndex > 0 ? new Snap(snapIndex, disk.snapTerm(), disk.snapData(), snapMembership) : null;
         n.previousSnap = null;
         n.installedSinceRestart = false;
         if (n.sm.index != snapIndex) {
