@@ -118,15 +118,25 @@ public record GrpcTransportConfig(
 
     /**
      * The transport settings of a node: cluster, node, peers (the bootstrap members), TLS and
-     * message size from {@code config}; this node listens on its own member address; other values
-     * are defaults. The runtime then keeps the peers in step with the configuration in its log.
+     * message size from {@code config}; this node listens on its own member address; reconnect
+     * waits grow to half the election timeout and one connection attempt lasts at most one election
+     * timeout (at least 100 ms, at most the 1 s default); other values are defaults. The runtime then keeps the peers in step with the configuration in its log.
      */
     public static GrpcTransportConfig from(RaftConfig config) {
+        // A link that comes back (a port or a partition healed) must be usable well within an
+        // election timeout: waits between attempts grow only to half of it, and one attempt whose
+        // SYN was lost gives up after one election timeout (instead of the kernel's 1 s retransmit).
+        Duration election = config.electionTimeout();
+        Duration backoffMax = election.dividedBy(2).compareTo(DEFAULT_RECONNECT_BACKOFF_MIN) > 0
+                ? election.dividedBy(2) : DEFAULT_RECONNECT_BACKOFF_MIN;
+        Duration connect = election.compareTo(Duration.ofMillis(100)) > 0 ? election : Duration.ofMillis(100);
         Builder b = builder()
                 .clusterId(config.clusterId())
                 .selfId(config.nodeId())
                 .listenAddress(new InetSocketAddress(config.self().host(), config.self().port()))
-                .maxMessageBytes(config.maxMessageBytes());
+                .maxMessageBytes(config.maxMessageBytes())
+                .reconnectBackoff(DEFAULT_RECONNECT_BACKOFF_MIN, backoffMax)
+                .connectTimeout(connect.compareTo(DEFAULT_CONNECT_TIMEOUT) < 0 ? connect : DEFAULT_CONNECT_TIMEOUT);
         config.peers().forEach(m -> b.peer(m.id(), hostPort(m.host(), m.port())));
         config.tls().ifPresent(b::tls);
         return b.build();

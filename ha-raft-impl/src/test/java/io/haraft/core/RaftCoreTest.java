@@ -295,7 +295,7 @@ class RaftCoreTest {
         assertThat(c.core("n2").nextDeadline() - t).as("the first in id order asks at once")
                 .isLessThanOrEqualTo(15 * MS);
         assertThat(c.core("n3").nextDeadline() - t).as("the second waits its turn")
-                .isGreaterThanOrEqualTo(30 * MS).isLessThanOrEqualTo(45 * MS);
+                .isGreaterThanOrEqualTo(60 * MS).isLessThanOrEqualTo(75 * MS);
     }
 
     @Test

@@ -534,5 +534,8 @@ class GrpcTransportTest {
         assertThat(c.peers()).containsExactly(Map.entry("n1", "10.0.0.1:7001"), Map.entry("n3", "[::1]:7003"));
         assertThat(c.maxMessageBytes()).isEqualTo(128 * 1024);
         assertThat(c.tls()).isEmpty();
+        // a healed link is usable within an election timeout (300 ms by default)
+        assertThat(c.reconnectBackoffMax()).isEqualTo(Duration.ofMillis(150));
+        assertThat(c.connectTimeout()).isEqualTo(Duration.ofMillis(300));
     }
 }
