@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke run of the side-by-side harness (issue 7): every suite in --quick mode, real node JVMs, by hand.
+# Smoke run of the side-by-side harness (HA-Raft against Ratis and Atomix): every suite in --quick mode, real node JVMs, by hand.
 # `mvn -B verify` runs the same through benchmarks/src/test/java/io/haraft/bench/QuickRunIT.java.
 # Usage: benchmarks/run-quick.sh [OUT_DIR] [SYSTEMS]   (defaults: benchmarks/target/quick, haraft,ratis,atomix)
 # Needs `mvn -B -q -DskipTests -pl benchmarks -am package` first.
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/target/quick}
 systems=${2:-haraft,ratis,atomix}
 jar=$here/target/ha-raft-benchmarks.jar
-[ -f "$jar" ] || { echo "missing $jar: build first (see README.md)" >&2; exit 2; }
+[ -f "$jar" ] || { echo "missing $jar: build first (see docs/benchmarks.md)" >&2; exit 2; }
 rm -rf "$out"
 mkdir -p "$out"
 "$here/machine-info.sh" "$out" > "$out/machine.md"

@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  * (at most t0 + 20 s). Switch time = first reply from a node other than the old holder, minus t0.
  * Longest gap = longest interval between consecutive replies in [last reply before t0, end of
  * observation]. Dual samples = dual rounds in [t0, end]; after kill -9 the dead node's leftover
- * address is not counted (it is on a dead host's interface, the exception issue 5 allows; the
+ * address is not counted (it is on a dead host's interface, an allowed exception: a dead process cannot remove it; the
  * per-rep CSV also gives the count with it). Then restore (restart the daemon / port up / delete
  * the nft table) and go on.
  */

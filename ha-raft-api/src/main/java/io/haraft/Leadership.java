@@ -8,9 +8,11 @@ import java.time.Duration;
  *
  * <p><b>Guarantees.</b>
  * <ul>
- *   <li>While {@link #isValid()} returns {@code true}, no other node can have been elected
- *       (DESIGN.md section 2): the lease is renewed by majority acknowledgements of heartbeats and
- *       is shortened by the configured clock-drift bound.</li>
+ *   <li>While {@link #isValid()} returns {@code true}, no other node can have been elected: the
+ *       lease is renewed by majority acknowledgements of heartbeats and is shortened by the
+ *       configured clock-drift bound, and a node that acknowledged a heartbeat refuses to vote for
+ *       another candidate for one election timeout afterwards (leader stickiness), so no majority
+ *       can elect a new leader before the lease ends.</li>
  *   <li>Validity only ever goes from {@code true} to {@code false}, never back: a lease is never
  *       re-acquired within the same term. The next leadership of any node is a new object with a
  *       strictly larger {@link #token()}.</li>

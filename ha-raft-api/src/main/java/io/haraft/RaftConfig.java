@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  * <p><b>Timing.</b> A follower that hears nothing for its election timeout, drawn at random from
  * {@code [electionTimeout, 2 * electionTimeout)}, starts an election. The leader's lease is
  * {@link #leaseDuration()} = {@code electionTimeout * (1 - 2 * clockDriftBound)} from the start of
- * the last heartbeat round a majority acknowledged (DESIGN.md section 2). The default rule is three
+ * the last heartbeat round a majority acknowledged. The default rule is three
  * missed heartbeats: 100 ms heartbeats and a 300 ms election timeout.
  *
  * <pre>{@code
@@ -70,7 +70,8 @@ import java.util.regex.Pattern;
  * @param clockDriftBound                 the assumed bound on the rate difference between any two
  *                                        nodes' monotonic clocks, in {@code [0, 0.1)}
  * @param fastFailoverOnRefusedConnection whether a refused connection to the leader counts as the
- *                                        leader being gone (DESIGN.md section 2)
+ *                                        leader being gone (a node closes its listener only after
+ *                                        revoking its own leadership)
  * @param tls                             mutual TLS between nodes, or empty for plain TCP
  * @param maxMessageBytes                 the largest message a node sends or accepts; also bounds
  *                                        the size of one command

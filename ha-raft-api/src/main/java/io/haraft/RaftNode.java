@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * election, tells the application when it becomes and stops being leader, and replicates
  * commands to an optional {@link StateMachine}.
  *
- * <p><b>Guarantees</b> (DESIGN.md section 1):
+ * <p><b>Guarantees</b>:
  * <ul>
  *   <li>At most one leader per term, elected by a majority of the members.</li>
  *   <li>Each leadership carries a {@link FencingToken} (the term) that strictly increases from one
@@ -74,8 +74,9 @@ public interface RaftNode extends AutoCloseable {
      * Starts the node: opens its storage, restores its state machine from the latest snapshot and
      * log, listens on its address and starts its threads. Returns without waiting for an election.
      *
-     * <p>A restarted node withholds its votes for one election timeout (DESIGN.md section 2), so a
-     * cluster restarted all at once elects its first leader after about two election timeouts.
+     * <p>A restarted node withholds its votes for one election timeout (it may have acknowledged a
+     * heartbeat just before it stopped, and has forgotten when), so a cluster restarted all at once
+     * elects its first leader after about two election timeouts.
      *
      * @throws IllegalStateException        if the node was already started or closed
      * @throws java.io.UncheckedIOException if the storage cannot be opened or the address cannot be

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@code --strict} checks after a run (the CI smoke of issue 7): every suite wrote its CSV,
+ * What {@code --strict} checks after a run (the CI smoke run, {@code QuickRunIT}): every suite wrote its CSV,
  * Markdown and PNG, and every system has rows in every CSV, none of them {@code unavailable: ...}
  * (the system could not start, or no failover completed) and at least one measured, not
  * {@code not measured: ...}. It looks at which rows exist, never at the numbers in them.

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The side-by-side harness (issue 7):
+ * The side-by-side harness (HA-Raft against Apache Ratis and Atomix):
  * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
  * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict] --out DIR}.
  * {@code ... storage [seconds] [dir] [emulated fsync µs]} runs {@link StorageBenchmark} instead.

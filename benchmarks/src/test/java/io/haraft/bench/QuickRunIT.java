@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CI smoke of issue 7, run by {@code mvn -B verify} in the integration-test phase (the
+ * The CI smoke run of the benchmark harness, run by {@code mvn -B verify} in the integration-test phase (the
  * {@code quick-run} execution in {@code benchmarks/pom.xml}): the packaged driver jar runs every
  * suite with {@code --quick --strict} on HA-Raft, Ratis and Atomix, each node its own JVM. It passes
  * when failover.csv, throughput.csv and footprint.csv (and their Markdown and PNG) have a measured

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The report side of the harness on synthetic rows: exact CSV columns of issue 7, one row per
+ * The report side of the harness on synthetic rows: the exact CSV columns, one row per
  * system, unavailable systems as rows, Markdown and PNG written. The real peer runs are in
  * {@link QuickRunIT} (integration-test phase: it needs the driver jar and the per-system class paths
  * built by {@code package}) and {@code benchmarks/run-quick.sh}.

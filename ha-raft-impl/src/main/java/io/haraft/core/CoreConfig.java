@@ -18,7 +18,7 @@ import java.util.List;
  * @param maxInflight          most unacknowledged appends per follower (pipelining window)
  * @param fastFailover         whether a refused connection to the leader ends leader stickiness at
  *                             once (safe only if a node closes its listener only after revoking its
- *                             own leadership: see DESIGN.md section 2)
+ *                             own leadership, so a refused connection means the leader is gone)
  * @param promoteMaxLag        how many entries a learner may lag behind the leader's last index
  *                             and still be promoted to voter
  */

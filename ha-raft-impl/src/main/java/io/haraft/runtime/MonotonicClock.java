@@ -17,7 +17,7 @@ package io.haraft.runtime;
  * }</pre>
  *
  * <p><b>Limits.</b> The lease is only as safe as the assumed drift bound between the clocks of
- * different nodes (DESIGN.md section 2).
+ * different nodes (the argument is in {@code io.haraft.core.lease.LeaseTracker}).
  */
 @FunctionalInterface
 public interface MonotonicClock {

@@ -11,7 +11,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The structural rules of DESIGN.md section 3: the core is pure (no clock, no threads, no I/O, no
+ * The structural rules of the project's layout: the core is pure (no clock, no threads, no I/O, no
  * other impl package), and the public API knows nothing of the implementation.
  */
 class ArchitectureTest {

@@ -43,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Three nodes in this JVM over real gRPC on loopback, each with the real file store (fsync) in a
- * temporary directory: the issue-4 integration tests. Heartbeat 100 ms, election timeout 300 ms
+ * temporary directory: the runtime's integration tests. Heartbeat 100 ms, election timeout 300 ms
  * unless a test says otherwise. Every wait has a deadline.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)

@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * after full collections and the size of its data directory; after the processes are gone, the
  * test reads each log back to count the payload bytes stored.
  *
- * <p>Writes the table to {@code target/witness-footprint.txt} (the numbers README.md quotes) and
+ * <p>Writes the table to {@code target/witness-footprint.txt} (the numbers docs/membership.md quotes) and
  * asserts the gap that makes a witness worth having: it stores no payload, and its disk and heap
  * are far below a data node's.
  */

@@ -5,7 +5,7 @@ import io.haraft.RaftNode;
 /**
  * Test-only access to the runtime's package-private test hooks, for tests in other packages (the
  * integration tests in {@code io.haraft.it}). Lives in the test sources, so no default build can
- * reach it (DESIGN.md section 7).
+ * reach it (fault injection is never reachable from a default build).
  */
 public final class RuntimeTestHooks {
     private RuntimeTestHooks() {

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A {@link Transport} decorator that drops messages between chosen nodes: one-way drops,
  * symmetric partitions, isolation of a node. Test code only: it lives in the test sources (and the
- * test-jar), so no default build or configuration can reach it (DESIGN.md section 7).
+ * test-jar), so no default build or configuration can reach it.
  *
  * <p>Every node of a test wraps its real transport with the same {@link Faults} plan; the plan
  * is then changed while the cluster runs:

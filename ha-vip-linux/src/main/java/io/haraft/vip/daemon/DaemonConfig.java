@@ -395,7 +395,7 @@ final class DaemonConfig {
 
     /**
      * A warning if {@code file} is writable by its group or by others: the file may name a fence
-     * command that the daemon runs with its own privileges (DESIGN.md section 7).
+     * command that the daemon runs with its own privileges.
      */
     static Optional<String> permissionWarning(Path file) {
         Set<PosixFilePermission> perms;
