@@ -113,9 +113,10 @@ public final class RaftNodeImpl implements RaftNode {
     private final long electionTimeoutNanos;
 
     private final Object lifecycle = new Object();
-    private State state = State.NEW;                          // guarded by lifecycle
+    private volatile State state = State.NEW;                 // written under lifecycle; status() reads it
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean failed;
+    private volatile String failure;                          // what made the node fail, for status()
     private volatile boolean removed;
     private volatile long callbackDrainNanos = CALLBACK_DRAIN_NANOS;
 
@@ -213,9 +214,11 @@ public final class RaftNodeImpl implements RaftNode {
                         config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
                         witness ? " as a witness (no state machine data)" : "");
             } catch (IOException e) {
+                failure = "start failed: " + e;
                 close();
                 throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
             } catch (RuntimeException | Error e) {
+                failure = "start failed: " + e;
                 close();
                 throw e;
             } finally {
@@ -373,6 +376,7 @@ public final class RaftNodeImpl implements RaftNode {
         if (failed) {
             return;
         }
+        failure = cause.toString();
         failed = true;
         LOG.error("node {} is stopping after a fatal error: {}", config.nodeId(), cause.toString());
         Threads.factory("haraft-fatal-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
@@ -565,22 +569,41 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public NodeStatus status() {
+        // Read first: a node that failed or stopped must not show the role its loop last published.
+        NodeStatus.State st = apiState();
+        Optional<String> why = st == NodeStatus.State.FAILED ? Optional.of(failure) : Optional.empty();
         NodeLoop l = loop;
         HeartbeatStats s = stats;
-        if (l == null || s == null) {
+        Applier a = applier;
+        if (l == null || s == null || a == null) {
             List<NodeStatus.PeerStats> none = config.peers().stream()
                     .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO,
                             java.time.Duration.ZERO, 0, 0,
                             Optional.empty()))
                     .toList();
             return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none,
-                    members(Configurations.bootstrap(config), Map.of()), false, false);
+                    members(Configurations.bootstrap(config), Map.of()), false, removed, st, why);
         }
         NodeLoop.View v = l.view();
-        long applied = Math.min(applier.applied(), v.commitIndex());
-        return new NodeStatus(config.nodeId(), NodeStatus.Role.valueOf(v.role().name()), v.term(),
-                Optional.ofNullable(v.leader()), v.commitIndex(), applied, s.snapshot(clock.nanos()),
-                members(v.membership(), v.lag()), v.pending(), removed);
+        long applied = Math.min(a.applied(), v.commitIndex());
+        boolean running = st == NodeStatus.State.RUNNING;
+        return new NodeStatus(config.nodeId(), running ? NodeStatus.Role.valueOf(v.role().name()) : NodeStatus.Role.FOLLOWER,
+                v.term(), running ? Optional.ofNullable(v.leader()) : Optional.empty(), v.commitIndex(), applied,
+                s.snapshot(clock.nanos()), members(v.membership(), v.lag()), v.pending(), removed, st, why);
+    }
+
+    /** Whether the node runs, for status(): a failure wins over a stop, a stop over running. */
+    private NodeStatus.State apiState() {
+        if (failure != null) {
+            return NodeStatus.State.FAILED;
+        }
+        State st = state;
+        if (st == State.NEW) {
+            return NodeStatus.State.NOT_STARTED;
+        }
+        NodeLoop l = loop;
+        return st == State.RUNNING && !removed && !failed && l != null && l.isRunning()
+                ? NodeStatus.State.RUNNING : NodeStatus.State.STOPPED;
     }
 
     private static List<NodeStatus.MemberStatus> members(Membership m, Map<String, Long> lag) {
@@ -663,7 +686,7 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public Optional<Leadership> leadership() {
         LeadershipDispatcher d = dispatcher;
-        LeadershipImpl l = d == null ? null : d.open();
+        LeadershipImpl l = d == null || failed ? null : d.open();
         return l != null && l.isValid() ? Optional.of(l) : Optional.empty();
     }
 
