@@ -180,7 +180,7 @@ public final class RaftNodeImpl implements RaftNode {
                 LogStore s = logStoreFactory.open(config);
                 store = s;
                 HardState hardState = s.hardState();
-                List<Entry> entries = s.entries();
+                List<Entry> entries = recoverLog(s);
                 long snapshotIndex = s.snapshotIndex();
                 long snapshotTerm = s.snapshotTerm();
                 Optional<Snapshot> snapshot = s.latestSnapshot();
@@ -194,7 +194,8 @@ public final class RaftNodeImpl implements RaftNode {
                         core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
                 boolean witness = NodeLoop.isWitness(config, core.membership());
                 applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
-                        config.snapshotThreshold(), core.membershipAt(snapshotIndex), witness, snapshotIndex,
+                        config.snapshotThreshold(), config.snapshotThresholdBytes(), core.membershipAt(snapshotIndex),
+                        witness, snapshotIndex,
                         index -> loop.compacted(index));
                 if (snapshot.isPresent()) {
                     // the first work of the apply thread: later entries are applied on top of it
@@ -225,6 +226,44 @@ public final class RaftNodeImpl implements RaftNode {
                 Threads.restoreMdc(callerMdc);
             }
         }
+    }
+
+    /**
+     * Reads the log since the latest snapshot, which the core keeps in memory. A log larger than
+     * {@link RaftConfig#snapshotThresholdBytes()} (written with a larger bound, or by a version
+     * without one) is used, with a WARN; one too large for the heap fails the start with an
+     * explanation instead of a bare {@link OutOfMemoryError}.
+     */
+    private List<Entry> recoverLog(LogStore s) {
+        List<Entry> entries;
+        try {
+            entries = s.entries();
+        } catch (OutOfMemoryError e) {
+            // The list being read is garbage now: the heap is usable again for the message and close().
+            throw new IllegalStateException("node " + config.nodeId() + " cannot read its log since the latest snapshot"
+                    + " (after index " + s.snapshotIndex() + ") into its heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB: the log was written with a larger snapshotThresholdBytes, or by a version without that"
+                    + " bound. Start it once with a larger heap (-Xmx), so that it takes a snapshot and compacts the log,"
+                    + " and keep snapshotThresholdBytes (now " + config.snapshotThresholdBytes() + " bytes) below half"
+                    + " the heap", e);
+        }
+        long bytes = 0;
+        for (Entry e : entries) {
+            bytes += Applier.logBytes(e);
+        }
+        if (bytes > config.snapshotThresholdBytes()) {
+            LOG.warn("node {} recovered {} MiB of log ({} entries) since its latest snapshot, more than snapshotThresholdBytes"
+                    + " ({} MiB): it was written with a larger bound or by a version without one. The node takes a snapshot"
+                    + " once those entries are applied again; until then it needs heap for all of them", config.nodeId(),
+                    bytes >> 20, entries.size(), config.snapshotThresholdBytes() >> 20);
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap != Long.MAX_VALUE && config.snapshotThresholdBytes() > heap / 2) {
+            LOG.warn("node {}: snapshotThresholdBytes ({} MiB) is more than half of the heap ({} MiB); the log since the"
+                    + " latest snapshot may not fit in memory, also when the node restarts. Lower snapshotThresholdBytes"
+                    + " or raise -Xmx", config.nodeId(), config.snapshotThresholdBytes() >> 20, heap >> 20);
+        }
+        return entries;
     }
 
     /**

@@ -31,10 +31,7 @@ class NodeStateTest {
 
     @AfterEach
     void tearDown() {
-        if (cluster != null) {
-            cluster.close();
-            cluster.assertListenerContracts();
-        }
+        LocalCluster.closeAndCheck(cluster);
     }
 
     /** A store whose writes fail from the moment the test says so, as a disk that died would. */
