@@ -302,7 +302,12 @@ public interface RaftNode extends AutoCloseable {
 
     /**
      * Returns this node's current role, term, leader, indexes, per-peer statistics, and the
-     * configuration it uses (each member's role, and on the leader each member's lag).
+     * configuration it uses (each member's role, and on the leader each member's lag), and whether
+     * it runs ({@link NodeStatus#state()}): after {@link #close()} it is
+     * {@link NodeStatus.State#STOPPED}, after a fatal error (a failed storage write, a state machine
+     * that threw, a failed start) {@link NodeStatus.State#FAILED} with the cause in
+     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Never
+     * throws, in any state.
      */
     NodeStatus status();
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,35 @@ class RaftConfigMistakesTest {
                     assertThat(e.problem()).contains(setting).contains(value);
                     assertThat(e.fix()).isNotBlank();
                 });
+    }
+
+    @Test
+    void noExtremeTimingEscapesAsAnythingButRaftConfigException() {
+        List<Duration> extremes = Arrays.asList(null, Duration.ofSeconds(Long.MIN_VALUE), Duration.ofNanos(-1),
+                Duration.ZERO, Duration.ofNanos(1), Duration.ofNanos(999_999), Duration.ofMillis(1), Duration.ofMillis(2),
+                Duration.ofMillis(3), Duration.ofMinutes(20), Duration.ofMinutes(30), Duration.ofHours(1),
+                Duration.ofHours(1).plusNanos(1), Duration.ofDays(365 * 300), Duration.ofSeconds(Long.MAX_VALUE, 999_999_999));
+        int accepted = 0;
+        for (Duration hb : extremes) {
+            for (Duration et : extremes) {
+                RaftNode.Builder b = three();
+                if (hb != null) {
+                    b.heartbeatInterval(hb);
+                }
+                if (et != null) {
+                    b.electionTimeout(et);
+                }
+                try {
+                    RaftConfig c = b.config();
+                    assertThat(c.leaseDuration()).isPositive();
+                    accepted++;
+                } catch (RaftConfigException e) {
+                    assertThat(e.problem()).as("heartbeat %s, election timeout %s", hb, et)
+                            .containsAnyOf("heartbeatInterval", "electionTimeout");
+                }
+            }
+        }
+        assertThat(accepted).as("valid pairs among the extremes").isGreaterThan(5);
     }
 
     @Test

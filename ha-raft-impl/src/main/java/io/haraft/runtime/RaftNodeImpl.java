@@ -74,9 +74,11 @@ import java.util.function.Function;
  * node.start();
  * }</pre>
  *
- * <p><b>Snapshots.</b> Every {@link RaftConfig#snapshotThreshold()} applied entries, the apply
- * thread has the state machine write a snapshot into the store, which makes it durable and drops
- * the log prefix it covers; then the core forgets those entries too. A follower that needs
+ * <p><b>Snapshots.</b> Every {@link RaftConfig#snapshotThreshold()} applied entries, or sooner once
+ * {@link RaftConfig#snapshotThresholdBytes()} bytes of log were applied, the apply thread has the
+ * state machine write a snapshot into the store, which makes it durable and drops the log prefix
+ * it covers; then the core forgets those entries too. The core holds the log since the latest
+ * snapshot in memory, and start() reads it back, so the byte bound is what bounds that heap. A follower that needs
  * entries the leader no longer has receives the leader's snapshot in chunks (read and written on
  * a snapshot thread, never on the loop) and restores its state machine from it. At start the
  * state machine is restored from the latest snapshot, and only the log after it is replayed.
@@ -88,6 +90,10 @@ import java.util.function.Function;
  * node that learns that it was removed stops itself ({@link NodeStatus#removed()}). A witness
  * (in its start-up role or its latest configuration) applies no commands and takes empty
  * snapshots: the leader sends it entries without payloads.
+ *
+ * <p><b>Failures.</b> A fatal error (the store fails a write, the state machine throws, the loop
+ * fails) stops the node on a thread of its own, revoking any leadership without handing it over;
+ * {@link #status()} says {@code FAILED} with the error from then on, and shows no leader role.
  *
  * <p><b>Limits.</b> {@link #readIndex()} waits for the next scheduled heartbeat round (up to one
  * heartbeat interval) because the core has no input to start one. A snapshot is taken on the
