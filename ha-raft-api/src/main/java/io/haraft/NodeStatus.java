@@ -15,6 +15,15 @@ import java.util.OptionalLong;
  * from the Raft loop, so they are mutually consistent, but they may be stale by the time you look
  * at them.
  *
+ * <p><b>Running or not.</b> {@link #state()} says whether the node takes part in the cluster:
+ * {@link State#NOT_STARTED}, {@link State#RUNNING}, {@link State#STOPPED} (from the moment
+ * {@link RaftNode#close()} is called, or once a removed node stopped itself) or
+ * {@link State#FAILED} (it stopped itself after a fatal error, such as a disk that failed a
+ * write; {@link #failure()} says which). A node that is not running is never shown as
+ * {@link Role#LEADER} and knows no leader: its role is {@link Role#FOLLOWER}, its leader empty;
+ * its term and indexes are the last it knew. Monitor {@code state()}: a node that failed does not
+ * come back by itself.
+ *
  * <pre>{@code
  * NodeStatus s = node.status();
  * for (NodeStatus.PeerStats p : s.peers()) {
@@ -50,10 +59,37 @@ import java.util.OptionalLong;
  *                     progress
  * @param removed      whether this node learned that it was removed from the cluster; it then
  *                     stops itself
+ * @param state        whether the node runs, was stopped or failed
+ * @param failure      when {@code state} is {@link State#FAILED}, what went wrong (the error's
+ *                     type and message, as logged); empty otherwise
  */
 public record NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId,
                          long commitIndex, long appliedIndex, List<PeerStats> peers,
-                         List<MemberStatus> members, boolean configurationPending, boolean removed) {
+                         List<MemberStatus> members, boolean configurationPending, boolean removed,
+                         State state, Optional<String> failure) {
+
+    /**
+     * Whether a node takes part in its cluster. Only a {@link #RUNNING} node votes, replicates or
+     * leads; the others are shown as {@link Role#FOLLOWER} with no known leader.
+     */
+    public enum State {
+        /** Built, {@link RaftNode#start()} not called yet. */
+        NOT_STARTED,
+        /** Started and taking part in the cluster. */
+        RUNNING,
+        /**
+         * {@link RaftNode#close()} was called (the node may still be finishing), or the node was
+         * removed from the cluster and stopped itself ({@link NodeStatus#removed()}).
+         */
+        STOPPED,
+        /**
+         * Stopped itself after a fatal error: a storage write or fsync that failed, a state
+         * machine that threw, or a failed start. {@link NodeStatus#failure()} says what happened;
+         * the log has the details. Fix the cause and start a new node object on the same data
+         * directory.
+         */
+        FAILED
+    }
 
     /**
      * The Raft role of a node in its current term, as seen when {@link RaftNode#status()} was
@@ -77,12 +113,25 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
      * Validates and copies.
      *
      * @throws NullPointerException     if a component is null
-     * @throws IllegalArgumentException if a number is negative or {@code appliedIndex > commitIndex}
+     * @throws IllegalArgumentException if a number is negative, {@code appliedIndex > commitIndex},
+     *                                  a node that is not running is shown as leader or with a
+     *                                  leader, or a failure is given for a node that did not fail
+     *                                  (or none for one that did)
      */
     public NodeStatus {
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(leaderId, "leaderId (use Optional.empty())");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(failure, "failure (use Optional.empty())");
+        if (state != State.RUNNING && (role != Role.FOLLOWER || leaderId.isPresent())) {
+            throw new IllegalArgumentException("a node in state " + state + " is shown as a FOLLOWER with no leader,"
+                    + " got role " + role + " and leader " + leaderId.orElse("none"));
+        }
+        if ((state == State.FAILED) != failure.isPresent()) {
+            throw new IllegalArgumentException("a failure is given exactly when the state is FAILED, got state "
+                    + state + " and failure " + failure.orElse("none"));
+        }
         if (term < 0 || commitIndex < 0 || appliedIndex < 0) {
             throw new IllegalArgumentException("term and indexes must be >= 0, got term " + term
                     + ", commitIndex " + commitIndex + ", appliedIndex " + appliedIndex);
@@ -104,6 +153,19 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
     public NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId, long commitIndex,
                       long appliedIndex, List<PeerStats> peers) {
         this(nodeId, role, term, leaderId, commitIndex, appliedIndex, peers, List.of(), false, false);
+    }
+
+    /**
+     * The status of a {@link State#RUNNING running} node (as before nodes reported their state).
+     *
+     * @throws NullPointerException     if a component is null
+     * @throws IllegalArgumentException if a number is negative or {@code appliedIndex > commitIndex}
+     */
+    public NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId, long commitIndex,
+                      long appliedIndex, List<PeerStats> peers, List<MemberStatus> members,
+                      boolean configurationPending, boolean removed) {
+        this(nodeId, role, term, leaderId, commitIndex, appliedIndex, peers, members, configurationPending, removed,
+                State.RUNNING, Optional.empty());
     }
 
     /** The member with this id in {@link #members()}, if any. */
@@ -141,9 +203,14 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
         }
     }
 
-    /** Returns whether this node is leader. */
+    /** Returns whether this node is leader (a leader is always {@link State#RUNNING}). */
     public boolean isLeader() {
         return role == Role.LEADER;
+    }
+
+    /** Returns whether this node is {@link State#RUNNING}: started, not stopped and not failed. */
+    public boolean isRunning() {
+        return state == State.RUNNING;
     }
 
     /**

@@ -36,8 +36,15 @@ import java.util.regex.Pattern;
  * <p><b>Timing.</b> A follower that hears nothing for its election timeout, drawn at random from
  * {@code [electionTimeout, 2 * electionTimeout)}, starts an election. The leader's lease is
  * {@link #leaseDuration()} = {@code electionTimeout * (1 - 2 * clockDriftBound)} from the start of
- * the last heartbeat round a majority acknowledged. The default rule is three
- * missed heartbeats: 100 ms heartbeats and a 300 ms election timeout.
+ * the last heartbeat round a majority acknowledged. The default rule is three missed heartbeats:
+ * 100 ms heartbeats and a 300 ms election timeout. The heartbeat interval is at least 1 ms and at
+ * most 30 min; the election timeout at least twice the heartbeat interval and at most 1 h.
+ *
+ * <p><b>Log size.</b> A node holds the log since its latest snapshot in memory, and reads it back
+ * into memory when it restarts. A snapshot is taken once {@link #snapshotThreshold()} entries or
+ * {@link #snapshotThresholdBytes()} bytes of log were applied since the last one, whichever comes
+ * first, so the heap a node needs for its log stays near {@code snapshotThresholdBytes}. Without a
+ * {@link StateMachine} a snapshot is empty and only compacts the log.
  *
  * <pre>{@code
  * RaftConfig config = RaftNode.builder()
@@ -57,8 +64,10 @@ import java.util.regex.Pattern;
  * members plus itself as a {@link MemberRole#LEARNER learner} (or a witness), then added on the
  * leader.
  *
- * <p><b>Limits.</b> Addresses are compared as written, without DNS: {@code localhost:7001} and
- * {@code 127.0.0.1:7001} are not detected as duplicates.
+ * <p><b>Limits.</b> Addresses are checked and compared as written, without DNS: an IPv4 literal
+ * must be four numbers from 0 to 255 and a host name must be made of DNS labels, but whether a
+ * name resolves shows only at start; {@code localhost:7001} and {@code 127.0.0.1:7001} are not
+ * detected as duplicates.
  *
  * @param clusterId                       the cluster's name, checked on every connection
  * @param nodeId                          this node's id; one of {@code members}
@@ -78,6 +87,11 @@ import java.util.regex.Pattern;
  * @param snapshotThreshold               how many entries are applied between two snapshots
  * @param promoteMaxLag                   how many log entries a learner may be behind the leader
  *                                        and still be promoted to voter
+ * @param snapshotThresholdBytes          how many bytes of log (payloads plus
+ *                                        {@value #SNAPSHOT_ENTRY_OVERHEAD_BYTES} per entry) are
+ *                                        applied between two snapshots: a snapshot is taken when
+ *                                        this bound or {@code snapshotThreshold} is reached, which
+ *                                        bounds the heap a node needs for its log, also at restart
  */
 public record RaftConfig(
         String clusterId,
@@ -91,7 +105,8 @@ public record RaftConfig(
         Optional<TlsConfig> tls,
         int maxMessageBytes,
         long snapshotThreshold,
-        long promoteMaxLag) {
+        long promoteMaxLag,
+        long snapshotThresholdBytes) {
 
     /** Default heartbeat interval: 100 ms. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(100);
@@ -105,6 +120,21 @@ public record RaftConfig(
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
     /** Default {@link #promoteMaxLag()}: 1,000 entries. */
     public static final long DEFAULT_PROMOTE_MAX_LAG = 1000;
+    /** Default {@link #snapshotThresholdBytes()}: a snapshot at the latest every 64 MiB of applied log. */
+    public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 64L * 1024 * 1024;
+    /** The smallest {@code snapshotThresholdBytes} allowed: 64 KiB. */
+    public static final long MIN_SNAPSHOT_THRESHOLD_BYTES = 64L * 1024;
+    /** The largest {@code snapshotThresholdBytes} allowed: 1 TiB. */
+    public static final long MAX_SNAPSHOT_THRESHOLD_BYTES = 1L << 40;
+    /**
+     * What one log entry counts for {@link #snapshotThresholdBytes()} besides its payload: 64
+     * bytes, about what an entry costs in memory besides its payload.
+     */
+    public static final int SNAPSHOT_ENTRY_OVERHEAD_BYTES = 64;
+    /** The largest election timeout allowed: 1 hour (a node would wait that long to replace a dead leader). */
+    public static final Duration MAX_ELECTION_TIMEOUT = Duration.ofHours(1);
+    /** The largest heartbeat interval allowed: 30 minutes, half of {@link #MAX_ELECTION_TIMEOUT}. */
+    public static final Duration MAX_HEARTBEAT_INTERVAL = MAX_ELECTION_TIMEOUT.dividedBy(2);
     /** The largest number of voting members (voters and witnesses) allowed. */
     public static final int MAX_VOTERS = 7;
     /** The smallest heartbeat interval allowed: 1 ms. */
@@ -149,20 +179,15 @@ public record RaftConfig(
                             + " e.g. Path.of(\"/var/lib/orders/raft\").");
         }
         dataDir = dataDir.toAbsolutePath().normalize();
-        checkPositive("heartbeatInterval", heartbeatInterval);
-        checkPositive("electionTimeout", electionTimeout);
-        if (heartbeatInterval.compareTo(MIN_HEARTBEAT_INTERVAL) < 0) {
-            throw new RaftConfigException("heartbeatInterval " + heartbeatInterval
-                    + " is below the minimum of 1 ms.",
-                    "Use at least 1 ms; 100 ms is the default and fails over in about 300-600 ms.");
-        }
+        checkHeartbeatInterval(heartbeatInterval);
+        checkElectionTimeout(electionTimeout);
         if (electionTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
-            throw new RaftConfigException("electionTimeout " + ms(electionTimeout)
-                    + " is less than 2 x heartbeatInterval (" + ms(heartbeatInterval) + "): a follower"
+            throw new RaftConfigException("electionTimeout " + show(electionTimeout)
+                    + " is less than 2 x heartbeatInterval (" + show(heartbeatInterval) + "): a follower"
                     + " would start an election after a single late heartbeat, causing needless leader changes.",
-                    "Set electionTimeout to at least " + ms(heartbeatInterval.multipliedBy(2))
+                    "Set electionTimeout to at least " + show(heartbeatInterval.multipliedBy(2))
                             + "; the default rule is 3 missed heartbeats, i.e. "
-                            + ms(heartbeatInterval.multipliedBy(3)) + ". Or lower heartbeatInterval.");
+                            + show(heartbeatInterval.multipliedBy(3)) + ". Or lower heartbeatInterval.");
         }
         if (!(clockDriftBound >= 0 && clockDriftBound < 0.1)) {
             throw new RaftConfigException("clockDriftBound " + clockDriftBound + " is outside [0, 0.1).",
@@ -175,13 +200,19 @@ public record RaftConfig(
         }
         if (maxMessageBytes < MIN_MAX_MESSAGE_BYTES || maxMessageBytes > MAX_MAX_MESSAGE_BYTES) {
             throw new RaftConfigException("maxMessageBytes " + maxMessageBytes
-                    + " is outside [" + MIN_MAX_MESSAGE_BYTES + ", " + MAX_MAX_MESSAGE_BYTES + "].",
+                    + " is outside [" + MIN_MAX_MESSAGE_BYTES + ", " + MAX_MAX_MESSAGE_BYTES + "] (64 KiB to 1 GiB).",
                     "Use a size between 64 KiB and 1 GiB that is larger than your biggest command;"
                             + " the default is 4 MiB.");
         }
         if (snapshotThreshold < 1) {
             throw new RaftConfigException("snapshotThreshold " + snapshotThreshold + " is not positive.",
                     "Use the number of applied entries between snapshots, e.g. 10000 (the default).");
+        }
+        if (snapshotThresholdBytes < MIN_SNAPSHOT_THRESHOLD_BYTES || snapshotThresholdBytes > MAX_SNAPSHOT_THRESHOLD_BYTES) {
+            throw new RaftConfigException("snapshotThresholdBytes " + snapshotThresholdBytes + " is outside ["
+                    + MIN_SNAPSHOT_THRESHOLD_BYTES + ", " + MAX_SNAPSHOT_THRESHOLD_BYTES + "] (64 KiB to 1 TiB).",
+                    "Use how many bytes of log may be applied between two snapshots, e.g. 67108864 (64 MiB, the"
+                            + " default); a node needs heap for about that much log, also when it restarts.");
         }
         if (promoteMaxLag < 0) {
             throw new RaftConfigException("promoteMaxLag " + promoteMaxLag + " is negative.",
@@ -201,6 +232,20 @@ public record RaftConfig(
                       Optional<TlsConfig> tls, int maxMessageBytes, long snapshotThreshold) {
         this(clusterId, nodeId, members, dataDir, heartbeatInterval, electionTimeout, clockDriftBound,
                 fastFailoverOnRefusedConnection, tls, maxMessageBytes, snapshotThreshold, DEFAULT_PROMOTE_MAX_LAG);
+    }
+
+    /**
+     * The configuration without {@code snapshotThresholdBytes}, which gets its default
+     * ({@value #DEFAULT_SNAPSHOT_THRESHOLD_BYTES} bytes).
+     *
+     * @throws RaftConfigException if any value is invalid; the message explains the fix
+     */
+    public RaftConfig(String clusterId, String nodeId, List<Member> members, Path dataDir, Duration heartbeatInterval,
+                      Duration electionTimeout, double clockDriftBound, boolean fastFailoverOnRefusedConnection,
+                      Optional<TlsConfig> tls, int maxMessageBytes, long snapshotThreshold, long promoteMaxLag) {
+        this(clusterId, nodeId, members, dataDir, heartbeatInterval, electionTimeout, clockDriftBound,
+                fastFailoverOnRefusedConnection, tls, maxMessageBytes, snapshotThreshold, promoteMaxLag,
+                DEFAULT_SNAPSHOT_THRESHOLD_BYTES);
     }
 
     private static void checkId(String what, String value, String fix) {
@@ -272,15 +317,49 @@ public record RaftConfig(
         }
     }
 
+    /**
+     * Checks a heartbeat interval on its own: present, positive, within [1 ms, 30 min]. Also used
+     * by the builder before it derives the election timeout from it.
+     */
+    static void checkHeartbeatInterval(Duration d) {
+        checkPositive("heartbeatInterval", d);
+        if (d.compareTo(MIN_HEARTBEAT_INTERVAL) < 0) {
+            throw new RaftConfigException("heartbeatInterval " + show(d) + " is below the minimum of 1 ms.",
+                    "Use at least 1 ms; 100 ms is the default and fails over in about 300-600 ms.");
+        }
+        if (d.compareTo(MAX_HEARTBEAT_INTERVAL) > 0) {
+            throw new RaftConfigException("heartbeatInterval " + show(d) + " is above the maximum of "
+                    + show(MAX_HEARTBEAT_INTERVAL) + " (the election timeout, at most " + show(MAX_ELECTION_TIMEOUT)
+                    + ", must be at least twice the heartbeat interval).",
+                    "Use a heartbeat interval of milliseconds to seconds, e.g. Duration.ofMillis(100) (the default);"
+                            + " check the unit (ofMillis, not ofSeconds or ofDays).");
+        }
+    }
+
+    /**
+     * Checks an election timeout on its own: present, positive, at most 1 h. Also used by the
+     * builder before it derives the heartbeat interval from it.
+     */
+    static void checkElectionTimeout(Duration d) {
+        checkPositive("electionTimeout", d);
+        if (d.compareTo(MAX_ELECTION_TIMEOUT) > 0) {
+            throw new RaftConfigException("electionTimeout " + show(d) + " is above the maximum of "
+                    + show(MAX_ELECTION_TIMEOUT) + ": the cluster would wait that long to replace a dead leader.",
+                    "Use an election timeout of milliseconds to seconds, e.g. Duration.ofMillis(300) (the default);"
+                            + " check the unit (ofMillis, not ofSeconds or ofDays).");
+        }
+    }
+
     private static void checkPositive(String what, Duration d) {
         if (d == null) {
             throw new RaftConfigException(what + " is missing (null).",
                     "Set " + what + "(...) or leave it out of the builder to get the default.");
         }
         if (d.isNegative() || d.isZero()) {
-            throw new RaftConfigException(what + " must be positive, got " + d + ".",
-                    "Use a positive duration, e.g. Duration.ofMillis(100) for heartbeatInterval and"
-                            + " Duration.ofMillis(300) for electionTimeout (the defaults).");
+            throw new RaftConfigException(what + " must be positive, got " + show(d) + ".",
+                    "Use a positive duration, e.g. " + ("heartbeatInterval".equals(what)
+                            ? "Duration.ofMillis(100) (the default heartbeatInterval)."
+                            : "Duration.ofMillis(300) (the default electionTimeout)."));
         }
     }
 
@@ -288,8 +367,26 @@ public record RaftConfig(
         return members.stream().map(Member::id).toList().toString();
     }
 
-    private static String ms(Duration d) {
-        return d.toNanos() % 1_000_000 == 0 ? d.toMillis() + " ms" : d.toNanos() / 1000.0 + " µs";
+    /**
+     * A duration for a message, in the largest whole unit; never throws, whatever the value
+     * (unlike {@link Duration#toNanos()}, which overflows beyond 292 years).
+     */
+    static String show(Duration d) {
+        if (d.isNegative()) {
+            return d.toString();
+        }
+        long s = d.getSeconds();
+        long n = d.getNano();
+        if (s >= 2 * 86_400) {
+            return (s % 86_400 == 0 && n == 0 ? "" : "about ") + s / 86_400 + " days";
+        }
+        if (n == 0 && s >= 60) {
+            return s % 3600 == 0 ? s / 3600 + " h" : s % 60 == 0 ? s / 60 + " min" : s + " s";
+        }
+        if (n % 1_000_000 == 0) {
+            return s * 1000 + n / 1_000_000 + " ms";
+        }
+        return (s * 1_000_000_000 + n) / 1000.0 + " µs";
     }
 
     /** This node's own member entry. */
@@ -388,7 +485,9 @@ public record RaftConfig(
      * }</pre>
      *
      * @param id   the member's node id (1-64 of letters, digits, '.', '_', '-')
-     * @param host a host name or IP address literal, without brackets for IPv6
+     * @param host a host name (DNS labels of letters, digits, '-' and '_') or an IP address literal
+     *             (IPv4 as four numbers from 0 to 255, IPv6 without brackets); checked as written,
+     *             without DNS
      * @param port a TCP port in {@code [1, 65535]}
      * @param role what it does; {@link MemberRole#VOTER} unless said otherwise
      */
@@ -401,9 +500,9 @@ public record RaftConfig(
          */
         public Member {
             checkId("member id", id, "Give each member(id, address) an id such as \"n1\".");
-            if (host == null || host.isBlank() || host.chars().anyMatch(c -> Character.isWhitespace(c)
-                    || c == '/' || c == '[' || c == ']')) {
-                throw new RaftConfigException("Member \"" + id + "\" has an invalid host \"" + host + "\".",
+            String why = host == null ? "it is missing" : HostSyntax.problem(host);
+            if (why != null) {
+                throw new RaftConfigException("Member \"" + id + "\" has an invalid host \"" + host + "\": " + why + ".",
                         "Use a host name or IP address, e.g. \"10.0.0.1\", \"db1.example.com\" or \"fd00::1\".");
             }
             if (port < 1 || port > 65535) {

@@ -303,7 +303,12 @@ public interface RaftNode extends AutoCloseable {
 
     /**
      * Returns this node's current role, term, leader, indexes, per-peer statistics, and the
-     * configuration it uses (each member's role, and on the leader each member's lag).
+     * configuration it uses (each member's role, and on the leader each member's lag), and whether
+     * it runs ({@link NodeStatus#state()}): after {@link #close()} it is
+     * {@link NodeStatus.State#STOPPED}, after a fatal error (a failed storage write, a state machine
+     * that threw, a failed start) {@link NodeStatus.State#FAILED} with the cause in
+     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Never
+     * throws, in any state.
      */
     NodeStatus status();
 
@@ -331,8 +336,12 @@ public interface RaftNode extends AutoCloseable {
      * <p><b>Defaults.</b> Heartbeat 100 ms and election timeout 300 ms. If only one of the two is
      * set, the other follows the three-missed-heartbeats rule: {@code electionTimeout =
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
-     * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries, learners promoted within 1,000
-     * entries of the leader, no listener, no state machine.
+     * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries or 64 MiB of log (whichever
+     * comes first), learners promoted within 1,000 entries of the leader, no listener, no state
+     * machine. Bounds: heartbeat 1 ms to 30 min, election timeout at least twice the heartbeat and
+     * at most 1 h, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB. A problem
+     * with a value the builder derived (the election timeout from the heartbeat, or the reverse)
+     * names the setting that was given.
      * Required: {@code clusterId}, {@code nodeId}, the members and {@code dataDir}.
      *
      * <pre>{@code
@@ -367,6 +376,7 @@ public interface RaftNode extends AutoCloseable {
         private int maxMessageBytes = RaftConfig.DEFAULT_MAX_MESSAGE_BYTES;
         private long snapshotThreshold = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD;
         private long promoteMaxLag = RaftConfig.DEFAULT_PROMOTE_MAX_LAG;
+        private long snapshotThresholdBytes = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES;
         private LeadershipListener listener;
         private StateMachine stateMachine;
 
@@ -499,6 +509,19 @@ public interface RaftNode extends AutoCloseable {
         }
 
         /**
+         * How many bytes of log are applied between two snapshots, in {@code [64 KiB, 1 TiB]};
+         * default 64 MiB. Each entry counts as its payload plus
+         * {@value RaftConfig#SNAPSHOT_ENTRY_OVERHEAD_BYTES} bytes. A snapshot is taken when this
+         * bound or {@link #snapshotThreshold} is reached, whichever comes first; so the log a node
+         * holds in memory, and reads back into memory when it restarts, stays near this size. Give
+         * the JVM a heap of at least twice this plus what the state machine needs.
+         */
+        public Builder snapshotThresholdBytes(long bytes) {
+            this.snapshotThresholdBytes = bytes;
+            return this;
+        }
+
+        /**
          * How many log entries a learner may be behind the leader and still be promoted to
          * voter; default 1,000. {@link RaftNode#promote} waits until it is within this lag.
          */
@@ -532,13 +555,13 @@ public interface RaftNode extends AutoCloseable {
                 heartbeat = RaftConfig.DEFAULT_HEARTBEAT_INTERVAL;
                 election = RaftConfig.DEFAULT_ELECTION_TIMEOUT;
             } else if (election == null) {
-                election = heartbeat.multipliedBy(3);
+                election = deriveElectionTimeout(heartbeat);
             } else if (heartbeat == null) {
-                heartbeat = election.dividedBy(3);
+                heartbeat = deriveHeartbeatInterval(election);
             }
             RaftConfig config = new RaftConfig(clusterId, nodeId, members, dataDir, heartbeat, election,
                     clockDriftBound, fastFailoverOnRefusedConnection, Optional.ofNullable(tls),
-                    maxMessageBytes, snapshotThreshold, promoteMaxLag);
+                    maxMessageBytes, snapshotThreshold, promoteMaxLag, snapshotThresholdBytes);
             int n = config.voters().size();
             if (n == 1) {
                 LOG.warn("Cluster {} has a single voter ({}): fine for development, but it tolerates no"
@@ -549,6 +572,42 @@ public interface RaftNode extends AutoCloseable {
                         config.clusterId(), n, n - 1, config.quorum(), n - 1);
             }
             return config;
+        }
+
+        /**
+         * Only the heartbeat interval was set: the election timeout is three of them. A problem is
+         * blamed on the heartbeat interval, the one setting the user gave.
+         */
+        private static Duration deriveElectionTimeout(Duration heartbeat) {
+            RaftConfig.checkHeartbeatInterval(heartbeat);
+            Duration election = heartbeat.multipliedBy(3);
+            if (election.compareTo(RaftConfig.MAX_ELECTION_TIMEOUT) > 0) {
+                throw new RaftConfigException("heartbeatInterval " + RaftConfig.show(heartbeat) + " gives an"
+                        + " electionTimeout of " + RaftConfig.show(election) + " (3 x heartbeatInterval, as"
+                        + " electionTimeout is not set), above the maximum of "
+                        + RaftConfig.show(RaftConfig.MAX_ELECTION_TIMEOUT) + ".",
+                        "Use a heartbeatInterval of at most " + RaftConfig.show(RaftConfig.MAX_ELECTION_TIMEOUT
+                                .dividedBy(3)) + " (100 ms is the default), or also set electionTimeout (at most "
+                                + RaftConfig.show(RaftConfig.MAX_ELECTION_TIMEOUT) + ").");
+            }
+            return election;
+        }
+
+        /**
+         * Only the election timeout was set: the heartbeat interval is a third of it. A problem is
+         * blamed on the election timeout, the one setting the user gave.
+         */
+        private static Duration deriveHeartbeatInterval(Duration election) {
+            RaftConfig.checkElectionTimeout(election);
+            Duration heartbeat = election.dividedBy(3);
+            if (heartbeat.compareTo(RaftConfig.MIN_HEARTBEAT_INTERVAL) < 0) {
+                throw new RaftConfigException("electionTimeout " + RaftConfig.show(election) + " is too short: it"
+                        + " gives a heartbeatInterval of " + RaftConfig.show(heartbeat) + " (electionTimeout / 3,"
+                        + " as heartbeatInterval is not set), below the minimum of 1 ms.",
+                        "Use an electionTimeout of at least 3 ms (300 ms is the default), or also set"
+                                + " heartbeatInterval (at least 1 ms, at most half the electionTimeout).");
+            }
+            return heartbeat;
         }
 
         /**

@@ -23,13 +23,18 @@ class RaftConfigTest {
     Path tmp;
 
     private RaftNode.Builder three() {
+        return three(tmp);
+    }
+
+    /** A valid three-voter builder for node n1 with its data under {@code dir/raft}. */
+    static RaftNode.Builder three(Path dir) {
         return RaftNode.builder()
                 .clusterId("orders")
                 .nodeId("n1")
                 .member("n1", "10.0.0.1:7001")
                 .member("n2", "10.0.0.2:7001")
                 .member("n3", "10.0.0.3:7001")
-                .dataDir(tmp.resolve("raft"));
+                .dataDir(dir.resolve("raft"));
     }
 
     private static RaftNode.Builder withMembers(Path dir, int n) {

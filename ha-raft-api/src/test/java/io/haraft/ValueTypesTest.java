@@ -123,6 +123,34 @@ class ValueTypesTest {
     }
 
     @Test
+    void nodeStatusSaysWhetherTheNodeRunsAndNeverShowsAStoppedNodeAsLeader() {
+        NodeStatus running = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, List.of());
+        assertThat(running.state()).isEqualTo(NodeStatus.State.RUNNING);
+        assertThat(running.isRunning()).isTrue();
+        assertThat(running.failure()).isEmpty();
+        NodeStatus failed = new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.FAILED, Optional.of("java.io.IOException: disk full"));
+        assertThat(failed.isRunning()).isFalse();
+        assertThat(failed.isLeader()).isFalse();
+        assertThat(failed.failure()).hasValue("java.io.IOException: disk full");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.STOPPED, Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got role LEADER");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.of("n2"), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.NOT_STARTED, Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leader n2");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.FAILED, Optional.empty()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exactly when the state is FAILED");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.RUNNING, Optional.of("x")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, null, Optional.empty()))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("state");
+    }
+
+    @Test
     void nodeStatusCarriesTheConfiguration() {
         List<NodeStatus.MemberStatus> members = new ArrayList<>(List.of(
                 new NodeStatus.MemberStatus("n1", "h:1", MemberRole.VOTER, java.util.OptionalLong.of(0)),

@@ -36,9 +36,13 @@ import java.util.function.Supplier;
  * index; whoever removes an entry (this thread on apply, the loop when leadership is lost, close)
  * completes its future, so each future completes exactly once.
  *
- * <p>Snapshots: once {@code snapshotThreshold} entries were applied since the last snapshot, this
- * thread has the state machine write one into the {@link LogStore} (durable, and the store
- * compacts its log), then tells the loop, which compacts the core. A snapshot received from the
+ * <p>Snapshots: once {@code snapshotThreshold} entries, or {@code snapshotThresholdBytes} bytes of
+ * log (payloads plus {@link io.haraft.RaftConfig#SNAPSHOT_ENTRY_OVERHEAD_BYTES} per entry), were
+ * applied since the last snapshot, this thread has the state machine write one into the
+ * {@link LogStore} (durable, and the store compacts its log), then tells the loop, which compacts
+ * the core. The byte bound is what keeps the log in memory (and read back at restart) small when
+ * commands are large. Without a state machine of the application's the snapshot is empty and
+ * only compacts. A snapshot received from the
  * leader, and the latest one at start, are restored here, in order with the applies: entries
  * handed over after a restore follow the snapshot's index.
  *
@@ -60,6 +64,7 @@ final class Applier {
     private final Consumer<Throwable> fatal;
     private final LogStore store;
     private final long snapshotThreshold;
+    private final long snapshotThresholdBytes;
     private final LongConsumer snapshotTaken;
     private final ExecutorService thread;
     private final Map<Long, PendingSubmit> pending = new ConcurrentHashMap<>();
@@ -68,6 +73,7 @@ final class Applier {
     private volatile long applied;
     private long appliedTerm;                       // apply thread only
     private long lastSnapshotIndex;                 // apply thread only
+    private long bytesSinceSnapshot;                // apply thread only: log bytes applied since lastSnapshotIndex
     private Membership membership;                  // apply thread only: in force at the applied index
     private boolean witness;                        // apply thread only: this node stores no payloads
     private volatile long snapshotsTaken;
@@ -78,6 +84,7 @@ final class Applier {
     /**
      * @param store             where snapshots are written
      * @param snapshotThreshold applied entries between two snapshots
+     * @param snapshotThresholdBytes applied log bytes between two snapshots
      * @param membership        the configuration in force at {@code snapshotIndex}
      * @param witness           whether this node is a witness (see the class comment)
      * @param snapshotIndex     the index of the store's snapshot at start (restored first), 0 if none
@@ -85,12 +92,13 @@ final class Applier {
      *                          loop can compact the core
      */
     Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal, LogStore store,
-            long snapshotThreshold, Membership membership, boolean witness, long snapshotIndex,
-            LongConsumer snapshotTaken) {
+            long snapshotThreshold, long snapshotThresholdBytes, Membership membership, boolean witness,
+            long snapshotIndex, LongConsumer snapshotTaken) {
         this.stateMachine = stateMachine;
         this.fatal = fatal;
         this.store = store;
         this.snapshotThreshold = snapshotThreshold;
+        this.snapshotThresholdBytes = snapshotThresholdBytes;
         this.membership = membership;
         this.witness = witness;
         this.lastSnapshotIndex = snapshotIndex;
@@ -229,6 +237,7 @@ final class Applier {
                 continue;
             }
             appliedTerm = e.term();
+            bytesSinceSnapshot += logBytes(e);
             byte[] result = EMPTY;
             if (e.kind() == Entry.Kind.CONFIG) {
                 membership = e.membership();
@@ -260,9 +269,14 @@ final class Applier {
             appliedMonitor.notifyAll();
         }
         completeReads();
-        if (!failed && applied - lastSnapshotIndex >= snapshotThreshold) {
+        if (!failed && (applied - lastSnapshotIndex >= snapshotThreshold || bytesSinceSnapshot >= snapshotThresholdBytes)) {
             takeSnapshot();
         }
+    }
+
+    /** What one entry counts towards {@code snapshotThresholdBytes}. */
+    static long logBytes(Entry e) {
+        return (long) e.size() + io.haraft.RaftConfig.SNAPSHOT_ENTRY_OVERHEAD_BYTES;
     }
 
     /** Writes the state machine's snapshot at the applied index into the store, then tells the loop. */
@@ -303,6 +317,7 @@ final class Applier {
             return;
         }
         lastSnapshotIndex = index;
+        bytesSinceSnapshot = 0;
         snapshotsTaken++;
         LOG.info("took a snapshot at index {} (term {})", index, term);
         snapshotTaken.accept(index);
@@ -330,6 +345,7 @@ final class Applier {
         appliedTerm = term;
         membership = config;
         lastSnapshotIndex = Math.max(lastSnapshotIndex, index);
+        bytesSinceSnapshot = 0;
         restores++;
         LOG.info("restored the state machine from the snapshot at index {} (term {})", index, term);
         // submits at or below the snapshot: whatever committed there, this node did not apply it itself

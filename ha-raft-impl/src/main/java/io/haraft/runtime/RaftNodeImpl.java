@@ -74,9 +74,11 @@ import java.util.function.Function;
  * node.start();
  * }</pre>
  *
- * <p><b>Snapshots.</b> Every {@link RaftConfig#snapshotThreshold()} applied entries, the apply
- * thread has the state machine write a snapshot into the store, which makes it durable and drops
- * the log prefix it covers; then the core forgets those entries too. A follower that needs
+ * <p><b>Snapshots.</b> Every {@link RaftConfig#snapshotThreshold()} applied entries, or sooner once
+ * {@link RaftConfig#snapshotThresholdBytes()} bytes of log were applied, the apply thread has the
+ * state machine write a snapshot into the store, which makes it durable and drops the log prefix
+ * it covers; then the core forgets those entries too. The core holds the log since the latest
+ * snapshot in memory, and start() reads it back, so the byte bound is what bounds that heap. A follower that needs
  * entries the leader no longer has receives the leader's snapshot in chunks (read and written on
  * a snapshot thread, never on the loop) and restores its state machine from it. At start the
  * state machine is restored from the latest snapshot, and only the log after it is replayed.
@@ -88,6 +90,10 @@ import java.util.function.Function;
  * node that learns that it was removed stops itself ({@link NodeStatus#removed()}). A witness
  * (in its start-up role or its latest configuration) applies no commands and takes empty
  * snapshots: the leader sends it entries without payloads.
+ *
+ * <p><b>Failures.</b> A fatal error (the store fails a write, the state machine throws, the loop
+ * fails) stops the node on a thread of its own, revoking any leadership without handing it over;
+ * {@link #status()} says {@code FAILED} with the error from then on, and shows no leader role.
  *
  * <p><b>Limits.</b> {@link #readIndex()} waits for the next scheduled heartbeat round (up to one
  * heartbeat interval) because the core has no input to start one. A snapshot is taken on the
@@ -113,9 +119,10 @@ public final class RaftNodeImpl implements RaftNode {
     private final long electionTimeoutNanos;
 
     private final Object lifecycle = new Object();
-    private State state = State.NEW;                          // guarded by lifecycle
+    private volatile State state = State.NEW;                 // written under lifecycle; status() reads it
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean failed;
+    private volatile String failure;                          // what made the node fail, for status()
     private volatile boolean removed;
     private volatile long callbackDrainNanos = CALLBACK_DRAIN_NANOS;
 
@@ -179,7 +186,7 @@ public final class RaftNodeImpl implements RaftNode {
                 LogStore s = logStoreFactory.open(config);
                 store = s;
                 HardState hardState = s.hardState();
-                List<Entry> entries = s.entries();
+                List<Entry> entries = recoverLog(s);
                 long snapshotIndex = s.snapshotIndex();
                 long snapshotTerm = s.snapshotTerm();
                 Optional<Snapshot> snapshot = s.latestSnapshot();
@@ -193,7 +200,8 @@ public final class RaftNodeImpl implements RaftNode {
                         core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
                 boolean witness = NodeLoop.isWitness(config, core.membership());
                 applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
-                        config.snapshotThreshold(), core.membershipAt(snapshotIndex), witness, snapshotIndex,
+                        config.snapshotThreshold(), config.snapshotThresholdBytes(), core.membershipAt(snapshotIndex),
+                        witness, snapshotIndex,
                         index -> loop.compacted(index));
                 if (snapshot.isPresent()) {
                     // the first work of the apply thread: later entries are applied on top of it
@@ -213,15 +221,55 @@ public final class RaftNodeImpl implements RaftNode {
                         config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
                         witness ? " as a witness (no state machine data)" : "");
             } catch (IOException e) {
+                failure = "start failed: " + e;
                 close();
                 throw new UncheckedIOException("node " + config.nodeId() + " could not open its storage: " + e, e);
             } catch (RuntimeException | Error e) {
+                failure = "start failed: " + e;
                 close();
                 throw e;
             } finally {
                 Threads.restoreMdc(callerMdc);
             }
         }
+    }
+
+    /**
+     * Reads the log since the latest snapshot, which the core keeps in memory. A log larger than
+     * {@link RaftConfig#snapshotThresholdBytes()} (written with a larger bound, or by a version
+     * without one) is used, with a WARN; one too large for the heap fails the start with an
+     * explanation instead of a bare {@link OutOfMemoryError}.
+     */
+    private List<Entry> recoverLog(LogStore s) {
+        List<Entry> entries;
+        try {
+            entries = s.entries();
+        } catch (OutOfMemoryError e) {
+            // The list being read is garbage now: the heap is usable again for the message and close().
+            throw new IllegalStateException("node " + config.nodeId() + " cannot read its log since the latest snapshot"
+                    + " (after index " + s.snapshotIndex() + ") into its heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB: the log was written with a larger snapshotThresholdBytes, or by a version without that"
+                    + " bound. Start it once with a larger heap (-Xmx), so that it takes a snapshot and compacts the log,"
+                    + " and keep snapshotThresholdBytes (now " + config.snapshotThresholdBytes() + " bytes) below half"
+                    + " the heap", e);
+        }
+        long bytes = 0;
+        for (Entry e : entries) {
+            bytes += Applier.logBytes(e);
+        }
+        if (bytes > config.snapshotThresholdBytes()) {
+            LOG.warn("node {} recovered {} MiB of log ({} entries) since its latest snapshot, more than snapshotThresholdBytes"
+                    + " ({} MiB): it was written with a larger bound or by a version without one. The node takes a snapshot"
+                    + " once those entries are applied again; until then it needs heap for all of them", config.nodeId(),
+                    bytes >> 20, entries.size(), config.snapshotThresholdBytes() >> 20);
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap != Long.MAX_VALUE && config.snapshotThresholdBytes() > heap / 2) {
+            LOG.warn("node {}: snapshotThresholdBytes ({} MiB) is more than half of the heap ({} MiB); the log since the"
+                    + " latest snapshot may not fit in memory, also when the node restarts. Lower snapshotThresholdBytes"
+                    + " or raise -Xmx", config.nodeId(), config.snapshotThresholdBytes() >> 20, heap >> 20);
+        }
+        return entries;
     }
 
     /**
@@ -373,6 +421,7 @@ public final class RaftNodeImpl implements RaftNode {
         if (failed) {
             return;
         }
+        failure = cause.toString();
         failed = true;
         LOG.error("node {} is stopping after a fatal error: {}", config.nodeId(), cause.toString());
         Threads.factory("haraft-fatal-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
@@ -565,22 +614,41 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public NodeStatus status() {
+        // Read first: a node that failed or stopped must not show the role its loop last published.
+        NodeStatus.State st = apiState();
+        Optional<String> why = st == NodeStatus.State.FAILED ? Optional.of(failure) : Optional.empty();
         NodeLoop l = loop;
         HeartbeatStats s = stats;
-        if (l == null || s == null) {
+        Applier a = applier;
+        if (l == null || s == null || a == null) {
             List<NodeStatus.PeerStats> none = config.peers().stream()
                     .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO,
                             java.time.Duration.ZERO, 0, 0,
                             Optional.empty()))
                     .toList();
             return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none,
-                    members(Configurations.bootstrap(config), Map.of()), false, false);
+                    members(Configurations.bootstrap(config), Map.of()), false, removed, st, why);
         }
         NodeLoop.View v = l.view();
-        long applied = Math.min(applier.applied(), v.commitIndex());
-        return new NodeStatus(config.nodeId(), NodeStatus.Role.valueOf(v.role().name()), v.term(),
-                Optional.ofNullable(v.leader()), v.commitIndex(), applied, s.snapshot(clock.nanos()),
-                members(v.membership(), v.lag()), v.pending(), removed);
+        long applied = Math.min(a.applied(), v.commitIndex());
+        boolean running = st == NodeStatus.State.RUNNING;
+        return new NodeStatus(config.nodeId(), running ? NodeStatus.Role.valueOf(v.role().name()) : NodeStatus.Role.FOLLOWER,
+                v.term(), running ? Optional.ofNullable(v.leader()) : Optional.empty(), v.commitIndex(), applied,
+                s.snapshot(clock.nanos()), members(v.membership(), v.lag()), v.pending(), removed, st, why);
+    }
+
+    /** Whether the node runs, for status(): a failure wins over a stop, a stop over running. */
+    private NodeStatus.State apiState() {
+        if (failure != null) {
+            return NodeStatus.State.FAILED;
+        }
+        State st = state;
+        if (st == State.NEW) {
+            return NodeStatus.State.NOT_STARTED;
+        }
+        NodeLoop l = loop;
+        return st == State.RUNNING && !removed && !failed && l != null && l.isRunning()
+                ? NodeStatus.State.RUNNING : NodeStatus.State.STOPPED;
     }
 
     private static List<NodeStatus.MemberStatus> members(Membership m, Map<String, Long> lag) {
@@ -663,7 +731,7 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public Optional<Leadership> leadership() {
         LeadershipDispatcher d = dispatcher;
-        LeadershipImpl l = d == null ? null : d.open();
+        LeadershipImpl l = d == null || failed ? null : d.open();
         return l != null && l.isValid() ? Optional.of(l) : Optional.empty();
     }
 

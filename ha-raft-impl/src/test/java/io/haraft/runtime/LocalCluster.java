@@ -43,6 +43,8 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, io.haraft.MemberRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
     /** Which state machine a node object gets when it is created. */
     java.util.function.Function<String, RecordingStateMachine> stateMachineFactory = id -> new RecordingStateMachine();
+    /** The snapshot byte bound of nodes created from now on. */
+    long snapshotThresholdBytes = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES;
     /** The store each node opened at its latest start (file-store clusters only). */
     final Map<String, LogStore> openStores = new java.util.concurrent.ConcurrentHashMap<>();
     /** Each node's (snapshot index, last index) as its store was opened at its latest start (file stores). */
@@ -126,7 +128,8 @@ final class LocalCluster implements AutoCloseable {
                 .dataDir(dataRoot != null ? dataRoot.resolve(id)
                         : Path.of(System.getProperty("java.io.tmpdir"), "haraft-runtime-test", id))
                 .heartbeatInterval(heartbeat).electionTimeout(election).clockDriftBound(drift)
-                .snapshotThreshold(snapshotThreshold).maxMessageBytes(maxMessageBytes);
+                .snapshotThreshold(snapshotThreshold).snapshotThresholdBytes(snapshotThresholdBytes)
+                .maxMessageBytes(maxMessageBytes);
         for (int i = 0; i < ids.size(); i++) {
             b.member(ids.get(i), "127.0.0.1:" + ports.get(i), roles.getOrDefault(ids.get(i), io.haraft.MemberRole.VOTER));
         }
@@ -200,6 +203,14 @@ final class LocalCluster implements AutoCloseable {
 
     List<String> others(String id) {
         return ids.stream().filter(i -> !i.equals(id)).toList();
+    }
+
+    /** A test's tear-down: closes {@code cluster} (if the test made one) and checks the listener contracts. */
+    static void closeAndCheck(LocalCluster cluster) {
+        if (cluster != null) {
+            cluster.close();
+            cluster.assertListenerContracts();
+        }
     }
 
     /** No listener saw a contract violation, and tokens of all elected calls in the cluster are distinct. */

@@ -1,0 +1,98 @@
+package io.haraft.it;
+
+import io.haraft.Committed;
+import io.haraft.RaftNode;
+import io.haraft.transport.TransportTesting;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A single-node cluster without a state machine, built through {@link RaftNode#builder()} with the
+ * production parts (file store, gRPC), for {@link LargeLogRestartTest}: the test writes a large log
+ * with it in its own JVM, then restarts it in a child JVM with a small heap.
+ *
+ * <p>As a program: {@code <dataDir> <port> <snapshotThresholdBytes> <index>} starts the node, waits
+ * until it has applied {@code index}, prints {@code RESTARTED <applied> <heapUsedMiB>} and exits 0;
+ * on any error or after 60 s it prints {@code FAILED <error>} on one line and exits 1.
+ */
+public final class LargeLogNode {
+    /** Commands up to this size fit into one message. */
+    static final int MAX_MESSAGE_BYTES = 1 << 20;
+    private static final PrintStream OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
+            StandardCharsets.UTF_8);
+
+    private LargeLogNode() {
+    }
+
+    /** The node on {@code dataDir}, listening on loopback {@code port}, with the given byte bound. */
+    static RaftNode build(Path dataDir, int port, long snapshotThresholdBytes) {
+        return RaftNode.builder().clusterId("large-log").nodeId("n1")
+                .member("n1", TransportTesting.address(port)).dataDir(dataDir)
+                .heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(500))
+                .maxMessageBytes(MAX_MESSAGE_BYTES).snapshotThresholdBytes(snapshotThresholdBytes)
+                .build();
+    }
+
+    /** Waits until the node leads, submits {@code commands} commands of {@code bytes} bytes; returns the last index. */
+    static long write(RaftNode node, int commands, int bytes) throws Exception {
+        awaitLeader(node);
+        byte[] payload = new byte[bytes];
+        Arrays.fill(payload, (byte) 'x');
+        ArrayDeque<CompletableFuture<Committed>> window = new ArrayDeque<>();
+        long last = 0;
+        for (int i = 0; i < commands; i++) {
+            window.add(node.submit(payload));
+            if (window.size() >= 8) {
+                last = Math.max(last, window.poll().get(60, TimeUnit.SECONDS).index());
+            }
+        }
+        while (!window.isEmpty()) {
+            last = Math.max(last, window.poll().get(60, TimeUnit.SECONDS).index());
+        }
+        return last;
+    }
+
+    /** Waits until {@code node} holds a valid leadership (a single node elects itself). */
+    static void awaitLeader(RaftNode node) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (node.leadership().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no leadership within 60 s: " + node.status());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    public static void main(String[] args) {
+        int code = 1;
+        try (RaftNode node = build(Path.of(args[0]), Integer.parseInt(args[1]), Long.parseLong(args[2]))) {
+            long index = Long.parseLong(args[3]);
+            node.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (node.status().appliedIndex() < index) {
+                if (System.nanoTime() > deadline || !node.status().isRunning()) {
+                    throw new IllegalStateException("did not apply index " + index + ": " + node.status());
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            System.gc();
+            OUT.println("RESTARTED " + node.status().appliedIndex() + " "
+                    + (ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20));
+            code = 0;
+        } catch (Throwable t) {
+            OUT.println("FAILED " + t.toString().replace('\n', ' '));
+        }
+        System.exit(code);
+    }
+}
