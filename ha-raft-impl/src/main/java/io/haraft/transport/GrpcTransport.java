@@ -715,7 +715,8 @@ public final class GrpcTransport implements Transport {
             }
         }
         String lower = text.toLowerCase(Locale.ROOT);
-        String where = GrpcTransportConfig.hostPort(address.getHostString(), address.getPort());
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        String where = GrpcTransportConfig.hostPort(host, address.getPort());
         if (lower.contains("in use")) {
             return "Node " + node + " cannot listen on " + where + ": the address is already in use (" + text + ")."
                     + " Another process, or another node given the same address, holds the port: stop it (ss -ltnp"
@@ -723,7 +724,7 @@ public final class GrpcTransport implements Transport {
                     + " a free port in its member address.";
         }
         if (lower.contains("assign") || lower.contains("not available")) {
-            return "Node " + node + " cannot listen on " + where + ": " + address.getHostString()
+            return "Node " + node + " cannot listen on " + where + ": " + host
                     + " is not an address of this host (" + text + "). Give node " + node + " the address of an"
                     + " interface of this host in its member address (ip -brief address lists them).";
         }

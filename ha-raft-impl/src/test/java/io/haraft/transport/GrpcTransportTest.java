@@ -495,7 +495,9 @@ class GrpcTransportTest {
             GrpcTransport t = GrpcTransport.create(config("n1", taken.getLocalPort(), Map.of("n2", freePort())).build());
             assertThatThrownBy(() -> t.start(new RecordingListener()))
                     .isInstanceOf(java.io.UncheckedIOException.class)
-                    .hasMessageContaining("cannot listen on");
+                    .hasMessageStartingWith("Node n1 cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + ": the address is already in use")
+                    .hasMessageContaining("give node n1 a free port in its member address");
             t.close();
         }
     }
