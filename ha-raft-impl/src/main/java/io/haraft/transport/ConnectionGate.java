@@ -1,7 +1,9 @@
 package io.haraft.transport;
 
+import io.grpc.Attributes;
+import io.grpc.Grpc;
+import io.grpc.ServerTransportFilter;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
-import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
@@ -17,18 +19,23 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Keeps what gRPC and Netty log about the connections of a transport out of the application's
- * {@code java.util.logging} output, and turns it into one line per remote address and interval.
+ * Keeps what gRPC and Netty log about the connections of one transport out of the application's
+ * {@code java.util.logging} output, and turns refused connections into one slf4j line per remote
+ * address and interval ({@link RefusalLog}).
  *
  * <p>gRPC and Netty report a connection that fails (bytes that are not HTTP/2, an HTTP/1.1
- * request, a failed TLS handshake, a broken protocol) through {@code java.util.logging}, each with
- * a multi-line stack trace. A transport's network I/O runs on its own {@link IoThread}; every
- * accepted connection gets a {@link Gate} at the head of its pipeline that records, while it
- * handles an event, which remote address the thread is working for. A filter on the few gRPC and
- * Netty loggers that report connection failures drops the records logged on a transport's I/O
- * thread and hands them to that transport instead, which logs them through slf4j, rate-limited
- * per address ({@link RefusalLog}). Records logged on any other thread (the application's own
- * gRPC servers and clients) pass to the filter that was there before, unchanged.
+ * request, a message over the size limit, a broken protocol) through {@code java.util.logging},
+ * each with a multi-line stack trace. A transport's network I/O runs on its own {@link IoThread};
+ * every accepted connection gets a {@link Gate} at the head of its pipeline that records, while it
+ * handles an event of that connection, which connection the thread is working for. A filter on
+ * the few gRPC and Netty loggers that report connection failures ({@link #LOGGERS}, installed once
+ * per JVM) drops the records logged on a transport's I/O thread and hands them to that transport's
+ * gate keeper instead. Records logged on any other thread (the application's own gRPC servers and
+ * clients) go to the filter that was there before, unchanged; levels and handlers are not touched.
+ *
+ * <p>A connection that sent bytes and closed before its HTTP/2 session was up (TLS handshakes
+ * that fail are reported by gRPC below the default log level) is reported too; one that sent
+ * nothing (a port probe) is not.
  */
 final class ConnectionGate {
 
@@ -53,23 +60,24 @@ final class ConnectionGate {
     /** Strong references: java.util.logging forgets a logger (and its filter) nobody holds. */
     private static final Map<String, Logger> FILTERED = new ConcurrentHashMap<>();
 
-    private ConnectionGate() {
+    private final org.slf4j.Logger slf4j;
+    private final RefusalLog refusals;
+    /** The gate of each open accepted connection, by remote address (to learn when its HTTP/2 session is up). */
+    private final Map<SocketAddress, Gate> open = new ConcurrentHashMap<>();
+
+    ConnectionGate(org.slf4j.Logger slf4j, RefusalLog refusals) {
+        this.slf4j = slf4j;
+        this.refusals = refusals;
     }
 
-    /** Where a transport's I/O thread hands the records it swallowed. */
-    interface Sink {
-        /** A gRPC or Netty record about the connection from {@code remote} (null if not known). */
-        void libraryLog(LogRecord record, SocketAddress remote);
-    }
-
-    /** The I/O thread of one transport: it knows its transport and the connection it serves now. */
+    /** The I/O thread of one transport: it knows its gate keeper and the connection it serves now. */
     static final class IoThread extends Thread {
-        final Sink sink;
-        SocketAddress remote;   // this thread only
+        final ConnectionGate owner;
+        Gate current;   // this thread only
 
-        IoThread(Runnable r, String name, Sink sink) {
+        IoThread(Runnable r, String name, ConnectionGate owner) {
             super(r, name);
-            this.sink = sink;
+            this.owner = owner;
         }
     }
 
@@ -95,7 +103,7 @@ final class ConnectionGate {
         public boolean isLoggable(LogRecord record) {
             if (Thread.currentThread() instanceof IoThread io) {
                 try {
-                    io.sink.libraryLog(record, io.remote);
+                    io.owner.libraryLog(record, io.current);
                 } catch (RuntimeException e) {
                     // never let reporting break the I/O thread
                 }
@@ -105,19 +113,44 @@ final class ConnectionGate {
         }
     }
 
-    /**
-     * A server channel whose accepted connections each get a {@link Gate} first in their pipeline.
-     */
-    static ServerChannel serverChannel(Supplier<ServerChannel> plain) {
+    /** A server channel whose accepted connections each get a {@link Gate} first in their pipeline. */
+    ServerChannel serverChannel(Supplier<ServerChannel> plain) {
         ServerChannel channel = plain.get();
-        channel.pipeline().addLast("haraft-accept", ACCEPTOR);
+        channel.pipeline().addLast("haraft-accept", new Acceptor());
         return channel;
     }
 
-    private static final ChannelHandler ACCEPTOR = new Acceptor();
+    /** Tells the gate of a connection whose HTTP/2 session is up (TLS included): its closing is no refusal. */
+    ServerTransportFilter readiness() {
+        return new ServerTransportFilter() {
+            @Override
+            public Attributes transportReady(Attributes attributes) {
+                SocketAddress remote = attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                Gate g = remote == null ? null : open.get(remote);
+                if (g != null) {
+                    g.ready = true;
+                }
+                return attributes;
+            }
+        };
+    }
 
-    @ChannelHandler.Sharable
-    private static final class Acceptor extends ChannelInboundHandlerAdapter {
+    /** A gRPC or Netty record logged on this transport's I/O thread: one rate-limited line instead of a trace. */
+    private void libraryLog(LogRecord record, Gate gate) {
+        if (gate != null && record.getLevel().intValue() >= Level.INFO.intValue()) {
+            gate.reported = true;
+            refusals.refused("a connection", gate.remote, summary(record));
+        } else {
+            slf4j.debug("{}: {}", record.getLoggerName(), summary(record));
+        }
+    }
+
+    private final class Acceptor extends ChannelInboundHandlerAdapter {
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
@@ -127,30 +160,36 @@ final class ConnectionGate {
         }
     }
 
-    /** Marks the I/O thread as working for one remote address while an event of its connection runs. */
-    static final class Gate extends ChannelInboundHandlerAdapter {
-        private final SocketAddress remote;
+    /** Marks the I/O thread as working for one connection while an event of that connection runs. */
+    final class Gate extends ChannelInboundHandlerAdapter {
+        final SocketAddress remote;
+        volatile boolean ready;     // its HTTP/2 session is up
+        boolean sawBytes;           // I/O thread only
+        boolean reported;           // I/O thread only: a refusal was reported for it
 
         Gate(SocketAddress remote) {
             this.remote = remote;
+            if (remote != null) {
+                open.put(remote, this);
+            }
         }
 
         private interface Event {
             void fire() throws Exception;
         }
 
-        /** Runs {@code event} with the I/O thread marked as working for this connection's remote address. */
+        /** Runs {@code event} with the I/O thread marked as working for this connection. */
         private void within(Event event) throws Exception {
             IoThread io = Thread.currentThread() instanceof IoThread t ? t : null;
-            SocketAddress before = io == null ? null : io.remote;
+            Gate before = io == null ? null : io.current;
             if (io != null) {
-                io.remote = remote;
+                io.current = this;
             }
             try {
                 event.fire();
             } finally {
                 if (io != null) {
-                    io.remote = before;
+                    io.current = before;
                 }
             }
         }
@@ -163,10 +202,19 @@ final class ConnectionGate {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             within(() -> super.channelInactive(ctx));
+            if (remote != null) {
+                open.remove(remote, this);
+            }
+            if (sawBytes && !ready && !reported) {
+                refusals.refused("a connection", remote, "closed before an HTTP/2 session was established (a"
+                        + " failed TLS handshake: an untrusted, missing or expired certificate, or plain text to a"
+                        + " TLS port)");
+            }
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            sawBytes = true;
             within(() -> super.channelRead(ctx, msg));
         }
 
@@ -187,7 +235,7 @@ final class ConnectionGate {
     }
 
     /** One line for a record: its message and the innermost exception's type and message. */
-    static String summary(LogRecord record) {
+    private static String summary(LogRecord record) {
         StringBuilder s = new StringBuilder(String.valueOf(record.getMessage()));
         Throwable t = record.getThrown();
         if (t != null) {
@@ -203,10 +251,5 @@ final class ConnectionGate {
             s.append(": ").append(root.getClass().getSimpleName()).append(": ").append(text);
         }
         return GrpcTransport.shown(s.toString(), 300);
-    }
-
-    /** Whether a record is worth a refusal line (gRPC logs broken connections at INFO and above). */
-    static boolean notable(LogRecord record) {
-        return record.getLevel().intValue() >= Level.INFO.intValue();
     }
 }

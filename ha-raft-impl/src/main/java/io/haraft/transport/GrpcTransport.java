@@ -34,7 +34,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.LogRecord;
 import java.util.stream.Collectors;
 
 /**
@@ -187,6 +186,7 @@ public final class GrpcTransport implements Transport {
     private final Map<String, Integer> peerLimits = new ConcurrentHashMap<>();
     private final RefusalLog refusals = new RefusalLog(log, RefusalLog.DEFAULT_INTERVAL, System::nanoTime);
     private final InboundStreams inboundStreams = new InboundStreams(this, refusals);
+    private final ConnectionGate gate = new ConnectionGate(log, refusals);
     /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
     private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
@@ -480,7 +480,8 @@ public final class GrpcTransport implements Transport {
     private Server buildServer(SslContext serverSsl) {
         NettyServerBuilder b = NettyServerBuilder.forAddress(config.listenAddress())
                 .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group())
-                .channelFactory(() -> ConnectionGate.serverChannel(io::newServerChannel))
+                .channelFactory(() -> gate.serverChannel(io::newServerChannel))
+                .addTransportFilter(gate.readiness())
                 .directExecutor()   // callbacks only decode, check and queue: nothing blocks
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .maxInboundMetadataSize(16 * 1024)
@@ -681,15 +682,6 @@ public final class GrpcTransport implements Transport {
         return theirs == null ? OptionalInt.empty() : OptionalInt.of(theirs);
     }
 
-    /** A gRPC or Netty record logged on this transport's I/O thread: one rate-limited line instead of a trace. */
-    private void libraryLog(LogRecord record, SocketAddress remote) {
-        if (remote != null && ConnectionGate.notable(record)) {
-            refusals.refused("a connection", remote, ConnectionGate.summary(record));
-        } else {
-            log.debug("{}: {}", record.getLoggerName(), ConnectionGate.summary(record));
-        }
-    }
-
     private ThreadFactory ioThreads() {
         AtomicInteger n = new AtomicInteger();
         String cluster = config.clusterId();
@@ -699,7 +691,7 @@ public final class GrpcTransport implements Transport {
                 MDC.put("cluster", cluster);
                 MDC.put("node", node);
                 r.run();
-            }, "haraft-transport-" + node + "-io-" + n.incrementAndGet(), this::libraryLog);
+            }, "haraft-transport-" + node + "-io-" + n.incrementAndGet(), gate);
             t.setDaemon(true);
             return t;
         };

@@ -103,6 +103,36 @@ class CertificateBindingTest {
     }
 
     @Test
+    void plainTextAndJunkOnATlsPortAreClosedAndLoggedOncePerAddress() throws Exception {
+        int p1 = freePort();
+        RecordingListener l1 = new RecordingListener();
+        try (LogCapture logs = new LogCapture()) {
+            start("n1", p1, n1, l1, "n2", address(freePort()));
+            java.util.Random random = new java.util.Random(7);
+            for (int i = 0; i < 30; i++) {
+                byte[] junk = new byte[1 + random.nextInt(200)];
+                random.nextBytes(junk);
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", p1)) {
+                    s.setSoTimeout((int) TransportTesting.PATIENCE.toMillis());
+                    s.getOutputStream().write(junk);
+                    s.getOutputStream().flush();
+                    try {
+                        while (s.getInputStream().read() >= 0) {
+                            // until n1 closes it
+                        }
+                    } catch (java.net.SocketException e) {
+                        // reset by n1: closed too
+                    }
+                }
+            }
+            awaitTrue("the refusal is logged", () -> logs.contains("WARN", "Refused a connection from 127.0.0.1:"));
+            List<String> refusals = logs.lines().stream().filter(l -> l.contains("Refused a connection")).toList();
+            assertThat(refusals).hasSizeLessThanOrEqualTo(2);
+            assertThat(logs.lines()).noneMatch(l -> l.startsWith("\tat "));
+        }
+    }
+
+    @Test
     void theRuleNamesTheIdOrTheHostOfACertificateThatNamesNoOtherMember() throws Exception {
         X509Certificate own = leaf(n1);
         X509Certificate hosts = leaf(hostOnly);
