@@ -319,7 +319,8 @@ final class PeerLink {
 
     /** The peer told its own peers: it vouches for them (see "Guests"). */
     private void announced(Attempt a, Members members) {
-        synchronized (streamLock) {
+        streamLock.lock();
+        try {
             if (current != a || !a.welcomed || closed) {
                 return;
             }
@@ -330,6 +331,8 @@ final class PeerLink {
                 }
             }
             t.announced.put(peerId, Collections.unmodifiableMap(list));
+        } finally {
+            streamLock.unlock();
         }
         t.dropUnvouchedGuests();
     }
