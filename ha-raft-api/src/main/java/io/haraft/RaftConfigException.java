@@ -6,7 +6,9 @@ import java.util.Objects;
  * A configuration is invalid. The message says what is wrong and then how to fix it.
  *
  * <p><b>Guarantees.</b> Thrown only while building a configuration ({@link RaftNode.Builder#build()},
- * {@link RaftConfig}'s constructor, {@link TlsConfig}'s constructor), never by a running node.
+ * {@link RaftConfig}'s constructor, {@link TlsConfig}'s constructor), or by {@link RaftNode#start()}
+ * when the contents of a file it names turn out invalid (TLS files that cannot be parsed, a private
+ * key that does not belong to its certificate); never by a running node.
  * Immutable.
  *
  * <pre>{@code

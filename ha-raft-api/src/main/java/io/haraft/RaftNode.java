@@ -80,7 +80,10 @@ public interface RaftNode extends AutoCloseable {
      *
      * @throws IllegalStateException        if the node was already started or closed
      * @throws java.io.UncheckedIOException if the storage cannot be opened or the address cannot be
-     *                                      bound; the node is then closed
+     *                                      bound (the message names the address, why, and what to do,
+     *                                      e.g. a port already in use); the node is then closed
+     * @throws RaftConfigException          if the TLS files cannot be parsed or the private key does
+     *                                      not belong to the certificate; the node is then closed
      */
     void start();
 
@@ -116,8 +119,12 @@ public interface RaftNode extends AutoCloseable {
      *       appended, retrying is safe;</li>
      *   <li>{@link IndeterminateOutcomeException} if leadership was lost after the command was
      *       appended and before its commit was known: it may or may not commit;</li>
-     *   <li>{@link IllegalArgumentException} if the command is larger than the configured
-     *       {@code maxMessageBytes} allows: nothing was appended.</li>
+     *   <li>{@link IllegalArgumentException} if the command does not fit into one message to every
+     *       member that keeps the log: this node's {@code maxMessageBytes}, and that of each voter or
+     *       learner whose limit this node has learned (nodes tell each other their limits when they
+     *       connect; witnesses get entries without data and do not count). Nothing was appended;
+     *       retrying the same command fails the same way. The message names the node with the
+     *       smallest limit.</li>
      * </ul>
      *
      * @param command the command; copied, so the caller may reuse the array

@@ -21,7 +21,15 @@ import java.nio.file.Path;
  * RaftNode.builder()...tls(tls)...build();
  * }</pre>
  *
- * <p><b>Limits.</b> The contents are parsed when the node starts, not here. Files are read once
+ * <p><b>Certificates are bound to node ids.</b> A peer's certificate must speak for the node id it
+ * claims: a subject alternative name (DNS or URI) equal to the node id, or, for a certificate that
+ * names no member's id, a DNS name or IP address equal to the host in that member's address. Issue
+ * each node a certificate with {@code DNS:<node id>} (plus its host, which host-name verification
+ * asks for) so that one node's certificate cannot speak for another.
+ *
+ * <p><b>Limits.</b> The contents are parsed when the node starts, not here: a file that is not PEM,
+ * a key that is not unencrypted PKCS#8 or does not belong to the certificate fails
+ * {@link RaftNode#start()} with a {@link RaftConfigException} naming the files. Files are read once
  * at start; rotating certificates needs a restart. Keep the key file readable by the service
  * user only.
  *

@@ -451,7 +451,8 @@ final class NodeLoop implements Transport.Listener {
                 Ready ready = core.ready();
                 inFlight = ready;
                 for (Ready.SnapshotRequest request : ready.snapshotRequests()) {
-                    snapshots.serve(request, served -> post(() -> onServed(served)));
+                    snapshots.serve(request, transport.maxMessageBytesOf(request.peer()),
+                            served -> post(() -> onServed(served)));
                 }
                 if (ready.nothingToPersist()) {
                     completeReady(ready, null);

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -546,11 +547,9 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public CompletableFuture<Committed> submit(byte[] command) {
         Objects.requireNonNull(command, "command");
-        int limit = config.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
-        if (command.length > limit) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("the command has " + command.length
-                    + " bytes; at most " + limit + " fit into maxMessageBytes " + config.maxMessageBytes()
-                    + ". Split it, or raise maxMessageBytes on every node"));
+        String tooLarge = tooLarge(command.length);
+        if (tooLarge != null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(tooLarge));
         }
         if (!running()) {
             return CompletableFuture.failedFuture(notLeaderHint());
@@ -558,6 +557,44 @@ public final class RaftNodeImpl implements RaftNode {
         CompletableFuture<Committed> f = new CompletableFuture<>();
         loop.submit(command.clone(), f);
         return f;
+    }
+
+    /**
+     * Why a command of {@code bytes} cannot be replicated (null if it can): every member that keeps
+     * the log (voters and learners; witnesses get entries without data) must be able to receive it
+     * in one message, under its own {@code maxMessageBytes} as far as its transport has told this
+     * node, and this node's.
+     */
+    private String tooLarge(int bytes) {
+        int limit = config.maxMessageBytes();
+        String smallest = config.nodeId();
+        Transport t = transport;
+        if (t != null) {
+            Membership m = latestMembership();
+            for (Membership.Member member : m.members()) {
+                if (member.id().equals(config.nodeId()) || m.isWitness(member.id())) {
+                    continue;
+                }
+                OptionalInt theirs = t.maxMessageBytesOf(member.id());
+                if (theirs.isPresent() && theirs.getAsInt() < limit) {
+                    limit = theirs.getAsInt();
+                    smallest = member.id();
+                }
+            }
+        }
+        int room = limit - MESSAGE_OVERHEAD_BYTES;
+        if (bytes <= room) {
+            return null;
+        }
+        if (smallest.equals(config.nodeId())) {
+            return "the command has " + bytes + " bytes; at most " + room + " fit into maxMessageBytes " + limit
+                    + ". Nothing was appended, and the same command will be refused again: split it, or raise"
+                    + " maxMessageBytes on every node";
+        }
+        return "the command has " + bytes + " bytes; at most " + room + " fit into a message to node " + smallest
+                + ", whose maxMessageBytes is " + limit + " (this node's is " + config.maxMessageBytes() + "). Nothing was"
+                + " appended, and the same command will be refused again: split it, or raise maxMessageBytes on "
+                + smallest + " (every node should have the same value)";
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -100,10 +101,20 @@ final class SnapshotTransfer {
      * to the loop). Nothing is answered once stopped: the core retries an unanswered request.
      */
     void serve(Ready.SnapshotRequest request, Consumer<Served> answer) {
-        execute(() -> answer.accept(read(request)));
+        serve(request, OptionalInt.empty(), answer);
     }
 
-    private Served read(Ready.SnapshotRequest req) {
+    /**
+     * Like {@link #serve(Ready.SnapshotRequest, Consumer)}, for a peer that accepts messages of at
+     * most {@code peerMaxMessageBytes} (if known): the chunk is sized to fit it too.
+     */
+    void serve(Ready.SnapshotRequest request, OptionalInt peerMaxMessageBytes, Consumer<Served> answer) {
+        int chunk = peerMaxMessageBytes.isPresent() ? Math.min(chunkBytes, chunkBytes(peerMaxMessageBytes.getAsInt()))
+                : chunkBytes;
+        execute(() -> answer.accept(read(request, chunk)));
+    }
+
+    private Served read(Ready.SnapshotRequest req, int chunkBytes) {
         Optional<Snapshot> latest = store.latestSnapshot();
         if (latest.isEmpty()) {
             LOG.info("no snapshot to serve {}@{} to {}", req.index(), req.term(), req.peer());

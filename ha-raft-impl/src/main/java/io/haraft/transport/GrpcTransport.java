@@ -1,50 +1,22 @@
 package io.haraft.transport;
 
-import io.grpc.Context;
-import io.grpc.Contexts;
-import io.grpc.Grpc;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.grpc.netty.shaded.io.netty.channel.ConnectTimeoutException;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
-import io.haraft.TlsConfig;
 import io.haraft.core.Message;
 import io.haraft.transport.proto.ConnectionHeader;
-import io.haraft.transport.proto.Member;
-import io.haraft.transport.proto.Members;
-import io.haraft.transport.proto.RaftMessage;
-import io.haraft.transport.proto.RaftTransportGrpc;
-import io.haraft.transport.proto.ServerFrame;
-import io.haraft.transport.proto.Welcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
-import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -52,19 +24,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -91,9 +60,15 @@ import java.util.stream.Collectors;
  *       that cannot be decoded, closes the stream ({@code INVALID_ARGUMENT}, WARN); nothing after it
  *       is delivered. The sender waits for the receiver's {@code Welcome} before writing, so
  *       messages are not lost into a stream about to be refused.</li>
- *   <li><b>Bounded messages.</b> A message larger than {@code maxMessageBytes} is dropped by the
- *       sender (WARN), and a larger one arriving from a differently configured peer is refused by
- *       gRPC ({@code RESOURCE_EXHAUSTED}); the stream is then re-opened like after any failure.</li>
+ *   <li><b>Bounded messages, negotiated.</b> Each side tells the other the largest message it
+ *       accepts (its {@code maxMessageBytes}): the sender in its {@code ConnectionHeader}, the receiver
+ *       in its {@code Welcome}. A sender never writes a message larger than the smaller of its own
+ *       limit and the receiver's: an append of several entries is split into consecutive appends
+ *       that fit (see {@code AppendSplitter}), and a message that cannot fit (one entry too large) is
+ *       dropped and counted, with one WARN per peer and minute. The node refuses such commands at
+ *       {@code submit} in the first place ({@link #maxMessageBytesOf}). A larger message arriving
+ *       anyway (from an older or hostile sender) is refused by gRPC, which resets the stream; the
+ *       refusal is logged like hostile traffic.</li>
  *   <li><b>Reconnection.</b> After a stream that had been accepted breaks, the next attempt starts
  *       at once (so that a crashed peer is seen to be gone as soon as possible); after a failed
  *       attempt the wait doubles from {@code reconnectBackoffMin} up to {@code reconnectBackoffMax},
@@ -102,7 +77,21 @@ import java.util.stream.Collectors;
  *       whose TCP connect was refused (see "Refused-connection detection" below), and never for a
  *       timeout, a TLS failure, a refused stream or a broken connection.</li>
  *   <li><b>Mutual TLS</b> when configured: both sides present certificates and require the other's
- *       to chain to the configured trust certificates; client certificates are required.</li>
+ *       to chain to the configured trust certificates; client certificates are required. The files
+ *       are parsed and the private key is checked against the certificate at {@link #start}.</li>
+ *   <li><b>Certificates bound to node ids.</b> With TLS, a stream is accepted only if the client's
+ *       certificate speaks for the node id its header claims, and a sender writes only once the
+ *       server's certificate speaks for the node it dialled (the rule is in
+ *       {@code CertificateBinding}: a subject alternative name equal to the node id, or, for a
+ *       certificate that names no member's id, one equal to the member's configured host). A
+ *       mismatch is refused ({@code PERMISSION_DENIED} on the server; the client cancels) with a WARN
+ *       naming the claimed id and the certificate's names.</li>
+ *   <li><b>Hostile traffic.</b> Whatever is refused (bytes that are not HTTP/2, an HTTP/1.1
+ *       request, a failed TLS handshake, a bad header, a malformed or oversized message) is logged
+ *       as one WARN line per remote address, kind and minute, with the count of those not logged;
+ *       the multi-line {@code java.util.logging} reports of gRPC and Netty about this transport's
+ *       connections are kept out of the application's log (see {@code ConnectionGate}). A message
+ *       that is not a valid {@code RaftMessage} closes its stream with {@code INVALID_ARGUMENT}.</li>
  *   <li><b>Changing peers.</b> The peers start as {@link GrpcTransportConfig#peers()} and follow
  *       the cluster's configuration through {@link #updatePeers}: a new peer is connected to and its
  *       streams are accepted from then on; a peer that left has its link closed (after writing
@@ -152,12 +141,11 @@ import java.util.stream.Collectors;
  * transport.close();                  // stops listening, flushes what it can, closes streams
  * }</pre>
  *
- * <p><b>Limits.</b> A peer is authenticated as a cluster member (trusted certificate, cluster id)
- * but its certificate is not tied to its node id: any holder of a trusted certificate (or, without
- * TLS, any process that can reach the port) may claim any node id that a member lists, and is then
- * treated as that node, higher terms included. Vouching narrows who can be a guest; it does not
- * authenticate anyone. Messages queued for an unreachable peer are kept (up to the queue bound)
- * and sent late; Raft tolerates stale messages. Listener callbacks must not block: a blocked
+ * <p><b>Limits.</b> Without TLS nothing is authenticated: any process that can reach the port may
+ * claim any node id that a member lists, and is then treated as that node, higher terms included.
+ * With TLS, a certificate that names only hosts speaks for every member configured on that host.
+ * Vouching narrows who can be a guest; it does not authenticate anyone. Messages queued for an
+ * unreachable peer are kept (up to the queue bound) and sent late; Raft tolerates stale messages. Listener callbacks must not block: a blocked
  * callback stalls the peer's stream and, if all pool threads block, the transport.
  */
 public final class GrpcTransport implements Transport {
@@ -168,14 +156,13 @@ public final class GrpcTransport implements Transport {
     static final Metadata.Key<ConnectionHeader> HEADER_KEY =
             ProtoUtils.keyForProto(ConnectionHeader.getDefaultInstance());
     static final int PROTOCOL_VERSION = 1;
-    private static final Context.Key<String> SENDER = Context.key("haraft-sender");
     private static final Duration CLOSE_GRACE = Duration.ofMillis(500);
     /** How a refusal of a stream from a node that is not a current member starts. */
     static final String UNKNOWN_SENDER = "unknown sender: ";
 
     private enum State { NEW, STARTED, CLOSED }
 
-    private final GrpcTransportConfig config;
+    final GrpcTransportConfig config;
     private final Object lifecycle = new Object();
     private State state = State.NEW;                 // guarded by lifecycle
     private volatile Listener listener;
@@ -194,30 +181,53 @@ public final class GrpcTransport implements Transport {
      */
     private final Map<String, String> guests = new ConcurrentHashMap<>();    // written under lifecycle
     /** What each peer last announced as its own peers, on the stream this node opened to it. */
-    private final Map<String, Map<String, String>> announced = new ConcurrentHashMap<>();
-    /** The open inbound streams, told (with a Members frame) whenever this node's peers change. */
-    private final Set<Inbound> inbound = ConcurrentHashMap.newKeySet();
+    final Map<String, Map<String, String>> announced = new ConcurrentHashMap<>();
+    /** The largest message each peer said it accepts (in its header or Welcome). */
+    private final Map<String, Integer> peerLimits = new ConcurrentHashMap<>();
+    private final RefusalLog refusals = new RefusalLog(log, RefusalLog.DEFAULT_INTERVAL, System::nanoTime);
+    private final InboundStreams inboundStreams = new InboundStreams(this, refusals);
+    private final ConnectionGate gate = new ConnectionGate(log, refusals);
     /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
     private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
 
-    private final AtomicLong sent = new AtomicLong();
-    private final AtomicLong received = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong oversized = new AtomicLong();
-    private final AtomicLong rejected = new AtomicLong();
-    private final AtomicLong failedAttempts = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong received = new AtomicLong();
+    final AtomicLong dropped = new AtomicLong();
+    final AtomicLong oversized = new AtomicLong();
+    final AtomicLong rejected = new AtomicLong();
+    final AtomicLong failedAttempts = new AtomicLong();
+    final AtomicLong refused = new AtomicLong();
 
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.peers = config.peers();
-        config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(peer, address)));
+        config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(this, peer, address)));
     }
 
     /** A transport that does nothing until {@link #start}. */
     public static GrpcTransport create(GrpcTransportConfig config) {
         return new GrpcTransport(config);
+    }
+
+    ExecutorService pool() {
+        return pool;
+    }
+
+    ScheduledThreadPoolExecutor timer() {
+        return timer;
+    }
+
+    EventLoops io() {
+        return io;
+    }
+
+    SslContext clientSsl() {
+        return clientSsl;
+    }
+
+    Listener listener() {
+        return listener;
     }
 
     /** This transport's settings. */
@@ -229,8 +239,10 @@ public final class GrpcTransport implements Transport {
      * Binds the listen address, then opens a stream to every peer.
      *
      * @throws IllegalStateException if called twice or after {@link #close}
-     * @throws UncheckedIOException  if the address cannot be bound or the TLS files cannot be parsed;
-     *                               the transport is then closed
+     * @throws io.haraft.RaftConfigException if the TLS files cannot be parsed or the private key does
+     *                               not belong to the certificate (the message names the files)
+     * @throws UncheckedIOException  if the address cannot be bound (the message names the address,
+     *                               the reason and what to do); the transport is then closed
      */
     @Override
     public void start(Listener listener) {
@@ -240,21 +252,28 @@ public final class GrpcTransport implements Transport {
                 throw new IllegalStateException("transport of " + config.selfId() + " is " + state
                         + "; a transport starts once");
             }
+            TlsSetup.Contexts tls;
+            try {
+                tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), listenHost())).orElse(null);
+            } catch (RuntimeException e) {
+                state = State.CLOSED;
+                throw e;
+            }
             state = State.STARTED;
             this.listener = listener;
-            io = new EventLoops(threads("haraft-transport-" + config.selfId() + "-io-", true));
+            ConnectionGate.install();
+            io = new EventLoops(ioThreads());
             pool = Executors.newFixedThreadPool(Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())),
                     threads("haraft-transport-" + config.selfId() + "-", true));
             timer = new ScheduledThreadPoolExecutor(1, threads("haraft-transport-" + config.selfId() + "-timer", false));
             timer.setRemoveOnCancelPolicy(true);
             try {
-                clientSsl = config.tls().isPresent() ? clientSslContext(config.tls().get()) : null;
-                server = buildServer().start();
+                clientSsl = tls == null ? null : tls.client();
+                server = buildServer(tls == null ? null : tls.server()).start();
             } catch (IOException e) {
                 state = State.CLOSED;
                 closeQuietly();
-                throw new UncheckedIOException("cannot listen on " + config.listenAddress() + " for node "
-                        + config.selfId() + ": " + e.getMessage(), e);
+                throw new UncheckedIOException(listenFailure(config.selfId(), config.listenAddress(), e), e);
             } catch (RuntimeException e) {
                 state = State.CLOSED;
                 closeQuietly();
@@ -266,6 +285,12 @@ public final class GrpcTransport implements Transport {
                 link.connect();
             }
         }
+    }
+
+    /** The host this node listens on, as its peers' certificates checks see it; null for a wildcard address. */
+    private String listenHost() {
+        InetSocketAddress listen = config.listenAddress();
+        return listen.getAddress() != null && listen.getAddress().isAnyLocalAddress() ? null : listen.getHostString();
     }
 
     /**
@@ -336,7 +361,7 @@ public final class GrpcTransport implements Transport {
             }
             copy.forEach((id, address) -> {
                 if (!links.containsKey(id)) {
-                    PeerLink link = new PeerLink(id, address);
+                    PeerLink link = new PeerLink(this, id, address);
                     links.put(id, link);
                     toConnect.add(link);
                 }
@@ -349,9 +374,7 @@ public final class GrpcTransport implements Transport {
         }
         toClose.forEach(PeerLink::close);
         dropUnvouchedGuests();
-        for (Inbound in : inbound) {
-            in.sendMembers();
-        }
+        inboundStreams.peersChanged();
     }
 
     /** The current peers: node id to {@code host:port}. */
@@ -439,11 +462,11 @@ public final class GrpcTransport implements Transport {
         }
     }
 
-    private interface Await {
+    interface Await {
         boolean await(long timeout, TimeUnit unit) throws InterruptedException;
     }
 
-    private static void awaitUntil(long deadline, Await await) {
+    static void awaitUntil(long deadline, Await await) {
         try {
             await.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
@@ -454,77 +477,21 @@ public final class GrpcTransport implements Transport {
     // ---------------------------------------------------------------------------------------------
     // Server side
 
-    private Server buildServer() throws SSLException {
+    private Server buildServer(SslContext serverSsl) {
         NettyServerBuilder b = NettyServerBuilder.forAddress(config.listenAddress())
-                .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group()).channelType(io.serverChannel())
+                .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group())
+                .channelFactory(() -> gate.serverChannel(io::newServerChannel))
+                .addTransportFilter(gate.readiness())
                 .directExecutor()   // callbacks only decode, check and queue: nothing blocks
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .maxInboundMetadataSize(16 * 1024)
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .addService(ServerInterceptors.intercept(new InboundService(), new HeaderCheck()));
-        if (config.tls().isPresent()) {
-            TlsConfig tls = config.tls().get();
-            b.sslContext(GrpcSslContexts.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile())
-                    .trustManager(tls.trustCertificates().toFile())
-                    .clientAuth(ClientAuth.REQUIRE)
-                    .build());
+                .addService(inboundStreams.service());
+        if (serverSsl != null) {
+            b.sslContext(serverSsl);
         }
         return b.build();
-    }
-
-    /** Checks the connection header of every inbound stream before the service sees it. */
-    private final class HeaderCheck implements ServerInterceptor {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                           ServerCallHandler<Q, R> next) {
-            SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-            ConnectionHeader header;
-            String problem;
-            try {
-                header = headers.get(HEADER_KEY);
-                problem = check(header);
-            } catch (RuntimeException e) {
-                header = null;
-                problem = "unreadable connection header (" + e.getMessage() + ")";
-            }
-            if (problem != null) {
-                rejected.incrementAndGet();
-                log.warn("Refused a stream from {} to node {}: {}", remote, config.selfId(), problem);
-                call.close(Status.PERMISSION_DENIED.withDescription(problem), new Metadata());
-                return new ServerCall.Listener<>() { };
-            }
-            log.debug("Accepted a stream from {} ({})", header.getSenderId(), remote);
-            return Contexts.interceptCall(Context.current().withValue(SENDER, header.getSenderId()),
-                    call, headers, next);
-        }
-
-        private String check(ConnectionHeader h) {
-            if (h == null) {
-                return "no connection header (not an HA-Raft node of a compatible version)";
-            }
-            if (h.getProtocolVersion() != PROTOCOL_VERSION) {
-                return "protocol version " + h.getProtocolVersion() + " is not " + PROTOCOL_VERSION;
-            }
-            if (!config.clusterId().equals(h.getClusterId())) {
-                return "cluster id mismatch: the sender '" + shown(h.getSenderId()) + "' belongs to cluster '"
-                        + shown(h.getClusterId()) + "', this node to cluster '" + config.clusterId() + "'";
-            }
-            if (!config.selfId().equals(h.getReceiverId())) {
-                return "receiver id mismatch: the stream is meant for node '" + shown(h.getReceiverId())
-                        + "' but this is node '" + config.selfId() + "' (check the peer addresses)";
-            }
-            Map<String, String> current = peers;
-            if (!current.containsKey(h.getSenderId()) && !guests.containsKey(h.getSenderId())
-                    && !admitGuest(h.getSenderId())) {
-                return UNKNOWN_SENDER + "'" + shown(h.getSenderId()) + "' is not a member of cluster '"
-                        + config.clusterId() + "' in the configuration this node knows (peers " + current.keySet()
-                        + "), and none of those peers lists it; a node removed from the cluster stays refused, and"
-                        + " a node added since is accepted once this node has the new configuration or a peer it"
-                        + " knows lists the new node";
-            }
-            return null;
-        }
     }
 
     /** A node the configuration does not list, vouched for by {@code voucher}, a current peer. */
@@ -553,7 +520,7 @@ public final class GrpcTransport implements Transport {
      * one it claims itself. A node that was away while members changed may be fed by a leader added
      * meanwhile this way; any other stranger is refused, whatever it sends.
      */
-    private boolean admitGuest(String id) {
+    boolean admitGuest(String id) {
         if (removedPeers.contains(id) || id.equals(config.selfId())) {
             return false;
         }
@@ -578,7 +545,7 @@ public final class GrpcTransport implements Transport {
     }
 
     /** Drops the guests that no current peer vouches for any more (it left their configuration). */
-    private void dropUnvouchedGuests() {
+    void dropUnvouchedGuests() {
         for (String id : List.copyOf(guests.keySet())) {
             if (vouch(id) == null) {
                 log.info("No peer of node {} lists {} any more; its streams are refused from now on",
@@ -592,7 +559,7 @@ public final class GrpcTransport implements Transport {
      * A guest sent a leader's message: from now on this node answers it at its address, until the
      * configuration lists it (or drops it for good).
      */
-    private void linkGuest(String id) {
+    void linkGuest(String id) {
         PeerLink stale = null;
         boolean made = false;
         String address;
@@ -608,7 +575,7 @@ public final class GrpcTransport implements Transport {
                     retired.add(link);
                     stale = link;
                 }
-                link = new PeerLink(id, address);
+                link = new PeerLink(this, id, address);
                 links.put(id, link);
                 made = true;
                 if (state == State.STARTED) {
@@ -627,7 +594,7 @@ public final class GrpcTransport implements Transport {
     }
 
     /** A guest sent something other than a leader's message, or lost its voucher: refused like any stranger. */
-    private void dropGuest(String id) {
+    void dropGuest(String id) {
         PeerLink link = null;
         synchronized (lifecycle) {
             guests.remove(id);
@@ -645,7 +612,7 @@ public final class GrpcTransport implements Transport {
     }
 
     /** Where this node accepts streams, as peers dial it; empty if it listens on a wildcard address. */
-    private String advertisedAddress() {
+    String advertisedAddress() {
         InetSocketAddress listen = config.listenAddress();
         if (listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()) {
             return "";
@@ -662,592 +629,103 @@ public final class GrpcTransport implements Transport {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
-    private static String shown(String untrusted) {
-        String s = untrusted.length() > 64 ? untrusted.substring(0, 64) + "..." : untrusted;
+    static String shown(String untrusted) {
+        return shown(untrusted, 64);
+    }
+
+    /** Untrusted text made printable on one line and cut to {@code max} characters. */
+    static String shown(String untrusted, int max) {
+        String s = untrusted.length() > max ? untrusted.substring(0, max) + "..." : untrusted;
         return s.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
-    /** Delivers the messages of accepted inbound streams. */
-    private final class InboundService extends RaftTransportGrpc.RaftTransportImplBase {
-        @Override
-        public StreamObserver<RaftMessage> connect(StreamObserver<ServerFrame> frames) {
-            String sender = SENDER.get();
-            Inbound responses = new Inbound((ServerCallStreamObserver<ServerFrame>) frames);
-            responses.welcome();
-            return new StreamObserver<>() {
-                private boolean failed;   // gRPC calls one stream's observer serially
+    /** Whether {@code id} is a guest: not in the configuration, vouched for by a current peer. */
+    boolean isGuest(String id) {
+        return guests.containsKey(id);
+    }
 
-                @Override
-                public void onNext(RaftMessage wire) {
-                    if (failed) {
-                        return;
-                    }
-                    Message message;
-                    String problem;
-                    if (!peers.containsKey(sender) && !guests.containsKey(sender)) {
-                        // removed from the configuration since its stream was accepted
-                        failed = true;
-                        rejected.incrementAndGet();
-                        String why = UNKNOWN_SENDER + "'" + sender + "' is no longer a member of cluster '" + config.clusterId()
-                                + "' in the configuration this node knows (peers " + peers.keySet() + ")";
-                        log.warn("Closed the stream from {}: {}", sender, why);
-                        responses.fail(Status.PERMISSION_DENIED.withDescription(why));
-                        return;
-                    }
-                    try {
-                        message = MessageCodec.decode(wire);
-                        problem = !sender.equals(message.from()) || !config.selfId().equals(message.to())
-                                ? "message from '" + shown(message.from()) + "' to '" + shown(message.to())
-                                  + "' on the stream from '" + sender + "' to '" + config.selfId() + "'"
-                                : null;
-                    } catch (MessageCodec.MalformedMessageException e) {
-                        message = null;
-                        problem = e.getMessage();
-                    }
-                    if (problem != null) {
-                        failed = true;
-                        rejected.incrementAndGet();
-                        log.warn("Closed the stream from {}: {}", sender, problem);
-                        responses.fail(Status.INVALID_ARGUMENT.withDescription(problem));
-                        return;
-                    }
-                    if (!peers.containsKey(sender) && !(message instanceof Message.Append
-                            || message instanceof Message.Heartbeat || message instanceof Message.InstallSnapshot)) {
-                        // a guest is admitted only to feed this node as its leader
-                        failed = true;
-                        rejected.incrementAndGet();
-                        String why = UNKNOWN_SENDER + "'" + sender + "' is not a member of cluster '" + config.clusterId()
-                                + "' in the configuration this node knows (peers " + peers.keySet() + "), and sent a "
-                                + message.getClass().getSimpleName() + ", not a leader's message; check its id and this"
-                                + " node's members (a node added since is accepted once this node has the new"
-                                + " configuration)";
-                        dropGuest(sender);
-                        log.warn("Closed the stream from {}: {}", sender, why);
-                        responses.fail(Status.PERMISSION_DENIED.withDescription(why));
-                        return;
-                    }
-                    if (!peers.containsKey(sender)) {
-                        linkGuest(sender);
-                    }
-                    received.incrementAndGet();
-                    try {
-                        listener.onMessage(message);
-                    } catch (RuntimeException e) {
-                        log.error("Listener failed on {} from {}", message.getClass().getSimpleName(), sender, e);
-                    }
-                }
+    /** Where {@code id} is reached: its configured address, or the one its voucher gave; null if unknown. */
+    String addressOf(String id) {
+        String address = peers.get(id);
+        return address != null ? address : guests.get(id);
+    }
 
-                @Override
-                public void onError(Throwable t) {
-                    responses.ended();
-                    log.debug("Stream from {} ended: {}", sender, Status.fromThrowable(t));
+    /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */
+    void learnLimit(String peer, int maxMessageBytes) {
+        if (maxMessageBytes > 0) {
+            Integer before = peerLimits.put(peer, maxMessageBytes);
+            if (before == null || before != maxMessageBytes) {
+                if (maxMessageBytes < config.maxMessageBytes()) {
+                    log.info("Peer {} accepts messages of at most {} bytes, less than this node's maxMessageBytes {}:"
+                            + " appends to it are split to fit, and commands larger than it allows are refused",
+                            peer, maxMessageBytes, config.maxMessageBytes());
+                } else {
+                    log.debug("Peer {} accepts messages of at most {} bytes", peer, maxMessageBytes);
                 }
-
-                @Override
-                public void onCompleted() {
-                    responses.complete();
-                }
-            };
+            }
         }
     }
 
     /**
-     * The server side of one inbound stream: what this node writes back (the Welcome, then Members
-     * frames). Every write is under this object's lock, as gRPC observers are not thread-safe and
-     * {@link #updatePeers} writes from the caller's thread.
+     * The largest serialised message this node sends to {@code peer}: the smaller of this node's
+     * {@code maxMessageBytes} and the peer's, as far as the peer told it.
      */
-    private final class Inbound {
-        private final ServerCallStreamObserver<ServerFrame> responses;
-        private boolean closed;   // guarded by this
-
-        Inbound(ServerCallStreamObserver<ServerFrame> responses) {
-            this.responses = responses;
-            responses.setOnCancelHandler(this::ended);
-        }
-
-        /** The Welcome, then this node's peers; from now on, every change of them. */
-        void welcome() {
-            inbound.add(this);
-            write(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
-                    .setClusterId(config.clusterId()).setNodeId(config.selfId())).build());
-            sendMembers();
-        }
-
-        /** Writes this node's current peers (read under the lock, so a later write is never older). */
-        synchronized void sendMembers() {
-            Members.Builder m = Members.newBuilder();
-            peers.forEach((id, address) -> m.addMembers(Member.newBuilder().setId(id).setAddress(address)));
-            write(ServerFrame.newBuilder().setMembers(m).build());
-        }
-
-        private synchronized void write(ServerFrame frame) {
-            if (closed) {
-                return;
-            }
-            try {
-                responses.onNext(frame);
-            } catch (RuntimeException e) {
-                // the call ended meanwhile
-                ended();
-            }
-        }
-
-        synchronized void fail(Status status) {
-            if (!closed) {
-                ended();
-                responses.onError(status.asRuntimeException());
-            }
-        }
-
-        synchronized void complete() {
-            if (!closed) {
-                ended();
-                responses.onCompleted();
-            }
-        }
-
-        synchronized void ended() {
-            closed = true;
-            inbound.remove(this);
-        }
+    int sendLimit(String peer) {
+        Integer theirs = peerLimits.get(peer);
+        return theirs == null ? config.maxMessageBytes() : Math.min(theirs, config.maxMessageBytes());
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Client side
-
-    private static SslContext clientSslContext(TlsConfig tls) throws SSLException {
-        return GrpcSslContexts.forClient()
-                .keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile())
-                .trustManager(tls.trustCertificates().toFile())
-                .build();
+    /** The limit {@code peer} announced, if it has (see {@link Transport#maxMessageBytesOf}). */
+    @Override
+    public OptionalInt maxMessageBytesOf(String peer) {
+        Integer theirs = peerLimits.get(peer);
+        return theirs == null ? OptionalInt.empty() : OptionalInt.of(theirs);
     }
 
-    /**
-     * Whether {@code status} is the failure of a TCP connect that the peer's host refused (nothing
-     * listens there). See the class comment.
-     */
-    static boolean isConnectionRefused(Status status) {
-        if (status.getCode() != Status.Code.UNAVAILABLE) {
-            return false;
-        }
-        for (Throwable t = status.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof ConnectException && !(t instanceof ConnectTimeoutException)) {
-                String text = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
-                if (text.contains("refused")) {
-                    return true;
-                }
-            }
-        }
-        return false;
+    private ThreadFactory ioThreads() {
+        AtomicInteger n = new AtomicInteger();
+        String cluster = config.clusterId();
+        String node = config.selfId();
+        return r -> {
+            Thread t = new ConnectionGate.IoThread(() -> {
+                MDC.put("cluster", cluster);
+                MDC.put("node", node);
+                r.run();
+            }, "haraft-transport-" + node + "-io-" + n.incrementAndGet(), gate);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
-    /**
-     * The wait before the next attempt to connect after {@code failedBefore} consecutive failed
-     * attempts: {@code min * 2^failedBefore}, at most {@code max}, times a jitter factor in
-     * [0.8, 1.2) drawn from {@code random01} (in [0, 1)); never more than {@code max}, never less than 1 ms.
-     */
-    static long backoffMillis(int failedBefore, Duration min, Duration max, double random01) {
-        long lo = min.toMillis();
-        long hi = max.toMillis();
-        long base = failedBefore >= 30 || lo << failedBefore > hi ? hi : lo << failedBefore;
-        double jitter = 0.8 + 0.4 * random01;
-        return Math.max(1, Math.min(hi, (long) (base * jitter)));
-    }
-
-    /** Everything about the outbound stream to one peer. */
-    private final class PeerLink {
-        final String peerId;
-        final String address;
-
-        private final Object queueLock = new Object();
-        private final ArrayDeque<Message> queue = new ArrayDeque<>();      // guarded by queueLock
-        private boolean overflowReported;                                  // guarded by queueLock
-
-        private final ReentrantLock streamLock = new ReentrantLock();
-        private Attempt current;              // guarded by streamLock; the live attempt or null
-        private ScheduledFuture<?> retry;     // guarded by streamLock
-        private int failures;                 // guarded by streamLock; consecutive failed attempts
-        private volatile boolean closed;      // written under streamLock; read without it in enqueue
-        private String lastProblem;           // guarded by streamLock; to log a repeated kind of failure once
-        private volatile boolean connected;   // the current attempt was welcomed
-        private final AtomicBoolean drainScheduled = new AtomicBoolean();
-        private final List<ManagedChannel> closing = new ArrayList<>();   // guarded by streamLock
-
-        PeerLink(String peerId, String address) {
-            this.peerId = peerId;
-            this.address = address;
-        }
-
-        boolean isConnected() {
-            return connected;
-        }
-
-        void enqueue(Message message) {
-            if (closed) {
-                dropped.incrementAndGet();
-                return;
-            }
-            int overflow = 0;
-            boolean report = false;
-            synchronized (queueLock) {
-                queue.addLast(message);
-                while (queue.size() > config.sendQueueCapacity()) {
-                    queue.pollFirst();
-                    overflow++;
-                }
-                if (overflow > 0 && !overflowReported) {
-                    overflowReported = true;
-                    report = true;
-                }
-            }
-            if (overflow > 0) {
-                dropped.addAndGet(overflow);
-                if (report) {
-                    log.warn("Send queue to {} is full ({} messages, peer {}): dropping the oldest until it drains",
-                            peerId, config.sendQueueCapacity(), connected ? "slow" : "unreachable");
-                }
-            }
-            if (connected) {
-                drainNowOrLater();
+    /** The message of a failure to listen: which address, why, and what to do. */
+    static String listenFailure(String node, InetSocketAddress address, IOException e) {
+        String text = "";
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            text = String.valueOf(t.getMessage());
+            if (t instanceof java.net.BindException || t.getCause() == null) {
+                break;
             }
         }
-
-        /**
-         * Writes what is queued on the caller's thread when the stream is free (a message costs no
-         * hand-off to another thread before gRPC takes it), else leaves it to a pool thread.
-         */
-        private void drainNowOrLater() {
-            if (streamLock.tryLock()) {
-                try {
-                    drainLocked();
-                } finally {
-                    streamLock.unlock();
-                }
-            } else {
-                scheduleDrain();
-            }
+        String lower = text.toLowerCase(Locale.ROOT);
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        String where = GrpcTransportConfig.hostPort(host, address.getPort());
+        if (lower.contains("in use")) {
+            return "Node " + node + " cannot listen on " + where + ": the address is already in use (" + text + ")."
+                    + " Another process, or another node given the same address, holds the port: stop it (ss -ltnp"
+                    + " 'sport = :" + address.getPort() + "' shows which), or give node " + node
+                    + " a free port in its member address.";
         }
-
-        private void scheduleDrain() {
-            if (drainScheduled.compareAndSet(false, true)) {
-                try {
-                    pool.execute(this::drain);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    drainScheduled.set(false);   // closing
-                }
-            }
+        if (lower.contains("assign") || lower.contains("not available")) {
+            return "Node " + node + " cannot listen on " + where + ": " + host
+                    + " is not an address of this host (" + text + "). Give node " + node + " the address of an"
+                    + " interface of this host in its member address (ip -brief address lists them).";
         }
-
-        /** Writes queued messages while the stream accepts them without buffering. */
-        private void drain() {
-            drainScheduled.set(false);
-            streamLock.lock();
-            try {
-                drainLocked();
-            } finally {
-                streamLock.unlock();
-            }
+        if (lower.contains("permission")) {
+            return "Node " + node + " cannot listen on " + where + ": permission denied (" + text + "). Ports below"
+                    + " 1024 need privileges (CAP_NET_BIND_SERVICE): use a port from 1024 up.";
         }
-
-        private void drainLocked() {
-            Attempt a = current;
-            while (a != null && a.welcomed && a.requests.isReady()) {
-                Message m = poll();
-                if (m == null) {
-                    return;
-                }
-                write(a, m);
-            }
-        }
-
-        private Message poll() {
-            synchronized (queueLock) {
-                Message m = queue.pollFirst();
-                if (m == null) {
-                    overflowReported = false;
-                }
-                return m;
-            }
-        }
-
-        private void write(Attempt a, Message m) {   // holds streamLock
-            RaftMessage wire = MessageCodec.encode(m);
-            int size = wire.getSerializedSize();
-            if (size > config.maxMessageBytes()) {
-                dropped.incrementAndGet();
-                oversized.incrementAndGet();
-                log.warn("Dropped {} to {}: {} bytes exceed maxMessageBytes {}", m.getClass().getSimpleName(),
-                        peerId, size, config.maxMessageBytes());
-                return;
-            }
-            a.requests.onNext(wire);
-            sent.incrementAndGet();
-        }
-
-        /** Starts a new attempt on a fresh channel. */
-        void connect() {
-            streamLock.lock();
-            try {
-                retry = null;
-                if (closed) {
-                    return;
-                }
-                InetSocketAddress target = GrpcTransportConfig.parseAddress(peerId, address);
-                NettyChannelBuilder b = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
-                        .eventLoopGroup(io.group()).channelType(io.clientChannel())
-                        .directExecutor()   // callbacks only take short locks and queue work
-                        .maxInboundMessageSize(64 * 1024)
-                        .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-                        .keepAliveTime(10, TimeUnit.SECONDS)
-                        .keepAliveTimeout(5, TimeUnit.SECONDS)
-                        .keepAliveWithoutCalls(true)
-                        .disableRetry();
-                if (clientSsl != null) {
-                    b.sslContext(clientSsl);
-                } else {
-                    b.usePlaintext();
-                }
-                ManagedChannel channel = b.build();
-                Metadata headers = new Metadata();
-                headers.put(HEADER_KEY, ConnectionHeader.newBuilder()
-                        .setClusterId(config.clusterId()).setSenderId(config.selfId()).setReceiverId(peerId)
-                        .setSenderAddress(advertisedAddress())
-                        .setProtocolVersion(PROTOCOL_VERSION).build());
-                Attempt attempt = new Attempt(channel);
-                current = attempt;
-                RaftTransportGrpc.newStub(channel)
-                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                        .connect(attempt);
-            } finally {
-                streamLock.unlock();
-            }
-        }
-
-        private void welcomed(Attempt a, Welcome w) {
-            String problem = null;
-            streamLock.lock();
-            try {
-                if (current != a) {
-                    return;
-                }
-                if (!config.clusterId().equals(w.getClusterId()) || !peerId.equals(w.getNodeId())) {
-                    problem = "peer at " + address + " answered as node '" + shown(w.getNodeId())
-                            + "' of cluster '" + shown(w.getClusterId()) + "', expected '" + peerId + "' of '"
-                            + config.clusterId() + "'";
-                } else {
-                    a.welcomed = true;
-                    connected = true;
-                    failures = 0;
-                    lastProblem = null;
-                }
-            } finally {
-                streamLock.unlock();
-            }
-            if (problem != null) {
-                log.warn("Closing the stream to {}: {}", peerId, problem);
-                a.requests.cancel(problem, null);
-                return;
-            }
-            log.info("Connected to {} at {}", peerId, address);
-            scheduleDrain();
-        }
-
-        /** The peer told its own peers: it vouches for them (see "Guests"). */
-        private void announced(Attempt a, Members members) {
-            synchronized (streamLock) {
-                if (current != a || !a.welcomed || closed) {
-                    return;
-                }
-                Map<String, String> list = new LinkedHashMap<>();
-                for (Member m : members.getMembersList()) {
-                    if (!m.getId().isEmpty() && !m.getId().equals(config.selfId())) {
-                        list.put(m.getId(), m.getAddress());
-                    }
-                }
-                announced.put(peerId, Collections.unmodifiableMap(list));
-            }
-            dropUnvouchedGuests();
-        }
-
-        private void failed(Attempt a, Status status) {
-            boolean wasWelcomed;
-            boolean isRefused = isConnectionRefused(status);
-            boolean logIt;
-            long delayMillis;
-            streamLock.lock();
-            try {
-                if (current != a) {
-                    return;
-                }
-                current = null;
-                connected = false;
-                failedAttempts.incrementAndGet();
-                wasWelcomed = a.welcomed;
-                a.channel.shutdownNow();
-                if (closed) {
-                    return;
-                }
-                delayMillis = wasWelcomed ? 0 : backoffMillis(failures++, config.reconnectBackoffMin(),
-                        config.reconnectBackoffMax(), ThreadLocalRandom.current().nextDouble());
-                String problem = problemKind(status);
-                logIt = wasWelcomed || !problem.equals(lastProblem);
-                lastProblem = problem;
-                retry = timer.schedule(this::connect, delayMillis, TimeUnit.MILLISECONDS);
-            } finally {
-                streamLock.unlock();
-            }
-            if (logIt) {
-                boolean misconfigured = status.getCode() == Status.Code.PERMISSION_DENIED
-                        || status.getCode() == Status.Code.UNAUTHENTICATED || hasSslCause(status);
-                String text = wasWelcomed ? "Stream to {} ended ({}); reconnecting"
-                        : "Cannot connect to {} ({}); retrying with backoff";
-                if (misconfigured) {
-                    log.warn(text, peerId, describe(status));
-                } else {
-                    log.info(text, peerId, describe(status));
-                }
-            } else {
-                log.debug("Attempt to connect to {} failed again: {}; next in {} ms", peerId, describe(status),
-                        delayMillis);
-            }
-            if (isRefused) {
-                refused.incrementAndGet();
-                try {
-                    listener.onConnectionRefused(peerId);
-                } catch (RuntimeException e) {
-                    log.error("Listener failed on the refused connection to {}", peerId, e);
-                }
-            } else if (status.getCode() == Status.Code.PERMISSION_DENIED && status.getDescription() != null
-                    && status.getDescription().startsWith(UNKNOWN_SENDER)) {
-                try {
-                    listener.onRejectedAsNonMember(peerId);
-                } catch (RuntimeException e) {
-                    log.error("Listener failed on the refusal by {}", peerId, e);
-                }
-            }
-        }
-
-        void close() {
-            Attempt a;
-            streamLock.lock();
-            try {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                connected = false;
-                if (retry != null) {
-                    retry.cancel(false);
-                    retry = null;
-                }
-                a = current;
-                current = null;
-                if (a != null) {
-                    if (a.welcomed) {
-                        // Flush what is queued (e.g. a TimeoutNow of a graceful handover); gRPC
-                        // buffers beyond the flow-control window, the queue bounds how much.
-                        for (Message m = poll(); m != null; m = poll()) {
-                            write(a, m);
-                        }
-                        a.requests.onCompleted();
-                        a.channel.shutdown();
-                    } else {
-                        a.requests.cancel("transport closed", null);
-                        a.channel.shutdownNow();
-                    }
-                    closing.add(a.channel);
-                }
-            } finally {
-                streamLock.unlock();
-            }
-            synchronized (queueLock) {
-                dropped.addAndGet(queue.size());
-                queue.clear();
-            }
-        }
-
-        void awaitClosed(long deadline) {
-            List<ManagedChannel> channels;
-            streamLock.lock();
-            try {
-                channels = List.copyOf(closing);
-            } finally {
-                streamLock.unlock();
-            }
-            for (ManagedChannel c : channels) {
-                awaitUntil(deadline, c::awaitTermination);
-                c.shutdownNow();
-            }
-        }
-
-        /** One attempt: a fresh channel and the stream on it. */
-        private final class Attempt implements ClientResponseObserver<RaftMessage, ServerFrame> {
-            final ManagedChannel channel;
-            ClientCallStreamObserver<RaftMessage> requests;
-            volatile boolean welcomed;
-
-            Attempt(ManagedChannel channel) {
-                this.channel = channel;
-            }
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<RaftMessage> requests) {
-                this.requests = requests;
-                requests.setOnReadyHandler(PeerLink.this::scheduleDrain);
-            }
-
-            @Override
-            public void onNext(ServerFrame frame) {
-                if (frame.hasWelcome()) {
-                    welcomed(this, frame.getWelcome());
-                } else if (frame.hasMembers()) {
-                    announced(this, frame.getMembers());
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                failed(this, Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                failed(this, Status.UNAVAILABLE.withDescription("the peer ended the stream"));
-            }
-        }
-    }
-
-    private static boolean hasSslCause(Status status) {
-        for (Throwable t = status.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** What kind of failure: the status code and the innermost exception type, without details. */
-    private static String problemKind(Status status) {
-        Throwable root = status.getCause();
-        while (root != null && root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return status.getCode() + (root == null ? "" : "/" + root.getClass().getName());
-    }
-
-    private static String describe(Status status) {
-        StringBuilder s = new StringBuilder(status.getCode().name());
-        if (status.getDescription() != null) {
-            s.append(": ").append(status.getDescription());
-        }
-        if (status.getCause() != null) {
-            Throwable root = status.getCause();
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            s.append(" [").append(root.getClass().getSimpleName()).append(": ").append(root.getMessage()).append(']');
-        }
-        return s.toString();
+        return "Node " + node + " cannot listen on " + where + ": " + text + ". Check the member address of node "
+                + node + ".";
     }
 
     private ThreadFactory threads(String prefix, boolean numbered) {

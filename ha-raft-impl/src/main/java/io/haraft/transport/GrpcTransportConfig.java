@@ -31,7 +31,8 @@ import java.util.Optional;
  *
  * <p><b>Limits.</b> Peer addresses are {@code host:port} ({@code [v6]:port} for IPv6 literals) and
  * are resolved when a connection is made, so a DNS change is picked up at the next reconnect. With
- * TLS, a peer's certificate must be valid for the host name or IP address written here.
+ * TLS, a peer's certificate must be valid for the host name or IP address written here, and must
+ * speak for the peer's node id (see {@link io.haraft.TlsConfig}).
  *
  * @param clusterId         the cluster's name; sent and checked on every stream
  * @param selfId            this node's id; sent as the sender of every outbound stream
@@ -39,7 +40,8 @@ import java.util.Optional;
  *                          {@code selfId}; {@link GrpcTransport#updatePeers} changes them later
  * @param listenAddress     where this node accepts streams (port 0 picks a free port)
  * @param tls               mutual TLS for both directions, or empty for plain TCP
- * @param maxMessageBytes   the largest serialised message sent or accepted, in
+ * @param maxMessageBytes   the largest serialised message accepted, and sent (a peer that accepts
+ *                          less, as it says when it connects, is sent at most its own limit), in
  *                          [{@link RaftConfig#MIN_MAX_MESSAGE_BYTES}, {@link RaftConfig#MAX_MAX_MESSAGE_BYTES}]
  * @param reconnectBackoffMin the wait after the first failed attempt to (re)connect to a peer
  * @param reconnectBackoffMax the longest wait between attempts; waits double up to it

@@ -181,7 +181,7 @@ public final class MessageCodec {
         }
     }
 
-    private static io.haraft.transport.proto.Entry encodeEntry(Entry e) {
+    static io.haraft.transport.proto.Entry encodeEntry(Entry e) {
         EntryKind kind = switch (e.kind()) {
             case COMMAND -> EntryKind.ENTRY_KIND_COMMAND;
             case NOOP -> EntryKind.ENTRY_KIND_NOOP;

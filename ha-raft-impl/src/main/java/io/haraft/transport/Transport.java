@@ -3,6 +3,7 @@ package io.haraft.transport;
 import io.haraft.core.Message;
 
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Carries core {@link Message}s between the nodes of one cluster.
@@ -81,6 +82,15 @@ public interface Transport extends AutoCloseable {
      * @throws IllegalArgumentException if the map names this node or an address is malformed
      */
     default void updatePeers(Map<String, String> peers) {
+    }
+
+    /**
+     * The largest serialised message {@code peer} said it accepts (its {@code maxMessageBytes}), if
+     * it has said so since this transport started; empty if it has not, or if the transport does
+     * not learn peers' limits (the default). A node refuses commands that would not fit.
+     */
+    default OptionalInt maxMessageBytesOf(String peer) {
+        return OptionalInt.empty();
     }
 
     /** Stops listening, then closes every connection. Idempotent. */

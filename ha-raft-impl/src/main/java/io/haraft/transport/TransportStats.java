@@ -12,8 +12,9 @@ import java.util.Set;
  * @param messagesSent        messages written to an outbound stream
  * @param messagesReceived    messages delivered to the listener
  * @param messagesDropped     outbound messages dropped: queue full, too large, unknown peer or after close
- * @param oversizedDropped    of those, messages larger than {@code maxMessageBytes}
- * @param streamsRejected     inbound streams refused (cluster id, sender, receiver or a bad message)
+ * @param oversizedDropped    of those, messages larger than this node's or the peer's {@code maxMessageBytes}
+ *                            (an append split to fit counts only if an entry alone did not fit)
+ * @param streamsRejected     inbound streams refused (cluster id, sender, receiver, certificate or a bad message)
  * @param failedAttempts      outbound stream attempts that failed or ended, for any reason
  * @param connectionsRefused  of those, attempts whose TCP connection the peer's host refused
  * @param connectedPeers      peers to which an outbound stream is currently accepted

@@ -57,6 +57,8 @@ final class GrpcCluster implements AutoCloseable {
     private final double drift;
     /** The TLS files of each node, or none. */
     Function<String, TlsConfig> tls = id -> null;
+    /** The maxMessageBytes of each node, or null for the default. */
+    Function<String, Integer> maxMessageBytes = id -> null;
 
     GrpcCluster(String clusterId, int size, Path root, Duration heartbeat, Duration election, double drift) {
         this.clusterId = clusterId;
@@ -119,6 +121,10 @@ final class GrpcCluster implements AutoCloseable {
         TlsConfig t = tls.apply(id);
         if (t != null) {
             b.tls(t);
+        }
+        Integer limit = maxMessageBytes.apply(id);
+        if (limit != null) {
+            b.maxMessageBytes(limit);
         }
         return b;
     }

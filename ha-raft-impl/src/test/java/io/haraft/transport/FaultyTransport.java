@@ -148,6 +148,11 @@ public final class FaultyTransport implements Transport {
     }
 
     @Override
+    public java.util.OptionalInt maxMessageBytesOf(String peer) {
+        return delegate.maxMessageBytesOf(peer);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

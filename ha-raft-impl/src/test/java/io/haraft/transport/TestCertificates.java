@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Makes certificate authorities and node certificates for TLS tests, at test time, with the JDK's
  * own {@code keytool} (no extra library, no openssl): keys are RSA 2048, certificates are valid for
- * two days for {@code localhost} and {@code 127.0.0.1}, and carry both server and client usage.
+ * two days for {@code localhost} and {@code 127.0.0.1} (or the subject alternative names given),
+ * and carry both server and client usage.
  *
  * <pre>{@code
  * TestCertificates.Authority ca = TestCertificates.authority(tempDir, "ca1");
@@ -48,6 +49,14 @@ public final class TestCertificates {
          * (e.g. {@link TestCertificates#bundle} of several authorities).
          */
         public TlsConfig issue(String node, Path trust) {
+            return issue(node, trust, "dns:localhost,ip:127.0.0.1");
+        }
+
+        /**
+         * A node certificate signed by this authority with the given subject alternative names, in
+         * keytool's syntax (e.g. {@code "dns:n1,dns:localhost,ip:127.0.0.1"}).
+         */
+        public TlsConfig issue(String node, Path trust, String subjectAlternativeNames) {
             Path nodeStore = dir.resolve(node + ".p12");
             Path csr = dir.resolve(node + ".csr");
             Path cert = dir.resolve(node + ".crt");
@@ -57,7 +66,7 @@ public final class TestCertificates {
                     "-file", csr.toString());
             keytool("-gencert", "-keystore", keystore.toString(), "-storepass", PASSWORD, "-alias", name,
                     "-infile", csr.toString(), "-outfile", cert.toString(), "-rfc", "-validity", "2",
-                    "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+                    "-ext", "SAN=" + subjectAlternativeNames,
                     "-ext", "KU=digitalSignature,keyEncipherment",
                     "-ext", "EKU=serverAuth,clientAuth");
             try {
