@@ -23,6 +23,11 @@ class ValuesAndRunnerTest {
             " 10.1.2.3/32        | 10.1.2.3/32      | false",
             "2001:db8:0:0::10/64 | 2001:db8::10/64  | true",
             "2001:DB8::1/128     | 2001:db8::1/128  | true",
+            "192.0.2.0/31        | 192.0.2.0/31     | false",
+            "192.0.2.255/31      | 192.0.2.255/31   | false",
+            "192.0.2.0/32        | 192.0.2.0/32     | false",
+            "2001:db8::/127      | 2001:db8::/127   | true",
+            "2001:db8::/128      | 2001:db8::/128   | true",
             "fe80::1/64          | fe80::1/64       | true"})
     void parsesIpv4AndIpv6(String text, String cidr, boolean v6) {
         VipAddress a = VipAddress.parse(text);
@@ -46,7 +51,14 @@ class ValuesAndRunnerTest {
             "127.0.0.5/8         | loopback",
             "224.0.0.5/24        | multicast",
             "255.255.255.255/32  | broadcast",
-            "::ffff:192.0.2.1/96 | IPv4-mapped"})
+            "::ffff:192.0.2.1/96 | IPv4-mapped",
+            "192.0.2.0/24        | the network address of its prefix",
+            "192.0.2.255/24      | the broadcast address of its prefix",
+            "10.1.2.3/30         | the broadcast address of its prefix",
+            "10.1.2.4/30         | the network address of its prefix",
+            "10.0.0.0/8          | the network address of its prefix",
+            "2001:db8::/64       | the subnet-router anycast address of its prefix",
+            "2001:db8::100/120   | the subnet-router anycast address of its prefix"})
     void rejectsBadAddressesSayingWhy(String text, String why) {
         assertThatThrownBy(() -> VipAddress.parse(text)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(why);
