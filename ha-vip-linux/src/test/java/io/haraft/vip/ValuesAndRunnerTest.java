@@ -183,4 +183,36 @@ class ValuesAndRunnerTest {
         assertThatThrownBy(() -> CommandFencer.of(List.of("pdu"), Duration.ofSeconds(1)))
                 .hasMessageContaining("absolute path");
     }
+
+    @Test
+    void theCommandFencerRefusesUnknownPlaceholdersButPassesOtherBraces() {
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/usr/local/bin/pdu", "--ip={vpi}"), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the fence command has an unknown placeholder {vpi} (in '--ip={vpi}'); the known ones are"
+                        + " {vip} {cidr} {interface} {mac} {token}");
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/usr/local/bin/pdu", "{vip}", "{ip}"), Duration.ofSeconds(1)))
+                .hasMessageContaining("unknown placeholder {ip}");
+        CommandFencer json = CommandFencer.of(List.of("/usr/local/bin/pdu", "{\"outlet\": 4}", "{}", "{mac}"),
+                Duration.ofSeconds(1));
+        assertThat(json.command()).contains("{\"outlet\": 4}");
+    }
+
+    @Test
+    void theCommandFencerReportsAProgramThatCannotRun(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        assertThat(CommandFencer.of(List.of("/bin/true"), Duration.ofSeconds(1)).setupProblems()).isEmpty();
+        assertThat(CommandFencer.of(List.of("/nonexistent/pdu"), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().startsWith("the fence command /nonexistent/pdu does not exist; install it"
+                        + " there or correct the fence command's path");
+        assertThat(CommandFencer.of(List.of(dir.toString()), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().contains("is not a regular file");
+        Path script = java.nio.file.Files.writeString(dir.resolve("pdu"), "#!/bin/sh\n");
+        java.nio.file.Files.setPosixFilePermissions(script,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isExecutable(script),
+                "root may execute any file with no x bit at all? (not on Linux: needs one x bit)");
+        assertThat(CommandFencer.of(List.of(script.toString()), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().contains("is not executable by this process; chmod +x it");
+        Fencer lambda = request -> { };
+        assertThat(lambda.setupProblems()).as("the default reports nothing").isEmpty();
+    }
 }
