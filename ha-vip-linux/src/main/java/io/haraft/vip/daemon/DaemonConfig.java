@@ -34,10 +34,13 @@ import java.util.Set;
  * (a {@code #} inside a value is part of it). Every key may appear once; an unknown key is an
  * error, so that a typo cannot silently switch something off (for example fencing).
  *
- * <p><b>Guarantees.</b> Immutable. {@link #parse} reports the first problem as a
- * {@link DaemonConfigException} whose message names the file, the line or key, and the fix. The
- * Raft settings are validated by {@link RaftNode.Builder#config()} without touching the file
- * system; whether the host can manage the VIP is checked later, by
+ * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
+ * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
+ * the file, the line or key, and the fix; {@link #read} also returns the parts that are valid by
+ * themselves, for {@code --check}. The Raft settings are validated by
+ * {@link RaftNode.Builder#config()} without touching the file system. A VIP that is a member's
+ * address is refused (a member's host name is resolved for that); whether the host can manage the
+ * VIP is checked later, by
  * {@link io.haraft.vip.VipHolder#start()} or {@link io.haraft.vip.VipHolder#check()}.
  */
 final class DaemonConfig {
