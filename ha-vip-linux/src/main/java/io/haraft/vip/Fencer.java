@@ -2,6 +2,7 @@ package io.haraft.vip;
 
 import io.haraft.FencingToken;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -46,6 +47,20 @@ public interface Fencer {
      * @throws InterruptedException if interrupted (counted as a failed fence)
      */
     void fence(FenceRequest request) throws FenceException, InterruptedException;
+
+    /**
+     * What keeps this fencer from working on this host, each entry one message that says what to
+     * fix (a missing program, a missing credential file); empty if nothing is known to be wrong.
+     * {@link VipHolder#start()} fails and {@link VipHolder#check()} reports when this is not
+     * empty, so that a fencer that cannot work is found at start, not at failover time.
+     *
+     * <p>Must not fence, block for long or change anything. The default reports nothing.
+     *
+     * @return the problems found, possibly none
+     */
+    default List<String> setupProblems() {
+        return List.of();
+    }
 
     /**
      * What a {@link Fencer} is asked to fence.

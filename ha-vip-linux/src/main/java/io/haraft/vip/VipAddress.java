@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  *
  * <p><b>Guarantees.</b> Immutable and thread-safe. Parsing never touches DNS: only numeric
  * literals are accepted. The address is a usable unicast address: not the unspecified address,
- * not loopback, not multicast, not an IPv4 broadcast, and without a zone ({@code %eth0}).
+ * not loopback, not multicast, not an IPv4 broadcast, and without a zone ({@code %eth0}). Nor is
+ * it the network or the broadcast address of its own prefix (IPv4 up to {@code /30}), or the
+ * subnet-router anycast address of its prefix (IPv6 up to {@code /126}: all host bits zero),
+ * which every router on that subnet answers for.
  *
  * <pre>{@code
  * VipAddress vip = VipAddress.parse("192.0.2.10/24");
@@ -58,6 +61,37 @@ public record VipAddress(InetAddress address, int prefixLength) {
             throw new IllegalArgumentException("the VIP " + address.getHostAddress() + " is " + why
                     + "; a VIP must be a unicast address that clients can reach, like 192.0.2.10/24");
         }
+        String reserved = reservedInPrefix(address.getAddress(), prefixLength);
+        if (reserved != null) {
+            throw new IllegalArgumentException("the VIP " + address.getHostAddress() + "/" + prefixLength + " is "
+                    + reserved + " of its prefix, not an address a host may take; choose another address in the"
+                    + " subnet (with /" + prefixLength + ", neither all host bits 0 nor, for IPv4, all 1)");
+        }
+    }
+
+    /**
+     * Why {@code bytes} cannot be a host's address in a subnet of {@code prefixLength} bits, or
+     * null: IPv4 up to /30 reserves all host bits 0 (the network) and all 1 (the broadcast); IPv6
+     * up to /126 reserves all host bits 0 (the subnet-router anycast address, RFC 4291). A /31
+     * (RFC 3021), a /127 (RFC 6164) and single addresses reserve nothing.
+     */
+    private static String reservedInPrefix(byte[] bytes, int prefixLength) {
+        int bits = bytes.length * 8;
+        boolean v6 = bytes.length == 16;
+        if (prefixLength > bits - 2) {
+            return null;
+        }
+        boolean allZero = true;
+        boolean allOne = true;
+        for (int i = prefixLength; i < bits; i++) {
+            boolean set = (bytes[i / 8] & (0x80 >>> (i % 8))) != 0;
+            allZero &= !set;
+            allOne &= set;
+        }
+        if (allZero) {
+            return v6 ? "the subnet-router anycast address" : "the network address";
+        }
+        return allOne && !v6 ? "the broadcast address" : null;
     }
 
     /**

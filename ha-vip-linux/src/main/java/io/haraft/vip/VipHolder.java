@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -24,8 +23,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Keeps a virtual IP (VIP) on this host exactly while this node is the HA-Raft leader with a valid
@@ -115,13 +112,10 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     private static final Duration RELEASE_RETRY_DELAY = Duration.ofMillis(100);
     /** How often the lease is re-read after a watchdog release, in case it is renewed after all. */
     private static final Duration RENEWAL_POLL = Duration.ofMillis(10);
-    /** IPv6: the interface's sysctls that make the kernel announce the VIP when it is added, and their values. */
-    private static final List<String> IPV6_SETTINGS = List.of("accept_dad", "0", "ndisc_notify", "1");
-    private static final Pattern MAC = Pattern.compile("\\[([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})]");
 
     private final VipConfig config;
     private final Commands commands;
-    private final Host host;
+    private final HostSetup setup;
     private final ScheduledExecutorService watchdog;
     private final ExecutorService workers;
 
@@ -144,7 +138,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     private VipHolder(VipConfig config, Commands commands, Host host) {
         this.config = Objects.requireNonNull(config, "config");
         this.commands = Objects.requireNonNull(commands, "commands");
-        this.host = Objects.requireNonNull(host, "host");
+        this.setup = new HostSetup(this.config, this.commands, Objects.requireNonNull(host, "host"));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("ha-vip-watchdog"));
         this.workers = Executors.newCachedThreadPool(daemon("ha-vip-worker"));
     }
@@ -178,7 +172,11 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
      *
      * <p>Checks, each failing with a {@link VipSetupException} that says what to install or grant:
      * {@code ip} exists and is executable; for an IPv4 VIP, {@code arping} too, and it is the
-     * iputils one; for an IPv6 VIP, {@code sysctl} (procps); the interface exists; the process may
+     * iputils one; for an IPv6 VIP, {@code sysctl} (procps); the {@link Fencer} reports no
+     * {@linkplain Fencer#setupProblems() problem} (for a {@link CommandFencer}: its program exists and
+     * is executable); the interface exists; the VIP is not already an address of this host in any
+     * other way than the holder adds it (on another interface, or with another prefix length: then
+     * it is the host's own address, which the holder must never remove); the process may
      * change addresses (CAP_NET_ADMIN). The last check is the start-up cleanup itself:
      * {@code ip addr del} of the VIP, which needs CAP_NET_ADMIN, changes nothing if the VIP is
      * absent, and removes it if it is here while this node is not yet leader (left by a crashed
@@ -202,7 +200,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 throw new IllegalStateException("start() was already called");
             }
         }
-        checkProgramsAndInterface();
+        setup.programsAndInterface();
         Commands.Result del = run(addrCommand("del"));
         if (del.ok()) {
             log.warn("VIP {} was on {} although this node is not leader (left by an earlier run?): removed it",
@@ -212,28 +210,28 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 lastReleaseReason = "start-up cleanup: found on this host while not leader";
             }
         } else if (isPermissionDenied(del)) {
-            throw new VipSetupException(noNetAdminMessage(del));
+            throw new VipSetupException(setup.noNetAdminMessage(del));
         } else if (!isAddressMissing(del)) {
             throw new VipSetupException("cannot check or remove the VIP at start (" + del + "); fix the"
                     + " cause before starting");
         }
         if (!config.address().isIpv6()) {
-            Probe probe = probe();
-            if (probe.error != null) {
-                if (isPermissionDenied(probe.result)) {
-                    throw new VipSetupException(noNetRawMessage(probe.result));
+            HostSetup.Probe probe = setup.probe();
+            if (probe.error() != null) {
+                if (isPermissionDenied(probe.result())) {
+                    throw new VipSetupException(setup.noNetRawMessage(probe.result()));
                 }
                 log.warn("arping could not probe for VIP {} at start (takeovers may fail the same way): {}",
-                        config.address(), probe.result);
-            } else if (probe.duplicate) {
-                log.warn("another host ({}) answers for VIP {} on {} right now; {}", probe.mac.orElse("MAC unknown"),
+                        config.address(), probe.result());
+            } else if (probe.duplicate()) {
+                log.warn("another host ({}) answers for VIP {} on {} right now; {}", probe.mac().orElse("MAC unknown"),
                         config.address(), config.interfaceName(), config.duplicateProbe()
                                 ? "a takeover will have to fence it first" : "consider duplicateProbe and a Fencer");
             }
         } else {
-            Ipv6Settings settings = readIpv6Settings();
+            HostSetup.Ipv6Settings settings = setup.readIpv6Settings();
             if (!settings.ready()) {
-                applyIpv6Settings();
+                setup.applyIpv6Settings();
                 log.warn("set {} (was {}) so that the kernel sends an unsolicited neighbour advertisement when IPv6 VIP"
                         + " {} is added; to keep this setting across reboots, put it into /etc/sysctl.d/",
                         settings.wanted(), settings.found(), config.address());
@@ -256,202 +254,38 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
      * {@code --check} on a host where a node may be running and holding the VIP right now.
      *
      * <p>Checks that {@code ip} and the iputils {@code arping} (IPv4) or {@code sysctl} (IPv6)
-     * exist, that the interface exists, and that this process may change addresses (CAP_NET_ADMIN,
+     * exist, that the fencer reports no problem, that the interface exists, that the VIP is not
+     * already the host's own address (as in {@code start()}), and that this process may change addresses (CAP_NET_ADMIN,
      * tested with an {@code ip link set} that sets the interface's MTU to the value it already has:
      * the kernel checks the capability before it sees that nothing changes). For IPv4 it then runs the {@code arping -D} probe of
      * {@code start()} (CAP_NET_RAW); for IPv6 it reports the interface's {@code accept_dad} and
      * {@code ndisc_notify}, which {@code start()} would set. Unlike {@code start()}, it never removes
      * the VIP or changes a setting: if the VIP is on this host, that is reported in the returned notes.
+     * Unlike {@code start()}, it does not stop at the first problem: every check that does not
+     * depend on a failed one runs, and the exception lists all problems found.
      *
      * @return notes for the operator (each one line), such as whether the VIP is on this host now
      *         and whether another host answers for it
-     * @throws VipSetupException if the host cannot manage the VIP; the message says what to
-     *                           install or grant
+     * @throws VipSetupException if the host cannot manage the VIP; {@link VipSetupException#problems()}
+     *                           lists every problem found, each saying what to install, grant or change
      */
     public List<String> check() {
-        List<String> notes = new ArrayList<>();
-        String link = checkProgramsAndInterface();
-        notes.add("ip " + config.ipCommand() + (config.address().isIpv6() ? " and sysctl " + config.sysctlCommand()
-                : " and iputils arping " + config.arpingCommand()) + " found");
-        notes.add("interface " + config.interfaceName() + " exists"
-                + (link.contains("state UP") || link.contains(",UP") ? " and is up" : " but is NOT up"));
-        Matcher mtu = Pattern.compile("\\bmtu (\\d+)").matcher(link);
-        if (!mtu.find()) {
-            throw new VipSetupException("cannot read the MTU of " + config.interfaceName() + " from `ip -o link`"
-                    + " (" + link + "), so CAP_NET_ADMIN cannot be checked without changing anything");
-        }
-        Commands.Result noop = run(List.of(ip(), "link", "set", "dev", config.interfaceName(), "mtu", mtu.group(1)));
-        if (isPermissionDenied(noop)) {
-            throw new VipSetupException(noNetAdminMessage(noop));
-        } else if (!noop.ok()) {
-            throw new VipSetupException("cannot check CAP_NET_ADMIN on " + config.interfaceName() + " (" + noop + ")");
-        }
-        notes.add("CAP_NET_ADMIN: this process may change addresses on " + config.interfaceName());
-        Commands.Result show = run(List.of(ip(), "-o", "addr", "show", "dev", config.interfaceName()));
-        if (show.ok() && show.output().contains(" " + config.address().host() + "/")) {
-            notes.add("VIP " + config.address() + " is on " + config.interfaceName() + " now (fine if this node is"
-                    + " the running leader; otherwise the daemon removes it at start)");
-        } else {
-            notes.add("VIP " + config.address() + " is not on this host now");
-        }
-        if (!config.address().isIpv6()) {
-            Probe probe = probe();
-            if (probe.error != null) {
-                if (isPermissionDenied(probe.result)) {
-                    throw new VipSetupException(noNetRawMessage(probe.result));
-                }
-                throw new VipSetupException("arping could not probe for VIP " + config.address() + ": " + probe.result);
-            }
-            notes.add("CAP_NET_RAW: arping -D works on " + config.interfaceName() + "; "
-                    + (probe.duplicate ? "another host (" + probe.mac.orElse("MAC unknown") + ") answers for the VIP"
-                            : "no other host answers for the VIP"));
-        } else {
-            Ipv6Settings settings = readIpv6Settings();
-            notes.add(settings.ready() ? "IPv6: " + settings.found() + ": the kernel sends an unsolicited neighbour"
-                    + " advertisement when the VIP is added"
-                    : "IPv6: " + settings.found() + "; the daemon sets " + settings.wanted() + " when it starts, so"
-                    + " that the kernel sends an unsolicited neighbour advertisement when the VIP is added");
-        }
-        return List.copyOf(notes);
-    }
-
-    /** The program and interface checks shared by start() and check(); returns `ip -o link show` output. */
-    private String checkProgramsAndInterface() {
-        checkExecutable(config.ipCommand(), "ip", "iproute2");
-        if (config.address().isIpv6()) {
-            checkExecutable(config.sysctlCommand(), "sysctl", "procps");
-        } else {
-            checkArping();
-        }
-        Commands.Result link = run(List.of(ip(), "-o", "link", "show", "dev", config.interfaceName()));
-        if (!link.ok()) {
-            throw new VipSetupException("the interface " + config.interfaceName() + " does not exist on this host ("
-                    + link + "); list interfaces with `ip link` and set VipConfig's interface name");
-        }
-        if (!link.output().contains("state UP") && !link.output().contains(",UP")) {
-            log.warn("interface {} is not up: the VIP will not be reachable until it is ({})",
-                    config.interfaceName(), link.output());
-        }
-        return link.output();
-    }
-
-    /** IPv4: {@code arping} exists, may run, and is the iputils one. */
-    private void checkArping() {
-        checkExecutable(config.arpingCommand(), "arping", "iputils-arping");
-        Commands.Result version = run(List.of(config.arpingCommand().toString(), "-V"));
-        if (isPermissionDenied(version)) {
-            // iputils arping carries the file capability cap_net_raw; a process whose bounding set
-            // lacks it may not even start it
-            throw new VipSetupException(noNetRawMessage(version));
-        }
-        if (!version.output().toLowerCase(Locale.ROOT).contains("iputils")) {
-            throw new VipSetupException(config.arpingCommand() + " is not the iputils arping (its -V said: "
-                    + version.output() + "); the other arping takes different options. Install it with"
-                    + " `apt-get install iputils-arping` (Debian/Ubuntu) or `dnf install iputils`, or set"
-                    + " VipConfig.arpingCommand to the iputils one");
-        }
-    }
-
-    /** The values of the IPv6 settings that make the kernel announce the VIP, as read with sysctl. */
-    private record Ipv6Settings(String interfaceName, int allAcceptDad, int acceptDad, int ndiscNotify) {
-
-        boolean ready() {
-            return allAcceptDad < 1 && acceptDad < 1 && ndiscNotify != 0;
-        }
-
-        String found() {
-            return "net.ipv6.conf." + interfaceName + ".accept_dad = " + acceptDad + ", net.ipv6.conf." + interfaceName
-                    + ".ndisc_notify = " + ndiscNotify;
-        }
-
-        String wanted() {
-            return "net.ipv6.conf." + interfaceName + ".accept_dad = 0, net.ipv6.conf." + interfaceName
-                    + ".ndisc_notify = 1";
-        }
-    }
-
-    /** The sysctl name in the slash form, which also works for interface names with a dot (eth0.100). */
-    private String ipv6Key(String leaf) {
-        return "net/ipv6/conf/" + config.interfaceName() + "/" + leaf;
-    }
-
-    private Ipv6Settings readIpv6Settings() {
-        Commands.Result r = run(List.of(config.sysctlCommand().toString(), "-n", "net/ipv6/conf/all/accept_dad",
-                ipv6Key(IPV6_SETTINGS.get(0)), ipv6Key(IPV6_SETTINGS.get(2))));
-        String[] values = r.output().strip().split("\\s+");
-        if (!r.ok() || values.length != 3) {
-            throw new VipSetupException("cannot read the IPv6 settings of " + config.interfaceName() + " (" + r
-                    + "); is IPv6 enabled on it (net.ipv6.conf." + config.interfaceName() + ".disable_ipv6 = 0)?");
-        }
-        Ipv6Settings s;
-        try {
-            s = new Ipv6Settings(config.interfaceName(), Integer.parseInt(values[0]), Integer.parseInt(values[1]),
-                    Integer.parseInt(values[2]));
-        } catch (NumberFormatException e) {
-            throw new VipSetupException("cannot read the IPv6 settings of " + config.interfaceName() + " (" + r + ")");
-        }
-        if (s.allAcceptDad() >= 1) {
-            throw new VipSetupException("net.ipv6.conf.all.accept_dad = " + s.allAcceptDad() + " makes the kernel run"
-                    + " duplicate address detection on every interface, so it would announce the IPv6 VIP only"
-                    + " about a second after a takeover: set it to 0 (`sysctl -w net.ipv6.conf.all.accept_dad=0`,"
-                    + " and in /etc/sysctl.d/); the VIP holder sets net.ipv6.conf." + config.interfaceName()
-                    + ".accept_dad = 0 itself");
-        }
-        return s;
-    }
-
-    private void applyIpv6Settings() {
-        Commands.Result r = run(List.of(config.sysctlCommand().toString(), "-q", "-w",
-                ipv6Key(IPV6_SETTINGS.get(0)) + "=" + IPV6_SETTINGS.get(1),
-                ipv6Key(IPV6_SETTINGS.get(2)) + "=" + IPV6_SETTINGS.get(3)));
-        if (isPermissionDenied(r)) {
-            throw new VipSetupException(noNetAdminMessage(r));
-        }
-        if (!r.ok()) {
-            throw new VipSetupException("cannot set net.ipv6.conf." + config.interfaceName() + ".accept_dad = 0 and"
-                    + " ndisc_notify = 1 (" + r + "), which make the kernel announce the IPv6 VIP; set them on the"
-                    + " host (/etc/sysctl.d/) or give the process a writable /proc/sys");
-        }
+        return setup.check();
     }
 
     /** After an IPv6 takeover: reports and repairs settings changed since start (the kernel sent no advertisement). */
     private void verifyIpv6Settings() {
         try {
-            Ipv6Settings s = readIpv6Settings();
+            HostSetup.Ipv6Settings s = setup.readIpv6Settings();
             if (!s.ready()) {
                 error("IPv6 VIP " + config.address() + " was added while " + s.found() + " (changed since start):"
                         + " the kernel sent no neighbour advertisement (and ran duplicate address detection); setting "
                         + s.wanted() + " again");
-                applyIpv6Settings();
+                setup.applyIpv6Settings();
             }
         } catch (VipSetupException e) {
             error("after the takeover of IPv6 VIP " + config.address() + ": " + e.getMessage());
         }
-    }
-
-    private void checkExecutable(java.nio.file.Path path, String name, String pkg) {
-        if (!host.isExecutable(path)) {
-            throw new VipSetupException("`" + name + "` was not found or is not executable at " + path + ": install "
-                    + pkg + " (`apt-get install " + pkg + "` on Debian/Ubuntu), or set VipConfig's "
-                    + name + "Command to where it is");
-        }
-    }
-
-    private String noNetRawMessage(Commands.Result r) {
-        return "arping may not send on " + config.interfaceName() + " (" + r + "): grant CAP_NET_RAW, for example"
-                + " run as root, add AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit, or"
-                + " `setcap cap_net_raw+ep " + config.arpingCommand() + "`";
-    }
-
-    private String noNetAdminMessage(Commands.Result del) {
-        String status = host.procSelfStatus();
-        String caps = status.isEmpty() ? "" : " (this process: CAP_NET_ADMIN effective "
-                + (Host.hasCapability(status, "CapEff", CAP_NET_ADMIN) ? "yes" : "no") + ", ambient "
-                + (Host.hasCapability(status, "CapAmb", CAP_NET_ADMIN) ? "yes" : "no") + ")";
-        return "this process may not change addresses on " + config.interfaceName() + ": CAP_NET_ADMIN is missing"
-                + caps + "; " + del + ". Grant it: run as root, or add"
-                + " AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW to the systemd unit (so that the ip and arping"
-                + " it starts inherit it), or `setcap cap_net_admin+ep " + config.ipCommand() + "`";
     }
 
     // ---------------------------------------------------------------- listener
@@ -503,20 +337,20 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             return;
         }
         if (config.duplicateProbe()) {
-            Probe probe = probe();
-            if (probe.error != null) {
-                error("no takeover for " + token + ": the duplicate-address probe failed: " + probe.error);
+            HostSetup.Probe probe = setup.probe();
+            if (probe.error() != null) {
+                error("no takeover for " + token + ": the duplicate-address probe failed: " + probe.error());
                 return;
             }
-            if (probe.duplicate) {
-                String who = probe.mac.orElse("a host with unknown MAC");
+            if (probe.duplicate()) {
+                String who = probe.mac().orElse("a host with unknown MAC");
                 if (config.fencer().isEmpty()) {
                     error("no takeover for " + token + ": " + who + " still answers for VIP " + config.address()
                             + " and no Fencer is configured");
                     return;
                 }
                 log.warn("{} still answers for VIP {}: fencing it before the takeover ({})", who, config.address(), token);
-                String failure = fence(new Fencer.FenceRequest(config.address(), config.interfaceName(), probe.mac, token));
+                String failure = fence(new Fencer.FenceRequest(config.address(), config.interfaceName(), probe.mac(), token));
                 if (failure != null) {
                     error("no takeover for " + token + ": fencing " + who + " failed: " + failure);
                     return;
@@ -861,25 +695,6 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
 
     private Commands.Result run(List<String> argv) {
         return commands.run(argv, config.commandTimeout());
-    }
-
-    private record Probe(Commands.Result result, boolean duplicate, Optional<String> mac, String error) {
-    }
-
-    /** {@code arping -D}: exit 0 = nobody answered, exit 1 with a reply = duplicate, otherwise an error. */
-    private Probe probe() {
-        long seconds = config.probeTimeout().toSeconds();
-        Commands.Result r = commands.run(List.of(config.arpingCommand().toString(), "-D", "-c", "1",
-                        "-w", Long.toString(seconds), "-I", config.interfaceName(), config.address().host()),
-                config.probeTimeout().plus(config.commandTimeout()));
-        if (r.ok()) {
-            return new Probe(r, false, Optional.empty(), null);
-        }
-        if (r.exitCode() == 1 && !r.timedOut() && r.output().toLowerCase(Locale.ROOT).contains("reply from")) {
-            Matcher m = MAC.matcher(r.output());
-            return new Probe(r, true, m.find() ? Optional.of(m.group(1).toLowerCase(Locale.ROOT)) : Optional.empty(), null);
-        }
-        return new Probe(r, false, Optional.empty(), r.toString());
     }
 
     static boolean isPermissionDenied(Commands.Result r) {

@@ -23,6 +23,11 @@ class ValuesAndRunnerTest {
             " 10.1.2.3/32        | 10.1.2.3/32      | false",
             "2001:db8:0:0::10/64 | 2001:db8::10/64  | true",
             "2001:DB8::1/128     | 2001:db8::1/128  | true",
+            "192.0.2.0/31        | 192.0.2.0/31     | false",
+            "192.0.2.255/31      | 192.0.2.255/31   | false",
+            "192.0.2.0/32        | 192.0.2.0/32     | false",
+            "2001:db8::/127      | 2001:db8::/127   | true",
+            "2001:db8::/128      | 2001:db8::/128   | true",
             "fe80::1/64          | fe80::1/64       | true"})
     void parsesIpv4AndIpv6(String text, String cidr, boolean v6) {
         VipAddress a = VipAddress.parse(text);
@@ -46,7 +51,14 @@ class ValuesAndRunnerTest {
             "127.0.0.5/8         | loopback",
             "224.0.0.5/24        | multicast",
             "255.255.255.255/32  | broadcast",
-            "::ffff:192.0.2.1/96 | IPv4-mapped"})
+            "::ffff:192.0.2.1/96 | IPv4-mapped",
+            "192.0.2.0/24        | the network address of its prefix",
+            "192.0.2.255/24      | the broadcast address of its prefix",
+            "10.1.2.3/30         | the broadcast address of its prefix",
+            "10.1.2.4/30         | the network address of its prefix",
+            "10.0.0.0/8          | the network address of its prefix",
+            "2001:db8::/64       | the subnet-router anycast address of its prefix",
+            "2001:db8::100/120   | the subnet-router anycast address of its prefix"})
     void rejectsBadAddressesSayingWhy(String text, String why) {
         assertThatThrownBy(() -> VipAddress.parse(text)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(why);
@@ -170,5 +182,37 @@ class ValuesAndRunnerTest {
                 .isInstanceOf(Fencer.FenceException.class).hasMessageContaining("timed out");
         assertThatThrownBy(() -> CommandFencer.of(List.of("pdu"), Duration.ofSeconds(1)))
                 .hasMessageContaining("absolute path");
+    }
+
+    @Test
+    void theCommandFencerRefusesUnknownPlaceholdersButPassesOtherBraces() {
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/usr/local/bin/pdu", "--ip={vpi}"), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the fence command has an unknown placeholder {vpi} (in '--ip={vpi}'); the known ones are"
+                        + " {vip} {cidr} {interface} {mac} {token}");
+        assertThatThrownBy(() -> CommandFencer.of(List.of("/usr/local/bin/pdu", "{vip}", "{ip}"), Duration.ofSeconds(1)))
+                .hasMessageContaining("unknown placeholder {ip}");
+        CommandFencer json = CommandFencer.of(List.of("/usr/local/bin/pdu", "{\"outlet\": 4}", "{}", "{mac}"),
+                Duration.ofSeconds(1));
+        assertThat(json.command()).contains("{\"outlet\": 4}");
+    }
+
+    @Test
+    void theCommandFencerReportsAProgramThatCannotRun(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        assertThat(CommandFencer.of(List.of("/bin/true"), Duration.ofSeconds(1)).setupProblems()).isEmpty();
+        assertThat(CommandFencer.of(List.of("/nonexistent/pdu"), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().startsWith("the fence command /nonexistent/pdu does not exist; install it"
+                        + " there or correct the fence command's path");
+        assertThat(CommandFencer.of(List.of(dir.toString()), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().contains("is not a regular file");
+        Path script = java.nio.file.Files.writeString(dir.resolve("pdu"), "#!/bin/sh\n");
+        java.nio.file.Files.setPosixFilePermissions(script,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.isExecutable(script),
+                "root may execute any file with no x bit at all? (not on Linux: needs one x bit)");
+        assertThat(CommandFencer.of(List.of(script.toString()), Duration.ofSeconds(1)).setupProblems())
+                .singleElement().asString().contains("is not executable by this process; chmod +x it");
+        Fencer lambda = request -> { };
+        assertThat(lambda.setupProblems()).as("the default reports nothing").isEmpty();
     }
 }

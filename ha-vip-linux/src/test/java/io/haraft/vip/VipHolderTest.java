@@ -354,6 +354,7 @@ class VipHolderTest {
         h.start();
         assertThat(commands.lines()).containsExactly(
                 IP + " -o link show dev eth0",
+                IP + " -o addr show",
                 IP + " -6 addr del 2001:db8::10/64 dev eth0",
                 READ_IPV6,
                 SET_IPV6);
@@ -428,6 +429,7 @@ class VipHolderTest {
         assertThat(commands.lines()).containsExactly(
                 ARPING + " -V",
                 IP + " -o link show dev eth0",
+                IP + " -o addr show",
                 IP + " -4 addr del 192.0.2.10/24 dev eth0",
                 ARPING + " -D -c 1 -w 1 -I eth0 192.0.2.10");
         assertThat(h.status().lastReleaseAt()).isEmpty();
@@ -501,5 +503,69 @@ class VipHolderTest {
         assertThat(Host.hasCapability("CapEff:\t0000000000000000\n", "CapEff", VipHolder.CAP_NET_ADMIN)).isFalse();
         assertThat(Host.hasCapability("CapAmb:\t0000000000001000\n", "CapAmb", VipHolder.CAP_NET_ADMIN)).isTrue();
         assertThat(Host.hasCapability("", "CapEff", VipHolder.CAP_NET_ADMIN)).isFalse();
+    }
+
+    // ------------------------------------------------------------------ the host's own address, every problem
+
+    /** {@code ip -o addr show} of a host whose eth0 has 192.0.2.10/16 and whose eth1 has 2001:db8::10/64. */
+    private static final String HOST_ADDRESSES = """
+            1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+            2: eth0    inet 192.0.2.10/16 brd 192.0.255.255 scope global eth0\\       valid_lft forever preferred_lft forever
+            3: eth1@if7    inet6 2001:db8::10/64 scope global \\       valid_lft forever preferred_lft forever
+            """;
+
+    @Test
+    void startRefusesAVipThatIsAlreadyTheHostsOwnAddressAndRemovesNothing() {
+        commands.when("-o addr show", argv -> Commands.Result.ok(argv, HOST_ADDRESSES));
+        commands.when("addr del", argv -> Commands.Result.ok(argv, ""));
+        assertThatThrownBy(() -> holder(config().build()).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("the VIP 192.0.2.10 is already an address of this host: 192.0.2.10/16 on eth0,"
+                        + " not the way the VIP holder adds it (192.0.2.10/24 on eth0)")
+                .hasMessageContaining("Choose a VIP that no host uses");
+        assertThat(commands.count("addr del")).as("the host's own address is never removed").isZero();
+
+        commands.clear();
+        assertThatThrownBy(() -> holder(VipConfig.builder("2001:db8::10/64", "eth0").ipCommand(Path.of(IP))
+                .sysctlCommand(Path.of(SYSCTL)).build()).start())
+                .hasMessageContaining("2001:db8::10/64 on eth1, not the way the VIP holder adds it (2001:db8::10/64 on"
+                        + " eth0)");
+        assertThat(commands.count("addr del")).isZero();
+    }
+
+    @Test
+    void startStillRemovesAVipLeftTheWayTheHolderAddsIt() {
+        commands.when("-o addr show", argv -> Commands.Result.ok(argv, HOST_ADDRESSES.replace("192.0.2.10/16",
+                "192.0.2.10/24")));
+        commands.when("addr del", argv -> Commands.Result.ok(argv, ""));
+        VipHolder h = holder(config().build());
+        h.start();
+        assertThat(commands.lines()).contains(IP + " -4 addr del 192.0.2.10/24 dev eth0");
+    }
+
+    @Test
+    void checkReportsEveryProblemNotOnlyTheFirst() {
+        host.executables = Set.of(IP);
+        commands.when("-o addr show", argv -> Commands.Result.ok(argv, HOST_ADDRESSES));
+        commands.whenFails("link set dev", 2, "RTNETLINK answers: Operation not permitted");
+        VipConfig c = config().duplicateProbe(true)
+                .fencer(CommandFencer.of(List.of("/nonexistent/pdu-off", "{mac}"), Duration.ofSeconds(5))).build();
+        assertThatThrownBy(() -> holder(c).check()).isInstanceOfSatisfying(VipSetupException.class, e -> {
+            assertThat(e.problems()).hasSize(4);
+            assertThat(e.problems().get(0)).contains("`arping` was not found");
+            assertThat(e.problems().get(1)).contains("the fence command /nonexistent/pdu-off does not exist");
+            assertThat(e.problems().get(2)).contains("already an address of this host: 192.0.2.10/16 on eth0");
+            assertThat(e.problems().get(3)).contains("CAP_NET_ADMIN is missing");
+            assertThat(e.getMessage()).isEqualTo(String.join("\n", e.problems()));
+        });
+        assertThat(commands.count("addr del")).isZero();
+    }
+
+    @Test
+    void startFailsWhenTheFenceProgramIsMissing() {
+        VipConfig c = config().duplicateProbe(true)
+                .fencer(CommandFencer.of(List.of("/nonexistent/pdu-off"), Duration.ofSeconds(5))).build();
+        assertThatThrownBy(() -> holder(c).start()).isInstanceOf(VipSetupException.class)
+                .hasMessageContaining("the fence command /nonexistent/pdu-off does not exist");
+        assertThat(commands.count("addr del")).isZero();
     }
 }

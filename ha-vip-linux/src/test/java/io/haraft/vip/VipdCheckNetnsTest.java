@@ -180,4 +180,27 @@ class VipdCheckNetnsTest {
         assertThat(c.output()).contains("FAILED: `sysctl` was not found or is not executable at /nonexistent/sysctl:"
                 + " install procps (`apt-get install procps` on Debian/Ubuntu)");
     }
+
+    /**
+     * The mistakes of an operator all at once: the VIP is this node's own address (its member
+     * address, and on eth0 with another prefix), the fence program and arping are missing. Each is
+     * reported on its own FAILED line, and the host's address stays.
+     */
+    @Test
+    void reportsEveryProblemAtOnceAndKeepsTheHostsOwnAddress() throws Exception {
+        String own = NetnsLan.SUBNET_PREFIX + "1";
+        assertThat(NetnsLan.has(ns, own)).as("the namespace's own address").isTrue();
+        Check c = check(config(own + "/32", "arping.command = /nonexistent/arping",
+                "fence.command = /nonexistent/pdu-off --outlet {mac}"));
+        assertThat(c.exit()).as(c.output()).isEqualTo(1);
+        assertThat(c.output().lines().filter(l -> l.startsWith("FAILED: ")).toList()).as(c.output()).satisfiesExactly(
+                l -> assertThat(l).contains("vip = " + own + "/32 is the address of member n1 (" + own + ":7001, this"
+                        + " node)").contains("Choose a free address for the VIP"),
+                l -> assertThat(l).contains("`arping` was not found or is not executable at /nonexistent/arping"),
+                l -> assertThat(l).contains("the fence command /nonexistent/pdu-off does not exist"),
+                l -> assertThat(l).contains("the VIP " + own + " is already an address of this host: " + own
+                        + "/24 on eth0").contains("Choose a VIP that no host uses"));
+        assertThat(c.output()).contains("NOT READY: 4 problems");
+        assertThat(NetnsLan.has(ns, own)).as("nothing removed").isTrue();
+    }
 }

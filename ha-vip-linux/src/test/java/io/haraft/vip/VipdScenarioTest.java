@@ -423,7 +423,7 @@ class VipdScenarioTest {
                 + "ip.command = " + NetnsLan.IP + "\n"
                 + "arping.command = /usr/bin/arping\n"
                 + "garp.repeat.delay.ms = 1000\n"
-                + "admin.bind = 0.0.0.0\n";
+                + "admin.socket.dir = " + dir.resolve("admin") + "\n";
         Path file = dir.resolve("n" + (i + 1) + ".properties");
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
@@ -457,8 +457,9 @@ class VipdScenarioTest {
 
     /**
      * The admin command line against the real daemons: a witness daemon (no VIP) starts in the
-     * client's namespace, {@code add-witness} is run on a follower's host and goes to the leader's
-     * daemon over the LAN (the endpoints bind 0.0.0.0 here), and {@code status} shows the witness.
+     * client's namespace, {@code add-witness} is run on a follower's namespace and goes to the
+     * leader's daemon through its admin socket (the namespaces share the file system, like daemons
+     * on one host), and {@code status} shows the witness.
      */
     @Test
     void adminCommandLineAddsAWitnessThroughAFollowersHost() throws Exception {
@@ -493,7 +494,7 @@ class VipdScenarioTest {
                     + status.output());
             assertThat(status.code()).as(status.output()).isZero();
             assertThat(status.output()).containsPattern("w1 +192\\.0\\.2\\.100:" + PORT + " +witness")
-                    .contains("'s view (its daemon at 192.0.2.");
+                    .contains("'s view (its daemon at " + dir.resolve("admin") + "/vipd-test-n");
             assertThat(Files.readString(dir.resolve("w1.log"))).contains("a witness, which never leads and holds"
                     + " no VIP");
         } finally {

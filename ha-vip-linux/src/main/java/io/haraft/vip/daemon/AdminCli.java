@@ -9,9 +9,11 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +22,9 @@ import java.util.Optional;
 
 /**
  * {@code ha-vipd admin}: changes the cluster's members, or shows its status, through the admin
- * endpoint ({@link AdminServer}) of the daemon that the given config file describes.
+ * socket ({@link AdminServer}) of the daemon that the given config file describes, found from its
+ * {@code admin.socket.dir}, {@code cluster.id} and {@code node.id}. Run it as the daemon's user
+ * (root): the socket admits no one else.
  *
  * <pre>
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties status
@@ -29,17 +33,15 @@ import java.util.Optional;
  * </pre>
  *
  * <p><b>Guarantees.</b> Changes are made by the leader only. When the local daemon's node is not
- * the leader, the command goes to the leader's daemon if its admin endpoint can be reached from
- * here (the leader runs on this host, or {@code admin.bind} is not loopback, so the endpoints
- * listen on the network: the same {@code admin.port} on the leader's host, or the default derived
- * from its Raft port); otherwise it prints where to run the command. Every change may be run
+ * the leader, the command goes to the leader's daemon if its admin socket is on this host (in the
+ * same {@code admin.socket.dir}); otherwise it prints where to run the command. Every change may be run
  * again after any failure: the node's operations skip what is already done, so when leadership
  * moves under a change (its outcome is unknown, the new leader is not ready, no leader is known
  * during an election) the command asks again by itself, up to 5 times, half a second apart. Exit codes: 0 done,
  * 1 refused or failed (the message says what and whether running it again is safe), 2 wrong
  * command line.
  *
- * <p><b>Limits.</b> The endpoint has no authentication. Interrupting the command (Ctrl-C) does not
+ * <p><b>Limits.</b> A daemon on another host is not reached: the command is run there. Interrupting the command (Ctrl-C) does not
  * stop a change that the leader has started; {@code status} shows where it is.
  */
 final class AdminCli {
@@ -207,10 +209,10 @@ final class AdminCli {
     static String help() {
         return """
                 usage: java -jar ha-vipd.jar admin --config FILE [--timeout SECONDS] COMMAND
-                  --config FILE      the config file of the ha-vipd running on this host
+                  --config FILE      the config file of the ha-vipd running on this host (run as its user, root)
                   --timeout SECONDS  how long a new member may take to answer and catch up (default 60)
                 commands (a change is made by the leader; from another node it goes to the leader's daemon
-                if its admin endpoint is reachable, else the command says where to run it):
+                if its admin socket is on this host, else the command says where to run it):
                   status                        configuration, roles, leader, term, learners' lag
                   add ID=HOST:PORT              a new data node joins as a learner, catches up, then votes
                   add-learner ID=HOST:PORT      a new node joins as a learner (receives the log, does not vote)
@@ -230,7 +232,7 @@ final class AdminCli {
     private int status() {
         Answer a;
         try {
-            a = ask(config.raftConfig().nodeId(), config.admin().connectAddress());
+            a = ask(config.raftConfig().nodeId(), config.admin().socket());
         } catch (Unreachable e) {
             return unreachableLocal(e);
         }
@@ -241,20 +243,20 @@ final class AdminCli {
             return 0;
         }
         RaftConfig.Member leader = a.leader().get();
-        Optional<InetSocketAddress> endpoint = config.admin().endpointOf(leader);
+        Optional<Path> endpoint = socketOf(leader);
         if (endpoint.isEmpty()) {
             out.println("for lag and last contact, run status on the leader " + leader.id() + "'s host " + leader.host()
                     + ": java -jar ha-vipd.jar admin --config <" + leader.id() + "'s config file> status");
             return 0;
         }
-        out.println("the leader " + leader.id() + "'s view (its daemon at " + hostPort(endpoint.get()) + "):");
+        out.println("the leader " + leader.id() + "'s view (its daemon at " + endpoint.get() + "):");
         try {
             Answer l = ask(leader.id(), endpoint.get());
             if (l.reply().kind() != AdminReply.Kind.OK) {
                 out.println("  (the leader's daemon answered: " + l.reply().text() + ")");
             }
         } catch (Unreachable e) {
-            out.println("  (its admin endpoint did not answer: " + e.getMessage() + ")");
+            out.println("  (its admin socket did not answer: " + e.getMessage() + ")");
         }
         return 0;
     }
@@ -290,7 +292,7 @@ final class AdminCli {
     /** One attempt: the exit code, or empty to ask again (unless {@code last}). */
     private Optional<Integer> changeOnce(boolean last) {
         String target = config.raftConfig().nodeId();
-        InetSocketAddress endpoint = config.admin().connectAddress();
+        Path endpoint = config.admin().socket();
         for (int hop = 0; hop <= MAX_HOPS; hop++) {
             Answer a;
             try {
@@ -299,7 +301,7 @@ final class AdminCli {
                 if (hop == 0 || e.connected) {
                     return Optional.of(hop == 0 ? unreachableLocal(e) : lost(target, e));
                 }
-                return Optional.of(whereToRun(target, "its admin endpoint " + hostPort(endpoint) + " did not answer ("
+                return Optional.of(whereToRun(target, "its admin socket " + endpoint + " did not answer ("
                         + e.getMessage() + ")"));
             }
             AdminReply r = a.reply();
@@ -321,14 +323,13 @@ final class AdminCli {
                 err.println("ha-vipd admin: " + r.text());
                 return Optional.of(1);
             }
-            Optional<InetSocketAddress> next = config.admin().endpointOf(leader);
+            Optional<Path> next = socketOf(leader);
             if (next.isEmpty()) {
-                return Optional.of(whereToRun(leader.id() + "@" + leader.host(), "the admin endpoints listen on"
-                        + " loopback only (admin.bind = " + config.admin().bind().getHostAddress() + "), so it cannot"
-                        + " be reached from here"));
+                return Optional.of(whereToRun(leader.id() + "@" + leader.host(), "its admin socket is not on this"
+                        + " host (no " + config.admin().socketOf(leader.id()) + "), so it cannot be reached from here"));
             }
             out.println("node " + target + " is not the leader; sending the command to the leader " + leader.id()
-                    + "'s daemon at " + hostPort(next.get()));
+                    + "'s daemon at " + next.get());
             target = leader.id() + "@" + leader.host();
             endpoint = next.get();
         }
@@ -355,14 +356,26 @@ final class AdminCli {
     }
 
     private int unreachableLocal(Unreachable e) {
-        InetSocketAddress a = config.admin().connectAddress();
+        Path a = config.admin().socket();
         if (e.connected) {
             return lost(config.raftConfig().nodeId(), e);
         }
-        err.println("ha-vipd admin: cannot reach the admin endpoint of node " + config.raftConfig().nodeId() + " at "
-                + hostPort(a) + " (" + e.getMessage() + "): is ha-vipd running with this config (" + file + ")?"
+        if (e.getMessage().contains("Permission denied")) {
+            err.println("ha-vipd admin: may not open the admin socket " + a + " of node " + config.raftConfig().nodeId()
+                    + " (Permission denied): only the daemon's user (root) may; run ha-vipd admin as that user."
+                    + " Nothing was changed");
+            return 1;
+        }
+        err.println("ha-vipd admin: cannot reach the admin socket of node " + config.raftConfig().nodeId() + " at "
+                + a + " (" + e.getMessage() + "): is ha-vipd running with this config (" + file + ")?"
                 + (e.refused ? " Nothing listens there." : "") + " Nothing was changed");
         return 1;
+    }
+
+    /** The admin socket of {@code member}'s daemon, if it is on this host (in the same directory as ours). */
+    private Optional<Path> socketOf(RaftConfig.Member member) {
+        Path p = config.admin().socketOf(member.id());
+        return Files.exists(p) ? Optional.of(p) : Optional.empty();
     }
 
     private int lost(String target, Unreachable e) {
@@ -397,20 +410,24 @@ final class AdminCli {
     // ------------------------------------------------------------------ the exchange
 
     /** Sends the request to one daemon, printing its INFO lines as they come, and returns its reply. */
-    private Answer ask(String who, InetSocketAddress endpoint) throws Unreachable {
-        InetSocketAddress resolved = endpoint.isUnresolved()
-                ? new InetSocketAddress(endpoint.getHostString(), endpoint.getPort()) : endpoint;
+    private Answer ask(String who, Path socket) throws Unreachable {
         boolean connected = false;
-        try (Socket s = new Socket()) {
-            s.connect(resolved, CONNECT_TIMEOUT_MS);
+        // the longest silence: a wait for catch-up, or one committed step, plus a margin
+        Duration silence = catchUp.plus(MembershipCommands.COMMIT_BOUND).plusSeconds(30);
+        try (Deadlines deadlines = new Deadlines("ha-vipd-admin-client");
+             SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+             Deadlines.Armed d = deadlines.arm(s, silence)) {
             connected = true;
-            // the longest silence: a wait for catch-up, or one committed step, plus a margin
-            s.setSoTimeout((int) catchUp.plus(MembershipCommands.COMMIT_BOUND).plusSeconds(30).toMillis());
-            Writer w = new OutputStreamWriter(s.getOutputStream(), StandardCharsets.UTF_8);
-            w.write(AdminReply.HELLO + " " + config.raftConfig().clusterId() + "\n" + catchUp.toMillis() + " "
-                    + String.join(" ", words) + "\n");
-            w.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            Writer w = new OutputStreamWriter(Channels.newOutputStream(s), StandardCharsets.UTF_8);
+            try {
+                w.write(AdminReply.HELLO + " " + config.raftConfig().clusterId() + "\n" + catchUp.toMillis() + " "
+                        + String.join(" ", words) + "\n");
+                w.flush();
+            } catch (IOException e) {
+                // a daemon that refuses at once (BUSY) may close before the request is written: read its answer
+            }
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(s),
+                    StandardCharsets.UTF_8));
             Optional<RaftConfig.Member> leader = Optional.empty();
             String line;
             while ((line = in.readLine()) != null) {
@@ -431,17 +448,12 @@ final class AdminCli {
                 if (reply.isPresent()) {
                     return new Answer(reply.get(), leader);
                 }
-                throw new IOException(who + "'s endpoint at " + hostPort(endpoint) + " sent '" + line
-                        + "': is that port an ha-vipd admin endpoint?");
+                throw new IOException(who + "'s socket " + socket + " sent '" + line + "': is that an ha-vipd admin"
+                        + " socket?");
             }
             throw new IOException("the daemon closed the connection without an answer");
         } catch (IOException e) {
             throw new Unreachable(e, connected);
         }
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        String h = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 }

@@ -1,72 +1,111 @@
 package io.haraft.vip.daemon;
 
 import io.haraft.RaftNode;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStreamWriter;
-import java.io.PrintWriter;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The admin endpoint of a running {@code ha-vipd}: a TCP socket, apart from the Raft port, where
- * {@code ha-vipd admin} ({@link AdminCli}) asks this daemon's node for its status or for a
+ * The admin socket of a running {@code ha-vipd}: a Unix-domain socket, apart from the Raft port,
+ * where {@code ha-vipd admin} ({@link AdminCli}) asks this daemon's node for its status or for a
  * membership change ({@link MembershipCommands}). The line protocol is described on
  * {@link AdminReply}.
  *
  * <pre>{@code
- * try (AdminServer admin = AdminServer.start(node, "orders-vip", new InetSocketAddress("127.0.0.1", 8001))) {
+ * try (AdminServer admin = AdminServer.start(node, "orders-vip", Path.of("/run/ha-vipd/orders-vip-n1.sock"))) {
  *     ...   // ha-vipd admin --config FILE status
  * }
  * }</pre>
  *
- * <p><b>Guarantees.</b> A connection is refused unless its first line names this cluster. One
- * membership change at a time runs through this endpoint; a second one is refused at once with
- * {@code CHANGE_IN_PROGRESS} (the node refuses concurrent changes from other endpoints itself).
- * {@code status} is served while a change runs. Every command and its outcome is logged.
+ * <p><b>Authentication.</b> Only the daemon's own user (and root) can connect: the socket's
+ * directory is created with mode 0700 and must not be writable by group or others, the socket is
+ * bound under a temporary name, set to mode 0600, and only then renamed to its final name, so it
+ * is never reachable with wider permissions. Each accepted connection's peer credentials
+ * ({@code SO_PEERCRED}, checked by the kernel) must name the daemon's user or root, otherwise it is
+ * refused with {@code NOT_ALLOWED} (this holds even if someone widens the file's permissions).
+ * A connection is refused unless its first line names this cluster.
  *
- * <p><b>Limits.</b> No authentication and no encryption: whoever can connect can change the
- * cluster's members. Bind it to loopback (the default of {@code admin.bind}) unless a firewall
- * keeps everyone but the cluster's hosts out. A client that disconnects does not stop a change.
+ * <p><b>Guarantees.</b> No client can stall another: each connection is served on its own thread,
+ * its request must arrive within {@value #REQUEST_TIMEOUT_SECONDS} s and each reply line must be
+ * taken within {@value #WRITE_TIMEOUT_SECONDS} s, otherwise the connection is closed. At most
+ * {@value #MAX_CONNECTIONS} connections are served at once; one more is answered {@code BUSY} at
+ * once and closed. One membership change at a time runs through this socket; a second one is
+ * refused at once with {@code CHANGE_IN_PROGRESS} (the node refuses concurrent changes from other
+ * endpoints itself). {@code status} is served while a change runs. Every command and its outcome
+ * is logged, and every refused peer (at most once a minute per user).
+ *
+ * <p><b>Limits.</b> The socket serves this host only: a command for the leader on another host is
+ * run there. A client that disconnects does not stop a change. A stale socket file left by a
+ * killed daemon is replaced; a socket that answers belongs to a running daemon, and then this one
+ * does not start.
  */
 final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_LINE = 1024;
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
-    private static final int HANDLERS = 4;
+    static final int REQUEST_TIMEOUT_SECONDS = 5;
+    static final int WRITE_TIMEOUT_SECONDS = 10;
+    static final int MAX_CONNECTIONS = 16;
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(REQUEST_TIMEOUT_SECONDS);
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(WRITE_TIMEOUT_SECONDS);
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    static final String NOT_ALLOWED = "NOT_ALLOWED";
+    static final String BUSY = "BUSY";
 
-    private final ServerSocket socket;
+    private final ServerSocketChannel server;
+    private final Path socket;
     private final String clusterId;
     private final MembershipCommands commands;
     private final ExecutorService handlers;
+    private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
+    private final Deadlines deadlines = new Deadlines("ha-vipd-admin-deadlines");
     private final Thread acceptor;
     private final AtomicReference<Running> running = new AtomicReference<>();
+    private final Map<String, Long> lastRefusalLog = new ConcurrentHashMap<>();
+    private final String ownUser = System.getProperty("user.name");
     private volatile boolean closed;
 
-    /** The change that runs through this endpoint, for the "change in progress" answer. */
+    /** The change that runs through this socket, for the "change in progress" answer. */
     private record Running(String command, long startNanos) {
     }
 
-    private AdminServer(ServerSocket socket, String clusterId, RaftNode node) {
+    private AdminServer(ServerSocketChannel server, Path socket, String clusterId, RaftNode node) {
+        this.server = server;
         this.socket = socket;
         this.clusterId = clusterId;
         this.commands = new MembershipCommands(node);
         AtomicInteger n = new AtomicInteger();
-        this.handlers = Executors.newFixedThreadPool(HANDLERS, r -> {
+        this.handlers = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "ha-vipd-admin-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -76,42 +115,108 @@ final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Binds {@code listen} and starts serving {@code node} (started or not: a node that does not
-     * run answers as a follower that knows no leader).
+     * Creates the socket at {@code socket} (and its directory, mode 0700, if missing) and starts
+     * serving {@code node} (started or not: a node that does not run answers as a follower that
+     * knows no leader).
      *
-     * @throws IOException if the address cannot be bound (in use, not local)
+     * @throws IOException if the directory is unsafe (group or world writable, not a directory),
+     *                     another daemon answers on the socket, or the socket cannot be created;
+     *                     the message says which and what to do
      */
-    static AdminServer start(RaftNode node, String clusterId, InetSocketAddress listen) throws IOException {
+    static AdminServer start(RaftNode node, String clusterId, Path socket) throws IOException {
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(clusterId, "clusterId");
-        ServerSocket s = new ServerSocket();
+        Path dir = socket.toAbsolutePath().getParent();
+        prepareDirectory(dir);
+        removeStale(socket);
+        Path temporary = dir.resolve("." + socket.getFileName() + "." + ProcessHandle.current().pid() + ".new");
+        Files.deleteIfExists(temporary);
+        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            s.setReuseAddress(true);
-            s.bind(listen, 16);
+            s.bind(UnixDomainSocketAddress.of(temporary), MAX_CONNECTIONS);
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
+            Files.move(temporary, socket, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             s.close();
+            Files.deleteIfExists(temporary);
             throw e;
         }
-        AdminServer server = new AdminServer(s, clusterId, node);
+        AdminServer server = new AdminServer(s, socket, clusterId, node);
         server.acceptor.start();
         return server;
     }
 
-    /** The address it listens on. */
-    InetSocketAddress address() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+    /** Creates {@code dir} with mode 0700, or checks that an existing one is a directory others cannot write. */
+    private static void prepareDirectory(Path dir) throws IOException {
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rwx------");
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectories(dir.getParent());
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(ownerOnly));
+                Files.setPosixFilePermissions(dir, ownerOnly);
+                return;
+            } catch (FileAlreadyExistsException e) {
+                // created meanwhile: check it like an existing one
+            } catch (IOException e) {
+                throw new IOException("cannot create the admin socket directory " + dir + " (" + e + "); create it"
+                        + " for the daemon's user with mode 0700, or set admin.socket.dir to a directory this user"
+                        + " may create", e);
+            }
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("the admin socket directory " + dir + " is not a directory; set admin.socket.dir"
+                    + " to a directory (it is created with mode 0700 if missing)");
+        }
+        Set<PosixFilePermission> p = Files.getPosixFilePermissions(dir);
+        if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException("the admin socket directory " + dir + " is writable by "
+                    + (p.contains(PosixFilePermission.OTHERS_WRITE) ? "every user" : "its group") + " ("
+                    + PosixFilePermissions.toString(p) + "), so another user could replace the socket; use a directory"
+                    + " of its own for admin.socket.dir (it is created with mode 0700), or chmod 0700 " + dir);
+        }
     }
 
-    /** Stops listening and abandons running commands (their changes go on in the node). Idempotent. */
+    /** Removes a socket file that nobody answers on; fails if a daemon answers, or if the file is no socket. */
+    private static void removeStale(Path socket) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (!a.isOther()) {
+            throw new IOException(socket + " exists and is not a socket; remove it, or set admin.socket.dir to"
+                    + " another directory");
+        }
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            throw new IOException("another ha-vipd answers on the admin socket " + socket + ": is node already"
+                    + " running? Stop it first (two daemons must not run one node)");
+        } catch (ConnectException e) {
+            Files.deleteIfExists(socket);   // left by a daemon that was killed
+        }
+    }
+
+    /** The socket's path. */
+    Path socket() {
+        return socket;
+    }
+
+    /** Stops listening, removes the socket file and abandons running commands (their changes go on in the node). Idempotent. */
     @Override
     public void close() {
         closed = true;
         try {
-            socket.close();
+            server.close();
         } catch (IOException e) {
             LOG.debug("closing the admin socket", e);
         }
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.debug("removing the admin socket file", e);
+        }
         handlers.shutdownNow();
+        deadlines.close();
         try {
             acceptor.join(TimeUnit.SECONDS.toMillis(2));
         } catch (InterruptedException e) {
@@ -121,38 +226,123 @@ final class AdminServer implements AutoCloseable {
 
     private void accept() {
         while (!closed) {
-            Socket c;
+            SocketChannel c;
             try {
-                c = socket.accept();
+                c = server.accept();
             } catch (IOException e) {
                 if (!closed) {
-                    LOG.warn("admin endpoint: accept failed: {}", e.toString());
+                    LOG.warn("admin socket: accept failed: {}", e.toString());
                 }
                 continue;
             }
+            if (!slots.tryAcquire()) {
+                refuseAtOnce(c, AdminReply.failed(BUSY, MAX_CONNECTIONS + " admin connections are open at once;"
+                        + " nothing was changed. Run the command again in a few seconds"));
+                continue;
+            }
             try {
-                handlers.execute(() -> serve(c));
+                handlers.execute(() -> {
+                    try {
+                        serve(c);
+                    } finally {
+                        slots.release();
+                    }
+                });
             } catch (java.util.concurrent.RejectedExecutionException e) {
+                slots.release();
                 closeQuietly(c);
             }
         }
     }
 
-    private void serve(Socket c) {
-        String peer = String.valueOf(c.getRemoteSocketAddress());
+    /** Writes {@code reply} without blocking (a fresh socket's buffer takes one line) and closes. */
+    private static void refuseAtOnce(SocketChannel c, AdminReply reply) {
         try (c) {
-            c.setSoTimeout((int) REQUEST_TIMEOUT.toMillis());
-            InputStream in = c.getInputStream();
-            PrintWriter out = new PrintWriter(new OutputStreamWriter(c.getOutputStream(), StandardCharsets.UTF_8));
-            AdminReply reply = handle(readLine(in), readLine(in), peer, out);
-            out.print(reply.line() + "\n");
-            out.flush();
+            c.configureBlocking(false);
+            c.write(ByteBuffer.wrap((reply.line() + "\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            LOG.info("admin endpoint: connection from {} failed: {}", peer, e.toString());
+            // the client learns nothing more than a closed connection
         }
     }
 
-    private AdminReply handle(Optional<String> hello, Optional<String> request, String peer, PrintWriter out) {
+    private void serve(SocketChannel c) {
+        String peer = "?";
+        try (c) {
+            peer = peerName(c);
+            Optional<String> hello;
+            Optional<String> request;
+            try (Deadlines.Armed d = deadlines.arm(c, REQUEST_TIMEOUT)) {
+                hello = readLine(c);
+                request = hello.isPresent() ? readLine(c) : Optional.empty();
+            }
+            // the request is read first (and ignored if refused), so that the client's write succeeds and it
+            // reads the refusal rather than a broken pipe
+            Optional<String> refusal = checkPeer(c);
+            if (refusal.isPresent()) {
+                write(c, AdminReply.failed(NOT_ALLOWED, refusal.get()).line());
+                return;
+            }
+            AdminReply reply = handle(hello, request, peer, line -> write(c, line));
+            write(c, reply.line());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.info("admin socket: connection from {} ended: {}", peer, c.isOpen() ? e.toString()
+                    : "closed (it sent no request within " + REQUEST_TIMEOUT_SECONDS + " s, or took no reply line"
+                    + " within " + WRITE_TIMEOUT_SECONDS + " s)");
+        }
+    }
+
+    /** Empty if the peer's user is this daemon's user or root; else why it is refused (and logged). */
+    private Optional<String> checkPeer(SocketChannel c) throws IOException {
+        UnixDomainPrincipal p;
+        try {
+            p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        } catch (UnsupportedOperationException e) {
+            return Optional.empty();   // no peer credentials here: the file permissions alone protect the socket
+        }
+        String user = p.user().getName();
+        if (user.equals(ownUser) || user.equals("root")) {
+            return Optional.empty();
+        }
+        long now = System.nanoTime();
+        Long last = lastRefusalLog.get(user);
+        if (last == null || now - last > REFUSAL_LOG_INTERVAL_NANOS) {
+            lastRefusalLog.put(user, now);
+            LOG.warn("admin socket: refused a connection from user {} (only {} may use it; check the permissions"
+                    + " of {}: they should be rw-------)", user, ownUser.equals("root") ? "root" : ownUser + " and root",
+                    socket);
+        }
+        return Optional.of("user " + user + " may not use this admin socket; run ha-vipd admin as "
+                + (ownUser.equals("root") ? "root (the daemon's user)" : ownUser + " (the daemon's user) or root")
+                + ". Nothing was changed");
+    }
+
+    private static String peerName(SocketChannel c) {
+        try {
+            UnixDomainPrincipal p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            return "user " + p.user().getName();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "a local client";
+        }
+    }
+
+    /** Writes one line, closing the connection if the client does not take it within the write timeout. */
+    private void write(SocketChannel c, String line) {
+        ByteBuffer b = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+        try (Deadlines.Armed d = deadlines.arm(c, WRITE_TIMEOUT)) {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Where INFO and LEADER lines go while a command runs. */
+    private interface Lines {
+        void send(String line);
+    }
+
+    private AdminReply handle(Optional<String> hello, Optional<String> request, String peer, Lines out) {
         if (hello.isEmpty() || !hello.get().startsWith(AdminReply.HELLO + " ")) {
             return AdminReply.failed(AdminReply.BAD_REQUEST, "this is the ha-vipd admin endpoint; talk to it with"
                     + " 'java -jar ha-vipd.jar admin --config FILE COMMAND'");
@@ -162,7 +352,7 @@ final class AdminServer implements AutoCloseable {
             LOG.warn("admin endpoint: refused {}: it asked for cluster '{}', this is '{}'", peer, theirCluster,
                     clusterId);
             return AdminReply.failed(AdminReply.WRONG_CLUSTER, "this daemon runs cluster '" + clusterId + "', not '"
-                    + theirCluster + "': check admin.port and cluster.id in the config file. Nothing was changed");
+                    + theirCluster + "': check admin.socket.dir and cluster.id in the config file. Nothing was changed");
         }
         String[] f = request.orElse("").split(" ");
         long timeoutMs;
@@ -178,14 +368,12 @@ final class AdminServer implements AutoCloseable {
         MembershipCommands.Out sink = new MembershipCommands.Out() {
             @Override
             public void info(String line) {
-                out.print(AdminReply.INFO + " " + AdminReply.oneLine(line) + "\n");
-                out.flush();
+                out.send(AdminReply.INFO + " " + AdminReply.oneLine(line));
             }
 
             @Override
             public void leader(String id, String address) {
-                out.print(AdminReply.LEADER + " " + id + " " + address + "\n");
-                out.flush();
+                out.send(AdminReply.LEADER + " " + id + " " + address);
             }
         };
         if (f[1].equals("status") && f.length == 2) {
@@ -243,13 +431,15 @@ final class AdminServer implements AutoCloseable {
     }
 
     /** One line of at most {@value #MAX_LINE} bytes without its end; empty at the end of the stream. */
-    private static Optional<String> readLine(InputStream in) throws IOException {
+    private static Optional<String> readLine(SocketChannel c) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
+        ByteBuffer one = ByteBuffer.allocate(1);
         while (true) {
-            int b = in.read();
-            if (b < 0) {
+            one.clear();
+            if (c.read(one) < 0) {
                 return line.size() == 0 ? Optional.empty() : Optional.of(line.toString(StandardCharsets.UTF_8));
             }
+            byte b = one.get(0);
             if (b == '\n') {
                 return Optional.of(line.toString(StandardCharsets.UTF_8).stripTrailing());
             }
@@ -260,7 +450,7 @@ final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Socket c) {
+    private static void closeQuietly(SocketChannel c) {
         try {
             c.close();
         } catch (IOException ignored) {

@@ -34,10 +34,13 @@ import java.util.Set;
  * (a {@code #} inside a value is part of it). Every key may appear once; an unknown key is an
  * error, so that a typo cannot silently switch something off (for example fencing).
  *
- * <p><b>Guarantees.</b> Immutable. {@link #parse} reports the first problem as a
- * {@link DaemonConfigException} whose message names the file, the line or key, and the fix. The
- * Raft settings are validated by {@link RaftNode.Builder#config()} without touching the file
- * system; whether the host can manage the VIP is checked later, by
+ * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
+ * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
+ * the file, the line or key, and the fix; {@link #read} also returns the parts that are valid by
+ * themselves, for {@code --check}. The Raft settings are validated by
+ * {@link RaftNode.Builder#config()} without touching the file system. A VIP that is a member's
+ * address is refused (a member's host name is resolved for that); whether the host can manage the
+ * VIP is checked later, by
  * {@link io.haraft.vip.VipHolder#start()} or {@link io.haraft.vip.VipHolder#check()}.
  */
 final class DaemonConfig {
@@ -58,9 +61,8 @@ final class DaemonConfig {
         k.put("tls.cert", "PEM certificate chain of this node (mutual TLS; all three tls.* or none)");
         k.put("tls.key", "PEM PKCS#8 private key of tls.cert");
         k.put("tls.ca", "PEM CA certificates that sign the peers' certificates");
-        k.put("admin.bind", "address of the admin endpoint that ha-vipd admin talks to; no authentication, so keep"
-                + " it on loopback (default 127.0.0.1)");
-        k.put("admin.port", "port of the admin endpoint (default: this node's Raft port + " + AdminSettings.PORT_OFFSET
+        k.put("admin.socket.dir", "directory of the admin socket that ha-vipd admin talks to, created with mode 0700;"
+                + " the socket is CLUSTER-NODE.sock in it, mode 0600 (default " + AdminSettings.DEFAULT_DIRECTORY
                 + ")");
         k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness)");
         k.put("interface", "the interface that carries the VIP, like eth0 (required, except on a witness)");
@@ -82,6 +84,10 @@ final class DaemonConfig {
         k.put("fence.timeout.ms", "the most the fence command may take (default 10000)");
         return java.util.Collections.unmodifiableMap(k);
     }
+
+    /** Keys of earlier versions that are refused, with what replaced them. */
+    static final Map<String, String> REMOVED_KEYS = Map.of(
+            "admin.bind", AdminSettings.MIGRATION, "admin.port", AdminSettings.MIGRATION);
 
     private static final List<String> REQUIRED = List.of("cluster.id", "node.id", "members", "data.dir");
     private static final List<String> REQUIRED_BUT_ON_A_WITNESS = List.of("vip", "interface");
@@ -157,131 +163,240 @@ final class DaemonConfig {
     /**
      * Reads and validates {@code file}.
      *
-     * @throws DaemonConfigException if the file cannot be read or holds an invalid setting
+     * @throws DaemonConfigException if the file cannot be read or holds invalid settings; it lists
+     *                               every problem found ({@link DaemonConfigException#problems()})
      */
     static DaemonConfig parse(Path file) {
+        return read(file).orThrow();
+    }
+
+    /** Parses {@code text} as if read from {@code file}; for tests and {@link #parse(Path)}. */
+    static DaemonConfig parse(Path file, String text, List<String> warnings) {
+        return read(file, text, warnings).orThrow();
+    }
+
+    /**
+     * What reading a file gave: the configuration if it is valid, else every problem found, and
+     * the parts that are valid on their own (the VIP settings, the data directory), so that
+     * {@code --check} can go on to check the host and report everything at once.
+     *
+     * @param config   the configuration, if there is no problem
+     * @param problems every problem, each naming the file, the key or line, and the fix
+     * @param vip      the VIP settings, if they are valid by themselves
+     * @param dataDir  the data directory, if given
+     * @param warnings things to fix although the daemon could run
+     */
+    record Attempt(Optional<DaemonConfig> config, List<String> problems, Optional<VipConfig> vip,
+                   Optional<Path> dataDir, List<String> warnings) {
+
+        DaemonConfig orThrow() {
+            return config.orElseThrow(() -> new DaemonConfigException(problems));
+        }
+    }
+
+    /** Reads {@code file}, collecting every problem instead of stopping at the first. */
+    static Attempt read(Path file) {
         Objects.requireNonNull(file, "file");
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (MalformedInputException e) {
-            throw new DaemonConfigException(file + ": not valid UTF-8 text; save it as UTF-8");
+            return failed(file + ": not valid UTF-8 text; save it as UTF-8");
         } catch (IOException e) {
-            throw new DaemonConfigException(file + ": cannot read it (" + e + "); check the path given to --config"
-                    + " and that this user may read it");
+            return failed(file + ": cannot read it (" + e + "); check the path given to --config and that this user"
+                    + " may read it");
         }
         List<String> warnings = new ArrayList<>();
         permissionWarning(file).ifPresent(warnings::add);
-        return parse(file, text, warnings);
+        return read(file, text, warnings);
     }
 
-    /** Parses {@code text} as if read from {@code file}; for tests and {@link #parse(Path)}. */
-    static DaemonConfig parse(Path file, String text, List<String> warnings) {
-        Map<String, String> values = lines(file, text);
-        Reader r = new Reader(file, values);
+    private static Attempt failed(String problem) {
+        return new Attempt(Optional.empty(), List.of(problem), Optional.empty(), Optional.empty(), List.of());
+    }
+
+    /** Parses {@code text} as if read from {@code file}, collecting every problem. */
+    static Attempt read(Path file, String text, List<String> warnings) {
+        Reader r = new Reader(file);
+        Map<String, String> values = lines(r, text);
+        r.values = values;
+        int beforeRaft = r.problems.size();
         for (String key : REQUIRED) {
             r.required(key);
         }
-
         RaftNode.Builder raft = RaftNode.builder();
         r.apply("cluster.id", raft::clusterId);
         r.apply("node.id", raft::nodeId);
         r.apply("members", v -> MemberList.parse(v).forEach(m -> raft.member(m.id(), m.address(), m.role())));
-        r.apply("data.dir", v -> raft.dataDir(Path.of(v)));
+        Optional<Path> dataDir = r.get("data.dir", v -> v == null ? null : Path.of(v));
+        dataDir.ifPresent(raft::dataDir);
         Optional<Long> heartbeat = r.millis("heartbeat.ms");
         Optional<Long> election = r.millis("election.ms");
         heartbeat.ifPresent(ms -> raft.heartbeatInterval(Duration.ofMillis(ms)));
         election.ifPresent(ms -> raft.electionTimeout(Duration.ofMillis(ms)));
         r.bool("fast.failover").ifPresent(raft::fastFailoverOnRefusedConnection);
+        tls(r, raft);
+        Optional<RaftConfig> raftConfig = r.problems.size() > beforeRaft ? Optional.empty()
+                : r.attempt(() -> {
+                    try {
+                        return raft.config();
+                    } catch (IllegalArgumentException e) {
+                        throw new DaemonConfigException(file + ": " + e.getMessage()
+                                .replace("clusterId", "cluster.id").replace("nodeId(...)", "node.id")
+                                .replace("heartbeatInterval", "heartbeat.ms").replace("electionTimeout", "election.ms"),
+                                e);
+                    }
+                });
+        Optional<AdminSettings> admin = r.attempt(() -> admin(r));
+
+        boolean witness = raftConfig.map(c -> c.self().role().isWitness()).orElse(false);
+        boolean vipGiven = values.containsKey("vip") && values.containsKey("interface");
+        if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
+            warnings.add(raftConfig.get().nodeId() + " is a witness: it never leads, so this daemon runs no VIP"
+                    + " holder; the VIP keys (vip, interface, ...) are not used" + (vipGiven
+                    ? " (they are still checked)" : ""));
+        }
+        Optional<VipConfig> vipConfig = Optional.empty();
+        if (!witness || vipGiven) {
+            for (String k : REQUIRED_BUT_ON_A_WITNESS) {
+                r.required(k);
+            }
+            vipConfig = vip(r, raftConfig);
+        }
+        vipConfig.ifPresent(v -> raftConfig.ifPresent(rc -> memberConflicts(r, rc, v)));
+        if (vipConfig.isPresent() && raftConfig.isPresent()) {
+            long room = renewalLateness(raftConfig.get(), vipConfig.get());
+            RaftConfig rc = raftConfig.get();
+            VipConfig vc = vipConfig.get();
+            if (room <= 0) {
+                r.problem("release.margin.ms = " + vc.releaseMargin().toMillis() + " is too large: the lease ("
+                        + rc.leaseDuration().toMillis() + " ms, election.ms x 0.98) minus the heartbeat ("
+                        + rc.heartbeatInterval().toMillis() + " ms) leaves no room, so the VIP would be removed before"
+                        + " every renewal. Lower release.margin.ms (default " + VipConfig.DEFAULT_RELEASE_MARGIN_MS
+                        + ") or raise election.ms");
+            } else if (room < 50 && values.containsKey("release.margin.ms")) {
+                warnings.add("release.margin.ms = " + vc.releaseMargin().toMillis() + ": a lease renewal that comes"
+                        + " more than " + room + " ms late (lease " + rc.leaseDuration().toMillis() + " ms - heartbeat "
+                        + rc.heartbeatInterval().toMillis() + " ms - margin) removes the VIP until the renewal"
+                        + " arrives; raise election.ms or lower the margin");
+            }
+        }
+        Optional<DaemonConfig> config = Optional.empty();
+        if (r.problems.isEmpty()) {
+            config = Optional.of(new DaemonConfig(file, raftConfig.orElseThrow(), heartbeat.isPresent(),
+                    election.isPresent(), witness ? Optional.empty() : vipConfig, admin.orElseThrow(), warnings));
+        }
+        return new Attempt(config, List.copyOf(r.problems), witness ? Optional.empty() : vipConfig, dataDir,
+                List.copyOf(warnings));
+    }
+
+    private static void tls(Reader r, RaftNode.Builder raft) {
         Optional<String> cert = r.optional("tls.cert");
         Optional<String> key = r.optional("tls.key");
         Optional<String> ca = r.optional("tls.ca");
-        if (cert.isPresent() || key.isPresent() || ca.isPresent()) {
-            for (String k : List.of("tls.cert", "tls.key", "tls.ca")) {
-                if (r.optional(k).isEmpty()) {
-                    throw new DaemonConfigException(file + ": " + k + " is missing: mutual TLS needs all three of"
-                            + " tls.cert, tls.key and tls.ca (or none of them for plain TCP)");
-                }
+        if (cert.isEmpty() && key.isEmpty() && ca.isEmpty()) {
+            return;
+        }
+        boolean complete = true;
+        for (String k : List.of("tls.cert", "tls.key", "tls.ca")) {
+            if (r.optional(k).isEmpty()) {
+                r.problem(k + " is missing: mutual TLS needs all three of tls.cert, tls.key and tls.ca (or none of them"
+                        + " for plain TCP)");
+                complete = false;
             }
+        }
+        if (complete) {
             r.apply("tls.ca", v -> raft.tls(new TlsConfig(Path.of(cert.get()), Path.of(key.get()), Path.of(v))));
         }
-        RaftConfig raftConfig;
-        try {
-            raftConfig = raft.config();
-        } catch (IllegalArgumentException e) {
-            throw new DaemonConfigException(file + ": " + e.getMessage()
-                    .replace("clusterId", "cluster.id").replace("nodeId(...)", "node.id")
-                    .replace("heartbeatInterval", "heartbeat.ms").replace("electionTimeout", "election.ms"), e);
-        }
+    }
 
-        AdminSettings admin = admin(r, raftConfig);
-        boolean witness = raftConfig.self().role().isWitness();
-        if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
-            warnings.add(raftConfig.nodeId() + " is a witness: it never leads, so this daemon runs no VIP holder;"
-                    + " the VIP keys (vip, interface, ...) are not used" + (values.containsKey("vip")
-                    && values.containsKey("interface") ? " (they are still checked)" : ""));
-        }
-        if (witness && !(values.containsKey("vip") && values.containsKey("interface"))) {
-            return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(), Optional.empty(),
-                    admin, warnings);
-        }
-        for (String k : REQUIRED_BUT_ON_A_WITNESS) {
-            r.required(k);
-        }
-        VipConfig.Builder vip = r.get("vip", v -> VipConfig.builder(v, values.get("interface")));
-        r.integer("garp.count").ifPresent(vip::garpCount);
-        r.integer("garp.repeat.count").ifPresent(vip::garpRepeatCount);
-        r.millis("garp.repeat.delay.ms").ifPresent(ms -> vip.garpRepeatDelay(Duration.ofMillis(ms)));
+    /** The VIP settings, if they are valid by themselves (the release margin's default needs {@code raft}). */
+    private static Optional<VipConfig> vip(Reader r, Optional<RaftConfig> raft) {
+        int before = r.problems.size();
+        Optional<VipConfig.Builder> builder = r.optional("interface").isEmpty() ? Optional.empty()
+                : r.get("vip", v -> v == null ? null : VipConfig.builder(v, r.values.get("interface")));
+        Optional<Integer> garp = r.integer("garp.count");
+        Optional<Integer> garpRepeat = r.integer("garp.repeat.count");
+        Optional<Long> garpDelay = r.millis("garp.repeat.delay.ms");
         Optional<Long> margin = r.millis("release.margin.ms");
-        vip.releaseMargin(Duration.ofMillis(margin.orElse(defaultReleaseMargin(raftConfig))));
-        r.millis("command.timeout.ms").ifPresent(ms -> vip.commandTimeout(Duration.ofMillis(ms)));
-        r.path("ip.command").ifPresent(vip::ipCommand);
-        r.path("arping.command").ifPresent(vip::arpingCommand);
-        r.path("sysctl.command").ifPresent(vip::sysctlCommand);
-        r.integer("probe.timeout.s").ifPresent(s -> vip.probeTimeout(Duration.ofSeconds(s)));
+        Optional<Long> commandTimeout = r.millis("command.timeout.ms");
+        Optional<Path> ip = r.path("ip.command");
+        Optional<Path> arping = r.path("arping.command");
+        Optional<Path> sysctl = r.path("sysctl.command");
+        Optional<Integer> probeTimeout = r.integer("probe.timeout.s");
         Optional<String> fence = r.optional("fence.command");
         Optional<Boolean> probe = r.bool("duplicate.probe");
         long fenceTimeout = r.millis("fence.timeout.ms").orElse(10_000L);
+        Optional<CommandFencer> fencer = Optional.empty();
         if (fence.isPresent()) {
             if (probe.isPresent() && !probe.get()) {
-                throw new DaemonConfigException(file + ": fence.command is set but duplicate.probe = false: the fence"
-                        + " command runs only when the arping -D probe finds another host answering for the VIP,"
-                        + " so it would never run. Set duplicate.probe = true or remove fence.command");
+                r.problem("fence.command is set but duplicate.probe = false: the fence command runs only when the"
+                        + " arping -D probe finds another host answering for the VIP, so it would never run. Set"
+                        + " duplicate.probe = true or remove fence.command");
             }
             List<String> argv = Arrays.asList(fence.get().strip().split("\\s+"));
-            r.apply("fence.command", v -> vip.fencer(CommandFencer.of(argv, Duration.ofMillis(fenceTimeout))));
-            vip.fenceTimeout(Duration.ofMillis(fenceTimeout));
+            fencer = r.get("fence.command", v -> CommandFencer.of(argv, Duration.ofMillis(fenceTimeout)));
         } else if (r.optional("fence.timeout.ms").isPresent()) {
-            throw new DaemonConfigException(file + ": fence.timeout.ms is set without fence.command; set both or"
-                    + " neither");
+            r.problem("fence.timeout.ms is set without fence.command; set both or neither");
         }
+        if (builder.isEmpty() || r.problems.size() > before) {
+            return Optional.empty();
+        }
+        VipConfig.Builder vip = builder.get();
+        garp.ifPresent(vip::garpCount);
+        garpRepeat.ifPresent(vip::garpRepeatCount);
+        garpDelay.ifPresent(ms -> vip.garpRepeatDelay(Duration.ofMillis(ms)));
+        margin.or(() -> raft.map(DaemonConfig::defaultReleaseMargin))
+                .ifPresent(ms -> vip.releaseMargin(Duration.ofMillis(ms)));
+        commandTimeout.ifPresent(ms -> vip.commandTimeout(Duration.ofMillis(ms)));
+        ip.ifPresent(vip::ipCommand);
+        arping.ifPresent(vip::arpingCommand);
+        sysctl.ifPresent(vip::sysctlCommand);
+        probeTimeout.ifPresent(s -> vip.probeTimeout(Duration.ofSeconds(s)));
+        fencer.ifPresent(f -> vip.fencer(f).fenceTimeout(Duration.ofMillis(fenceTimeout)));
         vip.duplicateProbe(probe.orElse(fence.isPresent()));
-        VipConfig vipConfig;
+        return r.attempt(() -> {
+            try {
+                return vip.build();
+            } catch (IllegalArgumentException e) {
+                throw new DaemonConfigException(r.file + ": " + e.getMessage()
+                        .replace("garpRepeatCount", "garp.repeat.count").replace("garpCount", "garp.count")
+                        .replace("garpRepeatDelay", "garp.repeat.delay.ms").replace("releaseMargin", "release.margin.ms")
+                        .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
+                        .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"), e);
+            }
+        });
+    }
+
+    /**
+     * Refuses a VIP that is a member's address (any address its host name has): every node's
+     * daemon removes the VIP at start and at each release, so that member would lose its own
+     * address, and a leader would take it over.
+     */
+    private static void memberConflicts(Reader r, RaftConfig raft, VipConfig vip) {
+        for (RaftConfig.Member m : raft.members()) {
+            for (InetAddress a : addressesOf(m.host())) {
+                if (a.equals(vip.address().address())) {
+                    r.problem("vip = " + vip.address() + " is the address of member " + m.id() + " ("
+                            + m.address() + (m.host().matches("\\[?[0-9A-Fa-f:.]+]?") ? "" : ", " + m.host() + " is "
+                            + a.getHostAddress()) + (m.id().equals(raft.nodeId()) ? ", this node" : "") + "): every"
+                            + " daemon removes the VIP from its host when it starts and when it releases the VIP, so"
+                            + " that host would lose its own address, and the leader would take it over. Choose a"
+                            + " free address for the VIP, one that no host uses");
+                    break;
+                }
+            }
+        }
+    }
+
+    /** A member's addresses: the literal itself, or every address its name resolves to (none if it does not). */
+    private static List<InetAddress> addressesOf(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         try {
-            vipConfig = vip.build();
-        } catch (IllegalArgumentException e) {
-            throw new DaemonConfigException(file + ": " + e.getMessage()
-                    .replace("garpRepeatCount", "garp.repeat.count").replace("garpCount", "garp.count")
-                    .replace("garpRepeatDelay", "garp.repeat.delay.ms").replace("releaseMargin", "release.margin.ms")
-                    .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
-                    .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"), e);
+            return List.of(InetAddress.getAllByName(h));
+        } catch (java.net.UnknownHostException | SecurityException e) {
+            return List.of();   // the node reports an unresolvable member when it starts
         }
-        long room = renewalLateness(raftConfig, vipConfig);
-        if (room <= 0) {
-            throw new DaemonConfigException(file + ": release.margin.ms = " + vipConfig.releaseMargin().toMillis()
-                    + " is too large: the lease (" + raftConfig.leaseDuration().toMillis() + " ms, election.ms x 0.98)"
-                    + " minus the heartbeat (" + raftConfig.heartbeatInterval().toMillis() + " ms) leaves no room, so"
-                    + " the VIP would be removed before every renewal. Lower release.margin.ms (default "
-                    + VipConfig.DEFAULT_RELEASE_MARGIN_MS + ") or raise election.ms");
-        }
-        if (room < 50 && margin.isPresent()) {
-            warnings.add("release.margin.ms = " + vipConfig.releaseMargin().toMillis() + ": a lease renewal that comes"
-                    + " more than " + room + " ms late (lease " + raftConfig.leaseDuration().toMillis()
-                    + " ms - heartbeat " + raftConfig.heartbeatInterval().toMillis() + " ms - margin) removes the VIP until the renewal"
-                    + " arrives; raise election.ms or lower the margin");
-        }
-        return new DaemonConfig(file, raftConfig, heartbeat.isPresent(), election.isPresent(),
-                witness ? Optional.empty() : Optional.of(vipConfig), admin, warnings);
     }
 
     /**
@@ -302,8 +417,11 @@ final class DaemonConfig {
         return raft.leaseDuration().toMillis() - raft.heartbeatInterval().toMillis() - vip.releaseMargin().toMillis();
     }
 
-    /** Splits {@code text} into key/value pairs, refusing malformed lines, duplicates and unknown keys. */
-    private static Map<String, String> lines(Path file, String text) {
+    /**
+     * Splits {@code text} into key/value pairs; a malformed line, a duplicate, an unknown or a
+     * removed key is a problem, and the line is skipped.
+     */
+    private static Map<String, String> lines(Reader r, String text) {
         Map<String, String> values = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -311,25 +429,27 @@ final class DaemonConfig {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            String where = file + " line " + (i + 1);
+            String where = r.file + " line " + (i + 1);
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new DaemonConfigException(where + ": expected 'key = value', got '" + line + "'");
+                r.problems.add(where + ": expected 'key = value', got '" + line + "'");
+                continue;
             }
             String key = line.substring(0, eq).strip();
             String value = line.substring(eq + 1).strip();
-            if (!KEYS.containsKey(key)) {
-                throw new DaemonConfigException(where + ": unknown key '" + key + "'" + suggestion(key)
-                        + ". Known keys: " + String.join(", ", KEYS.keySet()));
+            if (REMOVED_KEYS.containsKey(key)) {
+                r.problems.add(where + ": " + key + " is no longer supported: " + REMOVED_KEYS.get(key));
+            } else if (!KEYS.containsKey(key)) {
+                r.problems.add(where + ": unknown key '" + key + "'" + suggestion(key) + ". Known keys: "
+                        + String.join(", ", KEYS.keySet()));
+            } else if (values.containsKey(key)) {
+                r.problems.add(where + ": " + key + " is set a second time; keep one line per key");
+            } else if (value.isEmpty()) {
+                r.problems.add(where + ": " + key + " has an empty value; give one (" + KEYS.get(key)
+                        + ") or remove the line");
+            } else {
+                values.put(key, value);
             }
-            if (values.containsKey(key)) {
-                throw new DaemonConfigException(where + ": " + key + " is set a second time; keep one line per key");
-            }
-            if (value.isEmpty()) {
-                throw new DaemonConfigException(where + ": " + key + " has an empty value; give one ("
-                        + KEYS.get(key) + ") or remove the line");
-            }
-            values.put(key, value);
         }
         return values;
     }
@@ -373,24 +493,18 @@ final class DaemonConfig {
         return keys.indexOf(key) >= keys.indexOf("vip");
     }
 
-    private static AdminSettings admin(Reader r, RaftConfig raftConfig) {
-        InetAddress bind = r.get("admin.bind", v -> v == null ? AdminSettings.defaultBind() : AdminSettings.parseBind(v));
-        Optional<Integer> port = r.integer("admin.port");
-        int raftPort = raftConfig.self().port();
-        if (port.isPresent()) {
-            if (port.get() < 1 || port.get() > 65535) {
-                throw new DaemonConfigException(r.file + ": admin.port = " + port.get() + ": must be 1 to 65535");
-            }
-            if (port.get() == raftPort) {
-                throw new DaemonConfigException(r.file + ": admin.port = " + port.get() + " is this node's Raft port"
-                        + " (members); give the admin endpoint another port");
-            }
-            return new AdminSettings(bind, port.get(), true);
+    private static AdminSettings admin(Reader r) {
+        Path dir = r.path("admin.socket.dir").orElse(AdminSettings.DEFAULT_DIRECTORY);
+        String cluster = r.optional("cluster.id").orElse("cluster");
+        String node = r.optional("node.id").orElse("node");
+        AdminSettings a = new AdminSettings(dir, cluster, node, r.optional("admin.socket.dir").isPresent());
+        int length = a.socket().toString().getBytes(StandardCharsets.UTF_8).length;
+        if (length > AdminSettings.MAX_PATH_BYTES) {
+            throw new DaemonConfigException(r.file + ": admin.socket.dir = " + dir + ": the admin socket's path "
+                    + a.socket() + " is " + length + " bytes long, and Linux allows " + AdminSettings.MAX_PATH_BYTES
+                    + " for a Unix-domain socket; choose a shorter directory");
         }
-        int derived = AdminSettings.derivedPort(raftPort).orElseThrow(() -> new DaemonConfigException(r.file
-                + ": admin.port is not set and its default, this node's Raft port " + raftPort + " + "
-                + AdminSettings.PORT_OFFSET + ", is above 65535; set admin.port (the same on every node)"));
-        return new AdminSettings(bind, derived, false);
+        return a;
     }
 
     /**
@@ -414,19 +528,26 @@ final class DaemonConfig {
                 + " daemon run any fence.command with its privileges. Fix: chmod go-w " + file);
     }
 
-    /** Reads values by key and wraps every validation failure into a message naming the key. */
+    /**
+     * Reads values by key and records every validation failure as a problem that names the key,
+     * so that one run reports them all; a value with a problem reads as absent.
+     */
     private static final class Reader {
         final Path file;
-        private final Map<String, String> values;
+        final List<String> problems = new ArrayList<>();
+        Map<String, String> values = Map.of();
 
-        Reader(Path file, Map<String, String> values) {
+        Reader(Path file) {
             this.file = file;
-            this.values = values;
+        }
+
+        void problem(String message) {
+            problems.add(file + ": " + message);
         }
 
         void required(String key) {
             if (!values.containsKey(key)) {
-                throw new DaemonConfigException(file + ": " + key + " is missing: " + KEYS.get(key));
+                problem(key + " is missing: " + KEYS.get(key));
             }
         }
 
@@ -434,27 +555,46 @@ final class DaemonConfig {
             return Optional.ofNullable(values.get(key));
         }
 
-        void apply(String key, java.util.function.Consumer<String> setter) {
-            get(key, v -> {
-                setter.accept(v);
-                return null;
-            });
-        }
-
-        /** {@code f} applied to the value (null if absent); an {@link IllegalArgumentException} names the key. */
-        <T> T get(String key, java.util.function.Function<String, T> f) {
-            String v = values.get(key);
+        /** The value of {@code s}, or empty after recording its {@link DaemonConfigException}. */
+        <T> Optional<T> attempt(java.util.function.Supplier<T> s) {
             try {
-                return f.apply(v);
+                return Optional.ofNullable(s.get());
             } catch (DaemonConfigException e) {
-                throw e;
-            } catch (IllegalArgumentException e) {
-                throw new DaemonConfigException(file + ": " + key + " = " + v + ": " + e.getMessage(), e);
+                problems.addAll(e.problems());
+                return Optional.empty();
             }
         }
 
+        void apply(String key, java.util.function.Consumer<String> setter) {
+            if (values.containsKey(key)) {
+                get(key, v -> {
+                    setter.accept(v);
+                    return Boolean.TRUE;
+                });
+            }
+        }
+
+        /** {@code f} applied to the value (null if absent); an {@link IllegalArgumentException} names the key. */
+        <T> Optional<T> get(String key, java.util.function.Function<String, T> f) {
+            String v = values.get(key);
+            return attempt(() -> {
+                try {
+                    return f.apply(v);
+                } catch (DaemonConfigException e) {
+                    throw e;
+                } catch (IllegalArgumentException e) {
+                    throw new DaemonConfigException(file + ": " + key + " = " + v + ": " + e.getMessage(), e);
+                }
+            });
+        }
+
+        /** Like {@link #get} for a present value, where {@code f} throws {@link DaemonConfigException}s itself. */
+        private <T> Optional<T> check(String key, java.util.function.Function<String, T> f) {
+            return optional(key).flatMap(v -> attempt(() -> f.apply(v)));
+        }
+
         Optional<Long> millis(String key) {
-            return optional(key).map(v -> {
+            return check(key, v -> {
                 long n = number(key, v);
                 if (n <= 0 && !key.equals("release.margin.ms")) {
                     throw new DaemonConfigException(file + ": " + key + " = " + v + ": must be a positive number"
@@ -468,7 +608,7 @@ final class DaemonConfig {
         }
 
         Optional<Integer> integer(String key) {
-            return optional(key).map(v -> {
+            return check(key, v -> {
                 long n = number(key, v);
                 if (n < 0 || n > Integer.MAX_VALUE) {
                     throw new DaemonConfigException(file + ": " + key + " = " + v + ": must be 0 or more");
@@ -488,7 +628,7 @@ final class DaemonConfig {
         }
 
         Optional<Boolean> bool(String key) {
-            return optional(key).map(v -> switch (v) {
+            return check(key, v -> switch (v) {
                 case "true" -> true;
                 case "false" -> false;
                 default -> throw new DaemonConfigException(file + ": " + key + " = " + v + ": write true or false");
@@ -496,11 +636,11 @@ final class DaemonConfig {
         }
 
         Optional<Path> path(String key) {
-            return optional(key).map(v -> {
+            return check(key, v -> {
                 Path p = Path.of(v);
                 if (!p.isAbsolute()) {
                     throw new DaemonConfigException(file + ": " + key + " = " + v + ": must be an absolute path"
-                            + " (no PATH lookup at failover time), like /usr/sbin/ip");
+                            + (key.endsWith(".dir") ? "" : " (no PATH lookup at failover time), like /usr/sbin/ip"));
                 }
                 return p;
             });

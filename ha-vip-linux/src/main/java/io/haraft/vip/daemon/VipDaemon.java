@@ -14,7 +14,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -40,13 +44,15 @@ import java.util.concurrent.TimeUnit;
  * (so the VIP is removed) and hands leadership to a peer, then closes the holder. A witness (its
  * entry in {@code members} ends in {@code /witness}) never leads and runs no holder.
  *
- * <p><b>Admin endpoint.</b> The daemon serves {@link AdminServer} on {@code admin.bind}:{@code
- * admin.port} (loopback, Raft port + 1000 by default), through which {@code ha-vipd admin}
- * ({@link AdminCli}) shows the status and changes the members. It has no authentication.
+ * <p><b>Admin socket.</b> The daemon serves {@link AdminServer} on the Unix-domain socket
+ * {@code CLUSTER-NODE.sock} in {@code admin.socket.dir} (default {@code /run/ha-vipd}, mode 0700;
+ * the socket 0600), through which {@code ha-vipd admin} ({@link AdminCli}), run by the daemon's
+ * user or root, shows the status and changes the members.
  *
  * <p><b>{@code --check}</b> validates the file and runs {@link VipHolder#check()}, which changes
  * nothing on the host (it does not remove a VIP found here, unlike a start), prints a report to
- * standard output and exits with 0 if the daemon could start, 1 otherwise.
+ * standard output with every problem found (not only the first), each on a {@code FAILED:} line
+ * that says what to do, and exits with 0 if the daemon could start, 1 otherwise.
  *
  * <p><b>Limits.</b> Exit codes: 0 (check passed), 1 (invalid file, host not ready, node failed to
  * start), 2 (wrong command line); a daemon stopped by a signal exits the way the JVM does for
@@ -132,64 +138,104 @@ public final class VipDaemon {
         return check(file, out, true);
     }
 
-    /** Like {@link #check(Path, PrintStream)}; {@code host} false skips the host checks (unit tests). */
+    /**
+     * Like {@link #check(Path, PrintStream)}; {@code host} false skips the host checks (unit tests).
+     * Every problem is printed, each on a line of its own starting with {@code FAILED:}: those of
+     * the file, of the data and admin socket directories, and of the host (as far as the file's
+     * VIP settings are valid by themselves).
+     */
     static int check(Path file, PrintStream out, boolean host) {
-        DaemonConfig c;
-        try {
-            c = DaemonConfig.parse(file);
-        } catch (DaemonConfigException e) {
-            out.println("FAILED: " + e.getMessage());
+        DaemonConfig.Attempt a = DaemonConfig.read(file);
+        List<String> problems = new ArrayList<>(a.problems());
+        a.problems().forEach(p -> out.println("FAILED: " + p));
+        a.config().ifPresent(c -> {
+            out.println("config " + file + ": valid");
+            c.summary().forEach(line -> out.println("  " + line));
+        });
+        a.warnings().forEach(w -> out.println("WARNING: " + w));
+        a.dataDir().ifPresent(dir -> report(out, problems, directoryProblem("data.dir", dir),
+                "data dir " + dir + ": usable"));
+        a.config().ifPresent(c -> report(out, problems, adminDirectoryProblem(c.admin().directory()),
+                "admin socket directory " + c.admin().directory() + ": usable"));
+        boolean witness = a.config().map(DaemonConfig::isWitness).orElse(false);
+        if (host && a.vip().isPresent() && !witness) {
+            VipHolder holder = VipHolder.create(a.vip().get());
+            try {
+                holder.check().forEach(n -> out.println("host: " + n));
+            } catch (VipSetupException e) {
+                e.problems().forEach(p -> out.println("FAILED: " + p));
+                problems.addAll(e.problems());
+            } finally {
+                holder.close();
+            }
+        }
+        if (!problems.isEmpty()) {
+            out.println("NOT READY: " + problems.size() + (problems.size() == 1 ? " problem" : " problems")
+                    + " (each line FAILED above says what to do); nothing was changed. Fix them and run --check"
+                    + " again");
             return 1;
         }
-        out.println("config " + file + ": valid");
-        c.summary().forEach(line -> out.println("  " + line));
-        c.warnings().forEach(w -> out.println("WARNING: " + w));
-        Optional<String> dataDir = dataDirProblem(c.raftConfig().dataDir());
-        if (dataDir.isPresent()) {
-            out.println("FAILED: " + dataDir.get());
-            return 1;
-        }
-        out.println("data dir " + c.raftConfig().dataDir() + ": usable");
+        DaemonConfig c = a.config().orElseThrow();
         if (!host) {
             out.println("OK (host not checked)");
-            return 0;
-        }
-        if (c.isWitness()) {
+        } else if (witness) {
             out.println("OK: ha-vipd can run witness " + c.raftConfig().nodeId() + " on this host (no VIP, so ip and"
-                    + " arping are not needed; the ports " + c.raftConfig().self().port() + " and " + c.admin().port()
-                    + " are checked when the node starts)");
-            return 0;
+                    + " arping are not needed; the port " + c.raftConfig().self().port() + " is checked when the node"
+                    + " starts)");
+        } else {
+            out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the port "
+                    + c.raftConfig().self().port() + " is checked when the node starts)");
         }
-        VipHolder holder = VipHolder.create(c.vipConfig());
-        try {
-            List<String> notes = holder.check();
-            notes.forEach(n -> out.println("host: " + n));
-        } catch (VipSetupException e) {
-            out.println("FAILED: " + e.getMessage());
-            return 1;
-        } finally {
-            holder.close();
-        }
-        out.println("OK: ha-vipd can run node " + c.raftConfig().nodeId() + " on this host (the ports "
-                + c.raftConfig().self().port() + " and " + c.admin().port() + " are checked when the node starts)");
         return 0;
+    }
+
+    private static void report(PrintStream out, List<String> problems, Optional<String> problem, String fine) {
+        if (problem.isPresent()) {
+            out.println("FAILED: " + problem.get());
+            problems.add(problem.get());
+        } else {
+            out.println(fine);
+        }
     }
 
     /** Empty if the data directory exists and is writable, or could be created; else why not. */
     static Optional<String> dataDirProblem(Path dir) {
+        return directoryProblem("data.dir", dir);
+    }
+
+    /** Like {@link #dataDirProblem}, and the directory must not be writable by group or others. */
+    static Optional<String> adminDirectoryProblem(Path dir) {
+        Optional<String> p = directoryProblem("admin.socket.dir", dir);
+        if (p.isPresent() || !Files.isDirectory(dir)) {
+            return p;
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                return Optional.of("admin.socket.dir " + dir + " is writable by group or others ("
+                        + PosixFilePermissions.toString(perms) + "), so another user could replace the admin socket;"
+                        + " give the daemon a directory of its own (created with mode 0700), or chmod 0700 " + dir);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.of("admin.socket.dir " + dir + ": cannot read its permissions (" + e + ")");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> directoryProblem(String key, Path dir) {
         if (Files.isDirectory(dir)) {
             return Files.isWritable(dir) ? Optional.empty()
-                    : Optional.of("data.dir " + dir + " is not writable by this user; chown it to the daemon's user");
+                    : Optional.of(key + " " + dir + " is not writable by this user; chown it to the daemon's user");
         }
         if (Files.exists(dir)) {
-            return Optional.of("data.dir " + dir + " exists but is not a directory");
+            return Optional.of(key + " " + dir + " exists but is not a directory");
         }
         Path parent = dir.toAbsolutePath().getParent();
         while (parent != null && !Files.exists(parent)) {
             parent = parent.getParent();
         }
         if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-            return Optional.of("data.dir " + dir + " does not exist and cannot be created here"
+            return Optional.of(key + " " + dir + " does not exist and cannot be created here"
                     + (parent == null ? "" : " (" + parent + " is not a writable directory)")
                     + "; create it for the daemon's user");
         }
@@ -220,7 +266,9 @@ public final class VipDaemon {
         try {
             c = DaemonConfig.parse(file);
         } catch (DaemonConfigException e) {
-            log.error("invalid configuration: {}", e.getMessage());
+            e.problems().forEach(p -> log.error("invalid configuration: {}", p));
+            log.error("not started: {} problem(s) in {}; `--check` lists them with the host's", e.problems().size(),
+                    file);
             return 1;
         }
         c.warnings().forEach(log::warn);
@@ -252,10 +300,9 @@ public final class VipDaemon {
             return 1;
         }
         try {
-            admin = AdminServer.start(node, c.raftConfig().clusterId(), c.admin().listenAddress());
+            admin = AdminServer.start(node, c.raftConfig().clusterId(), c.admin().socket());
         } catch (IOException e) {
-            log.error("cannot serve the admin endpoint at {}: {}. Set admin.port (and admin.bind) to a free local port,"
-                    + " the same on every node", c.admin().listenAddress(), e.toString());
+            log.error("cannot serve the admin socket {}: {}", c.admin().socket(), e.getMessage());
             node.close();
             holder.ifPresent(VipHolder::close);
             return 1;

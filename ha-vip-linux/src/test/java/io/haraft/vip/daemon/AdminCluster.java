@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +28,8 @@ import java.util.stream.Stream;
 /**
  * Daemons without the VIP, in this JVM: for each node an {@code ha-vipd} config file, the
  * {@link RaftNode} that {@link DaemonConfig#nodeBuilder} builds from it (real gRPC on loopback,
- * real files) and its {@link AdminServer} on the address the file gives. {@link #admin} runs
+ * real files) and its {@link AdminServer} on the socket the file gives (all in one directory, as
+ * for daemons on one host). {@link #admin} runs
  * {@code ha-vipd admin} through {@link VipDaemon#run}, the command line entry point.
  */
 final class AdminCluster implements AutoCloseable {
@@ -43,14 +43,14 @@ final class AdminCluster implements AutoCloseable {
     private final Map<String, RaftNode> nodes = new LinkedHashMap<>();
     private final Map<String, AdminServer> servers = new LinkedHashMap<>();
     private final Map<String, Path> files = new LinkedHashMap<>();
-    /** Extra lines for the next config files written, such as {@code admin.bind = 0.0.0.0}. */
+    /** Extra lines for the next config files written. */
     String extraKeys = "";
 
     /** Three voters n1..n3, not started. */
     AdminCluster(Path root) {
         this.root = root;
         for (String id : List.of("n1", "n2", "n3")) {
-            ports.put(id, freePortPair());
+            ports.put(id, freePort());
         }
         this.bootstrap = ports.keySet().stream().map(id -> id + "=" + address(id)).collect(Collectors.joining(","));
     }
@@ -65,7 +65,7 @@ final class AdminCluster implements AutoCloseable {
     }
 
     String address(String id) {
-        return "127.0.0.1:" + ports.computeIfAbsent(id, x -> freePortPair());
+        return "127.0.0.1:" + ports.computeIfAbsent(id, x -> freePort());
     }
 
     /** A config file for {@code id}: the bootstrap members, plus itself in {@code role} if it joins. */
@@ -79,7 +79,8 @@ final class AdminCluster implements AutoCloseable {
             // admin commands, not about failover (they still pass through leader changes: see
             // AdminCli's retries)
             String text = "cluster.id = " + CLUSTER + "\nnode.id = " + id + "\nmembers = " + members + "\ndata.dir = "
-                    + root.resolve(id + "-data") + "\nheartbeat.ms = 100\nelection.ms = 1000\n" + vip + extraKeys;
+                    + root.resolve(id + "-data") + "\nheartbeat.ms = 100\nelection.ms = 1000\nadmin.socket.dir = "
+                    + socketDir() + "\n" + vip + extraKeys;
             try {
                 Path f = root.resolve(id + ".properties");
                 Files.writeString(f, text);
@@ -109,7 +110,7 @@ final class AdminCluster implements AutoCloseable {
         }).build();
         nodes.put(id, node);
         try {
-            servers.put(id, AdminServer.start(node, c.raftConfig().clusterId(), c.admin().listenAddress()));
+            servers.put(id, AdminServer.start(node, c.raftConfig().clusterId(), c.admin().socket()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -178,38 +179,26 @@ final class AdminCluster implements AutoCloseable {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    /** Ports (Raft and admin) already handed out in this JVM: the OS may offer a released one again. */
-    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
-
-    /**
-     * A free loopback port {@code p} whose admin port {@code p + 1000} is free too, neither handed
-     * out before in this JVM.
-     */
-    static synchronized int freePortPair() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int p = freePort();
-            if (p + AdminSettings.PORT_OFFSET > 65535 || HANDED_OUT.contains(p)
-                    || HANDED_OUT.contains(p + AdminSettings.PORT_OFFSET)) {
-                continue;
-            }
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p + AdminSettings.PORT_OFFSET));
-                HANDED_OUT.add(p);
-                HANDED_OUT.add(p + AdminSettings.PORT_OFFSET);
-                return p;
-            } catch (IOException e) {
-                // taken: try another
-            }
-        }
-        throw new IllegalStateException("no free port pair on loopback");
+    /** The directory of every node's admin socket. */
+    Path socketDir() {
+        return root.resolve("admin");
     }
 
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Raft ports already handed out in this JVM: the OS may offer a released one again. */
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
+
+    /** A free loopback port not handed out before in this JVM. */
+    static synchronized int freePort() {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("no free port on loopback");
     }
 
     @Override

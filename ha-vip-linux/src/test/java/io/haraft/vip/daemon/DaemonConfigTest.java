@@ -152,7 +152,8 @@ class DaemonConfigTest {
         assertThat(c.raftConfig().tls()).isPresent();
         assertThatThrownBy(() -> parse(MINIMAL + "tls.cert = " + cert + "\n"))
                 .hasMessage(FILE + ": tls.key is missing: mutual TLS needs all three of tls.cert, tls.key and tls.ca"
-                        + " (or none of them for plain TCP)");
+                        + " (or none of them for plain TCP)\n" + FILE + ": tls.ca is missing: mutual TLS needs all three"
+                        + " of tls.cert, tls.key and tls.ca (or none of them for plain TCP)");
         assertThatThrownBy(() -> parse(MINIMAL + "tls.cert = " + cert + "\ntls.key = " + key + "\ntls.ca = "
                 + dir.resolve("nope.crt") + "\n"))
                 .hasMessageStartingWith(FILE + ": tls.ca = " + dir.resolve("nope.crt") + ": ")
@@ -186,12 +187,11 @@ class DaemonConfigTest {
             ip.command = ip             | /etc/ha-vipd/vip.properties: ip.command = ip: must be an absolute path (no PATH lookup at failover time), like /usr/sbin/ip
             fence.command = pdu-off {mac} | /etc/ha-vipd/vip.properties: fence.command = pdu-off {mac}: the fence command must start with an absolute path (no shell, no PATH lookup), got 'pdu-off'
             fence.timeout.ms = 1000     | /etc/ha-vipd/vip.properties: fence.timeout.ms is set without fence.command; set both or neither
-            admin.bind = localhost      | /etc/ha-vipd/vip.properties: admin.bind = localhost: must be an IP address: 127.0.0.1 (loopback, the default), ::1, a local address of this host, or 0.0.0.0 (every interface)
-            admin.bind = 300.1.1.1      | /etc/ha-vipd/vip.properties: admin.bind = 300.1.1.1: must be an IP address
-            admin.port = 0              | /etc/ha-vipd/vip.properties: admin.port = 0: must be 1 to 65535
-            admin.port = 70000          | /etc/ha-vipd/vip.properties: admin.port = 70000: must be 1 to 65535
-            admin.port = 7001           | /etc/ha-vipd/vip.properties: admin.port = 7001 is this node's Raft port (members); give the admin endpoint another port
-            admin.port = x              | /etc/ha-vipd/vip.properties: admin.port = x: not a whole number
+            admin.bind = 127.0.0.1      | /etc/ha-vipd/vip.properties line 7: admin.bind is no longer supported: the admin endpoint is no longer a TCP port (which anyone on the host could use to change the members) but a Unix-domain socket that only the daemon's user (root) may open, in admin.socket.dir (default /run/ha-vipd). Remove admin.bind and admin.port; ha-vipd admin finds the socket from this file
+            admin.port = 8001           | /etc/ha-vipd/vip.properties line 7: admin.port is no longer supported: the admin endpoint is no longer a TCP port
+            admin.socket.dir = run      | /etc/ha-vipd/vip.properties: admin.socket.dir = run: must be an absolute path
+            fence.command = /usr/local/bin/pdu --ip={ip} | /etc/ha-vipd/vip.properties: fence.command = /usr/local/bin/pdu --ip={ip}: the fence command has an unknown placeholder {ip} (in '--ip={ip}'); the known ones are {vip} {cidr} {interface} {mac} {token}
+            vip = 192.0.2.0/24          | /etc/ha-vipd/vip.properties line 7: vip is set a second time
             """)
     void eachBadLineHasItsMessage(String line, String message) {
         assertThatThrownBy(() -> parse(MINIMAL + line + "\n")).isInstanceOf(DaemonConfigException.class)
@@ -260,6 +260,7 @@ class DaemonConfigTest {
             node.id = w1
             members = n1=192.0.2.1:7001,n2=192.0.2.2:7001,w1=192.0.2.9:7001/witness
             data.dir = /var/lib/ha-vipd
+            admin.socket.dir = /var/lib/ha-vipd/admin
             """;
 
     @Test
@@ -305,57 +306,87 @@ class DaemonConfigTest {
         int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), true);
         assertThat(code).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("witness: never leads, holds no VIP",
-                "OK: ha-vipd can run witness w1 on this host (no VIP, so ip and arping are not needed; the ports 7001"
-                        + " and 8001 are checked when the node starts)");
+                "OK: ha-vipd can run witness w1 on this host (no VIP, so ip and arping are not needed; the port 7001"
+                        + " is checked when the node starts)");
     }
 
     @Test
-    void theAdminEndpointDefaultsToLoopbackAndTheRaftPortPlus1000() {
+    void theAdminSocketIsNamedAfterClusterAndNodeInItsDirectory() {
         AdminSettings a = parse(MINIMAL).admin();
-        assertThat(a.listenAddress().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
-        assertThat(a.port()).isEqualTo(8001);
-        assertThat(a.portSet()).isFalse();
-        assertThat(a.loopbackOnly()).isTrue();
-        assertThat(parse(MINIMAL).summary()).contains("admin endpoint 127.0.0.1:8001 (default: Raft port + 1000),"
-                + " loopback only: run ha-vipd admin on this host");
+        assertThat(a.socket()).isEqualTo(Path.of("/run/ha-vipd/orders-vip-n1.sock"));
+        assertThat(a.socketOf("n2")).isEqualTo(Path.of("/run/ha-vipd/orders-vip-n2.sock"));
+        assertThat(parse(MINIMAL).summary()).contains("admin socket /run/ha-vipd/orders-vip-n1.sock (default"
+                + " directory), for the daemon's user (and root) only: run ha-vipd admin on this host as that user");
+        assertThat(parse(MINIMAL + "admin.socket.dir = /var/run/vip\n").admin().socket())
+                .isEqualTo(Path.of("/var/run/vip/orders-vip-n1.sock"));
+        String longDir = "/var/lib/" + "x".repeat(90);
+        assertThatThrownBy(() -> parse(MINIMAL + "admin.socket.dir = " + longDir + "\n"))
+                .hasMessage(FILE + ": admin.socket.dir = " + longDir + ": the admin socket's path " + longDir
+                        + "/orders-vip-n1.sock is 118 bytes long, and Linux allows 107 for a Unix-domain socket; choose"
+                        + " a shorter directory");
+    }
 
-        AdminSettings open = parse(MINIMAL + "admin.bind = 0.0.0.0\nadmin.port = 9000\n").admin();
-        assertThat(open.port()).isEqualTo(9000);
-        assertThat(open.loopbackOnly()).isFalse();
-        assertThat(open.connectAddress().getAddress().isLoopbackAddress()).as("a wildcard is reached on loopback")
-                .isTrue();
-        assertThat(parse(MINIMAL + "admin.bind = 0.0.0.0\n").summary()).anyMatch(l -> l.contains(
-                "reachable from the network WITHOUT authentication"));
-        assertThat(parse(MINIMAL + "admin.bind = ::1\n").admin().loopbackOnly()).isTrue();
-        assertThat(parse(MINIMAL + "admin.bind = [::1]\n").admin().loopbackOnly()).isTrue();
+    // ------------------------------------------------------------------ every problem, the VIP against the members
+
+    @Test
+    void everyProblemIsReportedNotOnlyTheFirst() {
+        String text = MINIMAL.replace("vip = 192.0.2.50/24", "vip = 192.0.2.1/24") + """
+                colour = blue
+                heartbeat.ms = 100ms
+                garp.count = -1
+                admin.port = 8001
+                fence.command = /usr/local/bin/pdu {vpi}
+                """;
+        assertThatThrownBy(() -> parse(text)).isInstanceOfSatisfying(DaemonConfigException.class, e -> {
+            assertThat(e.problems()).hasSize(5);
+            assertThat(e.problems().get(0)).startsWith(FILE + " line 7: unknown key 'colour'");
+            assertThat(e.problems().get(1)).startsWith(FILE + " line 10: admin.port is no longer supported");
+            assertThat(e.problems().get(2)).startsWith(FILE + ": heartbeat.ms = 100ms: not a whole number");
+            assertThat(e.problems().get(3)).startsWith(FILE + ": garp.count = -1: must be 0 or more");
+            assertThat(e.problems().get(4)).contains("unknown placeholder {vpi}");
+            assertThat(e.getMessage()).isEqualTo(String.join("\n", e.problems()));
+        });
+        DaemonConfig.Attempt a = DaemonConfig.read(FILE, MINIMAL + "colour = blue\n", new ArrayList<>());
+        assertThat(a.config()).isEmpty();
+        assertThat(a.vip()).as("the VIP settings are valid by themselves, so --check still checks the host")
+                .hasValueSatisfying(v -> assertThat(v.address().cidr()).isEqualTo("192.0.2.50/24"));
+        assertThat(a.dataDir()).hasValue(Path.of("/var/lib/ha-vipd"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            vip = 192.0.2.1/24   | n1=192.0.2.1:7001      | member n1 (192.0.2.1:7001, this node)
+            vip = 192.0.2.2/32   | n1=192.0.2.1:7001      | member n2 (192.0.2.2:7001)
+            vip = 127.0.0.1/8    | n1=192.0.2.1:7001      | a loopback address
+            vip = 2001:db8::1/64 | n1=[2001:db8::1]:7001  | member n1 ([2001:db8::1]:7001, this node)
+            vip = 2001:db8::1/64 | n1=[2001:db8:0::1]:7001 | member n1 ([2001:db8:0::1]:7001, this node)
+            """)
+    void aVipThatIsAMembersAddressIsRefused(String vip, String self, String what) {
+        String text = MINIMAL.replace("vip = 192.0.2.50/24", vip).replace("n1=192.0.2.1:7001", self);
+        assertThatThrownBy(() -> parse(text)).isInstanceOf(DaemonConfigException.class).hasMessageContaining(what);
     }
 
     @Test
-    void aHighRaftPortNeedsAnExplicitAdminPort() {
-        String high = MINIMAL.replace("n1=192.0.2.1:7001", "n1=192.0.2.1:65000");
-        assertThatThrownBy(() -> parse(high)).hasMessage(FILE + ": admin.port is not set and its default, this node's"
-                + " Raft port 65000 + 1000, is above 65535; set admin.port (the same on every node)");
-        assertThat(parse(high + "admin.port = 9000\n").admin().port()).isEqualTo(9000);
+    void aVipThatIsTheAddressAMembersNameResolvesToIsRefused() throws Exception {
+        java.net.InetAddress self = java.net.InetAddress.getLocalHost();
+        org.junit.jupiter.api.Assumptions.assumeTrue(self instanceof java.net.Inet4Address
+                && !self.isLoopbackAddress(), "this host's name resolves to a non-loopback IPv4 address");
+        String name = self.getHostName();
+        String text = MINIMAL.replace("vip = 192.0.2.50/24", "vip = " + self.getHostAddress() + "/32")
+                .replace("n2=192.0.2.2:7001", "n2=" + name + ":7001");
+        assertThatThrownBy(() -> parse(text)).hasMessageContaining("is the address of member n2 (" + name + ":7001, "
+                + name + " is " + self.getHostAddress() + ")");
     }
 
     @Test
-    void theLeadersEndpointIsTriedOnlyWhereItCanBeReached() {
-        io.haraft.RaftConfig.Member remote = io.haraft.RaftConfig.Member.parse("n2", "192.0.2.2:7002");
-        io.haraft.RaftConfig.Member local = io.haraft.RaftConfig.Member.parse("n2", "127.0.0.1:7002");
-        AdminSettings loopback = parse(MINIMAL).admin();
-        assertThat(loopback.endpointOf(remote)).as("loopback only: another host cannot be reached").isEmpty();
-        assertThat(loopback.endpointOf(local)).hasValueSatisfying(a -> {
-            assertThat(a.getHostString()).isEqualTo("127.0.0.1");
-            assertThat(a.getPort()).as("derived from the leader's own Raft port").isEqualTo(8002);
-        });
-        AdminSettings open = parse(MINIMAL + "admin.bind = 0.0.0.0\n").admin();
-        assertThat(open.endpointOf(remote)).hasValueSatisfying(a -> {
-            assertThat(a.getHostString()).isEqualTo("192.0.2.2");
-            assertThat(a.getPort()).isEqualTo(8002);
-        });
-        AdminSettings fixed = parse(MINIMAL + "admin.bind = 192.0.2.1\nadmin.port = 9000\n").admin();
-        assertThat(fixed.endpointOf(remote)).hasValueSatisfying(a -> assertThat(a.getPort())
-                .as("the same admin.port on every node").isEqualTo(9000));
+    void theNetworkAndBroadcastAddressesOfTheVipsPrefixAreRefused() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("vip = 192.0.2.50/24", "vip = 192.0.2.255/24")))
+                .hasMessageStartingWith(FILE + ": vip = 192.0.2.255/24: the VIP 192.0.2.255/24 is the broadcast"
+                        + " address of its prefix");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("vip = 192.0.2.50/24", "vip = 192.0.2.0/24")))
+                .hasMessageContaining("is the network address of its prefix");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("vip = 192.0.2.50/24", "vip = 2001:db8::/64")))
+                .hasMessageContaining("is the subnet-router anycast address of its prefix");
     }
 
     // ------------------------------------------------------------------ command line
