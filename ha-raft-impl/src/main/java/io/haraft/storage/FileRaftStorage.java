@@ -846,10 +846,9 @@ public final class FileRaftStorage implements RaftStorage {
                     }
                     syncRounds++;
                 } catch (IOException | RuntimeException e) {
-                    String advice = DataDir.isDiskFull(e) ? DataDir.ioFailure("", dir, new IOException(e)).getMessage()
-                            : e.getMessage();
-                    error = new StorageException("fsync failed in " + dir + "; data not known to be durable, the node"
-                            + " must restart: " + advice, e);
+                    String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
+                    error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
+                            : new StorageException(what + ": " + e.getMessage(), e);
                     fail(error);
                 }
             }
