@@ -152,12 +152,7 @@ public final class FileRaftStorage implements RaftStorage {
     private long lastIndex;
     private boolean closed;
 
-    // The manifest: guarded by manifestLock (taken after rw, never before it). A write that removes
-    // something it names (a truncation, a snapshot) bumps manifestGeneration, so that the writer
-    // thread does not then record what it saw before.
-    private final ReentrantLock manifestLock = new ReentrantLock();
-    private Manifest manifest;
-    private long manifestGeneration;
+    private final ManifestKeeper manifest;
 
     // Group commit state: guarded by syncLock, never held during I/O.
     private final ReentrantLock syncLock = new ReentrantLock();
@@ -191,7 +186,7 @@ public final class FileRaftStorage implements RaftStorage {
         this.snapshot = recovered.snapshot;
         this.firstIndex = recovered.firstIndex;
         this.lastIndex = recovered.lastIndex;
-        this.manifest = recovered.manifest;
+        this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
         this.writer = new Thread(() -> {
@@ -277,22 +272,12 @@ public final class FileRaftStorage implements RaftStorage {
 
     /** The id created when this directory was first used; it never changes, and a wiped directory gets a new one. */
     public UUID storageId() {
-        manifestLock.lock();
-        try {
-            return manifest.storageId();
-        } finally {
-            manifestLock.unlock();
-        }
+        return manifest.storageId();
     }
 
     /** The identity of the cluster incarnation this directory belongs to, once recorded. */
     public Optional<UUID> clusterUuid() {
-        manifestLock.lock();
-        try {
-            return Optional.ofNullable(manifest.clusterUuid());
-        } finally {
-            manifestLock.unlock();
-        }
+        return manifest.clusterUuid();
     }
 
     /**
@@ -304,68 +289,7 @@ public final class FileRaftStorage implements RaftStorage {
      * @throws StorageException         on an I/O error
      */
     public void recordClusterUuid(UUID uuid) {
-        Objects.requireNonNull(uuid, "uuid");
-        manifestLock.lock();
-        try {
-            UUID recorded = manifest.clusterUuid();
-            if (uuid.equals(recorded)) {
-                return;
-            }
-            if (recorded != null) {
-                throw new StorageIdentityException(dir, "Data directory " + dir + " belongs to cluster incarnation "
-                        + recorded + " (recorded in " + dir.resolve(DataDir.MANIFEST_FILE) + "), not to " + uuid
-                        + ": it was created by another cluster, perhaps one with the same name. Give this node its"
-                        + " own directory; for a node new to this cluster, an empty one. Nothing was changed in "
-                        + dir + ".");
-            }
-            Manifest next = manifest.withClusterUuid(uuid);
-            next.write(io, dir);
-            manifest = next;
-        } catch (IOException e) {
-            throw DataDir.ioFailure("cannot record the cluster identity in " + dir, dir, e);
-        } finally {
-            manifestLock.unlock();
-        }
-    }
-
-    /**
-     * Rewrites the manifest before something it names goes away, in the caller's thread (holding
-     * the write lock): {@code update} maps the recorded manifest to the new one.
-     */
-    private void lowerManifest(java.util.function.UnaryOperator<Manifest> update) throws IOException {
-        manifestLock.lock();
-        try {
-            Manifest next = update.apply(manifest);
-            manifestGeneration++;
-            if (!next.equals(manifest)) {
-                next.write(io, dir);
-                manifest = next;
-            }
-        } finally {
-            manifestLock.unlock();
-        }
-    }
-
-    /**
-     * Records, after a group-commit round made them durable, the newest segment and the end of the
-     * segments before it seen when the round started; skipped if a truncation or snapshot rewrote
-     * the manifest since.
-     */
-    private void raiseManifest(long generation, long lastSegmentBase, long durableIndex) throws IOException {
-        manifestLock.lock();
-        try {
-            if (generation != manifestGeneration) {
-                return;
-            }
-            Manifest next = manifest.withFiles(manifest.snapshotIndex(), lastSegmentBase,
-                    Math.max(durableIndex, manifest.durableIndex()));
-            if (!next.equals(manifest)) {
-                next.write(io, dir);
-                manifest = next;
-            }
-        } finally {
-            manifestLock.unlock();
-        }
+        manifest.recordClusterUuid(uuid);
     }
 
     /**
@@ -470,77 +394,12 @@ public final class FileRaftStorage implements RaftStorage {
     }
 
     private List<Entry> readEntries(long from, long toExclusive, long maxBytes) {
-        {
-            checkOpen();
-            if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
-                throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
-                        + ", " + (lastIndex + 1) + ")");
-            }
-            List<Entry> out = new ArrayList<>();
-            long bytes = 0;
-            long i = from;
-            int segIdx = segmentFor(from);
-            while (i < toExclusive) {
-                Segment seg = segments.get(segIdx);
-                long end = Math.min(toExclusive, seg.base + seg.count);
-                // Read a run of records from this segment in one call, bounded by maxBytes.
-                long j = i;
-                long runBytes = 0;
-                while (j < end) {
-                    long rec = seg.endOf(j) - seg.offsetOf(j);
-                    long payload = rec - Formats.FRAME_HEADER_SIZE - Formats.PAYLOAD_FIXED_SIZE;
-                    if (!out.isEmpty() || j > i) {
-                        if (bytes + runBytes + payload > maxBytes) {
-                            break;
-                        }
-                    }
-                    runBytes += payload;
-                    j++;
-                }
-                if (j == i) {
-                    return out;
-                }
-                long start = seg.offsetOf(i);
-                long stop = seg.endOf(j - 1);
-                byte[] buf = new byte[(int) (stop - start)];
-                ByteBuffer bb = ByteBuffer.wrap(buf);
-                try {
-                    while (bb.hasRemaining()) {
-                        if (seg.handle.read(bb, start + bb.position()) < 0) {
-                            throw new StorageCorruptedException(seg.path, start + bb.position(), "log segment shorter than expected");
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new StorageException("cannot read " + seg.path + ": " + e.getMessage(), e);
-                }
-                for (long k = i; k < j; k++) {
-                    int off = (int) (seg.offsetOf(k) - start);
-                    int len = (int) (seg.endOf(k) - seg.offsetOf(k));
-                    out.add(Formats.decodeFrame(buf, off, len, seg.path, seg.offsetOf(k), k));
-                }
-                bytes += runBytes;
-                i = j;
-                if (j < end) {
-                    return out;
-                }
-                segIdx++;
-            }
-            return out;
+        checkOpen();
+        if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
+            throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
+                    + ", " + (lastIndex + 1) + ")");
         }
-    }
-
-    private int segmentFor(long index) {
-        int lo = 0;
-        int hi = segments.size() - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (segments.get(mid).base <= index) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return lo;
+        return LogReader.read(segments, from, toExclusive, maxBytes);
     }
 
     @Override
@@ -637,7 +496,7 @@ public final class FileRaftStorage implements RaftStorage {
             }
         }
         long below = keptSegment;
-        lowerManifest(m -> index > m.durableIndex() && index > m.lastSegmentBase() ? m
+        manifest.lower(m -> index > m.durableIndex() && index > m.lastSegmentBase() ? m
                 : m.withFiles(m.snapshotIndex(), m.lastSegmentBase() >= index ? below : m.lastSegmentBase(),
                         Math.min(m.durableIndex(), index - 1)));
         boolean deleted = false;
@@ -813,7 +672,7 @@ public final class FileRaftStorage implements RaftStorage {
                 } finally {
                     syncLock.unlock();
                 }
-                generation = manifestGeneration;
+                generation = manifest.generation();
                 newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
                 end = sealedEnd(segments);
                 // Only the last segment can hold buffered records (a roll writes them out).
@@ -842,7 +701,7 @@ public final class FileRaftStorage implements RaftStorage {
                     }
                     if (syncDir) {
                         // A segment was started: record it (and the log end) now that it is durable.
-                        raiseManifest(generation, newestSegment, end);
+                        manifest.raise(generation, newestSegment, end);
                     }
                     syncRounds++;
                 } catch (IOException | RuntimeException e) {
@@ -922,90 +781,12 @@ public final class FileRaftStorage implements RaftStorage {
             io.delete(tmp);
             throw e;
         }
-        return new FileSnapshotWriter(meta, tmp, h, header.length);
+        return new FileSnapshotWriter(io, meta, tmp, snapshotPath(meta.lastIndex()), h, header.length, this::install);
     }
 
     private final AtomicLong snapshotWriters = new AtomicLong();
 
-    /** Writes data to a temporary file; commit adds the trailer, fsyncs, renames and installs. */
-    private final class FileSnapshotWriter implements SnapshotWriter {
-        private final SnapshotMeta meta;
-        private final Path tmp;
-        private final FileIO.Handle handle;
-        private final long headerLength;
-        private final HandleOutputStream out;
-        private boolean done;
-
-        FileSnapshotWriter(SnapshotMeta meta, Path tmp, FileIO.Handle handle, long headerLength) {
-            this.meta = meta;
-            this.tmp = tmp;
-            this.handle = handle;
-            this.headerLength = headerLength;
-            this.out = new HandleOutputStream(handle, headerLength);
-        }
-
-        @Override
-        public void write(byte[] data, int offset, int length) throws IOException {
-            if (done) {
-                throw new IllegalStateException("snapshot writer already committed or closed");
-            }
-            out.write(data, offset, length);
-        }
-
-        @Override
-        public long bytesWritten() {
-            return out.count();
-        }
-
-        @Override
-        public Snapshot commit() throws IOException {
-            if (done) {
-                throw new IllegalStateException("snapshot writer already committed or closed");
-            }
-            done = true;
-            long dataLength;
-            int crc;
-            try {
-                out.flushBuffer();
-                dataLength = out.written();
-                crc = out.crc32c();
-                handle.write(ByteBuffer.wrap(Formats.encodeSnapshotTrailer(dataLength, crc)), headerLength + dataLength);
-                handle.force();
-                handle.close();
-            } catch (IOException | RuntimeException e) {
-                discard();
-                throw e;
-            }
-            Path path = snapshotPath(meta.lastIndex());
-            FileSnapshot snap = new FileSnapshot(io, path, meta, headerLength, dataLength, crc);
-            try {
-                install(snap, tmp);
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                io.delete(tmp);
-                throw e;
-            }
-            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
-                    dataLength, dir, firstIndex(), lastIndex());
-            return snap;
-        }
-
-        private void discard() throws IOException {
-            try {
-                handle.close();
-            } finally {
-                io.delete(tmp);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (!done) {
-                done = true;
-                discard();
-            }
-        }
-    }
-
+    /** Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log. */
     private void install(FileSnapshot snap, Path tmp) {
         SnapshotMeta meta = snap.meta();
         rw.writeLock().lock();
@@ -1019,7 +800,7 @@ public final class FileRaftStorage implements RaftStorage {
             long idx = meta.lastIndex();
             boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
             // The manifest names the new snapshot, and no longer what is about to be deleted.
-            lowerManifest(m -> covers ? m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
+            manifest.lower(m -> covers ? m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
                     && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex())
                     : m.withFiles(idx, 0, Math.min(m.durableIndex(), idx)));
             if (!covers) {
@@ -1039,6 +820,8 @@ public final class FileRaftStorage implements RaftStorage {
                 io.delete(old.path);
             }
             io.syncDirectory(dir);
+            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", idx, meta.lastTerm(), snap.size(), dir,
+                    firstIndex, lastIndex);
         } catch (IOException e) {
             StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
             fail(se);

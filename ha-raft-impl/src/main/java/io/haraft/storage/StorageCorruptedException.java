@@ -35,6 +35,15 @@ public class StorageCorruptedException extends StorageException {
         this.offset = -1;
     }
 
+    /**
+     * The one repair rule for a node whose data directory {@code dataDir} is damaged or incomplete,
+     * as every such error message states it: replace the node under a new id, never restart it
+     * under its own id on an emptied directory.
+     */
+    public static String repairRule(Path dataDir) {
+        return Repair.rule(dataDir);
+    }
+
     /** The damaged (or missing) file. */
     public Path file() {
         return file;
