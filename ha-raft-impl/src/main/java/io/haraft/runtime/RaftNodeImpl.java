@@ -306,8 +306,8 @@ public final class RaftNodeImpl implements RaftNode {
             throw new IllegalStateException("node " + config.nodeId() + ": the log store's log starts after index "
                     + snapshotIndex + " (term " + snapshotTerm + ") but its latest snapshot "
                     + (snapshot.isEmpty() ? "is missing" : "ends at index " + index + " (term " + term + ")")
-                    + ", so the state machine cannot be rebuilt. Restore the data directory from a backup, or wipe it"
-                    + " so that the node catches up from the leader");
+                    + ", so the state machine cannot be rebuilt. "
+                    + io.haraft.storage.StorageCorruptedException.repairRule(config.dataDir()));
         }
     }
 

@@ -70,12 +70,16 @@ public final class RaftNodeProvider implements RaftNodeFactory {
      * The production store: the segmented write-ahead log under the node's data directory. A node
      * started as a witness uses {@value #WITNESS_SEGMENT_SIZE}-byte segments instead of the default
      * {@value FileRaftStorage#DEFAULT_SEGMENT_SIZE}: segments are preallocated, and a witness's
-     * entries are tiny, so default segments would be almost all zeros.
+     * entries are tiny, so default segments would be almost all zeros. The directory is opened for
+     * the node's cluster id and node id: one recorded for another is refused.
      */
     static LogStoreFactory defaultStores() {
-        return config -> new StorageLogStore(config.self().role().isWitness()
-                ? FileRaftStorage.open(config.dataDir(), FileRaftStorage.Options.defaults()
-                        .withSegmentSize(WITNESS_SEGMENT_SIZE))
-                : FileRaftStorage.open(config.dataDir()));
+        return config -> {
+            // The directory records the cluster and node it belongs to, and refuses any other.
+            FileRaftStorage.Options options = FileRaftStorage.Options.defaults()
+                    .withIdentity(config.clusterId(), config.nodeId());
+            return new StorageLogStore(FileRaftStorage.open(config.dataDir(), config.self().role().isWitness()
+                    ? options.withSegmentSize(WITNESS_SEGMENT_SIZE) : options));
+        };
     }
 }

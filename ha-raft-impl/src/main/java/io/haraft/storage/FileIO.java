@@ -59,6 +59,15 @@ public interface FileIO {
     void syncDirectory(Path dir) throws IOException;
 
     /**
+     * Bytes available to this process on the file system holding {@code dir}; the store keeps a
+     * reserve of it free and does not preallocate into the rest. Implementations that cannot tell
+     * return {@link Long#MAX_VALUE}.
+     */
+    default long usableSpace(Path dir) throws IOException {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Takes an exclusive lock on {@code lockFile} (creating it), held until the returned handle is
      * closed; returns {@code null} if another process or another holder in this JVM has it.
      */

@@ -8,97 +8,130 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * {@link RaftStorage} on local files: a segmented write-ahead log with CRC32C-framed records, a hard
- * state file replaced atomically, and snapshot files with a checksum.
+ * state file replaced atomically, snapshot files with a checksum, and a manifest.
  *
- * <p>Directory layout: {@code LOCK} (held with an OS file lock while open), {@code hardstate},
+ * <p>Directory layout: {@code LOCK} (held with an OS file lock while open), {@code manifest} (the
+ * cluster and node the directory belongs to, and which files must exist), {@code hardstate},
  * {@code log-<base index>.seg} segments (default {@value #DEFAULT_SEGMENT_SIZE} bytes each) and
- * {@code snapshot-<last index>.snap}. Formats are described in the package's {@code Formats}
- * class; every file starts with a magic number and a format version.
+ * {@code snapshot-<last index>.snap}. Formats are described in the package's {@code Formats} and
+ * {@code Manifest} classes; every file starts with a magic number and a format version.
  *
  * <p>Group commit: {@link #persist} writes the batch to the page cache in the caller's thread and
  * queues its future; one writer thread makes everything written so far durable with one
  * {@code fsync} per dirty segment (plus the directory and the hard state file when they changed)
  * and completes all futures covered. Batches that arrive while an fsync runs share the next one.
+ * The manifest is rewritten only when a segment was started, before a truncation or snapshot
+ * removes what it names, and at open: never for an ordinary append.
  *
- * <p>Recovery at {@link #open}: a record cut short at the end of the last segment (a write torn by
- * a crash, which can only be a write that was never reported durable) is truncated with a WARN
- * log ({@link #recoveryWarnings()} lists what was cut). Any other damage (a bad checksum, a damaged
- * length, a gap in the indexes, a bad magic number) makes {@code open} throw
+ * <p>Recovery at {@link #open}: a directory recorded for another cluster or node than the one in
+ * {@link Options#withIdentity} makes it throw {@link StorageIdentityException}; a file the manifest
+ * names that is gone (a log segment, the hard state, the snapshot) makes it throw
+ * {@link StorageFilesMissingException}. A record cut short at the end of the last segment (a write
+ * torn by a crash, which can only be a write that was never reported durable) is truncated with a
+ * WARN log ({@link #recoveryWarnings()} lists what was cut). Any other damage (a bad checksum, a
+ * damaged length, a gap in the indexes, a bad magic number) makes {@code open} throw
  * {@link StorageCorruptedException} naming the file and offset. A file whose format version this
  * build does not read (written by a newer HA-Raft) makes it throw {@link StorageFormatException},
  * which says to upgrade rather than wipe. A data directory in use by another process makes it throw
- * {@link StorageLockedException}.
+ * {@link StorageLockedException}. A directory with data but no manifest (written by an older
+ * HA-Raft) is accepted and gets one.
  *
  * <pre>{@code
- * try (FileRaftStorage store = FileRaftStorage.open(Path.of("/var/lib/orders/raft"))) {
+ * try (FileRaftStorage store = FileRaftStorage.open(Path.of("/var/lib/orders/raft"),
+ *         FileRaftStorage.Options.defaults().withIdentity("orders", "n1"))) {
  *     store.persist(new HardState(1, "n1"), List.of(Entry.noop(1, 1))).get();
  * }
  * }</pre>
  *
  * <p>Limits: one record must fit in a Java array (under 2 GiB); a segment holds at most
- * {@code Integer.MAX_VALUE} bytes.
+ * {@code Integer.MAX_VALUE} bytes. Entries appended to the newest segment since it was started are
+ * not recorded in the manifest: that segment being cut short by hand is not detected.
  */
 public final class FileRaftStorage implements RaftStorage {
     /** Default segment size: 64 MiB. */
     public static final long DEFAULT_SEGMENT_SIZE = 64L << 20;
+    /** The least free space kept by default when preallocating: 16 MiB, or one segment if larger. */
+    public static final long MIN_FREE_SPACE = 16L << 20;
 
     private static final Logger LOG = LoggerFactory.getLogger(FileRaftStorage.class);
-    private static final String LOCK_FILE = "LOCK";
-    private static final String HARD_STATE_FILE = "hardstate";
-    private static final String SEGMENT_PREFIX = "log-";
-    private static final String SEGMENT_SUFFIX = ".seg";
-    private static final String SNAPSHOT_PREFIX = "snapshot-";
-    private static final String SNAPSHOT_SUFFIX = ".snap";
-    private static final String TMP_SUFFIX = ".tmp";
-    private static final String SPARE_FILE = "log-spare" + TMP_SUFFIX;
-    /** The background preallocation forces its zeros to disk in chunks of this size. */
-    private static final long SPARE_CHUNK = 1L << 20;
 
     /**
-     * Tuning and test hooks.
+     * Tuning, identity and test hooks.
      *
      * @param segmentSize size at which a new log segment is started, at least 4096 bytes
      * @param fileIO      file-system access; {@link FileIO#standard()} outside tests
+     * @param clusterId   the cluster the directory must belong to, or {@code null} not to check
+     * @param nodeId      the node the directory must belong to, or {@code null} not to check
+     * @param freeSpace   bytes left free on the file system when preallocating a segment: a segment
+     *                    that would leave less is not preallocated; 0 for the default, the larger of
+     *                    {@value #MIN_FREE_SPACE} and one segment
      */
-    public record Options(long segmentSize, FileIO fileIO) {
+    public record Options(long segmentSize, FileIO fileIO, String clusterId, String nodeId, long freeSpace) {
         /** Validates. */
         public Options {
             if (segmentSize < 4096 || segmentSize > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("segmentSize must be in [4096, 2^31), got " + segmentSize);
             }
-            java.util.Objects.requireNonNull(fileIO, "fileIO");
+            Objects.requireNonNull(fileIO, "fileIO");
+            if (freeSpace < 0) {
+                throw new IllegalArgumentException("freeSpace must be >= 0, got " + freeSpace);
+            }
         }
 
-        /** 64 MiB segments on the real file system. */
+        /** Without identity, with the default free space. */
+        public Options(long segmentSize, FileIO fileIO) {
+            this(segmentSize, fileIO, null, null, 0);
+        }
+
+        /** 64 MiB segments on the real file system, no identity check. */
         public static Options defaults() {
             return new Options(DEFAULT_SEGMENT_SIZE, FileIO.standard());
         }
 
         /** A copy with another segment size. */
         public Options withSegmentSize(long size) {
-            return new Options(size, fileIO);
+            return new Options(size, fileIO, clusterId, nodeId, freeSpace);
         }
 
         /** A copy with another file layer. */
         public Options withFileIO(FileIO io) {
-            return new Options(segmentSize, io);
+            return new Options(segmentSize, io, clusterId, nodeId, freeSpace);
+        }
+
+        /**
+         * A copy that records {@code cluster} and {@code node} in a new (or older-format) directory
+         * and refuses one recorded for another cluster or node ({@link StorageIdentityException}).
+         */
+        public Options withIdentity(String cluster, String node) {
+            return new Options(segmentSize, fileIO, Objects.requireNonNull(cluster, "cluster"),
+                    Objects.requireNonNull(node, "node"), freeSpace);
+        }
+
+        /** A copy that keeps {@code bytes} free when preallocating (0: the default). */
+        public Options withFreeSpace(long bytes) {
+            return new Options(segmentSize, fileIO, clusterId, nodeId, bytes);
+        }
+
+        long effectiveFreeSpace() {
+            return freeSpace > 0 ? freeSpace : Math.max(MIN_FREE_SPACE, segmentSize);
         }
     }
 
@@ -107,17 +140,19 @@ public final class FileRaftStorage implements RaftStorage {
     private final long segmentSize;
     private final Closeable dirLock;
     /** WARN messages of recovery; written only by {@link #open}, before the store is shared. */
-    private final List<String> recoveryWarnings = new ArrayList<>();
+    private final List<String> recoveryWarnings;
 
     // Log and snapshot state: guarded by rw (writes under the write lock).
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-    private final List<Segment> segments = new ArrayList<>();
-    private final TermRuns terms = new TermRuns();
+    private final List<Segment> segments;
+    private final TermRuns terms;
     private HardState hardState;
     private FileSnapshot snapshot;
     private long firstIndex;
     private long lastIndex;
     private boolean closed;
+
+    private final ManifestKeeper manifest;
 
     // Group commit state: guarded by syncLock, never held during I/O.
     private final ReentrantLock syncLock = new ReentrantLock();
@@ -134,38 +169,34 @@ public final class FileRaftStorage implements RaftStorage {
     private volatile long syncRounds;
     private final Thread writer;
 
-    // Preallocation of the next segment, in the background: guarded by spareLock.
-    private final ReentrantLock spareLock = new ReentrantLock();
-    private final Condition spareChanged = spareLock.newCondition();
-    private boolean spareReady;
-    private boolean spareWanted;
-    private boolean spareStop;
-    private final Thread preallocator;
+    private final SpareSegment spare;
 
     private record Waiter(long seq, CompletableFuture<Void> future) {
     }
 
-    private FileRaftStorage(Path dir, Options options, Closeable dirLock) {
+    private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered) {
         this.dir = dir;
         this.io = options.fileIO();
         this.segmentSize = options.segmentSize();
         this.dirLock = dirLock;
+        this.recoveryWarnings = List.copyOf(recovered.warnings);
+        this.segments = recovered.segments;
+        this.terms = recovered.terms;
+        this.hardState = recovered.hardState;
+        this.snapshot = recovered.snapshot;
+        this.firstIndex = recovered.firstIndex;
+        this.lastIndex = recovered.lastIndex;
+        this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
-        java.util.Map<String, String> mdc = org.slf4j.MDC.getCopyOfContextMap();
-        this.writer = new Thread(withMdc(mdc, this::writerLoop), "haraft-storage-writer[" + dir.getFileName() + "]");
-        this.writer.setDaemon(true);
-        this.preallocator = new Thread(withMdc(mdc, this::preallocatorLoop),
-                "haraft-storage-prealloc[" + dir.getFileName() + "]");
-        this.preallocator.setDaemon(true);
-    }
-
-    private static Runnable withMdc(java.util.Map<String, String> mdc, Runnable task) {
-        return () -> {
+        Map<String, String> mdc = MDC.getCopyOfContextMap();
+        this.writer = new Thread(() -> {
             if (mdc != null) {
-                org.slf4j.MDC.setContextMap(mdc);
+                MDC.setContextMap(mdc);
             }
-            task.run();
-        };
+            writerLoop();
+        }, "haraft-storage-writer[" + dir.getFileName() + "]");
+        this.writer.setDaemon(true);
+        this.spare = new SpareSegment(dir, io, segmentSize, options.effectiveFreeSpace(), mdc);
     }
 
     /** Opens (creating if needed) the store in {@code dir} with default options; see {@link #open(Path, Options)}. */
@@ -176,10 +207,12 @@ public final class FileRaftStorage implements RaftStorage {
     /**
      * Opens the store in {@code dir}, creating the directory if needed, and recovers its state.
      *
-     * @throws StorageLockedException    if another process (or store) has the directory open
-     * @throws StorageCorruptedException if the data is damaged beyond a torn last write
-     * @throws StorageFormatException    if a file has a format version this build does not read
-     * @throws StorageException          on an I/O error
+     * @throws StorageLockedException       if another process (or store) has the directory open
+     * @throws StorageIdentityException     if the directory belongs to another cluster or node
+     * @throws StorageFilesMissingException if a file the node had made durable is gone
+     * @throws StorageCorruptedException    if the data is damaged beyond a torn last write
+     * @throws StorageFormatException       if a file has a format version this build does not read
+     * @throws StorageException             on an I/O error (a full file system: free space, then start again)
      */
     public static FileRaftStorage open(Path dir, Options options) {
         Path abs = dir.toAbsolutePath();
@@ -187,26 +220,31 @@ public final class FileRaftStorage implements RaftStorage {
         Closeable lock;
         try {
             io.createDirectories(abs);
-            lock = io.tryLock(abs.resolve(LOCK_FILE));
+            lock = io.tryLock(abs.resolve(DataDir.LOCK_FILE));
         } catch (IOException e) {
-            throw new StorageException("cannot open data directory " + abs + ": " + e.getMessage(), e);
+            throw DataDir.ioFailure("cannot open data directory " + abs, abs, e);
         }
         if (lock == null) {
             throw new StorageLockedException(abs);
         }
-        FileRaftStorage s = new FileRaftStorage(abs, options, lock);
+        LogRecovery recovery = new LogRecovery(abs, io, options.clusterId(), options.nodeId());
         try {
-            s.recover();
-        } catch (IOException e) {
-            s.closeFilesQuietly();
-            throw new StorageException("I/O error while recovering " + abs + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            s.closeFilesQuietly();
-            throw e;
+            recovery.run();
+        } catch (IOException | RuntimeException e) {
+            recovery.closeQuietly();
+            try {
+                lock.close();
+            } catch (IOException c) {
+                LOG.warn("releasing the lock on {} failed", abs, c);
+            }
+            if (e instanceof IOException io2) {
+                throw DataDir.ioFailure("I/O error while recovering " + abs, abs, io2);
+            }
+            throw (RuntimeException) e;
         }
+        FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery);
         s.writer.start();
-        s.preallocator.start();
-        s.requestSpare();
+        s.spare.start();
         return s;
     }
 
@@ -220,149 +258,6 @@ public final class FileRaftStorage implements RaftStorage {
         return syncRounds;
     }
 
-    // ------------------------------------------------------------------ recovery
-
-    private void recover() throws IOException {
-        List<String> names = new ArrayList<>(io.list(dir));
-        Collections.sort(names);
-        boolean removed = false;
-        List<Long> segmentBases = new ArrayList<>();
-        List<Long> snapshotIndexes = new ArrayList<>();
-        for (String name : names) {
-            if (name.endsWith(TMP_SUFFIX)) {
-                LOG.info("Removing {} left by an interrupted write in {}", name, dir);
-                io.delete(dir.resolve(name));
-                removed = true;
-            } else if (name.startsWith(SEGMENT_PREFIX) && name.endsWith(SEGMENT_SUFFIX)) {
-                segmentBases.add(parseNumber(name, SEGMENT_PREFIX, SEGMENT_SUFFIX));
-            } else if (name.startsWith(SNAPSHOT_PREFIX) && name.endsWith(SNAPSHOT_SUFFIX)) {
-                snapshotIndexes.add(parseNumber(name, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX));
-            } else if (!name.equals(LOCK_FILE) && !name.equals(HARD_STATE_FILE)) {
-                warnAtRecovery("Ignoring unexpected file " + name + " in data directory " + dir);
-            }
-        }
-        Collections.sort(segmentBases);
-        Collections.sort(snapshotIndexes);
-
-        // Hard state.
-        Path hsPath = dir.resolve(HARD_STATE_FILE);
-        hardState = io.exists(hsPath) ? Formats.decodeHardState(readAll(hsPath), hsPath) : HardState.INITIAL;
-
-        // Snapshot: the newest one is authoritative; older ones are leftovers of a crash.
-        if (!snapshotIndexes.isEmpty()) {
-            long newest = snapshotIndexes.get(snapshotIndexes.size() - 1);
-            snapshot = FileSnapshot.load(io, snapshotPath(newest));
-            if (snapshot.meta().lastIndex() != newest) {
-                throw new StorageCorruptedException(snapshot.path, 8, "snapshot file name says index " + newest
-                        + " but its header says " + snapshot.meta().lastIndex());
-            }
-            for (long old : snapshotIndexes.subList(0, snapshotIndexes.size() - 1)) {
-                LOG.info("Removing superseded snapshot {}", snapshotPath(old));
-                io.delete(snapshotPath(old));
-                removed = true;
-            }
-        }
-        long snapIndex = snapshot == null ? 0 : snapshot.meta().lastIndex();
-        long snapTerm = snapshot == null ? 0 : snapshot.meta().lastTerm();
-
-        // Segments, in order; each must continue the previous one.
-        long expected = -1;
-        long prevTerm = 0;
-        for (int i = 0; i < segmentBases.size(); i++) {
-            long base = segmentBases.get(i);
-            Path path = segmentPath(base);
-            boolean last = i == segmentBases.size() - 1;
-            FileIO.Handle h = io.open(path, false);
-            byte[] buf;
-            try {
-                buf = readAll(h);
-            } catch (IOException | RuntimeException e) {
-                h.close();
-                throw e;
-            }
-            if (last && Formats.isTornSegmentCreation(buf, base)) {
-                h.close();
-                warnAtRecovery("Deleting log segment " + path + ": its header was not completely written before a"
-                        + " crash (" + Formats.zeroTailStart(buf) + " bytes of data)");
-                io.delete(path);
-                removed = true;
-                continue;
-            }
-            if (buf.length < Formats.SEGMENT_HEADER_SIZE) {
-                h.close();
-                throw new StorageCorruptedException(path, 0, "log segment shorter than its header");
-            }
-            Segment seg = new Segment(path, base, h, buf.length);
-            segments.add(seg);
-            checkSegmentHeader(seg, buf);
-            if (expected >= 0 && base != expected) {
-                if (base <= snapIndex + 1) {
-                    // Earlier segments were being deleted after a snapshot when the node stopped.
-                    dropSegmentsBefore(seg);
-                    removed = true;
-                } else {
-                    throw new StorageCorruptedException(path, 0, "log segment starts at index " + base
-                            + " but the previous segment ends at index " + (expected - 1) + " (entries missing)");
-                }
-            }
-            if (segments.size() == 1 && base != 1 && base > snapIndex + 1) {
-                throw new StorageCorruptedException(path, 0, "log starts at index " + base + " but "
-                        + (snapshot == null ? "there is no snapshot" : "the snapshot ends at index " + snapIndex)
-                        + " (entries missing)");
-            }
-            if (segments.size() == 1) {
-                prevTerm = 0;
-            }
-            prevTerm = scanSegment(seg, buf, last, prevTerm);
-            expected = seg.base + seg.count;
-        }
-        // A torn tail is cut only from the last segment; scanSegment refuses it elsewhere.
-        // Log shape.
-        if (segments.isEmpty()) {
-            firstIndex = snapIndex + 1;
-            lastIndex = snapIndex;
-        } else {
-            firstIndex = segments.get(0).base;
-            lastIndex = expected - 1;
-        }
-        if (snapshot != null) {
-            boolean covers = lastIndex >= snapIndex && (snapIndex < firstIndex || terms.termAt(snapIndex) == snapTerm);
-            if (!covers && !segments.isEmpty()) {
-                LOG.info("Discarding log {}..{} in {}: it does not contain the snapshot's last entry {} (term {});"
-                        + " a snapshot from the leader replaced it", firstIndex, lastIndex, dir, snapIndex, snapTerm);
-                for (int i = segments.size() - 1; i >= 0; i--) { // last first, as when installing
-                    segments.get(i).handle.close();
-                    io.delete(segments.get(i).path);
-                }
-                segments.clear();
-                terms.n = 0;
-                removed = true;
-                lastIndex = snapIndex;
-            }
-            firstIndex = snapIndex + 1;
-            removed |= deleteSegmentsUpTo(snapIndex, true);
-        }
-        // The term never goes backwards: the log or snapshot may have reached the disk while the
-        // hard state of the same unacknowledged batch did not.
-        long maxTerm = Math.max(snapTerm, terms.lastTerm());
-        if (hardState.term() < maxTerm) {
-            LOG.info("Raising term in {} from {} to {}, the last term in the log (a crash interrupted a batch)",
-                    dir, hardState.term(), maxTerm);
-            hardState = new HardState(maxTerm, null);
-            writeHardState(hardState);
-        }
-        if (removed) {
-            io.syncDirectory(dir);
-        }
-        LOG.info("Opened {}: term {}, log {}..{}, snapshot {}", dir, hardState.term(), firstIndex, lastIndex,
-                snapshot == null ? "none" : snapIndex + "@" + snapTerm);
-    }
-
-    private void warnAtRecovery(String message) {
-        recoveryWarnings.add(message);
-        LOG.warn("{}", message);
-    }
-
     /**
      * What recovery at {@link #open} found and repaired or ignored, one message per WARN it logged,
      * exactly as logged: a torn tail cut (file, offset, bytes cut, what they were, where the log now
@@ -370,184 +265,48 @@ public final class FileRaftStorage implements RaftStorage {
      * shutdown. Immutable.
      */
     public List<String> recoveryWarnings() {
-        return List.copyOf(recoveryWarnings);
+        return recoveryWarnings;
     }
 
-    private static long parseNumber(String name, String prefix, String suffix) {
-        try {
-            return Long.parseLong(name.substring(prefix.length(), name.length() - suffix.length()));
-        } catch (NumberFormatException e) {
-            throw new StorageException("unexpected file name " + name + " in an HA-Raft data directory");
-        }
+    // ------------------------------------------------------------------ identity
+
+    /** The id created when this directory was first used; it never changes, and a wiped directory gets a new one. */
+    public UUID storageId() {
+        return manifest.storageId();
     }
 
-    private void dropSegmentsBefore(Segment keep) throws IOException {
-        while (segments.get(0) != keep) {
-            Segment s = segments.remove(0);
-            LOG.info("Deleting log segment {}, already covered by the snapshot", s.path);
-            s.handle.close();
-            io.delete(s.path);
-        }
-        terms.n = 0;
-    }
-
-    private void checkSegmentHeader(Segment seg, byte[] buf) {
-        ByteBuffer b = ByteBuffer.wrap(buf);
-        int magic = b.getInt();
-        if (magic != Formats.SEGMENT_MAGIC) {
-            throw new StorageCorruptedException(seg.path, 0, "not an HA-Raft log segment (bad magic number 0x"
-                    + Integer.toHexString(magic) + ")");
-        }
-        int version = b.getInt();
-        if (version != Formats.VERSION) {
-            throw Formats.unknownVersion(buf, seg.path, "log segment", version, Formats.VERSION, Formats.VERSION,
-                    copy -> Formats.crc(copy, 0, 16) == ByteBuffer.wrap(copy, 16, 4).getInt());
-        }
-        long base = b.getLong();
-        if (Formats.crc(buf, 0, 16) != b.getInt()) {
-            throw new StorageCorruptedException(seg.path, 16, "log segment header checksum mismatch");
-        }
-        if (base != seg.base) {
-            throw new StorageCorruptedException(seg.path, 8, "segment header says base index " + base
-                    + " but the file name says " + seg.base);
-        }
+    /** The identity of the cluster incarnation this directory belongs to, once recorded. */
+    public Optional<UUID> clusterUuid() {
+        return manifest.clusterUuid();
     }
 
     /**
-     * Reads every record of {@code seg}, filling its offsets; returns the last term seen.
+     * Records, durably, the identity of the cluster incarnation this directory belongs to; a no-op
+     * if it is already the recorded one.
      *
-     * <p>Segments are preallocated with zeros, so the data ends where only zeros remain. A damaged
-     * record is a torn tail (cut, with a WARN) only if all of these hold: it is in the last
-     * segment; the damage looks like a write that stopped part-way (what was written is followed by
-     * zeros only, and the record's length fields agree as far as they were written); no flipped
-     * bit in what was written explains the checksum mismatch (one in the trailing zeros, where the
-     * write may have stopped, explains it no better than the write stopping); and no valid record
-     * follows it. Anything else is refused as corruption.
+     * @throws StorageIdentityException if another one is recorded: the directory belongs to another
+     *                                  cluster (with the same name, perhaps)
+     * @throws StorageException         on an I/O error
      */
-    private long scanSegment(Segment seg, byte[] buf, boolean last, long prevTerm) throws IOException {
-        int pos = Formats.SEGMENT_HEADER_SIZE;
-        long expected = seg.base;
-        int len = buf.length;
-        int zeroTail = Formats.zeroTailStart(buf);
-        while (pos < zeroTail) {
-            int rem = len - pos;
-            String torn = null;
-            String corrupt = null;
-            if (rem < Formats.FRAME_HEADER_SIZE) {
-                torn = "an incomplete record header (" + rem + " bytes)";
-            } else {
-                ByteBuffer b = ByteBuffer.wrap(buf, pos, rem);
-                int l = b.getInt();
-                int inv = b.getInt();
-                int crc = b.getInt();
-                long recordEnd = (long) pos + Formats.FRAME_HEADER_SIZE + l;
-                if (l != ~inv) {
-                    if (Formats.headerLooksTorn(buf, pos)) {
-                        torn = "a record header written only in part";
-                    } else {
-                        corrupt = "record length field damaged";
-                    }
-                } else if (l < Formats.PAYLOAD_FIXED_SIZE) {
-                    corrupt = "record length " + l + " is impossible";
-                } else if (recordEnd > len) {
-                    torn = "a record of " + l + " bytes cut short after " + (rem - Formats.FRAME_HEADER_SIZE) + " bytes";
-                } else if (Formats.crc(buf, pos + Formats.FRAME_HEADER_SIZE, l) != crc) {
-                    int flip = zeroTail >= recordEnd ? Formats.NO_FLIP
-                            : Formats.flippedByte(buf, pos + Formats.FRAME_HEADER_SIZE, l, crc);
-                    if (zeroTail >= recordEnd) {
-                        corrupt = "record checksum mismatch";
-                    } else if (flip != Formats.NO_FLIP && flip < zeroTail) {
-                        corrupt = "record checksum mismatch (one flipped bit)";
-                    } else {
-                        // Also when the one bit that would fix it lies in the zeros where the write
-                        // may have stopped: the record's last bytes held a single set bit, and a
-                        // write cut short there (power lost) explains the damage as well as a flip.
-                        torn = "a record written only in part";
-                    }
-                } else {
-                    long index = b.getLong();
-                    long term = b.getLong();
-                    byte kind = b.get();
-                    if (index != expected) {
-                        corrupt = "record holds index " + index + " where " + expected + " was expected";
-                    } else if (term < prevTerm || term < 1) {
-                        corrupt = "entry " + index + " has term " + term + " after term " + prevTerm;
-                    } else if (Formats.kind(kind) == null) {
-                        corrupt = "entry " + index + " has unknown kind " + kind;
-                    } else {
-                        seg.add(pos);
-                        terms.append(index, term);
-                        prevTerm = term;
-                        expected++;
-                        pos = (int) recordEnd;
-                        continue;
-                    }
-                }
-            }
-            int validAfter = torn == null ? -1 : Formats.findValidRecord(buf, pos + 1, zeroTail);
-            if (torn != null && last && validAfter < 0) {
-                warnAtRecovery("Log segment " + seg.path + ": truncating a torn tail at offset " + pos + ": cutting "
-                        + (zeroTail - pos) + " bytes (" + torn + "), left by a write that was interrupted by a crash"
-                        + " and never reported durable; the log now ends at entry " + (expected - 1));
-                zeroFill(seg.handle, pos, zeroTail);
-                seg.handle.force();
-                seg.size = pos;
-                seg.flushed = pos;
-                return prevTerm;
-            }
-            String what = corrupt != null ? corrupt
-                    : validAfter >= 0 ? "damaged record followed by a valid record at offset " + validAfter
-                    : torn + " in a segment that is not the last one";
-            throw new StorageCorruptedException(seg.path, pos, what + " (" + (zeroTail - pos)
-                    + " bytes of data from there on"
-                    + (expected > seg.base ? ", after " + (expected - seg.base) + " valid records" : "") + ")");
-        }
-        seg.size = pos;
-        seg.flushed = pos;
-        return prevTerm;
+    public void recordClusterUuid(UUID uuid) {
+        manifest.recordClusterUuid(uuid);
     }
 
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
-
-    /** Overwrites {@code [from, to)} with zeros. */
-    private static void zeroFill(FileIO.Handle h, long from, long to) throws IOException {
-        long pos = from;
-        while (pos < to) {
-            ByteBuffer z = ZEROS.duplicate();
-            z.limit((int) Math.min(z.capacity(), to - pos));
-            int n = z.remaining();
-            h.write(z, pos);
-            pos += n;
-        }
-    }
-
-    private byte[] readAll(Path path) throws IOException {
-        try (FileIO.Handle h = io.open(path, false)) {
-            return readAll(h);
-        }
-    }
-
-    private static byte[] readAll(FileIO.Handle h) throws IOException {
-        long size = h.size();
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IOException("file too large: " + size + " bytes");
-        }
-        byte[] buf = new byte[(int) size];
-        ByteBuffer bb = ByteBuffer.wrap(buf);
-        while (bb.hasRemaining()) {
-            if (h.read(bb, bb.position()) < 0) {
-                break;
-            }
-        }
-        return bb.position() == buf.length ? buf : Arrays.copyOf(buf, bb.position());
+    /**
+     * The end of the log up to the newest segment: the last index of the segment before it (forced
+     * when the newest one was started), or 0. The newest segment's own entries are not recorded,
+     * so that the manifest need not change as they are appended.
+     */
+    static long sealedEnd(List<Segment> segments) {
+        return segments.size() < 2 ? 0 : segments.get(segments.size() - 2).lastIndex();
     }
 
     private Path segmentPath(long base) {
-        return dir.resolve(String.format("%s%020d%s", SEGMENT_PREFIX, base, SEGMENT_SUFFIX));
+        return DataDir.segmentPath(dir, base);
     }
 
     private Path snapshotPath(long index) {
-        return dir.resolve(String.format("%s%020d%s", SNAPSHOT_PREFIX, index, SNAPSHOT_SUFFIX));
+        return DataDir.snapshotPath(dir, index);
     }
 
     // ------------------------------------------------------------------ reads
@@ -623,7 +382,7 @@ public final class FileRaftStorage implements RaftStorage {
                 try {
                     segments.get(segments.size() - 1).flush();
                 } catch (IOException e) {
-                    StorageException se = new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e);
+                    StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
                     fail(se);
                     throw se;
                 }
@@ -635,77 +394,12 @@ public final class FileRaftStorage implements RaftStorage {
     }
 
     private List<Entry> readEntries(long from, long toExclusive, long maxBytes) {
-        {
-            checkOpen();
-            if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
-                throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
-                        + ", " + (lastIndex + 1) + ")");
-            }
-            List<Entry> out = new ArrayList<>();
-            long bytes = 0;
-            long i = from;
-            int segIdx = segmentFor(from);
-            while (i < toExclusive) {
-                Segment seg = segments.get(segIdx);
-                long end = Math.min(toExclusive, seg.base + seg.count);
-                // Read a run of records from this segment in one call, bounded by maxBytes.
-                long j = i;
-                long runBytes = 0;
-                while (j < end) {
-                    long rec = seg.endOf(j) - seg.offsetOf(j);
-                    long payload = rec - Formats.FRAME_HEADER_SIZE - Formats.PAYLOAD_FIXED_SIZE;
-                    if (!out.isEmpty() || j > i) {
-                        if (bytes + runBytes + payload > maxBytes) {
-                            break;
-                        }
-                    }
-                    runBytes += payload;
-                    j++;
-                }
-                if (j == i) {
-                    return out;
-                }
-                long start = seg.offsetOf(i);
-                long stop = seg.endOf(j - 1);
-                byte[] buf = new byte[(int) (stop - start)];
-                ByteBuffer bb = ByteBuffer.wrap(buf);
-                try {
-                    while (bb.hasRemaining()) {
-                        if (seg.handle.read(bb, start + bb.position()) < 0) {
-                            throw new StorageCorruptedException(seg.path, start + bb.position(), "log segment shorter than expected");
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new StorageException("cannot read " + seg.path + ": " + e.getMessage(), e);
-                }
-                for (long k = i; k < j; k++) {
-                    int off = (int) (seg.offsetOf(k) - start);
-                    int len = (int) (seg.endOf(k) - seg.offsetOf(k));
-                    out.add(Formats.decodeFrame(buf, off, len, seg.path, seg.offsetOf(k), k));
-                }
-                bytes += runBytes;
-                i = j;
-                if (j < end) {
-                    return out;
-                }
-                segIdx++;
-            }
-            return out;
+        checkOpen();
+        if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
+            throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
+                    + ", " + (lastIndex + 1) + ")");
         }
-    }
-
-    private int segmentFor(long index) {
-        int lo = 0;
-        int hi = segments.size() - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (segments.get(mid).base <= index) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return lo;
+        return LogReader.read(segments, from, toExclusive, maxBytes);
     }
 
     @Override
@@ -739,7 +433,7 @@ public final class FileRaftStorage implements RaftStorage {
                     }
                     append(entries, touched);
                 } catch (IOException e) {
-                    StorageException se = new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e);
+                    StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
                     fail(se);
                     throw se;
                 }
@@ -795,6 +489,16 @@ public final class FileRaftStorage implements RaftStorage {
 
     /** Removes entries {@code >= index}, durably, before anything is appended after them. */
     private void truncateFrom(long index) throws IOException {
+        long keptSegment = 0;
+        for (Segment s : segments) {
+            if (s.base < index) {
+                keptSegment = s.base;
+            }
+        }
+        long below = keptSegment;
+        manifest.lower(m -> index > m.durableIndex() && index > m.lastSegmentBase() ? m
+                : m.withFiles(m.snapshotIndex(), m.lastSegmentBase() >= index ? below : m.lastSegmentBase(),
+                        Math.min(m.durableIndex(), index - 1)));
         boolean deleted = false;
         while (!segments.isEmpty() && segments.get(segments.size() - 1).base >= index) {
             Segment s = segments.remove(segments.size() - 1);
@@ -874,30 +578,32 @@ public final class FileRaftStorage implements RaftStorage {
      * Starts a segment. Segment files are preallocated (written with zeros and fsynced) so that an
      * fsync after an append need not commit a new file size: on ext4 that is about 15 times
      * cheaper. A background thread keeps one spare file ready; this waits for it if it is being
-     * written, and writes one itself only if the background thread failed.
+     * written, and writes one itself only if the background thread failed, and only if that leaves
+     * the reserved free space: otherwise the segment grows as entries are appended.
      */
     private Segment createSegment(long base) throws IOException {
         Path path = segmentPath(base);
-        boolean useSpare;
-        spareLock.lock();
-        try {
-            while (!spareReady && spareWanted && !spareStop) {
-                spareChanged.awaitUninterruptibly();
-            }
-            useSpare = spareReady;
-            spareReady = false;
-        } finally {
-            spareLock.unlock();
-        }
         FileIO.Handle h;
-        if (useSpare) {
-            io.rename(dir.resolve(SPARE_FILE), path);
+        if (spare.take()) {
+            io.rename(spare.file(), path);
             h = io.open(path, false);
         } else {
             h = io.open(path, true);
             h.truncate(0);
-            zeroFill(h, 0, segmentSize);
-            h.force();
+            if (spare.roomFor(segmentSize)) {
+                try {
+                    DataDir.zeroFill(h, 0, segmentSize);
+                    h.force();
+                } catch (IOException e) {
+                    // Not into the last free space: give back what the zeros took, keep the header.
+                    h.truncate(0);
+                    if (!DataDir.isDiskFull(e)) {
+                        throw e;
+                    }
+                    LOG.warn("Could not preallocate log segment {} ({}); it grows as entries are appended", path,
+                            e.toString());
+                }
+            }
         }
         h.write(ByteBuffer.wrap(Formats.segmentHeader(base)), 0);
         Segment s = new Segment(path, base, h, Formats.SEGMENT_HEADER_SIZE);
@@ -908,59 +614,8 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             syncLock.unlock();
         }
-        requestSpare();
+        spare.request();
         return s;
-    }
-
-    private void requestSpare() {
-        spareLock.lock();
-        try {
-            if (!spareReady) {
-                spareWanted = true;
-                spareChanged.signalAll();
-            }
-        } finally {
-            spareLock.unlock();
-        }
-    }
-
-    private void preallocatorLoop() {
-        while (true) {
-            spareLock.lock();
-            try {
-                while (!spareWanted && !spareStop) {
-                    spareChanged.awaitUninterruptibly();
-                }
-                if (spareStop) {
-                    return;
-                }
-            } finally {
-                spareLock.unlock();
-            }
-            boolean ok = false;
-            try (FileIO.Handle h = io.open(dir.resolve(SPARE_FILE), true)) {
-                h.truncate(0);
-                // Forced chunk by chunk: an fsync of the log issued meanwhile then waits behind at
-                // most one chunk of zeros, not behind the whole segment's dirty pages (measured on
-                // a 2-core VM: 3 stores preallocating 64 MiB at once held log fsyncs for ~260 ms,
-                // longer than a lease, since nothing is sent while a persist is in flight).
-                for (long pos = 0; pos < segmentSize; pos += SPARE_CHUNK) {
-                    zeroFill(h, pos, Math.min(segmentSize, pos + SPARE_CHUNK));
-                    h.force();
-                }
-                ok = true;
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("Could not preallocate the next log segment in {}; it will be written when needed", dir, e);
-            }
-            spareLock.lock();
-            try {
-                spareReady = ok;
-                spareWanted = false;
-                spareChanged.signalAll();
-            } finally {
-                spareLock.unlock();
-            }
-        }
     }
 
     private void closeLater(FileIO.Handle h) {
@@ -973,15 +628,9 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
-    private void writeHardState(HardState hs) throws IOException {
-        Path tmp = dir.resolve(HARD_STATE_FILE + TMP_SUFFIX);
-        try (FileIO.Handle h = io.open(tmp, true)) {
-            h.truncate(0);
-            h.write(ByteBuffer.wrap(Formats.encodeHardState(hs)), 0);
-            h.force();
-        }
-        io.rename(tmp, dir.resolve(HARD_STATE_FILE));
-        io.syncDirectory(dir);
+    /** Replaces the hard state file durably (temporary file, fsync, rename, directory fsync). */
+    static void writeHardState(FileIO io, Path dir, HardState hs) throws IOException {
+        DataDir.replaceDurably(io, dir, DataDir.HARD_STATE_FILE, Formats.encodeHardState(hs));
     }
 
     // ------------------------------------------------------------------ group commit
@@ -993,6 +642,9 @@ public final class FileRaftStorage implements RaftStorage {
             List<FileIO.Handle> closing;
             boolean syncDir;
             HardState hs;
+            long generation;
+            long newestSegment;
+            long end;
             syncLock.lock();
             try {
                 while (durableSeq == submittedSeq && !stopping && toClose.isEmpty()) {
@@ -1004,7 +656,6 @@ public final class FileRaftStorage implements RaftStorage {
             } finally {
                 syncLock.unlock();
             }
-            StorageException flushError = null;
             rw.writeLock().lock();
             try {
                 syncLock.lock();
@@ -1021,13 +672,16 @@ public final class FileRaftStorage implements RaftStorage {
                 } finally {
                     syncLock.unlock();
                 }
+                generation = manifest.generation();
+                newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
+                end = sealedEnd(segments);
                 // Only the last segment can hold buffered records (a roll writes them out).
                 if (!segments.isEmpty() && failure == null) {
                     try {
                         segments.get(segments.size() - 1).flush();
                     } catch (IOException | RuntimeException e) {
-                        flushError = new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e);
-                        fail(flushError);
+                        fail(e instanceof IOException x ? DataDir.ioFailure("cannot write the log in " + dir, dir, x)
+                                : new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e));
                     }
                 }
             } finally {
@@ -1043,12 +697,17 @@ public final class FileRaftStorage implements RaftStorage {
                         io.syncDirectory(dir);
                     }
                     if (hs != null) {
-                        writeHardState(hs);
+                        writeHardState(io, dir, hs);
+                    }
+                    if (syncDir) {
+                        // A segment was started: record it (and the log end) now that it is durable.
+                        manifest.raise(generation, newestSegment, end);
                     }
                     syncRounds++;
                 } catch (IOException | RuntimeException e) {
-                    error = new StorageException("fsync failed in " + dir + "; data not known to be durable, the node"
-                            + " must restart: " + e.getMessage(), e);
+                    String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
+                    error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
+                            : new StorageException(what + ": " + e.getMessage(), e);
                     fail(error);
                 }
             }
@@ -1110,8 +769,8 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.readLock().unlock();
         }
-        Path tmp = dir.resolve(String.format("%s%020d-%d%s", SNAPSHOT_PREFIX, meta.lastIndex(),
-                snapshotWriters.incrementAndGet(), TMP_SUFFIX));
+        Path tmp = dir.resolve(String.format("%s%020d-%d%s", DataDir.SNAPSHOT_PREFIX, meta.lastIndex(),
+                snapshotWriters.incrementAndGet(), DataDir.TMP_SUFFIX));
         byte[] header = Formats.encodeSnapshotHeader(meta);
         FileIO.Handle h = io.open(tmp, true);
         try {
@@ -1122,90 +781,12 @@ public final class FileRaftStorage implements RaftStorage {
             io.delete(tmp);
             throw e;
         }
-        return new FileSnapshotWriter(meta, tmp, h, header.length);
+        return new FileSnapshotWriter(io, meta, tmp, snapshotPath(meta.lastIndex()), h, header.length, this::install);
     }
 
     private final AtomicLong snapshotWriters = new AtomicLong();
 
-    /** Writes data to a temporary file; commit adds the trailer, fsyncs, renames and installs. */
-    private final class FileSnapshotWriter implements SnapshotWriter {
-        private final SnapshotMeta meta;
-        private final Path tmp;
-        private final FileIO.Handle handle;
-        private final long headerLength;
-        private final HandleOutputStream out;
-        private boolean done;
-
-        FileSnapshotWriter(SnapshotMeta meta, Path tmp, FileIO.Handle handle, long headerLength) {
-            this.meta = meta;
-            this.tmp = tmp;
-            this.handle = handle;
-            this.headerLength = headerLength;
-            this.out = new HandleOutputStream(handle, headerLength);
-        }
-
-        @Override
-        public void write(byte[] data, int offset, int length) throws IOException {
-            if (done) {
-                throw new IllegalStateException("snapshot writer already committed or closed");
-            }
-            out.write(data, offset, length);
-        }
-
-        @Override
-        public long bytesWritten() {
-            return out.count();
-        }
-
-        @Override
-        public Snapshot commit() throws IOException {
-            if (done) {
-                throw new IllegalStateException("snapshot writer already committed or closed");
-            }
-            done = true;
-            long dataLength;
-            int crc;
-            try {
-                out.flushBuffer();
-                dataLength = out.written();
-                crc = out.crc32c();
-                handle.write(ByteBuffer.wrap(Formats.encodeSnapshotTrailer(dataLength, crc)), headerLength + dataLength);
-                handle.force();
-                handle.close();
-            } catch (IOException | RuntimeException e) {
-                discard();
-                throw e;
-            }
-            Path path = snapshotPath(meta.lastIndex());
-            FileSnapshot snap = new FileSnapshot(io, path, meta, headerLength, dataLength, crc);
-            try {
-                install(snap, tmp);
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                io.delete(tmp);
-                throw e;
-            }
-            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
-                    dataLength, dir, firstIndex(), lastIndex());
-            return snap;
-        }
-
-        private void discard() throws IOException {
-            try {
-                handle.close();
-            } finally {
-                io.delete(tmp);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (!done) {
-                done = true;
-                discard();
-            }
-        }
-    }
-
+    /** Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log. */
     private void install(FileSnapshot snap, Path tmp) {
         SnapshotMeta meta = snap.meta();
         rw.writeLock().lock();
@@ -1218,6 +799,10 @@ public final class FileRaftStorage implements RaftStorage {
             snapshot = snap;
             long idx = meta.lastIndex();
             boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
+            // The manifest names the new snapshot, and no longer what is about to be deleted.
+            manifest.lower(m -> covers ? m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
+                    && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex())
+                    : m.withFiles(idx, 0, Math.min(m.durableIndex(), idx)));
             if (!covers) {
                 // Last segment first: power lost part-way leaves a shorter log that still starts
                 // where it did (recovery then discards it too), never one with a hole at its start.
@@ -1230,13 +815,15 @@ public final class FileRaftStorage implements RaftStorage {
                 lastIndex = idx;
             }
             firstIndex = idx + 1;
-            deleteSegmentsUpTo(idx, false);
+            deleteSegmentsUpTo(idx);
             if (old != null && !old.path.equals(snap.path)) {
                 io.delete(old.path);
             }
             io.syncDirectory(dir);
+            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", idx, meta.lastTerm(), snap.size(), dir,
+                    firstIndex, lastIndex);
         } catch (IOException e) {
-            StorageException se = new StorageException("cannot install snapshot in " + dir + ": " + e.getMessage(), e);
+            StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
             fail(se);
             throw se;
         } finally {
@@ -1252,19 +839,12 @@ public final class FileRaftStorage implements RaftStorage {
     }
 
     /** Deletes whole segments whose entries are all {@code <= index}. */
-    private boolean deleteSegmentsUpTo(long index, boolean recovering) throws IOException {
-        boolean any = false;
+    private void deleteSegmentsUpTo(long index) throws IOException {
         while (!segments.isEmpty() && segments.get(0).lastIndex() <= index) {
             Segment s = segments.remove(0);
             io.delete(s.path);
-            if (recovering) {
-                s.handle.close();
-            } else {
-                closeLater(s.handle);
-            }
-            any = true;
+            closeLater(s.handle);
         }
-        return any;
     }
 
     // ------------------------------------------------------------------ close
@@ -1287,21 +867,8 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             syncLock.unlock();
         }
-        spareLock.lock();
-        try {
-            spareStop = true;
-            spareChanged.signalAll();
-        } finally {
-            spareLock.unlock();
-        }
+        spare.stop();
         boolean interrupted = false;
-        while (preallocator.isAlive()) {
-            try {
-                preallocator.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
         while (writer.isAlive()) {
             try {
                 writer.join();

@@ -113,6 +113,11 @@ final class StandardFileIO implements FileIO {
     }
 
     @Override
+    public long usableSpace(Path dir) throws IOException {
+        return Files.getFileStore(dir).getUsableSpace();
+    }
+
+    @Override
     public Closeable tryLock(Path lockFile) throws IOException {
         FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE,
                 StandardOpenOption.CREATE);

@@ -3,12 +3,14 @@ package io.haraft.storage;
 import java.nio.file.Path;
 
 /**
- * The data directory holds data that fails its checksum or is inconsistent in a way a crash cannot
- * explain, so the store refuses to start rather than use it.
+ * The data directory holds data that fails its checksum, is inconsistent in a way a crash cannot
+ * explain, or lacks files that the node had made durable, so the store refuses to start rather
+ * than use it.
  *
- * <p>The message names the file and byte offset and says what the operator can do. Restarting
- * will fail the same way: the usual repair is to wipe this node's data directory and let the
- * node rejoin, so that it copies the log (or a snapshot) from the other members.
+ * <p>The message names the file (and byte offset, if known) and gives the one repair rule:
+ * restarting fails the same way, and the node must not come back under its id with an emptied
+ * directory (it would forget what it acknowledged); replace it by a new node with a new id and an
+ * empty directory ({@code replaceMember} on the leader), which copies the log from the others.
  */
 public class StorageCorruptedException extends StorageException {
     private final Path file;
@@ -20,22 +22,29 @@ public class StorageCorruptedException extends StorageException {
      * @param what   what is wrong, e.g. "record checksum mismatch"
      */
     public StorageCorruptedException(Path file, long offset, String what) {
-        super(format(file, offset, what));
+        super("Corrupted HA-Raft storage in " + file + (offset >= 0 ? " at offset " + offset : "") + ": " + what
+                + ". " + Repair.rule(file.toAbsolutePath().getParent()));
         this.file = file;
         this.offset = offset;
     }
 
-    private static String format(Path file, long offset, String what) {
-        Path dir = file.toAbsolutePath().getParent();
-        return "Corrupted HA-Raft storage in " + file + (offset >= 0 ? " at offset " + offset : "")
-                + ": " + what + ". This node will not start on damaged data. To repair it, restore"
-                + " this node from its peers: stop the node, move away or wipe its data directory ("
-                + dir + "), and start it again so that it rejoins the cluster and copies the log"
-                + " or a snapshot from the other members (safe as long as a majority of the other"
-                + " members still has its data). Keep the damaged files if you want to investigate.";
+    /** For subclasses with their own description; {@code message} must end with the repair rule. */
+    StorageCorruptedException(String message, Path file) {
+        super(message);
+        this.file = file;
+        this.offset = -1;
     }
 
-    /** The damaged file. */
+    /**
+     * The one repair rule for a node whose data directory {@code dataDir} is damaged or incomplete,
+     * as every such error message states it: replace the node under a new id, never restart it
+     * under its own id on an emptied directory.
+     */
+    public static String repairRule(Path dataDir) {
+        return Repair.rule(dataDir);
+    }
+
+    /** The damaged (or missing) file. */
     public Path file() {
         return file;
     }

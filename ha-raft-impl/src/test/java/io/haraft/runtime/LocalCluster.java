@@ -146,7 +146,8 @@ final class LocalCluster implements AutoCloseable {
             storeFactory = c -> store;
         } else {
             storeFactory = c -> {
-                LogStore store = fileStoreWrap.apply(id, new StorageLogStore(FileRaftStorage.open(c.dataDir())));
+                LogStore store = fileStoreWrap.apply(id, new StorageLogStore(FileRaftStorage.open(c.dataDir(),
+                        FileRaftStorage.Options.defaults().withIdentity(c.clusterId(), c.nodeId()))));
                 openStores.put(id, store);
                 openedWith.put(id, new long[] {store.snapshotIndex(), store.snapshotIndex() + store.entries().size()});
                 return store;

@@ -97,8 +97,8 @@ class RecoveryMessagesTest {
                 .contains("at offset " + off)
                 .contains("record checksum mismatch")
                 .contains("after 4 valid records")
-                .contains("wipe its data directory")
-                .contains("rejoins the cluster");
+                .contains("must not come back under its node id with an emptied")
+                .contains("replaceMember(<this node's id>, <new id>, <new address>)");
         // The refusal does not leave the directory locked.
         assertThatThrownBy(() -> FileRaftStorage.open(dir)).isInstanceOf(StorageCorruptedException.class);
     }
