@@ -51,12 +51,9 @@ import java.util.function.Supplier;
  * it posts {@link #compacted}, and the loop compacts the core: that task runs after the loop
  * task that handed the snapshot's entries over and advanced their Ready, as the core requires.
  *
- * <p>Read index without a core change: the loop sees every message it sends and every
- * acknowledgement it receives, each carrying the leader's heartbeat round. A read records the
- * commit index (once an entry of the current term has committed) and the smallest round not yet
- * carried by any sent message; it is confirmed once a majority (counting this node) has
- * acknowledged that round or a later one in the same term, i.e. answered a message sent after the
- * read was requested. The cost is up to one heartbeat interval plus a round trip.
+ * <p>Reads are decided by the core alone ({@link RaftCore#readIndex}, {@link RaftCore#leaseRead});
+ * {@link ReadRequests} hands requests over and completes the futures from the core's answers,
+ * taken after every input and from each Ready.
  */
 final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
@@ -78,18 +75,6 @@ final class NodeLoop implements Transport.Listener {
                 Map<String, Long> lag) {
         View {
             lag = Map.copyOf(lag);
-        }
-    }
-
-    private static final class PendingRead {
-        final CompletableFuture<Committed> future;
-        final long term;
-        long index = -1;
-        long minRound;
-
-        PendingRead(CompletableFuture<Committed> future, long term) {
-            this.future = future;
-            this.term = term;
         }
     }
 
@@ -117,13 +102,10 @@ final class NodeLoop implements Transport.Listener {
 
     // loop-thread state
     private Ready inFlight;
-    private final List<PendingRead> reads = new ArrayList<>();
+    private final ReadRequests reads;
     private final List<PendingTransfer> transfers = new ArrayList<>();
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
-    private long roundsTerm = -1;
-    private long maxRoundSent;
-    private final Map<String, Long> roundAcks = new HashMap<>();
     private long mdcTerm = -1;
     /**
      * Set by {@link #shutdownCore}: the node is closing. The core is no longer ticked (no new
@@ -169,6 +151,7 @@ final class NodeLoop implements Transport.Listener {
         this.transportPeers = Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config));
         this.changes = new MembershipChanges(config.nodeId(), core, config.heartbeatInterval().toNanos(),
                 electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
+        this.reads = new ReadRequests(core, clock, applier, this::notLeader);
         this.view = newView();
     }
 
@@ -296,14 +279,17 @@ final class NodeLoop implements Transport.Listener {
         });
     }
 
+    /** Any thread: a linearizable read; {@code future} completes on the apply thread (see {@link ReadRequests}). */
     void readIndex(CompletableFuture<Committed> future) {
-        post(() -> {
-            if (core.role() != Role.LEADER) {
-                fail(future, notLeader());
-            } else {
-                reads.add(new PendingRead(future, core.term()));
-            }
-        });
+        post(() -> reads.readIndex(future));
+    }
+
+    /**
+     * Any thread: asks the core whether a read under the lease may be served now; {@code future}
+     * completes on the loop thread with the index the state machine must reach (see {@link ReadRequests}).
+     */
+    void leaseRead(CompletableFuture<Committed> future) {
+        post(() -> reads.leaseRead(future));
     }
 
     void transferLeadership(String target, CompletableFuture<Void> future) {
@@ -368,10 +354,7 @@ final class NodeLoop implements Transport.Listener {
 
     /** After the loop has stopped: fails the reads and transfers still waiting. */
     void failPendingAfterStop() {
-        for (PendingRead r : reads) {
-            r.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
-        }
-        reads.clear();
+        reads.failAll(config.nodeId());
         for (PendingTransfer t : transfers) {
             t.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
         }
@@ -437,6 +420,7 @@ final class NodeLoop implements Transport.Listener {
             for (Message m : core.takeUrgentMessages()) {
                 send(m); // heartbeats, their answers and appends do not wait for a slow fsync
             }
+            reads.answered(core.takeReadStates());   // nor do answers to reads
             LeadershipImpl open = dispatcher.open();
             if (open != null && open.isRevoked() && core.role() == Role.LEADER && core.term() == open.term()) {
                 LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),
@@ -465,7 +449,6 @@ final class NodeLoop implements Transport.Listener {
                 open.extendTo(core.leaseUntil());
             }
             trackLeadership();
-            processReads();
             processTransfers(now);
             changes.process(now);
         } while (inFlight == null && core.hasReady());
@@ -548,6 +531,7 @@ final class NodeLoop implements Transport.Listener {
                     p.membership() != null ? p.membership() : core.membershipAt(p.index()));
         }
         applier.apply(ready.committed(), witness);
+        reads.answered(ready.reads());
         core.advance(ready, now);
     }
 
@@ -573,9 +557,6 @@ final class NodeLoop implements Transport.Listener {
         long now = clock.nanos();
         if (m instanceof Message.Heartbeat h) {
             stats.sent(h.to(), h.term(), h.round(), now);
-            noteRoundSent(h.term(), h.round());
-        } else if (m instanceof Message.Append a) {
-            noteRoundSent(a.term(), a.round());
         }
         try {
             transport.send(m);
@@ -601,50 +582,10 @@ final class NodeLoop implements Transport.Listener {
             // a leader that just handed over must not count its last heartbeats' answers as lost
             stats.answered(r.from(), r.term(), r.round(), now);
         }
-        if (core.role() == Role.LEADER && m.term() == core.term()) {
-            if (m instanceof Message.HeartbeatResponse r) {
-                noteRoundAcked(r.from(), r.term(), r.round());
-            } else if (m instanceof Message.AppendResponse r) {
-                noteRoundAcked(r.from(), r.term(), r.round());
-            }
-        }
         core.step(m, now);
     }
 
     // ------------------------------------------------------------------ bookkeeping
-
-    private void resetRounds(long term) {
-        if (term != roundsTerm) {
-            roundsTerm = term;
-            maxRoundSent = 0;
-            roundAcks.clear();
-        }
-    }
-
-    private void noteRoundSent(long term, long round) {
-        resetRounds(term);
-        maxRoundSent = Math.max(maxRoundSent, round);
-    }
-
-    private void noteRoundAcked(String peer, long term, long round) {
-        resetRounds(term);
-        roundAcks.merge(peer, round, Math::max);
-    }
-
-    /**
-     * Whether a majority, counting this node, acknowledged round {@code minRound} or later: of the
-     * latest configuration and, while a change is uncommitted, of the committed one too.
-     */
-    private boolean majorityAcked(long minRound) {
-        Set<String> acked = new HashSet<>();
-        acked.add(config.nodeId());
-        roundAcks.forEach((peer, round) -> {
-            if (round >= minRound) {
-                acked.add(peer);
-            }
-        });
-        return core.membership().quorum().isMajority(acked) && core.committedMembership().quorum().isMajority(acked);
-    }
 
     // ------------------------------------------------------------------ configuration
 
@@ -772,31 +713,6 @@ final class NodeLoop implements Transport.Listener {
         }
         if (leader) {
             leaderTerm = core.term();
-        }
-    }
-
-    private void processReads() {
-        if (reads.isEmpty()) {
-            return;
-        }
-        boolean leader = core.role() == Role.LEADER;
-        Iterator<PendingRead> it = reads.iterator();
-        while (it.hasNext()) {
-            PendingRead r = it.next();
-            if (!leader || core.term() != r.term) {
-                it.remove();
-                fail(r.future, notLeader());
-                continue;
-            }
-            if (r.index < 0 && core.log().term(core.commitIndex()) == core.term()) {
-                r.index = core.commitIndex();
-                resetRounds(core.term());
-                r.minRound = maxRoundSent + 1;
-            }
-            if (r.index >= 0 && majorityAcked(r.minRound)) {
-                it.remove();
-                applier.readWhenApplied(r.term, r.index, r.future);
-            }
         }
     }
 
