@@ -3,7 +3,6 @@ package io.haraft.runtime;
 import io.haraft.Committed;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
-import io.haraft.RevokeReason;
 import io.haraft.core.LeadershipEvent;
 import io.haraft.core.LeadershipGate;
 import io.haraft.core.Message;
@@ -20,7 +19,6 @@ import org.slf4j.MDC;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +26,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -53,7 +50,8 @@ import java.util.function.Supplier;
  *
  * <p>Reads are decided by the core alone ({@link RaftCore#readIndex}, {@link RaftCore#leaseRead});
  * {@link ReadRequests} hands requests over and completes the futures from the core's answers,
- * taken after every input and from each Ready.
+ * taken after every input and from each Ready. {@link LeadershipTransfers} does the same for
+ * leadership transfers and {@link MembershipChanges} for membership operations.
  */
 final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
@@ -78,8 +76,6 @@ final class NodeLoop implements Transport.Listener {
         }
     }
 
-    private record PendingTransfer(String target, long term, long deadline, CompletableFuture<Void> future) { }
-
     private final RaftConfig config;
     private final MonotonicClock clock;
     private final RaftCore core;
@@ -103,7 +99,7 @@ final class NodeLoop implements Transport.Listener {
     // loop-thread state
     private Ready inFlight;
     private final ReadRequests reads;
-    private final List<PendingTransfer> transfers = new ArrayList<>();
+    private final LeadershipTransfers transfers;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
     private long mdcTerm = -1;
@@ -152,6 +148,7 @@ final class NodeLoop implements Transport.Listener {
         this.changes = new MembershipChanges(config.nodeId(), core, config.heartbeatInterval().toNanos(),
                 electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
         this.reads = new ReadRequests(core, clock, applier, this::notLeader);
+        this.transfers = new LeadershipTransfers(config.nodeId(), core, applier, electionTimeoutNanos, this::notLeader);
         this.view = newView();
     }
 
@@ -292,50 +289,14 @@ final class NodeLoop implements Transport.Listener {
         post(() -> reads.leaseRead(future));
     }
 
+    /** Any thread: see {@link LeadershipTransfers#transfer}. */
     void transferLeadership(String target, CompletableFuture<Void> future) {
-        post(() -> {
-            long now = clock.nanos();
-            if (core.role() != Role.LEADER) {
-                fail(future, notLeader());
-            } else if (target.equals(config.nodeId())) {
-                applier.complete(() -> future.complete(null));
-            } else if (!core.transferLeadership(target, now)) {
-                fail(future, notLeader());
-            } else {
-                transfers.add(new PendingTransfer(target, core.term(), now + 2 * electionTimeoutNanos, future));
-            }
-        });
+        post(() -> transfers.transfer(target, clock.nanos(), future));
     }
 
-    /**
-     * Graceful close, step 1: a leader starts handing over to its most caught-up peer that
-     * answered within the last election timeout. The future completes when that peer is seen as
-     * leader, or fails after one election timeout; it completes at once if there is nothing to hand
-     * over (not leader, no reachable peer).
-     */
+    /** Graceful close, step 1: see {@link LeadershipTransfers#handOver}. */
     CompletableFuture<Void> handOver() {
-        return call(() -> {
-            long now = clock.nanos();
-            if (core.role() != Role.LEADER) {
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            String best = null;
-            long bestMatch = -1;
-            for (String id : core.membership().ids()) {
-                Progress pr = core.membership().canLead(id) ? core.progress(id) : null;
-                if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch) {
-                    best = id;
-                    bestMatch = pr.match();
-                }
-            }
-            if (best == null || !core.transferLeadership(best, now)) {
-                LOG.info("term {}: no reachable peer to hand leadership over to; shutting down as leader", core.term());
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            transfers.add(new PendingTransfer(best, core.term(), now + electionTimeoutNanos, f));
-            return f;
-        }).thenCompose(f -> f);
+        return call(() -> transfers.handOver(clock.nanos())).thenCompose(f -> f);
     }
 
     /**
@@ -355,10 +316,7 @@ final class NodeLoop implements Transport.Listener {
     /** After the loop has stopped: fails the reads and transfers still waiting. */
     void failPendingAfterStop() {
         reads.failAll(config.nodeId());
-        for (PendingTransfer t : transfers) {
-            t.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
-        }
-        transfers.clear();
+        transfers.failAll();
         for (CompletableFuture<Void> f : idleWaiters) {
             f.complete(null);
         }
@@ -408,9 +366,7 @@ final class NodeLoop implements Transport.Listener {
 
     private long waitNanos(long now) {
         long deadline = Math.min(shuttingDown ? now + MAX_WAIT_NANOS : core.nextDeadline(), changes.nextDeadline());
-        for (PendingTransfer t : transfers) {
-            deadline = Math.min(deadline, t.deadline());
-        }
+        deadline = Math.min(deadline, transfers.nextDeadline());
         return Math.max(0, Math.min(MAX_WAIT_NANOS, deadline - now));
     }
 
@@ -449,7 +405,7 @@ final class NodeLoop implements Transport.Listener {
                 open.extendTo(core.leaseUntil());
             }
             trackLeadership();
-            processTransfers(now);
+            transfers.process(now);
             changes.process(now);
         } while (inFlight == null && core.hasReady());
         if (inFlight == null && !idleWaiters.isEmpty()) {
@@ -713,32 +669,6 @@ final class NodeLoop implements Transport.Listener {
         }
         if (leader) {
             leaderTerm = core.term();
-        }
-    }
-
-    private void processTransfers(long now) {
-        if (transfers.isEmpty()) {
-            return;
-        }
-        Iterator<PendingTransfer> it = transfers.iterator();
-        while (it.hasNext()) {
-            PendingTransfer t = it.next();
-            if (core.role() != Role.LEADER && t.target().equals(core.leader())) {
-                it.remove();
-                applier.complete(() -> t.future().complete(null));
-            } else if (now >= t.deadline()) {
-                it.remove();
-                if (core.role() == Role.LEADER && core.term() == t.term()) {
-                    // The core gave up the transfer (target never caught up) and stayed leader; the
-                    // contract says this node has given up its leadership in any case.
-                    LOG.info("term {}: transfer to {} timed out while still leader; stepping down", t.term(), t.target());
-                    core.stepDown(RevokeReason.STEPPED_DOWN, now);
-                }
-                TimeoutException e = new TimeoutException("leadership transfer to " + t.target()
-                        + " did not complete in time; this node gave up its leadership of term " + t.term()
-                        + " and the cluster elects a leader the usual way");
-                fail(t.future(), e);
-            }
         }
     }
 
