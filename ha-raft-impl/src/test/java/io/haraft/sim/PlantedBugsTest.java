@@ -45,8 +45,10 @@ class PlantedBugsTest {
         };
         List<SimResult> results = SimRunner.runAll(seeds, 2000, bug, options);
         List<String> violations = results.stream().filter(SimResult::failed).map(SimResult::violation).toList();
-        System.out.printf("planted bug %s: caught in %d of %d seeds; first: %s%n", bug, violations.size(),
-                SEED_BUDGET, violations.isEmpty() ? "-" : violations.get(0));
+        List<String> byInvariant = violations.stream().filter(v -> v.startsWith(invariant)).toList();
+        System.out.printf("planted bug %s: caught in %d of %d seeds, %d by invariant %s; first: %s%n", bug,
+                violations.size(), SEED_BUDGET, byInvariant.size(), invariant,
+                byInvariant.isEmpty() ? violations.stream().findFirst().orElse("-") : byInvariant.get(0));
         assertThat(violations).as("violations found for planted bug %s", bug).isNotEmpty();
         assertThat(violations).as("the invariant that bug %s breaks", bug).anyMatch(v -> v.startsWith(invariant));
     }
