@@ -141,7 +141,8 @@ public interface RaftNode extends AutoCloseable {
      * future completes reflects every command whose {@code submit} completed before
      * {@code readIndex()} was called.
      *
-     * <p>Costs one heartbeat round trip (concurrent calls share rounds). The future fails with
+     * <p>Costs one heartbeat round trip (concurrent calls share rounds); on a leader whose first
+     * entry of its term has not committed yet, it waits for that commit first. The future fails with
      * {@link NotLeaderException} on a node that is not leader (retrying is safe), also when it
      * loses leadership before the barrier is confirmed.
      *
@@ -156,9 +157,12 @@ public interface RaftNode extends AutoCloseable {
      * command whose {@code submit} completed before {@code leaseRead} was called, and no other
      * node can have been elected while it ran.
      *
-     * <p>Before the read, the node checks that it holds a valid lease and that its state machine
-     * has applied every entry committed before its term began (waiting for that, at most for the
-     * remaining lease, only early in a term). After the read it checks the lease again; if the
+     * <p>Before the read, the node checks that it holds a valid lease and that the first entry of
+     * its term has committed, and waits (at most for the remaining lease) until its state machine
+     * has applied every entry committed when the read began. Called on the apply thread (in a
+     * stage of a future this node completed), where nothing can be applied while it waits, it waits
+     * only for the entries committed before its term began: every command acknowledged since is
+     * applied there already. After the read it checks the lease again; if the
      * lease ended in between (for instance because the process was paused), the result is
      * discarded and {@link LeaseExpiredException} is thrown.
      *

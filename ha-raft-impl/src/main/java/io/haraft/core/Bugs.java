@@ -6,8 +6,8 @@ package io.haraft.core;
  * to the simulator. Every field is {@code false} in {@link #NONE}.
  */
 record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
-            boolean snapshotWithoutConfiguration) {
-    static final Bugs NONE = new Bugs(false, false, false, false, false);
+            boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false, false);
 
     /**
      * {@code unsafeMembership}: the original single-server change algorithm, without the fix. A
@@ -16,6 +16,9 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
      * {@code snapshotWithoutConfiguration}: a leader sends the chunks of a snapshot older than its
      * log's without a configuration (it ignores the one the runtime read from the stored snapshot),
      * so the follower stores none with it.
+     * {@code readBeforeFirstCommit}: a new leader serves reads (read index and lease) at its commit
+     * index before the first entry of its term has committed, when that index may still be below
+     * entries an earlier leader committed and acknowledged.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

@@ -7,10 +7,11 @@ import io.haraft.core.log.RaftLog;
 import io.haraft.core.progress.Progress;
 import io.haraft.core.quorum.Membership;
 import io.haraft.core.quorum.Quorum;
+import io.haraft.core.read.ReadOnly;
+import io.haraft.core.read.ReadState;
 import org.slf4j.Logger;
 import org.slf4j.helpers.NOPLogger;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -121,13 +122,11 @@ public final class RaftCore {
     private String transferTarget;
     private long transferDeadline;
 
-    // linearizable reads waiting for a heartbeat round: {requestId, commit index, round}
-    private final ArrayDeque<long[]> pendingReads = new ArrayDeque<>();
-    private boolean readRoundNeeded;
+    // read requests until they are answered (the only place reads are decided)
+    private final ReadOnly readOnly = new ReadOnly();
 
     // output
     private final List<Message> outbox = new ArrayList<>();
-    private final List<Ready.ReadState> reads = new ArrayList<>();
     private final List<LeadershipEvent> events = new ArrayList<>();
     private final List<Ready.SnapshotRequest> snapshotRequests = new ArrayList<>();
     private final List<Ready.SnapshotChunk> snapshotChunks = new ArrayList<>();
@@ -636,32 +635,57 @@ public final class RaftCore {
 
     /**
      * Asks for a linearizable read (the read-index protocol): the leader notes its commit index,
-     * then confirms with a heartbeat round acknowledged by a majority that it is still leader. The
-     * answer comes in {@link Ready#reads()}; the read may be served once the state machine has
-     * applied the returned index. Relies on no clock.
+     * then confirms with a heartbeat round acknowledged by a majority that it is still leader. A
+     * request made before the leader's first entry of its term committed waits for that commit and
+     * takes the commit index then. The answer comes in {@link Ready#reads()} (or earlier through
+     * {@link #takeReadStates()}); the read may be served once the state machine has applied the
+     * returned index. Relies on no clock. See {@link ReadOnly}.
      *
-     * @return false if this node cannot serve reads now (not leader, or its term's first entry is
-     *         not yet committed); no answer will come
+     * @return false if this node is not leader; no answer will come
      */
     public boolean readIndex(long requestId, long now) {
         advanceTime(now);
-        if (role != Role.LEADER || !electedDelivered || transferTarget != null) {
+        if (role != Role.LEADER) {
             return false;
         }
-        pendingReads.addLast(new long[] {requestId, raftLog.commitIndex(), lease.currentRound() + 1});
-        if (commitQuorum.isMajority(Set.of(id))) {
-            broadcastHeartbeat();
+        if (termCommittedForReads()) {
+            readOnly.awaitRound(requestId, raftLog.commitIndex(), lease.currentRound() + 1);
         } else {
-            readRoundNeeded = true;
+            readOnly.awaitTermCommit(requestId);
         }
         return true;
     }
 
-    private void confirmReads() {
-        while (!pendingReads.isEmpty() && pendingReads.peekFirst()[2] <= lease.quorumRound()) {
-            long[] r = pendingReads.pollFirst();
-            reads.add(new Ready.ReadState(r[0], r[1]));
+    /**
+     * Asks for a read under this leader's lease, decided now: accepted only if this node is leader
+     * with a valid lease at {@code now} and its term's first entry committed. The answer (the
+     * commit index) comes at once through {@link #takeReadStates()} (or in the next
+     * {@link Ready#reads()}); the read may be served once the state machine has applied it, and
+     * only while the lease is still valid. Relies on the clock-drift bound, like the lease.
+     *
+     * @return false if the read cannot be served under a lease now; no answer will come
+     */
+    public boolean leaseRead(long requestId, long now) {
+        advanceTime(now);
+        if (role != Role.LEADER || !lease.isValid(now) || !termCommittedForReads()) {
+            return false;
         }
+        readOnly.serve(requestId, raftLog.commitIndex());
+        return true;
+    }
+
+    /** Whether this leader's commit index covers every entry an earlier leader committed. */
+    private boolean termCommittedForReads() {
+        return electedDelivered || bugs.readBeforeFirstCommit();
+    }
+
+    /**
+     * Hands out the answers to read requests decided so far, without waiting for the next
+     * {@link Ready}: they promise nothing about this node's durable state (the state machine
+     * applies only entries a {@code Ready} handed out).
+     */
+    public List<ReadState> takeReadStates() {
+        return readOnly.takeAnswers();
     }
 
     /**
@@ -744,7 +768,7 @@ public final class RaftCore {
             return false;
         }
         return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
-                || !reads.isEmpty() || readRoundNeeded || raftLog.commitIndex() > appliedHandedOut
+                || readOnly.hasAnswers() || readOnly.roundNeeded() || raftLog.commitIndex() > appliedHandedOut
                 || !snapshotRequests.isEmpty() || !snapshotChunks.isEmpty() || installSnapshot != null
                 || membershipChanged || hasPendingReplication();
     }
@@ -767,9 +791,8 @@ public final class RaftCore {
      */
     public List<Message> takeUrgentMessages() {
         if (role == Role.LEADER) {
-            if (readRoundNeeded) {
+            if (readOnly.roundNeeded()) {
                 broadcastHeartbeat(); // one round confirms every read asked since the last one
-                readRoundNeeded = false;
             }
             flushReplication();
         }
@@ -795,22 +818,20 @@ public final class RaftCore {
         if (inFlight != null) {
             throw new IllegalStateException("advance() the previous Ready first");
         }
-        if (readRoundNeeded && role == Role.LEADER) {
+        if (readOnly.roundNeeded() && role == Role.LEADER) {
             broadcastHeartbeat(); // one round confirms every read asked since the last one
         }
-        readRoundNeeded = false;
         flushReplication();
         HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
         List<Entry> entries = raftLog.takeUnstable();
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
-        inFlight = new Ready(hs, entries, outbox, committed, events, reads, snapshotChunks, installSnapshot,
+        inFlight = new Ready(hs, entries, outbox, committed, events, readOnly.takeAnswers(), snapshotChunks, installSnapshot,
                 snapshotRequests, membershipChanged ? membership : null);
         membershipChanged = false;
         outbox.clear();
         events.clear();
-        reads.clear();
         snapshotChunks.clear();
         installSnapshot = null;
         snapshotRequests.clear();
@@ -1066,11 +1087,7 @@ public final class RaftCore {
         electedDelivered = false;
         transferTarget = null;
         progress.clear();
-        for (long[] r : pendingReads) {
-            reads.add(new Ready.ReadState(r[0], -1));
-        }
-        pendingReads.clear();
-        readRoundNeeded = false;
+        readOnly.failAll();
         snapshotRequests.clear();
         role = Role.FOLLOWER;
         leader = null;
@@ -1211,7 +1228,7 @@ public final class RaftCore {
         }
         pr.responded(now);
         lease.onAck(from, round);
-        confirmReads();
+        readOnly.confirm(lease.quorumRound());
         return pr;
     }
 
@@ -1375,7 +1392,8 @@ public final class RaftCore {
 
     private void broadcastHeartbeat() {
         long round = lease.startRound(now);
-        confirmReads();
+        readOnly.roundStarted();
+        readOnly.confirm(lease.quorumRound());
         heartbeatDeadline = now + cfg.heartbeatNanos();
         for (String p : peers) {
             Progress pr = progress.get(p);
@@ -1416,6 +1434,7 @@ public final class RaftCore {
             return; // the next acknowledged round renews it, or tick() steps down
         }
         electedDelivered = true;
+        readOnly.termCommitted(raftLog.commitIndex(), lease.currentRound() + 1);
         log.info("term {}: elected; fencing token {}", term, term);
         events.add(new LeadershipEvent.Elected(term, lease.leaseUntil()));
     }

@@ -1,6 +1,7 @@
 package io.haraft.core;
 
 import io.haraft.core.log.Entry;
+import io.haraft.core.read.ReadState;
 
 import java.util.Arrays;
 import java.util.List;
@@ -51,6 +52,9 @@ import java.util.Objects;
  * {@link RaftCore#snapshotUnavailable} if it no longer has that snapshot. A request that is never
  * answered is retried by the core after an election timeout.
  *
+ * <p>Answers to read requests ({@code reads}) depend on nothing durable either: take them with
+ * {@link RaftCore#takeReadStates()} after any input, or handle them with the {@code Ready}.
+ *
  * <p>Messages that depend on nothing durable (heartbeats and their answers, the leader's appends,
  * pre-votes, a candidate's vote requests) can be taken earlier with
  * {@link RaftCore#takeUrgentMessages()} and sent at once.
@@ -65,8 +69,10 @@ import java.util.Objects;
  * @param messages         messages to send after persisting
  * @param committed        entries now known committed, to apply in order
  * @param events           leadership changes, to deliver in order
- * @param reads            outcomes of {@link RaftCore#readIndex} requests: a read may be served once
- *                         the state machine has applied {@link ReadState#index()}
+ * @param reads            answers to {@link RaftCore#readIndex} and {@link RaftCore#leaseRead}
+ *                         requests not taken earlier with {@link RaftCore#takeReadStates()}: a read
+ *                         may be served once the state machine has applied {@link ReadState#index()}.
+ *                         They depend on nothing durable and may be handled at any step
  * @param snapshotChunks   chunks of a snapshot this follower receives, to persist in order
  * @param installSnapshot  the snapshot just received completely, to make the store's base and to
  *                         restore the state machine from; {@code null} if none
@@ -90,23 +96,6 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
         reads = List.copyOf(reads);
         snapshotChunks = List.copyOf(snapshotChunks);
         snapshotRequests = List.copyOf(snapshotRequests);
-    }
-
-    /**
-     * The answer to a linearizable read request ({@link RaftCore#readIndex}). Immutable. Each
-     * request that {@code readIndex} accepted gets exactly one answer, in a later {@code Ready};
-     * a successful answer means a majority confirmed this node's leadership after the request,
-     * so serving the read once the state machine reached {@code index} is linearizable.
-     *
-     * @param requestId the caller's id for the request
-     * @param index     the commit index the read must wait for, or {@code -1} if leadership was lost
-     *                  before the read could be confirmed (the caller should retry on the leader)
-     */
-    public record ReadState(long requestId, long index) {
-        /** Whether leadership was lost before the read was confirmed: nothing may be served. */
-        public boolean failed() {
-            return index < 0;
-        }
     }
 
     /**

@@ -3,7 +3,6 @@ package io.haraft.runtime;
 import io.haraft.Committed;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
-import io.haraft.RevokeReason;
 import io.haraft.core.LeadershipEvent;
 import io.haraft.core.LeadershipGate;
 import io.haraft.core.Message;
@@ -20,7 +19,6 @@ import org.slf4j.MDC;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +26,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -51,12 +48,10 @@ import java.util.function.Supplier;
  * it posts {@link #compacted}, and the loop compacts the core: that task runs after the loop
  * task that handed the snapshot's entries over and advanced their Ready, as the core requires.
  *
- * <p>Read index without a core change: the loop sees every message it sends and every
- * acknowledgement it receives, each carrying the leader's heartbeat round. A read records the
- * commit index (once an entry of the current term has committed) and the smallest round not yet
- * carried by any sent message; it is confirmed once a majority (counting this node) has
- * acknowledged that round or a later one in the same term, i.e. answered a message sent after the
- * read was requested. The cost is up to one heartbeat interval plus a round trip.
+ * <p>Reads are decided by the core alone ({@link RaftCore#readIndex}, {@link RaftCore#leaseRead});
+ * {@link ReadRequests} hands requests over and completes the futures from the core's answers,
+ * taken after every input and from each Ready. {@link LeadershipTransfers} does the same for
+ * leadership transfers and {@link MembershipChanges} for membership operations.
  */
 final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
@@ -81,20 +76,6 @@ final class NodeLoop implements Transport.Listener {
         }
     }
 
-    private static final class PendingRead {
-        final CompletableFuture<Committed> future;
-        final long term;
-        long index = -1;
-        long minRound;
-
-        PendingRead(CompletableFuture<Committed> future, long term) {
-            this.future = future;
-            this.term = term;
-        }
-    }
-
-    private record PendingTransfer(String target, long term, long deadline, CompletableFuture<Void> future) { }
-
     private final RaftConfig config;
     private final MonotonicClock clock;
     private final RaftCore core;
@@ -117,13 +98,10 @@ final class NodeLoop implements Transport.Listener {
 
     // loop-thread state
     private Ready inFlight;
-    private final List<PendingRead> reads = new ArrayList<>();
-    private final List<PendingTransfer> transfers = new ArrayList<>();
+    private final ReadRequests reads;
+    private final LeadershipTransfers transfers;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
-    private long roundsTerm = -1;
-    private long maxRoundSent;
-    private final Map<String, Long> roundAcks = new HashMap<>();
     private long mdcTerm = -1;
     /**
      * Set by {@link #shutdownCore}: the node is closing. The core is no longer ticked (no new
@@ -169,6 +147,8 @@ final class NodeLoop implements Transport.Listener {
         this.transportPeers = Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config));
         this.changes = new MembershipChanges(config.nodeId(), core, config.heartbeatInterval().toNanos(),
                 electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
+        this.reads = new ReadRequests(core, clock, applier, this::notLeader);
+        this.transfers = new LeadershipTransfers(config.nodeId(), core, applier, electionTimeoutNanos, this::notLeader);
         this.view = newView();
     }
 
@@ -296,60 +276,27 @@ final class NodeLoop implements Transport.Listener {
         });
     }
 
+    /** Any thread: a linearizable read; {@code future} completes on the apply thread (see {@link ReadRequests}). */
     void readIndex(CompletableFuture<Committed> future) {
-        post(() -> {
-            if (core.role() != Role.LEADER) {
-                fail(future, notLeader());
-            } else {
-                reads.add(new PendingRead(future, core.term()));
-            }
-        });
-    }
-
-    void transferLeadership(String target, CompletableFuture<Void> future) {
-        post(() -> {
-            long now = clock.nanos();
-            if (core.role() != Role.LEADER) {
-                fail(future, notLeader());
-            } else if (target.equals(config.nodeId())) {
-                applier.complete(() -> future.complete(null));
-            } else if (!core.transferLeadership(target, now)) {
-                fail(future, notLeader());
-            } else {
-                transfers.add(new PendingTransfer(target, core.term(), now + 2 * electionTimeoutNanos, future));
-            }
-        });
+        post(() -> reads.readIndex(future));
     }
 
     /**
-     * Graceful close, step 1: a leader starts handing over to its most caught-up peer that
-     * answered within the last election timeout. The future completes when that peer is seen as
-     * leader, or fails after one election timeout; it completes at once if there is nothing to hand
-     * over (not leader, no reachable peer).
+     * Any thread: asks the core whether a read under the lease may be served now; {@code future}
+     * completes on the loop thread with the index the state machine must reach (see {@link ReadRequests}).
      */
+    void leaseRead(CompletableFuture<Committed> future) {
+        post(() -> reads.leaseRead(future));
+    }
+
+    /** Any thread: see {@link LeadershipTransfers#transfer}. */
+    void transferLeadership(String target, CompletableFuture<Void> future) {
+        post(() -> transfers.transfer(target, clock.nanos(), future));
+    }
+
+    /** Graceful close, step 1: see {@link LeadershipTransfers#handOver}. */
     CompletableFuture<Void> handOver() {
-        return call(() -> {
-            long now = clock.nanos();
-            if (core.role() != Role.LEADER) {
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            String best = null;
-            long bestMatch = -1;
-            for (String id : core.membership().ids()) {
-                Progress pr = core.membership().canLead(id) ? core.progress(id) : null;
-                if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch) {
-                    best = id;
-                    bestMatch = pr.match();
-                }
-            }
-            if (best == null || !core.transferLeadership(best, now)) {
-                LOG.info("term {}: no reachable peer to hand leadership over to; shutting down as leader", core.term());
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            transfers.add(new PendingTransfer(best, core.term(), now + electionTimeoutNanos, f));
-            return f;
-        }).thenCompose(f -> f);
+        return call(() -> transfers.handOver(clock.nanos())).thenCompose(f -> f);
     }
 
     /**
@@ -368,14 +315,8 @@ final class NodeLoop implements Transport.Listener {
 
     /** After the loop has stopped: fails the reads and transfers still waiting. */
     void failPendingAfterStop() {
-        for (PendingRead r : reads) {
-            r.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
-        }
-        reads.clear();
-        for (PendingTransfer t : transfers) {
-            t.future.completeExceptionally(new NotLeaderException(config.nodeId(), null, null));
-        }
-        transfers.clear();
+        reads.failAll(config.nodeId());
+        transfers.failAll();
         for (CompletableFuture<Void> f : idleWaiters) {
             f.complete(null);
         }
@@ -425,9 +366,7 @@ final class NodeLoop implements Transport.Listener {
 
     private long waitNanos(long now) {
         long deadline = Math.min(shuttingDown ? now + MAX_WAIT_NANOS : core.nextDeadline(), changes.nextDeadline());
-        for (PendingTransfer t : transfers) {
-            deadline = Math.min(deadline, t.deadline());
-        }
+        deadline = Math.min(deadline, transfers.nextDeadline());
         return Math.max(0, Math.min(MAX_WAIT_NANOS, deadline - now));
     }
 
@@ -437,6 +376,7 @@ final class NodeLoop implements Transport.Listener {
             for (Message m : core.takeUrgentMessages()) {
                 send(m); // heartbeats, their answers and appends do not wait for a slow fsync
             }
+            reads.answered(core.takeReadStates());   // nor do answers to reads
             LeadershipImpl open = dispatcher.open();
             if (open != null && open.isRevoked() && core.role() == Role.LEADER && core.term() == open.term()) {
                 LOG.info("term {}: leadership was revoked ({}) outside the loop; stepping down", core.term(),
@@ -466,8 +406,7 @@ final class NodeLoop implements Transport.Listener {
                 open.extendTo(core.leaseUntil());
             }
             trackLeadership();
-            processReads();
-            processTransfers(now);
+            transfers.process(now);
             changes.process(now);
         } while (inFlight == null && core.hasReady());
         if (inFlight == null && !idleWaiters.isEmpty()) {
@@ -549,6 +488,7 @@ final class NodeLoop implements Transport.Listener {
                     p.membership() != null ? p.membership() : core.membershipAt(p.index()));
         }
         applier.apply(ready.committed(), witness);
+        reads.answered(ready.reads());
         core.advance(ready, now);
     }
 
@@ -574,9 +514,6 @@ final class NodeLoop implements Transport.Listener {
         long now = clock.nanos();
         if (m instanceof Message.Heartbeat h) {
             stats.sent(h.to(), h.term(), h.round(), now);
-            noteRoundSent(h.term(), h.round());
-        } else if (m instanceof Message.Append a) {
-            noteRoundSent(a.term(), a.round());
         }
         try {
             transport.send(m);
@@ -602,50 +539,10 @@ final class NodeLoop implements Transport.Listener {
             // a leader that just handed over must not count its last heartbeats' answers as lost
             stats.answered(r.from(), r.term(), r.round(), now);
         }
-        if (core.role() == Role.LEADER && m.term() == core.term()) {
-            if (m instanceof Message.HeartbeatResponse r) {
-                noteRoundAcked(r.from(), r.term(), r.round());
-            } else if (m instanceof Message.AppendResponse r) {
-                noteRoundAcked(r.from(), r.term(), r.round());
-            }
-        }
         core.step(m, now);
     }
 
     // ------------------------------------------------------------------ bookkeeping
-
-    private void resetRounds(long term) {
-        if (term != roundsTerm) {
-            roundsTerm = term;
-            maxRoundSent = 0;
-            roundAcks.clear();
-        }
-    }
-
-    private void noteRoundSent(long term, long round) {
-        resetRounds(term);
-        maxRoundSent = Math.max(maxRoundSent, round);
-    }
-
-    private void noteRoundAcked(String peer, long term, long round) {
-        resetRounds(term);
-        roundAcks.merge(peer, round, Math::max);
-    }
-
-    /**
-     * Whether a majority, counting this node, acknowledged round {@code minRound} or later: of the
-     * latest configuration and, while a change is uncommitted, of the committed one too.
-     */
-    private boolean majorityAcked(long minRound) {
-        Set<String> acked = new HashSet<>();
-        acked.add(config.nodeId());
-        roundAcks.forEach((peer, round) -> {
-            if (round >= minRound) {
-                acked.add(peer);
-            }
-        });
-        return core.membership().quorum().isMajority(acked) && core.committedMembership().quorum().isMajority(acked);
-    }
 
     // ------------------------------------------------------------------ configuration
 
@@ -773,57 +670,6 @@ final class NodeLoop implements Transport.Listener {
         }
         if (leader) {
             leaderTerm = core.term();
-        }
-    }
-
-    private void processReads() {
-        if (reads.isEmpty()) {
-            return;
-        }
-        boolean leader = core.role() == Role.LEADER;
-        Iterator<PendingRead> it = reads.iterator();
-        while (it.hasNext()) {
-            PendingRead r = it.next();
-            if (!leader || core.term() != r.term) {
-                it.remove();
-                fail(r.future, notLeader());
-                continue;
-            }
-            if (r.index < 0 && core.log().term(core.commitIndex()) == core.term()) {
-                r.index = core.commitIndex();
-                resetRounds(core.term());
-                r.minRound = maxRoundSent + 1;
-            }
-            if (r.index >= 0 && majorityAcked(r.minRound)) {
-                it.remove();
-                applier.readWhenApplied(r.term, r.index, r.future);
-            }
-        }
-    }
-
-    private void processTransfers(long now) {
-        if (transfers.isEmpty()) {
-            return;
-        }
-        Iterator<PendingTransfer> it = transfers.iterator();
-        while (it.hasNext()) {
-            PendingTransfer t = it.next();
-            if (core.role() != Role.LEADER && t.target().equals(core.leader())) {
-                it.remove();
-                applier.complete(() -> t.future().complete(null));
-            } else if (now >= t.deadline()) {
-                it.remove();
-                if (core.role() == Role.LEADER && core.term() == t.term()) {
-                    // The core gave up the transfer (target never caught up) and stayed leader; the
-                    // contract says this node has given up its leadership in any case.
-                    LOG.info("term {}: transfer to {} timed out while still leader; stepping down", t.term(), t.target());
-                    core.stepDown(RevokeReason.STEPPED_DOWN, now);
-                }
-                TimeoutException e = new TimeoutException("leadership transfer to " + t.target()
-                        + " did not complete in time; this node gave up its leadership of term " + t.term()
-                        + " and the cluster elects a leader the usual way");
-                fail(t.future(), e);
-            }
         }
     }
 

@@ -34,7 +34,9 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -96,9 +98,8 @@ import java.util.function.Function;
  * fails) stops the node on a thread of its own, revoking any leadership without handing it over;
  * {@link #status()} says {@code FAILED} with the error from then on, and shows no leader role.
  *
- * <p><b>Limits.</b> {@link #readIndex()} waits for the next scheduled heartbeat round (up to one
- * heartbeat interval) because the core has no input to start one. A snapshot is taken on the
- * apply thread, so a large state delays applies while it is written.
+ * <p><b>Limits.</b> A snapshot is taken on the apply thread, so a large state delays applies while
+ * it is written.
  */
 public final class RaftNodeImpl implements RaftNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNodeImpl.class);
@@ -618,8 +619,19 @@ public final class RaftNodeImpl implements RaftNode {
         if (!l.isValid()) {
             throw l.expiredException();
         }
+        // The core decides whether the lease allows the read now, and from which index.
+        CompletableFuture<Committed> decided = new CompletableFuture<>();
+        loop.leaseRead(decided);
+        Committed at = awaitLeaseDecision(decided, l);
+        if (at.term() != l.term()) {
+            throw leaseEnded(l);              // the core leads another term: l has been revoked
+        }
+        // On the apply thread nothing more can be applied while we wait; there every command whose
+        // future completed is applied already, and what earlier leaders committed is at most the
+        // commit index at elected.
+        long mustApply = applier.isApplyThread() ? l.electedCommitIndex() : at.index();
         long left = l.leaseUntil() - clock.nanos();
-        if (!applier.awaitApplied(l.electedCommitIndex(), left, clock::nanos) || !l.isValid()) {
+        if (!applier.awaitApplied(mustApply, left, clock::nanos) || !l.isValid()) {
             throw leaseEnded(l);
         }
         T result = read.apply(l);
@@ -627,6 +639,23 @@ public final class RaftNodeImpl implements RaftNode {
             throw leaseEnded(l);
         }
         return result;
+    }
+
+    /** Waits (at most for the remaining lease) for the core's answer to a lease read. */
+    private Committed awaitLeaseDecision(CompletableFuture<Committed> decided, LeadershipImpl l) {
+        try {
+            return decided.get(Math.max(0, l.leaseUntil() - clock.nanos()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NotLeaderException nle) {
+                throw nle;
+            }
+            throw leaseEnded(l);
+        } catch (TimeoutException e) {
+            throw leaseEnded(l);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw leaseEnded(l);
+        }
     }
 
     private static LeaseExpiredException leaseEnded(LeadershipImpl l) {

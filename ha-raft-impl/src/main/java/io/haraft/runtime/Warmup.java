@@ -86,6 +86,7 @@ final class Warmup {
                 l.propose(new byte[] {(byte) r, (byte) i}, now);
             }
             l.readIndex(r, now);
+            l.leaseRead(-1 - r, now);
             settle();
             String next = IDS[(indexOf(leader) + 1) % IDS.length];
             if (r % 4 == 3) {

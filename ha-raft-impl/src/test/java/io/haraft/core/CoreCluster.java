@@ -2,6 +2,7 @@ package io.haraft.core;
 
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.core.read.ReadState;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ final class CoreCluster {
     final Map<String, RaftCore> cores = new LinkedHashMap<>();
     final Map<String, List<LeadershipEvent>> events = new HashMap<>();
     final Map<String, List<Entry>> applied = new HashMap<>();
-    final Map<String, List<Ready.ReadState>> reads = new HashMap<>();
+    final Map<String, List<ReadState>> reads = new HashMap<>();
     final List<Message> inFlight = new ArrayList<>();
     /** Every message handed out by any core, in order, dropped or not. */
     final List<Message> sent = new ArrayList<>();

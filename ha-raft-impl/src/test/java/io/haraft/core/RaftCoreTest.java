@@ -3,6 +3,7 @@ package io.haraft.core;
 import io.haraft.RevokeReason;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.core.read.ReadState;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -369,14 +370,14 @@ class RaftCoreTest {
         c.flush();
         assertThat(c.reads.get("n1")).as("not before a majority confirmed a round").isEmpty();
         c.deliverAll();
-        assertThat(c.reads.get("n1")).containsExactly(new Ready.ReadState(7, commit));
+        assertThat(c.reads.get("n1")).containsExactly(new ReadState(7, commit));
 
         assertThat(c.core("n1").readIndex(8, c.now)).isTrue();
         c.drop = CoreCluster.isolate("n1");
         c.deliverAll();
         c.elapse(400 * MS);
         c.tick("n1");
-        assertThat(c.reads.get("n1")).last().isEqualTo(new Ready.ReadState(8, -1));
+        assertThat(c.reads.get("n1")).last().isEqualTo(new ReadState(8, -1));
     }
 
     // ------------------------------------------------------------------ snapshots

@@ -12,6 +12,7 @@ import io.haraft.core.Role;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 import io.haraft.core.quorum.Membership;
+import io.haraft.core.read.ReadState;
 import io.haraft.storage.FileRaftStorage;
 import io.haraft.storage.MemoryRaftStorage;
 import io.haraft.storage.RaftStorage;
@@ -53,7 +54,11 @@ import java.util.concurrent.CompletableFuture;
  * term were won with disjoint sets of votes, and every election was won with a majority of the
  * winner's configuration; (h) a snapshot a node receives is stored and installed with the
  * configuration in force at its index (whether its leader served its latest snapshot or the one
- * before it).
+ * before it); (r) clients read through the core (read index and lease reads, also right after an
+ * election) and the answer's index covers every write acknowledged before the read started (the
+ * client history: a write is acknowledged when the node it was proposed at applies it), and (d)
+ * every entry committed by then; a lease read is never decided after a newer leader reported
+ * {@code elected}.
  *
  * <p>With {@link SimOptions#membership()} the leader also changes the configuration (adds a node as
  * learner, promotes it, removes a member, itself included) at random, mixed with every fault; every
@@ -82,7 +87,7 @@ final class Simulation {
     private static final long MS = SimOptions.MS;
     private static final boolean TRACE = Boolean.getBoolean("sim.trace");
 
-    private enum Type { DELIVER, TIMER, FSYNC, REFUSED, CLIENT, FAULT, END_FAULT, SERVE_SNAPSHOT }
+    private enum Type { DELIVER, TIMER, FSYNC, REFUSED, CLIENT, READ, FAULT, END_FAULT, SERVE_SNAPSHOT }
 
     /** How many recent commands the state machine keeps (they pad its snapshot to several chunks). */
     private static final int RECENT = 6;
@@ -282,6 +287,8 @@ final class Simulation {
         boolean paused;
         int pausedBy = -1;
         final List<Event> held = new ArrayList<>();
+        /** Client writes proposed at this node since it (re)started and not yet applied: index -> command. */
+        final java.util.TreeMap<Long, String> proposed = new java.util.TreeMap<>();
         Ready pending;
         long timerGen;
         long timerAt = Long.MAX_VALUE;
@@ -363,8 +370,20 @@ final class Simulation {
     private int restarts;
     private long clientCounter;
     private long nextReadId = 1;
-    /** Read requests in flight: id -> entries committed cluster-wide when it was asked. */
-    private final Map<Long, Long> readsAsked = new HashMap<>();
+    /**
+     * A client read in flight: where and how it was asked, and the client history when it started:
+     * the highest index of a write acknowledged before it (its proposer applied it, which is when
+     * the runtime completes the write's future) and how many entries were committed cluster-wide.
+     */
+    private record ReadAsk(Node node, long term, boolean lease, long acknowledgedFloor, long committedFloor) {
+        String kind() {
+            return lease ? "lease read" : "read index";
+        }
+    }
+
+    private final Map<Long, ReadAsk> readsAsked = new HashMap<>();
+    /** The highest index of a client write acknowledged so far (see {@link ReadAsk}). */
+    private long acknowledgedWrites;
     private boolean servedAfterHeal;
     private long catchUpTarget = -1;
     private long catchUpBy;
@@ -557,6 +576,7 @@ final class Simulation {
                 }
                 completeReady(n);
             }
+            case READ -> clientRead(n);
             case REFUSED -> {
                 Node peer = nodes.get((int) e.gen);
                 if (peer.up) {
@@ -579,6 +599,12 @@ final class Simulation {
     private void afterInput(Node n) {
         for (Message m : n.core.takeUrgentMessages()) {
             send(n, m);
+        }
+        if (rnd.nextInt(4) != 0) {
+            // the runtime takes read answers after every input; otherwise they come with the Ready
+            for (ReadState rs : n.core.takeReadStates()) {
+                checkRead(n, rs, true);
+            }
         }
         if (n.pending == null && n.core.hasReady()) {
             n.pending = n.core.ready();
@@ -620,6 +646,7 @@ final class Simulation {
             // restore the state machine from the snapshot just made the store's base (read back from it)
             n.sm = StateMachine.decode(n.latestSnap.state());
             n.applied = n.sm.index;
+            n.proposed.headMap(n.applied, true).clear(); // not applied here: their futures fail, unacknowledged
             if (!checkState(n, "restored from the snapshot it received")) {
                 return;
             }
@@ -642,6 +669,7 @@ final class Simulation {
             if (n.witness) {
                 continue; // a witness applies nothing
             }
+            acknowledgeIfProposedHere(n, e);
             n.sm.apply(e);
             if (!checkState(n, "after applying " + e)) {
                 return;
@@ -651,17 +679,8 @@ final class Simulation {
                 servedAfterHeal = true;
             }
         }
-        for (Ready.ReadState rs : r.reads()) {
-            Long floor = readsAsked.remove(rs.requestId());
-            if (floor == null) {
-                fail("read " + rs.requestId() + " answered twice or never asked");
-                return;
-            }
-            if (!rs.failed() && rs.index() < floor) {
-                fail("(d) linearizable read on " + n.id + " at index " + rs.index() + " would miss "
-                        + (floor - rs.index()) + " entries committed before it was asked");
-                return;
-            }
+        for (ReadState rs : r.reads()) {
+            checkRead(n, rs, false);
         }
         long local = n.localNow();
         for (LeadershipEvent ev : r.events()) {
@@ -1043,18 +1062,72 @@ final class Simulation {
         }
         Node n = leaders.get(rnd.nextInt(leaders.size()));
         if (rnd.nextInt(4) == 0) {
-            long id = nextReadId++;
-            if (n.core.readIndex(id, n.localNow())) {
-                readsAsked.put(id, (long) committed.size());
-            }
+            clientRead(n);
             afterInput(n);
             checkInvariants(n.index);
             return;
         }
         String data = (healed ? "after-heal-" : "c-") + (clientCounter++);
-        n.core.propose(data.getBytes(StandardCharsets.UTF_8), n.localNow());
+        long index = n.core.propose(data.getBytes(StandardCharsets.UTF_8), n.localNow());
+        if (index > 0) {
+            n.proposed.put(index, data);
+        }
         afterInput(n);
         checkInvariants(n.index);
+    }
+
+    /** A client write is acknowledged when the node it was proposed at applies it. */
+    private void acknowledgeIfProposedHere(Node n, Entry e) {
+        String proposed = n.proposed.remove(e.index());
+        if (proposed != null && proposed.equals(new String(e.data(), StandardCharsets.UTF_8))) {
+            acknowledgedWrites = Math.max(acknowledgedWrites, e.index());
+            count("writes_acknowledged");
+        }
+    }
+
+    /**
+     * A client asks {@code n}, which it believes leads, for a read: a read index or a lease read,
+     * at random. A node that does not lead refuses, and the client would retry elsewhere.
+     */
+    private void clientRead(Node n) {
+        if (n.core.role() != Role.LEADER) {
+            return;
+        }
+        long id = nextReadId++;
+        boolean lease = rnd.nextBoolean();
+        boolean accepted = lease ? n.core.leaseRead(id, n.localNow()) : n.core.readIndex(id, n.localNow());
+        count((lease ? "lease_reads" : "index_reads") + (accepted ? "_asked" : "_refused"));
+        if (accepted) {
+            readsAsked.put(id, new ReadAsk(n, n.core.term(), lease, acknowledgedWrites, committed.size()));
+        }
+    }
+
+    /**
+     * A read's answer: (r) served at an index that covers every write acknowledged before the read
+     * started, and (d) every entry committed by then; (r) a lease read, decided just now, only while
+     * no newer leader has reported {@code elected}.
+     */
+    private void checkRead(Node n, ReadState rs, boolean decidedNow) {
+        ReadAsk ask = readsAsked.remove(rs.requestId());
+        if (ask == null || ask.node() != n) {
+            fail("(r) read " + rs.requestId() + " answered twice, by another node, or never asked");
+            return;
+        }
+        if (rs.failed()) {
+            count("reads_failed");
+            return;
+        }
+        count(ask.lease() ? "lease_reads_served" : "index_reads_served");
+        if (rs.index() < ask.acknowledgedFloor()) {
+            fail("(r) " + ask.kind() + " on " + n.id + " (term " + ask.term() + ") at index " + rs.index()
+                    + " misses the write acknowledged at index " + ask.acknowledgedFloor() + " before it started");
+        } else if (rs.index() < ask.committedFloor()) {
+            fail("(d) " + ask.kind() + " on " + n.id + " (term " + ask.term() + ") at index " + rs.index()
+                    + " misses " + (ask.committedFloor() - rs.index()) + " entries committed before it started");
+        } else if (ask.lease() && decidedNow && maxTokenDelivered > ask.term()) {
+            fail("(r) lease read on " + n.id + " served in term " + ask.term() + " after a leader of term "
+                    + maxTokenDelivered + " reported elected");
+        }
     }
 
     // ------------------------------------------------------------------ faults
@@ -1480,6 +1553,7 @@ final class Simulation {
         n.up = false;
         n.paused = false;
         n.held.clear();
+        n.proposed.clear(); // the process is gone: its pending writes are never acknowledged
         n.pending = null;
         n.core = null;
         n.incarnation++;
@@ -1640,6 +1714,10 @@ final class Simulation {
                     }
                 }
                 ofTerm.put(n.id, with);
+                if (!healed && rnd.nextBoolean()) {
+                    // a client asks the new leader for a read at once, maybe before its first commit
+                    push(now + rnd.nextLong(0, 2 * MS), Type.READ, n.index, null, 0, null);
+                }
                 if (reconfigureOnElection != null) {
                     reconfigureNow = reconfigureOnElection;
                     reconfigureOnElection = null;

@@ -75,6 +75,9 @@ class SimulationTest {
             assertThat(counters).as("membership events over %d seeds", results.size())
                     .containsKeys("learners_added", "promotions", "removals", "leader_removals_by_handover",
                             "witness_snapshot_installs");
+            // Clients read through both paths, and writes are acknowledged, so (r) has a history to judge.
+            assertThat(counters).as("reads and acknowledged writes over %d seeds", results.size())
+                    .containsKeys("index_reads_served", "lease_reads_served", "reads_failed", "writes_acknowledged");
         }
     }
 
