@@ -7,7 +7,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +16,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Collectors;
 
 /**
  * Runs a task only while this node holds a valid leadership: on a schedule, or as a long-running
@@ -260,19 +258,33 @@ public final class LeaderOnlyJob implements LeadershipListener, AutoCloseable {
     }
 
     private void checkStopped(Leadership leadership, RevokeReason reason, Thread t) {
-        synchronized (lock) {
+        synchronized (lock) {    // logged under the lock: the run cannot report its return before this
             if (runThread != t || runFor != leadership) {
                 return;
             }
             stopOverdue = true;
+            log.warn("job {}: the run for {} of node {} is still going {} ms after its leadership ended ({}), on thread"
+                            + " {} at {}. It may still act as leader: make the task return when interrupted (do not"
+                            + " swallow InterruptedException, use interruptible waits) and let every external write"
+                            + " carry the fencing token", name, leadership.token(), leadership.nodeId(),
+                    stopGracePeriod.toMillis(), reason == null ? "replaced" : reason, t.getName(), where(t));
         }
-        String where = Arrays.stream(t.getStackTrace()).limit(3).map(StackTraceElement::toString)
-                .collect(Collectors.joining(" < "));
-        log.warn("job {}: the run for {} of node {} is still going {} ms after its leadership ended ({}), on thread {}"
-                        + " at {}. It may still act as leader: make the task return when interrupted (do not swallow"
-                        + " InterruptedException, use interruptible waits) and let every external write carry the"
-                        + " fencing token", name, leadership.token(), leadership.nodeId(), stopGracePeriod.toMillis(),
-                reason == null ? "replaced" : reason, t.getName(), where.isEmpty() ? "an unknown place" : where);
+    }
+
+    /** Where {@code t} is: its top frame and, if that is in the JDK, the first frame outside it. */
+    private static String where(Thread t) {
+        StackTraceElement[] frames = t.getStackTrace();
+        if (frames.length == 0) {
+            return "an unknown place";
+        }
+        String top = frames[0].toString();
+        for (StackTraceElement f : frames) {
+            String c = f.getClassName();
+            if (!c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("sun.")) {
+                return f == frames[0] ? top : top + " in " + f;
+            }
+        }
+        return top;
     }
 
     private void runOnce(Leadership leadership) {
