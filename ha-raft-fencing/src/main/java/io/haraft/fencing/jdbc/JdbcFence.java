@@ -61,8 +61,8 @@ import java.util.regex.Pattern;
  * -- MySQL: InnoDB (the default engine); MyISAM has no transactions and no row locks
  * CREATE TABLE IF NOT EXISTS haraft_fence (resource VARCHAR(255) PRIMARY KEY, token BIGINT NOT NULL) ENGINE=InnoDB;
  * }</pre>
- * The fence creates a resource's row (token 0) the first time it writes to it, on a separate
- * connection that commits at once. Never delete a fence row: that resets the resource's fence
+ * The fence creates a resource's row (token 0) the first time it writes to it, outside the
+ * writer's transaction (committed at once). Never delete a fence row: that resets the resource's fence
  * to 0, and a deposed leader's write would be accepted again.
  *
  * <p><b>Limits.</b>
@@ -210,7 +210,10 @@ public final class JdbcFence {
                     + " transaction) first");
         }
         if (!rowExists) {
-            createRow();
+            try (Connection other = connections.open()) {
+                other.setAutoCommit(true);
+                createRow(other);
+            }
         }
         Optional<Long> seen = lockRow(connection);
         if (seen.isEmpty()) {
@@ -294,21 +297,34 @@ public final class JdbcFence {
         Objects.requireNonNull(work, "work");
         try (Connection c = connections.open()) {
             boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
             try {
-                guard(c, token);
-                T result = work.run(c);
-                if (leadership != null) {
-                    leadership.checkValid();
+                if (!rowExists) {
+                    // on this connection, before the transaction: a second connection from a pool
+                    // of one would wait for this one forever
+                    c.setAutoCommit(true);
+                    createRow(c);
                 }
-                c.commit();
-                return result;
-            } catch (SQLException | StaleTokenException | RuntimeException | Error e) {
-                rollback(c, e);
-                throw e;
+                c.setAutoCommit(false);
+                return inTransaction(c, token, leadership, work);
             } finally {
                 restoreAutoCommit(c, autoCommit);
             }
+        }
+    }
+
+    private <T> T inTransaction(Connection c, FencingToken token, Leadership leadership, FencedWork<T> work)
+            throws SQLException, StaleTokenException {
+        try {
+            guard(c, token);
+            T result = work.run(c);
+            if (leadership != null) {
+                leadership.checkValid();
+            }
+            c.commit();
+            return result;
+        } catch (SQLException | StaleTokenException | RuntimeException | Error e) {
+            rollback(c, e);
+            throw e;
         }
     }
 
@@ -334,21 +350,18 @@ public final class JdbcFence {
     }
 
     /**
-     * Creates the fence row with token 0 if it is missing, on a connection of its own that commits
-     * at once: inserting it inside the writer's transaction could deadlock with another first
-     * writer (MySQL's gap locks) or abort the transaction on a duplicate key (PostgreSQL).
+     * Creates the fence row with token 0 if it is missing, on {@code c} in auto-commit mode, outside
+     * any writer's transaction: inserting it inside one could deadlock with another first writer
+     * (MySQL's gap locks) or abort the transaction on a duplicate key (PostgreSQL).
      */
-    private void createRow() throws SQLException {
-        try (Connection c = connections.open()) {
-            c.setAutoCommit(true);
-            if (!readRow(c)) {
-                try (PreparedStatement p = c.prepareStatement(insertSql)) {
-                    p.setString(1, resource);
-                    p.executeUpdate();
-                } catch (SQLException e) {
-                    if (!readRow(c)) {   // not a concurrent insert of the same row: a real failure
-                        throw e;
-                    }
+    private void createRow(Connection c) throws SQLException {
+        if (!readRow(c)) {
+            try (PreparedStatement p = c.prepareStatement(insertSql)) {
+                p.setString(1, resource);
+                p.executeUpdate();
+            } catch (SQLException e) {
+                if (!readRow(c)) {   // not a concurrent insert of the same row: a real failure
+                    throw e;
                 }
             }
         }

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -253,6 +256,41 @@ class JdbcFenceTest {
         other.write(FencingToken.of(2), c -> insert(c, 2, "shipping-2"));
         assertThat(other.highestToken()).contains(FencingToken.of(2));
         assertThat(fence.highestToken()).contains(FencingToken.of(9));
+    }
+
+    @Test
+    void theFirstWriteToAResourceNeedsOnlyOneConnectionAtATime() throws Exception {
+        // a pool of one: a second connection, opened while the first is held, never comes
+        Semaphore pool = new Semaphore(1);
+        ConnectionSource poolOfOne = () -> {
+            try {
+                if (!pool.tryAcquire(5, TimeUnit.SECONDS)) {
+                    throw new SQLException("pool of one exhausted: a second connection was asked for");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException(e);
+            }
+            Connection real = Postgres.connect();
+            return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                    new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("close")) {
+                            pool.release();
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        };
+        JdbcFence pooled = JdbcFence.builder(poolOfOne).resource("pooled").table(table).resourceColumn("res_name")
+                .tokenColumn("fence_token").build();
+
+        int inserted = pooled.write(FencingToken.of(4), c -> insert(c, 4, "pooled"));
+
+        assertThat(inserted).isEqualTo(1);
+        assertThat(ledger()).containsExactly("4 pooled");
     }
 
     // ---------------------------------------------------------------------------------- helpers
