@@ -2,12 +2,12 @@ package io.haraft.examples;
 
 import io.haraft.FencingToken;
 import io.haraft.Leadership;
-import io.haraft.examples.fenced.FencedJdbc;
-import io.haraft.examples.fenced.StaleTokenException;
 import io.haraft.LeadershipListener;
 import io.haraft.NodeStatus;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
+import io.haraft.fencing.jdbc.JdbcFence;
+import io.haraft.fencing.jdbc.StaleTokenException;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -58,14 +58,15 @@ public final class DemoNode {
                         out.println("REVOKED " + self + " " + l.token().value() + " " + why + " " + System.nanoTime());
                     }
                 });
-        FencedJdbc fenced = null;
+        JdbcFence fenced = null;
         for (int i = 2; i < args.length; i++) {
             if (args[i].equals("--jdbc")) {
                 String url = args[++i];
                 String user = args[++i];
                 String password = args[++i];
                 String resource = args[++i];
-                fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), resource);
+                fenced = JdbcFence.builder(() -> DriverManager.getConnection(url, user, password)).resource(resource)
+                        .build();
                 continue;
             }
             String[] kv = args[i].split("=", 2);
@@ -126,7 +127,7 @@ public final class DemoNode {
                             });
                             out.println("WROTE " + self + " " + t + " " + label);
                         } catch (StaleTokenException e) {
-                            out.println("REJECTED " + self + " " + t + " " + e.current());
+                            out.println("REJECTED " + self + " " + t + " " + e.highest().value());
                         }
                     }
                     case "close" -> {

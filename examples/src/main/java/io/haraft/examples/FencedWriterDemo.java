@@ -1,6 +1,6 @@
 package io.haraft.examples;
 
-import io.haraft.examples.fenced.FencedJdbc;
+import io.haraft.fencing.jdbc.JdbcFence;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -46,8 +46,9 @@ public final class FencedWriterDemo {
     }
 
     static boolean run(ProcessCluster cluster) throws Exception {
-        FencedJdbc fenced = new FencedJdbc(() -> DriverManager.getConnection(URL, USER, PASSWORD), RESOURCE);
-        fenced.createSchema();
+        JdbcFence fenced = JdbcFence.builder(() -> DriverManager.getConnection(URL, USER, PASSWORD)).resource(RESOURCE)
+                .build();
+        fenced.createTableIfNotExists();
         try (Connection c = DriverManager.getConnection(URL, USER, PASSWORD); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS demo_ledger (id bigserial PRIMARY KEY, writer text, token bigint, label text)");
         }

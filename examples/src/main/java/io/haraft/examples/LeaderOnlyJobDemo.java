@@ -5,16 +5,14 @@ import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
 import io.haraft.LeaseExpiredException;
 import io.haraft.RevokeReason;
+import io.haraft.fencing.job.LeaderOnlyJob;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -90,11 +88,9 @@ public final class LeaderOnlyJobDemo {
         List<Run> runs = new CopyOnWriteArrayList<>();
         List<Tenure> tenures = new CopyOnWriteArrayList<>();
         Map<String, Long> electedAt = new ConcurrentHashMap<>();
-        List<ScheduledExecutorService> timers = new ArrayList<>();
+        List<LeaderOnlyJob> jobs = new CopyOnWriteArrayList<>();
         try (InJvmCluster cluster = new InJvmCluster(List.of("n1", "n2", "n3"), id -> {
-            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-            timers.add(timer);
-            LeaderOnlyJob job = new LeaderOnlyJob(timer, 100, l -> {
+            LeaderOnlyJob job = LeaderOnlyJob.builder("billing-" + id, l -> {
                 long at = System.nanoTime();
                 try {
                     FencingToken token = l.checkValid();   // the token each write of this run would carry
@@ -103,7 +99,8 @@ public final class LeaderOnlyJobDemo {
                 } catch (LeaseExpiredException e) {
                     // the lease ended since the job's own check: no run
                 }
-            });
+            }).fixedRate(Duration.ofMillis(100)).build();
+            jobs.add(job);
             return new LeadershipListener() {
                 @Override
                 public void elected(Leadership l) {
@@ -126,7 +123,7 @@ public final class LeaderOnlyJobDemo {
             handOver(cluster, first.node());
             await(runs, runsPerLeader, r -> !r.node().equals(first.node()) && r.token() > first.token());
         } finally {
-            timers.forEach(ScheduledExecutorService::shutdownNow);
+            jobs.forEach(LeaderOnlyJob::close);
         }
         // leaderships that were never revoked end with the demo (close revokes them; none is left)
         long end = System.nanoTime();

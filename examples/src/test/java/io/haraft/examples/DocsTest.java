@@ -40,11 +40,11 @@ class DocsTest {
         assertThat(m.find()).as("README.md has a ```java block").isTrue();
         String source = """
                 import io.haraft.*;
-                import io.haraft.examples.fenced.FencedJdbc;
+                import io.haraft.fencing.jdbc.JdbcFence;
                 import java.nio.file.Path;
                 class ReadmeSnippet {
                     interface Billing { void start(Leadership l); void stop(); }
-                    static void snippet(Billing billing, FencedJdbc fenced, Leadership l) throws Exception {
+                    static void snippet(Billing billing, JdbcFence fenced, Leadership l) throws Exception {
                 """ + m.group(1) + """
                     }
                 }

@@ -2,7 +2,7 @@ package io.haraft.examples.chaos;
 
 import io.haraft.examples.chaos.Op.Kind;
 import io.haraft.examples.chaos.Op.Outcome;
-import io.haraft.examples.fenced.FencedJdbc;
+import io.haraft.fencing.jdbc.JdbcFence;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -912,8 +912,8 @@ public final class ChaosController {
     // ---------------------------------------------------------------------------------- helpers
 
     private void prepareDatabase() throws SQLException {
-        new FencedJdbc(() -> DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password()), "-")
-                .createSchema();
+        JdbcFence.builder(() -> DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password()))
+                .resource("-").build().createTableIfNotExists();
         try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
              Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS chaos_ledger (id bigserial PRIMARY KEY, resource text NOT NULL,"

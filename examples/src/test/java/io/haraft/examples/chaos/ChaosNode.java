@@ -13,8 +13,8 @@ import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
-import io.haraft.examples.fenced.FencedJdbc;
-import io.haraft.examples.fenced.StaleTokenException;
+import io.haraft.fencing.jdbc.JdbcFence;
+import io.haraft.fencing.jdbc.StaleTokenException;
 import io.haraft.runtime.MonotonicClock;
 import io.haraft.runtime.RaftNodeProvider;
 import io.haraft.transport.FaultyTransport;
@@ -91,7 +91,7 @@ import java.util.function.Supplier;
  *
  * <p>The fenced writer, every ~50 ms while this node leads: checks its lease, takes the token,
  * does 10-50 ms of work (longer when the controller holds the window open), then writes a ledger
- * row through {@link FencedJdbc} with that token. A pause that lands between the check and the
+ * row through {@link JdbcFence} with that token. A pause that lands between the check and the
  * write makes a stale attempt, as in real life; the guard must reject it once a newer leader has
  * written.
  *
@@ -167,7 +167,8 @@ public final class ChaosNode {
         if (!bug.equals("none")) {
             System.err.println("chaos node " + self + ": PLANTED BUG " + bug + " is switched on");
         }
-        FencedJdbc fenced = new FencedJdbc(() -> DriverManager.getConnection(url, user, password), resource);
+        JdbcFence fenced = JdbcFence.builder(() -> DriverManager.getConnection(url, user, password)).resource(resource)
+                .build();
         raft.start();
         chaos.startLeaseEndWatcher();
         chaos.startWriter(fenced, url, user, password);
@@ -250,7 +251,7 @@ public final class ChaosNode {
         t.start();
     }
 
-    private void startWriter(FencedJdbc fenced, String url, String user, String password) {
+    private void startWriter(JdbcFence fenced, String url, String user, String password) {
         Thread t = new Thread(() -> {
             long seq = 0;
             while (true) {
