@@ -6,8 +6,14 @@ package io.haraft.core;
  * to the simulator. Every field is {@code false} in {@link #NONE}.
  */
 record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
-            boolean snapshotWithoutConfiguration) {
-    static final Bugs NONE = new Bugs(false, false, false, false, false);
+            boolean snapshotWithoutConfiguration, boolean ignoreLeaderStickiness) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false, false);
+
+    /** The first five bugs, without {@code ignoreLeaderStickiness}. */
+    Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
+         boolean snapshotWithoutConfiguration) {
+        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration, false);
+    }
 
     /**
      * {@code unsafeMembership}: the original single-server change algorithm, without the fix. A
@@ -16,6 +22,9 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
      * {@code snapshotWithoutConfiguration}: a leader sends the chunks of a snapshot older than its
      * log's without a configuration (it ignores the one the runtime read from the stored snapshot),
      * so the follower stores none with it.
+     * {@code ignoreLeaderStickiness}: a follower honours only its own election timeout, not the
+     * longer stickiness its leader relies on, yet acknowledges (and echoes) the leader's: with
+     * nodes configured with different timeouts, it votes while the old leader's lease is valid.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

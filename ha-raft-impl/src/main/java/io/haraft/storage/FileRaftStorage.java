@@ -348,7 +348,7 @@ public final class FileRaftStorage implements RaftStorage {
         if (hardState.term() < maxTerm) {
             LOG.info("Raising term in {} from {} to {}, the last term in the log (a crash interrupted a batch)",
                     dir, hardState.term(), maxTerm);
-            hardState = new HardState(maxTerm, null);
+            hardState = hardState.withTerm(maxTerm);
             writeHardState(hardState);
         }
         if (removed) {

@@ -26,7 +26,12 @@ public enum PlantedBugs {
      * A leader that serves a snapshot older than its log's (read just before it compacted further)
      * sends it without the configuration in force at its index.
      */
-    SNAPSHOT_WITHOUT_CONFIGURATION(new Bugs(false, false, false, false, true));
+    SNAPSHOT_WITHOUT_CONFIGURATION(new Bugs(false, false, false, false, true)),
+    /**
+     * A follower honours only its own election timeout, not the longer stickiness of its leader,
+     * though it acknowledges the leader's: caught when nodes run with different timeouts.
+     */
+    IGNORE_LEADER_STICKINESS(new Bugs(false, false, false, false, false, true));
 
     private final Bugs bugs;
 
