@@ -17,7 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link SimOptions#churn}: leaders isolated or crashed right after their first commit, one-entry
  * appends), the history of Figure 8 of the Raft paper; {@code membership} is
  * {@link SimOptions#membershipChurn}: frequent configuration changes among 5 nodes with the same
- * leader churn, where the original single-server change algorithm loses committed entries.
+ * leader churn, where the original single-server change algorithm loses committed entries;
+ * {@code rolling} is {@link SimOptions#rollingChange}: the election timeout lowered node by node,
+ * the leader last, and the leader cut off while it alone still has the long timeout.
  */
 class PlantedBugsTest {
     private static final int SEED_BUDGET = Integer.getInteger("sim.bugSeeds", 500);
@@ -29,6 +31,7 @@ class PlantedBugsTest {
         "COMMIT_OLD_TERM, churn,   (d)",
         "UNSAFE_MEMBERSHIP, membership, (d)",
         "SNAPSHOT_WITHOUT_CONFIGURATION, default, (h)",
+        "IGNORE_LEADER_STICKINESS, rolling, (c)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();
@@ -38,6 +41,7 @@ class PlantedBugsTest {
         SimRunner.OptionsForSeed options = switch (profile) {
             case "churn" -> SimOptions::churn;
             case "membership" -> SimOptions::membershipChurn;
+            case "rolling" -> SimOptions::rollingChange;
             default -> SimOptions::forSeed;
         };
         List<SimResult> results = SimRunner.runAll(seeds, 2000, bug, options);
