@@ -32,6 +32,8 @@ final class CoreCluster {
     final Map<String, List<Ready.ReadState>> reads = new HashMap<>();
     /** Each node's hard state as last persisted (for {@link #restart}). */
     final Map<String, HardState> hardStates = new HashMap<>();
+    /** The logger each node's core gets at its next {@link #add} (none unless set). */
+    final Map<String, org.slf4j.Logger> loggers = new HashMap<>();
     final List<Message> inFlight = new ArrayList<>();
     /** Every message handed out by any core, in order, dropped or not. */
     final List<Message> sent = new ArrayList<>();
@@ -100,7 +102,7 @@ final class CoreCluster {
         CoreConfig cfg = tune.apply(CoreConfig.defaults(ids.get(0), ids).withMembership(bootstrap).withNodeId(id)
                 .withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64));
         cfg = perNode.getOrDefault(id, java.util.function.UnaryOperator.identity()).apply(cfg);
-        cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), null));
+        cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), loggers.get(id)));
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());
         reads.put(id, new ArrayList<>());
