@@ -37,7 +37,11 @@ import java.util.regex.Pattern;
  * {@code [electionTimeout, 2 * electionTimeout)}, starts an election. The leader's lease is
  * {@link #leaseDuration()} = {@code electionTimeout * (1 - 2 * clockDriftBound)} from the start of
  * the last heartbeat round a majority acknowledged (DESIGN.md section 2). The default rule is three
- * missed heartbeats: 100 ms heartbeats and a 300 ms election timeout.
+ * missed heartbeats: 100 ms heartbeats and a 300 ms election timeout. Nodes of one cluster may run
+ * with different timings (as during a rolling change of them, node by node): every leader's
+ * messages carry its election timeout, and a follower withholds its vote for the larger of its own
+ * and its leader's, so the lease stays safe; the election timeout is at most
+ * {@link #MAX_ELECTION_TIMEOUT}.
  *
  * <pre>{@code
  * RaftConfig config = RaftNode.builder()
@@ -106,6 +110,12 @@ public record RaftConfig(
     public static final long DEFAULT_PROMOTE_MAX_LAG = 1000;
     /** The largest number of voting members (voters and witnesses) allowed. */
     public static final int MAX_VOTERS = 7;
+    /**
+     * The largest election timeout allowed: 60 s. A leader's messages carry its election timeout
+     * (followers honour it as leader stickiness), and nodes refuse a stickiness above this bound
+     * from the network, so that no peer can make them withhold their votes for long.
+     */
+    public static final Duration MAX_ELECTION_TIMEOUT = Duration.ofSeconds(60);
     /** The smallest heartbeat interval allowed: 1 ms. */
     public static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofMillis(1);
     /** The smallest {@code maxMessageBytes} allowed: 64 KiB. */
@@ -162,6 +172,13 @@ public record RaftConfig(
                     "Set electionTimeout to at least " + ms(heartbeatInterval.multipliedBy(2))
                             + "; the default rule is 3 missed heartbeats, i.e. "
                             + ms(heartbeatInterval.multipliedBy(3)) + ". Or lower heartbeatInterval.");
+        }
+        if (electionTimeout.compareTo(MAX_ELECTION_TIMEOUT) > 0) {
+            throw new RaftConfigException("electionTimeout " + ms(electionTimeout) + " is above the maximum of "
+                    + ms(MAX_ELECTION_TIMEOUT) + ": other nodes would refuse this node's messages as leader, since a"
+                    + " leader asks its followers to withhold their votes for its election timeout.",
+                    "Use at most 60 s; failover takes one to two election timeouts, so 300 ms (the default) to a"
+                            + " few seconds suits almost every network.");
         }
         if (!(clockDriftBound >= 0 && clockDriftBound < 0.1)) {
             throw new RaftConfigException("clockDriftBound " + clockDriftBound + " is outside [0, 0.1).",

@@ -69,8 +69,10 @@ public final class Bounds {
 
     /** A term in a message must not exceed {@code max}: the sender's own term for its log's terms. */
     private static String term(String field, long value, long max) {
-        return value < 0 || value > max ? field + " " + value + (max < MAX_TERM ? " (above the message's term " + max + ")" : "")
-                : null;
+        if (value >= 0 && value <= max) {
+            return null;
+        }
+        return field + " " + value + (max < MAX_TERM && value > max ? " (above the message's term " + max + ")" : "");
     }
 
     private static String stickiness(long nanos) {
@@ -87,7 +89,8 @@ public final class Bounds {
                 return "entry index " + e.index() + " (expected " + expected + ")";
             }
             if (e.term() < last || e.term() > senderTerm) {
-                return "entry term " + e.term() + " at index " + e.index() + " (expected " + last + ".." + senderTerm + ")";
+                return "entry term " + e.term() + " at index " + e.index() + " (expected " + last + ".." + senderTerm
+                        + ")";
             }
             last = e.term();
         }

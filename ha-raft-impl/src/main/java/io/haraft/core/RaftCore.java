@@ -79,8 +79,6 @@ import java.util.random.RandomGenerator;
  */
 public final class RaftCore {
     private static final long NEVER = Long.MIN_VALUE;
-    /** Local time between two warnings about one sender's out-of-bounds messages, or about the term bound. */
-    private static final long WARN_INTERVAL = 60_000_000_000L;
 
     private final CoreConfig cfg;
     private final String id;
@@ -111,9 +109,9 @@ public final class RaftCore {
     private final Stickiness stickiness;
     /** Answers that promise more stickiness than is durable: they leave with the next Ready, never early. */
     private final Set<Message> waitForDisk = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Per sender: when its last out-of-bounds message was logged, and how many were refused since. */
-    private final Map<String, long[]> refusedFrom = new HashMap<>();
-    private long termBoundLoggedAt = NEVER;
+    private final BoundsLog boundsLog;
+    /** The leader stickiness last reported as longer than this node's own timeout, or 0. */
+    private long reportedStickiness;
     private long electionDeadline;
     private final Map<String, Boolean> votes = new HashMap<>();
     /**
@@ -189,6 +187,7 @@ public final class RaftCore {
         this.id = cfg.nodeId();
         this.random = random;
         this.log = logger == null ? NOPLogger.NOP_LOGGER : logger;
+        this.boundsLog = new BoundsLog(log);
         this.bugs = bugs;
         this.raftLog = raftLog;
         this.term = hardState.term();
@@ -207,7 +206,7 @@ public final class RaftCore {
         membershipChanged = false;
         resetElectionTimer();
         if (term >= Bounds.MAX_TERM) {
-            logTermAtBound();
+            boundsLog.termAtBound(term, now);
         }
     }
 
@@ -232,7 +231,7 @@ public final class RaftCore {
             }
         } else if (now >= electionDeadline) {
             if (term >= Bounds.MAX_TERM) {
-                logTermAtBound();
+                boundsLog.termAtBound(term, now);
                 resetElectionTimer();
             } else if (mayCampaign()) {
                 preCampaign();
@@ -257,7 +256,7 @@ public final class RaftCore {
         }
         String outOfBounds = Bounds.violation(m);
         if (outOfBounds != null) {
-            refuse(m, outOfBounds);
+            boundsLog.refused(m, term, now, outOfBounds);
             return;
         }
         if (m.term() > term) {
@@ -997,7 +996,7 @@ public final class RaftCore {
 
     private void campaign(boolean transfer) {
         if (term >= Bounds.MAX_TERM) {
-            logTermAtBound();
+            boundsLog.termAtBound(term, now);
             becomeFollower(term, null, null);
             return;
         }
@@ -1172,6 +1171,19 @@ public final class RaftCore {
         leader = from;
         lastLeaderContact = now;
         boolean mustWait = stickiness.acknowledge(now, leaderStickiness);
+        long own = cfg.electionTimeoutNanos();
+        long longer = leaderStickiness > own ? leaderStickiness : 0;
+        if (longer != reportedStickiness) {
+            reportedStickiness = longer;
+            if (longer > 0) {
+                log.info("term {}: leader {} runs with a longer election timeout ({} ms) than this node ({} ms);"
+                        + " honouring the leader's for stickiness and the election timer while it leads", term, from,
+                        longer / 1_000_000, own / 1_000_000);
+            } else {
+                log.info("term {}: leader {} relies on no longer election timeout than this node's own ({} ms)", term,
+                        from, own / 1_000_000);
+            }
+        }
         stickyWindow = bugs.ignoreLeaderStickiness() ? cfg.electionTimeoutNanos() : stickiness.window(leaderStickiness);
         resetElectionTimer();
         return mustWait;
@@ -1266,7 +1278,8 @@ public final class RaftCore {
 
     private void onAppendResponse(Message.AppendResponse m) {
         if (m.success() && role == Role.LEADER && m.index() > raftLog.lastIndex()) {
-            refuse(m, "index " + m.index() + " (beyond this leader's last index " + raftLog.lastIndex() + ")");
+            boundsLog.refused(m, term, now, "index " + m.index() + " (beyond this leader's last index "
+                    + raftLog.lastIndex() + ")");
             return;
         }
         Progress pr = answered(m.from(), m.round(), m.stickiness());
@@ -1340,7 +1353,8 @@ public final class RaftCore {
 
     private void onInstallSnapshotResponse(Message.InstallSnapshotResponse m) {
         if (m.done() && role == Role.LEADER && m.snapIndex() > raftLog.lastIndex()) {
-            refuse(m, "snapIndex " + m.snapIndex() + " (beyond this leader's last index " + raftLog.lastIndex() + ")");
+            boundsLog.refused(m, term, now, "snapIndex " + m.snapIndex() + " (beyond this leader's last index "
+                    + raftLog.lastIndex() + ")");
             return;
         }
         Progress pr = answered(m.from(), m.round(), m.stickiness());
@@ -1562,46 +1576,6 @@ public final class RaftCore {
 
     private void send(Message m) {
         outbox.add(m);
-    }
-
-    /**
-     * Refuses a message whose counters are out of bounds (or contradict this node's log), adopting
-     * nothing from it; warns at most once a minute per sender, counting the ones not logged.
-     */
-    private void refuse(Message m, String why) {
-        long[] seen = refusedFrom.get(m.from());
-        if (seen == null) {
-            if (refusedFrom.size() >= 64) {
-                refusedFrom.clear(); // bounded: senders are members or would-be leaders
-            }
-            seen = new long[] {NEVER, 0};
-            refusedFrom.put(m.from(), seen);
-        }
-        if (seen[0] != NEVER && now - seen[0] < WARN_INTERVAL) {
-            seen[1]++;
-            return;
-        }
-        log.warn("term {}: refusing {} from {}: {} is out of bounds (terms at most {}, indexes at most {}, stickiness"
-                        + " at most {} ms); the sender is broken or forged, nothing of it was adopted{}", term,
-                m.getClass().getSimpleName(), m.from(), why, Bounds.MAX_TERM, Bounds.MAX_INDEX,
-                Bounds.MAX_STICKINESS_NANOS / 1_000_000,
-                seen[1] > 0 ? " (" + seen[1] + " more refused from it since the last warning)" : "");
-        seen[0] = now;
-        seen[1] = 0;
-    }
-
-    /** This node's own term is at the bound: it can never campaign again. Logged at most once a minute. */
-    private void logTermAtBound() {
-        if (termBoundLoggedAt != NEVER && now - termBoundLoggedAt < WARN_INTERVAL) {
-            return;
-        }
-        termBoundLoggedAt = now;
-        log.error("term {} has reached the largest term a node accepts ({}): this node will never campaign again."
-                + " Terms grow by one per election and cannot get there in practice; this one was raised by a forged"
-                + " or corrupt message accepted by an older version, or by a damaged hard state file. A term cannot be"
-                + " lowered safely while any node remembers it: stop every node and bootstrap the cluster again with"
-                + " empty data directories, restoring the application's state from a snapshot or backup.", term,
-                Bounds.MAX_TERM);
     }
 
     /**
