@@ -38,7 +38,11 @@ import java.util.regex.Pattern;
  * {@link #leaseDuration()} = {@code electionTimeout * (1 - 2 * clockDriftBound)} from the start of
  * the last heartbeat round a majority acknowledged. The default rule is three missed heartbeats:
  * 100 ms heartbeats and a 300 ms election timeout. The heartbeat interval is at least 1 ms and at
- * most 30 min; the election timeout at least twice the heartbeat interval and at most 1 h.
+ * most 30 s; the election timeout at least twice the heartbeat interval and at most
+ * {@link #MAX_ELECTION_TIMEOUT} (60 s). Nodes of one cluster may run with different timings (as
+ * during a rolling change of them, node by node): every leader's messages carry its election
+ * timeout, and a follower withholds its vote for the larger of its own and its leader's, so the
+ * lease stays safe.
  *
  * <p><b>Log size.</b> A node holds the log since its latest snapshot in memory, and reads it back
  * into memory when it restarts. A snapshot is taken once {@link #snapshotThreshold()} entries or
@@ -131,12 +135,16 @@ public record RaftConfig(
      * bytes, about what an entry costs in memory besides its payload.
      */
     public static final int SNAPSHOT_ENTRY_OVERHEAD_BYTES = 64;
-    /** The largest election timeout allowed: 1 hour (a node would wait that long to replace a dead leader). */
-    public static final Duration MAX_ELECTION_TIMEOUT = Duration.ofHours(1);
-    /** The largest heartbeat interval allowed: 30 minutes, half of {@link #MAX_ELECTION_TIMEOUT}. */
-    public static final Duration MAX_HEARTBEAT_INTERVAL = MAX_ELECTION_TIMEOUT.dividedBy(2);
     /** The largest number of voting members (voters and witnesses) allowed. */
     public static final int MAX_VOTERS = 7;
+    /**
+     * The largest election timeout allowed: 60 s. A leader's messages carry its election timeout
+     * (followers honour it as leader stickiness), and nodes refuse a stickiness above this bound
+     * from the network, so that no peer can make them withhold their votes for long.
+     */
+    public static final Duration MAX_ELECTION_TIMEOUT = Duration.ofSeconds(60);
+    /** The largest heartbeat interval allowed: 30 s, half of {@link #MAX_ELECTION_TIMEOUT}. */
+    public static final Duration MAX_HEARTBEAT_INTERVAL = MAX_ELECTION_TIMEOUT.dividedBy(2);
     /** The smallest heartbeat interval allowed: 1 ms. */
     public static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofMillis(1);
     /** The smallest {@code maxMessageBytes} allowed: 64 KiB. */
@@ -318,7 +326,7 @@ public record RaftConfig(
     }
 
     /**
-     * Checks a heartbeat interval on its own: present, positive, within [1 ms, 30 min]. Also used
+     * Checks a heartbeat interval on its own: present, positive, within [1 ms, 30 s]. Also used
      * by the builder before it derives the election timeout from it.
      */
     static void checkHeartbeatInterval(Duration d) {
@@ -337,14 +345,16 @@ public record RaftConfig(
     }
 
     /**
-     * Checks an election timeout on its own: present, positive, at most 1 h. Also used by the
+     * Checks an election timeout on its own: present, positive, at most 60 s. Also used by the
      * builder before it derives the heartbeat interval from it.
      */
     static void checkElectionTimeout(Duration d) {
         checkPositive("electionTimeout", d);
         if (d.compareTo(MAX_ELECTION_TIMEOUT) > 0) {
             throw new RaftConfigException("electionTimeout " + show(d) + " is above the maximum of "
-                    + show(MAX_ELECTION_TIMEOUT) + ": the cluster would wait that long to replace a dead leader.",
+                    + show(MAX_ELECTION_TIMEOUT) + ": the cluster would wait that long to replace a dead leader, and other"
+                    + " nodes refuse a longer one in a leader's messages (a leader asks its followers to withhold their"
+                    + " votes for its election timeout).",
                     "Use an election timeout of milliseconds to seconds, e.g. Duration.ofMillis(300) (the default);"
                             + " check the unit (ofMillis, not ofSeconds or ofDays).");
         }

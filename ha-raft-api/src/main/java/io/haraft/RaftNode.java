@@ -349,8 +349,8 @@ public interface RaftNode extends AutoCloseable {
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
      * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries or 64 MiB of log (whichever
      * comes first), learners promoted within 1,000 entries of the leader, no listener, no state
-     * machine. Bounds: heartbeat 1 ms to 30 min, election timeout at least twice the heartbeat and
-     * at most 1 h, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB. A problem
+     * machine. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
+     * at most 60 s, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB. A problem
      * with a value the builder derived (the election timeout from the heartbeat, or the reverse)
      * names the setting that was given.
      * Required: {@code clusterId}, {@code nodeId}, the members and {@code dataDir}.

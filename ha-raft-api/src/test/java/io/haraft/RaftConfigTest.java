@@ -170,6 +170,16 @@ class RaftConfigTest {
     }
 
     @Test
+    void electionTimeoutAboveSixtySecondsIsRefusedAndSixtyIsAllowed() {
+        assertThatThrownBy(() -> three().electionTimeout(Duration.ofMillis(60_001)).config())
+                .isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("electionTimeout 60001 ms is above the maximum of 1 min")
+                .hasMessageContaining("check the unit");
+        assertThat(three().electionTimeout(Duration.ofSeconds(60)).config().electionTimeout())
+                .isEqualTo(RaftConfig.MAX_ELECTION_TIMEOUT);
+    }
+
+    @Test
     void electionTimeoutOfExactlyTwiceTheHeartbeatIsAllowed() {
         RaftConfig c = three().heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(200))
                 .config();

@@ -6,8 +6,14 @@ package io.haraft.core;
  * to the simulator. Every field is {@code false} in {@link #NONE}.
  */
 record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
-            boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit) {
-    static final Bugs NONE = new Bugs(false, false, false, false, false, false);
+            boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false, false, false);
+
+    /** The first five bugs, without the read and stickiness bugs. */
+    Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
+         boolean snapshotWithoutConfiguration) {
+        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration, false, false);
+    }
 
     /**
      * {@code unsafeMembership}: the original single-server change algorithm, without the fix. A
@@ -19,6 +25,9 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
      * {@code readBeforeFirstCommit}: a new leader serves reads (read index and lease) at its commit
      * index before the first entry of its term has committed, when that index may still be below
      * entries an earlier leader committed and acknowledged.
+     * {@code ignoreLeaderStickiness}: a follower honours only its own election timeout, not the
+     * longer stickiness its leader relies on, yet acknowledges (and echoes) the leader's: with
+     * nodes configured with different timeouts, it votes while the old leader's lease is valid.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

@@ -39,6 +39,10 @@ public record CoreConfig(String nodeId, Membership membership, long heartbeatNan
             throw new IllegalArgumentException("election timeout (" + electionTimeoutNanos
                     + " ns) must be at least twice the heartbeat interval (" + heartbeatNanos + " ns)");
         }
+        if (electionTimeoutNanos > Bounds.MAX_STICKINESS_NANOS) {
+            throw new IllegalArgumentException("election timeout (" + electionTimeoutNanos + " ns) must be at most "
+                    + Bounds.MAX_STICKINESS_NANOS + " ns: followers refuse a longer leader stickiness");
+        }
         if (driftBound < 0 || driftBound >= 0.1) {
             throw new IllegalArgumentException("drift bound must be in [0, 0.1), got " + driftBound);
         }

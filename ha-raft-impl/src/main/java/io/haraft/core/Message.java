@@ -15,7 +15,14 @@ import java.util.Objects;
  * terms), so a transport must authenticate senders before it delivers.
  *
  * <p>{@code round} fields carry the leader's heartbeat round, echoed by followers, from which the
- * leader computes its lease (see {@link io.haraft.core.lease.LeaseTracker}).
+ * leader computes its lease (see {@link io.haraft.core.lease.LeaseTracker}). {@code stickiness}
+ * fields (nanoseconds) carry, from a leader, the stickiness its lease relies on (its minimum
+ * election timeout), which a follower honours if it is longer than its own; and, in a follower's
+ * answer, the stickiness the follower now honours. A leader counts an answer toward its lease only
+ * if that is at least what it relies on. The constructors without {@code stickiness} give 0: a
+ * leader that relies on nothing beyond the follower's own timeout, an answer that promises nothing.
+ *
+ * <p>Counters from the network are bounded before the core uses them: see {@link Bounds}.
  */
 public sealed interface Message {
     String from();
@@ -44,11 +51,20 @@ public sealed interface Message {
      */
     record VoteResponse(String from, String to, long term, boolean granted) implements Message { }
 
-    /** Entries after (prevIndex, prevTerm), the leader's commit index and its heartbeat round. */
+    /**
+     * Entries after (prevIndex, prevTerm), the leader's commit index, its heartbeat round and the
+     * stickiness its lease relies on.
+     */
     record Append(String from, String to, long term, long prevIndex, long prevTerm, List<Entry> entries,
-                  long commit, long round) implements Message {
+                  long commit, long round, long stickiness) implements Message {
         public Append {
             entries = List.copyOf(entries);
+        }
+
+        /** An append that relies on no stickiness beyond the follower's own. */
+        public Append(String from, String to, long term, long prevIndex, long prevTerm, List<Entry> entries,
+                      long commit, long round) {
+            this(from, to, term, prevIndex, prevTerm, entries, commit, round, 0);
         }
     }
 
@@ -59,17 +75,34 @@ public sealed interface Message {
      * before prevIndex whose term is at most the leader's prevTerm.
      */
     record AppendResponse(String from, String to, long term, boolean success, long index,
-                          long hintIndex, long hintTerm, long round) implements Message { }
+                          long hintIndex, long hintTerm, long round, long stickiness) implements Message {
+        /** An answer that promises no stickiness. */
+        public AppendResponse(String from, String to, long term, boolean success, long index, long hintIndex,
+                              long hintTerm, long round) {
+            this(from, to, term, success, index, hintIndex, hintTerm, round, 0);
+        }
+    }
 
     /** Keeps followers from campaigning and renews the lease. {@code commit} is safe for the follower. */
-    record Heartbeat(String from, String to, long term, long commit, long round) implements Message { }
+    record Heartbeat(String from, String to, long term, long commit, long round, long stickiness)
+            implements Message {
+        /** A heartbeat that relies on no stickiness beyond the follower's own. */
+        public Heartbeat(String from, String to, long term, long commit, long round) {
+            this(from, to, term, commit, round, 0);
+        }
+    }
 
     /**
      * Answer to {@link Heartbeat}: the follower accepts the sender as leader of {@code term} and
      * echoes its {@code round}, which counts toward the lease and read confirmation of that round.
      * Sent with {@code round} 0 and the receiver's newer term to a stale leader, to make it step down.
      */
-    record HeartbeatResponse(String from, String to, long term, long round) implements Message { }
+    record HeartbeatResponse(String from, String to, long term, long round, long stickiness) implements Message {
+        /** An answer that promises no stickiness (as to a stale leader). */
+        public HeartbeatResponse(String from, String to, long term, long round) {
+            this(from, to, term, round, 0);
+        }
+    }
 
     /**
      * One chunk of the leader's snapshot, covering the log up to ({@code snapIndex},
@@ -81,15 +114,22 @@ public sealed interface Message {
      * bytes that carries only this.
      */
     record InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
-                           byte[] data, boolean last, long round, Membership membership) implements Message {
+                           byte[] data, boolean last, long round, Membership membership, long stickiness)
+            implements Message {
         public InstallSnapshot {
             data = data.clone();
         }
 
-        /** A chunk that carries no configuration. */
+        /** A chunk that relies on no stickiness beyond the follower's own. */
+        public InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
+                               byte[] data, boolean last, long round, Membership membership) {
+            this(from, to, term, snapIndex, snapTerm, offset, data, last, round, membership, 0);
+        }
+
+        /** A chunk that carries no configuration and relies on no stickiness beyond the follower's own. */
         public InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
                                byte[] data, boolean last, long round) {
-            this(from, to, term, snapIndex, snapTerm, offset, data, last, round, null);
+            this(from, to, term, snapIndex, snapTerm, offset, data, last, round, null, 0);
         }
 
         /** A copy of the chunk's bytes. */
@@ -107,19 +147,21 @@ public sealed interface Message {
         public boolean equals(Object o) {
             return o instanceof InstallSnapshot m && m.from.equals(from) && m.to.equals(to) && m.term == term
                     && m.snapIndex == snapIndex && m.snapTerm == snapTerm && m.offset == offset && m.last == last
-                    && m.round == round && Arrays.equals(m.data, data) && Objects.equals(m.membership, membership);
+                    && m.round == round && m.stickiness == stickiness && Arrays.equals(m.data, data)
+                    && Objects.equals(m.membership, membership);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(from, to, term, snapIndex, snapTerm, offset, last, round) * 31 + Arrays.hashCode(data);
+            return Objects.hash(from, to, term, snapIndex, snapTerm, offset, last, round, stickiness) * 31
+                    + Arrays.hashCode(data);
         }
 
         @Override
         public String toString() {
             return "InstallSnapshot[from=" + from + ", to=" + to + ", term=" + term + ", snap=" + snapIndex + "@"
                     + snapTerm + ", offset=" + offset + ", " + data.length + "B" + (last ? ", last" : "")
-                    + ", round=" + round + "]";
+                    + ", round=" + round + ", stickiness=" + stickiness + "]";
         }
     }
 
@@ -130,7 +172,13 @@ public sealed interface Message {
      * log up to {@code snapIndex}, durably.
      */
     record InstallSnapshotResponse(String from, String to, long term, long snapIndex, long nextOffset, boolean done,
-                                   long round) implements Message { }
+                                   long round, long stickiness) implements Message {
+        /** An answer that promises no stickiness. */
+        public InstallSnapshotResponse(String from, String to, long term, long snapIndex, long nextOffset,
+                                       boolean done, long round) {
+            this(from, to, term, snapIndex, nextOffset, done, round, 0);
+        }
+    }
 
     /**
      * The leader, having revoked its own leadership, asks {@code to} to campaign at once. With

@@ -2,6 +2,7 @@ package io.haraft.core;
 
 import io.haraft.RevokeReason;
 import io.haraft.core.lease.LeaseTracker;
+import io.haraft.core.lease.Stickiness;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 import io.haraft.core.progress.Progress;
@@ -14,6 +15,7 @@ import org.slf4j.helpers.NOPLogger;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,6 +65,16 @@ import java.util.random.RandomGenerator;
  * and a snapshot of no bytes when they need compacted entries. A node that is not a voter in its
  * latest configuration never campaigns. {@link Ready#membership()} reports a changed configuration.
  *
+ * <p><b>Mixed timing.</b> Nodes may run with different election timeouts (a rolling change of the
+ * timeout passes through that state): every leader message carries the stickiness the leader's
+ * lease relies on, a follower honours the larger of its own and that, makes the promise durable
+ * before acknowledging it, and a leader counts only acknowledgements that promise enough
+ * ({@link LeaseTracker} gives the argument, {@link Stickiness} the durable promise).
+ *
+ * <p><b>Bounds.</b> A message whose term, index, offset or stickiness is out of {@link Bounds} is
+ * refused whole, adopting nothing from it, with a warning (at most one per sender per minute). A
+ * node whose own term reached {@link Bounds#MAX_TERM} never campaigns, and says so.
+ *
  * <p>Safety of the lease assumes the monotonic clocks of all nodes run within the configured drift
  * bound ρ of real time.
  */
@@ -93,6 +105,14 @@ public final class RaftCore {
     private String leader;
     private long now;
     private long lastLeaderContact;
+    /** How long after {@link #lastLeaderContact} this node refuses votes and does not campaign. */
+    private long stickyWindow;
+    private final Stickiness stickiness;
+    /** Answers that promise more stickiness than is durable: they leave with the next Ready, never early. */
+    private final Set<Message> waitForDisk = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final BoundsLog boundsLog;
+    /** The leader stickiness last reported as longer than this node's own timeout, or 0. */
+    private long reportedStickiness;
     private long electionDeadline;
     private final Map<String, Boolean> votes = new HashMap<>();
     /**
@@ -144,8 +164,9 @@ public final class RaftCore {
     /**
      * Creates the core of a node that starts (or restarts) at local time {@code now}.
      *
-     * <p>The node withholds votes and pre-votes for one minimum election timeout after it
-     * starts: before a crash it may have acknowledged a leader's heartbeat and it has forgotten when.
+     * <p>The node withholds votes and pre-votes (and does not campaign) for one minimum election
+     * timeout after it starts, or for the longer stickiness recorded in {@code hardState}: before a
+     * crash it may have acknowledged a leader's heartbeat and it has forgotten when.
      *
      * @param hardState the durable term and vote
      * @param raftLog   the durable log (its entries count as already persisted): after a snapshot,
@@ -165,16 +186,27 @@ public final class RaftCore {
         this.id = cfg.nodeId();
         this.random = random;
         this.log = logger == null ? NOPLogger.NOP_LOGGER : logger;
+        this.boundsLog = new BoundsLog(log);
         this.bugs = bugs;
         this.raftLog = raftLog;
         this.term = hardState.term();
         this.votedFor = hardState.votedFor();
         this.now = now;
+        this.stickiness = new Stickiness(cfg.electionTimeoutNanos(), hardState.stickiness(), now);
         this.lastLeaderContact = now;
+        this.stickyWindow = stickiness.restartWindow();
+        if (stickyWindow > cfg.electionTimeoutNanos()) {
+            log.info("term {}: withholding votes for {} ms after starting, longer than this node's election timeout"
+                    + " ({} ms): before it stopped it may have promised a leader with a longer timeout as much",
+                    term, stickyWindow / 1_000_000, cfg.electionTimeoutNanos() / 1_000_000);
+        }
         this.appliedHandedOut = raftLog.commitIndex();
         refreshMembership();
         membershipChanged = false;
         resetElectionTimer();
+        if (term >= Bounds.MAX_TERM) {
+            boundsLog.termAtBound(term, now);
+        }
     }
 
     // ------------------------------------------------------------------ inputs
@@ -197,7 +229,10 @@ public final class RaftCore {
                 broadcastHeartbeat();
             }
         } else if (now >= electionDeadline) {
-            if (mayCampaign()) {
+            if (term >= Bounds.MAX_TERM) {
+                boundsLog.termAtBound(term, now);
+                resetElectionTimer();
+            } else if (mayCampaign()) {
                 preCampaign();
             } else {
                 resetElectionTimer(); // learners, witnesses and removed nodes never campaign
@@ -216,6 +251,11 @@ public final class RaftCore {
             // a leader may be newer than our configuration (we learn it from its log); anyone else
             // must be a member of it
             log.debug("ignoring {} from {}: not a member of {}", m.getClass().getSimpleName(), m.from(), membership);
+            return;
+        }
+        String outOfBounds = Bounds.violation(m);
+        if (outOfBounds != null) {
+            boundsLog.refused(m, term, now, outOfBounds);
             return;
         }
         if (m.term() > term) {
@@ -336,7 +376,8 @@ public final class RaftCore {
             return;
         }
         pr.snapshotSent();
-        send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound(), at));
+        send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound(), at,
+                lease.reliesOn()));
     }
 
     /**
@@ -367,7 +408,8 @@ public final class RaftCore {
      */
     public long propose(byte[] data, long now) {
         advanceTime(now);
-        if (role != Role.LEADER || transferTarget != null || !membership.canLead(id)) {
+        if (role != Role.LEADER || transferTarget != null || !membership.canLead(id)
+                || raftLog.lastIndex() >= Bounds.MAX_INDEX) {
             return 0;
         }
         long index = raftLog.lastIndex() + 1;
@@ -620,7 +662,7 @@ public final class RaftCore {
         long prevTerm = raftLog.term(prev);
         if (prevTerm < 0 || pr.mode() == Progress.Mode.SNAPSHOT) {
             send(new Message.Heartbeat(id, peer, term, Math.min(pr.match(), raftLog.commitIndex()),
-                    lease.currentRound()));
+                    lease.currentRound(), lease.reliesOn()));
             return;
         }
         List<Entry> tail = new ArrayList<>();
@@ -630,7 +672,8 @@ public final class RaftCore {
             }
             tail.add(witness ? e.forWitness() : e);
         }
-        send(new Message.Append(id, peer, term, prev, prevTerm, tail, raftLog.commitIndex(), lease.currentRound()));
+        send(new Message.Append(id, peer, term, prev, prevTerm, tail, raftLog.commitIndex(), lease.currentRound(),
+                lease.reliesOn()));
     }
 
     /**
@@ -767,7 +810,7 @@ public final class RaftCore {
         if (inFlight != null) {
             return false;
         }
-        return hardStateDirty || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
+        return hardStateDirty || stickiness.dirty() || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
                 || readOnly.hasAnswers() || readOnly.roundNeeded() || raftLog.commitIndex() > appliedHandedOut
                 || !snapshotRequests.isEmpty() || !snapshotChunks.isEmpty() || installSnapshot != null
                 || membershipChanged || hasPendingReplication();
@@ -779,7 +822,8 @@ public final class RaftCore {
      * heartbeats, appends and snapshot chunks (a leader counts its own log toward commit only
      * once durable, so followers may store entries before the leader does), heartbeat answers
      * (an acknowledgement of a leader's round; the stickiness it implies survives a crash because a
-     * restarted node withholds votes for an election timeout), pre-votes and their answers
+     * restarted node withholds votes for the longest stickiness it made durable, except an answer
+     * that promises more than that: it stays in the next {@code Ready}), pre-votes and their answers
      * (they change no state), and a candidate's vote requests (a candidate counts its own vote only
      * once its hard state is durable, so its fsync and its voters' run in parallel). Vote answers,
      * append acknowledgements and TimeoutNow stay in the next {@code Ready}. Call it after every input; without it those messages simply go out
@@ -803,6 +847,9 @@ public final class RaftCore {
         java.util.Iterator<Message> it = outbox.iterator();
         while (it.hasNext()) {
             Message m = it.next();
+            if (waitForDisk.contains(m)) {
+                continue;
+            }
             if (m instanceof Message.Heartbeat || m instanceof Message.HeartbeatResponse || m instanceof Message.Append
                     || m instanceof Message.InstallSnapshot || m instanceof Message.PreVote
                     || m instanceof Message.PreVoteResponse || m instanceof Message.Vote) {
@@ -822,8 +869,12 @@ public final class RaftCore {
             broadcastHeartbeat(); // one round confirms every read asked since the last one
         }
         flushReplication();
-        HardState hs = hardStateDirty ? new HardState(term, votedFor) : null;
+        HardState hs = hardStateDirty || stickiness.dirty() ? new HardState(term, votedFor, stickiness.promised())
+                : null;
         hardStateDirty = false;
+        if (hs != null) {
+            stickiness.writing(hs.stickiness());
+        }
         List<Entry> entries = raftLog.takeUnstable();
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
@@ -831,6 +882,7 @@ public final class RaftCore {
                 snapshotRequests, membershipChanged ? membership : null);
         membershipChanged = false;
         outbox.clear();
+        waitForDisk.clear();
         events.clear();
         snapshotChunks.clear();
         installSnapshot = null;
@@ -846,6 +898,9 @@ public final class RaftCore {
         advanceTime(now);
         inFlight = null;
         HardState hs = ready.hardState();
+        if (hs != null) {
+            stickiness.written();
+        }
         if (hs != null && role == Role.CANDIDATE && hs.term() == term && id.equals(hs.votedFor())) {
             ownVoteDurable = true;
             tallyVotes();
@@ -932,13 +987,16 @@ public final class RaftCore {
 
     // ------------------------------------------------------------------ elections
 
-    /** Whether this node is leader, or heard from a live leader less than an election timeout ago. */
+    /**
+     * Whether this node is leader, or heard from a live leader less than its stickiness window ago
+     * (the larger of its own election timeout and the leader's, or after a restart the longest it
+     * may have promised).
+     */
     private boolean inLease() {
         if (role == Role.LEADER) {
             return true;
         }
-        return !bugs.noStickiness()
-                && lastLeaderContact != NEVER && now - lastLeaderContact < cfg.electionTimeoutNanos();
+        return !bugs.noStickiness() && lastLeaderContact != NEVER && now - lastLeaderContact < stickyWindow;
     }
 
     private void preCampaign() {
@@ -958,6 +1016,11 @@ public final class RaftCore {
     }
 
     private void campaign(boolean transfer) {
+        if (term >= Bounds.MAX_TERM) {
+            boundsLog.termAtBound(term, now);
+            becomeFollower(term, null, null);
+            return;
+        }
         role = Role.CANDIDATE;
         term++;
         votedFor = id;
@@ -1095,20 +1158,57 @@ public final class RaftCore {
         resetElectionTimer();
     }
 
+    /**
+     * Draws the next election timeout from {@code [E, 2E)} of this node's own timeout, counted from
+     * the end of its stickiness window if that ends later: a follower with a shorter timeout than
+     * its leader's must not vote for itself while it still owes the leader its stickiness.
+     */
     private void resetElectionTimer() {
         long e = cfg.electionTimeoutNanos();
-        electionDeadline = now + e + random.nextLong(e);
+        long from = now + e;
+        if (lastLeaderContact != NEVER && role != Role.LEADER) {
+            from = Math.max(from, lastLeaderContact + stickyWindow);
+        }
+        electionDeadline = from + random.nextLong(e);
     }
 
     // ------------------------------------------------------------------ replication (follower side)
 
-    private void heardFromLeader(String from) {
+    /**
+     * A message from the leader of this term, which relies on {@code leaderStickiness}, is about
+     * to be acknowledged: from now on this node honours the larger of that and its own timeout.
+     *
+     * @return whether the acknowledgement must wait for the hard state to be durable (it promises
+     *         more stickiness than this node's disk records)
+     */
+    private boolean heardFromLeader(String from, long leaderStickiness) {
         if (role != Role.FOLLOWER) {
             becomeFollower(term, from, null);
         }
         leader = from;
         lastLeaderContact = now;
+        boolean mustWait = stickiness.acknowledge(now, leaderStickiness);
+        long own = cfg.electionTimeoutNanos();
+        long longer = leaderStickiness > own ? leaderStickiness : 0;
+        if (longer != reportedStickiness) {
+            reportedStickiness = longer;
+            if (longer > 0) {
+                log.info("term {}: leader {} runs with a longer election timeout ({} ms) than this node ({} ms);"
+                        + " honouring the leader's for stickiness and the election timer while it leads", term, from,
+                        longer / 1_000_000, own / 1_000_000);
+            } else {
+                log.info("term {}: leader {} relies on no longer election timeout than this node's own ({} ms)", term,
+                        from, own / 1_000_000);
+            }
+        }
+        stickyWindow = bugs.ignoreLeaderStickiness() ? cfg.electionTimeoutNanos() : stickiness.window(leaderStickiness);
         resetElectionTimer();
+        return mustWait;
+    }
+
+    /** The stickiness an acknowledgement of a message relying on {@code leaderStickiness} promises. */
+    private long promises(long leaderStickiness) {
+        return stickiness.window(leaderStickiness);
     }
 
     private void onAppend(Message.Append m) {
@@ -1116,19 +1216,21 @@ public final class RaftCore {
             log.error("term {}: append from {} while leader of the same term; ignoring", term, m.from());
             return;
         }
-        heardFromLeader(m.from());
+        heardFromLeader(m.from(), m.stickiness()); // answers are never urgent: they wait for the disk anyway
+        long promised = promises(m.stickiness());
         if (m.prevIndex() < raftLog.commitIndex()) {
-            send(new Message.AppendResponse(id, m.from(), term, true, raftLog.commitIndex(), 0, 0, m.round()));
+            send(new Message.AppendResponse(id, m.from(), term, true, raftLog.commitIndex(), 0, 0, m.round(),
+                    promised));
             return;
         }
         long lastNew = raftLog.maybeAppend(m.prevIndex(), m.prevTerm(), m.entries());
         if (lastNew >= 0) {
             raftLog.commitTo(Math.min(m.commit(), lastNew));
-            send(new Message.AppendResponse(id, m.from(), term, true, lastNew, 0, 0, m.round()));
+            send(new Message.AppendResponse(id, m.from(), term, true, lastNew, 0, 0, m.round(), promised));
         } else {
             long hint = raftLog.lastIndexWithTermAtMost(Math.min(m.prevIndex(), raftLog.lastIndex()), m.prevTerm());
             send(new Message.AppendResponse(id, m.from(), term, false, m.prevIndex(), hint, raftLog.term(hint),
-                    m.round()));
+                    m.round(), promised));
         }
     }
 
@@ -1137,10 +1239,11 @@ public final class RaftCore {
             log.error("term {}: snapshot from {} while leader of the same term; ignoring", term, m.from());
             return;
         }
-        heardFromLeader(m.from());
+        heardFromLeader(m.from(), m.stickiness()); // answers are never urgent: they wait for the disk anyway
+        long promised = promises(m.stickiness());
         if (m.snapIndex() <= raftLog.commitIndex()) {
             // We already hold every entry it covers, committed.
-            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), 0, true, m.round()));
+            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), 0, true, m.round(), promised));
             return;
         }
         if (m.offset() == 0) {
@@ -1156,7 +1259,8 @@ public final class RaftCore {
             long expected = sameTransfer ? recvOffset : 0;
             log.debug("term {}: chunk of snapshot {}@{} at offset {} is out of order; expecting offset {}", term,
                     m.snapIndex(), m.snapTerm(), m.offset(), expected);
-            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), expected, false, m.round()));
+            send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), expected, false, m.round(),
+                    promised));
             return;
         }
         snapshotChunks.add(new Ready.SnapshotChunk(m.snapIndex(), m.snapTerm(), m.offset(), m.data(), m.last()));
@@ -1170,7 +1274,7 @@ public final class RaftCore {
                     m.snapIndex(), m.snapTerm(), recvOffset, m.from(), kept ? "kept" : "discarded");
         }
         send(new Message.InstallSnapshotResponse(id, m.from(), term, m.snapIndex(), recvOffset, m.last(),
-                m.round()));
+                m.round(), promised));
     }
 
     private void onHeartbeat(Message.Heartbeat m) {
@@ -1178,15 +1282,24 @@ public final class RaftCore {
             log.error("term {}: heartbeat from {} while leader of the same term; ignoring", term, m.from());
             return;
         }
-        heardFromLeader(m.from());
+        boolean mustWait = heardFromLeader(m.from(), m.stickiness());
         raftLog.commitTo(Math.min(m.commit(), raftLog.lastIndex()));
-        send(new Message.HeartbeatResponse(id, m.from(), term, m.round()));
+        Message answer = new Message.HeartbeatResponse(id, m.from(), term, m.round(), promises(m.stickiness()));
+        send(answer);
+        if (mustWait) {
+            waitForDisk.add(answer);
+        }
     }
 
     // ------------------------------------------------------------------ replication (leader side)
 
     private void onAppendResponse(Message.AppendResponse m) {
-        Progress pr = answered(m.from(), m.round());
+        if (m.success() && role == Role.LEADER && m.index() > raftLog.lastIndex()) {
+            boundsLog.refused(m, term, now, "index " + m.index() + " (beyond this leader's last index "
+                    + raftLog.lastIndex() + ")");
+            return;
+        }
+        Progress pr = answered(m.from(), m.round(), m.stickiness());
         if (pr == null) {
             return;
         }
@@ -1214,11 +1327,12 @@ public final class RaftCore {
     }
 
     /**
-     * A follower answered a message of heartbeat round {@code round}: records the contact and the
-     * lease acknowledgement, and confirms the reads waiting for it. Returns its progress, or
-     * {@code null} if this node is not leader or {@code from} is no longer a member.
+     * A follower answered a message of heartbeat round {@code round}, promising {@code promised}
+     * of stickiness: records the contact and the lease acknowledgement, and confirms the reads
+     * waiting for it. Returns its progress, or {@code null} if this node is not leader or
+     * {@code from} is no longer a member.
      */
-    private Progress answered(String from, long round) {
+    private Progress answered(String from, long round, long promised) {
         if (role != Role.LEADER) {
             return null;
         }
@@ -1227,13 +1341,13 @@ public final class RaftCore {
             return null;
         }
         pr.responded(now);
-        lease.onAck(from, round);
+        lease.onAck(from, round, promised);
         readOnly.confirm(lease.quorumRound());
         return pr;
     }
 
     private void onHeartbeatResponse(Message.HeartbeatResponse m) {
-        Progress pr = answered(m.from(), m.round());
+        Progress pr = answered(m.from(), m.round(), m.stickiness());
         if (pr == null) {
             return;
         }
@@ -1255,7 +1369,12 @@ public final class RaftCore {
     }
 
     private void onInstallSnapshotResponse(Message.InstallSnapshotResponse m) {
-        Progress pr = answered(m.from(), m.round());
+        if (m.done() && role == Role.LEADER && m.snapIndex() > raftLog.lastIndex()) {
+            boundsLog.refused(m, term, now, "snapIndex " + m.snapIndex() + " (beyond this leader's last index "
+                    + raftLog.lastIndex() + ")");
+            return;
+        }
+        Progress pr = answered(m.from(), m.round(), m.stickiness());
         if (pr == null) {
             return;
         }
@@ -1297,7 +1416,7 @@ public final class RaftCore {
             // a witness keeps no state-machine data: the snapshot's position and configuration suffice
             pr.snapshotSent();
             send(new Message.InstallSnapshot(id, peer, term, pr.snapshotIndex(), pr.snapshotTerm(), 0, new byte[0], true,
-                    lease.currentRound(), membershipAt(pr.snapshotIndex())));
+                    lease.currentRound(), membershipAt(pr.snapshotIndex()), lease.reliesOn()));
             return;
         }
         snapshotRequests.add(new Ready.SnapshotRequest(peer, pr.snapshotIndex(), pr.snapshotTerm(), 0));
@@ -1360,7 +1479,8 @@ public final class RaftCore {
             batch = stripped;
         }
         long commit = raftLog.commitIndex();
-        send(new Message.Append(id, peer, term, prevIndex, prevTerm, batch, commit, lease.currentRound()));
+        send(new Message.Append(id, peer, term, prevIndex, prevTerm, batch, commit, lease.currentRound(),
+                lease.reliesOn()));
         pr.sent(batch.isEmpty() ? -1 : batch.get(batch.size() - 1).index());
     }
 
@@ -1397,7 +1517,8 @@ public final class RaftCore {
         heartbeatDeadline = now + cfg.heartbeatNanos();
         for (String p : peers) {
             Progress pr = progress.get(p);
-            send(new Message.Heartbeat(id, p, term, Math.min(pr.match(), raftLog.commitIndex()), round));
+            send(new Message.Heartbeat(id, p, term, Math.min(pr.match(), raftLog.commitIndex()), round,
+                    lease.reliesOn()));
         }
     }
 

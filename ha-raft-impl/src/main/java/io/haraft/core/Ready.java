@@ -57,13 +57,15 @@ import java.util.Objects;
  *
  * <p>Messages that depend on nothing durable (heartbeats and their answers, the leader's appends,
  * pre-votes, a candidate's vote requests) can be taken earlier with
- * {@link RaftCore#takeUrgentMessages()} and sent at once.
+ * {@link RaftCore#takeUrgentMessages()} and sent at once. An answer to a heartbeat that promises
+ * more leader stickiness than this node's disk records is the exception: it stays among
+ * {@code messages}, after the {@code hardState} that records the promise (see {@link HardState}).
  * The core keeps accepting input between {@link RaftCore#ready()} and {@code advance}, but hands
  * out no new {@code Ready} until {@code advance} is called. A crash at any point loses nothing
  * that was promised, because nothing was promised before it was durable (the answer to a partial
  * snapshot chunk promises nothing, see above).
  *
- * @param hardState        the new term/vote to persist, or {@code null} if unchanged
+ * @param hardState        the new term/vote/promised stickiness to persist, or {@code null} if unchanged
  * @param entries          entries to persist (may overwrite a suffix, see above); all come after
  *                         {@code installSnapshot}'s index
  * @param messages         messages to send after persisting

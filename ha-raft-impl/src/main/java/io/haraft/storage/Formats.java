@@ -10,16 +10,20 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * On-disk formats, all big-endian. Version 1 of log segments and hard state; version 2 of
- * snapshots, which record the whole configuration (members, addresses, roles), and still read
- * version 1, which recorded member ids only.
+ * On-disk formats, all big-endian. Version 1 of log segments; version 2 of hard state, which
+ * records the longest leader stickiness the node may have promised, and still reads version 1,
+ * which did not (read as 0: the node's own election timeout); version 2 of snapshots, which record
+ * the whole configuration (members, addresses, roles), and still read version 1, which recorded
+ * member ids only.
  *
  * <pre>
  * log segment  = header record*
  *   header     = magic "HRLG" (int) | version (int) | base index (long) | crc32c of the previous 16 bytes (int)
  *   record     = length (int) | ~length (int) | crc32c(payload) (int) | payload
  *   payload    = index (long) | term (long) | kind (byte: 0 command, 1 noop) | data
- * hard state   = magic "HRHS" | version | term (long) | vote length (int, -1 = none) | vote UTF-8 | crc32c of all before (int)
+ * hard state   = magic "HRHS" | version 2 | term (long) | vote length (int, -1 = none) | vote UTF-8
+ *                | stickiness (long, nanoseconds) | crc32c of all before (int)
+ *   version 1 (read only) had no stickiness
  * snapshot     = magic "HRSN" | version 2 | last index (long) | last term (long)
  *                | configuration length (int, -1 = none) | configuration (Membership.encode())
  *                | crc32c of the header so far (int)
@@ -31,6 +35,10 @@ import java.util.zip.CRC32C;
  */
 final class Formats {
     static final int VERSION = 1;
+    /** The hard state format written; {@link #HARD_STATE_VERSION_NO_STICKINESS} is still read. */
+    static final int HARD_STATE_VERSION = 2;
+    /** The first hard state format: term and vote, without the promised stickiness. */
+    static final int HARD_STATE_VERSION_NO_STICKINESS = 1;
     /** The snapshot format written; {@link #SNAPSHOT_VERSION_IDS_ONLY} is still read. */
     static final int SNAPSHOT_VERSION = 2;
     /** The first snapshot format: member ids without addresses or roles. */
@@ -165,13 +173,16 @@ final class Formats {
 
     static byte[] encodeHardState(HardState hs) {
         byte[] vote = hs.votedFor() == null ? new byte[0] : hs.votedFor().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 8 + 4 + vote.length + 4);
-        b.putInt(HARD_STATE_MAGIC).putInt(VERSION).putLong(hs.term()).putInt(hs.votedFor() == null ? -1 : vote.length);
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 8 + 4 + vote.length + 8 + 4);
+        b.putInt(HARD_STATE_MAGIC).putInt(HARD_STATE_VERSION).putLong(hs.term())
+                .putInt(hs.votedFor() == null ? -1 : vote.length);
         b.put(vote);
+        b.putLong(hs.stickiness());
         b.putInt(crc(b.array(), 0, b.position()));
         return b.array();
     }
 
+    /** Decodes a hard state file of format 2, or of format 1 (which records no stickiness: read as 0). */
     static HardState decodeHardState(byte[] b, Path file) {
         if (b.length < 24) {
             throw new StorageCorruptedException(file, b.length, "hard state file is too short (" + b.length + " bytes)");
@@ -182,8 +193,8 @@ final class Formats {
             throw new StorageCorruptedException(file, 0, "not an HA-Raft hard state file (bad magic number)");
         }
         int version = buf.getInt();
-        if (version != VERSION) {
-            throw unknownVersion(b, file, "hard state", version, VERSION, VERSION,
+        if (version != HARD_STATE_VERSION && version != HARD_STATE_VERSION_NO_STICKINESS) {
+            throw unknownVersion(b, file, "hard state", version, HARD_STATE_VERSION_NO_STICKINESS, HARD_STATE_VERSION,
                     copy -> crc(copy, 0, copy.length - 4) == ByteBuffer.wrap(copy, copy.length - 4, 4).getInt());
         }
         if (crc(b, 0, b.length - 4) != ByteBuffer.wrap(b, b.length - 4, 4).getInt()) {
@@ -191,11 +202,20 @@ final class Formats {
         }
         long term = buf.getLong();
         int voteLen = buf.getInt();
-        if (voteLen < -1 || 20 + Math.max(voteLen, 0) + 4 != b.length || term < 0) {
+        int stickinessBytes = version == HARD_STATE_VERSION ? 8 : 0;
+        if (voteLen < -1 || 20L + Math.max(voteLen, 0) + stickinessBytes + 4 != b.length || term < 0) {
             throw new StorageCorruptedException(file, 16, "hard state fields inconsistent");
         }
         String vote = voteLen < 0 ? null : new String(b, 20, voteLen, StandardCharsets.UTF_8);
-        return new HardState(term, vote);
+        long stickiness = 0;
+        if (version == HARD_STATE_VERSION) {
+            stickiness = ByteBuffer.wrap(b, 20 + Math.max(voteLen, 0), 8).getLong();
+            if (stickiness < 0) {
+                throw new StorageCorruptedException(file, 20L + Math.max(voteLen, 0), "hard state stickiness "
+                        + stickiness + " is negative");
+            }
+        }
+        return new HardState(term, vote, stickiness);
     }
 
     /** Where every file's format version is: right after its magic number. */

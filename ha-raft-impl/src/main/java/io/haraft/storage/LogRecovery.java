@@ -194,7 +194,7 @@ final class LogRecovery {
         if (hardState.term() < maxTerm) {
             LOG.info("Raising term in {} from {} to {}, the last term in the log (a crash interrupted a batch)",
                     dir, hardState.term(), maxTerm);
-            hardState = new HardState(maxTerm, null);
+            hardState = hardState.withTerm(maxTerm);
             FileRaftStorage.writeHardState(io, dir, hardState);
         } else if (!hasHardState) {
             FileRaftStorage.writeHardState(io, dir, hardState); // the manifest below says it exists

@@ -66,6 +66,6 @@ final class AppendSplitter {
 
     private static Message.Append piece(Message.Append whole, long prevIndex, long prevTerm, List<Entry> entries) {
         return new Message.Append(whole.from(), whole.to(), whole.term(), prevIndex, prevTerm, entries, whole.commit(),
-                whole.round());
+                whole.round(), whole.stickiness());
     }
 }

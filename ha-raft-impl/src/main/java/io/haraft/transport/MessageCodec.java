@@ -77,7 +77,7 @@ public final class MessageCodec {
         } else if (message instanceof Message.Append m) {
             io.haraft.transport.proto.Append.Builder a = io.haraft.transport.proto.Append.newBuilder()
                     .setPrevIndex(m.prevIndex()).setPrevTerm(m.prevTerm())
-                    .setCommit(m.commit()).setRound(m.round());
+                    .setCommit(m.commit()).setRound(m.round()).setStickinessNanos(m.stickiness());
             for (Entry e : m.entries()) {
                 a.addEntries(encodeEntry(e));
             }
@@ -85,12 +85,14 @@ public final class MessageCodec {
         } else if (message instanceof Message.AppendResponse m) {
             b.setAppendResponse(io.haraft.transport.proto.AppendResponse.newBuilder()
                     .setSuccess(m.success()).setIndex(m.index())
-                    .setHintIndex(m.hintIndex()).setHintTerm(m.hintTerm()).setRound(m.round()));
+                    .setHintIndex(m.hintIndex()).setHintTerm(m.hintTerm()).setRound(m.round())
+                    .setStickinessNanos(m.stickiness()));
         } else if (message instanceof Message.Heartbeat m) {
             b.setHeartbeat(io.haraft.transport.proto.Heartbeat.newBuilder()
-                    .setCommit(m.commit()).setRound(m.round()));
+                    .setCommit(m.commit()).setRound(m.round()).setStickinessNanos(m.stickiness()));
         } else if (message instanceof Message.HeartbeatResponse m) {
-            b.setHeartbeatResponse(io.haraft.transport.proto.HeartbeatResponse.newBuilder().setRound(m.round()));
+            b.setHeartbeatResponse(io.haraft.transport.proto.HeartbeatResponse.newBuilder().setRound(m.round())
+                    .setStickinessNanos(m.stickiness()));
         } else if (message instanceof Message.TimeoutNow m) {
             b.setTimeoutNow(io.haraft.transport.proto.TimeoutNow.newBuilder().setRemoveSender(m.removeSender()));
         } else if (message instanceof Message.InstallSnapshot m) {
@@ -98,10 +100,12 @@ public final class MessageCodec {
                     .setSnapIndex(m.snapIndex()).setSnapTerm(m.snapTerm()).setOffset(m.offset())
                     .setData(com.google.protobuf.ByteString.copyFrom(m.data())).setLast(m.last()).setRound(m.round())
                     .setMembership(m.membership() == null ? ByteString.EMPTY
-                            : UnsafeByteOperations.unsafeWrap(m.membership().encode())));
+                            : UnsafeByteOperations.unsafeWrap(m.membership().encode()))
+                    .setStickinessNanos(m.stickiness()));
         } else if (message instanceof Message.InstallSnapshotResponse m) {
             b.setInstallSnapshotResponse(io.haraft.transport.proto.InstallSnapshotResponse.newBuilder()
-                    .setSnapIndex(m.snapIndex()).setNextOffset(m.nextOffset()).setDone(m.done()).setRound(m.round()));
+                    .setSnapIndex(m.snapIndex()).setNextOffset(m.nextOffset()).setDone(m.done()).setRound(m.round())
+                    .setStickinessNanos(m.stickiness()));
         } else {
             // Unreachable while Message stays sealed to the records above; kept so that a new
             // record fails loudly here instead of being sent without a body.
@@ -140,19 +144,21 @@ public final class MessageCodec {
                     entries.add(decodeEntry(e));
                 }
                 return new Message.Append(from, to, term, m.getPrevIndex(), m.getPrevTerm(), entries,
-                        m.getCommit(), m.getRound());
+                        m.getCommit(), m.getRound(), m.getStickinessNanos());
             }
             case APPEND_RESPONSE: {
                 var m = wire.getAppendResponse();
                 return new Message.AppendResponse(from, to, term, m.getSuccess(), m.getIndex(),
-                        m.getHintIndex(), m.getHintTerm(), m.getRound());
+                        m.getHintIndex(), m.getHintTerm(), m.getRound(), m.getStickinessNanos());
             }
             case HEARTBEAT: {
                 var m = wire.getHeartbeat();
-                return new Message.Heartbeat(from, to, term, m.getCommit(), m.getRound());
+                return new Message.Heartbeat(from, to, term, m.getCommit(), m.getRound(), m.getStickinessNanos());
             }
-            case HEARTBEAT_RESPONSE:
-                return new Message.HeartbeatResponse(from, to, term, wire.getHeartbeatResponse().getRound());
+            case HEARTBEAT_RESPONSE: {
+                var m = wire.getHeartbeatResponse();
+                return new Message.HeartbeatResponse(from, to, term, m.getRound(), m.getStickinessNanos());
+            }
             case TIMEOUT_NOW:
                 return new Message.TimeoutNow(from, to, term, wire.getTimeoutNow().getRemoveSender());
             case INSTALL_SNAPSHOT: {
@@ -167,12 +173,12 @@ public final class MessageCodec {
                     }
                 }
                 return new Message.InstallSnapshot(from, to, term, m.getSnapIndex(), m.getSnapTerm(), m.getOffset(),
-                        m.getData().toByteArray(), m.getLast(), m.getRound(), membership);
+                        m.getData().toByteArray(), m.getLast(), m.getRound(), membership, m.getStickinessNanos());
             }
             case INSTALL_SNAPSHOT_RESPONSE: {
                 var m = wire.getInstallSnapshotResponse();
                 return new Message.InstallSnapshotResponse(from, to, term, m.getSnapIndex(), m.getNextOffset(),
-                        m.getDone(), m.getRound());
+                        m.getDone(), m.getRound(), m.getStickinessNanos());
             }
             case BODY_NOT_SET:
             default:

@@ -31,6 +31,10 @@ final class CoreCluster {
     final Map<String, List<LeadershipEvent>> events = new HashMap<>();
     final Map<String, List<Entry>> applied = new HashMap<>();
     final Map<String, List<ReadState>> reads = new HashMap<>();
+    /** Each node's hard state as last persisted (for {@link #restart}). */
+    final Map<String, HardState> hardStates = new HashMap<>();
+    /** The logger each node's core gets at its next {@link #add} (none unless set). */
+    final Map<String, org.slf4j.Logger> loggers = new HashMap<>();
     final List<Message> inFlight = new ArrayList<>();
     /** Every message handed out by any core, in order, dropped or not. */
     final List<Message> sent = new ArrayList<>();
@@ -47,6 +51,11 @@ final class CoreCluster {
 
     /** Applied to every node's core configuration, at start and at every {@link #add}. */
     private final java.util.function.UnaryOperator<CoreConfig> tune;
+    /**
+     * Applied after {@link #tune} to the named node's configuration at every {@link #add}: nodes
+     * configured differently (e.g. other timings). Tests may change it between restarts.
+     */
+    final Map<String, java.util.function.UnaryOperator<CoreConfig>> perNode = new HashMap<>();
 
     CoreCluster(int n) {
         this(n, PlantedBugs.NONE, 64);
@@ -61,8 +70,19 @@ final class CoreCluster {
         this(n, bugs, maxBatch, java.util.function.UnaryOperator.identity());
     }
 
+    /** {@code n} nodes, each configured by {@code perNode} (by id; identity for ids it lacks). */
+    CoreCluster(int n, PlantedBugs bugs, Map<String, java.util.function.UnaryOperator<CoreConfig>> perNode) {
+        this(n, bugs, 64, java.util.function.UnaryOperator.identity(), perNode);
+    }
+
     private CoreCluster(int n, PlantedBugs bugs, int maxBatch, java.util.function.UnaryOperator<CoreConfig> tune) {
+        this(n, bugs, maxBatch, tune, Map.of());
+    }
+
+    private CoreCluster(int n, PlantedBugs bugs, int maxBatch, java.util.function.UnaryOperator<CoreConfig> tune,
+                        Map<String, java.util.function.UnaryOperator<CoreConfig>> perNode) {
         this.tune = tune;
+        this.perNode.putAll(perNode);
         ids = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             ids.add("n" + i);
@@ -82,12 +102,23 @@ final class CoreCluster {
              RaftLog log) {
         CoreConfig cfg = tune.apply(CoreConfig.defaults(ids.get(0), ids).withMembership(bootstrap).withNodeId(id)
                 .withBatching(maxBatch, 1 << 20, maxBatch == 1 ? 1 : 64));
-        cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), null));
+        cfg = perNode.getOrDefault(id, java.util.function.UnaryOperator.identity()).apply(cfg);
+        cores.put(id, bugs.newCore(cfg, hs, log, now, new SplittableRandom(id.hashCode()), loggers.get(id)));
         events.put(id, new ArrayList<>());
         applied.put(id, new ArrayList<>());
         reads.put(id, new ArrayList<>());
         receiving.put(id, new ByteArrayOutputStream());
         installed.put(id, new ArrayList<>());
+    }
+
+    /**
+     * Restarts {@code id} from what it persisted: its last hard state and its log (which must not
+     * be compacted), with its configuration as {@link #perNode} now says.
+     */
+    void restart(String id) {
+        RaftCore before = core(id);
+        add(id, PlantedBugs.NONE, 64, hardStates.getOrDefault(id, HardState.INITIAL),
+                new RaftLog(0, 0, before.log().range(1, before.log().stableIndex())));
     }
 
     /**
@@ -162,6 +193,9 @@ final class CoreCluster {
                                 receiving.get(id).toByteArray(), r.installSnapshot().membership());
                         snapshots.put(id, snap);
                         installed.get(id).add(snap);
+                    }
+                    if (r.hardState() != null) {
+                        hardStates.put(id, r.hardState());
                     }
                     sent.addAll(r.messages());
                     for (Message m : r.messages()) {

@@ -12,26 +12,31 @@ import java.util.random.RandomGenerator;
 public enum PlantedBugs {
     NONE(Bugs.NONE),
     /** A node may vote for two candidates in one term. */
-    VOTE_TWICE(new Bugs(true, false, false, false, false, false)),
+    VOTE_TWICE(new Bugs(true, false, false, false, false, false, false)),
     /** Followers ignore leader stickiness and vote while a leader is alive. */
-    NO_STICKINESS(new Bugs(false, true, false, false, false, false)),
+    NO_STICKINESS(new Bugs(false, true, false, false, false, false, false)),
     /** A leader commits entries of earlier terms by counting replicas (Raft paper, Figure 8). */
-    COMMIT_OLD_TERM(new Bugs(false, false, true, false, false, false)),
+    COMMIT_OLD_TERM(new Bugs(false, false, true, false, false, false, false)),
     /**
      * The original single-server membership change: a new leader starts a change before an entry
      * of its own term commits, and commits under the new configuration alone.
      */
-    UNSAFE_MEMBERSHIP(new Bugs(false, false, false, true, false, false)),
+    UNSAFE_MEMBERSHIP(new Bugs(false, false, false, true, false, false, false)),
     /**
      * A leader that serves a snapshot older than its log's (read just before it compacted further)
      * sends it without the configuration in force at its index.
      */
-    SNAPSHOT_WITHOUT_CONFIGURATION(new Bugs(false, false, false, false, true, false)),
+    SNAPSHOT_WITHOUT_CONFIGURATION(new Bugs(false, false, false, false, true, false, false)),
     /**
      * A new leader serves reads before the first entry of its term commits, at a commit index that
      * may miss entries an earlier leader committed and acknowledged.
      */
-    READ_BEFORE_FIRST_COMMIT(new Bugs(false, false, false, false, false, true));
+    READ_BEFORE_FIRST_COMMIT(new Bugs(false, false, false, false, false, true, false)),
+    /**
+     * A follower honours only its own election timeout, not the longer stickiness of its leader,
+     * though it acknowledges the leader's: caught when nodes run with different timeouts.
+     */
+    IGNORE_LEADER_STICKINESS(new Bugs(false, false, false, false, false, false, true));
 
     private final Bugs bugs;
 

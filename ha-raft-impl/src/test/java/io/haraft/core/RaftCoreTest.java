@@ -14,6 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Core behaviours, one scenario each, on the synchronous {@link CoreCluster} harness. */
 class RaftCoreTest {
+    /** The default minimum election timeout: the stickiness every node promises with its answers. */
+    private static final long E = 300 * MS;
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -448,9 +450,9 @@ class RaftCoreTest {
         assertThat(r.snapshotChunks()).containsExactly(new Ready.SnapshotChunk(10, 1, 0, bytes("01234567"), false));
         assertThat(r.installSnapshot()).isNull();
         assertThat(r.messages()).containsExactly(
-                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 3),
-                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 4),
-                new Message.InstallSnapshotResponse("n2", "n1", 1, 12, 0, false, 4));
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 3, E),
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 8, false, 4, E),
+                new Message.InstallSnapshotResponse("n2", "n1", 1, 12, 0, false, 4, E));
         f.advance(r, now);
         assertThat(f.leader()).as("chunks are leader contact").isEqualTo("n1");
 
@@ -459,7 +461,7 @@ class RaftCoreTest {
         assertThat(r.snapshotChunks()).containsExactly(new Ready.SnapshotChunk(10, 1, 8, bytes("89"), true));
         assertThat(r.installSnapshot()).isEqualTo(new Ready.SnapshotPoint(10, 1,
                 io.haraft.core.quorum.Membership.ofVoters(voters)));
-        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 10, true, 5));
+        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 10, 10, true, 5, E));
         assertThat(r.committed()).isEmpty();
         f.advance(r, now);
         assertThat(f.commitIndex()).isEqualTo(10);
@@ -469,7 +471,7 @@ class RaftCoreTest {
         f.step(new Message.InstallSnapshot("n1", "n2", 1, 9, 1, 0, bytes("0"), false, 6), now);
         r = f.ready();
         assertThat(r.snapshotChunks()).isEmpty();
-        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 9, 0, true, 6));
+        assertThat(r.messages()).containsExactly(new Message.InstallSnapshotResponse("n2", "n1", 1, 9, 0, true, 6, E));
     }
 
     @Test
@@ -621,7 +623,7 @@ class RaftCoreTest {
 
         c.deliverAll();
         assertThat(c.sent).contains(new Message.InstallSnapshotResponse("n3", "n1", before.term(), 41, 0, false,
-                ((Message.InstallSnapshot) c.sent.stream().filter(held).findFirst().orElseThrow()).round()));
+                ((Message.InstallSnapshot) c.sent.stream().filter(held).findFirst().orElseThrow()).round(), E));
         c.run(50 * MS);
         assertThat(c.installed.get("n3")).extracting(CoreCluster.Snapshot::index).containsExactly(41L);
         assertThat(c.installed.get("n3").get(0).data()).isEqualTo(c.snapshots.get("n1").data());

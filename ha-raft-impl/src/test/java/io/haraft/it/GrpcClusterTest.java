@@ -485,4 +485,61 @@ class GrpcClusterTest {
     private static long answered(RaftNode leader) {
         return leader.status().peers().stream().mapToLong(NodeStatus.PeerStats::heartbeatsAnswered).sum();
     }
+
+    /**
+     * A peer that claims a member's id (no TLS: the id is all it takes) sends messages whose term is
+     * near the end of a {@code long}: no node adopts the term, and the cluster still elects leaders.
+     */
+    @Test
+    void aForgedHeartbeatWithTermNearTheEndOfALongChangesNoTermAndElectionsGoOn() throws Exception {
+        cluster = GrpcCluster.ofThree(dir).start();
+        String leaderId = cluster.awaitLeader();
+        Leadership leadership = cluster.listener(leaderId).current();
+        long term = leadership.term();
+        List<String> followers = cluster.others(leaderId);
+        String victim = followers.get(0);
+        String impersonated = followers.get(1);
+        RuntimeTestHooks.crash(cluster.node(impersonated));
+
+        TransportTesting.RecordingListener heard = new TransportTesting.RecordingListener();
+        GrpcTransport impostor = GrpcTransport.create(io.haraft.transport.GrpcTransportConfig.builder()
+                .clusterId(cluster.clusterId).selfId(impersonated)
+                .listenAddress(TransportTesting.loopback(cluster.ports.get(impersonated))) // answers come here
+                .peer(victim, cluster.address(victim)).peer(leaderId, cluster.address(leaderId))
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build());
+        try {
+            impostor.start(heard);
+            long forged = Long.MAX_VALUE - 1;
+            for (String target : List.of(victim, leaderId)) {
+                impostor.send(new io.haraft.core.Message.Heartbeat(impersonated, target, forged, 0, 1));
+                impostor.send(new io.haraft.core.Message.Append(impersonated, target, forged, 0, 0, List.of(), 0, 2));
+                // A stale heartbeat after them on the same stream: its answer (the receiver's term)
+                // shows the forged ones were handled first.
+                impostor.send(new io.haraft.core.Message.Heartbeat(impersonated, target, 0, 0, 3));
+            }
+            awaitTrue("both nodes answered the stale heartbeat", PATIENCE, () -> answers(heard, victim).size() >= 1
+                    && answers(heard, leaderId).size() >= 1);
+            assertThat(answers(heard, victim)).as("answers of the victim").allMatch(r -> r.term() == term);
+            assertThat(answers(heard, leaderId)).as("answers of the leader").allMatch(r -> r.term() == term);
+        } finally {
+            impostor.close();
+        }
+        for (String id : List.of(leaderId, victim)) {
+            assertThat(cluster.node(id).status().term()).as("term of %s", id).isEqualTo(term);
+        }
+        // The real node comes back; then the leader crashes: the other two elect a new leader.
+        cluster.create(impersonated).start();
+        cluster.commitSomewhere("with-all-three");
+        RuntimeTestHooks.crash(cluster.node(leaderId));
+        String next = cluster.awaitLeader(followers, PATIENCE);
+        long nextTerm = cluster.listener(next).current().term();
+        assertThat(nextTerm).as("the new leader's term").isGreaterThan(term).isLessThan(term + 100);
+    }
+
+    /** The heartbeat answers {@code from} sent the impostor (the leader also sends it its own messages). */
+    private static List<io.haraft.core.Message.HeartbeatResponse> answers(TransportTesting.RecordingListener heard,
+                                                                          String from) {
+        return heard.from(from).stream().filter(m -> m instanceof io.haraft.core.Message.HeartbeatResponse)
+                .map(m -> (io.haraft.core.Message.HeartbeatResponse) m).toList();
+    }
 }

@@ -11,14 +11,16 @@ import java.util.SplittableRandom;
  * @param id       position in the generated schedule (stable while shrinking)
  * @param at       real start time, nanoseconds
  * @param kind     what happens
- * @param node     the node concerned (crash, pause, clock, transfer target; one-way source)
- * @param other    one-way or cut destination, or the partition's group bitmask
+ * @param node     the node concerned (crash, pause, clock, transfer target, retimed node; one-way source)
+ * @param other    one-way or cut destination, the partition's group bitmask, or the new heartbeat
+ *                 interval in ms (RETIME)
  * @param duration how long it lasts, nanoseconds
- * @param value    loss probability, delay bound factor or clock rate factor, by kind
+ * @param value    loss probability, delay bound factor, clock rate factor or new election timeout in
+ *                 ms (RETIME), by kind
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
     enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET, RECONFIGURE,
-        RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION }
+        RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION, RETIME }
 
     private static final long MS = 1_000_000L;
     /** {@link #value()} of a RECONFIGURE that adds or promotes a node (see Simulation#GROW). */
@@ -43,6 +45,19 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
      */
     static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn,
                                 boolean membership) {
+        return generate(seed, nodes, electionTimeout, horizonNanos, churn, membership, false);
+    }
+
+    /**
+     * As above; with {@code mixedTiming}, besides, about one fault in ten changes the timing of
+     * nodes ({@link Kind#RETIME}: the node restarts with a new election timeout and heartbeat
+     * interval): two times in three a rolling change, every node restarted one by one with the same
+     * new timing, some election timeouts apart, the leader last (as operators do, to fail over
+     * once); otherwise one node alone (an operator's mistake).
+     */
+    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn,
+                                boolean membership, boolean mixedTiming) {
+        SplittableRandom timing = new SplittableRandom(seed * 0xA0761D6478BD642FL + 41);
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
         List<Fault> out = new ArrayList<>();
         long t = 200 * MS;
@@ -56,6 +71,10 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             }
             int node = r.nextInt(nodes);
             Fault f;
+            if (mixedTiming && timing.nextInt(10) == 0) {
+                id = retime(out, id, t, timing, nodes, electionTimeout);
+                continue;
+            }
             if (membership && r.nextInt(churn ? 2 : 3) == 0) {
                 out.add(new Fault(id, t, Kind.RECONFIGURE, node, 0, 0, r.nextDouble()));
                 id++;
@@ -96,6 +115,56 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             out.add(f);
             id++;
         }
+        return out;
+    }
+
+    /**
+     * Appends RETIME faults from {@code t} on (a rolling change, or one node); returns the next id.
+     * The steps of a rolling change name no node ({@code node} -1): each restarts a node that does
+     * not have the new timing yet, the leader last.
+     */
+    private static int retime(List<Fault> out, int id, long t, SplittableRandom r, int nodes, long electionTimeout) {
+        long electionMs = SimOptions.ELECTION_TIMEOUTS_MS[r.nextInt(SimOptions.ELECTION_TIMEOUTS_MS.length)];
+        int heartbeatMs = (int) Math.max(1, electionMs
+                / SimOptions.HEARTBEAT_DIVISORS[r.nextInt(SimOptions.HEARTBEAT_DIVISORS.length)]);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+            order.add(i);
+        }
+        java.util.Collections.shuffle(order, new java.util.Random(r.nextLong()));
+        boolean rolling = r.nextInt(3) != 0;
+        long at = t;
+        for (int i = 0; i < (rolling ? nodes : 1); i++) {
+            long down = r.nextLong(5 * MS, electionTimeout);
+            out.add(new Fault(id++, at, Kind.RETIME, rolling ? -1 : order.get(i), heartbeatMs, down, electionMs));
+            at += down + r.nextLong(electionTimeout, 6 * electionTimeout);
+        }
+        return id;
+    }
+
+    /**
+     * A rolling change of the election timeout down from {@code electionTimeout} (the nodes' start
+     * timing) to 100 or 200 ms, node by node, the leader last, with the leader cut off from
+     * everyone while it is the only node left with the long timeout, then the leader restarted with
+     * the short one. Followers that honour only their own new timeout elect a new leader while the
+     * old leader's lease (which relies on its long timeout) still holds.
+     */
+    static List<Fault> generateRollingChange(long seed, int nodes, long electionTimeout) {
+        SplittableRandom r = new SplittableRandom(seed * 0xE7037ED1A0B428DBL + 53);
+        List<Fault> out = new ArrayList<>();
+        int id = 0;
+        long electionMs = r.nextBoolean() ? 100 : 200;
+        int heartbeatMs = (int) (electionMs / SimOptions.HEARTBEAT_DIVISORS[r.nextInt(SimOptions.HEARTBEAT_DIVISORS.length)]);
+        long t = r.nextLong(electionTimeout, 2 * electionTimeout);
+        for (int i = 0; i < nodes - 1; i++) {
+            long down = r.nextLong(5 * MS, 300 * MS);
+            out.add(new Fault(id++, t, Kind.RETIME, -1, heartbeatMs, down, electionMs));
+            t += down + r.nextLong(200 * MS, electionTimeout);
+        }
+        long cut = r.nextLong(electionTimeout, 2 * electionTimeout);
+        out.add(new Fault(id++, t, Kind.ISOLATE_LEADER, 0, 0, cut, 0));
+        t += cut + r.nextLong(200 * MS, electionTimeout);
+        out.add(new Fault(id++, t, Kind.RETIME, -1, heartbeatMs, r.nextLong(5 * MS, 300 * MS), electionMs));
         return out;
     }
 
@@ -148,6 +217,9 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
                     : "adds, promotes or removes n" + node) + " as soon as it wins";
             case PARTITION_ON_ELECTION -> "the next new leader and one follower are cut off from the rest as soon as"
                     + " it wins, for " + duration / MS + "ms";
+            case RETIME -> String.format("restart %s with election timeout %.0fms, heartbeat %dms, after %dms down",
+                    node < 0 ? "the next node of a rolling change (the leader last)" : "n" + node, value, other,
+                    duration / MS);
         };
         return "#" + id + " @" + at / MS + "ms " + what;
     }

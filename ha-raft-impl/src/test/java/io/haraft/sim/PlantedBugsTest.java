@@ -20,6 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leader churn, where the original single-server change algorithm loses committed entries.
  * A read served before the new leader's first commit misses writes its predecessor acknowledged
  * when that leader is cut off right after its commit, before the followers learned of it: churn.
+ * {@code rolling} is {@link SimOptions#rollingChange}: the election timeout lowered node by node,
+ * the leader last, and the leader cut off while it alone still has the long timeout.
  */
 class PlantedBugsTest {
     private static final int SEED_BUDGET = Integer.getInteger("sim.bugSeeds", 500);
@@ -32,6 +34,7 @@ class PlantedBugsTest {
         "UNSAFE_MEMBERSHIP, membership, (d)",
         "SNAPSHOT_WITHOUT_CONFIGURATION, default, (h)",
         "READ_BEFORE_FIRST_COMMIT, churn, (r)",
+        "IGNORE_LEADER_STICKINESS, rolling, (c)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();
@@ -41,6 +44,7 @@ class PlantedBugsTest {
         SimRunner.OptionsForSeed options = switch (profile) {
             case "churn" -> SimOptions::churn;
             case "membership" -> SimOptions::membershipChurn;
+            case "rolling" -> SimOptions::rollingChange;
             default -> SimOptions::forSeed;
         };
         List<SimResult> results = SimRunner.runAll(seeds, 2000, bug, options);

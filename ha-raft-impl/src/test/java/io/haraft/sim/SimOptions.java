@@ -25,14 +25,41 @@ import io.haraft.core.PlantedBugs;
  * @param membership   whether the schedule changes the configuration ({@link Fault.Kind#RECONFIGURE})
  * @param witness      whether the last node is a witness (it joins as a witness learner and votes,
  *                     but never leads and stores no payloads)
+ * @param timing       whether nodes run with different timings: see {@link Timing}
  */
 record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
                   boolean fastFailover, int maxBatchEntries, int maxInflight, boolean churn,
                   PlantedBugs bugs, int snapshotEvery, int chunkBytes, boolean servePrevious, int voters,
-                  boolean membership, boolean witness) {
+                  boolean membership, boolean witness, Timing timing) {
     static final long MS = 1_000_000L;
+    /** The election timeouts (ms) a node may run with under {@link Timing#MIXED}. */
+    static final long[] ELECTION_TIMEOUTS_MS = {100, 200, 300, 600, 1000};
+    /** Heartbeat interval = election timeout divided by one of these, under {@link Timing#MIXED}. */
+    static final long[] HEARTBEAT_DIVISORS = {2, 3, 5, 10};
 
-    /** The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off. */
+    /** How the nodes' election timeouts and heartbeat intervals are set. */
+    enum Timing {
+        /** Every node runs with {@link #heartbeat()} and {@link #election()}. */
+        UNIFORM,
+        /**
+         * Nodes run with different timings (in half the seeds drawn per node from the seed at the
+         * start), and the schedule changes them ({@link Fault.Kind#RETIME}): rolling changes that
+         * restart the nodes one by one with a new timing, the leader last, and single nodes
+         * restarted with another.
+         */
+        MIXED,
+        /**
+         * Every node starts with {@link #heartbeat()} and {@link #election()} (a long timeout),
+         * and {@link Fault#generateRollingChange} lowers the timeout node by node, the leader last,
+         * cutting the leader off while it is the only node left with the long timeout.
+         */
+        ROLLING
+    }
+
+    /**
+     * The mix the suite uses for a seed: 3 or 5 nodes, fast failover on or off; one seed in three
+     * runs its nodes with different timings.
+     */
     static SimOptions forSeed(long seed, int faultSteps, PlantedBugs bugs) {
         int nodes = Math.floorMod(seed, 4) == 3 ? 5 : 3;
         boolean fast = Math.floorMod(seed / 4, 2) == 0;
@@ -49,7 +76,22 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         }
         return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs,
                 snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, membership ? 3 : nodes,
-                membership, membership && kind == 1);
+                membership, membership && kind == 1, Math.floorMod(seed / 7, 3) == 0 ? Timing.MIXED : Timing.UNIFORM);
+    }
+
+    /**
+     * A rolling change of the election timeout from 1000 ms down to 100 or 200 ms, node by node,
+     * the leader last, on 3 or 5 nodes ({@link Timing#ROLLING}): while the leader is the only one
+     * left with the long timeout it is cut off, and a follower that honoured only its own shorter
+     * timeout would vote while the old leader's lease holds.
+     */
+    static SimOptions rollingChange(long seed, int faultSteps, PlantedBugs bugs) {
+        int nodes = Math.floorMod(seed, 4) == 3 ? 5 : 3;
+        // enough steps for the whole change (about 10 s of simulated time) before everything heals
+        return new SimOptions(nodes, Math.max(faultSteps, 6000), 100 * MS, 1000 * MS, 0.01, Math.floorMod(seed, 2) == 0,
+                64, 32,
+                false, bugs, snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, nodes, false,
+                false, Timing.ROLLING);
     }
 
     /**
@@ -60,14 +102,14 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
     static SimOptions membershipChurn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
         return new SimOptions(5, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
-                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 4, true, false);
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 4, true, false, Timing.UNIFORM);
     }
 
     /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
     static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
         return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
-                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 3, false, false);
+                snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 3, false, false, Timing.UNIFORM);
     }
 
     /** Snapshot interval for a seed: 5 to 50 applied entries. */
@@ -82,6 +124,6 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
 
     /** Simulated time within which a leader must be elected and serve once faults stop. */
     long livenessBound() {
-        return 30 * election;
+        return 30 * (timing == Timing.MIXED ? ELECTION_TIMEOUTS_MS[ELECTION_TIMEOUTS_MS.length - 1] * MS : election);
     }
 }

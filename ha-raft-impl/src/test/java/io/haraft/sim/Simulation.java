@@ -60,6 +60,10 @@ import java.util.concurrent.CompletableFuture;
  * every entry committed by then; a lease read is never decided after a newer leader reported
  * {@code elected}.
  *
+ * <p>With {@link SimOptions.Timing#MIXED} or {@link SimOptions.Timing#ROLLING} nodes run with different election timeouts and
+ * heartbeat intervals, and the schedule restarts them with new ones (rolling changes, node by
+ * node, and single nodes): invariant (c) must hold whatever each node is configured with.
+ *
  * <p>With {@link SimOptions#membership()} the leader also changes the configuration (adds a node as
  * learner, promotes it, removes a member, itself included) at random, mixed with every fault; every
  * invariant above judges each node by the configuration in its own log. A witness node (see
@@ -308,6 +312,9 @@ final class Simulation {
         long firstCommitTerm;
         int incarnation;
         final boolean witness;
+        /** This node's heartbeat interval and minimum election timeout, ns: used at its next (re)start. */
+        long heartbeat;
+        long election;
 
         Node(int index, SimClock clock, boolean witness) {
             this.index = index;
@@ -420,7 +427,23 @@ final class Simulation {
             double rate = 1 + opt.driftBound() * rnd.nextDouble(-1, 1);
             long offset = rnd.nextLong(1L << 40);
             Node n = new Node(i, new SimClock(0, offset, rate), opt.witness() && i == opt.nodes() - 1);
+            n.heartbeat = opt.heartbeat();
+            n.election = opt.election();
             nodes.add(n);
+        }
+        if (opt.timing() == SimOptions.Timing.MIXED) {
+            // half the seeds start with a different timing on every node; the others only diverge
+            // through the schedule's changes
+            SplittableRandom timing = new SplittableRandom(seed * 0x5DEECE66DL + 11);
+            boolean differ = timing.nextBoolean();
+            for (Node n : nodes) {
+                if (differ) {
+                    long[] e = SimOptions.ELECTION_TIMEOUTS_MS;
+                    long[] d = SimOptions.HEARTBEAT_DIVISORS;
+                    n.election = e[timing.nextInt(e.length)] * MS;
+                    n.heartbeat = Math.max(MS, n.election / d[timing.nextInt(d.length)]);
+                }
+            }
         }
     }
 
@@ -429,7 +452,11 @@ final class Simulation {
         if (opt.membership() && opt.churn() && opt.voters() == 4) {
             return Fault.generateMembershipChurn(seed, opt.nodes(), opt.election(), 600_000 * MS);
         }
-        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn(), opt.membership());
+        if (opt.timing() == SimOptions.Timing.ROLLING) {
+            return Fault.generateRollingChange(seed, opt.nodes(), opt.election());
+        }
+        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn(), opt.membership(),
+                opt.timing() == SimOptions.Timing.MIXED);
     }
 
     SimResult run() {
@@ -1251,6 +1278,10 @@ final class Simulation {
         if (hs.term() > written.hardState().term()) {
             return "term " + hs.term() + " above any term written (" + written.hardState().term() + ")";
         }
+        if (hs.stickiness() != d.stickiness() && hs.stickiness() != written.hardState().stickiness()) {
+            return "promised stickiness " + hs.stickiness() + " ns, neither the durable " + d.stickiness()
+                    + " nor the written " + written.hardState().stickiness();
+        }
         Image base = got.snapIndex() == durable.snapIndex() ? durable : got.snapIndex() == written.snapIndex() ? written : null;
         if (base == null) {
             return "snapshot at " + got.snapIndex() + ", neither the durable one at " + durable.snapIndex()
@@ -1294,7 +1325,7 @@ final class Simulation {
             m = m.withMember(new Membership.Member(n.id, "", n.witness ? Membership.Role.WITNESS_LEARNER
                     : Membership.Role.LEARNER));
         }
-        return new CoreConfig(n.id, m, opt.heartbeat(), opt.election(), opt.driftBound(), opt.maxBatchEntries(),
+        return new CoreConfig(n.id, m, n.heartbeat, n.election, opt.driftBound(), opt.maxBatchEntries(),
                 64 * 1024, opt.maxInflight(), opt.fastFailover(), 20);
     }
 
@@ -1423,6 +1454,21 @@ final class Simulation {
                 }
             }
             case CRASH_AFTER_COMMIT -> crashOnCommit = f;
+            case RETIME -> {
+                // an operator restarts a node with a new timing (one step of a rolling change)
+                n = n != null ? n : nextToRetime(f);
+                if (n == null) {
+                    return; // every node runs with this timing already
+                }
+                n.heartbeat = f.other() * MS;
+                n.election = (long) f.value() * MS;
+                count("retimed_nodes");
+                if (n.up) {
+                    crash(n);
+                    n.downBy = f.id();
+                    push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+                }
+            }
             case RECONFIGURE_ON_ELECTION -> reconfigureOnElection = f;
             case PARTITION_ON_ELECTION -> partitionOnElection = f;
             case SLOW_DISK -> {
@@ -1475,11 +1521,31 @@ final class Simulation {
         }
     }
 
+    /**
+     * The next node of a rolling change to {@code f}'s timing: one that does not run with it yet,
+     * a follower that is up if any, then one that is down, the leader last.
+     */
+    private Node nextToRetime(Fault f) {
+        Node best = null;
+        int bestRank = Integer.MAX_VALUE;
+        for (Node c : nodes) {
+            if (c.heartbeat == f.other() * MS && c.election == (long) f.value() * MS) {
+                continue;
+            }
+            int rank = !c.up ? 1 : c.core.role() == Role.LEADER ? 2 : 0;
+            if (rank < bestRank) {
+                best = c;
+                bestRank = rank;
+            }
+        }
+        return best;
+    }
+
     private void endFault(Event e) {
         Fault f = e.fault;
         Node n = f.node() >= 0 ? nodes.get(f.node()) : null;
         switch (f.kind()) {
-            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT -> {
+            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, RETIME -> {
                 n = nodes.get(e.node);
                 if (!n.up && n.downBy == f.id()) {
                     restarts++;

@@ -188,7 +188,7 @@ class RecoveryMessagesTest {
         write(3);
         Path hs = dir.resolve("hardstate");
         rewriteWithValidChecksum(hs, 4, 7, (int) Files.size(hs) - 4);
-        assertNewerFormatRefused(hs, "hard state", 7, "version 1");
+        assertNewerFormatRefused(hs, "hard state", 7, "versions 1 to 2");
     }
 
     @Test

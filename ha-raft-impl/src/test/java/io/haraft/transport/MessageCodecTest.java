@@ -52,7 +52,14 @@ class MessageCodecTest {
                 new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 8192, new byte[0], true, 21),
                 new Message.InstallSnapshotResponse("n2", "n1", 8, 500, 8192, false, 20),
                 new Message.InstallSnapshotResponse("n2", "n1", 8, 500, -1, true, 21),
-                new Message.Heartbeat("n1", "n3", Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE - 2));
+                new Message.Heartbeat("n1", "n3", Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE - 2),
+                // the stickiness a leader relies on, and the one a follower echoes
+                new Message.Append("n1", "n2", 8, 43, 8, List.of(), 43, 18, 1_000_000_000L),
+                new Message.AppendResponse("n2", "n1", 8, true, 43, 0, 0, 17, 1_000_000_000L),
+                new Message.Heartbeat("n1", "n3", 8, 43, 19, 300_000_000L),
+                new Message.HeartbeatResponse("n3", "n1", 8, 19, 300_000_000L),
+                new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 0, binary, false, 20, null, 300_000_000L),
+                new Message.InstallSnapshotResponse("n2", "n1", 8, 500, 8192, false, 20, 300_000_000L));
     }
 
     @ParameterizedTest

@@ -9,16 +9,34 @@ import java.util.Map;
 /**
  * The leader's lease, computed from heartbeat rounds acknowledged by a majority.
  *
- * <p>The leader numbers its rounds and records the local monotonic time {@code s_r} at which round
- * {@code r} started; every append or heartbeat it sends carries the current round, and followers
- * echo it. Once a majority (counting the leader) has acknowledged round {@code r}, the lease
- * extends to {@code s_r + electionTimeoutMin * (1 - 2ρ)}. A follower that acknowledged round
- * {@code r} refuses votes for {@code electionTimeoutMin} of its own clock after it received it,
- * so with clock rates within {@code [1-ρ, 1+ρ]} no new leader can exist before the lease ends.
+ * <p><b>The argument.</b> The leader numbers its rounds and records the local monotonic time
+ * {@code s_r} at which round {@code r} started. Every append, heartbeat or snapshot chunk it sends
+ * carries the current round and the stickiness {@code S} its lease relies on (its own minimum
+ * election timeout). A follower that acknowledges it promises to refuse votes and pre-votes, and
+ * not to campaign, for {@code W = max(E_f, S)} of its own clock after it received it ({@code E_f}
+ * its own minimum election timeout), and echoes the round and {@code W}. Once a majority (counting
+ * the leader, which never votes for another while it leads) has acknowledged round {@code r} with
+ * {@code W >= S}, the lease extends to {@code s_r + S * (1 - 2ρ)}. Any majority that could elect
+ * another leader includes one of those followers, which received round {@code r} after real time
+ * {@code s_r} (by the leader's clock) and refuses until {@code S / (1 + ρ)} of real time later at
+ * the earliest; with clock rates within {@code [1-ρ, 1+ρ]} the lease ({@code S (1 - 2ρ) / (1 - ρ)}
+ * of real time at most) ends before that. So no new leader can exist while the lease is valid,
+ * <em>whatever timeout each node is configured with</em>: the lease relies only on what the
+ * acknowledging followers promised, and an answer that promises less than {@code S} (a peer that
+ * does not know the field echoes 0) does not count toward it.
  *
- * <p>Safety depends on the drift bound ρ holding for the monotonic clocks of all nodes, and on
- * followers' leader stickiness. Not thread-safe: owned by the core. Times are in nanoseconds of
- * the leader's own clock.
+ * <p>A follower's promise must survive a crash: a restarted node has forgotten when it last
+ * acknowledged, so it withholds votes for the longest window it may still be bound by, which it
+ * made durable (in its hard state) before the acknowledgement that promised it left; see
+ * {@link Stickiness}. A leader whose own timeout is shorter than its followers' simply gets a
+ * shorter lease than they honour. A follower with a shorter timeout than its leader's does not
+ * campaign before the leader's stickiness is over (its election timer starts at the end of the
+ * window), so a rolling change of the election timeout, node by node, keeps at most one valid
+ * lease at every instant. Check-quorum (a leader without majority contact for its own election
+ * timeout steps down) is not part of the argument: the lease ends by itself.
+ *
+ * <p>Safety depends on the drift bound ρ holding for the monotonic clocks of all nodes. Not
+ * thread-safe: owned by the core. Times are in nanoseconds of the leader's own clock.
  */
 public final class LeaseTracker {
     /** Value of {@link #leaseUntil()} before any round was acknowledged by a majority. */
@@ -27,6 +45,7 @@ public final class LeaseTracker {
     private Quorum quorum;
     private final String self;
     private final long duration;
+    private final long reliesOn;
     private final ArrayDeque<long[]> rounds = new ArrayDeque<>();
     private final Map<String, Long> acked = new HashMap<>();
     private long currentRound;
@@ -44,6 +63,7 @@ public final class LeaseTracker {
         this.quorum = quorum;
         this.self = self;
         this.duration = (long) (electionTimeoutMinNanos * (1 - 2 * driftBound));
+        this.reliesOn = electionTimeoutMinNanos;
     }
 
     /** Starts a new heartbeat round at local time {@code now}; returns its number. */
@@ -72,9 +92,17 @@ public final class LeaseTracker {
         return currentRound;
     }
 
-    /** Records that {@code peer} acknowledged a message of {@code round}. */
-    public void onAck(String peer, long round) {
-        if (round <= 0 || round > currentRound) {
+    /** The stickiness this lease relies on: what the leader sends with every message. */
+    public long reliesOn() {
+        return reliesOn;
+    }
+
+    /**
+     * Records that {@code peer} acknowledged a message of {@code round}, promising to refuse votes
+     * for {@code promised} nanoseconds of its clock; it counts only if that covers {@link #reliesOn()}.
+     */
+    public void onAck(String peer, long round, long promised) {
+        if (round <= 0 || round > currentRound || promised < reliesOn) {
             return;
         }
         acked.merge(peer, round, Math::max);
