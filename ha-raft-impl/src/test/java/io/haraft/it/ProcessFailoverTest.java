@@ -173,7 +173,7 @@ class ProcessFailoverTest {
         for (String id : IDS) {
             launch(id);
         }
-        awaitTrue("every node process started\n" + "(see below)", PATIENCE,
+        awaitTrue("every node process started\n" + "(see below)", Duration.ofSeconds(90),   // three JVMs on a busy host
                 () -> nodes.values().stream().allMatch(n -> !n.lines("STARTED").isEmpty() || !n.process.isAlive()));
         long after = System.nanoTime();
         for (Node n : nodes.values()) {
