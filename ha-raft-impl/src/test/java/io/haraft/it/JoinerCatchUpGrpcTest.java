@@ -81,7 +81,7 @@ class JoinerCatchUpGrpcTest {
                 change.apply(cluster.node(cluster.awaitLeader())).get(60, TimeUnit.SECONDS);
                 return;
             } catch (java.util.concurrent.ExecutionException e) {
-                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException)) {
+                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException || e.getCause() instanceof io.haraft.NotLeaderException)) {
                     throw e;
                 }
             }
@@ -100,7 +100,7 @@ class JoinerCatchUpGrpcTest {
                 change.apply(cluster.node("n5")).get(60, TimeUnit.SECONDS);
                 return;
             } catch (java.util.concurrent.ExecutionException e) {
-                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException)) {
+                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException || e.getCause() instanceof io.haraft.NotLeaderException)) {
                     throw e;
                 }
             }
