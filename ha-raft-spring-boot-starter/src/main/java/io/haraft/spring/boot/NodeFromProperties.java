@@ -29,7 +29,9 @@ final class NodeFromProperties {
         {"promoteMaxLag", "haraft.promote-max-lag"},
     };
     private static final Pattern SETTING_WORD;
-    private static final Pattern MEMBER_CALL = Pattern.compile("(member|witness|learner)\\((id|\"([^\"]*)\"), \"host:port\"\\)");
+    /** {@code member(id, "host:port")}, {@code .witness("w1", "10.0.0.3:7001")} and the like. */
+    private static final Pattern MEMBER_CALL =
+            Pattern.compile("\\.?(member|witness|learner)\\((id|\"([^\"]*)\"), \"([^\"]*)\"\\)");
     private static final Pattern DURATION = Pattern.compile("Duration\\.of(Millis|Seconds)\\((\\d+)\\)");
     private static final Pattern PATH = Pattern.compile("Path\\.of\\(\"([^\"]*)\"\\)");
 
@@ -159,14 +161,17 @@ final class NodeFromProperties {
     static String translate(String text) {
         Matcher m = MEMBER_CALL.matcher(text);
         StringBuilder out = new StringBuilder();
+        int lastEnd = -1;
         while (m.find()) {
             String property = switch (m.group(1)) {
                 case "witness" -> "haraft.witnesses.";
                 case "learner" -> "haraft.learners.";
                 default -> "haraft.members.";
             };
-            m.appendReplacement(out, Matcher.quoteReplacement(property
-                    + (m.group(3) != null ? m.group(3) : "<id>") + "=<host:port>"));
+            String address = "host:port".equals(m.group(4)) ? "<host:port>" : m.group(4);
+            m.appendReplacement(out, Matcher.quoteReplacement((m.start() == lastEnd ? ", " : "") + property
+                    + (m.group(3) != null ? m.group(3) : "<id>") + "=" + address));
+            lastEnd = m.end();
         }
         m.appendTail(out);
         String s = out.toString();
