@@ -8,6 +8,7 @@ import io.haraft.OverloadedException;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
 import io.haraft.Subscription;
+import io.haraft.runtime.NamedExecutors;
 import io.haraft.runtime.RecordingListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,8 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -48,7 +47,7 @@ class EverydayApiGrpcTest {
     Path dir;
 
     private GrpcCluster cluster;
-    private final List<ExecutorService> executors = new ArrayList<>();
+    private final NamedExecutors executors = new NamedExecutors();
     private final CountDownLatch release = new CountDownLatch(1);
 
     @AfterEach
@@ -58,17 +57,7 @@ class EverydayApiGrpcTest {
             cluster.close();
             cluster.assertListenerContracts();
         }
-        executors.forEach(ExecutorService::shutdownNow);
-    }
-
-    private ExecutorService executor(String name) {
-        ExecutorService e = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
-        executors.add(e);
-        return e;
+        executors.close();
     }
 
     /** The leadership a node's builder listener received with {@code elected} for {@code term}, or null. */
@@ -160,7 +149,7 @@ class EverydayApiGrpcTest {
                 }
             };
             slow.put(id, s);
-            cluster.node(id).addListener(s, executor("slow-listener-" + id));
+            cluster.node(id).addListener(s, executors.named("slow-listener-" + id));
         }
         cluster.start();
         assertThat(blocked.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("a slow listener blocks").isTrue();
@@ -203,7 +192,7 @@ class EverydayApiGrpcTest {
         for (String id : cluster.ids) {
             LeaderChangeListener l = c -> seen.add(new Seen(id, c, Thread.currentThread().getName()));
             if (id.equals("n1")) {
-                cluster.node(id).addLeaderChangeListener(l, executor("changes-" + id));
+                cluster.node(id).addLeaderChangeListener(l, executors.named("changes-" + id));
             } else {
                 cluster.node(id).addLeaderChangeListener(l);
             }
@@ -302,10 +291,10 @@ class EverydayApiGrpcTest {
         List<LeaderChange> kept = new CopyOnWriteArrayList<>();
         List<LeaderChange> removed = new CopyOnWriteArrayList<>();
         f.addLeaderChangeListener(kept::add);
-        Subscription cancelMe = f.addLeaderChangeListener(removed::add, executor("removed-changes"));
+        Subscription cancelMe = f.addLeaderChangeListener(removed::add, executors.named("removed-changes"));
         RecordingListener keptLeadership = new RecordingListener(follower);
         RecordingListener removedLeadership = new RecordingListener(follower);
-        f.addListener(keptLeadership, executor("kept-leadership"));
+        f.addListener(keptLeadership, executors.named("kept-leadership"));
         Subscription cancelLeadership = f.addListener(removedLeadership);
         awaitTrue("both change listeners of " + follower + " know the leader", PATIENCE,
                 () -> !kept.isEmpty() && !removed.isEmpty());
