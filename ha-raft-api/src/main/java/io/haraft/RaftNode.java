@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Committed entries are never lost while a majority of nodes keeps its disk.</li>
  * </ul>
  *
- * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()} and
- * {@link #close()}. Futures returned by {@link #submit}, {@link #readIndex()},
+ * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()},
+ * {@link #close()} and {@link #awaitLeadership(Duration)}. Futures returned by {@link #submit}, {@link #readIndex()},
  * {@link #transferLeadership}, {@link #awaitLeadership()} and the membership methods are completed on the node's apply thread: dependent stages attached
  * with the non-async methods ({@code thenApply}, ...) run there and delay later applies, so use
  * the {@code ...Async} variants for anything slow. Cancelling a future does not withdraw the

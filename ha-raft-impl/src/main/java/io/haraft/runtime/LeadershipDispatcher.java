@@ -117,7 +117,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
         Subscriber s = new Subscriber(this, listener, executor, "leader-change listener");
         synchronized (lock) {
             changeListeners.add(s);
-            if (lastChange != null) {
+            if (lastChange != null && !callbacks.isShutdown()) {   // a stopped node reports nothing more
                 change(s, lastChange);
             }
         }
