@@ -113,6 +113,7 @@ final class Subscriber implements Subscription {
                     kind, listener, what, t);
         } finally {
             delivering = null;
+            deliveringThread = null;
             Threads.restoreMdc(before);
         }
     }
@@ -162,7 +163,6 @@ final class Subscriber implements Subscription {
                 scheduled.set(false);
             } while (!queue.isEmpty() && scheduled.compareAndSet(false, true));
         } finally {
-            deliveringThread = null;
             if (outer == null) {
                 RUNNING.remove();
             } else {
@@ -198,7 +198,7 @@ final class Subscriber implements Subscription {
         return deliveringSince;
     }
 
-    /** The thread running this subscriber's calls now (null between drains). */
+    /** The thread running a call of this subscriber now (null between calls). */
     Thread thread() {
         return deliveringThread;
     }
