@@ -25,10 +25,16 @@ package io.haraft;
  *       thread once it returns. The leadership is invalid before close returns either way. Only
  *       the end of the process (a crash, or the JVM exiting while a callback blocks) ends
  *       deliveries.</li>
- *   <li><b>Threads.</b> All calls for one node come from one dedicated callback thread, one at a
- *       time, so an implementation needs no locking for its own transitions. The callback thread
- *       is not the Raft loop: a callback that blocks (for seconds, even) delays later callbacks
- *       but never heartbeats, elections or the lease.</li>
+ *   <li><b>Threads.</b> All calls of one listener come one at a time, each seeing the effects of
+ *       the one before, so an implementation needs no locking for its own transitions: from the
+ *       node's dedicated callback thread, or from the executor given to
+ *       {@link RaftNode#addListener(LeadershipListener, java.util.concurrent.Executor)}. Neither is
+ *       the Raft loop: a callback that blocks (for seconds, even) delays later callbacks of the
+ *       same thread but never heartbeats, elections or the lease, and a listener on an executor
+ *       of its own delays no other listener.</li>
+ *   <li><b>Several listeners.</b> A node takes any number ({@link RaftNode#addListener}); every
+ *       guarantee here holds for each of them on its own. One added while the node leads starts
+ *       with {@code elected} of the current leadership.</li>
  *   <li><b>Exceptions.</b> An exception thrown by a callback is logged (with the node id and
  *       term) and does not stop later deliveries. It does not change the node's role.</li>
  * </ul>

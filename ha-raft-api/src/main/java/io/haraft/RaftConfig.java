@@ -50,6 +50,10 @@ import java.util.regex.Pattern;
  * first, so the heap a node needs for its log stays near {@code snapshotThresholdBytes}. Without a
  * {@link StateMachine} a snapshot is empty and only compacts the log.
  *
+ * <p><b>Backpressure.</b> At most {@link #maxPendingProposals()} submitted commands are in progress
+ * on a node at once; {@link RaftNode#submit} refuses one more at once with
+ * {@link OverloadedException}, before appending it, so a client can back off and retry safely.
+ *
  * <pre>{@code
  * RaftConfig config = RaftNode.builder()
  *     .clusterId("orders").nodeId("n1")
@@ -96,6 +100,10 @@ import java.util.regex.Pattern;
  *                                        applied between two snapshots: a snapshot is taken when
  *                                        this bound or {@code snapshotThreshold} is reached, which
  *                                        bounds the heap a node needs for its log, also at restart
+ * @param maxPendingProposals             how many submitted commands may be in progress at once
+ *                                        (not yet committed and applied, nor failed); one more is
+ *                                        refused with {@link OverloadedException}, without being
+ *                                        appended
  */
 public record RaftConfig(
         String clusterId,
@@ -110,7 +118,8 @@ public record RaftConfig(
         int maxMessageBytes,
         long snapshotThreshold,
         long promoteMaxLag,
-        long snapshotThresholdBytes) {
+        long snapshotThresholdBytes,
+        int maxPendingProposals) {
 
     /** Default heartbeat interval: 100 ms. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(100);
@@ -126,6 +135,10 @@ public record RaftConfig(
     public static final long DEFAULT_PROMOTE_MAX_LAG = 1000;
     /** Default {@link #snapshotThresholdBytes()}: a snapshot at the latest every 64 MiB of applied log. */
     public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 64L * 1024 * 1024;
+    /** Default {@link #maxPendingProposals()}: 10,000 commands in progress. */
+    public static final int DEFAULT_MAX_PENDING_PROPOSALS = 10_000;
+    /** The largest {@code maxPendingProposals} allowed: 10,000,000. */
+    public static final int MAX_MAX_PENDING_PROPOSALS = 10_000_000;
     /** The smallest {@code snapshotThresholdBytes} allowed: 64 KiB. */
     public static final long MIN_SNAPSHOT_THRESHOLD_BYTES = 64L * 1024;
     /** The largest {@code snapshotThresholdBytes} allowed: 1 TiB. */
@@ -227,6 +240,13 @@ public record RaftConfig(
                     "Use how many log entries a learner may be behind the leader when it is promoted,"
                             + " e.g. 1000 (the default); 0 waits until it has every entry.");
         }
+        if (maxPendingProposals < 1 || maxPendingProposals > MAX_MAX_PENDING_PROPOSALS) {
+            throw new RaftConfigException("maxPendingProposals " + maxPendingProposals + " is outside [1, "
+                    + MAX_MAX_PENDING_PROPOSALS + "].",
+                    "Use how many submitted commands may wait for their commit at once, e.g. 10000 (the"
+                            + " default); more are refused with OverloadedException (not appended, safe to"
+                            + " retry), which keeps a node that cannot commit from filling its heap.");
+        }
     }
 
     /**
@@ -254,6 +274,21 @@ public record RaftConfig(
         this(clusterId, nodeId, members, dataDir, heartbeatInterval, electionTimeout, clockDriftBound,
                 fastFailoverOnRefusedConnection, tls, maxMessageBytes, snapshotThreshold, promoteMaxLag,
                 DEFAULT_SNAPSHOT_THRESHOLD_BYTES);
+    }
+
+    /**
+     * The configuration without {@code maxPendingProposals}, which gets its default
+     * ({@value #DEFAULT_MAX_PENDING_PROPOSALS} commands).
+     *
+     * @throws RaftConfigException if any value is invalid; the message explains the fix
+     */
+    public RaftConfig(String clusterId, String nodeId, List<Member> members, Path dataDir, Duration heartbeatInterval,
+                      Duration electionTimeout, double clockDriftBound, boolean fastFailoverOnRefusedConnection,
+                      Optional<TlsConfig> tls, int maxMessageBytes, long snapshotThreshold, long promoteMaxLag,
+                      long snapshotThresholdBytes) {
+        this(clusterId, nodeId, members, dataDir, heartbeatInterval, electionTimeout, clockDriftBound,
+                fastFailoverOnRefusedConnection, tls, maxMessageBytes, snapshotThreshold, promoteMaxLag,
+                snapshotThresholdBytes, DEFAULT_MAX_PENDING_PROPOSALS);
     }
 
     private static void checkId(String what, String value, String fix) {

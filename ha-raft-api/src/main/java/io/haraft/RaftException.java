@@ -18,9 +18,9 @@ package io.haraft;
  * }
  * }</pre>
  *
- * <p><b>Limits.</b> Only four subclasses exist: {@link NotLeaderException},
- * {@link IndeterminateOutcomeException}, {@link LeaseExpiredException} and
- * {@link MembershipChangeException}. Configuration mistakes
+ * <p><b>Limits.</b> Only five subclasses exist: {@link NotLeaderException},
+ * {@link OverloadedException}, {@link IndeterminateOutcomeException}, {@link LeaseExpiredException}
+ * and {@link MembershipChangeException}. Configuration mistakes
  * are reported by {@link RaftConfigException}, which is an {@link IllegalArgumentException} instead.
  */
 public abstract class RaftException extends RuntimeException {

@@ -15,6 +15,10 @@ import java.util.Properties;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,13 +36,14 @@ import org.slf4j.LoggerFactory;
  *   <li>While {@link Leadership#isValid()} is true, no other node can have been elected; the
  *       leader revokes itself when its lease runs out, even while it is busy.</li>
  *   <li>{@link LeadershipListener} callbacks strictly alternate, are never dropped and run on
- *       their own thread.</li>
+ *       their own thread (or on an executor given to {@link #addListener(LeadershipListener, Executor)}),
+ *       per listener.</li>
  *   <li>Committed entries are never lost while a majority of nodes keeps its disk.</li>
  * </ul>
  *
- * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()} and
- * {@link #close()}. Futures returned by {@link #submit}, {@link #readIndex()},
- * {@link #transferLeadership} and the membership methods are completed on the node's apply thread: dependent stages attached
+ * <p><b>Threads.</b> All methods are thread-safe and non-blocking except {@link #start()},
+ * {@link #close()} and {@link #awaitLeadership(Duration)}. Futures returned by {@link #submit}, {@link #readIndex()},
+ * {@link #transferLeadership}, {@link #awaitLeadership()} and the membership methods are completed on the node's apply thread: dependent stages attached
  * with the non-async methods ({@code thenApply}, ...) run there and delay later applies, so use
  * the {@code ...Async} variants for anything slow. Cancelling a future does not withdraw the
  * operation.
@@ -54,6 +59,12 @@ import org.slf4j.LoggerFactory;
  *     ...
  * }   // close(): a leader hands over its leadership first
  * }</pre>
+ *
+ * <p><b>Everyday use.</b> {@link #awaitLeadership()} waits until this node leads;
+ * {@link #isLeader()} and {@link #leadership()} say whether it holds a valid lease now;
+ * {@link #addListener} and {@link #addLeaderChangeListener} register any number of listeners, each
+ * with its own executor if wanted; {@link #submit} refuses commands beyond
+ * {@link RaftConfig#maxPendingProposals()} with {@link OverloadedException}.
  *
  * <p><b>Membership.</b> The cluster's configuration changes while it runs, one voter at a time:
  * {@link #addLearner}, {@link #addWitness}, {@link #promote}, {@link #removeMember} and
@@ -101,9 +112,11 @@ public interface RaftNode extends AutoCloseable {
      * listener's last callback is delivered, threads stop, the listening socket and files are
      * closed. Idempotent; never throws; may be called on a node that was never started.
      *
-     * <p>A listener callback that blocks delays close by at most 10 s: then close logs an ERROR
-     * naming the blocked callback and goes on, and the callbacks queued behind it are still
-     * delivered, in order, once it returns (see {@link LeadershipListener}, "Never dropped").
+     * <p>A listener callback that blocks delays close by at most 10 s (in all, however many
+     * listeners block): then close logs an ERROR naming each blocked callback and goes on, and the
+     * callbacks queued behind it are still delivered, in order, once it returns (see
+     * {@link LeadershipListener}, "Never dropped"). Futures of {@link #awaitLeadership()} still
+     * waiting fail with {@link IllegalStateException}.
      */
     @Override
     void close();
@@ -117,6 +130,9 @@ public interface RaftNode extends AutoCloseable {
      * <ul>
      *   <li>{@link NotLeaderException} if this node is not the leader (or not running): nothing was
      *       appended, retrying is safe;</li>
+     *   <li>{@link OverloadedException} if {@link RaftConfig#maxPendingProposals()} commands submitted
+     *       to this node are still in progress (neither completed nor failed): nothing was appended,
+     *       retrying is safe once some of them complete;</li>
      *   <li>{@link IndeterminateOutcomeException} if leadership was lost after the command was
      *       appended and before its commit was known: it may or may not commit;</li>
      *   <li>{@link IllegalArgumentException} if the command does not fit into one message to every
@@ -331,6 +347,128 @@ public interface RaftNode extends AutoCloseable {
     Optional<Leadership> leadership();
 
     /**
+     * Returns whether this node is leader and holds a valid lease at the moment of the call: the
+     * same as {@code leadership().isPresent()}. Cheap (no lock shared with the Raft loop, no I/O), so
+     * it may be called before every action; a {@code true} answer can be stale by the time the
+     * caller acts (see {@link Leadership}), so writes outside the process still carry the token.
+     */
+    default boolean isLeader() {
+        return leadership().isPresent();
+    }
+
+    /**
+     * Returns a future that completes with this node's leadership once it is leader with a valid
+     * lease, like Curator's {@code LeaderLatch.await()}: at once if it is leader now, else when it
+     * is next elected (after its first entry of the term committed, as for
+     * {@link LeadershipListener#elected}). May be called before {@link #start()}.
+     *
+     * <p>The leadership was valid when the future completed and may end at any time after; check
+     * {@link Leadership#isValid()} before acting. A leadership that ended before the future could
+     * be completed with it is skipped, and the future waits for the next one. The future fails with
+     * {@link IllegalStateException} once the node is closed, stops after a fatal error or is removed
+     * from the cluster, without having been elected (at once if that happened already); the message
+     * says which. Cancelling the future stops the wait and changes nothing else. Each call returns
+     * a new future; completed on the apply thread (see "Threads" above).
+     *
+     * <pre>{@code
+     * node.awaitLeadership().thenAcceptAsync(l -> jobs.runWhileValid(l), workers);
+     * }</pre>
+     *
+     * @return the leadership, valid at completion
+     */
+    CompletableFuture<Leadership> awaitLeadership();
+
+    /**
+     * Waits, blocking the caller, at most {@code timeout} until this node is leader with a valid
+     * lease (see {@link #awaitLeadership()}); returns at once if it is.
+     *
+     * <pre>{@code
+     * Optional<Leadership> l = node.awaitLeadership(Duration.ofSeconds(30));
+     * }</pre>
+     *
+     * @param timeout how long to wait at most; zero or negative only checks
+     * @return the leadership, valid when it was found; empty if the timeout passed first
+     * @throws InterruptedException  if the calling thread was interrupted while waiting
+     * @throws IllegalStateException if the node is closed, failed or removed before it was elected
+     * @throws NullPointerException  if {@code timeout} is null
+     */
+    default Optional<Leadership> awaitLeadership(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        CompletableFuture<Leadership> f = awaitLeadership();
+        try {
+            long nanos = timeout.isNegative() ? 0 : timeout.compareTo(Duration.ofDays(365)) > 0
+                    ? TimeUnit.DAYS.toNanos(365) : timeout.toNanos();
+            return Optional.of(f.get(nanos, TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            f.cancel(false);
+            throw e;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Adds a leadership listener whose calls run on the node's callback thread, shared with the
+     * listener given to {@link Builder#listener} and with every other listener added without an
+     * executor: a listener there that blocks delays the others there. Equivalent to
+     * {@link #addListener(LeadershipListener, Executor)} without an executor.
+     *
+     * @return the registration; {@link Subscription#cancel()} removes the listener
+     * @throws NullPointerException if {@code listener} is null
+     */
+    Subscription addListener(LeadershipListener listener);
+
+    /**
+     * Adds a leadership listener whose calls run on {@code executor}. The guarantees of
+     * {@link LeadershipListener} hold for each listener on its own: its calls alternate and are
+     * never dropped, one at a time, each seeing the effects of the one before, whatever threads
+     * the executor uses. A listener that blocks delays only its own later calls, never another
+     * listener's, and never heartbeats, elections or the lease. If this node leads when the listener
+     * is added, its first call is {@code elected} with the current leadership. May be called
+     * before {@link #start()} (then nothing is missed) and from within a callback.
+     *
+     * <p>{@link #close()} waits for every listener's last callback as described there (at most 10
+     * s in all); {@link #transferLeadership} and the handover in {@code close()} send the target
+     * its start signal only after every listener's {@code revoked} returned. If the executor
+     * refuses a call (it was shut down), the call runs on the node's callback thread instead, with
+     * a WARN: a transition is never dropped.
+     *
+     * @param listener the listener
+     * @param executor where its calls run; the application owns it (the node never shuts it down)
+     * @return the registration; {@link Subscription#cancel()} removes the listener
+     * @throws NullPointerException if an argument is null
+     */
+    Subscription addListener(LeadershipListener listener, Executor executor);
+
+    /**
+     * Adds a listener for changes of the leader this node knows, on the node's callback thread;
+     * see {@link #addLeaderChangeListener(LeaderChangeListener, Executor)}.
+     *
+     * @return the registration; {@link Subscription#cancel()} removes the listener
+     * @throws NullPointerException if {@code listener} is null
+     */
+    Subscription addLeaderChangeListener(LeaderChangeListener listener);
+
+    /**
+     * Adds a listener for changes of the leader this node knows (the leader's id and the term), on
+     * every node whatever its role, with the guarantees of {@link LeaderChangeListener}; its calls
+     * run on {@code executor}, one at a time. If the node has published its knowledge already, the
+     * first call delivers it.
+     *
+     * @param listener the listener
+     * @param executor where its calls run; the application owns it
+     * @return the registration; {@link Subscription#cancel()} removes the listener
+     * @throws NullPointerException if an argument is null
+     */
+    Subscription addLeaderChangeListener(LeaderChangeListener listener, Executor executor);
+
+    /**
      * Returns the configuration this node was built with. Its members are the bootstrap
      * configuration; the configuration in use is in {@link NodeStatus#members()}.
      */
@@ -348,9 +486,10 @@ public interface RaftNode extends AutoCloseable {
      * set, the other follows the three-missed-heartbeats rule: {@code electionTimeout =
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
      * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries or 64 MiB of log (whichever
-     * comes first), learners promoted within 1,000 entries of the leader, no listener, no state
-     * machine. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
-     * at most 60 s, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB. A problem
+     * comes first), learners promoted within 1,000 entries of the leader, at most 10,000 commands in
+     * progress, no listener, no state machine. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
+     * at most 60 s, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB, commands in
+     * progress 1 to 10,000,000. A problem
      * with a value the builder derived (the election timeout from the heartbeat, or the reverse)
      * names the setting that was given.
      * Required: {@code clusterId}, {@code nodeId}, the members and {@code dataDir}.
@@ -388,6 +527,7 @@ public interface RaftNode extends AutoCloseable {
         private long snapshotThreshold = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD;
         private long promoteMaxLag = RaftConfig.DEFAULT_PROMOTE_MAX_LAG;
         private long snapshotThresholdBytes = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES;
+        private int maxPendingProposals = RaftConfig.DEFAULT_MAX_PENDING_PROPOSALS;
         private LeadershipListener listener;
         private StateMachine stateMachine;
 
@@ -541,7 +681,23 @@ public interface RaftNode extends AutoCloseable {
             return this;
         }
 
-        /** Receives this node's leadership transitions; default none. */
+        /**
+         * How many submitted commands may be in progress on this node at once (not yet committed
+         * and applied, nor failed), in {@code [1, 10,000,000]}; default 10,000. One more is refused
+         * at once with {@link OverloadedException}: it is not appended, so retrying it is safe.
+         * This bounds the memory that commands waiting for their commit take when the cluster
+         * cannot keep up (a slow disk, no quorum).
+         */
+        public Builder maxPendingProposals(int commands) {
+            this.maxPendingProposals = commands;
+            return this;
+        }
+
+        /**
+         * Receives this node's leadership transitions on the node's callback thread; default none.
+         * Setting it twice keeps the last one. Further listeners, each on an executor of its own if
+         * wanted, are added to the node with {@link RaftNode#addListener}.
+         */
         public Builder listener(LeadershipListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
@@ -572,7 +728,7 @@ public interface RaftNode extends AutoCloseable {
             }
             RaftConfig config = new RaftConfig(clusterId, nodeId, members, dataDir, heartbeat, election,
                     clockDriftBound, fastFailoverOnRefusedConnection, Optional.ofNullable(tls),
-                    maxMessageBytes, snapshotThreshold, promoteMaxLag, snapshotThresholdBytes);
+                    maxMessageBytes, snapshotThreshold, promoteMaxLag, snapshotThresholdBytes, maxPendingProposals);
             int n = config.voters().size();
             if (n == 1) {
                 LOG.warn("Cluster {} has a single voter ({}): fine for development, but it tolerates no"

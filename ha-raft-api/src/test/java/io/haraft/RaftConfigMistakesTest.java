@@ -61,6 +61,8 @@ class RaftConfigMistakesTest {
                 mistake(b -> b.snapshotThresholdBytes(Long.MAX_VALUE), "snapshotThresholdBytes",
                         Long.toString(Long.MAX_VALUE)),
                 mistake(b -> b.promoteMaxLag(-1), "promoteMaxLag", "-1"),
+                mistake(b -> b.maxPendingProposals(0), "maxPendingProposals", "0"),
+                mistake(b -> b.maxPendingProposals(10_000_001), "maxPendingProposals", "10000001"),
                 mistake(b -> b.clusterId("a b"), "clusterId", "a b"),
                 mistake(b -> b.nodeId("n9"), "n9", "n9"));
     }
@@ -175,6 +177,26 @@ class RaftConfigMistakesTest {
                 v.electionTimeout(), v.clockDriftBound(), true, v.tls(), v.maxMessageBytes(), v.snapshotThreshold(), 5);
         assertThat(older.snapshotThresholdBytes()).isEqualTo(RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES);
         assertThat(older.promoteMaxLag()).isEqualTo(5);
+    }
+
+    @Test
+    void thePendingProposalBoundHasADefaultAndBoundsAndOlderConstructorsKeepTheDefault() {
+        assertThat(three().config().maxPendingProposals()).isEqualTo(RaftConfig.DEFAULT_MAX_PENDING_PROPOSALS)
+                .isEqualTo(10_000);
+        assertThat(three().maxPendingProposals(1).config().maxPendingProposals()).isEqualTo(1);
+        assertThat(three().maxPendingProposals(10_000_000).config().maxPendingProposals()).isEqualTo(10_000_000);
+        assertThatThrownBy(() -> three().maxPendingProposals(-5).config())
+                .isInstanceOfSatisfying(RaftConfigException.class, e -> {
+                    assertThat(e.problem()).contains("maxPendingProposals -5 is outside [1, 10000000]");
+                    assertThat(e.fix()).contains("OverloadedException").contains("10000 (the default)");
+                });
+        RaftConfig v = three().snapshotThresholdBytes(1L << 20).config();
+        RaftConfig older = new RaftConfig(v.clusterId(), v.nodeId(), v.members(), v.dataDir(), v.heartbeatInterval(),
+                v.electionTimeout(), v.clockDriftBound(), true, v.tls(), v.maxMessageBytes(), v.snapshotThreshold(),
+                v.promoteMaxLag(), v.snapshotThresholdBytes());
+        assertThat(older.maxPendingProposals()).isEqualTo(RaftConfig.DEFAULT_MAX_PENDING_PROPOSALS);
+        assertThat(older.snapshotThresholdBytes()).isEqualTo(1L << 20);
+        assertThat(older).isEqualTo(v);
     }
 
     @ParameterizedTest

@@ -243,6 +243,32 @@ class RaftNodeBuilderTest {
             return Optional.empty();
         }
 
+        @Override
+        public CompletableFuture<Leadership> awaitLeadership() {
+            return new CompletableFuture<>();
+        }
+
+        @Override
+        public Subscription addListener(LeadershipListener listener) {
+            return () -> { };
+        }
+
+        @Override
+        public Subscription addListener(LeadershipListener listener, java.util.concurrent.Executor executor) {
+            return () -> { };
+        }
+
+        @Override
+        public Subscription addLeaderChangeListener(LeaderChangeListener listener) {
+            return () -> { };
+        }
+
+        @Override
+        public Subscription addLeaderChangeListener(LeaderChangeListener listener,
+                                                    java.util.concurrent.Executor executor) {
+            return () -> { };
+        }
+
         private <T> CompletableFuture<T> notLeader() {
             return CompletableFuture.failedFuture(new NotLeaderException(config.nodeId(), null, null));
         }

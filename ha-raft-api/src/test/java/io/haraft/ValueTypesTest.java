@@ -250,4 +250,28 @@ class ValueTypesTest {
         assertThat(e.problem()).isEqualTo("It is broken.");
         assertThat(e.fix()).isEqualTo("Mend it.");
     }
+
+    @Test
+    void leaderChangeIsAValidatedValueThatReadsWell() {
+        LeaderChange known = new LeaderChange(Optional.of("n2"), 7);
+        assertThat(known).hasToString("leader n2 in term 7").isEqualTo(new LeaderChange(Optional.of("n2"), 7));
+        assertThat(known.isLeader("n2")).isTrue();
+        assertThat(known.isLeader("n1")).isFalse();
+        assertThat(new LeaderChange(Optional.empty(), 8)).hasToString("no leader in term 8");
+        assertThat(new LeaderChange(Optional.empty(), 8).isLeader("n2")).isFalse();
+        assertThatThrownBy(() -> new LeaderChange(null, 1)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> new LeaderChange(Optional.empty(), -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-1");
+    }
+
+    @Test
+    void overloadedIsRetrySafeAndSaysWhatToDo() {
+        OverloadedException e = new OverloadedException("n1", 3);
+        assertThat(e.isRetrySafe()).isTrue();
+        assertThat(e).isInstanceOf(RaftException.class);
+        assertThat(e.nodeId()).isEqualTo("n1");
+        assertThat(e.maxPendingProposals()).isEqualTo(3);
+        assertThat(e.getMessage()).contains("node n1").contains("3 commands are already in progress")
+                .contains("not appended").contains("retrying it is safe").contains("back off");
+    }
 }

@@ -1,12 +1,21 @@
 package io.haraft.runtime;
 
+import io.haraft.LeaderChange;
+import io.haraft.LeaderChangeListener;
+import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
 import io.haraft.RevokeReason;
+import io.haraft.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -15,15 +24,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Delivers leadership transitions to the application and revokes leases on time.
+ * Delivers leadership transitions and leader changes to the application's listeners, completes
+ * the futures of {@code awaitLeadership}, and revokes leases on time.
  *
- * <p>Two threads of its own: the serial callback thread, which runs the listener (so a blocking
- * listener never stalls the loop), and the lease watchdog, which revokes the open leadership with
- * {@link RevokeReason#LEASE_EXPIRED} the moment its lease runs out, whatever the loop is doing.
- * Revocation is a compare-and-set on the {@link LeadershipImpl}, so whichever of the loop and the
- * watchdog comes first delivers the one {@code revoked}; the other is silent. Enqueueing a
- * callback and revoking happen under one small lock (never held while the listener runs), so the
- * callback queue always alternates {@code elected}, {@code revoked}, {@code elected}, ...
+ * <p>Two threads of its own: the serial callback thread, which runs the listeners that have no
+ * executor of their own (so a blocking listener never stalls the loop), and the lease watchdog,
+ * which revokes the open leadership with {@link RevokeReason#LEASE_EXPIRED} the moment its lease
+ * runs out, whatever the loop is doing. Revocation is a compare-and-set on the
+ * {@link LeadershipImpl}, so whichever of the loop and the watchdog comes first delivers the one
+ * {@code revoked}; the other is silent. Enqueueing a callback, revoking and adding a listener
+ * happen under one small lock (never held while a listener runs), so each listener's queue
+ * ({@link Subscriber}) always alternates {@code elected}, {@code revoked}, {@code elected}, ...:
+ * a listener added while a leadership is open starts with that {@code elected}.
+ *
+ * <p>Created with the node, before any thread runs: listeners and waiters may be added before
+ * {@code start()}; the threads start with the first callback and the first lease.
  *
  * <p><b>Nothing queued is dropped</b>, except by a crash-like {@link #stopNow()}. Stopping
  * ({@link #stopCallbacks}) lets the callback thread deliver everything queued before it ends;
@@ -33,37 +48,39 @@ import java.util.concurrent.atomic.AtomicInteger;
  * returns. A transition that could not be queued at all (impossible unless the dispatcher was
  * stopped first) is reported in an ERROR log, never lost silently.
  */
-final class LeadershipDispatcher {
+final class LeadershipDispatcher implements Subscriber.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(LeadershipDispatcher.class);
 
     private final String clusterId;
     private final String nodeId;
-    private final LeadershipListener listener;
     private final MonotonicClock clock;
     private final Runnable wakeLoop;
+    private final Executor completer;
     private final ExecutorService callbacks;
     private final ScheduledExecutorService watchdog;
     private final Object lock = new Object();
     private volatile LeadershipImpl open;   // written under lock
     private volatile Thread callbackThread;
-    /** Transitions queued and not yet handed to the listener. */
-    private final AtomicInteger queuedTransitions = new AtomicInteger();
-    /** The callback the listener is running now, such as "elected(term 7)", or null. */
-    private volatile String delivering;
-    private volatile long deliveringSince;
+    private final List<Subscriber> leadershipListeners = new CopyOnWriteArrayList<>();
+    private final List<Subscriber> changeListeners = new CopyOnWriteArrayList<>();
+    // under lock
+    private LeaderChange lastChange;
+    private List<CompletableFuture<Leadership>> waiters = new ArrayList<>();
+    private String stoppedWhy;              // why awaitLeadership fails from now on, or null
     private volatile boolean crashed;
 
     /**
-     * @param wakeLoop called by the watchdog after it revoked a lease, so that the loop makes the
-     *                 core step down if it still leads that term
+     * @param wakeLoop  called by the watchdog after it revoked a lease, so that the loop makes the
+     *                  core step down if it still leads that term
+     * @param completer where futures of {@link #awaitLeadership()} are completed (the apply thread)
      */
-    LeadershipDispatcher(String clusterId, String nodeId, LeadershipListener listener, MonotonicClock clock,
-                         Runnable wakeLoop) {
+    LeadershipDispatcher(String clusterId, String nodeId, MonotonicClock clock, Runnable wakeLoop,
+                         Executor completer) {
         this.clusterId = clusterId;
         this.nodeId = nodeId;
-        this.listener = listener;
         this.clock = clock;
         this.wakeLoop = wakeLoop;
+        this.completer = completer;
         this.callbacks = Executors.newSingleThreadExecutor(r -> {
             Thread t = Threads.factory("haraft-callback-" + nodeId, clusterId, nodeId).newThread(r);
             callbackThread = t;
@@ -78,9 +95,133 @@ final class LeadershipDispatcher {
         return open;
     }
 
+    // ------------------------------------------------------------------ listeners and waiters (any thread)
+
+    /** Adds a leadership listener (executor null: the callback thread); see {@code RaftNode.addListener}. */
+    Subscription addListener(LeadershipListener listener, Executor executor) {
+        Objects.requireNonNull(listener, "listener");
+        Subscriber s = new Subscriber(this, listener, executor, "leadership listener");
+        synchronized (lock) {
+            leadershipListeners.add(s);
+            LeadershipImpl l = open;
+            if (l != null && !l.isRevoked()) {
+                transition(s, l, null);           // its calls start with the leadership in office
+            }
+        }
+        return s;
+    }
+
+    /** Adds a leader-change listener (executor null: the callback thread). */
+    Subscription addLeaderChangeListener(LeaderChangeListener listener, Executor executor) {
+        Objects.requireNonNull(listener, "listener");
+        Subscriber s = new Subscriber(this, listener, executor, "leader-change listener");
+        synchronized (lock) {
+            changeListeners.add(s);
+            if (lastChange != null && !callbacks.isShutdown()) {   // a stopped node reports nothing more
+                change(s, lastChange);
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public void remove(Subscriber s) {
+        leadershipListeners.remove(s);
+        changeListeners.remove(s);
+    }
+
+    /** A future completed with the open leadership once it is valid; see {@code RaftNode.awaitLeadership}. */
+    CompletableFuture<Leadership> awaitLeadership() {
+        CompletableFuture<Leadership> f = new CompletableFuture<>();
+        synchronized (lock) {
+            LeadershipImpl l = open;
+            if (l != null && l.isValid()) {
+                f.complete(l);
+            } else if (stoppedWhy != null) {
+                f.completeExceptionally(new IllegalStateException(stoppedWhy));
+            } else {
+                waiters.removeIf(CompletableFuture::isDone);
+                waiters.add(f);
+            }
+        }
+        return f;
+    }
+
+    /**
+     * The node stops (closes, failed, was removed): futures of {@code awaitLeadership} still waiting
+     * fail, and later ones fail at once, with an {@link IllegalStateException} that says {@code why}.
+     */
+    void stopWaiters(String why) {
+        List<CompletableFuture<Leadership>> failing;
+        synchronized (lock) {
+            if (stoppedWhy != null) {
+                return;
+            }
+            stoppedWhy = why;
+            failing = takeWaiters();
+        }
+        failing.forEach(f -> f.completeExceptionally(new IllegalStateException(why)));
+    }
+
+    private List<CompletableFuture<Leadership>> takeWaiters() {
+        List<CompletableFuture<Leadership>> taken = waiters;
+        waiters = new ArrayList<>();
+        return taken;
+    }
+
+    /**
+     * Completes {@code taken} with {@code l} on the completer if {@code l} is still valid there;
+     * otherwise they wait again (for the leadership open then, or the next one).
+     */
+    private void completeWaiters(LeadershipImpl l, List<CompletableFuture<Leadership>> taken) {
+        if (taken.isEmpty()) {
+            return;
+        }
+        completer.execute(() -> {
+            if (l.isValid()) {
+                taken.forEach(f -> f.complete(l));
+                return;
+            }
+            for (CompletableFuture<Leadership> f : taken) {
+                CompletableFuture<Leadership> again = awaitLeadership();
+                again.whenComplete((x, e) -> {
+                    if (e != null) {
+                        f.completeExceptionally(e);
+                    } else {
+                        f.complete(x);
+                    }
+                });
+                f.whenComplete((x, e) -> again.cancel(false));
+            }
+        });
+    }
+
+    /** Loop thread: the leader or term this node knows changed (the loop calls only on a change). */
+    void leaderChanged(long term, String leader) {
+        synchronized (lock) {
+            LeaderChange c = new LeaderChange(Optional.ofNullable(leader), term);
+            if (c.equals(lastChange)) {
+                return;
+            }
+            lastChange = c;
+            for (Subscriber s : changeListeners) {
+                change(s, c);
+            }
+        }
+    }
+
+    private void change(Subscriber s, LeaderChange c) {
+        if (!s.call("leaderChanged(" + c + ")", c.term(), clock, () -> ((LeaderChangeListener) s.listener())
+                .leaderChanged(c)) && !crashed) {
+            LOG.error("node {}: the change to {} could not be queued for {} because the callback thread was already"
+                    + " stopped; the listener will not see it", nodeId, c, s);
+        }
+    }
+
     /** Loop thread: the gate let an {@code Elected} through. */
     LeadershipImpl elected(long term, long leaseUntil, long commitIndex) {
         LeadershipImpl l = new LeadershipImpl(nodeId, term, leaseUntil, commitIndex, clock);
+        List<CompletableFuture<Leadership>> taken;
         synchronized (lock) {
             if (open != null) {
                 // The gate guarantees this cannot happen; close the old one rather than lose alternation.
@@ -90,7 +231,9 @@ final class LeadershipDispatcher {
             }
             open = l;
             queueTransition(l, null);
+            taken = takeWaiters();
         }
+        completeWaiters(l, taken);
         LOG.info("term {}: leadership delivered to the listener queue, fencing token {}, lease for {} ms", term,
                 term, (leaseUntil - clock.nanos()) / 1_000_000);
         watch(l);
@@ -157,22 +300,39 @@ final class LeadershipDispatcher {
     }
 
     /**
-     * Runs {@code action} on the callback thread after every callback queued so far has returned
-     * (used to send TimeoutNow only after {@code revoked} was delivered). Runs it at once if the
-     * callback thread is stopped.
+     * Runs {@code action} once every leadership listener has returned from every callback queued so
+     * far (used to send TimeoutNow only after each {@code revoked} was delivered), on the thread of
+     * the listener that finished last. Runs it at once where nothing is queued or can run.
      */
     void afterQueuedCallbacks(Runnable action) {
-        if (!enqueue(action)) {
-            action.run();
-        }
+        barrier(List.copyOf(leadershipListeners), action);
     }
 
-    /** Waits until every callback queued so far has returned, at most {@code timeoutNanos}. */
+    /**
+     * Runs {@code action} once every one of {@code subscribers} has run everything queued so far;
+     * a subscriber whose queue cannot run (the callback thread is stopped) does not hold it up.
+     */
+    private static void barrier(List<Subscriber> subscribers, Runnable action) {
+        AtomicInteger left = new AtomicInteger(subscribers.size() + 1);
+        Runnable arrive = () -> {
+            if (left.decrementAndGet() == 0) {
+                action.run();
+            }
+        };
+        for (Subscriber s : subscribers) {
+            if (!s.marker(arrive)) {
+                arrive.run();
+            }
+        }
+        arrive.run();
+    }
+
+    /** Waits until every listener has returned from every callback queued so far, at most {@code timeoutNanos}. */
     boolean awaitQueuedCallbacks(long timeoutNanos) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!enqueue(() -> done.complete(null))) {
-            return true;
-        }
+        List<Subscriber> all = new ArrayList<>(leadershipListeners);
+        all.addAll(changeListeners);
+        barrier(all, () -> done.complete(null));
         try {
             done.get(timeoutNanos, TimeUnit.NANOSECONDS);
             return true;
@@ -184,16 +344,19 @@ final class LeadershipDispatcher {
         }
     }
 
-    /** Queues one transition for the listener ({@code reason} null for {@code elected}). */
+    /** Queues one transition for every leadership listener ({@code reason} null for {@code elected}). */
     private void queueTransition(LeadershipImpl l, RevokeReason reason) {
-        queuedTransitions.incrementAndGet();
-        if (!enqueue(() -> deliver(l, reason))) {
-            queuedTransitions.decrementAndGet();
-            if (!crashed) {
-                LOG.error("node {}: the transition {} could not be queued for the leadership listener because its"
-                        + " callback thread was already stopped; the listener will not see it", nodeId,
-                        describe(l, reason));
-            }
+        for (Subscriber s : leadershipListeners) {
+            transition(s, l, reason);
+        }
+    }
+
+    private void transition(Subscriber s, LeadershipImpl l, RevokeReason reason) {
+        LeadershipListener listener = (LeadershipListener) s.listener();
+        Runnable call = reason == null ? () -> listener.elected(l) : () -> listener.revoked(l, reason);
+        if (!s.call(describe(l, reason), l.term(), clock, call) && !crashed) {
+            LOG.error("node {}: the transition {} could not be queued for {} because the callback thread was"
+                    + " already stopped; the listener will not see it", nodeId, describe(l, reason), s);
         }
     }
 
@@ -201,38 +364,35 @@ final class LeadershipDispatcher {
         return reason == null ? "elected(term " + l.term() + ")" : "revoked(term " + l.term() + ", " + reason + ")";
     }
 
-    private boolean enqueue(Runnable task) {
-        try {
-            callbacks.execute(task);
-            return true;
-        } catch (RejectedExecutionException stopped) {
-            return false;
-        }
+    @Override
+    public Executor callbackThread() {
+        return callbacks;
     }
 
-    private void deliver(LeadershipImpl l, RevokeReason reason) {
-        queuedTransitions.decrementAndGet();
-        MDC.put("term", Long.toString(l.term()));
-        deliveringSince = clock.nanos();
-        delivering = describe(l, reason);
-        try {
-            if (reason == null) {
-                listener.elected(l);
-            } else {
-                listener.revoked(l, reason);
-            }
-        } catch (Throwable t) {
-            LOG.error("node {}, term {}: the leadership listener threw in {}; continuing with later callbacks",
-                    nodeId, l.term(), reason == null ? "elected" : "revoked(" + reason + ")", t);
-        } finally {
-            delivering = null;
-            MDC.remove("term");
-        }
+    @Override
+    public String nodeId() {
+        return nodeId;
     }
 
-    /** Whether the caller is this node's callback thread (a listener calling back into the node). */
+    /**
+     * Whether the caller is this node's callback thread, or runs a call of one of its listeners on
+     * that listener's executor (a listener calling back into the node).
+     */
     boolean isCallbackThread() {
-        return Thread.currentThread() == callbackThread;
+        if (Thread.currentThread() == callbackThread) {
+            return true;
+        }
+        for (Subscriber s : leadershipListeners) {
+            if (s.isRunningHere()) {
+                return true;
+            }
+        }
+        for (Subscriber s : changeListeners) {
+            if (s.isRunningHere()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Stops the watchdog (no more revocations from it). */
@@ -249,12 +409,16 @@ final class LeadershipDispatcher {
      * @return whether every queued callback was delivered within the wait
      */
     boolean stopCallbacks(long timeoutNanos, String caller) {
-        callbacks.shutdown();
         if (timeoutNanos <= 0) {
+            callbacks.shutdown();
             return callbacks.isTerminated();
         }
+        long deadline = clock.nanos() + timeoutNanos;
+        // Listeners on executors of their own first: one that falls back to the callback thread needs it.
+        boolean drained = awaitQueuedCallbacks(timeoutNanos);
+        callbacks.shutdown();
         try {
-            if (callbacks.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            if (drained && callbacks.awaitTermination(Math.max(0, deadline - clock.nanos()), TimeUnit.NANOSECONDS)) {
                 return true;
             }
         } catch (InterruptedException e) {
@@ -265,44 +429,67 @@ final class LeadershipDispatcher {
     }
 
     /**
-     * Logs an ERROR that the listener has not returned: which callback it is running and since
+     * Logs an ERROR for each listener that has not returned: which callback it is running and since
      * when, on which thread (with that thread's stack), and how many transitions wait behind it,
-     * which are still delivered, in order, once it returns.
+     * which are still delivered, in order, once it returns. Listeners that only wait for a busy
+     * thread are counted in the same message.
      *
      * @param waitedNanos how long the caller waited
      * @param caller      what goes on without waiting longer, for the message
      */
     void reportBlocked(long waitedNanos, String caller) {
-        String running = delivering;
-        Thread t = callbackThread;
-        Throwable stack = null;
-        if (t != null) {
-            stack = new Throwable("stack of " + t.getName() + " (not an error in itself)");
-            stack.setStackTrace(t.getStackTrace());
+        List<Subscriber> all = new ArrayList<>(leadershipListeners);
+        all.addAll(changeListeners);
+        int waiting = 0;
+        boolean reported = false;
+        for (Subscriber s : all) {
+            String running = s.delivering();
+            if (running == null) {
+                waiting += s.busy() ? 1 : 0;
+                continue;
+            }
+            reported = true;
+            Thread t = s.thread();
+            Throwable stack = null;
+            if (t != null) {
+                stack = new Throwable("stack of " + t.getName() + " (not an error in itself)");
+                stack.setStackTrace(t.getStackTrace());
+            }
+            LOG.error("node {}: the {} has been running {} for {} ms on thread {} ({}); {} goes on after waiting {} ms."
+                            + " The {} transition(s) queued behind it are not dropped: they are delivered, in order,"
+                            + " once the listener returns. A listener must not block indefinitely", nodeId,
+                    s.kind(), running, (clock.nanos() - s.deliveringSince()) / 1_000_000,
+                    t == null ? "(none)" : t.getName(), s.listener(), caller, waitedNanos / 1_000_000, s.queued(),
+                    stack);
         }
-        int behind = queuedTransitions.get();
-        String what = running == null
-                ? "has not drained its callback queue"
-                : "has been running " + running + " for " + (clock.nanos() - deliveringSince) / 1_000_000 + " ms";
-        LOG.error("node {}: the leadership listener {} on thread {}; {} goes on after waiting {} ms. The {}"
-                        + " transition(s) queued behind it are not dropped: they are delivered, in order, on that"
-                        + " thread once the listener returns. A listener must not block indefinitely", nodeId, what,
-                t == null ? "(none)" : t.getName(), caller, waitedNanos / 1_000_000, behind, stack);
+        if (!reported) {
+            LOG.error("node {}: {} listener(s) have not drained their callback queues; {} goes on after waiting {} ms."
+                    + " The {} transition(s) queued are not dropped: they are delivered, in order, once their threads"
+                    + " are free", nodeId, waiting, caller, waitedNanos / 1_000_000, queuedTransitions());
+        }
     }
 
-    /** How many transitions are queued and not yet handed to the listener (for tests and reports). */
+    /** How many transitions are queued and not yet handed to a leadership listener (for tests and reports). */
     int queuedTransitions() {
-        return queuedTransitions.get();
+        int n = 0;
+        for (Subscriber s : leadershipListeners) {
+            n += s.queued();
+        }
+        return n;
     }
 
     /** Crash-like stop: drops queued callbacks and stops the watchdog at once. */
     void stopNow() {
         crashed = true;
+        stopWaiters("node " + nodeId + " crashed before it became leader");
+        leadershipListeners.forEach(Subscriber::cancel);
+        changeListeners.forEach(Subscriber::cancel);
         watchdog.shutdownNow();
         callbacks.shutdownNow();
     }
 
-    String clusterId() {
+    @Override
+    public String clusterId() {
         return clusterId;
     }
 }

@@ -103,6 +103,8 @@ final class NodeLoop implements Transport.Listener {
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
     private long mdcTerm = -1;
+    private long publishedTerm = -1;                // the leader change last handed to the dispatcher
+    private String publishedLeader;
     /**
      * Set by {@link #shutdownCore}: the node is closing. The core is no longer ticked (no new
      * campaign), and a leadership it still wins (an election already running, a TimeoutNow) is
@@ -419,6 +421,7 @@ final class NodeLoop implements Transport.Listener {
         if (!v.equals(view)) {
             view = v;
         }
+        publishLeaderChange(v);
         if (core.term() != mdcTerm) {
             mdcTerm = core.term();
             MDC.put("term", Long.toString(mdcTerm));
@@ -660,6 +663,15 @@ final class NodeLoop implements Transport.Listener {
         }
         return new View(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
                 core.log().latestMembershipIndex() > core.commitIndex(), lag);
+    }
+
+    /** Hands a change of the known leader or term to the leader-change listeners (loop thread; rare). */
+    private void publishLeaderChange(View v) {
+        if (v.term() != publishedTerm || !java.util.Objects.equals(v.leader(), publishedLeader)) {
+            publishedTerm = v.term();
+            publishedLeader = v.leader();
+            dispatcher.leaderChanged(publishedTerm, publishedLeader);
+        }
     }
 
     private void trackLeadership() {

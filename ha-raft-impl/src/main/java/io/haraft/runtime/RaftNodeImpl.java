@@ -2,6 +2,7 @@ package io.haraft.runtime;
 
 import io.haraft.ClusterConfiguration;
 import io.haraft.Committed;
+import io.haraft.LeaderChangeListener;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
 import io.haraft.LeaseExpiredException;
@@ -12,6 +13,7 @@ import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
 import io.haraft.StateMachine;
+import io.haraft.Subscription;
 import io.haraft.core.CoreConfig;
 import io.haraft.core.HardState;
 import io.haraft.core.RaftCore;
@@ -30,11 +32,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -45,7 +47,8 @@ import java.util.function.Function;
  * <p><b>Threads.</b> One Raft loop thread drives the core (and is the only thread that touches
  * it); the {@link LogStore} persists asynchronously (group commit is the store's business); one
  * apply thread runs the {@link StateMachine} and completes futures; one callback thread runs the
- * {@link LeadershipListener}; a lease watchdog revokes leadership on time even while the loop is
+ * {@link LeadershipListener}s and {@link io.haraft.LeaderChangeListener}s that have no executor of
+ * their own ({@link LeadershipDispatcher}); a lease watchdog revokes leadership on time even while the loop is
  * busy; a node that stops itself (removed, or after a fatal error) does so on a thread of its own.
  * All are daemon threads named {@code haraft-<role>-<nodeId>}, with the MDC keys {@code cluster},
  * {@code node} and (on the loop and callback threads) {@code term}. {@link #start()} and
@@ -113,7 +116,6 @@ public final class RaftNodeImpl implements RaftNode {
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
 
     private final RaftConfig config;
-    private final LeadershipListener listener;
     private final StateMachine stateMachine;
     private final TransportFactory transportFactory;
     private final LogStoreFactory logStoreFactory;
@@ -133,7 +135,8 @@ public final class RaftNodeImpl implements RaftNode {
     private volatile Transport transport;
     private volatile Applier applier;
     private volatile SnapshotTransfer snapshots;
-    private volatile LeadershipDispatcher dispatcher;
+    private final LeadershipDispatcher dispatcher;
+    private final ProposalAdmission admission;
     private volatile NodeLoop loop;
     private volatile HeartbeatStats stats;
 
@@ -151,12 +154,28 @@ public final class RaftNodeImpl implements RaftNode {
     public RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
                         TransportFactory transportFactory, LogStoreFactory logStoreFactory, MonotonicClock clock) {
         this.config = Objects.requireNonNull(config, "config");
-        this.listener = Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(listener, "listener");
         this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
         this.transportFactory = Objects.requireNonNull(transportFactory, "transportFactory");
         this.logStoreFactory = Objects.requireNonNull(logStoreFactory, "logStoreFactory");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
+        // Created here (no thread starts before the first callback) so that listeners and waiters
+        // can be added before start().
+        this.dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), clock,
+                () -> loop.post(() -> { }), this::completeOnApplyThread);
+        this.dispatcher.addListener(listener, null);
+        this.admission = new ProposalAdmission(config);
+    }
+
+    /** Runs a future's completion on the apply thread (see {@link Applier#complete}), or here before start. */
+    private void completeOnApplyThread(Runnable completion) {
+        Applier a = applier;
+        if (a == null) {
+            completion.run();
+        } else {
+            a.complete(completion);
+        }
     }
 
     /** Elections run by {@link Warmup} at start, enough for the JIT to compile the election code. */
@@ -188,16 +207,16 @@ public final class RaftNodeImpl implements RaftNode {
                 LogStore s = logStoreFactory.open(config);
                 store = s;
                 HardState hardState = s.hardState();
-                List<Entry> entries = recoverLog(s);
+                List<Entry> entries = StartupChecks.readLog(config, s);
                 long snapshotIndex = s.snapshotIndex();
                 long snapshotTerm = s.snapshotTerm();
                 Optional<Snapshot> snapshot = s.latestSnapshot();
-                checkSnapshotMatchesLog(snapshot, snapshotIndex, snapshotTerm);
+                StartupChecks.checkSnapshotMatchesLog(config, snapshot, snapshotIndex, snapshotTerm);
                 Membership snapshotConfig = snapshot.flatMap(x -> x.meta().membership()).orElse(null);
                 RaftCore core = new RaftCore(coreConfig(config), hardState,
                         new RaftLog(snapshotIndex, snapshotTerm, snapshotConfig, entries),
                         clock.nanos(), new SplittableRandom(), CORE_LOG);
-                warnIfConfigurationDiffers(core.membership(), core.log().latestMembershipIndex());
+                StartupChecks.warnIfConfigurationDiffers(config, core.membership(), core.log().latestMembershipIndex());
                 stats = new HeartbeatStats(List.copyOf(Configurations.peerAddresses(config.nodeId(),
                         core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
                 boolean witness = NodeLoop.isWitness(config, core.membership());
@@ -210,8 +229,6 @@ public final class RaftNodeImpl implements RaftNode {
                     applier.restore(snapshotIndex, snapshotTerm, snapshot.get().open(), core.membershipAt(snapshotIndex));
                 }
                 snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
-                dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), listener, clock,
-                        () -> loop.post(() -> { }));
                 loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail,
                         this::stopRemoved);
                 Transport t = transportFactory.create(config);
@@ -237,59 +254,6 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     /**
-     * Reads the log since the latest snapshot, which the core keeps in memory. A log larger than
-     * {@link RaftConfig#snapshotThresholdBytes()} (written with a larger bound, or by a version
-     * without one) is used, with a WARN; one too large for the heap fails the start with an
-     * explanation instead of a bare {@link OutOfMemoryError}.
-     */
-    private List<Entry> recoverLog(LogStore s) {
-        List<Entry> entries;
-        try {
-            entries = s.entries();
-        } catch (OutOfMemoryError e) {
-            // The list being read is garbage now: the heap is usable again for the message and close().
-            throw new IllegalStateException("node " + config.nodeId() + " cannot read its log since the latest snapshot"
-                    + " (after index " + s.snapshotIndex() + ") into its heap of " + (Runtime.getRuntime().maxMemory() >> 20)
-                    + " MiB: the log was written with a larger snapshotThresholdBytes, or by a version without that"
-                    + " bound. Start it once with a larger heap (-Xmx), so that it takes a snapshot and compacts the log,"
-                    + " and keep snapshotThresholdBytes (now " + config.snapshotThresholdBytes() + " bytes) below half"
-                    + " the heap", e);
-        }
-        long bytes = 0;
-        for (Entry e : entries) {
-            bytes += Applier.logBytes(e);
-        }
-        if (bytes > config.snapshotThresholdBytes()) {
-            LOG.warn("node {} recovered {} MiB of log ({} entries) since its latest snapshot, more than snapshotThresholdBytes"
-                    + " ({} MiB): it was written with a larger bound or by a version without one. The node takes a snapshot"
-                    + " once those entries are applied again; until then it needs heap for all of them", config.nodeId(),
-                    bytes >> 20, entries.size(), config.snapshotThresholdBytes() >> 20);
-        }
-        long heap = Runtime.getRuntime().maxMemory();
-        if (heap != Long.MAX_VALUE && config.snapshotThresholdBytes() > heap / 2) {
-            LOG.warn("node {}: snapshotThresholdBytes ({} MiB) is more than half of the heap ({} MiB); the log since the"
-                    + " latest snapshot may not fit in memory, also when the node restarts. Lower snapshotThresholdBytes"
-                    + " or raise -Xmx", config.nodeId(), config.snapshotThresholdBytes() >> 20, heap >> 20);
-        }
-        return entries;
-    }
-
-    /**
-     * A restarted node uses the latest configuration it has stored (log, else snapshot), not its
-     * start-up arguments: if the two differ, says so once, naming both.
-     */
-    private void warnIfConfigurationDiffers(Membership inUse, long index) {
-        Membership startup = Configurations.bootstrap(config);
-        if (!inUse.equals(startup)) {
-            LOG.warn("node {} uses the cluster configuration {} stored at log index {}, not the members of its start-up"
-                    + " configuration {}: the stored one is newer (membership changed while the cluster ran). Update"
-                    + " the start-up members to {} to silence this warning", config.nodeId(),
-                    Configurations.toApi(inUse, index).members(), index, config.members(),
-                    Configurations.toApi(inUse, index).members());
-        }
-    }
-
-    /**
      * The node learned that it was removed from the cluster: it stops itself (on its own thread,
      * as close() waits for the loop), revoking any leadership and closing its transport.
      */
@@ -299,25 +263,13 @@ public final class RaftNodeImpl implements RaftNode {
                 .newThread(this::close).start();
     }
 
-    /** The store's log must start right after its latest snapshot, or the state cannot be rebuilt. */
-    private void checkSnapshotMatchesLog(Optional<Snapshot> snapshot, long snapshotIndex, long snapshotTerm) {
-        long index = snapshot.map(x -> x.meta().lastIndex()).orElse(0L);
-        long term = snapshot.map(x -> x.meta().lastTerm()).orElse(0L);
-        if (index != snapshotIndex || term != snapshotTerm) {
-            throw new IllegalStateException("node " + config.nodeId() + ": the log store's log starts after index "
-                    + snapshotIndex + " (term " + snapshotTerm + ") but its latest snapshot "
-                    + (snapshot.isEmpty() ? "is missing" : "ends at index " + index + " (term " + term + ")")
-                    + ", so the state machine cannot be rebuilt. "
-                    + io.haraft.storage.StorageCorruptedException.repairRule(config.dataDir()));
-        }
-    }
-
     @Override
     public void close() {
         boolean closeHere;
         synchronized (lifecycle) {
             if (state == State.NEW) {
                 state = State.CLOSED;
+                dispatcher.stopWaiters("node " + config.nodeId() + " was closed before it became leader");
                 closed.complete(null);
                 return;
             }
@@ -348,6 +300,9 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     private void closeRunning() {
+        dispatcher.stopWaiters("node " + config.nodeId() + (failure != null ? " stopped after a fatal error (" + failure
+                + ")" : removed ? " was removed from cluster " + config.clusterId() : " was closed")
+                + " before it became leader");
         boolean listenerBlocked = false;
         NodeLoop l = loop;
         if (l != null && l.isRunning()) {
@@ -548,54 +503,19 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public CompletableFuture<Committed> submit(byte[] command) {
         Objects.requireNonNull(command, "command");
-        String tooLarge = tooLarge(command.length);
+        String tooLarge = admission.tooLarge(command.length, transport, latestMembership());
         if (tooLarge != null) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(tooLarge));
         }
         if (!running()) {
             return CompletableFuture.failedFuture(notLeaderHint());
         }
-        CompletableFuture<Committed> f = new CompletableFuture<>();
-        loop.submit(command.clone(), f);
+        CompletableFuture<Committed> inLoop = new CompletableFuture<>();
+        CompletableFuture<Committed> f = admission.admit(inLoop);
+        if (!f.isDone()) {
+            loop.submit(command.clone(), inLoop);
+        }
         return f;
-    }
-
-    /**
-     * Why a command of {@code bytes} cannot be replicated (null if it can): every member that keeps
-     * the log (voters and learners; witnesses get entries without data) must be able to receive it
-     * in one message, under its own {@code maxMessageBytes} as far as its transport has told this
-     * node, and this node's.
-     */
-    private String tooLarge(int bytes) {
-        int limit = config.maxMessageBytes();
-        String smallest = config.nodeId();
-        Transport t = transport;
-        if (t != null) {
-            Membership m = latestMembership();
-            for (Membership.Member member : m.members()) {
-                if (member.id().equals(config.nodeId()) || m.isWitness(member.id())) {
-                    continue;
-                }
-                OptionalInt theirs = t.maxMessageBytesOf(member.id());
-                if (theirs.isPresent() && theirs.getAsInt() < limit) {
-                    limit = theirs.getAsInt();
-                    smallest = member.id();
-                }
-            }
-        }
-        int room = limit - MESSAGE_OVERHEAD_BYTES;
-        if (bytes <= room) {
-            return null;
-        }
-        if (smallest.equals(config.nodeId())) {
-            return "the command has " + bytes + " bytes; at most " + room + " fit into maxMessageBytes " + limit
-                    + ". Nothing was appended, and the same command will be refused again: split it, or raise"
-                    + " maxMessageBytes on every node";
-        }
-        return "the command has " + bytes + " bytes; at most " + room + " fit into a message to node " + smallest
-                + ", whose maxMessageBytes is " + limit + " (this node's is " + config.maxMessageBytes() + "). Nothing was"
-                + " appended, and the same command will be refused again: split it, or raise maxMessageBytes on "
-                + smallest + " (every node should have the same value)";
     }
 
     @Override
@@ -799,6 +719,31 @@ public final class RaftNodeImpl implements RaftNode {
         LeadershipDispatcher d = dispatcher;
         LeadershipImpl l = d == null || failed ? null : d.open();
         return l != null && l.isValid() ? Optional.of(l) : Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Leadership> awaitLeadership() {
+        return dispatcher.awaitLeadership();
+    }
+
+    @Override
+    public Subscription addListener(LeadershipListener listener) {
+        return dispatcher.addListener(listener, null);
+    }
+
+    @Override
+    public Subscription addListener(LeadershipListener listener, Executor executor) {
+        return dispatcher.addListener(listener, Objects.requireNonNull(executor, "executor"));
+    }
+
+    @Override
+    public Subscription addLeaderChangeListener(LeaderChangeListener listener) {
+        return dispatcher.addLeaderChangeListener(listener, null);
+    }
+
+    @Override
+    public Subscription addLeaderChangeListener(LeaderChangeListener listener, Executor executor) {
+        return dispatcher.addLeaderChangeListener(listener, Objects.requireNonNull(executor, "executor"));
     }
 
     @Override

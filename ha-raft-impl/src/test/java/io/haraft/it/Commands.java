@@ -12,9 +12,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** A state machine that remembers every applied command (as UTF-8 text) and answers "ok:" + it. */
 final class Commands implements StateMachine {
     final List<Committed> applied = new CopyOnWriteArrayList<>();
+    /** While set, apply() waits until it is opened (counted down), as a slow state machine would. */
+    volatile java.util.concurrent.CountDownLatch gate;
 
     @Override
     public byte[] apply(Committed entry) {
+        java.util.concurrent.CountDownLatch g = gate;
+        if (g != null) {
+            try {
+                g.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         applied.add(entry);
         return ("ok:" + text(entry.data())).getBytes(StandardCharsets.UTF_8);
     }

@@ -59,6 +59,8 @@ final class GrpcCluster implements AutoCloseable {
     Function<String, TlsConfig> tls = id -> null;
     /** The maxMessageBytes of each node, or null for the default. */
     Function<String, Integer> maxMessageBytes = id -> null;
+    /** The maxPendingProposals of each node, or null for the default. */
+    Function<String, Integer> maxPendingProposals = id -> null;
 
     GrpcCluster(String clusterId, int size, Path root, Duration heartbeat, Duration election, double drift) {
         this.clusterId = clusterId;
@@ -125,6 +127,10 @@ final class GrpcCluster implements AutoCloseable {
         Integer limit = maxMessageBytes.apply(id);
         if (limit != null) {
             b.maxMessageBytes(limit);
+        }
+        Integer pending = maxPendingProposals.apply(id);
+        if (pending != null) {
+            b.maxPendingProposals(pending);
         }
         return b;
     }

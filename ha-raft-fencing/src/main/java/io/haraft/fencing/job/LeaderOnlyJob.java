@@ -66,8 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Limits.</b> Interruption is a request: a task that ignores it keeps running after
  * revocation (the WARN says so), and a process pause can suspend a run at any point. So a run
  * can act after its leadership ended; what keeps that harmless is the fencing token on every
- * external write, never this class. A node accepts one listener: to combine this job with other
- * listeners, call its {@code elected} and {@code revoked} from yours.
+ * external write, never this class. A node takes any number of listeners: add the job beside
+ * others with {@code node.addListener(job)}, or give it to the builder's {@code listener(job)}.
  */
 public final class LeaderOnlyJob implements LeadershipListener, AutoCloseable {
 
