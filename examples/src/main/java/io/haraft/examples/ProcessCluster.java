@@ -32,7 +32,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(90);
 
     private final Path dir;
     private final List<String> extraArgs;
@@ -116,13 +116,13 @@ public final class ProcessCluster implements AutoCloseable {
         return List.copyOf(elected);
     }
 
-    /** The next event of {@code kind} that matches, within 30 s. Other events are dropped. */
+    /** The next event of {@code kind} that matches, within 90 s (node JVMs on a busy host start slowly). Other events are dropped. */
     public Event await(String kind, Predicate<Event> match) throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT_NANOS;
         while (true) {
             Event e = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (e == null) {
-                throw new IllegalStateException("no " + (kind == null ? "expected" : kind) + " event within 30 s");
+                throw new IllegalStateException("no " + (kind == null ? "expected" : kind) + " event within 90 s");
             }
             if ((kind == null || e.kind().equals(kind)) && match.test(e)) {
                 return e;
