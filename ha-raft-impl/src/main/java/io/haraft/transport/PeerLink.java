@@ -247,8 +247,9 @@ final class PeerLink {
                     .setClusterId(t.config.clusterId()).setSenderId(t.config.selfId()).setReceiverId(peerId)
                     .setSenderAddress(t.advertisedAddress())
                     .setMaxMessageBytes(t.config.maxMessageBytes())
+                    .setClusterUuid(t.identity.wire())
                     .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).build());
-            Attempt attempt = new Attempt(channel);
+            Attempt attempt = new Attempt(channel, t.identity.known() != null);
             current = attempt;
             RaftTransportGrpc.newStub(channel)
                     .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers), attempt.capture())
@@ -270,7 +271,10 @@ final class PeerLink {
                         + "' of cluster '" + GrpcTransport.shown(w.getClusterId()) + "', expected '" + peerId + "' of '"
                         + t.config.clusterId() + "'";
             } else {
-                problem = certificateProblem(a);
+                problem = t.identity.welcomeProblem(peerId, w.getClusterUuid());
+                if (problem == null) {
+                    problem = certificateProblem(a);
+                }
             }
             if (problem == null) {
                 t.learnLimit(peerId, w.getMaxMessageBytes());
@@ -315,6 +319,26 @@ final class PeerLink {
         String problem = CertificateBinding.problem(leaf, peerId, host, others);
         return problem == null ? null : "the peer at " + address + " answered as node '" + peerId + "' but " + problem
                 + "; issue each node a certificate with its node id as a subject alternative name (DNS:<node id>)";
+    }
+
+    /**
+     * This node learnt its cluster identity: a stream opened without it is reopened, so that the
+     * peer checks it (see {@link IdentityCheck}). Messages written to the old stream and not yet
+     * delivered may be lost, which Raft tolerates; it happens once in a node's life.
+     */
+    void identityLearnt() {
+        Attempt a;
+        streamLock.lock();
+        try {
+            a = current;
+            if (a == null || a.sentIdentity || closed) {
+                return;
+            }
+        } finally {
+            streamLock.unlock();
+        }
+        log.debug("Reopening the stream to {} with this node's cluster identity", peerId);
+        a.requests.cancel("reopening with the cluster identity", null);
     }
 
     /** The peer told its own peers: it vouches for them (see "Guests"). */
@@ -451,6 +475,7 @@ final class PeerLink {
     /** One attempt: a fresh channel and the stream on it. */
     private final class Attempt implements ClientResponseObserver<RaftMessage, ServerFrame> {
         final ManagedChannel channel;
+        final boolean sentIdentity;   // its header carried this node's cluster identity
         ClientCallStreamObserver<RaftMessage> requests;
         volatile ClientCall<?, ?> call;   // to read the TLS session of the connection
         volatile boolean welcomed;
@@ -467,8 +492,9 @@ final class PeerLink {
             };
         }
 
-        Attempt(ManagedChannel channel) {
+        Attempt(ManagedChannel channel, boolean sentIdentity) {
             this.channel = channel;
+            this.sentIdentity = sentIdentity;
         }
 
         @Override
