@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -677,6 +678,11 @@ public final class GrpcTransport implements Transport {
         for (PeerLink link : links.values()) {
             link.identityLearnt();
         }
+    }
+
+    /** The cluster identity this transport checks peers against, once known (see {@link #learnClusterUuid}). */
+    public Optional<java.util.UUID> clusterUuid() {
+        return Optional.ofNullable(identity.known());
     }
 
     void learnLimit(String peer, int maxMessageBytes) {
