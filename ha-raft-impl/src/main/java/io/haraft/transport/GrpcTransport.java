@@ -661,11 +661,9 @@ public final class GrpcTransport implements Transport {
         return address != null ? address : guests.get(id);
     }
 
-    /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */
     /**
-     * Learns this node's cluster identity: from now on every stream carries it, streams opened
-     * without it are reopened, and accepted streams of another identity are closed (see
-     * {@link IdentityCheck} for why that covers every stream).
+     * Learns this node's cluster identity: from now on every new stream carries it, and open
+     * streams whose other end named another one are closed (see {@link IdentityCheck}).
      */
     @Override
     public void learnClusterUuid(java.util.UUID uuid) {
@@ -685,6 +683,7 @@ public final class GrpcTransport implements Transport {
         return Optional.ofNullable(identity.known());
     }
 
+    /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */
     void learnLimit(String peer, int maxMessageBytes) {
         if (maxMessageBytes > 0) {
             Integer before = peerLimits.put(peer, maxMessageBytes);

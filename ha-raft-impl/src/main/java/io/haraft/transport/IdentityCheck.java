@@ -16,18 +16,17 @@ import java.util.UUID;
  * message once their nodes know their identities, so a node started on a data directory of the
  * other cluster can neither vote nor lead, nor replicate its log or snapshot onto this cluster.
  *
- * <p><b>Why every stream is checked, also one opened before an identity was known.</b> A node
- * learns its identity once, while it runs ({@link #learn}). Then:
- * <ul>
- *   <li>it reopens every outbound stream whose header carried no identity, so each live stream
- *       it sends on carries its identity from then on, and the receiver checks it (and the
- *       sender checks the receiver's {@code Welcome});</li>
- *   <li>it closes every accepted inbound stream whose header carried another identity (the
- *       receiver accepted it while it knew none). {@link #learn} publishes the identity before
- *       that scan, and the header check reads it after registering the stream, so a stream
- *       accepted concurrently is either checked against it or found by the scan.</li>
- * </ul>
- * So once both ends of a stream know their identities, at least one end has compared them.
+ * <p><b>Streams opened before an identity was known.</b> A node learns its identity once, while
+ * it runs ({@link #learn}). It then closes every accepted inbound stream whose header named
+ * another identity, and every outbound stream whose receiver's {@code Welcome} named another one
+ * ({@link #learn} publishes the identity before that scan, and the header check reads it after
+ * registering the stream, so a stream accepted concurrently is either checked against it or found
+ * by the scan). New streams carry the identity from then on. So every stream between two nodes
+ * that know different identities is refused, except one opened while neither end knew any: both
+ * then had empty logs or never committed index 1, and they learn their identities from whatever
+ * they replicate; two such nodes learn different ones only if each was fed by a leader of a
+ * different cluster at the same time. Streams are not reopened when the identity is learnt (that
+ * would cut every stream of a new cluster at its first commit, costing its first lease).
  *
  * <p>Thread-safe: the identity is a volatile field written once.
  */

@@ -249,7 +249,7 @@ final class PeerLink {
                     .setMaxMessageBytes(t.config.maxMessageBytes())
                     .setClusterUuid(t.identity.wire())
                     .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).build());
-            Attempt attempt = new Attempt(channel, t.identity.known() != null);
+            Attempt attempt = new Attempt(channel);
             current = attempt;
             RaftTransportGrpc.newStub(channel)
                     .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers), attempt.capture())
@@ -278,6 +278,7 @@ final class PeerLink {
             }
             if (problem == null) {
                 t.learnLimit(peerId, w.getMaxMessageBytes());
+                a.welcomeIdentity = w.getClusterUuid();
                 a.welcomed = true;
                 lastWelcomeProblem = null;
                 connected = true;
@@ -288,15 +289,19 @@ final class PeerLink {
             streamLock.unlock();
         }
         if (problem != null) {
-            if (!problem.equals(lastWelcomeProblem)) {   // said once until it changes or the link works
-                lastWelcomeProblem = problem;
-                log.warn("Closing the stream to {}: {}", peerId, problem);
-            }
-            a.requests.cancel(problem, null);
+            refuseWelcome(a, problem);
             return;
         }
         log.info("Connected to {} at {}", peerId, address);
         scheduleDrain();
+    }
+
+    private void refuseWelcome(Attempt a, String problem) {
+        if (!problem.equals(lastWelcomeProblem)) {   // said once until it changes or the link works
+            lastWelcomeProblem = problem;
+            log.warn("Closing the stream to {}: {}", peerId, problem);
+        }
+        a.requests.cancel(problem, null);
     }
 
     /**
@@ -322,23 +327,23 @@ final class PeerLink {
     }
 
     /**
-     * This node learnt its cluster identity: a stream opened without it is reopened, so that the
-     * peer checks it (see {@link IdentityCheck}). Messages written to the old stream and not yet
-     * delivered may be lost, which Raft tolerates; it happens once in a node's life.
+     * This node learnt its cluster identity: a stream whose receiver named another one in its
+     * Welcome is closed (see {@link IdentityCheck}).
      */
     void identityLearnt() {
         Attempt a;
+        String problem;
         streamLock.lock();
         try {
             a = current;
-            if (a == null || a.sentIdentity || closed) {
+            if (a == null || !a.welcomed || closed || !t.identity.conflicts(a.welcomeIdentity)) {
                 return;
             }
+            problem = t.identity.welcomeProblem(peerId, a.welcomeIdentity);
         } finally {
             streamLock.unlock();
         }
-        log.debug("Reopening the stream to {} with this node's cluster identity", peerId);
-        a.requests.cancel("reopening with the cluster identity", null);
+        refuseWelcome(a, problem);
     }
 
     /** The peer told its own peers: it vouches for them (see "Guests"). */
@@ -475,7 +480,7 @@ final class PeerLink {
     /** One attempt: a fresh channel and the stream on it. */
     private final class Attempt implements ClientResponseObserver<RaftMessage, ServerFrame> {
         final ManagedChannel channel;
-        final boolean sentIdentity;   // its header carried this node's cluster identity
+        volatile com.google.protobuf.ByteString welcomeIdentity = com.google.protobuf.ByteString.EMPTY;
         ClientCallStreamObserver<RaftMessage> requests;
         volatile ClientCall<?, ?> call;   // to read the TLS session of the connection
         volatile boolean welcomed;
@@ -492,9 +497,8 @@ final class PeerLink {
             };
         }
 
-        Attempt(ManagedChannel channel, boolean sentIdentity) {
+        Attempt(ManagedChannel channel) {
             this.channel = channel;
-            this.sentIdentity = sentIdentity;
         }
 
         @Override

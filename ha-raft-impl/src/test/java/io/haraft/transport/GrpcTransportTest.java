@@ -624,7 +624,7 @@ class GrpcTransportTest {
     }
 
     @Test
-    void learningTheIdentityClosesAnAcceptedStreamOfAnotherAndReopensItsOwnWithIt() {
+    void learningTheIdentityClosesTheOpenStreamsOfAnotherBothWays() {
         java.util.UUID a = java.util.UUID.randomUUID();
         java.util.UUID b = java.util.UUID.randomUUID();
         RecordingListener l1 = new RecordingListener();
@@ -637,7 +637,7 @@ class GrpcTransportTest {
             l2.awaitMessage("n2 accepts n1's stream, whose header carries none", m -> m.term() == 5);
 
             t[0].learnClusterUuid(a);   // n1's log committed another identity than n2's
-            awaitTrue("n1 closes n2's accepted stream and n2 refuses n1's reopened one, again and again", () ->
+            awaitTrue("n1 closes both streams with n2 and both refuse the next ones, again and again", () ->
                     t[0].stats().streamsRejected() >= 2 && t[1].stats().streamsRejected() >= 2);
             awaitTrue("no stream is up either way", () -> t[0].stats().connectedPeers().isEmpty()
                     && t[1].stats().connectedPeers().isEmpty());
