@@ -71,6 +71,11 @@ import java.util.random.RandomGenerator;
  * before acknowledging it, and a leader counts only acknowledgements that promise enough
  * ({@link LeaseTracker} gives the argument, {@link Stickiness} the durable promise).
  *
+ * <p><b>Cluster identity.</b> The first leader of an empty log proposes the random candidate the
+ * runtime injected ({@link #bootstrapIdentity}) in its no-op at index 1; a node learns the identity
+ * only from committed state (that entry, or the leader's snapshot) and reports it once in
+ * {@link Ready#clusterUuid()}. {@link ClusterIdentity} gives the argument.
+ *
  * <p><b>Bounds.</b> A message whose term, index, offset or stickiness is out of {@link Bounds} is
  * refused whole, adopting nothing from it, with a warning (at most one per sender per minute). A
  * node whose own term reached {@link Bounds#MAX_TERM} never campaigns, and says so.
