@@ -6,13 +6,22 @@ package io.haraft.core;
  * to the simulator. Every field is {@code false} in {@link #NONE}.
  */
 record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
-            boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness) {
-    static final Bugs NONE = new Bugs(false, false, false, false, false, false, false);
+            boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness,
+            boolean identityBeforeCommit) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false, false, false, false);
 
     /** The first five bugs, without the read and stickiness bugs. */
     Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
          boolean snapshotWithoutConfiguration) {
-        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration, false, false);
+        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration, false, false,
+                false);
+    }
+
+    /** The first seven bugs, without {@code identityBeforeCommit}. */
+    Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
+         boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness) {
+        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration,
+                readBeforeFirstCommit, ignoreLeaderStickiness, false);
     }
 
     /**
@@ -28,6 +37,8 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
      * {@code ignoreLeaderStickiness}: a follower honours only its own election timeout, not the
      * longer stickiness its leader relies on, yet acknowledges (and echoes) the leader's: with
      * nodes configured with different timeouts, it votes while the old leader's lease is valid.
+     * {@code identityBeforeCommit}: a node learns the cluster identity from the entry at index 1 as
+     * soon as it stores it, before it is committed, when another leader may still replace it.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

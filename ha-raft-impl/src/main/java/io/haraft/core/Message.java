@@ -111,13 +111,22 @@ public sealed interface Message {
      * {@code round}, as an acknowledgement for the lease and read confirmation. {@code data} is
      * copied on the way in and out. {@code membership} is the configuration in force at
      * {@code snapIndex} ({@code null} if the sender knows none); a witness gets a snapshot of no
-     * bytes that carries only this.
+     * bytes that carries only this. {@code clusterUuid} is the leader's cluster identity
+     * ({@link ClusterIdentity}), {@code null} if it knows none: a follower that installs the
+     * snapshot learns it from there, as the snapshot replaces the entry at index 1 that carries it.
      */
     record InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
-                           byte[] data, boolean last, long round, Membership membership, long stickiness)
+                           byte[] data, boolean last, long round, Membership membership, long stickiness,
+                           java.util.UUID clusterUuid)
             implements Message {
         public InstallSnapshot {
             data = data.clone();
+        }
+
+        /** A chunk from a leader that knows no cluster identity (see {@link ClusterIdentity}). */
+        public InstallSnapshot(String from, String to, long term, long snapIndex, long snapTerm, long offset,
+                               byte[] data, boolean last, long round, Membership membership, long stickiness) {
+            this(from, to, term, snapIndex, snapTerm, offset, data, last, round, membership, stickiness, null);
         }
 
         /** A chunk that relies on no stickiness beyond the follower's own. */
@@ -148,7 +157,7 @@ public sealed interface Message {
             return o instanceof InstallSnapshot m && m.from.equals(from) && m.to.equals(to) && m.term == term
                     && m.snapIndex == snapIndex && m.snapTerm == snapTerm && m.offset == offset && m.last == last
                     && m.round == round && m.stickiness == stickiness && Arrays.equals(m.data, data)
-                    && Objects.equals(m.membership, membership);
+                    && Objects.equals(m.membership, membership) && Objects.equals(m.clusterUuid, clusterUuid);
         }
 
         @Override
@@ -161,7 +170,8 @@ public sealed interface Message {
         public String toString() {
             return "InstallSnapshot[from=" + from + ", to=" + to + ", term=" + term + ", snap=" + snapIndex + "@"
                     + snapTerm + ", offset=" + offset + ", " + data.length + "B" + (last ? ", last" : "")
-                    + ", round=" + round + ", stickiness=" + stickiness + "]";
+                    + ", round=" + round + ", stickiness=" + stickiness
+                    + (clusterUuid == null ? "" : ", cluster=" + clusterUuid) + "]";
         }
     }
 

@@ -71,6 +71,11 @@ import java.util.random.RandomGenerator;
  * before acknowledging it, and a leader counts only acknowledgements that promise enough
  * ({@link LeaseTracker} gives the argument, {@link Stickiness} the durable promise).
  *
+ * <p><b>Cluster identity.</b> The first leader of an empty log proposes the random candidate the
+ * runtime injected ({@link #bootstrapIdentity}) in its no-op at index 1; a node learns the identity
+ * only from committed state (that entry, or the leader's snapshot) and reports it once in
+ * {@link Ready#clusterUuid()}. {@link ClusterIdentity} gives the argument.
+ *
  * <p><b>Bounds.</b> A message whose term, index, offset or stickiness is out of {@link Bounds} is
  * refused whole, adopting nothing from it, with a warning (at most one per sender per minute). A
  * node whose own term reached {@link Bounds#MAX_TERM} never campaigns, and says so.
@@ -142,6 +147,11 @@ public final class RaftCore {
     private String transferTarget;
     private long transferDeadline;
 
+    // the cluster identity (see ClusterIdentity): known, proposed if this node bootstraps, newly learnt
+    private java.util.UUID clusterUuid;
+    private java.util.UUID identityCandidate;
+    private java.util.UUID identityLearnt;
+
     // read requests until they are answered (the only place reads are decided)
     private final ReadOnly readOnly = new ReadOnly();
 
@@ -206,6 +216,36 @@ public final class RaftCore {
         resetElectionTimer();
         if (term >= Bounds.MAX_TERM) {
             boundsLog.termAtBound(term, now);
+        }
+    }
+
+    /**
+     * Gives this node its cluster identity ({@link ClusterIdentity}): {@code recorded} is the one
+     * its store recorded, or {@code null} if it knows none yet; {@code candidate} is a fresh
+     * random one that it proposes if it becomes the first leader of an empty log, or {@code null}
+     * to propose none. Call before the first input; without it the node proposes none and learns
+     * one only from its log or a snapshot.
+     */
+    public void bootstrapIdentity(java.util.UUID recorded, java.util.UUID candidate) {
+        this.clusterUuid = recorded;
+        this.identityCandidate = candidate;
+    }
+
+    /** The cluster identity this node knows, or {@code null} (see {@link ClusterIdentity}). */
+    public java.util.UUID clusterUuid() {
+        return clusterUuid;
+    }
+
+    /** Learns the identity from committed state; the first one learnt stays (see {@link ClusterIdentity}). */
+    private void learnIdentity(java.util.UUID carried, String source) {
+        if (clusterUuid == null) {
+            clusterUuid = carried;
+            identityLearnt = carried;
+            log.info("term {}: this node belongs to cluster incarnation {} (learnt from {})", term, carried, source);
+        } else if (!clusterUuid.equals(carried)) {
+            log.error("term {}: {} carries cluster identity {}, but this node belongs to {}; keeping {}: the log or"
+                    + " snapshot comes from another cluster with the same name", term, source, carried, clusterUuid,
+                    clusterUuid);
         }
     }
 
@@ -377,7 +417,7 @@ public final class RaftCore {
         }
         pr.snapshotSent();
         send(new Message.InstallSnapshot(id, peer, term, index, snapTerm, offset, data, last, lease.currentRound(), at,
-                lease.reliesOn()));
+                lease.reliesOn(), clusterUuid));
     }
 
     /**
@@ -813,7 +853,7 @@ public final class RaftCore {
         return hardStateDirty || stickiness.dirty() || raftLog.hasUnstable() || !outbox.isEmpty() || !events.isEmpty()
                 || readOnly.hasAnswers() || readOnly.roundNeeded() || raftLog.commitIndex() > appliedHandedOut
                 || !snapshotRequests.isEmpty() || !snapshotChunks.isEmpty() || installSnapshot != null
-                || membershipChanged || hasPendingReplication();
+                || membershipChanged || identityLearnt != null || hasPendingReplication();
     }
 
     /**
@@ -876,10 +916,21 @@ public final class RaftCore {
             stickiness.writing(hs.stickiness());
         }
         List<Entry> entries = raftLog.takeUnstable();
+        if (bugs.identityBeforeCommit() && !entries.isEmpty() && entries.get(0).index() == 1
+                && ClusterIdentity.of(entries.get(0)) != null) {
+            learnIdentity(ClusterIdentity.of(entries.get(0)), "an uncommitted entry at index 1");
+        }
         List<Entry> committed = raftLog.range(appliedHandedOut + 1, raftLog.commitIndex());
         appliedHandedOut = raftLog.commitIndex();
+        if (!committed.isEmpty() && committed.get(0).index() == 1) {
+            java.util.UUID carried = ClusterIdentity.of(committed.get(0));
+            if (carried != null) {
+                learnIdentity(carried, "the committed entry at index 1");
+            }
+        }
         inFlight = new Ready(hs, entries, outbox, committed, events, readOnly.takeAnswers(), snapshotChunks, installSnapshot,
-                snapshotRequests, membershipChanged ? membership : null);
+                snapshotRequests, membershipChanged ? membership : null, identityLearnt);
+        identityLearnt = null;
         membershipChanged = false;
         outbox.clear();
         waitForDisk.clear();
@@ -1132,7 +1183,13 @@ public final class RaftCore {
         for (String p : peers) {
             progress.put(p, new Progress(firstIndexOfTerm, cfg.maxInflight(), now));
         }
-        raftLog.append(Entry.noop(firstIndexOfTerm, term));
+        if (firstIndexOfTerm == 1 && identityCandidate != null && clusterUuid == null) {
+            raftLog.append(ClusterIdentity.entry(term, identityCandidate));
+            log.info("term {}: won the first election of an empty log; proposing cluster identity {}", term,
+                    identityCandidate);
+        } else {
+            raftLog.append(Entry.noop(firstIndexOfTerm, term));
+        }
         log.info("term {}: won the election; waiting for the first entry of the term to commit", term);
         lease.startRound(now);
         heartbeatDeadline = now + cfg.heartbeatNanos();
@@ -1270,6 +1327,9 @@ public final class RaftCore {
             appliedHandedOut = m.snapIndex();
             installSnapshot = new Ready.SnapshotPoint(m.snapIndex(), m.snapTerm(), membershipAt(m.snapIndex()));
             recvFrom = null;
+            if (m.clusterUuid() != null) {
+                learnIdentity(m.clusterUuid(), "the snapshot of " + m.from());
+            }
             log.info("term {}: installed snapshot {}@{} ({} bytes) from {}; {} the log after it", term,
                     m.snapIndex(), m.snapTerm(), recvOffset, m.from(), kept ? "kept" : "discarded");
         }
@@ -1416,7 +1476,7 @@ public final class RaftCore {
             // a witness keeps no state-machine data: the snapshot's position and configuration suffice
             pr.snapshotSent();
             send(new Message.InstallSnapshot(id, peer, term, pr.snapshotIndex(), pr.snapshotTerm(), 0, new byte[0], true,
-                    lease.currentRound(), membershipAt(pr.snapshotIndex()), lease.reliesOn()));
+                    lease.currentRound(), membershipAt(pr.snapshotIndex()), lease.reliesOn(), clusterUuid));
             return;
         }
         snapshotRequests.add(new Ready.SnapshotRequest(peer, pr.snapshotIndex(), pr.snapshotTerm(), 0));

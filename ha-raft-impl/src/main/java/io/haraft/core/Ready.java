@@ -12,6 +12,9 @@ import java.util.Objects;
  *
  * <p>The runtime processes a {@code Ready} in this order:
  * <ol>
+ *   <li>if {@code clusterUuid} is not {@code null}, record it durably (it was learnt from
+ *       committed state, see {@link ClusterIdentity}), before anything below can compact the entry
+ *       that carries it, and check connections against it from now on;</li>
  *   <li>make durable, in this order: {@code hardState} (if not {@code null}); the
  *       {@code snapshotChunks}, in order, into the snapshot being received (a chunk at offset 0
  *       starts a new one, discarding any partial one; the chunks need to be durable only once
@@ -85,11 +88,14 @@ import java.util.Objects;
  *                         depends on it (peer addresses, status) and stops the node once
  *                         {@link RaftCore#isRemoved()}. CONFIG entries among {@code committed} are not
  *                         applied to the state machine.
+ * @param clusterUuid      the cluster identity, if this node learnt it since the last {@code Ready}
+ *                         (index 1 committed, or a snapshot installed); {@code null} if not
  */
 public record Ready(HardState hardState, List<Entry> entries, List<Message> messages,
                     List<Entry> committed, List<LeadershipEvent> events, List<ReadState> reads,
                     List<SnapshotChunk> snapshotChunks, SnapshotPoint installSnapshot,
-                    List<SnapshotRequest> snapshotRequests, io.haraft.core.quorum.Membership membership) {
+                    List<SnapshotRequest> snapshotRequests, io.haraft.core.quorum.Membership membership,
+                    java.util.UUID clusterUuid) {
     public Ready {
         entries = List.copyOf(entries);
         messages = List.copyOf(messages);
@@ -171,7 +177,7 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
      */
     public record SnapshotRequest(String peer, long index, long term, long offset) { }
 
-    /** Whether there is nothing to persist. */
+    /** Whether there is nothing to persist (apart from {@code clusterUuid}, recorded on its own). */
     public boolean nothingToPersist() {
         return hardState == null && entries.isEmpty() && snapshotChunks.isEmpty() && installSnapshot == null;
     }

@@ -97,6 +97,26 @@ public interface LogStore extends AutoCloseable {
      */
     SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException;
 
+    /**
+     * The identity of the cluster incarnation recorded in this store (see
+     * {@link io.haraft.core.ClusterIdentity}); empty until one was recorded, or if the store keeps
+     * none (the default).
+     */
+    default Optional<java.util.UUID> clusterUuid() {
+        return Optional.empty();
+    }
+
+    /**
+     * Records, durably before it returns, the identity of the cluster incarnation; a no-op if it is
+     * the recorded one already. Called on the Raft loop, once per node lifetime. The default keeps
+     * nothing.
+     *
+     * @throws RuntimeException if the store recorded another one (its data belong to another cluster)
+     *                          or cannot write it
+     */
+    default void recordClusterUuid(java.util.UUID uuid) {
+    }
+
     /** Releases the store; never throws. */
     @Override
     void close();

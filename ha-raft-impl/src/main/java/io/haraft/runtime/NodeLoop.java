@@ -392,6 +392,9 @@ final class NodeLoop implements Transport.Listener {
             while (inFlight == null && core.hasReady()) {
                 Ready ready = core.ready();
                 inFlight = ready;
+                if (ready.clusterUuid() != null && !recordIdentity(ready.clusterUuid())) {
+                    return;
+                }
                 for (Ready.SnapshotRequest request : ready.snapshotRequests()) {
                     snapshots.serve(request, transport.maxMessageBytesOf(request.peer()),
                             served -> post(() -> onServed(served)));
@@ -426,6 +429,26 @@ final class NodeLoop implements Transport.Listener {
             mdcTerm = core.term();
             MDC.put("term", Long.toString(mdcTerm));
         }
+    }
+
+    /**
+     * Records the cluster identity the core learnt from committed state, durably and before
+     * anything of its Ready can compact the entry carrying it, then has the transport check
+     * every connection against it. A store that recorded another one (a log of another cluster
+     * in this node's directory) stops the node: false.
+     */
+    private boolean recordIdentity(java.util.UUID uuid) {
+        try {
+            store.recordClusterUuid(uuid);
+        } catch (RuntimeException e) {
+            LOG.error("term {}: cannot record the cluster identity {}: {}; stopping the node", core.term(), uuid,
+                    e.getMessage());
+            running = false;
+            fatal.accept(e);
+            return false;
+        }
+        transport.learnClusterUuid(uuid);
+        return true;
     }
 
     private void persist(Ready ready) {

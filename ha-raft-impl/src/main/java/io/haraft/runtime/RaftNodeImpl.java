@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -216,6 +217,9 @@ public final class RaftNodeImpl implements RaftNode {
                 RaftCore core = new RaftCore(coreConfig(config), hardState,
                         new RaftLog(snapshotIndex, snapshotTerm, snapshotConfig, entries),
                         clock.nanos(), new SplittableRandom(), CORE_LOG);
+                UUID recordedIdentity = s.clusterUuid().orElse(null);
+                // a fresh random candidate, used only if this node becomes the first leader of an empty log
+                core.bootstrapIdentity(recordedIdentity, UUID.randomUUID());
                 StartupChecks.warnIfConfigurationDiffers(config, core.membership(), core.log().latestMembershipIndex());
                 stats = new HeartbeatStats(List.copyOf(Configurations.peerAddresses(config.nodeId(),
                         core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
@@ -233,6 +237,9 @@ public final class RaftNodeImpl implements RaftNode {
                         this::stopRemoved);
                 Transport t = transportFactory.create(config);
                 transport = t;
+                if (recordedIdentity != null) {
+                    t.learnClusterUuid(recordedIdentity);
+                }
                 t.start(loop);
                 loop.start(t);
                 Warmup.startInBackground(coreConfig(config), config.clusterId(), config.nodeId(), WARMUP_ROUNDS);

@@ -77,6 +77,16 @@ class StorageLogStore implements LogStore {
     }
 
     @Override
+    public Optional<java.util.UUID> clusterUuid() {
+        return storage.clusterUuid();
+    }
+
+    @Override
+    public void recordClusterUuid(java.util.UUID uuid) {
+        storage.recordClusterUuid(uuid);
+    }
+
+    @Override
     public void close() {
         storage.close();
     }

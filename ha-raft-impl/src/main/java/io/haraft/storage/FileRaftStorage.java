@@ -276,6 +276,7 @@ public final class FileRaftStorage implements RaftStorage {
     }
 
     /** The identity of the cluster incarnation this directory belongs to, once recorded. */
+    @Override
     public Optional<UUID> clusterUuid() {
         return manifest.clusterUuid();
     }
@@ -288,6 +289,7 @@ public final class FileRaftStorage implements RaftStorage {
      *                                  cluster (with the same name, perhaps)
      * @throws StorageException         on an I/O error
      */
+    @Override
     public void recordClusterUuid(UUID uuid) {
         manifest.recordClusterUuid(uuid);
     }

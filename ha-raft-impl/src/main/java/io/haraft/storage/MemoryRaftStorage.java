@@ -41,9 +41,11 @@ public final class MemoryRaftStorage implements RaftStorage {
         MemorySnapshot snapshot;
         long firstIndex = 1;
         ArrayList<Entry> log = new ArrayList<>();
+        java.util.UUID clusterUuid;
 
         State copy() {
             State s = new State();
+            s.clusterUuid = clusterUuid;
             s.hardState = hardState;
             s.snapshot = snapshot;
             s.firstIndex = firstIndex;
@@ -328,6 +330,27 @@ public final class MemoryRaftStorage implements RaftStorage {
     @Override
     public synchronized Optional<Snapshot> latestSnapshot() {
         return Optional.ofNullable(current.snapshot);
+    }
+
+    @Override
+    public synchronized Optional<java.util.UUID> clusterUuid() {
+        return Optional.ofNullable(current.clusterUuid);
+    }
+
+    /** Durable at once (it survives {@link #crash()}), as the file store's manifest. */
+    @Override
+    public synchronized void recordClusterUuid(java.util.UUID uuid) {
+        java.util.Objects.requireNonNull(uuid, "uuid");
+        if (uuid.equals(current.clusterUuid)) {
+            return;
+        }
+        if (current.clusterUuid != null) {
+            throw new StorageIdentityException(null, "this in-memory store belongs to cluster incarnation "
+                    + current.clusterUuid + ", not to " + uuid + ": it was used by another cluster; give this node"
+                    + " a new store");
+        }
+        current.clusterUuid = uuid;
+        durable.clusterUuid = uuid;
     }
 
     /** Makes pending batches durable (as the file store does) and stops accepting calls. */

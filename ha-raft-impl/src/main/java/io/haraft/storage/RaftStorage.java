@@ -129,6 +129,26 @@ public interface RaftStorage extends AutoCloseable {
     Optional<Snapshot> latestSnapshot();
 
     /**
+     * The identity of the cluster incarnation this store belongs to, once recorded (see
+     * {@link #recordClusterUuid}); empty before, or for a store that keeps none (the default).
+     */
+    default Optional<java.util.UUID> clusterUuid() {
+        return Optional.empty();
+    }
+
+    /**
+     * Records, durably before it returns, the identity of the cluster incarnation this store
+     * belongs to; a no-op if it is the recorded one. It never changes once recorded. The default
+     * keeps nothing.
+     *
+     * @throws StorageIdentityException if another one is recorded: the store belongs to another
+     *                                  cluster (with the same name, perhaps)
+     * @throws StorageException         on an I/O error
+     */
+    default void recordClusterUuid(java.util.UUID uuid) {
+    }
+
+    /**
      * Waits until every pending write is durable, stops the writer thread and releases the data
      * directory. Idempotent. Pending futures complete before this returns.
      */

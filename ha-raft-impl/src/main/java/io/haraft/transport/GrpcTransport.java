@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,6 +61,13 @@ import java.util.stream.Collectors;
  *       that cannot be decoded, closes the stream ({@code INVALID_ARGUMENT}, WARN); nothing after it
  *       is delivered. The sender waits for the receiver's {@code Welcome} before writing, so
  *       messages are not lost into a stream about to be refused.</li>
+ *   <li><b>Checked cluster incarnation.</b> Once a node knows its cluster identity (a random UUID
+ *       chosen when the cluster was bootstrapped, see {@link #learnClusterUuid}), its headers and
+ *       Welcomes carry it, and a stream between two nodes that know different ones is refused
+ *       ({@code PERMISSION_DENIED} on the server, the client closes on the Welcome), with a
+ *       rate-limited WARN naming both: two clusters share the cluster id, and one node runs on the
+ *       other's data directory. The rule and why it covers streams opened before the identity was
+ *       known are in {@code IdentityCheck}.</li>
  *   <li><b>Bounded messages, negotiated.</b> Each side tells the other the largest message it
  *       accepts (its {@code maxMessageBytes}): the sender in its {@code ConnectionHeader}, the receiver
  *       in its {@code Welcome}. A sender never writes a message larger than the smaller of its own
@@ -190,6 +198,8 @@ public final class GrpcTransport implements Transport {
     /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
     private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
+    /** The cluster identity this node knows, and the check of a peer's. */
+    final IdentityCheck identity;
 
     final AtomicLong sent = new AtomicLong();
     final AtomicLong received = new AtomicLong();
@@ -201,6 +211,7 @@ public final class GrpcTransport implements Transport {
 
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
+        this.identity = new IdentityCheck(config.clusterId());
         this.peers = config.peers();
         config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(this, peer, address)));
     }
@@ -648,6 +659,28 @@ public final class GrpcTransport implements Transport {
     String addressOf(String id) {
         String address = peers.get(id);
         return address != null ? address : guests.get(id);
+    }
+
+    /**
+     * Learns this node's cluster identity: from now on every new stream carries it, and open
+     * streams whose other end named another one are closed (see {@link IdentityCheck}).
+     */
+    @Override
+    public void learnClusterUuid(java.util.UUID uuid) {
+        if (!identity.learn(uuid)) {
+            return;
+        }
+        log.info("Node {} of cluster {} belongs to cluster incarnation {}; streams of another incarnation are refused",
+                config.selfId(), config.clusterId(), uuid);
+        inboundStreams.identityLearnt();
+        for (PeerLink link : links.values()) {
+            link.identityLearnt();
+        }
+    }
+
+    /** The cluster identity this transport checks peers against, once known (see {@link #learnClusterUuid}). */
+    public Optional<java.util.UUID> clusterUuid() {
+        return Optional.ofNullable(identity.known());
     }
 
     /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */

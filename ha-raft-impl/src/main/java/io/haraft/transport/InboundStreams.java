@@ -45,6 +45,7 @@ final class InboundStreams {
     private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
     private static final Context.Key<String> SENDER = Context.key("haraft-sender");
     private static final Context.Key<SocketAddress> REMOTE = Context.key("haraft-remote");
+    private static final Context.Key<com.google.protobuf.ByteString> IDENTITY = Context.key("haraft-identity");
 
     private final GrpcTransport t;
     private final RefusalLog refusals;
@@ -90,6 +91,16 @@ final class InboundStreams {
         return ServerInterceptors.intercept(definition, new HeaderCheck());
     }
 
+    /**
+     * This node learnt its cluster identity: closes every accepted stream whose header carried
+     * another one (see {@link IdentityCheck}).
+     */
+    void identityLearnt() {
+        for (Inbound in : open) {
+            in.refuseIfOtherIncarnation();
+        }
+    }
+
     /** Tells every open inbound stream this node's current peers. */
     void peersChanged() {
         for (Inbound in : open) {
@@ -123,8 +134,8 @@ final class InboundStreams {
             }
             t.learnLimit(header.getSenderId(), header.getMaxMessageBytes());
             log.debug("Accepted a stream from {} ({})", header.getSenderId(), remote);
-            return Contexts.interceptCall(Context.current().withValues(SENDER, header.getSenderId(), REMOTE, remote),
-                    call, headers, next);
+            return Contexts.interceptCall(Context.current().withValues(SENDER, header.getSenderId(), REMOTE, remote,
+                    IDENTITY, header.getClusterUuid()), call, headers, next);
         }
 
         private String check(ConnectionHeader h) {
@@ -142,6 +153,10 @@ final class InboundStreams {
             if (!t.config.selfId().equals(h.getReceiverId())) {
                 return "receiver id mismatch: the stream is meant for node '" + GrpcTransport.shown(h.getReceiverId())
                         + "' but this is node '" + t.config.selfId() + "' (check the peer addresses)";
+            }
+            String incarnation = t.identity.inboundProblem(h.getSenderId(), h.getClusterUuid());
+            if (incarnation != null) {
+                return incarnation;
             }
             Map<String, String> current = t.peers();
             if (!current.containsKey(h.getSenderId()) && !t.isGuest(h.getSenderId()) && !t.admitGuest(h.getSenderId())) {
@@ -178,15 +193,15 @@ final class InboundStreams {
     private StreamObserver<Incoming> connect(StreamObserver<ServerFrame> frames) {
         String sender = SENDER.get();
         SocketAddress remote = REMOTE.get();
-        Inbound responses = new Inbound((ServerCallStreamObserver<ServerFrame>) frames);
+        Inbound responses = new Inbound((ServerCallStreamObserver<ServerFrame>) frames, sender, remote, IDENTITY.get());
         responses.welcome();
         return new StreamObserver<>() {
             private boolean failed;   // gRPC calls one stream's observer serially
 
             @Override
             public void onNext(Incoming incoming) {
-                if (failed) {
-                    return;
+                if (failed || responses.isClosed()) {
+                    return;   // refused (another cluster incarnation) or ended: deliver nothing more
                 }
                 String refusal = deliver(sender, remote, incoming);
                 if (refusal != null) {
@@ -262,20 +277,46 @@ final class InboundStreams {
      */
     private final class Inbound {
         private final ServerCallStreamObserver<ServerFrame> responses;
-        private boolean closed;   // guarded by this
+        private final String sender;
+        private final SocketAddress remote;
+        private final com.google.protobuf.ByteString identity;   // the one in the sender's header
+        private volatile boolean closed;   // written under this
 
-        Inbound(ServerCallStreamObserver<ServerFrame> responses) {
+        Inbound(ServerCallStreamObserver<ServerFrame> responses, String sender, SocketAddress remote,
+                com.google.protobuf.ByteString identity) {
             this.responses = responses;
+            this.sender = sender;
+            this.remote = remote;
+            this.identity = identity;
             responses.setOnCancelHandler(this::ended);
         }
 
-        /** The Welcome (with this node's message limit), then this node's peers; from now on, every change of them. */
+        /**
+         * The Welcome (with this node's message limit and identity), then this node's peers; from
+         * now on, every change of them. Registered before the identity is checked again, so that a
+         * stream accepted while this node learnt its identity is closed here or by the scan.
+         */
         void welcome() {
             open.add(this);
+            if (refuseIfOtherIncarnation()) {
+                return;
+            }
             write(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
                     .setClusterId(t.config.clusterId()).setNodeId(t.config.selfId())
-                    .setMaxMessageBytes(t.config.maxMessageBytes())).build());
+                    .setMaxMessageBytes(t.config.maxMessageBytes()).setClusterUuid(t.identity.wire())).build());
             sendMembers();
+        }
+
+        /** Closes this stream if its sender's identity differs from the one this node knows now. */
+        boolean refuseIfOtherIncarnation() {
+            if (!t.identity.conflicts(identity)) {
+                return false;
+            }
+            String problem = t.identity.inboundProblem(sender, identity);
+            t.rejected.incrementAndGet();
+            refusals.refused("a stream to node " + t.config.selfId(), remote, problem);
+            fail(Status.PERMISSION_DENIED.withDescription(problem));
+            return true;
         }
 
         /** Writes this node's current peers (read under the lock, so a later write is never older). */
@@ -309,6 +350,10 @@ final class InboundStreams {
                 ended();
                 responses.onCompleted();
             }
+        }
+
+        boolean isClosed() {
+            return closed;
         }
 
         synchronized void ended() {

@@ -101,7 +101,8 @@ public final class MessageCodec {
                     .setData(com.google.protobuf.ByteString.copyFrom(m.data())).setLast(m.last()).setRound(m.round())
                     .setMembership(m.membership() == null ? ByteString.EMPTY
                             : UnsafeByteOperations.unsafeWrap(m.membership().encode()))
-                    .setStickinessNanos(m.stickiness()));
+                    .setStickinessNanos(m.stickiness())
+                    .setClusterUuid(IdentityCheck.wire(m.clusterUuid())));
         } else if (message instanceof Message.InstallSnapshotResponse m) {
             b.setInstallSnapshotResponse(io.haraft.transport.proto.InstallSnapshotResponse.newBuilder()
                     .setSnapIndex(m.snapIndex()).setNextOffset(m.nextOffset()).setDone(m.done()).setRound(m.round())
@@ -172,8 +173,18 @@ public final class MessageCodec {
                                 + "' carries an invalid configuration: " + ex.getMessage(), ex);
                     }
                 }
+                java.util.UUID clusterUuid = null;
+                if (!m.getClusterUuid().isEmpty()) {
+                    if (m.getClusterUuid().size() != io.haraft.core.ClusterIdentity.BYTES) {
+                        throw new MalformedMessageException("snapshot " + m.getSnapIndex() + " from '" + from
+                                + "' carries a cluster identity of " + m.getClusterUuid().size() + " bytes, not "
+                                + io.haraft.core.ClusterIdentity.BYTES);
+                    }
+                    clusterUuid = io.haraft.core.ClusterIdentity.decode(m.getClusterUuid().toByteArray());
+                }
                 return new Message.InstallSnapshot(from, to, term, m.getSnapIndex(), m.getSnapTerm(), m.getOffset(),
-                        m.getData().toByteArray(), m.getLast(), m.getRound(), membership, m.getStickinessNanos());
+                        m.getData().toByteArray(), m.getLast(), m.getRound(), membership, m.getStickinessNanos(),
+                        clusterUuid);
             }
             case INSTALL_SNAPSHOT_RESPONSE: {
                 var m = wire.getInstallSnapshotResponse();

@@ -247,6 +247,7 @@ final class PeerLink {
                     .setClusterId(t.config.clusterId()).setSenderId(t.config.selfId()).setReceiverId(peerId)
                     .setSenderAddress(t.advertisedAddress())
                     .setMaxMessageBytes(t.config.maxMessageBytes())
+                    .setClusterUuid(t.identity.wire())
                     .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).build());
             Attempt attempt = new Attempt(channel);
             current = attempt;
@@ -270,10 +271,14 @@ final class PeerLink {
                         + "' of cluster '" + GrpcTransport.shown(w.getClusterId()) + "', expected '" + peerId + "' of '"
                         + t.config.clusterId() + "'";
             } else {
-                problem = certificateProblem(a);
+                problem = t.identity.welcomeProblem(peerId, w.getClusterUuid());
+                if (problem == null) {
+                    problem = certificateProblem(a);
+                }
             }
             if (problem == null) {
                 t.learnLimit(peerId, w.getMaxMessageBytes());
+                a.welcomeIdentity = w.getClusterUuid();
                 a.welcomed = true;
                 lastWelcomeProblem = null;
                 connected = true;
@@ -284,15 +289,19 @@ final class PeerLink {
             streamLock.unlock();
         }
         if (problem != null) {
-            if (!problem.equals(lastWelcomeProblem)) {   // said once until it changes or the link works
-                lastWelcomeProblem = problem;
-                log.warn("Closing the stream to {}: {}", peerId, problem);
-            }
-            a.requests.cancel(problem, null);
+            refuseWelcome(a, problem);
             return;
         }
         log.info("Connected to {} at {}", peerId, address);
         scheduleDrain();
+    }
+
+    private void refuseWelcome(Attempt a, String problem) {
+        if (!problem.equals(lastWelcomeProblem)) {   // said once until it changes or the link works
+            lastWelcomeProblem = problem;
+            log.warn("Closing the stream to {}: {}", peerId, problem);
+        }
+        a.requests.cancel(problem, null);
     }
 
     /**
@@ -315,6 +324,26 @@ final class PeerLink {
         String problem = CertificateBinding.problem(leaf, peerId, host, others);
         return problem == null ? null : "the peer at " + address + " answered as node '" + peerId + "' but " + problem
                 + "; issue each node a certificate with its node id as a subject alternative name (DNS:<node id>)";
+    }
+
+    /**
+     * This node learnt its cluster identity: a stream whose receiver named another one in its
+     * Welcome is closed (see {@link IdentityCheck}).
+     */
+    void identityLearnt() {
+        Attempt a;
+        String problem;
+        streamLock.lock();
+        try {
+            a = current;
+            if (a == null || !a.welcomed || closed || !t.identity.conflicts(a.welcomeIdentity)) {
+                return;
+            }
+            problem = t.identity.welcomeProblem(peerId, a.welcomeIdentity);
+        } finally {
+            streamLock.unlock();
+        }
+        refuseWelcome(a, problem);
     }
 
     /** The peer told its own peers: it vouches for them (see "Guests"). */
@@ -451,6 +480,7 @@ final class PeerLink {
     /** One attempt: a fresh channel and the stream on it. */
     private final class Attempt implements ClientResponseObserver<RaftMessage, ServerFrame> {
         final ManagedChannel channel;
+        volatile com.google.protobuf.ByteString welcomeIdentity = com.google.protobuf.ByteString.EMPTY;
         ClientCallStreamObserver<RaftMessage> requests;
         volatile ClientCall<?, ?> call;   // to read the TLS session of the connection
         volatile boolean welcomed;

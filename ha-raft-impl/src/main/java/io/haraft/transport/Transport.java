@@ -93,6 +93,16 @@ public interface Transport extends AutoCloseable {
         return OptionalInt.empty();
     }
 
+    /**
+     * This node's cluster identity ({@link io.haraft.core.ClusterIdentity}), recorded at start or
+     * learnt from committed state; called at most once with a non-null value that changes nothing
+     * known (the same again is ignored). From then on every stream carries it and a peer that
+     * presents another one is refused (both directions), including streams already open. May be
+     * called before {@link #start}. Transports that check no identity may ignore it (the default).
+     */
+    default void learnClusterUuid(java.util.UUID uuid) {
+    }
+
     /** Stops listening, then closes every connection. Idempotent. */
     @Override
     void close();

@@ -48,6 +48,8 @@ final class CoreCluster {
     final List<String> ids;
     long now = 1_000 * MS;
     Predicate<Message> drop = m -> false;
+    /** The cluster identities each node's Readies reported learnt, in order. */
+    final Map<String, List<java.util.UUID>> identitiesLearnt = new HashMap<>();
 
     /** Applied to every node's core configuration, at start and at every {@link #add}. */
     private final java.util.function.UnaryOperator<CoreConfig> tune;
@@ -196,6 +198,9 @@ final class CoreCluster {
                     }
                     if (r.hardState() != null) {
                         hardStates.put(id, r.hardState());
+                    }
+                    if (r.clusterUuid() != null) {
+                        identitiesLearnt.computeIfAbsent(id, k -> new ArrayList<>()).add(r.clusterUuid());
                     }
                     sent.addAll(r.messages());
                     for (Message m : r.messages()) {

@@ -36,7 +36,12 @@ public enum PlantedBugs {
      * A follower honours only its own election timeout, not the longer stickiness of its leader,
      * though it acknowledges the leader's: caught when nodes run with different timeouts.
      */
-    IGNORE_LEADER_STICKINESS(new Bugs(false, false, false, false, false, false, true));
+    IGNORE_LEADER_STICKINESS(new Bugs(false, false, false, false, false, false, true)),
+    /**
+     * A node learns the cluster identity from the entry at index 1 as soon as it stores it, before
+     * it is committed, when another leader may still replace it with its own.
+     */
+    IDENTITY_BEFORE_COMMIT(new Bugs(false, false, false, false, false, false, false, true));
 
     private final Bugs bugs;
 

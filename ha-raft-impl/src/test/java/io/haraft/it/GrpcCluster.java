@@ -57,6 +57,8 @@ final class GrpcCluster implements AutoCloseable {
     private final double drift;
     /** The TLS files of each node, or none. */
     Function<String, TlsConfig> tls = id -> null;
+    /** Further settings of every node's builder (e.g. a small snapshot threshold). */
+    java.util.function.UnaryOperator<RaftNode.Builder> tune = b -> b;
     /** The maxMessageBytes of each node, or null for the default. */
     Function<String, Integer> maxMessageBytes = id -> null;
     /** The maxPendingProposals of each node, or null for the default. */
@@ -132,7 +134,7 @@ final class GrpcCluster implements AutoCloseable {
         if (pending != null) {
             b.maxPendingProposals(pending);
         }
-        return b;
+        return tune.apply(b);
     }
 
     /**

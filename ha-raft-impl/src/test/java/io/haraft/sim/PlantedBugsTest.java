@@ -35,6 +35,7 @@ class PlantedBugsTest {
         "SNAPSHOT_WITHOUT_CONFIGURATION, default, (h)",
         "READ_BEFORE_FIRST_COMMIT, churn, (r)",
         "IGNORE_LEADER_STICKINESS, rolling, (c)",
+        "IDENTITY_BEFORE_COMMIT, default, (u)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();

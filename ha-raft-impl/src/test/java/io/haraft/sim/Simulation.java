@@ -1,5 +1,6 @@
 package io.haraft.sim;
 
+import io.haraft.core.ClusterIdentity;
 import io.haraft.core.CoreConfig;
 import io.haraft.core.HardState;
 import io.haraft.core.LeadershipEvent;
@@ -58,7 +59,8 @@ import java.util.concurrent.CompletableFuture;
  * election) and the answer's index covers every write acknowledged before the read started (the
  * client history: a write is acknowledged when the node it was proposed at applies it), and (d)
  * every entry committed by then; a lease read is never decided after a newer leader reported
- * {@code elected}.
+ * {@code elected}; (u) a node knows no cluster identity, or the one carried by the committed entry
+ * at index 1, also after restarts and snapshot installs (it learns it only from committed state).
  *
  * <p>With {@link SimOptions.Timing#MIXED} or {@link SimOptions.Timing#ROLLING} nodes run with different election timeouts and
  * heartbeat intervals, and the schedule restarts them with new ones (rolling changes, node by
@@ -839,6 +841,10 @@ final class Simulation {
      */
     private boolean write(Node n, Ready r, boolean acked) throws IOException {
         RaftStorage st = n.storage;
+        if (r.clusterUuid() != null) {
+            st.recordClusterUuid(r.clusterUuid()); // first, durably: before anything can compact index 1
+            count(r.installSnapshot() != null ? "identity_learnt_with_a_snapshot" : "identity_learnt_at_commit");
+        }
         HardState hs = r.hardState();
         n.persisting = null;
         if (hs != null && hs.term() < st.hardState().term()) {
@@ -1193,6 +1199,9 @@ final class Simulation {
         n.core = opt.bugs().newCore(coreConfig(n), disk.hardState(),
                 new RaftLog(snapIndex, disk.snapTerm(), snapMembership, new ArrayList<>(disk.entries())),
                 n.localNow(), new SplittableRandom(seed * 1_000_003L + n.index * 7919L + n.incarnation), null);
+        // the recorded identity, and a candidate of this incarnation in case it bootstraps the cluster
+        n.core.bootstrapIdentity(n.storage.clusterUuid().orElse(null),
+                new java.util.UUID(seed, n.index * 1_000_000L + n.incarnation));
         n.gate = new LeadershipGate();
         n.up = true;
         n.downBy = -1;
@@ -1869,5 +1878,14 @@ final class Simulation {
             }
         }
         n.checkedCommit = commit;
+        // (u) one cluster identity: a node knows none, or the one the committed entry at index 1 carries
+        java.util.UUID identity = c.clusterUuid();
+        if (identity != null) {
+            java.util.UUID agreed = committed.isEmpty() ? null : ClusterIdentity.of(committed.get(0));
+            if (!identity.equals(agreed)) {
+                fail("(u) " + n.id + " believes the cluster identity is " + identity + " but the committed entry at"
+                        + " index 1 " + (committed.isEmpty() ? "does not exist yet" : "carries " + agreed));
+            }
+        }
     }
 }

@@ -78,6 +78,9 @@ class SimulationTest {
             // Clients read through both paths, and writes are acknowledged, so (r) has a history to judge.
             assertThat(counters).as("reads and acknowledged writes over %d seeds", results.size())
                     .containsKeys("index_reads_served", "lease_reads_served", "reads_failed", "writes_acknowledged");
+            // Every node learns the cluster identity, some through a snapshot (a node that fell behind).
+            assertThat(counters).as("cluster identities learnt over %d seeds", results.size())
+                    .containsKeys("identity_learnt_at_commit", "identity_learnt_with_a_snapshot");
             // A third of the seeds run nodes with different timings and restart them with new ones.
             assertThat(counters.getOrDefault("retimed_nodes", 0)).as("nodes restarted with a new timing")
                     .isGreaterThan(results.size() / 10);

@@ -153,6 +153,11 @@ public final class FaultyTransport implements Transport {
     }
 
     @Override
+    public void learnClusterUuid(java.util.UUID uuid) {
+        delegate.learnClusterUuid(uuid);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

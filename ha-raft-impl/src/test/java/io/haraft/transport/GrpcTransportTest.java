@@ -556,4 +556,103 @@ class GrpcTransportTest {
         assertThat(c.reconnectBackoffMax()).isEqualTo(Duration.ofMillis(150));
         assertThat(c.connectTimeout()).isEqualTo(Duration.ofMillis(300));
     }
+
+    // ------------------------------------------------------------------ cluster identity
+
+    /** Two transports n1 and n2 of cluster "orders"; each learns {@code id1} / {@code id2} (null: none) before it starts. */
+    private GrpcTransport[] pairWithIdentities(java.util.UUID id1, java.util.UUID id2, RecordingListener l1,
+                                               RecordingListener l2) {
+        Map<String, Integer> ports = ports("n1", "n2");
+        GrpcTransport n1 = GrpcTransport.create(config("n1", ports.get("n1"), ports).build());
+        GrpcTransport n2 = GrpcTransport.create(config("n2", ports.get("n2"), ports).build());
+        n1.learnClusterUuid(id1);
+        n2.learnClusterUuid(id2);
+        started.add(n1);
+        started.add(n2);
+        n1.start(l1);
+        n2.start(l2);
+        return new GrpcTransport[] {n1, n2};
+    }
+
+    private static long identityRefusalsLogged(LogCapture logs, String node) {
+        return logs.lines().stream().filter(l -> l.contains("WARN") && l.contains("Refused a stream to node " + node)
+                && l.contains("cluster identity mismatch")).count();
+    }
+
+    @Test
+    void streamsBetweenTwoClusterIncarnationsAreRefusedBothWaysWithOneWarnEachNamingBoth() {
+        java.util.UUID a = java.util.UUID.randomUUID();
+        java.util.UUID b = java.util.UUID.randomUUID();
+        RecordingListener l1 = new RecordingListener();
+        RecordingListener l2 = new RecordingListener();
+        try (LogCapture logs = new LogCapture()) {
+            GrpcTransport[] t = pairWithIdentities(a, b, l1, l2);
+            t[0].send(new Message.Heartbeat("n1", "n2", 5, 1, 1));
+            t[1].send(new Message.Heartbeat("n2", "n1", 7, 1, 1));
+            // both keep reconnecting (backoff 20..200 ms) and are refused every time
+            awaitTrue("both refuse several streams", () -> t[0].stats().streamsRejected() >= 3
+                    && t[1].stats().streamsRejected() >= 3);
+            assertThat(l1.messages()).as("delivered to n1").isEmpty();
+            assertThat(l2.messages()).as("delivered to n2").isEmpty();
+            assertThat(t[0].stats().connectedPeers()).isEmpty();
+            assertThat(t[1].stats().connectedPeers()).isEmpty();
+            String warn = logs.lines().stream().filter(l -> l.contains("Refused a stream to node n1")
+                    && l.contains("cluster identity mismatch")).findFirst().orElseThrow();
+            assertThat(warn).contains("WARN", "the sender 'n2' belongs to cluster incarnation " + b,
+                    "this node to incarnation " + a, "move its data directory away", "new node id");
+            assertThat(identityRefusalsLogged(logs, "n1")).as("rate limited: one WARN per minute").isEqualTo(1);
+            assertThat(identityRefusalsLogged(logs, "n2")).as("rate limited: one WARN per minute").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theSameIncarnationOrANodeThatKnowsNoneYetIsAccepted() {
+        java.util.UUID a = java.util.UUID.randomUUID();
+        RecordingListener l1 = new RecordingListener();
+        RecordingListener l2 = new RecordingListener();
+        GrpcTransport[] same = pairWithIdentities(a, a, l1, l2);
+        same[0].send(new Message.Heartbeat("n1", "n2", 5, 1, 1));
+        l2.awaitMessage("n2 accepts n1 of the same incarnation", m -> m.term() == 5);
+        RecordingListener l3 = new RecordingListener();
+        RecordingListener l4 = new RecordingListener();
+        GrpcTransport[] fresh = pairWithIdentities(null, a, l3, l4);
+        fresh[0].send(new Message.Heartbeat("n1", "n2", 6, 1, 1));
+        fresh[1].send(new Message.Heartbeat("n2", "n1", 6, 1, 1));
+        l4.awaitMessage("a node that knows the identity accepts one that knows none", m -> m.term() == 6);
+        l3.awaitMessage("a node that knows none accepts one that knows it", m -> m.term() == 6);
+        assertThat(fresh[0].stats().streamsRejected() + fresh[1].stats().streamsRejected()).isZero();
+    }
+
+    @Test
+    void learningTheIdentityClosesTheOpenStreamsOfAnotherBothWays() {
+        java.util.UUID a = java.util.UUID.randomUUID();
+        java.util.UUID b = java.util.UUID.randomUUID();
+        RecordingListener l1 = new RecordingListener();
+        RecordingListener l2 = new RecordingListener();
+        try (LogCapture logs = new LogCapture()) {
+            GrpcTransport[] t = pairWithIdentities(null, b, l1, l2);   // n1 knows none yet
+            t[1].send(new Message.Heartbeat("n2", "n1", 5, 1, 1));
+            t[0].send(new Message.Heartbeat("n1", "n2", 5, 1, 1));
+            l1.awaitMessage("n1 accepts n2's stream while it knows no identity", m -> m.term() == 5);
+            l2.awaitMessage("n2 accepts n1's stream, whose header carries none", m -> m.term() == 5);
+
+            t[0].learnClusterUuid(a);   // n1's log committed another identity than n2's
+            awaitTrue("n1 closes both streams with n2 and both refuse the next ones, again and again", () ->
+                    t[0].stats().streamsRejected() >= 2 && t[1].stats().streamsRejected() >= 2);
+            awaitTrue("no stream is up either way", () -> t[0].stats().connectedPeers().isEmpty()
+                    && t[1].stats().connectedPeers().isEmpty());
+            int before1 = l1.messages().size();
+            int before2 = l2.messages().size();
+            t[1].send(new Message.Heartbeat("n2", "n1", 9, 1, 1));
+            t[0].send(new Message.Heartbeat("n1", "n2", 9, 1, 1));
+            long rejected1 = t[0].stats().streamsRejected();
+            long rejected2 = t[1].stats().streamsRejected();
+            awaitTrue("later attempts are refused too", () -> t[0].stats().streamsRejected() >= rejected1 + 2
+                    && t[1].stats().streamsRejected() >= rejected2 + 2);
+            assertThat(l1.messages()).hasSize(before1);
+            assertThat(l2.messages()).hasSize(before2);
+            assertThat(logs.contains("WARN", "this node to incarnation " + a)).isTrue();
+            assertThat(t[0].clusterUuid()).contains(a);
+        }
+    }
 }

@@ -59,7 +59,24 @@ class MessageCodecTest {
                 new Message.Heartbeat("n1", "n3", 8, 43, 19, 300_000_000L),
                 new Message.HeartbeatResponse("n3", "n1", 8, 19, 300_000_000L),
                 new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 0, binary, false, 20, null, 300_000_000L),
-                new Message.InstallSnapshotResponse("n2", "n1", 8, 500, 8192, false, 20, 300_000_000L));
+                new Message.InstallSnapshotResponse("n2", "n1", 8, 500, 8192, false, 20, 300_000_000L),
+                // the leader's cluster identity with a snapshot, and the bootstrap no-op that carries it
+                new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 0, binary, true, 20, null, 0,
+                        java.util.UUID.fromString("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")),
+                new Message.Append("n1", "n2", 1, 0, 0, List.of(Entry.of(1, 1, Entry.Kind.NOOP,
+                        io.haraft.core.ClusterIdentity.encode(java.util.UUID.fromString(
+                                "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")))), 0, 1));
+    }
+
+    @Test
+    void aClusterIdentityOfAnotherLengthIsRejected() {
+        RaftMessage wire = MessageCodec.encode(new Message.InstallSnapshot("n1", "n2", 8, 500, 7, 0, new byte[0], true,
+                20, null, 0, java.util.UUID.randomUUID()));
+        RaftMessage cut = wire.toBuilder().setInstallSnapshot(wire.getInstallSnapshot().toBuilder()
+                .setClusterUuid(com.google.protobuf.ByteString.copyFrom(new byte[7]))).build();
+        assertThatThrownBy(() -> MessageCodec.decode(cut))
+                .isInstanceOf(MessageCodec.MalformedMessageException.class)
+                .hasMessageContaining("cluster identity of 7 bytes");
     }
 
     @ParameterizedTest

@@ -22,7 +22,11 @@ public final class Entry {
     public enum Kind {
         /** An application command, applied to the state machine. */
         COMMAND,
-        /** The empty entry a new leader appends at once; committing it elects the leader. */
+        /**
+         * The entry a new leader appends at once; committing it elects the leader. Empty, except
+         * the first leader's at index 1, which carries the cluster identity
+         * ({@link io.haraft.core.ClusterIdentity}).
+         */
         NOOP,
         /**
          * A cluster configuration ({@link io.haraft.core.quorum.Membership#encode()}); it takes
