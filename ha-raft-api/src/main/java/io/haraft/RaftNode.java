@@ -1,5 +1,6 @@
 package io.haraft;
 
+import io.haraft.metrics.RaftMetrics;
 import io.haraft.spi.RaftNodeFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -349,7 +350,7 @@ public interface RaftNode extends AutoCloseable {
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
      * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries or 64 MiB of log (whichever
      * comes first), learners promoted within 1,000 entries of the leader, no listener, no state
-     * machine. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
+     * machine, no metrics. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
      * at most 60 s, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB. A problem
      * with a value the builder derived (the election timeout from the heartbeat, or the reverse)
      * names the setting that was given.
@@ -390,6 +391,7 @@ public interface RaftNode extends AutoCloseable {
         private long snapshotThresholdBytes = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES;
         private LeadershipListener listener;
         private StateMachine stateMachine;
+        private RaftMetrics metrics;
 
         private Builder() {
         }
@@ -554,6 +556,17 @@ public interface RaftNode extends AutoCloseable {
         }
 
         /**
+         * Where the node reports its measurements (leader, term, elections, commit and fsync
+         * latency, lease, heartbeats per peer, ...); default none. For Micrometer use
+         * {@code io.haraft:ha-raft-micrometer}. See {@link RaftMetrics} for the threads that call
+         * it and what happens when it throws.
+         */
+        public Builder metrics(RaftMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
+            return this;
+        }
+
+        /**
          * Validates the settings into a configuration, without building a node or touching the
          * file system. Logs a warning for a single-node or even-sized cluster.
          *
@@ -646,7 +659,8 @@ public interface RaftNode extends AutoCloseable {
             RaftNodeFactory factory = single(factories);
             RaftNode node = factory.create(config,
                     listener == null ? NO_LISTENER : listener,
-                    stateMachine == null ? NO_STATE_MACHINE : stateMachine);
+                    stateMachine == null ? NO_STATE_MACHINE : stateMachine,
+                    metrics == null ? RaftMetrics.none() : metrics);
             if (node == null) {
                 throw new IllegalStateException(factory.getClass().getName() + ".create returned null;"
                         + " that is a bug in the implementation");

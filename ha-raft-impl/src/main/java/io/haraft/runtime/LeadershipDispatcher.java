@@ -52,6 +52,7 @@ final class LeadershipDispatcher {
     private volatile String delivering;
     private volatile long deliveringSince;
     private volatile boolean crashed;
+    private volatile NodeMetrics metrics = NodeMetrics.NONE;
 
     /**
      * @param wakeLoop called by the watchdog after it revoked a lease, so that the loop makes the
@@ -71,6 +72,11 @@ final class LeadershipDispatcher {
         });
         this.watchdog = Executors.newSingleThreadScheduledExecutor(
                 Threads.factory("haraft-lease-watchdog-" + nodeId, clusterId, nodeId));
+    }
+
+    /** Before the first leadership: where lease expiries and the callbacks' run times are reported. */
+    void metrics(NodeMetrics m) {
+        this.metrics = m;
     }
 
     /** The leadership whose {@code elected} was queued and that the loop has not closed yet, or null. */
@@ -126,6 +132,9 @@ final class LeadershipDispatcher {
     private boolean revokeLocked(LeadershipImpl l, RevokeReason reason) {
         if (l.revoke(reason)) {
             LOG.info("term {}: leadership revoked ({})", l.term(), reason);
+            if (reason == RevokeReason.LEASE_EXPIRED) {
+                metrics.leaseExpiries.increment();
+            }
             queueTransition(l, reason);
             return true;
         }
@@ -213,7 +222,8 @@ final class LeadershipDispatcher {
     private void deliver(LeadershipImpl l, RevokeReason reason) {
         queuedTransitions.decrementAndGet();
         MDC.put("term", Long.toString(l.term()));
-        deliveringSince = clock.nanos();
+        long since = clock.nanos();
+        deliveringSince = since;
         delivering = describe(l, reason);
         try {
             if (reason == null) {
@@ -225,6 +235,8 @@ final class LeadershipDispatcher {
             LOG.error("node {}, term {}: the leadership listener threw in {}; continuing with later callbacks",
                     nodeId, l.term(), reason == null ? "elected" : "revoked(" + reason + ")", t);
         } finally {
+            NodeMetrics m = metrics;
+            (reason == null ? m.electedCallback : m.revokedCallback).record(clock.nanos() - since);
             delivering = null;
             MDC.remove("term");
         }
