@@ -1,9 +1,11 @@
 package io.haraft.micrometer;
 
+import io.haraft.Committed;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
+import io.haraft.StateMachine;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
@@ -13,7 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +92,7 @@ class MicrometerRaftMetricsTest {
                     .heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(1000))
                     .snapshotThreshold(20)
                     .metrics(metrics)
+                    .stateMachine(new Counting())
                     .listener(new LeadershipListener() {
                         @Override
                         public void elected(Leadership leadership) {
@@ -101,6 +108,27 @@ class MicrometerRaftMetricsTest {
             nodes.put(id, b.build());
         }
         nodes.values().forEach(RaftNode::start);
+    }
+
+    /** Counts the commands applied; its snapshot is that count (8 bytes). */
+    private static final class Counting implements StateMachine {
+        private long applied;
+
+        @Override
+        public synchronized byte[] apply(Committed entry) {
+            applied++;
+            return new byte[0];
+        }
+
+        @Override
+        public synchronized void snapshot(OutputStream out) throws IOException {
+            new DataOutputStream(out).writeLong(applied);
+        }
+
+        @Override
+        public synchronized void restore(InputStream in) throws IOException {
+            applied = new DataInputStream(in).readLong();
+        }
     }
 
     /** The node whose own listener holds a valid leadership. */
