@@ -319,8 +319,9 @@ public interface RaftNode extends AutoCloseable {
      * it runs ({@link NodeStatus#state()}): after {@link #close()} it is
      * {@link NodeStatus.State#STOPPED}, after a fatal error (a failed storage write, a state machine
      * that threw, a failed start) {@link NodeStatus.State#FAILED} with the cause in
-     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Never
-     * throws, in any state.
+     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Its
+     * {@link NodeStatus#health()} is UP, DEGRADED (running without quorum contact) or DOWN, with
+     * a reason, for health checks. Never throws, in any state.
      */
     NodeStatus status();
 
