@@ -294,7 +294,7 @@ final class NodeLoop implements Transport.Listener {
                 fail(future, notLeader());
             } else {
                 applier.register(index, core.term(), future);
-                if (metrics != NodeMetrics.NONE) {
+                if (metrics.enabled()) {
                     commitTimes.proposed(index, submittedAt);
                 }
             }

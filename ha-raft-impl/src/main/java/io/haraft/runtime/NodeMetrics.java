@@ -88,6 +88,11 @@ final class NodeMetrics {
                 Map.of("callback", "revoked"));
     }
 
+    /** Whether the application configured metrics: measurements that cost something are skipped otherwise. */
+    boolean enabled() {
+        return spi != RaftMetrics.none();
+    }
+
     // ------------------------------------------------------------------ registration
 
     MeterId id(String name, String description, String unit, Map<String, String> more) {

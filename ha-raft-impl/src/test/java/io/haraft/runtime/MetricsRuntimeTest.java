@@ -41,7 +41,8 @@ class MetricsRuntimeTest {
 
     /** A three-node cluster whose nodes report to {@code metrics}, started. */
     private LocalCluster start(Map<String, ? extends RaftMetrics> metrics) {
-        cluster = LocalCluster.ofThree();
+        // timeouts generous enough that a loaded machine does not move the leadership while a test looks at it
+        cluster = new LocalCluster(3, Duration.ofMillis(100), Duration.ofMillis(1000), 0.01);
         cluster.metricsFactory = metrics::get;
         cluster.ids.forEach(cluster::create);
         return cluster.start();
@@ -186,7 +187,10 @@ class MetricsRuntimeTest {
         String leader = cluster.awaitLeader();
         Await.until(WAIT, () -> cluster.ids.stream().allMatch(id -> cluster.node(id).status().health().isUp()),
                 "all three UP");
-        assertThat(cluster.node(leader).status().health().reason()).contains("valid lease");
+        Await.until(WAIT, () -> cluster.ids.stream().anyMatch(id -> {
+            io.haraft.Leadership l = cluster.listener(id).current();
+            return l != null && l.isValid() && cluster.node(id).status().health().reason().contains("valid lease");
+        }), "the node whose listener holds a valid leadership says UP with a valid lease");
 
         List<String> followers = cluster.others(leader);
         String survivor = followers.get(0);
