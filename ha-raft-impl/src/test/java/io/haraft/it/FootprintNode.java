@@ -51,7 +51,7 @@ public final class FootprintNode {
         int entries = Integer.parseInt(args[3]);
         int entryBytes = Integer.parseInt(args[4]);
         RaftNode.Builder b = RaftNode.builder().clusterId(args[0]).nodeId(nodeId).dataDir(dataDir)
-                .heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(600))
+                .heartbeatInterval(Duration.ofMillis(500)).electionTimeout(Duration.ofSeconds(5)) // footprint, not failover: a loaded host must not depose the leader
                 .snapshotThreshold(Long.parseLong(args[5]));
         for (int i = 6; i < args.length; i++) {
             String[] m = args[i].split("=");

@@ -65,11 +65,46 @@ class JoinerCatchUpGrpcTest {
     private void join(String id) throws Exception {
         cluster.joining(id, MemberRole.LEARNER);
         cluster.create(id).start();
-        RaftNode leader = cluster.node(cluster.awaitLeader());
-        leader.addLearner(id, cluster.address(id)).get(60, TimeUnit.SECONDS);
-        leader.promote(id, PATIENCE).get(60, TimeUnit.SECONDS);
+        onTheLeader(leader -> leader.addLearner(id, cluster.address(id)));   // asking again is safe
+        onTheLeader(leader -> leader.promote(id, PATIENCE));
         cluster.bootstrap.add(id);                    // later nodes start with the members of the moment
         cluster.roles.put(id, MemberRole.VOTER);
+    }
+
+    /**
+     * Runs a membership change on whichever node leads, and asks again (which is safe: the leader
+     * skips what is done) when leadership moved before the outcome was known.
+     */
+    private void onTheLeader(java.util.function.Function<RaftNode, CompletableFuture<?>> change) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                change.apply(cluster.node(cluster.awaitLeader())).get(60, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException || e.getCause() instanceof io.haraft.NotLeaderException)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Makes n5 the leader, then runs the change on it, again if n5 lost its leadership meanwhile. */
+    private void onN5(java.util.function.Function<RaftNode, CompletableFuture<?>> change) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            String leader = cluster.awaitLeader();
+            if (!leader.equals("n5")) {
+                cluster.node(leader).transferLeadership("n5").get(30, TimeUnit.SECONDS);
+            }
+            cluster.awaitLeader(List.of("n5"), PATIENCE);
+            try {
+                change.apply(cluster.node("n5")).get(60, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt >= 5 || !(e.getCause() instanceof io.haraft.MembershipChangeException || e.getCause() instanceof io.haraft.NotLeaderException)) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @Test
@@ -80,22 +115,18 @@ class JoinerCatchUpGrpcTest {
         join("n4");                                   // configuration entries that do not list n5
         commit(3000);
         join("n5");
-        String leader = cluster.awaitLeader();
-        if (!leader.equals("n5")) {
-            cluster.node(leader).transferLeadership("n5").get(30, TimeUnit.SECONDS);
-        }
-        cluster.awaitLeader(List.of("n5"), PATIENCE);
+        onN5(n5 -> CompletableFuture.completedFuture(null));
         commit(3000);
 
         cluster.joining("n6", MemberRole.LEARNER);   // started with n1-n5 and itself as a learner
         cluster.create("n6").start();
+        onN5(n5 -> n5.addLearner("n6", cluster.address("n6")));
         RaftNode n5 = cluster.node("n5");
-        n5.addLearner("n6", cluster.address("n6")).get(60, TimeUnit.SECONDS);
         long target = n5.status().commitIndex();
         awaitTrue("n6 catches up with n5's log up to index " + target, PATIENCE,
                 () -> cluster.node("n6").status().commitIndex() >= target);
         NodeStatus n6 = cluster.node("n6").status();
         assertThat(n6.members().stream().map(NodeStatus.MemberStatus::id)).contains("n5", "n6");
-        n5.promote("n6", PATIENCE).get(60, TimeUnit.SECONDS);
+        onTheLeader(leader -> leader.promote("n6", PATIENCE));
     }
 }

@@ -39,7 +39,7 @@ public final class LargeLogNode {
     static RaftNode build(Path dataDir, int port, long snapshotThresholdBytes) {
         return RaftNode.builder().clusterId("large-log").nodeId("n1")
                 .member("n1", TransportTesting.address(port)).dataDir(dataDir)
-                .heartbeatInterval(Duration.ofMillis(100)).electionTimeout(Duration.ofMillis(500))
+                .heartbeatInterval(Duration.ofMillis(500)).electionTimeout(Duration.ofSeconds(5)) // a pause of the loaded host or GC must not depose it: heap, not failover, is tested
                 .maxMessageBytes(MAX_MESSAGE_BYTES).snapshotThresholdBytes(snapshotThresholdBytes)
                 .build();
     }

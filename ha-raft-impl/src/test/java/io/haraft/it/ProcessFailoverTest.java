@@ -173,7 +173,7 @@ class ProcessFailoverTest {
         for (String id : IDS) {
             launch(id);
         }
-        awaitTrue("every node process started\n" + "(see below)", PATIENCE,
+        awaitTrue("every node process started\n" + "(see below)", Duration.ofSeconds(90),   // three JVMs on a busy host
                 () -> nodes.values().stream().allMatch(n -> !n.lines("STARTED").isEmpty() || !n.process.isAlive()));
         long after = System.nanoTime();
         for (Node n : nodes.values()) {
@@ -289,7 +289,10 @@ class ProcessFailoverTest {
         assertThat(validBeforeResume).isNotEmpty();
         assertThat(validBeforeResume).as("old VALID checks before the new leader was elected at %d\n%s",
                 elected.nanos(), everything()).allMatch(l -> l.nanos() < elected.nanos());
-        assertThat(Duration.ofNanos(stopped)).as("stopped for longer than the lease").isGreaterThan(Duration.ofMillis(300));
+        // How long the freeze lasted is not asserted: followers may vote an election timeout after
+        // they last heard the leader, which can be before the freeze began. That the frozen lease had
+        // ended by then is what the VALID checks above show, and what REVOKED below must confirm.
+        assertThat(elected.nanos()).as("elected after the freeze (%d ns later)", stopped).isGreaterThan(stoppedAt);
 
         long resumedAt = System.nanoTime();
         signal("CONT", oldLeader.pid());

@@ -201,7 +201,7 @@ class RuntimeEdgeCasesTest {
         long closeNanos = closedInCallback.get(20, TimeUnit.SECONDS);
         assertThat(Duration.ofNanos(closeNanos)).isLessThan(Duration.ofSeconds(10));
         String closedId = closedBy.get();
-        Await.until(Duration.ofSeconds(5), () -> cluster.listener(closedId).events.size() == 2,
+        Await.until(Duration.ofSeconds(30), () -> cluster.listener(closedId).events.size() == 2,
                 "the revoked queued behind the closing callback is still delivered");
         assertThat(cluster.listener(closedId).last().elected()).isFalse();
         cluster.awaitLeader(cluster.others(closedId), Duration.ofSeconds(10));
