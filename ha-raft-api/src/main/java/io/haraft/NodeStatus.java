@@ -24,6 +24,12 @@ import java.util.OptionalLong;
  * its term and indexes are the last it knew. Monitor {@code state()}: a node that failed does not
  * come back by itself.
  *
+ * <p><b>Health.</b> {@link #health()} sums it up for a health check: {@link Health.Status#UP}
+ * (running, with quorum contact), {@link Health.Status#DEGRADED} (running without quorum contact:
+ * a leader without a valid lease, or another node that heard from no leader for longer than the
+ * election timeout) or {@link Health.Status#DOWN} (not running: not started, stopped or failed),
+ * with a reason to show.
+ *
  * <pre>{@code
  * NodeStatus s = node.status();
  * for (NodeStatus.PeerStats p : s.peers()) {
@@ -62,11 +68,89 @@ import java.util.OptionalLong;
  * @param state        whether the node runs, was stopped or failed
  * @param failure      when {@code state} is {@link State#FAILED}, what went wrong (the error's
  *                     type and message, as logged); empty otherwise
+ * @param health       whether the node is up, degraded (no quorum contact) or down, and why
  */
 public record NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId,
                          long commitIndex, long appliedIndex, List<PeerStats> peers,
                          List<MemberStatus> members, boolean configurationPending, boolean removed,
-                         State state, Optional<String> failure) {
+                         State state, Optional<String> failure, Health health) {
+
+    /**
+     * A node's health in one word, with a reason, for a health check (a Kubernetes probe, a load
+     * balancer, an Actuator endpoint).
+     *
+     * <p>Immutable; no component is {@code null}, the reason is never blank.
+     *
+     * <pre>{@code
+     * NodeStatus.Health h = node.status().health();
+     * if (h.status() != NodeStatus.Health.Status.UP) {
+     *     log.warn("raft node {}: {}", h.status(), h.reason());
+     * }
+     * }</pre>
+     *
+     * <p><b>Limits.</b> {@code DEGRADED} is this node's view: a follower cut off from the leader
+     * is degraded while the rest of the cluster is fine. A cluster is healthy when a majority of
+     * its voters are {@code UP} and exactly one of them leads.
+     *
+     * @param status UP, DEGRADED or DOWN
+     * @param reason why, in words, such as {@code "no leader heard for 1200 ms (election timeout 300 ms)"}
+     */
+    public record Health(Status status, String reason) {
+
+        /** The three health states. */
+        public enum Status {
+            /**
+             * Running with quorum contact: a leader whose lease is valid (a majority acknowledged
+             * it recently), or another node that heard from a leader within the election timeout.
+             */
+            UP,
+            /**
+             * Running, but without quorum contact: a leader without a valid lease (it is about to
+             * step down), or another node that heard from no leader for more than the election
+             * timeout (an election is running, or a majority is unreachable). Commands and reads
+             * fail meanwhile. Usually short; a node that stays degraded for more than a few
+             * election timeouts is cut off from a majority.
+             */
+            DEGRADED,
+            /** Not running: not started yet, stopped (closed or removed) or failed ({@link NodeStatus#failure()}). */
+            DOWN
+        }
+
+        /**
+         * Validates.
+         *
+         * @throws NullPointerException     if a component is null
+         * @throws IllegalArgumentException if the reason is blank
+         */
+        public Health {
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(reason, "reason");
+            if (reason.isBlank()) {
+                throw new IllegalArgumentException("a health needs a reason, got a blank one for " + status);
+            }
+        }
+
+        /**
+         * The health of a node that is not {@link State#RUNNING}: {@link Status#DOWN} with the state
+         * (and the failure or the removal) as reason.
+         *
+         * @throws IllegalArgumentException if {@code state} is {@code RUNNING}
+         */
+        public static Health down(State state, Optional<String> failure, boolean removed) {
+            Objects.requireNonNull(failure, "failure");
+            return switch (Objects.requireNonNull(state, "state")) {
+                case NOT_STARTED -> new Health(Status.DOWN, "not started");
+                case STOPPED -> new Health(Status.DOWN, removed ? "stopped: removed from the cluster" : "stopped");
+                case FAILED -> new Health(Status.DOWN, "failed: " + failure.orElse("unknown error"));
+                case RUNNING -> throw new IllegalArgumentException("a RUNNING node is UP or DEGRADED, not DOWN");
+            };
+        }
+
+        /** Whether the status is {@link Status#UP}. */
+        public boolean isUp() {
+            return status == Status.UP;
+        }
+    }
 
     /**
      * Whether a node takes part in its cluster. Only a {@link #RUNNING} node votes, replicates or
@@ -115,8 +199,9 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
      * @throws NullPointerException     if a component is null
      * @throws IllegalArgumentException if a number is negative, {@code appliedIndex > commitIndex},
      *                                  a node that is not running is shown as leader or with a
-     *                                  leader, or a failure is given for a node that did not fail
-     *                                  (or none for one that did)
+     *                                  leader, a failure is given for a node that did not fail
+     *                                  (or none for one that did), or the health is DOWN for a
+     *                                  running node (or not DOWN for one that is not running)
      */
     public NodeStatus {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -124,6 +209,11 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
         Objects.requireNonNull(leaderId, "leaderId (use Optional.empty())");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(failure, "failure (use Optional.empty())");
+        Objects.requireNonNull(health, "health");
+        if ((state == State.RUNNING) == (health.status() == Health.Status.DOWN)) {
+            throw new IllegalArgumentException("the health is DOWN exactly when the node is not RUNNING, got state "
+                    + state + " and health " + health);
+        }
         if (state != State.RUNNING && (role != Role.FOLLOWER || leaderId.isPresent())) {
             throw new IllegalArgumentException("a node in state " + state + " is shown as a FOLLOWER with no leader,"
                     + " got role " + role + " and leader " + leaderId.orElse("none"));
@@ -142,6 +232,21 @@ public record NodeStatus(String nodeId, Role role, long term, Optional<String> l
         }
         peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
         members = List.copyOf(Objects.requireNonNull(members, "members"));
+    }
+
+    /**
+     * A status without a health from the node (as before nodes reported it): a running node is
+     * {@link Health.Status#UP}, any other {@link Health.Status#DOWN} (see {@link Health#down}).
+     *
+     * @throws NullPointerException     if a component is null
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public NodeStatus(String nodeId, Role role, long term, Optional<String> leaderId, long commitIndex,
+                      long appliedIndex, List<PeerStats> peers, List<MemberStatus> members,
+                      boolean configurationPending, boolean removed, State state, Optional<String> failure) {
+        this(nodeId, role, term, leaderId, commitIndex, appliedIndex, peers, members, configurationPending, removed,
+                state, failure, state == State.RUNNING ? new Health(Health.Status.UP, "running")
+                        : Health.down(state, failure, removed));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.haraft;
 
+import io.haraft.metrics.RaftMetrics;
 import io.haraft.spi.RaftNodeFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -334,8 +335,9 @@ public interface RaftNode extends AutoCloseable {
      * it runs ({@link NodeStatus#state()}): after {@link #close()} it is
      * {@link NodeStatus.State#STOPPED}, after a fatal error (a failed storage write, a state machine
      * that threw, a failed start) {@link NodeStatus.State#FAILED} with the cause in
-     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Never
-     * throws, in any state.
+     * {@link NodeStatus#failure()}; a node that does not run is never shown as leader. Its
+     * {@link NodeStatus#health()} is UP, DEGRADED (running without quorum contact) or DOWN, with
+     * a reason, for health checks. Never throws, in any state.
      */
     NodeStatus status();
 
@@ -487,7 +489,8 @@ public interface RaftNode extends AutoCloseable {
      * 3 * heartbeatInterval}. Clock-drift bound 0.01, fast failover on a refused connection on,
      * no TLS, messages up to 4 MiB, a snapshot every 10,000 entries or 64 MiB of log (whichever
      * comes first), learners promoted within 1,000 entries of the leader, at most 10,000 commands in
-     * progress, no listener, no state machine. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
+     * progress, no listener, no state machine, no
+     * metrics. Bounds: heartbeat 1 ms to 30 s, election timeout at least twice the heartbeat and
      * at most 60 s, messages 64 KiB to 1 GiB, the snapshot byte bound 64 KiB to 1 TiB, commands in
      * progress 1 to 10,000,000. A problem
      * with a value the builder derived (the election timeout from the heartbeat, or the reverse)
@@ -530,6 +533,7 @@ public interface RaftNode extends AutoCloseable {
         private int maxPendingProposals = RaftConfig.DEFAULT_MAX_PENDING_PROPOSALS;
         private LeadershipListener listener;
         private StateMachine stateMachine;
+        private RaftMetrics metrics;
 
         private Builder() {
         }
@@ -710,6 +714,17 @@ public interface RaftNode extends AutoCloseable {
         }
 
         /**
+         * Where the node reports its measurements (leader, term, elections, commit and fsync
+         * latency, lease, heartbeats per peer, ...); default none. For Micrometer use
+         * {@code io.haraft:ha-raft-micrometer}. See {@link RaftMetrics} for the threads that call
+         * it and what happens when it throws.
+         */
+        public Builder metrics(RaftMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
+            return this;
+        }
+
+        /**
          * Validates the settings into a configuration, without building a node or touching the
          * file system. Logs a warning for a single-node or even-sized cluster.
          *
@@ -802,7 +817,8 @@ public interface RaftNode extends AutoCloseable {
             RaftNodeFactory factory = single(factories);
             RaftNode node = factory.create(config,
                     listener == null ? NO_LISTENER : listener,
-                    stateMachine == null ? NO_STATE_MACHINE : stateMachine);
+                    stateMachine == null ? NO_STATE_MACHINE : stateMachine,
+                    metrics == null ? RaftMetrics.none() : metrics);
             if (node == null) {
                 throw new IllegalStateException(factory.getClass().getName() + ".create returned null;"
                         + " that is a bug in the implementation");

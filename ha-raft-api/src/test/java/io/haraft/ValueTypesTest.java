@@ -123,6 +123,55 @@ class ValueTypesTest {
     }
 
     @Test
+    void nodeStatusHasAHealthThatIsDownExactlyWhenTheNodeDoesNotRun() {
+        // the constructors from before health existed derive it
+        assertThat(new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, List.of()).health())
+                .isEqualTo(new NodeStatus.Health(NodeStatus.Health.Status.UP, "running"));
+        NodeStatus failed = new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 3, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.FAILED, Optional.of("java.io.IOException: disk full"));
+        assertThat(failed.health().status()).isEqualTo(NodeStatus.Health.Status.DOWN);
+        assertThat(failed.health().reason()).isEqualTo("failed: java.io.IOException: disk full");
+        assertThat(NodeStatus.Health.down(NodeStatus.State.STOPPED, Optional.empty(), true).reason())
+                .isEqualTo("stopped: removed from the cluster");
+        assertThat(NodeStatus.Health.down(NodeStatus.State.NOT_STARTED, Optional.empty(), false).isUp()).isFalse();
+
+        NodeStatus.Health degraded = new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "no leader heard");
+        NodeStatus s = new NodeStatus("n1", NodeStatus.Role.CANDIDATE, 4, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.RUNNING, Optional.empty(), degraded);
+        assertThat(s.health()).isEqualTo(degraded);
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 4, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.RUNNING, Optional.empty(),
+                new NodeStatus.Health(NodeStatus.Health.Status.DOWN, "stopped")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("DOWN exactly when");
+        assertThatThrownBy(() -> new NodeStatus("n1", NodeStatus.Role.FOLLOWER, 4, Optional.empty(), 10, 9, List.of(),
+                List.of(), false, false, NodeStatus.State.STOPPED, Optional.empty(), degraded))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new NodeStatus.Health(NodeStatus.Health.Status.UP, " "))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NodeStatus.Health.down(NodeStatus.State.RUNNING, Optional.empty(), false))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void meterIdsHaveLowercaseDottedNamesAndSortedUnmodifiableTags() {
+        io.haraft.metrics.MeterId id = io.haraft.metrics.MeterId.of("haraft.commit.latency", "d", "seconds",
+                java.util.Map.of("node", "n1", "cluster", "orders"));
+        assertThat(id.tags().keySet()).containsExactly("cluster", "node");
+        assertThat(id.withTag("peer", "n2").tags()).containsEntry("peer", "n2");
+        assertThatThrownBy(() -> id.tags().put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> io.haraft.metrics.MeterId.of("haraft.n1.leader.N1", "d", "", java.util.Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tag values, not into names");
+        assertThatThrownBy(() -> io.haraft.metrics.MeterId.of("haraft.leader", "d", "", java.util.Map.of("Peer", "n2")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tag key");
+        io.haraft.metrics.RaftMetrics none = io.haraft.metrics.RaftMetrics.none();
+        none.counter(id).increment();
+        none.timer(id).record(5);
+        none.distribution(id).record(1.5);
+        none.gauge(id, () -> 1);
+        none.remove(id);
+    }
+
+    @Test
     void nodeStatusSaysWhetherTheNodeRunsAndNeverShowsAStoppedNodeAsLeader() {
         NodeStatus running = new NodeStatus("n1", NodeStatus.Role.LEADER, 3, Optional.of("n1"), 10, 9, List.of());
         assertThat(running.state()).isEqualTo(NodeStatus.State.RUNNING);

@@ -4,6 +4,7 @@ import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
+import io.haraft.metrics.RaftMetrics;
 
 /**
  * Creates {@link RaftNode}s: the seam between the public API and an implementation such as
@@ -13,7 +14,8 @@ import io.haraft.StateMachine;
  *
  * <p><b>Contract.</b> Exactly one implementation must be on the class path. It needs a public
  * no-argument constructor and must be thread-safe (the builder may be used from any thread).
- * {@link #create} is called once per {@code build()}, on the caller's thread. It must not start
+ * {@link #create(RaftConfig, LeadershipListener, StateMachine, RaftMetrics)} is called once per
+ * {@code build()}, on the caller's thread. It must not start
  * threads, bind ports or open storage: {@link RaftNode#start()} does that, so that a node that is
  * built but never started holds no resources. It may throw {@link io.haraft.RaftConfigException}
  * for a configuration that this implementation cannot support.
@@ -41,4 +43,25 @@ public interface RaftNodeFactory {
      * @return the node, never {@code null}
      */
     RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine stateMachine);
+
+    /**
+     * Creates a node that is not started yet and reports its measurements to {@code metrics}
+     * (see {@link RaftMetrics} for what the node promises). This is the method
+     * {@link RaftNode.Builder#build()} calls. The default, for implementations written before
+     * metrics existed, calls {@link #create(RaftConfig, LeadershipListener, StateMachine)} and
+     * reports nothing (it logs a WARN if metrics were configured).
+     *
+     * @param metrics where to report measurements; {@link RaftMetrics#none()} if the application
+     *                configured none; never {@code null}
+     * @return the node, never {@code null}
+     */
+    default RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
+                            RaftMetrics metrics) {
+        if (metrics != RaftMetrics.none()) {
+            org.slf4j.LoggerFactory.getLogger(RaftNodeFactory.class).warn("The HA-Raft implementation {} does not"
+                    + " support metrics: node {} reports none to {}. Use an ha-raft-impl of the same version as"
+                    + " ha-raft-api", getClass().getName(), config.nodeId(), metrics);
+        }
+        return create(config, listener, stateMachine);
+    }
 }

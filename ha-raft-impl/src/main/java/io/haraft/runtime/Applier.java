@@ -80,6 +80,7 @@ final class Applier {
     private volatile long restores;
     private volatile boolean failed;
     private volatile Thread applyThread;
+    private volatile NodeMetrics metrics = NodeMetrics.NONE;
 
     /**
      * @param store             where snapshots are written
@@ -108,6 +109,11 @@ final class Applier {
             applyThread = t;
             return t;
         });
+    }
+
+    /** Before the first snapshot: where the snapshots' duration and size are reported. */
+    void metrics(NodeMetrics m) {
+        this.metrics = m;
     }
 
     /** Whether the caller is the apply thread (a state machine or future stage calling back in). */
@@ -283,8 +289,10 @@ final class Applier {
     private void takeSnapshot() {
         long index = applied;
         long term = appliedTerm;
+        long started = System.nanoTime();
+        io.haraft.storage.Snapshot written;
         try {
-            store.writeSnapshot(new SnapshotMeta(index, term, membership), out -> {
+            written = store.writeSnapshot(new SnapshotMeta(index, term, membership), out -> {
                 if (witness) {
                     return;     // a witness keeps no state-machine data: its snapshot is empty
                 }
@@ -315,6 +323,11 @@ final class Applier {
             LOG.error("taking a snapshot at index {} (term {}) failed; stopping the node", index, term, e);
             fatal.accept(e);
             return;
+        }
+        NodeMetrics m = metrics;
+        m.snapshotDuration.record(System.nanoTime() - started);
+        if (written != null) {
+            m.snapshotSize.record(written.size());
         }
         lastSnapshotIndex = index;
         bytesSinceSnapshot = 0;

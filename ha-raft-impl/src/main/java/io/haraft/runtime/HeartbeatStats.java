@@ -81,25 +81,59 @@ final class HeartbeatStats {
         p.count = Math.min(WINDOW, p.count + 1);
     }
 
-    synchronized void answered(String peer, long term, long round, long now) {
+    /**
+     * The answer to the heartbeat of {@code term} and {@code round} arrived from {@code peer}.
+     *
+     * @return its round trip in nanoseconds, or -1 if it answers no heartbeat in the window or
+     *         one answered before
+     */
+    synchronized long answered(String peer, long term, long round, long now) {
         Peer p = peers.get(peer);
         if (p == null) {
-            return;
+            return -1;
         }
         for (int k = 1; k <= p.count; k++) {
             int i = Math.floorMod(p.next - k, WINDOW);
             if (p.term[i] == term && p.round[i] == round) {
+                long first = -1;
                 if (p.rtt[i] < 0) {
                     p.rtt[i] = Math.max(0, now - p.sentAt[i]);
+                    first = p.rtt[i];
                 }
                 if (!p.decided[i]) {
                     p.decided[i] = true;
                     p.totalSent++;
                     p.totalAnswered++;
                 }
-                return;
+                return first;
             }
         }
+        return -1;
+    }
+
+    /**
+     * The share of the heartbeats to {@code peer} in the window that it answered, counted as
+     * {@link #snapshot} counts them (one younger than the undecided time without an answer is left
+     * out); {@link Double#NaN} if none counts (this node sent none: it does not lead) or the peer
+     * is unknown.
+     */
+    synchronized double answeredShare(String peer, long now) {
+        Peer p = peers.get(peer);
+        if (p == null) {
+            return Double.NaN;
+        }
+        int sent = 0;
+        int answered = 0;
+        for (int k = 1; k <= p.count; k++) {
+            int i = Math.floorMod(p.next - k, WINDOW);
+            if (p.rtt[i] >= 0) {
+                answered++;
+                sent++;
+            } else if (now - p.sentAt[i] >= undecidedNanos) {
+                sent++;
+            }
+        }
+        return sent == 0 ? Double.NaN : (double) answered / sent;
     }
 
     synchronized void heard(String peer, long now) {

@@ -68,6 +68,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     private List<CompletableFuture<Leadership>> waiters = new ArrayList<>();
     private String stoppedWhy;              // why awaitLeadership fails from now on, or null
     private volatile boolean crashed;
+    private volatile NodeMetrics metrics = NodeMetrics.NONE;
 
     /**
      * @param wakeLoop  called by the watchdog after it revoked a lease, so that the loop makes the
@@ -88,6 +89,11 @@ final class LeadershipDispatcher implements Subscriber.Owner {
         });
         this.watchdog = Executors.newSingleThreadScheduledExecutor(
                 Threads.factory("haraft-lease-watchdog-" + nodeId, clusterId, nodeId));
+    }
+
+    /** Before the first leadership: where lease expiries and the callbacks' run times are reported. */
+    void metrics(NodeMetrics m) {
+        this.metrics = m;
     }
 
     /** The leadership whose {@code elected} was queued and that the loop has not closed yet, or null. */
@@ -269,6 +275,9 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     private boolean revokeLocked(LeadershipImpl l, RevokeReason reason) {
         if (l.revoke(reason)) {
             LOG.info("term {}: leadership revoked ({})", l.term(), reason);
+            if (reason == RevokeReason.LEASE_EXPIRED) {
+                metrics.leaseExpiries.increment();
+            }
             queueTransition(l, reason);
             return true;
         }
@@ -353,7 +362,16 @@ final class LeadershipDispatcher implements Subscriber.Owner {
 
     private void transition(Subscriber s, LeadershipImpl l, RevokeReason reason) {
         LeadershipListener listener = (LeadershipListener) s.listener();
-        Runnable call = reason == null ? () -> listener.elected(l) : () -> listener.revoked(l, reason);
+        Runnable callback = reason == null ? () -> listener.elected(l) : () -> listener.revoked(l, reason);
+        Runnable call = () -> {
+            long since = clock.nanos();
+            try {
+                callback.run();
+            } finally {
+                NodeMetrics m = metrics;
+                (reason == null ? m.electedCallback : m.revokedCallback).record(clock.nanos() - since);
+            }
+        };
         if (!s.call(describe(l, reason), l.term(), clock, call) && !crashed) {
             LOG.error("node {}: the transition {} could not be queued for {} because the callback thread was"
                     + " already stopped; the listener will not see it", nodeId, describe(l, reason), s);

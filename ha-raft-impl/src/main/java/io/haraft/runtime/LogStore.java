@@ -120,4 +120,12 @@ public interface LogStore extends AutoCloseable {
     /** Releases the store; never throws. */
     @Override
     void close();
+
+    /**
+     * Reports the duration and size of every group commit from now on to {@code observer} (see
+     * {@link io.haraft.storage.SyncObserver}). Called once, by {@code start()}, after the store was
+     * opened. The default does nothing: a store without fsyncs has nothing to report.
+     */
+    default void observeSyncs(io.haraft.storage.SyncObserver observer) {
+    }
 }

@@ -120,6 +120,12 @@ final class NodeLoop implements Transport.Listener {
     private boolean removed;
     private long lastLeaderMessage;                 // when a leader's append, heartbeat or snapshot arrived
     private final Set<String> rejectedBy = new HashSet<>();   // peers that refused us as a non-member since
+    private NodeMetrics metrics = NodeMetrics.NONE;  // set before start
+    private final CommitTimes commitTimes = new CommitTimes();
+    /** When a leader's message last arrived, for health; {@link Long#MIN_VALUE} if none since start. */
+    private volatile long leaderContact = Long.MIN_VALUE;
+    /** The core's lease end while it leads ({@link Long#MIN_VALUE} otherwise), for health. */
+    private volatile long leaseUntil = Long.MIN_VALUE;
     private String snapshotOffered;                 // "index@term" of the snapshot the leader is sending
     private Membership snapshotOfferedConfig;       // and the configuration it sent with it
 
@@ -163,6 +169,21 @@ final class NodeLoop implements Transport.Listener {
     }
 
     // ------------------------------------------------------------------ lifecycle and inputs (any thread)
+
+    /** Before {@link #start}: where the loop reports what it measures. */
+    void metrics(NodeMetrics m) {
+        this.metrics = m;
+    }
+
+    /** Any thread: when a leader's message last arrived ({@link Long#MIN_VALUE} if none since start). */
+    long leaderContact() {
+        return leaderContact;
+    }
+
+    /** Any thread: the end of this node's lease while it leads, {@link Long#MIN_VALUE} otherwise. */
+    long leaseUntil() {
+        return leaseUntil;
+    }
 
     void start(Transport transport) {
         this.transport = transport;
@@ -268,12 +289,16 @@ final class NodeLoop implements Transport.Listener {
     }
 
     void submit(byte[] command, CompletableFuture<Committed> future) {
+        long submittedAt = clock.nanos();
         post(() -> {
             long index = core.propose(command, clock.nanos());
             if (index == 0) {
                 fail(future, notLeader());
             } else {
                 applier.register(index, core.term(), future);
+                if (metrics.enabled()) {
+                    commitTimes.proposed(index, submittedAt);
+                }
             }
         });
     }
@@ -420,6 +445,8 @@ final class NodeLoop implements Transport.Listener {
         }
         dropOldPeers();
         checkRemoved();
+        metrics.afterIteration(core.role(), core.term(), core.votedFor(), core.leader(), core.committedMembership());
+        leaseUntil = core.role() == Role.LEADER ? core.leaseUntil() : Long.MIN_VALUE;
         View v = newView();
         if (!v.equals(view)) {
             view = v;
@@ -514,6 +541,10 @@ final class NodeLoop implements Transport.Listener {
                     p.membership() != null ? p.membership() : core.membershipAt(p.index()));
         }
         applier.apply(ready.committed(), witness);
+        if (!ready.committed().isEmpty()) {
+            commitTimes.committed(ready.committed().get(ready.committed().size() - 1).index(), now,
+                    metrics.commitLatency);
+        }
         reads.answered(ready.reads());
         core.advance(ready, now);
     }
@@ -553,6 +584,7 @@ final class NodeLoop implements Transport.Listener {
         stats.heard(m.from(), now);
         if (m instanceof Message.Append || m instanceof Message.Heartbeat || m instanceof Message.InstallSnapshot) {
             lastLeaderMessage = now;
+            leaderContact = now;
             rejectedBy.clear();
         }
         if (m instanceof Message.InstallSnapshot is && is.offset() == 0) {
@@ -563,7 +595,10 @@ final class NodeLoop implements Transport.Listener {
         if (m instanceof Message.HeartbeatResponse r) {
             // the answer to a heartbeat of ours (same term and round) whether or not we still lead:
             // a leader that just handed over must not count its last heartbeats' answers as lost
-            stats.answered(r.from(), r.term(), r.round(), now);
+            long rtt = stats.answered(r.from(), r.term(), r.round(), now);
+            if (rtt >= 0) {
+                metrics.heartbeatAnswered(r.from(), rtt);
+            }
         }
         core.step(m, now);
     }
@@ -624,6 +659,7 @@ final class NodeLoop implements Transport.Listener {
         }
         transportPeers = Map.copyOf(peers);
         stats.setPeers(peers.keySet());
+        metrics.setPeers(peers.keySet(), stats, clock);
     }
 
     /**
@@ -702,6 +738,7 @@ final class NodeLoop implements Transport.Listener {
         if (leaderTerm != -1 && (!leader || core.term() != leaderTerm)) {
             applier.leadershipLost(core.commitIndex(), "the leadership of term " + leaderTerm + " was lost");
             leaderTerm = -1;
+            commitTimes.clear();
         }
         if (leader) {
             leaderTerm = core.term();

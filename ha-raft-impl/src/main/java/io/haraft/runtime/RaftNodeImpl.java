@@ -20,6 +20,7 @@ import io.haraft.core.RaftCore;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
 import io.haraft.core.quorum.Membership;
+import io.haraft.metrics.RaftMetrics;
 import io.haraft.storage.Snapshot;
 import io.haraft.transport.Transport;
 import org.slf4j.Logger;
@@ -122,6 +123,8 @@ public final class RaftNodeImpl implements RaftNode {
     private final LogStoreFactory logStoreFactory;
     private final MonotonicClock clock;
     private final long electionTimeoutNanos;
+    private final RaftMetrics metricsSpi;
+    private volatile NodeMetrics metrics = NodeMetrics.NONE;   // set by start()
 
     private final Object lifecycle = new Object();
     private volatile State state = State.NEW;                 // written under lifecycle; status() reads it
@@ -154,6 +157,19 @@ public final class RaftNodeImpl implements RaftNode {
      */
     public RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
                         TransportFactory transportFactory, LogStoreFactory logStoreFactory, MonotonicClock clock) {
+        this(config, listener, stateMachine, transportFactory, logStoreFactory, clock, RaftMetrics.none());
+    }
+
+    /**
+     * Creates a node that is not started and reports its measurements to {@code metrics} (see
+     * {@link NodeMetrics} for the meters).
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
+                        TransportFactory transportFactory, LogStoreFactory logStoreFactory, MonotonicClock clock,
+                        RaftMetrics metrics) {
+        this.metricsSpi = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
         this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
@@ -235,6 +251,7 @@ public final class RaftNodeImpl implements RaftNode {
                 snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
                 loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail,
                         this::stopRemoved);
+                startMetrics(s, stats);
                 Transport t = transportFactory.create(config);
                 transport = t;
                 if (recordedIdentity != null) {
@@ -366,6 +383,7 @@ public final class RaftNodeImpl implements RaftNode {
                 LOG.warn("closing the log store of {} failed", config.nodeId(), e);
             }
         }
+        metrics.close();
         LOG.info("node {} closed", config.nodeId());
     }
 
@@ -451,6 +469,7 @@ public final class RaftNodeImpl implements RaftNode {
         } catch (RuntimeException e) {
             LOG.warn("closing the log store of crashed node {} failed", config.nodeId(), e);
         }
+        metrics.close();
         closed.complete(null);
         LOG.info("node {} crashed (test)", config.nodeId());
     }
@@ -520,6 +539,7 @@ public final class RaftNodeImpl implements RaftNode {
         CompletableFuture<Committed> inLoop = new CompletableFuture<>();
         CompletableFuture<Committed> f = admission.admit(inLoop);
         if (!f.isDone()) {
+            metrics.proposalPending(f);
             loop.submit(command.clone(), inLoop);
         }
         return f;
@@ -620,14 +640,16 @@ public final class RaftNodeImpl implements RaftNode {
                             Optional.empty()))
                     .toList();
             return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none,
-                    members(Configurations.bootstrap(config), Map.of()), false, removed, st, why);
+                    members(Configurations.bootstrap(config), Map.of()), false, removed, st, why,
+                    NodeStatus.Health.down(st, why, removed));
         }
         NodeLoop.View v = l.view();
         long applied = Math.min(a.applied(), v.commitIndex());
         boolean running = st == NodeStatus.State.RUNNING;
         return new NodeStatus(config.nodeId(), running ? NodeStatus.Role.valueOf(v.role().name()) : NodeStatus.Role.FOLLOWER,
                 v.term(), running ? Optional.ofNullable(v.leader()) : Optional.empty(), v.commitIndex(), applied,
-                s.snapshot(clock.nanos()), members(v.membership(), v.lag()), v.pending(), removed, st, why);
+                s.snapshot(clock.nanos()), members(v.membership(), v.lag()), v.pending(), removed, st, why,
+                health(st, why, v));
     }
 
     /** Whether the node runs, for status(): a failure wins over a stop, a stop over running. */
@@ -756,6 +778,94 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public RaftConfig config() {
         return config;
+    }
+
+    // ------------------------------------------------------------------ metrics and health
+
+    /**
+     * Start: connects the node's parts to its meters and registers its gauges. Every gauge reads
+     * volatile state published by the loop, the apply thread or the dispatcher: cheap, from any
+     * thread.
+     */
+    private void startMetrics(LogStore s, HeartbeatStats hs) {
+        NodeMetrics m = new NodeMetrics(metricsSpi, config.clusterId(), config.nodeId());
+        metrics = m;
+        applier.metrics(m);
+        dispatcher.metrics(m);
+        loop.metrics(m);
+        s.observeSyncs((nanos, entries) -> {
+            m.fsyncLatency.record(nanos);
+            if (entries > 0) {
+                m.fsyncBatch.record(entries);
+            }
+        });
+        m.setPeers(Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config)).keySet(), hs, clock);
+        m.gauge("haraft.leader", "1 while this node is a running leader, else 0", "",
+                () -> apiState() == NodeStatus.State.RUNNING && loop.view().role() == io.haraft.core.Role.LEADER ? 1 : 0);
+        m.gauge("haraft.term", "This node's current term (the fencing token of a leader of it)", "",
+                () -> loop.view().term());
+        m.gauge("haraft.lease.remaining", "Time left on this node's leadership lease; 0 when it holds no valid"
+                + " lease", NodeMetrics.SECONDS, () -> {
+                    LeadershipImpl l = dispatcher.open();
+                    long left = l == null || failed || !l.isValid() ? 0 : l.leaseUntil() - clock.nanos();
+                    return Math.max(0, left) / 1e9;
+                });
+        m.gauge("haraft.apply.lag", "Committed entries not yet applied to the state machine", "entries",
+                () -> Math.max(0, loop.view().commitIndex() - applier.applied()));
+        m.gauge("haraft.proposals.pending", "Commands submitted on this node whose future has not completed", "",
+                m::pendingProposals);
+        m.gauge("haraft.health", "2 UP, 1 DEGRADED (no quorum contact), 0 DOWN (not running)", "",
+                () -> switch (currentHealth().status()) {
+                    case UP -> 2;
+                    case DEGRADED -> 1;
+                    case DOWN -> 0;
+                });
+    }
+
+    /** The health status() would show now, without the rest of the status. */
+    private NodeStatus.Health currentHealth() {
+        NodeStatus.State st = apiState();
+        Optional<String> why = st == NodeStatus.State.FAILED ? Optional.of(failure) : Optional.empty();
+        NodeLoop l = loop;
+        return l == null ? NodeStatus.Health.down(st, why, removed) : health(st, why, l.view());
+    }
+
+    /**
+     * The health of a node in state {@code st}: DOWN unless running; then UP with quorum contact (a
+     * leader holding its lease, any other node having heard from a leader within the election
+     * timeout), DEGRADED without.
+     */
+    private NodeStatus.Health health(NodeStatus.State st, Optional<String> why, NodeLoop.View v) {
+        if (st != NodeStatus.State.RUNNING) {
+            return NodeStatus.Health.down(st, why, removed);
+        }
+        long now = clock.nanos();
+        long timeoutMs = electionTimeoutNanos / 1_000_000;
+        if (v.role() == io.haraft.core.Role.LEADER) {
+            long lease = loop.leaseUntil();
+            return lease != Long.MIN_VALUE && now < lease
+                    ? new NodeStatus.Health(NodeStatus.Health.Status.UP, "leader of term " + v.term() + " with a valid"
+                            + " lease (" + (lease - now) / 1_000_000 + " ms left)")
+                    : new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "leader of term " + v.term()
+                            + " without a valid lease: no majority acknowledged its heartbeats within the election"
+                            + " timeout (" + timeoutMs + " ms)");
+        }
+        long contact = loop.leaderContact();
+        if (contact == Long.MIN_VALUE) {
+            return new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "no leader heard since the node started"
+                    + " (role " + v.role() + ", term " + v.term() + ")");
+        }
+        long silentMs = (now - contact) / 1_000_000;
+        return now - contact <= electionTimeoutNanos
+                ? new NodeStatus.Health(NodeStatus.Health.Status.UP, "leader " + (v.leader() == null ? "(unknown)"
+                        : v.leader()) + " heard " + silentMs + " ms ago")
+                : new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "no leader heard for " + silentMs
+                        + " ms (election timeout " + timeoutMs + " ms; role " + v.role() + ", term " + v.term() + ")");
+    }
+
+    /** Test hook: the meters this node registered (empty before start and after close). */
+    List<io.haraft.metrics.MeterId> metersForTest() {
+        return metrics.registeredForTest();
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
+import io.haraft.metrics.RaftMetrics;
 import io.haraft.spi.RaftNodeFactory;
 import io.haraft.storage.FileRaftStorage;
 import io.haraft.transport.GrpcTransport;
@@ -53,9 +54,15 @@ public final class RaftNodeProvider implements RaftNodeFactory {
 
     @Override
     public RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine stateMachine) {
+        return create(config, listener, stateMachine, RaftMetrics.none());
+    }
+
+    @Override
+    public RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
+                           RaftMetrics metrics) {
         TransportFactory t = transports != null ? transports : defaultTransports();
         LogStoreFactory s = stores != null ? stores : defaultStores();
-        return new RaftNodeImpl(config, listener, stateMachine, t, s, clock);
+        return new RaftNodeImpl(config, listener, stateMachine, t, s, clock, metrics);
     }
 
     /** The production transport: gRPC on the node's member address, with TLS if configured. */

@@ -87,6 +87,11 @@ class StorageLogStore implements LogStore {
     }
 
     @Override
+    public void observeSyncs(io.haraft.storage.SyncObserver observer) {
+        storage.observeSyncs(observer);
+    }
+
+    @Override
     public void close() {
         storage.close();
     }

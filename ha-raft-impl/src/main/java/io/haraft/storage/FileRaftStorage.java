@@ -167,6 +167,8 @@ public final class FileRaftStorage implements RaftStorage {
     private boolean stopping;
     private volatile StorageException failure;
     private volatile long syncRounds;
+    private int pendingEntries;                 // guarded by syncLock: entries written since the last round
+    private volatile SyncObserver syncObserver;
     private final Thread writer;
 
     private final SpareSegment spare;
@@ -251,6 +253,11 @@ public final class FileRaftStorage implements RaftStorage {
     /** The data directory (absolute). */
     public Path directory() {
         return dir;
+    }
+
+    @Override
+    public void observeSyncs(SyncObserver observer) {
+        this.syncObserver = observer;
     }
 
     /** Number of group-commit rounds (each one fsync of the log, or more if several files changed) so far. */
@@ -446,6 +453,7 @@ public final class FileRaftStorage implements RaftStorage {
             syncLock.lock();
             try {
                 long seq = ++submittedSeq;
+                pendingEntries += entries.size();
                 waiters.add(new Waiter(seq, future));
                 dirty.addAll(touched);
                 if (hardStateOrNull != null) {
@@ -644,6 +652,7 @@ public final class FileRaftStorage implements RaftStorage {
             List<FileIO.Handle> closing;
             boolean syncDir;
             HardState hs;
+            int batch;
             long generation;
             long newestSegment;
             long end;
@@ -671,6 +680,8 @@ public final class FileRaftStorage implements RaftStorage {
                     dirDirty = false;
                     hs = pendingHardState;
                     pendingHardState = null;
+                    batch = pendingEntries;
+                    pendingEntries = 0;
                 } finally {
                     syncLock.unlock();
                 }
@@ -692,6 +703,7 @@ public final class FileRaftStorage implements RaftStorage {
             StorageException error = failure;
             if (error == null) {
                 try {
+                    long started = System.nanoTime();
                     for (FileIO.Handle h : handles) {
                         h.force();
                     }
@@ -706,6 +718,7 @@ public final class FileRaftStorage implements RaftStorage {
                         manifest.raise(generation, newestSegment, end);
                     }
                     syncRounds++;
+                    observeSync(System.nanoTime() - started, batch);
                 } catch (IOException | RuntimeException e) {
                     String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
                     error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
@@ -743,6 +756,17 @@ public final class FileRaftStorage implements RaftStorage {
                 } else {
                     w.future().completeExceptionally(error);
                 }
+            }
+        }
+    }
+
+    private void observeSync(long nanos, int entries) {
+        SyncObserver o = syncObserver;
+        if (o != null) {
+            try {
+                o.synced(nanos, entries);
+            } catch (RuntimeException e) {
+                LOG.debug("the sync observer failed", e);
             }
         }
     }

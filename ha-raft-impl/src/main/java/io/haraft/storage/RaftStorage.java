@@ -154,4 +154,11 @@ public interface RaftStorage extends AutoCloseable {
      */
     @Override
     void close();
+
+    /**
+     * Reports every group-commit round from now on to {@code observer} (replacing an earlier
+     * one). The default does nothing: a store without fsyncs has nothing to report.
+     */
+    default void observeSyncs(SyncObserver observer) {
+    }
 }

@@ -65,4 +65,9 @@ class ForwardingLogStore implements LogStore {
     public void close() {
         inner.close();
     }
+
+    @Override
+    public void observeSyncs(io.haraft.storage.SyncObserver observer) {
+        inner.observeSyncs(observer);
+    }
 }

@@ -43,6 +43,9 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, io.haraft.MemberRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
     /** Which state machine a node object gets when it is created. */
     java.util.function.Function<String, RecordingStateMachine> stateMachineFactory = id -> new RecordingStateMachine();
+    /** The metrics each node object reports to when it is created (default: none). */
+    java.util.function.Function<String, io.haraft.metrics.RaftMetrics> metricsFactory =
+            id -> io.haraft.metrics.RaftMetrics.none();
     /** The snapshot byte bound of nodes created from now on. */
     long snapshotThresholdBytes = RaftConfig.DEFAULT_SNAPSHOT_THRESHOLD_BYTES;
     /** The store each node opened at its latest start (file-store clusters only). */
@@ -155,7 +158,7 @@ final class LocalCluster implements AutoCloseable {
         }
         TransportFactory transports = grpc ? RaftNodeProvider.defaultTransports() : c -> network.transport(id);
         RaftNodeImpl node = new RaftNodeImpl(config(id), listener, sm, transports, storeFactory,
-                MonotonicClock.system());
+                MonotonicClock.system(), metricsFactory.apply(id));
         nodes.put(id, node);
         listeners.put(id, listener);
         stateMachines.put(id, sm);

@@ -3,6 +3,10 @@ package io.haraft.fencing.jdbc;
 import io.haraft.FencingToken;
 import io.haraft.Leadership;
 import io.haraft.LeaseExpiredException;
+import io.haraft.metrics.MeterId;
+import io.haraft.metrics.RaftMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -11,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -39,6 +44,9 @@ import java.util.regex.Pattern;
  *       as often as it likes within its leadership.</li>
  *   <li>Instances are immutable and thread-safe; each {@code write} uses its own connection. No
  *       method returns {@code null}.</li>
+ *   <li><b>Metrics.</b> With {@link Builder#metrics}, every refused stale token counts in the
+ *       counter {@code haraft.fence.rejected} (tag {@code resource}); a metrics implementation that
+ *       throws is logged once and never fails a write.</li>
  * </ul>
  *
  * <pre>{@code
@@ -99,6 +107,7 @@ public final class JdbcFence {
     /** The longest resource name the documented schema holds. */
     public static final int MAX_RESOURCE_LENGTH = 255;
 
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcFence.class);
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?");
 
     private final ConnectionSource connections;
@@ -112,6 +121,8 @@ public final class JdbcFence {
     private final String readSql;
     private final String updateSql;
     private final String insertSql;
+    private final RaftMetrics.Counter rejected;
+    private volatile boolean metricsFailed;
     /** Whether this fence has seen its row in the database: the row is created at most once per instance. */
     private volatile boolean rowExists;
 
@@ -123,6 +134,7 @@ public final class JdbcFence {
         this.tokenColumn = b.tokenColumn;
         this.rowLock = b.rowLock;
         this.lockTimeout = b.lockTimeout;
+        this.rejected = rejectedCounter(b.metrics);
         String where = " WHERE " + resourceColumn + " = ?";
         this.lockSql = switch (rowLock) {
             case FOR_UPDATE -> "SELECT " + tokenColumn + " FROM " + table + where + " FOR UPDATE";
@@ -225,6 +237,7 @@ public final class JdbcFence {
         }
         long highest = seen.get();
         if (token.value() < highest) {
+            countRejected();
             throw new StaleTokenException(resource, token, FencingToken.of(highest));
         }
         if (token.value() > highest) {
@@ -290,6 +303,35 @@ public final class JdbcFence {
     public String toString() {
         return "JdbcFence[resource=" + resource + ", table=" + table + "(" + resourceColumn + ", " + tokenColumn
                 + "), rowLock=" + rowLock + ", lockTimeout=" + lockTimeout + "]";
+    }
+
+    private RaftMetrics.Counter rejectedCounter(RaftMetrics metrics) {
+        if (metrics == null) {
+            return amount -> { };
+        }
+        try {
+            return metrics.counter(MeterId.of("haraft.fence.rejected", "Fenced writes refused because their token"
+                    + " was below the highest one the database accepted", "", Map.of("resource", resource)));
+        } catch (RuntimeException e) {
+            metricsFailed(e);
+            return amount -> { };
+        }
+    }
+
+    private void countRejected() {
+        try {
+            rejected.increment();
+        } catch (RuntimeException e) {
+            metricsFailed(e);
+        }
+    }
+
+    private void metricsFailed(RuntimeException e) {
+        if (!metricsFailed) {
+            metricsFailed = true;
+            LOG.warn("JdbcFence for resource '{}': the metrics implementation threw; writes go on, and further"
+                    + " failures are not logged. Fix the metrics implementation", resource, e);
+        }
     }
 
     private <T> T run(FencingToken token, Leadership leadership, FencedWork<T> work)
@@ -405,6 +447,7 @@ public final class JdbcFence {
         private String tokenColumn = DEFAULT_TOKEN_COLUMN;
         private RowLock rowLock = RowLock.FOR_UPDATE;
         private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
+        private RaftMetrics metrics;
 
         private Builder(ConnectionSource connections) {
             this.connections = connections;
@@ -452,6 +495,17 @@ public final class JdbcFence {
          */
         public Builder lockTimeout(Duration lockTimeout) {
             this.lockTimeout = lockTimeout;
+            return this;
+        }
+
+        /**
+         * Counts refused stale tokens in the counter {@code haraft.fence.rejected} (tag
+         * {@code resource}) of {@code metrics}, for example a {@code MicrometerRaftMetrics} of
+         * {@code ha-raft-micrometer}; default none. Alert on any increase: a deposed leader tried
+         * to write.
+         */
+        public Builder metrics(RaftMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
             return this;
         }
 

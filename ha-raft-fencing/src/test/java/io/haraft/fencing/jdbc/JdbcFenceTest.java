@@ -293,6 +293,60 @@ class JdbcFenceTest {
         assertThat(ledger()).containsExactly("4 pooled");
     }
 
+    @Test
+    void eachRefusedStaleTokenCountsInTheRejectedCounterAndAThrowingCounterNeverFailsAWrite() throws Exception {
+        java.util.Map<io.haraft.metrics.MeterId, java.util.concurrent.atomic.AtomicLong> counts =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        fence = JdbcFence.builder(Postgres::connect).resource("billing").table(table).resourceColumn("res_name")
+                .tokenColumn("fence_token").metrics(new CountingMetrics(counts, false)).build();
+        write(5, "leader-5");
+        catchStale(() -> write(4, "deposed-4"));
+        catchStale(() -> write(3, "deposed-3"));
+        write(5, "leader-5-again");
+
+        assertThat(counts).hasSize(1);
+        io.haraft.metrics.MeterId id = counts.keySet().iterator().next();
+        assertThat(id.name()).isEqualTo("haraft.fence.rejected");
+        assertThat(id.tags()).containsEntry("resource", "billing");
+        assertThat(counts.get(id).get()).isEqualTo(2);
+
+        fence = JdbcFence.builder(Postgres::connect).resource("billing").table(table).resourceColumn("res_name")
+                .tokenColumn("fence_token").metrics(new CountingMetrics(counts, true)).build();
+        catchStale(() -> write(4, "deposed-4"));          // refused as before, not failed by the counter
+        write(6, "leader-6");
+        assertThat(ledger()).containsExactly("5 leader-5", "5 leader-5-again", "6 leader-6");
+    }
+
+    /** Counts in {@code counts}; or, if {@code broken}, throws from every increment. */
+    private record CountingMetrics(java.util.Map<io.haraft.metrics.MeterId, java.util.concurrent.atomic.AtomicLong>
+            counts, boolean broken) implements io.haraft.metrics.RaftMetrics {
+        @Override
+        public Counter counter(io.haraft.metrics.MeterId id) {
+            java.util.concurrent.atomic.AtomicLong c = counts.computeIfAbsent(id,
+                    k -> new java.util.concurrent.atomic.AtomicLong());
+            return amount -> {
+                if (broken) {
+                    throw new IllegalStateException("counter broken");
+                }
+                c.addAndGet(amount);
+            };
+        }
+
+        @Override
+        public Timer timer(io.haraft.metrics.MeterId id) {
+            return nanos -> { };
+        }
+
+        @Override
+        public Distribution distribution(io.haraft.metrics.MeterId id) {
+            return amount -> { };
+        }
+
+        @Override
+        public void gauge(io.haraft.metrics.MeterId id, java.util.function.DoubleSupplier value) {
+        }
+    }
+
     // ---------------------------------------------------------------------------------- helpers
 
     private JdbcFence fence(Duration lockTimeout) {

@@ -12,7 +12,8 @@ import org.springframework.boot.actuate.health.HealthIndicator;
  * {@code OUT_OF_SERVICE} before it starts.
  *
  * <p><b>Guarantees.</b> Never throws and never blocks: {@code status()} is a cheap snapshot.
- * Details: cluster, node, state, role, term, leader (or {@code none}), commit and applied index; on a
+ * Details: cluster, node, state, the node's own health ({@code UP}, {@code DEGRADED} without
+ * quorum contact, {@code DOWN}) and its reason, role, term, leader (or {@code none}), commit and applied index; on a
  * leader with a valid lease its fencing token and remaining lease; the failure of a failed node;
  * {@code removed} for a node that was removed from the cluster.
  *
@@ -44,6 +45,8 @@ public class HaRaftHealthIndicator implements HealthIndicator {
         b.withDetail("cluster", node.config().clusterId())
                 .withDetail("node", s.nodeId())
                 .withDetail("state", s.state().name())
+                .withDetail("health", s.health().status().name())
+                .withDetail("healthReason", s.health().reason())
                 .withDetail("role", s.role().name())
                 .withDetail("term", s.term())
                 .withDetail("leader", s.leaderId().orElse("none"))

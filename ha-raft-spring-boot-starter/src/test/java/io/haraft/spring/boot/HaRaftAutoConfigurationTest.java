@@ -189,7 +189,8 @@ class HaRaftAutoConfigurationTest {
         assertThat(revoked.getReason()).isEqualTo(RevokeReason.SHUT_DOWN);
         assertThat(revoked.getLeadership()).isSameAs(events.get(0).event().getLeadership());
         assertThat(health[0].health().getStatus()).isEqualTo(Status.DOWN);
-        assertThat(health[0].health().getDetails()).containsEntry("state", "STOPPED");
+        assertThat(health[0].health().getDetails()).containsEntry("state", "STOPPED").containsEntry("health", "DOWN")
+                .containsEntry("healthReason", "stopped");
     }
 
     @Test
