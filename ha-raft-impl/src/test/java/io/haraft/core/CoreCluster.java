@@ -271,6 +271,20 @@ final class CoreCluster {
         }
     }
 
+    /**
+     * Lets {@code id} time out and win an election, delivering only the election's messages: it
+     * leads, but the first entry of its term is not committed yet.
+     */
+    void electWithoutCommit(String id) {
+        elapse(2 * CoreConfig.defaults(ids.get(0), ids).electionTimeoutNanos() + 1);
+        tick(id);
+        deliverOnly(m -> m instanceof Message.PreVote || m instanceof Message.PreVoteResponse
+                || m instanceof Message.Vote || m instanceof Message.VoteResponse);
+        if (core(id).role() != Role.LEADER) {
+            throw new IllegalStateException(id + " did not win: " + core(id));
+        }
+    }
+
     /** Advances time in heartbeat steps, ticking everyone and delivering everything. */
     void run(long nanos) {
         long end = now + nanos;

@@ -104,4 +104,22 @@ class ReadOnlyTest {
         c.run(1_000 * MS);
         assertThat(c.reads.get("n1")).last().isEqualTo(new ReadState(4, -1));
     }
+
+    /**
+     * A read asked before the term's first commit waits, once that commit is known, for a heartbeat
+     * round that starts after it: the rounds acknowledged so far started before the read was asked
+     * and prove nothing about leadership after it.
+     */
+    @Test
+    void aReadThatWaitedForTheFirstCommitNeedsARoundStartedAfterIt() {
+        CoreCluster c = new CoreCluster(3);
+        c.electWithoutCommit("n1");
+        RaftCore n1 = c.core("n1");
+        assertThat(n1.readIndex(7, c.now)).isTrue();
+        c.deliverOnly(m -> m instanceof Message.Append || m instanceof Message.AppendResponse);
+        assertThat(n1.isElected()).as("the term's first entry committed").isTrue();
+        assertThat(c.reads.get("n1")).as("no round started after the commit was acknowledged yet").isEmpty();
+        c.deliverAll();
+        assertThat(c.reads.get("n1")).containsExactly(new ReadState(7, n1.commitIndex()));
+    }
 }
