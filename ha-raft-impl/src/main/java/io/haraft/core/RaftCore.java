@@ -1363,8 +1363,13 @@ public final class RaftCore {
         }
         if (pr.mode() == Progress.Mode.SNAPSHOT && (pr.snapshotState() == Progress.SnapshotState.IDLE
                 || pr.snapshotStalled(now, cfg.electionTimeoutNanos()))) {
-            log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
-                    pr.snapshotOffset());
+            if (pr.snapshotState() == Progress.SnapshotState.IDLE) {
+                // its connection was refused, or the snapshot was unavailable: nothing is in flight
+                log.info("term {}: {} answers again; (re)starting its snapshot transfer", term, m.from());
+            } else {
+                log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
+                        pr.snapshotOffset());
+            }
             restartSnapshot(m.from(), pr);
         }
         emitElectedIfDue();
