@@ -50,8 +50,9 @@ import java.util.random.RandomGenerator;
  * current one); the core sends the chunk with the configuration in force at the snapshot's index,
  * and asks for the next when the follower acknowledges it. A transfer without an answer for an
  * election timeout restarts from byte 0. A follower persists chunks in order
- * ({@link Ready#snapshotChunks()}), answers an out-of-order chunk with the offset it expects (0 if
- * it knows no transfer of that snapshot, as after a restart), and on the last chunk installs the
+ * ({@link Ready#snapshotChunks()}, each with the configuration the leader sent with it), answers an
+ * out-of-order chunk with the offset it expects (0 if it knows no transfer of that snapshot, as
+ * after a restart), and on the last chunk installs the
  * snapshot ({@link Ready#installSnapshot()}): its log then starts after the snapshot and its commit
  * index is the snapshot's index. Only that last answer promises durability; the answers to earlier
  * chunks may leave before those chunks are durable ({@link Ready} says why that is safe). Chunks
@@ -784,8 +785,8 @@ public final class RaftCore {
                 // restart it at once, and a refused chunk would restart it again, in a tight loop
                 pr.snapshotIdle();
             } else if (pr != null) {
-                // whatever was in flight to it is lost; probe once it is back
-                pr.becomeProbe(pr.match() + 1);
+                // whatever was in flight to it is lost; probe once it is back (answers a heartbeat)
+                pr.becomeProbeWhenBack();
             }
             return;
         }
@@ -1320,7 +1321,8 @@ public final class RaftCore {
                     promised));
             return;
         }
-        snapshotChunks.add(new Ready.SnapshotChunk(m.snapIndex(), m.snapTerm(), m.offset(), m.data(), m.last()));
+        snapshotChunks.add(new Ready.SnapshotChunk(m.snapIndex(), m.snapTerm(), m.offset(), m.data(), m.last(),
+                m.membership()));
         recvOffset += m.size();
         if (m.last()) {
             boolean kept = raftLog.installSnapshot(m.snapIndex(), m.snapTerm(), m.membership());
@@ -1421,8 +1423,13 @@ public final class RaftCore {
         }
         if (pr.mode() == Progress.Mode.SNAPSHOT && (pr.snapshotState() == Progress.SnapshotState.IDLE
                 || pr.snapshotStalled(now, cfg.electionTimeoutNanos()))) {
-            log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
-                    pr.snapshotOffset());
+            if (pr.snapshotState() == Progress.SnapshotState.IDLE) {
+                // its connection was refused, or the snapshot was unavailable: nothing is in flight
+                log.info("term {}: {} answers again; (re)starting its snapshot transfer", term, m.from());
+            } else {
+                log.info("term {}: snapshot transfer to {} stalled at offset {}; restarting it", term, m.from(),
+                        pr.snapshotOffset());
+            }
             restartSnapshot(m.from(), pr);
         }
         emitElectedIfDue();

@@ -128,10 +128,22 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
      * snapshot arrive in order and contiguous; offset 0 starts a new transfer. Immutable in effect:
      * {@code data} is copied on the way in and out, so neither side can change the other's bytes.
      * Equality compares the bytes.
+     *
+     * <p>{@code membership} is the configuration the leader sent with this chunk (in force at
+     * {@code index}), {@code null} if it sent none. The store records the one of the chunk at offset
+     * 0 with the snapshot it begins: each chunk carries its own, so that a Ready holding the starts
+     * of two transfers (a delayed chunk of an older snapshot, then the restarted transfer of a newer
+     * one) records each snapshot's own configuration.
      */
-    public record SnapshotChunk(long index, long term, long offset, byte[] data, boolean last) {
+    public record SnapshotChunk(long index, long term, long offset, byte[] data, boolean last,
+                                io.haraft.core.quorum.Membership membership) {
         public SnapshotChunk {
             data = data.clone();
+        }
+
+        /** A chunk sent without a configuration. */
+        public SnapshotChunk(long index, long term, long offset, byte[] data, boolean last) {
+            this(index, term, offset, data, last, null);
         }
 
         /** A copy of the chunk's bytes. */
@@ -148,18 +160,18 @@ public record Ready(HardState hardState, List<Entry> entries, List<Message> mess
         @Override
         public boolean equals(Object o) {
             return o instanceof SnapshotChunk c && c.index == index && c.term == term && c.offset == offset
-                    && c.last == last && Arrays.equals(c.data, data);
+                    && c.last == last && Arrays.equals(c.data, data) && Objects.equals(c.membership, membership);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(index, term, offset, last) * 31 + Arrays.hashCode(data);
+            return Objects.hash(index, term, offset, last, membership) * 31 + Arrays.hashCode(data);
         }
 
         @Override
         public String toString() {
             return "SnapshotChunk[" + index + "@" + term + ", offset=" + offset + ", " + data.length + "B"
-                    + (last ? ", last" : "") + "]";
+                    + (last ? ", last" : "") + (membership == null ? "" : ", " + membership) + "]";
         }
     }
 

@@ -126,8 +126,6 @@ final class NodeLoop implements Transport.Listener {
     private volatile long leaderContact = Long.MIN_VALUE;
     /** The core's lease end while it leads ({@link Long#MIN_VALUE} otherwise), for health. */
     private volatile long leaseUntil = Long.MIN_VALUE;
-    private String snapshotOffered;                 // "index@term" of the snapshot the leader is sending
-    private Membership snapshotOfferedConfig;       // and the configuration it sent with it
 
     /**
      * @param onRemoved called once (on the loop thread) when this node learns that it was removed
@@ -286,6 +284,15 @@ final class NodeLoop implements Transport.Listener {
     /** Loop thread only: where the core's log starts (after its snapshot). */
     long coreSnapshotIndex() {
         return core.log().snapshotIndex();
+    }
+
+    /**
+     * Loop thread only: whether this node leads and may send {@code peer} log entries before it
+     * hears from it again (it replicates to it, or probes it without waiting for an answer).
+     */
+    boolean sendsEntriesTo(String peer) {
+        Progress pr = core.role() == Role.LEADER ? core.progress(peer) : null;
+        return pr != null && (pr.mode() == Progress.Mode.REPLICATE || pr.mode() == Progress.Mode.PROBE && !pr.isPaused());
     }
 
     void submit(byte[] command, CompletableFuture<Committed> future) {
@@ -480,10 +487,7 @@ final class NodeLoop implements Transport.Listener {
 
     private void persist(Ready ready) {
         if (!ready.snapshotChunks().isEmpty() || ready.installSnapshot() != null) {
-            Ready.SnapshotChunk first = ready.snapshotChunks().isEmpty() ? null : ready.snapshotChunks().get(0);
-            Membership offered = first != null && (first.index() + "@" + first.term()).equals(snapshotOffered)
-                    ? snapshotOfferedConfig : null;
-            snapshots.persist(ready, offered).whenComplete((p, failure) -> post(() -> onPersisted(ready, p, failure)));
+            snapshots.persist(ready).whenComplete((p, failure) -> post(() -> onPersisted(ready, p, failure)));
             return;
         }
         CompletableFuture<Void> durable;
@@ -586,11 +590,6 @@ final class NodeLoop implements Transport.Listener {
             lastLeaderMessage = now;
             leaderContact = now;
             rejectedBy.clear();
-        }
-        if (m instanceof Message.InstallSnapshot is && is.offset() == 0) {
-            // the core hands its chunks on without the configuration; the stored snapshot records it
-            snapshotOffered = is.snapIndex() + "@" + is.snapTerm();
-            snapshotOfferedConfig = is.membership();
         }
         if (m instanceof Message.HeartbeatResponse r) {
             // the answer to a heartbeat of ours (same term and round) whether or not we still lead:

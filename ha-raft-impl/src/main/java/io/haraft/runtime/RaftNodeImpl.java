@@ -16,6 +16,7 @@ import io.haraft.StateMachine;
 import io.haraft.Subscription;
 import io.haraft.core.CoreConfig;
 import io.haraft.core.HardState;
+import io.haraft.core.Message;
 import io.haraft.core.RaftCore;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
@@ -445,6 +446,11 @@ public final class RaftNodeImpl implements RaftNode {
         loop.post(task);
     }
 
+    /** Test hook: hands {@code message} to the node as its transport hands what it receives. */
+    void deliverForTest(Message message) {
+        loop.onMessage(message);
+    }
+
     /**
      * Test hook: stops like a crashed process. Nothing is revoked or delivered, nothing more is sent;
      * the transport closes (peers then see refused connections) and every thread stops. The store
@@ -489,6 +495,14 @@ public final class RaftNodeImpl implements RaftNode {
     /** Test hook: the index up to which the core has compacted its log (its snapshot's index). */
     long coreSnapshotIndexForTest() {
         return loop.call(() -> loop.coreSnapshotIndex()).join();
+    }
+
+    /**
+     * Test hook: whether this node leads and may send {@code peer} log entries before it hears from
+     * it again.
+     */
+    boolean sendsEntriesToForTest(String peer) {
+        return loop.call(() -> loop.sendsEntriesTo(peer)).join();
     }
 
     /** Test hook: how many snapshots this node took since it started. */

@@ -152,15 +152,14 @@ final class SnapshotTransfer {
     /**
      * Persists a Ready that carries snapshot chunks or an install, in the order {@link Ready}
      * prescribes; completes once everything in it is durable, except chunks of a snapshot that is
-     * not installed yet (they are written, not synced). {@code configuration} is the
-     * configuration the leader sent with the snapshot whose chunk at offset 0 this Ready may hold
-     * (recorded in the stored snapshot), or {@code null} if it sent none.
+     * not installed yet (they are written, not synced). A chunk at offset 0 begins a snapshot that
+     * records the configuration the leader sent with that chunk ({@link Ready.SnapshotChunk#membership()}).
      */
-    CompletableFuture<Persisted> persist(Ready ready, Membership configuration) {
+    CompletableFuture<Persisted> persist(Ready ready) {
         CompletableFuture<Persisted> done = new CompletableFuture<>();
         if (!execute(() -> {
             try {
-                persistNow(ready, configuration, done);
+                persistNow(ready, done);
             } catch (Throwable t) {
                 done.completeExceptionally(t);
             }
@@ -170,8 +169,7 @@ final class SnapshotTransfer {
         return done;
     }
 
-    private void persistNow(Ready ready, Membership configuration, CompletableFuture<Persisted> done)
-            throws IOException {
+    private void persistNow(Ready ready, CompletableFuture<Persisted> done) throws IOException {
         HardState hs = ready.hardState();
         if (hs != null) {
             awaitDurable(store.persist(hs, List.of()));
@@ -180,7 +178,7 @@ final class SnapshotTransfer {
             if (c.offset() == 0) {
                 discardReceiving();
                 receiving = store.beginSnapshot(new SnapshotMeta(c.index(), c.term(),
-                        Optional.ofNullable(configuration)));
+                        Optional.ofNullable(c.membership())));
                 receivingIndex = c.index();
                 receivingTerm = c.term();
             } else if (receiving == null || receivingIndex != c.index() || receivingTerm != c.term()

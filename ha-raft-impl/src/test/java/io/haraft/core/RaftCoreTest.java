@@ -271,12 +271,21 @@ class RaftCoreTest {
         assertThat(c.core("n1").propose(bytes("y"), c.now)).isZero();
     }
 
-    @Test
-    void aRefusedConnectionToTheLeaderEndsStickinessAtOnce() {
+    /**
+     * Three nodes, led by n1 for a while; then the process of {@code gone} is gone: nothing is
+     * delivered to or from it any more.
+     */
+    private static CoreCluster ledByN1Until(String gone) {
         CoreCluster c = new CoreCluster(3);
         c.elect("n1");
         c.run(200 * MS);
-        c.drop = CoreCluster.isolate("n1"); // n1's process is gone
+        c.drop = CoreCluster.isolate(gone);
+        return c;
+    }
+
+    @Test
+    void aRefusedConnectionToTheLeaderEndsStickinessAtOnce() {
+        CoreCluster c = ledByN1Until("n1");
         c.core("n2").peerUnreachable("n1", c.now);
         c.core("n3").peerUnreachable("n1", c.now);
         long start = c.now;
@@ -286,12 +295,36 @@ class RaftCoreTest {
         assertThat(c.now - start).as("elected without waiting out stickiness").isLessThan(100 * MS);
     }
 
+    /**
+     * A transport may hold what is sent to a peer whose process is gone and hand it to the restarted
+     * node (the gRPC transport queues it): a leader whose connection to a follower is refused must
+     * not send it a probe with entries per refused attempt. It probes once the follower answers again.
+     */
+    @Test
+    void aLeaderSendsNoEntriesToAFollowerWhoseConnectionIsRefusedUntilItAnswersAgain() {
+        CoreCluster c = ledByN1Until("n3");
+        int before = c.sent.size();
+        c.core("n1").peerUnreachable("n3", c.now);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            assertThat(c.core("n1").propose(bytes("cmd" + attempt), c.now)).isPositive();
+            c.run(150 * MS);
+            c.core("n1").peerUnreachable("n3", c.now);  // the transport's next attempt is refused too
+            c.deliverAll();
+        }
+        assertThat(c.sent.subList(before, c.sent.size()))
+                .as("entries sent to n3 while its connection was refused")
+                .noneMatch(m -> m instanceof Message.Append a && a.to().equals("n3") && !a.entries().isEmpty());
+        assertThat(c.sent.subList(before, c.sent.size())).as("heartbeats go on")
+                .anyMatch(m -> m instanceof Message.Heartbeat h && h.to().equals("n3"));
+
+        c.drop = m -> false;                // n3 is back: it answers a heartbeat, the leader probes it
+        c.run(300 * MS);
+        assertThat(c.applied.get("n3")).as("n3 caught up").hasSameSizeAs(c.applied.get("n1"));
+    }
+
     @Test
     void afterALeaderCrashTheFollowersTakeTurnsByIdSoThatTheyDoNotSplitTheVote() {
-        CoreCluster c = new CoreCluster(3);
-        c.elect("n1");
-        c.run(200 * MS);
-        c.drop = CoreCluster.isolate("n1");
+        CoreCluster c = ledByN1Until("n1");
         long t = c.now;
         c.core("n2").peerUnreachable("n1", t);
         c.core("n3").peerUnreachable("n1", t);
@@ -303,10 +336,7 @@ class RaftCoreTest {
 
     @Test
     void aPreVoteRefusedForStickinessIsGrantedOnceTheVoterFindsTheLeaderGone() {
-        CoreCluster c = new CoreCluster(3);
-        c.elect("n1");
-        c.run(200 * MS);
-        c.drop = CoreCluster.isolate("n1");
+        CoreCluster c = ledByN1Until("n1");
         // n2 found n1's process gone; n3 has not checked yet and refuses n2's pre-vote (a leader is alive)
         c.core("n2").peerUnreachable("n1", c.now);
         long start = c.now;

@@ -3,6 +3,10 @@ package io.haraft.runtime;
 import io.haraft.Committed;
 import io.haraft.IndeterminateOutcomeException;
 import io.haraft.NotLeaderException;
+import io.haraft.core.HardState;
+import io.haraft.core.Message;
+import io.haraft.core.log.Entry;
+import io.haraft.core.quorum.Membership;
 import io.haraft.storage.Snapshot;
 import io.haraft.storage.SnapshotMeta;
 import io.haraft.storage.SnapshotWriter;
@@ -20,12 +24,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +49,7 @@ class SnapshotRuntimeTest {
     private static final int MAX_MESSAGE_BYTES = 64 * 1024;
     private static final String PADDING = "x".repeat(1000);
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final long LEADER_TERM = 5;
 
     @TempDir
     Path dataRoot;
@@ -138,6 +145,7 @@ class SnapshotRuntimeTest {
         if (wipe) {
             cluster.wipe(follower);
         }
+        awaitNoEntriesSentTo(leader, follower);
 
         leader = submitAll(leader, 10, 160);
         Await.until(WAIT, () -> cluster.others(follower).stream()
@@ -193,6 +201,22 @@ class SnapshotRuntimeTest {
     }
 
     /**
+     * Waits until {@code leader} sends the stopped {@code follower} no more log entries before it hears
+     * from it again: it found the follower's connection refused. Only then may the commands the
+     * follower is to miss be submitted: a transport may hold what is sent to a node that is down and
+     * hand it to the restarted node (the gRPC transport queues it), and entries replicated to the
+     * follower before the leader knew it was gone would let it catch up by appends rather than through
+     * a snapshot. Afterwards nothing sends it entries it lacks: the follower's last answers were
+     * handed over when it closed (so none can restart the replication), a leader probes a refused
+     * follower only once it answers again, and any later leader starts by probing at its own last
+     * index. If {@code leader} no longer leads, it sends nothing.
+     */
+    private void awaitNoEntriesSentTo(String leader, String follower) {
+        Await.until(WAIT, () -> !cluster.node(leader).sendsEntriesToForTest(follower),
+                leader + " stops sending entries to the stopped " + follower);
+    }
+
+    /**
      * A follower acknowledges each chunk of a snapshot it receives before the chunk is durable (see
      * {@link io.haraft.core.Ready}): here it crashes while writing the second chunk, after it
      * acknowledged the first. Its store drops the partial snapshot at recovery, and the leader's
@@ -219,6 +243,7 @@ class SnapshotRuntimeTest {
             awaitSameState(id, leader, 10);
         }
         cluster.node(follower).close();
+        awaitNoEntriesSentTo(leader, follower);
         leader = submitAll(leader, 10, 160);
         Await.until(WAIT, () -> cluster.others(follower).stream()
                         .allMatch(id -> cluster.node(id).coreSnapshotIndexForTest() > 10 + THRESHOLD),
@@ -248,6 +273,59 @@ class SnapshotRuntimeTest {
         for (String id : cluster.ids) {
             awaitSameState(id, leader, 170);
         }
+    }
+
+    /**
+     * A follower records, with each snapshot it receives, the configuration the leader sent with that
+     * snapshot's first chunk, even when one batch of its work (one Ready) holds the starts of two
+     * transfers: a delayed first chunk of an older snapshot (a transport may hand over what it held
+     * while the follower was down), then the first chunk of the transfer the leader restarted with a
+     * newer snapshot. The batch is made deterministic: the follower's disk holds back a write while
+     * both chunks arrive.
+     */
+    @Test
+    void aReadyWithTheStartsOfTwoTransfersRecordsTheConfigurationSentWithTheSnapshotInstalled() throws Exception {
+        AtomicBoolean holding = new AtomicBoolean();
+        CountDownLatch held = new CountDownLatch(1);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, MAX_MESSAGE_BYTES, false);
+        cluster.fileStoreWrap = (id, store) -> new ForwardingLogStore(store) {
+            @Override
+            public CompletableFuture<Void> persist(HardState hardState, List<Entry> entries) {
+                CompletableFuture<Void> durable = inner.persist(hardState, entries);
+                if (hardState != null && holding.compareAndSet(true, false)) {
+                    held.countDown();
+                    return durable.thenCombine(release, (a, b) -> null);   // in flight until released
+                }
+                return durable;
+            }
+        };
+        String follower = "n2";
+        RaftNodeImpl node = cluster.node(follower);
+        node.start();                       // alone: n1 below is played by the test, n3 stays down
+
+        // n1 leads term 5: its heartbeat makes the follower persist the new term, which the disk holds back
+        holding.set(true);
+        node.deliverForTest(new Message.Heartbeat("n1", follower, LEADER_TERM, 0, 1));
+        assertThat(held.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the new term is being persisted").isTrue();
+
+        // meanwhile: the delayed first chunk of snapshot 10, then the whole (one-chunk) snapshot 20
+        Membership older = Membership.ofVoters(cluster.ids);
+        Membership current = Configurations.bootstrap(cluster.config(follower));
+        byte[] emptyState = {0, 0, 0, 0};   // RecordingStateMachine's snapshot of no commands
+        node.deliverForTest(new Message.InstallSnapshot("n1", follower, LEADER_TERM, 10, LEADER_TERM, 0,
+                new byte[] {1, 2, 3}, false, 2, older, 0));
+        node.deliverForTest(new Message.InstallSnapshot("n1", follower, LEADER_TERM, 20, LEADER_TERM, 0,
+                emptyState, true, 3, current, 0));
+        node.runOnLoopForTest(() -> release.complete(null));   // after both chunks were handed to the core
+
+        Await.until(WAIT, () -> cluster.openStores.get(follower).latestSnapshot()
+                        .map(s -> s.meta().lastIndex() == 20).orElse(false),
+                follower + " installs snapshot 20");
+        Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
+        assertThat(stored.meta().membership()).as("the configuration recorded with snapshot 20")
+                .isEqualTo(Optional.of(current));
+        assertThat(node.snapshotsInstalledForTest()).isEqualTo(1);
     }
 
     /** Snapshot files of {@code id} that were begun but not committed. */

@@ -275,9 +275,6 @@ final class Simulation {
         long recvIndex;
         long recvTerm;
         boolean recvComplete;
-        /** "index@term" of the snapshot a leader last started sending, and the configuration it sent with it. */
-        String offered;
-        Membership offeredConfig;
         /** File store, from a crash to the restart: what was reported durable, and all that was written. */
         Image durableAtCrash;
         Image writtenAtCrash;
@@ -584,11 +581,6 @@ final class Simulation {
             case DELIVER -> {
                 if (blocked(Integer.parseInt(e.msg.from().substring(1)), n.index)) {
                     return false;
-                }
-                if (e.msg instanceof Message.InstallSnapshot is && is.offset() == 0) {
-                    // as the runtime does: the store records the configuration sent with the first chunk
-                    n.offered = is.snapIndex() + "@" + is.snapTerm();
-                    n.offeredConfig = is.membership();
                 }
                 n.core.step(e.msg, n.localNow());
             }
@@ -905,8 +897,9 @@ final class Simulation {
     private boolean receive(Node n, Ready.SnapshotChunk c) throws IOException {
         if (c.offset() == 0) {
             discardReceiving(n);
-            Membership offered = (c.index() + "@" + c.term()).equals(n.offered) ? n.offeredConfig : null;
-            n.receiving = n.storage.beginSnapshot(new SnapshotMeta(c.index(), c.term(), Optional.ofNullable(offered)));
+            // as the runtime does: the store records the configuration the leader sent with the first chunk
+            n.receiving = n.storage.beginSnapshot(new SnapshotMeta(c.index(), c.term(),
+                    Optional.ofNullable(c.membership())));
             n.recvIndex = c.index();
             n.recvTerm = c.term();
             n.recvComplete = false;
@@ -1618,8 +1611,6 @@ final class Simulation {
         }
         n.receiving = null;
         n.recvComplete = false;
-        n.offered = null;
-        n.offeredConfig = null;
         n.persisting = null;
         if (n.behindEverySnapshot >= 0) {
             count("restarts_behind_every_snapshot_crashed_again_first");

@@ -113,6 +113,18 @@ public final class Progress {
         inflights.reset();
     }
 
+    /**
+     * The follower's process is gone (its connection was refused): whatever was in flight to it is
+     * lost. Probes from just after {@code match}, but only once it answers again (a heartbeat), so
+     * that nothing is sent to a node known to be down: a transport that holds messages for an
+     * unreachable peer would otherwise pile up a probe, with a batch of entries, per refused attempt
+     * and hand them to the restarted node.
+     */
+    public void becomeProbeWhenBack() {
+        becomeProbe(match + 1);
+        probeSent = true;
+    }
+
     /** Switches to pipelined replication right after {@code match}. */
     public void becomeReplicate() {
         mode = Mode.REPLICATE;
