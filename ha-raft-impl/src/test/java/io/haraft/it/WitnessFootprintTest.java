@@ -157,6 +157,7 @@ class WitnessFootprintTest {
             assertThat(w[0]).as("witness heap vs %s's\n%s", data, report).isLessThan(d[0]);
         }
         assertThat(w[2]).as("the witness stores every entry's position").isGreaterThanOrEqualTo(ENTRIES);
-        assertThat(w[3]).as("payload bytes on the witness").isZero();
+        // the only payload a witness may keep is the cluster identity in the first leader's no-op (16 bytes)
+        assertThat(w[3]).as("payload bytes on the witness").isLessThanOrEqualTo(16L);
     }
 }
