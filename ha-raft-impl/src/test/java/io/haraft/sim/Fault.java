@@ -1,7 +1,9 @@
 package io.haraft.sim;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -20,7 +22,10 @@ import java.util.SplittableRandom;
  */
 record Fault(int id, long at, Kind kind, int node, int other, long duration, double value) {
     enum Kind { CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, ISOLATE_LEADER, SLOW_DISK, PAUSE, PARTITION, ONE_WAY, CUT, LOSSY, SLOW, CLOCK_RATE, TRANSFER, QUIET, RECONFIGURE,
-        RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION, RETIME }
+        RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION, RETIME,
+        // targeted at dangerous moments
+        CUT_FROM_LEADER, ISOLATE_AFTER_COMMIT, CRASH_AFTER_PERSIST, CRASH_CANDIDATE, PAUSE_ACROSS_LEASE_END,
+        SNAPSHOT_DURING_TRANSFER, SLOW_FAILOVER }
 
     private static final long MS = 1_000_000L;
     /** {@link #value()} of a RECONFIGURE that adds or promotes a node (see Simulation#GROW). */
@@ -28,49 +33,48 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
     /** {@link #value()} of a RECONFIGURE that removes a voter. */
     static final double SHRINK = 2;
 
-    /**
-     * A random schedule over {@code horizonNanos} of simulated time. With {@code churn} the mix
-     * crashes leaders often, soon after they are elected, and partitions nodes away: the histories
-     * in which a replication or commit bug (Raft paper, Figure 8) shows.
-     */
-    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn) {
-        return generate(seed, nodes, electionTimeout, horizonNanos, churn, false);
+    /** The kinds of fault a schedule draws from, with their base weights (see {@link Mix}). */
+    enum Palette {
+        /** Every kind: the classic mix, and the kinds targeted at dangerous moments. */
+        CLASSIC,
+        /**
+         * Leader crashes (at random or right after a commit), isolated leaders, partitions: the
+         * histories in which a replication or commit bug (Raft paper, Figure 8) shows.
+         */
+        CHURN,
+        /**
+         * The faults targeted at dangerous moments only, with plain crashes (which leave followers
+         * behind a compacted log) and quiet periods.
+         */
+        TARGETED
     }
 
     /**
-     * As above; with {@code membership} about one fault in three (one in two with churn) changes the
-     * configuration through the leader: it adds node {@code node} as a learner, promotes it, or
-     * removes it, whichever its role calls for ({@code value} picks between promoting and removing a
-     * learner).
-     */
-    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn,
-                                boolean membership) {
-        return generate(seed, nodes, electionTimeout, horizonNanos, churn, membership, false);
-    }
-
-    /**
-     * As above; with {@code mixedTiming}, besides, about one fault in ten changes the timing of
+     * A random schedule over {@code horizonNanos} of simulated time, drawn from the seed's own mix
+     * of the {@code palette}'s kinds ({@link Mix}). With {@code membership} about one fault in three
+     * (one in two with {@link Palette#CHURN}) changes the configuration through the leader: it adds
+     * node {@code node} as a learner, promotes it, or removes it, whichever its role calls for
+     * ({@code value} picks between promoting and removing a learner).
+     *
+     * <p>With {@code mixedTiming}, besides, about one fault in ten changes the timing of
      * nodes ({@link Kind#RETIME}: the node restarts with a new election timeout and heartbeat
      * interval): two times in three a rolling change, every node restarted one by one with the same
      * new timing, some election timeouts apart, the leader last (as operators do, to fail over
      * once); otherwise one node alone (an operator's mistake).
      */
-    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, boolean churn,
+    static List<Fault> generate(long seed, int nodes, long electionTimeout, long horizonNanos, Palette palette,
                                 boolean membership, boolean mixedTiming) {
+        boolean churn = palette == Palette.CHURN;
         SplittableRandom timing = new SplittableRandom(seed * 0xA0761D6478BD642FL + 41);
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
+        Mix mix = Mix.draw(new SplittableRandom(seed * 0x94D049BB133111EBL + 3), palette);
         List<Fault> out = new ArrayList<>();
         long t = 200 * MS;
         int id = 0;
         while (t < horizonNanos) {
-            t += (long) (-Math.log(1 - r.nextDouble()) * (churn ? 200 : 350) * MS);
-            int roll = r.nextInt(100);
-            if (churn) {
-                // leader crashes (at random or right after a commit), partitions, slow links
-                roll = roll < 15 ? 15 : roll < 35 ? 100 : roll < 70 ? 101 : roll < 80 ? 40 : roll < 90 ? 65 : roll;
-            }
+            t += (long) (-Math.log(1 - r.nextDouble()) * mix.meanGapNanos());
+            Kind kind = mix.pick(r);
             int node = r.nextInt(nodes);
-            Fault f;
             if (mixedTiming && timing.nextInt(10) == 0) {
                 id = retime(out, id, t, timing, nodes, electionTimeout);
                 continue;
@@ -80,42 +84,137 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
                 id++;
                 continue;
             }
-            long crashFor = r.nextBoolean() ? r.nextLong(10 * MS, electionTimeout) : r.nextLong(electionTimeout, 4000 * MS);
-            if (roll < 11) {
-                f = new Fault(id, t, Kind.CRASH, node, 0, crashFor, 0);
-            } else if (roll < 22) {
-                f = new Fault(id, t, Kind.CRASH_LEADER, node, 0, crashFor, 0);
-            } else if (roll < 32) {
-                f = new Fault(id, t, Kind.PAUSE, node, 0, r.nextLong(electionTimeout, 3 * electionTimeout), 0);
-            } else if (roll < 44) {
-                int mask = 1 + r.nextInt((1 << nodes) - 2);
-                f = new Fault(id, t, Kind.PARTITION, node, mask, r.nextLong(100 * MS, 3000 * MS), 0);
-            } else if (roll < 54) {
-                int to = (node + 1 + r.nextInt(nodes - 1)) % nodes;
-                Kind k = r.nextBoolean() ? Kind.ONE_WAY : Kind.CUT;
-                f = new Fault(id, t, k, node, to, r.nextLong(100 * MS, 3000 * MS), 0);
-            } else if (roll < 62) {
-                f = new Fault(id, t, Kind.LOSSY, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(0.02, 0.3));
-            } else if (roll < 65) {
-                f = new Fault(id, t, Kind.SLOW, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(5, 60));
-            } else if (roll < 68) {
-                // fsyncs of one node take up to 50..400 ms for a while (a saturated or failing disk)
-                f = new Fault(id, t, Kind.SLOW_DISK, node, 0, r.nextLong(200 * MS, 3000 * MS), r.nextDouble(50, 400));
-            } else if (roll < 78) {
-                f = new Fault(id, t, Kind.CLOCK_RATE, node, 0, 0, r.nextDouble(-1, 1));
-            } else if (roll < 86) {
-                f = new Fault(id, t, Kind.TRANSFER, node, 0, 0, 0);
-            } else if (roll == 101) {
-                f = new Fault(id, t, Kind.ISOLATE_LEADER, node, 0, r.nextLong(100 * MS, 2000 * MS), 0);
-            } else if (roll < 96) {
-                f = new Fault(id, t, Kind.QUIET, node, 0, r.nextLong(500 * MS, 5000 * MS), 0);
-            } else {
-                f = new Fault(id, t, Kind.CRASH_AFTER_COMMIT, node, 0, crashFor, 0);
-            }
-            out.add(f);
-            id++;
+            out.add(make(id++, t, kind, node, nodes, electionTimeout, r));
         }
         return out;
+    }
+
+    /** One fault of {@code kind} at {@code t}, its parameters drawn from {@code r}. */
+    private static Fault make(int id, long t, Kind kind, int node, int nodes, long electionTimeout,
+                              SplittableRandom r) {
+        long crashFor = r.nextBoolean() ? r.nextLong(10 * MS, electionTimeout) : r.nextLong(electionTimeout, 4000 * MS);
+        return switch (kind) {
+            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, CRASH_CANDIDATE -> new Fault(id, t, kind, node, 0, crashFor, 0);
+            // value: below 0.5 the crash waits for a write that changes the term or vote, else for any write
+            case CRASH_AFTER_PERSIST -> new Fault(id, t, kind, node, 0, crashFor, r.nextDouble());
+            case PAUSE -> new Fault(id, t, kind, node, 0, r.nextLong(electionTimeout, 3 * electionTimeout), 0);
+            // the pause ends up to two election timeouts after the leader's lease
+            case PAUSE_ACROSS_LEASE_END -> new Fault(id, t, kind, node, 0, r.nextLong(MS, 2 * electionTimeout), 0);
+            case PARTITION -> new Fault(id, t, kind, node, 1 + r.nextInt((1 << nodes) - 2),
+                    r.nextLong(100 * MS, 3000 * MS), 0);
+            case ONE_WAY, CUT -> new Fault(id, t, kind, node, (node + 1 + r.nextInt(nodes - 1)) % nodes,
+                    r.nextLong(100 * MS, 3000 * MS), 0);
+            // long enough for the follower to time out; value: below 0.7 the cluster is idle meanwhile
+            // (no client writes), so that the follower cut off stays as up to date as the others
+            case CUT_FROM_LEADER -> new Fault(id, t, kind, node, 0, r.nextLong(2 * electionTimeout, 10 * electionTimeout),
+                    r.nextDouble());
+            case ISOLATE_AFTER_COMMIT -> new Fault(id, t, kind, node, 0, r.nextLong(100 * MS, 3000 * MS), 0);
+            case ISOLATE_LEADER -> new Fault(id, t, kind, node, 0, r.nextLong(100 * MS, 2000 * MS), 0);
+            case LOSSY -> new Fault(id, t, kind, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(0.02, 0.3));
+            case SLOW -> new Fault(id, t, kind, node, 0, r.nextLong(100 * MS, 2000 * MS), r.nextDouble(5, 60));
+            // the leader crashes while every message takes up to half to one and a half election timeouts
+            case SLOW_FAILOVER -> new Fault(id, t, kind, node, 0, r.nextLong(2 * electionTimeout, 6 * electionTimeout),
+                    r.nextDouble(0.5, 1.5) * electionTimeout / MS);
+            // fsyncs of one node take up to 50..400 ms for a while (a saturated or failing disk)
+            case SLOW_DISK -> new Fault(id, t, kind, node, 0, r.nextLong(200 * MS, 3000 * MS), r.nextDouble(50, 400));
+            case CLOCK_RATE -> new Fault(id, t, kind, node, 0, 0, r.nextDouble(-1, 1));
+            case TRANSFER, SNAPSHOT_DURING_TRANSFER -> new Fault(id, t, kind, node, 0, 0, 0);
+            case QUIET -> new Fault(id, t, kind, node, 0, r.nextLong(500 * MS, 5000 * MS), 0);
+            default -> throw new IllegalArgumentException(kind + " is not drawn at random");
+        };
+    }
+
+    /**
+     * The fault mix of one seed (swarm testing): which kinds of fault its schedule draws, with what
+     * weights, and how often faults come. A seed runs the classic mix (every kind, the weights
+     * below), or a random subset of the kinds with random weights, or one or two kinds only, at a
+     * rate of its own: some seeds have few faults of many kinds, others many of one kind. Bugs that
+     * need a rare combination show in the seeds whose mix favours it, instead of drowning in the
+     * average mix.
+     *
+     * @param kinds        the kinds the seed draws from
+     * @param weights      their weights, in the same order
+     * @param meanGapNanos mean time between two faults (they come as a Poisson process)
+     */
+    record Mix(List<Kind> kinds, double[] weights, double meanGapNanos) {
+        /** The classic mix, and kinds the schedule targets at dangerous moments, with their base weights. */
+        private static final Map<Kind, Double> BASE = new EnumMap<>(Map.ofEntries(
+                Map.entry(Kind.CRASH, 11.0), Map.entry(Kind.CRASH_LEADER, 11.0), Map.entry(Kind.PAUSE, 10.0),
+                Map.entry(Kind.PARTITION, 12.0), Map.entry(Kind.ONE_WAY, 5.0), Map.entry(Kind.CUT, 5.0),
+                Map.entry(Kind.LOSSY, 8.0), Map.entry(Kind.SLOW, 3.0), Map.entry(Kind.SLOW_DISK, 3.0),
+                Map.entry(Kind.CLOCK_RATE, 10.0), Map.entry(Kind.TRANSFER, 8.0), Map.entry(Kind.QUIET, 10.0),
+                Map.entry(Kind.CRASH_AFTER_COMMIT, 4.0),
+                Map.entry(Kind.CUT_FROM_LEADER, 10.0), Map.entry(Kind.ISOLATE_AFTER_COMMIT, 5.0),
+                Map.entry(Kind.CRASH_AFTER_PERSIST, 5.0), Map.entry(Kind.CRASH_CANDIDATE, 5.0),
+                Map.entry(Kind.PAUSE_ACROSS_LEASE_END, 5.0), Map.entry(Kind.SNAPSHOT_DURING_TRANSFER, 10.0),
+                Map.entry(Kind.SLOW_FAILOVER, 10.0)));
+        /** The churn mix: leader crashes (at random or right after a commit), isolated leaders, partitions. */
+        private static final Map<Kind, Double> CHURN = new EnumMap<>(Map.ofEntries(
+                Map.entry(Kind.CRASH_LEADER, 15.0), Map.entry(Kind.CRASH_AFTER_COMMIT, 24.0),
+                Map.entry(Kind.ISOLATE_LEADER, 35.0), Map.entry(Kind.PARTITION, 10.0), Map.entry(Kind.SLOW_DISK, 10.0),
+                Map.entry(Kind.QUIET, 6.0), Map.entry(Kind.ISOLATE_AFTER_COMMIT, 10.0),
+                Map.entry(Kind.CRASH_AFTER_PERSIST, 5.0), Map.entry(Kind.CRASH_CANDIDATE, 5.0)));
+
+        /** Targeted faults, crashes and quiet periods. */
+        private static final Map<Kind, Double> TARGETED = new EnumMap<>(Map.ofEntries(
+                Map.entry(Kind.CRASH, 10.0), Map.entry(Kind.QUIET, 5.0),
+                Map.entry(Kind.CUT_FROM_LEADER, 10.0), Map.entry(Kind.ISOLATE_AFTER_COMMIT, 5.0),
+                Map.entry(Kind.CRASH_AFTER_PERSIST, 5.0), Map.entry(Kind.CRASH_CANDIDATE, 5.0),
+                Map.entry(Kind.PAUSE_ACROSS_LEASE_END, 5.0), Map.entry(Kind.SNAPSHOT_DURING_TRANSFER, 10.0),
+                Map.entry(Kind.SLOW_FAILOVER, 10.0)));
+
+        static Mix draw(SplittableRandom r, Palette palette) {
+            boolean churn = palette == Palette.CHURN;
+            Map<Kind, Double> base = switch (palette) {
+                case CLASSIC -> BASE;
+                case CHURN -> CHURN;
+                case TARGETED -> TARGETED;
+            };
+            List<Kind> kinds = new ArrayList<>();
+            List<Double> weights = new ArrayList<>();
+            int shape = r.nextInt(4);
+            if (shape == 0) {
+                kinds.addAll(base.keySet()); // the classic mix
+                base.values().forEach(weights::add);
+            } else if (shape == 1) {
+                // one or two kinds only
+                List<Kind> all = new ArrayList<>(base.keySet());
+                for (int i = 1 + r.nextInt(2); i > 0; i--) {
+                    kinds.add(all.remove(r.nextInt(all.size())));
+                    weights.add(1.0);
+                }
+            } else {
+                // each kind on or off, at a weight between a quarter and four times its base weight
+                for (Map.Entry<Kind, Double> e : base.entrySet()) {
+                    if (r.nextBoolean()) {
+                        kinds.add(e.getKey());
+                        weights.add(e.getValue() * Math.pow(4, r.nextDouble(-1, 1)));
+                    }
+                }
+                if (kinds.isEmpty()) {
+                    kinds.add(Kind.CRASH_LEADER);
+                    weights.add(1.0);
+                }
+            }
+            // mean time between faults: 100 ms to 1 s, log-uniform (churn: 70 to 500 ms)
+            double gapMs = churn ? 70 * Math.pow(500.0 / 70, r.nextDouble()) : 100 * Math.pow(10, r.nextDouble());
+            return new Mix(List.copyOf(kinds), weights.stream().mapToDouble(Double::doubleValue).toArray(), gapMs * MS);
+        }
+
+        Kind pick(SplittableRandom r) {
+            double total = 0;
+            for (double w : weights) {
+                total += w;
+            }
+            double x = r.nextDouble(total);
+            for (int i = 0; i < weights.length - 1; i++) {
+                x -= weights[i];
+                if (x < 0) {
+                    return kinds.get(i);
+                }
+            }
+            return kinds.get(kinds.size() - 1);
+        }
     }
 
     /**
@@ -217,6 +316,18 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
                     : "adds, promotes or removes n" + node) + " as soon as it wins";
             case PARTITION_ON_ELECTION -> "the next new leader and one follower are cut off from the rest as soon as"
                     + " it wins, for " + duration / MS + "ms";
+            case CUT_FROM_LEADER -> "cut the leader's link with one follower for " + duration / MS + "ms"
+                    + (value < 0.7 ? ", no client writes meanwhile" : "");
+            case ISOLATE_AFTER_COMMIT -> "cut the next leader to commit off from everyone right after the commit, for "
+                    + duration / MS + "ms";
+            case CRASH_AFTER_PERSIST -> "crash n" + node + " after its next write of " + (value < 0.5 ? "a term or vote"
+                    : "anything") + " is durable, before it sends, for " + duration / MS + "ms";
+            case CRASH_CANDIDATE -> "crash the next candidate once its vote for itself is durable, for "
+                    + duration / MS + "ms";
+            case PAUSE_ACROSS_LEASE_END -> "pause the leader until " + duration / MS + "ms after its lease ends";
+            case SNAPSHOT_DURING_TRANSFER -> "the next leader to start sending a snapshot takes a new one at once";
+            case SLOW_FAILOVER -> String.format("crash the leader while messages take up to %.0fms, for %dms", value,
+                    duration / MS);
             case RETIME -> String.format("restart %s with election timeout %.0fms, heartbeat %dms, after %dms down",
                     node < 0 ? "the next node of a rolling change (the leader last)" : "n" + node, value, other,
                     duration / MS);

@@ -13,7 +13,8 @@ import io.haraft.core.PlantedBugs;
  * @param fastFailover whether refused connections end stickiness
  * @param maxBatchEntries most entries per append (small values split batches, exercising back-off)
  * @param maxInflight  pipelining window per follower
- * @param churn        fault mix heavy on leader crashes and partitions (see {@link Fault#generate})
+ * @param palette      the kinds of fault the schedule draws from (see {@link Fault#generate}); each
+ *                     seed draws its own mix of them
  * @param bugs         planted bugs (NONE in the real suite)
  * @param snapshotEvery each node snapshots its state machine and compacts its log every this many
  *                      applied entries
@@ -28,7 +29,7 @@ import io.haraft.core.PlantedBugs;
  * @param timing       whether nodes run with different timings: see {@link Timing}
  */
 record SimOptions(int nodes, int faultSteps, long heartbeat, long election, double driftBound,
-                  boolean fastFailover, int maxBatchEntries, int maxInflight, boolean churn,
+                  boolean fastFailover, int maxBatchEntries, int maxInflight, Fault.Palette palette,
                   PlantedBugs bugs, int snapshotEvery, int chunkBytes, boolean servePrevious, int voters,
                   boolean membership, boolean witness, Timing timing) {
     static final long MS = 1_000_000L;
@@ -66,7 +67,7 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         int shape = (int) Math.floorMod(seed / 8, 3);
         int batch = new int[] {64, 4, 1}[shape];
         int window = new int[] {32, 4, 1}[shape];
-        boolean churn = Math.floorMod(seed, 5) == 2;
+        Fault.Palette palette = Math.floorMod(seed, 5) == 2 ? Fault.Palette.CHURN : Fault.Palette.CLASSIC;
         // one seed in three changes the configuration: 3 of 5 nodes vote at first, and in half of
         // those the fifth node is a witness
         int kind = (int) Math.floorMod(seed / 5, 6);
@@ -74,7 +75,7 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         if (membership) {
             nodes = 5;
         }
-        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, churn, bugs,
+        return new SimOptions(nodes, faultSteps, 100 * MS, 300 * MS, 0.01, fast, batch, window, palette, bugs,
                 snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, membership ? 3 : nodes,
                 membership, membership && kind == 1, Math.floorMod(seed / 7, 3) == 0 ? Timing.MIXED : Timing.UNIFORM);
     }
@@ -90,7 +91,7 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
         // enough steps for the whole change (about 10 s of simulated time) before everything heals
         return new SimOptions(nodes, Math.max(faultSteps, 6000), 100 * MS, 1000 * MS, 0.01, Math.floorMod(seed, 2) == 0,
                 64, 32,
-                false, bugs, snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, nodes, false,
+                Fault.Palette.CLASSIC, bugs, snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, nodes, false,
                 false, Timing.ROLLING);
     }
 
@@ -101,15 +102,30 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
      */
     static SimOptions membershipChurn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
-        return new SimOptions(5, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
+        return new SimOptions(5, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, Fault.Palette.CHURN, bugs,
                 snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 4, true, false, Timing.UNIFORM);
     }
 
     /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
     static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;
-        return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, true, bugs,
+        return new SimOptions(3, faultSteps, 100 * MS, 300 * MS, 0.01, fast, 1, 1, Fault.Palette.CHURN, bugs,
                 snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 3, false, false, Timing.UNIFORM);
+    }
+
+    /**
+     * Faults targeted at dangerous moments, each seed its own mix of them ({@link Fault.Palette#TARGETED}):
+     * 3 or 5 voters, fast failover on or off, batches of every size; a leader keeps serving its
+     * previous snapshot after it takes a new one.
+     */
+    static SimOptions targeted(long seed, int faultSteps, PlantedBugs bugs) {
+        int nodes = Math.floorMod(seed, 4) == 3 ? 5 : 3;
+        boolean fast = Math.floorMod(seed / 4, 2) == 0;
+        int shape = (int) Math.floorMod(seed / 8, 3);
+        // twice the usual steps: room for several dangerous moments in one history
+        return new SimOptions(nodes, Math.max(faultSteps, 4000), 100 * MS, 300 * MS, 0.01, fast, new int[] {64, 4, 1}[shape],
+                new int[] {32, 4, 1}[shape], Fault.Palette.TARGETED, bugs, snapshotEvery(seed), chunkBytes(seed), true,
+                nodes, false, false, Timing.UNIFORM);
     }
 
     /** Snapshot interval for a seed: 5 to 50 applied entries. */

@@ -307,6 +307,10 @@ final class Simulation {
         boolean installedSinceRestart;
         /** On files: a crash fault waiting for this node's next write in flight. */
         Fault crashAtNextWrite;
+        /** A crash fault waiting for this node's next write to be durable, before it sends anything. */
+        Fault crashAfterPersist;
+        /** This node takes a snapshot as soon as it has applied anything past its latest one. */
+        boolean snapshotSoon;
         long leaderTermChecked;
         long firstCommitTerm;
         int incarnation;
@@ -345,8 +349,20 @@ final class Simulation {
     private final Map<Integer, Fault> activeLossy = new HashMap<>();
     private final Map<Integer, Fault> activeSlow = new HashMap<>();
     private boolean healed;
+    /**
+     * Fast failover: per sender and peer, the real time before which a refused connection is not
+     * reported again, and how many were reported since the peer went down. Like the transport, a
+     * sender retries a refused peer with a backoff (doubling from 50 ms, up to half an election
+     * timeout), not on every message.
+     */
+    private final long[][] refusedNotBefore;
+    private final int[][] refusals;
     private long quietUntil;
     private Fault crashOnCommit;
+    /** Armed faults that wait for their moment: a leader's commit, a candidate's vote, a snapshot transfer. */
+    private Fault isolateOnCommit;
+    private Fault crashCandidate;
+    private Fault snapshotOnTransfer;
     private Fault reconfigureOnElection;
     private Fault reconfigureNow;
     private Fault partitionOnElection;
@@ -419,6 +435,8 @@ final class Simulation {
         this.schedule = schedule;
         this.rnd = new SplittableRandom(seed);
         this.diskRnd = new SplittableRandom(seed * 0xD1B54A32D192ED03L + 5);
+        this.refusedNotBefore = new long[opt.nodes()][opt.nodes()];
+        this.refusals = new int[opt.nodes()][opt.nodes()];
         for (int i = 0; i < opt.nodes(); i++) {
             ids.add("n" + i);
         }
@@ -448,13 +466,13 @@ final class Simulation {
 
     /** The default schedule for a seed. */
     static List<Fault> defaultSchedule(long seed, SimOptions opt) {
-        if (opt.membership() && opt.churn() && opt.voters() == 4) {
+        if (opt.membership() && opt.palette() == Fault.Palette.CHURN && opt.voters() == 4) {
             return Fault.generateMembershipChurn(seed, opt.nodes(), opt.election(), 600_000 * MS);
         }
         if (opt.timing() == SimOptions.Timing.ROLLING) {
             return Fault.generateRollingChange(seed, opt.nodes(), opt.election());
         }
-        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.churn(), opt.membership(),
+        return Fault.generate(seed, opt.nodes(), opt.election(), 600_000 * MS, opt.palette(), opt.membership(),
                 opt.timing() == SimOptions.Timing.MIXED);
     }
 
@@ -613,7 +631,9 @@ final class Simulation {
             }
             default -> throw new IllegalStateException(e.type.toString());
         }
-        afterInput(n);
+        if (n.up) { // a fault may have crashed it between its write and its sends
+            afterInput(n);
+        }
         return true;
     }
 
@@ -629,6 +649,13 @@ final class Simulation {
         }
         if (n.pending == null && n.core.hasReady()) {
             n.pending = n.core.ready();
+            if (!n.pending.snapshotRequests().isEmpty() && snapshotOnTransfer != null && !healed
+                    && n.core.role() == Role.LEADER) {
+                // the leader compacts again while the transfer it starts is in flight
+                snapshotOnTransfer = null;
+                n.snapshotSoon = true;
+                count("snapshots_during_a_transfer");
+            }
             for (Ready.SnapshotRequest req : n.pending.snapshotRequests()) {
                 // the runtime reads the chunk from its snapshot file: any time, before or after advance
                 pushRequest(now + rnd.nextLong(20_000, 400_000), n.index, req, n.incarnation);
@@ -655,6 +682,9 @@ final class Simulation {
         Ready r = n.pending;
         n.pending = null;
         if (!persist(n, r)) {
+            return;
+        }
+        if (crashBeforeSending(n, r)) {
             return;
         }
         for (Message m : r.messages()) {
@@ -717,9 +747,46 @@ final class Simulation {
             }
         }
         n.core.advance(r, local);
-        if (n.applied - n.hashes.base >= opt.snapshotEvery() && n.applied <= n.core.log().stableIndex()) {
+        boolean due = n.applied - n.hashes.base >= opt.snapshotEvery() || (n.snapshotSoon && n.applied > n.hashes.base);
+        if (due && n.applied <= n.core.log().stableIndex()) {
+            n.snapshotSoon = false;
             takeSnapshot(n, local);
         }
+    }
+
+    /**
+     * Crashes {@code n} if a fault waits for this moment: its write {@code r} is durable and none
+     * of the messages that depend on it has left. A candidate crashes once its vote for itself is
+     * durable ({@link Fault.Kind#CRASH_CANDIDATE}); a node armed by
+     * {@link Fault.Kind#CRASH_AFTER_PERSIST} once a write of a term or vote (or of anything) is.
+     */
+    private boolean crashBeforeSending(Node n, Ready r) {
+        if (healed || violation != null) {
+            return false;
+        }
+        HardState hs = r.hardState();
+        Fault f = null;
+        if (crashCandidate != null && n.core.role() == Role.CANDIDATE && hs != null && n.id.equals(hs.votedFor())) {
+            f = crashCandidate;
+            crashCandidate = null;
+            count("candidates_crashed_after_voting_for_themselves");
+        } else if (n.crashAfterPersist != null && (hs != null || (n.crashAfterPersist.value() >= 0.5
+                && !r.entries().isEmpty()))) {
+            f = n.crashAfterPersist;
+            count("crashes_between_a_durable_write_and_its_sends");
+        }
+        if (f == null) {
+            return false;
+        }
+        crashFor(n, f, f.duration());
+        return true;
+    }
+
+    /** Crashes {@code n} on behalf of fault {@code f}; it restarts {@code downFor} later. */
+    private void crashFor(Node n, Fault f, long downFor) {
+        crash(n);
+        n.downBy = f.id();
+        push(now + downFor, Type.END_FAULT, n.index, null, 0, f);
     }
 
     /** (d) The node's state machine equals the cluster-wide expected state at its applied index. */
@@ -1029,8 +1096,8 @@ final class Simulation {
         int to = Integer.parseInt(m.to().substring(1));
         Node dest = nodes.get(to);
         if (!dest.up) {
-            if (opt.fastFailover()) {
-                push(now + rnd.nextLong(50_000, 500_000), Type.REFUSED, from.index, null, to, null);
+            if (opt.fastFailover() && now >= refusedNotBefore[from.index][to]) {
+                refuse(from, dest, rnd.nextLong(50_000, 500_000));
             }
             return;
         }
@@ -1054,6 +1121,14 @@ final class Simulation {
             long delay = rnd.nextLong(50_000, (long) (maxDelayMs * MS) + 50_001);
             push(now + delay, Type.DELIVER, to, m, 0, null);
         }
+    }
+
+    /** {@code from}'s next connection attempt to {@code to}, which is down, is refused {@code after} from now. */
+    private void refuse(Node from, Node to, long after) {
+        push(now + after, Type.REFUSED, from.index, null, to.index, null);
+        long backoff = Math.min(50 * MS << Math.min(refusals[from.index][to.index], 10), Math.max(50 * MS, from.election / 2));
+        refusals[from.index][to.index]++;
+        refusedNotBefore[from.index][to.index] = now + after + (long) (backoff * rnd.nextDouble(0.8, 1.2));
     }
 
     private boolean blocked(int from, int to) {
@@ -1347,6 +1422,26 @@ final class Simulation {
         return n.index < opt.voters();
     }
 
+    /** Cuts {@code leader} off from every other node for {@code f}'s duration. */
+    private void isolate(Node leader, Fault f) {
+        lastIsolatedLeader = leader.index;
+        Fault p = new Fault(f.id(), f.at(), Fault.Kind.PARTITION, leader.index, 1 << leader.index, f.duration(), 0);
+        activeBlocks.put(f.id(), p);
+        push(now + f.duration(), Type.END_FAULT, leader.index, null, 0, p);
+    }
+
+    /** The up, unpaused leader of the highest term, or {@code null}. */
+    private Node newestLeader() {
+        Node l = null;
+        for (Node c : nodes) {
+            // the newest leader: a deposed one may not know yet
+            if (c.up && !c.paused && c.core.role() == Role.LEADER && (l == null || c.core.term() > l.core.term())) {
+                l = c;
+            }
+        }
+        return l;
+    }
+
     /** Cuts {@code leader} and the first other voter of its configuration off from every other node. */
     private void partitionWithOneFollower(Node leader, Fault f) {
         int mask = 1 << leader.index;
@@ -1374,13 +1469,7 @@ final class Simulation {
      * promotes (removes) the first node from {@code f.node()} on that does not vote (votes).
      */
     private void reconfigure(Fault f) {
-        Node l = null;
-        for (Node c : nodes) {
-            // the newest leader: a deposed one may not know yet
-            if (c.up && !c.paused && c.core.role() == Role.LEADER && (l == null || c.core.term() > l.core.term())) {
-                l = c;
-            }
-        }
+        Node l = newestLeader();
         if (l == null) {
             return;
         }
@@ -1450,12 +1539,55 @@ final class Simulation {
                     // lost while it is not yet durable, the case recovery exists for
                     n.crashAtNextWrite = f;
                 } else if (n != null && n.up) {
-                    crash(n);
-                    n.downBy = f.id();
-                    push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+                    crashFor(n, f, f.duration());
                 }
             }
             case CRASH_AFTER_COMMIT -> crashOnCommit = f;
+            case ISOLATE_AFTER_COMMIT -> isolateOnCommit = f;
+            case CRASH_CANDIDATE -> crashCandidate = f;
+            case SNAPSHOT_DURING_TRANSFER -> snapshotOnTransfer = f;
+            case CRASH_AFTER_PERSIST -> {
+                if (n.up) {
+                    n.crashAfterPersist = f;
+                }
+            }
+            case CUT_FROM_LEADER -> {
+                // the leader loses its link with one follower; the others still hear both
+                Node l = newestLeader();
+                if (l != null) {
+                    List<String> followers = new ArrayList<>(l.core.membership().voters());
+                    followers.remove(l.id);
+                    if (!followers.isEmpty()) {
+                        int to = Integer.parseInt(followers.get(f.node() % followers.size()).substring(1));
+                        Fault cut = new Fault(f.id(), f.at(), Fault.Kind.CUT, l.index, to, f.duration(), 0);
+                        activeBlocks.put(f.id(), cut);
+                        push(now + f.duration(), Type.END_FAULT, l.index, null, 0, cut);
+                        if (f.value() < 0.7) {
+                            // while no client writes: the follower cut off stays as up to date as the others
+                            quietUntil = Math.max(quietUntil, now + f.duration());
+                        }
+                    }
+                }
+            }
+            case PAUSE_ACROSS_LEASE_END -> {
+                Node l = newestLeader();
+                if (l != null && !l.paused && l.core.holdsLease(l.localNow())) {
+                    long leaseEnd = l.clock.realAt(l.core.leaseUntil());
+                    l.paused = true;
+                    l.pausedBy = f.id();
+                    count("leaders_paused_across_their_lease_end");
+                    push(Math.max(now, leaseEnd) + f.duration(), Type.END_FAULT, l.index, null, 0, f);
+                }
+            }
+            case SLOW_FAILOVER -> {
+                Fault slow = new Fault(f.id(), f.at(), Fault.Kind.SLOW, f.node(), 0, f.duration(), f.value());
+                activeSlow.put(f.id(), slow);
+                push(now + f.duration(), Type.END_FAULT, f.node(), null, 0, slow);
+                Node l = newestLeader();
+                if (l != null) {
+                    crashFor(l, f, f.duration() / 2);
+                }
+            }
             case RETIME -> {
                 // an operator restarts a node with a new timing (one step of a rolling change)
                 n = n != null ? n : nextToRetime(f);
@@ -1466,9 +1598,7 @@ final class Simulation {
                 n.election = (long) f.value() * MS;
                 count("retimed_nodes");
                 if (n.up) {
-                    crash(n);
-                    n.downBy = f.id();
-                    push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+                    crashFor(n, f, f.duration());
                 }
             }
             case RECONFIGURE_ON_ELECTION -> reconfigureOnElection = f;
@@ -1480,10 +1610,7 @@ final class Simulation {
             case ISOLATE_LEADER -> {
                 for (Node l : nodes) {
                     if (l.up && l.core.role() == Role.LEADER) {
-                        lastIsolatedLeader = l.index;
-                        Fault p = new Fault(f.id(), f.at(), Fault.Kind.PARTITION, l.index, 1 << l.index, f.duration(), 0);
-                        activeBlocks.put(f.id(), p);
-                        push(now + f.duration(), Type.END_FAULT, l.index, null, 0, p);
+                        isolate(l, f);
                         break;
                     }
                 }
@@ -1547,7 +1674,7 @@ final class Simulation {
         Fault f = e.fault;
         Node n = f.node() >= 0 ? nodes.get(f.node()) : null;
         switch (f.kind()) {
-            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, RETIME -> {
+            case CRASH, CRASH_LEADER, CRASH_AFTER_COMMIT, RETIME, CRASH_AFTER_PERSIST, CRASH_CANDIDATE, SLOW_FAILOVER -> {
                 n = nodes.get(e.node);
                 if (!n.up && n.downBy == f.id()) {
                     restarts++;
@@ -1559,7 +1686,16 @@ final class Simulation {
                     resume(n);
                 }
             }
-            case PARTITION, ONE_WAY, CUT -> activeBlocks.remove(f.id());
+            case PAUSE_ACROSS_LEASE_END -> {
+                n = nodes.get(e.node);
+                if (n.paused && n.pausedBy == f.id()) {
+                    resume(n);
+                    // a client that knew it as leader asks it for a read the moment it wakes up
+                    clientRead(n);
+                    afterInput(n);
+                }
+            }
+            case PARTITION, ONE_WAY, CUT, CUT_FROM_LEADER, ISOLATE_AFTER_COMMIT -> activeBlocks.remove(f.id());
             case LOSSY -> activeLossy.remove(f.id());
             case SLOW -> activeSlow.remove(f.id());
             default -> { }
@@ -1572,9 +1708,7 @@ final class Simulation {
             Fault f = crashOnCommit;
             crashNow = null;
             crashOnCommit = null;
-            crash(n);
-            n.downBy = f.id();
-            push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+            crashFor(n, f, f.duration());
         }
         crashNow = null;
     }
@@ -1596,9 +1730,7 @@ final class Simulation {
             } else if (writing(n)) {
                 n.crashAtNextWrite = null;
                 count("file_crashes_during_a_write");
-                crash(n);
-                n.downBy = f.id();
-                push(now + f.duration(), Type.END_FAULT, n.index, null, 0, f);
+                crashFor(n, f, f.duration());
             }
         }
     }
@@ -1611,6 +1743,8 @@ final class Simulation {
         }
         n.receiving = null;
         n.recvComplete = false;
+        n.crashAfterPersist = null;
+        n.snapshotSoon = false;
         n.persisting = null;
         if (n.behindEverySnapshot >= 0) {
             count("restarts_behind_every_snapshot_crashed_again_first");
@@ -1627,7 +1761,9 @@ final class Simulation {
         if (opt.fastFailover()) {
             for (Node o : nodes) {
                 if (o != n) {
-                    push(now + rnd.nextLong(100_000, 2 * MS), Type.REFUSED, o.index, null, n.index, null);
+                    // the stream breaks; the immediate reconnection attempt is refused
+                    refusals[o.index][n.index] = 0;
+                    refuse(o, n, rnd.nextLong(100_000, 2 * MS));
                 }
             }
         }
@@ -1682,11 +1818,15 @@ final class Simulation {
         activeSlow.clear();
         quietUntil = 0;
         crashOnCommit = null;
+        isolateOnCommit = null;
+        crashCandidate = null;
+        snapshotOnTransfer = null;
         reconfigureOnElection = null;
         reconfigureNow = null;
         partitionOnElection = null;
         for (Node n : nodes) {
             n.slowDiskUntil = 0;
+            n.crashAfterPersist = null;
         }
         for (Node n : nodes) {
             if (!n.up) {
@@ -1820,6 +1960,12 @@ final class Simulation {
         if (commit < n.checkedCommit) {
             fail("(d) commit index of " + n.id + " went back from " + n.checkedCommit + " to " + commit);
             return;
+        }
+        if (commit > n.checkedCommit && c.role() == Role.LEADER && isolateOnCommit != null && !healed) {
+            // cut off right after a commit: no follower has learned of it yet
+            isolate(n, isolateOnCommit);
+            isolateOnCommit = null;
+            count("leaders_cut_off_right_after_a_commit");
         }
         if (commit > n.checkedCommit && c.role() == Role.LEADER && n.firstCommitTerm != c.term()) {
             // the leader's first commit of its term: a favourite moment for a crash
