@@ -325,6 +325,8 @@ class SnapshotRuntimeTest {
         Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
         assertThat(stored.meta().membership()).as("the configuration recorded with snapshot 20")
                 .isEqualTo(Optional.of(current));
+        // the counter moves just after the snapshot file is committed: wait for it, then check it is one
+        Await.until(WAIT, () -> node.snapshotsInstalledForTest() >= 1, follower + " counts the install");
         assertThat(node.snapshotsInstalledForTest()).isEqualTo(1);
     }
 
