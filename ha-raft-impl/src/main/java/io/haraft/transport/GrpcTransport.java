@@ -99,7 +99,10 @@ import java.util.stream.Collectors;
  *       as one WARN line per remote address, kind and minute, with the count of those not logged;
  *       the multi-line {@code java.util.logging} reports of gRPC and Netty about this transport's
  *       connections are kept out of the application's log (see {@code ConnectionGate}). A message
- *       that is not a valid {@code RaftMessage} closes its stream with {@code INVALID_ARGUMENT}.</li>
+ *       that is not a valid {@code RaftMessage} closes its stream with {@code INVALID_ARGUMENT}. A
+ *       connection that has not finished its TLS handshake and HTTP/2 preface within
+ *       {@value #HANDSHAKE_TIMEOUT_SECONDS} seconds (a few bytes and then silence) is closed, and
+ *       reported like any other refusal.</li>
  *   <li><b>Changing peers.</b> The peers start as {@link GrpcTransportConfig#peers()} and follow
  *       the cluster's configuration through {@link #updatePeers}: a new peer is connected to and its
  *       streams are accepted from then on; a peer that left has its link closed (after writing
@@ -165,6 +168,12 @@ public final class GrpcTransport implements Transport {
             ProtoUtils.keyForProto(ConnectionHeader.getDefaultInstance());
     static final int PROTOCOL_VERSION = 1;
     private static final Duration CLOSE_GRACE = Duration.ofMillis(500);
+    /**
+     * How long an accepted connection may take to finish its TLS handshake and HTTP/2 preface
+     * (gRPC's own default is 120 s, which lets a client that sends a byte and stalls hold a
+     * connection that long). A peer's real handshake takes milliseconds, even on a busy machine.
+     */
+    static final long HANDSHAKE_TIMEOUT_SECONDS = 10;
     /** How a refusal of a stream from a node that is not a current member starts. */
     static final String UNKNOWN_SENDER = "unknown sender: ";
 
@@ -498,6 +507,7 @@ public final class GrpcTransport implements Transport {
                 .maxInboundMetadataSize(16 * 1024)
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
+                .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
                 .addService(inboundStreams.service());
         if (serverSsl != null) {
             b.sslContext(serverSsl);

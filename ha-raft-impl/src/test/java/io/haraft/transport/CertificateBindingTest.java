@@ -116,6 +116,9 @@ class CertificateBindingTest {
                     s.setSoTimeout((int) TransportTesting.PATIENCE.toMillis());
                     s.getOutputStream().write(junk);
                     s.getOutputStream().flush();
+                    // End the junk: fewer than a TLS record header's 5 bytes would otherwise leave
+                    // n1 waiting for the rest (that case is the stalled-handshake test below).
+                    s.shutdownOutput();
                     try {
                         while (s.getInputStream().read() >= 0) {
                             // until n1 closes it
@@ -128,6 +131,28 @@ class CertificateBindingTest {
             awaitTrue("the refusal is logged", () -> logs.contains("WARN", "Refused a connection from 127.0.0.1:"));
             List<String> refusals = logs.lines().stream().filter(l -> l.contains("Refused a connection")).toList();
             assertThat(refusals).hasSizeLessThanOrEqualTo(2);
+            assertThat(logs.lines()).noneMatch(l -> l.startsWith("\tat "));
+        }
+    }
+
+    @Test
+    void aConnectionThatStallsInItsHandshakeIsClosedAndReported() throws Exception {
+        int p1 = freePort();
+        try (LogCapture logs = new LogCapture()) {
+            start("n1", p1, n1, new RecordingListener(), "n2", address(freePort()));
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", p1)) {
+                s.setSoTimeout((int) (GrpcTransport.HANDSHAKE_TIMEOUT_SECONDS * 1000 + TransportTesting.PATIENCE.toMillis() * 3));
+                s.getOutputStream().write(new byte[] {0x16, 0x03});   // the start of a TLS record, then silence
+                s.getOutputStream().flush();
+                int read;
+                try {
+                    read = s.getInputStream().read();
+                } catch (java.net.SocketException e) {
+                    read = -1;   // reset by n1: closed too
+                }
+                assertThat(read).as("n1 closes the stalled connection without answering").isEqualTo(-1);
+            }
+            awaitTrue("the stalled connection is reported", () -> logs.contains("WARN", "Refused a connection from 127.0.0.1:"));
             assertThat(logs.lines()).noneMatch(l -> l.startsWith("\tat "));
         }
     }
