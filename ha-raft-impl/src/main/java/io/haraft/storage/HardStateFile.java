@@ -29,11 +29,14 @@ import java.nio.file.Path;
  * (if its write reached the disk whole) or the one before it, which is the last one acknowledged.
  * It never yields a term below an acknowledged one, nor forgets an acknowledged vote.
  *
- * <p>Limits: a slot damaged after its update was acknowledged (a bit flip on the disk, not a crash)
- * cannot be told from a torn write by the file alone, and the older slot is then used: the node's
- * term is still raised to the last term in its log at recovery, but a vote given in the lost update
- * is forgotten. Both slots invalid is refused with {@link StorageCorruptedException}. Not thread-safe:
- * recovery, then the store's writer thread, use it.
+ * <p>Damage on the disk, not a crash: a slot whose checksum one flipped bit explains is corrected
+ * (if it is the newer one, recovery writes its state again, into the other slot). Both slots
+ * invalid is refused with {@link StorageCorruptedException}, whose message gives the repair rule.
+ *
+ * <p>Limits: the newer slot damaged in more than one bit after its update was acknowledged cannot
+ * be told from a torn write by the file alone, and the older slot is then used: the node's term is
+ * still raised to the last term in its log at recovery, but a vote given in the lost update is
+ * forgotten. Not thread-safe: recovery, then the store's writer thread, use it.
  */
 final class HardStateFile implements Closeable {
     private final Path path;
