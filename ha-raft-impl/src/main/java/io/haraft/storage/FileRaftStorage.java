@@ -48,8 +48,9 @@ import org.slf4j.MDC;
  * names that is gone (a log segment, the hard state, the snapshot) makes it throw
  * {@link StorageFilesMissingException}. A record cut short at the end of the last segment (a write
  * torn by a crash, which can only be a write that was never reported durable) is truncated with a
- * WARN log ({@link #recoveryWarnings()} lists what was cut). Any other damage (a bad checksum, a
- * damaged length, a gap in the indexes, a bad magic number) makes {@code open} throw
+ * WARN log ({@link #recoveryWarnings()} lists what was cut); a torn slot of the hard state file is
+ * ignored with a WARN (its other slot holds the last acknowledged state). Any other damage (a bad
+ * checksum, a damaged length, a gap in the indexes, a bad magic number) makes {@code open} throw
  * {@link StorageCorruptedException} naming the file and offset. A file whose format version this
  * build does not read (written by a newer HA-Raft) makes it throw {@link StorageFormatException},
  * which says to upgrade rather than wipe. A data directory in use by another process makes it throw
@@ -273,8 +274,8 @@ public final class FileRaftStorage implements RaftStorage {
     /**
      * What recovery at {@link #open} found and repaired or ignored, one message per WARN it logged,
      * exactly as logged: a torn tail cut (file, offset, bytes cut, what they were, where the log now
-     * ends), a segment whose creation a crash interrupted, an unexpected file. Empty after a clean
-     * shutdown. Immutable.
+     * ends), a segment whose creation a crash interrupted, a hard state slot a crash tore (or one
+     * flipped bit corrected in one), an unexpected file. Empty after a clean shutdown. Immutable.
      */
     public List<String> recoveryWarnings() {
         return recoveryWarnings;
