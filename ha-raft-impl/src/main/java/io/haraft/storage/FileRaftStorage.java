@@ -26,7 +26,8 @@ import org.slf4j.MDC;
 
 /**
  * {@link RaftStorage} on local files: a segmented write-ahead log with CRC32C-framed records, a hard
- * state file replaced atomically, snapshot files with a checksum, and a manifest.
+ * state file of two checksummed slots updated in place, snapshot files with a checksum, and a
+ * manifest.
  *
  * <p>Directory layout: {@code LOCK} (held with an OS file lock while open), {@code manifest} (the
  * cluster and node the directory belongs to, and which files must exist), {@code hardstate},
@@ -36,7 +37,8 @@ import org.slf4j.MDC;
  *
  * <p>Group commit: {@link #persist} writes the batch to the page cache in the caller's thread and
  * queues its future; one writer thread makes everything written so far durable with one
- * {@code fsync} per dirty segment (plus the directory and the hard state file when they changed)
+ * {@code fsync} per dirty segment (plus the directory when a segment was started, and one
+ * {@code fdatasync} of the hard state file, written in place, when it changed)
  * and completes all futures covered. Batches that arrive while an fsync runs share the next one.
  * The manifest is rewritten only when a segment was started, before a truncation or snapshot
  * removes what it names, and at open: never for an ordinary append.
@@ -46,8 +48,9 @@ import org.slf4j.MDC;
  * names that is gone (a log segment, the hard state, the snapshot) makes it throw
  * {@link StorageFilesMissingException}. A record cut short at the end of the last segment (a write
  * torn by a crash, which can only be a write that was never reported durable) is truncated with a
- * WARN log ({@link #recoveryWarnings()} lists what was cut). Any other damage (a bad checksum, a
- * damaged length, a gap in the indexes, a bad magic number) makes {@code open} throw
+ * WARN log ({@link #recoveryWarnings()} lists what was cut); a torn slot of the hard state file is
+ * ignored with a WARN (its other slot holds the last acknowledged state). Any other damage (a bad
+ * checksum, a damaged length, a gap in the indexes, a bad magic number) makes {@code open} throw
  * {@link StorageCorruptedException} naming the file and offset. A file whose format version this
  * build does not read (written by a newer HA-Raft) makes it throw {@link StorageFormatException},
  * which says to upgrade rather than wipe. A data directory in use by another process makes it throw
@@ -147,6 +150,8 @@ public final class FileRaftStorage implements RaftStorage {
     private final List<Segment> segments;
     private final TermRuns terms;
     private HardState hardState;
+    /** Written only by the writer thread (after recovery); closed after it stopped. */
+    private final HardStateFile hardStateFile;
     private FileSnapshot snapshot;
     private long firstIndex;
     private long lastIndex;
@@ -185,6 +190,7 @@ public final class FileRaftStorage implements RaftStorage {
         this.segments = recovered.segments;
         this.terms = recovered.terms;
         this.hardState = recovered.hardState;
+        this.hardStateFile = recovered.hardStateFile;
         this.snapshot = recovered.snapshot;
         this.firstIndex = recovered.firstIndex;
         this.lastIndex = recovered.lastIndex;
@@ -268,8 +274,8 @@ public final class FileRaftStorage implements RaftStorage {
     /**
      * What recovery at {@link #open} found and repaired or ignored, one message per WARN it logged,
      * exactly as logged: a torn tail cut (file, offset, bytes cut, what they were, where the log now
-     * ends), a segment whose creation a crash interrupted, an unexpected file. Empty after a clean
-     * shutdown. Immutable.
+     * ends), a segment whose creation a crash interrupted, a hard state slot a crash tore (or one
+     * flipped bit corrected in one), an unexpected file. Empty after a clean shutdown. Immutable.
      */
     public List<String> recoveryWarnings() {
         return recoveryWarnings;
@@ -473,6 +479,10 @@ public final class FileRaftStorage implements RaftStorage {
         if (hs != null && hs.term() < hardState.term()) {
             throw new IllegalArgumentException("term may not go backwards: " + hardState.term() + " -> " + hs.term());
         }
+        if (hs != null && Formats.voteBytes(hs).length > Formats.HARD_STATE_MAX_VOTE_BYTES) {
+            throw new IllegalArgumentException("vote for a node id of " + Formats.voteBytes(hs).length + " bytes: at most "
+                    + Formats.HARD_STATE_MAX_VOTE_BYTES + " are stored");
+        }
         if (entries.isEmpty()) {
             return;
         }
@@ -638,11 +648,6 @@ public final class FileRaftStorage implements RaftStorage {
         }
     }
 
-    /** Replaces the hard state file durably (temporary file, fsync, rename, directory fsync). */
-    static void writeHardState(FileIO io, Path dir, HardState hs) throws IOException {
-        DataDir.replaceDurably(io, dir, DataDir.HARD_STATE_FILE, Formats.encodeHardState(hs));
-    }
-
     // ------------------------------------------------------------------ group commit
 
     private void writerLoop() {
@@ -711,7 +716,7 @@ public final class FileRaftStorage implements RaftStorage {
                         io.syncDirectory(dir);
                     }
                     if (hs != null) {
-                        writeHardState(io, dir, hs);
+                        hardStateFile.write(hs);
                     }
                     if (syncDir) {
                         // A segment was started: record it (and the log end) now that it is durable.
@@ -915,6 +920,11 @@ public final class FileRaftStorage implements RaftStorage {
             } catch (IOException e) {
                 LOG.debug("closing {} failed", s.path, e);
             }
+        }
+        try {
+            hardStateFile.close();
+        } catch (IOException e) {
+            LOG.debug("closing {} failed", hardStateFile.path(), e);
         }
         try {
             dirLock.close();

@@ -10,20 +10,25 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * On-disk formats, all big-endian. Version 1 of log segments; version 2 of hard state, which
- * records the longest leader stickiness the node may have promised, and still reads version 1,
- * which did not (read as 0: the node's own election timeout); version 2 of snapshots, which record
- * the whole configuration (members, addresses, roles), and still read version 1, which recorded
- * member ids only.
+ * On-disk formats, all big-endian. Version 1 of log segments; version 3 of hard state, two
+ * fixed-size slots updated in place (see {@link HardStateFile}), which still reads the single-record
+ * versions 2 (with the promised stickiness) and 1 (without: read as 0, the node's own election
+ * timeout) and converts them at start; version 2 of snapshots, which record the whole configuration
+ * (members, addresses, roles), and still read version 1, which recorded member ids only.
  *
  * <pre>
  * log segment  = header record*
  *   header     = magic "HRLG" (int) | version (int) | base index (long) | crc32c of the previous 16 bytes (int)
  *   record     = length (int) | ~length (int) | crc32c(payload) (int) | payload
  *   payload    = index (long) | term (long) | kind (byte: 0 command, 1 noop) | data
- * hard state   = magic "HRHS" | version 2 | term (long) | vote length (int, -1 = none) | vote UTF-8
- *                | stickiness (long, nanoseconds) | crc32c of all before (int)
- *   version 1 (read only) had no stickiness
+ * hard state   = slot 0 | slot 1, each exactly 4096 bytes (the file is 8192 bytes)
+ *   slot       = magic "HRHS" (int) | version 3 (int) | sequence (long) | term (long)
+ *                | stickiness (long, nanoseconds) | vote length (int, -1 = none) | vote UTF-8
+ *                | zeros up to byte 4092 | crc32c of the slot's first 4092 bytes (int)
+ *   the valid slot with the larger sequence number holds the hard state
+ *   version 2 (read only, converted) = magic "HRHS" | version 2 | term (long) | vote length (int, -1 = none)
+ *                | vote UTF-8 | stickiness (long, nanoseconds) | crc32c of all before (int)
+ *   version 1 (read only, converted) had no stickiness
  * snapshot     = magic "HRSN" | version 2 | last index (long) | last term (long)
  *                | configuration length (int, -1 = none) | configuration (Membership.encode())
  *                | crc32c of the header so far (int)
@@ -35,8 +40,13 @@ import java.util.zip.CRC32C;
  */
 final class Formats {
     static final int VERSION = 1;
-    /** The hard state format written; {@link #HARD_STATE_VERSION_NO_STICKINESS} is still read. */
-    static final int HARD_STATE_VERSION = 2;
+    /**
+     * The hard state format written: two slots; {@link #HARD_STATE_VERSION_SINGLE} and
+     * {@link #HARD_STATE_VERSION_NO_STICKINESS} are still read (and converted at start).
+     */
+    static final int HARD_STATE_VERSION = 3;
+    /** The second hard state format: one record with term, vote and stickiness, replaced by renaming. */
+    static final int HARD_STATE_VERSION_SINGLE = 2;
     /** The first hard state format: term and vote, without the promised stickiness. */
     static final int HARD_STATE_VERSION_NO_STICKINESS = 1;
     /** The snapshot format written; {@link #SNAPSHOT_VERSION_IDS_ONLY} is still read. */
@@ -51,6 +61,14 @@ final class Formats {
     static final int FRAME_HEADER_SIZE = 12;
     static final int PAYLOAD_FIXED_SIZE = 17;
     static final int SNAPSHOT_TRAILER_SIZE = 16;
+    /** Size of one hard state slot: a whole page and (on 512-byte and 4 KiB sector disks) whole sectors. */
+    static final int HARD_STATE_SLOT_SIZE = 4096;
+    /** Size of the hard state file: two slots. */
+    static final int HARD_STATE_FILE_SIZE = 2 * HARD_STATE_SLOT_SIZE;
+    /** Bytes of a slot before the vote: magic, version, sequence, term, stickiness, vote length. */
+    private static final int SLOT_FIXED_SIZE = 36;
+    /** Longest vote (node id, UTF-8) a slot holds. */
+    static final int HARD_STATE_MAX_VOTE_BYTES = HARD_STATE_SLOT_SIZE - SLOT_FIXED_SIZE - 4;
 
     private Formats() {
     }
@@ -171,19 +189,118 @@ final class Formats {
         return Entry.of(index, term, kind, data);
     }
 
-    static byte[] encodeHardState(HardState hs) {
-        byte[] vote = hs.votedFor() == null ? new byte[0] : hs.votedFor().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(4 + 4 + 8 + 4 + vote.length + 8 + 4);
-        b.putInt(HARD_STATE_MAGIC).putInt(HARD_STATE_VERSION).putLong(hs.term())
-                .putInt(hs.votedFor() == null ? -1 : vote.length);
-        b.put(vote);
-        b.putLong(hs.stickiness());
-        b.putInt(crc(b.array(), 0, b.position()));
+    /** The vote of {@code hs} as stored: UTF-8, empty if none. */
+    static byte[] voteBytes(HardState hs) {
+        return hs.votedFor() == null ? new byte[0] : hs.votedFor().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * One hard state slot (format 3) holding {@code hs} with sequence number {@code seq}: exactly
+     * {@link #HARD_STATE_SLOT_SIZE} bytes.
+     *
+     * @throws IllegalArgumentException if the vote is longer than {@link #HARD_STATE_MAX_VOTE_BYTES}
+     */
+    static byte[] encodeHardStateSlot(long seq, HardState hs) {
+        byte[] vote = voteBytes(hs);
+        if (vote.length > HARD_STATE_MAX_VOTE_BYTES) {
+            throw new IllegalArgumentException("vote for a node id of " + vote.length + " bytes: at most "
+                    + HARD_STATE_MAX_VOTE_BYTES + " are stored");
+        }
+        ByteBuffer b = ByteBuffer.allocate(HARD_STATE_SLOT_SIZE);
+        b.putInt(HARD_STATE_MAGIC).putInt(HARD_STATE_VERSION).putLong(seq).putLong(hs.term()).putLong(hs.stickiness())
+                .putInt(hs.votedFor() == null ? -1 : vote.length).put(vote);
+        b.putInt(HARD_STATE_SLOT_SIZE - 4, crc(b.array(), 0, HARD_STATE_SLOT_SIZE - 4));
         return b.array();
     }
 
-    /** Decodes a hard state file of format 2, or of format 1 (which records no stickiness: read as 0). */
-    static HardState decodeHardState(byte[] b, Path file) {
+    /**
+     * A valid hard state slot: its sequence number and the hard state it holds; {@code repaired}
+     * says where one flipped bit was corrected in it, or is {@code null} if it was intact.
+     */
+    record HardStateSlot(long seq, HardState state, String repaired) { }
+
+    /**
+     * Decodes slot {@code slot} (0 or 1) of the format-3 hard state file {@code b}. A slot whose
+     * checksum does not match is corrected if one flipped bit explains the mismatch (and the
+     * corrected slot is a valid one); otherwise it is invalid (torn by a crash, or damaged): the
+     * result is {@code null} and {@code why[0]} says why.
+     *
+     * @throws StorageFormatException    if the slot is intact but of a format version this build does not read
+     * @throws StorageCorruptedException if the slot is intact but its fields are impossible (no crash writes that)
+     */
+    static HardStateSlot decodeHardStateSlot(byte[] b, int slot, Path file, String[] why) {
+        int off = slot * HARD_STATE_SLOT_SIZE;
+        int len = HARD_STATE_SLOT_SIZE - 4;
+        int stored = ByteBuffer.wrap(b, off + len, 4).getInt();
+        if (crc(b, off, len) == stored) {
+            return decodeIntactSlot(b, off, slot, file, null);
+        }
+        int flipped = flippedByte(b, off, len, stored);
+        if (flipped == FLIP_IN_CHECKSUM) {
+            return decodeRepaired(b, off, slot, file, "a flipped bit in its checksum", why);
+        }
+        if (flipped >= 0) {
+            byte[] copy = b.clone();
+            for (int bit = 0; bit < 8; bit++) {
+                copy[flipped] = (byte) (b[flipped] ^ (1 << bit));
+                if (crc(copy, off, len) == stored) {
+                    return decodeRepaired(copy, off, slot, file, "a flipped bit at offset " + flipped, why);
+                }
+            }
+        }
+        int version = ByteBuffer.wrap(b, off + VERSION_OFFSET, 4).getInt();
+        if (version != HARD_STATE_VERSION) {
+            byte[] copy = b.clone();
+            ByteBuffer.wrap(copy).putInt(off + VERSION_OFFSET, HARD_STATE_VERSION);
+            if (crc(copy, off, len) == stored) {
+                why[0] = "format version field damaged: it reads " + version + ", but the checksum matches version "
+                        + HARD_STATE_VERSION;
+                return null;
+            }
+        }
+        why[0] = ByteBuffer.wrap(b, off, 4).getInt() != HARD_STATE_MAGIC ? "bad magic number and checksum mismatch"
+                : "checksum mismatch";
+        return null;
+    }
+
+    private static HardStateSlot decodeRepaired(byte[] b, int off, int slot, Path file, String where, String[] why) {
+        try {
+            return decodeIntactSlot(b, off, slot, file, where);
+        } catch (StorageException e) {
+            why[0] = "checksum mismatch";
+            return null;
+        }
+    }
+
+    private static HardStateSlot decodeIntactSlot(byte[] b, int off, int slot, Path file, String repaired) {
+        ByteBuffer buf = ByteBuffer.wrap(b, off, HARD_STATE_SLOT_SIZE).slice();
+        if (buf.getInt() != HARD_STATE_MAGIC) {
+            throw new StorageCorruptedException(file, off, "hard state slot " + slot + " has a valid checksum but a bad"
+                    + " magic number");
+        }
+        int version = buf.getInt();
+        if (version != HARD_STATE_VERSION) {
+            throw new StorageFormatException(file, "hard state", version, HARD_STATE_VERSION_NO_STICKINESS,
+                    HARD_STATE_VERSION);
+        }
+        long seq = buf.getLong();
+        long term = buf.getLong();
+        long stickiness = buf.getLong();
+        int voteLen = buf.getInt();
+        if (seq < 0 || term < 0 || stickiness < 0 || voteLen < -1 || voteLen > HARD_STATE_MAX_VOTE_BYTES) {
+            throw new StorageCorruptedException(file, off + 8L, "hard state slot " + slot + " fields inconsistent"
+                    + " (sequence " + seq + ", term " + term + ", stickiness " + stickiness + ", vote length " + voteLen
+                    + ")");
+        }
+        String vote = voteLen < 0 ? null : new String(b, off + SLOT_FIXED_SIZE, voteLen, StandardCharsets.UTF_8);
+        return new HardStateSlot(seq, new HardState(term, vote, stickiness), repaired);
+    }
+
+    /**
+     * Decodes a single-record hard state file of format 2, or of format 1 (which records no
+     * stickiness: read as 0).
+     */
+    static HardState decodeSingleRecordHardState(byte[] b, Path file) {
         if (b.length < 24) {
             throw new StorageCorruptedException(file, b.length, "hard state file is too short (" + b.length + " bytes)");
         }
@@ -193,7 +310,7 @@ final class Formats {
             throw new StorageCorruptedException(file, 0, "not an HA-Raft hard state file (bad magic number)");
         }
         int version = buf.getInt();
-        if (version != HARD_STATE_VERSION && version != HARD_STATE_VERSION_NO_STICKINESS) {
+        if (version != HARD_STATE_VERSION_SINGLE && version != HARD_STATE_VERSION_NO_STICKINESS) {
             throw unknownVersion(b, file, "hard state", version, HARD_STATE_VERSION_NO_STICKINESS, HARD_STATE_VERSION,
                     copy -> crc(copy, 0, copy.length - 4) == ByteBuffer.wrap(copy, copy.length - 4, 4).getInt());
         }
@@ -202,13 +319,13 @@ final class Formats {
         }
         long term = buf.getLong();
         int voteLen = buf.getInt();
-        int stickinessBytes = version == HARD_STATE_VERSION ? 8 : 0;
+        int stickinessBytes = version == HARD_STATE_VERSION_SINGLE ? 8 : 0;
         if (voteLen < -1 || 20L + Math.max(voteLen, 0) + stickinessBytes + 4 != b.length || term < 0) {
             throw new StorageCorruptedException(file, 16, "hard state fields inconsistent");
         }
         String vote = voteLen < 0 ? null : new String(b, 20, voteLen, StandardCharsets.UTF_8);
         long stickiness = 0;
-        if (version == HARD_STATE_VERSION) {
+        if (version == HARD_STATE_VERSION_SINGLE) {
             stickiness = ByteBuffer.wrap(b, 20 + Math.max(voteLen, 0), 8).getLong();
             if (stickiness < 0) {
                 throw new StorageCorruptedException(file, 20L + Math.max(voteLen, 0), "hard state stickiness "

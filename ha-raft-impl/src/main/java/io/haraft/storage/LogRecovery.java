@@ -32,6 +32,8 @@ final class LogRecovery {
     final TermRuns terms = new TermRuns();
     final List<String> warnings = new ArrayList<>();
     HardState hardState;
+    /** The hard state file, open for updates once recovery succeeded. */
+    HardStateFile hardStateFile;
     FileSnapshot snapshot;
     long firstIndex;
     long lastIndex;
@@ -79,7 +81,13 @@ final class LogRecovery {
             removed = true;
         }
 
-        hardState = hasHardState ? Formats.decodeHardState(DataDir.readAll(io, hsPath), hsPath) : HardState.INITIAL;
+        HardStateFile.Loaded loadedHardState = hasHardState ? HardStateFile.read(io, hsPath) : null;
+        hardState = loadedHardState == null ? HardState.INITIAL : loadedHardState.state();
+        if (loadedHardState != null && loadedHardState.problem() != null) {
+            warn("Hard state file " + hsPath + ": " + loadedHardState.problem() + "; using slot "
+                    + loadedHardState.slot() + ": term " + hardState.term() + ", vote " + hardState.votedFor()
+                    + " (sequence " + loadedHardState.seq() + ")");
+        }
 
         // Snapshot: the newest one is authoritative; older ones are leftovers of a crash.
         if (!snapshotIndexes.isEmpty()) {
@@ -191,13 +199,24 @@ final class LogRecovery {
         // The term never goes backwards: the log or snapshot may have reached the disk while the
         // hard state of the same unacknowledged batch did not.
         long maxTerm = Math.max(snapTerm, terms.lastTerm());
-        if (hardState.term() < maxTerm) {
+        boolean raise = hardState.term() < maxTerm;
+        if (raise) {
             LOG.info("Raising term in {} from {} to {}, the last term in the log (a crash interrupted a batch)",
                     dir, hardState.term(), maxTerm);
             hardState = hardState.withTerm(maxTerm);
-            FileRaftStorage.writeHardState(io, dir, hardState);
-        } else if (!hasHardState) {
-            FileRaftStorage.writeHardState(io, dir, hardState); // the manifest below says it exists
+        }
+        if (loadedHardState == null || loadedHardState.singleRecord()) {
+            // The manifest below says it exists; a single-record file is converted once, atomically.
+            hardStateFile = HardStateFile.create(io, dir, hardState);
+            if (loadedHardState != null) {
+                LOG.info("Converted hard state file {} from format {} to format {} (term {})", hsPath,
+                        loadedHardState.version(), Formats.HARD_STATE_VERSION, hardState.term());
+            }
+        } else {
+            hardStateFile = HardStateFile.open(io, hsPath, loadedHardState);
+            if (raise || loadedHardState.rewrite()) {
+                hardStateFile.write(hardState);
+            }
         }
         if (removed) {
             io.syncDirectory(dir);
@@ -261,6 +280,7 @@ final class LogRecovery {
         for (Segment s : segments) {
             s.handle.force();
         }
+        hardStateFile.force();
         io.syncDirectory(dir);
         Manifest m = recorded;
         if (m == null) {
@@ -307,6 +327,13 @@ final class LogRecovery {
                 s.handle.close();
             } catch (IOException e) {
                 LOG.debug("closing {} failed", s.path, e);
+            }
+        }
+        if (hardStateFile != null) {
+            try {
+                hardStateFile.close();
+            } catch (IOException e) {
+                LOG.debug("closing {} failed", hardStateFile.path(), e);
             }
         }
     }

@@ -9,6 +9,7 @@ import io.haraft.core.log.Entry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,8 +188,8 @@ class RecoveryMessagesTest {
     void hardStateOfANewerFormatIsRefusedWithAdviceToUpgrade() throws Exception {
         write(3);
         Path hs = dir.resolve("hardstate");
-        rewriteWithValidChecksum(hs, 4, 7, (int) Files.size(hs) - 4);
-        assertNewerFormatRefused(hs, "hard state", 7, "versions 1 to 2");
+        rewriteWithValidChecksum(hs, 4, 7, Formats.HARD_STATE_SLOT_SIZE - 4);
+        assertNewerFormatRefused(hs, "hard state", 7, "versions 1 to 3");
     }
 
     @Test
@@ -219,9 +220,12 @@ class RecoveryMessagesTest {
                 .hasMessageContaining("log segment format version field damaged: it reads 3, but the checksum matches version 1");
         pokeInt(seg, 4, 1);
         Path hs = dir.resolve("hardstate");
-        pokeInt(hs, 4, 0x40000001);
+        pokeInt(hs, 4, 0x40000007); // two bits: not corrected
+        pokeInt(hs, Formats.HARD_STATE_SLOT_SIZE + 4, 0x40000007);
         assertThatThrownBy(() -> FileRaftStorage.open(dir)).isInstanceOf(StorageCorruptedException.class)
-                .hasMessageContaining("hard state format version field damaged");
+                .hasMessageContaining("both copies of the hard state")
+                .hasMessageContaining("slot 0: format version field damaged: it reads 1073741831, but the checksum"
+                        + " matches version 3");
     }
 
     @Test
@@ -235,13 +239,35 @@ class RecoveryMessagesTest {
     }
 
     @Test
-    void corruptHardStateIsRefused() throws Exception {
+    void hardStateWithBothSlotsDamagedIsRefusedWithTheRepairRule() throws Exception {
         write(3);
         Path hs = dir.resolve("hardstate");
-        poke(hs, 12, (byte) 9);
-        assertThatThrownBy(() -> FileRaftStorage.open(dir)).isInstanceOf(StorageCorruptedException.class)
-                .hasMessageContaining(hs.toAbsolutePath().toString())
-                .hasMessageContaining("hard state checksum mismatch");
+        poke(hs, 20, (byte) 0x5a); // several bits: not corrected
+        poke(hs, Formats.HARD_STATE_SLOT_SIZE + 20, (byte) 0x5a);
+        StorageCorruptedException e = catchThrowableOfType(() -> FileRaftStorage.open(dir), StorageCorruptedException.class);
+        assertThat(e).isNotNull();
+        assertThat(e.file()).isEqualTo(hs.toAbsolutePath());
+        assertThat(e.getMessage())
+                .contains(hs.toAbsolutePath().toString())
+                .contains("both copies of the hard state (slots 0 and 1, at offsets 0 and 4096) are invalid")
+                .contains("slot 0: checksum mismatch; slot 1: checksum mismatch")
+                .contains(StorageCorruptedException.repairRule(dir.toAbsolutePath()));
+    }
+
+    @Test
+    void hardStateWithOneSlotDamagedStartsFromTheOtherAndSaysSo() throws Exception {
+        write(3);
+        Path hs = dir.resolve("hardstate");
+        byte[] b = Files.readAllBytes(hs);
+        int newest = ByteBuffer.wrap(b).getLong(8) > ByteBuffer.wrap(b).getLong(Formats.HARD_STATE_SLOT_SIZE + 8) ? 0 : 1;
+        poke(hs, (1 - newest) * Formats.HARD_STATE_SLOT_SIZE + 20, (byte) 0x5a);
+        try (FileRaftStorage s = FileRaftStorage.open(dir)) {
+            assertThat(s.hardState()).isEqualTo(new HardState(1, "n1"));
+            assertThat(s.recoveryWarnings()).singleElement().asString()
+                    .contains(hs.toAbsolutePath().toString())
+                    .contains("slot " + (1 - newest) + " is invalid (checksum mismatch)")
+                    .contains("using slot " + newest + ": term 1, vote n1");
+        }
     }
 
     @Test
@@ -268,7 +294,10 @@ class RecoveryMessagesTest {
             s.persist(new HardState(1, "n1"), List.of(Entry.noop(1, 1))).get(10, TimeUnit.SECONDS);
             s.persist(new HardState(3, "n2"), List.of(Entry.noop(2, 3))).get(10, TimeUnit.SECONDS);
         }
-        Files.write(dir.resolve("hardstate"), Formats.encodeHardState(new HardState(1, "n1")));
+        byte[] slot = Formats.encodeHardStateSlot(1, new HardState(1, "n1"));
+        byte[] file = new byte[Formats.HARD_STATE_FILE_SIZE];
+        System.arraycopy(slot, 0, file, 0, slot.length);
+        Files.write(dir.resolve("hardstate"), file); // slot 1 all zeros: invalid
         try (FileRaftStorage s = FileRaftStorage.open(dir)) {
             assertThat(s.hardState()).isEqualTo(new HardState(3, null));
         }
