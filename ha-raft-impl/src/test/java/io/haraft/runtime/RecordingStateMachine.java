@@ -31,9 +31,9 @@ final class RecordingStateMachine implements StateMachine {
         if (poison != null && poison.equals(new String(entry.data(), StandardCharsets.UTF_8))) {
             throw new IllegalStateException("poisoned command " + poison);
         }
-        applied.add(entry);
         threads.add(Thread.currentThread().getName());
         events.add("apply:" + entry.index());
+        applied.add(entry);
         return ("ok:" + new String(entry.data(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
     }
 
@@ -72,8 +72,9 @@ final class RecordingStateMachine implements StateMachine {
             d.readFully(data);
             state.add(new Committed(term, index, data));
         }
+        // The event first: a test that waits for the state and then reads the events finds it.
+        events.add("restore:" + (state.isEmpty() ? 0 : state.get(state.size() - 1).index()));
         applied.clear();
         applied.addAll(state);
-        events.add("restore:" + (state.isEmpty() ? 0 : state.get(state.size() - 1).index()));
     }
 }
