@@ -11,13 +11,13 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.support.SpringFactoriesLoader;
@@ -150,8 +150,8 @@ class HaRaftAutoConfigurationTest {
     }
 
     @Test
-    void noHealthIndicatorWithoutActuatorOrWhenDisabled() {
-        threeMembers().withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate")).run(context ->
+    void noHealthIndicatorWithoutSpringBootHealthOrWhenDisabled() {
+        threeMembers().withClassLoader(new FilteredClassLoader("org.springframework.boot.health")).run(context ->
                 assertThat(context).hasNotFailed().hasSingleBean(RaftNode.class).doesNotHaveBean(HaRaftHealthIndicator.class));
         threeMembers().withPropertyValues("management.health.haraft.enabled=false").run(context ->
                 assertThat(context).hasNotFailed().doesNotHaveBean(HaRaftHealthIndicator.class));
