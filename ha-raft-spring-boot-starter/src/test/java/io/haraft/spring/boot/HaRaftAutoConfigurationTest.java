@@ -138,9 +138,10 @@ class HaRaftAutoConfigurationTest {
     }
 
     @Test
-    void bothAutoConfigurationsAreRegistered() {
+    void theAutoConfigurationsAreRegistered() {
         assertThat(ImportCandidates.load(AutoConfiguration.class, getClass().getClassLoader()).getCandidates())
-                .contains(HaRaftAutoConfiguration.class.getName(), HaRaftHealthAutoConfiguration.class.getName());
+                .contains(HaRaftAutoConfiguration.class.getName(), HaRaftHealthAutoConfiguration.class.getName(),
+                        HaRaftMetricsAutoConfiguration.class.getName());
     }
 
     @Test
