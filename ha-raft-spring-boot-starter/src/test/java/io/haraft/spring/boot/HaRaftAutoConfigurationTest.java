@@ -16,8 +16,10 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.support.SpringFactoriesLoader;
@@ -192,6 +194,14 @@ class HaRaftAutoConfigurationTest {
         assertThat(health[0].health().getStatus()).isEqualTo(Status.DOWN);
         assertThat(health[0].health().getDetails()).containsEntry("state", "STOPPED").containsEntry("health", "DOWN")
                 .containsEntry("healthReason", "stopped");
+    }
+
+    /** Spring Boot's health registry (what the Actuator health endpoint reads) has it as {@code haraft}. */
+    @Test
+    void theHealthRegistryNamesTheIndicatorHaraft() {
+        threeMembers().withConfiguration(AutoConfigurations.of(HealthContributorRegistryAutoConfiguration.class))
+                .run(context -> assertThat(context.getBean(HealthContributorRegistry.class).getContributor("haraft"))
+                        .isSameAs(context.getBean(HaRaftHealthIndicator.class)));
     }
 
     @Test
