@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +107,15 @@ class ThreeApplicationsClusterTest {
         Context context = integrationGrants.stream().filter(g -> g.getKey().equals(next.context())).findFirst()
                 .orElseThrow().getValue().getContext();
         assertThat(context.getRole()).isEqualTo("spring-test");
+        // A handover prefers a peer heard from within an election timeout, and the closed leader may
+        // have answered a heartbeat of the new one while it closed: yield once the new leader no
+        // longer counts it as heard, so that the live peer is the one it hands over to.
+        RaftNode nextNode = node(next.context());
+        Duration recent = nextNode.config().electionTimeout();
+        Await.until(() -> nextNode.status().peers().stream().filter(p -> p.peerId().equals(leader))
+                        .allMatch(p -> p.lastContact().map(d -> d.compareTo(recent) >= 0).orElse(true)),
+                () -> next.context() + " no longer counts the closed " + leader + " as heard; peers "
+                        + nextNode.status().peers());
         int eventsBeforeYield = events.size();
         context.yield();
         Await.until(() -> grants().stream().anyMatch(g -> g.token() > next.token()),
