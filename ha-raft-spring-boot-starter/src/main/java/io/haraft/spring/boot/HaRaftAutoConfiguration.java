@@ -3,6 +3,7 @@ package io.haraft.spring.boot;
 import io.haraft.RaftConfigException;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
+import io.haraft.metrics.RaftMetrics;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -24,7 +25,9 @@ import org.springframework.integration.leader.event.OnGrantedEvent;
  * <p><b>Beans.</b>
  * <ul>
  *   <li>{@link RaftNode}, built from the properties, the application's {@link StateMachine} bean if
- *       it has exactly one, and every {@link RaftNodeBuilderCustomizer}; only if the application
+ *       it has exactly one, its {@link RaftMetrics} bean if it has exactly one (with
+ *       ha-raft-micrometer and a Micrometer {@code MeterRegistry}, {@link HaRaftMetricsAutoConfiguration}
+ *       provides one), and every {@link RaftNodeBuilderCustomizer}; only if the application
  *       declares no {@code RaftNode} of its own. Configuration errors fail the start with a message
  *       that names the property and the fix ({@link RaftConfigFailureAnalyzer}).</li>
  *   <li>{@link LeadershipEventPublisher}: publishes {@link LeadershipGrantedEvent} and
@@ -56,10 +59,11 @@ public class HaRaftAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public RaftNode raftNode(HaRaftProperties properties, LeadershipEventPublisher events,
-                             ObjectProvider<StateMachine> stateMachine,
+                             ObjectProvider<StateMachine> stateMachine, ObjectProvider<RaftMetrics> metrics,
                              ObjectProvider<RaftNodeBuilderCustomizer> customizers) {
         RaftNode.Builder builder = NodeFromProperties.builder(properties).listener(events);
         stateMachine.ifUnique(builder::stateMachine);
+        metrics.ifUnique(builder::metrics);
         try {
             customizers.orderedStream().forEach(c -> c.customize(builder));
             return builder.build();

@@ -1,7 +1,7 @@
 package io.haraft.spring.boot;
 
 import io.haraft.RaftNode;
-import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -10,9 +10,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
- * The Actuator health indicator {@code haraft} ({@link HaRaftHealthIndicator}) for the
- * application's {@link RaftNode}, when spring-boot-actuator is on the class path;
- * {@code management.health.haraft.enabled=false} turns it off.
+ * The health indicator {@code haraft} ({@link HaRaftHealthIndicator}) for the application's
+ * {@link RaftNode}, when spring-boot-health is on the class path (spring-boot-starter-actuator
+ * brings it); {@code management.health.haraft.enabled=false} turns it off.
  */
 @AutoConfiguration(after = HaRaftAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)

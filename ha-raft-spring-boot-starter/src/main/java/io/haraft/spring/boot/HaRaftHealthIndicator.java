@@ -3,11 +3,11 @@ package io.haraft.spring.boot;
 import io.haraft.NodeStatus;
 import io.haraft.RaftNode;
 import java.util.Objects;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * Actuator health of the application's {@link RaftNode}, from {@link RaftNode#status()}:
+ * Actuator health of the application's {@link RaftNode} (Spring Boot's {@code HealthIndicator}), from {@link RaftNode#status()}:
  * {@code UP} while the node runs, {@code DOWN} once it stopped or failed (with the failure),
  * {@code OUT_OF_SERVICE} before it starts.
  *

@@ -104,6 +104,9 @@ public class HaRaftProperties {
     /** Leadership as Spring Integration leader events, when spring-integration-core is present. */
     private final Integration integration = new Integration();
 
+    /** The node's metrics on the application's Micrometer MeterRegistry, when ha-raft-micrometer is present. */
+    private final Metrics metrics = new Metrics();
+
     /** Mutual TLS files, all in PEM format. */
     public static class Tls {
         /** This node's certificate, followed by any intermediates. */
@@ -191,6 +194,23 @@ public class HaRaftProperties {
 
         public void setRole(String role) {
             this.role = role;
+        }
+    }
+
+    /** The node's metrics. */
+    public static class Metrics {
+        /**
+         * Whether to report the node's metrics to the application's MeterRegistry when
+         * ha-raft-micrometer is on the class path and the application has a MeterRegistry bean.
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 
@@ -324,5 +344,9 @@ public class HaRaftProperties {
 
     public Integration getIntegration() {
         return integration;
+    }
+
+    public Metrics getMetrics() {
+        return metrics;
     }
 }

@@ -11,13 +11,15 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.support.SpringFactoriesLoader;
@@ -138,9 +140,10 @@ class HaRaftAutoConfigurationTest {
     }
 
     @Test
-    void bothAutoConfigurationsAreRegistered() {
+    void theAutoConfigurationsAreRegistered() {
         assertThat(ImportCandidates.load(AutoConfiguration.class, getClass().getClassLoader()).getCandidates())
-                .contains(HaRaftAutoConfiguration.class.getName(), HaRaftHealthAutoConfiguration.class.getName());
+                .contains(HaRaftAutoConfiguration.class.getName(), HaRaftHealthAutoConfiguration.class.getName(),
+                        HaRaftMetricsAutoConfiguration.class.getName());
     }
 
     @Test
@@ -150,8 +153,8 @@ class HaRaftAutoConfigurationTest {
     }
 
     @Test
-    void noHealthIndicatorWithoutActuatorOrWhenDisabled() {
-        threeMembers().withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate")).run(context ->
+    void noHealthIndicatorWithoutSpringBootHealthOrWhenDisabled() {
+        threeMembers().withClassLoader(new FilteredClassLoader("org.springframework.boot.health")).run(context ->
                 assertThat(context).hasNotFailed().hasSingleBean(RaftNode.class).doesNotHaveBean(HaRaftHealthIndicator.class));
         threeMembers().withPropertyValues("management.health.haraft.enabled=false").run(context ->
                 assertThat(context).hasNotFailed().doesNotHaveBean(HaRaftHealthIndicator.class));
@@ -191,6 +194,14 @@ class HaRaftAutoConfigurationTest {
         assertThat(health[0].health().getStatus()).isEqualTo(Status.DOWN);
         assertThat(health[0].health().getDetails()).containsEntry("state", "STOPPED").containsEntry("health", "DOWN")
                 .containsEntry("healthReason", "stopped");
+    }
+
+    /** Spring Boot's health registry (what the Actuator health endpoint reads) has it as {@code haraft}. */
+    @Test
+    void theHealthRegistryNamesTheIndicatorHaraft() {
+        threeMembers().withConfiguration(AutoConfigurations.of(HealthContributorRegistryAutoConfiguration.class))
+                .run(context -> assertThat(context.getBean(HealthContributorRegistry.class).getContributor("haraft"))
+                        .isSameAs(context.getBean(HaRaftHealthIndicator.class)));
     }
 
     @Test
