@@ -193,6 +193,36 @@ final class ServiceInstances implements AutoCloseable {
                 granted.isEmpty() ? List.of() : List.of(granted.split(",")).stream().map(Long::valueOf).toList());
     }
 
+    /**
+     * The {@code status} of a health response: the one outside the components (Jackson 2 writes it
+     * first, Jackson 3 sorts properties by name).
+     */
+    static String topLevelStatus(String json) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                depth--;
+            } else if (c == '"') {
+                if (depth == 1 && json.startsWith("\"status\":\"", i)) {
+                    int start = i + "\"status\":\"".length();
+                    return json.substring(start, json.indexOf('"', start));
+                }
+                inString = true;
+            }
+        }
+        throw new IllegalStateException("no top-level status in " + json);
+    }
+
     private static String string(String value) {
         return value.equals("null") ? null : value.substring(1, value.length() - 1);
     }
