@@ -55,6 +55,26 @@ public final class ApiSignature {
     }
 
     /**
+     * The check of a module's test: its API (the given packages of the classes compiled with
+     * {@code anchor}) against {@code api/<artifactId>.api} in the module's directory.
+     *
+     * @param artifactId the module, which names the file
+     * @param acceptCommand the command that accepts a deliberate change, named in the failure
+     * @param anchor a public class of the module
+     * @param packages the API packages
+     * @throws AssertionError when the API differs from the file, or no class of the module was found
+     */
+    public static void checkModule(String artifactId, String acceptCommand, Class<?> anchor, String... packages) {
+        List<String> api = ofModule(anchor, packages);
+        // the classes were found: an empty list must never be accepted as "no change"
+        String anchorLine = anchor.getName() + " type: ";
+        if (api.stream().noneMatch(l -> l.startsWith(anchorLine))) {
+            throw new AssertionError("The API of " + artifactId + " does not list " + anchor.getName() + ": " + api);
+        }
+        check(Path.of(System.getProperty("basedir", "."), "api", artifactId + ".api"), api, acceptCommand);
+    }
+
+    /**
      * The API lines of every class compiled into the directory or jar that holds {@code anchor},
      * in the given packages (subpackages are not included unless listed).
      *
@@ -251,7 +271,7 @@ public final class ApiSignature {
         if (sealed) {
             s.append("sealed ");
         }
-        s.append(kind).append(typeParameters(type.getTypeParameters()));
+        s.append(kind).append(' ').append(type.getSimpleName()).append(typeParameters(type.getTypeParameters()));
         Type superclass = type.getGenericSuperclass();
         if (superclass != null && superclass != Object.class && !type.isEnum() && !type.isRecord()) {
             s.append(" extends ").append(name(superclass));

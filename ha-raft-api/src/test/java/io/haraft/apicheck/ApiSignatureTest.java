@@ -100,7 +100,7 @@ public class ApiSignatureTest { // public: its nested fixtures must be in an API
         List<String> lines = ApiSignature.of(List.of(Fixture.class, Hidden.class, Hidden.InsideHidden.class));
 
         assertThat(lines).containsExactly(
-                OWNER + " type: public static class implements java.lang.Comparable<" + OWNER + ">",
+                OWNER + " type: public static class Fixture implements java.lang.Comparable<" + OWNER + ">",
                 OWNER + " field: protected int counter",
                 OWNER + " field: public static final java.lang.String NAME = \"fixture\"",
                 OWNER + " constructor: protected Fixture(int)",
@@ -120,15 +120,32 @@ public class ApiSignatureTest { // public: its nested fixtures must be in an API
         String color = Color.class.getName();
         String point = Point.class.getName();
         assertThat(lines).contains(
-                nested + " type: public interface",
+                nested + " type: public interface Nested",
                 nested + " method: public default java.lang.Runnable task()",
-                color + " type: public enum",
+                color + " type: public enum Color",
                 color + " field: public static final " + color + " GREEN",
                 color + " method: public static " + color + "[] values()",
-                point + " type: public record",
+                point + " type: public record Point",
                 point + " constructor: public Point(int, int)",
                 point + " method: public int x()");
         assertThat(lines).noneMatch(l -> l.contains("$1"));
+    }
+
+    @Test
+    void readsAModulesCompiledClassesFromTheDirectoryOfItsAnchor() {
+        List<String> lines = ApiSignature.ofModule(ApiSignatureTest.class, "io.haraft.apicheck");
+
+        assertThat(lines).contains(OWNER + " method: public void kept()",
+                ApiSignature.class.getName() + " type: public final class ApiSignature");
+        assertThat(lines).noneMatch(l -> l.startsWith(Hidden.class.getName()));
+    }
+
+    @Test
+    void aModuleCheckThatFindsNotEvenItsAnchorFailsInsteadOfComparingNothing() {
+        assertThatThrownBy(() -> ApiSignature.checkModule("some-module", ACCEPT, ApiSignatureTest.class,
+                "no.such.pkg"))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("does not list " + ApiSignatureTest.class.getName());
     }
 
     @Test
