@@ -67,6 +67,19 @@ class DocsTest {
     }
 
     @Test
+    void theContributingGuideGivesEachModulesCommandToAcceptAnApiChange() throws IOException {
+        String contributing = read(ROOT.resolve("docs/contributing.md"));
+        Pattern accept = Pattern.compile("\"(mvn [^\"]*-Dharaft\\.api\\.accept=true)\"");
+        for (String test : List.of("ha-raft-api/src/test/java/io/haraft/PublicApiTest.java",
+                "ha-raft-fencing/src/test/java/io/haraft/fencing/PublicApiTest.java",
+                "ha-raft-micrometer/src/test/java/io/haraft/micrometer/PublicApiTest.java")) {
+            Matcher m = accept.matcher(read(ROOT.resolve(test)));
+            assertThat(m.find()).as("%s names its accept command", test).isTrue();
+            assertThat(contributing).as("docs/contributing.md").contains(m.group(1));
+        }
+    }
+
+    @Test
     void everyRelativeLinkInTheDocsResolves() throws IOException {
         List<Path> docs = new ArrayList<>();
         docs.add(ROOT.resolve("README.md"));

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.jar.JarFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -74,6 +75,20 @@ class ThreeJarsIT {
                 .allMatch(e -> e.startsWith("io/haraft/"));
         assertThat(entries).as(".proto files (an application's protoc build would pick them up)")
                 .noneMatch(e -> e.endsWith(".proto"));
+    }
+
+    @Test
+    void theApiAndTheShadedImplJarNameTheirModules() throws Exception {
+        // an application on the module path requires them by these names
+        assertThat(moduleName(ImplJar.path())).isEqualTo("io.haraft.impl");
+        assertThat(moduleName(ImplJar.locationOf("io.haraft.RaftNode"))).isEqualTo("io.haraft.api");
+    }
+
+    private static String moduleName(Path jar) throws Exception {
+        assertThat(jar.getFileName().toString()).as("a packaged jar, not a classes directory").endsWith(".jar");
+        try (JarFile file = new JarFile(jar.toFile())) {
+            return file.getManifest().getMainAttributes().getValue("Automatic-Module-Name");
+        }
     }
 
     @Test

@@ -130,7 +130,7 @@ import java.util.stream.Collectors;
  * {@link ConnectException} (Netty's {@code AnnotatedConnectException} subclass) with the errno text
  * "Connection refused", which gRPC keeps as the cause of the status. A failure counts as refused
  * when its cause chain holds a {@code ConnectException} that is not Netty's
- * {@link ConnectTimeoutException} and whose message says "refused". Because each attempt uses a
+ * {@code ConnectTimeoutException} and whose message says "refused". Because each attempt uses a
  * new channel, the cause is that attempt's own connect, never a cached one. The errno text is the
  * English C-library text; under a locale that translates it the fast path simply never fires and
  * failover falls back to election timeouts (a safe failure).
