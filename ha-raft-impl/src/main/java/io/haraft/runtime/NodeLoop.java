@@ -544,11 +544,13 @@ final class NodeLoop implements Transport.Listener {
             applier.restore(p.index(), p.term(), persisted.data(),
                     p.membership() != null ? p.membership() : core.membershipAt(p.index()));
         }
-        applier.apply(ready.committed(), witness);
         if (!ready.committed().isEmpty()) {
+            // recorded before the apply thread can complete the futures: whoever sees a future
+            // complete finds its commit in the timer
             commitTimes.committed(ready.committed().get(ready.committed().size() - 1).index(), now,
                     metrics.commitLatency);
         }
+        applier.apply(ready.committed(), witness);
         reads.answered(ready.reads());
         core.advance(ready, now);
     }
