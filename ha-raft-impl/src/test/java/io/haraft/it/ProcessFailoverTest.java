@@ -299,7 +299,13 @@ class ProcessFailoverTest {
         awaitTrue("the resumed " + old.id() + " reports REVOKED " + old.token(), PATIENCE,
                 () -> oldLeader.first("REVOKED", old.token()).isPresent());
         Line revoked = oldLeader.first("REVOKED", old.token()).orElseThrow();
-        assertThat(revoked.nanos()).as("revoked after the resume").isGreaterThan(resumedAt);
+        if (revoked.nanos() < stoppedAt) {
+            // On a loaded machine the leader's lease may run out (and it revoke itself) just before
+            // the freeze; what follows must still hold: nothing as leader after it.
+            System.out.println(old.id() + " revoked token " + old.token() + " before the freeze (" + revoked.reason() + ")");
+        } else {
+            assertThat(revoked.nanos()).as("revoked after the resume, not while frozen").isGreaterThan(resumedAt);
+        }
         assertThat(revoked.reason()).isIn("LEASE_EXPIRED", "HIGHER_TERM", "STEPPED_DOWN");
 
         // Nothing as leader after the resume: no validity was checked true after the freeze, and in
