@@ -202,4 +202,60 @@ class LeaderRulesTest {
                     .isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.LEASE_EXPIRED));
         }
     }
+    /** Ticks the leader every {@code E / 6} from {@code from} to {@code to}, n2 answering each heartbeat. */
+    private static void keepAliveWithN2(RaftCore c, long from, long to) {
+        for (long t = from; ; t = Math.min(t + E / 6, to)) {
+            c.tick(t);
+            for (Message m : answers(c, t)) {
+                if (m instanceof Message.Heartbeat h && h.to().equals("n2")) {
+                    c.step(new Message.HeartbeatResponse("n2", "n1", h.term(), h.round(), h.stickiness()), t);
+                }
+            }
+            if (t == to) {
+                return;
+            }
+        }
+    }
+
+    @Test
+    void aReadIndexIsConfirmedOnlyByAHeartbeatRoundStartedAfterTheRequest() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        Message.Append toN2 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n2"))
+                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        Message.Append toN3 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n3"))
+                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.isElected()).isTrue();
+        long asked = T0 + 2 * MS;
+        assertThat(c.readIndex(7, asked)).isTrue();
+        c.step(new Message.AppendResponse("n3", "n1", 3, true, 4, 0, 0, toN3.round(), toN3.stickiness()), asked);
+        assertThat(c.takeReadStates()).as("n3 answers a round that started before the read was asked: it may have"
+                + " been sent while another leader already led").isEmpty();
+        long t = T0 + E / 3;
+        c.tick(t);
+        Message.Heartbeat hb = answers(c, t).stream()
+                .filter(m -> m instanceof Message.Heartbeat h && h.to().equals("n2"))
+                .map(m -> (Message.Heartbeat) m).findFirst().orElseThrow();
+        assertThat(hb.round()).isGreaterThan(toN2.round());
+        assertThat(c.takeReadStates()).isEmpty();
+        c.step(new Message.HeartbeatResponse("n2", "n1", 3, hb.round(), hb.stickiness()), t);
+        assertThat(c.takeReadStates()).containsExactly(new io.haraft.core.read.ReadState(7, 4));
+    }
+
+    @Test
+    void aLeaderHandingOverAcceptsNothingUntilTheTransferTimesOutAfterOneElectionTimeout() {
+        RaftCore c = electedLeader(new ArrayList<>());
+        long t1 = T0 + 2 * MS;
+        assertThat(c.transferLeadership("n3", t1)).isTrue();
+        assertThat(c.propose(new byte[] {1}, t1)).as("n3 lacks entry 4: the transfer waits, proposals refused")
+                .isZero();
+        keepAliveWithN2(c, t1, t1 + E - 1);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        assertThat(c.propose(new byte[] {1}, t1 + E - 1)).isZero();
+        keepAliveWithN2(c, t1 + E, t1 + E);
+        assertThat(c.role()).as("the transfer timed out; it stays leader").isEqualTo(Role.LEADER);
+        assertThat(c.propose(new byte[] {1}, t1 + E)).isEqualTo(5);
+    }
 }
