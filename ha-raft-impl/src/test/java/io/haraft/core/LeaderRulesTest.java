@@ -75,12 +75,17 @@ class LeaderRulesTest {
         return c;
     }
 
+    /** The first append among {@code sent} addressed to {@code to}. */
+    private static Message.Append appendTo(List<Message> sent, String to) {
+        return sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to))
+                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+    }
+
     /** The leader of {@link #leader}, with entry 4 committed by n2's acknowledgement and elected reported. */
     private static RaftCore electedLeader(List<LeadershipEvent> events) {
         List<Message> sent = new ArrayList<>();
         RaftCore c = leader(sent);
-        Message.Append toN2 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n2"))
-                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        Message.Append toN2 = appendTo(sent, "n2");
         c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
         answers(c, T0 + MS, events);
         assertThat(c.commitIndex()).isEqualTo(4);
@@ -165,8 +170,7 @@ class LeaderRulesTest {
     void anAcknowledgementBeyondTheLeadersLogIsRefusedAndCommitsNothing() {
         List<Message> sent = new ArrayList<>();
         RaftCore c = leader(sent);
-        Message.Append toN2 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n2"))
-                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        Message.Append toN2 = appendTo(sent, "n2");
         c.step(new Message.AppendResponse("n2", "n1", 3, true, 9, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
         answers(c, T0 + MS);
         assertThat(c.commitIndex()).as("n2 claims entries this leader never had: entry 4 is not on a majority")
@@ -221,10 +225,8 @@ class LeaderRulesTest {
     void aReadIndexIsConfirmedOnlyByAHeartbeatRoundStartedAfterTheRequest() {
         List<Message> sent = new ArrayList<>();
         RaftCore c = leader(sent);
-        Message.Append toN2 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n2"))
-                .map(m -> (Message.Append) m).findFirst().orElseThrow();
-        Message.Append toN3 = sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n3"))
-                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        Message.Append toN2 = appendTo(sent, "n2");
+        Message.Append toN3 = appendTo(sent, "n3");
         c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
         answers(c, T0 + MS);
         assertThat(c.isElected()).isTrue();
@@ -257,5 +259,22 @@ class LeaderRulesTest {
         keepAliveWithN2(c, t1 + E, t1 + E);
         assertThat(c.role()).as("the transfer timed out; it stays leader").isEqualTo(Role.LEADER);
         assertThat(c.propose(new byte[] {1}, t1 + E)).isEqualTo(5);
+    }
+    @Test
+    void aLeaderThatShutsDownRevokesItsLeadershipAndAcceptsNothingMore() {
+        List<LeadershipEvent> events = new ArrayList<>();
+        RaftCore c = electedLeader(events);
+        long t = T0 + 2 * MS;
+        c.shutdown(t);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.leader()).isNull();
+        answers(c, t, events);
+        assertThat(events).last().isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.SHUT_DOWN));
+        assertThat(c.propose(new byte[] {1}, t)).isZero();
+        assertThat(c.readIndex(1, t)).isFalse();
+        int before = events.size();
+        c.stepDown(RevokeReason.STEPPED_DOWN, t);
+        answers(c, t, events);
+        assertThat(events).as("a follower has nothing to revoke").hasSize(before);
     }
 }
