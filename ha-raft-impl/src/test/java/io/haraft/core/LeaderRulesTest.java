@@ -187,6 +187,14 @@ class LeaderRulesTest {
                 (c, now) -> c.leaseRead(1, now),
                 (c, now) -> c.transferLeadership("n3", now),
                 (c, now) -> {
+                    c.peerUnreachable("n3", now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
+                    c.compact(3, now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
                     try {
                         c.changeMembership(io.haraft.core.quorum.Membership.ofVoters(FIVE.subList(0, 4)), now);
                         return true;
