@@ -243,4 +243,23 @@ class MembershipCoreTest {
         c.run(3_000 * MS);
         assertThat(c.core("n3").role()).isNotEqualTo(io.haraft.core.Role.LEADER);
     }
+    @Test
+    void aVoterCutOffDuringItsRemovalIsToldOnceTheRemovalCommitsAndNeverCampaigns() {
+        CoreCluster c = new CoreCluster(4);
+        c.elect("n1");
+        c.deliverAll();
+        c.run(300 * MS);
+        long removal = c.core("n1").lastIndex() + 1;
+        // n4 gets nothing but the leader's one last message once its removal committed
+        c.drop = m -> m.to().equals("n4") && !(m instanceof Message.Append a && a.commit() >= removal);
+        assertThat(c.core("n1").changeMembership(c.core("n1").membership().without("n4"), c.now)).isEqualTo(removal);
+        c.deliverAll();
+        assertThat(c.core("n1").committedMembership().contains("n4")).isFalse();
+        assertThat(c.core("n4").isRemoved()).as("n4 never acknowledged its removal, yet learnt it").isTrue();
+        long term = c.core("n4").term();
+        c.drop = m -> false;
+        c.run(3_000 * MS);
+        assertThat(c.core("n4").term()).as("a removed node never campaigns").isEqualTo(term);
+        assertThat(c.core("n1").role()).isEqualTo(io.haraft.core.Role.LEADER);
+    }
 }

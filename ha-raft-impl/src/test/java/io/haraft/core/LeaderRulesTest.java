@@ -1,0 +1,288 @@
+package io.haraft.core;
+
+import io.haraft.RevokeReason;
+import io.haraft.core.log.Entry;
+import io.haraft.core.log.RaftLog;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiPredicate;
+
+import static io.haraft.core.CoreCluster.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The rules of one core around winning, losing and holding leadership, message by message: a
+ * candidate that lost keeps its vote of the term, a pre-vote never raises a term, a leader without
+ * a majority steps down after one election timeout, an acknowledgement of entries it never had
+ * commits nothing, and a leader whose lease ran out accepts no input before stepping down.
+ */
+class LeaderRulesTest {
+    private static final long E = 300 * MS;
+    private static final long START = 1_000 * MS;
+    /** Past any election deadline of a core started at START (drawn from [E, 2E)). */
+    private static final long T0 = START + 2 * E;
+    private static final List<String> THREE = List.of("n1", "n2", "n3");
+    private static final List<String> FIVE = List.of("n1", "n2", "n3", "n4", "n5");
+
+    /** n1 among {@code ids}, with a log of entries at terms 1, 1, 2 and hard state term 2, started at START. */
+    private static RaftCore core(List<String> ids) {
+        RaftLog log = new RaftLog(0, 0, List.of(Entry.noop(1, 1), Entry.noop(2, 1), Entry.noop(3, 2)));
+        return new RaftCore(CoreConfig.defaults("n1", ids), new HardState(2, null), log, START,
+                new SplittableRandom(7), null);
+    }
+
+    /** What the core sent, after processing everything it has to hand out (events go to {@code events}). */
+    private static List<Message> answers(RaftCore c, long now, List<LeadershipEvent> events) {
+        List<Message> out = new ArrayList<>(c.takeUrgentMessages());
+        if (c.hasReady()) {
+            Ready r = c.ready();
+            out.addAll(r.messages());
+            events.addAll(r.events());
+            c.advance(r, now);
+        }
+        return out;
+    }
+
+    private static List<Message> answers(RaftCore c, long now) {
+        return answers(c, now, new ArrayList<>());
+    }
+
+    /** n1 of three, candidate for term 3 at T0 with its own vote durable (no other vote yet). */
+    private static RaftCore candidate() {
+        RaftCore c = core(THREE);
+        c.tick(T0);
+        assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
+        answers(c, T0);
+        c.step(new Message.PreVoteResponse("n2", "n1", 3, true), T0);
+        assertThat(answers(c, T0)).filteredOn(m -> m instanceof Message.Vote).hasSize(2);
+        assertThat(c.role()).isEqualTo(Role.CANDIDATE);
+        assertThat(c.term()).isEqualTo(3);
+        assertThat(c.votedFor()).isEqualTo("n1");
+        return c;
+    }
+
+    /** n1 of three, leader of term 3 since T0 (its entry 4 durable, not acknowledged); its appends go to {@code sent}. */
+    private static RaftCore leader(List<Message> sent) {
+        RaftCore c = candidate();
+        c.step(new Message.VoteResponse("n2", "n1", 3, true), T0);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        sent.addAll(answers(c, T0));
+        assertThat(c.lastIndex()).isEqualTo(4);
+        assertThat(c.commitIndex()).as("nobody acknowledged entry 4 yet").isLessThan(4);
+        return c;
+    }
+
+    /** The first append among {@code sent} addressed to {@code to}. */
+    private static Message.Append appendTo(List<Message> sent, String to) {
+        return sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to))
+                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+    }
+
+    /** The leader of {@link #leader}, with entry 4 committed by n2's acknowledgement and elected reported. */
+    private static RaftCore electedLeader(List<LeadershipEvent> events) {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        Message.Append toN2 = appendTo(sent, "n2");
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
+        answers(c, T0 + MS, events);
+        assertThat(c.commitIndex()).isEqualTo(4);
+        assertThat(events).hasSize(1).first().isInstanceOf(LeadershipEvent.Elected.class);
+        return c;
+    }
+
+    @Test
+    void aCandidateThatLostItsElectionVotesForNobodyElseInThatTerm() {
+        RaftCore c = candidate();
+        c.step(new Message.VoteResponse("n2", "n1", 3, false), T0);
+        c.step(new Message.VoteResponse("n3", "n1", 3, false), T0);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.term()).isEqualTo(3);
+        assertThat(c.votedFor()).as("it voted for itself in term 3, and that stays").isEqualTo("n1");
+        answers(c, T0);
+        c.step(new Message.Vote("n2", "n1", 3, 9, 3, false), T0);
+        assertThat(answers(c, T0)).as("a second vote in term 3 would allow two leaders of the term")
+                .containsExactly(new Message.VoteResponse("n1", "n2", 3, false));
+        assertThat(c.votedFor()).isEqualTo("n1");
+    }
+
+    @Test
+    void aCandidateThatHearsTheLeaderOfItsTermFollowsItAndKeepsItsVote() {
+        RaftCore c = candidate();
+        c.step(new Message.Heartbeat("n2", "n1", 3, 0, 1, E), T0 + MS);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.leader()).isEqualTo("n2");
+        assertThat(c.term()).isEqualTo(3);
+        assertThat(c.votedFor()).isEqualTo("n1");
+        answers(c, T0 + MS);
+        c.step(new Message.Vote("n3", "n1", 3, 9, 3, true), T0 + MS);
+        assertThat(answers(c, T0 + MS)).as("even a transfer vote: one vote per term")
+                .containsExactly(new Message.VoteResponse("n1", "n3", 3, false));
+    }
+
+    @Test
+    void aPreCandidateRefusedByAMajorityGivesUpWithoutRaisingItsTerm() {
+        RaftCore c = core(THREE);
+        c.tick(T0);
+        assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
+        answers(c, T0);
+        c.step(new Message.PreVoteResponse("n2", "n1", 2, false), T0);
+        assertThat(c.role()).as("one refusal of three: not lost yet").isEqualTo(Role.PRE_CANDIDATE);
+        c.step(new Message.PreVoteResponse("n3", "n1", 2, false), T0);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.term()).isEqualTo(2);
+        assertThat(c.votedFor()).isNull();
+        assertThat(answers(c, T0)).as("no vote requested").noneMatch(m -> m instanceof Message.Vote);
+        c.step(new Message.PreVoteResponse("n2", "n1", 3, true), T0);
+        assertThat(c.role()).as("a late grant after giving up starts nothing").isEqualTo(Role.FOLLOWER);
+        assertThat(c.term()).isEqualTo(2);
+    }
+
+    @Test
+    void aGrantedPreVoteRaisesNoTermAndOneGrantOfFiveWinsNothing() {
+        RaftCore c = core(FIVE);
+        c.tick(T0);
+        assertThat(answers(c, T0)).filteredOn(m -> m instanceof Message.PreVote).hasSize(4);
+        c.step(new Message.PreVoteResponse("n2", "n1", 3, true), T0);
+        assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
+        assertThat(c.term()).as("a pre-vote is granted for the next term, which is not adopted").isEqualTo(2);
+        assertThat(c.votedFor()).isNull();
+        assertThat(answers(c, T0)).noneMatch(m -> m instanceof Message.Vote);
+        c.step(new Message.PreVoteResponse("n3", "n1", 3, true), T0);
+        assertThat(c.role()).as("three of five").isEqualTo(Role.CANDIDATE);
+        assertThat(c.term()).isEqualTo(3);
+    }
+
+    @Test
+    void aLeaderThatHearsFromNoMajorityStepsDownAfterExactlyOneElectionTimeout() {
+        RaftCore c = leader(new ArrayList<>());
+        c.tick(T0 + E - 1);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        answers(c, T0 + E - 1);
+        c.tick(T0 + E);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.leader()).isNull();
+    }
+
+    @Test
+    void anAcknowledgementBeyondTheLeadersLogIsRefusedAndCommitsNothing() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        Message.Append toN2 = appendTo(sent, "n2");
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 9, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.commitIndex()).as("n2 claims entries this leader never had: entry 4 is not on a majority")
+                .isLessThan(4);
+        assertThat(c.progress("n2").match()).isZero();
+        assertThat(c.isElected()).isFalse();
+    }
+
+    @Test
+    void aLeaderWhoseLeaseRanOutStepsDownBeforeItAcceptsAnyInput() {
+        List<BiPredicate<RaftCore, Long>> inputs = List.of(
+                (c, now) -> c.propose(new byte[] {1}, now) > 0,
+                (c, now) -> c.readIndex(1, now),
+                (c, now) -> c.leaseRead(1, now),
+                (c, now) -> c.transferLeadership("n3", now),
+                (c, now) -> {
+                    c.peerUnreachable("n3", now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
+                    c.compact(3, now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
+                    try {
+                        c.changeMembership(io.haraft.core.quorum.Membership.ofVoters(FIVE.subList(0, 4)), now);
+                        return true;
+                    } catch (MembershipChangeRefused e) {
+                        return false;
+                    }
+                });
+        for (int i = 0; i < inputs.size(); i++) {
+            List<LeadershipEvent> events = new ArrayList<>();
+            RaftCore c = electedLeader(events);
+            long until = ((LeadershipEvent.Elected) events.get(0)).leaseUntil();
+            assertThat(c.holdsLease(until - 1)).isTrue();
+            assertThat(inputs.get(i).test(c, until)).as("input %d at the end of the lease", i).isFalse();
+            assertThat(c.role()).as("input %d", i).isEqualTo(Role.FOLLOWER);
+            answers(c, until, events);
+            assertThat(events).as("input %d", i).last()
+                    .isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.LEASE_EXPIRED));
+        }
+    }
+    /** Ticks the leader every {@code E / 6} from {@code from} to {@code to}, n2 answering each heartbeat. */
+    private static void keepAliveWithN2(RaftCore c, long from, long to) {
+        for (long t = from; ; t = Math.min(t + E / 6, to)) {
+            c.tick(t);
+            for (Message m : answers(c, t)) {
+                if (m instanceof Message.Heartbeat h && h.to().equals("n2")) {
+                    c.step(new Message.HeartbeatResponse("n2", "n1", h.term(), h.round(), h.stickiness()), t);
+                }
+            }
+            if (t == to) {
+                return;
+            }
+        }
+    }
+
+    @Test
+    void aReadIndexIsConfirmedOnlyByAHeartbeatRoundStartedAfterTheRequest() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        Message.Append toN2 = appendTo(sent, "n2");
+        Message.Append toN3 = appendTo(sent, "n3");
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.isElected()).isTrue();
+        long asked = T0 + 2 * MS;
+        assertThat(c.readIndex(7, asked)).isTrue();
+        c.step(new Message.AppendResponse("n3", "n1", 3, true, 4, 0, 0, toN3.round(), toN3.stickiness()), asked);
+        assertThat(c.takeReadStates()).as("n3 answers a round that started before the read was asked: it may have"
+                + " been sent while another leader already led").isEmpty();
+        long t = T0 + E / 3;
+        c.tick(t);
+        Message.Heartbeat hb = answers(c, t).stream()
+                .filter(m -> m instanceof Message.Heartbeat h && h.to().equals("n2"))
+                .map(m -> (Message.Heartbeat) m).findFirst().orElseThrow();
+        assertThat(hb.round()).isGreaterThan(toN2.round());
+        assertThat(c.takeReadStates()).isEmpty();
+        c.step(new Message.HeartbeatResponse("n2", "n1", 3, hb.round(), hb.stickiness()), t);
+        assertThat(c.takeReadStates()).containsExactly(new io.haraft.core.read.ReadState(7, 4));
+    }
+
+    @Test
+    void aLeaderHandingOverAcceptsNothingUntilTheTransferTimesOutAfterOneElectionTimeout() {
+        RaftCore c = electedLeader(new ArrayList<>());
+        long t1 = T0 + 2 * MS;
+        assertThat(c.transferLeadership("n3", t1)).isTrue();
+        assertThat(c.propose(new byte[] {1}, t1)).as("n3 lacks entry 4: the transfer waits, proposals refused")
+                .isZero();
+        keepAliveWithN2(c, t1, t1 + E - 1);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        assertThat(c.propose(new byte[] {1}, t1 + E - 1)).isZero();
+        keepAliveWithN2(c, t1 + E, t1 + E);
+        assertThat(c.role()).as("the transfer timed out; it stays leader").isEqualTo(Role.LEADER);
+        assertThat(c.propose(new byte[] {1}, t1 + E)).isEqualTo(5);
+    }
+    @Test
+    void aLeaderThatShutsDownRevokesItsLeadershipAndAcceptsNothingMore() {
+        List<LeadershipEvent> events = new ArrayList<>();
+        RaftCore c = electedLeader(events);
+        long t = T0 + 2 * MS;
+        c.shutdown(t);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.leader()).isNull();
+        answers(c, t, events);
+        assertThat(events).last().isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.SHUT_DOWN));
+        assertThat(c.propose(new byte[] {1}, t)).isZero();
+        assertThat(c.readIndex(1, t)).isFalse();
+        int before = events.size();
+        c.stepDown(RevokeReason.STEPPED_DOWN, t);
+        answers(c, t, events);
+        assertThat(events).as("a follower has nothing to revoke").hasSize(before);
+    }
+}
