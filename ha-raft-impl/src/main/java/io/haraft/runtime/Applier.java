@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -80,6 +79,7 @@ final class Applier {
     private volatile long restores;
     private volatile boolean failed;
     private volatile Thread applyThread;
+    private final MonotonicClock clock;
     private volatile NodeMetrics metrics = NodeMetrics.NONE;
 
     /**
@@ -92,7 +92,7 @@ final class Applier {
      * @param snapshotTaken     told (on this thread) the index of each snapshot made durable, so the
      *                          loop can compact the core
      */
-    Applier(String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal, LogStore store,
+    Applier(NodeEnvironment env, String clusterId, String nodeId, StateMachine stateMachine, Consumer<Throwable> fatal, LogStore store,
             long snapshotThreshold, long snapshotThresholdBytes, Membership membership, boolean witness,
             long snapshotIndex, LongConsumer snapshotTaken) {
         this.stateMachine = stateMachine;
@@ -104,11 +104,8 @@ final class Applier {
         this.witness = witness;
         this.lastSnapshotIndex = snapshotIndex;
         this.snapshotTaken = snapshotTaken;
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Threads.factory("haraft-apply-" + nodeId, clusterId, nodeId).newThread(r);
-            applyThread = t;
-            return t;
-        });
+        this.clock = env.clock();
+        this.thread = env.serialExecutor("apply", clusterId, nodeId, t -> applyThread = t);
     }
 
     /** Before the first snapshot: where the snapshots' duration and size are reported. */
@@ -289,7 +286,7 @@ final class Applier {
     private void takeSnapshot() {
         long index = applied;
         long term = appliedTerm;
-        long started = System.nanoTime();
+        long started = clock.nanos();
         io.haraft.storage.Snapshot written;
         try {
             written = store.writeSnapshot(new SnapshotMeta(index, term, membership), out -> {
@@ -325,7 +322,7 @@ final class Applier {
             return;
         }
         NodeMetrics m = metrics;
-        m.snapshotDuration.record(System.nanoTime() - started);
+        m.snapshotDuration.record(clock.nanos() - started);
         if (written != null) {
             m.snapshotSize.record(written.size());
         }

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +54,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     private final String nodeId;
     private final MonotonicClock clock;
     private final Runnable wakeLoop;
+    private final boolean revokedTwice;     // a planted bug (simulator self-test only)
     private final Executor completer;
     private final ExecutorService callbacks;
     private final ScheduledExecutorService watchdog;
@@ -75,20 +75,16 @@ final class LeadershipDispatcher implements Subscriber.Owner {
      *                  core step down if it still leads that term
      * @param completer where futures of {@link #awaitLeadership()} are completed (the apply thread)
      */
-    LeadershipDispatcher(String clusterId, String nodeId, MonotonicClock clock, Runnable wakeLoop,
+    LeadershipDispatcher(NodeEnvironment env, String clusterId, String nodeId, Runnable wakeLoop,
                          Executor completer) {
         this.clusterId = clusterId;
         this.nodeId = nodeId;
-        this.clock = clock;
+        this.clock = env.clock();
+        this.revokedTwice = env.plantedBugs().revokedTwice();
         this.wakeLoop = wakeLoop;
         this.completer = completer;
-        this.callbacks = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Threads.factory("haraft-callback-" + nodeId, clusterId, nodeId).newThread(r);
-            callbackThread = t;
-            return t;
-        });
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(
-                Threads.factory("haraft-lease-watchdog-" + nodeId, clusterId, nodeId));
+        this.callbacks = env.serialExecutor("callback", clusterId, nodeId, t -> callbackThread = t);
+        this.watchdog = env.timer("lease-watchdog", clusterId, nodeId);
     }
 
     /** Before the first leadership: where lease expiries and the callbacks' run times are reported. */
@@ -273,7 +269,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     }
 
     private boolean revokeLocked(LeadershipImpl l, RevokeReason reason) {
-        if (l.revoke(reason)) {
+        if (l.revoke(reason) || revokedTwice) {
             LOG.info("term {}: leadership revoked ({})", l.term(), reason);
             if (reason == RevokeReason.LEASE_EXPIRED) {
                 metrics.leaseExpiries.increment();

@@ -77,6 +77,7 @@ final class NodeLoop implements Transport.Listener {
     }
 
     private final RaftConfig config;
+    private final NodeEnvironment env;
     private final MonotonicClock clock;
     private final RaftCore core;
     private final LogStore store;
@@ -88,7 +89,7 @@ final class NodeLoop implements Transport.Listener {
     private final long electionTimeoutNanos;
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final LeadershipGate gate = new LeadershipGate();
-    private final Thread thread;
+    private final LoopDriver driver;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile boolean running;
     private volatile Transport transport;
@@ -131,11 +132,12 @@ final class NodeLoop implements Transport.Listener {
      * @param onRemoved called once (on the loop thread) when this node learns that it was removed
      *                  from the cluster: the node stops itself
      */
-    NodeLoop(RaftConfig config, MonotonicClock clock, RaftCore core, LogStore store, Applier applier,
+    NodeLoop(RaftConfig config, NodeEnvironment env, RaftCore core, LogStore store, Applier applier,
              SnapshotTransfer snapshots, LeadershipDispatcher dispatcher, HeartbeatStats stats,
              Consumer<Throwable> fatal, Runnable onRemoved) {
         this.config = config;
-        this.clock = clock;
+        this.env = env;
+        this.clock = env.clock();
         this.core = core;
         this.store = store;
         this.applier = applier;
@@ -144,8 +146,7 @@ final class NodeLoop implements Transport.Listener {
         this.stats = stats;
         this.fatal = fatal;
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
-        this.thread = Threads.factory("haraft-loop-" + config.nodeId(), config.clusterId(), config.nodeId())
-                .newThread(this::run);
+        this.driver = env.loopDriver(config.clusterId(), config.nodeId());
         this.onRemoved = onRemoved;
         this.witness = isWitness(config, core.membership());
         this.memberConfirmed = config.self().role().votes();
@@ -186,7 +187,7 @@ final class NodeLoop implements Transport.Listener {
     void start(Transport transport) {
         this.transport = transport;
         running = true;
-        thread.start();
+        driver.start(this);
     }
 
     /** Any thread: starts a membership operation (see {@link MembershipChanges}). */
@@ -202,20 +203,20 @@ final class NodeLoop implements Transport.Listener {
      */
     boolean stop(long timeoutNanos, boolean interrupt) {
         running = false;
-        inbox.add(() -> { });
+        post(() -> { });
         if (interrupt) {
-            thread.interrupt();
+            driver.interrupt();
         }
-        if (thread.isAlive() && Thread.currentThread() != thread) {
+        if (driver.isAlive() && !driver.inLoop()) {
             try {
-                stopped.get(timeoutNanos, TimeUnit.NANOSECONDS);
+                if (!env.await(stopped, timeoutNanos)) {
+                    LOG.warn("the Raft loop of {} did not stop in time", config.nodeId());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                LOG.warn("the Raft loop of {} did not stop in time", config.nodeId());
             }
         }
-        return stopped.isDone() || !thread.isAlive();
+        return stopped.isDone() || !driver.isAlive();
     }
 
     boolean isRunning() {
@@ -229,6 +230,7 @@ final class NodeLoop implements Transport.Listener {
     /** Queues a task for the loop thread. */
     void post(Runnable task) {
         inbox.add(task);
+        driver.wake();
     }
 
     /** Runs {@code task} on the loop and completes with its result; fails if the loop is stopped. */
@@ -360,27 +362,15 @@ final class NodeLoop implements Transport.Listener {
 
     // ------------------------------------------------------------------ the loop
 
-    private void run() {
+    /**
+     * The loop on a thread of its own ({@link LoopDriver.OwnThread}): blocks on the inbox until a
+     * task arrives or the next deadline passes, then runs one {@link #iterate iteration}, until stopped.
+     */
+    void runBlocking() {
         try {
             while (running) {
-                long now = clock.nanos();
-                long wait = waitNanos(now);
-                Runnable task = wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll();
-                for (int n = 0; task != null && running; ) {
-                    task.run();
-                    if (++n >= MAX_TASKS_PER_ITERATION) {
-                        break;
-                    }
-                    task = inbox.poll();
-                }
-                if (!running) {
-                    break;
-                }
-                now = clock.nanos();
-                if (now >= core.nextDeadline() && !shuttingDown) {
-                    core.tick(now);
-                }
-                afterInput();
+                long wait = waitNanos(clock.nanos());
+                iterate(wait > 0 ? inbox.poll(wait, TimeUnit.NANOSECONDS) : inbox.poll());
             }
         } catch (InterruptedException e) {
             if (running) {
@@ -396,6 +386,55 @@ final class NodeLoop implements Transport.Listener {
             MDC.clear();
             stopped.complete(null);
         }
+    }
+
+    /**
+     * The loop for a driver that does not block (a simulator): runs one {@link #iterate iteration}
+     * with what is queued now.
+     *
+     * @return the nanoseconds until the loop wants to run again (0: tasks are waiting), or -1 once it
+     *         has stopped (it then never runs again)
+     */
+    long step() {
+        if (!running) {
+            stopped.complete(null);
+            return -1;
+        }
+        try {
+            iterate(inbox.poll());
+        } catch (Throwable t) {
+            LOG.error("the Raft loop failed; stopping the node", t);
+            running = false;
+            fatal.accept(t);
+        }
+        if (!running) {
+            stopped.complete(null);
+            return -1;
+        }
+        return inbox.isEmpty() ? waitNanos(clock.nanos()) : 0;
+    }
+
+    /**
+     * One iteration: runs {@code first} (if any) and the tasks queued behind it (a bounded number),
+     * ticks the core when its deadline has passed, and hands on what the core produced.
+     */
+    private void iterate(Runnable first) {
+        Runnable task = first;
+        for (int n = 0; task != null && running; ) {
+            task.run();
+            if (++n >= MAX_TASKS_PER_ITERATION) {
+                break;
+            }
+            task = inbox.poll();
+        }
+        if (!running) {
+            return;
+        }
+        long now = clock.nanos();
+        if (now >= core.nextDeadline() && !shuttingDown) {
+            core.tick(now);
+        }
+        afterInput();
     }
 
     private long waitNanos(long now) {

@@ -36,7 +36,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.OptionalLong;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -122,6 +121,7 @@ public final class RaftNodeImpl implements RaftNode {
     private final StateMachine stateMachine;
     private final TransportFactory transportFactory;
     private final LogStoreFactory logStoreFactory;
+    private final NodeEnvironment env;
     private final MonotonicClock clock;
     private final long electionTimeoutNanos;
     private final RaftMetrics metricsSpi;
@@ -170,17 +170,29 @@ public final class RaftNodeImpl implements RaftNode {
     public RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
                         TransportFactory transportFactory, LogStoreFactory logStoreFactory, MonotonicClock clock,
                         RaftMetrics metrics) {
+        this(config, listener, stateMachine, transportFactory, logStoreFactory,
+                NodeEnvironment.system(Objects.requireNonNull(clock, "clock")), metrics);
+    }
+
+    /**
+     * Creates a node that is not started and takes its time, threads and randomness from {@code env}
+     * (a simulator's, in tests).
+     */
+    RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
+                 TransportFactory transportFactory, LogStoreFactory logStoreFactory, NodeEnvironment env,
+                 RaftMetrics metrics) {
         this.metricsSpi = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
         this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
         this.transportFactory = Objects.requireNonNull(transportFactory, "transportFactory");
         this.logStoreFactory = Objects.requireNonNull(logStoreFactory, "logStoreFactory");
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.env = Objects.requireNonNull(env, "env");
+        this.clock = env.clock();
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
         // Created here (no thread starts before the first callback) so that listeners and waiters
         // can be added before start().
-        this.dispatcher = new LeadershipDispatcher(config.clusterId(), config.nodeId(), clock,
+        this.dispatcher = new LeadershipDispatcher(env, config.clusterId(), config.nodeId(),
                 () -> loop.post(() -> { }), this::completeOnApplyThread);
         this.dispatcher.addListener(listener, null);
         this.admission = new ProposalAdmission(config);
@@ -231,17 +243,16 @@ public final class RaftNodeImpl implements RaftNode {
                 Optional<Snapshot> snapshot = s.latestSnapshot();
                 StartupChecks.checkSnapshotMatchesLog(config, snapshot, snapshotIndex, snapshotTerm);
                 Membership snapshotConfig = snapshot.flatMap(x -> x.meta().membership()).orElse(null);
-                RaftCore core = new RaftCore(coreConfig(config), hardState,
-                        new RaftLog(snapshotIndex, snapshotTerm, snapshotConfig, entries),
-                        clock.nanos(), new SplittableRandom(), CORE_LOG);
+                RaftCore core = env.newCore(coreConfig(config), hardState,
+                        new RaftLog(snapshotIndex, snapshotTerm, snapshotConfig, entries), clock.nanos(), CORE_LOG);
                 UUID recordedIdentity = s.clusterUuid().orElse(null);
                 // a fresh random candidate, used only if this node becomes the first leader of an empty log
-                core.bootstrapIdentity(recordedIdentity, UUID.randomUUID());
+                core.bootstrapIdentity(recordedIdentity, env.newUuid());
                 StartupChecks.warnIfConfigurationDiffers(config, core.membership(), core.log().latestMembershipIndex());
                 stats = new HeartbeatStats(List.copyOf(Configurations.peerAddresses(config.nodeId(),
                         core.committedMembership(), core.membership()).keySet()), electionTimeoutNanos);
                 boolean witness = NodeLoop.isWitness(config, core.membership());
-                applier = new Applier(config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
+                applier = new Applier(env, config.clusterId(), config.nodeId(), stateMachine, this::fail, s,
                         config.snapshotThreshold(), config.snapshotThresholdBytes(), core.membershipAt(snapshotIndex),
                         witness, snapshotIndex,
                         index -> loop.compacted(index));
@@ -249,8 +260,8 @@ public final class RaftNodeImpl implements RaftNode {
                     // the first work of the apply thread: later entries are applied on top of it
                     applier.restore(snapshotIndex, snapshotTerm, snapshot.get().open(), core.membershipAt(snapshotIndex));
                 }
-                snapshots = new SnapshotTransfer(config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
-                loop = new NodeLoop(config, clock, core, s, applier, snapshots, dispatcher, stats, this::fail,
+                snapshots = new SnapshotTransfer(env, config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
+                loop = new NodeLoop(config, env, core, s, applier, snapshots, dispatcher, stats, this::fail,
                         this::stopRemoved);
                 startMetrics(s, stats);
                 Transport t = transportFactory.create(config);
@@ -260,7 +271,9 @@ public final class RaftNodeImpl implements RaftNode {
                 }
                 t.start(loop);
                 loop.start(t);
-                Warmup.startInBackground(coreConfig(config), config.clusterId(), config.nodeId(), WARMUP_ROUNDS);
+                if (env.warmsUp()) {
+                    Warmup.startInBackground(coreConfig(config), config.clusterId(), config.nodeId(), WARMUP_ROUNDS);
+                }
                 LOG.info("node {} of cluster {} started at term {} with {} log entries after snapshot index {}{}",
                         config.nodeId(), config.clusterId(), hardState.term(), entries.size(), snapshotIndex,
                         witness ? " as a witness (no state machine data)" : "");
@@ -284,8 +297,7 @@ public final class RaftNodeImpl implements RaftNode {
      */
     private void stopRemoved() {
         removed = true;
-        Threads.factory("haraft-removed-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
-                .newThread(this::close).start();
+        env.runApart("removed-stop", config.clusterId(), config.nodeId(), this::close);
     }
 
     @Override
@@ -407,8 +419,7 @@ public final class RaftNodeImpl implements RaftNode {
         failure = cause.toString();
         failed = true;
         LOG.error("node {} is stopping after a fatal error: {}", config.nodeId(), cause.toString());
-        Threads.factory("haraft-fatal-stop-" + config.nodeId(), config.clusterId(), config.nodeId())
-                .newThread(this::close).start();
+        env.runApart("fatal-stop", config.clusterId(), config.nodeId(), this::close);
     }
 
     /** Whether the caller is the node's callback or apply thread (which close() must not wait for). */
@@ -418,13 +429,11 @@ public final class RaftNodeImpl implements RaftNode {
         return (d != null && d.isCallbackThread()) || (a != null && a.isApplyThread());
     }
 
-    private static void awaitQuietly(CompletableFuture<?> f, long nanos) {
+    private void awaitQuietly(CompletableFuture<?> f, long nanos) {
         try {
-            f.get(nanos, TimeUnit.NANOSECONDS);
+            env.await(f, nanos);   // bounded wait: go on with the next step either way
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            // bounded wait: go on with the next step
         }
     }
 

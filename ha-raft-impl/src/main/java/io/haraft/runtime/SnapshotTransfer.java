@@ -2,7 +2,6 @@ package io.haraft.runtime;
 
 import io.haraft.core.HardState;
 import io.haraft.core.Ready;
-import io.haraft.core.log.Entry;
 import io.haraft.core.quorum.Membership;
 import io.haraft.storage.Snapshot;
 import io.haraft.storage.SnapshotMeta;
@@ -19,9 +18,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -72,11 +69,10 @@ final class SnapshotTransfer {
     private long receivingIndex;
     private long receivingTerm;
 
-    SnapshotTransfer(String clusterId, String nodeId, LogStore store, int maxMessageBytes) {
+    SnapshotTransfer(NodeEnvironment env, String clusterId, String nodeId, LogStore store, int maxMessageBytes) {
         this.store = store;
         this.chunkBytes = chunkBytes(maxMessageBytes);
-        this.thread = Executors.newSingleThreadExecutor(
-                Threads.factory("haraft-snapshot-" + nodeId, clusterId, nodeId));
+        this.thread = env.serialExecutor("snapshot", clusterId, nodeId, t -> { });
     }
 
     /** The chunk size for a message limit: at most 1 MiB, and half the limit (room for framing). */
