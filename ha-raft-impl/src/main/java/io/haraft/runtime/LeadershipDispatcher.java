@@ -54,6 +54,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     private final String nodeId;
     private final MonotonicClock clock;
     private final Runnable wakeLoop;
+    private final NodeEnvironment env;
     private final boolean revokedTwice;     // a planted bug (simulator self-test only)
     private final Executor completer;
     private final ExecutorService callbacks;
@@ -79,6 +80,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
                          Executor completer) {
         this.clusterId = clusterId;
         this.nodeId = nodeId;
+        this.env = env;
         this.clock = env.clock();
         this.revokedTwice = env.plantedBugs().revokedTwice();
         this.wakeLoop = wakeLoop;
@@ -339,12 +341,9 @@ final class LeadershipDispatcher implements Subscriber.Owner {
         all.addAll(changeListeners);
         barrier(all, () -> done.complete(null));
         try {
-            done.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            return true;
+            return env.await(done, timeoutNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
-        } catch (Exception e) {
             return false;
         }
     }

@@ -62,6 +62,7 @@ final class SnapshotTransfer {
 
     private final LogStore store;
     private final int chunkBytes;
+    private final NodeEnvironment env;
     private final ExecutorService thread;
     private final AtomicLong installed = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
@@ -72,6 +73,7 @@ final class SnapshotTransfer {
     SnapshotTransfer(NodeEnvironment env, String clusterId, String nodeId, LogStore store, int maxMessageBytes) {
         this.store = store;
         this.chunkBytes = chunkBytes(maxMessageBytes);
+        this.env = env;
         this.thread = env.serialExecutor("snapshot", clusterId, nodeId, t -> { });
     }
 
@@ -217,9 +219,15 @@ final class SnapshotTransfer {
         });
     }
 
-    private static void awaitDurable(CompletableFuture<Void> f) {
+    private void awaitDurable(CompletableFuture<Void> f) {
         try {
+            if (!env.await(f, Long.MAX_VALUE)) {
+                throw new IllegalStateException("the store did not complete a write");
+            }
             f.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the store", e);
         } catch (CompletionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (cause instanceof IOException io) {

@@ -16,12 +16,14 @@ import java.util.function.LongSupplier;
 final class SimLogStore extends ForwardingLogStore {
     private final SimWorld.Host host;
     private final LongSupplier fsyncNanos;
+    private final int incarnation;
     private long lastDone;
 
     SimLogStore(InMemoryLogStore disk, SimWorld.Host host, LongSupplier fsyncNanos) {
         super(disk);
         this.host = host;
         this.fsyncNanos = fsyncNanos;
+        this.incarnation = host.incarnation();
     }
 
     @Override
@@ -30,7 +32,7 @@ final class SimLogStore extends ForwardingLogStore {
         SimWorld w = host.world();
         long at = Math.max(lastDone, w.now() + fsyncNanos.getAsLong());
         lastDone = at;
-        w.at(at, host, () -> inner.persist(hardState, entries).whenComplete((v, e) -> {
+        w.at(at, host, incarnation, () -> inner.persist(hardState, entries).whenComplete((v, e) -> {
             if (e != null) {
                 done.completeExceptionally(e);
             } else {

@@ -51,26 +51,26 @@ public final class SimNet {
 
     Transport transport(String id, SimWorld.Host host) {
         return new Transport() {
-            private boolean open;
+            private Node self;
 
             @Override
             public void start(Listener listener) {
-                open = true;
-                listening.put(id, new Node(host, listener));
+                self = new Node(host, listener);
+                listening.put(id, self);
             }
 
             @Override
             public void send(Message m) {
-                if (open) {
-                    route(host, m);
+                // a process that crashed or closed its transport sends nothing more
+                if (self != null && listening.get(id) == self) {
+                    route(self, m);
                 }
             }
 
             @Override
             public void close() {
-                if (open) {
-                    open = false;
-                    listening.remove(id);
+                if (self != null) {
+                    listening.remove(id, self);
                 }
             }
         };
@@ -81,19 +81,20 @@ public final class SimNet {
         listening.remove(id);
     }
 
-    private void route(SimWorld.Host fromHost, Message m) {
+    private void route(Node from, Message m) {
         String link = m.from() + "->" + m.to();
         if (cut.contains(link)) {
             dropped++;
             return;
         }
-        Node from = listening.get(m.from());
         Node to = listening.get(m.to());
         long at = world.now() + latency.getAsLong();
         if (to == null) {
-            if (from != null) {
-                world.at(at, fromHost, () -> from.listener().onConnectionRefused(m.to()));
-            }
+            world.at(at, from.host(), () -> {
+                if (listening.get(m.from()) == from) {
+                    from.listener().onConnectionRefused(m.to());
+                }
+            });
             return;
         }
         at = Math.max(at, lastDelivery.getOrDefault(link, 0L));

@@ -66,6 +66,21 @@ public final class SimNode {
         return node;
     }
 
+    /**
+     * A graceful stop ({@code close()}: a leader hands over first); the world goes on while it
+     * waits. Afterwards the node is down until started again.
+     */
+    public void close() {
+        RaftNodeImpl closing = node;
+        if (closing == null) {
+            return;
+        }
+        closing.close();
+        if (node == closing) {
+            node = null;
+        }
+    }
+
     /** kill -9: every event of the process is dropped, its socket stops listening, its disk stays. */
     public void crash() {
         host.crash();

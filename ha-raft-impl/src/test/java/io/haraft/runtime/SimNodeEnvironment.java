@@ -45,6 +45,7 @@ public final class SimNodeEnvironment implements NodeEnvironment {
     private final SplittableRandom random;
     private final long maxTaskDelayNanos;
     private final CoreFactory cores;
+    private final int incarnation;
     /** Planted bug: the lease watchdog runs this much (real time) late. */
     long watchdogLateNanos;
     /** Planted bug: {@link RuntimeBugs#revokedTwice}. */
@@ -58,6 +59,12 @@ public final class SimNodeEnvironment implements NodeEnvironment {
         this.random = new SplittableRandom(seed);
         this.maxTaskDelayNanos = maxTaskDelayNanos;
         this.cores = cores;
+        this.incarnation = host.incarnation();
+    }
+
+    /** Runs {@code task} as this process's work {@code delay} real nanoseconds from now. */
+    private void after(long delay, Runnable task) {
+        world.at(world.now() + delay, host, incarnation, task);
     }
 
     private long taskDelay() {
@@ -81,7 +88,7 @@ public final class SimNodeEnvironment implements NodeEnvironment {
 
     @Override
     public void runApart(String role, String clusterId, String nodeId, Runnable task) {
-        host.after(taskDelay(), task);
+        after(taskDelay(), task);
     }
 
     @Override
@@ -119,7 +126,12 @@ public final class SimNodeEnvironment implements NodeEnvironment {
 
     @Override
     public boolean await(CompletableFuture<?> future, long nanos) {
-        world.runWhile(() -> !future.isDone(), world.now() + host.toReal(nanos));
+        // the world goes on around the waiting task, until it is done, the wait is over, or the
+        // process waiting has crashed (then it never returns: nothing after it matters)
+        long real = host.toReal(nanos);
+        int incarnation = host.incarnation();
+        world.runWhile(() -> !future.isDone() && host.incarnation() == incarnation,
+                real > Long.MAX_VALUE - world.now() ? Long.MAX_VALUE : world.now() + real);
         return future.isDone();
     }
 
@@ -141,7 +153,7 @@ public final class SimNodeEnvironment implements NodeEnvironment {
         private void scheduleNext() {
             if (!scheduled && !tasks.isEmpty()) {
                 scheduled = true;
-                host.after(taskDelay(), this::runOne);
+                after(taskDelay(), this::runOne);
             }
         }
 
@@ -204,7 +216,7 @@ public final class SimNodeEnvironment implements NodeEnvironment {
                 throw new RejectedExecutionException("shut down");
             }
             Scheduled f = new Scheduled(command);
-            host.after(host.toReal(unit.toNanos(delay)) + lateNanos, f::fire);
+            after(host.toReal(unit.toNanos(delay)) + lateNanos, f::fire);
             return f;
         }
 
@@ -306,7 +318,7 @@ public final class SimNodeEnvironment implements NodeEnvironment {
             }
             pendingAt = at;
             long mine = ++token;
-            world.at(at, host, () -> {
+            world.at(at, host, incarnation, () -> {
                 if (mine == token) {
                     step();
                 }

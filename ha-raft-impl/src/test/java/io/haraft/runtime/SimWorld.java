@@ -58,6 +58,14 @@ public final class SimWorld {
         queue.add(new Event(Math.max(at, now), seq++, host, host == null ? 0 : host.incarnation, task));
     }
 
+    /**
+     * Runs {@code task} at {@code at} on {@code host} if it is still in {@code incarnation} then (a
+     * process's own work: what a process queued after it crashed never runs).
+     */
+    void at(long at, Host host, int incarnation, Runnable task) {
+        queue.add(new Event(Math.max(at, now), seq++, host, incarnation, task));
+    }
+
     /** Runs every event up to real time {@code until}, then sets the time to it. */
     public void runUntil(long until) {
         while (!queue.isEmpty() && queue.peek().at <= until) {
@@ -74,7 +82,7 @@ public final class SimWorld {
         while (waiting.getAsBoolean() && !queue.isEmpty() && queue.peek().at <= deadline) {
             runOne();
         }
-        if (waiting.getAsBoolean()) {
+        if (waiting.getAsBoolean() && deadline != Long.MAX_VALUE) {
             now = Math.max(now, deadline);
         }
     }
@@ -120,6 +128,11 @@ public final class SimWorld {
 
         public String name() {
             return name;
+        }
+
+        /** How many times this process crashed: an event of an older incarnation never runs. */
+        public int incarnation() {
+            return incarnation;
         }
 
         public SimWorld world() {

@@ -67,11 +67,12 @@ final class NodeSimulation {
     }
 
     /** The faults: a seed draws a subset, then one of them at each fault time. */
-    enum Kind { CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP }
+    enum Kind { CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP, CLOSE }
 
     /** What a run found. */
     record Result(long seed, String violation, long events, long elections, long acknowledged, long reads,
-                  long crashes, long pauses, long isolations, long loopStalls, long snapshotsRestored) {
+                  long crashes, long pauses, long isolations, long loopStalls, long closes, long snapshotsRestored,
+                  long fingerprint) {
         boolean failed() {
             return violation != null;
         }
@@ -118,6 +119,9 @@ final class NodeSimulation {
     private long pauseCount;
     private long isolationCount;
     private long stallCount;
+    private long closes;
+    /** A hash of what the users saw, in order and with its time: equal for two runs of one seed. */
+    private long fingerprint = 17;
     private long restored;
     private long commands;
     private boolean faultsOn = true;
@@ -131,6 +135,10 @@ final class NodeSimulation {
         // swarm testing: each seed draws its own fault mix (a planted bug keeps the fault that reaches it)
         for (Kind k : Kind.values()) {
             if (random.nextBoolean() || k == bug.needs) {
+                kinds.add(k);
+            }
+            if (k == bug.needs) {
+                kinds.add(k);               // and draws it more often
                 kinds.add(k);
             }
         }
@@ -194,7 +202,7 @@ final class NodeSimulation {
             violation = found + " (seed " + seed + ")";
         }
         return new Result(seed, violation, world.events(), elections, acked.size(), reads, crashCount, pauseCount,
-                isolationCount, stallCount, restored);
+                isolationCount, stallCount, closes, restored, fingerprint);
     }
 
     // ------------------------------------------------------------------ processes
@@ -242,7 +250,13 @@ final class NodeSimulation {
         });
     }
 
+    private void see(String what) {
+        fingerprint = fingerprint * 31 + world.now();
+        fingerprint = fingerprint * 31 + what.hashCode();
+    }
+
     private void acknowledged(SimNode n, long index, String cmd) {
+        see("ack " + n.id() + " " + index + " " + cmd);
         String other = acked.put(index, cmd);
         if (other != null && !other.equals(cmd)) {
             fail("(W) two submits acknowledged at index " + index + ": " + other + " and " + cmd);
@@ -286,6 +300,7 @@ final class NodeSimulation {
         n.node().readIndex().whenComplete((c, e) -> {
             if (e == null) {
                 reads++;
+                see("read " + n.id() + " " + c.index());
                 if (c.index() < mustSee) {
                     fail("(R) " + n.id() + " served a read at index " + c.index()
                             + " though index " + mustSee + " was acknowledged before the read began");
@@ -325,6 +340,11 @@ final class NodeSimulation {
                         }
                     }
                     case STALL_LOOP -> stallLoop(leader != null ? leader : victim);
+                    case CLOSE -> {
+                        if (nodes.stream().filter(x -> x.node() == null).count() < (nodes.size() - 1) / 2) {
+                            close(victim, 100 * MS + random.nextLong(1_000 * MS));
+                        }
+                    }
                 }
             }
             scheduleFault(world.now() + 200 * MS + random.nextLong(800 * MS));
@@ -334,6 +354,17 @@ final class NodeSimulation {
     private void crash(SimNode n, long downFor) {
         crashCount++;
         n.crash();
+        world.at(world.now() + downFor, null, () -> {
+            if (n.node() == null) {
+                start(n);
+            }
+        });
+    }
+
+    /** A graceful restart: close() (a leader hands over), then a new process after a while. */
+    private void close(SimNode n, long downFor) {
+        closes++;
+        n.close();
         world.at(world.now() + downFor, null, () -> {
             if (n.node() == null) {
                 start(n);
@@ -502,6 +533,7 @@ final class NodeSimulation {
                         + describe(open) + " was not revoked");
             }
             elections++;
+            see("elected " + describe(leadership));
             open = leadership;
             leaseEndReal = Long.MAX_VALUE;
         }
@@ -515,6 +547,7 @@ final class NodeSimulation {
                 fail("(A) " + node.id() + " revoked " + describe(leadership) + " ("
                         + reason + ") while holding " + (open == null ? "nothing" : describe(open)));
             }
+            see("revoked " + describe(leadership) + " " + reason);
             open = null;
             leaseEndReal = Long.MAX_VALUE;
         }
@@ -533,6 +566,7 @@ final class NodeSimulation {
         @Override
         public byte[] apply(Committed entry) {
             String cmd = new String(entry.data(), StandardCharsets.UTF_8);
+            see("apply " + id + " " + entry.index());
             record(entry.index(), cmd);
             return entry.data();
         }

@@ -30,11 +30,12 @@ class NodeSimulationTest {
         List<String> violations = results.stream().filter(NodeSimulation.Result::failed)
                 .map(NodeSimulation.Result::violation).toList();
         System.out.printf("node simulation: seeds=%d events=%d elections=%d acknowledged=%d reads=%d crashes=%d"
-                        + " pauses=%d isolations=%d loop_stalls=%d snapshots_restored=%d violations=%d%n",
+                        + " pauses=%d isolations=%d loop_stalls=%d closes=%d snapshots_restored=%d violations=%d%n",
                 results.size(), sum(results, NodeSimulation.Result::events), sum(results, NodeSimulation.Result::elections),
                 sum(results, NodeSimulation.Result::acknowledged), sum(results, NodeSimulation.Result::reads),
                 sum(results, NodeSimulation.Result::crashes), sum(results, NodeSimulation.Result::pauses),
                 sum(results, NodeSimulation.Result::isolations), sum(results, NodeSimulation.Result::loopStalls),
+                sum(results, NodeSimulation.Result::closes),
                 sum(results, NodeSimulation.Result::snapshotsRestored),
                 violations.size());
         violations.stream().limit(10).forEach(v -> System.out.println("node simulation violation: " + v));
@@ -43,7 +44,23 @@ class NodeSimulationTest {
             assertThat(sum(results, NodeSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
             assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
             assertThat(sum(results, NodeSimulation.Result::snapshotsRestored)).as("snapshots restored").isPositive();
+            assertThat(sum(results, NodeSimulation.Result::closes)).as("graceful restarts").isPositive();
         }
+    }
+
+    /** One seed replays every node's whole history: two runs of a seed see the same events at the same times. */
+    @Test
+    void aSeedReplaysTheSameHistory() {
+        List<Long> seeds = LongStream.rangeClosed(1, 8).boxed().toList();
+        List<NodeSimulation.Result> first = run(seeds, NodeSimulation.Bug.NONE);
+        List<NodeSimulation.Result> second = run(seeds, NodeSimulation.Bug.NONE);
+        for (int i = 0; i < seeds.size(); i++) {
+            assertThat(second.get(i).events()).as("events of seed %d", seeds.get(i)).isEqualTo(first.get(i).events());
+            assertThat(second.get(i).fingerprint()).as("history of seed %d", seeds.get(i))
+                    .isEqualTo(first.get(i).fingerprint());
+        }
+        assertThat(first.stream().map(NodeSimulation.Result::fingerprint).distinct().count())
+                .as("different seeds, different histories").isEqualTo(seeds.size());
     }
 
     /**
