@@ -53,6 +53,33 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /**
+     * The runtime takes its clock, threads and randomness from its NodeEnvironment alone, so that
+     * the whole-node simulator runs the same code deterministically. Exempt: the environment of the
+     * library itself, the loop's own thread, the thread factories, the JIT warm-up (off in the
+     * simulator) and the providers that build a library node.
+     */
+    @Test
+    void theRuntimeTakesTimeAndThreadsOnlyFromItsEnvironment() {
+        noClasses().that().resideInAPackage("io.haraft.runtime..")
+                .and().doNotHaveSimpleName("NodeEnvironment").and().doNotHaveSimpleName("SystemEnvironment")
+                .and().doNotHaveSimpleName("LoopDriver").and().doNotHaveSimpleName("OwnThread")
+                .and().doNotHaveSimpleName("Threads").and().doNotHaveSimpleName("Warmup")
+                .and().doNotHaveSimpleName("RaftNodeProvider").and().doNotHaveSimpleName("MonotonicClock")
+                .should().callMethod(System.class, "nanoTime")
+                .orShould().callMethod(System.class, "currentTimeMillis")
+                .orShould().callMethodWhere(com.tngtech.archunit.core.domain.JavaCall.Predicates.target(
+                        com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner(
+                                com.tngtech.archunit.base.DescribedPredicate.describe("Executors",
+                                        c -> c.getName().equals("java.util.concurrent.Executors")))))
+                .orShould().callConstructor(Thread.class, Runnable.class)
+                .orShould().callConstructor(Thread.class, Runnable.class, String.class)
+                .orShould().callConstructor(java.util.SplittableRandom.class)
+                .orShould().callMethod(java.util.UUID.class, "randomUUID")
+                .because("time, threads and randomness come from the NodeEnvironment (the simulator's in tests)")
+                .check(classes);
+    }
+
     @Test
     void theCoreDependsOnNoOtherImplementationPackage() {
         noClasses().that().resideInAPackage("io.haraft.core..")
