@@ -6,8 +6,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +15,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,28 +154,8 @@ public final class FileRaftStorage implements RaftStorage {
     private boolean closed;
 
     private final ManifestKeeper manifest;
-
-    // Group commit state: guarded by syncLock, never held during I/O.
-    private final ReentrantLock syncLock = new ReentrantLock();
-    private final Condition work = syncLock.newCondition();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private Set<FileIO.Handle> dirty = new LinkedHashSet<>();
-    private List<FileIO.Handle> toClose = new ArrayList<>();
-    private boolean dirDirty;
-    private HardState pendingHardState;
-    private long submittedSeq;
-    private long durableSeq;
-    private boolean stopping;
-    private volatile StorageException failure;
-    private volatile long syncRounds;
-    private int pendingEntries;                 // guarded by syncLock: entries written since the last round
-    private volatile SyncObserver syncObserver;
-    private final Thread writer;
-
+    private final GroupCommit commit;
     private final SpareSegment spare;
-
-    private record Waiter(long seq, CompletableFuture<Void> future) {
-    }
 
     private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered) {
         this.dir = dir;
@@ -197,13 +173,7 @@ public final class FileRaftStorage implements RaftStorage {
         this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
-        this.writer = new Thread(() -> {
-            if (mdc != null) {
-                MDC.setContextMap(mdc);
-            }
-            writerLoop();
-        }, "haraft-storage-writer[" + dir.getFileName() + "]");
-        this.writer.setDaemon(true);
+        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), segments, mdc);
         this.spare = new SpareSegment(dir, io, segmentSize, options.effectiveFreeSpace(), mdc);
     }
 
@@ -251,7 +221,7 @@ public final class FileRaftStorage implements RaftStorage {
             throw (RuntimeException) e;
         }
         FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery);
-        s.writer.start();
+        s.commit.start();
         s.spare.start();
         return s;
     }
@@ -263,12 +233,12 @@ public final class FileRaftStorage implements RaftStorage {
 
     @Override
     public void observeSyncs(SyncObserver observer) {
-        this.syncObserver = observer;
+        commit.observe(observer);
     }
 
     /** Number of group-commit rounds (each one fsync of the log, or more if several files changed) so far. */
     public long syncCount() {
-        return syncRounds;
+        return commit.rounds();
     }
 
     /**
@@ -398,7 +368,7 @@ public final class FileRaftStorage implements RaftStorage {
                     segments.get(segments.size() - 1).flush();
                 } catch (IOException e) {
                     StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
-                    fail(se);
+                    commit.fail(se);
                     throw se;
                 }
             }
@@ -435,6 +405,7 @@ public final class FileRaftStorage implements RaftStorage {
         rw.writeLock().lock();
         try {
             checkOpen();
+            StorageException failure = commit.failure();
             if (failure != null) {
                 throw new IllegalStateException("storage in " + dir + " has failed; restart the node", failure);
             }
@@ -449,26 +420,14 @@ public final class FileRaftStorage implements RaftStorage {
                     append(entries, touched);
                 } catch (IOException e) {
                     StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
-                    fail(se);
+                    commit.fail(se);
                     throw se;
                 }
             }
             if (hardStateOrNull != null) {
                 hardState = hardStateOrNull;
             }
-            syncLock.lock();
-            try {
-                long seq = ++submittedSeq;
-                pendingEntries += entries.size();
-                waiters.add(new Waiter(seq, future));
-                dirty.addAll(touched);
-                if (hardStateOrNull != null) {
-                    pendingHardState = hardStateOrNull;
-                }
-                work.signal();
-            } finally {
-                syncLock.unlock();
-            }
+            commit.submit(future, touched, hardStateOrNull, entries.size());
         } finally {
             rw.writeLock().unlock();
         }
@@ -523,7 +482,7 @@ public final class FileRaftStorage implements RaftStorage {
         while (!segments.isEmpty() && segments.get(segments.size() - 1).base >= index) {
             Segment s = segments.remove(segments.size() - 1);
             io.delete(s.path);
-            closeLater(s.handle);
+            commit.closeLater(s.handle);
             deleted = true;
         }
         if (deleted) {
@@ -628,159 +587,9 @@ public final class FileRaftStorage implements RaftStorage {
         h.write(ByteBuffer.wrap(Formats.segmentHeader(base)), 0);
         Segment s = new Segment(path, base, h, Formats.SEGMENT_HEADER_SIZE);
         segments.add(s);
-        syncLock.lock();
-        try {
-            dirDirty = true;
-        } finally {
-            syncLock.unlock();
-        }
+        commit.segmentStarted();
         spare.request();
         return s;
-    }
-
-    private void closeLater(FileIO.Handle h) {
-        syncLock.lock();
-        try {
-            toClose.add(h);
-            dirty.remove(h);
-        } finally {
-            syncLock.unlock();
-        }
-    }
-
-    // ------------------------------------------------------------------ group commit
-
-    private void writerLoop() {
-        while (true) {
-            long target;
-            List<FileIO.Handle> handles;
-            List<FileIO.Handle> closing;
-            boolean syncDir;
-            HardState hs;
-            int batch;
-            long generation;
-            long newestSegment;
-            long end;
-            syncLock.lock();
-            try {
-                while (durableSeq == submittedSeq && !stopping && toClose.isEmpty()) {
-                    work.awaitUninterruptibly();
-                }
-                if (durableSeq == submittedSeq && stopping && toClose.isEmpty()) {
-                    return;
-                }
-            } finally {
-                syncLock.unlock();
-            }
-            rw.writeLock().lock();
-            try {
-                syncLock.lock();
-                try {
-                    target = submittedSeq;
-                    handles = new ArrayList<>(dirty);
-                    dirty = new LinkedHashSet<>();
-                    closing = toClose;
-                    toClose = new ArrayList<>();
-                    syncDir = dirDirty;
-                    dirDirty = false;
-                    hs = pendingHardState;
-                    pendingHardState = null;
-                    batch = pendingEntries;
-                    pendingEntries = 0;
-                } finally {
-                    syncLock.unlock();
-                }
-                generation = manifest.generation();
-                newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
-                end = sealedEnd(segments);
-                // Only the last segment can hold buffered records (a roll writes them out).
-                if (!segments.isEmpty() && failure == null) {
-                    try {
-                        segments.get(segments.size() - 1).flush();
-                    } catch (IOException | RuntimeException e) {
-                        fail(e instanceof IOException x ? DataDir.ioFailure("cannot write the log in " + dir, dir, x)
-                                : new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e));
-                    }
-                }
-            } finally {
-                rw.writeLock().unlock();
-            }
-            StorageException error = failure;
-            if (error == null) {
-                try {
-                    long started = System.nanoTime();
-                    for (FileIO.Handle h : handles) {
-                        h.force();
-                    }
-                    if (syncDir) {
-                        io.syncDirectory(dir);
-                    }
-                    if (hs != null) {
-                        hardStateFile.write(hs);
-                    }
-                    if (syncDir) {
-                        // A segment was started: record it (and the log end) now that it is durable.
-                        manifest.raise(generation, newestSegment, end);
-                    }
-                    syncRounds++;
-                    observeSync(System.nanoTime() - started, batch);
-                } catch (IOException | RuntimeException e) {
-                    String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
-                    error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
-                            : new StorageException(what + ": " + e.getMessage(), e);
-                    fail(error);
-                }
-            }
-            for (FileIO.Handle h : closing) {
-                try {
-                    h.close();
-                } catch (IOException e) {
-                    LOG.debug("closing a deleted segment failed", e);
-                }
-            }
-            List<Waiter> done = new ArrayList<>();
-            syncLock.lock();
-            try {
-                if (error == null) {
-                    durableSeq = target;
-                    while (!waiters.isEmpty() && waiters.peekFirst().seq() <= target) {
-                        done.add(waiters.pollFirst());
-                    }
-                } else {
-                    durableSeq = submittedSeq;
-                    done.addAll(waiters);
-                    waiters.clear();
-                }
-                work.signalAll();
-            } finally {
-                syncLock.unlock();
-            }
-            for (Waiter w : done) {
-                if (error == null) {
-                    w.future().complete(null);
-                } else {
-                    w.future().completeExceptionally(error);
-                }
-            }
-        }
-    }
-
-    private void observeSync(long nanos, int entries) {
-        SyncObserver o = syncObserver;
-        if (o != null) {
-            try {
-                o.synced(nanos, entries);
-            } catch (RuntimeException e) {
-                LOG.debug("the sync observer failed", e);
-            }
-        }
-    }
-
-    private void fail(StorageException e) {
-        if (failure == null) {
-            failure = e;
-            LOG.error("Storage in {} failed; refusing further writes", dir, e);
-        }
     }
 
     private void checkOpen() {
@@ -839,7 +648,7 @@ public final class FileRaftStorage implements RaftStorage {
                 // where it did (recovery then discards it too), never one with a hole at its start.
                 for (int i = segments.size() - 1; i >= 0; i--) {
                     io.delete(segments.get(i).path);
-                    closeLater(segments.get(i).handle);
+                    commit.closeLater(segments.get(i).handle);
                 }
                 segments.clear();
                 terms.n = 0;
@@ -855,7 +664,7 @@ public final class FileRaftStorage implements RaftStorage {
                     firstIndex, lastIndex);
         } catch (IOException e) {
             StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
-            fail(se);
+            commit.fail(se);
             throw se;
         } finally {
             rw.writeLock().unlock();
@@ -874,7 +683,7 @@ public final class FileRaftStorage implements RaftStorage {
         while (!segments.isEmpty() && segments.get(0).lastIndex() <= index) {
             Segment s = segments.remove(0);
             io.delete(s.path);
-            closeLater(s.handle);
+            commit.closeLater(s.handle);
         }
     }
 
@@ -891,22 +700,9 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.writeLock().unlock();
         }
-        syncLock.lock();
-        try {
-            stopping = true;
-            work.signalAll();
-        } finally {
-            syncLock.unlock();
-        }
+        commit.stop();
         spare.stop();
-        boolean interrupted = false;
-        while (writer.isAlive()) {
-            try {
-                writer.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        boolean interrupted = commit.join();
         closeFilesQuietly();
         if (interrupted) {
             Thread.currentThread().interrupt();
