@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -148,7 +147,7 @@ public final class FileRaftStorage implements RaftStorage {
     private HardState hardState;
     /** Written only by the writer thread (after recovery); closed after it stopped. */
     private final HardStateFile hardStateFile;
-    private FileSnapshot snapshot;
+    private final SnapshotStore snapshots;
     private long firstIndex;
     private long lastIndex;
     private boolean closed;
@@ -167,7 +166,7 @@ public final class FileRaftStorage implements RaftStorage {
         this.terms = recovered.terms;
         this.hardState = recovered.hardState;
         this.hardStateFile = recovered.hardStateFile;
-        this.snapshot = recovered.snapshot;
+        this.snapshots = new SnapshotStore(dir, io, recovered.snapshot);
         this.firstIndex = recovered.firstIndex;
         this.lastIndex = recovered.lastIndex;
         this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
@@ -290,10 +289,6 @@ public final class FileRaftStorage implements RaftStorage {
         return DataDir.segmentPath(dir, base);
     }
 
-    private Path snapshotPath(long index) {
-        return DataDir.snapshotPath(dir, index);
-    }
-
     // ------------------------------------------------------------------ reads
 
     @Override
@@ -338,6 +333,7 @@ public final class FileRaftStorage implements RaftStorage {
 
     private long termLocked(long index) {
         if (index == firstIndex - 1) {
+            FileSnapshot snapshot = snapshots.current();
             return snapshot == null ? 0 : snapshot.meta().lastTerm();
         }
         if (index < firstIndex - 1 || index > lastIndex) {
@@ -391,7 +387,7 @@ public final class FileRaftStorage implements RaftStorage {
     public Optional<Snapshot> latestSnapshot() {
         rw.readLock().lock();
         try {
-            return Optional.ofNullable(snapshot);
+            return Optional.ofNullable(snapshots.current());
         } finally {
             rw.readLock().unlock();
         }
@@ -605,26 +601,12 @@ public final class FileRaftStorage implements RaftStorage {
         rw.readLock().lock();
         try {
             checkOpen();
-            checkSnapshotIndex(meta);
+            snapshots.checkNotOlder(meta);
         } finally {
             rw.readLock().unlock();
         }
-        Path tmp = dir.resolve(String.format("%s%020d-%d%s", DataDir.SNAPSHOT_PREFIX, meta.lastIndex(),
-                snapshotWriters.incrementAndGet(), DataDir.TMP_SUFFIX));
-        byte[] header = Formats.encodeSnapshotHeader(meta);
-        FileIO.Handle h = io.open(tmp, true);
-        try {
-            h.truncate(0);
-            h.write(ByteBuffer.wrap(header), 0);
-        } catch (IOException | RuntimeException e) {
-            h.close();
-            io.delete(tmp);
-            throw e;
-        }
-        return new FileSnapshotWriter(io, meta, tmp, snapshotPath(meta.lastIndex()), h, header.length, this::install);
+        return snapshots.begin(meta, this::install);
     }
-
-    private final AtomicLong snapshotWriters = new AtomicLong();
 
     /** Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log. */
     private void install(FileSnapshot snap, Path tmp) {
@@ -632,11 +614,8 @@ public final class FileRaftStorage implements RaftStorage {
         rw.writeLock().lock();
         try {
             checkOpen();
-            checkSnapshotIndex(meta);
-            io.rename(tmp, snap.path);
-            io.syncDirectory(dir);
-            FileSnapshot old = snapshot;
-            snapshot = snap;
+            snapshots.checkNotOlder(meta);
+            FileSnapshot old = snapshots.putInPlace(snap, tmp);
             long idx = meta.lastIndex();
             boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
             // The manifest names the new snapshot, and no longer what is about to be deleted.
@@ -656,9 +635,7 @@ public final class FileRaftStorage implements RaftStorage {
             }
             firstIndex = idx + 1;
             deleteSegmentsUpTo(idx);
-            if (old != null && !old.path.equals(snap.path)) {
-                io.delete(old.path);
-            }
+            snapshots.deleteReplaced(old);
             io.syncDirectory(dir);
             LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", idx, meta.lastTerm(), snap.size(), dir,
                     firstIndex, lastIndex);
@@ -668,13 +645,6 @@ public final class FileRaftStorage implements RaftStorage {
             throw se;
         } finally {
             rw.writeLock().unlock();
-        }
-    }
-
-    private void checkSnapshotIndex(SnapshotMeta meta) {
-        if (snapshot != null && meta.lastIndex() < snapshot.meta().lastIndex()) {
-            throw new IllegalArgumentException("snapshot at index " + meta.lastIndex() + " is older than the stored one at "
-                    + snapshot.meta().lastIndex());
         }
     }
 
