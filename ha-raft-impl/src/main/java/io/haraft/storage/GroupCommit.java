@@ -221,7 +221,7 @@ final class GroupCommit {
                 }
                 generation = manifest.generation();
                 newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
-                end = FileRaftStorage.sealedEnd(segments);
+                end = SegmentLog.sealedEnd(segments);
                 // Only the last segment can hold buffered records (a roll writes them out).
                 if (!segments.isEmpty() && failure == null) {
                     try {

@@ -290,7 +290,7 @@ final class LogRecovery {
         }
         long snap = snapshot == null ? 0 : snapshot.meta().lastIndex();
         manifest = m.withFiles(snap, segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base,
-                Math.max(snap, FileRaftStorage.sealedEnd(segments)));
+                Math.max(snap, SegmentLog.sealedEnd(segments)));
         manifest.write(io, dir);
     }
 
@@ -311,13 +311,7 @@ final class LogRecovery {
 
     /** Closes every segment opened so far (recovery failed). */
     void closeQuietly() {
-        for (Segment s : segments) {
-            try {
-                s.handle.close();
-            } catch (IOException e) {
-                LOG.debug("closing {} failed", s.path, e);
-            }
-        }
+        SegmentLog.closeQuietly(segments);
         if (hardStateFile != null) {
             try {
                 hardStateFile.close();
