@@ -1,27 +1,21 @@
 package io.haraft.transport;
 
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.protobuf.ProtoUtils;
 import io.haraft.core.Message;
 import io.haraft.transport.proto.ConnectionHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,11 +23,8 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -183,11 +174,9 @@ public final class GrpcTransport implements Transport {
     private final Object lifecycle = new Object();
     private State state = State.NEW;                 // guarded by lifecycle
     private volatile Listener listener;
-    // Set once in start (under lifecycle); volatile so that any thread sees them afterwards.
-    private volatile Server server;
-    private volatile ExecutorService pool;
-    private volatile EventLoops io;
-    private volatile ScheduledThreadPoolExecutor timer;
+    private final TransportServer server;
+    /** Set once in start (under lifecycle); volatile so that any thread sees it afterwards. */
+    private volatile TransportThreads threads;
     private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
     private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
     private volatile Map<String, String> peers;                              // the current peers
@@ -221,6 +210,7 @@ public final class GrpcTransport implements Transport {
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.identity = new IdentityCheck(config.clusterId());
+        this.server = new TransportServer(config);
         this.peers = config.peers();
         config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(this, peer, address)));
     }
@@ -231,15 +221,15 @@ public final class GrpcTransport implements Transport {
     }
 
     ExecutorService pool() {
-        return pool;
+        return threads.pool;
     }
 
     ScheduledThreadPoolExecutor timer() {
-        return timer;
+        return threads.timer;
     }
 
     EventLoops io() {
-        return io;
+        return threads.io;
     }
 
     SslContext clientSsl() {
@@ -274,7 +264,7 @@ public final class GrpcTransport implements Transport {
             }
             TlsSetup.Contexts tls;
             try {
-                tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), listenHost())).orElse(null);
+                tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), server.listenHost())).orElse(null);
             } catch (RuntimeException e) {
                 state = State.CLOSED;
                 throw e;
@@ -282,18 +272,10 @@ public final class GrpcTransport implements Transport {
             state = State.STARTED;
             this.listener = listener;
             ConnectionGate.install();
-            io = new EventLoops(ioThreads());
-            pool = Executors.newFixedThreadPool(Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())),
-                    threads("haraft-transport-" + config.selfId() + "-", true));
-            timer = new ScheduledThreadPoolExecutor(1, threads("haraft-transport-" + config.selfId() + "-timer", false));
-            timer.setRemoveOnCancelPolicy(true);
+            threads = new TransportThreads(config.clusterId(), config.selfId(), gate);
             try {
                 clientSsl = tls == null ? null : tls.client();
-                server = buildServer(tls == null ? null : tls.server()).start();
-            } catch (IOException e) {
-                state = State.CLOSED;
-                closeQuietly();
-                throw new UncheckedIOException(listenFailure(config.selfId(), config.listenAddress(), e), e);
+                server.start(threads.io, gate, inboundStreams.service(), tls == null ? null : tls.server());
             } catch (RuntimeException e) {
                 state = State.CLOSED;
                 closeQuietly();
@@ -305,12 +287,6 @@ public final class GrpcTransport implements Transport {
                 link.connect();
             }
         }
-    }
-
-    /** The host this node listens on, as its peers' certificates checks see it; null for a wildcard address. */
-    private String listenHost() {
-        InetSocketAddress listen = config.listenAddress();
-        return listen.getAddress() != null && listen.getAddress().isAnyLocalAddress() ? null : listen.getHostString();
     }
 
     /**
@@ -408,16 +384,7 @@ public final class GrpcTransport implements Transport {
      * @throws IllegalStateException before {@link #start}
      */
     public InetSocketAddress localAddress() {
-        Server s = server;
-        if (s == null) {
-            throw new IllegalStateException("transport of " + config.selfId() + " is not started");
-        }
-        for (SocketAddress a : s.getListenSockets()) {
-            if (a instanceof InetSocketAddress inet) {
-                return inet;
-            }
-        }
-        return config.listenAddress();
+        return server.localAddress();
     }
 
     /** A snapshot of the counters. */
@@ -454,10 +421,7 @@ public final class GrpcTransport implements Transport {
 
     private void closeQuietly() {
         long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
-        if (server != null) {
-            server.shutdownNow();
-            awaitUntil(deadline, server::awaitTermination);
-        }
+        server.shutdown(deadline);
         List<PeerLink> all;
         synchronized (lifecycle) {
             all = new ArrayList<>(links.values());
@@ -469,16 +433,8 @@ public final class GrpcTransport implements Transport {
         for (PeerLink link : all) {
             link.awaitClosed(deadline);
         }
-        if (timer != null) {
-            timer.shutdownNow();
-        }
-        if (pool != null) {
-            pool.shutdown();
-            awaitUntil(deadline, pool::awaitTermination);
-            pool.shutdownNow();
-        }
-        if (io != null) {
-            io.close(deadline);
+        if (threads != null) {
+            threads.close(deadline);
         }
     }
 
@@ -492,27 +448,6 @@ public final class GrpcTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Server side
-
-    private Server buildServer(SslContext serverSsl) {
-        NettyServerBuilder b = NettyServerBuilder.forAddress(config.listenAddress())
-                .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group())
-                .channelFactory(() -> gate.serverChannel(io::newServerChannel))
-                .addTransportFilter(gate.readiness())
-                .directExecutor()   // callbacks only decode, check and queue: nothing blocks
-                .maxInboundMessageSize(config.maxMessageBytes())
-                .maxInboundMetadataSize(16 * 1024)
-                .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .addService(inboundStreams.service());
-        if (serverSsl != null) {
-            b.sslContext(serverSsl);
-        }
-        return b.build();
     }
 
     /** A node the configuration does not list, vouched for by {@code voucher}, a current peer. */
@@ -634,20 +569,7 @@ public final class GrpcTransport implements Transport {
 
     /** Where this node accepts streams, as peers dial it; empty if it listens on a wildcard address. */
     String advertisedAddress() {
-        InetSocketAddress listen = config.listenAddress();
-        if (listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()) {
-            return "";
-        }
-        int port = listen.getPort();
-        if (port == 0) {
-            try {
-                port = localAddress().getPort();
-            } catch (RuntimeException e) {
-                return "";
-            }
-        }
-        String host = listen.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return server.advertisedAddress();
     }
 
     static String shown(String untrusted) {
@@ -723,66 +645,5 @@ public final class GrpcTransport implements Transport {
     public OptionalInt maxMessageBytesOf(String peer) {
         Integer theirs = peerLimits.get(peer);
         return theirs == null ? OptionalInt.empty() : OptionalInt.of(theirs);
-    }
-
-    private ThreadFactory ioThreads() {
-        AtomicInteger n = new AtomicInteger();
-        String cluster = config.clusterId();
-        String node = config.selfId();
-        return r -> {
-            Thread t = new ConnectionGate.IoThread(() -> {
-                MDC.put("cluster", cluster);
-                MDC.put("node", node);
-                r.run();
-            }, "haraft-transport-" + node + "-io-" + n.incrementAndGet(), gate);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    /** The message of a failure to listen: which address, why, and what to do. */
-    static String listenFailure(String node, InetSocketAddress address, IOException e) {
-        String text = "";
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            text = String.valueOf(t.getMessage());
-            if (t instanceof java.net.BindException || t.getCause() == null) {
-                break;
-            }
-        }
-        String lower = text.toLowerCase(Locale.ROOT);
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-        String where = GrpcTransportConfig.hostPort(host, address.getPort());
-        if (lower.contains("in use")) {
-            return "Node " + node + " cannot listen on " + where + ": the address is already in use (" + text + ")."
-                    + " Another process, or another node given the same address, holds the port: stop it (ss -ltnp"
-                    + " 'sport = :" + address.getPort() + "' shows which), or give node " + node
-                    + " a free port in its member address.";
-        }
-        if (lower.contains("assign") || lower.contains("not available")) {
-            return "Node " + node + " cannot listen on " + where + ": " + host
-                    + " is not an address of this host (" + text + "). Give node " + node + " the address of an"
-                    + " interface of this host in its member address (ip -brief address lists them).";
-        }
-        if (lower.contains("permission")) {
-            return "Node " + node + " cannot listen on " + where + ": permission denied (" + text + "). Ports below"
-                    + " 1024 need privileges (CAP_NET_BIND_SERVICE): use a port from 1024 up.";
-        }
-        return "Node " + node + " cannot listen on " + where + ": " + text + ". Check the member address of node "
-                + node + ".";
-    }
-
-    private ThreadFactory threads(String prefix, boolean numbered) {
-        AtomicInteger n = new AtomicInteger();
-        String cluster = config.clusterId();
-        String node = config.selfId();
-        return r -> {
-            Thread t = new Thread(() -> {
-                MDC.put("cluster", cluster);
-                MDC.put("node", node);
-                r.run();
-            }, numbered ? prefix + n.incrementAndGet() : prefix);
-            t.setDaemon(true);
-            return t;
-        };
     }
 }
