@@ -12,8 +12,6 @@ import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,24 +175,13 @@ public final class GrpcTransport implements Transport {
     private final TransportServer server;
     /** Set once in start (under lifecycle); volatile so that any thread sees it afterwards. */
     private volatile TransportThreads threads;
-    private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
-    private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
-    private volatile Map<String, String> peers;                              // the current peers
-    /**
-     * Senders the configuration does not list, not known to be removed, that a current peer lists
-     * among its own peers: admitted with the address that peer gives (a member added while this
-     * node was away).
-     */
-    private final Map<String, String> guests = new ConcurrentHashMap<>();    // written under lifecycle
-    /** What each peer last announced as its own peers, on the stream this node opened to it. */
-    final Map<String, Map<String, String>> announced = new ConcurrentHashMap<>();
+    /** The peers, the guests and the link to each. */
+    final PeerTable peerTable;
     /** The largest message each peer said it accepts (in its header or Welcome). */
     private final Map<String, Integer> peerLimits = new ConcurrentHashMap<>();
     private final RefusalLog refusals = new RefusalLog(log, RefusalLog.DEFAULT_INTERVAL, System::nanoTime);
     private final InboundStreams inboundStreams = new InboundStreams(this, refusals);
     private final ConnectionGate gate = new ConnectionGate(log, refusals);
-    /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
-    private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
     /** The cluster identity this node knows, and the check of a peer's. */
     final IdentityCheck identity;
@@ -211,8 +198,7 @@ public final class GrpcTransport implements Transport {
         this.config = Objects.requireNonNull(config, "config");
         this.identity = new IdentityCheck(config.clusterId());
         this.server = new TransportServer(config);
-        this.peers = config.peers();
-        config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(this, peer, address)));
+        this.peerTable = new PeerTable(this, config.selfId(), config.peers());
     }
 
     /** A transport that does nothing until {@link #start}. */
@@ -266,7 +252,7 @@ public final class GrpcTransport implements Transport {
             try {
                 tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), server.listenHost())).orElse(null);
             } catch (RuntimeException e) {
-                state = State.CLOSED;
+                markClosed();
                 throw e;
             }
             state = State.STARTED;
@@ -277,15 +263,13 @@ public final class GrpcTransport implements Transport {
                 clientSsl = tls == null ? null : tls.client();
                 server.start(threads.io, gate, inboundStreams.service(), tls == null ? null : tls.server());
             } catch (RuntimeException e) {
-                state = State.CLOSED;
+                markClosed();
                 closeQuietly();
                 throw e;
             }
             log.info("Node {} of cluster {} listening on {}{}; peers {}", config.selfId(), config.clusterId(),
-                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", peers);
-            for (PeerLink link : links.values()) {
-                link.connect();
-            }
+                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", peerTable.peers());
+            peerTable.connectAll();
         }
     }
 
@@ -297,7 +281,7 @@ public final class GrpcTransport implements Transport {
     @Override
     public void send(Message message) {
         Objects.requireNonNull(message, "message");
-        PeerLink link = links.get(message.to());
+        PeerLink link = peerTable.link(message.to());
         if (link == null) {
             dropped.incrementAndGet();
             log.warn("Dropped {}: '{}' is not a peer of node {}", message.getClass().getSimpleName(),
@@ -331,51 +315,14 @@ public final class GrpcTransport implements Transport {
             GrpcTransportConfig.parseAddress(id, address);
             copy.put(id, address);
         });
-        List<PeerLink> toConnect = new ArrayList<>();
-        List<PeerLink> toClose = new ArrayList<>();
-        synchronized (lifecycle) {
-            if (copy.equals(peers) || state == State.CLOSED) {
-                return;
-            }
-            for (String id : peers.keySet()) {
-                if (!copy.containsKey(id)) {
-                    removedPeers.add(id);
-                }
-            }
-            removedPeers.removeAll(copy.keySet());
-            guests.keySet().removeAll(copy.keySet());
-            guests.keySet().removeAll(removedPeers);
-            for (Map.Entry<String, PeerLink> e : links.entrySet()) {
-                String address = copy.getOrDefault(e.getKey(), guests.get(e.getKey()));
-                if (address == null || !address.equals(e.getValue().address)) {
-                    toClose.add(e.getValue());
-                }
-            }
-            for (PeerLink link : toClose) {
-                links.remove(link.peerId, link);
-                retired.add(link);
-            }
-            copy.forEach((id, address) -> {
-                if (!links.containsKey(id)) {
-                    PeerLink link = new PeerLink(this, id, address);
-                    links.put(id, link);
-                    toConnect.add(link);
-                }
-            });
-            log.info("Peers of node {} are now {} (was {})", config.selfId(), copy, peers);
-            peers = Collections.unmodifiableMap(copy);
-            if (state == State.STARTED) {
-                toConnect.forEach(PeerLink::connect);
-            }
+        if (peerTable.update(copy)) {
+            inboundStreams.peersChanged();
         }
-        toClose.forEach(PeerLink::close);
-        dropUnvouchedGuests();
-        inboundStreams.peersChanged();
     }
 
     /** The current peers: node id to {@code host:port}. */
     public Map<String, String> peers() {
-        return peers;
+        return peerTable.peers();
     }
 
     /**
@@ -389,7 +336,7 @@ public final class GrpcTransport implements Transport {
 
     /** A snapshot of the counters. */
     public TransportStats stats() {
-        Set<String> connected = links.values().stream().filter(PeerLink::isConnected)
+        Set<String> connected = peerTable.links().stream().filter(PeerLink::isConnected)
                 .map(l -> l.peerId).collect(Collectors.toUnmodifiableSet());
         return new TransportStats(sent.get(), received.get(), dropped.get(), oversized.get(), rejected.get(),
                 failedAttempts.get(), refused.get(), connected);
@@ -407,7 +354,7 @@ public final class GrpcTransport implements Transport {
                 return;
             }
             boolean started = state == State.STARTED;
-            state = State.CLOSED;
+            markClosed();
             if (!started) {
                 return;
             }
@@ -419,14 +366,16 @@ public final class GrpcTransport implements Transport {
         log.info("Transport of node {} closed", config.selfId());
     }
 
+    /** Under the lifecycle lock: closed for good, and so is the peer table (no link is made any more). */
+    private void markClosed() {
+        state = State.CLOSED;
+        peerTable.markClosed();
+    }
+
     private void closeQuietly() {
         long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
         server.shutdown(deadline);
-        List<PeerLink> all;
-        synchronized (lifecycle) {
-            all = new ArrayList<>(links.values());
-            all.addAll(retired);
-        }
+        List<PeerLink> all = peerTable.closeAll();
         for (PeerLink link : all) {
             link.close();
         }
@@ -450,123 +399,6 @@ public final class GrpcTransport implements Transport {
         }
     }
 
-    /** A node the configuration does not list, vouched for by {@code voucher}, a current peer. */
-    private record Vouch(String voucher, String address) { }
-
-    /**
-     * The current peer (if any) that lists {@code id} among its own peers, and the address it
-     * gives; null if none does. Only peers this node connected to itself, at the addresses of its
-     * own configuration, and that answered as the node it meant to reach, are heard.
-     */
-    private Vouch vouch(String id) {
-        Map<String, String> current = peers;
-        for (Map.Entry<String, Map<String, String>> e : announced.entrySet()) {
-            String address = e.getValue().get(id);
-            if (address != null && current.containsKey(e.getKey())) {
-                return new Vouch(e.getKey(), address);
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Admits {@code id}, which the configuration does not list, as a guest, if a current peer
-     * vouches for it (lists it among its own peers with a usable address) and it was never
-     * dropped from this node's configuration. It is answered at the address that peer gives, not at
-     * one it claims itself. A node that was away while members changed may be fed by a leader added
-     * meanwhile this way; any other stranger is refused, whatever it sends.
-     */
-    boolean admitGuest(String id) {
-        if (removedPeers.contains(id) || id.equals(config.selfId())) {
-            return false;
-        }
-        Vouch v = vouch(id);
-        if (v == null) {
-            return false;
-        }
-        try {
-            GrpcTransportConfig.parseAddress(id, v.address());
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        synchronized (lifecycle) {
-            if (state == State.CLOSED || removedPeers.contains(id) || peers.containsKey(id)) {
-                return peers.containsKey(id);
-            }
-            guests.put(id, v.address());
-        }
-        log.info("Accepting a stream from {}, which the configuration of node {} does not list (peers {}): peer {}"
-                + " lists it at {}", id, config.selfId(), peers.keySet(), v.voucher(), v.address());
-        return true;
-    }
-
-    /** Drops the guests that no current peer vouches for any more (it left their configuration). */
-    void dropUnvouchedGuests() {
-        for (String id : List.copyOf(guests.keySet())) {
-            if (vouch(id) == null) {
-                log.info("No peer of node {} lists {} any more; its streams are refused from now on",
-                        config.selfId(), id);
-                dropGuest(id);
-            }
-        }
-    }
-
-    /**
-     * A guest sent a leader's message: from now on this node answers it at its address, until the
-     * configuration lists it (or drops it for good).
-     */
-    void linkGuest(String id) {
-        PeerLink stale = null;
-        boolean made = false;
-        String address;
-        synchronized (lifecycle) {
-            address = guests.get(id);
-            if (address == null || state == State.CLOSED || peers.containsKey(id)) {
-                return;
-            }
-            PeerLink link = links.get(id);
-            if (link == null || !link.address.equals(address)) {
-                if (link != null) {
-                    links.remove(id, link);
-                    retired.add(link);
-                    stale = link;
-                }
-                link = new PeerLink(this, id, address);
-                links.put(id, link);
-                made = true;
-                if (state == State.STARTED) {
-                    link.connect();
-                }
-            }
-        }
-        if (stale != null) {
-            stale.close();
-        }
-        if (made) {
-            log.info("Answering {} at {}: the configuration this node knows does not list it (peers {}), but it"
-                    + " sends a leader's messages (a member added while this node was away)", id, address,
-                    peers.keySet());
-        }
-    }
-
-    /** A guest sent something other than a leader's message, or lost its voucher: refused like any stranger. */
-    void dropGuest(String id) {
-        PeerLink link = null;
-        synchronized (lifecycle) {
-            guests.remove(id);
-            if (!peers.containsKey(id)) {
-                link = links.get(id);
-                if (link != null) {
-                    links.remove(id, link);
-                    retired.add(link);
-                }
-            }
-        }
-        if (link != null) {
-            link.close();
-        }
-    }
-
     /** Where this node accepts streams, as peers dial it; empty if it listens on a wildcard address. */
     String advertisedAddress() {
         return server.advertisedAddress();
@@ -582,17 +414,6 @@ public final class GrpcTransport implements Transport {
         return s.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
-    /** Whether {@code id} is a guest: not in the configuration, vouched for by a current peer. */
-    boolean isGuest(String id) {
-        return guests.containsKey(id);
-    }
-
-    /** Where {@code id} is reached: its configured address, or the one its voucher gave; null if unknown. */
-    String addressOf(String id) {
-        String address = peers.get(id);
-        return address != null ? address : guests.get(id);
-    }
-
     /**
      * Learns this node's cluster identity: from now on every new stream carries it, and open
      * streams whose other end named another one are closed (see {@link IdentityCheck}).
@@ -605,7 +426,7 @@ public final class GrpcTransport implements Transport {
         log.info("Node {} of cluster {} belongs to cluster incarnation {}; streams of another incarnation are refused",
                 config.selfId(), config.clusterId(), uuid);
         inboundStreams.identityLearnt();
-        for (PeerLink link : links.values()) {
+        for (PeerLink link : peerTable.links()) {
             link.identityLearnt();
         }
     }
