@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -177,8 +176,8 @@ public final class GrpcTransport implements Transport {
     private volatile TransportThreads threads;
     /** The peers, the guests and the link to each. */
     final PeerTable peerTable;
-    /** The largest message each peer said it accepts (in its header or Welcome). */
-    private final Map<String, Integer> peerLimits = new ConcurrentHashMap<>();
+    /** The largest message each peer said it accepts, and so the largest this node sends it. */
+    final MessageLimits limits;
     private final RefusalLog refusals = new RefusalLog(log, RefusalLog.DEFAULT_INTERVAL, System::nanoTime);
     private final InboundStreams inboundStreams = new InboundStreams(this, refusals);
     private final ConnectionGate gate = new ConnectionGate(log, refusals);
@@ -198,6 +197,7 @@ public final class GrpcTransport implements Transport {
         this.config = Objects.requireNonNull(config, "config");
         this.identity = new IdentityCheck(config.clusterId());
         this.server = new TransportServer(config);
+        this.limits = new MessageLimits(config.maxMessageBytes());
         this.peerTable = new PeerTable(this, config.selfId(), config.peers());
     }
 
@@ -436,35 +436,9 @@ public final class GrpcTransport implements Transport {
         return Optional.ofNullable(identity.known());
     }
 
-    /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */
-    void learnLimit(String peer, int maxMessageBytes) {
-        if (maxMessageBytes > 0) {
-            Integer before = peerLimits.put(peer, maxMessageBytes);
-            if (before == null || before != maxMessageBytes) {
-                if (maxMessageBytes < config.maxMessageBytes()) {
-                    log.info("Peer {} accepts messages of at most {} bytes, less than this node's maxMessageBytes {}:"
-                            + " appends to it are split to fit, and commands larger than it allows are refused",
-                            peer, maxMessageBytes, config.maxMessageBytes());
-                } else {
-                    log.debug("Peer {} accepts messages of at most {} bytes", peer, maxMessageBytes);
-                }
-            }
-        }
-    }
-
-    /**
-     * The largest serialised message this node sends to {@code peer}: the smaller of this node's
-     * {@code maxMessageBytes} and the peer's, as far as the peer told it.
-     */
-    int sendLimit(String peer) {
-        Integer theirs = peerLimits.get(peer);
-        return theirs == null ? config.maxMessageBytes() : Math.min(theirs, config.maxMessageBytes());
-    }
-
     /** The limit {@code peer} announced, if it has (see {@link Transport#maxMessageBytesOf}). */
     @Override
     public OptionalInt maxMessageBytesOf(String peer) {
-        Integer theirs = peerLimits.get(peer);
-        return theirs == null ? OptionalInt.empty() : OptionalInt.of(theirs);
+        return limits.announced(peer);
     }
 }

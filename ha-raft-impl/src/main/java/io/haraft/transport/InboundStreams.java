@@ -132,7 +132,7 @@ final class InboundStreams {
                 call.close(Status.PERMISSION_DENIED.withDescription(problem), new Metadata());
                 return new ServerCall.Listener<>() { };
             }
-            t.learnLimit(header.getSenderId(), header.getMaxMessageBytes());
+            t.limits.learn(header.getSenderId(), header.getMaxMessageBytes());
             log.debug("Accepted a stream from {} ({})", header.getSenderId(), remote);
             return Contexts.interceptCall(Context.current().withValues(SENDER, header.getSenderId(), REMOTE, remote,
                     IDENTITY, header.getClusterUuid()), call, headers, next);

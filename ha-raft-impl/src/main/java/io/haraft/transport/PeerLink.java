@@ -173,7 +173,7 @@ final class PeerLink {
     }
 
     private void write(Attempt a, Message m) {   // holds streamLock
-        int limit = t.sendLimit(peerId);
+        int limit = t.limits.sendLimit(peerId);
         RaftMessage wire = MessageCodec.encode(m);
         int size = wire.getSerializedSize();
         if (size <= limit) {
@@ -277,7 +277,7 @@ final class PeerLink {
                 }
             }
             if (problem == null) {
-                t.learnLimit(peerId, w.getMaxMessageBytes());
+                t.limits.learn(peerId, w.getMaxMessageBytes());
                 a.welcomeIdentity = w.getClusterUuid();
                 a.welcomed = true;
                 lastWelcomeProblem = null;
