@@ -103,7 +103,7 @@ final class SegmentLog {
         }
     }
 
-    /** Entries {@code [from, toExclusive)}, at most about {@code maxBytes} (at least one); see {@link RaftStorage#entries}. */
+    /** Entries {@code [from, toExclusive)}, as {@link RaftStorage#entries} says; records must have been written out. */
     List<Entry> read(long from, long toExclusive, long maxBytes) {
         if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
             throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
