@@ -133,6 +133,11 @@ import java.util.stream.Collectors;
  * time. Every transport thread carries the MDC keys {@code cluster} and {@code node}. Nothing in
  * this class sleeps.
  *
+ * <p>Inside, this class holds the lifecycle and routes {@link #send}; the jobs are elsewhere in the
+ * package: listening ({@code TransportServer}, behind {@code ConnectionGate}), the threads
+ * ({@code TransportThreads}), peers, guests and their links ({@code PeerTable}, {@code PeerLink}),
+ * accepted streams ({@code InboundStreams}) and negotiated sizes ({@code MessageLimits}).
+ *
  * <pre>{@code
  * GrpcTransport transport = GrpcTransport.create(GrpcTransportConfig.from(raftConfig));
  * transport.start(listener);          // binds, then connects to every peer
@@ -144,8 +149,9 @@ import java.util.stream.Collectors;
  * claim any node id that a member lists, and is then treated as that node, higher terms included.
  * With TLS, a certificate that names only hosts speaks for every member configured on that host.
  * Vouching narrows who can be a guest; it does not authenticate anyone. Messages queued for an
- * unreachable peer are kept (up to the queue bound) and sent late; Raft tolerates stale messages. Listener callbacks must not block: a blocked
- * callback stalls the peer's stream and, if all pool threads block, the transport.
+ * unreachable peer are kept (up to the queue bound) and sent late; Raft tolerates stale messages.
+ * Listener callbacks must not block: a blocked callback stalls the peer's stream and, if all pool
+ * threads block, the transport.
  */
 public final class GrpcTransport implements Transport {
 
