@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
+import org.slf4j.MDC;
 
 /** File names of a data directory and the small file helpers recovery and the store share. */
 final class DataDir {
@@ -36,6 +38,21 @@ final class DataDir {
         } catch (NumberFormatException e) {
             throw new StorageException("unexpected file name " + name + " in an HA-Raft data directory");
         }
+    }
+
+    /**
+     * A daemon thread of the store, named {@code <role>[<directory name>]}, that runs {@code body}
+     * with {@code mdc} (the MDC of the thread that opened the store; null for none).
+     */
+    static Thread storeThread(String role, Path dir, Map<String, String> mdc, Runnable body) {
+        Thread t = new Thread(() -> {
+            if (mdc != null) {
+                MDC.setContextMap(mdc);
+            }
+            body.run();
+        }, role + "[" + dir.getFileName() + "]");
+        t.setDaemon(true);
+        return t;
     }
 
     /** Overwrites {@code [from, to)} with zeros. */

@@ -4,10 +4,7 @@ import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +13,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +36,15 @@ import org.slf4j.MDC;
  * and completes all futures covered. Batches that arrive while an fsync runs share the next one.
  * The manifest is rewritten only when a segment was started, before a truncation or snapshot
  * removes what it names, and at open: never for an ordinary append.
+ *
+ * <p>Threads: all methods are thread-safe. Reads share a read-write lock and run in parallel;
+ * writes, snapshot installs and {@link #close} hold it exclusively, and the writer thread holds it
+ * only while it takes a round (never during an fsync). A snapshot's data is written by its
+ * {@link SnapshotWriter} without the lock. Two threads besides the caller's run while the store is
+ * open: the writer and the preallocation of the next segment, both daemons named after the
+ * directory. Inside, this class opens, recovers and locks the directory and delegates: the log
+ * to {@code SegmentLog}, snapshot files to {@code SnapshotStore}, durability to
+ * {@code GroupCommit}.
  *
  * <p>Recovery at {@link #open}: a directory recorded for another cluster or node than the one in
  * {@link Options#withIdentity} makes it throw {@link StorageIdentityException}; a file the manifest
@@ -140,71 +143,37 @@ public final class FileRaftStorage implements RaftStorage {
 
     private final Path dir;
     private final FileIO io;
-    private final long segmentSize;
     private final Closeable dirLock;
     /** WARN messages of recovery; written only by {@link #open}, before the store is shared. */
     private final List<String> recoveryWarnings;
 
     // Log and snapshot state: guarded by rw (writes under the write lock).
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-    private final List<Segment> segments;
-    private final TermRuns terms;
+    private final SegmentLog raftLog;
+    private final SnapshotStore snapshots;
     private HardState hardState;
     /** Written only by the writer thread (after recovery); closed after it stopped. */
     private final HardStateFile hardStateFile;
-    private FileSnapshot snapshot;
-    private long firstIndex;
-    private long lastIndex;
     private boolean closed;
 
     private final ManifestKeeper manifest;
-
-    // Group commit state: guarded by syncLock, never held during I/O.
-    private final ReentrantLock syncLock = new ReentrantLock();
-    private final Condition work = syncLock.newCondition();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private Set<FileIO.Handle> dirty = new LinkedHashSet<>();
-    private List<FileIO.Handle> toClose = new ArrayList<>();
-    private boolean dirDirty;
-    private HardState pendingHardState;
-    private long submittedSeq;
-    private long durableSeq;
-    private boolean stopping;
-    private volatile StorageException failure;
-    private volatile long syncRounds;
-    private int pendingEntries;                 // guarded by syncLock: entries written since the last round
-    private volatile SyncObserver syncObserver;
-    private final Thread writer;
-
+    private final GroupCommit commit;
     private final SpareSegment spare;
-
-    private record Waiter(long seq, CompletableFuture<Void> future) {
-    }
 
     private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered) {
         this.dir = dir;
         this.io = options.fileIO();
-        this.segmentSize = options.segmentSize();
         this.dirLock = dirLock;
         this.recoveryWarnings = List.copyOf(recovered.warnings);
-        this.segments = recovered.segments;
-        this.terms = recovered.terms;
         this.hardState = recovered.hardState;
         this.hardStateFile = recovered.hardStateFile;
-        this.snapshot = recovered.snapshot;
-        this.firstIndex = recovered.firstIndex;
-        this.lastIndex = recovered.lastIndex;
+        this.snapshots = new SnapshotStore(dir, io, recovered.snapshot);
         this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
-        this.writer = new Thread(() -> {
-            if (mdc != null) {
-                MDC.setContextMap(mdc);
-            }
-            writerLoop();
-        }, "haraft-storage-writer[" + dir.getFileName() + "]");
-        this.writer.setDaemon(true);
-        this.spare = new SpareSegment(dir, io, segmentSize, options.effectiveFreeSpace(), mdc);
+        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc);
+        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc);
+        this.raftLog = new SegmentLog(dir, io, options.segmentSize(), recovered, snapshots, manifest, commit, spare);
     }
 
     /** Opens (creating if needed) the store in {@code dir} with default options; see {@link #open(Path, Options)}. */
@@ -251,7 +220,7 @@ public final class FileRaftStorage implements RaftStorage {
             throw (RuntimeException) e;
         }
         FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery);
-        s.writer.start();
+        s.commit.start();
         s.spare.start();
         return s;
     }
@@ -263,12 +232,12 @@ public final class FileRaftStorage implements RaftStorage {
 
     @Override
     public void observeSyncs(SyncObserver observer) {
-        this.syncObserver = observer;
+        commit.observe(observer);
     }
 
     /** Number of group-commit rounds (each one fsync of the log, or more if several files changed) so far. */
     public long syncCount() {
-        return syncRounds;
+        return commit.rounds();
     }
 
     /**
@@ -307,23 +276,6 @@ public final class FileRaftStorage implements RaftStorage {
         manifest.recordClusterUuid(uuid);
     }
 
-    /**
-     * The end of the log up to the newest segment: the last index of the segment before it (forced
-     * when the newest one was started), or 0. The newest segment's own entries are not recorded,
-     * so that the manifest need not change as they are appended.
-     */
-    static long sealedEnd(List<Segment> segments) {
-        return segments.size() < 2 ? 0 : segments.get(segments.size() - 2).lastIndex();
-    }
-
-    private Path segmentPath(long base) {
-        return DataDir.segmentPath(dir, base);
-    }
-
-    private Path snapshotPath(long index) {
-        return DataDir.snapshotPath(dir, index);
-    }
-
     // ------------------------------------------------------------------ reads
 
     @Override
@@ -340,7 +292,7 @@ public final class FileRaftStorage implements RaftStorage {
     public long firstIndex() {
         rw.readLock().lock();
         try {
-            return firstIndex;
+            return raftLog.firstIndex();
         } finally {
             rw.readLock().unlock();
         }
@@ -350,7 +302,7 @@ public final class FileRaftStorage implements RaftStorage {
     public long lastIndex() {
         rw.readLock().lock();
         try {
-            return lastIndex;
+            return raftLog.lastIndex();
         } finally {
             rw.readLock().unlock();
         }
@@ -360,29 +312,17 @@ public final class FileRaftStorage implements RaftStorage {
     public long term(long index) {
         rw.readLock().lock();
         try {
-            return termLocked(index);
+            return raftLog.term(index);
         } finally {
             rw.readLock().unlock();
         }
-    }
-
-    private long termLocked(long index) {
-        if (index == firstIndex - 1) {
-            return snapshot == null ? 0 : snapshot.meta().lastTerm();
-        }
-        if (index < firstIndex - 1 || index > lastIndex) {
-            throw new IndexOutOfBoundsException("index " + index + " outside [" + (firstIndex - 1) + ", " + lastIndex + "]");
-        }
-        return terms.termAt(index);
     }
 
     @Override
     public List<Entry> entries(long from, long toExclusive, long maxBytes) {
         rw.readLock().lock();
         try {
-            Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
-            if (last == null || last.size == last.flushed || toExclusive <= last.base
-                    || last.offsetOf(Math.min(toExclusive - 1, last.lastIndex())) < last.flushed) {
+            if (!raftLog.buffered(toExclusive)) {
                 return readEntries(from, toExclusive, maxBytes);
             }
         } finally {
@@ -393,14 +333,12 @@ public final class FileRaftStorage implements RaftStorage {
         rw.writeLock().lock();
         try {
             checkOpen();
-            if (!segments.isEmpty()) {
-                try {
-                    segments.get(segments.size() - 1).flush();
-                } catch (IOException e) {
-                    StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
-                    fail(se);
-                    throw se;
-                }
+            try {
+                raftLog.flushTail();
+            } catch (IOException e) {
+                StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
+                commit.fail(se);
+                throw se;
             }
             return readEntries(from, toExclusive, maxBytes);
         } finally {
@@ -410,18 +348,14 @@ public final class FileRaftStorage implements RaftStorage {
 
     private List<Entry> readEntries(long from, long toExclusive, long maxBytes) {
         checkOpen();
-        if (from < firstIndex || from > toExclusive || toExclusive > lastIndex + 1) {
-            throw new IndexOutOfBoundsException("entries [" + from + ", " + toExclusive + ") outside [" + firstIndex
-                    + ", " + (lastIndex + 1) + ")");
-        }
-        return LogReader.read(segments, from, toExclusive, maxBytes);
+        return raftLog.read(from, toExclusive, maxBytes);
     }
 
     @Override
     public Optional<Snapshot> latestSnapshot() {
         rw.readLock().lock();
         try {
-            return Optional.ofNullable(snapshot);
+            return Optional.ofNullable(snapshots.current());
         } finally {
             rw.readLock().unlock();
         }
@@ -435,6 +369,7 @@ public final class FileRaftStorage implements RaftStorage {
         rw.writeLock().lock();
         try {
             checkOpen();
+            StorageException failure = commit.failure();
             if (failure != null) {
                 throw new IllegalStateException("storage in " + dir + " has failed; restart the node", failure);
             }
@@ -442,33 +377,17 @@ public final class FileRaftStorage implements RaftStorage {
             Set<FileIO.Handle> touched = new LinkedHashSet<>(2);
             if (!entries.isEmpty()) {
                 try {
-                    long first = entries.get(0).index();
-                    if (first <= lastIndex) {
-                        truncateFrom(first);
-                    }
-                    append(entries, touched);
+                    raftLog.write(entries, touched);
                 } catch (IOException e) {
                     StorageException se = DataDir.ioFailure("cannot write the log in " + dir, dir, e);
-                    fail(se);
+                    commit.fail(se);
                     throw se;
                 }
             }
             if (hardStateOrNull != null) {
                 hardState = hardStateOrNull;
             }
-            syncLock.lock();
-            try {
-                long seq = ++submittedSeq;
-                pendingEntries += entries.size();
-                waiters.add(new Waiter(seq, future));
-                dirty.addAll(touched);
-                if (hardStateOrNull != null) {
-                    pendingHardState = hardStateOrNull;
-                }
-                work.signal();
-            } finally {
-                syncLock.unlock();
-            }
+            commit.submit(future, touched, hardStateOrNull, entries.size());
         } finally {
             rw.writeLock().unlock();
         }
@@ -483,304 +402,7 @@ public final class FileRaftStorage implements RaftStorage {
             throw new IllegalArgumentException("vote for a node id of " + Formats.voteBytes(hs).length + " bytes: at most "
                     + Formats.HARD_STATE_MAX_VOTE_BYTES + " are stored");
         }
-        if (entries.isEmpty()) {
-            return;
-        }
-        long first = entries.get(0).index();
-        if (first < firstIndex) {
-            throw new IllegalArgumentException("entry " + first + " is covered by the snapshot (first index " + firstIndex + ")");
-        }
-        if (first > lastIndex + 1) {
-            throw new IllegalArgumentException("entry " + first + " would leave a gap after last index " + lastIndex);
-        }
-        long prevTerm = termLocked(first - 1);
-        long expect = first;
-        for (Entry e : entries) {
-            if (e.index() != expect) {
-                throw new IllegalArgumentException("entries not consecutive: " + e.index() + " where " + expect + " was expected");
-            }
-            if (e.term() < prevTerm) {
-                throw new IllegalArgumentException("entry " + e.index() + " has term " + e.term() + " below the previous term " + prevTerm);
-            }
-            prevTerm = e.term();
-            expect++;
-        }
-    }
-
-    /** Removes entries {@code >= index}, durably, before anything is appended after them. */
-    private void truncateFrom(long index) throws IOException {
-        long keptSegment = 0;
-        for (Segment s : segments) {
-            if (s.base < index) {
-                keptSegment = s.base;
-            }
-        }
-        long below = keptSegment;
-        manifest.lower(m -> index > m.durableIndex() && index > m.lastSegmentBase() ? m
-                : m.withFiles(m.snapshotIndex(), m.lastSegmentBase() >= index ? below : m.lastSegmentBase(),
-                        Math.min(m.durableIndex(), index - 1)));
-        boolean deleted = false;
-        while (!segments.isEmpty() && segments.get(segments.size() - 1).base >= index) {
-            Segment s = segments.remove(segments.size() - 1);
-            io.delete(s.path);
-            closeLater(s.handle);
-            deleted = true;
-        }
-        if (deleted) {
-            io.syncDirectory(dir);
-        }
-        if (!segments.isEmpty()) {
-            Segment s = segments.get(segments.size() - 1);
-            if (s.lastIndex() >= index) {
-                long off = s.offsetOf(index);
-                if (off >= s.flushed) {
-                    s.pending.position((int) (off - s.flushed)); // never written: just forget it
-                } else {
-                    if (s.pending != null) {
-                        s.pending.clear();
-                    }
-                    // Cut the file there, durably, before new records go where the old ones were.
-                    // Not by overwriting the old records with zeros: power lost during that write
-                    // can leave zeros followed by old records, which recovery must refuse as damage.
-                    // A truncation is all or nothing. The rest of this segment is then no longer
-                    // preallocated (its appends' fsyncs also commit the file size) until the next one.
-                    s.handle.truncate(off);
-                    s.handle.force();
-                    s.flushed = off;
-                }
-                s.size = off;
-                s.count = (int) (index - s.base);
-            }
-        }
-        terms.truncateFrom(index);
-        lastIndex = index - 1;
-    }
-
-    private void append(List<Entry> entries, Set<FileIO.Handle> touched) throws IOException {
-        Segment active = segments.isEmpty() ? null : segments.get(segments.size() - 1);
-        int i = 0;
-        while (i < entries.size()) {
-            if (active == null || (active.count > 0 && active.size + Formats.frameSize(entries.get(i)) > segmentSize)) {
-                if (active != null) {
-                    // The previous segment is complete before the next one gets data, so a torn
-                    // record can only ever be at the end of the last segment.
-                    active.flush();
-                    active.handle.force();
-                }
-                active = createSegment(entries.get(i).index());
-                touched.add(active.handle);
-            } else if (active.lastIndex() + 1 != entries.get(i).index()) {
-                throw new IllegalStateException("segment " + active.path + " ends at " + active.lastIndex()
-                        + " but entry " + entries.get(i).index() + " is next");
-            }
-            // Frames for as many entries as fit in this segment, buffered; the writer thread
-            // writes everything buffered with one call before its fsync.
-            int j = i;
-            long bytes = 0;
-            do {
-                bytes += Formats.frameSize(entries.get(j));
-                j++;
-            } while (j < entries.size() && active.size + bytes + Formats.frameSize(entries.get(j)) <= segmentSize);
-            ByteBuffer buf = active.reserve(bytes);
-            for (int k = i; k < j; k++) {
-                active.add((int) (active.flushed + buf.position()));
-                Formats.putFrame(buf, entries.get(k));
-                terms.append(entries.get(k).index(), entries.get(k).term());
-            }
-            active.size = active.flushed + buf.position();
-            touched.add(active.handle);
-            lastIndex = entries.get(j - 1).index();
-            i = j;
-        }
-    }
-
-    /**
-     * Starts a segment. Segment files are preallocated (written with zeros and fsynced) so that an
-     * fsync after an append need not commit a new file size: on ext4 that is about 15 times
-     * cheaper. A background thread keeps one spare file ready; this waits for it if it is being
-     * written, and writes one itself only if the background thread failed, and only if that leaves
-     * the reserved free space: otherwise the segment grows as entries are appended.
-     */
-    private Segment createSegment(long base) throws IOException {
-        Path path = segmentPath(base);
-        FileIO.Handle h;
-        if (spare.take()) {
-            io.rename(spare.file(), path);
-            h = io.open(path, false);
-        } else {
-            h = io.open(path, true);
-            h.truncate(0);
-            if (spare.roomFor(segmentSize)) {
-                try {
-                    DataDir.zeroFill(h, 0, segmentSize);
-                    h.force();
-                } catch (IOException e) {
-                    // Not into the last free space: give back what the zeros took, keep the header.
-                    h.truncate(0);
-                    if (!DataDir.isDiskFull(e)) {
-                        throw e;
-                    }
-                    LOG.warn("Could not preallocate log segment {} ({}); it grows as entries are appended", path,
-                            e.toString());
-                }
-            }
-        }
-        h.write(ByteBuffer.wrap(Formats.segmentHeader(base)), 0);
-        Segment s = new Segment(path, base, h, Formats.SEGMENT_HEADER_SIZE);
-        segments.add(s);
-        syncLock.lock();
-        try {
-            dirDirty = true;
-        } finally {
-            syncLock.unlock();
-        }
-        spare.request();
-        return s;
-    }
-
-    private void closeLater(FileIO.Handle h) {
-        syncLock.lock();
-        try {
-            toClose.add(h);
-            dirty.remove(h);
-        } finally {
-            syncLock.unlock();
-        }
-    }
-
-    // ------------------------------------------------------------------ group commit
-
-    private void writerLoop() {
-        while (true) {
-            long target;
-            List<FileIO.Handle> handles;
-            List<FileIO.Handle> closing;
-            boolean syncDir;
-            HardState hs;
-            int batch;
-            long generation;
-            long newestSegment;
-            long end;
-            syncLock.lock();
-            try {
-                while (durableSeq == submittedSeq && !stopping && toClose.isEmpty()) {
-                    work.awaitUninterruptibly();
-                }
-                if (durableSeq == submittedSeq && stopping && toClose.isEmpty()) {
-                    return;
-                }
-            } finally {
-                syncLock.unlock();
-            }
-            rw.writeLock().lock();
-            try {
-                syncLock.lock();
-                try {
-                    target = submittedSeq;
-                    handles = new ArrayList<>(dirty);
-                    dirty = new LinkedHashSet<>();
-                    closing = toClose;
-                    toClose = new ArrayList<>();
-                    syncDir = dirDirty;
-                    dirDirty = false;
-                    hs = pendingHardState;
-                    pendingHardState = null;
-                    batch = pendingEntries;
-                    pendingEntries = 0;
-                } finally {
-                    syncLock.unlock();
-                }
-                generation = manifest.generation();
-                newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
-                end = sealedEnd(segments);
-                // Only the last segment can hold buffered records (a roll writes them out).
-                if (!segments.isEmpty() && failure == null) {
-                    try {
-                        segments.get(segments.size() - 1).flush();
-                    } catch (IOException | RuntimeException e) {
-                        fail(e instanceof IOException x ? DataDir.ioFailure("cannot write the log in " + dir, dir, x)
-                                : new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e));
-                    }
-                }
-            } finally {
-                rw.writeLock().unlock();
-            }
-            StorageException error = failure;
-            if (error == null) {
-                try {
-                    long started = System.nanoTime();
-                    for (FileIO.Handle h : handles) {
-                        h.force();
-                    }
-                    if (syncDir) {
-                        io.syncDirectory(dir);
-                    }
-                    if (hs != null) {
-                        hardStateFile.write(hs);
-                    }
-                    if (syncDir) {
-                        // A segment was started: record it (and the log end) now that it is durable.
-                        manifest.raise(generation, newestSegment, end);
-                    }
-                    syncRounds++;
-                    observeSync(System.nanoTime() - started, batch);
-                } catch (IOException | RuntimeException e) {
-                    String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
-                    error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
-                            : new StorageException(what + ": " + e.getMessage(), e);
-                    fail(error);
-                }
-            }
-            for (FileIO.Handle h : closing) {
-                try {
-                    h.close();
-                } catch (IOException e) {
-                    LOG.debug("closing a deleted segment failed", e);
-                }
-            }
-            List<Waiter> done = new ArrayList<>();
-            syncLock.lock();
-            try {
-                if (error == null) {
-                    durableSeq = target;
-                    while (!waiters.isEmpty() && waiters.peekFirst().seq() <= target) {
-                        done.add(waiters.pollFirst());
-                    }
-                } else {
-                    durableSeq = submittedSeq;
-                    done.addAll(waiters);
-                    waiters.clear();
-                }
-                work.signalAll();
-            } finally {
-                syncLock.unlock();
-            }
-            for (Waiter w : done) {
-                if (error == null) {
-                    w.future().complete(null);
-                } else {
-                    w.future().completeExceptionally(error);
-                }
-            }
-        }
-    }
-
-    private void observeSync(long nanos, int entries) {
-        SyncObserver o = syncObserver;
-        if (o != null) {
-            try {
-                o.synced(nanos, entries);
-            } catch (RuntimeException e) {
-                LOG.debug("the sync observer failed", e);
-            }
-        }
-    }
-
-    private void fail(StorageException e) {
-        if (failure == null) {
-            failure = e;
-            LOG.error("Storage in {} failed; refusing further writes", dir, e);
-        }
+        raftLog.validate(entries);
     }
 
     private void checkOpen() {
@@ -796,26 +418,12 @@ public final class FileRaftStorage implements RaftStorage {
         rw.readLock().lock();
         try {
             checkOpen();
-            checkSnapshotIndex(meta);
+            snapshots.checkNotOlder(meta);
         } finally {
             rw.readLock().unlock();
         }
-        Path tmp = dir.resolve(String.format("%s%020d-%d%s", DataDir.SNAPSHOT_PREFIX, meta.lastIndex(),
-                snapshotWriters.incrementAndGet(), DataDir.TMP_SUFFIX));
-        byte[] header = Formats.encodeSnapshotHeader(meta);
-        FileIO.Handle h = io.open(tmp, true);
-        try {
-            h.truncate(0);
-            h.write(ByteBuffer.wrap(header), 0);
-        } catch (IOException | RuntimeException e) {
-            h.close();
-            io.delete(tmp);
-            throw e;
-        }
-        return new FileSnapshotWriter(io, meta, tmp, snapshotPath(meta.lastIndex()), h, header.length, this::install);
+        return snapshots.begin(meta, this::install);
     }
-
-    private final AtomicLong snapshotWriters = new AtomicLong();
 
     /** Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log. */
     private void install(FileSnapshot snap, Path tmp) {
@@ -823,58 +431,19 @@ public final class FileRaftStorage implements RaftStorage {
         rw.writeLock().lock();
         try {
             checkOpen();
-            checkSnapshotIndex(meta);
-            io.rename(tmp, snap.path);
+            snapshots.checkNotOlder(meta);
+            FileSnapshot old = snapshots.putInPlace(snap, tmp);
+            raftLog.compactTo(meta);
+            snapshots.deleteReplaced(old);
             io.syncDirectory(dir);
-            FileSnapshot old = snapshot;
-            snapshot = snap;
-            long idx = meta.lastIndex();
-            boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && termLocked(idx) == meta.lastTerm();
-            // The manifest names the new snapshot, and no longer what is about to be deleted.
-            manifest.lower(m -> covers ? m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
-                    && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex())
-                    : m.withFiles(idx, 0, Math.min(m.durableIndex(), idx)));
-            if (!covers) {
-                // Last segment first: power lost part-way leaves a shorter log that still starts
-                // where it did (recovery then discards it too), never one with a hole at its start.
-                for (int i = segments.size() - 1; i >= 0; i--) {
-                    io.delete(segments.get(i).path);
-                    closeLater(segments.get(i).handle);
-                }
-                segments.clear();
-                terms.n = 0;
-                lastIndex = idx;
-            }
-            firstIndex = idx + 1;
-            deleteSegmentsUpTo(idx);
-            if (old != null && !old.path.equals(snap.path)) {
-                io.delete(old.path);
-            }
-            io.syncDirectory(dir);
-            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", idx, meta.lastTerm(), snap.size(), dir,
-                    firstIndex, lastIndex);
+            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
+                    snap.size(), dir, raftLog.firstIndex(), raftLog.lastIndex());
         } catch (IOException e) {
             StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
-            fail(se);
+            commit.fail(se);
             throw se;
         } finally {
             rw.writeLock().unlock();
-        }
-    }
-
-    private void checkSnapshotIndex(SnapshotMeta meta) {
-        if (snapshot != null && meta.lastIndex() < snapshot.meta().lastIndex()) {
-            throw new IllegalArgumentException("snapshot at index " + meta.lastIndex() + " is older than the stored one at "
-                    + snapshot.meta().lastIndex());
-        }
-    }
-
-    /** Deletes whole segments whose entries are all {@code <= index}. */
-    private void deleteSegmentsUpTo(long index) throws IOException {
-        while (!segments.isEmpty() && segments.get(0).lastIndex() <= index) {
-            Segment s = segments.remove(0);
-            io.delete(s.path);
-            closeLater(s.handle);
         }
     }
 
@@ -891,22 +460,9 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.writeLock().unlock();
         }
-        syncLock.lock();
-        try {
-            stopping = true;
-            work.signalAll();
-        } finally {
-            syncLock.unlock();
-        }
+        commit.stop();
         spare.stop();
-        boolean interrupted = false;
-        while (writer.isAlive()) {
-            try {
-                writer.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        boolean interrupted = commit.join();
         closeFilesQuietly();
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -914,13 +470,7 @@ public final class FileRaftStorage implements RaftStorage {
     }
 
     private void closeFilesQuietly() {
-        for (Segment s : segments) {
-            try {
-                s.handle.close();
-            } catch (IOException e) {
-                LOG.debug("closing {} failed", s.path, e);
-            }
-        }
+        raftLog.closeQuietly();
         try {
             hardStateFile.close();
         } catch (IOException e) {

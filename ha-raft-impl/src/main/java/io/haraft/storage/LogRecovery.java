@@ -90,19 +90,8 @@ final class LogRecovery {
         }
 
         // Snapshot: the newest one is authoritative; older ones are leftovers of a crash.
-        if (!snapshotIndexes.isEmpty()) {
-            long newest = snapshotIndexes.get(snapshotIndexes.size() - 1);
-            snapshot = FileSnapshot.load(io, DataDir.snapshotPath(dir, newest));
-            if (snapshot.meta().lastIndex() != newest) {
-                throw new StorageCorruptedException(snapshot.path, 8, "snapshot file name says index " + newest
-                        + " but its header says " + snapshot.meta().lastIndex());
-            }
-            for (long old : snapshotIndexes.subList(0, snapshotIndexes.size() - 1)) {
-                LOG.info("Removing superseded snapshot {}", DataDir.snapshotPath(dir, old));
-                io.delete(DataDir.snapshotPath(dir, old));
-                removed = true;
-            }
-        }
+        snapshot = SnapshotStore.loadNewest(io, dir, snapshotIndexes);
+        removed |= SnapshotStore.deleteSuperseded(io, dir, snapshotIndexes);
         long snapIndex = snapshot == null ? 0 : snapshot.meta().lastIndex();
         long snapTerm = snapshot == null ? 0 : snapshot.meta().lastTerm();
         long durable = recorded == null ? 0 : recorded.durableIndex();
@@ -301,7 +290,7 @@ final class LogRecovery {
         }
         long snap = snapshot == null ? 0 : snapshot.meta().lastIndex();
         manifest = m.withFiles(snap, segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base,
-                Math.max(snap, FileRaftStorage.sealedEnd(segments)));
+                Math.max(snap, SegmentLog.sealedEnd(segments)));
         manifest.write(io, dir);
     }
 
@@ -322,13 +311,7 @@ final class LogRecovery {
 
     /** Closes every segment opened so far (recovery failed). */
     void closeQuietly() {
-        for (Segment s : segments) {
-            try {
-                s.handle.close();
-            } catch (IOException e) {
-                LOG.debug("closing {} failed", s.path, e);
-            }
-        }
+        SegmentLog.closeQuietly(segments);
         if (hardStateFile != null) {
             try {
                 hardStateFile.close();

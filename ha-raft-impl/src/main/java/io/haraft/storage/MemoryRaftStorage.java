@@ -244,28 +244,7 @@ public final class MemoryRaftStorage implements RaftStorage {
         if (hs != null && hs.term() < current.hardState.term()) {
             throw new IllegalArgumentException("term may not go backwards: " + current.hardState.term() + " -> " + hs.term());
         }
-        if (entries.isEmpty()) {
-            return;
-        }
-        long first = entries.get(0).index();
-        if (first < current.firstIndex) {
-            throw new IllegalArgumentException("entry " + first + " is covered by the snapshot (first index " + current.firstIndex + ")");
-        }
-        if (first > current.lastIndex() + 1) {
-            throw new IllegalArgumentException("entry " + first + " would leave a gap after last index " + current.lastIndex());
-        }
-        long prevTerm = current.term(first - 1);
-        long expect = first;
-        for (Entry e : entries) {
-            if (e.index() != expect) {
-                throw new IllegalArgumentException("entries not consecutive: " + e.index() + " where " + expect + " was expected");
-            }
-            if (e.term() < prevTerm) {
-                throw new IllegalArgumentException("entry " + e.index() + " has term " + e.term() + " below the previous term " + prevTerm);
-            }
-            prevTerm = e.term();
-            expect++;
-        }
+        AppendCheck.check(entries, current.firstIndex, current.lastIndex(), current::term);
     }
 
     @Override

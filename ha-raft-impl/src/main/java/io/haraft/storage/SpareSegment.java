@@ -7,7 +7,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Keeps one zero-filled, fsynced segment file ({@value DataDir#SPARE_FILE}) ready in the background,
@@ -39,13 +38,7 @@ final class SpareSegment {
         this.io = io;
         this.segmentSize = segmentSize;
         this.reserve = reserve;
-        this.thread = new Thread(() -> {
-            if (mdc != null) {
-                MDC.setContextMap(mdc);
-            }
-            loop();
-        }, "haraft-storage-prealloc[" + dir.getFileName() + "]");
-        this.thread.setDaemon(true);
+        this.thread = DataDir.storeThread("haraft-storage-prealloc", dir, mdc, this::loop);
     }
 
     void start() {

@@ -1,39 +1,27 @@
 package io.haraft.transport;
 
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.protobuf.ProtoUtils;
 import io.haraft.core.Message;
 import io.haraft.transport.proto.ConnectionHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -145,6 +133,11 @@ import java.util.stream.Collectors;
  * time. Every transport thread carries the MDC keys {@code cluster} and {@code node}. Nothing in
  * this class sleeps.
  *
+ * <p>Inside, this class holds the lifecycle and routes {@link #send}; the jobs are elsewhere in the
+ * package: listening ({@code TransportServer}, behind {@code ConnectionGate}), the threads
+ * ({@code TransportThreads}), peers, guests and their links ({@code PeerTable}, {@code PeerLink}),
+ * accepted streams ({@code InboundStreams}) and negotiated sizes ({@code MessageLimits}).
+ *
  * <pre>{@code
  * GrpcTransport transport = GrpcTransport.create(GrpcTransportConfig.from(raftConfig));
  * transport.start(listener);          // binds, then connects to every peer
@@ -156,8 +149,9 @@ import java.util.stream.Collectors;
  * claim any node id that a member lists, and is then treated as that node, higher terms included.
  * With TLS, a certificate that names only hosts speaks for every member configured on that host.
  * Vouching narrows who can be a guest; it does not authenticate anyone. Messages queued for an
- * unreachable peer are kept (up to the queue bound) and sent late; Raft tolerates stale messages. Listener callbacks must not block: a blocked
- * callback stalls the peer's stream and, if all pool threads block, the transport.
+ * unreachable peer are kept (up to the queue bound) and sent late; Raft tolerates stale messages.
+ * Listener callbacks must not block: a blocked callback stalls the peer's stream and, if all pool
+ * threads block, the transport.
  */
 public final class GrpcTransport implements Transport {
 
@@ -183,29 +177,16 @@ public final class GrpcTransport implements Transport {
     private final Object lifecycle = new Object();
     private State state = State.NEW;                 // guarded by lifecycle
     private volatile Listener listener;
-    // Set once in start (under lifecycle); volatile so that any thread sees them afterwards.
-    private volatile Server server;
-    private volatile ExecutorService pool;
-    private volatile EventLoops io;
-    private volatile ScheduledThreadPoolExecutor timer;
-    private final Map<String, PeerLink> links = new ConcurrentHashMap<>();   // written under lifecycle
-    private final List<PeerLink> retired = new ArrayList<>();                // guarded by lifecycle
-    private volatile Map<String, String> peers;                              // the current peers
-    /**
-     * Senders the configuration does not list, not known to be removed, that a current peer lists
-     * among its own peers: admitted with the address that peer gives (a member added while this
-     * node was away).
-     */
-    private final Map<String, String> guests = new ConcurrentHashMap<>();    // written under lifecycle
-    /** What each peer last announced as its own peers, on the stream this node opened to it. */
-    final Map<String, Map<String, String>> announced = new ConcurrentHashMap<>();
-    /** The largest message each peer said it accepts (in its header or Welcome). */
-    private final Map<String, Integer> peerLimits = new ConcurrentHashMap<>();
+    private final TransportServer server;
+    /** Set once in start (under lifecycle); volatile so that any thread sees it afterwards. */
+    private volatile TransportThreads threads;
+    /** The peers, the guests and the link to each. */
+    final PeerTable peerTable;
+    /** The largest message each peer said it accepts, and so the largest this node sends it. */
+    final MessageLimits limits;
     private final RefusalLog refusals = new RefusalLog(log, RefusalLog.DEFAULT_INTERVAL, System::nanoTime);
     private final InboundStreams inboundStreams = new InboundStreams(this, refusals);
     private final ConnectionGate gate = new ConnectionGate(log, refusals);
-    /** Ids that were peers and were dropped by {@link #updatePeers}: their streams stay refused. */
-    private final java.util.Set<String> removedPeers = ConcurrentHashMap.newKeySet();   // written under lifecycle
     private volatile SslContext clientSsl;
     /** The cluster identity this node knows, and the check of a peer's. */
     final IdentityCheck identity;
@@ -221,8 +202,9 @@ public final class GrpcTransport implements Transport {
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.identity = new IdentityCheck(config.clusterId());
-        this.peers = config.peers();
-        config.peers().forEach((peer, address) -> links.put(peer, new PeerLink(this, peer, address)));
+        this.server = new TransportServer(config);
+        this.limits = new MessageLimits(config.maxMessageBytes());
+        this.peerTable = new PeerTable(this, config.selfId(), config.peers());
     }
 
     /** A transport that does nothing until {@link #start}. */
@@ -231,15 +213,15 @@ public final class GrpcTransport implements Transport {
     }
 
     ExecutorService pool() {
-        return pool;
+        return threads.pool;
     }
 
     ScheduledThreadPoolExecutor timer() {
-        return timer;
+        return threads.timer;
     }
 
     EventLoops io() {
-        return io;
+        return threads.io;
     }
 
     SslContext clientSsl() {
@@ -274,43 +256,27 @@ public final class GrpcTransport implements Transport {
             }
             TlsSetup.Contexts tls;
             try {
-                tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), listenHost())).orElse(null);
+                tls = config.tls().map(c -> TlsSetup.load(c, config.selfId(), server.listenHost())).orElse(null);
             } catch (RuntimeException e) {
-                state = State.CLOSED;
+                markClosed();
                 throw e;
             }
             state = State.STARTED;
             this.listener = listener;
             ConnectionGate.install();
-            io = new EventLoops(ioThreads());
-            pool = Executors.newFixedThreadPool(Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors())),
-                    threads("haraft-transport-" + config.selfId() + "-", true));
-            timer = new ScheduledThreadPoolExecutor(1, threads("haraft-transport-" + config.selfId() + "-timer", false));
-            timer.setRemoveOnCancelPolicy(true);
+            threads = new TransportThreads(config.clusterId(), config.selfId(), gate);
             try {
                 clientSsl = tls == null ? null : tls.client();
-                server = buildServer(tls == null ? null : tls.server()).start();
-            } catch (IOException e) {
-                state = State.CLOSED;
-                closeQuietly();
-                throw new UncheckedIOException(listenFailure(config.selfId(), config.listenAddress(), e), e);
+                server.start(threads.io, gate, inboundStreams.service(), tls == null ? null : tls.server());
             } catch (RuntimeException e) {
-                state = State.CLOSED;
+                markClosed();
                 closeQuietly();
                 throw e;
             }
             log.info("Node {} of cluster {} listening on {}{}; peers {}", config.selfId(), config.clusterId(),
-                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", peers);
-            for (PeerLink link : links.values()) {
-                link.connect();
-            }
+                    localAddress(), config.tls().isPresent() ? " with mutual TLS" : " (plain TCP)", peerTable.peers());
+            peerTable.connectAll();
         }
-    }
-
-    /** The host this node listens on, as its peers' certificates checks see it; null for a wildcard address. */
-    private String listenHost() {
-        InetSocketAddress listen = config.listenAddress();
-        return listen.getAddress() != null && listen.getAddress().isAnyLocalAddress() ? null : listen.getHostString();
     }
 
     /**
@@ -321,7 +287,7 @@ public final class GrpcTransport implements Transport {
     @Override
     public void send(Message message) {
         Objects.requireNonNull(message, "message");
-        PeerLink link = links.get(message.to());
+        PeerLink link = peerTable.link(message.to());
         if (link == null) {
             dropped.incrementAndGet();
             log.warn("Dropped {}: '{}' is not a peer of node {}", message.getClass().getSimpleName(),
@@ -355,51 +321,14 @@ public final class GrpcTransport implements Transport {
             GrpcTransportConfig.parseAddress(id, address);
             copy.put(id, address);
         });
-        List<PeerLink> toConnect = new ArrayList<>();
-        List<PeerLink> toClose = new ArrayList<>();
-        synchronized (lifecycle) {
-            if (copy.equals(peers) || state == State.CLOSED) {
-                return;
-            }
-            for (String id : peers.keySet()) {
-                if (!copy.containsKey(id)) {
-                    removedPeers.add(id);
-                }
-            }
-            removedPeers.removeAll(copy.keySet());
-            guests.keySet().removeAll(copy.keySet());
-            guests.keySet().removeAll(removedPeers);
-            for (Map.Entry<String, PeerLink> e : links.entrySet()) {
-                String address = copy.getOrDefault(e.getKey(), guests.get(e.getKey()));
-                if (address == null || !address.equals(e.getValue().address)) {
-                    toClose.add(e.getValue());
-                }
-            }
-            for (PeerLink link : toClose) {
-                links.remove(link.peerId, link);
-                retired.add(link);
-            }
-            copy.forEach((id, address) -> {
-                if (!links.containsKey(id)) {
-                    PeerLink link = new PeerLink(this, id, address);
-                    links.put(id, link);
-                    toConnect.add(link);
-                }
-            });
-            log.info("Peers of node {} are now {} (was {})", config.selfId(), copy, peers);
-            peers = Collections.unmodifiableMap(copy);
-            if (state == State.STARTED) {
-                toConnect.forEach(PeerLink::connect);
-            }
+        if (peerTable.update(copy)) {
+            inboundStreams.peersChanged();
         }
-        toClose.forEach(PeerLink::close);
-        dropUnvouchedGuests();
-        inboundStreams.peersChanged();
     }
 
     /** The current peers: node id to {@code host:port}. */
     public Map<String, String> peers() {
-        return peers;
+        return peerTable.peers();
     }
 
     /**
@@ -408,21 +337,12 @@ public final class GrpcTransport implements Transport {
      * @throws IllegalStateException before {@link #start}
      */
     public InetSocketAddress localAddress() {
-        Server s = server;
-        if (s == null) {
-            throw new IllegalStateException("transport of " + config.selfId() + " is not started");
-        }
-        for (SocketAddress a : s.getListenSockets()) {
-            if (a instanceof InetSocketAddress inet) {
-                return inet;
-            }
-        }
-        return config.listenAddress();
+        return server.localAddress();
     }
 
     /** A snapshot of the counters. */
     public TransportStats stats() {
-        Set<String> connected = links.values().stream().filter(PeerLink::isConnected)
+        Set<String> connected = peerTable.links().stream().filter(PeerLink::isConnected)
                 .map(l -> l.peerId).collect(Collectors.toUnmodifiableSet());
         return new TransportStats(sent.get(), received.get(), dropped.get(), oversized.get(), rejected.get(),
                 failedAttempts.get(), refused.get(), connected);
@@ -440,7 +360,7 @@ public final class GrpcTransport implements Transport {
                 return;
             }
             boolean started = state == State.STARTED;
-            state = State.CLOSED;
+            markClosed();
             if (!started) {
                 return;
             }
@@ -452,33 +372,24 @@ public final class GrpcTransport implements Transport {
         log.info("Transport of node {} closed", config.selfId());
     }
 
+    /** Under the lifecycle lock: closed for good, and so is the peer table (no link is made any more). */
+    private void markClosed() {
+        state = State.CLOSED;
+        peerTable.markClosed();
+    }
+
     private void closeQuietly() {
         long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
-        if (server != null) {
-            server.shutdownNow();
-            awaitUntil(deadline, server::awaitTermination);
-        }
-        List<PeerLink> all;
-        synchronized (lifecycle) {
-            all = new ArrayList<>(links.values());
-            all.addAll(retired);
-        }
+        server.shutdown(deadline);
+        List<PeerLink> all = peerTable.closeAll();
         for (PeerLink link : all) {
             link.close();
         }
         for (PeerLink link : all) {
             link.awaitClosed(deadline);
         }
-        if (timer != null) {
-            timer.shutdownNow();
-        }
-        if (pool != null) {
-            pool.shutdown();
-            awaitUntil(deadline, pool::awaitTermination);
-            pool.shutdownNow();
-        }
-        if (io != null) {
-            io.close(deadline);
+        if (threads != null) {
+            threads.close(deadline);
         }
     }
 
@@ -494,160 +405,9 @@ public final class GrpcTransport implements Transport {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Server side
-
-    private Server buildServer(SslContext serverSsl) {
-        NettyServerBuilder b = NettyServerBuilder.forAddress(config.listenAddress())
-                .bossEventLoopGroup(io.group()).workerEventLoopGroup(io.group())
-                .channelFactory(() -> gate.serverChannel(io::newServerChannel))
-                .addTransportFilter(gate.readiness())
-                .directExecutor()   // callbacks only decode, check and queue: nothing blocks
-                .maxInboundMessageSize(config.maxMessageBytes())
-                .maxInboundMetadataSize(16 * 1024)
-                .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .addService(inboundStreams.service());
-        if (serverSsl != null) {
-            b.sslContext(serverSsl);
-        }
-        return b.build();
-    }
-
-    /** A node the configuration does not list, vouched for by {@code voucher}, a current peer. */
-    private record Vouch(String voucher, String address) { }
-
-    /**
-     * The current peer (if any) that lists {@code id} among its own peers, and the address it
-     * gives; null if none does. Only peers this node connected to itself, at the addresses of its
-     * own configuration, and that answered as the node it meant to reach, are heard.
-     */
-    private Vouch vouch(String id) {
-        Map<String, String> current = peers;
-        for (Map.Entry<String, Map<String, String>> e : announced.entrySet()) {
-            String address = e.getValue().get(id);
-            if (address != null && current.containsKey(e.getKey())) {
-                return new Vouch(e.getKey(), address);
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Admits {@code id}, which the configuration does not list, as a guest, if a current peer
-     * vouches for it (lists it among its own peers with a usable address) and it was never
-     * dropped from this node's configuration. It is answered at the address that peer gives, not at
-     * one it claims itself. A node that was away while members changed may be fed by a leader added
-     * meanwhile this way; any other stranger is refused, whatever it sends.
-     */
-    boolean admitGuest(String id) {
-        if (removedPeers.contains(id) || id.equals(config.selfId())) {
-            return false;
-        }
-        Vouch v = vouch(id);
-        if (v == null) {
-            return false;
-        }
-        try {
-            GrpcTransportConfig.parseAddress(id, v.address());
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-        synchronized (lifecycle) {
-            if (state == State.CLOSED || removedPeers.contains(id) || peers.containsKey(id)) {
-                return peers.containsKey(id);
-            }
-            guests.put(id, v.address());
-        }
-        log.info("Accepting a stream from {}, which the configuration of node {} does not list (peers {}): peer {}"
-                + " lists it at {}", id, config.selfId(), peers.keySet(), v.voucher(), v.address());
-        return true;
-    }
-
-    /** Drops the guests that no current peer vouches for any more (it left their configuration). */
-    void dropUnvouchedGuests() {
-        for (String id : List.copyOf(guests.keySet())) {
-            if (vouch(id) == null) {
-                log.info("No peer of node {} lists {} any more; its streams are refused from now on",
-                        config.selfId(), id);
-                dropGuest(id);
-            }
-        }
-    }
-
-    /**
-     * A guest sent a leader's message: from now on this node answers it at its address, until the
-     * configuration lists it (or drops it for good).
-     */
-    void linkGuest(String id) {
-        PeerLink stale = null;
-        boolean made = false;
-        String address;
-        synchronized (lifecycle) {
-            address = guests.get(id);
-            if (address == null || state == State.CLOSED || peers.containsKey(id)) {
-                return;
-            }
-            PeerLink link = links.get(id);
-            if (link == null || !link.address.equals(address)) {
-                if (link != null) {
-                    links.remove(id, link);
-                    retired.add(link);
-                    stale = link;
-                }
-                link = new PeerLink(this, id, address);
-                links.put(id, link);
-                made = true;
-                if (state == State.STARTED) {
-                    link.connect();
-                }
-            }
-        }
-        if (stale != null) {
-            stale.close();
-        }
-        if (made) {
-            log.info("Answering {} at {}: the configuration this node knows does not list it (peers {}), but it"
-                    + " sends a leader's messages (a member added while this node was away)", id, address,
-                    peers.keySet());
-        }
-    }
-
-    /** A guest sent something other than a leader's message, or lost its voucher: refused like any stranger. */
-    void dropGuest(String id) {
-        PeerLink link = null;
-        synchronized (lifecycle) {
-            guests.remove(id);
-            if (!peers.containsKey(id)) {
-                link = links.get(id);
-                if (link != null) {
-                    links.remove(id, link);
-                    retired.add(link);
-                }
-            }
-        }
-        if (link != null) {
-            link.close();
-        }
-    }
-
     /** Where this node accepts streams, as peers dial it; empty if it listens on a wildcard address. */
     String advertisedAddress() {
-        InetSocketAddress listen = config.listenAddress();
-        if (listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()) {
-            return "";
-        }
-        int port = listen.getPort();
-        if (port == 0) {
-            try {
-                port = localAddress().getPort();
-            } catch (RuntimeException e) {
-                return "";
-            }
-        }
-        String host = listen.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return server.advertisedAddress();
     }
 
     static String shown(String untrusted) {
@@ -658,17 +418,6 @@ public final class GrpcTransport implements Transport {
     static String shown(String untrusted, int max) {
         String s = untrusted.length() > max ? untrusted.substring(0, max) + "..." : untrusted;
         return s.replaceAll("[^\\x20-\\x7e]", "?");
-    }
-
-    /** Whether {@code id} is a guest: not in the configuration, vouched for by a current peer. */
-    boolean isGuest(String id) {
-        return guests.containsKey(id);
-    }
-
-    /** Where {@code id} is reached: its configured address, or the one its voucher gave; null if unknown. */
-    String addressOf(String id) {
-        String address = peers.get(id);
-        return address != null ? address : guests.get(id);
     }
 
     /**
@@ -683,7 +432,7 @@ public final class GrpcTransport implements Transport {
         log.info("Node {} of cluster {} belongs to cluster incarnation {}; streams of another incarnation are refused",
                 config.selfId(), config.clusterId(), uuid);
         inboundStreams.identityLearnt();
-        for (PeerLink link : links.values()) {
+        for (PeerLink link : peerTable.links()) {
             link.identityLearnt();
         }
     }
@@ -693,96 +442,9 @@ public final class GrpcTransport implements Transport {
         return Optional.ofNullable(identity.known());
     }
 
-    /** Records the largest message {@code peer} accepts, as it said; 0 (an older peer) says nothing. */
-    void learnLimit(String peer, int maxMessageBytes) {
-        if (maxMessageBytes > 0) {
-            Integer before = peerLimits.put(peer, maxMessageBytes);
-            if (before == null || before != maxMessageBytes) {
-                if (maxMessageBytes < config.maxMessageBytes()) {
-                    log.info("Peer {} accepts messages of at most {} bytes, less than this node's maxMessageBytes {}:"
-                            + " appends to it are split to fit, and commands larger than it allows are refused",
-                            peer, maxMessageBytes, config.maxMessageBytes());
-                } else {
-                    log.debug("Peer {} accepts messages of at most {} bytes", peer, maxMessageBytes);
-                }
-            }
-        }
-    }
-
-    /**
-     * The largest serialised message this node sends to {@code peer}: the smaller of this node's
-     * {@code maxMessageBytes} and the peer's, as far as the peer told it.
-     */
-    int sendLimit(String peer) {
-        Integer theirs = peerLimits.get(peer);
-        return theirs == null ? config.maxMessageBytes() : Math.min(theirs, config.maxMessageBytes());
-    }
-
     /** The limit {@code peer} announced, if it has (see {@link Transport#maxMessageBytesOf}). */
     @Override
     public OptionalInt maxMessageBytesOf(String peer) {
-        Integer theirs = peerLimits.get(peer);
-        return theirs == null ? OptionalInt.empty() : OptionalInt.of(theirs);
-    }
-
-    private ThreadFactory ioThreads() {
-        AtomicInteger n = new AtomicInteger();
-        String cluster = config.clusterId();
-        String node = config.selfId();
-        return r -> {
-            Thread t = new ConnectionGate.IoThread(() -> {
-                MDC.put("cluster", cluster);
-                MDC.put("node", node);
-                r.run();
-            }, "haraft-transport-" + node + "-io-" + n.incrementAndGet(), gate);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    /** The message of a failure to listen: which address, why, and what to do. */
-    static String listenFailure(String node, InetSocketAddress address, IOException e) {
-        String text = "";
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            text = String.valueOf(t.getMessage());
-            if (t instanceof java.net.BindException || t.getCause() == null) {
-                break;
-            }
-        }
-        String lower = text.toLowerCase(Locale.ROOT);
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-        String where = GrpcTransportConfig.hostPort(host, address.getPort());
-        if (lower.contains("in use")) {
-            return "Node " + node + " cannot listen on " + where + ": the address is already in use (" + text + ")."
-                    + " Another process, or another node given the same address, holds the port: stop it (ss -ltnp"
-                    + " 'sport = :" + address.getPort() + "' shows which), or give node " + node
-                    + " a free port in its member address.";
-        }
-        if (lower.contains("assign") || lower.contains("not available")) {
-            return "Node " + node + " cannot listen on " + where + ": " + host
-                    + " is not an address of this host (" + text + "). Give node " + node + " the address of an"
-                    + " interface of this host in its member address (ip -brief address lists them).";
-        }
-        if (lower.contains("permission")) {
-            return "Node " + node + " cannot listen on " + where + ": permission denied (" + text + "). Ports below"
-                    + " 1024 need privileges (CAP_NET_BIND_SERVICE): use a port from 1024 up.";
-        }
-        return "Node " + node + " cannot listen on " + where + ": " + text + ". Check the member address of node "
-                + node + ".";
-    }
-
-    private ThreadFactory threads(String prefix, boolean numbered) {
-        AtomicInteger n = new AtomicInteger();
-        String cluster = config.clusterId();
-        String node = config.selfId();
-        return r -> {
-            Thread t = new Thread(() -> {
-                MDC.put("cluster", cluster);
-                MDC.put("node", node);
-                r.run();
-            }, numbered ? prefix + n.incrementAndGet() : prefix);
-            t.setDaemon(true);
-            return t;
-        };
+        return limits.announced(peer);
     }
 }

@@ -132,7 +132,7 @@ final class InboundStreams {
                 call.close(Status.PERMISSION_DENIED.withDescription(problem), new Metadata());
                 return new ServerCall.Listener<>() { };
             }
-            t.learnLimit(header.getSenderId(), header.getMaxMessageBytes());
+            t.limits.learn(header.getSenderId(), header.getMaxMessageBytes());
             log.debug("Accepted a stream from {} ({})", header.getSenderId(), remote);
             return Contexts.interceptCall(Context.current().withValues(SENDER, header.getSenderId(), REMOTE, remote,
                     IDENTITY, header.getClusterUuid()), call, headers, next);
@@ -158,8 +158,8 @@ final class InboundStreams {
             if (incarnation != null) {
                 return incarnation;
             }
-            Map<String, String> current = t.peers();
-            if (!current.containsKey(h.getSenderId()) && !t.isGuest(h.getSenderId()) && !t.admitGuest(h.getSenderId())) {
+            Map<String, String> current = t.peerTable.peers();
+            if (!current.containsKey(h.getSenderId()) && !t.peerTable.isGuest(h.getSenderId()) && !t.peerTable.admitGuest(h.getSenderId())) {
                 return GrpcTransport.UNKNOWN_SENDER + "'" + GrpcTransport.shown(h.getSenderId()) + "' is not a member of cluster '"
                         + cluster + "' in the configuration this node knows (peers " + current.keySet()
                         + "), and none of those peers lists it; a node removed from the cluster stays refused, and"
@@ -178,9 +178,9 @@ final class InboundStreams {
             if (leaf == null) {
                 return "no client certificate on a TLS connection";
             }
-            String address = t.addressOf(sender);
+            String address = t.peerTable.addressOf(sender);
             String host = address == null ? null : GrpcTransportConfig.parseAddress(sender, address).getHostString();
-            Set<String> others = new HashSet<>(t.peers().keySet());
+            Set<String> others = new HashSet<>(t.peerTable.peers().keySet());
             others.add(t.config.selfId());
             String problem = CertificateBinding.problem(leaf, sender, host, others);
             return problem == null ? null : "the sender claims to be node '" + GrpcTransport.shown(sender) + "' but "
@@ -229,8 +229,8 @@ final class InboundStreams {
 
     /** Delivers one message of {@code sender}'s stream; returns why the stream must close instead, or null. */
     private String deliver(String sender, SocketAddress remote, Incoming incoming) {
-        Map<String, String> peers = t.peers();
-        if (!peers.containsKey(sender) && !t.isGuest(sender)) {
+        Map<String, String> peers = t.peerTable.peers();
+        if (!peers.containsKey(sender) && !t.peerTable.isGuest(sender)) {
             // removed from the configuration since its stream was accepted
             return GrpcTransport.UNKNOWN_SENDER + "'" + sender + "' is no longer a member of cluster '"
                     + t.config.clusterId() + "' in the configuration this node knows (peers " + peers.keySet() + ")";
@@ -251,7 +251,7 @@ final class InboundStreams {
         if (!peers.containsKey(sender) && !(message instanceof Message.Append
                 || message instanceof Message.Heartbeat || message instanceof Message.InstallSnapshot)) {
             // a guest is admitted only to feed this node as its leader
-            t.dropGuest(sender);
+            t.peerTable.dropGuest(sender);
             return GrpcTransport.UNKNOWN_SENDER + "'" + sender + "' is not a member of cluster '" + t.config.clusterId()
                     + "' in the configuration this node knows (peers " + peers.keySet() + "), and sent a "
                     + message.getClass().getSimpleName() + ", not a leader's message; check its id and this"
@@ -259,7 +259,7 @@ final class InboundStreams {
                     + " configuration)";
         }
         if (!peers.containsKey(sender)) {
-            t.linkGuest(sender);
+            t.peerTable.linkGuest(sender);
         }
         t.received.incrementAndGet();
         try {
@@ -322,7 +322,7 @@ final class InboundStreams {
         /** Writes this node's current peers (read under the lock, so a later write is never older). */
         synchronized void sendMembers() {
             Members.Builder m = Members.newBuilder();
-            t.peers().forEach((id, address) -> m.addMembers(Member.newBuilder().setId(id).setAddress(address)));
+            t.peerTable.peers().forEach((id, address) -> m.addMembers(Member.newBuilder().setId(id).setAddress(address)));
             write(ServerFrame.newBuilder().setMembers(m).build());
         }
 

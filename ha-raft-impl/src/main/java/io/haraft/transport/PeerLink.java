@@ -173,7 +173,7 @@ final class PeerLink {
     }
 
     private void write(Attempt a, Message m) {   // holds streamLock
-        int limit = t.sendLimit(peerId);
+        int limit = t.limits.sendLimit(peerId);
         RaftMessage wire = MessageCodec.encode(m);
         int size = wire.getSerializedSize();
         if (size <= limit) {
@@ -277,7 +277,7 @@ final class PeerLink {
                 }
             }
             if (problem == null) {
-                t.learnLimit(peerId, w.getMaxMessageBytes());
+                t.limits.learn(peerId, w.getMaxMessageBytes());
                 a.welcomeIdentity = w.getClusterUuid();
                 a.welcomed = true;
                 lastWelcomeProblem = null;
@@ -318,7 +318,7 @@ final class PeerLink {
         if (leaf == null) {
             return "no server certificate on a TLS connection";
         }
-        Set<String> others = new HashSet<>(t.peers().keySet());
+        Set<String> others = new HashSet<>(t.peerTable.peers().keySet());
         others.add(t.config.selfId());
         String host = GrpcTransportConfig.parseAddress(peerId, address).getHostString();
         String problem = CertificateBinding.problem(leaf, peerId, host, others);
@@ -359,11 +359,11 @@ final class PeerLink {
                     list.put(m.getId(), m.getAddress());
                 }
             }
-            t.announced.put(peerId, Collections.unmodifiableMap(list));
+            t.peerTable.announced(peerId, Collections.unmodifiableMap(list));
         } finally {
             streamLock.unlock();
         }
-        t.dropUnvouchedGuests();
+        t.peerTable.dropUnvouchedGuests();
     }
 
     private void failed(Attempt a, Status status) {
