@@ -72,6 +72,7 @@ final class NodeSimulation {
     /** What a run found. */
     record Result(long seed, String violation, long events, long elections, long acknowledged, long reads,
                   long crashes, long pauses, long isolations, long loopStalls, long closes, long snapshotsRestored,
+                  long membershipChanges,
                   long fingerprint) {
         boolean failed() {
             return violation != null;
@@ -107,6 +108,12 @@ final class NodeSimulation {
     private final TreeMap<Long, Long> ackedIndexByTime = new TreeMap<>();   // ack time -> highest acked index by then
     private final Map<Long, String> acked = new HashMap<>();
     private final List<Kind> kinds = new ArrayList<>();
+    private static final String JOINER = "n9";
+    private final boolean changesMembership;
+    /** Members whose removal committed: gone for good (not restarted). */
+    private final java.util.Set<String> removed = new java.util.HashSet<>();
+    private int membershipStep;
+    private long membershipChanges;
     private final boolean cutAfterCommit;
     private long readBurstUntil;
     private long writesIdleUntil;
@@ -145,9 +152,13 @@ final class NodeSimulation {
         this.cutAfterCommit = random.nextBoolean() || bug == Bug.READ_BEFORE_FIRST_COMMIT;
         int size = random.nextInt(4) == 0 ? 5 : 3;
         boolean mixedTimeouts = random.nextInt(3) == 0;
+        this.changesMembership = size == 3 && random.nextInt(3) == 0;
         List<String> ids = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
             ids.add("n" + i);
+        }
+        if (changesMembership) {
+            ids.add(JOINER);           // started as a learner-to-be; added, promoted, then a voter is removed
         }
         PlantedBugs core = switch (bug) {
             case READ_BEFORE_FIRST_COMMIT -> PlantedBugs.READ_BEFORE_FIRST_COMMIT;
@@ -160,7 +171,11 @@ final class NodeSimulation {
                     .heartbeatInterval(Duration.ofMillis(50)).electionTimeout(Duration.ofMillis(election))
                     .clockDriftBound(0.01).snapshotThreshold(40 + random.nextInt(80));
             for (int i = 0; i < ids.size(); i++) {
-                b.member(ids.get(i), "127.0.0.1:" + (7000 + i));
+                if (ids.get(i).equals(JOINER) && !id.equals(JOINER)) {
+                    continue;          // the others start without it, as a running cluster would
+                }
+                b.member(ids.get(i), address(ids.get(i)), ids.get(i).equals(JOINER) ? io.haraft.MemberRole.LEARNER
+                        : io.haraft.MemberRole.VOTER);
             }
             RaftConfig config = b.config();
             // each clock drifts within half the bound, so two differ by at most the bound
@@ -183,13 +198,16 @@ final class NodeSimulation {
             scheduleClient(world.now() + 50 * MS);
             scheduleReader(world.now() + 80 * MS);
             scheduleFault(world.now() + 500 * MS);
+            if (changesMembership) {
+                scheduleMembership(world.now() + 600 * MS + random.nextLong(1_000 * MS));
+            }
             world.runUntil(faultNanos);
             faultsOn = false;
             net.heal();
             for (SimNode n : nodes) {
                 n.host().resume();
                 pausedUntil.put(n.id(), world.now());
-                if (n.node() == null) {
+                if (n.node() == null && !removed.contains(n.id())) {
                     start(n);
                 }
             }
@@ -202,10 +220,57 @@ final class NodeSimulation {
             violation = found + " (seed " + seed + ")";
         }
         return new Result(seed, violation, world.events(), elections, acked.size(), reads, crashCount, pauseCount,
-                isolationCount, stallCount, closes, restored, fingerprint);
+                isolationCount, stallCount, closes, restored, membershipChanges, fingerprint);
     }
 
     // ------------------------------------------------------------------ processes
+
+    private static String address(String id) {
+        return "127.0.0.1:" + (7000 + Integer.parseInt(id.substring(1)));
+    }
+
+    // ------------------------------------------------------------------ membership through the API
+
+    /** Adds the joiner as a learner, promotes it, then removes a voter (perhaps the leader); retries on failure. */
+    private void scheduleMembership(long at) {
+        world.at(at, null, () -> {
+            SimNode l = nodes.stream().filter(x -> live(x) && x.node().isLeader()).findFirst().orElse(null);
+            if (l == null || membershipStep >= 3) {
+                if (membershipStep < 3) {
+                    scheduleMembership(world.now() + 200 * MS);
+                }
+                return;
+            }
+            int step = membershipStep;
+            String target = step == 2 ? pickVoterToRemove() : JOINER;
+            CompletableFuture<io.haraft.ClusterConfiguration> f = switch (step) {
+                case 0 -> l.node().addLearner(JOINER, address(JOINER));
+                case 1 -> l.node().promote(JOINER);
+                default -> l.node().removeMember(target);
+            };
+            f.whenComplete((c, e) -> {
+                if (membershipStep != step) {
+                    return;
+                }
+                if (e == null) {
+                    membershipChanges++;
+                    see("membership " + step + " " + target + " " + c.index());
+                    if (step == 2) {
+                        removed.add(target);
+                    }
+                    membershipStep++;
+                    scheduleMembership(world.now() + 300 * MS + random.nextLong(1_000 * MS));
+                } else {
+                    scheduleMembership(world.now() + 100 * MS + random.nextLong(300 * MS));
+                }
+            });
+        });
+    }
+
+    private String pickVoterToRemove() {
+        List<SimNode> voters = nodes.stream().filter(x -> !removed.contains(x.id())).toList();
+        return voters.get(random.nextInt(voters.size())).id();
+    }
 
     private void start(SimNode n) {
         Listener l = new Listener(n);
@@ -355,7 +420,7 @@ final class NodeSimulation {
         crashCount++;
         n.crash();
         world.at(world.now() + downFor, null, () -> {
-            if (n.node() == null) {
+            if (n.node() == null && !removed.contains(n.id())) {
                 start(n);
             }
         });
@@ -366,7 +431,7 @@ final class NodeSimulation {
         closes++;
         n.close();
         world.at(world.now() + downFor, null, () -> {
-            if (n.node() == null) {
+            if (n.node() == null && !removed.contains(n.id())) {
                 start(n);
             }
         });
@@ -486,6 +551,9 @@ final class NodeSimulation {
             fail("(D) no leader " + 5 + " s after the faults stopped");
         }
         for (SimNode n : nodes) {
+            if (removed.contains(n.id()) || n.node() == null) {
+                continue;              // removed from the cluster (it stops itself)
+            }
             Listener l = listeners.get(n.id());
             Leadership now = n.node().leadership().orElse(null);
             if (now != null && (l.open == null || !same(l.open, now))) {

@@ -30,13 +30,15 @@ class NodeSimulationTest {
         List<String> violations = results.stream().filter(NodeSimulation.Result::failed)
                 .map(NodeSimulation.Result::violation).toList();
         System.out.printf("node simulation: seeds=%d events=%d elections=%d acknowledged=%d reads=%d crashes=%d"
-                        + " pauses=%d isolations=%d loop_stalls=%d closes=%d snapshots_restored=%d violations=%d%n",
+                        + " pauses=%d isolations=%d loop_stalls=%d closes=%d snapshots_restored=%d membership_changes=%d"
+                        + " violations=%d%n",
                 results.size(), sum(results, NodeSimulation.Result::events), sum(results, NodeSimulation.Result::elections),
                 sum(results, NodeSimulation.Result::acknowledged), sum(results, NodeSimulation.Result::reads),
                 sum(results, NodeSimulation.Result::crashes), sum(results, NodeSimulation.Result::pauses),
                 sum(results, NodeSimulation.Result::isolations), sum(results, NodeSimulation.Result::loopStalls),
                 sum(results, NodeSimulation.Result::closes),
                 sum(results, NodeSimulation.Result::snapshotsRestored),
+                sum(results, NodeSimulation.Result::membershipChanges),
                 violations.size());
         violations.stream().limit(10).forEach(v -> System.out.println("node simulation violation: " + v));
         assertThat(violations).as("invariant violations").isEmpty();
@@ -45,6 +47,9 @@ class NodeSimulationTest {
             assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
             assertThat(sum(results, NodeSimulation.Result::snapshotsRestored)).as("snapshots restored").isPositive();
             assertThat(sum(results, NodeSimulation.Result::closes)).as("graceful restarts").isPositive();
+            // a third of the 3-node seeds add a learner, promote it and remove a voter through the API
+            assertThat(sum(results, NodeSimulation.Result::membershipChanges)).as("membership changes")
+                    .isGreaterThan(results.size() / 10);
         }
     }
 
