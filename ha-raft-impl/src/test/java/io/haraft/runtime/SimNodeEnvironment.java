@@ -135,11 +135,25 @@ public final class SimNodeEnvironment implements NodeEnvironment {
         return future.isDone();
     }
 
+    /** What the simulated executors share: a shutdown flag. */
+    private abstract static class Stoppable extends AbstractExecutorService {
+        boolean shutdown;
+
+        @Override
+        public void shutdown() {
+            shutdown = true;
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown;
+        }
+    }
+
     /** Runs its tasks one at a time, in order, each as an event of the host. */
-    private final class SerialExecutor extends AbstractExecutorService {
+    private final class SerialExecutor extends Stoppable {
         private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
         private boolean scheduled;
-        private boolean shutdown;
 
         @Override
         public void execute(Runnable task) {
@@ -172,21 +186,11 @@ public final class SimNodeEnvironment implements NodeEnvironment {
         }
 
         @Override
-        public void shutdown() {
-            shutdown = true;
-        }
-
-        @Override
         public List<Runnable> shutdownNow() {
             shutdown = true;
             List<Runnable> left = new ArrayList<>(tasks);
             tasks.clear();
             return left;
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return shutdown;
         }
 
         @Override
@@ -202,9 +206,8 @@ public final class SimNodeEnvironment implements NodeEnvironment {
     }
 
     /** A timer whose tasks run as events of the host, on its clock (plus a planted lateness). */
-    private final class Timer extends AbstractExecutorService implements ScheduledExecutorService {
+    private final class Timer extends Stoppable implements ScheduledExecutorService {
         private final long lateNanos;
-        private boolean shutdown;
 
         Timer(long lateNanos) {
             this.lateNanos = lateNanos;
@@ -242,19 +245,9 @@ public final class SimNodeEnvironment implements NodeEnvironment {
         }
 
         @Override
-        public void shutdown() {
-            shutdown = true;
-        }
-
-        @Override
         public List<Runnable> shutdownNow() {
             shutdown = true;
             return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return shutdown;
         }
 
         @Override

@@ -419,17 +419,18 @@ final class NodeSimulation {
     private void crash(SimNode n, long downFor) {
         crashCount++;
         n.crash();
-        world.at(world.now() + downFor, null, () -> {
-            if (n.node() == null && !removed.contains(n.id())) {
-                start(n);
-            }
-        });
+        restartAfter(n, downFor);
     }
 
     /** A graceful restart: close() (a leader hands over), then a new process after a while. */
     private void close(SimNode n, long downFor) {
         closes++;
         n.close();
+        restartAfter(n, downFor);
+    }
+
+    /** Starts a new process for {@code n} after {@code downFor}, unless it runs again or was removed by then. */
+    private void restartAfter(SimNode n, long downFor) {
         world.at(world.now() + downFor, null, () -> {
             if (n.node() == null && !removed.contains(n.id())) {
                 start(n);
