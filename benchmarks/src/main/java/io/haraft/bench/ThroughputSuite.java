@@ -58,35 +58,67 @@ final class ThroughputSuite {
      */
     private static void runRow(Options o, Cluster c, Table t, String system, int clients, long warmupMs)
             throws Exception {
+        Measured m = measure(c, system, clients, warmupMs, o.seconds(), o.quick(), t::note);
+        if (m.unavailable() != null) {
+            t.add(system, clients, "unavailable: " + Main.shorten(m.unavailable()), "", "", "");
+            return;
+        }
+        if (m.failure() != null) {
+            t.add(system, clients, "not measured: " + Main.shorten(m.failure()), "", "", "");
+            return;
+        }
+        Histogram h = m.histogram();
+        t.add(system, clients, String.format(java.util.Locale.ROOT, "%.0f", m.opsPerS()),
+                Table.ms3(h.getValueAtPercentile(50) / 1000.0), Table.ms3(h.getValueAtPercentile(99) / 1000.0),
+                Table.ms3(h.getValueAtPercentile(99.9) / 1000.0));
+    }
+
+    /**
+     * One measured row, or why there is none: {@code unavailable} (the system says it cannot serve
+     * the load) or {@code failure} (no clean run in {@link #ATTEMPTS} attempts).
+     */
+    record Measured(double opsPerS, Histogram histogram, long errors, String unavailable, String failure,
+            long cpuNanos) {
+    }
+
+    /**
+     * Waits for a leader that stays leader, runs the load in its JVM, and checks that the leadership
+     * did not move during the row; restarts the row on the current leader if it moved or nothing was
+     * committed, at most {@link #ATTEMPTS} times. Every restart and failed submit goes to {@code notes}.
+     * {@code cpuNanos}: CPU time of the three node JVMs over the row, warm-up included.
+     */
+    static Measured measure(Cluster c, String system, int clients, long warmupMs, int seconds, boolean quick,
+            java.util.function.Consumer<String> notes) throws Exception {
         String why = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             Cluster.Ready leader;
             try {
-                leader = c.awaitSettledLeader(Duration.ofMillis(o.quick() ? 500 : 2000), Duration.ofSeconds(60));
+                leader = c.awaitSettledLeader(Duration.ofMillis(quick ? 500 : 2000), Duration.ofSeconds(60));
             } catch (TimeoutException e) {
                 why = "no stable leader: " + e.getMessage();
                 break;
             }
             c.clearLoadResult(leader.node());
-            c.send(leader.node(), "LOAD " + clients + " " + warmupMs + " " + o.seconds() * 1000L + " " + ENTRY_BYTES);
+            long cpu0 = c.cpuNanos();
+            c.send(leader.node(), "LOAD " + clients + " " + warmupMs + " " + seconds * 1000L + " " + ENTRY_BYTES);
             String r;
             try {
                 r = c.await(() -> {
                     Cluster.Node n = c.node(leader.node());
                     return n.loadResult != null ? n.loadResult : n.alive() ? null : "EXITED";
-                }, Duration.ofSeconds(o.seconds() + warmupMs / 1000 + 60), "load result");
+                }, Duration.ofSeconds(seconds + warmupMs / 1000 + 60), "load result");
             } catch (TimeoutException e) {
                 why = "no load result: " + e.getMessage();
                 break;
             }
+            long cpu = c.cpuNanos() - cpu0;
             if (r.startsWith("UNAVAILABLE")) {
-                t.add(system, clients, "unavailable: " + Main.shorten(r.substring("UNAVAILABLE ".length())), "", "", "");
-                return;
+                return new Measured(0, null, 0, r.substring("UNAVAILABLE ".length()), null, 0);
             }
             String moved = c.describeChangeSince(leader);
             if (r.equals("EXITED")) {
                 why = "the leader's JVM " + leader.node() + " exited during the row";
-                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
+                notes.accept(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
                 continue;
             }
             String[] w = r.split(" ", 6);
@@ -98,7 +130,7 @@ final class ThroughputSuite {
             if (moved != null) {
                 why = "leadership moved during the row: load on " + leader.node() + " (term " + leader.term() + "), then "
                         + moved + (error.isEmpty() ? "" : "; submits failed: " + Main.shorten(error));
-                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why
+                notes.accept(system + " at " + clients + " clients, attempt " + attempt + ": " + why
                         + (attempt < ATTEMPTS ? "; row restarted on the new leader" : ""));
                 Main.log("throughput: " + system + " clients=" + clients + " attempt " + attempt + ": " + why);
                 continue;
@@ -106,27 +138,24 @@ final class ThroughputSuite {
             if (ops == 0) {
                 why = "no commit in the measurement window (" + errors + " failed submits"
                         + (error.isEmpty() ? "" : ": " + Main.shorten(error)) + ")";
-                t.note(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
+                notes.accept(system + " at " + clients + " clients, attempt " + attempt + ": " + why);
                 Main.log("throughput: " + system + " clients=" + clients + " attempt " + attempt + ": " + why);
                 continue;
             }
             double opsPerS = ops * 1e9 / nanos;
-            t.add(system, clients, String.format(java.util.Locale.ROOT, "%.0f", opsPerS),
-                    Table.ms3(h.getValueAtPercentile(50) / 1000.0), Table.ms3(h.getValueAtPercentile(99) / 1000.0),
-                    Table.ms3(h.getValueAtPercentile(99.9) / 1000.0));
             if (errors > 0) {
-                t.note(system + " at " + clients + " clients: " + errors + " failed submits (" + Main.shorten(error) + ")");
+                notes.accept(system + " at " + clients + " clients: " + errors + " failed submits (" + Main.shorten(error) + ")");
             }
             if (attempt > 1) {
-                t.note(system + " at " + clients + " clients: measured on attempt " + attempt + ", leader "
+                notes.accept(system + " at " + clients + " clients: measured on attempt " + attempt + ", leader "
                         + leader.node() + " term " + leader.term());
             }
             Main.log(String.format("throughput: %s clients=%d on %s term %d: %.0f ops/s p50 %.3f ms p99 %.3f ms", system,
                     clients, leader.node(), leader.term(), opsPerS, h.getValueAtPercentile(50) / 1000.0,
                     h.getValueAtPercentile(99) / 1000.0));
-            return;
+            return new Measured(opsPerS, h, errors, null, null, cpu);
         }
-        t.add(system, clients, "not measured: " + Main.shorten(why), "", "", "");
         Main.log("throughput: " + system + " clients=" + clients + " not measured: " + why);
+        return new Measured(0, null, 0, null, why, 0);
     }
 }
