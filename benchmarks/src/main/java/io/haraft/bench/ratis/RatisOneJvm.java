@@ -54,13 +54,16 @@ import org.apache.ratis.util.TimeDuration;
  *       request path of an application that embeds the server: no RPC for the request.</li>
  *   <li>{@code tuning=tuned}: every knob of {@link RatisTuning}; {@code shipped} leaves every setting at its
  *       default; a comma list turns on those knobs alone.</li>
+ *   <li>{@code layout=processes}: the two other servers each in a JVM of their own (the suite's layout:
+ *       the load in the leader's JVM, which is made leader by a leadership transfer if needed);
+ *       default {@code onejvm}.</li>
  *   <li>{@code timeouts=300}: election timeout 300-600 ms (what the side-by-side suite gives Ratis),
  *       {@code default}: 150-300 ms.</li>
  * </ul>
  *
  * <p>Prints one line per in-flight window on standard output:
  * {@code ROW label clients ops ops_per_s p50_ms p99_ms p999_ms errors cpu_nanos [leader-moved]}, where
- * {@code cpu_nanos} is this process's CPU time over the row, warm-up included. Exits 0 once done.
+ * {@code cpu_nanos} is the CPU time of this JVM (and its server JVMs) over the row, warm-up included. Exits 0 once done.
  */
 public final class RatisOneJvm {
 
@@ -91,33 +94,30 @@ public final class RatisOneJvm {
             windows.add(Integer.parseInt(c));
         }
 
+        boolean processes = a.getOrDefault("layout", "onejvm").equals("processes");
+        if (a.containsKey("role")) {
+            serveOnly(a, dir, timeouts, knobs);
+            return;
+        }
         List<RaftPeer> peers = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             peers.add(RaftPeer.newBuilder().setId("s" + i).setAddress("127.0.0.1:" + freePort()).build());
         }
         RaftGroup group = RaftGroup.valueOf(GROUP, peers);
         List<RaftServer> servers = new ArrayList<>();
+        List<Process> children = new ArrayList<>();
         RaftProperties clientProps = new RaftProperties();
-        for (RaftPeer peer : peers) {
-            RaftProperties p = new RaftProperties();
-            RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve(peer.getId().toString()).toFile()));
-            GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
-            if (timeouts.equals("300")) {
-                RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
-                RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
-            }
-            RatisTuning.apply(p, knobs);
-            RaftServer s = RaftServer.newBuilder().setServerId(peer.getId()).setGroup(group).setProperties(p)
-                    .setStateMachine(new Recorder()).setOption(
-                            org.apache.ratis.server.storage.RaftStorage.StartupOption.FORMAT)
-                    .build();
-            s.start();
-            servers.add(s);
-        }
         // the client's in-flight limit must not be the bottleneck at the largest window (default 100)
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(clientProps, 4096);
-
-        RaftServer leader = awaitLeader(servers, 60_000);
+        for (RaftPeer peer : peers) {
+            if (processes && !peer.equals(peers.get(0))) {
+                children.add(spawn(peer, peers, a));
+            } else {
+                servers.add(newServer(peer, group, dir, timeouts, knobs));
+            }
+        }
+        RaftServer leader = processes ? makeLeader(servers.get(0), group, clientProps, 60_000)
+                : awaitLeader(servers, 60_000);
         RaftClient client = null;
         if (path.equals("client")) {
             RaftClient.Builder b = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group);
@@ -138,11 +138,11 @@ public final class RatisOneJvm {
                 }
             }
             long term = term(leader);
-            long cpu0 = cpuNanos();
+            long cpu0 = cpuNanos(children);
             Window r = run(submit, w, warmupMs, TimeUnit.SECONDS.toMillis(seconds));
             String moved = term(leader) != term || !leader.getDivision(GROUP).getInfo().isLeader()
                     ? " leader-moved" : "";
-            long cpu = cpuNanos() - cpu0;
+            long cpu = cpuNanos(children) - cpu0;
             Histogram h = r.histogram;
             System.out.println(String.format(Locale.ROOT, "ROW %s %d %d %.0f %.3f %.3f %.3f %d %d%s", label, w,
                     h.getTotalCount(), h.getTotalCount() * 1e9 / r.nanos, h.getValueAtPercentile(50) / 1000.0,
@@ -155,7 +155,90 @@ public final class RatisOneJvm {
         for (RaftServer s : servers) {
             s.close();
         }
+        for (Process c : children) {
+            c.getOutputStream().close();
+            if (!c.waitFor(10, TimeUnit.SECONDS)) {
+                c.destroyForcibly();
+            }
+        }
         System.exit(0);
+    }
+
+    private static RaftServer newServer(RaftPeer peer, RaftGroup group, Path dir, String timeouts, List<String> knobs)
+            throws IOException {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve(peer.getId().toString()).toFile()));
+        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(peer.getAddress().split(":")[1]));
+        if (timeouts.equals("300")) {
+            RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
+        }
+        RatisTuning.apply(p, knobs);
+        RaftServer s = RaftServer.newBuilder().setServerId(peer.getId()).setGroup(group).setProperties(p)
+                .setStateMachine(new Recorder()).setOption(
+                        org.apache.ratis.server.storage.RaftStorage.StartupOption.FORMAT)
+                .build();
+        s.start();
+        return s;
+    }
+
+    /**
+     * {@code layout=processes}: this peer's server in a JVM of its own, with the same class path and
+     * settings ({@code role=server id=sN peers=s1=host:port,...}); it runs until its stdin closes.
+     */
+    private static Process spawn(RaftPeer peer, List<RaftPeer> peers, Map<String, String> a) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseG1GC", "-Djava.net.preferIPv4Stack=true", "-cp",
+                System.getProperty("java.class.path"), RatisOneJvm.class.getName(), "role=server",
+                "id=" + peer.getId(), "peers=" + String.join(",", peers.stream()
+                        .map(q -> q.getId() + "=" + q.getAddress()).toList())));
+        for (String k : List.of("dir", "timeouts", "tuning")) {
+            if (a.containsKey(k)) {
+                cmd.add(k + "=" + a.get(k));
+            }
+        }
+        return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static void serveOnly(Map<String, String> a, Path dir, String timeouts, List<String> knobs)
+            throws Exception {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (String m : a.get("peers").split(",")) {
+            int eq = m.indexOf('=');
+            peers.add(RaftPeer.newBuilder().setId(m.substring(0, eq)).setAddress(m.substring(eq + 1)).build());
+        }
+        RaftGroup group = RaftGroup.valueOf(GROUP, peers);
+        RaftPeer self = peers.stream().filter(q -> q.getId().toString().equals(a.get("id"))).findFirst().orElseThrow();
+        RaftServer s = newServer(self, group, dir, timeouts, knobs);
+        while (System.in.read() >= 0) {
+            // runs until the parent closes stdin (or dies)
+        }
+        s.close();
+        System.exit(0);
+    }
+
+    /** {@code layout=processes}: waits until {@code local} leads, moving the leadership to it if needed. */
+    private static RaftServer makeLeader(RaftServer local, RaftGroup group, RaftProperties clientProps, long timeoutMs)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline) {
+            var info = local.getDivision(GROUP).getInfo();
+            if (info.isLeader() && info.isLeaderReady()) {
+                return local;
+            }
+            RaftPeerId other = info.getLeaderId();
+            if (other != null && !other.equals(local.getId())) {
+                try (RaftClient admin = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group)
+                        .setLeaderId(other).build()) {
+                    admin.admin().transferLeadership(local.getId(), 5_000);
+                } catch (IOException e) {
+                    System.err.println("transferLeadership: " + e);
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("this JVM's server did not become a ready leader within " + timeoutMs + " ms");
     }
 
     interface Submitter {
@@ -250,9 +333,14 @@ public final class RatisOneJvm {
         }
     }
 
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+    /** CPU time of this JVM and of the server JVMs it started ({@code layout=processes}). */
+    private static long cpuNanos(List<Process> children) {
+        long sum = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+        for (Process c : children) {
+            sum += c.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+        }
+        return sum;
     }
 
     private static long term(RaftServer s) throws IOException {
