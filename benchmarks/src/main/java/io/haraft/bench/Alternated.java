@@ -27,7 +27,8 @@ import org.HdrHistogram.Histogram;
  *       JVMs, the load in the leader's JVM, {@link ThroughputSuite#measure}); keys go to the node as
  *       its options (Ratis: {@code path}, {@code leader}, {@code tuning}), except
  *       {@code timeouts=default}, which gives the system its own default timeouts instead of ours,
- *       and {@code warmup=ms}.</li>
+ *       {@code warmup=ms} (before each row) and {@code steady=S} (first warm up until the rate settles,
+ *       at most S seconds: {@link ThroughputSuite#warmUntilSteady}).</li>
  *   <li>{@code onejvm}: the independent one-JVM Ratis harness, {@code io.haraft.bench.ratis.RatisOneJvm}, in
  *       a JVM of its own; keys are its arguments.</li>
  * </ul>
@@ -196,6 +197,7 @@ final class Alternated {
         Map<String, String> opts = new LinkedHashMap<>(v.options());
         boolean defaults = "default".equals(opts.remove("timeouts"));
         String w = opts.remove("warmup");
+        String steadyCap = opts.remove("steady");
         long warmupMs = w == null ? defaultWarmupMs : Long.parseLong(w);
         Settings s = defaults ? Settings.alternative(v.kind()) : Settings.equal(v.kind());
         s = s.with(s.label(), Map.copyOf(opts));
@@ -203,6 +205,9 @@ final class Alternated {
         List<String> notes = new ArrayList<>();
         try (Cluster c = new Cluster(layout, s, work, "ab-" + v.name() + "-" + run, 20)) {
             c.start(Duration.ofSeconds(60));
+            if (steadyCap != null) {
+                notes.add(ThroughputSuite.warmUntilSteady(c, v.kind(), Integer.parseInt(steadyCap)));
+            }
             for (int n : clients) {
                 ThroughputSuite.Measured m = ThroughputSuite.measure(c, v.kind(), n, warmupMs, seconds, false, notes::add);
                 if (m.histogram() == null) {

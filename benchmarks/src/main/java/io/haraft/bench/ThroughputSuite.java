@@ -22,6 +22,41 @@ final class ThroughputSuite {
     private ThroughputSuite() {
     }
 
+    /** The longest warm-up before the rows (seconds), when the throughput never settles. */
+    static final int WARM_CAP_S = 90;
+    static final int WARM_WINDOW_S = 5;
+
+    /**
+     * Runs {@value #WARM_WINDOW_S} s windows at 128 in flight on fresh JVMs until the rate settles (a window
+     * within 10% of the one before, after at least three) or {@code capS} seconds have passed, and
+     * says how it went. A JVM's JIT compiles the hot path only after many thousands of calls, and each
+     * node JVM compiles its own at its own op rate: right after start Ratis ran at a twentieth of its
+     * warm rate, and still rose for 80 s at 128 in flight on 2 shared cores.
+     */
+    static String warmUntilSteady(Cluster c, String system, int capS) throws Exception {
+        List<String> rates = new java.util.ArrayList<>();
+        double prev = -1;
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(capS);
+        boolean steady = false;
+        while (System.nanoTime() < until) {
+            Measured m = measure(c, system, 128, 0, WARM_WINDOW_S, true, n -> { });
+            if (m.histogram() == null) {
+                rates.add("-");
+                break;
+            }
+            rates.add(String.format(java.util.Locale.ROOT, "%.0f", m.opsPerS()));
+            if (rates.size() >= 3 && prev > 0 && Math.abs(m.opsPerS() - prev) <= 0.1 * prev) {
+                steady = true;
+                break;
+            }
+            prev = m.opsPerS();
+        }
+        String how = "warm-up at 128 in flight, " + WARM_WINDOW_S + " s windows: " + String.join(", ", rates) + " ops/s"
+                + (steady ? " (settled)" : " (not settled within " + capS + " s)");
+        Main.log("throughput: " + system + " " + how);
+        return how;
+    }
+
     /** Attempts per row: the first plus restarts after leadership moved or nothing was committed. */
     static final int ATTEMPTS = 3;
 
@@ -33,6 +68,9 @@ final class ThroughputSuite {
             try (Cluster c = new Cluster(layout, s, work, "throughput-" + system, 20)) {
                 c.start(Duration.ofSeconds(60));
                 long warmupMs = o.quick() ? 500 : 3000;
+                if (!o.quick()) {
+                    t.note(system + ": " + warmUntilSteady(c, system, WARM_CAP_S));
+                }
                 for (int clients : CLIENTS) {
                     runRow(o, c, t, system, clients, warmupMs);
                 }

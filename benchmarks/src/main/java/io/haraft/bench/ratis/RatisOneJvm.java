@@ -57,6 +57,8 @@ import org.apache.ratis.util.TimeDuration;
  *   <li>{@code layout=processes}: the two other servers each in a JVM of their own (the suite's layout:
  *       the load in the leader's JVM, which is made leader by a leadership transfer if needed);
  *       default {@code onejvm}.</li>
+ *   <li>{@code steady=S}: before the rows, warm up at 128 in flight in 5 s windows until one is within
+ *       10% of the one before (after at least three), at most S seconds.</li>
  *   <li>{@code timeouts=300}: election timeout 300-600 ms (what the side-by-side suite gives Ratis),
  *       {@code default}: 150-300 ms.</li>
  * </ul>
@@ -128,6 +130,22 @@ public final class RatisOneJvm {
         }
         Submitter submit = path.equals("client") ? clientSubmitter(client) : serverSubmitter(leader);
 
+        if (a.containsKey("steady")) {
+            // warm up until the rate settles: 5 s windows at 128 in flight, a window within 10% of the
+            // one before after at least three, or the cap in seconds
+            long cap = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(a.get("steady")));
+            List<Long> rates = new ArrayList<>();
+            while (System.nanoTime() < cap) {
+                Window r = run(submit, 128, 0, 5_000);
+                long rate = Math.round(r.histogram.getTotalCount() * 1e9 / r.nanos);
+                rates.add(rate);
+                int n = rates.size();
+                if (n >= 3 && Math.abs(rate - rates.get(n - 2)) <= 0.1 * rates.get(n - 2)) {
+                    break;
+                }
+            }
+            System.err.println("warm-up windows (ops/s): " + rates);
+        }
         for (int w : windows) {
             RaftServer now = awaitLeader(servers, 10_000);
             if (now != leader) {
