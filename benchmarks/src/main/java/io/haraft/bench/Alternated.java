@@ -28,7 +28,8 @@ import org.HdrHistogram.Histogram;
  *       its options (Ratis: {@code path}, {@code leader}, {@code tuning}), except
  *       {@code timeouts=default}, which gives the system its own default timeouts instead of ours,
  *       {@code warmup=ms} (before each row) and {@code steady=S} (first warm up until the rate settles,
- *       at most S seconds: {@link ThroughputSuite#warmUntilSteady}).</li>
+ *       at most S seconds: {@link ThroughputSuite#warmUntilSteady}) or {@code warm=S} (the same, but
+ *       at least S seconds and at most 2 S, as the suite does).</li>
  *   <li>{@code onejvm}: the independent one-JVM Ratis harness, {@code io.haraft.bench.ratis.RatisOneJvm}, in
  *       a JVM of its own; keys are its arguments.</li>
  * </ul>
@@ -198,6 +199,7 @@ final class Alternated {
         boolean defaults = "default".equals(opts.remove("timeouts"));
         String w = opts.remove("warmup");
         String steadyCap = opts.remove("steady");
+        String warmMin = opts.remove("warm");
         long warmupMs = w == null ? defaultWarmupMs : Long.parseLong(w);
         Settings s = defaults ? Settings.alternative(v.kind()) : Settings.equal(v.kind());
         s = s.with(s.label(), Map.copyOf(opts));
@@ -206,7 +208,10 @@ final class Alternated {
         try (Cluster c = new Cluster(layout, s, work, "ab-" + v.name() + "-" + run, 20)) {
             c.start(Duration.ofSeconds(60));
             if (steadyCap != null) {
-                notes.add(ThroughputSuite.warmUntilSteady(c, v.kind(), Integer.parseInt(steadyCap)));
+                notes.add(ThroughputSuite.warmUntilSteady(c, v.kind(), 0, Integer.parseInt(steadyCap)));
+            } else if (warmMin != null) {
+                int min = Integer.parseInt(warmMin);
+                notes.add(ThroughputSuite.warmUntilSteady(c, v.kind(), min, 2 * min));
             }
             for (int n : clients) {
                 ThroughputSuite.Measured m = ThroughputSuite.measure(c, v.kind(), n, warmupMs, seconds, false, notes::add);

@@ -62,6 +62,14 @@ class AlternatedTest {
         assertThat(Alternated.cpuMsPerOp(5, 0, 1000, 3)).isZero();
     }
 
+    @Test
+    void warmUpSettlesOnlyOnAWindowWithinTenPercentOfTheOneBeforeAfterThree() {
+        assertThat(ThroughputSuite.settled(List.of(13.0, 73.0))).isFalse();
+        assertThat(ThroughputSuite.settled(List.of(13.0, 73.0, 67.0))).isTrue();
+        assertThat(ThroughputSuite.settled(List.of(13.0, 73.0, 90.0))).isFalse();
+        assertThat(ThroughputSuite.settled(List.of(0.0, 0.0, 0.0))).isFalse();
+    }
+
     private static Alternated.Row row(int run, String variant, double ops) {
         return new Alternated.Row(run, variant, 1, ops, 1, 2, 3, 0, 0.5, "1 1 1", "");
     }

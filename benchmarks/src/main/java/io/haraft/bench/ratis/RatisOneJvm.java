@@ -76,7 +76,18 @@ public final class RatisOneJvm {
     private RatisOneJvm() {
     }
 
-    public static void main(String[] argv) throws Exception {
+    public static void main(String[] argv) {
+        try {
+            run(argv);
+        } catch (Throwable t) {
+            // exit even though Ratis threads still run, so the caller and the server JVMs
+            // (layout=processes: their stdin closes) do not wait for rows that never come
+            t.printStackTrace();
+            System.exit(2);
+        }
+    }
+
+    private static void run(String[] argv) throws Exception {
         Map<String, String> a = new LinkedHashMap<>();
         for (String s : argv) {
             int eq = s.indexOf('=');
