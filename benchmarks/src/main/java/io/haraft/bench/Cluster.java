@@ -111,9 +111,10 @@ final class Cluster implements AutoCloseable {
         for (Node m : nodes.values()) {
             members.append(members.length() == 0 ? "" : ",").append(m.id).append('=').append(m.address);
         }
-        List<String> args = List.of("id=" + n.id, "dir=" + n.dataDir, "members=" + members,
+        List<String> args = new ArrayList<>(List.of("id=" + n.id, "dir=" + n.dataDir, "members=" + members,
                 "hb=" + settings.heartbeatMs(), "el=" + settings.electionMs(),
-                "fastpath=" + settings.fastPath(), "poll=" + pollMs);
+                "fastpath=" + settings.fastPath(), "poll=" + pollMs));
+        settings.options().forEach((k, v) -> args.add("x." + k + "=" + v));
         ProcessBuilder pb = new ProcessBuilder(layout.nodeCommand(settings.system(), args));
         pb.redirectError(ProcessBuilder.Redirect.appendTo(logDir.resolve(name + "-" + n.id + ".log").toFile()));
         Process p = pb.start();
@@ -331,6 +332,17 @@ final class Cluster implements AutoCloseable {
         Node n = nodes.get(id);
         n.stdin.write(line + "\n");
         n.stdin.flush();
+    }
+
+    /** CPU time (user + system) the live node JVMs have used so far, in nanoseconds. */
+    long cpuNanos() {
+        long sum = 0;
+        for (Node n : nodes()) {
+            if (n.alive()) {
+                sum += n.process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+            }
+        }
+        return sum;
     }
 
     synchronized Node node(String id) {

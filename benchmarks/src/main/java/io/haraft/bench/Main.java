@@ -12,7 +12,8 @@ import java.util.List;
  * The side-by-side harness (HA-Raft against Apache Ratis and Atomix):
  * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
  * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict] --out DIR}.
- * {@code ... storage [seconds] [dir] [emulated fsync µs]} runs {@link StorageBenchmark} instead.
+ * {@code ... storage [seconds] [dir] [emulated fsync µs]} runs {@link StorageBenchmark} instead,
+ * {@code ... ab --out DIR VARIANT...} runs {@link Alternated} (variants alternated within one run).
  *
  * <p>Writes {@code DIR/<suite>.csv}, {@code DIR/<suite>.md} and {@code DIR/<suite>.png}, node logs in
  * {@code DIR/work/logs}, and prints the Markdown tables at the end. A system that cannot run is a row
@@ -28,6 +29,12 @@ public final class Main {
         if (args.length > 0 && args[0].equals("storage")) {
             // the storage append benchmark (STORAGE-BENCHMARK.md): HA-Raft's file store alone, in this JVM
             StorageBenchmark.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("ab")) {
+            // variants measured in alternation within one run (Alternated)
+            Alternated.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            System.exit(0);
             return;
         }
         System.setProperty("java.awt.headless", "true");

@@ -8,8 +8,20 @@ package io.haraft.bench;
  * @param heartbeatMs heartbeat interval passed to the node, 0 = the system's default
  * @param electionMs  election timeout passed to the node, 0 = the system's default
  * @param fastPath    HA-Raft's fast failover on a refused connection
+ * @param options     system-specific node options, passed to the node as {@code x.key=value}
+ *                    (Ratis: {@code path}, {@code leader}, {@code tuning}; see {@code RatisNode})
  */
-record Settings(String system, String label, int heartbeatMs, int electionMs, boolean fastPath) {
+record Settings(String system, String label, int heartbeatMs, int electionMs, boolean fastPath,
+        java.util.Map<String, String> options) {
+
+    Settings(String system, String label, int heartbeatMs, int electionMs, boolean fastPath) {
+        this(system, label, heartbeatMs, electionMs, fastPath, java.util.Map.of());
+    }
+
+    /** These settings with {@code label} and node options {@code options} instead. */
+    Settings with(String newLabel, java.util.Map<String, String> newOptions) {
+        return new Settings(system, newLabel, heartbeatMs, electionMs, fastPath, newOptions);
+    }
 
     /** Our timeouts: heartbeat 100 ms, election 300 ms (randomised in [300, 600) ms). */
     static Settings equal(String system) {

@@ -15,14 +15,15 @@ import java.util.Map;
  * @param electionMs    (minimum) election timeout, or 0 for the system's documented default
  * @param fastPath      HA-Raft only: fast failover on a refused connection
  * @param viewPollMs    how often the node reports its view of the leader
+ * @param options       system-specific options, given as {@code x.key=value} (the key without {@code x.})
  */
 public record NodeArgs(String system, String id, Path dataDir, Map<String, String> members,
-        int heartbeatMs, int electionMs, boolean fastPath, int viewPollMs) {
+        int heartbeatMs, int electionMs, boolean fastPath, int viewPollMs, Map<String, String> options) {
 
     public static NodeArgs parse(String[] args) {
         if (args.length < 1) {
             throw new IllegalArgumentException("usage: NodeMain <system> id=.. dir=.. members=n1=h:p,.. [hb=ms] [el=ms]"
-                    + " [fastpath=true] [poll=ms]");
+                    + " [fastpath=true] [poll=ms] [x.key=value]");
         }
         Map<String, String> kv = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i++) {
@@ -32,6 +33,14 @@ public record NodeArgs(String system, String id, Path dataDir, Map<String, Strin
             }
             kv.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
+        Map<String, String> options = new LinkedHashMap<>();
+        kv.entrySet().removeIf(e -> {
+            if (e.getKey().startsWith("x.")) {
+                options.put(e.getKey().substring(2), e.getValue());
+                return true;
+            }
+            return false;
+        });
         Map<String, String> members = new LinkedHashMap<>();
         for (String m : require(kv, "members").split(",")) {
             int eq = m.indexOf('=');
@@ -40,7 +49,7 @@ public record NodeArgs(String system, String id, Path dataDir, Map<String, Strin
         return new NodeArgs(args[0], require(kv, "id"), Path.of(require(kv, "dir")), members,
                 Integer.parseInt(kv.getOrDefault("hb", "0")), Integer.parseInt(kv.getOrDefault("el", "0")),
                 Boolean.parseBoolean(kv.getOrDefault("fastpath", "true")),
-                Integer.parseInt(kv.getOrDefault("poll", "20")));
+                Integer.parseInt(kv.getOrDefault("poll", "20")), Map.copyOf(options));
     }
 
     private static String require(Map<String, String> kv, String key) {

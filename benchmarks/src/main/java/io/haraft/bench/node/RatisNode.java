@@ -1,19 +1,24 @@
 package io.haraft.bench.node;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
@@ -39,6 +44,17 @@ import org.apache.ratis.util.TimeDuration;
  *
  * <p>Ready to serve = {@code StateMachine.notifyLeaderReady()}, which Ratis calls once the new
  * leader's first entry of its term is applied.
+ *
+ * <p>Node options ({@link NodeArgs#options()}), for the throughput load only:
+ * <ul>
+ *   <li>{@code path=client} (default): a {@link RaftClient} created once in this JVM, its async API,
+ *       over gRPC on loopback to this very server; {@code path=server}: the in-process request path
+ *       of an embedding application, {@link RaftServer#submitClientRequestAsync}, no RPC for the
+ *       request.</li>
+ *   <li>{@code leader=set}: the client is built with this node's id as its leader (the load only runs
+ *       on the leader); default {@code unset}: the client finds the leader itself.</li>
+ *   <li>{@code tuning=shipped} (default), {@code tuned} or knob names: {@link RatisTuning}.</li>
+ * </ul>
  */
 final class RatisNode implements SystemNode {
 
@@ -51,6 +67,10 @@ final class RatisNode implements SystemNode {
     private RaftProperties properties;
     private volatile RaftClient client;
     private RaftClient admin;
+    private boolean serverPath;
+    private boolean leaderSet;
+    private final ClientId inProcessClientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
 
     @Override
     public void start(NodeArgs a) throws Exception {
@@ -72,6 +92,9 @@ final class RatisNode implements SystemNode {
                     TimeDuration.valueOf(2L * a.electionMs(), TimeUnit.MILLISECONDS));
         }
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(properties, 4096);
+        RatisTuning.apply(properties, RatisTuning.knobs(a.options().getOrDefault("tuning", "shipped")));
+        serverPath = a.options().getOrDefault("path", "client").equals("server");
+        leaderSet = a.options().getOrDefault("leader", "unset").equals("set");
         boolean formatted = new File(a.dataDir().toFile(), GROUP_ID.getUuid().toString()).isDirectory();
         StateMachine sm = new StateMachine();
         server = RaftServer.newBuilder()
@@ -127,17 +150,40 @@ final class RatisNode implements SystemNode {
 
     @Override
     public CompletableFuture<?> submit(byte[] payload) {
+        if (serverPath) {
+            return submitInProcess(payload);
+        }
         RaftClient c = client;
         if (c == null) {
             synchronized (this) {
                 c = client;
                 if (c == null) {
-                    c = newClient();
+                    c = leaderSet
+                            ? RaftClient.newBuilder().setProperties(properties).setRaftGroup(group).setLeaderId(self).build()
+                            : newClient();
                     client = c;
                 }
             }
         }
         return c.async().send(Message.valueOf(ByteString.copyFrom(payload)));
+    }
+
+    /** A write request handed to this server object directly, as an embedding application can. */
+    private CompletableFuture<?> submitInProcess(byte[] payload) {
+        try {
+            RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(inProcessClientId).setServerId(self)
+                    .setGroupId(GROUP_ID).setCallId(callIds.incrementAndGet())
+                    .setMessage(Message.valueOf(ByteString.copyFrom(payload)))
+                    .setType(RaftClientRequest.writeRequestType()).build();
+            return server.submitClientRequestAsync(req).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new CompletionException(reply.getException());
+                }
+                return reply;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private final class StateMachine extends BaseStateMachine {
