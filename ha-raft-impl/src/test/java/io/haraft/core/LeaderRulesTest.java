@@ -404,4 +404,25 @@ class LeaderRulesTest {
         }
         assertThat(lastWakeUp).as("stepped down at the end of its lease, not a heartbeat later").isEqualTo(until);
     }
+
+    @Test
+    void aCompletedSnapshotCountsAsAnAcknowledgementOnlyWithinTheLeadersLog() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        long round = appendTo(sent, "n2").round();
+        c.step(new Message.InstallSnapshotResponse("n2", "n1", 3, 9, 0, true, round), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.commitIndex()).as("n2 claims a snapshot of entries this leader never had").isLessThan(4);
+        assertThat(c.progress("n2").match()).isZero();
+
+        c.step(new Message.InstallSnapshotResponse("n3", "n1", 3, 4, 0, false, round), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.progress("n3").match()).as("a chunk answer that is not done holds nothing yet").isZero();
+        assertThat(c.commitIndex()).isLessThan(4);
+
+        // a snapshot up to 4 that n3 installed from another sender: as good as an append acknowledged up to 4
+        c.step(new Message.InstallSnapshotResponse("n3", "n1", 3, 4, 0, true, round), T0 + 2 * MS);
+        assertThat(c.progress("n3").match()).isEqualTo(4);
+        assertThat(c.commitIndex()).as("n1 and n3 hold entry 4 of term 3").isEqualTo(4);
+    }
 }
