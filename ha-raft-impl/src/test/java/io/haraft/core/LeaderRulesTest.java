@@ -285,4 +285,144 @@ class LeaderRulesTest {
         answers(c, t, events);
         assertThat(events).as("a follower has nothing to revoke").hasSize(before);
     }
+
+    /** The appends among {@code sent} addressed to {@code to}. */
+    private static List<Message.Append> appendsTo(List<Message> sent, String to) {
+        return sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to))
+                .map(m -> (Message.Append) m).toList();
+    }
+
+    @Test
+    void aRejectedAppendIsRetriedFromTheFollowersHintAndStaleRejectionsChangeNothing() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        Message.Append toN3 = appendTo(sent, "n3");
+        assertThat(toN3.prevIndex()).as("n3 is probed right after the leader's previous entries").isEqualTo(3);
+        Message.Append toN2 = appendTo(sent, "n2");
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 4, 0, 0, toN2.round(), toN2.stickiness()), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.progress("n2").match()).isEqualTo(4);
+
+        // n3 holds 1@1, 2@1 and a 3 of another term: it refuses prev 3@2 and hints 2@1
+        Message.AppendResponse refused = new Message.AppendResponse("n3", "n1", 3, false, 3, 2, 1, toN3.round(),
+                toN3.stickiness());
+        c.step(refused, T0 + 2 * MS);
+        List<Message.Append> retry = appendsTo(answers(c, T0 + 2 * MS), "n3");
+        assertThat(retry).as("one new probe, right after the refusal").hasSize(1);
+        assertThat(retry.get(0).prevIndex()).as("from the hint: the entries after 2@1").isEqualTo(2);
+        assertThat(retry.get(0).prevTerm()).isEqualTo(1);
+        assertThat(retry.get(0).entries()).extracting(Entry::index).containsExactly(3L, 4L);
+        assertThat(c.progress("n3").next()).isEqualTo(3);
+
+        c.step(refused, T0 + 3 * MS);
+        assertThat(appendsTo(answers(c, T0 + 3 * MS), "n3")).as("the same refusal delivered twice is stale").isEmpty();
+        assertThat(c.progress("n3").next()).isEqualTo(3);
+
+        c.step(new Message.AppendResponse("n2", "n1", 3, false, 4, 2, 1, toN2.round(), toN2.stickiness()),
+                T0 + 3 * MS);
+        assertThat(appendsTo(answers(c, T0 + 3 * MS), "n2"))
+                .as("a refusal of an index n2 already acknowledged is older than the acknowledgement").isEmpty();
+        assertThat(c.progress("n2").match()).isEqualTo(4);
+        assertThat(c.progress("n2").next()).isEqualTo(5);
+    }
+
+    @Test
+    void anAcknowledgedProbeSwitchesTheFollowerToPipelinedAppends() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = electedLeader(new ArrayList<>());
+        assertThat(c.progress("n2").mode()).isEqualTo(io.haraft.core.progress.Progress.Mode.REPLICATE);
+        assertThat(c.progress("n3").mode()).as("n3 never answered").isEqualTo(io.haraft.core.progress.Progress.Mode.PROBE);
+        long t = T0 + 2 * MS;
+        assertThat(c.propose(new byte[] {1}, t)).isEqualTo(5);
+        sent.addAll(answers(c, t));
+        assertThat(c.propose(new byte[] {2}, t)).isEqualTo(6);
+        sent.addAll(answers(c, t));
+        assertThat(appendsTo(sent, "n2")).as("n2 is acknowledged: each proposal goes out at once")
+                .extracting(a -> a.entries().get(a.entries().size() - 1).index()).containsExactly(5L, 6L);
+        assertThat(appendsTo(sent, "n3")).as("a probe is outstanding: nothing more until n3 answers").isEmpty();
+    }
+
+    @Test
+    void aTransferEndsWhenItsTargetAcknowledgesTheLeadersWholeLogAndNotBefore() {
+        List<LeadershipEvent> events = new ArrayList<>();
+        RaftCore c = electedLeader(events);
+        long t = T0 + 2 * MS;
+        assertThat(c.propose(new byte[] {1}, t)).isEqualTo(5);
+        answers(c, t);
+        assertThat(c.transferLeadership("n3", t)).isTrue();
+        answers(c, t);
+
+        c.step(new Message.AppendResponse("n2", "n1", 3, true, 5, 0, 0, 0, 0), t);
+        assertThat(c.role()).as("n2 is not the target").isEqualTo(Role.LEADER);
+        c.step(new Message.AppendResponse("n3", "n1", 3, true, 4, 0, 0, 0, 0), t);
+        assertThat(c.role()).as("n3 still lacks entry 5").isEqualTo(Role.LEADER);
+        assertThat(answers(c, t)).noneMatch(m -> m instanceof Message.TimeoutNow);
+
+        c.step(new Message.AppendResponse("n3", "n1", 3, true, 5, 0, 0, 0, 0), t);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(answers(c, t, events)).contains(new Message.TimeoutNow("n1", "n3", 3, false));
+        assertThat(events).last().isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.LEADERSHIP_TRANSFERRED));
+    }
+
+    @Test
+    void aLeaderWakesForItsHeartbeatsItsTransferDeadlineAndTheEndOfItsLease() {
+        RaftCore follower = core(THREE);
+        long election = follower.nextDeadline();
+        assertThat(election).isBetween(START + E, START + 2 * E - 1);
+        follower.tick(election - 1);
+        assertThat(follower.role()).isEqualTo(Role.FOLLOWER);
+        follower.tick(election);
+        assertThat(follower.role()).isEqualTo(Role.PRE_CANDIDATE);
+
+        RaftCore c = electedLeader(new ArrayList<>());
+        assertThat(c.nextDeadline()).as("the next heartbeat").isEqualTo(T0 + CoreConfig.defaults("n1", THREE)
+                .heartbeatNanos());
+        long t1 = T0 + 2 * MS;
+        assertThat(c.transferLeadership("n3", t1)).isTrue();
+        answers(c, t1);
+        List<Long> wakeUps = new ArrayList<>();
+        for (long t = c.nextDeadline(); t <= t1 + E; t = c.nextDeadline()) {
+            wakeUps.add(t);
+            c.tick(t);
+            for (Message m : answers(c, t)) {
+                if (m instanceof Message.Heartbeat h && h.to().equals("n2")) {
+                    c.step(new Message.HeartbeatResponse("n2", "n1", h.term(), h.round(), h.stickiness()), t);
+                }
+            }
+        }
+        assertThat(wakeUps).as("woken exactly when the transfer times out").contains(t1 + E);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+
+        // nobody answers from now on: the last wake-up before stepping down is the end of the lease
+        long lastWakeUp = wakeUps.get(wakeUps.size() - 1);
+        long until = c.leaseUntil();
+        for (long t = c.nextDeadline(); c.role() == Role.LEADER; t = c.nextDeadline()) {
+            assertThat(t).as("never past the lease").isLessThanOrEqualTo(until).isGreaterThan(lastWakeUp);
+            c.tick(t);
+            answers(c, t);
+            lastWakeUp = t;
+        }
+        assertThat(lastWakeUp).as("stepped down at the end of its lease, not a heartbeat later").isEqualTo(until);
+    }
+
+    @Test
+    void aCompletedSnapshotCountsAsAnAcknowledgementOnlyWithinTheLeadersLog() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(sent);
+        long round = appendTo(sent, "n2").round();
+        c.step(new Message.InstallSnapshotResponse("n2", "n1", 3, 9, 0, true, round), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.commitIndex()).as("n2 claims a snapshot of entries this leader never had").isLessThan(4);
+        assertThat(c.progress("n2").match()).isZero();
+
+        c.step(new Message.InstallSnapshotResponse("n3", "n1", 3, 4, 0, false, round), T0 + MS);
+        answers(c, T0 + MS);
+        assertThat(c.progress("n3").match()).as("a chunk answer that is not done holds nothing yet").isZero();
+        assertThat(c.commitIndex()).isLessThan(4);
+
+        // a snapshot up to 4 that n3 installed from another sender: as good as an append acknowledged up to 4
+        c.step(new Message.InstallSnapshotResponse("n3", "n1", 3, 4, 0, true, round), T0 + 2 * MS);
+        assertThat(c.progress("n3").match()).isEqualTo(4);
+        assertThat(c.commitIndex()).as("n1 and n3 hold entry 4 of term 3").isEqualTo(4);
+    }
 }

@@ -51,6 +51,50 @@ class QuorumTest {
         assertThat(Quorum.of(ids).tally(v)).isEqualTo(expected);
     }
 
+    private static final Quorum OLD = Quorum.of(List.of("n1", "n2", "n3"));
+    private static final Quorum NEW = Quorum.of(List.of("n2", "n3", "n4"));
+
+    @ParameterizedTest(name = "old n1 n2 n3, new n2 n3 n4, yes {0}, no {1} -> {2}")
+    @CsvSource({
+        "n1 n2, -,     PENDING",
+        "n3 n4, -,     PENDING",
+        "n2 n3, -,     WON",
+        "n1 n4, n2 n3, LOST",
+        "-,     n1 n2, LOST",
+        "-,     n3 n4, LOST",
+        "n2,    -,     PENDING",
+    })
+    void aJointQuorumIsWonOnlyWithAMajorityOfEachSetAndLostWithEither(String yes, String no,
+                                                                      Quorum.VoteResult expected) {
+        Map<String, Boolean> v = new HashMap<>();
+        for (String id : yes.trim().split(" +")) {
+            if (!id.equals("-")) {
+                v.put(id, true);
+            }
+        }
+        for (String id : no.trim().split(" +")) {
+            if (!id.equals("-")) {
+                v.put(id, false);
+            }
+        }
+        assertThat(Quorum.joint(OLD, NEW).tally(v)).isEqualTo(expected);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aJointQuorumHasTheVotersOfBothSets() {
+        Quorum joint = Quorum.joint(OLD, NEW);
+        assertThat(joint.isJoint()).isTrue();
+        assertThat(OLD.isJoint()).isFalse();
+        assertThat(Quorum.joint(OLD, Quorum.of(List.of("n3", "n2", "n1")))).as("the same set: no joint quorum")
+                .isSameAs(OLD);
+        assertThat(joint.voters()).containsExactly("n1", "n2", "n3", "n4");
+        assertThat(OLD.voters()).containsExactly("n1", "n2", "n3");
+        assertThat(joint.contains("n1")).isTrue();
+        assertThat(joint.contains("n4")).isTrue();
+        assertThat(joint.contains("n5")).isFalse();
+        assertThat(OLD.contains("n4")).isFalse();
+    }
+
     private static List<String> ids(int n) {
         return java.util.stream.IntStream.rangeClosed(1, n).mapToObj(i -> "n" + i).toList();
     }
