@@ -52,6 +52,10 @@ import java.util.function.Supplier;
  * {@link ReadRequests} hands requests over and completes the futures from the core's answers,
  * taken after every input and from each Ready. {@link LeadershipTransfers} does the same for
  * leadership transfers and {@link MembershipChanges} for membership operations.
+ *
+ * <p>Who runs it: a {@link LoopDriver} from the node's {@link NodeEnvironment}. In the library that
+ * is a thread of its own blocking on the queue ({@link #runBlocking()}); in the whole-node simulator
+ * it is the simulator's event queue, one {@link #step()} at a time. Both run the same iteration.
  */
 final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);

@@ -57,6 +57,9 @@ import java.util.function.Function;
  * {@link #close()} set {@code cluster} and {@code node} on the caller's thread while they run (and
  * give the caller its own MDC back), so a store opened by {@code start()} hands them on to its own
  * threads.
+ * Every clock reading, thread and random draw comes from one {@code NodeEnvironment}: the public
+ * constructors use the system's; the whole-node simulator gives its own, so that the same code runs
+ * deterministically on virtual time.
  *
  * <p><b>Guarantees.</b> Everything {@link RaftNode} promises, with these implementation notes:
  * <ul>
