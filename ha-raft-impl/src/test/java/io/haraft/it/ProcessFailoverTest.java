@@ -313,8 +313,10 @@ class ProcessFailoverTest {
         assertThat(oldLeader.lines("VALID").stream().filter(l -> l.token() == old.token()))
                 .as("VALID checks of the old token after the freeze\n%s", everything())
                 .allMatch(l -> l.nanos() < stoppedAt);
-        int revokedAt = oldLeader.lines.indexOf(revoked);
-        assertThat(oldLeader.lines.subList(revokedAt + 1, oldLeader.lines.size()))
+        // A copy: the reader thread keeps appending, and a view of a list that changes under it fails.
+        List<Line> seen = List.copyOf(oldLeader.lines);
+        int revokedAt = seen.indexOf(revoked);
+        assertThat(seen.subList(revokedAt + 1, seen.size()))
                 .as("lines after REVOKED %d", old.token())
                 .noneMatch(l -> l.token() == old.token() && (l.kind().equals("ELECTED")
                         || l.kind().equals("VALID") && l.nanos() >= stoppedAt));

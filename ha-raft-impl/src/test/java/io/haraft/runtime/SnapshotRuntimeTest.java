@@ -172,7 +172,7 @@ class SnapshotRuntimeTest {
         }
 
         // The state came from a restore at the leader's snapshot, not from replaying what it covers.
-        List<String> events = sm(follower).events;
+        List<String> events = List.copyOf(sm(follower).events);   // a copy: the node still applies
         int restoreAt = indexOfFirst(events, "restore:");
         assertThat(restoreAt).as("a restore among %s", events).isGreaterThanOrEqualTo(0);
         long restoredUpTo = Long.parseLong(events.get(restoreAt).substring("restore:".length()));
