@@ -269,7 +269,13 @@ public final class RaftCore {
             if (now >= heartbeatDeadline) {
                 broadcastHeartbeat();
             }
-        } else if (now >= electionDeadline) {
+        } else {
+            if (!heldPreVotes.isEmpty() && !inLease()) {
+                answerHeldPreVotes(); // the leader stayed silent for the whole window
+            }
+            if (now < electionDeadline) {
+                return;
+            }
             if (term >= Bounds.MAX_TERM) {
                 boundsLog.termAtBound(term, now);
                 resetElectionTimer();
@@ -796,30 +802,41 @@ public final class RaftCore {
         log.info("term {}: connection to leader {} refused; its process is gone, campaigning soon", term, peer);
         leader = null;
         lastLeaderContact = NEVER;
-        electionDeadline = Math.min(electionDeadline, now + fastCampaignDelay(peer));
+        electionDeadline = Math.min(electionDeadline, now + turnDelay(peer));
+        answerHeldPreVotes(); // no leader to stick to any more
+    }
+
+    /**
+     * Answers the pre-votes refused only because a leader was alive, as if they came now; those
+     * older than an election timeout are dropped (their sender has moved on).
+     */
+    private void answerHeldPreVotes() {
         List<HeldPreVote> held = List.copyOf(heldPreVotes.values());
         heldPreVotes.clear();
         for (HeldPreVote h : held) {
             if (now - h.at() < cfg.electionTimeoutNanos()) {
-                step(h.preVote(), now); // no leader to stick to any more: answer it as if it came now
+                step(h.preVote(), now);
             }
         }
     }
 
     /**
-     * How long a follower that found its leader's process gone waits before asking for pre-votes.
-     * The followers that may lead take turns by id, a fifth of the election timeout each, plus up to
-     * a twentieth of jitter: if two campaigned at once they would split the vote and both wait a
-     * whole election timeout. The turns are that long because followers notice the crash at
-     * different moments (measured up to about 30 ms apart on a busy host: each learns it from its
-     * own stream's end and its own connection attempt); the next in turn normally hears from the new
-     * leader before its turn comes.
+     * How long a follower waits, once its leader is gone (its process refused a connection) or
+     * silent (its election timer ran out), before asking for pre-votes. The followers that may lead
+     * take turns by id, a fifth of the election timeout each, plus up to a twentieth of jitter: if
+     * two campaigned at once they would split the vote and both wait a whole election timeout more.
+     * The turns are that long because followers notice the loss at different moments (measured up
+     * to about 30 ms apart on a busy host: each learns it from its own stream's end, its own
+     * connection attempt or the last heartbeat it received); the next in turn normally hears from
+     * the new leader before its turn comes. A pre-vote that reaches a follower whose own window has
+     * not ended yet is held and answered when it ends, so the first in turn need not wait for the
+     * slowest clock.
      */
-    private long fastCampaignDelay(String deadLeader) {
+    private long turnDelay(String absentLeader) {
         long slot = cfg.electionTimeoutNanos() / 5;
         int rank = 0;
         for (String v : membership.voters()) {
-            if (!v.equals(deadLeader) && !v.equals(id) && membership.canLead(v) && v.compareTo(id) < 0) {
+            if (!v.equals(absentLeader) && !v.equals(id) && membership.canLead(v) && v.compareTo(id) < 0) {
                 rank++;
             }
         }
@@ -969,6 +986,9 @@ public final class RaftCore {
     /** The local time at which {@link #tick(long)} must next be called. */
     public long nextDeadline() {
         if (role != Role.LEADER) {
+            if (!heldPreVotes.isEmpty() && lastLeaderContact != NEVER) {
+                return Math.min(electionDeadline, lastLeaderContact + stickyWindow); // answer them then
+            }
             return electionDeadline;
         }
         long d = heartbeatDeadline;
@@ -1217,9 +1237,11 @@ public final class RaftCore {
     }
 
     /**
-     * Draws the next election timeout from {@code [E, 2E)} of this node's own timeout, counted from
-     * the end of its stickiness window if that ends later: a follower with a shorter timeout than
-     * its leader's must not vote for itself while it still owes the leader its stickiness.
+     * Sets the next election deadline: an election timeout E of this node's own, counted from the
+     * end of its stickiness window if that ends later (a follower with a shorter timeout than its
+     * leader's must not vote for itself while it still owes the leader its stickiness), plus, for
+     * a follower of a known leader, its turn among the followers (see {@link #turnDelay}), and
+     * otherwise (after a failed election, at start) a delay drawn from {@code [0, E)}.
      */
     private void resetElectionTimer() {
         long e = cfg.electionTimeoutNanos();
@@ -1227,7 +1249,13 @@ public final class RaftCore {
         if (lastLeaderContact != NEVER && role != Role.LEADER) {
             from = Math.max(from, lastLeaderContact + stickyWindow);
         }
-        electionDeadline = from + random.nextLong(e);
+        if (role == Role.FOLLOWER && leader != null) {
+            // Should this leader go silent, its followers take turns instead of drawing from [E, 2E):
+            // a narrow range without split votes. A failed turn falls back to the random range.
+            electionDeadline = from + turnDelay(leader);
+        } else {
+            electionDeadline = from + random.nextLong(e);
+        }
     }
 
     // ------------------------------------------------------------------ replication (follower side)

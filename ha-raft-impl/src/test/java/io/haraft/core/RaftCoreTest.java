@@ -335,6 +335,50 @@ class RaftCoreTest {
     }
 
     @Test
+    void whenTheLeaderGoesSilentTheFollowersTakeTurnsByIdInsteadOfDrawingFromTwoTimeouts() {
+        CoreCluster c = ledByN1Until("n1");   // n1 is cut off: no refusal, only silence
+        long cut = c.now;
+        long term = c.core("n1").term();
+        int before = c.sent.size();
+        assertThat(c.core("n2").nextDeadline() - cut).as("the first in id order: one timeout and its jitter")
+                .isLessThanOrEqualTo(E + E / 20);
+        assertThat(c.core("n3").nextDeadline() - c.core("n2").nextDeadline()).as("the second waits its turn")
+                .isGreaterThanOrEqualTo(E / 5 - E / 20);
+        while (c.leaders().stream().noneMatch(id -> !id.equals("n1")) && c.now < cut + 2 * E) {
+            c.run(MS);
+        }
+        assertThat(c.leaders()).contains("n2");
+        assertThat(c.core("n2").term()).as("one election, no split vote").isEqualTo(term + 1);
+        assertThat(c.now - cut).as("elected within one timeout and a jitter").isLessThanOrEqualTo(E + E / 20 + 2 * MS);
+        assertThat(c.sent.subList(before, c.sent.size())).as("n3 never asked")
+                .noneMatch(m -> m.from().equals("n3") && (m instanceof Message.PreVote || m instanceof Message.Vote));
+    }
+
+    @Test
+    void aPreVoteHeldForStickinessIsAnsweredWhenTheVotersWindowEnds() {
+        CoreCluster c = new CoreCluster(3);
+        c.elect("n1");
+        c.run(200 * MS);
+        // n2 stops hearing n1 a heartbeat before n3 does: its turn comes while n3 still sticks to n1
+        c.drop = m -> m.from().equals("n1") && m.to().equals("n2");
+        c.run(100 * MS);
+        c.drop = CoreCluster.isolate("n1");
+        long n3LastHeard = c.now;
+        long term = c.core("n1").term();
+        int before = c.sent.size();
+        while (c.leaders().stream().noneMatch(id -> !id.equals("n1")) && c.now < n3LastHeard + 2 * E) {
+            c.run(MS);
+        }
+        assertThat(c.leaders()).as("n2 won with the pre-vote n3 held back").contains("n2");
+        assertThat(c.core("n2").term()).isEqualTo(term + 1);
+        assertThat(c.now - n3LastHeard).as("as soon as n3's window ended, before n3's own turn")
+                .isLessThan(E + E / 5 - E / 20);
+        assertThat(c.sent.subList(before, c.sent.size())).as("n2 asked once")
+                .filteredOn(m -> m instanceof Message.PreVote p && p.from().equals("n2") && p.to().equals("n3"))
+                .hasSize(1);
+    }
+
+    @Test
     void aPreVoteRefusedForStickinessIsGrantedOnceTheVoterFindsTheLeaderGone() {
         CoreCluster c = ledByN1Until("n1");
         // n2 found n1's process gone; n3 has not checked yet and refuses n2's pre-vote (a leader is alive)
