@@ -464,7 +464,15 @@ public record RaftConfig(
         return voters().size() == 1;
     }
 
-    /** The upper end (exclusive) of the randomised election timeout: {@code 2 * electionTimeout}. */
+    /**
+     * The upper end (exclusive) of the randomised election timeout: {@code 2 * electionTimeout}. A follower
+     * whose leader goes silent campaigns after {@code electionTimeout} plus its turn among the
+     * followers (a fifth of {@code electionTimeout} per follower with a lower id, plus up to a
+     * twentieth of jitter), so that followers do not split the vote; after a failed election, or
+     * with no leader known, the timeout is drawn from {@code [electionTimeout, 2 * electionTimeout)}.
+     * Either way a node never campaigns before {@code electionTimeout} has passed since it last
+     * heard from a leader.
+     */
     public Duration electionTimeoutMax() {
         return electionTimeout.multipliedBy(2);
     }
