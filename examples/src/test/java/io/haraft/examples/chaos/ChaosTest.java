@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * where they fail.
  *
  * <p>System properties: {@code chaos.seed} (default: from the time, printed), {@code chaos.seconds}
- * (length of the fault phase of the short profile, default 120).
+ * (length of the fault phase of the short profile, default 120), {@code chaos.nodeLogLevel} (the node
+ * processes' slf4j-simple level, default warn; their logs are kept under the run's folder).
  */
 class ChaosTest {
 

@@ -151,7 +151,7 @@ final class NodeProcesses implements AutoCloseable {
      */
     void start(String id) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-cp", classpath, "-Xmx256m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=" + System.getProperty("chaos.nodeLogLevel", "warn"),
                 ChaosNode.class.getName(), id, dir.resolve("data").resolve(id).toString(),
                 Integer.toString(adminPorts.get(id))));
         cmd.addAll(nodeArgs);
