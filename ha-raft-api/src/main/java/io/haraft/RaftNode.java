@@ -802,13 +802,17 @@ public interface RaftNode extends AutoCloseable {
          *                               path; the message names the Maven artifact to add
          */
         public RaftNode build() {
-            // The context class loader first (application servers, plugin hosts), then our own.
+            return build(discover());
+        }
+
+        /** The implementations on the class path: the context class loader's first (application servers, plugin hosts), then our own. */
+        private static List<RaftNodeFactory> discover() {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
             List<RaftNodeFactory> found = context == null ? List.of() : load(context);
             if (found.isEmpty() && context != RaftNode.class.getClassLoader()) {
                 found = load(RaftNode.class.getClassLoader());
             }
-            return build(found);
+            return found;
         }
 
         /**
@@ -826,12 +830,7 @@ public interface RaftNode extends AutoCloseable {
          *                               path
          */
         public RaftGroups buildGroups() {
-            ClassLoader context = Thread.currentThread().getContextClassLoader();
-            List<RaftNodeFactory> found = context == null ? List.of() : load(context);
-            if (found.isEmpty() && context != RaftNode.class.getClassLoader()) {
-                found = load(RaftNode.class.getClassLoader());
-            }
-            return buildGroups(found);
+            return buildGroups(discover());
         }
 
         /** {@link #buildGroups()} with the given factories instead of the ones {@link ServiceLoader} finds. */
