@@ -288,6 +288,29 @@ public final class RaftGroupsImpl implements RaftGroups {
         LOG.info("node {} and its {} Raft groups closed", config.nodeId(), toClose.size());
     }
 
+    /**
+     * Test hook: stops like a killed process. Every group stops at once without revoking, handing
+     * over or delivering anything, then the shared socket closes and the threads stop.
+     */
+    void crashForTest() {
+        List<GroupNode> toCrash;
+        synchronized (lifecycle) {
+            if (state != State.RUNNING) {
+                return;
+            }
+            state = State.CLOSED;
+            toCrash = new ArrayList<>(groups.values());
+            groups.clear();
+        }
+        toCrash.forEach(g -> g.node().crashForTest());
+        GrpcTransport t = sharedTransport();
+        if (t != null) {
+            t.close();
+        }
+        env.close();
+        LOG.info("node {} crashed with its {} Raft groups (test)", config.nodeId(), toCrash.size());
+    }
+
     @Override
     public String toString() {
         return "RaftGroups{" + config.nodeId() + ", groups=" + groupNames() + "}";

@@ -242,6 +242,49 @@ class GroupsGrpcTest {
     }
 
     @Test
+    void groupsOfAKilledNodeMoveToTheSurvivorsAndItRejoinsFromItsData() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> groups = names("k", 0, 12);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+        // kill a node that leads at least one group (which ones: by its own handles, now)
+        String victim = groups.stream().map(g -> leaderOf(g).orElseThrow()).findFirst().orElseThrow();
+        List<String> moved = new ArrayList<>();
+        Map<String, Long> terms = new HashMap<>();
+        for (String g : groups) {
+            RaftNode h = nodes.get(victim).group(g).orElseThrow();
+            if (h.isLeader()) {
+                moved.add(g);
+                terms.put(g, h.status().term());
+            }
+        }
+        assertThat(moved).isNotEmpty();
+        RaftGroupsImpl dead = (RaftGroupsImpl) nodes.remove(victim);
+        dead.crashForTest();
+
+        awaitLeaders(groups);
+        for (String g : moved) {
+            String now = leaderOf(g).orElseThrow();
+            assertThat(now).isNotEqualTo(victim);
+            assertThat(nodes.get(now).group(g).orElseThrow().status().term()).isGreaterThan(terms.get(g));
+        }
+
+        // restarted on the same data directory and port: every group continues from its files
+        RaftGroups back = startGroupsNode(victim);
+        groups.forEach(back::newGroup);
+        for (String g : groups) {
+            assertThat(back.group(g).orElseThrow().status().term()).isGreaterThanOrEqualTo(terms.getOrDefault(g, 1L));
+        }
+        Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).isPresent()
+                        && back.group(g).orElseThrow().status().leaderId().isPresent()),
+                "every group has a leader that the restarted node knows");
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
     void groupsComeAndGoWhileTheNodesRun() throws Exception {
         ids("n1", "n2", "n3");
         for (String id : ports.keySet()) {
