@@ -153,6 +153,7 @@ final class SharedEnvironment implements AutoCloseable {
     private final class GroupEnvironment implements NodeEnvironment {
         private final String group;
         private final Map<String, String> mdc;
+        private final NodeEnvironment waits = NodeEnvironment.system(clock);
 
         GroupEnvironment(String group) {
             this.group = group;
@@ -206,7 +207,7 @@ final class SharedEnvironment implements AutoCloseable {
 
         @Override
         public boolean await(CompletableFuture<?> future, long nanos) throws InterruptedException {
-            return NodeEnvironment.system(clock).await(future, nanos);
+            return waits.await(future, nanos);
         }
 
         @Override
