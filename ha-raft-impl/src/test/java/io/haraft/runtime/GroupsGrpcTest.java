@@ -121,6 +121,55 @@ class GroupsGrpcTest {
         return leaders.size() == 1 ? Optional.of(leaders.get(0)) : Optional.empty();
     }
 
+    /**
+     * The node leading {@code group}, waited for: leases can be lost at any time on a loaded
+     * machine, so a test never assumes that a leader it saw earlier still leads.
+     */
+    private String awaitLeader(String group) {
+        AtomicReference<String> found = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            Optional<String> l = leaderOf(group);
+            l.ifPresent(found::set);
+            return l.isPresent();
+        }, "a leader of group " + group);
+        return found.get();
+    }
+
+    /** Submits {@code command} to {@code group}'s leader, again on another leader if leadership moves meanwhile. */
+    private long submitToLeader(String group, byte[] command) {
+        AtomicReference<Long> index = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            try {
+                index.set(nodes.get(awaitLeader(group)).group(group).orElseThrow().submit(command)
+                        .get(10, TimeUnit.SECONDS).index());
+                return true;
+            } catch (Exception e) {
+                return false;   // not leader any more, or the outcome is unknown: try again
+            }
+        }, "a command committed in group " + group);
+        return index.get();
+    }
+
+    /** Makes {@code target} lead {@code group}: asks whichever handle leads now to transfer, until it does. */
+    private void moveLeadershipTo(String group, String targetId, RaftNode target) {
+        Await.until(WAIT, () -> {
+            if (target.isLeader()) {
+                return true;
+            }
+            for (RaftGroups n : nodes.values()) {
+                Optional<RaftNode> h = n.group(group).filter(RaftNode::isLeader);
+                if (h.isPresent()) {
+                    try {
+                        h.get().transferLeadership(targetId).get(10, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        // lost leadership meanwhile, or the transfer timed out: look again
+                    }
+                }
+            }
+            return target.isLeader();
+        }, targetId + " leads group " + group);
+    }
+
     private void awaitLeaders(List<String> groups) {
         Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).isPresent()),
                 "a leader in every one of " + groups.size() + " groups");
@@ -168,7 +217,7 @@ class GroupsGrpcTest {
                     .as("group %s term %d led by %s and %s", l.group(), l.term(), other, l.nodeId()).isTrue();
         }
         for (String g : groups) {
-            Leadership now = nodes.get(leaderOf(g).orElseThrow()).group(g).orElseThrow().leadership().orElse(null);
+            Leadership now = nodes.get(awaitLeader(g)).group(g).orElseThrow().leadership().orElse(null);
             if (now != null) {
                 assertThat(now.group()).isEqualTo(g);
                 assertThat(now.token().value()).isEqualTo(now.term());
@@ -177,10 +226,7 @@ class GroupsGrpcTest {
         assertThat(violations).isEmpty();
 
         // A command commits in one group and not in another.
-        String g0 = groups.get(0);
-        RaftNode leader = nodes.get(leaderOf(g0).orElseThrow()).group(g0).orElseThrow();
-        assertThat(leader.submit("x".getBytes(StandardCharsets.UTF_8)).orTimeout(30, TimeUnit.SECONDS).join().index())
-                .isPositive();
+        assertThat(submitToLeader(groups.get(0), "x".getBytes(StandardCharsets.UTF_8))).isPositive();
     }
 
     @Test
@@ -223,7 +269,7 @@ class GroupsGrpcTest {
         Map<String, List<String>> led = new HashMap<>();
         Map<String, Long> terms = new HashMap<>();
         for (String g : groups) {
-            String id = leaderOf(g).orElseThrow();
+            String id = awaitLeader(g);
             led.computeIfAbsent(id, k -> new ArrayList<>()).add(g);
             terms.put(g, nodes.get(id).group(g).orElseThrow().status().term());
         }
@@ -234,7 +280,7 @@ class GroupsGrpcTest {
 
         awaitLeaders(groups);
         for (String g : moved) {
-            String now = leaderOf(g).orElseThrow();
+            String now = awaitLeader(g);
             assertThat(now).isNotEqualTo(victim);
             assertThat(nodes.get(now).group(g).orElseThrow().status().term()).isGreaterThan(terms.get(g));
         }
@@ -251,23 +297,26 @@ class GroupsGrpcTest {
         groups.forEach(this::createEverywhere);
         awaitLeaders(groups);
         // kill a node that leads at least one group (which ones: by its own handles, now)
-        String victim = groups.stream().map(g -> leaderOf(g).orElseThrow()).findFirst().orElseThrow();
+        String victim = awaitLeader(groups.get(0));
         List<String> moved = new ArrayList<>();
         Map<String, Long> terms = new HashMap<>();
-        for (String g : groups) {
-            RaftNode h = nodes.get(victim).group(g).orElseThrow();
-            if (h.isLeader()) {
-                moved.add(g);
-                terms.put(g, h.status().term());
+        Await.until(WAIT, () -> {
+            moved.clear();
+            for (String g : groups) {
+                RaftNode h = nodes.get(victim).group(g).orElseThrow();
+                if (h.isLeader()) {
+                    moved.add(g);
+                    terms.put(g, h.status().term());
+                }
             }
-        }
-        assertThat(moved).isNotEmpty();
+            return !moved.isEmpty();
+        }, victim + " leads a group");
         RaftGroupsImpl dead = (RaftGroupsImpl) nodes.remove(victim);
         dead.crashForTest();
 
         awaitLeaders(groups);
         for (String g : moved) {
-            String now = leaderOf(g).orElseThrow();
+            String now = awaitLeader(g);
             assertThat(now).isNotEqualTo(victim);
             assertThat(nodes.get(now).group(g).orElseThrow().status().term()).isGreaterThan(terms.get(g));
         }
@@ -317,9 +366,7 @@ class GroupsGrpcTest {
             assertThat(n.config().dataDir().resolve("groups").resolve("gone")).doesNotExist();
         }
         assertThat(n1.removeAndDeleteData("gone")).isFalse();
-        String leader = leaderOf("late").orElseThrow();
-        assertThat(nodes.get(leader).group("late").orElseThrow().submit(new byte[] {1})
-                .orTimeout(30, TimeUnit.SECONDS).join().index()).isPositive();
+        assertThat(submitToLeader("late", new byte[] {1})).isPositive();
 
         // a handle's close() is remove()
         nodes.get("n2").group("late").orElseThrow().close();
@@ -349,18 +396,24 @@ class GroupsGrpcTest {
 
         // the default group elects across both kinds of nodes; hand it to n3 to prove both directions
         Await.until(WAIT, () -> leaderOf(GroupNames.DEFAULT).isPresent() || n3.isLeader(), "a default-group leader");
-        if (!n3.isLeader()) {
-            nodes.get(leaderOf(GroupNames.DEFAULT).orElseThrow()).group(GroupNames.DEFAULT).orElseThrow()
-                    .transferLeadership("n3").orTimeout(30, TimeUnit.SECONDS).join();
-        }
-        Await.until(WAIT, n3::isLeader, "n3 leads the default group");
-        assertThat(n3.leadership().orElseThrow().group()).isEqualTo(GroupNames.DEFAULT);
-        assertThat(n3.submit(new byte[] {7}).orTimeout(30, TimeUnit.SECONDS).join().index()).isPositive();
+        moveLeadershipTo(GroupNames.DEFAULT, "n3", n3);
+        AtomicReference<Long> committed = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            try {
+                Leadership l = n3.awaitLeadership().get(10, TimeUnit.SECONDS);
+                assertThat(l.group()).isEqualTo(GroupNames.DEFAULT);
+                committed.set(n3.submit(new byte[] {7}).get(10, TimeUnit.SECONDS).index());
+                return true;
+            } catch (Exception e) {
+                moveLeadershipTo(GroupNames.DEFAULT, "n3", n3);   // lost it meanwhile: again
+                return false;
+            }
+        }, "a command committed with n3 leading the default group");
+        assertThat(committed.get()).isPositive();
 
         // "other" is hosted on n1 and n2 only: n3 drops its messages, and it elects with 2 of 3
         awaitLeaders(List.of("other"));
         Await.until(WAIT, () -> n3Transport.get().unknownGroupMessages() > 0, "n3 dropped messages of group 'other'");
-        assertThat(n3.isLeader()).isTrue();
         assertThat(n3.status().isRunning()).isTrue();
         assertThat(violations).isEmpty();
     }
@@ -381,12 +434,8 @@ class GroupsGrpcTest {
         assertThat(n1.groupNames()).containsExactly("a", "b");
         // n1's groups still work: make it lead "a" and commit there
         RaftNode a1 = n1.group("a").orElseThrow();
-        if (!a1.isLeader()) {
-            nodes.get(leaderOf("a").orElseThrow()).group("a").orElseThrow()
-                    .transferLeadership("n1").orTimeout(30, TimeUnit.SECONDS).join();
-        }
-        Await.until(WAIT, a1::isLeader, "n1 leads group a");
-        assertThat(a1.submit(new byte[] {1}).orTimeout(30, TimeUnit.SECONDS).join().index()).isPositive();
+        moveLeadershipTo("a", "n1", a1);
+        assertThat(submitToLeader("a", new byte[] {1})).isPositive();
     }
 
     @Test
