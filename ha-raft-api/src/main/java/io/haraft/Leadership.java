@@ -54,6 +54,16 @@ public interface Leadership {
     String nodeId();
 
     /**
+     * The name of the Raft group this leadership belongs to: the name given to
+     * {@link RaftGroups#newGroup}, or {@link GroupNames#DEFAULT} for a node built with
+     * {@link RaftNode.Builder#build()}. Constant for the leadership; tokens of different groups are
+     * unrelated.
+     */
+    default String group() {
+        return GroupNames.DEFAULT;
+    }
+
+    /**
      * Returns whether this leadership still holds its lease at the moment of the call.
      *
      * <p>{@code false} once the lease has run out or the leadership was revoked for any reason,

@@ -802,13 +802,55 @@ public interface RaftNode extends AutoCloseable {
          *                               path; the message names the Maven artifact to add
          */
         public RaftNode build() {
-            // The context class loader first (application servers, plugin hosts), then our own.
+            return build(discover());
+        }
+
+        /** The implementations on the class path: the context class loader's first (application servers, plugin hosts), then our own. */
+        private static List<RaftNodeFactory> discover() {
             ClassLoader context = Thread.currentThread().getContextClassLoader();
             List<RaftNodeFactory> found = context == null ? List.of() : load(context);
             if (found.isEmpty() && context != RaftNode.class.getClassLoader()) {
                 found = load(RaftNode.class.getClassLoader());
             }
-            return build(found);
+            return found;
+        }
+
+        /**
+         * Validates the settings, prepares the data directory and creates a node that hosts many
+         * named Raft groups ({@link RaftGroups}), not started yet. The listener set with
+         * {@link #listener}, if any, hears every group (tell them apart by
+         * {@link Leadership#group()}); each group gets its own listener and state machine through
+         * {@link GroupOptions}.
+         *
+         * @throws RaftConfigException   if a setting is invalid, the data directory cannot be
+         *                               prepared, or a {@link #stateMachine} or {@link #metrics} was
+         *                               set (a state machine belongs to one group; groups report no
+         *                               metrics yet)
+         * @throws IllegalStateException if no implementation (or more than one) is on the class
+         *                               path
+         */
+        public RaftGroups buildGroups() {
+            return buildGroups(discover());
+        }
+
+        /** {@link #buildGroups()} with the given factories instead of the ones {@link ServiceLoader} finds. */
+        RaftGroups buildGroups(Iterable<? extends RaftNodeFactory> factories) {
+            if (stateMachine != null) {
+                throw new RaftConfigException("A state machine was set on a builder of several Raft groups.",
+                        "Give each group its own: groups.newGroup(name, GroupOptions.defaults().withStateMachine(sm)).");
+            }
+            if (metrics != null) {
+                throw new RaftConfigException("Metrics were set on a builder of several Raft groups, which report"
+                        + " no metrics yet.", "Remove .metrics(...) or build a single-group node with build().");
+            }
+            RaftConfig config = config().prepareDataDir();
+            RaftNodeFactory factory = single(factories);
+            RaftGroups groups = factory.createGroups(config, listener == null ? NO_LISTENER : listener);
+            if (groups == null) {
+                throw new IllegalStateException(factory.getClass().getName() + ".createGroups returned null;"
+                        + " that is a bug in the implementation");
+            }
+            return groups;
         }
 
         /** Builds with the given factories instead of the ones {@link ServiceLoader} finds. */

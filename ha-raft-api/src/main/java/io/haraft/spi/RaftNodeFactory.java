@@ -2,6 +2,7 @@ package io.haraft.spi;
 
 import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
+import io.haraft.RaftGroups;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
 import io.haraft.metrics.RaftMetrics;
@@ -63,5 +64,21 @@ public interface RaftNodeFactory {
                     + " ha-raft-api", getClass().getName(), config.nodeId(), metrics);
         }
         return create(config, listener, stateMachine);
+    }
+
+    /**
+     * Creates a node that hosts many named Raft groups ({@link RaftGroups}), not started yet;
+     * called by {@link RaftNode.Builder#buildGroups()}. The same rules as for {@code create}: no
+     * thread, port or file is opened before {@link RaftGroups#start()}. The default, for
+     * implementations that host a single group, throws {@link UnsupportedOperationException}.
+     *
+     * @param config   the validated configuration; its data directory exists and is writable
+     * @param listener a listener every group gets in addition to its own; never {@code null}
+     * @return the node, never {@code null}
+     * @throws UnsupportedOperationException if the implementation cannot host groups
+     */
+    default RaftGroups createGroups(RaftConfig config, LeadershipListener listener) {
+        throw new UnsupportedOperationException("The HA-Raft implementation " + getClass().getName()
+                + " cannot host several Raft groups per node; use an ha-raft-impl of the same version as ha-raft-api");
     }
 }

@@ -62,6 +62,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
     private final Object lock = new Object();
     private volatile LeadershipImpl open;   // written under lock
     private volatile Thread callbackThread;
+    private final String group;
     private final List<Subscriber> leadershipListeners = new CopyOnWriteArrayList<>();
     private final List<Subscriber> changeListeners = new CopyOnWriteArrayList<>();
     // under lock
@@ -78,6 +79,13 @@ final class LeadershipDispatcher implements Subscriber.Owner {
      */
     LeadershipDispatcher(NodeEnvironment env, String clusterId, String nodeId, Runnable wakeLoop,
                          Executor completer) {
+        this(env, clusterId, nodeId, io.haraft.GroupNames.DEFAULT, wakeLoop, completer);
+    }
+
+    /** @param group the Raft group whose leaderships this dispatches ({@link Leadership#group()}) */
+    LeadershipDispatcher(NodeEnvironment env, String clusterId, String nodeId, String group, Runnable wakeLoop,
+                         Executor completer) {
+        this.group = group;
         this.clusterId = clusterId;
         this.nodeId = nodeId;
         this.env = env;
@@ -224,7 +232,7 @@ final class LeadershipDispatcher implements Subscriber.Owner {
 
     /** Loop thread: the gate let an {@code Elected} through. */
     LeadershipImpl elected(long term, long leaseUntil, long commitIndex) {
-        LeadershipImpl l = new LeadershipImpl(nodeId, term, leaseUntil, commitIndex, clock);
+        LeadershipImpl l = new LeadershipImpl(group, nodeId, term, leaseUntil, commitIndex, clock);
         List<CompletableFuture<Leadership>> taken;
         synchronized (lock) {
             if (open != null) {

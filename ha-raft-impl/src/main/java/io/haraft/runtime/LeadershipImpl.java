@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class LeadershipImpl implements Leadership {
 
+    private final String group;
     private final String nodeId;
     private final long term;
     private final FencingToken token;
@@ -30,6 +31,12 @@ final class LeadershipImpl implements Leadership {
     private volatile long revokedAt;
 
     LeadershipImpl(String nodeId, long term, long leaseUntil, long electedCommitIndex, MonotonicClock clock) {
+        this(io.haraft.GroupNames.DEFAULT, nodeId, term, leaseUntil, electedCommitIndex, clock);
+    }
+
+    LeadershipImpl(String group, String nodeId, long term, long leaseUntil, long electedCommitIndex,
+                   MonotonicClock clock) {
+        this.group = group;
         this.nodeId = nodeId;
         this.term = term;
         this.token = FencingToken.of(term);
@@ -51,6 +58,11 @@ final class LeadershipImpl implements Leadership {
     @Override
     public String nodeId() {
         return nodeId;
+    }
+
+    @Override
+    public String group() {
+        return group;
     }
 
     @Override
@@ -141,7 +153,7 @@ final class LeadershipImpl implements Leadership {
     @Override
     public String toString() {
         RevokeReason reason = revoked.get();
-        return "Leadership{" + nodeId + ", " + token + (reason != null ? ", revoked " + reason
+        return "Leadership{" + (group.equals(io.haraft.GroupNames.DEFAULT) ? "" : group + ", ") + nodeId + ", " + token + (reason != null ? ", revoked " + reason
                 : isValid() ? ", valid" : ", lease ended") + "}";
     }
 }

@@ -43,7 +43,9 @@ interface NodeEnvironment {
      * threads).
      *
      * @param onThread told of each thread the executor starts (for "am I on this thread" checks); a
-     *                 simulator may start none
+     *                 simulator may start none; an executor over a shared pool (a node hosting
+     *                 groups) tells the pool thread while one of its tasks runs and {@code null}
+     *                 between tasks
      */
     ExecutorService serialExecutor(String role, String clusterId, String nodeId, Consumer<Thread> onThread);
 

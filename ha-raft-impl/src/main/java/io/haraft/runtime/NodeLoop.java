@@ -404,6 +404,10 @@ final class NodeLoop implements Transport.Listener {
             stopped.complete(null);
             return -1;
         }
+        if (mdcTerm >= 0) {
+            // a driver on shared threads (a node hosting groups) gives each step a fresh MDC
+            MDC.put("term", Long.toString(mdcTerm));
+        }
         try {
             iterate(inbox.poll());
         } catch (Throwable t) {

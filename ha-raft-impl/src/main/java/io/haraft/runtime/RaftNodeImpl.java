@@ -184,6 +184,14 @@ public final class RaftNodeImpl implements RaftNode {
     RaftNodeImpl(RaftConfig config, LeadershipListener listener, StateMachine stateMachine,
                  TransportFactory transportFactory, LogStoreFactory logStoreFactory, NodeEnvironment env,
                  RaftMetrics metrics) {
+        this(config, io.haraft.GroupNames.DEFAULT, listener, stateMachine, transportFactory, logStoreFactory, env,
+                metrics);
+    }
+
+    /** A node of Raft group {@code group} (one of many a {@link RaftGroupsImpl} hosts). */
+    RaftNodeImpl(RaftConfig config, String group, LeadershipListener listener, StateMachine stateMachine,
+                 TransportFactory transportFactory, LogStoreFactory logStoreFactory, NodeEnvironment env,
+                 RaftMetrics metrics) {
         this.metricsSpi = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
@@ -195,7 +203,7 @@ public final class RaftNodeImpl implements RaftNode {
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
         // Created here (no thread starts before the first callback) so that listeners and waiters
         // can be added before start().
-        this.dispatcher = new LeadershipDispatcher(env, config.clusterId(), config.nodeId(),
+        this.dispatcher = new LeadershipDispatcher(env, config.clusterId(), config.nodeId(), group,
                 () -> loop.post(() -> { }), this::completeOnApplyThread);
         this.dispatcher.addListener(listener, null);
         this.admission = new ProposalAdmission(config);

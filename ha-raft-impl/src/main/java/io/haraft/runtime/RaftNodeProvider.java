@@ -65,6 +65,16 @@ public final class RaftNodeProvider implements RaftNodeFactory {
         return new RaftNodeImpl(config, listener, stateMachine, t, s, clock, metrics);
     }
 
+    /**
+     * A node hosting many Raft groups ({@link RaftGroupsImpl}), always on the production parts:
+     * one {@link GrpcTransport} and {@link FileRaftStorage} stores under the data directory (a
+     * transport or store factory given to this provider applies to single-group nodes only).
+     */
+    @Override
+    public io.haraft.RaftGroups createGroups(RaftConfig config, LeadershipListener listener) {
+        return new RaftGroupsImpl(config, listener, clock);
+    }
+
     /** The production transport: gRPC on the node's member address, with TLS if configured. */
     static TransportFactory defaultTransports() {
         return config -> GrpcTransport.create(GrpcTransportConfig.from(config));

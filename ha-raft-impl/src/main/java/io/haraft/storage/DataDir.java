@@ -55,6 +55,18 @@ final class DataDir {
         return t;
     }
 
+    /** Runs {@code body} on the caller's thread with {@code mdc} (null: none), then clears the MDC. */
+    static void withMdc(Map<String, String> mdc, Runnable body) {
+        if (mdc != null) {
+            MDC.setContextMap(mdc);
+        }
+        try {
+            body.run();
+        } finally {
+            MDC.clear();
+        }
+    }
+
     /** Overwrites {@code [from, to)} with zeros. */
     static void zeroFill(FileIO.Handle h, long from, long to) throws IOException {
         long pos = from;

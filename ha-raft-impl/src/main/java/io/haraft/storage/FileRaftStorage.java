@@ -89,8 +89,12 @@ public final class FileRaftStorage implements RaftStorage {
      * @param freeSpace   bytes left free on the file system when preallocating a segment: a segment
      *                    that would leave less is not preallocated; 0 for the default, the larger of
      *                    {@value #MIN_FREE_SPACE} and one segment
+     * @param workers     where the store's background work (group-commit rounds, preallocation) runs,
+     *                    as short tasks: an executor shared by many stores (the groups of one node),
+     *                    or {@code null} (the default) for two threads of the store's own
      */
-    public record Options(long segmentSize, FileIO fileIO, String clusterId, String nodeId, long freeSpace) {
+    public record Options(long segmentSize, FileIO fileIO, String clusterId, String nodeId, long freeSpace,
+                          java.util.concurrent.Executor workers) {
         /** Validates. */
         public Options {
             if (segmentSize < 4096 || segmentSize > Integer.MAX_VALUE) {
@@ -102,9 +106,20 @@ public final class FileRaftStorage implements RaftStorage {
             }
         }
 
+        /** Without shared workers. */
+        public Options(long segmentSize, FileIO fileIO, String clusterId, String nodeId, long freeSpace) {
+            this(segmentSize, fileIO, clusterId, nodeId, freeSpace, null);
+        }
+
         /** Without identity, with the default free space. */
         public Options(long segmentSize, FileIO fileIO) {
             this(segmentSize, fileIO, null, null, 0);
+        }
+
+        /** A copy whose background work runs on {@code executor} (shared with other stores) instead of threads of its own. */
+        public Options withWorkers(java.util.concurrent.Executor executor) {
+            return new Options(segmentSize, fileIO, clusterId, nodeId, freeSpace,
+                    Objects.requireNonNull(executor, "executor"));
         }
 
         /** 64 MiB segments on the real file system, no identity check. */
@@ -114,12 +129,12 @@ public final class FileRaftStorage implements RaftStorage {
 
         /** A copy with another segment size. */
         public Options withSegmentSize(long size) {
-            return new Options(size, fileIO, clusterId, nodeId, freeSpace);
+            return new Options(size, fileIO, clusterId, nodeId, freeSpace, workers);
         }
 
         /** A copy with another file layer. */
         public Options withFileIO(FileIO io) {
-            return new Options(segmentSize, io, clusterId, nodeId, freeSpace);
+            return new Options(segmentSize, io, clusterId, nodeId, freeSpace, workers);
         }
 
         /**
@@ -128,12 +143,12 @@ public final class FileRaftStorage implements RaftStorage {
          */
         public Options withIdentity(String cluster, String node) {
             return new Options(segmentSize, fileIO, Objects.requireNonNull(cluster, "cluster"),
-                    Objects.requireNonNull(node, "node"), freeSpace);
+                    Objects.requireNonNull(node, "node"), freeSpace, workers);
         }
 
         /** A copy that keeps {@code bytes} free when preallocating (0: the default). */
         public Options withFreeSpace(long bytes) {
-            return new Options(segmentSize, fileIO, clusterId, nodeId, bytes);
+            return new Options(segmentSize, fileIO, clusterId, nodeId, bytes, workers);
         }
 
         long effectiveFreeSpace() {
@@ -171,8 +186,10 @@ public final class FileRaftStorage implements RaftStorage {
         this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
-        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc);
-        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc);
+        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc,
+                options.workers());
+        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc,
+                options.workers());
         this.raftLog = new SegmentLog(dir, io, options.segmentSize(), recovered, snapshots, manifest, commit, spare);
     }
 

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,7 +66,11 @@ final class GroupCommit {
     private volatile StorageException failure;
     private volatile long rounds;
     private volatile SyncObserver observer;
-    private final Thread writer;
+    private final Thread writer;                       // null when the rounds run on shared workers
+    private final Executor workers;                    // null when the writer is a thread of its own
+    private final Map<String, String> mdc;
+    private boolean scheduled;                         // guarded by lock: a round task is queued or running
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
 
     private record Waiter(long seq, CompletableFuture<Void> future) {
     }
@@ -76,17 +82,46 @@ final class GroupCommit {
      */
     GroupCommit(Path dir, FileIO io, HardStateFile hardStateFile, ManifestKeeper manifest, Lock logLock,
                 List<Segment> segments, Map<String, String> mdc) {
+        this(dir, io, hardStateFile, manifest, logLock, segments, mdc, null);
+    }
+
+    /**
+     * @param workers where the rounds run, as tasks that end when nothing is left to do (shared by
+     *                the stores of many groups), or null for a writer thread of this store's own
+     */
+    GroupCommit(Path dir, FileIO io, HardStateFile hardStateFile, ManifestKeeper manifest, Lock logLock,
+                List<Segment> segments, Map<String, String> mdc, Executor workers) {
         this.dir = dir;
         this.io = io;
         this.hardStateFile = hardStateFile;
         this.manifest = manifest;
         this.logLock = logLock;
         this.segments = segments;
-        this.writer = DataDir.storeThread("haraft-storage-writer", dir, mdc, this::writerLoop);
+        this.workers = workers;
+        this.mdc = mdc;
+        this.writer = workers == null ? DataDir.storeThread("haraft-storage-writer", dir, mdc, this::writerLoop) : null;
     }
 
     void start() {
-        writer.start();
+        if (writer != null) {
+            writer.start();
+        }
+    }
+
+    /** There is work (or a stop): wakes the writer thread, or queues a round task on the workers. Holds lock. */
+    private void signalWork() {
+        work.signalAll();
+        if (workers != null && !scheduled) {
+            scheduled = true;
+            try {
+                workers.execute(() -> DataDir.withMdc(mdc, this::writerLoop));
+            } catch (RejectedExecutionException e) {
+                scheduled = false;
+                fail(new StorageException("cannot write the log in " + dir + ": the shared storage workers are"
+                        + " shut down", e));
+                finished.complete(null);
+            }
+        }
     }
 
     /**
@@ -106,7 +141,7 @@ final class GroupCommit {
             if (hardStateOrNull != null) {
                 pendingHardState = hardStateOrNull;
             }
-            work.signal();
+            signalWork();
         } finally {
             lock.unlock();
         }
@@ -160,7 +195,7 @@ final class GroupCommit {
         lock.lock();
         try {
             stopping = true;
-            work.signalAll();
+            signalWork();
         } finally {
             lock.unlock();
         }
@@ -169,6 +204,18 @@ final class GroupCommit {
     /** Waits for the writer to stop, uninterruptibly; returns whether the caller was interrupted meanwhile. */
     boolean join() {
         boolean interrupted = false;
+        if (writer == null) {
+            while (true) {
+                try {
+                    finished.get();
+                    return interrupted;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return interrupted;   // never completed exceptionally
+                }
+            }
+        }
         while (writer.isAlive()) {
             try {
                 writer.join();
@@ -193,9 +240,15 @@ final class GroupCommit {
             lock.lock();
             try {
                 while (durableSeq == submittedSeq && !stopping && toClose.isEmpty()) {
+                    if (workers != null) {
+                        scheduled = false;   // the task ends; the next submit queues another
+                        return;
+                    }
                     work.awaitUninterruptibly();
                 }
                 if (durableSeq == submittedSeq && stopping && toClose.isEmpty()) {
+                    scheduled = false;
+                    finished.complete(null);
                     return;
                 }
             } finally {

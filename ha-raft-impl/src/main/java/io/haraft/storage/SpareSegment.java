@@ -3,6 +3,8 @@ package io.haraft.storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -30,19 +32,31 @@ final class SpareSegment {
     private boolean wanted;
     private boolean stop;
     private volatile boolean lowSpaceWarned;
-    private final Thread thread;
+    private final Thread thread;              // null when spares are written on shared workers
+    private final Executor workers;           // null when this store has a thread of its own
+    private final Map<String, String> mdc;
+    private boolean scheduled;                // guarded by lock: a write task is queued or running
 
     SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc) {
+        this(dir, io, segmentSize, reserve, mdc, null);
+    }
+
+    /** @param workers where spares are written (shared by many stores), or null for a thread of its own */
+    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc, Executor workers) {
         this.dir = dir;
         this.file = dir.resolve(DataDir.SPARE_FILE);
         this.io = io;
         this.segmentSize = segmentSize;
         this.reserve = reserve;
-        this.thread = DataDir.storeThread("haraft-storage-prealloc", dir, mdc, this::loop);
+        this.workers = workers;
+        this.mdc = mdc;
+        this.thread = workers == null ? DataDir.storeThread("haraft-storage-prealloc", dir, mdc, this::loop) : null;
     }
 
     void start() {
-        thread.start();
+        if (thread != null) {
+            thread.start();
+        }
         request();
     }
 
@@ -53,6 +67,15 @@ final class SpareSegment {
             if (!ready) {
                 wanted = true;
                 changed.signalAll();
+                if (workers != null && !scheduled && !stop) {
+                    scheduled = true;
+                    try {
+                        workers.execute(() -> DataDir.withMdc(mdc, this::writeOnce));
+                    } catch (RejectedExecutionException e) {
+                        scheduled = false;
+                        wanted = false;   // the segment is written when needed instead
+                    }
+                }
             }
         } finally {
             lock.unlock();
@@ -117,6 +140,17 @@ final class SpareSegment {
             lock.unlock();
         }
         boolean interrupted = false;
+        if (thread == null) {
+            lock.lock();
+            try {
+                while (scheduled) {
+                    changed.awaitUninterruptibly();
+                }
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
         while (thread.isAlive()) {
             try {
                 thread.join();
@@ -147,6 +181,34 @@ final class SpareSegment {
             try {
                 ready = ok;
                 wanted = false;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** On a shared worker: writes the spare once if it is still wanted. */
+    private void writeOnce() {
+        lock.lock();
+        try {
+            if (stop || !wanted) {
+                scheduled = false;
+                changed.signalAll();
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        boolean ok = false;
+        try {
+            ok = roomFor(segmentSize) && write();
+        } finally {
+            lock.lock();
+            try {
+                ready = ok;
+                wanted = false;
+                scheduled = false;
                 changed.signalAll();
             } finally {
                 lock.unlock();

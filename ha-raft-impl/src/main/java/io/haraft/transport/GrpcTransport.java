@@ -198,6 +198,8 @@ public final class GrpcTransport implements Transport {
     final AtomicLong rejected = new AtomicLong();
     final AtomicLong failedAttempts = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
+    /** Messages dropped because they named a group that this node does not host. */
+    final AtomicLong unknownGroup = new AtomicLong();
 
     private GrpcTransport(GrpcTransportConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -286,6 +288,15 @@ public final class GrpcTransport implements Transport {
      */
     @Override
     public void send(Message message) {
+        send(null, message);
+    }
+
+    /**
+     * Queues {@code message} of Raft group {@code group} ({@code null} for the default group, sent
+     * without a group name) for {@code message.to()}, as {@link #send(Message)} does. Messages to
+     * one peer keep their order whatever their group: all groups share one stream per peer.
+     */
+    public void send(String group, Message message) {
         Objects.requireNonNull(message, "message");
         PeerLink link = peerTable.link(message.to());
         if (link == null) {
@@ -300,7 +311,7 @@ public final class GrpcTransport implements Transport {
                     message.to(), message.from(), config.selfId());
             return;
         }
-        link.enqueue(message);
+        link.enqueue(group, message);
     }
 
     /**
@@ -338,6 +349,11 @@ public final class GrpcTransport implements Transport {
      */
     public InetSocketAddress localAddress() {
         return server.localAddress();
+    }
+
+    /** How many received messages named a Raft group this node does not host (and were dropped). */
+    public long unknownGroupMessages() {
+        return unknownGroup.get();
     }
 
     /** A snapshot of the counters. */

@@ -262,8 +262,14 @@ final class InboundStreams {
             t.peerTable.linkGuest(sender);
         }
         t.received.incrementAndGet();
+        String group = incoming.message().getGroup();
         try {
-            t.listener().onMessage(message);
+            if (!t.listener().onMessage(group, message)) {
+                t.unknownGroup.incrementAndGet();
+                refusals.refused("a message from '" + sender + "'", remote, "no Raft group named '"
+                        + GrpcTransport.shown(group) + "' is hosted on node " + t.config.selfId()
+                        + "; dropped it (create the group on this node, or remove it on the sender)");
+            }
         } catch (RuntimeException e) {
             log.error("Listener failed on {} from {}", message.getClass().getSimpleName(), sender, e);
         }

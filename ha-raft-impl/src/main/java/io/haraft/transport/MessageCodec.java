@@ -54,7 +54,17 @@ public final class MessageCodec {
     }
 
     /**
-     * Encodes a core message.
+     * Encodes {@code message} of group {@code group}; {@code null} for the default group, whose
+     * messages carry no group name (so nodes that host one group understand them).
+     */
+    public static RaftMessage encode(Message message, String group) {
+        RaftMessage wire = encode(message);
+        return group == null ? wire : wire.toBuilder().setGroup(group).build();
+    }
+
+    /**
+     * Encodes a core message of the default group: without a group name, as every node that hosts
+     * a single group sends and expects.
      *
      * @throws NullPointerException if {@code message} or one of its ids is {@code null}
      */

@@ -58,7 +58,7 @@ final class PeerLink {
     final String address;
 
     private final Object queueLock = new Object();
-    private final ArrayDeque<Message> queue = new ArrayDeque<>();      // guarded by queueLock
+    private final ArrayDeque<Outbound> queue = new ArrayDeque<>();     // guarded by queueLock
     private boolean overflowReported;                                  // guarded by queueLock
     private long oversizeReportedAt;                                   // guarded by queueLock
     private long oversizeSuppressed;                                   // guarded by queueLock
@@ -84,7 +84,11 @@ final class PeerLink {
         return connected;
     }
 
-    void enqueue(Message message) {
+    /** A queued message and the group it belongs to ({@code null}: the default group, sent without a name). */
+    private record Outbound(String group, Message message) {
+    }
+
+    void enqueue(String group, Message message) {
         if (closed) {
             t.dropped.incrementAndGet();
             return;
@@ -92,7 +96,7 @@ final class PeerLink {
         int overflow = 0;
         boolean report = false;
         synchronized (queueLock) {
-            queue.addLast(message);
+            queue.addLast(new Outbound(group, message));
             while (queue.size() > t.config.sendQueueCapacity()) {
                 queue.pollFirst();
                 overflow++;
@@ -154,7 +158,7 @@ final class PeerLink {
     private void drainLocked() {
         Attempt a = current;
         while (a != null && a.welcomed && a.requests.isReady()) {
-            Message m = poll();
+            Outbound m = poll();
             if (m == null) {
                 return;
             }
@@ -162,9 +166,9 @@ final class PeerLink {
         }
     }
 
-    private Message poll() {
+    private Outbound poll() {
         synchronized (queueLock) {
-            Message m = queue.pollFirst();
+            Outbound m = queue.pollFirst();
             if (m == null) {
                 overflowReported = false;
             }
@@ -172,9 +176,10 @@ final class PeerLink {
         }
     }
 
-    private void write(Attempt a, Message m) {   // holds streamLock
+    private void write(Attempt a, Outbound out) {   // holds streamLock
         int limit = t.limits.sendLimit(peerId);
-        RaftMessage wire = MessageCodec.encode(m);
+        Message m = out.message();
+        RaftMessage wire = MessageCodec.encode(m, out.group());
         int size = wire.getSerializedSize();
         if (size <= limit) {
             a.requests.onNext(wire);
@@ -184,7 +189,7 @@ final class PeerLink {
         List<Message> pieces = m instanceof Message.Append append ? AppendSplitter.split(append, limit) : List.of();
         int written = 0;
         for (Message piece : pieces) {
-            a.requests.onNext(MessageCodec.encode(piece));
+            a.requests.onNext(MessageCodec.encode(piece, out.group()));
             t.sent.incrementAndGet();
             written += piece instanceof Message.Append p ? p.entries().size() : 0;
         }
@@ -443,7 +448,7 @@ final class PeerLink {
                 if (a.welcomed) {
                     // Flush what is queued (e.g. a TimeoutNow of a graceful handover); gRPC
                     // buffers beyond the flow-control window, the queue bounds how much.
-                    for (Message m = poll(); m != null; m = poll()) {
+                    for (Outbound m = poll(); m != null; m = poll()) {
                         write(a, m);
                     }
                     a.requests.onCompleted();

@@ -51,6 +51,25 @@ public interface Transport extends AutoCloseable {
         void onMessage(Message message);
 
         /**
+         * A message of Raft group {@code group}, checked like {@link #onMessage(Message)}; the
+         * transport calls this method for every message. {@code group} is empty for a message
+         * without a group name, which belongs to the default group
+         * ({@link io.haraft.GroupNames#DEFAULT}). The default implementation is a node hosting one
+         * group: it hands messages of the default group to {@link #onMessage(Message)} and takes
+         * no other.
+         *
+         * @return whether this node hosts the group; if not, the transport drops the message (counted,
+         *         with a rate-limited WARN) and keeps the stream open
+         */
+        default boolean onMessage(String group, Message message) {
+            if (group.isEmpty() || group.equals(io.haraft.GroupNames.DEFAULT)) {
+                onMessage(message);
+                return true;
+            }
+            return false;
+        }
+
+        /**
          * This node's own attempt to connect to {@code peerId} was refused by its host: nothing
          * listens at that peer's address. Called once per refused attempt, never for a timeout, a
          * TLS failure, a refused stream or a broken connection. The basis of fast failover.

@@ -57,7 +57,9 @@ class ArchitectureTest {
      * The runtime takes its clock, threads and randomness from its NodeEnvironment alone, so that
      * the whole-node simulator runs the same code deterministically. Exempt: the environment of the
      * library itself, the loop's own thread, the thread factories, the JIT warm-up (off in the
-     * simulator) and the providers that build a library node.
+     * simulator), the providers that build a library node, and the shared pools of a node hosting
+     * many groups (SharedEnvironment and its nested classes: the library's environment for groups,
+     * as SystemEnvironment is for a single group).
      */
     @Test
     void theRuntimeTakesTimeAndThreadsOnlyFromItsEnvironment() {
@@ -66,6 +68,9 @@ class ArchitectureTest {
                 .and().doNotHaveSimpleName("LoopDriver").and().doNotHaveSimpleName("OwnThread")
                 .and().doNotHaveSimpleName("Threads").and().doNotHaveSimpleName("Warmup")
                 .and().doNotHaveSimpleName("RaftNodeProvider").and().doNotHaveSimpleName("MonotonicClock")
+                .and(com.tngtech.archunit.base.DescribedPredicate.not(com.tngtech.archunit.base.DescribedPredicate
+                        .describe("the shared environment of groups", (com.tngtech.archunit.core.domain.JavaClass c) ->
+                                c.getName().startsWith("io.haraft.runtime.SharedEnvironment"))))
                 .should().callMethod(System.class, "nanoTime")
                 .orShould().callMethod(System.class, "currentTimeMillis")
                 .orShould().callMethodWhere(com.tngtech.archunit.core.domain.JavaCall.Predicates.target(

@@ -1,0 +1,124 @@
+package io.haraft;
+
+import java.util.Optional;
+import java.util.SortedSet;
+
+/**
+ * One member of an HA-Raft cluster hosting many named Raft groups (active-active): each group
+ * elects its own leader, so different nodes can lead different groups at the same time, and a
+ * dead node's groups are taken over by the survivors. Built with
+ * {@link RaftNode.Builder#buildGroups()}.
+ *
+ * <p><b>Guarantees.</b>
+ * <ul>
+ *   <li>Each group is a full Raft group, with every guarantee of {@link RaftNode} on its own: its
+ *       own term, leader, lease and {@link FencingToken} (strictly increasing within the group;
+ *       tokens of different groups are unrelated), its own listeners and optional
+ *       {@link StateMachine}, snapshots and log. Every {@link Leadership} names its group
+ *       ({@link Leadership#group()}).</li>
+ *   <li>A group spans the node's members: it elects a leader once a majority of the members host a
+ *       group of the same name. Groups are created on each node by the application, with the same
+ *       name everywhere.</li>
+ *   <li>Shared, bounded cost: all groups use the node's one listening address (one connection per
+ *       peer carries every group's messages), its one data directory (each group in
+ *       {@code <dataDir>/groups/<name>/}, with small preallocated log segments), and one fixed set
+ *       of threads: creating more groups starts no more threads.</li>
+ *   <li>A message for a group this node does not host is dropped (with a rate-limited WARN); it
+ *       never affects the other groups.</li>
+ *   <li>All methods are thread-safe. {@link #start()}, {@link #close()}, {@link #remove} and
+ *       {@link #removeAndDeleteData} block; the others do not.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * try (RaftGroups node = RaftNode.builder()
+ *         .clusterId("jobs").nodeId("n1")
+ *         .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7001").member("n3", "10.0.0.3:7001")
+ *         .dataDir(Path.of("/var/lib/jobs/raft"))
+ *         .buildGroups()) {
+ *     node.start();
+ *     for (int p = 0; p < 12; p++) {
+ *         node.newGroup("partition-" + p, GroupOptions.defaults().withListener(partitionWorker(p)));
+ *     }
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p><b>Limits.</b> The handles do not support membership changes yet ({@code addLearner},
+ * {@code promote}, {@code removeMember}, ... fail with {@link UnsupportedOperationException}):
+ * every group has the node's members. Each group sends its own heartbeats (they are not
+ * coalesced per peer yet), and leaderships are not balanced over the nodes: whichever node wins a
+ * group's election leads it. Groups report no metrics.
+ */
+public interface RaftGroups extends AutoCloseable {
+
+    /**
+     * Starts the node: binds its listening address, starts its shared threads and starts the
+     * groups created so far. Returns without waiting for elections.
+     *
+     * @throws IllegalStateException        if already started or closed
+     * @throws java.io.UncheckedIOException if the address cannot be bound or a group's storage cannot
+     *                                      be opened; the node is then closed
+     */
+    void start();
+
+    /**
+     * Creates and hosts group {@code name} with {@link GroupOptions#defaults()}; see
+     * {@link #newGroup(String, GroupOptions)}.
+     */
+    RaftNode newGroup(String name);
+
+    /**
+     * Creates and hosts group {@code name}: it is started at once if this node runs, else by
+     * {@link #start()}. If {@code <dataDir>/groups/<name>/} holds data (the group was hosted before
+     * a restart, or removed with {@link #remove}), the group continues from it.
+     *
+     * <p>The returned handle behaves as a {@link RaftNode} of the group, with these differences:
+     * {@link RaftNode#start()} throws {@link IllegalStateException} (this object starts it);
+     * {@link RaftNode#close()} is {@link #remove(String)}; the membership methods fail with
+     * {@link UnsupportedOperationException}; {@link RaftNode#config()} is the node's configuration
+     * with the group's data directory.
+     *
+     * @return the group's handle
+     * @throws IllegalArgumentException if {@code name} is not a valid group name ({@link GroupNames})
+     *                                  or a group of that name is hosted already
+     * @throws IllegalStateException    if this node is closed
+     * @throws java.io.UncheckedIOException if this node runs and the group's storage cannot be
+     *                                  opened; nothing is hosted then
+     */
+    RaftNode newGroup(String name, GroupOptions options);
+
+    /** The handle of group {@code name} if this node hosts it now. */
+    Optional<RaftNode> group(String name);
+
+    /** The names of the groups hosted now, sorted; an immutable copy. */
+    SortedSet<String> groupNames();
+
+    /**
+     * Stops hosting group {@code name}, as {@link RaftNode#close()} stops a node (a leader hands
+     * its leadership over first), and keeps its data: a later {@link #newGroup} of the same name
+     * continues from it. Blocks until the group has stopped.
+     *
+     * @return whether the group was hosted
+     */
+    boolean remove(String name);
+
+    /**
+     * Stops hosting group {@code name} as {@link #remove} does, then deletes
+     * {@code <dataDir>/groups/<name>/}. Only for a group that the whole cluster gives up (or
+     * that this node will rejoin as a new, empty member): its votes and log are gone.
+     *
+     * @return whether the group was hosted or had data
+     * @throws java.io.UncheckedIOException if the directory cannot be deleted
+     */
+    boolean removeAndDeleteData(String name);
+
+    /** The node's configuration (its data directory is the parent of every group's). */
+    RaftConfig config();
+
+    /**
+     * Stops every group (each leader hands over first, as {@link RaftNode#close()}), then closes
+     * the listening address and stops the shared threads. Idempotent; never throws.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,135 @@
+package io.haraft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.haraft.spi.RaftNodeFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Group names, group options, {@code buildGroups()} and the defaults that keep older code compiling. */
+class GroupsApiTest {
+
+    @TempDir
+    Path tmp;
+
+    private RaftNode.Builder three() {
+        return RaftNode.builder().clusterId("jobs").nodeId("n1")
+                .member("n1", "10.0.0.1:7001").member("n2", "10.0.0.2:7001").member("n3", "10.0.0.3:7001")
+                .dataDir(tmp.resolve("raft"));
+    }
+
+    @Test
+    void validNames() {
+        for (String name : List.of("a", "0", "orders-7", "eu.west_1", "default", "x".repeat(GroupNames.MAX_LENGTH))) {
+            assertThat(GroupNames.isValid(name)).as(name).isTrue();
+            assertThat(GroupNames.check(name)).isSameAs(name);
+        }
+    }
+
+    @Test
+    void invalidNamesAreRefusedWithTheRuleTheyBreak() {
+        assertThatThrownBy(() -> GroupNames.check("")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("it is empty");
+        assertThatThrownBy(() -> GroupNames.check("x".repeat(GroupNames.MAX_LENGTH + 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("65 characters, more than 64");
+        assertThatThrownBy(() -> GroupNames.check("Orders")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'Orders'").hasMessageContaining("starts with 'O'");
+        assertThatThrownBy(() -> GroupNames.check("ordErs")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("upper-case character 'E' at position 3");
+        assertThatThrownBy(() -> GroupNames.check("a/b")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("character '/' at position 1");
+        assertThatThrownBy(() -> GroupNames.check("a\nb")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("\\u000a");
+        for (String bad : List.of(".", "..", ".hidden", "-x", "_x", "a b", "ä")) {
+            assertThat(GroupNames.isValid(bad)).as(bad).isFalse();
+            assertThatThrownBy(() -> GroupNames.check(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("1 to 64 characters from [a-z0-9._-]");
+        }
+        assertThat(GroupNames.isValid(null)).isFalse();
+        assertThatThrownBy(() -> GroupNames.check(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void groupOptionsAreImmutable() {
+        GroupOptions none = GroupOptions.defaults();
+        LeadershipListener l = new LeadershipListener() {
+            @Override
+            public void elected(Leadership leadership) {
+            }
+
+            @Override
+            public void revoked(Leadership leadership, RevokeReason reason) {
+            }
+        };
+        GroupOptions withListener = none.withListener(l);
+        assertThat(none.listener()).isEmpty();
+        assertThat(none.stateMachine()).isEmpty();
+        assertThat(withListener.listener()).containsSame(l);
+        assertThat(withListener.stateMachine()).isEmpty();
+        assertThatThrownBy(() -> none.withListener(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> none.withStateMachine(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void aLeadershipOfAnOlderImplementationBelongsToTheDefaultGroup() {
+        Leadership old = new Leadership() {
+            @Override
+            public FencingToken token() {
+                return FencingToken.of(3);
+            }
+
+            @Override
+            public long term() {
+                return 3;
+            }
+
+            @Override
+            public String nodeId() {
+                return "n1";
+            }
+
+            @Override
+            public boolean isValid() {
+                return false;
+            }
+
+            @Override
+            public Duration remainingLease() {
+                return Duration.ZERO;
+            }
+
+            @Override
+            public FencingToken checkValid() {
+                throw new LeaseExpiredException(token(), "n1", Duration.ZERO, RevokeReason.SHUT_DOWN);
+            }
+        };
+        assertThat(old.group()).isEqualTo(GroupNames.DEFAULT);
+    }
+
+    @Test
+    void buildGroupsRefusesAnImplementationThatHostsOneGroupAndSettingsOfOneGroup() {
+        RaftNodeFactory single = (config, listener, sm) -> null;
+        assertThatThrownBy(() -> three().buildGroups(List.of(single)))
+                .isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("cannot host several Raft groups");
+        assertThatThrownBy(() -> three().stateMachine(new StateMachine() {
+            @Override
+            public byte[] apply(Committed entry) {
+                return new byte[0];
+            }
+
+            @Override
+            public void snapshot(java.io.OutputStream out) {
+            }
+
+            @Override
+            public void restore(java.io.InputStream in) {
+            }
+        }).buildGroups(List.of(single))).isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("withStateMachine");
+    }
+}

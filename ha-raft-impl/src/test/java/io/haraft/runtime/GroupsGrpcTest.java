@@ -1,0 +1,487 @@
+package io.haraft.runtime;
+
+import io.haraft.GroupNames;
+import io.haraft.GroupOptions;
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.RaftConfigException;
+import io.haraft.RaftGroups;
+import io.haraft.RaftNode;
+import io.haraft.RevokeReason;
+import io.haraft.transport.GrpcTransport;
+import io.haraft.transport.GrpcTransportConfig;
+import io.haraft.transport.TransportTesting;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Nodes hosting many Raft groups over real gRPC on loopback and real files: every group elects,
+ * the groups share one port, one data directory and a fixed set of threads, groups come and go
+ * while the nodes run, a closed node's groups move to the survivors, and messages are routed by
+ * group (without a group: the default group; for a group not hosted: dropped, nothing else harmed).
+ */
+class GroupsGrpcTest {
+    private static final Duration HEARTBEAT = Duration.ofMillis(100);
+    private static final Duration ELECTION = Duration.ofMillis(500);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path root;
+
+    private final Map<String, Integer> ports = new LinkedHashMap<>();
+    private final Map<String, RaftGroups> nodes = new LinkedHashMap<>();
+    private final List<AutoCloseable> others = new ArrayList<>();
+    /** Every elected() of every group on every node, as the listener on that node saw it. */
+    private final List<Leadership> elections = new CopyOnWriteArrayList<>();
+    private final List<String> violations = new CopyOnWriteArrayList<>();
+    /** Per (node, group): the listener's last elected term, to check alternation and growth per group. */
+    private final Map<String, Long> lastTerm = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (RaftGroups n : nodes.values()) {
+            n.close();
+        }
+        for (AutoCloseable c : others) {
+            c.close();
+        }
+    }
+
+    private void ids(String... ids) {
+        for (String id : ids) {
+            ports.put(id, TransportTesting.freePort());
+        }
+    }
+
+    private RaftNode.Builder builder(String id) {
+        RaftNode.Builder b = RaftNode.builder().clusterId("groups").nodeId(id)
+                .dataDir(root.resolve(id)).heartbeatInterval(HEARTBEAT).electionTimeout(ELECTION);
+        ports.forEach((m, port) -> b.member(m, "127.0.0.1:" + port));
+        return b;
+    }
+
+    /** A node hosting groups, started, whose listener records every transition of every group. */
+    private RaftGroups startGroupsNode(String id) {
+        RaftGroups n = builder(id).listener(recorder(id)).buildGroups();
+        nodes.put(id, n);
+        n.start();
+        return n;
+    }
+
+    private LeadershipListener recorder(String id) {
+        return new LeadershipListener() {
+            @Override
+            public void elected(Leadership l) {
+                Long before = lastTerm.put(id + "/" + l.group(), l.term());
+                if (before != null && before >= l.term()) {
+                    violations.add(id + "/" + l.group() + ": token " + l.term() + " not above " + before);
+                }
+                if (!l.nodeId().equals(id)) {
+                    violations.add(id + "/" + l.group() + ": leadership names node " + l.nodeId());
+                }
+                elections.add(l);
+            }
+
+            @Override
+            public void revoked(Leadership l, RevokeReason reason) {
+            }
+        };
+    }
+
+    private void createEverywhere(String group) {
+        for (RaftGroups n : nodes.values()) {
+            n.newGroup(group);
+        }
+    }
+
+    /** The node leading {@code group} now, by its own handle (valid lease), if exactly one does. */
+    private Optional<String> leaderOf(String group) {
+        List<String> leaders = new ArrayList<>();
+        nodes.forEach((id, n) -> n.group(group).filter(RaftNode::isLeader).ifPresent(h -> leaders.add(id)));
+        return leaders.size() == 1 ? Optional.of(leaders.get(0)) : Optional.empty();
+    }
+
+    /**
+     * The node leading {@code group}, waited for: leases can be lost at any time on a loaded
+     * machine, so a test never assumes that a leader it saw earlier still leads.
+     */
+    private String awaitLeader(String group) {
+        AtomicReference<String> found = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            Optional<String> l = leaderOf(group);
+            l.ifPresent(found::set);
+            return l.isPresent();
+        }, "a leader of group " + group);
+        return found.get();
+    }
+
+    /** Submits {@code command} to {@code group}'s leader, again on another leader if leadership moves meanwhile. */
+    private long submitToLeader(String group, byte[] command) {
+        AtomicReference<Long> index = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            try {
+                index.set(nodes.get(awaitLeader(group)).group(group).orElseThrow().submit(command)
+                        .get(10, TimeUnit.SECONDS).index());
+                return true;
+            } catch (Exception e) {
+                return false;   // not leader any more, or the outcome is unknown: try again
+            }
+        }, "a command committed in group " + group);
+        return index.get();
+    }
+
+    /** Makes {@code target} lead {@code group}: asks whichever handle leads now to transfer, until it does. */
+    private void moveLeadershipTo(String group, String targetId, RaftNode target) {
+        Await.until(WAIT, () -> {
+            if (target.isLeader()) {
+                return true;
+            }
+            for (RaftGroups n : nodes.values()) {
+                Optional<RaftNode> h = n.group(group).filter(RaftNode::isLeader);
+                if (h.isPresent()) {
+                    try {
+                        h.get().transferLeadership(targetId).get(10, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        // lost leadership meanwhile, or the transfer timed out: look again
+                    }
+                }
+            }
+            return target.isLeader();
+        }, targetId + " leads group " + group);
+    }
+
+    private void awaitLeaders(List<String> groups) {
+        Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).isPresent()),
+                "a leader in every one of " + groups.size() + " groups");
+    }
+
+    private static List<String> names(String prefix, int from, int count) {
+        List<String> out = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            out.add(prefix + i);
+        }
+        return out;
+    }
+
+    private static int threadCount() {
+        return ManagementFactory.getThreadMXBean().getThreadCount();
+    }
+
+    @Test
+    void twentyGroupsOnThreeNodesEachElectALeaderWithTokensOfTheirOwn() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> groups = names("g", 0, 20);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+
+        // One node, one port: every group's messages went over the node's one transport.
+        for (RaftGroups n : nodes.values()) {
+            assertThat(n.groupNames()).containsExactlyElementsOf(new java.util.TreeSet<>(groups));
+            GrpcTransport t = ((RaftGroupsImpl) n).transport();
+            assertThat(t.localAddress().getPort()).isEqualTo(ports.get(n.config().nodeId()));
+            for (String g : groups) {
+                assertThat(n.group(g).orElseThrow().config().dataDir())
+                        .isEqualTo(n.config().dataDir().resolve("groups").resolve(g));
+                assertThat(n.config().dataDir().resolve("groups").resolve(g)).isDirectory();
+            }
+        }
+        // Each leadership names its group; within a group, no term has two leaders.
+        Map<String, Map<Long, String>> leaderOfTerm = new HashMap<>();
+        for (Leadership l : elections) {
+            assertThat(groups).contains(l.group());
+            String other = leaderOfTerm.computeIfAbsent(l.group(), g -> new HashMap<>()).putIfAbsent(l.term(), l.nodeId());
+            assertThat(other == null || other.equals(l.nodeId()))
+                    .as("group %s term %d led by %s and %s", l.group(), l.term(), other, l.nodeId()).isTrue();
+        }
+        for (String g : groups) {
+            Leadership now = nodes.get(awaitLeader(g)).group(g).orElseThrow().leadership().orElse(null);
+            if (now != null) {
+                assertThat(now.group()).isEqualTo(g);
+                assertThat(now.token().value()).isEqualTo(now.term());
+            }
+        }
+        assertThat(violations).isEmpty();
+
+        // A command commits in one group and not in another.
+        assertThat(submitToLeader(groups.get(0), "x".getBytes(StandardCharsets.UTF_8))).isPositive();
+    }
+
+    @Test
+    void theThreadCountDoesNotGrowWithTheNumberOfGroups() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> first = names("a", 0, 5);
+        first.forEach(this::createEverywhere);
+        awaitLeaders(first);
+        int before = threadCount();
+
+        List<String> more = names("b", 0, 40);
+        more.forEach(this::createEverywhere);
+        awaitLeaders(more);
+        int after = threadCount();
+
+        // 120 more groups in this JVM (40 on each of 3 nodes); a thread per group and role would add
+        // hundreds. Only shared pools that had not yet started all their threads may add a few.
+        int poolThreads = SharedEnvironment.LOOP_THREADS + SharedEnvironment.APPLY_THREADS
+                + SharedEnvironment.CALLBACK_THREADS + SharedEnvironment.SNAPSHOT_THREADS
+                + SharedEnvironment.STORAGE_THREADS + SharedEnvironment.APART_THREADS + 1;
+        assertThat(after - before).as("threads before %d, after %d", before, after)
+                .isLessThanOrEqualTo(3 * poolThreads / 2);
+        assertThat(after - before).isLessThan(120);
+    }
+
+    @Test
+    void groupsLedByAClosedNodeMoveToTheSurvivors() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> groups = names("p", 0, 12);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+
+        // The node that leads the most groups now, and which (by its own handles).
+        Map<String, List<String>> led = new HashMap<>();
+        Map<String, Long> terms = new HashMap<>();
+        for (String g : groups) {
+            String id = awaitLeader(g);
+            led.computeIfAbsent(id, k -> new ArrayList<>()).add(g);
+            terms.put(g, nodes.get(id).group(g).orElseThrow().status().term());
+        }
+        String victim = led.entrySet().stream().max(Map.Entry.comparingByValue(
+                java.util.Comparator.comparingInt(List::size))).orElseThrow().getKey();
+        List<String> moved = led.get(victim);
+        nodes.remove(victim).close();
+
+        awaitLeaders(groups);
+        for (String g : moved) {
+            String now = awaitLeader(g);
+            assertThat(now).isNotEqualTo(victim);
+            assertThat(nodes.get(now).group(g).orElseThrow().status().term()).isGreaterThan(terms.get(g));
+        }
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void groupsOfAKilledNodeMoveToTheSurvivorsAndItRejoinsFromItsData() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> groups = names("k", 0, 12);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+        // kill a node that leads at least one group (which ones: by its own handles, now)
+        String victim = awaitLeader(groups.get(0));
+        List<String> moved = new ArrayList<>();
+        Map<String, Long> terms = new HashMap<>();
+        Await.until(WAIT, () -> {
+            moved.clear();
+            for (String g : groups) {
+                RaftNode h = nodes.get(victim).group(g).orElseThrow();
+                if (h.isLeader()) {
+                    moved.add(g);
+                    terms.put(g, h.status().term());
+                }
+            }
+            return !moved.isEmpty();
+        }, victim + " leads a group");
+        RaftGroupsImpl dead = (RaftGroupsImpl) nodes.remove(victim);
+        dead.crashForTest();
+
+        awaitLeaders(groups);
+        for (String g : moved) {
+            String now = awaitLeader(g);
+            assertThat(now).isNotEqualTo(victim);
+            assertThat(nodes.get(now).group(g).orElseThrow().status().term()).isGreaterThan(terms.get(g));
+        }
+
+        // restarted on the same data directory and port: every group continues from its files
+        RaftGroups back = startGroupsNode(victim);
+        groups.forEach(back::newGroup);
+        for (String g : groups) {
+            assertThat(back.group(g).orElseThrow().status().term()).isGreaterThanOrEqualTo(terms.getOrDefault(g, 1L));
+        }
+        Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).isPresent()
+                        && back.group(g).orElseThrow().status().leaderId().isPresent()),
+                "every group has a leader that the restarted node knows");
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void groupsComeAndGoWhileTheNodesRun() throws Exception {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        createEverywhere("keep");
+        createEverywhere("gone");
+        awaitLeaders(List.of("keep", "gone"));
+
+        // created later, on running nodes: elects too
+        createEverywhere("late");
+        awaitLeaders(List.of("late"));
+
+        // remove keeps the data: hosted again, the group continues from its term
+        RaftGroups n1 = nodes.get("n1");
+        long termBefore = n1.group("keep").orElseThrow().status().term();
+        assertThat(n1.remove("keep")).isTrue();
+        assertThat(n1.groupNames()).doesNotContain("keep");
+        assertThat(n1.group("keep")).isEmpty();
+        assertThat(n1.remove("keep")).isFalse();
+        Path keepDir = n1.config().dataDir().resolve("groups").resolve("keep");
+        assertThat(keepDir).isDirectory();
+        RaftNode again = n1.newGroup("keep");
+        assertThat(again.status().term()).isGreaterThanOrEqualTo(termBefore);
+        awaitLeaders(List.of("keep"));
+
+        // removeAndDeleteData: gone from every node, its directories too; the others go on
+        for (RaftGroups n : nodes.values()) {
+            assertThat(n.removeAndDeleteData("gone")).isTrue();
+            assertThat(n.config().dataDir().resolve("groups").resolve("gone")).doesNotExist();
+        }
+        assertThat(n1.removeAndDeleteData("gone")).isFalse();
+        assertThat(submitToLeader("late", new byte[] {1})).isPositive();
+
+        // a handle's close() is remove()
+        nodes.get("n2").group("late").orElseThrow().close();
+        assertThat(nodes.get("n2").groupNames()).containsExactly("keep");
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void theDefaultGroupTalksToASingleGroupNodeAndUnknownGroupsAreDroppedHarmlessly() {
+        ids("n1", "n2", "n3");
+        startGroupsNode("n1");
+        startGroupsNode("n2");
+        // n3 is an ordinary single-group node: it sends and expects messages without a group name
+        AtomicReference<GrpcTransport> n3Transport = new AtomicReference<>();
+        RaftNode n3 = new RaftNodeProvider(cfg -> {
+            GrpcTransport t = GrpcTransport.create(GrpcTransportConfig.from(cfg));
+            n3Transport.set(t);
+            return t;
+        }, null, MonotonicClock.system()).create(builder("n3").config().prepareDataDir(),
+                recorder("n3"), new CountingStateMachine());
+        others.add(n3);
+        n3.start();
+        for (String id : List.of("n1", "n2")) {
+            nodes.get(id).newGroup(GroupNames.DEFAULT);
+            nodes.get(id).newGroup("other");
+        }
+
+        // the default group elects across both kinds of nodes; hand it to n3 to prove both directions
+        Await.until(WAIT, () -> leaderOf(GroupNames.DEFAULT).isPresent() || n3.isLeader(), "a default-group leader");
+        moveLeadershipTo(GroupNames.DEFAULT, "n3", n3);
+        AtomicReference<Long> committed = new AtomicReference<>();
+        Await.until(WAIT, () -> {
+            try {
+                Leadership l = n3.awaitLeadership().get(10, TimeUnit.SECONDS);
+                assertThat(l.group()).isEqualTo(GroupNames.DEFAULT);
+                committed.set(n3.submit(new byte[] {7}).get(10, TimeUnit.SECONDS).index());
+                return true;
+            } catch (Exception e) {
+                moveLeadershipTo(GroupNames.DEFAULT, "n3", n3);   // lost it meanwhile: again
+                return false;
+            }
+        }, "a command committed with n3 leading the default group");
+        assertThat(committed.get()).isPositive();
+
+        // "other" is hosted on n1 and n2 only: n3 drops its messages, and it elects with 2 of 3
+        awaitLeaders(List.of("other"));
+        Await.until(WAIT, () -> n3Transport.get().unknownGroupMessages() > 0, "n3 dropped messages of group 'other'");
+        assertThat(n3.status().isRunning()).isTrue();
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void aNodeDropsMessagesOfAGroupItDoesNotHostAndItsOtherGroupsGoOn() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        createEverywhere("a");
+        createEverywhere("b");
+        nodes.get("n2").newGroup("c");
+        nodes.get("n3").newGroup("c");
+        awaitLeaders(List.of("a", "b", "c"));
+        RaftGroupsImpl n1 = (RaftGroupsImpl) nodes.get("n1");
+        Await.until(WAIT, () -> n1.transport().unknownGroupMessages() > 0, "n1 dropped messages of group 'c'");
+        assertThat(n1.groupNames()).containsExactly("a", "b");
+        // n1's groups still work: make it lead "a" and commit there
+        RaftNode a1 = n1.group("a").orElseThrow();
+        moveLeadershipTo("a", "n1", a1);
+        assertThat(submitToLeader("a", new byte[] {1})).isPositive();
+    }
+
+    @Test
+    void namesOptionsAndRefusedOperations() {
+        ids("n1", "n2", "n3");
+        RaftGroups n1 = builder("n1").buildGroups();
+        nodes.put("n1", n1);
+        // groups may be created before start; nothing runs until then
+        CountingStateMachine sm = new CountingStateMachine();
+        RaftNode g = n1.newGroup("orders-7", GroupOptions.defaults().withStateMachine(sm));
+        assertThatThrownBy(() -> n1.newGroup("orders-7")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("hosted already");
+        assertThatThrownBy(() -> n1.newGroup("Orders")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("Invalid group name 'Orders'");
+        assertThatThrownBy(() -> n1.newGroup("../x")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(g::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("started by its RaftGroups");
+        assertThatThrownBy(() -> g.addLearner("n4", "127.0.0.1:1")).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("not supported on group 'orders-7' yet");
+        assertThatThrownBy(() -> g.removeMember("n3")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> builder("n2").stateMachine(new CountingStateMachine()).buildGroups())
+                .isInstanceOf(RaftConfigException.class).hasMessageContaining("state machine");
+        n1.close();
+        assertThatThrownBy(() -> n1.newGroup("late")).isInstanceOf(IllegalStateException.class);
+        assertThat(n1.groupNames()).isEmpty();
+        assertThat(Files.exists(root.resolve("n1").resolve("groups").resolve("orders-7"))).isFalse();
+    }
+
+    /** A state machine that counts applied commands; its snapshot is the count. */
+    static final class CountingStateMachine implements io.haraft.StateMachine {
+        private volatile long count;
+
+        @Override
+        public byte[] apply(io.haraft.Committed entry) {
+            count++;
+            return new byte[0];
+        }
+
+        @Override
+        public void snapshot(java.io.OutputStream out) throws java.io.IOException {
+            new java.io.DataOutputStream(out).writeLong(count);
+        }
+
+        @Override
+        public void restore(java.io.InputStream in) throws java.io.IOException {
+            count = new java.io.DataInputStream(in).readLong();
+        }
+    }
+}
