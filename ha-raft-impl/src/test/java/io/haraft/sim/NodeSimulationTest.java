@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * virtual time, with faults, its invariants checked through the public API after every event.
  *
  * <p>{@code -Dsim.nodeSeeds=N} sets how many seeds run (default 2000), {@code -Dsim.nodeSeed=S}
- * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200).
+ * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200),
+ * {@code -Dsim.nodeReplaySeeds=N} the seeds run twice to compare their histories (default 8).
  */
 class NodeSimulationTest {
     private static final long SECOND = 1_000_000_000L;
@@ -56,7 +57,7 @@ class NodeSimulationTest {
     /** One seed replays every node's whole history: two runs of a seed see the same events at the same times. */
     @Test
     void aSeedReplaysTheSameHistory() {
-        List<Long> seeds = LongStream.rangeClosed(1, 8).boxed().toList();
+        List<Long> seeds = LongStream.rangeClosed(1, Integer.getInteger("sim.nodeReplaySeeds", 8)).boxed().toList();
         List<NodeSimulation.Result> first = run(seeds, NodeSimulation.Bug.NONE);
         List<NodeSimulation.Result> second = run(seeds, NodeSimulation.Bug.NONE);
         for (int i = 0; i < seeds.size(); i++) {
