@@ -43,9 +43,11 @@ class NodeSimulationTest {
                 violations.size());
         violations.stream().limit(10).forEach(v -> System.out.println("node simulation violation: " + v));
         assertThat(violations).as("invariant violations").isEmpty();
+        // Invariants hold vacuously for a runtime that does nothing (one that never applies, answers
+        // no read): at any seed count, some writes must be acknowledged and some reads served.
+        assertThat(sum(results, NodeSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
+        assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
         if (results.size() >= 200) {
-            assertThat(sum(results, NodeSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
-            assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
             assertThat(sum(results, NodeSimulation.Result::snapshotsRestored)).as("snapshots restored").isPositive();
             assertThat(sum(results, NodeSimulation.Result::closes)).as("graceful restarts").isPositive();
             // a third of the 3-node seeds add a learner, promote it and remove a voter through the API
