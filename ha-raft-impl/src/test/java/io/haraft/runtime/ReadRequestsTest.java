@@ -73,6 +73,13 @@ class ReadRequestsTest {
         return new ReadRequests(c, () -> now, applier, () -> new NotLeaderException("n1", null, null));
     }
 
+    /** Asks {@code r} for a read index; returns the caller's future. */
+    private static CompletableFuture<Committed> readIndex(ReadRequests r) {
+        CompletableFuture<Committed> f = new CompletableFuture<>();
+        r.readIndex(f);
+        return f;
+    }
+
     private void applyCommitted() {
         applier.apply(List.copyOf(committed), false);
         committed.clear();
@@ -96,8 +103,7 @@ class ReadRequestsTest {
     void aReadIndexCompletesAtTheAnsweredIndexOnlyOnceThatIndexIsApplied() {
         RaftCore c = leader();
         ReadRequests r = reads(c);
-        CompletableFuture<Committed> f = new CompletableFuture<>();
-        r.readIndex(f);
+        CompletableFuture<Committed> f = readIndex(r);
         drain(c);
         assertThat(answers).hasSize(1);
         ReadState answer = answers.get(0);
@@ -167,8 +173,7 @@ class ReadRequestsTest {
     void requestsStillWaitingFailWhenTheLoopStops() {
         RaftCore c = leader();
         ReadRequests r = reads(c);
-        CompletableFuture<Committed> f = new CompletableFuture<>();
-        r.readIndex(f);
+        CompletableFuture<Committed> f = readIndex(r);
         r.failAll("n1");
         assertThat(f.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
         drain(c);
