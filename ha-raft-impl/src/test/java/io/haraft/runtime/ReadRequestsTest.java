@@ -73,6 +73,12 @@ class ReadRequestsTest {
         return new ReadRequests(c, () -> now, applier, () -> new NotLeaderException("n1", null, null));
     }
 
+    /** Why {@code f} failed; it must have completed already (a test never waits for it). */
+    private static Throwable failure(CompletableFuture<Committed> f) {
+        assertThat(f).isCompletedExceptionally();
+        return f.handle((x, e) -> e).join();
+    }
+
     /** Asks {@code r} for a read index; returns the caller's future. */
     private static CompletableFuture<Committed> readIndex(ReadRequests r) {
         CompletableFuture<Committed> f = new CompletableFuture<>();
@@ -94,9 +100,9 @@ class ReadRequestsTest {
         CompletableFuture<Committed> lease = new CompletableFuture<>();
         r.readIndex(index);
         r.leaseRead(lease);
-        assertThat(lease.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
+        assertThat(failure(lease)).isInstanceOf(NotLeaderException.class);
         world.runUntil(10 * MS);                  // a read-index future fails on the apply thread
-        assertThat(index.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
+        assertThat(failure(index)).isInstanceOf(NotLeaderException.class);
     }
 
     @Test
@@ -137,9 +143,9 @@ class ReadRequestsTest {
         r.readIndex(index);                       // request 1
         r.leaseRead(lease);                       // request 2
         r.answered(List.of(new ReadState(1, -1), new ReadState(2, -1), new ReadState(99, 5)));
-        assertThat(lease.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
+        assertThat(failure(lease)).isInstanceOf(NotLeaderException.class);
         world.runUntil(world.now() + 10 * MS);
-        assertThat(index.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
+        assertThat(failure(index)).isInstanceOf(NotLeaderException.class);
         r.answered(List.of(new ReadState(1, 3)));  // answered twice: the second is nobody's
         assertThat(index).isCompletedExceptionally();
     }
@@ -159,7 +165,7 @@ class ReadRequestsTest {
         ReadRequests r = reads(c);
         CompletableFuture<Committed> lease = new CompletableFuture<>();
         r.leaseRead(lease);
-        assertThat(lease.handle((x, e) -> e).join()).isInstanceOf(ReadRequests.NoLeaseException.class);
+        assertThat(failure(lease)).isInstanceOf(ReadRequests.NoLeaseException.class);
         CompletableFuture<Committed> index = new CompletableFuture<>();
         r.readIndex(index);
         drain(c);
@@ -175,7 +181,7 @@ class ReadRequestsTest {
         ReadRequests r = reads(c);
         CompletableFuture<Committed> f = readIndex(r);
         r.failAll("n1");
-        assertThat(f.handle((x, e) -> e).join()).isInstanceOf(NotLeaderException.class);
+        assertThat(failure(f)).isInstanceOf(NotLeaderException.class);
         drain(c);
         r.answered(List.copyOf(answers));
         world.runUntil(world.now() + 10 * MS);
