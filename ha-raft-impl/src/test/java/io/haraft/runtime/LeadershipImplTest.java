@@ -63,4 +63,44 @@ class LeadershipImplTest {
                     assertThat(lee.endedAgo()).isEqualTo(Duration.ofNanos(200));
                 });
     }
+
+    @Test
+    void validUpToTheLastNanosecondBeforeTheLeaseEndAndANewerEndNeverShortensIt() {
+        LeadershipImpl l = new LeadershipImpl("n1", 2, 2_000, 9, clock);
+        assertThat(l.electedCommitIndex()).isEqualTo(9);
+        assertThat(l.checkValid()).isEqualTo(l.token());
+        l.extendTo(1_500);                        // an older, shorter lease is ignored
+        l.extendTo(2_000);
+        assertThat(l.leaseUntil()).isEqualTo(2_000);
+        now.set(1_999);
+        assertThat(l.isValid()).isTrue();
+        assertThat(l.remainingLease()).isEqualTo(Duration.ofNanos(1));
+        assertThat(l.toString()).contains("valid").doesNotContain("ended");
+        now.set(2_000);
+        assertThat(l.isValid()).isFalse();
+        assertThat(l.remainingLease()).isEqualTo(Duration.ZERO);
+        assertThat(l.toString()).contains("lease ended");
+    }
+
+    @Test
+    void aLeaseThatRanOutBeforeItsRevocationEndedAtItsOwnEnd() {
+        LeadershipImpl l = new LeadershipImpl("n1", 6, 2_000, 1, clock);
+        now.set(2_500);
+        assertThat(l.revoke(RevokeReason.STEPPED_DOWN)).isTrue();
+        assertThat(l.toString()).contains("revoked STEPPED_DOWN");
+        now.set(3_000);
+        assertThat(l.expiredException().endedAgo()).isEqualTo(Duration.ofNanos(1_000));
+        assertThat(l.expiredException().reason()).contains(RevokeReason.STEPPED_DOWN);
+    }
+
+    @Test
+    void aRevokedLeadershipIsNeverExtendedAgain() {
+        LeadershipImpl l = new LeadershipImpl("n1", 5, 2_000, 1, clock);
+        assertThat(l.isRevoked()).isFalse();
+        l.revoke(RevokeReason.HIGHER_TERM);
+        assertThat(l.isRevoked()).isTrue();
+        l.extendTo(9_000);
+        assertThat(l.leaseUntil()).isEqualTo(2_000);
+        assertThat(l.remainingLease()).isEqualTo(Duration.ZERO);
+    }
 }

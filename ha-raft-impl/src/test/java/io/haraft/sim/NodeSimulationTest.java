@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * virtual time, with faults, its invariants checked through the public API after every event.
  *
  * <p>{@code -Dsim.nodeSeeds=N} sets how many seeds run (default 2000), {@code -Dsim.nodeSeed=S}
- * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200).
+ * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200),
+ * {@code -Dsim.nodeReplaySeeds=N} the seeds run twice to compare their histories (default 8).
  */
 class NodeSimulationTest {
     private static final long SECOND = 1_000_000_000L;
@@ -42,9 +43,11 @@ class NodeSimulationTest {
                 violations.size());
         violations.stream().limit(10).forEach(v -> System.out.println("node simulation violation: " + v));
         assertThat(violations).as("invariant violations").isEmpty();
+        // Invariants hold vacuously for a runtime that does nothing (one that never applies, answers
+        // no read): at any seed count, some writes must be acknowledged and some reads served.
+        assertThat(sum(results, NodeSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
+        assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
         if (results.size() >= 200) {
-            assertThat(sum(results, NodeSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
-            assertThat(sum(results, NodeSimulation.Result::reads)).as("reads served").isPositive();
             assertThat(sum(results, NodeSimulation.Result::snapshotsRestored)).as("snapshots restored").isPositive();
             assertThat(sum(results, NodeSimulation.Result::closes)).as("graceful restarts").isPositive();
             // a third of the 3-node seeds add a learner, promote it and remove a voter through the API
@@ -56,7 +59,7 @@ class NodeSimulationTest {
     /** One seed replays every node's whole history: two runs of a seed see the same events at the same times. */
     @Test
     void aSeedReplaysTheSameHistory() {
-        List<Long> seeds = LongStream.rangeClosed(1, 8).boxed().toList();
+        List<Long> seeds = LongStream.rangeClosed(1, Integer.getInteger("sim.nodeReplaySeeds", 8)).boxed().toList();
         List<NodeSimulation.Result> first = run(seeds, NodeSimulation.Bug.NONE);
         List<NodeSimulation.Result> second = run(seeds, NodeSimulation.Bug.NONE);
         for (int i = 0; i < seeds.size(); i++) {
