@@ -160,7 +160,7 @@ public final class FileRaftStorage implements RaftStorage {
     private final GroupCommit commit;
     private final SpareSegment spare;
 
-    private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered) {
+    private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered, StoreDriver driver) {
         this.dir = dir;
         this.io = options.fileIO();
         this.dirLock = dirLock;
@@ -171,8 +171,9 @@ public final class FileRaftStorage implements RaftStorage {
         this.manifest = new ManifestKeeper(dir, io, recovered.manifest);
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
-        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc);
-        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc);
+        this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc,
+                driver);
+        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc, driver);
         this.raftLog = new SegmentLog(dir, io, options.segmentSize(), recovered, snapshots, manifest, commit, spare);
     }
 
@@ -192,6 +193,11 @@ public final class FileRaftStorage implements RaftStorage {
      * @throws StorageException             on an I/O error (a full file system: free space, then start again)
      */
     public static FileRaftStorage open(Path dir, Options options) {
+        return open(dir, options, StoreDriver.THREADS);
+    }
+
+    /** {@link #open(Path, Options)} with the store's background work run by {@code driver}. */
+    static FileRaftStorage open(Path dir, Options options, StoreDriver driver) {
         Path abs = dir.toAbsolutePath();
         FileIO io = options.fileIO();
         Closeable lock;
@@ -219,7 +225,7 @@ public final class FileRaftStorage implements RaftStorage {
             }
             throw (RuntimeException) e;
         }
-        FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery);
+        FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery, driver);
         s.commit.start();
         s.spare.start();
         return s;

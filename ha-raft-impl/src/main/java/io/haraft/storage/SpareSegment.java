@@ -30,19 +30,29 @@ final class SpareSegment {
     private boolean wanted;
     private boolean stop;
     private volatile boolean lowSpaceWarned;
-    private final Thread thread;
+    private final StoreDriver.Background worker;
 
-    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc) {
+    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc, StoreDriver driver) {
         this.dir = dir;
         this.file = dir.resolve(DataDir.SPARE_FILE);
         this.io = io;
         this.segmentSize = segmentSize;
         this.reserve = reserve;
-        this.thread = DataDir.storeThread("haraft-storage-prealloc", dir, mdc, this::loop);
+        this.worker = driver.background("haraft-storage-prealloc", dir, mdc, new StoreDriver.Worker() {
+            @Override
+            public void runLoop() {
+                loop();
+            }
+
+            @Override
+            public boolean step() {
+                return prepareIfWanted();
+            }
+        });
     }
 
     void start() {
-        thread.start();
+        worker.start();
         request();
     }
 
@@ -57,6 +67,7 @@ final class SpareSegment {
         } finally {
             lock.unlock();
         }
+        worker.wake();
     }
 
     /**
@@ -64,6 +75,9 @@ final class SpareSegment {
      * caller renames {@link #file()} into place) or not (the caller writes a segment itself).
      */
     boolean take() {
+        if (!worker.threaded()) {
+            prepareIfWanted();      // no thread writes it meanwhile: write it now
+        }
         lock.lock();
         try {
             while (!ready && wanted && !stop) {
@@ -116,15 +130,7 @@ final class SpareSegment {
         } finally {
             lock.unlock();
         }
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
+        if (worker.join()) {
             Thread.currentThread().interrupt();
         }
     }
@@ -142,15 +148,33 @@ final class SpareSegment {
             } finally {
                 lock.unlock();
             }
-            boolean ok = roomFor(segmentSize) && write();
-            lock.lock();
-            try {
-                ready = ok;
-                wanted = false;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
+            prepare();
+        }
+    }
+
+    /** Writes the spare if one is wanted and the store runs, without waiting (no thread of its own): whether it did. */
+    private boolean prepareIfWanted() {
+        lock.lock();
+        try {
+            if (!wanted || stop) {
+                return false;
             }
+        } finally {
+            lock.unlock();
+        }
+        prepare();
+        return true;
+    }
+
+    private void prepare() {
+        boolean ok = roomFor(segmentSize) && write();
+        lock.lock();
+        try {
+            ready = ok;
+            wanted = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -31,6 +31,7 @@ class NodeSimulationTest {
                 .map(NodeSimulation.Result::violation).toList();
         System.out.printf("node simulation: seeds=%d events=%d elections=%d acknowledged=%d reads=%d crashes=%d"
                         + " pauses=%d isolations=%d loop_stalls=%d closes=%d snapshots_restored=%d membership_changes=%d"
+                        + " file_store_seeds=%d power_losses_losing_unsynced=%d torn_writes=%d recovery_repairs=%d"
                         + " violations=%d%n",
                 results.size(), sum(results, NodeSimulation.Result::events), sum(results, NodeSimulation.Result::elections),
                 sum(results, NodeSimulation.Result::acknowledged), sum(results, NodeSimulation.Result::reads),
@@ -39,6 +40,9 @@ class NodeSimulationTest {
                 sum(results, NodeSimulation.Result::closes),
                 sum(results, NodeSimulation.Result::snapshotsRestored),
                 sum(results, NodeSimulation.Result::membershipChanges),
+                results.stream().filter(NodeSimulation.Result::fileStore).count(),
+                sum(results, NodeSimulation.Result::powerLossesLosingData), sum(results, NodeSimulation.Result::tornWrites),
+                sum(results, NodeSimulation.Result::recoveryRepairs),
                 violations.size());
         violations.stream().limit(10).forEach(v -> System.out.println("node simulation violation: " + v));
         assertThat(violations).as("invariant violations").isEmpty();
@@ -50,15 +54,30 @@ class NodeSimulationTest {
             // a third of the 3-node seeds add a learner, promote it and remove a voter through the API
             assertThat(sum(results, NodeSimulation.Result::membershipChanges)).as("membership changes")
                     .isGreaterThan(results.size() / 10);
+            if (NodeSimulation.fileStorePercent() > 0) {
+                // a share of the seeds on the production file store, where crashes are power losses
+                assertThat(results.stream().filter(NodeSimulation.Result::fileStore).count()).as("file-store seeds")
+                        .isGreaterThan(results.size() * NodeSimulation.fileStorePercent() / 200);
+                assertThat(sum(results, NodeSimulation.Result::powerLossesLosingData))
+                        .as("crashes that lost changes no fsync had made durable").isPositive();
+                assertThat(sum(results, NodeSimulation.Result::tornWrites)).as("crashes that tore a write").isPositive();
+                assertThat(sum(results, NodeSimulation.Result::recoveryRepairs))
+                        .as("restarts whose recovery repaired what a crash left").isPositive();
+            }
         }
     }
 
     /** One seed replays every node's whole history: two runs of a seed see the same events at the same times. */
     @Test
     void aSeedReplaysTheSameHistory() {
-        List<Long> seeds = LongStream.rangeClosed(1, 8).boxed().toList();
+        List<Long> seeds = new java.util.ArrayList<>(LongStream.rangeClosed(1, 8).boxed().toList());
+        // and two seeds on the production file store (its writer and preallocation are simulated steps too)
+        LongStream.range(9, 1_000).filter(s -> NodeSimulation.onFiles(s, NodeSimulation.Bug.NONE)).limit(2)
+                .forEach(seeds::add);
         List<NodeSimulation.Result> first = run(seeds, NodeSimulation.Bug.NONE);
         List<NodeSimulation.Result> second = run(seeds, NodeSimulation.Bug.NONE);
+        assertThat(first.stream().filter(NodeSimulation.Result::fileStore).count()).as("file-store seeds replayed")
+                .isGreaterThanOrEqualTo(2);
         for (int i = 0; i < seeds.size(); i++) {
             assertThat(second.get(i).events()).as("events of seed %d", seeds.get(i)).isEqualTo(first.get(i).events());
             assertThat(second.get(i).fingerprint()).as("history of seed %d", seeds.get(i))
@@ -82,6 +101,7 @@ class NodeSimulationTest {
             case NO_STICKINESS -> "(L)";
             case LATE_WATCHDOG -> "(w)";
             case REVOKED_TWICE -> "(A)";
+            case UNSYNCED_ACK -> "(W)";
             case NONE -> throw new IllegalArgumentException();
         };
         List<NodeSimulation.Result> results = run(LongStream.rangeClosed(1, count).boxed().toList(), bug);
