@@ -169,7 +169,12 @@ public final class CrashableFileIO implements FileIO {
         locks.clear();
         int n = journal.size();
         for (int i = n - 1; i >= 0; i--) {
-            undo(journal.get(i).change);
+            Change c = journal.get(i).change;
+            Path file = c instanceof Write w ? w.file() : c instanceof Truncate t ? t.file() : null;
+            if (file == null || Files.exists(file)) {
+                undo(c);
+            }
+            // else a write to a file whose deletion is durable: nothing of it can come back
         }
         String tornWhere = null;
         int torn = 0;
@@ -186,10 +191,13 @@ public final class CrashableFileIO implements FileIO {
         return new PowerLoss(n, torn, tornWhere);
     }
 
-    /** Drops the durable changes from the journal (whole-node mode: no crash undoes them). */
-    private void forgetDurable() {
+    /**
+     * Drops the durable changes from the journal (whole-node mode: no crash undoes them), and after
+     * an fsync of the directory the changes to files whose deletion it made durable.
+     */
+    private void forgetDurable(boolean directorySynced) {
         if (forgetDurable) {
-            journal.removeIf(j -> j.durable);
+            journal.removeIf(j -> j.durable || directorySynced && j.file != null && j.file.deleted);
         }
     }
 
@@ -366,7 +374,7 @@ public final class CrashableFileIO implements FileIO {
                         j.durable = true;
                     }
                 }
-                forgetDurable();
+                forgetDurable(false);
             }
         }
 
@@ -450,7 +458,7 @@ public final class CrashableFileIO implements FileIO {
                 j.durable = true;
             }
         }
-        forgetDurable();
+        forgetDurable(true);
     }
 
     @Override

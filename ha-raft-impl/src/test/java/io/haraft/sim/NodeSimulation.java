@@ -63,7 +63,7 @@ final class NodeSimulation {
         NONE(null), READ_BEFORE_FIRST_COMMIT(null), NO_STICKINESS(Kind.CUT_ONE_LINK), LATE_WATCHDOG(Kind.STALL_LOOP),
         REVOKED_TWICE(Kind.STALL_LOOP),
         /** On the file store: forcing the log or the hard state makes nothing durable, yet the store acknowledges. */
-        UNSYNCED_ACK(Kind.CRASH);
+        UNSYNCED_ACK(Kind.POWER_OUTAGE);
 
         private final Kind needs;
 
@@ -73,13 +73,17 @@ final class NodeSimulation {
     }
 
     /** The faults: a seed draws a subset, then one of them at each fault time. */
-    enum Kind { CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP, CLOSE }
+    enum Kind {
+        CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP, CLOSE,
+        /** File-store seeds only: every node loses power at once (a data-centre outage), each restarts after a while. */
+        POWER_OUTAGE
+    }
 
     /** What a run found. */
     record Result(long seed, String violation, long events, long elections, long acknowledged, long reads,
                   long crashes, long pauses, long isolations, long loopStalls, long closes, long snapshotsRestored,
-                  long membershipChanges, boolean fileStore, long powerLossesLosingData, long tornWrites,
-                  long recoveryRepairs,
+                  long membershipChanges, boolean fileStore, long powerOutages, long powerLossesLosingData,
+                  long tornWrites, long recoveryRepairs,
                   long fingerprint) {
         boolean failed() {
             return violation != null;
@@ -134,6 +138,7 @@ final class NodeSimulation {
     private long isolationCount;
     private long stallCount;
     private long closes;
+    private long outages;
     /** A hash of what the users saw, in order and with its time: equal for two runs of one seed. */
     private long fingerprint = 17;
     private long restored;
@@ -176,6 +181,17 @@ final class NodeSimulation {
         }
         // swarm testing: each seed draws its own fault mix (a planted bug keeps the fault that reaches it)
         for (Kind k : Kind.values()) {
+            if (k == Kind.POWER_OUTAGE) {
+                // drawn from the disks' randomness: the memory-store seeds keep their fault mixes
+                if (fileStore && (diskRandom.nextInt(3) == 0 || k == bug.needs)) {
+                    kinds.add(k);
+                }
+                if (fileStore && k == bug.needs) {
+                    kinds.add(k);
+                    kinds.add(k);
+                }
+                continue;
+            }
             if (random.nextBoolean() || k == bug.needs) {
                 kinds.add(k);
             }
@@ -260,7 +276,7 @@ final class NodeSimulation {
             violation = found + " (seed " + seed + ")";
         }
         return new Result(seed, violation, world.events(), elections, acked.size(), reads, crashCount, pauseCount,
-                isolationCount, stallCount, closes, restored, membershipChanges, fileStore,
+                isolationCount, stallCount, closes, restored, membershipChanges, fileStore, outages,
                 nodes.stream().mapToLong(SimNode::powerLossesLosingData).sum(),
                 nodes.stream().mapToLong(SimNode::tornWrites).sum(),
                 nodes.stream().mapToLong(SimNode::recoveryRepairs).sum(), fingerprint);
@@ -475,6 +491,7 @@ final class NodeSimulation {
                         }
                     }
                     case STALL_LOOP -> stallLoop(leader != null ? leader : victim);
+                    case POWER_OUTAGE -> powerOutage();
                     case CLOSE -> {
                         if (nodes.stream().filter(x -> x.node() == null).count() < (nodes.size() - 1) / 2) {
                             close(victim, 100 * MS + random.nextLong(1_000 * MS));
@@ -516,6 +533,16 @@ final class NodeSimulation {
             } else if (n.hasUnsyncedChanges() || world.now() >= e.getValue()[1]) {
                 it.remove();
                 crash(n, e.getValue()[0]);
+            }
+        }
+    }
+
+    /** Every running node loses power at once; each starts again 100 ms to 1.1 s later. */
+    private void powerOutage() {
+        outages++;
+        for (SimNode n : nodes) {
+            if (n.node() != null) {
+                crash(n, 100 * MS + random.nextLong(1_000 * MS));
             }
         }
     }

@@ -31,7 +31,7 @@ class NodeSimulationTest {
                 .map(NodeSimulation.Result::violation).toList();
         System.out.printf("node simulation: seeds=%d events=%d elections=%d acknowledged=%d reads=%d crashes=%d"
                         + " pauses=%d isolations=%d loop_stalls=%d closes=%d snapshots_restored=%d membership_changes=%d"
-                        + " file_store_seeds=%d power_losses_losing_unsynced=%d torn_writes=%d recovery_repairs=%d"
+                        + " file_store_seeds=%d power_outages=%d power_losses_losing_unsynced=%d torn_writes=%d recovery_repairs=%d"
                         + " violations=%d%n",
                 results.size(), sum(results, NodeSimulation.Result::events), sum(results, NodeSimulation.Result::elections),
                 sum(results, NodeSimulation.Result::acknowledged), sum(results, NodeSimulation.Result::reads),
@@ -41,6 +41,7 @@ class NodeSimulationTest {
                 sum(results, NodeSimulation.Result::snapshotsRestored),
                 sum(results, NodeSimulation.Result::membershipChanges),
                 results.stream().filter(NodeSimulation.Result::fileStore).count(),
+                sum(results, NodeSimulation.Result::powerOutages),
                 sum(results, NodeSimulation.Result::powerLossesLosingData), sum(results, NodeSimulation.Result::tornWrites),
                 sum(results, NodeSimulation.Result::recoveryRepairs),
                 violations.size());
@@ -61,6 +62,8 @@ class NodeSimulationTest {
                 assertThat(sum(results, NodeSimulation.Result::powerLossesLosingData))
                         .as("crashes that lost changes no fsync had made durable").isPositive();
                 assertThat(sum(results, NodeSimulation.Result::tornWrites)).as("crashes that tore a write").isPositive();
+                assertThat(sum(results, NodeSimulation.Result::powerOutages)).as("whole-cluster power outages")
+                        .isPositive();
                 assertThat(sum(results, NodeSimulation.Result::recoveryRepairs))
                         .as("restarts whose recovery repaired what a crash left").isPositive();
             }
@@ -89,27 +92,38 @@ class NodeSimulationTest {
 
     /**
      * Proves the checks can fail: each planted bug (two in the core; in the runtime, a lease
-     * watchdog that fires late and a {@code revoked} delivered again after {@code revoked}) is
-     * caught by the invariant it breaks in at least a fifth of the seeds.
+     * watchdog that fires late and a {@code revoked} delivered again after {@code revoked}; in
+     * storage, every seed on the file store, an fsync of the log or hard state that makes nothing
+     * durable, so that the store acknowledges writes a power loss then undoes) is caught by the
+     * invariant it breaks in at least a fifth of the seeds (the storage bug: by one of the
+     * invariants that what was acknowledged durable stays).
      */
     @ParameterizedTest(name = "{0} is caught")
     @EnumSource(value = NodeSimulation.Bug.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void eachPlantedBugIsCaughtByItsInvariant(NodeSimulation.Bug bug) {
         int count = Integer.getInteger("sim.nodeBugSeeds", 200);
-        String invariant = switch (bug) {
-            case READ_BEFORE_FIRST_COMMIT -> "(R)";
-            case NO_STICKINESS -> "(L)";
-            case LATE_WATCHDOG -> "(w)";
-            case REVOKED_TWICE -> "(A)";
-            case UNSYNCED_ACK -> "(W)";
+        if (bug == NodeSimulation.Bug.UNSYNCED_ACK) {
+            count = Math.max(1, count / 4);     // every seed on files, each slower; caught in most of them
+        }
+        List<String> invariants = switch (bug) {
+            case READ_BEFORE_FIRST_COMMIT -> List.of("(R)");
+            case NO_STICKINESS -> List.of("(L)");
+            case LATE_WATCHDOG -> List.of("(w)");
+            case REVOKED_TWICE -> List.of("(A)");
+            // what the store acknowledged is gone after a power loss: writes (another command at an
+            // acknowledged index, a read that misses one) or the term (a leader's token goes back)
+            case UNSYNCED_ACK -> List.of("(W)", "(S)", "(R)", "(T)");
             case NONE -> throw new IllegalArgumentException();
         };
+        String invariant = String.join("", invariants);
         List<NodeSimulation.Result> results = run(LongStream.rangeClosed(1, count).boxed().toList(), bug);
         List<String> caught = results.stream().filter(NodeSimulation.Result::failed)
                 .map(NodeSimulation.Result::violation).toList();
-        List<String> byInvariant = caught.stream().filter(v -> v.startsWith(invariant)).toList();
-        System.out.printf("node simulation planted bug %s: caught in %d of %d seeds, %d by invariant %s; first: %s%n",
-                bug, caught.size(), count, byInvariant.size(), invariant,
+        List<String> byInvariant = caught.stream().filter(v -> invariants.stream().anyMatch(v::startsWith)).toList();
+        System.out.printf("node simulation planted bug %s: caught in %d of %d seeds (%s), %d by invariant %s; first: %s%n",
+                bug, caught.size(), count, caught.stream().collect(java.util.stream.Collectors.groupingBy(
+                        v -> v.substring(0, v.indexOf(')') + 1), java.util.TreeMap::new,
+                        java.util.stream.Collectors.counting())), byInvariant.size(), invariant,
                 byInvariant.isEmpty() ? caught.stream().findFirst().orElse("-") : byInvariant.get(0));
         assertThat(byInvariant.size()).as("seeds of %d in which invariant %s caught %s", count, invariant, bug)
                 .isGreaterThanOrEqualTo((int) Math.ceil(count * 0.2));
