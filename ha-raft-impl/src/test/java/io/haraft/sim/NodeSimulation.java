@@ -38,6 +38,9 @@ import java.util.concurrent.CompletableFuture;
  * {@link SimWorld}'s virtual time with a drifting clock each, a {@link SimNet} and stores whose
  * disks survive crashes; clients submit and read through the public API while faults are injected;
  * every invariant is checked after every event, on what the user sees: the public API objects.
+ * A share of the seeds ({@link #fileStorePercent()}) keep each node's state in the production file
+ * store on real files instead ({@link SimNode#storeOnFiles}), where a crash is a power loss that
+ * loses what no fsync made durable and the restart goes through the store's recovery.
  *
  * <ul>
  *   <li>(L) No two {@link Leadership#isValid()} windows overlap in real time.</li>

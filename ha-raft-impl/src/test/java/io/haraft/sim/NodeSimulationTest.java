@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * virtual time, with faults, its invariants checked through the public API after every event.
  *
  * <p>{@code -Dsim.nodeSeeds=N} sets how many seeds run (default 2000), {@code -Dsim.nodeSeed=S}
- * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200).
+ * replays one seed alone, {@code -Dsim.nodeBugSeeds=N} the seeds per planted bug (default 200),
+ * {@code -Dsim.nodeFileStorePercent=P} the share of seeds on the production file store (default 25).
  */
 class NodeSimulationTest {
     private static final long SECOND = 1_000_000_000L;
