@@ -175,7 +175,7 @@ public final class FileRaftStorage implements RaftStorage {
     private final GroupCommit commit;
     private final SpareSegment spare;
 
-    private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered) {
+    private FileRaftStorage(Path dir, Options options, Closeable dirLock, LogRecovery recovered, StoreDriver driver) {
         this.dir = dir;
         this.io = options.fileIO();
         this.dirLock = dirLock;
@@ -187,9 +187,8 @@ public final class FileRaftStorage implements RaftStorage {
         // The store's threads log with the MDC of the thread that opened it (the node's cluster and node).
         Map<String, String> mdc = MDC.getCopyOfContextMap();
         this.commit = new GroupCommit(dir, io, hardStateFile, manifest, rw.writeLock(), recovered.segments, mdc,
-                options.workers());
-        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc,
-                options.workers());
+                driver);
+        this.spare = new SpareSegment(dir, io, options.segmentSize(), options.effectiveFreeSpace(), mdc, driver);
         this.raftLog = new SegmentLog(dir, io, options.segmentSize(), recovered, snapshots, manifest, commit, spare);
     }
 
@@ -209,6 +208,12 @@ public final class FileRaftStorage implements RaftStorage {
      * @throws StorageException             on an I/O error (a full file system: free space, then start again)
      */
     public static FileRaftStorage open(Path dir, Options options) {
+        return open(dir, options, options.workers() == null ? StoreDriver.THREADS
+                : StoreDriver.onExecutor(options.workers()));
+    }
+
+    /** {@link #open(Path, Options)} with the store's background work run by {@code driver}. */
+    static FileRaftStorage open(Path dir, Options options, StoreDriver driver) {
         Path abs = dir.toAbsolutePath();
         FileIO io = options.fileIO();
         Closeable lock;
@@ -236,7 +241,7 @@ public final class FileRaftStorage implements RaftStorage {
             }
             throw (RuntimeException) e;
         }
-        FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery);
+        FileRaftStorage s = new FileRaftStorage(abs, options, lock, recovery, driver);
         s.commit.start();
         s.spare.start();
         return s;

@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -37,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * exactly the batches submitted before it. Its own lock is taken after the store's lock, never
  * before it, and is never held during I/O. The writer thread is named
  * {@code haraft-storage-writer[<directory name>]} and logs with the MDC of the thread that opened
- * the store; the {@link SyncObserver} is called on it.
+ * the store; the {@link SyncObserver} is called on it. The thread comes from the store's
+ * {@link StoreDriver}; under a simulator's driver the rounds run as its scheduled steps instead.
  */
 final class GroupCommit {
     private static final Logger LOG = LoggerFactory.getLogger(FileRaftStorage.class);
@@ -66,62 +65,48 @@ final class GroupCommit {
     private volatile StorageException failure;
     private volatile long rounds;
     private volatile SyncObserver observer;
-    private final Thread writer;                       // null when the rounds run on shared workers
-    private final Executor workers;                    // null when the writer is a thread of its own
-    private final Map<String, String> mdc;
-    private boolean scheduled;                         // guarded by lock: a round task is queued or running
-    private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    private final StoreDriver.Background writer;
 
     private record Waiter(long seq, CompletableFuture<Void> future) {
     }
+
+    /** A round between its two halves: written out, not yet forced. */
+    private record Round(long target, List<FileIO.Handle> handles, List<FileIO.Handle> closing, boolean syncDir,
+                         HardState hs, int batch, long generation, long newestSegment, long end) {
+    }
+
+    /** Under a driver without threads: the round written out whose force is the next step. */
+    private Round writtenOut;
 
     /**
      * @param logLock  the store's write lock
      * @param segments the store's segments, read and written out by the writer only under {@code logLock}
      * @param mdc      the MDC the writer thread logs with, or null
+     * @param driver   what runs the writer: its own thread, or a simulator's steps
      */
     GroupCommit(Path dir, FileIO io, HardStateFile hardStateFile, ManifestKeeper manifest, Lock logLock,
-                List<Segment> segments, Map<String, String> mdc) {
-        this(dir, io, hardStateFile, manifest, logLock, segments, mdc, null);
-    }
-
-    /**
-     * @param workers where the rounds run, as tasks that end when nothing is left to do (shared by
-     *                the stores of many groups), or null for a writer thread of this store's own
-     */
-    GroupCommit(Path dir, FileIO io, HardStateFile hardStateFile, ManifestKeeper manifest, Lock logLock,
-                List<Segment> segments, Map<String, String> mdc, Executor workers) {
+                List<Segment> segments, Map<String, String> mdc, StoreDriver driver) {
         this.dir = dir;
         this.io = io;
         this.hardStateFile = hardStateFile;
         this.manifest = manifest;
         this.logLock = logLock;
         this.segments = segments;
-        this.workers = workers;
-        this.mdc = mdc;
-        this.writer = workers == null ? DataDir.storeThread("haraft-storage-writer", dir, mdc, this::writerLoop) : null;
+        this.writer = driver.background("haraft-storage-writer", dir, mdc, new StoreDriver.Worker() {
+            @Override
+            public void runLoop() {
+                writerLoop();
+            }
+
+            @Override
+            public boolean step() {
+                return roundIfAny();
+            }
+        });
     }
 
     void start() {
-        if (writer != null) {
-            writer.start();
-        }
-    }
-
-    /** There is work (or a stop): wakes the writer thread, or queues a round task on the workers. Holds lock. */
-    private void signalWork() {
-        work.signalAll();
-        if (workers != null && !scheduled) {
-            scheduled = true;
-            try {
-                workers.execute(() -> DataDir.withMdc(mdc, this::writerLoop));
-            } catch (RejectedExecutionException e) {
-                scheduled = false;
-                fail(new StorageException("cannot write the log in " + dir + ": the shared storage workers are"
-                        + " shut down", e));
-                finished.complete(null);
-            }
-        }
+        writer.start();
     }
 
     /**
@@ -141,10 +126,11 @@ final class GroupCommit {
             if (hardStateOrNull != null) {
                 pendingHardState = hardStateOrNull;
             }
-            signalWork();
+            work.signal();
         } finally {
             lock.unlock();
         }
+        writer.wake();
     }
 
     /** A segment was started: the next round also forces the directory and records it in the manifest. */
@@ -195,7 +181,7 @@ final class GroupCommit {
         lock.lock();
         try {
             stopping = true;
-            signalWork();
+            work.signalAll();
         } finally {
             lock.unlock();
         }
@@ -203,125 +189,148 @@ final class GroupCommit {
 
     /** Waits for the writer to stop, uninterruptibly; returns whether the caller was interrupted meanwhile. */
     boolean join() {
-        boolean interrupted = false;
-        if (writer == null) {
-            while (true) {
-                try {
-                    finished.get();
-                    return interrupted;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    return interrupted;   // never completed exceptionally
-                }
-            }
-        }
-        while (writer.isAlive()) {
-            try {
-                writer.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        return interrupted;
+        return writer.join();
+    }
+
+    /** Whether no round is due: everything submitted is durable and no handle waits to be closed. Under lock. */
+    private boolean idle() {
+        return durableSeq == submittedSeq && toClose.isEmpty() && writtenOut == null;
     }
 
     private void writerLoop() {
         while (true) {
-            long target;
-            List<FileIO.Handle> handles;
-            List<FileIO.Handle> closing;
-            boolean syncDir;
-            HardState hs;
-            int batch;
-            long generation;
-            long newestSegment;
-            long end;
             lock.lock();
             try {
-                while (durableSeq == submittedSeq && !stopping && toClose.isEmpty()) {
-                    if (workers != null) {
-                        scheduled = false;   // the task ends; the next submit queues another
-                        return;
-                    }
+                while (idle() && !stopping) {
                     work.awaitUninterruptibly();
                 }
-                if (durableSeq == submittedSeq && stopping && toClose.isEmpty()) {
-                    scheduled = false;
-                    finished.complete(null);
+                if (idle() && stopping) {
                     return;
                 }
             } finally {
                 lock.unlock();
             }
-            logLock.lock();
-            try {
-                lock.lock();
-                try {
-                    target = submittedSeq;
-                    handles = new ArrayList<>(dirty);
-                    dirty = new LinkedHashSet<>();
-                    closing = toClose;
-                    toClose = new ArrayList<>();
-                    syncDir = dirDirty;
-                    dirDirty = false;
-                    hs = pendingHardState;
-                    pendingHardState = null;
-                    batch = pendingEntries;
-                    pendingEntries = 0;
-                } finally {
-                    lock.unlock();
-                }
-                generation = manifest.generation();
-                newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
-                end = SegmentLog.sealedEnd(segments);
-                // Only the last segment can hold buffered records (a roll writes them out).
-                if (!segments.isEmpty() && failure == null) {
-                    try {
-                        segments.get(segments.size() - 1).flush();
-                    } catch (IOException | RuntimeException e) {
-                        fail(e instanceof IOException x ? DataDir.ioFailure("cannot write the log in " + dir, dir, x)
-                                : new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e));
-                    }
-                }
-            } finally {
-                logLock.unlock();
-            }
-            StorageException error = failure;
-            if (error == null) {
-                try {
-                    long started = System.nanoTime();
-                    for (FileIO.Handle h : handles) {
-                        h.force();
-                    }
-                    if (syncDir) {
-                        io.syncDirectory(dir);
-                    }
-                    if (hs != null) {
-                        hardStateFile.write(hs);
-                    }
-                    if (syncDir) {
-                        // A segment was started: record it (and the log end) now that it is durable.
-                        manifest.raise(generation, newestSegment, end);
-                    }
-                    rounds++;
-                    observeSync(System.nanoTime() - started, batch);
-                } catch (IOException | RuntimeException e) {
-                    String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
-                    error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
-                            : new StorageException(what + ": " + e.getMessage(), e);
-                    fail(error);
-                }
-            }
-            for (FileIO.Handle h : closing) {
-                try {
-                    h.close();
-                } catch (IOException e) {
-                    LOG.debug("closing a deleted segment failed", e);
-                }
-            }
-            complete(target, error);
+            force(writeOut());
         }
+    }
+
+    /**
+     * Half a round if one is due, without waiting (a driver without threads, whose steps take
+     * time: a crash between the halves finds the round written out but not durable): whether it
+     * did one.
+     */
+    private boolean roundIfAny() {
+        Round r;
+        lock.lock();
+        try {
+            if (idle()) {
+                return false;
+            }
+            r = writtenOut;
+            writtenOut = null;
+        } finally {
+            lock.unlock();
+        }
+        if (r != null) {
+            force(r);
+        } else {
+            Round w = writeOut();
+            lock.lock();
+            try {
+                writtenOut = w;
+            } finally {
+                lock.unlock();
+            }
+        }
+        return true;
+    }
+
+    /** The first half of a round: takes what was submitted so far and writes out the buffered records. */
+    private Round writeOut() {
+        long target;
+        List<FileIO.Handle> handles;
+        List<FileIO.Handle> closing;
+        boolean syncDir;
+        HardState hs;
+        int batch;
+        long generation;
+        long newestSegment;
+        long end;
+        logLock.lock();
+        try {
+            lock.lock();
+            try {
+                target = submittedSeq;
+                handles = new ArrayList<>(dirty);
+                dirty = new LinkedHashSet<>();
+                closing = toClose;
+                toClose = new ArrayList<>();
+                syncDir = dirDirty;
+                dirDirty = false;
+                hs = pendingHardState;
+                pendingHardState = null;
+                batch = pendingEntries;
+                pendingEntries = 0;
+            } finally {
+                lock.unlock();
+            }
+            generation = manifest.generation();
+            newestSegment = segments.isEmpty() ? 0 : segments.get(segments.size() - 1).base;
+            end = SegmentLog.sealedEnd(segments);
+            // Only the last segment can hold buffered records (a roll writes them out).
+            if (!segments.isEmpty() && failure == null) {
+                try {
+                    segments.get(segments.size() - 1).flush();
+                } catch (IOException | RuntimeException e) {
+                    fail(e instanceof IOException x ? DataDir.ioFailure("cannot write the log in " + dir, dir, x)
+                            : new StorageException("cannot write the log in " + dir + ": " + e.getMessage(), e));
+                }
+            }
+        } finally {
+            logLock.unlock();
+        }
+        return new Round(target, handles, closing, syncDir, hs, batch, generation, newestSegment, end);
+    }
+
+    /** The second half: forces what the round wrote, records a started segment, completes the round's futures. */
+    private void force(Round r) {
+        List<FileIO.Handle> handles = r.handles();
+        boolean syncDir = r.syncDir();
+        HardState hs = r.hs();
+        StorageException error = failure;
+        if (error == null) {
+            try {
+                long started = System.nanoTime();
+                for (FileIO.Handle h : handles) {
+                    h.force();
+                }
+                if (syncDir) {
+                    io.syncDirectory(dir);
+                }
+                if (hs != null) {
+                    hardStateFile.write(hs);
+                }
+                if (syncDir) {
+                    // A segment was started: record it (and the log end) now that it is durable.
+                    manifest.raise(r.generation(), r.newestSegment(), r.end());
+                }
+                rounds++;
+                observeSync(System.nanoTime() - started, r.batch());
+            } catch (IOException | RuntimeException e) {
+                String what = "fsync failed in " + dir + "; data not known to be durable, the node must restart";
+                error = e instanceof IOException x ? DataDir.ioFailure(what, dir, x)
+                        : new StorageException(what + ": " + e.getMessage(), e);
+                fail(error);
+            }
+        }
+        for (FileIO.Handle h : r.closing()) {
+            try {
+                h.close();
+            } catch (IOException e) {
+                LOG.debug("closing a deleted segment failed", e);
+            }
+        }
+        complete(r.target(), error);
     }
 
     /** Completes the futures up to {@code target}, or all of them if the round failed. */

@@ -3,8 +3,6 @@ package io.haraft.storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -32,31 +30,29 @@ final class SpareSegment {
     private boolean wanted;
     private boolean stop;
     private volatile boolean lowSpaceWarned;
-    private final Thread thread;              // null when spares are written on shared workers
-    private final Executor workers;           // null when this store has a thread of its own
-    private final Map<String, String> mdc;
-    private boolean scheduled;                // guarded by lock: a write task is queued or running
+    private final StoreDriver.Background worker;
 
-    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc) {
-        this(dir, io, segmentSize, reserve, mdc, null);
-    }
-
-    /** @param workers where spares are written (shared by many stores), or null for a thread of its own */
-    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc, Executor workers) {
+    SpareSegment(Path dir, FileIO io, long segmentSize, long reserve, Map<String, String> mdc, StoreDriver driver) {
         this.dir = dir;
         this.file = dir.resolve(DataDir.SPARE_FILE);
         this.io = io;
         this.segmentSize = segmentSize;
         this.reserve = reserve;
-        this.workers = workers;
-        this.mdc = mdc;
-        this.thread = workers == null ? DataDir.storeThread("haraft-storage-prealloc", dir, mdc, this::loop) : null;
+        this.worker = driver.background("haraft-storage-prealloc", dir, mdc, new StoreDriver.Worker() {
+            @Override
+            public void runLoop() {
+                loop();
+            }
+
+            @Override
+            public boolean step() {
+                return prepareIfWanted();
+            }
+        });
     }
 
     void start() {
-        if (thread != null) {
-            thread.start();
-        }
+        worker.start();
         request();
     }
 
@@ -67,19 +63,11 @@ final class SpareSegment {
             if (!ready) {
                 wanted = true;
                 changed.signalAll();
-                if (workers != null && !scheduled && !stop) {
-                    scheduled = true;
-                    try {
-                        workers.execute(() -> DataDir.withMdc(mdc, this::writeOnce));
-                    } catch (RejectedExecutionException e) {
-                        scheduled = false;
-                        wanted = false;   // the segment is written when needed instead
-                    }
-                }
             }
         } finally {
             lock.unlock();
         }
+        worker.wake();
     }
 
     /**
@@ -87,6 +75,9 @@ final class SpareSegment {
      * caller renames {@link #file()} into place) or not (the caller writes a segment itself).
      */
     boolean take() {
+        if (!worker.threaded()) {
+            prepareIfWanted();      // no thread writes it meanwhile: write it now
+        }
         lock.lock();
         try {
             while (!ready && wanted && !stop) {
@@ -139,26 +130,7 @@ final class SpareSegment {
         } finally {
             lock.unlock();
         }
-        boolean interrupted = false;
-        if (thread == null) {
-            lock.lock();
-            try {
-                while (scheduled) {
-                    changed.awaitUninterruptibly();
-                }
-            } finally {
-                lock.unlock();
-            }
-            return;
-        }
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
+        if (worker.join()) {
             Thread.currentThread().interrupt();
         }
     }
@@ -176,43 +148,33 @@ final class SpareSegment {
             } finally {
                 lock.unlock();
             }
-            boolean ok = roomFor(segmentSize) && write();
-            lock.lock();
-            try {
-                ready = ok;
-                wanted = false;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            prepare();
         }
     }
 
-    /** On a shared worker: writes the spare once if it is still wanted. */
-    private void writeOnce() {
+    /** Writes the spare if one is wanted and the store runs, without waiting (no thread of its own): whether it did. */
+    private boolean prepareIfWanted() {
         lock.lock();
         try {
-            if (stop || !wanted) {
-                scheduled = false;
-                changed.signalAll();
-                return;
+            if (!wanted || stop) {
+                return false;
             }
         } finally {
             lock.unlock();
         }
-        boolean ok = false;
+        prepare();
+        return true;
+    }
+
+    private void prepare() {
+        boolean ok = roomFor(segmentSize) && write();
+        lock.lock();
         try {
-            ok = roomFor(segmentSize) && write();
+            ready = ok;
+            wanted = false;
+            changed.signalAll();
         } finally {
-            lock.lock();
-            try {
-                ready = ok;
-                wanted = false;
-                scheduled = false;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            lock.unlock();
         }
     }
 

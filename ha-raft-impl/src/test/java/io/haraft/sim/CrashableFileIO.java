@@ -38,14 +38,39 @@ import java.util.SplittableRandom;
  *
  * <p>Thread-safe. After {@code crash} every call fails: the process is gone.
  */
-final class CrashableFileIO implements FileIO {
+public final class CrashableFileIO implements FileIO {
     /** The store's spare segment, written in the background. */
     static final String SPARE = "log-spare.tmp";
 
     private final FileIO real = FileIO.standard();
     private final List<Journaled> journal = new ArrayList<>();
     private final Set<JournaledHandle> open = new HashSet<>();
+    private final List<Closeable> locks = new ArrayList<>();
     private boolean crashed;
+    /** Whole-node mode ({@link #untilPowerLoss}): a change made durable leaves the journal at once. */
+    private final boolean forgetDurable;
+    /** Planted bug: {@code force} of a log segment or the hard state returns without making anything durable. */
+    private final boolean lyingFsync;
+
+    /** For the core simulator: journals until {@link #checkpoint()}, which the simulator calls. */
+    CrashableFileIO() {
+        this(false, false);
+    }
+
+    private CrashableFileIO(boolean forgetDurable, boolean lyingFsync) {
+        this.forgetDurable = forgetDurable;
+        this.lyingFsync = lyingFsync;
+    }
+
+    /**
+     * For the whole-node simulator: what each {@code force} and directory fsync made durable is
+     * kept by any crash, and {@link #powerLoss} loses exactly the rest. With {@code lyingFsync} (a
+     * planted bug: a disk or store that acknowledges before its data is durable) forcing a log
+     * segment or the hard state file makes nothing durable.
+     */
+    public static CrashableFileIO untilPowerLoss(boolean lyingFsync) {
+        return new CrashableFileIO(true, lyingFsync);
+    }
 
     /** What a crash did: how many of the journaled changes it kept, and how much of a torn write. */
     record Outcome(int journaled, int kept, int tornBytes, int tornOf, String torn) {
@@ -120,6 +145,62 @@ final class CrashableFileIO implements FileIO {
         return notDurable;
     }
 
+    /** What {@link #powerLoss} did. */
+    public record PowerLoss(int lost, int tornBytes, String torn) {
+    }
+
+    /**
+     * The machine loses power (whole-node mode): every open file is closed, the directory lock
+     * released, and every change not made durable by a {@code force} of its file or an fsync of the
+     * directory is undone, last first. With {@code tear}, the first undone write is then redone in
+     * part (a random number of its bytes, at least one, fewer than all), as a write the power cut
+     * short: a state the disk could be in, since the changes to one file after its last force reach
+     * the disk in order, and everything before them is durable. Every later call fails.
+     */
+    public synchronized PowerLoss powerLoss(SplittableRandom rnd, boolean tear) throws IOException {
+        crashed = true;
+        for (JournaledHandle h : open) {
+            h.delegate.close();
+        }
+        open.clear();
+        for (Closeable l : locks) {
+            l.close();
+        }
+        locks.clear();
+        int n = journal.size();
+        for (int i = n - 1; i >= 0; i--) {
+            Change c = journal.get(i).change;
+            Path file = c instanceof Write w ? w.file() : c instanceof Truncate t ? t.file() : null;
+            if (file == null || Files.exists(file)) {
+                undo(c);
+            }
+            // else a write to a file whose deletion is durable: nothing of it can come back
+        }
+        String tornWhere = null;
+        int torn = 0;
+        Write first = journal.stream().map(j -> j.change).filter(c -> c instanceof Write).map(c -> (Write) c)
+                .findFirst().orElse(null);
+        if (tear && first != null && first.after().length > 1 && Files.exists(first.file())) {
+            torn = rnd.nextInt(1, first.after().length);
+            try (FileChannel ch = FileChannel.open(first.file(), StandardOpenOption.WRITE)) {
+                writeFully(ch, ByteBuffer.wrap(first.after(), 0, torn), first.position());
+            }
+            tornWhere = first.file().getFileName() + "@" + first.position();
+        }
+        journal.clear();
+        return new PowerLoss(n, torn, tornWhere);
+    }
+
+    /**
+     * Drops the durable changes from the journal (whole-node mode: no crash undoes them), and after
+     * an fsync of the directory the changes to files whose deletion it made durable.
+     */
+    private void forgetDurable(boolean directorySynced) {
+        if (forgetDurable) {
+            journal.removeIf(j -> j.durable || directorySynced && j.file != null && j.file.deleted);
+        }
+    }
+
     private static String describe(Change c) {
         if (c instanceof Rename r) {
             return r.from().getFileName() + " to " + r.to().getFileName();
@@ -128,7 +209,7 @@ final class CrashableFileIO implements FileIO {
     }
 
     /** Changes a crash could still lose. */
-    synchronized int unsyncedChanges() {
+    public synchronized int unsyncedChanges() {
         return journal.size();
     }
 
@@ -284,11 +365,16 @@ final class CrashableFileIO implements FileIO {
         public void force() throws IOException {
             synchronized (CrashableFileIO.this) {
                 check(); // no real fsync: durability is modelled by the journal
+                if (lyingFsync && (file.path.getFileName().toString().startsWith("log-")
+                        || file.path.getFileName().toString().equals("hardstate"))) {
+                    return;
+                }
                 for (Journaled j : journal) {
                     if (j.file == file) {
                         j.durable = true;
                     }
                 }
+                forgetDurable(false);
             }
         }
 
@@ -372,11 +458,26 @@ final class CrashableFileIO implements FileIO {
                 j.durable = true;
             }
         }
+        forgetDurable(true);
     }
 
     @Override
     public synchronized Closeable tryLock(Path lockFile) throws IOException {
         check();
-        return real.tryLock(lockFile);
+        Closeable held = real.tryLock(lockFile);
+        if (held == null) {
+            return null;
+        }
+        boolean[] released = {false};
+        Closeable lock = () -> {
+            synchronized (CrashableFileIO.this) {
+                if (!released[0]) {
+                    released[0] = true;
+                    held.close();
+                }
+            }
+        };
+        locks.add(lock);        // a power loss releases it (the process is gone)
+        return lock;
     }
 }

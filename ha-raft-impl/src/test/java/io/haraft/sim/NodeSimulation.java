@@ -18,7 +18,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +38,9 @@ import java.util.concurrent.CompletableFuture;
  * {@link SimWorld}'s virtual time with a drifting clock each, a {@link SimNet} and stores whose
  * disks survive crashes; clients submit and read through the public API while faults are injected;
  * every invariant is checked after every event, on what the user sees: the public API objects.
+ * A share of the seeds ({@link #fileStorePercent()}) keep each node's state in the production file
+ * store on real files instead ({@link SimNode#storeOnFiles}), where a crash is a power loss that
+ * loses what no fsync made durable and the restart goes through the store's recovery.
  *
  * <ul>
  *   <li>(L) No two {@link Leadership#isValid()} windows overlap in real time.</li>
@@ -57,7 +64,9 @@ final class NodeSimulation {
     /** The planted bugs this simulator proves it catches. */
     enum Bug {
         NONE(null), READ_BEFORE_FIRST_COMMIT(null), NO_STICKINESS(Kind.CUT_ONE_LINK), LATE_WATCHDOG(Kind.STALL_LOOP),
-        REVOKED_TWICE(Kind.STALL_LOOP);
+        REVOKED_TWICE(Kind.STALL_LOOP),
+        /** On the file store: forcing the log or the hard state makes nothing durable, yet the store acknowledges. */
+        UNSYNCED_ACK(Kind.POWER_OUTAGE);
 
         private final Kind needs;
 
@@ -67,12 +76,17 @@ final class NodeSimulation {
     }
 
     /** The faults: a seed draws a subset, then one of them at each fault time. */
-    enum Kind { CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP, CLOSE }
+    enum Kind {
+        CRASH, ISOLATE, PAUSE, PAUSE_ACROSS_LEASE_END, CUT_ONE_LINK, STALL_LOOP, CLOSE,
+        /** File-store seeds only: every node loses power at once (a data-centre outage), each restarts after a while. */
+        POWER_OUTAGE
+    }
 
     /** What a run found. */
     record Result(long seed, String violation, long events, long elections, long acknowledged, long reads,
                   long crashes, long pauses, long isolations, long loopStalls, long closes, long snapshotsRestored,
-                  long membershipChanges,
+                  long membershipChanges, boolean fileStore, long powerOutages, long powerLossesLosingData,
+                  long tornWrites, long recoveryRepairs,
                   long fingerprint) {
         boolean failed() {
             return violation != null;
@@ -127,11 +141,32 @@ final class NodeSimulation {
     private long isolationCount;
     private long stallCount;
     private long closes;
+    private long outages;
     /** A hash of what the users saw, in order and with its time: equal for two runs of one seed. */
     private long fingerprint = 17;
     private long restored;
     private long commands;
     private boolean faultsOn = true;
+    /** Whether the nodes keep their state in the production file store (in {@link #fileRoot}). */
+    private final boolean fileStore;
+    private final Path fileRoot;
+
+    /** The share of seeds (percent) whose nodes run on the production file store: {@code -Dsim.nodeFileStorePercent}. */
+    static int fileStorePercent() {
+        return Integer.getInteger("sim.nodeFileStorePercent", 25);
+    }
+
+    /** Whether seed {@code seed}'s nodes run on the production file store (every seed of the storage bug's). */
+    static boolean onFiles(long seed, Bug bug) {
+        return bug == Bug.UNSYNCED_ACK || new SplittableRandom(seed * 1_000_003 + 11).nextInt(100) < fileStorePercent();
+    }
+
+    /** The seed's randomness for its disks, after the draw of {@link #onFiles}. */
+    private static SplittableRandom diskRandom(long seed) {
+        SplittableRandom r = new SplittableRandom(seed * 1_000_003 + 11);
+        r.nextInt(100);
+        return r;
+    }
 
     NodeSimulation(long seed, Bug bug) {
         this.seed = seed;
@@ -139,8 +174,27 @@ final class NodeSimulation {
         this.world = new SimWorld(seed);
         this.random = new SplittableRandom(seed * 31 + 7);
         this.net = new SimNet(world, () -> 100_000 + random.nextLong(400_000));
+        // drawn apart from the seed's other choices: a seed's history on the memory store stays the same
+        SplittableRandom diskRandom = diskRandom(seed);
+        this.fileStore = onFiles(seed, bug);
+        try {
+            this.fileRoot = fileStore ? Files.createTempDirectory("haraft-nodesim-" + seed + "-") : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // swarm testing: each seed draws its own fault mix (a planted bug keeps the fault that reaches it)
         for (Kind k : Kind.values()) {
+            if (k == Kind.POWER_OUTAGE) {
+                // drawn from the disks' randomness: the memory-store seeds keep their fault mixes
+                if (fileStore && (diskRandom.nextInt(3) == 0 || k == bug.needs)) {
+                    kinds.add(k);
+                }
+                if (fileStore && k == bug.needs) {
+                    kinds.add(k);
+                    kinds.add(k);
+                }
+                continue;
+            }
             if (random.nextBoolean() || k == bug.needs) {
                 kinds.add(k);
             }
@@ -184,6 +238,9 @@ final class NodeSimulation {
                     core::newCore);
             node.watchdogLateNanos = bug == Bug.LATE_WATCHDOG ? 60 * MS : 0;
             node.revokedTwice = bug == Bug.REVOKED_TWICE;
+            if (fileStore) {
+                node.storeOnFiles(fileRoot.resolve(id), diskRandom.split(), bug == Bug.UNSYNCED_ACK);
+            }
             nodes.add(node);
         }
         world.afterEachEvent(this::check);
@@ -215,12 +272,31 @@ final class NodeSimulation {
             finalChecks();
         } catch (Violation v) {
             violation = (found != null ? found : v.getMessage()) + " (seed " + seed + ", t=" + world.now() / MS + " ms)";
+        } finally {
+            deleteFiles();
         }
         if (violation == null && found != null) {
             violation = found + " (seed " + seed + ")";
         }
         return new Result(seed, violation, world.events(), elections, acked.size(), reads, crashCount, pauseCount,
-                isolationCount, stallCount, closes, restored, membershipChanges, fingerprint);
+                isolationCount, stallCount, closes, restored, membershipChanges, fileStore, outages,
+                nodes.stream().mapToLong(SimNode::powerLossesLosingData).sum(),
+                nodes.stream().mapToLong(SimNode::tornWrites).sum(),
+                nodes.stream().mapToLong(SimNode::recoveryRepairs).sum(), fingerprint);
+    }
+
+    /** Deletes the seed's data directories (the files of every node). */
+    private void deleteFiles() {
+        if (fileRoot == null) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(fileRoot)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + fileRoot, e);
+        }
     }
 
     // ------------------------------------------------------------------ processes
@@ -277,7 +353,14 @@ final class NodeSimulation {
         Machine m = new Machine(n.id());
         listeners.put(n.id(), l);
         machines.put(n.id(), m);
-        n.start(l, m, random.nextLong());
+        try {
+            n.start(l, m, random.nextLong());
+        } catch (Violation v) {
+            throw v;
+        } catch (RuntimeException e) {
+            // on the file store: recovery refused what a crash left (it must accept every such state)
+            fail("(storage) " + n.id() + " did not start again: " + e);
+        }
     }
 
     private boolean live(SimNode n) {
@@ -389,7 +472,13 @@ final class NodeSimulation {
                 switch (kinds.get(random.nextInt(kinds.size()))) {
                     case CRASH -> {
                         if (nodes.stream().filter(x -> x.node() == null).count() < (nodes.size() - 1) / 2) {
-                            crash(victim, 100 * MS + random.nextLong(1_500 * MS));
+                            long downFor = 100 * MS + random.nextLong(1_500 * MS);
+                            if (fileStore && random.nextBoolean()) {
+                                // the power fails while the disk holds writes not yet durable (an fsync in flight)
+                                crashWhileUnsynced(victim, downFor, world.now() + 300 * MS);
+                            } else {
+                                crash(victim, downFor);
+                            }
                         }
                     }
                     case ISOLATE -> isolate(victim, 100 * MS + random.nextLong(1_500 * MS));
@@ -405,6 +494,7 @@ final class NodeSimulation {
                         }
                     }
                     case STALL_LOOP -> stallLoop(leader != null ? leader : victim);
+                    case POWER_OUTAGE -> powerOutage();
                     case CLOSE -> {
                         if (nodes.stream().filter(x -> x.node() == null).count() < (nodes.size() - 1) / 2) {
                             close(victim, 100 * MS + random.nextLong(1_000 * MS));
@@ -420,6 +510,44 @@ final class NodeSimulation {
         crashCount++;
         n.crash();
         restartAfter(n, downFor);
+    }
+
+    /**
+     * Crashes {@code n} as soon as its disk holds changes no fsync made durable (checked after every
+     * event), or at {@code deadline} if that does not happen before; not if it is down by then.
+     */
+    private void crashWhileUnsynced(SimNode n, long downFor, long deadline) {
+        armed.put(n, new long[] {downFor, deadline});
+    }
+
+    /** Nodes to crash at the next moment their disk holds unsynced changes: down time and deadline. */
+    private final Map<SimNode, long[]> armed = new java.util.LinkedHashMap<>();
+
+    private void fireArmedCrashes() {
+        if (armed.isEmpty()) {
+            return;
+        }
+        for (var it = armed.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            SimNode n = e.getKey();
+            if (!faultsOn || n.node() == null
+                    || nodes.stream().filter(x -> x.node() == null).count() >= (nodes.size() - 1) / 2) {
+                it.remove();
+            } else if (n.hasUnsyncedChanges() || world.now() >= e.getValue()[1]) {
+                it.remove();
+                crash(n, e.getValue()[0]);
+            }
+        }
+    }
+
+    /** Every running node loses power at once; each starts again 100 ms to 1.1 s later. */
+    private void powerOutage() {
+        outages++;
+        for (SimNode n : nodes) {
+            if (n.node() != null) {
+                crash(n, 100 * MS + random.nextLong(1_000 * MS));
+            }
+        }
     }
 
     /** A graceful restart: close() (a leader hands over), then a new process after a while. */
@@ -504,6 +632,7 @@ final class NodeSimulation {
         if (found != null) {
             throw new Violation(found);
         }
+        fireArmedCrashes();
         Leadership valid = null;
         for (SimNode n : nodes) {
             RaftNode node = n.node();
