@@ -12,7 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
  * A store worker whose steps run as tasks on a shared executor ({@link StoreDriver#onExecutor}).
  * At most one task of a worker is queued or running; it steps the worker until it finds nothing to
  * do, and looks again if it was woken meanwhile, so no wake is lost. If the executor refuses the
- * task (it is shut down), the work is done by {@link #join} on the caller's thread.
+ * task (it is shut down), the waking thread does the work itself, so that nothing waits forever.
  */
 final class ExecutorBackground implements StoreDriver.Background {
     private static final Logger LOG = LoggerFactory.getLogger(FileRaftStorage.class);
@@ -26,6 +26,7 @@ final class ExecutorBackground implements StoreDriver.Background {
     private boolean scheduled;   // guarded by lock: a task is queued or running
     private boolean again;       // guarded by lock: woken while the task ran
     private boolean joined;      // guarded by lock: the store closes; its caller does what is left
+    private volatile boolean refusedWarned;
 
     ExecutorBackground(Executor workers, String role, Path dir, Map<String, String> mdc, StoreDriver.Worker worker) {
         this.workers = workers;
@@ -55,12 +56,12 @@ final class ExecutorBackground implements StoreDriver.Background {
         try {
             workers.execute(() -> DataDir.withMdc(mdc, this::drain));
         } catch (RejectedExecutionException e) {
-            LOG.warn("{} of {}: the shared storage workers are shut down; the work is done when the store closes",
-                    role, dir);
-            synchronized (lock) {
-                scheduled = false;
-                lock.notifyAll();
+            if (!refusedWarned) {
+                refusedWarned = true;
+                LOG.warn("{} of {}: the shared storage workers are shut down; doing the store's work on the"
+                        + " calling thread instead (close the groups before the node's shared threads)", role, dir);
             }
+            drain(); // still marked scheduled: a wake meanwhile is picked up by this drain, never run twice
         }
     }
 

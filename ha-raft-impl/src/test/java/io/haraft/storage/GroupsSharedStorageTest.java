@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -81,6 +82,27 @@ class GroupsSharedStorageTest extends RaftStorageContractTest {
         first.close();
         try (FileRaftStorage again = FileRaftStorage.open(dir, shared())) {
             assertThat(again.entries(1, 21, Long.MAX_VALUE)).hasSize(20);
+        }
+    }
+
+    /** Without the fallback a write would wait for a spare segment forever: the timeout fails it instead. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void whenTheSharedWorkersAreShutDownTheWritingThreadDoesTheWorkAndNothingHangs() throws Exception {
+        ExecutorService gone = Executors.newSingleThreadExecutor();
+        gone.shutdown();
+        Path dir = tmp.resolve("refused");
+        FileRaftStorage.Options options = FileRaftStorage.Options.defaults().withSegmentSize(4096).withWorkers(gone);
+        try (FileRaftStorage s = FileRaftStorage.open(dir, options)) {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 1; i <= 60; i++) {   // 100-byte entries in 4 KiB segments: several segments and spares
+                writes.add(s.persist(null, List.of(FileRaftStorageTest.Entry100.of(i))));
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            assertThat(s.syncCount()).isPositive();
+        }
+        try (FileRaftStorage again = FileRaftStorage.open(dir, shared())) {
+            assertThat(again.entries(1, 61, Long.MAX_VALUE)).hasSize(60);
         }
     }
 }
