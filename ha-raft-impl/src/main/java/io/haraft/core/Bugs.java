@@ -7,8 +7,8 @@ package io.haraft.core;
  */
 record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
             boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness,
-            boolean identityBeforeCommit) {
-    static final Bugs NONE = new Bugs(false, false, false, false, false, false, false, false);
+            boolean identityBeforeCommit, boolean restartWithStartupConfiguration) {
+    static final Bugs NONE = new Bugs(false, false, false, false, false, false, false, false, false);
 
     /** The first five bugs, without the read and stickiness bugs. */
     Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
@@ -21,7 +21,15 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
     Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
          boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness) {
         this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration,
-                readBeforeFirstCommit, ignoreLeaderStickiness, false);
+                readBeforeFirstCommit, ignoreLeaderStickiness, false, false);
+    }
+
+    /** The first eight bugs, without {@code restartWithStartupConfiguration}. */
+    Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntries, boolean unsafeMembership,
+         boolean snapshotWithoutConfiguration, boolean readBeforeFirstCommit, boolean ignoreLeaderStickiness,
+         boolean identityBeforeCommit) {
+        this(voteTwice, noStickiness, commitOldTermEntries, unsafeMembership, snapshotWithoutConfiguration,
+                readBeforeFirstCommit, ignoreLeaderStickiness, identityBeforeCommit, false);
     }
 
     /**
@@ -39,6 +47,10 @@ record Bugs(boolean voteTwice, boolean noStickiness, boolean commitOldTermEntrie
      * nodes configured with different timeouts, it votes while the old leader's lease is valid.
      * {@code identityBeforeCommit}: a node learns the cluster identity from the entry at index 1 as
      * soon as it stores it, before it is committed, when another leader may still replace it.
+     * {@code restartWithStartupConfiguration}: a node that does not know whether the latest
+     * configuration in its log is committed (as after a restart) takes its start-up configuration
+     * as the committed one, instead of the configuration the latest was appended over; the leader
+     * then also needs a majority of start-up members that may have been removed and stopped.
      */
     Bugs {
         // all combinations are allowed; see PlantedBugs in the tests

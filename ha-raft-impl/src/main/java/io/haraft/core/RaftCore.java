@@ -645,18 +645,34 @@ public final class RaftCore {
         startTransfer(target, false);
     }
 
+    /**
+     * The configuration this node can be sure is committed, given that {@code latest} is the latest
+     * one in its log. If the latest configuration entry is not known committed, the one it was
+     * appended over is: a leader appends a configuration only once the previous one has committed
+     * (one change at a time). That holds also when this node does not know how far the log is
+     * committed, for example right after a restart; the start-up configuration is used only when the
+     * log and snapshot record no earlier configuration. Falling back to the start-up configuration
+     * after a restart would ask a majority of members that may have been removed and stopped long
+     * ago: a cluster whose members were all replaced could then never commit again after a
+     * whole-cluster restart.
+     */
+    private Membership committedConfiguration(Membership latest) {
+        long latestIndex = raftLog.latestMembershipIndex();
+        if (latestIndex <= raftLog.commitIndex()) {
+            return latest;
+        }
+        long known = bugs.restartWithStartupConfiguration() ? raftLog.commitIndex()
+                : Math.max(raftLog.commitIndex(), latestIndex - 1);
+        Membership committed = raftLog.membershipAt(known);
+        return committed != null ? committed : cfg.membership();
+    }
+
     private void refreshMembership() {
         Membership latest = raftLog.latestMembership();
         if (latest == null) {
             latest = cfg.membership();
         }
-        Membership committed = raftLog.membershipAt(raftLog.commitIndex());
-        if (committed == null) {
-            committed = cfg.membership();
-        }
-        if (raftLog.latestMembershipIndex() <= raftLog.commitIndex()) {
-            committed = latest;
-        }
+        Membership committed = committedConfiguration(latest);
         if (latest.equals(membership) && committed.equals(committedMembership)) {
             return;
         }

@@ -47,6 +47,41 @@ class MembershipCoreTest {
         return index;
     }
 
+    /**
+     * The cluster started as n1, n7, n8; n7 and n8 were replaced by n2 and n3 and stopped for good.
+     * Every node then restarts (a power cut) with the start-up members it was first given, and no
+     * node knows how far its log is committed. The configuration the latest was appended over
+     * committed before it, so the new leader needs majorities of [n1, n2, n3, n8] and [n1, n2, n3],
+     * which the three running nodes are; the start-up configuration, whose majority no longer
+     * exists, plays no part (with the planted bug it does, and nothing commits again).
+     */
+    @Test
+    void afterAWholeClusterRestartTheStartUpMembersDoNotDecideWhatCommits() {
+        assertThat(commitsAfterRestartWithReplacedStartUpMembers(PlantedBugs.NONE)).isTrue();
+        assertThat(commitsAfterRestartWithReplacedStartUpMembers(PlantedBugs.RESTART_WITH_STARTUP_CONFIGURATION))
+                .as("the planted bug: the start-up configuration taken as committed").isFalse();
+    }
+
+    private static boolean commitsAfterRestartWithReplacedStartUpMembers(PlantedBugs bugs) {
+        Membership startUp = Membership.ofVoters(List.of("n1", "n7", "n8"));
+        Membership predecessor = Membership.ofVoters(List.of("n1", "n2", "n3", "n8"));
+        Membership latest = Membership.ofVoters(List.of("n1", "n2", "n3"));
+        List<Entry> log = List.of(Entry.noop(1, 1), Entry.config(2, 2, predecessor), Entry.config(3, 3, latest));
+        CoreCluster c = new CoreCluster(3);
+        for (String id : c.ids) {
+            // n2 and n3 joined later: their start-up members were the voters of then, and themselves as learners
+            Membership given = startUp.contains(id) ? startUp : startUp.withMember(new Member(id, "", Role.LEARNER));
+            c.add(id, given, bugs, 64, new HardState(3, null), new RaftLog(0, 0, log));
+        }
+        c.drop = m -> !c.ids.contains(m.to());
+        RaftCore n1 = c.core("n1");
+        assertThat(n1.membership()).isEqualTo(latest);
+        assertThat(n1.committedMembership()).isEqualTo(bugs == PlantedBugs.NONE ? predecessor : startUp);
+        c.elect("n1");
+        c.run(1_000 * MS);
+        return n1.role() == io.haraft.core.Role.LEADER && n1.commitIndex() > 3;
+    }
+
     @Test
     void aLearnerCatchesUpWithoutVotingAndIsPromotedOnceCommitted() {
         CoreCluster c = elected(5);

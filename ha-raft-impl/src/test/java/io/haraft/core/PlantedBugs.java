@@ -41,7 +41,13 @@ public enum PlantedBugs {
      * A node learns the cluster identity from the entry at index 1 as soon as it stores it, before
      * it is committed, when another leader may still replace it with its own.
      */
-    IDENTITY_BEFORE_COMMIT(new Bugs(false, false, false, false, false, false, false, true));
+    IDENTITY_BEFORE_COMMIT(new Bugs(false, false, false, false, false, false, false, true)),
+    /**
+     * A node that does not know whether the latest configuration in its log is committed (after a
+     * restart) takes its start-up configuration as the committed one: once the members it started
+     * with were replaced and stopped, a whole-cluster restart leaves the cluster unable to commit.
+     */
+    RESTART_WITH_STARTUP_CONFIGURATION(new Bugs(false, false, false, false, false, false, false, false, true));
 
     private final Bugs bugs;
 

@@ -25,7 +25,9 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
         RECONFIGURE_ON_ELECTION, PARTITION_ON_ELECTION, RETIME,
         // targeted at dangerous moments
         CUT_FROM_LEADER, ISOLATE_AFTER_COMMIT, CRASH_AFTER_PERSIST, CRASH_CANDIDATE, PAUSE_ACROSS_LEASE_END,
-        SNAPSHOT_DURING_TRANSFER, SLOW_FAILOVER }
+        SNAPSHOT_DURING_TRANSFER, SLOW_FAILOVER,
+        // operators' acts
+        RETIRE }
 
     private static final long MS = 1_000_000L;
     /** {@link #value()} of a RECONFIGURE that adds or promotes a node (see Simulation#GROW). */
@@ -46,7 +48,9 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
          * The faults targeted at dangerous moments only, with plain crashes (which leave followers
          * behind a compacted log) and quiet periods.
          */
-        TARGETED
+        TARGETED,
+        /** No random faults: the fixed history of {@link #generateReplacements}. */
+        REPLACEMENTS
     }
 
     /**
@@ -166,7 +170,7 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
         static Mix draw(SplittableRandom r, Palette palette) {
             boolean churn = palette == Palette.CHURN;
             Map<Kind, Double> base = switch (palette) {
-                case CLASSIC -> BASE;
+                case CLASSIC, REPLACEMENTS -> BASE;
                 case CHURN -> CHURN;
                 case TARGETED -> TARGETED;
             };
@@ -294,6 +298,40 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
         return out;
     }
 
+    /**
+     * Every member the cluster started with is replaced, one at a time, then the whole cluster
+     * restarts: with 5 nodes of which the first 3 vote, the leader adds node 3 as a learner,
+     * promotes it and removes node 0, and the operator retires node 0 for good (its process stops
+     * and never returns, as a removed node's must); the same for node 4 in place of node 1; then
+     * every remaining node crashes at once and restarts with the start-up configuration it was first
+     * given (operators do not edit it), while the log says the voters are nodes 2, 3 and 4. Of the
+     * start-up voters only node 2 is left: a node that took its start-up configuration as the
+     * committed one would need a majority of it and never commit again.
+     */
+    static List<Fault> generateReplacements(long seed, long electionTimeout) {
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 71);
+        List<Fault> out = new ArrayList<>();
+        int id = 0;
+        long t = r.nextLong(300 * MS, 600 * MS);
+        for (int round = 0; round < 2; round++) {
+            int fresh = 3 + round;
+            out.add(new Fault(id++, t, Kind.RECONFIGURE, fresh, 0, 0, GROW));
+            t += r.nextLong(2 * electionTimeout, 4 * electionTimeout);
+            out.add(new Fault(id++, t, Kind.RECONFIGURE, fresh, 0, 0, GROW));
+            t += r.nextLong(2 * electionTimeout, 4 * electionTimeout);
+            out.add(new Fault(id++, t, Kind.RECONFIGURE, round, 0, 0, SHRINK));
+            t += r.nextLong(3 * electionTimeout, 6 * electionTimeout);
+            out.add(new Fault(id++, t, Kind.RETIRE, round, 0, 0, 0));
+            t += r.nextLong(electionTimeout, 3 * electionTimeout);
+        }
+        // a whole-cluster outage: power lost everywhere, back after a while, nodes in any order
+        for (int n = 2; n < 5; n++) {
+            out.add(new Fault(id++, t + r.nextLong(0, 20 * MS), Kind.CRASH, n, 0,
+                    r.nextLong(100 * MS, 3 * electionTimeout), 0));
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         String what = switch (kind) {
@@ -311,6 +349,7 @@ record Fault(int id, long at, Kind kind, int node, int other, long duration, dou
             case CLOCK_RATE -> String.format("clock of n%d at drift %.2f of the bound", node, value);
             case SLOW_DISK -> String.format("fsyncs of n%d take up to %.0fms for %dms", node, value, duration / MS);
             case TRANSFER -> "transfer leadership to n" + node;
+            case RETIRE -> "retire n" + node + " for good once its removal committed";
             case RECONFIGURE -> "the leader adds, promotes or removes n" + node;
             case RECONFIGURE_ON_ELECTION -> "the next new leader " + (node < 0 ? "removes the last leader cut off"
                     : "adds, promotes or removes n" + node) + " as soon as it wins";

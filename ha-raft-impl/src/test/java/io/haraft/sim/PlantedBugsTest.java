@@ -28,6 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leader churn, where the original single-server change algorithm loses committed entries.
  * {@code rolling} is {@link SimOptions#rollingChange}: the election timeout lowered node by node,
  * the leader last, and the leader cut off while it alone still has the long timeout.
+ * {@code replacements} is {@link SimOptions#replacements}: every start-up member replaced and
+ * retired, then a whole-cluster restart with the start-up configuration.
  */
 class PlantedBugsTest {
     private static final int SEED_BUDGET = Integer.getInteger("sim.bugSeeds", 500);
@@ -44,6 +46,7 @@ class PlantedBugsTest {
         "READ_BEFORE_FIRST_COMMIT, churn, (r)",
         "IGNORE_LEADER_STICKINESS, rolling, (c)",
         "IDENTITY_BEFORE_COMMIT, default, (u)",
+        "RESTART_WITH_STARTUP_CONFIGURATION, replacements, (f)",
     })
     void theSimulatorCatchesThePlantedBug(PlantedBugs bug, String profile, String invariant) throws Exception {
         List<Long> seeds = new ArrayList<>();
@@ -55,6 +58,7 @@ class PlantedBugsTest {
             case "churn" -> (seed, steps, b) -> SimOptions.churn(seed, Math.max(steps, 8000), b);
             case "membership" -> SimOptions::membershipChurn;
             case "rolling" -> SimOptions::rollingChange;
+            case "replacements" -> SimOptions::replacements;
             default -> SimOptions::forSeed;
         };
         List<SimResult> results = SimRunner.runAll(seeds, 2000, bug, options);

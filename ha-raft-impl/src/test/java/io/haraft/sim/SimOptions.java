@@ -106,6 +106,18 @@ record SimOptions(int nodes, int faultSteps, long heartbeat, long election, doub
                 snapshotEvery(seed), chunkBytes(seed), Math.floorMod(seed / 3, 2) == 0, 4, true, false, Timing.UNIFORM);
     }
 
+    /**
+     * Every start-up member replaced one at a time, then a whole-cluster restart
+     * ({@link Fault#generateReplacements}): 5 nodes, the first 3 voting at the start. Nodes snapshot
+     * rarely, so that after the restart the latest configuration is still an entry of the log.
+     */
+    static SimOptions replacements(long seed, int faultSteps, PlantedBugs bugs) {
+        boolean fast = Math.floorMod(seed, 2) == 0;
+        // enough steps for both replacements and the outage (about 10 s of simulated time) before everything heals
+        return new SimOptions(5, Math.max(faultSteps, 8000), 100 * MS, 300 * MS, 0.01, fast, 64, 32,
+                Fault.Palette.REPLACEMENTS, bugs, 1_000_000, chunkBytes(seed), true, 3, true, false, Timing.UNIFORM);
+    }
+
     /** Leader churn on 3 nodes with one-entry appends: where commit-rule bugs show quickly. */
     static SimOptions churn(long seed, int faultSteps, PlantedBugs bugs) {
         boolean fast = Math.floorMod(seed, 2) == 0;

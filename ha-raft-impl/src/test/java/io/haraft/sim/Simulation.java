@@ -286,6 +286,8 @@ final class Simulation {
         RaftCore core;
         LeadershipGate gate;
         boolean up = true;
+        /** Stopped for good by the operator once its removal committed ({@link Fault.Kind#RETIRE}): never restarts. */
+        boolean retired;
         int downBy = -1;
         boolean paused;
         int pausedBy = -1;
@@ -466,6 +468,9 @@ final class Simulation {
 
     /** The default schedule for a seed. */
     static List<Fault> defaultSchedule(long seed, SimOptions opt) {
+        if (opt.palette() == Fault.Palette.REPLACEMENTS) {
+            return Fault.generateReplacements(seed, opt.election());
+        }
         if (opt.membership() && opt.palette() == Fault.Palette.CHURN && opt.voters() == 4) {
             return Fault.generateMembershipChurn(seed, opt.nodes(), opt.election(), 600_000 * MS);
         }
@@ -780,6 +785,25 @@ final class Simulation {
         }
         crashFor(n, f, f.duration());
         return true;
+    }
+
+    /**
+     * The operator stops {@code n} for good, as a removed node must be: only once the newest
+     * leader's committed configuration no longer lists it (otherwise the removal did not happen and
+     * the operator keeps it).
+     */
+    private void retire(Node n) {
+        Node l = newestLeader();
+        if (l == null || l.core.committedMembership().contains(n.id)) {
+            count("retire_skipped_still_a_member");
+            return;
+        }
+        if (n.up) {
+            crash(n);
+        }
+        n.retired = true;
+        n.downBy = -2;
+        count("retired_nodes");
     }
 
     /** Crashes {@code n} on behalf of fault {@code f}; it restarts {@code downFor} later. */
@@ -1235,6 +1259,9 @@ final class Simulation {
 
     /** Starts (or restarts) a node from what its store holds. */
     private void startNode(Node n) {
+        if (n.retired) {
+            return;
+        }
         Image disk;
         try {
             disk = openStore(n);
@@ -1637,6 +1664,7 @@ final class Simulation {
             }
             case CLOCK_RATE -> n.clock.setRate(now, 1 + opt.driftBound() * f.value());
             case RECONFIGURE -> reconfigure(f);
+            case RETIRE -> retire(n);
             case TRANSFER -> {
                 for (Node l : nodes) {
                     if (l.up && !l.paused && l.core.role() == Role.LEADER && l != n) {
@@ -1829,7 +1857,7 @@ final class Simulation {
             n.crashAfterPersist = null;
         }
         for (Node n : nodes) {
-            if (!n.up) {
+            if (!n.up && !n.retired) {
                 startNode(n);
             } else if (n.paused) {
                 resume(n);
