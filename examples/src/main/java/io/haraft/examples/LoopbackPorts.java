@@ -1,30 +1,46 @@
 package io.haraft.examples;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
-/** Free loopback ports for the local examples, each handed out once per JVM. */
-final class LoopbackPorts {
-    /** The OS may offer a port again once it was released; two members must never share one. */
+/**
+ * Free loopback ports for the local examples and their tests, each handed out once per JVM.
+ *
+ * <p>Ports come from below the range the operating system draws the local ports of outgoing
+ * connections from (32768 and up on Linux, 49152 and up on macOS and Windows). A node that is
+ * killed and restarted binds its port again: had the port come from that range (as a port the
+ * OS picks for {@code new ServerSocket(0)} does), any outgoing connection made meanwhile (a
+ * client, a database connection, a peer reconnecting) could have been given it, and the restart
+ * would fail with "Address already in use".
+ */
+public final class LoopbackPorts {
+    private static final int FIRST = 15000;
+    private static final int LAST = 32000;
+    /** A port released by a stopped node is free again; two members must never share one. */
     private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     private LoopbackPorts() {
     }
 
-    /** A port that nothing listens on now and that this JVM has not handed out before. */
-    static synchronized int free() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
+    /** A port that nothing listens on now, outside the ephemeral range, not handed out before by this JVM. */
+    public static synchronized int free() {
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(FIRST, LAST + 1);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                HANDED_OUT.add(port);
+                return port;
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot open a loopback port: " + e.getMessage(), e);
+                // taken: try another
             }
         }
-        throw new IllegalStateException("no fresh loopback port after 100 attempts");
+        throw new IllegalStateException("no free loopback port between " + FIRST + " and " + LAST
+                + " after 1000 attempts");
     }
 }

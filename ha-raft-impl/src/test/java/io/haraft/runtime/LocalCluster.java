@@ -6,8 +6,6 @@ import io.haraft.RaftNode;
 import io.haraft.storage.FileRaftStorage;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -103,11 +101,7 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return io.haraft.transport.TransportTesting.freePort();
     }
 
     /** Deletes the data directory of {@code id} (its node must be closed), as a replaced disk would. */

@@ -37,16 +37,27 @@ public final class TransportTesting {
     private TransportTesting() {
     }
 
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
+
     /**
-     * A loopback port that was free a moment ago (bound, then released). Another process could take
-     * it in between; on loopback in a test run that does not happen in practice.
+     * A loopback port that was free a moment ago (bound, then released), not handed out before by
+     * this JVM, and below the range the OS takes the local ports of outgoing connections from
+     * (32768 and up on Linux): a node restarted on its port must not find it taken by a connection
+     * made while it was down, as a port from {@code new ServerSocket(0)} can be.
      */
-    public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
+    public static synchronized int freePort() {
+        int port = java.util.concurrent.ThreadLocalRandom.current().ints(15000, 32001).limit(1000)
+                .filter(p -> !HANDED_OUT.contains(p) && bindable(p)).findFirst()
+                .orElseThrow(() -> new UncheckedIOException(new IOException("no free loopback port in 15000..32000")));
+        HANDED_OUT.add(port);
+        return port;
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return s.isBound();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return false;
         }
     }
 

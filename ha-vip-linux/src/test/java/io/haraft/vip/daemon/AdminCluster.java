@@ -184,21 +184,32 @@ final class AdminCluster implements AutoCloseable {
         return root.resolve("admin");
     }
 
-    /** Raft ports already handed out in this JVM: the OS may offer a released one again. */
+    /** Raft ports already handed out in this JVM: a released one is free again. */
     private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
 
-    /** A free loopback port not handed out before in this JVM. */
+    /**
+     * A free loopback port not handed out before in this JVM, below the range the OS gives the
+     * local ports of outgoing connections from (32768 and up on Linux), so that a daemon restarted
+     * on its port never finds it taken by a connection made while it was down.
+     */
     static synchronized int freePort() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = 15000 + random.nextInt(17001);
+            if (!HANDED_OUT.contains(port) && bindable(port)) {
+                HANDED_OUT.add(port);
+                return port;
             }
         }
-        throw new IllegalStateException("no free port on loopback");
+        throw new IllegalStateException("no free port on loopback between 15000 and 32000");
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override
