@@ -125,8 +125,9 @@ public interface RaftGroups extends AutoCloseable {
      * ({@link RaftNode#transferLeadership}). Every node does so on its own, so the live members
      * that are not drained end up leading numbers of groups that differ by at most one.
      *
-     * <p><b>Guarantees.</b> A node runs at most one handover at a time, and never hands a group to
-     * a member it has not heard from lately. Each handover is a normal leadership transfer: the
+     * <p><b>Guarantees.</b> A node runs at most one handover at a time, and hands a group only to
+     * a member it heard from lately, in that group (a member that does not host the group is
+     * never chosen for it). Each handover is a normal leadership transfer: the
      * group keeps every guarantee of {@link RaftNode}; the group is without leader for about one
      * transfer (a round trip and an election), and the new leader's fencing token is higher.
      * Turning it off stops this node's rounds at once; handovers already started finish.

@@ -29,6 +29,9 @@ import java.util.function.Supplier;
  *   <li>else, if balancing is on and it leads at least two groups more than the target leading the
  *       fewest, it hands one group to that target.</li>
  * </ul>
+ * The group handed is one in which this node heard from the target within the same window (a
+ * member that does not host the group, or does not answer in it, could not take it); if the
+ * target answers in none, the next target by count is tried.
  *
  * <p><b>Guarantees.</b> At most {@code maxInFlight} handovers of this node are in flight at once,
  * and a node never hands a group to a member it has not heard from lately (a transfer to a dead
@@ -116,25 +119,42 @@ final class LeadershipBalancer {
             return;
         }
         List<String> targets = targets(mayLead);
+        while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
+            counts.merge(self, -1, Integer::sum);
+        }
+    }
+
+    /**
+     * Hands one of {@code mine} to the target leading the fewest groups that this node heard from
+     * in that group lately (a member that does not host the group, or does not answer in it, could
+     * not take it), if the rule allows it; updates {@code mine} and {@code counts}.
+     *
+     * @return whether a handover started
+     */
+    private boolean handOverOne(List<GroupNode> mine, List<String> targets, Map<String, Integer> counts,
+                                boolean drain) {
         int mineCount = counts.getOrDefault(self, 0);
-        while (!mine.isEmpty() && inFlight.size() < maxInFlight) {
-            String target = fewest(targets, counts);
-            if (target == null) {
-                if (drain) {
-                    LOG.debug("drained, but no other member that may lead was heard from lately; keeping {} groups",
-                            mine.size());
-                }
-                return;
-            }
+        List<String> byCount = new ArrayList<>(targets);
+        byCount.sort(java.util.Comparator.comparingInt(t -> counts.getOrDefault(t, 0)));   // stable: member order on ties
+        for (String target : byCount) {
             int theirs = counts.getOrDefault(target, 0);
             if (!drain && mineCount - theirs < 2) {
-                return;
+                return false;
             }
-            GroupNode g = mine.remove(0);
-            handOver(g, target, drain, mineCount, theirs);
-            counts.merge(target, 1, Integer::sum);
-            mineCount--;
+            for (GroupNode g : mine) {
+                if (g.node().heardWithin(target, liveWindowNanos)) {
+                    mine.remove(g);
+                    handOver(g, target, drain, mineCount, theirs);
+                    counts.merge(target, 1, Integer::sum);
+                    return true;
+                }
+            }
         }
+        if (drain && !mine.isEmpty()) {
+            LOG.debug("drained, but no other member that may lead answers lately in the {} groups this node leads",
+                    mine.size());
+        }
+        return false;
     }
 
     /** The other members that may lead, were heard from lately, and did not say they are drained. */
@@ -150,17 +170,6 @@ final class LeadershipBalancer {
             }
         }
         return out;
-    }
-
-    /** The target leading the fewest groups (the first in member order on a tie), or null if none. */
-    private static String fewest(List<String> targets, Map<String, Integer> counts) {
-        String best = null;
-        for (String t : targets) {
-            if (best == null || counts.getOrDefault(t, 0) < counts.getOrDefault(best, 0)) {
-                best = t;
-            }
-        }
-        return best;
     }
 
     private void handOver(GroupNode g, String target, boolean drain, int mineCount, int theirs) {

@@ -570,6 +570,12 @@ public final class RaftNodeImpl implements RaftNode {
         return new LeaderView(running() && l != null ? l.view().leader() : null, mayLead);
     }
 
+    /** Whether this node heard from {@code peer} in this group within {@code withinNanos}; cheap. */
+    boolean heardWithin(String peer, long withinNanos) {
+        HeartbeatStats s = stats;
+        return s != null && s.heardWithin(peer, withinNanos, clock.nanos());
+    }
+
     private Membership latestMembership() {
         NodeLoop l = loop;
         return l == null ? Configurations.bootstrap(config) : l.view().membership();

@@ -516,19 +516,29 @@ class GroupsGrpcTest {
         return groups;
     }
 
-    @Test
-    void theBalancerSpreadsTwelveGroupsThatOneNodeLedOverThreeNodes() {
+    /** Nodes n1, n2 and n3, started, none of them balancing. */
+    private void startThreeNodesBalancingOff() {
         ids("n1", "n2", "n3");
         for (String id : ports.keySet()) {
             startGroupsNode(id).setBalancing(false);
         }
+    }
+
+    /** Makes node {@code id} lead every one of {@code groups} by transfers by hand. */
+    private void leadByHand(String id, List<String> groups) {
+        for (String g : groups) {
+            moveLeadershipTo(g, id, nodes.get(id).group(g).orElseThrow());
+        }
+    }
+
+    @Test
+    void theBalancerSpreadsTwelveGroupsThatOneNodeLedOverThreeNodes() {
+        startThreeNodesBalancingOff();
         List<String> groups = names("bal", 0, 12);
         groups.forEach(this::createEverywhere);
         awaitLeaders(groups);
         // By hand, with balancing off everywhere: n1 leads all twelve.
-        for (String g : groups) {
-            moveLeadershipTo(g, "n1", nodes.get("n1").group(g).orElseThrow());
-        }
+        leadByHand("n1", groups);
         awaitLedCounts(groups, Map.of("n1", 12, "n2", 0, "n3", 0), "all moved to n1 by hand, balancing off");
         // n1's terms now: every election since is later than these
         Map<String, Long> termsOnN1 = new HashMap<>();
@@ -545,6 +555,26 @@ class GroupsGrpcTest {
                     () -> id + " elected in 4 groups after n1 led them all (n1's terms " + termsOnN1 + "): "
                             + electionsOf(groups));
         }
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void theBalancerHandsAGroupOnlyToAMemberThatHostsIt() {
+        startThreeNodesBalancingOff();
+        // six groups on n1 and n2 only; n3 hosts "y" with them, so n1 hears from n3 and n3 leads none of the six
+        List<String> groups = names("two", 0, 6);
+        for (String g : groups) {
+            nodes.get("n1").newGroup(g);
+            nodes.get("n2").newGroup(g);
+        }
+        createEverywhere("y");
+        awaitLeaders(groups);
+        awaitLeaders(List.of("y"));
+        leadByHand("n1", groups);
+        awaitLedCounts(groups, Map.of("n1", 6, "n2", 0, "n3", 0), "all six moved to n1 by hand, balancing off");
+
+        nodes.values().forEach(n -> n.setBalancing(true));
+        awaitLedCounts(groups, Map.of("n1", 3, "n2", 3, "n3", 0), "balancing on; n3 hosts none of the six");
         assertThat(violations).isEmpty();
     }
 
