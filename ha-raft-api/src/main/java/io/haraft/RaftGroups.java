@@ -23,6 +23,8 @@ import java.util.SortedSet;
  *       peer carries every group's messages), its one data directory (each group in
  *       {@code <dataDir>/groups/<name>/}, with small preallocated log segments), and one fixed set
  *       of threads: creating more groups starts no more threads.</li>
+ *   <li>Leaderships are balanced: the members that are up and not drained ({@link #drain()}) end
+ *       up leading numbers of groups that differ by at most one (see {@link #setBalancing}).</li>
  *   <li>A message for a group this node does not host is dropped (with a rate-limited WARN); it
  *       never affects the other groups.</li>
  *   <li>All methods are thread-safe. {@link #start()}, {@link #close()}, {@link #remove} and
@@ -46,8 +48,7 @@ import java.util.SortedSet;
  * <p><b>Limits.</b> The handles do not support membership changes yet ({@code addLearner},
  * {@code promote}, {@code removeMember}, ... fail with {@link UnsupportedOperationException}):
  * every group has the node's members. Each group sends its own heartbeats (they are not
- * coalesced per peer yet), and leaderships are not balanced over the nodes: whichever node wins a
- * group's election leads it. Groups report no metrics.
+ * coalesced per peer yet). Groups report no metrics.
  */
 public interface RaftGroups extends AutoCloseable {
 
@@ -114,6 +115,64 @@ public interface RaftGroups extends AutoCloseable {
 
     /** The node's configuration (its data directory is the parent of every group's). */
     RaftConfig config();
+
+    /**
+     * Turns leadership balancing on or off on this node; it is on from the start. While on, every
+     * few heartbeat intervals this node compares how many groups each member leads (as far as it
+     * knows the leaders of the groups it hosts) and, if it leads at least two more than a member it
+     * heard from within the last election timeout and that is not drained, hands one of its groups
+     * to the member leading the fewest, with a graceful handover
+     * ({@link RaftNode#transferLeadership}). Every node does so on its own, so the live members
+     * that are not drained end up leading numbers of groups that differ by at most one.
+     *
+     * <p><b>Guarantees.</b> A node runs at most one handover at a time, and hands a group only to
+     * a member it heard from lately, in that group (a member that does not host the group is
+     * never chosen for it). Each handover is a normal leadership transfer: the
+     * group keeps every guarantee of {@link RaftNode}; the group is without leader for about one
+     * transfer (a round trip and an election), and the new leader's fencing token is higher.
+     * Turning it off stops this node's rounds at once; handovers already started finish.
+     *
+     * <p><b>Limits.</b> Counts are per group (groups are not weighted and have no preferred node),
+     * and each node decides on what it knows, so for a moment two nodes can hand a group to the
+     * same member; a later round moves one back. A node that is balanced off keeps its
+     * leaderships, but the other nodes still balance towards it.
+     *
+     * @param on whether this node balances
+     */
+    void setBalancing(boolean on);
+
+    /** Whether this node balances leaderships ({@link #setBalancing}); {@code true} unless turned off. */
+    boolean isBalancing();
+
+    /**
+     * Drains this node, for maintenance: it hands every group it leads to the other members, one
+     * handover at a time (as {@link #setBalancing balancing} does, whether balancing is on or not),
+     * and tells every member on each message it sends that it is drained, so that balancing nodes
+     * hand it no group. Returns at once; {@link RaftNode#isLeader()} of each group's handle shows
+     * the progress. Idempotent. Stays in force until {@link #undrain()}; a drained node that is
+     * restarted is not drained.
+     *
+     * <p><b>Guarantees.</b> Drain never weakens a group's safety: each handover is a normal
+     * leadership transfer, and a drained node still votes and replicates. It hands a group only to a
+     * member it heard from within the last election timeout and that is not drained itself, so a
+     * group is never left to a dead node.
+     *
+     * <p><b>Limits.</b> A drained node still campaigns when a group has no leader (a group whose
+     * other members are down keeps a leader that way), and may win; it then hands that group over
+     * a few heartbeat intervals later. If no other member may take a group (all are down or
+     * drained), this node keeps leading it. {@link RaftNode#transferLeadership} by hand may still
+     * make a drained node leader; drain then hands the group back.
+     */
+    void drain();
+
+    /**
+     * Ends {@link #drain()}: this node tells the members it is no longer drained, and balancing
+     * nodes give it its share of leaderships back, one handover at a time. Idempotent.
+     */
+    void undrain();
+
+    /** Whether this node is drained ({@link #drain()} without {@link #undrain()} since). */
+    boolean isDrained();
 
     /**
      * Stops every group (each leader hands over first, as {@link RaftNode#close()}), then closes

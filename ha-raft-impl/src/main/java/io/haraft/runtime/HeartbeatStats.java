@@ -143,6 +143,12 @@ final class HeartbeatStats {
         }
     }
 
+    /** Whether {@code peer} was heard from at most {@code withinNanos} before {@code now}. */
+    synchronized boolean heardWithin(String peer, long withinNanos, long now) {
+        Peer p = peers.get(peer);
+        return p != null && p.lastHeard != Long.MIN_VALUE && now - p.lastHeard <= withinNanos;
+    }
+
     synchronized List<NodeStatus.PeerStats> snapshot(long now) {
         List<NodeStatus.PeerStats> out = new ArrayList<>(peers.size());
         for (Map.Entry<String, Peer> e : peers.entrySet()) {

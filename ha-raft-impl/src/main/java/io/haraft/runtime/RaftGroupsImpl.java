@@ -44,7 +44,10 @@ import java.util.stream.Stream;
  * {@value #GROUP_SEGMENT_SIZE}-byte log segments (preallocated one at a time, so 100 groups take
  * about 100 MiB of preallocated segments, not 6.4 GiB) and its background work on the shared
  * storage threads. A name is reserved from {@code newGroup} until its removal has finished, so a
- * group is never opened twice at once.
+ * group is never opened twice at once. A {@link LeadershipBalancer} runs a round every
+ * {@value #BALANCER_PERIOD_HEARTBEATS} heartbeat intervals on the shared timer thread, with one
+ * handover in flight at most; a peer is live for it if the transport heard from it within an
+ * election timeout, and drained if its last message said so.
  *
  * <p><b>Limits.</b> Groups are closed one after another by {@link #close()} (each leader hands
  * over first), so closing many groups takes a while.
@@ -69,6 +72,9 @@ public final class RaftGroupsImpl implements RaftGroups {
     private final SharedEnvironment env;
     private GrpcTransport transport;                                   // set by start, under lifecycle
     private final GroupRouter router = new GroupRouter();
+    /** How many heartbeat intervals apart the balancer's rounds run. */
+    static final int BALANCER_PERIOD_HEARTBEATS = 3;
+    private final LeadershipBalancer balancer;
 
     /**
      * A node that hosts groups, not started: no thread, socket or file is opened before {@link #start()}.
@@ -80,6 +86,20 @@ public final class RaftGroupsImpl implements RaftGroups {
         this.nodeListener = Objects.requireNonNull(nodeListener, "nodeListener");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.env = new SharedEnvironment(clock, config.clusterId(), config.nodeId());
+        // A peer is a target if heard from within an election timeout: a leader hears every
+        // follower each heartbeat, and a transfer to a dead node would leave its group leaderless.
+        this.balancer = new LeadershipBalancer(config.nodeId(), this::hostedGroups,
+                peer -> {
+                    GrpcTransport t = sharedTransport();
+                    return t == null ? Optional.empty() : t.lastHeard(peer);
+                },
+                config.electionTimeout().toNanos(), 1);
+    }
+
+    private List<GroupNode> hostedGroups() {
+        synchronized (lifecycle) {
+            return state == State.RUNNING ? new ArrayList<>(groups.values()) : List.of();
+        }
     }
 
     @Override
@@ -92,10 +112,13 @@ public final class RaftGroupsImpl implements RaftGroups {
             state = State.RUNNING;
             try {
                 transport = GrpcTransport.create(GrpcTransportConfig.from(config));
+                transport.setDrained(balancer.drained());
                 transport.start(router);
                 for (GroupNode g : groups.values()) {
                     g.node().start();
                 }
+                env.every(BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos(),
+                        balancer::round);
             } catch (RuntimeException | Error e) {
                 closeAfterFailedStart();
                 throw e;
@@ -253,6 +276,44 @@ public final class RaftGroupsImpl implements RaftGroups {
     @Override
     public RaftConfig config() {
         return config;
+    }
+
+    @Override
+    public void drain() {
+        setDrained(true);
+        LOG.info("node {} drained: it hands its leaderships over and balancing nodes hand it none", config.nodeId());
+        env.soon(balancer::round);
+    }
+
+    @Override
+    public void undrain() {
+        setDrained(false);
+        LOG.info("node {} undrained: it may lead again", config.nodeId());
+    }
+
+    /** The balancer first, then the transport: start() copies the balancer's state to a new transport. */
+    private void setDrained(boolean on) {
+        balancer.setDrained(on);
+        GrpcTransport t = sharedTransport();
+        if (t != null) {
+            t.setDrained(on);
+        }
+    }
+
+    @Override
+    public boolean isDrained() {
+        return balancer.drained();
+    }
+
+    @Override
+    public void setBalancing(boolean on) {
+        balancer.setBalancing(on);
+        LOG.info("node {}: leadership balancing {}", config.nodeId(), on ? "on" : "off");
+    }
+
+    @Override
+    public boolean isBalancing() {
+        return balancer.balancing();
     }
 
     @Override

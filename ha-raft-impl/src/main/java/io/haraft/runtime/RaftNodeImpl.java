@@ -555,6 +555,27 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     /** The latest configuration this node knows: from the loop once started, else the start-up one. */
+    /**
+     * What a leadership balancer needs, read without waiting: the leader this node knows in its
+     * current term (itself if it leads; {@code null} if none or not running) and the members that
+     * may lead (voters that are not witnesses), in configuration order.
+     */
+    record LeaderView(String leader, List<String> mayLead) { }
+
+    /** See {@link LeaderView}; cheap (one volatile read of the loop's published view). */
+    LeaderView leaderView() {
+        Membership m = latestMembership();
+        List<String> mayLead = m.ids().stream().filter(m::canLead).toList();
+        NodeLoop l = loop;
+        return new LeaderView(running() && l != null ? l.view().leader() : null, mayLead);
+    }
+
+    /** Whether this node heard from {@code peer} in this group within {@code withinNanos}; cheap. */
+    boolean heardWithin(String peer, long withinNanos) {
+        HeartbeatStats s = stats;
+        return s != null && s.heardWithin(peer, withinNanos, clock.nanos());
+    }
+
     private Membership latestMembership() {
         NodeLoop l = loop;
         return l == null ? Configurations.bootstrap(config) : l.view().membership();

@@ -115,6 +115,36 @@ final class SharedEnvironment implements AutoCloseable {
         return storage;
     }
 
+    /**
+     * Runs {@code task} on the timer thread every {@code periodNanos} (first after one period, then
+     * one period after each run ends), with the node's MDC keys, until {@link #close()} or the
+     * returned future is cancelled. The task must be quick and never block: it shares the thread
+     * that wakes every group's loop. A task that throws is logged and runs again next period.
+     */
+    ScheduledFuture<?> every(long periodNanos, Runnable task) {
+        return timer.scheduleWithFixedDelay(guarded(task), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code task} once on the timer thread soon, as {@link #every} runs it; ignored after close. */
+    void soon(Runnable task) {
+        try {
+            timer.execute(guarded(task));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("node {}: closed; a task was not run", nodeId);
+        }
+    }
+
+    private Runnable guarded(Runnable task) {
+        Map<String, String> mdc = Map.of("cluster", clusterId, "node", nodeId);
+        return () -> withMdc(mdc, () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.warn("node {}: a periodic task failed; it runs again next period", nodeId, e);
+            }
+        });
+    }
+
     /** The environment of group {@code group}: views over the shared pools. */
     NodeEnvironment forGroup(String group) {
         return new GroupEnvironment(group);

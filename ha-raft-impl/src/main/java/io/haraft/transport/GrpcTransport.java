@@ -193,6 +193,12 @@ public final class GrpcTransport implements Transport {
 
     final AtomicLong sent = new AtomicLong();
     final AtomicLong received = new AtomicLong();
+    /** Whether this node is drained: every message it writes says so. */
+    private volatile boolean drained;
+    /** Per sender of a checked message: when it was last heard from, and whether it said it is drained. */
+    private final Map<String, Heard> heard = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Heard(long atNanos, boolean drained) { }
     final AtomicLong dropped = new AtomicLong();
     final AtomicLong oversized = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
@@ -349,6 +355,33 @@ public final class GrpcTransport implements Transport {
      */
     public InetSocketAddress localAddress() {
         return server.localAddress();
+    }
+
+    /**
+     * What this node last heard from a peer: how long ago, and whether the peer said it is drained.
+     */
+    public record PeerSignal(Duration silence, boolean drained) { }
+
+    /** Says on every message this node writes from now on whether it is drained. */
+    public void setDrained(boolean drained) {
+        this.drained = drained;
+    }
+
+    /** Whether this node says it is drained. */
+    public boolean drained() {
+        return drained;
+    }
+
+    /** What this node last heard from {@code peer}, if it ever received a checked message from it. */
+    public Optional<PeerSignal> lastHeard(String peer) {
+        Heard h = heard.get(peer);
+        return h == null ? Optional.empty()
+                : Optional.of(new PeerSignal(Duration.ofNanos(Math.max(0, System.nanoTime() - h.atNanos())), h.drained()));
+    }
+
+    /** Called for every checked inbound message. */
+    void heardFrom(String sender, boolean senderDrained) {
+        heard.put(sender, new Heard(System.nanoTime(), senderDrained));
     }
 
     /** How many received messages named a Raft group this node does not host (and were dropped). */

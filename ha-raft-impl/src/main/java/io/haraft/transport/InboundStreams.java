@@ -262,6 +262,7 @@ final class InboundStreams {
             t.peerTable.linkGuest(sender);
         }
         t.received.incrementAndGet();
+        t.heardFrom(sender, incoming.message().getSenderDrained());
         String group = incoming.message().getGroup();
         try {
             if (!t.listener().onMessage(group, message)) {

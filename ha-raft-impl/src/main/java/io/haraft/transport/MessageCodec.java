@@ -58,8 +58,23 @@ public final class MessageCodec {
      * messages carry no group name (so nodes that host one group understand them).
      */
     public static RaftMessage encode(Message message, String group) {
+        return encode(message, group, false);
+    }
+
+    /**
+     * Encodes {@code message} of group {@code group} ({@code null} for the default group) sent by
+     * a node that is drained ({@code senderDrained}) or not; the flag is absent when false.
+     */
+    public static RaftMessage encode(Message message, String group, boolean senderDrained) {
         RaftMessage wire = encode(message);
-        return group == null ? wire : wire.toBuilder().setGroup(group).build();
+        if (group == null && !senderDrained) {
+            return wire;
+        }
+        RaftMessage.Builder b = wire.toBuilder();
+        if (group != null) {
+            b.setGroup(group);
+        }
+        return b.setSenderDrained(senderDrained).build();
     }
 
     /**

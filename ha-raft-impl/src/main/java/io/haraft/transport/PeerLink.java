@@ -179,7 +179,7 @@ final class PeerLink {
     private void write(Attempt a, Outbound out) {   // holds streamLock
         int limit = t.limits.sendLimit(peerId);
         Message m = out.message();
-        RaftMessage wire = MessageCodec.encode(m, out.group());
+        RaftMessage wire = MessageCodec.encode(m, out.group(), t.drained());
         int size = wire.getSerializedSize();
         if (size <= limit) {
             a.requests.onNext(wire);
@@ -189,7 +189,7 @@ final class PeerLink {
         List<Message> pieces = m instanceof Message.Append append ? AppendSplitter.split(append, limit) : List.of();
         int written = 0;
         for (Message piece : pieces) {
-            a.requests.onNext(MessageCodec.encode(piece, out.group()));
+            a.requests.onNext(MessageCodec.encode(piece, out.group(), t.drained()));
             t.sent.incrementAndGet();
             written += piece instanceof Message.Append p ? p.entries().size() : 0;
         }

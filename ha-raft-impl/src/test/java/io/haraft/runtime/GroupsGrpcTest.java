@@ -464,6 +464,151 @@ class GroupsGrpcTest {
         assertThat(Files.exists(root.resolve("n1").resolve("groups").resolve("orders-7"))).isFalse();
     }
 
+    /**
+     * How many of {@code groups} each running node leads now, by its own handles, or empty while
+     * some group has no leader or two nodes both think they lead one (a moment in a handover).
+     */
+    private Optional<Map<String, Integer>> ledCounts(List<String> groups) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        nodes.keySet().forEach(id -> counts.put(id, 0));
+        for (String g : groups) {
+            Optional<String> l = leaderOf(g);
+            if (l.isEmpty()) {
+                return Optional.empty();
+            }
+            counts.merge(l.get(), 1, Integer::sum);
+        }
+        return Optional.of(counts);
+    }
+
+    /** Waits until every group has one leader and the nodes lead exactly {@code expected}; the failure shows the last counts seen. */
+    private void awaitLedCounts(List<String> groups, Map<String, Integer> expected, String when) {
+        AtomicReference<Object> seen = new AtomicReference<>("no moment with one leader in every group");
+        Await.until(WAIT, () -> {
+            Optional<Map<String, Integer>> c = ledCounts(groups);
+            c.ifPresent(seen::set);
+            return c.isPresent() && c.get().equals(expected);
+        }, () -> when + ": leaders per node " + expected + "; last seen " + seen.get()
+                + "; balancing " + balancingStates() + "; elections " + electionsOf(groups));
+    }
+
+    private Map<String, Boolean> balancingStates() {
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        nodes.forEach((id, n) -> out.put(id, n.isBalancing() && !n.isDrained()));
+        return out;
+    }
+
+    /** Who was elected in which group and term, in the order the listeners heard it. */
+    private List<String> electionsOf(List<String> groups) {
+        return elections.stream().filter(l -> groups.contains(l.group()))
+                .map(l -> l.group() + "@" + l.term() + ":" + l.nodeId()).toList();
+    }
+
+    /** Nodes n1, n2 and n3 with groups {@code prefix0..11}, once they lead four each (the balancer is on). */
+    private List<String> twelveGroupsBalancedOnThreeNodes(String prefix) {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id);
+        }
+        List<String> groups = names(prefix, 0, 12);
+        groups.forEach(this::createEverywhere);
+        awaitLedCounts(groups, Map.of("n1", 4, "n2", 4, "n3", 4), "three nodes up");
+        return groups;
+    }
+
+    /** Nodes n1, n2 and n3, started, none of them balancing. */
+    private void startThreeNodesBalancingOff() {
+        ids("n1", "n2", "n3");
+        for (String id : ports.keySet()) {
+            startGroupsNode(id).setBalancing(false);
+        }
+    }
+
+    /** Makes node {@code id} lead every one of {@code groups} by transfers by hand. */
+    private void leadByHand(String id, List<String> groups) {
+        for (String g : groups) {
+            moveLeadershipTo(g, id, nodes.get(id).group(g).orElseThrow());
+        }
+    }
+
+    @Test
+    void theBalancerSpreadsTwelveGroupsThatOneNodeLedOverThreeNodes() {
+        startThreeNodesBalancingOff();
+        List<String> groups = names("bal", 0, 12);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+        // By hand, with balancing off everywhere: n1 leads all twelve.
+        leadByHand("n1", groups);
+        awaitLedCounts(groups, Map.of("n1", 12, "n2", 0, "n3", 0), "all moved to n1 by hand, balancing off");
+        // n1's terms now: every election since is later than these
+        Map<String, Long> termsOnN1 = new HashMap<>();
+        groups.forEach(g -> termsOnN1.put(g, nodes.get("n1").group(g).orElseThrow().status().term()));
+
+        nodes.values().forEach(n -> n.setBalancing(true));
+        awaitLedCounts(groups, Map.of("n1", 4, "n2", 4, "n3", 4), "balancing on");
+        // The moves were elections of n2 and n3 in later terms: each of their listeners hears
+        // elected() in at least four groups in a term after n1's (a moment after the handles lead,
+        // so wait for them).
+        for (String id : List.of("n2", "n3")) {
+            Await.until(WAIT, () -> elections.stream().filter(l -> l.nodeId().equals(id)
+                            && l.term() > termsOnN1.get(l.group())).map(Leadership::group).distinct().count() >= 4,
+                    () -> id + " elected in 4 groups after n1 led them all (n1's terms " + termsOnN1 + "): "
+                            + electionsOf(groups));
+        }
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void theBalancerHandsAGroupOnlyToAMemberThatHostsIt() {
+        startThreeNodesBalancingOff();
+        // six groups on n1 and n2 only; n3 hosts "y" with them, so n1 hears from n3 and n3 leads none of the six
+        List<String> groups = names("two", 0, 6);
+        for (String g : groups) {
+            nodes.get("n1").newGroup(g);
+            nodes.get("n2").newGroup(g);
+        }
+        createEverywhere("y");
+        awaitLeaders(groups);
+        awaitLeaders(List.of("y"));
+        leadByHand("n1", groups);
+        awaitLedCounts(groups, Map.of("n1", 6, "n2", 0, "n3", 0), "all six moved to n1 by hand, balancing off");
+
+        nodes.values().forEach(n -> n.setBalancing(true));
+        awaitLedCounts(groups, Map.of("n1", 3, "n2", 3, "n3", 0), "balancing on; n3 hosts none of the six");
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void afterANodeDiesTheSurvivorsShareItsGroupsAndItGetsItsShareBackWhenItReturns() {
+        List<String> groups = twelveGroupsBalancedOnThreeNodes("ret");
+
+        RaftGroupsImpl dead = (RaftGroupsImpl) nodes.remove("n3");
+        dead.crashForTest();
+        awaitLedCounts(groups, Map.of("n1", 6, "n2", 6), "n3 killed");
+
+        RaftGroups back = startGroupsNode("n3");
+        groups.forEach(back::newGroup);
+        awaitLedCounts(groups, Map.of("n1", 4, "n2", 4, "n3", 4), "n3 restarted on its data");
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void aDrainedNodeHandsItsGroupsToTheOthersAndGetsItsShareBackWhenUndrained() {
+        List<String> groups = twelveGroupsBalancedOnThreeNodes("dr");
+
+        RaftGroups n2 = nodes.get("n2");
+        assertThat(n2.isDrained()).isFalse();
+        n2.drain();
+        assertThat(n2.isDrained()).isTrue();
+        assertThat(n2.isBalancing()).isTrue();
+        awaitLedCounts(groups, Map.of("n1", 6, "n2", 0, "n3", 6), "n2 drained");
+
+        n2.undrain();
+        assertThat(n2.isDrained()).isFalse();
+        awaitLedCounts(groups, Map.of("n1", 4, "n2", 4, "n3", 4), "n2 undrained");
+        assertThat(violations).isEmpty();
+    }
+
     /** A state machine that counts applied commands; its snapshot is the count. */
     static final class CountingStateMachine implements io.haraft.StateMachine {
         private volatile long count;

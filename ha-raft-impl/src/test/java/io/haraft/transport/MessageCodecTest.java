@@ -100,6 +100,26 @@ class MessageCodecTest {
     }
 
     @Test
+    void theDrainedFlagAndTheGroupAreInTheEnvelopeOnlyAndLeaveTheMessageAlone() {
+        Message m = new Message.Heartbeat("n1", "n2", 7, 40, 12);
+        RaftMessage plain = MessageCodec.encode(m, null, false);
+        assertThat(plain).isEqualTo(MessageCodec.encode(m));
+        assertThat(plain.getSenderDrained()).isFalse();
+        RaftMessage drained = MessageCodec.encode(m, null, true);
+        assertThat(drained.getSenderDrained()).isTrue();
+        assertThat(drained.getGroup()).isEmpty();
+        RaftMessage grouped = MessageCodec.encode(m, "g1", true);
+        assertThat(grouped.getGroup()).isEqualTo("g1");
+        assertThat(grouped.getSenderDrained()).isTrue();
+        assertThat(MessageCodec.encode(m, "g1", false).getSenderDrained()).isFalse();
+        for (RaftMessage wire : List.of(plain, drained, grouped)) {
+            assertThat(MessageCodec.decode(wire)).isEqualTo(m);
+        }
+        // a node that knows nothing of drain sends no flag: absent reads as not drained
+        assertThat(plain.getSerializedSize()).isLessThan(drained.getSerializedSize());
+    }
+
+    @Test
     void binaryPayloadSurvivesExactly() throws Exception {
         byte[] payload = {0, (byte) 0xff, (byte) 0x80, 0x7f, 0, 0, (byte) 0xc3, 0x28};
         Message.Append append = new Message.Append("a", "b", 2, 0, 0, List.of(Entry.command(1, 2, payload)), 0, 1);

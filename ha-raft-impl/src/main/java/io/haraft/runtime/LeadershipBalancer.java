@@ -1,0 +1,186 @@
+package io.haraft.runtime;
+
+import io.haraft.transport.GrpcTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The leadership balancer and drain of a node hosting many Raft groups ({@link RaftGroupsImpl}).
+ * Decentralised: each node runs {@link #round()} periodically on the shared timer thread and acts
+ * only on the groups it leads itself, by graceful handovers ({@code transferLeadership}).
+ *
+ * <p>In a round, the node counts, per member, the groups whose leader it knows (its own view of
+ * every group it hosts). The <em>targets</em> are the other members that may lead, that this node
+ * heard from within the last {@code liveWindowNanos}, and whose last message did not say they are
+ * drained. Then:
+ * <ul>
+ *   <li>drained: it hands one group it leads to the target leading the fewest groups;</li>
+ *   <li>else, if balancing is on and it leads at least two groups more than the target leading the
+ *       fewest, it hands one group to that target.</li>
+ * </ul>
+ * The group handed is one in which this node heard from the target within the same window (a
+ * member that does not host the group, or does not answer in it, could not take it); if the
+ * target answers in none, the next target by count is tried.
+ *
+ * <p><b>Guarantees.</b> At most {@code maxInFlight} handovers of this node are in flight at once,
+ * and a node never hands a group to a member it has not heard from lately (a transfer to a dead
+ * node would leave the group without leader for an election). Every handover strictly lowers the
+ * spread of the counts as this node sees them (it leads at least two more than the target), so
+ * with stable views the rounds converge to counts that differ by at most one and then stop. A
+ * drained node never becomes a target of a balancing node that heard it say so. Rounds never
+ * block. Thread-safe.
+ *
+ * <p><b>Limits.</b> Views differ for a moment while leaders change, so two nodes may hand a group
+ * to the same target at once; the next rounds move one back. A drained node still votes, and may
+ * win an election (for example when a leader dies): it then hands the group over in a later round,
+ * if it knows a target. Counts are per group, not weighted.
+ */
+final class LeadershipBalancer {
+    private static final Logger LOG = LoggerFactory.getLogger(LeadershipBalancer.class);
+
+    private final String self;
+    private final Supplier<Collection<GroupNode>> groups;
+    private final Function<String, Optional<GrpcTransport.PeerSignal>> heard;
+    private final long liveWindowNanos;
+    private final int maxInFlight;
+    /** The groups this node is handing over now. */
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean balancing = true;
+    private volatile boolean drained;
+
+    /**
+     * @param heard           what this node last heard from a peer
+     * @param liveWindowNanos how recently a peer must have been heard from to be a target
+     * @param maxInFlight     how many handovers this node runs at once
+     */
+    LeadershipBalancer(String self, Supplier<Collection<GroupNode>> groups,
+                       Function<String, Optional<GrpcTransport.PeerSignal>> heard, long liveWindowNanos, int maxInFlight) {
+        this.self = self;
+        this.groups = groups;
+        this.heard = heard;
+        this.liveWindowNanos = liveWindowNanos;
+        this.maxInFlight = maxInFlight;
+    }
+
+    void setBalancing(boolean on) {
+        balancing = on;
+    }
+
+    boolean balancing() {
+        return balancing;
+    }
+
+    void setDrained(boolean on) {
+        drained = on;
+    }
+
+    boolean drained() {
+        return drained;
+    }
+
+    /** One round (see the class comment); quick, never blocks, never throws for a group's failure. */
+    void round() {
+        boolean drain = drained;
+        if (!drain && !balancing) {
+            return;
+        }
+        List<GroupNode> hosted = new ArrayList<>(groups.get());
+        if (hosted.isEmpty() || inFlight.size() >= maxInFlight) {
+            return;
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        List<GroupNode> mine = new ArrayList<>();
+        List<String> mayLead = null;
+        for (GroupNode g : hosted) {
+            RaftNodeImpl.LeaderView v = g.node().leaderView();
+            if (mayLead == null) {
+                mayLead = v.mayLead();
+            }
+            if (v.leader() == null) {
+                continue;
+            }
+            counts.merge(v.leader(), 1, Integer::sum);
+            if (v.leader().equals(self) && !inFlight.contains(g.name())) {
+                mine.add(g);
+            }
+        }
+        if (mine.isEmpty() || mayLead == null || !mayLead.contains(self)) {
+            return;
+        }
+        List<String> targets = targets(mayLead);
+        while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
+            counts.merge(self, -1, Integer::sum);
+        }
+    }
+
+    /**
+     * Hands one of {@code mine} to the target leading the fewest groups that this node heard from
+     * in that group lately (a member that does not host the group, or does not answer in it, could
+     * not take it), if the rule allows it; updates {@code mine} and {@code counts}.
+     *
+     * @return whether a handover started
+     */
+    private boolean handOverOne(List<GroupNode> mine, List<String> targets, Map<String, Integer> counts,
+                                boolean drain) {
+        int mineCount = counts.getOrDefault(self, 0);
+        List<String> byCount = new ArrayList<>(targets);
+        byCount.sort(java.util.Comparator.comparingInt(t -> counts.getOrDefault(t, 0)));   // stable: member order on ties
+        for (String target : byCount) {
+            int theirs = counts.getOrDefault(target, 0);
+            if (!drain && mineCount - theirs < 2) {
+                return false;
+            }
+            for (GroupNode g : mine) {
+                if (g.node().heardWithin(target, liveWindowNanos)) {
+                    mine.remove(g);
+                    handOver(g, target, drain, mineCount, theirs);
+                    counts.merge(target, 1, Integer::sum);
+                    return true;
+                }
+            }
+        }
+        if (drain && !mine.isEmpty()) {
+            LOG.debug("drained, but no other member that may lead answers lately in the {} groups this node leads",
+                    mine.size());
+        }
+        return false;
+    }
+
+    /** The other members that may lead, were heard from lately, and did not say they are drained. */
+    private List<String> targets(List<String> mayLead) {
+        List<String> out = new ArrayList<>();
+        for (String id : mayLead) {
+            if (id.equals(self)) {
+                continue;
+            }
+            Optional<GrpcTransport.PeerSignal> s = heard.apply(id);
+            if (s.isPresent() && s.get().silence().toNanos() <= liveWindowNanos && !s.get().drained()) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    private void handOver(GroupNode g, String target, boolean drain, int mineCount, int theirs) {
+        inFlight.add(g.name());
+        LOG.info("{}: handing group {} to {} (this node leads {}, {} leads {})", drain ? "drain" : "balancer",
+                g.name(), target, mineCount, target, theirs);
+        g.node().transferLeadership(target).whenComplete((v, e) -> {
+            inFlight.remove(g.name());
+            if (e != null) {
+                LOG.info("handing group {} to {} failed: {}", g.name(), target, e.toString());
+            }
+        });
+    }
+}
