@@ -47,10 +47,8 @@ import java.util.regex.Pattern;
  * <p><b>Log size.</b> A node holds the log since its latest snapshot in memory, and reads it back
  * into memory when it restarts. A snapshot is taken once {@link #snapshotThreshold()} entries or
  * {@link #snapshotThresholdBytes()} bytes of log were applied since the last one, whichever comes
- * first, so the heap a node needs for its log stays near {@code snapshotThresholdBytes}; and at once
- * after the node applied a membership change, so that a node restarted later knows from its
- * snapshot that the change committed. Without a {@link StateMachine} a snapshot is empty and only
- * compacts the log.
+ * first, so the heap a node needs for its log stays near {@code snapshotThresholdBytes}. Without a
+ * {@link StateMachine} a snapshot is empty and only compacts the log.
  *
  * <p><b>Backpressure.</b> At most {@link #maxPendingProposals()} submitted commands are in progress
  * on a node at once; {@link RaftNode#submit} refuses one more at once with

@@ -47,11 +47,7 @@ import java.util.function.Supplier;
  *
  * <p>Configurations: CONFIG entries are not applied to the state machine; this thread follows
  * them (from the configuration in force at the starting snapshot, or at a restored one) so that a
- * snapshot records the configuration in force at its index. Once it applied a configuration
- * entry, it takes a snapshot at once: the snapshot's configuration is known committed after a
- * restart, whereas a configuration entry in the log is not (a restarted node does not know how far
- * its log was committed, and until a leader commits again it must count on the configuration
- * before that entry as well, whose members may be gone). A witness has no state machine data:
+ * snapshot records the configuration in force at its index. A witness has no state machine data:
  * the leader sends it commands without payloads, which are skipped here, its snapshots are empty
  * and a restore reads nothing into the state machine.
  */
@@ -236,7 +232,6 @@ final class Applier {
     }
 
     private void applyAll(List<Entry> committed) {
-        boolean configurationApplied = false;
         for (Entry e : committed) {
             if (failed) {
                 return;
@@ -249,7 +244,6 @@ final class Applier {
             byte[] result = EMPTY;
             if (e.kind() == Entry.Kind.CONFIG) {
                 membership = e.membership();
-                configurationApplied = true;
             } else if (e.kind() == Entry.Kind.COMMAND && !witness) {
                 try {
                     byte[] r = stateMachine.apply(new Committed(e.term(), e.index(), e.data()));
@@ -278,8 +272,7 @@ final class Applier {
             appliedMonitor.notifyAll();
         }
         completeReads();
-        if (!failed && (configurationApplied || applied - lastSnapshotIndex >= snapshotThreshold
-                || bytesSinceSnapshot >= snapshotThresholdBytes)) {
+        if (!failed && (applied - lastSnapshotIndex >= snapshotThreshold || bytesSinceSnapshot >= snapshotThresholdBytes)) {
             takeSnapshot();
         }
     }

@@ -107,23 +107,6 @@ class MembershipRuntimeTest {
         assertThat(cluster.node("n3").status().member("n3").orElseThrow().role()).isEqualTo(MemberRole.WITNESS);
     }
 
-    /**
-     * Every node takes a snapshot as soon as it applies a configuration entry, with no further
-     * command: after a restart a configuration in the snapshot is known committed, whereas one in
-     * the log is not, and a node that restarts not knowing must count on the configuration before
-     * it as well (whose members may have been stopped for good since).
-     */
-    @Test
-    void everyNodeSnapshotsAsSoonAsItAppliesAConfigurationChange() throws Exception {
-        cluster = LocalCluster.onDisk(dataRoot, 100_000, 64 * 1024, false).start();
-        String leader = cluster.awaitLeader();
-        ClusterConfiguration added = cluster.node(leader).addLearner("n4", "127.0.0.1:1").get(30, TimeUnit.SECONDS);
-        for (String id : List.of("n1", "n2", "n3")) {
-            Await.until(WAIT, () -> cluster.openStores.get(id).snapshotIndex() >= added.index(),
-                    id + "'s snapshot covers the configuration entry at " + added.index());
-        }
-    }
-
     @Test
     void aRestartedNodeUsesTheConfigurationRecordedInItsSnapshot() throws Exception {
         cluster = LocalCluster.onDisk(dataRoot, THRESHOLD, 64 * 1024, false).start();
