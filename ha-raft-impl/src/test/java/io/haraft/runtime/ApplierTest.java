@@ -389,19 +389,24 @@ class ApplierTest {
         Applier a = applier(4, Long.MAX_VALUE);
         Membership two = Membership.ofVoters(List.of("n1", "n2"));
         CompletableFuture<Committed> covered = submitted(a, 6, 2);
+        CompletableFuture<Committed> atSnapshot = submitted(a, 10, 3);
         CompletableFuture<Committed> after = submitted(a, 11, 3);
         CompletableFuture<Committed> read = new CompletableFuture<>();
         a.readWhenApplied(3, 10, read);
         a.apply(commands(1, 2, 1), false);
         a.restore(10, 3, snapshotOf(10), two);
+        settle();
+        assertThat(a.applied()).isEqualTo(10);
+        assertThat(read).as("answered by the restore itself").isCompletedWithValue(Committed.position(3, 10));
+        assertThat(failure(covered)).isInstanceOf(IndeterminateOutcomeException.class)
+                .hasMessageContaining("snapshot up to index 10");
+        assertThat(failure(atSnapshot)).isInstanceOf(IndeterminateOutcomeException.class);
+        assertThat(after).isNotDone();
         a.apply(commands(5, 11, 3), false);      // at or below the snapshot: skipped
         settle();
         assertThat(sm.events).containsExactly("apply:1", "apply:2", "restore:10", "apply:11");
         assertThat(a.applied()).isEqualTo(11);
         assertThat(a.restores()).isEqualTo(1);
-        assertThat(read).isCompletedWithValue(Committed.position(3, 10));
-        assertThat(failure(covered)).isInstanceOf(IndeterminateOutcomeException.class)
-                .hasMessageContaining("snapshot up to index 10");
         assertThat(after).isCompletedWithValue(new Committed(3, 11, ok(11)));
         assertThat(writes).as("the threshold counts from the restored index").isEmpty();
         a.apply(commands(12, 14, 3), false);
@@ -424,9 +429,16 @@ class ApplierTest {
         assertThat(a.applied()).isZero();
         assertThat(a.restores()).isZero();
         assertThat(sm.applyIndexes()).isEmpty();
-        a.restore(7, 1, new ByteArrayInputStream(new byte[0]), THREE);
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        a.restore(7, 1, new ByteArrayInputStream(new byte[0]) {
+            @Override
+            public void close() {
+                closed.set(true);
+            }
+        }, THREE);
         settle();
         assertThat(a.restores()).as("a failed node restores no more").isZero();
+        assertThat(closed).as("but closes the snapshot's stream").isTrue();
     }
 
     @Test

@@ -37,7 +37,7 @@ class MembershipChangesTest {
     private static final long CATCH_UP = 1_000 * MS;
     private static final Membership THREE = Membership.ofVoters(List.of("n1", "n2", "n3"));
 
-    private long now = 1_000 * MS;
+    private long now = 5_000 * MS;
     private final List<Message> sent = new ArrayList<>();
     private RaftCore core;
     private MembershipChanges changes;
@@ -142,19 +142,25 @@ class MembershipChangesTest {
 
     private void leaderOf(List<String> voters, boolean acknowledged) {
         newCore(voters);
+        elect(voters);
+        if (acknowledged) {
+            voters.subList(1, voters.size()).forEach(this::acknowledge);
+            assertThat(core.commitIndex()).isEqualTo(core.lastIndex());
+        }
+    }
+
+    /** n1 times out and every other voter grants it its (pre-)vote. */
+    private void elect(List<String> voters) {
         now += 600 * MS;
         core.tick(now);
         drain();
+        long term = core.term() + 1;
         List<String> others = voters.subList(1, voters.size());
-        others.forEach(v -> core.step(new Message.PreVoteResponse(v, "n1", 1, true), now));
+        others.forEach(v -> core.step(new Message.PreVoteResponse(v, "n1", term, true), now));
         drain();
-        others.forEach(v -> core.step(new Message.VoteResponse(v, "n1", 1, true), now));
+        others.forEach(v -> core.step(new Message.VoteResponse(v, "n1", term, true), now));
         drain();
         assertThat(core.role()).isEqualTo(Role.LEADER);
-        if (acknowledged) {
-            others.forEach(this::acknowledge);
-            assertThat(core.commitIndex()).isEqualTo(core.lastIndex());
-        }
     }
 
     /** {@code from} acknowledges the leader's whole log, answering the latest append it was sent. */
@@ -339,6 +345,39 @@ class MembershipChangesTest {
         assertThat(core.role()).isEqualTo(Role.FOLLOWER);
         changes.process(now);
         assertThat(reason(f)).isEqualTo(Reason.OUTCOME_UNKNOWN);
+    }
+
+    @Test
+    void anOperationStartedInAnEarlierTermOfThisLeaderFailsWithNotLeader() {
+        leaderOfThree(true);
+        long term = core.term();
+        CompletableFuture<ClusterConfiguration> f = start("addLearner(n4)",
+                MembershipChanges.add("n4", "h4:1", Membership.Role.LEARNER));
+        core.step(new Message.Heartbeat("n2", "n1", term + 1, 0, 1), now);
+        drain();
+        elect(List.of("n1", "n2", "n3"));
+        assertThat(core.term()).isGreaterThan(term + 1);
+        changes.process(now);
+        assertThat(failure(f)).isInstanceOf(NotLeaderException.class);
+        assertThat(core.membership().contains("n4")).as("nothing appended for it").isFalse();
+    }
+
+    @Test
+    void aLeaderStillLeadingAHandoverTimeLaterAsksAgainAndWaitsWhileTheTransferRuns() {
+        leaderOf(List.of("n1", "n2", "n3", "n4"), true);
+        changes = new MembershipChanges("n1", core, RETRY, CATCH_UP / 4,
+                () -> new NotLeaderException("n1", null, null), Runnable::run);
+        core.propose(new byte[] {1}, now);      // no voter holds all of the log: the transfer waits for one
+        drain();
+        CompletableFuture<ClusterConfiguration> f = start("removeMember(n1)", MembershipChanges.remove("n1"));
+        changes.process(now);
+        assertThat(core.role()).isEqualTo(Role.LEADER);
+        assertThat(changes.nextDeadline()).isEqualTo(now + CATCH_UP / 4);
+        now += CATCH_UP / 4;
+        changes.process(now);          // the transfer still runs: the core answers NOT_LEADER
+        assertThat(f).isNotDone();
+        assertThat(changes.nextDeadline()).isEqualTo(now + RETRY);
+        assertThat(core.membership().contains("n1")).isTrue();
     }
 
     @Test
