@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The apply thread on a simulated node (its serial executor runs as events of a {@link SimWorld},
  * so nothing here waits on real time): order and exactly-once of applies, the futures of submits
- * and reads, snapshots by count, by bytes and after a configuration, a failing state machine, a
+ * and reads, snapshots by count and by bytes (recording the configuration in force), a failing state machine, a
  * witness, and restores in order with the applies.
  */
 class ApplierTest {
@@ -277,21 +277,21 @@ class ApplierTest {
     }
 
     @Test
-    void aSnapshotIsTakenAtOnceAfterAConfigurationAndRecordsIt() {
-        Applier a = applier();
+    void aSnapshotRecordsTheConfigurationInForceAtItsIndex() {
+        Applier a = applier(3, Long.MAX_VALUE);
         RecordingMetrics recorded = new RecordingMetrics();
         a.metrics(new NodeMetrics(recorded, "c", "n1"));
         Membership four = THREE.withMember(new Membership.Member("n4", "h4:1", Membership.Role.LEARNER));
         a.apply(List.of(cmd(1, 1), Entry.config(2, 1, four)), false);
         settle();
         assertThat(sm.applyIndexes()).as("a configuration is not the state machine's").containsExactly(1L);
-        assertThat(writes).containsExactly(new SnapshotMeta(2, 1, four));
-        assertThat(snapshotsTold).containsExactly(2L);
-        assertThat(recorded.recorded("haraft.snapshot.duration")).isEqualTo(1);
-        assertThat(recorded.recorded("haraft.snapshot.size")).isEqualTo(1);
+        assertThat(writes).as("a configuration counts towards the threshold like any entry, no more").isEmpty();
         a.apply(commands(3, 3, 1), false);
         settle();
-        assertThat(writes).as("commands after it wait for a threshold").hasSize(1);
+        assertThat(writes).containsExactly(new SnapshotMeta(3, 1, four));
+        assertThat(snapshotsTold).containsExactly(3L);
+        assertThat(recorded.recorded("haraft.snapshot.duration")).isEqualTo(1);
+        assertThat(recorded.recorded("haraft.snapshot.size")).isEqualTo(1);
     }
 
     @Test
