@@ -103,7 +103,7 @@ public final class ActiveActiveDemo {
                 this::balanced, e -> { }, false);
         say((balanced ? "balance restored: " : "balance NOT restored within 60 s: ") + distribution());
 
-        boolean increasing = tokensIncrease();
+        boolean increasing = tokensStrictlyIncrease(cluster.elected(), groups);
         say("ledger: " + ledgerSummary() + "; writes rejected as stale: " + rejected);
         System.out.printf(Locale.ROOT,
                 "active-active: groups=%d nodes=%d max_leaderless_ms=%.1f balanced=%s tokens_strictly_increasing=%s%n",
@@ -113,21 +113,23 @@ public final class ActiveActiveDemo {
 
     /** Whether every partition has a leader that runs, and the running nodes lead counts within one. */
     private boolean balanced() {
-        if (leaders.size() < ActiveActiveNode.GROUPS) {
+        Map<String, String> leaderOf = new HashMap<>();
+        leaders.forEach((p, l) -> leaderOf.put(p, l.node()));
+        Set<String> live = NODES.stream().filter(cluster::isRunning).collect(Collectors.toSet());
+        return withinOne(leaderOf, live, ActiveActiveNode.GROUPS);
+    }
+
+    /**
+     * Whether all {@code groups} partitions have a leader in {@code live} ({@code leaderOf}: partition
+     * to node) and the numbers of partitions the live nodes lead differ by at most one.
+     */
+    static boolean withinOne(Map<String, String> leaderOf, Set<String> live, int groups) {
+        if (leaderOf.size() < groups || !live.containsAll(leaderOf.values())) {
             return false;
         }
         Map<String, Integer> counts = new HashMap<>();
-        for (String n : NODES) {
-            if (cluster.isRunning(n)) {
-                counts.put(n, 0);
-            }
-        }
-        for (Lead l : leaders.values()) {
-            if (!counts.containsKey(l.node())) {
-                return false;
-            }
-            counts.merge(l.node(), 1, Integer::sum);
-        }
+        live.forEach(n -> counts.put(n, 0));
+        leaderOf.values().forEach(n -> counts.merge(n, 1, Integer::sum));
         int min = counts.values().stream().mapToInt(Integer::intValue).min().orElse(0);
         int max = counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
         return max - min <= 1;
@@ -211,11 +213,15 @@ public final class ActiveActiveDemo {
         return String.join("  ", parts);
     }
 
-    /** Per partition, the tokens of its leaderships in the order they began (every ELECTED line seen) strictly increase. */
-    private boolean tokensIncrease() {
-        Map<String, List<ProcessCluster.Event>> byPartition = cluster.elected().stream()
+    /**
+     * Whether, for each of the {@code groups} partitions, the tokens of the ELECTED lines
+     * {@code elected} ({@code ELECTED <node> <group> <token> <nanos>}, every one seen), in the order
+     * the leaderships began, strictly increase; says which partition's do not.
+     */
+    static boolean tokensStrictlyIncrease(List<ProcessCluster.Event> elected, int groups) {
+        Map<String, List<ProcessCluster.Event>> byPartition = elected.stream()
                 .collect(Collectors.groupingBy(e -> e.field(2)));
-        boolean ok = true;
+        boolean ok = byPartition.size() == groups;
         for (Map.Entry<String, List<ProcessCluster.Event>> x : byPartition.entrySet()) {
             List<Long> tokens = x.getValue().stream().sorted(Comparator.comparingLong(ActiveActiveDemo::atNanos))
                     .map(e -> Long.parseLong(e.field(3))).toList();
@@ -227,7 +233,7 @@ public final class ActiveActiveDemo {
                 }
             }
         }
-        return ok && byPartition.size() == ActiveActiveNode.GROUPS;
+        return ok;
     }
 
     /** How many fenced writes the ledger holds, by how many leaderships, and whether each file's tokens never go down. */
