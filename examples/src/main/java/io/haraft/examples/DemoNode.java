@@ -41,12 +41,7 @@ public final class DemoNode {
         String self = args[0];
         Path dataDir = Path.of(args[1]);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        RaftNode.Builder b = RaftNode.builder()
-                .clusterId("demo")
-                .nodeId(self)
-                .dataDir(dataDir)
-                .heartbeatInterval(Duration.ofMillis(100))
-                .electionTimeout(Duration.ofMillis(300))
+        RaftNode.Builder b = builder("demo", self, dataDir, Duration.ofMillis(300))
                 .listener(new LeadershipListener() {
                     @Override
                     public void elected(Leadership l) {
@@ -137,6 +132,16 @@ public final class DemoNode {
                 }
             }
         }
+    }
+
+    /** The builder of node {@code self} of a local demo cluster on loopback: a heartbeat every 100 ms. */
+    static RaftNode.Builder builder(String clusterId, String self, Path dataDir, Duration electionTimeout) {
+        return RaftNode.builder()
+                .clusterId(clusterId)
+                .nodeId(self)
+                .dataDir(dataDir)
+                .heartbeatInterval(Duration.ofMillis(100))
+                .electionTimeout(electionTimeout);
     }
 
     private static void printStats(NodeStatus s, PrintStream out) {

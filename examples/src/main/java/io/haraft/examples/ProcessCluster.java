@@ -36,6 +36,7 @@ public final class ProcessCluster implements AutoCloseable {
 
     private final Path dir;
     private final List<String> extraArgs;
+    private final String nodeMain;
     private final Map<String, String> members = new TreeMap<>();
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
     private final Map<String, PrintWriter> stdin = new ConcurrentHashMap<>();
@@ -43,10 +44,20 @@ public final class ProcessCluster implements AutoCloseable {
     private final Map<String, String> following = new ConcurrentHashMap<>();
     private final List<Event> elected = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    /** A cluster of {@code ids} with data under a new temporary directory. */
+    /** A cluster of {@link DemoNode} processes {@code ids} with data under a new temporary directory. */
     public ProcessCluster(List<String> ids, List<String> extraArgs) throws IOException {
+        this(ids, extraArgs, DemoNode.class);
+    }
+
+    /**
+     * A cluster of processes {@code ids} running {@code nodeMain}, which takes the arguments of
+     * {@link DemoNode} ({@code <id> <dataDir> <id=host:port>...} then {@code extraArgs}), with data
+     * under a new temporary directory.
+     */
+    public ProcessCluster(List<String> ids, List<String> extraArgs, Class<?> nodeMain) throws IOException {
         this.dir = Files.createTempDirectory("ha-raft-demo");
         this.extraArgs = List.copyOf(extraArgs);
+        this.nodeMain = nodeMain.getName();
         for (String id : ids) {
             members.put(id, "127.0.0.1:" + LoopbackPorts.free());
         }
@@ -64,7 +75,7 @@ public final class ProcessCluster implements AutoCloseable {
         // C1 only and the serial collector: a node starts faster and takes less CPU on a small machine
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", DemoNode.class.getName(), id,
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", nodeMain, id,
                 dir.resolve(id).toString()));
         members.forEach((k, v) -> cmd.add(k + "=" + v));
         cmd.addAll(extraArgs);
@@ -133,6 +144,17 @@ public final class ProcessCluster implements AutoCloseable {
     /** The next event matching either pair of kind and predicate, within 30 s. */
     public Event await(String kindA, Predicate<Event> a, String kindB, Predicate<Event> b) throws InterruptedException {
         return await(null, e -> (e.kind().equals(kindA) && a.test(e)) || (e.kind().equals(kindB) && b.test(e)));
+    }
+
+    /** The next event of any kind, or {@code null} if none comes before {@code deadlineNanos} ({@link System#nanoTime()}). */
+    public Event next(long deadlineNanos) throws InterruptedException {
+        return events.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether node {@code id} was started and its process is alive. */
+    public boolean isRunning(String id) {
+        Process p = processes.get(id);
+        return p != null && p.isAlive();
     }
 
     /** Waits until every running node reports following {@code leader}. */

@@ -26,10 +26,31 @@ class DemosTest {
 
     @Test
     void theReadmeDemoCommandEndsWithItsFinalLine() throws Exception {
-        // README: java -jar examples/target/ha-raft-examples.jar demo; the jar's main class on the
-        // freshly compiled class path (a jar left by an earlier build could be stale)
+        // README: java -jar examples/target/ha-raft-examples.jar demo
+        List<String> lines = runMain("demo");
+        assertThat(lines.get(lines.size() - 1))
+                .matches("demo: failovers=4 max_failover_ms=[0-9]+\\.[0-9] tokens_strictly_increasing=true");
+        assertThat(String.join("\n", lines)).contains("kill -9").contains("graceful handover").contains("reliability=");
+    }
+
+    @Test
+    void theActiveActiveCommandSpreadsTwelvePartitionsOverThreeNodesAcrossAKillAndARestart() throws Exception {
+        // docs/active-active.md: java -jar examples/target/ha-raft-examples.jar active-active
+        List<String> lines = runMain("active-active");
+        assertThat(lines.get(lines.size() - 1)).matches("active-active: groups=12 nodes=3 max_leaderless_ms=[0-9]+\\.[0-9]"
+                + " balanced=true tokens_strictly_increasing=true");
+        assertThat(String.join("\n", lines)).contains("kill -9").contains("leaderless for").contains("restarted")
+                .contains("balance restored: ");
+    }
+
+    /**
+     * Runs the jar's main class with {@code command} in a child JVM on the freshly compiled class
+     * path (a jar left by an earlier build could be stale), as a user runs the command, within 3
+     * minutes; returns its output lines once it exited 0 with some output.
+     */
+    private static List<String> runMain(String command) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "demo");
+                System.getProperty("java.class.path"), Main.class.getName(), command);
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> lines = new CopyOnWriteArrayList<>();
@@ -42,7 +63,7 @@ class DemosTest {
             } catch (java.io.IOException e) {
                 // the process ended
             }
-        }, "demo-output");
+        }, command + "-output");
         reader.start();
         boolean exited = p.waitFor(3, TimeUnit.MINUTES);
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -51,14 +72,12 @@ class DemosTest {
             p.destroyForcibly().waitFor();
         }
         reader.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(exited).as("the demo ended within 3 minutes; output: %s", lines).isTrue();
+        assertThat(exited).as("%s ended within 3 minutes; output: %s", command, lines).isTrue();
         assertThat(p.exitValue()).as("exit code; output: %s", lines).isZero();
         assertThat(lines).as("output").isNotEmpty();
-        assertThat(lines.get(lines.size() - 1))
-                .matches("demo: failovers=4 max_failover_ms=[0-9]+\\.[0-9] tokens_strictly_increasing=true");
-        assertThat(String.join("\n", lines)).contains("kill -9").contains("graceful handover").contains("reliability=");
         // How long it took (README quotes a measurement) is printed, not asserted: timing is for benchmarks.
-        System.out.println("demo run took " + took.toMillis() + " ms, JVM start-ups included");
+        System.out.println(command + " run took " + took.toMillis() + " ms, JVM start-ups included");
+        return lines;
     }
 
     @Test
