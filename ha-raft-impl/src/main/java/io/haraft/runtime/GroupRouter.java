@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,13 +19,28 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p><b>Guarantees.</b> A message without a group name goes to the group named
  * {@link GroupNames#DEFAULT}. A message for a group not registered here is not taken (the
- * transport drops and counts it, with a rate-limited WARN), and nothing else changes. A refused
+ * transport drops and counts it, with a rate-limited WARN), and nothing else changes; except for a
+ * group the node was given before it started ({@link #expect}) and that has not started yet: its
+ * messages are dropped quietly (Raft sends again), so a restarting node does not warn about its
+ * own groups. A refused
  * connection or a refusal as non-member concerns the peer, so every group hears it. Thread-safe;
  * never blocks.
  */
 final class GroupRouter implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(GroupRouter.class);
     private final Map<String, Transport.Listener> groups = new ConcurrentHashMap<>();
+    /** Groups created before the node started, not registered yet: their messages are dropped quietly. */
+    private final Set<String> expected = ConcurrentHashMap.newKeySet();
+
+    /** Group {@code group} will register when the node starts; until then its messages are dropped without a WARN. */
+    void expect(String group) {
+        expected.add(group);
+    }
+
+    /** Group {@code group} was removed before it registered. */
+    void forget(String group) {
+        expected.remove(group);
+    }
 
     @Override
     public void onMessage(Message message) {
@@ -33,8 +49,13 @@ final class GroupRouter implements Transport.Listener {
 
     @Override
     public boolean onMessage(String group, Message message) {
-        Transport.Listener l = groups.get(group.isEmpty() ? GroupNames.DEFAULT : group);
+        String name = group.isEmpty() ? GroupNames.DEFAULT : group;
+        Transport.Listener l = groups.get(name);
         if (l == null) {
+            if (expected.contains(name)) {
+                LOG.debug("group {} is not started yet; dropped {}", name, message);
+                return true;
+            }
             return false;
         }
         l.onMessage(message);
@@ -75,6 +96,7 @@ final class GroupRouter implements Transport.Listener {
             if (groups.putIfAbsent(group, l) != null) {
                 throw new IllegalStateException("group " + group + " is registered twice on the transport");
             }
+            expected.remove(group);
         }
 
         @Override

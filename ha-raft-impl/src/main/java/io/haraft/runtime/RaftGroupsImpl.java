@@ -161,6 +161,8 @@ public final class RaftGroupsImpl implements RaftGroups {
             RaftNodeImpl node = create(name, options);
             if (state == State.RUNNING) {
                 node.start();   // on failure it closes itself and throws; nothing is hosted
+            } else {
+                router.expect(name);
             }
             GroupNode handle = new GroupNode(name, node, this);
             groups.put(name, handle);
@@ -232,6 +234,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             if (g == null) {
                 return false;
             }
+            router.forget(name);
             removing.add(name);
         }
         try {
