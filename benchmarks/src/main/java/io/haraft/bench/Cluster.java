@@ -27,6 +27,10 @@ final class Cluster implements AutoCloseable {
     record Ready(String node, long term, long nanos) {
     }
 
+    /** A {@code GREADY} line: {@code node} leads {@code group} in {@code term} and can serve, since {@code nanos}. */
+    record GroupReady(String node, String group, long term, long nanos) {
+    }
+
     static final class Node {
         final String id;
         final String address;
@@ -59,6 +63,9 @@ final class Cluster implements AutoCloseable {
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final List<Ready> readies = new ArrayList<>();
     private final List<Ready> leaders = new ArrayList<>();
+    private final List<GroupReady> groupReadies = new ArrayList<>();
+    private List<String> extraArgs = List.of();
+    private List<String> commandPrefix = List.of();
     private long launchedNanos;
     /** The last failover's old leader and new leader, for the driver's log line. */
     String lastFault = "-";
@@ -93,12 +100,27 @@ final class Cluster implements AutoCloseable {
         return launchedNanos;
     }
 
-    /** Launches all three JVMs and waits until a leader can serve. */
-    Ready start(Duration timeout) throws Unavailable, IOException, InterruptedException {
+    /**
+     * More {@code key=value} node arguments (e.g. {@code groups=100}) and a command prefix (e.g.
+     * {@code ip netns exec NS}) for every launch from now on.
+     */
+    Cluster withNodeArgs(List<String> args, List<String> prefix) {
+        this.extraArgs = List.copyOf(args);
+        this.commandPrefix = List.copyOf(prefix);
+        return this;
+    }
+
+    /** Launches all three JVMs; returns at once. */
+    void launchAll() throws IOException {
         launchedNanos = System.nanoTime();
         for (Node n : nodes.values()) {
             launch(n);
         }
+    }
+
+    /** Launches all three JVMs and waits until a leader can serve. */
+    Ready start(Duration timeout) throws Unavailable, IOException, InterruptedException {
+        launchAll();
         try {
             return awaitStable(timeout);
         } catch (TimeoutException e) {
@@ -115,7 +137,10 @@ final class Cluster implements AutoCloseable {
                 "hb=" + settings.heartbeatMs(), "el=" + settings.electionMs(),
                 "fastpath=" + settings.fastPath(), "poll=" + pollMs));
         settings.options().forEach((k, v) -> args.add("x." + k + "=" + v));
-        ProcessBuilder pb = new ProcessBuilder(layout.nodeCommand(settings.system(), args));
+        args.addAll(extraArgs);
+        List<String> command = new ArrayList<>(commandPrefix);
+        command.addAll(layout.nodeCommand(settings.system(), args));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectError(ProcessBuilder.Redirect.appendTo(logDir.resolve(name + "-" + n.id + ".log").toFile()));
         Process p = pb.start();
         synchronized (this) {
@@ -152,6 +177,7 @@ final class Cluster implements AutoCloseable {
         switch (w[0]) {
             case "STARTED" -> n.started = true;
             case "READY" -> readies.add(new Ready(w[1], Long.parseLong(w[2]), Long.parseLong(w[3])));
+            case "GREADY" -> groupReadies.add(new GroupReady(w[1], w[2], Long.parseLong(w[3]), Long.parseLong(w[4])));
             case "LEADER" -> leaders.add(new Ready(w[1], Long.parseLong(w[2]), Long.parseLong(w[3])));
             case "VIEW" -> {
                 n.viewLeader = w[2];
@@ -343,6 +369,20 @@ final class Cluster implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    /** The current leader of each group that had one: its {@code GREADY} of the highest term. */
+    synchronized Map<String, GroupReady> groupLeaders() {
+        Map<String, GroupReady> current = new LinkedHashMap<>();
+        for (GroupReady r : groupReadies) {
+            current.merge(r.group(), r, (a, b) -> b.term() > a.term() ? b : a);
+        }
+        return current;
+    }
+
+    /** Every {@code GREADY} so far, in arrival order. */
+    synchronized List<GroupReady> groupReadies() {
+        return List.copyOf(groupReadies);
     }
 
     synchronized Node node(String id) {

@@ -10,10 +10,11 @@ import java.util.List;
 
 /**
  * The side-by-side harness (HA-Raft against Apache Ratis and Atomix):
- * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|all>
+ * {@code java -jar benchmarks/target/ha-raft-benchmarks.jar <failover|throughput|footprint|groups|all>
  * --systems haraft,ratis,atomix [--reps N] [--seconds S] [--quick] [--strict] --out DIR}.
  * {@code ... storage [seconds] [dir] [emulated fsync µs]} runs {@link StorageBenchmark} instead,
  * {@code ... ab --out DIR VARIANT...} runs {@link Alternated} (variants alternated within one run).
+ * {@code groups} ({@link GroupsSuite}, many groups per node) is not part of {@code all}.
  *
  * <p>Writes {@code DIR/<suite>.csv}, {@code DIR/<suite>.md} and {@code DIR/<suite>.png}, node logs in
  * {@code DIR/work/logs}, and prints the Markdown tables at the end. A system that cannot run is a row
@@ -70,6 +71,7 @@ public final class Main {
                 Table t = switch (suite) {
                     case "failover" -> FailoverSuite.run(o, layout, work);
                     case "throughput" -> ThroughputSuite.run(o, layout, work);
+                    case "groups" -> GroupsSuite.run(o, layout, work);
                     default -> FootprintSuite.run(o, layout, work);
                 };
                 String title = suite + (o.quick() ? " (--quick)" : "");
@@ -111,6 +113,8 @@ public final class Main {
                     List.of(0, 1, 2), List.of(4, 5, 6));
             case "throughput" -> Charts.lines(png, "Commit throughput, 128 B entries, fsync on", "clients in flight",
                     "ops/s", t, 0, 1, 2);
+            case "groups" -> Charts.bars(png, "Many groups: kill -9 of a node, until each of its groups has a new leader (ms)",
+                    "ms", t, List.of(0, 1), List.of(8, 9, 10));
             default -> Charts.bars(png, "Footprint", "value", t, List.of(0), List.of(1, 2, 3, 4));
         }
     }

@@ -15,7 +15,7 @@ import java.util.List;
  */
 record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, boolean strict, Path out) {
 
-    static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|all>"
+    static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|groups|all>"
             + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] --out DIR\n"
             + "   or: java -jar ha-raft-benchmarks.jar storage [seconds per case] [data dir parent] [emulated fsync µs]";
 
@@ -24,7 +24,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
             throw new IllegalArgumentException(USAGE);
         }
         String suite = args[0];
-        if (!List.of("failover", "throughput", "footprint", "all").contains(suite)) {
+        if (!List.of("failover", "throughput", "footprint", "groups", "all").contains(suite)) {
             throw new IllegalArgumentException("unknown suite " + suite + "\n" + USAGE);
         }
         List<String> systems = List.of("haraft", "ratis", "atomix");

@@ -20,6 +20,7 @@ public final class Events {
     private static PrintStream out;
     private static final Set<Long> READY_TERMS = ConcurrentHashMap.newKeySet();
     private static final Set<Long> LEADER_TERMS = ConcurrentHashMap.newKeySet();
+    private static final Set<String> GROUP_READY = ConcurrentHashMap.newKeySet();
     private static volatile String nodeId = "?";
 
     private Events() {
@@ -48,6 +49,17 @@ public final class Events {
         long now = System.nanoTime();
         if (READY_TERMS.add(term)) {
             emit("READY " + nodeId + " " + term + " " + now);
+        }
+    }
+
+    /**
+     * Group {@code group} of this node has a leader that can serve here, in {@code term}: the line
+     * {@code GREADY id group term nanos}. Emitted once per group and term.
+     */
+    public static void groupReady(String group, long term) {
+        long now = System.nanoTime();
+        if (GROUP_READY.add(group + " " + term)) {
+            emit("GREADY " + nodeId + " " + group + " " + term + " " + now);
         }
     }
 }

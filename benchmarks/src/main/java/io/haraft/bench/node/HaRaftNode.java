@@ -21,21 +21,26 @@ final class HaRaftNode implements SystemNode {
 
     @Override
     public void start(NodeArgs a) {
+        node = builder(a).listener(new LeadershipListener() {
+            @Override
+            public void elected(Leadership l) {
+                Events.ready(l.term());
+            }
+
+            @Override
+            public void revoked(Leadership l, RevokeReason why) {
+            }
+        }).build();
+        node.start();
+    }
+
+    /** A builder with this node's id, members, data directory, timeouts and fast path. */
+    static RaftNode.Builder builder(NodeArgs a) {
         RaftNode.Builder b = RaftNode.builder()
                 .clusterId("bench")
                 .nodeId(a.id())
                 .dataDir(a.dataDir())
-                .fastFailoverOnRefusedConnection(a.fastPath())
-                .listener(new LeadershipListener() {
-                    @Override
-                    public void elected(Leadership l) {
-                        Events.ready(l.term());
-                    }
-
-                    @Override
-                    public void revoked(Leadership l, RevokeReason why) {
-                    }
-                });
+                .fastFailoverOnRefusedConnection(a.fastPath());
         for (Map.Entry<String, String> m : a.members().entrySet()) {
             b.member(m.getKey(), m.getValue());
         }
@@ -45,8 +50,7 @@ final class HaRaftNode implements SystemNode {
         if (a.electionMs() > 0) {
             b.electionTimeout(Duration.ofMillis(a.electionMs()));
         }
-        node = b.build();
-        node.start();
+        return b;
     }
 
     @Override

@@ -16,14 +16,16 @@ import java.util.Map;
  * @param fastPath      HA-Raft only: fast failover on a refused connection
  * @param viewPollMs    how often the node reports its view of the leader
  * @param options       system-specific options, given as {@code x.key=value} (the key without {@code x.})
+ * @param groups        0: one election (the single-group node); otherwise the number of named groups
+ *                      {@code g0 .. g<groups-1>} this node hosts ({@link GroupsNode})
  */
 public record NodeArgs(String system, String id, Path dataDir, Map<String, String> members,
-        int heartbeatMs, int electionMs, boolean fastPath, int viewPollMs, Map<String, String> options) {
+        int heartbeatMs, int electionMs, boolean fastPath, int viewPollMs, Map<String, String> options, int groups) {
 
     public static NodeArgs parse(String[] args) {
         if (args.length < 1) {
             throw new IllegalArgumentException("usage: NodeMain <system> id=.. dir=.. members=n1=h:p,.. [hb=ms] [el=ms]"
-                    + " [fastpath=true] [poll=ms] [x.key=value]");
+                    + " [fastpath=true] [poll=ms] [groups=N] [x.key=value]");
         }
         Map<String, String> kv = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i++) {
@@ -49,7 +51,8 @@ public record NodeArgs(String system, String id, Path dataDir, Map<String, Strin
         return new NodeArgs(args[0], require(kv, "id"), Path.of(require(kv, "dir")), members,
                 Integer.parseInt(kv.getOrDefault("hb", "0")), Integer.parseInt(kv.getOrDefault("el", "0")),
                 Boolean.parseBoolean(kv.getOrDefault("fastpath", "true")),
-                Integer.parseInt(kv.getOrDefault("poll", "20")), Map.copyOf(options));
+                Integer.parseInt(kv.getOrDefault("poll", "20")), Map.copyOf(options),
+                Integer.parseInt(kv.getOrDefault("groups", "0")));
     }
 
     private static String require(Map<String, String> kv, String key) {

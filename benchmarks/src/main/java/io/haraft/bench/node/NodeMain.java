@@ -17,6 +17,10 @@ import java.nio.file.Files;
  * {@code STOPPED id nanos}. Driver to node on standard input: {@code STOP} (graceful shutdown, then
  * exit), {@code HEAP} (full GC, then report used heap), {@code LOAD clients warmupMs measureMs bytes}.
  * A crash is the driver's {@code kill -9}; the node does nothing for it.
+ *
+ * <p>With {@code groups=N} the node hosts N named groups ({@link GroupsNode}) and also emits
+ * {@code GREADY id group term nanos}; {@code LOAD} then spreads its clients over the groups this
+ * node leads.
  */
 public final class NodeMain {
 
@@ -28,7 +32,7 @@ public final class NodeMain {
         Events.install(args.id());
         SystemNode node;
         try {
-            node = create(args.system());
+            node = args.groups() > 0 ? createGroups(args.system()) : create(args.system());
             Files.createDirectories(args.dataDir());
             node.start(args);
         } catch (Throwable t) {
@@ -84,6 +88,14 @@ public final class NodeMain {
             case "ratis" -> new RatisNode();
             case "atomix" -> new AtomixNode();
             default -> throw new IllegalArgumentException("unknown system " + system);
+        };
+    }
+
+    private static SystemNode createGroups(String system) {
+        return switch (system) {
+            case "haraft" -> new HaRaftGroupsNode();
+            case "ratis" -> new RatisGroupsNode();
+            default -> throw new IllegalArgumentException(system + " does not host many groups in this harness");
         };
     }
 

@@ -75,24 +75,9 @@ final class RatisNode implements SystemNode {
     @Override
     public void start(NodeArgs a) throws Exception {
         self = RaftPeerId.valueOf(a.id());
-        List<RaftPeer> peers = new ArrayList<>();
-        for (Map.Entry<String, String> m : a.members().entrySet()) {
-            peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
-        }
+        List<RaftPeer> peers = peers(a);
         group = RaftGroup.valueOf(GROUP_ID, peers);
-        properties = new RaftProperties();
-        RaftServerConfigKeys.setStorageDir(properties, List.of(a.dataDir().toFile()));
-        GrpcConfigKeys.Server.setPort(properties, NodeArgs.port(a.address()));
-        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(properties, false);
-        RaftServerConfigKeys.Log.setAsyncFlushEnabled(properties, false);
-        if (a.electionMs() > 0) {
-            RaftServerConfigKeys.Rpc.setTimeoutMin(properties,
-                    TimeDuration.valueOf(a.electionMs(), TimeUnit.MILLISECONDS));
-            RaftServerConfigKeys.Rpc.setTimeoutMax(properties,
-                    TimeDuration.valueOf(2L * a.electionMs(), TimeUnit.MILLISECONDS));
-        }
-        RaftClientConfigKeys.Async.setOutstandingRequestsMax(properties, 4096);
-        RatisTuning.apply(properties, RatisTuning.knobs(a.options().getOrDefault("tuning", "shipped")));
+        properties = properties(a);
         serverPath = a.options().getOrDefault("path", "client").equals("server");
         leaderSet = a.options().getOrDefault("leader", "unset").equals("set");
         boolean formatted = new File(a.dataDir().toFile(), GROUP_ID.getUuid().toString()).isDirectory();
@@ -107,6 +92,36 @@ final class RatisNode implements SystemNode {
         server.start();
         // Created up front, as an application would keep it, so a handover does not pay for it.
         admin = newClient();
+    }
+
+    /** The members as Ratis peers, in order. */
+    static List<RaftPeer> peers(NodeArgs a) {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (Map.Entry<String, String> m : a.members().entrySet()) {
+            peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
+        }
+        return peers;
+    }
+
+    /**
+     * This node's Ratis properties: its storage directory and port, log fsync-safe (unsafe and async
+     * flush off), the timeouts from {@code el}, and the tuning knobs of {@code x.tuning}.
+     */
+    static RaftProperties properties(NodeArgs a) {
+        RaftProperties properties = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(properties, List.of(a.dataDir().toFile()));
+        GrpcConfigKeys.Server.setPort(properties, NodeArgs.port(a.address()));
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(properties, false);
+        RaftServerConfigKeys.Log.setAsyncFlushEnabled(properties, false);
+        if (a.electionMs() > 0) {
+            RaftServerConfigKeys.Rpc.setTimeoutMin(properties,
+                    TimeDuration.valueOf(a.electionMs(), TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setTimeoutMax(properties,
+                    TimeDuration.valueOf(2L * a.electionMs(), TimeUnit.MILLISECONDS));
+        }
+        RaftClientConfigKeys.Async.setOutstandingRequestsMax(properties, 4096);
+        RatisTuning.apply(properties, RatisTuning.knobs(a.options().getOrDefault("tuning", "shipped")));
+        return properties;
     }
 
     private DivisionInfo info() throws Exception {
@@ -170,9 +185,15 @@ final class RatisNode implements SystemNode {
 
     /** A write request handed to this server object directly, as an embedding application can. */
     private CompletableFuture<?> submitInProcess(byte[] payload) {
+        return submitInProcess(server, inProcessClientId, self, GROUP_ID, callIds.incrementAndGet(), payload);
+    }
+
+    /** A write request of {@code group} handed to {@code server} directly (no RPC for the request). */
+    static CompletableFuture<?> submitInProcess(RaftServer server, ClientId clientId, RaftPeerId self, RaftGroupId group,
+                                                long callId, byte[] payload) {
         try {
-            RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(inProcessClientId).setServerId(self)
-                    .setGroupId(GROUP_ID).setCallId(callIds.incrementAndGet())
+            RaftClientRequest req = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)
+                    .setGroupId(group).setCallId(callId)
                     .setMessage(Message.valueOf(ByteString.copyFrom(payload)))
                     .setType(RaftClientRequest.writeRequestType()).build();
             return server.submitClientRequestAsync(req).thenApply(reply -> {
@@ -186,7 +207,8 @@ final class RatisNode implements SystemNode {
         }
     }
 
-    private final class StateMachine extends BaseStateMachine {
+    /** A state machine that only records the applied index. */
+    abstract static class AppliedIndexMachine extends BaseStateMachine {
 
         @Override
         public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
@@ -194,6 +216,9 @@ final class RatisNode implements SystemNode {
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
             return CompletableFuture.completedFuture(Message.EMPTY);
         }
+    }
+
+    private final class StateMachine extends AppliedIndexMachine {
 
         @Override
         public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
