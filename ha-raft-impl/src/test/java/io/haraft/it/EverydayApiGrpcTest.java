@@ -86,22 +86,28 @@ class EverydayApiGrpcTest {
         assertThat(electedOn(first, l.term())).as("the same leadership the listener received").isSameAs(l);
 
         // Every future that completed did so on a node that was elected, with that node's leadership.
+        // (A node elected without its future completing is no error: a leadership that ended before the
+        // future could be completed with it is skipped, which happens when a busy machine delays a lease.)
         for (Map.Entry<String, CompletableFuture<Leadership>> e : awaited.entrySet()) {
             if (e.getValue().isDone()) {
                 Leadership got = e.getValue().join();
+                assertThat(got.nodeId()).isEqualTo(e.getKey());
                 awaitTrue(e.getKey() + " delivers elected(" + got.term() + ")", PATIENCE,
                         () -> electedOn(e.getKey(), got.term()) != null);
                 assertThat(electedOn(e.getKey(), got.term())).isSameAs(got);
-            } else {
-                assertThat(cluster.listener(e.getKey()).events).as("%s was never elected", e.getKey())
-                        .noneMatch(RecordingListener.Event::elected);
             }
         }
 
         // On the leader, the blocking form returns at once with its leadership.
-        String leader = cluster.awaitLeader();
-        Optional<Leadership> now = cluster.node(leader).awaitLeadership(PATIENCE);
-        assertThat(now).isPresent();
+        // (On a busy machine the leadership may move between the two calls: asked again then.)
+        String leader = null;
+        Optional<Leadership> now = Optional.empty();
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (now.isEmpty() && System.nanoTime() < deadline) {
+            leader = cluster.awaitLeader();
+            now = cluster.node(leader).awaitLeadership(Duration.ofMillis(200));
+        }
+        assertThat(now).as("a leader's awaitLeadership returns with its leadership").isPresent();
         assertThat(now.get().nodeId()).isEqualTo(leader);
 
         // A follower cut off from the others cannot be elected: its wait fails when it closes, and
