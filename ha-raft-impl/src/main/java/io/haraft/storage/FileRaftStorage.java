@@ -164,6 +164,8 @@ public final class FileRaftStorage implements RaftStorage {
 
     // Log and snapshot state: guarded by rw (writes under the write lock).
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+    /** Held by a snapshot install from start to end, so installs run one at a time (taken before {@link #rw}). */
+    private final Object installs = new Object();
     private final SegmentLog raftLog;
     private final SnapshotStore snapshots;
     private HardState hardState;
@@ -437,6 +439,12 @@ public final class FileRaftStorage implements RaftStorage {
 
     @Override
     public SnapshotWriter beginSnapshot(SnapshotMeta meta) throws IOException {
+        checkOpenAndNotOlder(meta);
+        return snapshots.begin(meta, this::install);
+    }
+
+    /** @throws IllegalStateException if closed; @throws IllegalArgumentException if {@code meta} is older than the stored snapshot */
+    private void checkOpenAndNotOlder(SnapshotMeta meta) {
         rw.readLock().lock();
         try {
             checkOpen();
@@ -444,28 +452,41 @@ public final class FileRaftStorage implements RaftStorage {
         } finally {
             rw.readLock().unlock();
         }
-        return snapshots.begin(meta, this::install);
     }
 
-    /** Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log. */
+    /**
+     * Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log.
+     * Installs run one at a time ({@link #installs}). The durable rename and the directory fsync that
+     * makes the deletions durable run outside the store's write lock, so appends and hard-state
+     * writes (the Raft loop's {@code persist}) do not wait for them; only the switch to the new
+     * snapshot and the compaction (with its manifest update) hold it. Power lost between the steps
+     * leaves states recovery already handles: a snapshot newer than the manifest names (the newest
+     * wins, the others are deleted), or files whose deletion was not durable yet.
+     */
     private void install(FileSnapshot snap, Path tmp) {
         SnapshotMeta meta = snap.meta();
-        rw.writeLock().lock();
-        try {
-            checkOpen();
-            snapshots.checkNotOlder(meta);
-            FileSnapshot old = snapshots.putInPlace(snap, tmp);
-            raftLog.compactTo(meta);
-            snapshots.deleteReplaced(old);
-            io.syncDirectory(dir);
-            LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now {}..{}", meta.lastIndex(), meta.lastTerm(),
-                    snap.size(), dir, raftLog.firstIndex(), raftLog.lastIndex());
-        } catch (IOException e) {
-            StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
-            commit.fail(se);
-            throw se;
-        } finally {
-            rw.writeLock().unlock();
+        synchronized (installs) {
+            try {
+                checkOpenAndNotOlder(meta);
+                snapshots.rename(snap, tmp);
+                rw.writeLock().lock();
+                try {
+                    checkOpen();
+                    snapshots.checkNotOlder(meta);   // only installs change it, and they run one at a time
+                    FileSnapshot old = snapshots.makeCurrent(snap);
+                    raftLog.compactTo(meta);
+                    snapshots.deleteReplaced(old);
+                } finally {
+                    rw.writeLock().unlock();
+                }
+                io.syncDirectory(dir);
+                LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now from index {}", meta.lastIndex(),
+                        meta.lastTerm(), snap.size(), dir, meta.lastIndex() + 1);
+            } catch (IOException e) {
+                StorageException se = DataDir.ioFailure("cannot install snapshot in " + dir, dir, e);
+                commit.fail(se);
+                throw se;
+            }
         }
     }
 

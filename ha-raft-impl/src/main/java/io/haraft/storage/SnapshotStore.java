@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * the newer one and deletes the others ({@link #deleteSuperseded}).
  *
  * <p><b>Threads.</b> Not thread-safe on its own: {@link #current}, {@link #checkNotOlder},
- * {@link #putInPlace} and {@link #deleteReplaced} are called under the store's lock (the write
- * lock for the last two). {@link #begin} may be called from any thread, without that lock: each
- * writer writes its own temporary file.
+ * {@link #makeCurrent} and {@link #deleteReplaced} are called under the store's lock (the write
+ * lock for the last two); {@link #rename} by one install at a time, without it. {@link #begin} may
+ * be called from any thread, without that lock: each writer writes its own temporary file.
  */
 final class SnapshotStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileRaftStorage.class);
@@ -107,19 +107,26 @@ final class SnapshotStore {
     }
 
     /**
-     * Renames the committed file {@code tmp} to {@code snap}'s path, durably, and makes it the
-     * current snapshot; returns the one it replaced (null if none), still on disk: see
-     * {@link #deleteReplaced}.
+     * Renames the committed file {@code tmp} to {@code snap}'s path, durably; {@link #makeCurrent}
+     * then makes it the current snapshot. Called by one install at a time, without the store's lock:
+     * the file is not current yet, and recovery would take it as the newest.
      */
-    FileSnapshot putInPlace(FileSnapshot snap, Path tmp) throws IOException {
+    void rename(FileSnapshot snap, Path tmp) throws IOException {
         io.rename(tmp, snap.path);
         io.syncDirectory(dir);
+    }
+
+    /**
+     * Makes {@code snap} (renamed into place) the current snapshot; returns the one it replaced
+     * (null if none), still on disk: see {@link #deleteReplaced}.
+     */
+    FileSnapshot makeCurrent(FileSnapshot snap) {
         FileSnapshot old = current;
         current = snap;
         return old;
     }
 
-    /** Deletes {@code old}, the snapshot {@link #putInPlace} replaced, unless it had the same file. */
+    /** Deletes {@code old}, the snapshot {@link #makeCurrent} replaced, unless it had the same file. */
     void deleteReplaced(FileSnapshot old) throws IOException {
         if (old != null && !old.path.equals(current.path)) {
             io.delete(old.path);

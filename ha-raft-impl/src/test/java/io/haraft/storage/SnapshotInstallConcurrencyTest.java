@@ -1,0 +1,132 @@
+package io.haraft.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.haraft.core.HardState;
+import io.haraft.core.log.Entry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A snapshot install must not stop the Raft loop: while the install waits for a directory fsync,
+ * {@code persist} (called on the loop thread for every append and vote) still returns, and the
+ * entries it wrote become durable. The disk here is real; the test layer only holds the
+ * installing thread in the directory sync that makes the snapshot's rename durable until the test
+ * lets it go. (When the install held the store's write lock across that sync, persist waited.)
+ */
+@Timeout(60)
+class SnapshotInstallConcurrencyTest {
+    private static final long PATIENCE_SECONDS = 20;
+
+    @TempDir
+    Path tmp;
+
+    /**
+     * Holds the first {@code syncDirectory} after a snapshot file was renamed into place by the
+     * thread named {@link #heldThread} (the sync that makes that rename durable) until released.
+     */
+    static final class HeldDirectorySync extends ForwardingFileIO {
+        volatile String heldThread;
+        private volatile boolean armed;
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        HeldDirectorySync() {
+            super(FileIO.standard());
+        }
+
+        @Override
+        public void rename(Path from, Path to) throws IOException {
+            super.rename(from, to);
+            if (Thread.currentThread().getName().equals(heldThread) && to.getFileName().toString().endsWith(".snap")) {
+                armed = true;
+            }
+        }
+
+        @Override
+        public void syncDirectory(Path dir) throws IOException {
+            if (armed && Thread.currentThread().getName().equals(heldThread)) {
+                armed = false;
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+            super.syncDirectory(dir);
+        }
+    }
+
+    private static List<Entry> run(long from, long to, long term) {
+        List<Entry> out = new ArrayList<>();
+        for (long i = from; i <= to; i++) {
+            out.add(Entry.command(i, term, new byte[] {(byte) i}));
+        }
+        return out;
+    }
+
+    @Test
+    void persistGoesOnWhileAnInstallWaitsForTheDirectorySync() throws Exception {
+        HeldDirectorySync disk = new HeldDirectorySync();
+        FileRaftStorage.Options options = FileRaftStorage.Options.defaults().withSegmentSize(1 << 20).withFileIO(disk);
+        try (FileRaftStorage store = FileRaftStorage.open(tmp.resolve("d"), options)) {
+            store.persist(new HardState(2, "n1"), run(1, 20, 2)).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+
+            disk.heldThread = "installer";
+            CompletableFuture<Snapshot> installed = new CompletableFuture<>();
+            Thread installer = new Thread(() -> {
+                try {
+                    installed.complete(store.writeSnapshot(new SnapshotMeta(15, 2, List.of("n1", "n2", "n3")),
+                            out -> out.write(new byte[4096])));
+                } catch (Throwable t) {
+                    installed.completeExceptionally(t);
+                }
+            }, "installer");
+            installer.start();
+            assertThat(disk.entered.await(PATIENCE_SECONDS, TimeUnit.SECONDS))
+                    .as("the install reached a directory sync").isTrue();
+
+            try {
+                // The loop's persist: must not wait for the held install.
+                CompletableFuture<CompletableFuture<Void>> persisted = CompletableFuture.supplyAsync(
+                        () -> store.persist(new HardState(3, "n2"), run(21, 25, 3)));
+                CompletableFuture<Void> durable = persisted.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+                durable.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+                assertThat(store.lastIndex()).isEqualTo(25);
+                assertThat(store.hardState()).isEqualTo(new HardState(3, "n2"));
+                assertThat(installed).as("the install still waits for its directory sync").isNotDone();
+            } finally {
+                disk.release.countDown();   // never leave the installer (and close) waiting, even when persist did
+            }
+            Snapshot snap = installed.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+            assertThat(snap.meta().lastIndex()).isEqualTo(15);
+            assertThat(store.firstIndex()).isEqualTo(16);
+            assertThat(store.entries(16, 26, Long.MAX_VALUE)).isEqualTo(expected());
+        }
+        try (FileRaftStorage again = FileRaftStorage.open(tmp.resolve("d"), FileRaftStorage.Options.defaults()
+                .withSegmentSize(1 << 20))) {
+            assertThat(again.latestSnapshot().orElseThrow().meta().lastIndex()).isEqualTo(15);
+            assertThat(again.firstIndex()).isEqualTo(16);
+            assertThat(again.lastIndex()).isEqualTo(25);
+            assertThat(again.hardState()).isEqualTo(new HardState(3, "n2"));
+            assertThat(again.entries(16, 26, Long.MAX_VALUE)).isEqualTo(expected());
+        }
+    }
+
+    /** Entries 16..20 of term 2, then 21..25 of term 3. */
+    private static List<Entry> expected() {
+        List<Entry> out = new ArrayList<>(run(16, 20, 2));
+        out.addAll(run(21, 25, 3));
+        return out;
+    }
+}
