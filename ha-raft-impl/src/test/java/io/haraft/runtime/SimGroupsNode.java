@@ -48,6 +48,8 @@ public final class SimGroupsNode {
     private final SimNodeEnvironment.CoreFactory cores;
     /** The running process's groups by name (empty while it is down). */
     private final Map<String, GroupNode> running = new LinkedHashMap<>();
+    /** The same, by the index of the group's name (all null while the node is down). */
+    private final GroupNode[] byIndex;
     /** Planted bug: the balancer's live window (real production value: one election timeout). */
     public long liveWindowNanos;
     /** Planted bug: the balancer sees one of the groups this node leads twice. */
@@ -65,6 +67,7 @@ public final class SimGroupsNode {
         this.maxTaskDelayNanos = maxTaskDelayNanos;
         this.cores = cores;
         this.liveWindowNanos = config.electionTimeout().toNanos();
+        this.byIndex = new GroupNode[groupNames.size()];
         for (String g : groupNames) {
             disks.put(g, new InMemoryLogStore());
         }
@@ -86,6 +89,11 @@ public final class SimGroupsNode {
     /** Group {@code name} of the running process, or null while the node is down. */
     public RaftNode group(String name) {
         return running.get(name);
+    }
+
+    /** The {@code index}th group (in the order given) of the running process, or null while the node is down. */
+    public RaftNode group(int index) {
+        return byIndex[index];
     }
 
     /** How many balancer rounds ran on this node (every process). */
@@ -133,6 +141,7 @@ public final class SimGroupsNode {
                     c -> groupTransport(name, endpoint, routes), c -> store, env, RaftMetrics.none());
             running.put(name, new GroupNode(name, node, null));
         }
+        running.values().toArray(byIndex);
         for (GroupNode g : running.values()) {
             g.node().start();
         }
@@ -189,5 +198,6 @@ public final class SimGroupsNode {
         host.crash();
         net.crashed(id());
         running.clear();
+        java.util.Arrays.fill(byIndex, null);
     }
 }

@@ -76,7 +76,7 @@ final class GroupsSimulation {
     /** What a run found. */
     record Result(long seed, String violation, int groups, boolean oneNodeDown, long events, long elections,
                   long handovers, long acknowledged, long crashes, long pauses, long isolations, long balancerRounds,
-                  long settleNanos, long changesAfterBalance, int maxImbalance) {
+                  long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint) {
         boolean failed() {
             return violation != null;
         }
@@ -88,7 +88,8 @@ final class GroupsSimulation {
     private final SimNet net;
     private final List<String> groups = new ArrayList<>();
     private final List<SimGroupsNode> nodes = new ArrayList<>();
-    private final Map<String, LeadershipChecks> checks = new HashMap<>();
+    /** Each group's (L)(T) checks, by group index. */
+    private final List<LeadershipChecks> checks = new ArrayList<>();
     /** Each node's current listener of each group, by group index. */
     private final Map<String, GroupListener[]> listeners = new HashMap<>();
     private final Map<String, Map<Long, String>> applied = new HashMap<>();  // group -> index -> command
@@ -107,6 +108,8 @@ final class GroupsSimulation {
     private long crashes;
     private long pauses;
     private long isolations;
+    /** A hash of every leadership change, in order and with its time: equal for two runs of one seed. */
+    private long fingerprint = 17;
     private final FirstViolation violations = new FirstViolation();
 
     private void fail(String violation) {
@@ -127,7 +130,7 @@ final class GroupsSimulation {
         int groupCount = 4 + random.nextInt(3);
         for (int g = 0; g < groupCount; g++) {
             groups.add("g" + g);
-            checks.put("g" + g, new LeadershipChecks());
+            checks.add(new LeadershipChecks());
             applied.put("g" + g, new HashMap<>());
         }
         List<String> ids = List.of("n1", "n2", "n3");
@@ -171,7 +174,7 @@ final class GroupsSimulation {
         return new Result(seed, violation, groups.size(), oneNodeDown, world.events(), elections, handovers,
                 acknowledged, crashes, pauses, isolations,
                 nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
-                maxImbalance);
+                maxImbalance, fingerprint);
     }
 
     /** Heals and resumes everything; every node runs again, but one stays (or goes) down in half of the seeds. */
@@ -295,35 +298,28 @@ final class GroupsSimulation {
 
     private void check() {
         violations.rethrow();
-        Map<String, Integer> led = new HashMap<>();
-        int leaderless = 0;
         for (int i = 0; i < groups.size(); i++) {
-            String g = groups.get(i);
-            LeadershipChecks c = checks.get(g);
+            LeadershipChecks c = checks.get(i);
             c.startPass();
             for (SimGroupsNode n : nodes) {
-                RaftNode node = n.group(g);
-                if (node == null) {
-                    continue;
+                RaftNode node = n.group(i);
+                if (node != null) {
+                    check(c, listeners.get(n.id())[i].open, i);
+                    check(c, node.leadership().orElse(null), i);
                 }
-                GroupListener l = listeners.get(n.id())[i];
-                for (Leadership x : new Leadership[] {l.open, node.leadership().orElse(null)}) {
-                    if (x != null && x.isValid()) {
-                        String v = c.valid(x);
-                        if (v != null) {
-                            fail(v + " in group " + g);
-                        }
-                    }
-                }
-            }
-            Leadership now = c.validNow();
-            if (now == null) {
-                leaderless++;
-            } else {
-                led.merge(now.nodeId(), 1, Integer::sum);
             }
         }
         if (faultsStoppedAt >= 0) {
+            Map<String, Integer> led = new HashMap<>();
+            int leaderless = 0;
+            for (LeadershipChecks c : checks) {
+                Leadership now = c.validNow();
+                if (now == null) {
+                    leaderless++;
+                } else {
+                    led.merge(now.nodeId(), 1, Integer::sum);
+                }
+            }
             int imbalance = imbalance(led);
             boolean balanced = leaderless == 0 && imbalance <= 1;
             if (balanced && balancedSince < 0 && world.now() >= faultsStoppedAt + QUIESCE_NANOS) {
@@ -331,6 +327,15 @@ final class GroupsSimulation {
             }
             if (world.now() > faultsStoppedAt + SETTLE_NANOS) {
                 maxImbalance = Math.max(maxImbalance, imbalance);
+            }
+        }
+    }
+
+    private void check(LeadershipChecks c, Leadership x, int group) {
+        if (x != null && x.isValid()) {
+            String v = c.valid(x);
+            if (v != null) {
+                fail(v + " in group " + groups.get(group));
             }
         }
     }
@@ -352,10 +357,10 @@ final class GroupsSimulation {
     private void finalChecks() {
         Map<String, Integer> led = new HashMap<>();
         List<String> leaderless = new ArrayList<>();
-        for (String g : groups) {
-            Leadership l = checks.get(g).validNow();
+        for (int i = 0; i < groups.size(); i++) {
+            Leadership l = checks.get(i).validNow();
             if (l == null) {
-                leaderless.add(g);
+                leaderless.add(groups.get(i));
             } else {
                 led.merge(l.nodeId(), 1, Integer::sum);
             }
@@ -377,6 +382,10 @@ final class GroupsSimulation {
     }
 
     // ------------------------------------------------------------------ what the user's code sees
+
+    private void see(String what) {
+        fingerprint = (fingerprint * 31 + world.now()) * 31 + what.hashCode();
+    }
 
     /** A group's leadership listener on one node: (A), and the counts. */
     private final class GroupListener implements LeadershipListener {
@@ -403,6 +412,7 @@ final class GroupsSimulation {
                 fail(v + " in group " + group);
             }
             elections++;
+            see("elected " + group + " " + LeadershipChecks.describe(leadership));
             if (Boolean.getBoolean("sim.groupTrace")) {
                 System.out.println(world.now() / MS + " ms: " + group + " elected " + LeadershipChecks.describe(leadership)
                         + " balancedSince=" + balancedSince / MS);
@@ -426,6 +436,7 @@ final class GroupsSimulation {
                 System.out.println(world.now() / MS + " ms: " + group + " revoked " + LeadershipChecks.describe(leadership)
                         + " " + reason);
             }
+            see("revoked " + group + " " + LeadershipChecks.describe(leadership) + " " + reason);
             if (reason == RevokeReason.LEADERSHIP_TRANSFERRED) {
                 handovers++;
             }

@@ -17,8 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * same Raft groups, the production balancer on each, faults that hit whole processes; per group
  * (L), (T), (A), (S), and at the end balance (B) and no flapping (F).
  *
- * <p>{@code -Dsim.groupSeeds=N} sets how many seeds run (default 240), {@code -Dsim.groupSeed=S}
- * replays one seed alone, {@code -Dsim.groupBugSeeds=N} the seeds per planted bug (default 60).
+ * <p>{@code -Dsim.groupSeeds=N} sets how many seeds run (default 200), {@code -Dsim.groupSeed=S}
+ * replays one seed alone ({@code -Dsim.groupTrace=true} prints its leadership changes),
+ * {@code -Dsim.groupBugSeeds=N} the seeds per planted bug (default 50), {@code -Dsim.groupReplaySeeds=N}
+ * the seeds run twice to compare their histories (default 4).
  */
 class GroupsSimulationTest {
     private static final long FAULTS = 3_000_000_000L;
@@ -27,7 +29,7 @@ class GroupsSimulationTest {
     void severalGroupsPerNodeKeepEveryInvariantAndEndBalanced() {
         String one = System.getProperty("sim.groupSeed");
         List<Long> seeds = one != null && !one.isBlank() ? List.of(Long.parseLong(one.trim()))
-                : LongStream.rangeClosed(1, Integer.getInteger("sim.groupSeeds", 240)).boxed().toList();
+                : LongStream.rangeClosed(1, Integer.getInteger("sim.groupSeeds", 200)).boxed().toList();
         long began = System.nanoTime();
         List<GroupsSimulation.Result> results = run(seeds, GroupsSimulation.Bug.NONE);
         long wallMs = (System.nanoTime() - began) / 1_000_000;
@@ -59,6 +61,21 @@ class GroupsSimulationTest {
         }
     }
 
+    /** A seed replays every group's history: two runs of a seed see the same leadership changes at the same times. */
+    @Test
+    void aSeedReplaysTheSameHistory() {
+        List<Long> seeds = LongStream.rangeClosed(1, Integer.getInteger("sim.groupReplaySeeds", 4)).boxed().toList();
+        List<GroupsSimulation.Result> first = run(seeds, GroupsSimulation.Bug.NONE);
+        List<GroupsSimulation.Result> second = run(seeds, GroupsSimulation.Bug.NONE);
+        for (int i = 0; i < seeds.size(); i++) {
+            assertThat(second.get(i).events()).as("events of seed %d", seeds.get(i)).isEqualTo(first.get(i).events());
+            assertThat(second.get(i).fingerprint()).as("history of seed %d", seeds.get(i))
+                    .isEqualTo(first.get(i).fingerprint());
+        }
+        assertThat(first.stream().map(GroupsSimulation.Result::fingerprint).distinct().count())
+                .as("different seeds, different histories").isEqualTo(seeds.size());
+    }
+
     /**
      * Proves (B) and (F) can fail: each planted balancer bug is caught in at least a fifth of the
      * seeds. A balancer that takes any member ever heard from as a target hands groups to the node
@@ -69,7 +86,7 @@ class GroupsSimulationTest {
     @ParameterizedTest(name = "{0} is caught")
     @EnumSource(value = GroupsSimulation.Bug.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void eachPlantedBalancerBugIsCaught(GroupsSimulation.Bug bug) {
-        int count = Integer.getInteger("sim.groupBugSeeds", 60);
+        int count = Integer.getInteger("sim.groupBugSeeds", 50);
         List<GroupsSimulation.Result> results = run(LongStream.rangeClosed(1, count).boxed().toList(), bug);
         List<String> caught = results.stream().filter(GroupsSimulation.Result::failed)
                 .map(GroupsSimulation.Result::violation).toList();
