@@ -29,12 +29,14 @@ import java.util.function.LongSupplier;
  * {@link RaftGroupsImpl#BALANCER_PERIOD_HEARTBEATS} heartbeat intervals as an event of the host.
  * The balancer is built as {@code RaftGroupsImpl} builds it (live window one election timeout, one
  * handover in flight); what the node last heard from each peer is what its endpoint delivered, in
- * any group, as the shared transport records it.
+ * any group, and whether that message said its sender is drained, as the shared transport records
+ * it. {@link #drain} drains the process as {@code RaftGroups.drain()} does.
  *
  * <p>Planted balancer bugs, set before {@link #start}: {@link #liveWindowNanos} (a window so long
  * that a peer heard from once stays a target forever) and {@link #listsALedGroupTwice} (the
  * balancer is given the node's groups with one it leads listed twice, so it counts one leadership
- * more than the node holds and hands over when it leads only one more than another member).
+ * more than the node holds and hands over when it leads only one more than another member), and
+ * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it).
  */
 public final class SimGroupsNode {
     private final SimWorld world;
@@ -54,7 +56,12 @@ public final class SimGroupsNode {
     public long liveWindowNanos;
     /** Planted bug: the balancer sees one of the groups this node leads twice. */
     public boolean listsALedGroupTwice;
+    /** Planted bug: this node never learns that a peer is drained (the flag lost on the way in). */
+    public boolean losesDrainedFlag;
     private long balancerRounds;
+    /** The running process's balancer and endpoint (null before the first start). */
+    private LeadershipBalancer balancer;
+    private SimNet.Endpoint endpoint;
 
     public SimGroupsNode(SimWorld world, SimNet net, SimWorld.Host host, RaftConfig config, List<String> groupNames,
                          LongSupplier fsyncNanos, long maxTaskDelayNanos, SimNodeEnvironment.CoreFactory cores) {
@@ -111,9 +118,15 @@ public final class SimGroupsNode {
                       long seed) {
         SplittableRandom seeds = new SplittableRandom(seed);
         Map<String, Transport.Listener> routes = new HashMap<>();
-        Map<String, Long> heardAt = new HashMap<>();
+        Map<String, Heard> heard = new HashMap<>();
         SimNet.Endpoint endpoint = net.endpoint(id(), host);
-        endpoint.start(new Transport.Listener() {
+        this.endpoint = endpoint;
+        endpoint.start(new RoutingListener() {
+            @Override
+            public void heard(String from, boolean senderDrained) {
+                heard.put(from, new Heard(host.clock(), senderDrained && !losesDrainedFlag));
+            }
+
             @Override
             public void onMessage(Message message) {
                 onMessage("", message);
@@ -121,7 +134,6 @@ public final class SimGroupsNode {
 
             @Override
             public boolean onMessage(String group, Message message) {
-                heardAt.put(message.from(), host.clock());
                 Transport.Listener l = routes.get(group);
                 if (l != null) {
                     l.onMessage(message);
@@ -146,11 +158,34 @@ public final class SimGroupsNode {
             g.node().start();
         }
         LeadershipBalancer balancer = new LeadershipBalancer(id(), this::balancedGroups,
-                peer -> Optional.ofNullable(heardAt.get(peer))
-                        .map(at -> new GrpcTransport.PeerSignal(Duration.ofNanos(host.clock() - at), false)),
+                peer -> Optional.ofNullable(heard.get(peer)).map(h -> new GrpcTransport.PeerSignal(
+                        Duration.ofNanos(host.clock() - h.at()), h.drained())),
                 liveWindowNanos, 1);
+        this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
         scheduleRound(balancer, period, host.incarnation());
+    }
+
+    /**
+     * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, and every
+     * message it sends says it is drained; a round runs at once. Until the process ends (a restarted
+     * node is not drained).
+     */
+    public void drain() {
+        if (up()) {
+            balancer.setDrained(true);
+            endpoint.setDrained(true);
+            int incarnation = host.incarnation();
+            world.at(world.now(), host, incarnation, balancer::round);
+        }
+    }
+
+    /** When (on this node's clock) a peer was last heard from, and whether it said it is drained. */
+    private record Heard(long at, boolean drained) {
+    }
+
+    /** The listener of the node's endpoint: routes by group, and records what it heard from whom. */
+    private interface RoutingListener extends Transport.Listener, SimNet.DrainAware {
     }
 
     private void scheduleRound(LeadershipBalancer balancer, long period, int incarnation) {

@@ -92,11 +92,20 @@ public final class SimNet {
         return new Endpoint(id, host);
     }
 
+    /**
+     * A listener of an {@link Endpoint} that is also told, with each message, whether its sender
+     * said it is drained (as the production transport's envelope says).
+     */
+    interface DrainAware {
+        void heard(String from, boolean senderDrained);
+    }
+
     /** See {@link #endpoint}. */
     final class Endpoint {
         private final String id;
         private final SimWorld.Host host;
         private Node self;
+        private boolean drained;
 
         private Endpoint(String id, SimWorld.Host host) {
             this.id = id;
@@ -111,8 +120,13 @@ public final class SimNet {
         void send(String group, Message m) {
             // a process that crashed or closed its transport sends nothing more
             if (self != null && listening.get(id) == self) {
-                route(self, group, m);
+                route(self, group, m, drained);
             }
+        }
+
+        /** Says on every message sent from now on whether this process is drained. */
+        void setDrained(boolean on) {
+            drained = on;
         }
 
         void close() {
@@ -127,7 +141,7 @@ public final class SimNet {
         listening.remove(id);
     }
 
-    private void route(Node from, String group, Message m) {
+    private void route(Node from, String group, Message m, boolean senderDrained) {
         String link = m.from() + "->" + m.to();
         if (cut.contains(link)) {
             dropped++;
@@ -148,6 +162,9 @@ public final class SimNet {
         world.at(at, to.host(), () -> {
             if (listening.get(m.to()) == to && !cut.contains(link)) {
                 delivered++;
+                if (to.listener() instanceof DrainAware d) {
+                    d.heard(m.from(), senderDrained);
+                }
                 if (group.isEmpty()) {
                     to.listener().onMessage(m);
                 } else {

@@ -31,15 +31,15 @@ import java.util.SplittableRandom;
  * simulated socket ({@link SimGroupsNode}), with the production {@code LeadershipBalancer} of each
  * node running its rounds on virtual time. Faults hit a node's whole process, so every group at once:
  * crash and restart, SIGSTOP, isolation, one link cut. When the faults stop, every node runs again,
- * or, in half of the seeds, one node stays down (the balancer must balance over the live nodes and
- * must not hand a group to the dead one).
+ * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
+ * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
  *
  * <p>Checked after every event, per group: (L), (T) and (A) ({@link LeadershipChecks}) and (S) no
  * two nodes apply different commands at one index. At the end:
  * <ul>
  *   <li>(B) balance: within {@link #SETTLE_NANOS} of virtual time after the faults stop, every group
- *       has a valid leadership and the live nodes' counts of the groups they lead differ by at most
- *       one; and so it is at the end. Balance counts from {@link #QUIESCE_NANOS} after the faults
+ *       has a valid leadership, the counts of the groups they lead of the live nodes but a drained
+ *       one differ by at most one, and a drained node leads none; and so it is at the end. Balance counts from {@link #QUIESCE_NANOS} after the faults
  *       stop, when every handover begun before has ended (one begun just before its target went
  *       down times out, and its leader steps down: the documented limit of the balancer).</li>
  *   <li>(F) no flapping: once balanced, at most {@link #FLAP_BOUND} leaderships change hands (an
@@ -68,13 +68,25 @@ final class GroupsSimulation {
         /** A live window so long that a member heard from once stays a target (a handover to a dead node). */
         BALANCER_IGNORES_HEARD,
         /** The balancer counts one leadership more than the node holds: it hands over leading only one more. */
-        BALANCER_OVERCOUNTS_SELF
+        BALANCER_OVERCOUNTS_SELF,
+        /** The drained flag of the peers' messages is lost: balancing nodes hand groups to the drained node. */
+        DRAINED_FLAG_LOST
     }
 
     private enum Kind { CRASH, ISOLATE, PAUSE, CUT_ONE_LINK }
 
+    /** How a seed ends when the faults stop. */
+    enum Ending {
+        /** Every node runs again. */
+        ALL_UP,
+        /** One node stays down (or goes down then): the balancer must balance over the others. */
+        ONE_DOWN,
+        /** Every node runs again, and one is drained ({@code RaftGroups.drain()}): it must end up leading none. */
+        ONE_DRAINED
+    }
+
     /** What a run found. */
-    record Result(long seed, String violation, int groups, boolean oneNodeDown, long events, long elections,
+    record Result(long seed, String violation, int groups, Ending ending, long events, long elections,
                   long handovers, long acknowledged, long crashes, long pauses, long isolations, long balancerRounds,
                   long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint) {
         boolean failed() {
@@ -95,7 +107,9 @@ final class GroupsSimulation {
     private final Map<String, Map<Long, String>> applied = new HashMap<>();  // group -> index -> command
     private final List<Kind> kinds = new ArrayList<>();
     private final Set<String> stayDown = new HashSet<>();
-    private final boolean oneNodeDown;
+    private final Ending ending;
+    /** The node drained when the faults stopped ({@link Ending#ONE_DRAINED}), else null. */
+    private String drained;
     private boolean faultsOn = true;
     private long faultsStoppedAt = -1;
     private long balancedSince = -1;
@@ -126,7 +140,10 @@ final class GroupsSimulation {
                 kinds.add(k);      // swarm testing: each seed its own fault mix
             }
         }
-        this.oneNodeDown = random.nextBoolean();
+        int e = random.nextInt(4);
+        // the lost drained flag needs a drained node to matter: its seeds all end with one
+        this.ending = e == 2 || bug == Bug.DRAINED_FLAG_LOST ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
+                : Ending.ALL_UP;
         int groupCount = 4 + random.nextInt(3);
         for (int g = 0; g < groupCount; g++) {
             groups.add("g" + g);
@@ -149,6 +166,7 @@ final class GroupsSimulation {
                 node.liveWindowNanos = Long.MAX_VALUE;
             }
             node.listsALedGroupTwice = bug == Bug.BALANCER_OVERCOUNTS_SELF;
+            node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
             nodes.add(node);
         }
         world.afterEachEvent(this::check);
@@ -171,20 +189,20 @@ final class GroupsSimulation {
         }
         String violation = violations.report(stopped, seed, world.now() / MS);
         long settle = balancedSince < 0 ? -1 : balancedSince - faultsStoppedAt;
-        return new Result(seed, violation, groups.size(), oneNodeDown, world.events(), elections, handovers,
+        return new Result(seed, violation, groups.size(), ending, world.events(), elections, handovers,
                 acknowledged, crashes, pauses, isolations,
                 nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
                 maxImbalance, fingerprint);
     }
 
-    /** Heals and resumes everything; every node runs again, but one stays (or goes) down in half of the seeds. */
+    /** Heals and resumes everything; every node runs again, but one stays (or goes) down, or is drained (see {@link Ending}). */
     private void stopFaults() {
         faultsOn = false;
         net.heal();
         for (SimGroupsNode n : nodes) {
             n.host().resume();
         }
-        if (oneNodeDown) {
+        if (ending == Ending.ONE_DOWN) {
             SimGroupsNode down = nodes.stream().filter(x -> !x.up()).findFirst()
                     .orElse(nodes.get(random.nextInt(nodes.size())));
             stayDown.add(down.id());
@@ -196,6 +214,11 @@ final class GroupsSimulation {
             if (!n.up() && !stayDown.contains(n.id())) {
                 start(n);
             }
+        }
+        if (ending == Ending.ONE_DRAINED) {
+            SimGroupsNode d = nodes.get(random.nextInt(nodes.size()));
+            drained = d.id();
+            d.drain();
         }
         faultsStoppedAt = world.now();
     }
@@ -321,7 +344,7 @@ final class GroupsSimulation {
                 }
             }
             int imbalance = imbalance(led);
-            boolean balanced = leaderless == 0 && imbalance <= 1;
+            boolean balanced = balanced(led, leaderless);
             if (balanced && balancedSince < 0 && world.now() >= faultsStoppedAt + QUIESCE_NANOS) {
                 balancedSince = world.now();
             }
@@ -340,12 +363,17 @@ final class GroupsSimulation {
         }
     }
 
-    /** The spread of the live nodes' counts of groups they lead. */
+    /** No group without leader, the live nodes' counts within one, and a drained node leads none. */
+    private boolean balanced(Map<String, Integer> led, int leaderless) {
+        return leaderless == 0 && imbalance(led) <= 1 && (drained == null || !led.containsKey(drained));
+    }
+
+    /** The spread of the counts of groups they lead of the live nodes (but a drained one). */
     private int imbalance(Map<String, Integer> led) {
         int min = Integer.MAX_VALUE;
         int max = 0;
         for (SimGroupsNode n : nodes) {
-            if (live(n)) {
+            if (live(n) && !n.id().equals(drained)) {
                 int c = led.getOrDefault(n.id(), 0);
                 min = Math.min(min, c);
                 max = Math.max(max, c);
@@ -366,13 +394,13 @@ final class GroupsSimulation {
             }
         }
         String state = "leaders per node " + new java.util.TreeMap<>(led) + ", leaderless " + leaderless
-                + (stayDown.isEmpty() ? "" : ", down " + stayDown);
+                + (stayDown.isEmpty() ? "" : ", down " + stayDown) + (drained == null ? "" : ", drained " + drained);
         if (balancedSince < 0 || balancedSince > faultsStoppedAt + SETTLE_NANOS) {
             fail("(B) not balanced " + SETTLE_NANOS / MS + " ms after the faults stopped"
                     + (balancedSince < 0 ? "" : " (first at +" + (balancedSince - faultsStoppedAt) / MS + " ms)")
                     + "; at the end: " + state);
         }
-        if (!leaderless.isEmpty() || imbalance(led) > 1) {
+        if (!balanced(led, leaderless.size())) {
             fail("(B) not balanced at the end: " + state);
         }
         if (changesAfterBalance > FLAP_BOUND) {
