@@ -39,9 +39,10 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>(B) balance: within {@link #SETTLE_NANOS} of virtual time after the faults stop, every group
  *       has a valid leadership, the counts of the groups they lead of the live nodes but a drained
- *       one differ by at most one, and a drained node leads none; and so it is at the end. Balance counts from {@link #QUIESCE_NANOS} after the faults
- *       stop, when every handover begun before has ended (one begun just before its target went
- *       down times out, and its leader steps down: the documented limit of the balancer).</li>
+ *       one differ by at most one, and a drained node leads none; and so it is at the end. Balance
+ *       counts from {@link #QUIESCE_NANOS} after the faults stop, when every handover begun before
+ *       has ended (one begun just before its target went down times out, and its leader steps
+ *       down: the documented limit of the balancer).</li>
  *   <li>(F) no flapping: once balanced, at most {@link #FLAP_BOUND} leaderships change hands (an
  *       {@code elected} anywhere) until the end, {@link #OBSERVE_NANOS} after the settle bound.</li>
  * </ul>
@@ -159,7 +160,8 @@ final class GroupsSimulation {
                 b.member(m, "127.0.0.1:" + (7000 + Integer.parseInt(m.substring(1))));
             }
             RaftConfig config = b.config();
-            SimWorld.Host host = world.new Host(id, random.nextLong(1_000_000_000_000L), random.nextLong(-5_000, 5_001));
+            SimWorld.Host host = world.new Host(id, random.nextLong(1_000_000_000_000L),
+                    random.nextLong(-5_000, 5_001));
             SimGroupsNode node = new SimGroupsNode(world, net, host, config, groups,
                     () -> 200_000 + random.nextLong(1_800_000), 200_000, PlantedBugs.NONE::newCore);
             if (bug == Bug.BALANCER_IGNORES_HEARD) {
@@ -195,7 +197,7 @@ final class GroupsSimulation {
                 maxImbalance, fingerprint);
     }
 
-    /** Heals and resumes everything; every node runs again, but one stays (or goes) down, or is drained (see {@link Ending}). */
+    /** Heals and resumes everything; every node runs again, but one may stay (or go) down or be drained. */
     private void stopFaults() {
         faultsOn = false;
         net.heal();
@@ -442,7 +444,8 @@ final class GroupsSimulation {
             elections++;
             see("elected " + group + " " + LeadershipChecks.describe(leadership));
             if (Boolean.getBoolean("sim.groupTrace")) {
-                System.out.println(world.now() / MS + " ms: " + group + " elected " + LeadershipChecks.describe(leadership)
+                System.out.println(world.now() / MS + " ms: " + group + " elected "
+                        + LeadershipChecks.describe(leadership)
                         + " balancedSince=" + balancedSince / MS);
             }
             if (balancedSince >= 0) {
@@ -461,7 +464,8 @@ final class GroupsSimulation {
                 fail(v + " in group " + group);
             }
             if (Boolean.getBoolean("sim.groupTrace")) {
-                System.out.println(world.now() / MS + " ms: " + group + " revoked " + LeadershipChecks.describe(leadership)
+                System.out.println(world.now() / MS + " ms: " + group + " revoked "
+                        + LeadershipChecks.describe(leadership)
                         + " " + reason);
             }
             see("revoked " + group + " " + LeadershipChecks.describe(leadership) + " " + reason);

@@ -38,7 +38,8 @@ class GroupsSimulationTest {
         System.out.printf("groups simulation: seeds=%d groups=%d one_node_down_seeds=%d one_node_drained_seeds=%d"
                         + " events=%d elections=%d"
                         + " handovers=%d acknowledged=%d crashes=%d pauses=%d isolations=%d balancer_rounds=%d"
-                        + " max_settle_ms=%d changes_after_balance=%d max_imbalance_after_settle=%d violations=%d wall_ms=%d%n",
+                        + " max_settle_ms=%d changes_after_balance=%d max_changes_after_balance_per_seed=%d"
+                        + " max_imbalance_after_settle=%d violations=%d wall_ms=%d%n",
                 results.size(), results.stream().mapToInt(GroupsSimulation.Result::groups).sum(),
                 ending(results, GroupsSimulation.Ending.ONE_DOWN), ending(results, GroupsSimulation.Ending.ONE_DRAINED),
                 sum(results, GroupsSimulation.Result::events), sum(results, GroupsSimulation.Result::elections),
@@ -48,6 +49,7 @@ class GroupsSimulationTest {
                 sum(results, GroupsSimulation.Result::balancerRounds),
                 results.stream().mapToLong(GroupsSimulation.Result::settleNanos).max().orElse(0) / 1_000_000,
                 sum(results, GroupsSimulation.Result::changesAfterBalance),
+                results.stream().mapToLong(GroupsSimulation.Result::changesAfterBalance).max().orElse(0),
                 results.stream().mapToInt(GroupsSimulation.Result::maxImbalance).max().orElse(0), violations.size(),
                 wallMs);
         violations.stream().limit(10).forEach(v -> System.out.println("groups simulation violation: " + v));
@@ -99,7 +101,8 @@ class GroupsSimulationTest {
         System.out.printf("groups simulation planted bug %s: caught in %d of %d seeds (%s), %d by (B)(F); first: %s%n",
                 bug, caught.size(), count, caught.stream().collect(Collectors.groupingBy(
                         v -> v.substring(0, v.indexOf(')') + 1), TreeMap::new, Collectors.counting())),
-                byInvariant.size(), byInvariant.isEmpty() ? caught.stream().findFirst().orElse("-") : byInvariant.get(0));
+                byInvariant.size(),
+                byInvariant.isEmpty() ? caught.stream().findFirst().orElse("-") : byInvariant.get(0));
         assertThat(byInvariant.size()).as("seeds of %d in which (B) or (F) caught %s", count, bug)
                 .isGreaterThanOrEqualTo((int) Math.ceil(count * 0.2));
     }
