@@ -62,6 +62,8 @@ public final class SimGroupsNode {
     /** The running process's balancer and endpoint (null before the first start). */
     private LeadershipBalancer balancer;
     private SimNet.Endpoint endpoint;
+    /** The running process (a new object per start), null once it closes or crashes: its balancer's rounds stop. */
+    private Object process;
 
     public SimGroupsNode(SimWorld world, SimNet net, SimWorld.Host host, RaftConfig config, List<String> groupNames,
                          LongSupplier fsyncNanos, long maxTaskDelayNanos, SimNodeEnvironment.CoreFactory cores) {
@@ -116,6 +118,8 @@ public final class SimGroupsNode {
      */
     public void start(Function<String, LeadershipListener> listeners, Function<String, StateMachine> stateMachines,
                       long seed) {
+        Object self = new Object();
+        process = self;
         SplittableRandom seeds = new SplittableRandom(seed);
         Map<String, Transport.Listener> routes = new HashMap<>();
         Map<String, Heard> heard = new HashMap<>();
@@ -163,7 +167,7 @@ public final class SimGroupsNode {
                 liveWindowNanos, 1);
         this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
-        scheduleRound(balancer, period, host.incarnation());
+        scheduleRound(balancer, period, self);
     }
 
     /**
@@ -188,11 +192,13 @@ public final class SimGroupsNode {
     private interface RoutingListener extends Transport.Listener, SimNet.DrainAware {
     }
 
-    private void scheduleRound(LeadershipBalancer balancer, long period, int incarnation) {
-        world.at(world.now() + host.toReal(period), host, incarnation, () -> {
-            balancerRounds++;
-            balancer.round();
-            scheduleRound(balancer, period, incarnation);
+    private void scheduleRound(LeadershipBalancer balancer, long period, Object self) {
+        world.at(world.now() + host.toReal(period), host, host.incarnation(), () -> {
+            if (process == self) {
+                balancerRounds++;
+                balancer.round();
+                scheduleRound(balancer, period, self);
+            }
         });
     }
 
@@ -228,8 +234,31 @@ public final class SimGroupsNode {
         };
     }
 
+    /**
+     * A graceful stop, as {@code RaftGroups.close()}: the balancer stops, then each group closes in
+     * turn (a leader hands over first; the world goes on while it waits), then the socket. Down
+     * afterwards until started again.
+     */
+    public void close() {
+        if (!up() || process == null) {
+            return;
+        }
+        process = null;
+        int incarnation = host.incarnation();
+        for (GroupNode g : new ArrayList<>(running.values())) {
+            g.node().close();
+            if (host.incarnation() != incarnation) {
+                return;                // crashed while it closed
+            }
+        }
+        endpoint.close();
+        running.clear();
+        java.util.Arrays.fill(byIndex, null);
+    }
+
     /** kill -9: every event of the process is dropped, its socket stops listening, its disks stay. */
     public void crash() {
+        process = null;
         host.crash();
         net.crashed(id());
         running.clear();

@@ -30,7 +30,8 @@ import java.util.SplittableRandom;
  * {@code G} Raft groups (4 to 6, drawn from the seed) as production {@code RaftNodeImpl}s on one
  * simulated socket ({@link SimGroupsNode}), with the production {@code LeadershipBalancer} of each
  * node running its rounds on virtual time. Faults hit a node's whole process, so every group at once:
- * crash and restart, SIGSTOP, isolation, one link cut. When the faults stop, every node runs again,
+ * crash and restart, graceful restart ({@code close()}: leaders hand over), SIGSTOP, isolation, one
+ * link cut. When the faults stop, every node runs again,
  * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
  * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
  *
@@ -74,7 +75,7 @@ final class GroupsSimulation {
         DRAINED_FLAG_LOST
     }
 
-    private enum Kind { CRASH, ISOLATE, PAUSE, CUT_ONE_LINK }
+    private enum Kind { CRASH, ISOLATE, PAUSE, CUT_ONE_LINK, CLOSE }
 
     /** How a seed ends when the faults stop. */
     enum Ending {
@@ -88,7 +89,8 @@ final class GroupsSimulation {
 
     /** What a run found. */
     record Result(long seed, String violation, int groups, Ending ending, long events, long elections,
-                  long handovers, long acknowledged, long crashes, long pauses, long isolations, long balancerRounds,
+                  long handovers, long acknowledged, long crashes, long closes, long pauses, long isolations,
+                  long balancerRounds,
                   long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint) {
         boolean failed() {
             return violation != null;
@@ -123,6 +125,7 @@ final class GroupsSimulation {
     private long crashes;
     private long pauses;
     private long isolations;
+    private long closes;
     /** A hash of every leadership change, in order and with its time: equal for two runs of one seed. */
     private long fingerprint = 17;
     private final FirstViolation violations = new FirstViolation();
@@ -192,7 +195,7 @@ final class GroupsSimulation {
         String violation = violations.report(stopped, seed, world.now() / MS);
         long settle = balancedSince < 0 ? -1 : balancedSince - faultsStoppedAt;
         return new Result(seed, violation, groups.size(), ending, world.events(), elections, handovers,
-                acknowledged, crashes, pauses, isolations,
+                acknowledged, crashes, closes, pauses, isolations,
                 nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
                 maxImbalance, fingerprint);
     }
@@ -278,6 +281,11 @@ final class GroupsSimulation {
                     case ISOLATE -> isolate(victim, 100 * MS + random.nextLong(1_500 * MS));
                     case PAUSE -> pause(victim, 50 * MS + random.nextLong(1_000 * MS));
                     case CUT_ONE_LINK -> cutOneLink(victim);
+                    case CLOSE -> {
+                        if (nodes.stream().allMatch(SimGroupsNode::up)) {
+                            close(victim, 100 * MS + random.nextLong(1_000 * MS));
+                        }
+                    }
                 }
             }
             scheduleFault(world.now() + 200 * MS + random.nextLong(800 * MS));
@@ -288,12 +296,23 @@ final class GroupsSimulation {
         crashes++;
         n.crash();
         if (downFor > 0) {
-            world.at(world.now() + downFor, null, () -> {
-                if (!n.up() && !stayDown.contains(n.id())) {
-                    start(n);
-                }
-            });
+            restartAfter(n, downFor);
         }
+    }
+
+    /** A graceful restart: every group closes (its leader hands over), then a new process after a while. */
+    private void close(SimGroupsNode n, long downFor) {
+        closes++;
+        n.close();
+        restartAfter(n, downFor);
+    }
+
+    private void restartAfter(SimGroupsNode n, long downFor) {
+        world.at(world.now() + downFor, null, () -> {
+            if (!n.up() && !stayDown.contains(n.id())) {
+                start(n);
+            }
+        });
     }
 
     private void isolate(SimGroupsNode n, long forNanos) {

@@ -37,14 +37,15 @@ class GroupsSimulationTest {
                 .map(GroupsSimulation.Result::violation).toList();
         System.out.printf("groups simulation: seeds=%d groups=%d one_node_down_seeds=%d one_node_drained_seeds=%d"
                         + " events=%d elections=%d"
-                        + " handovers=%d acknowledged=%d crashes=%d pauses=%d isolations=%d balancer_rounds=%d"
+                        + " handovers=%d acknowledged=%d crashes=%d closes=%d pauses=%d isolations=%d balancer_rounds=%d"
                         + " max_settle_ms=%d changes_after_balance=%d max_changes_after_balance_per_seed=%d"
                         + " max_imbalance_after_settle=%d violations=%d wall_ms=%d%n",
                 results.size(), results.stream().mapToInt(GroupsSimulation.Result::groups).sum(),
                 ending(results, GroupsSimulation.Ending.ONE_DOWN), ending(results, GroupsSimulation.Ending.ONE_DRAINED),
                 sum(results, GroupsSimulation.Result::events), sum(results, GroupsSimulation.Result::elections),
                 sum(results, GroupsSimulation.Result::handovers), sum(results, GroupsSimulation.Result::acknowledged),
-                sum(results, GroupsSimulation.Result::crashes), sum(results, GroupsSimulation.Result::pauses),
+                sum(results, GroupsSimulation.Result::crashes), sum(results, GroupsSimulation.Result::closes),
+                sum(results, GroupsSimulation.Result::pauses),
                 sum(results, GroupsSimulation.Result::isolations),
                 sum(results, GroupsSimulation.Result::balancerRounds),
                 results.stream().mapToLong(GroupsSimulation.Result::settleNanos).max().orElse(0) / 1_000_000,
@@ -59,6 +60,7 @@ class GroupsSimulationTest {
         assertThat(sum(results, GroupsSimulation.Result::acknowledged)).as("acknowledged writes").isPositive();
         if (results.size() >= 50) {
             assertThat(sum(results, GroupsSimulation.Result::crashes)).as("crashes").isPositive();
+            assertThat(sum(results, GroupsSimulation.Result::closes)).as("graceful restarts").isPositive();
             assertThat(ending(results, GroupsSimulation.Ending.ONE_DOWN)).as("seeds ending with one node down")
                     .isPositive();
             assertThat(ending(results, GroupsSimulation.Ending.ONE_DRAINED)).as("seeds ending with one node drained")
