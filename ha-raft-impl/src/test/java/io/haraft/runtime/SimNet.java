@@ -37,6 +37,20 @@ public final class SimNet {
         cut.add(from + "->" + to);
     }
 
+    /**
+     * Cuts every link between {@code id} and the other nodes of {@code ids}, both ways, and heals
+     * every cut {@code forNanos} later.
+     */
+    public void isolate(String id, java.util.List<String> ids, long forNanos) {
+        for (String o : ids) {
+            if (!o.equals(id)) {
+                cut(id, o);
+                cut(o, id);
+            }
+        }
+        world.at(world.now() + forNanos, null, this::heal);
+    }
+
     public void heal() {
         cut.clear();
     }
@@ -50,30 +64,76 @@ public final class SimNet {
     }
 
     Transport transport(String id, SimWorld.Host host) {
+        Endpoint e = endpoint(id, host);
         return new Transport() {
-            private Node self;
-
             @Override
             public void start(Listener listener) {
-                self = new Node(host, listener);
-                listening.put(id, self);
+                e.start(listener);
             }
 
             @Override
             public void send(Message m) {
-                // a process that crashed or closed its transport sends nothing more
-                if (self != null && listening.get(id) == self) {
-                    route(self, m);
-                }
+                e.send("", m);
             }
 
             @Override
             public void close() {
-                if (self != null) {
-                    listening.remove(id, self);
-                }
+                e.close();
             }
         };
+    }
+
+    /**
+     * A process's one connection to the net, shared by the Raft groups it hosts (as one socket is):
+     * a send names its group ({@code ""}: none), and the receiver's listener gets
+     * {@link Transport.Listener#onMessage(String, Message)}.
+     */
+    Endpoint endpoint(String id, SimWorld.Host host) {
+        return new Endpoint(id, host);
+    }
+
+    /**
+     * A listener of an {@link Endpoint} that is also told, with each message, whether its sender
+     * said it is drained (as the production transport's envelope says).
+     */
+    interface DrainAware {
+        void heard(String from, boolean senderDrained);
+    }
+
+    /** See {@link #endpoint}. */
+    final class Endpoint {
+        private final String id;
+        private final SimWorld.Host host;
+        private Node self;
+        private boolean drained;
+
+        private Endpoint(String id, SimWorld.Host host) {
+            this.id = id;
+            this.host = host;
+        }
+
+        void start(Transport.Listener listener) {
+            self = new Node(host, listener);
+            listening.put(id, self);
+        }
+
+        void send(String group, Message m) {
+            // a process that crashed or closed its transport sends nothing more
+            if (self != null && listening.get(id) == self) {
+                route(self, group, m, drained);
+            }
+        }
+
+        /** Says on every message sent from now on whether this process is drained. */
+        void setDrained(boolean on) {
+            drained = on;
+        }
+
+        void close() {
+            if (self != null) {
+                listening.remove(id, self);
+            }
+        }
     }
 
     /** A crashed node stops listening (its transport is never closed by itself). */
@@ -81,7 +141,7 @@ public final class SimNet {
         listening.remove(id);
     }
 
-    private void route(Node from, Message m) {
+    private void route(Node from, String group, Message m, boolean senderDrained) {
         String link = m.from() + "->" + m.to();
         if (cut.contains(link)) {
             dropped++;
@@ -102,7 +162,14 @@ public final class SimNet {
         world.at(at, to.host(), () -> {
             if (listening.get(m.to()) == to && !cut.contains(link)) {
                 delivered++;
-                to.listener().onMessage(m);
+                if (to.listener() instanceof DrainAware d) {
+                    d.heard(m.from(), senderDrained);
+                }
+                if (group.isEmpty()) {
+                    to.listener().onMessage(m);
+                } else {
+                    to.listener().onMessage(group, m);
+                }
             } else {
                 dropped++;
             }

@@ -93,20 +93,10 @@ final class NodeSimulation {
         }
     }
 
-    private static final class Violation extends RuntimeException {
-        Violation(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    /** The first violation, recorded where it was found (a callback, a future's stage); thrown after the event. */
-    private String found;
+    private final FirstViolation violations = new FirstViolation();
 
     private void fail(String violation) {
-        if (found == null) {
-            found = violation;
-        }
-        throw new Violation(violation);
+        violations.fail(violation);
     }
 
     private final long seed;
@@ -131,8 +121,7 @@ final class NodeSimulation {
     private final boolean cutAfterCommit;
     private long readBurstUntil;
     private long writesIdleUntil;
-    private long maxValidToken;
-    private Leadership maxValidLeadership;
+    private final LeadershipChecks leaderships = new LeadershipChecks();
     private long highestAcked;
     private long elections;
     private long reads;
@@ -247,7 +236,7 @@ final class NodeSimulation {
     }
 
     Result run(long faultNanos, long quietNanos) {
-        String violation = null;
+        FirstViolation.Stop stopped = null;
         try {
             for (SimNode n : nodes) {
                 start(n);
@@ -270,14 +259,12 @@ final class NodeSimulation {
             }
             world.runUntil(faultNanos + quietNanos);
             finalChecks();
-        } catch (Violation v) {
-            violation = (found != null ? found : v.getMessage()) + " (seed " + seed + ", t=" + world.now() / MS + " ms)";
+        } catch (FirstViolation.Stop v) {
+            stopped = v;
         } finally {
             deleteFiles();
         }
-        if (violation == null && found != null) {
-            violation = found + " (seed " + seed + ")";
-        }
+        String violation = violations.report(stopped, seed, world.now() / MS);
         return new Result(seed, violation, world.events(), elections, acked.size(), reads, crashCount, pauseCount,
                 isolationCount, stallCount, closes, restored, membershipChanges, fileStore, outages,
                 nodes.stream().mapToLong(SimNode::powerLossesLosingData).sum(),
@@ -355,7 +342,7 @@ final class NodeSimulation {
         machines.put(n.id(), m);
         try {
             n.start(l, m, random.nextLong());
-        } catch (Violation v) {
+        } catch (FirstViolation.Stop v) {
             throw v;
         } catch (RuntimeException e) {
             // on the file store: recovery refused what a crash left (it must accept every such state)
@@ -568,13 +555,7 @@ final class NodeSimulation {
 
     private void isolate(SimNode n, long forNanos) {
         isolationCount++;
-        for (SimNode o : nodes) {
-            if (o != n) {
-                net.cut(n.id(), o.id());
-                net.cut(o.id(), n.id());
-            }
-        }
-        world.at(world.now() + forNanos, null, net::heal);
+        net.isolate(n.id(), nodes.stream().map(SimNode::id).toList(), forNanos);
     }
 
     /** The leader's link to one follower cut (one way or both) while the rest of the cluster is fine. */
@@ -629,11 +610,9 @@ final class NodeSimulation {
     // ------------------------------------------------------------------ invariants
 
     private void check() {
-        if (found != null) {
-            throw new Violation(found);
-        }
+        violations.rethrow();
         fireArmedCrashes();
-        Leadership valid = null;
+        leaderships.startPass();
         for (SimNode n : nodes) {
             RaftNode node = n.node();
             Listener l = listeners.get(n.id());
@@ -644,17 +623,10 @@ final class NodeSimulation {
                 if (x == null || !x.isValid()) {
                     continue;
                 }
-                if (valid != null && !same(valid, x)) {
-                    fail("(L) two valid leaderships at once: " + describe(valid) + " and " + describe(x));
+                String v = leaderships.valid(x);
+                if (v != null) {
+                    fail(v);
                 }
-                valid = x;
-                long token = x.token().value();
-                if (token < maxValidToken || token == maxValidToken && maxValidLeadership != null
-                        && !same(maxValidLeadership, x)) {
-                    fail("(T) " + describe(x) + " is valid after token " + maxValidToken + " was");
-                }
-                maxValidToken = token;
-                maxValidLeadership = x;
             }
             if (l.open != null && l.open.isValid()) {
                 l.leaseEndReal = n.host().realAt(n.host().clock() + l.open.remainingLease().toNanos());
@@ -668,11 +640,11 @@ final class NodeSimulation {
     }
 
     private static boolean same(Leadership a, Leadership b) {
-        return a.term() == b.term() && a.nodeId().equals(b.nodeId());
+        return LeadershipChecks.same(a, b);
     }
 
     private static String describe(Leadership l) {
-        return l.nodeId() + "@term" + l.term() + "(token " + l.token().value() + ")";
+        return LeadershipChecks.describe(l);
     }
 
     private void finalChecks() {
@@ -726,9 +698,9 @@ final class NodeSimulation {
             if (listeners.get(node.id()) != this) {
                 return;
             }
-            if (open != null) {
-                fail("(A) " + node.id() + " elected " + describe(leadership) + " while "
-                        + describe(open) + " was not revoked");
+            String v = LeadershipChecks.elected(node.id(), open, leadership);
+            if (v != null) {
+                fail(v);
             }
             elections++;
             see("elected " + describe(leadership));
@@ -741,9 +713,9 @@ final class NodeSimulation {
             if (listeners.get(node.id()) != this) {
                 return;
             }
-            if (open == null || !same(open, leadership)) {
-                fail("(A) " + node.id() + " revoked " + describe(leadership) + " ("
-                        + reason + ") while holding " + (open == null ? "nothing" : describe(open)));
+            String v = LeadershipChecks.revoked(node.id(), open, leadership, reason);
+            if (v != null) {
+                fail(v);
             }
             see("revoked " + describe(leadership) + " " + reason);
             open = null;

@@ -1,0 +1,267 @@
+package io.haraft.runtime;
+
+import io.haraft.LeadershipListener;
+import io.haraft.RaftConfig;
+import io.haraft.RaftNode;
+import io.haraft.StateMachine;
+import io.haraft.core.Message;
+import io.haraft.metrics.RaftMetrics;
+import io.haraft.transport.GrpcTransport;
+import io.haraft.transport.Transport;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * One node of the whole-node simulator that hosts several Raft groups, as {@link RaftGroupsImpl}
+ * does: one production {@link RaftNodeImpl} per group, all on one {@link SimNet.Endpoint} (one
+ * socket: a crash, pause or cut link hits every group at once), each with its own
+ * {@link SimNodeEnvironment} and a {@link SimLogStore} whose disk survives crashes, and the
+ * production {@link LeadershipBalancer}, whose round runs every
+ * {@link RaftGroupsImpl#BALANCER_PERIOD_HEARTBEATS} heartbeat intervals as an event of the host.
+ * The balancer is built as {@code RaftGroupsImpl} builds it (live window one election timeout, one
+ * handover in flight); what the node last heard from each peer is what its endpoint delivered, in
+ * any group, and whether that message said its sender is drained, as the shared transport records
+ * it. {@link #drain} drains the process as {@code RaftGroups.drain()} does.
+ *
+ * <p>Planted balancer bugs, set before {@link #start}: {@link #liveWindowNanos} (a window so long
+ * that a peer heard from once stays a target forever) and {@link #listsALedGroupTwice} (the
+ * balancer is given the node's groups with one it leads listed twice, so it counts one leadership
+ * more than the node holds and hands over when it leads only one more than another member), and
+ * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it).
+ */
+public final class SimGroupsNode {
+    private final SimWorld world;
+    private final SimNet net;
+    private final SimWorld.Host host;
+    private final RaftConfig config;
+    private final List<String> groupNames;
+    private final Map<String, InMemoryLogStore> disks = new HashMap<>();
+    private final LongSupplier fsyncNanos;
+    private final long maxTaskDelayNanos;
+    private final SimNodeEnvironment.CoreFactory cores;
+    /** The running process's groups by name (empty while it is down). */
+    private final Map<String, GroupNode> running = new LinkedHashMap<>();
+    /** The same, by the index of the group's name (all null while the node is down). */
+    private final GroupNode[] byIndex;
+    /** Planted bug: the balancer's live window (real production value: one election timeout). */
+    public long liveWindowNanos;
+    /** Planted bug: the balancer sees one of the groups this node leads twice. */
+    public boolean listsALedGroupTwice;
+    /** Planted bug: this node never learns that a peer is drained (the flag lost on the way in). */
+    public boolean losesDrainedFlag;
+    private long balancerRounds;
+    /** The running process's balancer and endpoint (null before the first start). */
+    private LeadershipBalancer balancer;
+    private SimNet.Endpoint endpoint;
+    /** The running process (a new object per start), null once it closes or crashes: its balancer's rounds stop. */
+    private Object process;
+
+    public SimGroupsNode(SimWorld world, SimNet net, SimWorld.Host host, RaftConfig config, List<String> groupNames,
+                         LongSupplier fsyncNanos, long maxTaskDelayNanos, SimNodeEnvironment.CoreFactory cores) {
+        this.world = world;
+        this.net = net;
+        this.host = host;
+        this.config = config;
+        this.groupNames = List.copyOf(groupNames);
+        this.fsyncNanos = fsyncNanos;
+        this.maxTaskDelayNanos = maxTaskDelayNanos;
+        this.cores = cores;
+        this.liveWindowNanos = config.electionTimeout().toNanos();
+        this.byIndex = new GroupNode[groupNames.size()];
+        for (String g : groupNames) {
+            disks.put(g, new InMemoryLogStore());
+        }
+    }
+
+    public String id() {
+        return config.nodeId();
+    }
+
+    public SimWorld.Host host() {
+        return host;
+    }
+
+    /** Whether a process runs (it may be paused). */
+    public boolean up() {
+        return !running.isEmpty();
+    }
+
+    /** Group {@code name} of the running process, or null while the node is down. */
+    public RaftNode group(String name) {
+        return running.get(name);
+    }
+
+    /** The {@code index}th group (in the order given) of the running process, or null while the node is down. */
+    public RaftNode group(int index) {
+        return byIndex[index];
+    }
+
+    /** How many balancer rounds ran on this node (every process). */
+    public long balancerRounds() {
+        return balancerRounds;
+    }
+
+    /**
+     * Starts a new process on this node's disks: every group, then the balancer's rounds.
+     *
+     * @param listeners     each group's leadership listener
+     * @param stateMachines each group's state machine
+     */
+    public void start(Function<String, LeadershipListener> listeners, Function<String, StateMachine> stateMachines,
+                      long seed) {
+        Object self = new Object();
+        process = self;
+        SplittableRandom seeds = new SplittableRandom(seed);
+        Map<String, Transport.Listener> routes = new HashMap<>();
+        Map<String, Heard> heard = new HashMap<>();
+        SimNet.Endpoint endpoint = net.endpoint(id(), host);
+        this.endpoint = endpoint;
+        endpoint.start(new RoutingListener() {
+            @Override
+            public void heard(String from, boolean senderDrained) {
+                heard.put(from, new Heard(host.clock(), senderDrained && !losesDrainedFlag));
+            }
+
+            @Override
+            public void onMessage(Message message) {
+                onMessage("", message);
+            }
+
+            @Override
+            public boolean onMessage(String group, Message message) {
+                Transport.Listener l = routes.get(group);
+                if (l != null) {
+                    l.onMessage(message);
+                }
+                return true;           // a group not started (yet): dropped, Raft sends again
+            }
+
+            @Override
+            public void onConnectionRefused(String peerId) {
+                new ArrayList<>(routes.values()).forEach(l -> l.onConnectionRefused(peerId));
+            }
+        });
+        for (String name : groupNames) {
+            SimNodeEnvironment env = new SimNodeEnvironment(world, host, seeds.nextLong(), maxTaskDelayNanos, cores);
+            SimLogStore store = new SimLogStore(disks.get(name), host, fsyncNanos);
+            RaftNodeImpl node = new RaftNodeImpl(config, name, listeners.apply(name), stateMachines.apply(name),
+                    c -> groupTransport(name, endpoint, routes), c -> store, env, RaftMetrics.none());
+            running.put(name, new GroupNode(name, node, null));
+        }
+        running.values().toArray(byIndex);
+        for (GroupNode g : running.values()) {
+            g.node().start();
+        }
+        LeadershipBalancer balancer = new LeadershipBalancer(id(), this::balancedGroups,
+                peer -> Optional.ofNullable(heard.get(peer)).map(h -> new GrpcTransport.PeerSignal(
+                        Duration.ofNanos(host.clock() - h.at()), h.drained())),
+                liveWindowNanos, 1);
+        this.balancer = balancer;
+        long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
+        scheduleRound(balancer, period, self);
+    }
+
+    /**
+     * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, and every
+     * message it sends says it is drained; a round runs at once. Until the process ends (a restarted
+     * node is not drained).
+     */
+    public void drain() {
+        if (up()) {
+            balancer.setDrained(true);
+            endpoint.setDrained(true);
+            int incarnation = host.incarnation();
+            world.at(world.now(), host, incarnation, balancer::round);
+        }
+    }
+
+    /** When (on this node's clock) a peer was last heard from, and whether it said it is drained. */
+    private record Heard(long at, boolean drained) {
+    }
+
+    /** The listener of the node's endpoint: routes by group, and records what it heard from whom. */
+    private interface RoutingListener extends Transport.Listener, SimNet.DrainAware {
+    }
+
+    private void scheduleRound(LeadershipBalancer balancer, long period, Object self) {
+        world.at(world.now() + host.toReal(period), host, host.incarnation(), () -> {
+            if (process == self) {
+                balancerRounds++;
+                balancer.round();
+                scheduleRound(balancer, period, self);
+            }
+        });
+    }
+
+    /** What the balancer is given: the running groups (with the planted bug, one it leads twice). */
+    private List<GroupNode> balancedGroups() {
+        List<GroupNode> out = new ArrayList<>(running.values());
+        if (listsALedGroupTwice) {
+            out.stream().filter(g -> id().equals(g.node().leaderView().leader())).findFirst().ifPresent(out::add);
+        }
+        return out;
+    }
+
+    private static Transport groupTransport(String group, SimNet.Endpoint endpoint,
+                                            Map<String, Transport.Listener> routes) {
+        return new Transport() {
+            private Listener listener;
+
+            @Override
+            public void start(Listener l) {
+                listener = l;
+                routes.put(group, l);
+            }
+
+            @Override
+            public void send(Message message) {
+                endpoint.send(group, message);
+            }
+
+            @Override
+            public void close() {
+                routes.remove(group, listener);
+            }
+        };
+    }
+
+    /**
+     * A graceful stop, as {@code RaftGroups.close()}: the balancer stops, then each group closes in
+     * turn (a leader hands over first; the world goes on while it waits), then the socket. Down
+     * afterwards until started again.
+     */
+    public void close() {
+        if (!up() || process == null) {
+            return;
+        }
+        process = null;
+        int incarnation = host.incarnation();
+        for (GroupNode g : new ArrayList<>(running.values())) {
+            g.node().close();
+            if (host.incarnation() != incarnation) {
+                return;                // crashed while it closed
+            }
+        }
+        endpoint.close();
+        running.clear();
+        java.util.Arrays.fill(byIndex, null);
+    }
+
+    /** kill -9: every event of the process is dropped, its socket stops listening, its disks stay. */
+    public void crash() {
+        process = null;
+        host.crash();
+        net.crashed(id());
+        running.clear();
+        java.util.Arrays.fill(byIndex, null);
+    }
+}

@@ -1,0 +1,527 @@
+package io.haraft.sim;
+
+import io.haraft.Committed;
+import io.haraft.Leadership;
+import io.haraft.LeadershipListener;
+import io.haraft.RaftConfig;
+import io.haraft.RaftNode;
+import io.haraft.RevokeReason;
+import io.haraft.StateMachine;
+import io.haraft.core.PlantedBugs;
+import io.haraft.runtime.SimGroupsNode;
+import io.haraft.runtime.SimNet;
+import io.haraft.runtime.SimWorld;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * One seed of the groups mode of the whole-node simulator: three nodes, each hosting the same
+ * {@code G} Raft groups (4 to 6, drawn from the seed) as production {@code RaftNodeImpl}s on one
+ * simulated socket ({@link SimGroupsNode}), with the production {@code LeadershipBalancer} of each
+ * node running its rounds on virtual time. Faults hit a node's whole process, so every group at once:
+ * crash and restart, graceful restart ({@code close()}: leaders hand over), SIGSTOP, isolation, one
+ * link cut. When the faults stop, every node runs again,
+ * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
+ * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
+ *
+ * <p>Checked after every event, per group: (L), (T) and (A) ({@link LeadershipChecks}) and (S) no
+ * two nodes apply different commands at one index. At the end:
+ * <ul>
+ *   <li>(B) balance: within {@link #SETTLE_NANOS} of virtual time after the faults stop, every group
+ *       has a valid leadership, the counts of the groups they lead of the live nodes but a drained
+ *       one differ by at most one, and a drained node leads none; and so it is at the end. Balance
+ *       counts from {@link #QUIESCE_NANOS} after the faults stop, when every handover begun before
+ *       has ended (one begun just before its target went down times out, and its leader steps
+ *       down: the documented limit of the balancer).</li>
+ *   <li>(F) no flapping: once balanced, at most {@link #FLAP_BOUND} leaderships change hands (an
+ *       {@code elected} anywhere) until the end, {@link #OBSERVE_NANOS} after the settle bound.</li>
+ * </ul>
+ */
+final class GroupsSimulation {
+    private static final long MS = 1_000_000L;
+    /** After the faults stop: every group has a leader and leaderships are balanced within this long. */
+    static final long SETTLE_NANOS = 2_500 * MS;
+    /**
+     * Balance counts from this long after the faults stop: a node heard from within the balancer's
+     * live window (one election timeout) before it went down may still be given a group, and a
+     * handover ends within its deadline (two election timeouts); plus one balancer period. By then
+     * every handover begun to a node that went down has ended (timed out: its leader stepped down).
+     */
+    static final long QUIESCE_NANOS = 1_050 * MS;
+    /** How long the run goes on after the settle bound, watching for flapping. */
+    static final long OBSERVE_NANOS = 2_000 * MS;
+    /** At most this many leaderships change hands after balance is reached. */
+    static final int FLAP_BOUND = 2;
+
+    /** The planted balancer bugs this simulation proves it catches. */
+    enum Bug {
+        NONE,
+        /** A live window so long that a member heard from once stays a target (a handover to a dead node). */
+        BALANCER_IGNORES_HEARD,
+        /** The balancer counts one leadership more than the node holds: it hands over leading only one more. */
+        BALANCER_OVERCOUNTS_SELF,
+        /** The drained flag of the peers' messages is lost: balancing nodes hand groups to the drained node. */
+        DRAINED_FLAG_LOST
+    }
+
+    private enum Kind { CRASH, ISOLATE, PAUSE, CUT_ONE_LINK, CLOSE }
+
+    /** How a seed ends when the faults stop. */
+    enum Ending {
+        /** Every node runs again. */
+        ALL_UP,
+        /** One node stays down (or goes down then): the balancer must balance over the others. */
+        ONE_DOWN,
+        /** Every node runs again, and one is drained ({@code RaftGroups.drain()}): it must end up leading none. */
+        ONE_DRAINED
+    }
+
+    /** What a run found. */
+    record Result(long seed, String violation, int groups, Ending ending, long events, long elections,
+                  long handovers, long acknowledged, long crashes, long closes, long pauses, long isolations,
+                  long balancerRounds,
+                  long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint) {
+        boolean failed() {
+            return violation != null;
+        }
+    }
+
+    private final long seed;
+    private final SimWorld world;
+    private final SplittableRandom random;
+    private final SimNet net;
+    private final List<String> groups = new ArrayList<>();
+    private final List<SimGroupsNode> nodes = new ArrayList<>();
+    /** Each group's (L)(T) checks, by group index. */
+    private final List<LeadershipChecks> checks = new ArrayList<>();
+    /** Each node's current listener of each group, by group index. */
+    private final Map<String, GroupListener[]> listeners = new HashMap<>();
+    private final Map<String, Map<Long, String>> applied = new HashMap<>();  // group -> index -> command
+    private final List<Kind> kinds = new ArrayList<>();
+    private final Set<String> stayDown = new HashSet<>();
+    private final Ending ending;
+    /** The node drained when the faults stopped ({@link Ending#ONE_DRAINED}), else null. */
+    private String drained;
+    private boolean faultsOn = true;
+    private long faultsStoppedAt = -1;
+    private long balancedSince = -1;
+    private long changesAfterBalance;
+    private int maxImbalance;
+    private long elections;
+    private long handovers;
+    private long acknowledged;
+    private long commands;
+    private long crashes;
+    private long pauses;
+    private long isolations;
+    private long closes;
+    /** A hash of every leadership change, in order and with its time: equal for two runs of one seed. */
+    private long fingerprint = 17;
+    private final FirstViolation violations = new FirstViolation();
+
+    private void fail(String violation) {
+        violations.fail(violation);
+    }
+
+    GroupsSimulation(long seed, Bug bug) {
+        this.seed = seed;
+        this.world = new SimWorld(seed);
+        this.random = new SplittableRandom(seed * 31 + 13);
+        this.net = new SimNet(world, () -> 100_000 + random.nextLong(400_000));
+        for (Kind k : Kind.values()) {
+            if (random.nextBoolean()) {
+                kinds.add(k);      // swarm testing: each seed its own fault mix
+            }
+        }
+        int e = random.nextInt(4);
+        // the lost drained flag needs a drained node to matter: its seeds all end with one
+        this.ending = e == 2 || bug == Bug.DRAINED_FLAG_LOST ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
+                : Ending.ALL_UP;
+        int groupCount = 4 + random.nextInt(3);
+        for (int g = 0; g < groupCount; g++) {
+            groups.add("g" + g);
+            checks.add(new LeadershipChecks());
+            applied.put("g" + g, new HashMap<>());
+        }
+        List<String> ids = List.of("n1", "n2", "n3");
+        for (String id : ids) {
+            RaftNode.Builder b = RaftNode.builder().clusterId("groups").nodeId(id).dataDir(Path.of("/nonexistent", id))
+                    .heartbeatInterval(Duration.ofMillis(50)).electionTimeout(Duration.ofMillis(300))
+                    .clockDriftBound(0.01).snapshotThreshold(40 + random.nextInt(80));
+            for (String m : ids) {
+                b.member(m, "127.0.0.1:" + (7000 + Integer.parseInt(m.substring(1))));
+            }
+            RaftConfig config = b.config();
+            SimWorld.Host host = world.new Host(id, random.nextLong(1_000_000_000_000L),
+                    random.nextLong(-5_000, 5_001));
+            SimGroupsNode node = new SimGroupsNode(world, net, host, config, groups,
+                    () -> 200_000 + random.nextLong(1_800_000), 200_000, PlantedBugs.NONE::newCore);
+            if (bug == Bug.BALANCER_IGNORES_HEARD) {
+                node.liveWindowNanos = Long.MAX_VALUE;
+            }
+            node.listsALedGroupTwice = bug == Bug.BALANCER_OVERCOUNTS_SELF;
+            node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
+            nodes.add(node);
+        }
+        world.afterEachEvent(this::check);
+    }
+
+    Result run(long faultNanos) {
+        FirstViolation.Stop stopped = null;
+        try {
+            for (SimGroupsNode n : nodes) {
+                start(n);
+            }
+            scheduleClient(world.now() + 50 * MS);
+            scheduleFault(world.now() + 500 * MS);
+            world.runUntil(faultNanos);
+            stopFaults();
+            world.runUntil(faultNanos + SETTLE_NANOS + OBSERVE_NANOS);
+            finalChecks();
+        } catch (FirstViolation.Stop v) {
+            stopped = v;
+        }
+        String violation = violations.report(stopped, seed, world.now() / MS);
+        long settle = balancedSince < 0 ? -1 : balancedSince - faultsStoppedAt;
+        return new Result(seed, violation, groups.size(), ending, world.events(), elections, handovers,
+                acknowledged, crashes, closes, pauses, isolations,
+                nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
+                maxImbalance, fingerprint);
+    }
+
+    /** Heals and resumes everything; every node runs again, but one may stay (or go) down or be drained. */
+    private void stopFaults() {
+        faultsOn = false;
+        net.heal();
+        for (SimGroupsNode n : nodes) {
+            n.host().resume();
+        }
+        if (ending == Ending.ONE_DOWN) {
+            SimGroupsNode down = nodes.stream().filter(x -> !x.up()).findFirst()
+                    .orElse(nodes.get(random.nextInt(nodes.size())));
+            stayDown.add(down.id());
+            if (down.up()) {
+                crash(down, 0);
+            }
+        }
+        for (SimGroupsNode n : nodes) {
+            if (!n.up() && !stayDown.contains(n.id())) {
+                start(n);
+            }
+        }
+        if (ending == Ending.ONE_DRAINED) {
+            SimGroupsNode d = nodes.get(random.nextInt(nodes.size()));
+            drained = d.id();
+            d.drain();
+        }
+        faultsStoppedAt = world.now();
+    }
+
+    private void start(SimGroupsNode n) {
+        GroupListener[] ls = new GroupListener[groups.size()];
+        for (int i = 0; i < ls.length; i++) {
+            ls[i] = new GroupListener(n.id(), groups.get(i));
+        }
+        listeners.put(n.id(), ls);
+        n.start(g -> ls[groups.indexOf(g)], g -> new Machine(n.id(), g), random.nextLong());
+    }
+
+    private boolean live(SimGroupsNode n) {
+        return n.up() && !n.host().paused();
+    }
+
+    // ------------------------------------------------------------------ a client
+
+    /** Submits a command to some group through whichever node leads it (or any live node). */
+    private void scheduleClient(long at) {
+        world.at(at, null, () -> {
+            String g = groups.get(random.nextInt(groups.size()));
+            List<SimGroupsNode> live = nodes.stream().filter(this::live).toList();
+            SimGroupsNode n = live.stream().filter(x -> x.group(g).isLeader()).findFirst()
+                    .orElse(live.isEmpty() ? null : live.get(random.nextInt(live.size())));
+            if (n != null) {
+                String cmd = g + "-c" + (++commands);
+                n.group(g).submit(cmd.getBytes(StandardCharsets.UTF_8)).whenComplete((c, e) -> {
+                    if (e == null) {
+                        acknowledged++;
+                    }
+                });
+            }
+            scheduleClient(world.now() + 10 * MS + random.nextLong(30 * MS));
+        });
+    }
+
+    // ------------------------------------------------------------------ faults (a node's whole process)
+
+    private void scheduleFault(long at) {
+        world.at(at, null, () -> {
+            if (!faultsOn) {
+                return;
+            }
+            List<SimGroupsNode> live = nodes.stream().filter(this::live).toList();
+            if (!live.isEmpty() && !kinds.isEmpty()) {
+                SimGroupsNode victim = live.get(random.nextInt(live.size()));
+                switch (kinds.get(random.nextInt(kinds.size()))) {
+                    case CRASH -> {
+                        if (nodes.stream().allMatch(SimGroupsNode::up)) {
+                            crash(victim, 100 * MS + random.nextLong(1_500 * MS));
+                        }
+                    }
+                    case ISOLATE -> isolate(victim, 100 * MS + random.nextLong(1_500 * MS));
+                    case PAUSE -> pause(victim, 50 * MS + random.nextLong(1_000 * MS));
+                    case CUT_ONE_LINK -> cutOneLink(victim);
+                    case CLOSE -> {
+                        if (nodes.stream().allMatch(SimGroupsNode::up)) {
+                            close(victim, 100 * MS + random.nextLong(1_000 * MS));
+                        }
+                    }
+                }
+            }
+            scheduleFault(world.now() + 200 * MS + random.nextLong(800 * MS));
+        });
+    }
+
+    private void crash(SimGroupsNode n, long downFor) {
+        crashes++;
+        n.crash();
+        if (downFor > 0) {
+            restartAfter(n, downFor);
+        }
+    }
+
+    /** A graceful restart: every group closes (its leader hands over), then a new process after a while. */
+    private void close(SimGroupsNode n, long downFor) {
+        closes++;
+        n.close();
+        restartAfter(n, downFor);
+    }
+
+    private void restartAfter(SimGroupsNode n, long downFor) {
+        world.at(world.now() + downFor, null, () -> {
+            if (!n.up() && !stayDown.contains(n.id())) {
+                start(n);
+            }
+        });
+    }
+
+    private void isolate(SimGroupsNode n, long forNanos) {
+        isolations++;
+        net.isolate(n.id(), nodes.stream().map(SimGroupsNode::id).toList(), forNanos);
+    }
+
+    /** The link from {@code n} to another node cut (one way or both), for 300 ms to 1.8 s. */
+    private void cutOneLink(SimGroupsNode n) {
+        List<SimGroupsNode> others = nodes.stream().filter(x -> x != n).toList();
+        SimGroupsNode o = others.get(random.nextInt(others.size()));
+        isolations++;
+        net.cut(n.id(), o.id());
+        if (random.nextBoolean()) {
+            net.cut(o.id(), n.id());
+        }
+        world.at(world.now() + 300 * MS + random.nextLong(1_500 * MS), null, net::heal);
+    }
+
+    private void pause(SimGroupsNode n, long forNanos) {
+        pauses++;
+        n.host().pause();
+        world.at(world.now() + forNanos, null, () -> n.host().resume());
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    private void check() {
+        violations.rethrow();
+        for (int i = 0; i < groups.size(); i++) {
+            LeadershipChecks c = checks.get(i);
+            c.startPass();
+            for (SimGroupsNode n : nodes) {
+                RaftNode node = n.group(i);
+                if (node != null) {
+                    check(c, listeners.get(n.id())[i].open, i);
+                    check(c, node.leadership().orElse(null), i);
+                }
+            }
+        }
+        if (faultsStoppedAt >= 0) {
+            Map<String, Integer> led = new HashMap<>();
+            int leaderless = 0;
+            for (LeadershipChecks c : checks) {
+                Leadership now = c.validNow();
+                if (now == null) {
+                    leaderless++;
+                } else {
+                    led.merge(now.nodeId(), 1, Integer::sum);
+                }
+            }
+            int imbalance = imbalance(led);
+            boolean balanced = balanced(led, leaderless);
+            if (balanced && balancedSince < 0 && world.now() >= faultsStoppedAt + QUIESCE_NANOS) {
+                balancedSince = world.now();
+            }
+            if (world.now() > faultsStoppedAt + SETTLE_NANOS) {
+                maxImbalance = Math.max(maxImbalance, imbalance);
+            }
+        }
+    }
+
+    private void check(LeadershipChecks c, Leadership x, int group) {
+        if (x != null && x.isValid()) {
+            String v = c.valid(x);
+            if (v != null) {
+                fail(v + " in group " + groups.get(group));
+            }
+        }
+    }
+
+    /** No group without leader, the live nodes' counts within one, and a drained node leads none. */
+    private boolean balanced(Map<String, Integer> led, int leaderless) {
+        return leaderless == 0 && imbalance(led) <= 1 && (drained == null || !led.containsKey(drained));
+    }
+
+    /** The spread of the counts of groups they lead of the live nodes (but a drained one). */
+    private int imbalance(Map<String, Integer> led) {
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (SimGroupsNode n : nodes) {
+            if (live(n) && !n.id().equals(drained)) {
+                int c = led.getOrDefault(n.id(), 0);
+                min = Math.min(min, c);
+                max = Math.max(max, c);
+            }
+        }
+        return min == Integer.MAX_VALUE ? 0 : max - min;
+    }
+
+    private void finalChecks() {
+        Map<String, Integer> led = new HashMap<>();
+        List<String> leaderless = new ArrayList<>();
+        for (int i = 0; i < groups.size(); i++) {
+            Leadership l = checks.get(i).validNow();
+            if (l == null) {
+                leaderless.add(groups.get(i));
+            } else {
+                led.merge(l.nodeId(), 1, Integer::sum);
+            }
+        }
+        String state = "leaders per node " + new java.util.TreeMap<>(led) + ", leaderless " + leaderless
+                + (stayDown.isEmpty() ? "" : ", down " + stayDown) + (drained == null ? "" : ", drained " + drained);
+        if (balancedSince < 0 || balancedSince > faultsStoppedAt + SETTLE_NANOS) {
+            fail("(B) not balanced " + SETTLE_NANOS / MS + " ms after the faults stopped"
+                    + (balancedSince < 0 ? "" : " (first at +" + (balancedSince - faultsStoppedAt) / MS + " ms)")
+                    + "; at the end: " + state);
+        }
+        if (!balanced(led, leaderless.size())) {
+            fail("(B) not balanced at the end: " + state);
+        }
+        if (changesAfterBalance > FLAP_BOUND) {
+            fail("(F) " + changesAfterBalance + " leaderships changed hands after balance was reached (bound "
+                    + FLAP_BOUND + "); at the end: " + state);
+        }
+    }
+
+    // ------------------------------------------------------------------ what the user's code sees
+
+    private void see(String what) {
+        fingerprint = (fingerprint * 31 + world.now()) * 31 + what.hashCode();
+    }
+
+    /** A group's leadership listener on one node: (A), and the counts. */
+    private final class GroupListener implements LeadershipListener {
+        private final String node;
+        private final String group;
+        Leadership open;
+
+        GroupListener(String node, String group) {
+            this.node = node;
+            this.group = group;
+        }
+
+        private boolean current() {
+            return listeners.get(node)[groups.indexOf(group)] == this;
+        }
+
+        @Override
+        public void elected(Leadership leadership) {
+            if (!current()) {
+                return;
+            }
+            String v = LeadershipChecks.elected(node, open, leadership);
+            if (v != null) {
+                fail(v + " in group " + group);
+            }
+            elections++;
+            see("elected " + group + " " + LeadershipChecks.describe(leadership));
+            if (Boolean.getBoolean("sim.groupTrace")) {
+                System.out.println(world.now() / MS + " ms: " + group + " elected "
+                        + LeadershipChecks.describe(leadership)
+                        + " balancedSince=" + balancedSince / MS);
+            }
+            if (balancedSince >= 0) {
+                changesAfterBalance++;
+            }
+            open = leadership;
+        }
+
+        @Override
+        public void revoked(Leadership leadership, RevokeReason reason) {
+            if (!current()) {
+                return;
+            }
+            String v = LeadershipChecks.revoked(node, open, leadership, reason);
+            if (v != null) {
+                fail(v + " in group " + group);
+            }
+            if (Boolean.getBoolean("sim.groupTrace")) {
+                System.out.println(world.now() / MS + " ms: " + group + " revoked "
+                        + LeadershipChecks.describe(leadership)
+                        + " " + reason);
+            }
+            see("revoked " + group + " " + LeadershipChecks.describe(leadership) + " " + reason);
+            if (reason == RevokeReason.LEADERSHIP_TRANSFERRED) {
+                handovers++;
+            }
+            open = null;
+        }
+    }
+
+    /** A group's state machine on one node: (S) against what the other nodes applied in that group. */
+    private final class Machine implements StateMachine {
+        private final String node;
+        private final String group;
+
+        Machine(String node, String group) {
+            this.node = node;
+            this.group = group;
+        }
+
+        @Override
+        public byte[] apply(Committed entry) {
+            String cmd = new String(entry.data(), StandardCharsets.UTF_8);
+            String other = applied.get(group).putIfAbsent(entry.index(), cmd);
+            if (other != null && !other.equals(cmd)) {
+                fail("(S) " + node + " applied " + cmd + " at index " + entry.index() + " of group " + group
+                        + " where another node applied " + other);
+            }
+            return entry.data();
+        }
+
+        @Override
+        public void snapshot(OutputStream out) {
+        }
+
+        @Override
+        public void restore(InputStream in) {
+        }
+    }
+}
