@@ -122,6 +122,7 @@ final class VipGroups implements AutoCloseable {
             }
             out.info(line.toString().stripTrailing());
         }
+        out.info("this host holds " + held + " of " + handles.size() + " VIPs");
         return AdminReply.ok("status of node " + nodeId + ": holds " + held + " of " + handles.size() + " VIPs");
     }
 
