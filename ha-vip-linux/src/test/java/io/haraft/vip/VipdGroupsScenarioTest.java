@@ -30,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * its VIP to a survivor (the killed process leaves its VIP on its interface, the one exception the
  * design allows, so that host is not counted until its restarted daemon has removed it); the
  * restarted daemon is given a VIP back by the balancer, one per host again; {@code ha-vipd admin
- * drain} on one host hands its VIP to the others, {@code status} shows it, and {@code undrain}
- * brings back one VIP per host. Every step waits on a condition with a generous deadline.
+ * drain} on one host hands its VIP to the others, {@code status} shows it, a membership change is
+ * refused (not supported with several VIPs yet), and {@code undrain} brings back one VIP per host. Every step waits on a condition with a generous deadline.
  *
  * <p>Runs in Maven's {@code integration-test} phase, after {@code ha-vipd.jar} is built (system
  * property {@code ha.vipd.jar}). Skipped when not root; with CI=true a missing prerequisite fails.
@@ -132,6 +132,11 @@ class VipdGroupsScenarioTest {
             assertThat(status.output()).containsPattern(GROUPS.get(v) + " +" + VIPS.get(v).replace(".", "\\.")
                     + "/24 +n[123] ");
         }
+        VipdProcesses.Cli add = VipdProcesses.admin(lan.nodes.get(drained), config(drained), "add",
+                "n4=" + NetnsLan.SUBNET_PREFIX + "4:" + PORT);
+        assertThat(add.code()).as(add.output()).isEqualTo(1);
+        assertThat(add.output()).contains("refused (NOT_SUPPORTED): 'add' is not supported yet for a daemon with"
+                + " several VIPs");
         VipdProcesses.Cli undrain = VipdProcesses.admin(lan.nodes.get(drained), config(drained), "undrain");
         assertThat(undrain.code()).as(undrain.output()).isZero();
         int[] after = awaitOneVipPerHost(FOLLOW, "after undrain of n" + (drained + 1));

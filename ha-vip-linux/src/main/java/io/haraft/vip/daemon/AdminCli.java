@@ -30,6 +30,7 @@ import java.util.Optional;
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties status
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties add n4=10.0.0.4:7001
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties replace n3 n5=10.0.0.5:7001
+ * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties drain      # several VIPs: hand them away
  * </pre>
  *
  * <p><b>Guarantees.</b> Changes are made by the leader only. When the local daemon's node is not

@@ -39,7 +39,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The admin socket of a running {@code ha-vipd}: a Unix-domain socket, apart from the Raft port,
  * where {@code ha-vipd admin} ({@link AdminCli}) asks this daemon's node for its status or for a
- * membership change ({@link MembershipCommands}). The line protocol is described on
+ * membership change ({@link MembershipCommands}). A daemon with several VIPs ({@link VipGroups})
+ * answers {@code status} with each VIP, its group and whether this host holds it, serves
+ * {@code drain} and {@code undrain}, and refuses membership changes ({@code NOT_SUPPORTED}); a
+ * daemon with one VIP refuses {@code drain} and {@code undrain}. The line protocol is described on
  * {@link AdminReply}.
  *
  * <pre>{@code

@@ -36,6 +36,12 @@ import java.util.Set;
  * (a {@code #} inside a value is part of it). Every key may appear once; an unknown key is an
  * error, so that a typo cannot silently switch something off (for example fencing).
  *
+ * <p><b>Several VIPs.</b> Instead of {@code vip}, the file may list several VIPs, one
+ * {@code vip.GROUP.address = CIDR} line each, {@code GROUP} a valid group name
+ * ({@link GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
+ * {@link #groupVips()}). The other VIP keys apply to every VIP. Two groups with one address, or
+ * {@code vip} together with such lines, are refused.
+ *
  * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
  * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
  * the file, the line or key, and the fix; {@link #read} also returns the parts that are valid by
