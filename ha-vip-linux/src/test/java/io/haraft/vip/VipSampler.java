@@ -256,6 +256,11 @@ final class VipSampler {
         }
     }
 
+    /** The rounds so far that showed two holders of one VIP (see the class documentation). */
+    List<String> dual() {
+        return List.copyOf(dual);
+    }
+
     /** Every change of who holds what, with the seconds since the start. */
     List<String> changes() {
         return List.copyOf(changes);

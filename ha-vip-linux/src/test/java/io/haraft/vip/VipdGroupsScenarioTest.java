@@ -108,8 +108,10 @@ class VipdGroupsScenarioTest {
         long logBefore = Files.size(log(victim));
         long restartedAt = System.nanoTime();
         start(victim);
-        Await.until(START, () -> logSince(victim, logBefore).contains("running node n" + (victim + 1)),
-                () -> "the restarted daemon n" + (victim + 1) + " did not start: " + logSince(victim, logBefore));
+        Await.until(START, () -> {
+            failOnTwoHolders();
+            return logSince(victim, logBefore).contains("running node n" + (victim + 1));
+        }, () -> "the restarted daemon n" + (victim + 1) + " did not start: " + logSince(victim, logBefore));
         sampler.unexempt(victim);
         awaitOneVipPerHost(FOLLOW, "after n" + (victim + 1) + " restarted");
         System.out.printf(Locale.ROOT, "MEASURED one VIP per host again %.1f s after the restart of n%d: %s%n",
@@ -165,6 +167,7 @@ class VipdGroupsScenarioTest {
         int[] seen = new int[VIPS.size()];
         long[] since = {0};
         Await.until(bound, () -> {
+            failOnTwoHolders();
             Set<Integer> hosts = new HashSet<>();
             for (int v = 0; v < VIPS.size(); v++) {
                 at[v] = sampler.soleHolder(v);
@@ -187,6 +190,7 @@ class VipdGroupsScenarioTest {
     /** Waits until every VIP has exactly one holder among {@code hosts} (and none elsewhere, exempt hosts aside). */
     private void awaitEveryVipOnOneOf(List<Integer> hosts, String when) {
         Await.until(FOLLOW, () -> {
+            failOnTwoHolders();
             for (int v = 0; v < VIPS.size(); v++) {
                 if (!hosts.contains(sampler.soleHolder(v))) {
                     return false;
@@ -195,6 +199,14 @@ class VipdGroupsScenarioTest {
             return true;
         }, () -> when + ": not every VIP is held by exactly one of " + hosts.stream().map(h -> "n" + (h + 1)).toList()
                 + "; now " + sampler.holdersNow());
+    }
+
+    /** Fails at once, rather than at the end, when the sampler has seen two holders of one VIP. */
+    private void failOnTwoHolders() {
+        List<String> dual = sampler.dual();
+        if (!dual.isEmpty()) {
+            throw new AssertionError("two holders of one VIP at once: " + dual);
+        }
     }
 
     private static List<Integer> survivors(int gone) {
