@@ -506,6 +506,23 @@ class DaemonConfigTest {
     }
 
     @Test
+    void checkOfAFileWithSeveralVipsListsEveryVip() throws Exception {
+        Path f = file("several.properties", SEVERAL);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(text).isZero();
+        assertThat(text).contains("config " + f + ": valid",
+                "  VIP 192.0.2.51/24 on eth0 follows the leader of group web-1",
+                "  VIP 192.0.2.52/24 on eth0 follows the leader of group web-2",
+                "  VIP 192.0.2.53/24 on eth0 follows the leader of group web-3", "OK (host not checked)");
+        DaemonConfig.Attempt a = DaemonConfig.read(f);
+        assertThat(a.vip()).as("no single vip").isEmpty();
+        assertThat(a.vips()).as("--check checks the host for each VIP").extracting(v -> v.address().cidr())
+                .containsExactly("192.0.2.51/24", "192.0.2.52/24", "192.0.2.53/24");
+    }
+
+    @Test
     void severalVipsNeedTheInterfaceButNoVipKey() {
         assertThatThrownBy(() -> parse(SEVERAL.replace("interface = eth0\n", "")))
                 .isInstanceOf(DaemonConfigException.class)
