@@ -22,8 +22,6 @@ import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three real {@code ha-vipd} processes ({@code java -jar ha-vipd.jar}), one per node namespace of
  * a {@link NetnsLan}, and a client namespace that asks the VIP for the answering node's name every
  * 10 ms ({@link NameProbe}: a UDP question to the VIP, through the client's real ARP cache, and an
- * answer from the node namespace that received it, naming its node). A {@link Sampler} reads the
+ * answer from the node namespace that received it, naming its node). A {@link VipSampler} reads the
  * addresses of the three node namespaces in rounds started every 10 ms and records every round in
  * which two namespaces hold the VIP at once. The Raft leader is read from the daemons' logs (each
  * logs {@code ELECTED: node nX is leader with token T} before its VIP holder acts).
@@ -66,7 +64,7 @@ class VipdScenarioTest {
     private NetnsLan lan;
     private final Process[] daemons = new Process[3];
     private final List<Process> probes = new ArrayList<>();
-    private Sampler sampler;
+    private VipSampler sampler;
     private String name;
 
     @BeforeEach
@@ -82,7 +80,7 @@ class VipdScenarioTest {
         for (int i = 0; i < 3; i++) {
             startDaemon(jar, i);
         }
-        sampler = new Sampler(lan.nodes);
+        sampler = new VipSampler(lan.nodes, List.of(VIP));
         sampler.start();
         Process ask = probe(lan.client, "ask", VIP, Integer.toString(NAME_PORT), "10");
         probes.add(ask);
@@ -124,16 +122,7 @@ class VipdScenarioTest {
         }
         if (lan != null) {
             for (int i = 0; i < 3; i++) {
-                Path log = dir.resolve("n" + (i + 1) + ".log");
-                if (Files.exists(log)) {
-                    System.out.println("---- " + name + ": ha-vipd n" + (i + 1) + " log (transitions) ----");
-                    try (var lines = Files.lines(log)) {
-                        lines.filter(l -> l.contains("ELECTED") || l.contains("REVOKED") || l.contains("VIP ")
-                                        || l.contains("leader is now") || l.contains("ERROR") || l.contains("WARN")
-                                        || l.contains("stop"))
-                                .forEach(System.out::println);
-                    }
-                }
+                VipdProcesses.printTransitions(name + ": ha-vipd n" + (i + 1), dir.resolve("n" + (i + 1) + ".log"));
             }
         }
     }
@@ -285,7 +274,7 @@ class VipdScenarioTest {
     private int awaitFirstLeader() {
         AtomicInteger holder = new AtomicInteger(-1);
         Await.until(FIRST_LEADER, () -> {
-            int h = sampler.soleHolder();
+            int h = sampler.soleHolder(0);
             Leader l = latestLeader();
             if (h >= 0 && l.node() == h && replies.lastNAllFrom(100) == h) {
                 holder.set(h);
@@ -310,7 +299,7 @@ class VipdScenarioTest {
     private int awaitNewHolderAndClient(int old, long faultAtMillis, String what) {
         AtomicInteger next = new AtomicInteger(-1);
         Await.until(FOLLOW, () -> {
-            int h = sampler.soleHolder();
+            int h = sampler.soleHolder(0);
             Leader l = latestLeader();
             if (h >= 0 && h != old && l.node() == h && l.token() > tokenAtFault) {
                 next.set(h);
@@ -342,7 +331,7 @@ class VipdScenarioTest {
         long from = System.currentTimeMillis();
         AtomicInteger node = new AtomicInteger(-1);
         Await.until(FOLLOW, () -> {
-            int h = sampler.soleHolder();
+            int h = sampler.soleHolder(0);
             int last = replies.lastNAllFrom(50);
             if (h >= 0 && last == h && latestLeader().node() == h && replies.countAfter(from, h) >= 50) {
                 node.set(h);
@@ -358,45 +347,15 @@ class VipdScenarioTest {
         }
     }
 
-    /**
-     * Stops the sampler and asserts what it saw: no two holders at once, and that it really sampled
-     * about every 10 ms (median interval between rounds at most 20 ms, a generous bound on a
-     * loaded 2-core machine; and on average at least a round every 40 ms).
-     */
+    /** Stops the sampler and asserts what it saw ({@link VipSampler#stopAndAssertNoTwoHolders}). */
     private void finish() throws InterruptedException {
-        sampler.stop();
-        double[] intervals = sampler.sortedIntervalsMs();
-        double median = intervals.length == 0 ? Double.NaN : intervals[intervals.length / 2];
-        double p99 = intervals.length == 0 ? Double.NaN : intervals[(int) (intervals.length * 0.99)];
-        double max = intervals.length == 0 ? Double.NaN : intervals[intervals.length - 1];
-        System.out.printf(Locale.ROOT, "%s: %d holder samples in %d rounds over %.1f s; interval between rounds"
-                        + " median %.1f ms, p99 %.1f ms, max %.1f ms; %d inconclusive rounds %s%n", name,
-                sampler.samples(), sampler.rounds(), sampler.secondsRun(), median, p99, max,
-                sampler.inconclusive().size(), sampler.inconclusive());
-        assertThat(sampler.dual()).as("rounds with two VIP holders").isEmpty();
-        assertThat(median).as("median interval between sampler rounds (ms)").isLessThanOrEqualTo(20.0);
-        assertThat((double) sampler.rounds()).as("sampler rounds in %.1f s", sampler.secondsRun())
-                .isGreaterThanOrEqualTo(sampler.secondsRun() * 1000 / 40);
+        sampler.stopAndAssertNoTwoHolders(name);
     }
 
     // ------------------------------------------------------------------ daemons
 
     private static Path jar() {
-        String property = System.getProperty("ha.vipd.jar");
-        // a targeted `mvn test -Dtest=Vip*` also selects this class in the unit-test phase, before the
-        // jar exists: only the integration-test execution (which sets ha.vipd.jar) runs it
-        Assumptions.assumeTrue(property != null, "VipdScenarioTest runs in the integration-test phase of"
-                + " `mvn verify` (after the package phase has built ha-vipd.jar), not in the unit-test phase");
-        Path jar = Path.of(property);
-        if (!Files.isRegularFile(jar)) {
-            String why = jar.toAbsolutePath() + " does not exist: these tests run in `mvn verify` (integration-test"
-                    + " phase), after the package phase has built the daemon jar";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                Assertions.fail(why);
-            }
-            Assumptions.abort(why);
-        }
-        return jar;
+        return VipdProcesses.jar();
     }
 
     private static void requireNft() {
@@ -435,26 +394,11 @@ class VipdScenarioTest {
     }
 
     private void startDaemon(Path jar, int i) throws IOException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = dir.resolve("n" + (i + 1) + ".log");
-        // ip netns exec execs java in place: the Process is the JVM itself, so destroy() is its SIGTERM
-        daemons[i] = new ProcessBuilder(NetnsLan.IP, "netns", "exec", lan.nodes.get(i), java.toString(),
-                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-jar", jar.toString(), "--config", config(i).toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        daemons[i] = VipdProcesses.start(lan.nodes.get(i), config(i), dir.resolve("n" + (i + 1) + ".log"));
     }
 
     private static void stop(Process p, boolean kill9) throws InterruptedException {
-        List<ProcessHandle> children = p.descendants().toList();
-        if (kill9) {
-            p.destroyForcibly();
-        } else {
-            p.destroy();
-        }
-        p.waitFor(15, TimeUnit.SECONDS);
-        children.forEach(ProcessHandle::destroyForcibly);
+        VipdProcesses.stop(p, kill9);
     }
 
     // ------------------------------------------------------------------ ha-vipd admin
@@ -487,7 +431,7 @@ class VipdScenarioTest {
         try {
             // add-witness is retry-safe (it skips what is done); under CPU load an election may
             // outlast the command's own retries, and an operator would run it again
-            Cli add = cli(follower, "add-witness", w1);
+            VipdProcesses.Cli add = cli(follower, "add-witness", w1);
             for (int again = 0; again < 3 && add.code() != 0 && add.output().contains("knows no leader right now"); again++) {
                 System.out.println("---- add-witness found no leader; running it again:\n" + add.output());
                 add = cli(follower, "add-witness", w1);
@@ -499,7 +443,7 @@ class VipdScenarioTest {
                     .contains("promoted w1; it votes now").contains(w1 + "/witness");
             // a follower now: under CPU load the leader may have changed during add-witness
             int statusOn = (latestLeader().node() + 1) % 3;
-            Cli status = cli(statusOn, "status");
+            VipdProcesses.Cli status = cli(statusOn, "status");
             System.out.println("---- ha-vipd admin status on n" + (statusOn + 1) + ", exit " + status.code() + ":\n"
                     + status.output());
             assertThat(status.code()).as(status.output()).isZero();
@@ -513,19 +457,9 @@ class VipdScenarioTest {
         finish();
     }
 
-    private record Cli(int code, String output) {
-    }
-
     /** Runs {@code ha-vipd admin --config <node i's file> args} in node i's namespace, as an operator would. */
-    private Cli cli(int i, String... args) throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(NetnsLan.IP, "netns", "exec", lan.nodes.get(i), java.toString(),
-                "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "admin", "--config", config(i).toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(150, TimeUnit.SECONDS)).as("ha-vipd admin ended").isTrue();
-        return new Cli(p.exitValue(), output);
+    private VipdProcesses.Cli cli(int i, String... args) throws Exception {
+        return VipdProcesses.admin(lan.nodes.get(i), config(i), args);
     }
 
     // ------------------------------------------------------------------ the client's view
@@ -615,224 +549,6 @@ class VipdScenarioTest {
                 prev = s[0];
             }
             return longest;
-        }
-    }
-
-    // ------------------------------------------------------------------ the dual-holder sampler
-
-    /**
-     * Samples which node namespaces carry the VIP, in rounds started every 10 ms. A round puts the
-     * question to every namespace's {@link AddrReader} first and only then collects the answers, so
-     * the kernel's address dumps of one round run within about a millisecond of each other.
-     *
-     * <p>A round that shows two (non-exempt) holders is confirmed by a second round right away: if
-     * both still hold, each held the VIP throughout an interval that reaches from the first round
-     * into the second, and two such intervals overlap (each starts before the other ends), so the
-     * two held it at the same instant. The confirmation is needed because one round is not one
-     * instant: its dumps are spread over the round's span (more when a reader process is
-     * descheduled), and a handover whose release and takeover both fall inside that span would look
-     * like two holders. The fastest legitimate handover, after SIGTERM, still needs {@code ip addr
-     * del}, a vote and a new {@code ip addr add} process, several ms; so a round that saw two holders
-     * within {@link #TIGHT_ROUND_NANOS} counts as two holders even when the overlap had ended by the
-     * second round (a short overlap is not missed). A slower round that the second round does not
-     * confirm is reported as inconclusive, not as a failure.
-     */
-    private static final class Sampler {
-        /** A round whose answers all came back this soon after its first question is taken as one instant. */
-        static final long TIGHT_ROUND_NANOS = 1_000_000;
-        private static final long PERIOD_NANOS = 10_000_000;
-
-        private final List<String> namespaces;
-        private final AddrReader[] readers;
-        private final boolean[] holds;
-        private final boolean[] exempt;
-        private final List<String> dual = new CopyOnWriteArrayList<>();
-        private final List<String> inconclusive = new CopyOnWriteArrayList<>();
-        private final AtomicInteger samples = new AtomicInteger();
-        private final AtomicInteger rounds = new AtomicInteger();
-        /** When each scheduled round started (System.nanoTime), for the interval check; sampler thread only until stop(). */
-        private final List<Long> roundStarts = new ArrayList<>();
-        private final AtomicReference<Thread> thread = new AtomicReference<>();
-        private volatile boolean running = true;
-        private long startedAt;
-        private long stoppedAt;
-
-        Sampler(List<String> namespaces) {
-            this.namespaces = List.copyOf(namespaces);
-            this.readers = new AddrReader[namespaces.size()];
-            for (int i = 0; i < readers.length; i++) {
-                readers[i] = new AddrReader(namespaces.get(i), VIP);
-            }
-            this.holds = new boolean[namespaces.size()];
-            this.exempt = new boolean[namespaces.size()];
-        }
-
-        void start() {
-            Thread t = new Thread(this::loop, "vip-holder-sampler");
-            t.setDaemon(true);
-            thread.set(t);
-            startedAt = System.nanoTime();
-            t.start();
-        }
-
-        private void loop() {
-            long next = System.nanoTime();
-            while (running) {
-                long t0 = System.nanoTime();
-                boolean[] round = round();
-                long span = System.nanoTime() - t0;
-                roundStarts.add(t0);
-                List<Integer> both = new ArrayList<>();
-                synchronized (this) {
-                    for (int i = 0; i < round.length; i++) {
-                        holds[i] = round[i];
-                        if (round[i] && !exempt[i]) {
-                            both.add(i);
-                        }
-                    }
-                }
-                if (both.size() >= 2 && running) {
-                    boolean[] again = round();
-                    boolean confirmed = both.stream().allMatch(i -> again[i]);
-                    String who = both.stream().map(namespaces::get).toList() + " in round " + rounds.get()
-                            + " (its answers within " + span / 1000 + " us)";
-                    if (confirmed) {
-                        dual.add("VIP on " + who + ", and again in the next round");
-                    } else if (span <= TIGHT_ROUND_NANOS) {
-                        dual.add("VIP on " + who + "; gone from one of them by the next round (a short overlap)");
-                    } else {
-                        inconclusive.add("VIP on " + who + ", not both in the next round: a handover inside the"
-                                + " round, or an overlap shorter than it");
-                    }
-                }
-                rounds.incrementAndGet();
-                next += PERIOD_NANOS;
-                long now = System.nanoTime();
-                if (next < now) {
-                    next = now; // behind schedule: no catching up in a burst
-                }
-                LockSupport.parkNanos(next - now);
-            }
-        }
-
-        /** Asks every namespace, then collects every answer. */
-        private boolean[] round() {
-            boolean[] round = new boolean[readers.length];
-            boolean[] asked = new boolean[readers.length];
-            for (int i = 0; i < readers.length; i++) {
-                try {
-                    readers[i].ask();
-                    asked[i] = true;
-                } catch (IOException e) {
-                    asked[i] = false;
-                }
-            }
-            for (int i = 0; i < readers.length && running; i++) {
-                round[i] = answer(i, asked[i]);
-                samples.incrementAndGet();
-            }
-            return round;
-        }
-
-        private boolean answer(int i, boolean asked) {
-            try {
-                if (asked) {
-                    return readers[i].answer();
-                }
-            } catch (IOException e) {
-                // restarted below
-            }
-            if (!running) {
-                return false;
-            }
-            readers[i].close();
-            readers[i] = new AddrReader(namespaces.get(i), VIP); // one restart, then the error stands
-            try {
-                return readers[i].holds();
-            } catch (IOException again) {
-                throw new AssertionError("cannot read the addresses of " + namespaces.get(i), again);
-            }
-        }
-
-        synchronized boolean holds(int i) {
-            return holds[i];
-        }
-
-        /** The one node that holds the VIP now (exempt nodes not counted), or -1. */
-        synchronized int soleHolder() {
-            int h = -1;
-            for (int i = 0; i < holds.length; i++) {
-                if (holds[i] && !exempt[i]) {
-                    if (h >= 0) {
-                        return -1;
-                    }
-                    h = i;
-                }
-            }
-            return h;
-        }
-
-        synchronized String holdersNow() {
-            List<String> h = new ArrayList<>();
-            for (int i = 0; i < holds.length; i++) {
-                if (holds[i]) {
-                    h.add("n" + (i + 1) + (exempt[i] ? " (exempt)" : ""));
-                }
-            }
-            return h.toString();
-        }
-
-        synchronized void exempt(int i) {
-            exempt[i] = true;
-        }
-
-        synchronized void unexempt(int i) {
-            exempt[i] = false;
-        }
-
-        void stop() throws InterruptedException {
-            if (!running) {
-                return;
-            }
-            running = false;
-            stoppedAt = System.nanoTime();
-            Thread t = thread.get();
-            if (t != null) {
-                t.join(10_000);
-            }
-            for (AddrReader r : readers) {
-                r.close();
-            }
-        }
-
-        List<String> dual() {
-            return List.copyOf(dual);
-        }
-
-        List<String> inconclusive() {
-            return List.copyOf(inconclusive);
-        }
-
-        int samples() {
-            return samples.get();
-        }
-
-        int rounds() {
-            return rounds.get();
-        }
-
-        double secondsRun() {
-            return (stoppedAt - startedAt) / 1e9;
-        }
-
-        /** The intervals between the starts of consecutive rounds, in ms, sorted; call after stop(). */
-        double[] sortedIntervalsMs() {
-            double[] d = new double[Math.max(0, roundStarts.size() - 1)];
-            for (int i = 1; i < roundStarts.size(); i++) {
-                d[i - 1] = (roundStarts.get(i) - roundStarts.get(i - 1)) / 1e6;
-            }
-            java.util.Arrays.sort(d);
-            return d;
         }
     }
 }

@@ -30,6 +30,7 @@ import java.util.Optional;
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties status
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties add n4=10.0.0.4:7001
  * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties replace n3 n5=10.0.0.5:7001
+ * java -jar ha-vipd.jar admin --config /etc/ha-vipd/vip.properties drain      # several VIPs: hand them away
  * </pre>
  *
  * <p><b>Guarantees.</b> Changes are made by the leader only. When the local daemon's node is not
@@ -153,14 +154,14 @@ final class AdminCli {
         }
         String c = p.get(0);
         int want = switch (c) {
-            case "status" -> 0;
+            case "status", "drain", "undrain" -> 0;
             case "add", "add-learner", "add-witness", "promote", "remove" -> 1;
             case "replace" -> 2;
             default -> throw new IllegalArgumentException("unknown command '" + c + "'");
         };
         if (p.size() - 1 != want) {
             throw new IllegalArgumentException("'" + c + "' takes " + switch (c) {
-                case "status" -> "no argument";
+                case "status", "drain", "undrain" -> "no argument";
                 case "promote", "remove" -> "one argument, the member's id";
                 case "replace" -> "two arguments: OLD_ID NEW_ID=HOST:PORT";
                 default -> "one argument: ID=HOST:PORT";
@@ -213,7 +214,11 @@ final class AdminCli {
                   --timeout SECONDS  how long a new member may take to answer and catch up (default 60)
                 commands (a change is made by the leader; from another node it goes to the leader's daemon
                 if its admin socket is on this host, else the command says where to run it):
-                  status                        configuration, roles, leader, term, learners' lag
+                  status                        configuration, roles, leader, term, learners' lag; with several
+                                                VIPs: each VIP, its group, its leader, whether this host holds it
+                  drain                         (several VIPs) hand every VIP held here to the other nodes, and
+                                                take none until undrain or a restart
+                  undrain                       (several VIPs) end drain: the others hand this node its share back
                   add ID=HOST:PORT              a new data node joins as a learner, catches up, then votes
                   add-learner ID=HOST:PORT      a new node joins as a learner (receives the log, does not vote)
                   add-witness ID=HOST:PORT      a new witness joins, catches up, then votes (no data, never leads)

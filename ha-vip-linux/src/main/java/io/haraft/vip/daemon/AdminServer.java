@@ -39,7 +39,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The admin socket of a running {@code ha-vipd}: a Unix-domain socket, apart from the Raft port,
  * where {@code ha-vipd admin} ({@link AdminCli}) asks this daemon's node for its status or for a
- * membership change ({@link MembershipCommands}). The line protocol is described on
+ * membership change ({@link MembershipCommands}). A daemon with several VIPs ({@link VipGroups})
+ * answers {@code status} with each VIP, its group and whether this host holds it, serves
+ * {@code drain} and {@code undrain}, and refuses membership changes ({@code NOT_SUPPORTED}); a
+ * daemon with one VIP refuses {@code drain} and {@code undrain}. The line protocol is described on
  * {@link AdminReply}.
  *
  * <pre>{@code
@@ -81,11 +84,15 @@ final class AdminServer implements AutoCloseable {
     private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     static final String NOT_ALLOWED = "NOT_ALLOWED";
     static final String BUSY = "BUSY";
+    static final String NOT_SUPPORTED = "NOT_SUPPORTED";
 
     private final ServerSocketChannel server;
     private final Path socket;
     private final String clusterId;
+    /** Null with several VIPs, which have no membership commands yet. */
     private final MembershipCommands commands;
+    /** Null with a single VIP. */
+    private final VipGroups groups;
     private final ExecutorService handlers;
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private final Deadlines deadlines = new Deadlines("ha-vipd-admin-deadlines");
@@ -99,11 +106,12 @@ final class AdminServer implements AutoCloseable {
     private record Running(String command, long startNanos) {
     }
 
-    private AdminServer(ServerSocketChannel server, Path socket, String clusterId, RaftNode node) {
+    private AdminServer(ServerSocketChannel server, Path socket, String clusterId, RaftNode node, VipGroups groups) {
         this.server = server;
         this.socket = socket;
         this.clusterId = clusterId;
-        this.commands = new MembershipCommands(node);
+        this.commands = node == null ? null : new MembershipCommands(node);
+        this.groups = groups;
         AtomicInteger n = new AtomicInteger();
         this.handlers = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "ha-vipd-admin-" + n.incrementAndGet());
@@ -124,7 +132,20 @@ final class AdminServer implements AutoCloseable {
      *                     the message says which and what to do
      */
     static AdminServer start(RaftNode node, String clusterId, Path socket) throws IOException {
-        Objects.requireNonNull(node, "node");
+        return start(Objects.requireNonNull(node, "node"), null, clusterId, socket);
+    }
+
+    /**
+     * Like {@link #start(RaftNode, String, Path)} for a daemon with several VIPs: {@code status}
+     * shows every VIP, its group and whether this host holds it; {@code drain} and {@code undrain}
+     * drain the node ({@link VipGroups#drain}); membership changes are refused.
+     */
+    static AdminServer start(VipGroups groups, Path socket) throws IOException {
+        return start(null, Objects.requireNonNull(groups, "groups"), groups.clusterId(), socket);
+    }
+
+    private static AdminServer start(RaftNode node, VipGroups groups, String clusterId, Path socket)
+            throws IOException {
         Objects.requireNonNull(clusterId, "clusterId");
         Path dir = socket.toAbsolutePath().getParent();
         prepareDirectory(dir);
@@ -141,7 +162,7 @@ final class AdminServer implements AutoCloseable {
             Files.deleteIfExists(temporary);
             throw e;
         }
-        AdminServer server = new AdminServer(s, socket, clusterId, node);
+        AdminServer server = new AdminServer(s, socket, clusterId, node, groups);
         server.acceptor.start();
         return server;
     }
@@ -377,7 +398,7 @@ final class AdminServer implements AutoCloseable {
             }
         };
         if (f[1].equals("status") && f.length == 2) {
-            return commands.status(sink);
+            return groups != null ? groups.status(sink) : commands.status(sink);
         }
         Running me = new Running(command, System.nanoTime());
         if (!running.compareAndSet(null, me)) {
@@ -402,6 +423,22 @@ final class AdminServer implements AutoCloseable {
     private AdminReply change(String[] f, Duration catchUp, MembershipCommands.Out out) {
         String c = f[1];
         int args = f.length - 2;
+        if (c.equals("drain") || c.equals("undrain")) {
+            if (args != 0) {
+                return AdminReply.failed(AdminReply.BAD_REQUEST, "wrong number of arguments for '" + c + "'");
+            }
+            if (groups == null) {
+                return AdminReply.failed(NOT_SUPPORTED, c + " is for a daemon with several VIPs (vip.GROUP.address"
+                        + " keys); this one holds a single VIP: stop it (SIGTERM) to hand the VIP over. Nothing was"
+                        + " changed");
+            }
+            return c.equals("drain") ? groups.drain(out) : groups.undrain(out);
+        }
+        if (groups != null) {
+            return AdminReply.failed(NOT_SUPPORTED, "'" + c + "' is not supported yet for a daemon with several VIPs"
+                    + " (vip.GROUP.address keys): every group has the members of the members line. Nothing was"
+                    + " changed");
+        }
         switch (c) {
             case "add", "add-learner", "add-witness" -> {
                 if (args == 2) {

@@ -1,10 +1,12 @@
 package io.haraft.vip.daemon;
 
+import io.haraft.GroupNames;
 import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.TlsConfig;
 import io.haraft.vip.CommandFencer;
+import io.haraft.vip.VipAddress;
 import io.haraft.vip.VipConfig;
 
 import java.io.IOException;
@@ -33,6 +35,12 @@ import java.util.Set;
  * {@code #} are ignored. There are no escapes, no line continuations and no trailing comments
  * (a {@code #} inside a value is part of it). Every key may appear once; an unknown key is an
  * error, so that a typo cannot silently switch something off (for example fencing).
+ *
+ * <p><b>Several VIPs.</b> Instead of {@code vip}, the file may list several VIPs, one
+ * {@code vip.GROUP.address = CIDR} line each, {@code GROUP} a valid group name
+ * ({@link GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
+ * {@link #groupVips()}). The other VIP keys apply to every VIP. Two groups with one address, or
+ * {@code vip} together with such lines, are refused.
  *
  * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
  * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
@@ -64,8 +72,12 @@ final class DaemonConfig {
         k.put("admin.socket.dir", "directory of the admin socket that ha-vipd admin talks to, created with mode 0700;"
                 + " the socket is CLUSTER-NODE.sock in it, mode 0600 (default " + AdminSettings.DEFAULT_DIRECTORY
                 + ")");
-        k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness)");
-        k.put("interface", "the interface that carries the VIP, like eth0 (required, except on a witness)");
+        k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness or with"
+                + " vip.GROUP.address keys)");
+        k.put(GROUP_KEY_HELP, "one of several VIPs, each led by its own Raft group GROUP (a-z, 0-9, . _ -), like"
+                + " vip.web-1.address = 192.0.2.11/24; one line per VIP, instead of vip (active-active: the leaders of"
+                + " the groups spread over the nodes)");
+        k.put("interface", "the interface that carries the VIP(s), like eth0 (required, except on a witness)");
         k.put("garp.count", "gratuitous ARPs right after a takeover (default 5)");
         k.put("garp.repeat.count", "gratuitous ARPs sent again later (default 5)");
         k.put("garp.repeat.delay.ms", "delay of the second burst (default 5000)");
@@ -85,6 +97,12 @@ final class DaemonConfig {
         return java.util.Collections.unmodifiableMap(k);
     }
 
+    /** How {@link #KEYS} and the help show the key of one of several VIPs. */
+    static final String GROUP_KEY_HELP = "vip.GROUP.address";
+
+    /** The key of one of several VIPs: {@code vip.GROUP.address}, the group name in group 1 (checked later). */
+    private static final java.util.regex.Pattern GROUP_KEY = java.util.regex.Pattern.compile("vip\\.(.*)\\.address");
+
     /** Keys of earlier versions that are refused, with what replaced them. */
     static final Map<String, String> REMOVED_KEYS = Map.of(
             "admin.bind", AdminSettings.MIGRATION, "admin.port", AdminSettings.MIGRATION);
@@ -97,16 +115,21 @@ final class DaemonConfig {
     private final boolean heartbeatSet;
     private final boolean electionSet;
     private final Optional<VipConfig> vipConfig;
+    private final List<String> groups;
+    private final Map<String, VipConfig> groupVips;
     private final AdminSettings admin;
     private final List<String> warnings;
 
     private DaemonConfig(Path file, RaftConfig raftConfig, boolean heartbeatSet, boolean electionSet,
-            Optional<VipConfig> vipConfig, AdminSettings admin, List<String> warnings) {
+            Optional<VipConfig> vipConfig, List<String> groups, Map<String, VipConfig> groupVips, AdminSettings admin,
+            List<String> warnings) {
         this.file = file;
         this.raftConfig = raftConfig;
         this.heartbeatSet = heartbeatSet;
         this.electionSet = electionSet;
         this.vipConfig = vipConfig;
+        this.groups = List.copyOf(groups);
+        this.groupVips = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groupVips));
         this.admin = admin;
         this.warnings = List.copyOf(warnings);
     }
@@ -127,7 +150,28 @@ final class DaemonConfig {
      * @throws IllegalStateException on a witness, which never leads and runs no VIP holder
      */
     VipConfig vipConfig() {
+        if (hasGroups()) {
+            throw new IllegalStateException("several VIPs, one per group: see groupVips()");
+        }
         return vipConfig.orElseThrow(() -> new IllegalStateException(raftConfig.nodeId() + " is a witness: no VIP"));
+    }
+
+    /**
+     * Whether the file lists VIPs with {@code vip.GROUP.address} keys: the daemon then runs one Raft
+     * group per VIP ({@link io.haraft.RaftGroups}) instead of one node.
+     */
+    boolean hasGroups() {
+        return !groups.isEmpty();
+    }
+
+    /** The groups of the {@code vip.GROUP.address} keys, in the file's order (a witness hosts them too); else empty. */
+    List<String> groups() {
+        return groups;
+    }
+
+    /** Each group's VIP holder configuration, in the file's order; empty on a witness and with a single {@code vip}. */
+    Map<String, VipConfig> groupVips() {
+        return groupVips;
     }
 
     /** Whether this node is a witness (or a witness that joins): it never leads, so it holds no VIP. */
@@ -147,14 +191,18 @@ final class DaemonConfig {
 
     /** A builder for the node with these settings and {@code listener}; {@code build()} it to get the node. */
     RaftNode.Builder nodeBuilder(LeadershipListener listener) {
+        return builder().listener(listener);
+    }
+
+    /** A builder for the node with these settings and no listener; {@code buildGroups()} it for several VIPs. */
+    RaftNode.Builder builder() {
         RaftNode.Builder b = RaftNode.builder()
                 .clusterId(raftConfig.clusterId())
                 .nodeId(raftConfig.nodeId())
                 .dataDir(raftConfig.dataDir())
                 .heartbeatInterval(raftConfig.heartbeatInterval())
                 .electionTimeout(raftConfig.electionTimeout())
-                .fastFailoverOnRefusedConnection(raftConfig.fastFailoverOnRefusedConnection())
-                .listener(listener);
+                .fastFailoverOnRefusedConnection(raftConfig.fastFailoverOnRefusedConnection());
         raftConfig.members().forEach(m -> b.member(m.id(), m.address(), m.role()));
         raftConfig.tls().ifPresent(b::tls);
         return b;
@@ -182,12 +230,14 @@ final class DaemonConfig {
      *
      * @param config   the configuration, if there is no problem
      * @param problems every problem, each naming the file, the key or line, and the fix
-     * @param vip      the VIP settings, if they are valid by themselves
+     * @param vip      the VIP settings of a single {@code vip}, if they are valid by themselves
+     * @param vips     every VIP's settings (the single one, or each {@code vip.GROUP.address}), if they are
+     *                 all valid by themselves; empty on a witness
      * @param dataDir  the data directory, if given
      * @param warnings things to fix although the daemon could run
      */
     record Attempt(Optional<DaemonConfig> config, List<String> problems, Optional<VipConfig> vip,
-                   Optional<Path> dataDir, List<String> warnings) {
+                   List<VipConfig> vips, Optional<Path> dataDir, List<String> warnings) {
 
         DaemonConfig orThrow() {
             return config.orElseThrow(() -> new DaemonConfigException(problems));
@@ -212,7 +262,8 @@ final class DaemonConfig {
     }
 
     private static Attempt failed(String problem) {
-        return new Attempt(Optional.empty(), List.of(problem), Optional.empty(), Optional.empty(), List.of());
+        return new Attempt(Optional.empty(), List.of(problem), Optional.empty(), List.of(), Optional.empty(),
+                List.of());
     }
 
     /** Parses {@code text} as if read from {@code file}, collecting every problem. */
@@ -250,24 +301,36 @@ final class DaemonConfig {
         Optional<AdminSettings> admin = r.attempt(() -> admin(r));
 
         boolean witness = raftConfig.map(c -> c.self().role().isWitness()).orElse(false);
-        boolean vipGiven = values.containsKey("vip") && values.containsKey("interface");
+        Map<String, String> groupKeys = groupKeys(r);
+        boolean several = !groupKeys.isEmpty();
+        if (several && values.containsKey("vip")) {
+            r.problem("vip = " + values.get("vip") + " is set together with " + String.join(", ", groupKeys.keySet())
+                    + ": give either one VIP with vip, or every VIP with a vip.GROUP.address line of its own (write"
+                    + " vip.NAME.address = " + values.get("vip") + " instead of vip)");
+        }
+        boolean vipGiven = (values.containsKey("vip") || several) && values.containsKey("interface");
         if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
             warnings.add(raftConfig.get().nodeId() + " is a witness: it never leads, so this daemon runs no VIP"
                     + " holder; the VIP keys (vip, interface, ...) are not used" + (vipGiven
-                    ? " (they are still checked)" : ""));
+                    ? " (they are still checked)" : "") + (several ? ", except that it hosts the group of each"
+                    + " vip.GROUP.address, so that every group has a majority" : ""));
         }
-        Optional<VipConfig> vipConfig = Optional.empty();
         if (!witness || vipGiven) {
             for (String k : REQUIRED_BUT_ON_A_WITNESS) {
-                r.required(k);
+                if (!several || !k.equals("vip")) {
+                    r.required(k);
+                }
             }
-            vipConfig = vip(r, raftConfig);
         }
-        vipConfig.ifPresent(v -> raftConfig.ifPresent(rc -> memberConflicts(r, rc, v)));
-        if (vipConfig.isPresent() && raftConfig.isPresent()) {
-            long room = renewalLateness(raftConfig.get(), vipConfig.get());
+        Map<String, VipConfig> vips = !witness || vipGiven
+                ? vips(r, raftConfig, several ? List.copyOf(groupKeys.keySet()) : List.of("vip")) : Map.of();
+        Optional<VipConfig> vipConfig = several ? Optional.empty() : Optional.ofNullable(vips.get("vip"));
+        raftConfig.ifPresent(rc -> vips.forEach((key, v) -> memberConflicts(r, rc, key, v)));
+        Optional<VipConfig> anyVip = vips.values().stream().findFirst();
+        if (anyVip.isPresent() && raftConfig.isPresent()) {
+            long room = renewalLateness(raftConfig.get(), anyVip.get());
             RaftConfig rc = raftConfig.get();
-            VipConfig vc = vipConfig.get();
+            VipConfig vc = anyVip.get();
             if (room <= 0) {
                 r.problem("release.margin.ms = " + vc.releaseMargin().toMillis() + " is too large: the lease ("
                         + rc.leaseDuration().toMillis() + " ms, election.ms x 0.98) minus the heartbeat ("
@@ -281,13 +344,59 @@ final class DaemonConfig {
                         + " arrives; raise election.ms or lower the margin");
             }
         }
-        Optional<DaemonConfig> config = Optional.empty();
-        if (r.problems.isEmpty()) {
-            config = Optional.of(new DaemonConfig(file, raftConfig.orElseThrow(), heartbeat.isPresent(),
-                    election.isPresent(), witness ? Optional.empty() : vipConfig, admin.orElseThrow(), warnings));
+        Map<String, VipConfig> groupVips = new LinkedHashMap<>();
+        if (!witness) {
+            vips.forEach((key, v) -> {
+                if (groupKeys.containsKey(key)) {
+                    groupVips.put(groupKeys.get(key), v);
+                }
+            });
         }
-        return new Attempt(config, List.copyOf(r.problems), witness ? Optional.empty() : vipConfig, dataDir,
-                List.copyOf(warnings));
+        // a setting shared by several VIPs that is wrong is reported once, not once per VIP
+        List<String> problems = List.copyOf(new java.util.LinkedHashSet<>(r.problems));
+        Optional<DaemonConfig> config = Optional.empty();
+        if (problems.isEmpty()) {
+            config = Optional.of(new DaemonConfig(file, raftConfig.orElseThrow(), heartbeat.isPresent(),
+                    election.isPresent(), witness ? Optional.empty() : vipConfig, List.copyOf(groupKeys.values()),
+                    groupVips, admin.orElseThrow(), warnings));
+        }
+        return new Attempt(config, problems, witness ? Optional.empty() : vipConfig,
+                witness ? List.of() : List.copyOf(vips.values()), dataDir, List.copyOf(warnings));
+    }
+
+    /**
+     * The {@code vip.GROUP.address} keys of the file, each with its group, in the file's order. A
+     * group name that {@link GroupNames} refuses and an address given to two groups are problems.
+     */
+    private static Map<String, String> groupKeys(Reader r) {
+        Map<String, String> groups = new LinkedHashMap<>();
+        Map<InetAddress, String> addresses = new java.util.HashMap<>();
+        for (Map.Entry<String, String> e : r.values.entrySet()) {
+            java.util.regex.Matcher m = GROUP_KEY.matcher(e.getKey());
+            if (!m.matches()) {
+                continue;
+            }
+            try {
+                groups.put(e.getKey(), GroupNames.check(m.group(1)));
+            } catch (IllegalArgumentException bad) {
+                r.problem(e.getKey() + ": the part between vip. and .address names the VIP's Raft group: "
+                        + bad.getMessage());
+                continue;
+            }
+            InetAddress a;
+            try {
+                a = VipAddress.parse(e.getValue()).address();
+            } catch (IllegalArgumentException bad) {
+                continue; // reported with the key when the VIP's settings are built
+            }
+            String other = addresses.putIfAbsent(a, e.getKey());
+            if (other != null) {
+                r.problem(e.getKey() + " = " + e.getValue() + ": " + other + " has the same address; two groups"
+                        + " would each add it to their leader's host, so two hosts would answer for it. Give every"
+                        + " group its own VIP");
+            }
+        }
+        return groups;
     }
 
     private static void tls(Reader r, RaftNode.Builder raft) {
@@ -310,11 +419,20 @@ final class DaemonConfig {
         }
     }
 
-    /** The VIP settings, if they are valid by themselves (the release margin's default needs {@code raft}). */
-    private static Optional<VipConfig> vip(Reader r, Optional<RaftConfig> raft) {
+    /**
+     * The settings of the VIP of each key of {@code addressKeys} ({@code vip}, or every
+     * {@code vip.GROUP.address}), by key; all of them if they are valid by themselves, else none
+     * (the release margin's default needs {@code raft}). The other VIP keys apply to every VIP.
+     */
+    private static Map<String, VipConfig> vips(Reader r, Optional<RaftConfig> raft, List<String> addressKeys) {
         int before = r.problems.size();
-        Optional<VipConfig.Builder> builder = r.optional("interface").isEmpty() ? Optional.empty()
-                : r.get("vip", v -> v == null ? null : VipConfig.builder(v, r.values.get("interface")));
+        Map<String, VipConfig.Builder> builders = new LinkedHashMap<>();
+        if (r.optional("interface").isPresent()) {
+            for (String key : addressKeys) {
+                r.get(key, v -> v == null ? null : VipConfig.builder(v, r.values.get("interface")))
+                        .ifPresent(b -> builders.put(key, b));
+            }
+        }
         Optional<Integer> garp = r.integer("garp.count");
         Optional<Integer> garpRepeat = r.integer("garp.repeat.count");
         Optional<Long> garpDelay = r.millis("garp.repeat.delay.ms");
@@ -339,33 +457,39 @@ final class DaemonConfig {
         } else if (r.optional("fence.timeout.ms").isPresent()) {
             r.problem("fence.timeout.ms is set without fence.command; set both or neither");
         }
-        if (builder.isEmpty() || r.problems.size() > before) {
-            return Optional.empty();
+        if (builders.size() < addressKeys.size() || r.problems.size() > before) {
+            return Map.of();
         }
-        VipConfig.Builder vip = builder.get();
-        garp.ifPresent(vip::garpCount);
-        garpRepeat.ifPresent(vip::garpRepeatCount);
-        garpDelay.ifPresent(ms -> vip.garpRepeatDelay(Duration.ofMillis(ms)));
-        margin.or(() -> raft.map(DaemonConfig::defaultReleaseMargin))
-                .ifPresent(ms -> vip.releaseMargin(Duration.ofMillis(ms)));
-        commandTimeout.ifPresent(ms -> vip.commandTimeout(Duration.ofMillis(ms)));
-        ip.ifPresent(vip::ipCommand);
-        arping.ifPresent(vip::arpingCommand);
-        sysctl.ifPresent(vip::sysctlCommand);
-        probeTimeout.ifPresent(s -> vip.probeTimeout(Duration.ofSeconds(s)));
-        fencer.ifPresent(f -> vip.fencer(f).fenceTimeout(Duration.ofMillis(fenceTimeout)));
-        vip.duplicateProbe(probe.orElse(fence.isPresent()));
-        return r.attempt(() -> {
-            try {
-                return vip.build();
-            } catch (IllegalArgumentException e) {
-                throw new DaemonConfigException(r.file + ": " + e.getMessage()
-                        .replace("garpRepeatCount", "garp.repeat.count").replace("garpCount", "garp.count")
-                        .replace("garpRepeatDelay", "garp.repeat.delay.ms").replace("releaseMargin", "release.margin.ms")
-                        .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
-                        .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"), e);
-            }
-        });
+        Map<String, VipConfig> vips = new LinkedHashMap<>();
+        for (Map.Entry<String, VipConfig.Builder> e : builders.entrySet()) {
+            VipConfig.Builder vip = e.getValue();
+            garp.ifPresent(vip::garpCount);
+            garpRepeat.ifPresent(vip::garpRepeatCount);
+            garpDelay.ifPresent(ms -> vip.garpRepeatDelay(Duration.ofMillis(ms)));
+            margin.or(() -> raft.map(DaemonConfig::defaultReleaseMargin))
+                    .ifPresent(ms -> vip.releaseMargin(Duration.ofMillis(ms)));
+            commandTimeout.ifPresent(ms -> vip.commandTimeout(Duration.ofMillis(ms)));
+            ip.ifPresent(vip::ipCommand);
+            arping.ifPresent(vip::arpingCommand);
+            sysctl.ifPresent(vip::sysctlCommand);
+            probeTimeout.ifPresent(s -> vip.probeTimeout(Duration.ofSeconds(s)));
+            fencer.ifPresent(f -> vip.fencer(f).fenceTimeout(Duration.ofMillis(fenceTimeout)));
+            vip.duplicateProbe(probe.orElse(fence.isPresent()));
+            r.attempt(() -> {
+                try {
+                    return vip.build();
+                } catch (IllegalArgumentException x) {
+                    throw new DaemonConfigException(r.file + ": " + x.getMessage()
+                            .replace("garpRepeatCount", "garp.repeat.count").replace("garpCount", "garp.count")
+                            .replace("garpRepeatDelay", "garp.repeat.delay.ms")
+                            .replace("releaseMargin", "release.margin.ms")
+                            .replace("commandTimeout", "command.timeout.ms").replace("probeTimeout", "probe.timeout.s")
+                            .replace("duplicateProbe", "duplicate.probe").replace("fenceTimeout", "fence.timeout.ms"),
+                            x);
+                }
+            }).ifPresent(v -> vips.put(e.getKey(), v));
+        }
+        return vips.size() == addressKeys.size() ? vips : Map.of();
     }
 
     /**
@@ -373,11 +497,11 @@ final class DaemonConfig {
      * daemon removes the VIP at start and at each release, so that member would lose its own
      * address, and a leader would take it over.
      */
-    private static void memberConflicts(Reader r, RaftConfig raft, VipConfig vip) {
+    private static void memberConflicts(Reader r, RaftConfig raft, String key, VipConfig vip) {
         for (RaftConfig.Member m : raft.members()) {
             for (InetAddress a : addressesOf(m.host())) {
                 if (a.equals(vip.address().address())) {
-                    r.problem("vip = " + vip.address() + " is the address of member " + m.id() + " ("
+                    r.problem(key + " = " + vip.address() + " is the address of member " + m.id() + " ("
                             + m.address() + (m.host().matches("\\[?[0-9A-Fa-f:.]+]?") ? "" : ", " + m.host() + " is "
                             + a.getHostAddress()) + (m.id().equals(raft.nodeId()) ? ", this node" : "") + "): every"
                             + " daemon removes the VIP from its host when it starts and when it releases the VIP, so"
@@ -439,13 +563,16 @@ final class DaemonConfig {
             String value = line.substring(eq + 1).strip();
             if (REMOVED_KEYS.containsKey(key)) {
                 r.problems.add(where + ": " + key + " is no longer supported: " + REMOVED_KEYS.get(key));
-            } else if (!KEYS.containsKey(key)) {
+            } else if (!KEYS.containsKey(key) && !GROUP_KEY.matcher(key).matches()) {
                 r.problems.add(where + ": unknown key '" + key + "'" + suggestion(key) + ". Known keys: "
                         + String.join(", ", KEYS.keySet()));
             } else if (values.containsKey(key)) {
-                r.problems.add(where + ": " + key + " is set a second time; keep one line per key");
+                java.util.regex.Matcher group = GROUP_KEY.matcher(key);
+                r.problems.add(where + ": " + key + " is set a second time; keep one line per key" + (group.matches()
+                        ? " (group " + group.group(1) + " carries one VIP: give another VIP a group of its own)" : ""));
             } else if (value.isEmpty()) {
-                r.problems.add(where + ": " + key + " has an empty value; give one (" + KEYS.get(key)
+                r.problems.add(where + ": " + key + " has an empty value; give one (" + KEYS.get(KEYS.containsKey(key)
+                        ? key : GROUP_KEY_HELP)
                         + ") or remove the line");
             } else {
                 values.put(key, value);
@@ -490,7 +617,7 @@ final class DaemonConfig {
     /** The keys that configure the VIP holder (from {@code vip} on), which a witness does not use. */
     private static boolean isVipKey(String key) {
         List<String> keys = List.copyOf(KEYS.keySet());
-        return keys.indexOf(key) >= keys.indexOf("vip");
+        return keys.indexOf(key) >= keys.indexOf("vip") || GROUP_KEY.matcher(key).matches();
     }
 
     private static AdminSettings admin(Reader r) {
@@ -659,17 +786,29 @@ final class DaemonConfig {
                 + ", TLS " + (raftConfig.tls().isPresent() ? "on" : "off"));
         s.add(admin.describe());
         if (isWitness()) {
-            s.add("witness: never leads, holds no VIP");
+            s.add("witness: never leads, holds no VIP" + (hasGroups() ? "; hosts the groups " + groups : ""));
             return s;
         }
-        VipConfig vip = vipConfig();
-        s.add("VIP " + vip.address() + " on " + vip.interfaceName() + ", release margin "
-                + vip.releaseMargin().toMillis() + " ms (a renewal may come " + renewalLateness(raftConfig, vip)
-                + " ms late), " + (vip.address().isIpv6() ? "one unsolicited neighbour advertisement (by the kernel)"
-                : "gratuitous ARP " + vip.garpCount() + " + " + vip.garpRepeatCount() + " after "
-                + vip.garpRepeatDelay().toMillis() + " ms"));
+        VipConfig vip;
+        if (hasGroups()) {
+            groupVips.forEach((g, v) -> s.add("VIP " + v.address() + " on " + v.interfaceName()
+                    + " follows the leader of group " + g));
+            vip = groupVips.values().iterator().next();
+            s.add("every VIP: " + timing(vip));
+        } else {
+            vip = vipConfig();
+            s.add("VIP " + vip.address() + " on " + vip.interfaceName() + ", " + timing(vip));
+        }
         s.add("duplicate probe " + (vip.duplicateProbe() ? "on" : "off") + ", fencer "
                 + vip.fencer().map(Object::toString).orElse("none"));
         return s;
+    }
+
+    private String timing(VipConfig vip) {
+        return "release margin " + vip.releaseMargin().toMillis() + " ms (a renewal may come "
+                + renewalLateness(raftConfig, vip) + " ms late), " + (vip.address().isIpv6()
+                ? "one unsolicited neighbour advertisement (by the kernel)"
+                : "gratuitous ARP " + vip.garpCount() + " + " + vip.garpRepeatCount() + " after "
+                + vip.garpRepeatDelay().toMillis() + " ms");
     }
 }

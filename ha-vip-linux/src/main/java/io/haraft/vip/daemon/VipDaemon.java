@@ -5,6 +5,7 @@ import io.haraft.LeadershipListener;
 import io.haraft.NodeStatus;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
+import io.haraft.vip.VipConfig;
 import io.haraft.vip.VipHolder;
 import io.haraft.vip.VipSetupException;
 import org.slf4j.Logger;
@@ -17,7 +18,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
@@ -158,8 +161,8 @@ public final class VipDaemon {
         a.config().ifPresent(c -> report(out, problems, adminDirectoryProblem(c.admin().directory()),
                 "admin socket directory " + c.admin().directory() + ": usable"));
         boolean witness = a.config().map(DaemonConfig::isWitness).orElse(false);
-        if (host && a.vip().isPresent() && !witness) {
-            VipHolder holder = VipHolder.create(a.vip().get());
+        for (VipConfig vip : host && !witness ? a.vips() : List.<VipConfig>of()) {
+            VipHolder holder = VipHolder.create(vip);
             try {
                 holder.check().forEach(n -> out.println("host: " + n));
             } catch (VipSetupException e) {
@@ -278,6 +281,9 @@ public final class VipDaemon {
             log.error("{}", dataDir.get());
             return 1;
         }
+        if (c.hasGroups()) {
+            return groups(c, log);
+        }
 
         Optional<VipHolder> holder = c.isWitness() ? Optional.empty() : Optional.of(VipHolder.create(c.vipConfig()));
         try {
@@ -293,7 +299,7 @@ public final class VipDaemon {
         RaftNode node;
         AdminServer admin;
         try {
-            node = c.nodeBuilder(new LoggingListener(nodeId, holder)).build();
+            node = c.nodeBuilder(new LoggingListener(nodeId, Optional.empty(), holder)).build();
         } catch (RuntimeException e) {
             log.error("cannot create the node: {}", e.getMessage());
             holder.ifPresent(VipHolder::close);
@@ -343,6 +349,72 @@ public final class VipDaemon {
         return STOPPED;
     }
 
+    /**
+     * The daemon with several VIPs ({@code vip.GROUP.address}): a {@link VipGroups} node with one
+     * group and one {@link VipHolder} per VIP, served on the admin socket; stops like the single-VIP
+     * daemon, on a signal.
+     */
+    private static int groups(DaemonConfig c, Logger log) {
+        String nodeId = c.raftConfig().nodeId();
+        Map<String, VipHolder> holders = new LinkedHashMap<>();
+        for (Map.Entry<String, VipConfig> e : c.groupVips().entrySet()) {
+            VipHolder h = VipHolder.create(e.getValue());
+            holders.put(e.getKey(), h);
+            try {
+                h.start();
+            } catch (VipSetupException ex) {
+                log.error("this host cannot manage VIP {} of group {}: {}", e.getValue().address(), e.getKey(),
+                        ex.getMessage());
+                holders.values().forEach(VipHolder::close);
+                return 1;
+            }
+        }
+        VipGroups groups;
+        try {
+            groups = VipGroups.create(c, holders);
+        } catch (RuntimeException e) {
+            log.error("cannot create the node: {}", e.getMessage());
+            holders.values().forEach(VipHolder::close);
+            return 1;
+        }
+        AdminServer admin;
+        try {
+            admin = AdminServer.start(groups, c.admin().socket());
+        } catch (IOException e) {
+            log.error("cannot serve the admin socket {}: {}", c.admin().socket(), e.getMessage());
+            groups.close();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping node {}: the leader of each group revokes itself (removing its VIP) and hands"
+                    + " leadership over", nodeId);
+            admin.close();
+            groups.close();
+            log.info("stopped node {}; VIP holders closed ({})", nodeId, groups.holdsAny()
+                    ? "a VIP may still be here: see the errors above" : "no VIP is held");
+            stopped.countDown();
+        }, "ha-vipd-shutdown"));
+        try {
+            groups.start();
+        } catch (RuntimeException e) {
+            log.error("node {} failed to start: {}", nodeId, e.getMessage());
+            return 1; // main exits; the shutdown hook closes the node and the holders
+        }
+        log.info("running node {} of cluster {} at {}: {}; {}", nodeId, c.raftConfig().clusterId(),
+                c.raftConfig().self().address(), c.isWitness() ? "a witness, which never leads and holds no VIP,"
+                        + " hosting the groups " + c.groups() : c.groupVips().size() + " VIPs, each following the"
+                        + " leader of its group: " + c.groupVips().entrySet().stream()
+                        .map(e -> e.getValue().address() + " (group " + e.getKey() + ")").toList(),
+                c.admin().describe());
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return STOPPED;
+    }
+
     /** Logs every change of the leader this node knows of, on followers too, and this node's removal. */
     private static final class LeaderWatch implements Runnable {
         private final RaftNode node;
@@ -377,27 +449,32 @@ public final class VipDaemon {
         }
     }
 
-    /** Logs each transition, then lets the {@link VipHolder} (if any) act on it (on the node's listener thread). */
-    private static final class LoggingListener implements LeadershipListener {
+    /**
+     * Logs each transition, then lets the {@link VipHolder} (if any) act on it (on the node's, or
+     * the group's, listener thread). With several VIPs each group has its own, naming the group.
+     */
+    static final class LoggingListener implements LeadershipListener {
         private final Logger log = LoggerFactory.getLogger(LoggingListener.class);
         private final String nodeId;
+        private final String group;
         private final Optional<VipHolder> holder;
 
-        LoggingListener(String nodeId, Optional<VipHolder> holder) {
+        LoggingListener(String nodeId, Optional<String> group, Optional<VipHolder> holder) {
             this.nodeId = nodeId;
+            this.group = group.map(g -> " of group " + g).orElse("");
             this.holder = Objects.requireNonNull(holder);
         }
 
         @Override
         public void elected(Leadership leadership) {
-            log.info("ELECTED: node {} is leader with token {} ({} ms of lease left)", nodeId,
+            log.info("ELECTED: node {} is leader{} with token {} ({} ms of lease left)", nodeId, group,
                     leadership.token().value(), leadership.remainingLease().toMillis());
             holder.ifPresent(h -> h.elected(leadership));
         }
 
         @Override
         public void revoked(Leadership leadership, RevokeReason reason) {
-            log.info("REVOKED: node {} is no longer leader (token {}, reason {})", nodeId,
+            log.info("REVOKED: node {} is no longer leader{} (token {}, reason {})", nodeId, group,
                     leadership.token().value(), reason);
             holder.ifPresent(h -> h.revoked(leadership, reason));
         }

@@ -120,6 +120,23 @@ class AdminServerTest {
     }
 
     @Test
+    void drainAndUndrainAreForSeveralVipsAndASingleVipDaemonRefusesThem() throws Exception {
+        try (AdminCluster c = new AdminCluster(dir)) {
+            c.start("n1", MemberRole.VOTER);
+            for (String command : List.of("drain", "undrain")) {
+                Run r = c.admin("n1", command);
+                assertThat(r.code()).as(r.toString()).isEqualTo(1);
+                assertThat(r.err()).as(r.toString()).startsWith("ha-vipd admin: refused (NOT_SUPPORTED): " + command
+                        + " is for a daemon with several VIPs (vip.GROUP.address keys); this one holds a single VIP:"
+                        + " stop it (SIGTERM) to hand the VIP over. Nothing was changed");
+            }
+            Run extra = c.admin("n1", "drain", "n2");
+            assertThat(extra.code()).isEqualTo(2);
+            assertThat(extra.err()).startsWith("ha-vipd admin: 'drain' takes no argument, got 1");
+        }
+    }
+
+    @Test
     void aClientOfAnotherClusterIsRefused() throws Exception {
         try (AdminCluster c = new AdminCluster(dir)) {
             c.start("n1", MemberRole.VOTER);

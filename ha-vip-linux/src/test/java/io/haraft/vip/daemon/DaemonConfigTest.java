@@ -448,4 +448,106 @@ class DaemonConfigTest {
         List<String> keys = new ArrayList<>(DaemonConfig.KEYS.keySet());
         assertThat(keys).startsWith("cluster.id", "node.id", "members");
     }
+
+    // ------------------------------------------------------------------ several VIPs, one Raft group each
+
+    private static final String SEVERAL = """
+            cluster.id = orders-vip
+            node.id = n1
+            members = n1=192.0.2.1:7001, n2=192.0.2.2:7001,n3=192.0.2.3:7001
+            data.dir = /var/lib/ha-vipd
+            vip.web-1.address = 192.0.2.51/24
+            vip.web-2.address = 192.0.2.52/24
+            vip.web-3.address = 192.0.2.53/24
+            interface = eth0
+            """;
+
+    @Test
+    void severalVipsEachFollowTheirOwnGroupAndShareTheOtherSettings() {
+        DaemonConfig c = parse(SEVERAL + "garp.count = 3\n");
+        assertThat(c.hasGroups()).isTrue();
+        assertThat(c.groups()).containsExactly("web-1", "web-2", "web-3");
+        assertThat(c.groupVips().keySet()).containsExactly("web-1", "web-2", "web-3");
+        assertThat(c.groupVips().values()).extracting(v -> v.address().cidr())
+                .containsExactly("192.0.2.51/24", "192.0.2.52/24", "192.0.2.53/24");
+        assertThat(c.groupVips().values()).allSatisfy(v -> {
+            assertThat(v.interfaceName()).isEqualTo("eth0");
+            assertThat(v.garpCount()).isEqualTo(3);
+            assertThat(v.releaseMargin()).isEqualTo(Duration.ofMillis(97));
+        });
+        assertThatThrownBy(c::vipConfig).isInstanceOf(IllegalStateException.class);
+        assertThat(c.summary()).contains("VIP 192.0.2.51/24 on eth0 follows the leader of group web-1",
+                "VIP 192.0.2.53/24 on eth0 follows the leader of group web-3");
+        assertThat(c.summary()).anyMatch(l -> l.startsWith("every VIP: release margin 97 ms"));
+        assertThat(c.builder().config()).isEqualTo(c.raftConfig());
+        assertThat(parse(MINIMAL).hasGroups()).as("a single vip runs one node, as before").isFalse();
+        assertThat(parse(MINIMAL).groupVips()).isEmpty();
+        assertThat(VipDaemon.help()).contains("vip.GROUP.address");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            vip.web-1.address = 192.0.2.54/24 | /etc/ha-vipd/vip.properties line 9: vip.web-1.address is set a second time; keep one line per key (group web-1 carries one VIP: give another VIP a group of its own)
+            vip.web-4.address = 192.0.2.51/24 | /etc/ha-vipd/vip.properties: vip.web-4.address = 192.0.2.51/24: vip.web-1.address has the same address; two groups would each add it to their leader's host, so two hosts would answer for it. Give every group its own VIP
+            vip.web-4.address = 192.0.2.52/32 | /etc/ha-vipd/vip.properties: vip.web-4.address = 192.0.2.52/32: vip.web-2.address has the same address
+            vip.web-4.address = 192.0.2.300/24 | /etc/ha-vipd/vip.properties: vip.web-4.address = 192.0.2.300/24: 
+            vip.web-4.address = 192.0.2.54   | /etc/ha-vipd/vip.properties: vip.web-4.address = 192.0.2.54: the VIP '192.0.2.54' has no prefix length
+            vip.Web.address = 192.0.2.54/24  | /etc/ha-vipd/vip.properties: vip.Web.address: the part between vip. and .address names the VIP's Raft group: Invalid group name 'Web': it starts with 'W', not a lower-case letter or a digit
+            vip.web_4!.address = 192.0.2.54/24 | /etc/ha-vipd/vip.properties: vip.web_4!.address: the part between vip. and .address names the VIP's Raft group: Invalid group name 'web_4!': character '!' at position 5 is not allowed
+            vip..address = 192.0.2.54/24     | /etc/ha-vipd/vip.properties: vip..address: the part between vip. and .address names the VIP's Raft group: Invalid group name '': it is empty
+            vip.web-4.address =              | /etc/ha-vipd/vip.properties line 9: vip.web-4.address has an empty value; give one (one of several VIPs, each led by its own Raft group GROUP
+            vip = 192.0.2.50/24              | /etc/ha-vipd/vip.properties: vip = 192.0.2.50/24 is set together with vip.web-1.address, vip.web-2.address, vip.web-3.address: give either one VIP with vip, or every VIP with a vip.GROUP.address line of its own (write vip.NAME.address = 192.0.2.50/24 instead of vip)
+            vip.web-4.address = 192.0.2.2/24 | /etc/ha-vipd/vip.properties: vip.web-4.address = 192.0.2.2/24 is the address of member n2 (192.0.2.2:7001)
+            vip.web.adress = 192.0.2.54/24   | /etc/ha-vipd/vip.properties line 9: unknown key 'vip.web.adress'
+            """)
+    void eachBadVipOfSeveralHasItsMessage(String line, String message) {
+        assertThatThrownBy(() -> parse(SEVERAL + line + "\n")).isInstanceOf(DaemonConfigException.class)
+                .hasMessageStartingWith(message);
+    }
+
+    @Test
+    void checkOfAFileWithSeveralVipsListsEveryVip() throws Exception {
+        Path f = file("several.properties", SEVERAL);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(text).isZero();
+        assertThat(text).contains("config " + f + ": valid",
+                "  VIP 192.0.2.51/24 on eth0 follows the leader of group web-1",
+                "  VIP 192.0.2.52/24 on eth0 follows the leader of group web-2",
+                "  VIP 192.0.2.53/24 on eth0 follows the leader of group web-3", "OK (host not checked)");
+        DaemonConfig.Attempt a = DaemonConfig.read(f);
+        assertThat(a.vip()).as("no single vip").isEmpty();
+        assertThat(a.vips()).as("--check checks the host for each VIP").extracting(v -> v.address().cidr())
+                .containsExactly("192.0.2.51/24", "192.0.2.52/24", "192.0.2.53/24");
+    }
+
+    @Test
+    void severalVipsNeedTheInterfaceButNoVipKey() {
+        assertThatThrownBy(() -> parse(SEVERAL.replace("interface = eth0\n", "")))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage(FILE + ": interface is missing: " + DaemonConfig.KEYS.get("interface"));
+    }
+
+    @Test
+    void aSharedSettingThatIsWrongIsReportedOnceNotOncePerVip() {
+        assertThatThrownBy(() -> parse(SEVERAL + "garp.count = 101\n"))
+                .isInstanceOfSatisfying(DaemonConfigException.class, e -> assertThat(e.problems())
+                        .containsExactly(FILE + ": garp.count must be 0 to 100 (keepalived sends 5), got 101"));
+    }
+
+    @Test
+    void aWitnessHostsTheGroupsOfSeveralVipsButHoldsNone() {
+        List<String> warnings = new ArrayList<>();
+        DaemonConfig c = DaemonConfig.parse(FILE, WITNESS + "vip.web-1.address = 192.0.2.51/24\n"
+                + "vip.web-2.address = 192.0.2.52/24\n", warnings);
+        assertThat(c.isWitness()).isTrue();
+        assertThat(c.hasGroups()).isTrue();
+        assertThat(c.groups()).containsExactly("web-1", "web-2");
+        assertThat(c.groupVips()).isEmpty();
+        assertThat(c.summary()).contains("witness: never leads, holds no VIP; hosts the groups [web-1, web-2]");
+        assertThat(warnings).containsExactly("w1 is a witness: it never leads, so this daemon runs no VIP holder; the"
+                + " VIP keys (vip, interface, ...) are not used, except that it hosts the group of each"
+                + " vip.GROUP.address, so that every group has a majority");
+    }
 }
