@@ -22,8 +22,8 @@ import java.util.function.Supplier;
  *
  * <p>In a round, the node counts, per member, the groups whose leader it knows (its own view of
  * every group it hosts). The <em>targets</em> are the other members that may lead, that this node
- * heard from within the last {@code liveWindowNanos}, and whose last message did not say they are
- * drained. Then:
+ * heard from within the last {@code liveWindowNanos} without a connection to them refused since,
+ * and whose last message did not say they are drained. Then:
  * <ul>
  *   <li>drained: it hands one group it leads to the target leading the fewest groups;</li>
  *   <li>else, if balancing is on and it leads at least two groups more than the target leading the
@@ -157,7 +157,10 @@ final class LeadershipBalancer {
         return false;
     }
 
-    /** The other members that may lead, were heard from lately, and did not say they are drained. */
+    /**
+     * The other members that may lead, were heard from lately, did not say they are drained, and
+     * did not refuse a connection since (a process killed a moment ago was still heard lately).
+     */
     private List<String> targets(List<String> mayLead) {
         List<String> out = new ArrayList<>();
         for (String id : mayLead) {
@@ -165,7 +168,8 @@ final class LeadershipBalancer {
                 continue;
             }
             Optional<GrpcTransport.PeerSignal> s = heard.apply(id);
-            if (s.isPresent() && s.get().silence().toNanos() <= liveWindowNanos && !s.get().drained()) {
+            if (s.isPresent() && s.get().silence().toNanos() <= liveWindowNanos && !s.get().drained()
+                    && !s.get().refusedSince()) {
                 out.add(id);
             }
         }

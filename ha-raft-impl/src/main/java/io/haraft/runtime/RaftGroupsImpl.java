@@ -86,14 +86,21 @@ public final class RaftGroupsImpl implements RaftGroups {
         this.nodeListener = Objects.requireNonNull(nodeListener, "nodeListener");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.env = new SharedEnvironment(clock, config.clusterId(), config.nodeId());
-        // A peer is a target if heard from within an election timeout: a leader hears every
-        // follower each heartbeat, and a transfer to a dead node would leave its group leaderless.
         this.balancer = new LeadershipBalancer(config.nodeId(), this::hostedGroups,
                 peer -> {
                     GrpcTransport t = sharedTransport();
                     return t == null ? Optional.empty() : t.lastHeard(peer);
                 },
-                config.electionTimeout().toNanos(), 1);
+                balancerLiveWindowNanos(config), 1);
+    }
+
+    /**
+     * How recently the balancer must have heard from a peer to hand it a group: two heartbeat
+     * intervals (at most an election timeout). A leader hears every follower each heartbeat, and a
+     * transfer to a node that died meanwhile ends only at its deadline, with its group leaderless.
+     */
+    static long balancerLiveWindowNanos(RaftConfig config) {
+        return Math.min(config.electionTimeout().toNanos(), 2 * config.heartbeatInterval().toNanos());
     }
 
     private List<GroupNode> hostedGroups() {

@@ -198,7 +198,7 @@ public final class GrpcTransport implements Transport {
     /** Per sender of a checked message: when it was last heard from, and whether it said it is drained. */
     private final Map<String, Heard> heard = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private record Heard(long atNanos, boolean drained) { }
+    private record Heard(long atNanos, boolean drained, boolean refusedSince) { }
     final AtomicLong dropped = new AtomicLong();
     final AtomicLong oversized = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
@@ -358,9 +358,15 @@ public final class GrpcTransport implements Transport {
     }
 
     /**
-     * What this node last heard from a peer: how long ago, and whether the peer said it is drained.
+     * What this node last heard from a peer: how long ago, whether the peer said it is drained, and
+     * whether a connection to it was refused since (its process is gone, though it was heard lately).
      */
-    public record PeerSignal(Duration silence, boolean drained) { }
+    public record PeerSignal(Duration silence, boolean drained, boolean refusedSince) {
+        /** Heard {@code silence} ago, no connection refused since. */
+        public PeerSignal(Duration silence, boolean drained) {
+            this(silence, drained, false);
+        }
+    }
 
     /** Says on every message this node writes from now on whether it is drained. */
     public void setDrained(boolean drained) {
@@ -376,12 +382,18 @@ public final class GrpcTransport implements Transport {
     public Optional<PeerSignal> lastHeard(String peer) {
         Heard h = heard.get(peer);
         return h == null ? Optional.empty()
-                : Optional.of(new PeerSignal(Duration.ofNanos(Math.max(0, System.nanoTime() - h.atNanos())), h.drained()));
+                : Optional.of(new PeerSignal(Duration.ofNanos(Math.max(0, System.nanoTime() - h.atNanos())), h.drained(),
+                        h.refusedSince()));
     }
 
     /** Called for every checked inbound message. */
     void heardFrom(String sender, boolean senderDrained) {
-        heard.put(sender, new Heard(System.nanoTime(), senderDrained));
+        heard.put(sender, new Heard(System.nanoTime(), senderDrained, false));
+    }
+
+    /** Called when a connection to {@code peer} was refused: it was not heard from since. */
+    void refusedBy(String peer) {
+        heard.computeIfPresent(peer, (id, h) -> new Heard(h.atNanos(), h.drained(), true));
     }
 
     /** How many received messages named a Raft group this node does not host (and were dropped). */

@@ -414,6 +414,7 @@ final class PeerLink {
         }
         if (isRefused) {
             t.refused.incrementAndGet();
+            t.refusedBy(peerId);
             try {
                 t.listener().onConnectionRefused(peerId);
             } catch (RuntimeException e) {

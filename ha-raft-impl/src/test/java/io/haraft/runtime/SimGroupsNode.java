@@ -27,13 +27,14 @@ import java.util.function.LongSupplier;
  * {@link SimNodeEnvironment} and a {@link SimLogStore} whose disk survives crashes, and the
  * production {@link LeadershipBalancer}, whose round runs every
  * {@link RaftGroupsImpl#BALANCER_PERIOD_HEARTBEATS} heartbeat intervals as an event of the host.
- * The balancer is built as {@code RaftGroupsImpl} builds it (live window one election timeout, one
- * handover in flight); what the node last heard from each peer is what its endpoint delivered, in
- * any group, and whether that message said its sender is drained, as the shared transport records
- * it. {@link #drain} drains the process as {@code RaftGroups.drain()} does.
+ * The balancer is built as {@code RaftGroupsImpl} builds it (its live window, one handover in
+ * flight); what the node last heard from each peer is what its endpoint delivered, in any group,
+ * whether that message said its sender is drained, and whether a connection to it was refused
+ * since, as the shared transport records it. {@link #drain} drains the process as {@code RaftGroups.drain()} does.
  *
- * <p>Planted balancer bugs, set before {@link #start}: {@link #liveWindowNanos} (a window so long
- * that a peer heard from once stays a target forever) and {@link #listsALedGroupTwice} (the
+ * <p>Planted balancer bugs, set before {@link #start}: {@link #liveWindowNanos} with
+ * {@link #forgetsRefusals} (a window so long that a peer heard from once stays a target forever,
+ * even once its connection is refused) and {@link #listsALedGroupTwice} (the
  * balancer is given the node's groups with one it leads listed twice, so it counts one leadership
  * more than the node holds and hands over when it leads only one more than another member), and
  * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it).
@@ -52,8 +53,10 @@ public final class SimGroupsNode {
     private final Map<String, GroupNode> running = new LinkedHashMap<>();
     /** The same, by the index of the group's name (all null while the node is down). */
     private final GroupNode[] byIndex;
-    /** Planted bug: the balancer's live window (real production value: one election timeout). */
+    /** Planted bug: the balancer's live window (real production value: {@code RaftGroupsImpl.balancerLiveWindowNanos}). */
     public long liveWindowNanos;
+    /** Planted bug: the balancer is never told that a connection to a peer was refused. */
+    public boolean forgetsRefusals;
     /** Planted bug: the balancer sees one of the groups this node leads twice. */
     public boolean listsALedGroupTwice;
     /** Planted bug: this node never learns that a peer is drained (the flag lost on the way in). */
@@ -75,7 +78,7 @@ public final class SimGroupsNode {
         this.fsyncNanos = fsyncNanos;
         this.maxTaskDelayNanos = maxTaskDelayNanos;
         this.cores = cores;
-        this.liveWindowNanos = config.electionTimeout().toNanos();
+        this.liveWindowNanos = RaftGroupsImpl.balancerLiveWindowNanos(config);
         this.byIndex = new GroupNode[groupNames.size()];
         for (String g : groupNames) {
             disks.put(g, new InMemoryLogStore());
@@ -128,7 +131,7 @@ public final class SimGroupsNode {
         endpoint.start(new RoutingListener() {
             @Override
             public void heard(String from, boolean senderDrained) {
-                heard.put(from, new Heard(host.clock(), senderDrained && !losesDrainedFlag));
+                heard.put(from, new Heard(host.clock(), senderDrained && !losesDrainedFlag, false));
             }
 
             @Override
@@ -147,6 +150,9 @@ public final class SimGroupsNode {
 
             @Override
             public void onConnectionRefused(String peerId) {
+                if (!forgetsRefusals) {
+                    heard.computeIfPresent(peerId, (id, h) -> new Heard(h.at(), h.drained(), true));
+                }
                 new ArrayList<>(routes.values()).forEach(l -> l.onConnectionRefused(peerId));
             }
         });
@@ -163,7 +169,7 @@ public final class SimGroupsNode {
         }
         LeadershipBalancer balancer = new LeadershipBalancer(id(), this::balancedGroups,
                 peer -> Optional.ofNullable(heard.get(peer)).map(h -> new GrpcTransport.PeerSignal(
-                        Duration.ofNanos(host.clock() - h.at()), h.drained())),
+                        Duration.ofNanos(host.clock() - h.at()), h.drained(), h.refused())),
                 liveWindowNanos, 1);
         this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
@@ -185,7 +191,7 @@ public final class SimGroupsNode {
     }
 
     /** When (on this node's clock) a peer was last heard from, and whether it said it is drained. */
-    private record Heard(long at, boolean drained) {
+    private record Heard(long at, boolean drained, boolean refused) {
     }
 
     /** The listener of the node's endpoint: routes by group, and records what it heard from whom. */

@@ -54,7 +54,8 @@ final class GroupsSimulation {
     static final long SETTLE_NANOS = 2_500 * MS;
     /**
      * Balance counts from this long after the faults stop: a node heard from within the balancer's
-     * live window (one election timeout) before it went down may still be given a group, and a
+     * live window (two heartbeat intervals) before it was paused or cut off may still be given a
+     * group (a crashed one is not: its connection is refused), and a
      * handover ends within its deadline (two election timeouts); plus one balancer period. By then
      * every handover begun to a node that went down has ended (timed out: its leader stepped down).
      */
@@ -67,7 +68,10 @@ final class GroupsSimulation {
     /** The planted balancer bugs this simulation proves it catches. */
     enum Bug {
         NONE,
-        /** A live window so long that a member heard from once stays a target (a handover to a dead node). */
+        /**
+         * A live window so long that a member heard from once stays a target, refused connections
+         * ignored (a handover to a dead node).
+         */
         BALANCER_IGNORES_HEARD,
         /** The balancer counts one leadership more than the node holds: it hands over leading only one more. */
         BALANCER_OVERCOUNTS_SELF,
@@ -169,6 +173,7 @@ final class GroupsSimulation {
                     () -> 200_000 + random.nextLong(1_800_000), 200_000, PlantedBugs.NONE::newCore);
             if (bug == Bug.BALANCER_IGNORES_HEARD) {
                 node.liveWindowNanos = Long.MAX_VALUE;
+                node.forgetsRefusals = true;
             }
             node.listsALedGroupTwice = bug == Bug.BALANCER_OVERCOUNTS_SELF;
             node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
