@@ -98,6 +98,34 @@ class GrpcTransportTest {
     }
 
     @Test
+    void lastHeardSaysWhenAPeerWasHeardAndWhetherItsProcessHasGoneSince() {
+        Map<String, Integer> ports = ports("n1", "n2");
+        RecordingListener l1 = new RecordingListener();
+        GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), l1);
+        assertThat(n1.lastHeard("n2")).as("never heard").isEmpty();
+        GrpcTransport n2 = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        n2.setDrained(true);
+        n2.send(new Message.Heartbeat("n2", "n1", 7, 1, 1));
+        l1.awaitMessage("n2's heartbeat", m -> m.term() == 7);
+        GrpcTransport.PeerSignal heard = n1.lastHeard("n2").orElseThrow();
+        assertThat(heard.drained()).as("n2 said it is drained").isTrue();
+        assertThat(heard.refusedSince()).isFalse();
+
+        // n2's process goes away: n1's next connection to it is refused, and lastHeard says so.
+        n2.close();
+        n1.send(new Message.Heartbeat("n1", "n2", 8, 1, 1));
+        awaitTrue("n1's connection to n2 is refused", () -> l1.refusedCount("n2") >= 1);
+        awaitTrue("lastHeard says a connection was refused since", () -> n1.lastHeard("n2").orElseThrow().refusedSince());
+
+        // Heard again: no longer.
+        GrpcTransport back = start(config("n2", ports.get("n2"), ports).build(), new RecordingListener());
+        back.send(new Message.Heartbeat("n2", "n1", 9, 1, 1));
+        l1.awaitMessage("the restarted n2's heartbeat", m -> m.term() == 9);
+        awaitTrue("heard again: nothing refused since", () -> !n1.lastHeard("n2").orElseThrow().refusedSince());
+        assertThat(n1.lastHeard("n2").orElseThrow().drained()).as("a restarted node is not drained").isFalse();
+    }
+
+    @Test
     void messagesQueuedBeforeThePeerListensAreDeliveredWhenItComesUp() {
         Map<String, Integer> ports = ports("n1", "n2");
         GrpcTransport n1 = start(config("n1", ports.get("n1"), ports).build(), new RecordingListener());
