@@ -24,7 +24,9 @@ import java.util.SortedSet;
  *       {@code <dataDir>/groups/<name>/}, with small preallocated log segments), and one fixed set
  *       of threads: creating more groups starts no more threads.</li>
  *   <li>Leaderships are balanced: the members that are up and not drained ({@link #drain()}) end
- *       up leading numbers of groups that differ by at most one (see {@link #setBalancing}).</li>
+ *       up leading numbers of groups that differ by at most one (see {@link #setBalancing}). A
+ *       group given a preferred leader ({@link GroupOptions#withPreferredLeader}) is led by that
+ *       member whenever it is up and not drained; the other groups are balanced around it.</li>
  *   <li>A message for a group this node does not host is dropped (with a rate-limited WARN); it
  *       never affects the other groups.</li>
  *   <li>All methods are thread-safe. {@link #start()}, {@link #close()}, {@link #remove} and

@@ -72,6 +72,15 @@ class GroupsApiTest {
         assertThat(withListener.stateMachine()).isEmpty();
         assertThatThrownBy(() -> none.withListener(null)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> none.withStateMachine(null)).isInstanceOf(NullPointerException.class);
+
+        GroupOptions preferring = withListener.withPreferredLeader("n2");
+        assertThat(none.preferredLeader()).isEmpty();
+        assertThat(withListener.preferredLeader()).isEmpty();
+        assertThat(preferring.preferredLeader()).contains("n2");
+        assertThat(preferring.listener()).containsSame(l);
+        assertThat(preferring.withStateMachine(noState()).preferredLeader()).as("kept by the other copies").contains("n2");
+        assertThat(preferring.toString()).contains("preferredLeader=n2");
+        assertThatThrownBy(() -> none.withPreferredLeader(null)).isInstanceOf(NullPointerException.class);
     }
 
     @Test
@@ -116,7 +125,13 @@ class GroupsApiTest {
         assertThatThrownBy(() -> three().buildGroups(List.of(single)))
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("cannot host several Raft groups");
-        assertThatThrownBy(() -> three().stateMachine(new StateMachine() {
+        assertThatThrownBy(() -> three().stateMachine(noState()).buildGroups(List.of(single))).isInstanceOf(RaftConfigException.class)
+                .hasMessageContaining("withStateMachine");
+    }
+
+    /** A state machine that keeps nothing. */
+    private static StateMachine noState() {
+        return new StateMachine() {
             @Override
             public byte[] apply(Committed entry) {
                 return new byte[0];
@@ -129,7 +144,6 @@ class GroupsApiTest {
             @Override
             public void restore(java.io.InputStream in) {
             }
-        }).buildGroups(List.of(single))).isInstanceOf(RaftConfigException.class)
-                .hasMessageContaining("withStateMachine");
+        };
     }
 }

@@ -25,11 +25,22 @@ final class GroupNode implements RaftNode {
     private final String name;
     private final RaftNodeImpl node;
     private final RaftGroupsImpl owner;
+    private final String preferredLeader;
 
     GroupNode(String name, RaftNodeImpl node, RaftGroupsImpl owner) {
+        this(name, node, owner, null);
+    }
+
+    GroupNode(String name, RaftNodeImpl node, RaftGroupsImpl owner, String preferredLeader) {
         this.name = name;
         this.node = node;
         this.owner = owner;
+        this.preferredLeader = preferredLeader;
+    }
+
+    /** The member that should lead this group, or null (see {@code GroupOptions.withPreferredLeader}). */
+    String preferredLeader() {
+        return preferredLeader;
     }
 
     String name() {

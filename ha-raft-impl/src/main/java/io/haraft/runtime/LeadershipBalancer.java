@@ -33,6 +33,11 @@ import java.util.function.Supplier;
  * member that does not host the group, or does not answer in it, could not take it); if the
  * target answers in none, the next target by count is tried.
  *
+ * <p>Preferred leaders come first: a group this node leads whose preferred member is a target is
+ * handed to that member. A node that is not drained never hands away a group that prefers it, nor
+ * balances one that prefers another target (it goes there instead); the other groups are balanced
+ * around them.
+ *
  * <p><b>Guarantees.</b> At most {@code maxInFlight} handovers of this node are in flight at once,
  * and a node never hands a group to a member it has not heard from lately (a transfer to a dead
  * node would leave the group without leader for an election). Every handover strictly lowers the
@@ -44,7 +49,8 @@ import java.util.function.Supplier;
  * <p><b>Limits.</b> Views differ for a moment while leaders change, so two nodes may hand a group
  * to the same target at once; the next rounds move one back. A drained node still votes, and may
  * win an election (for example when a leader dies): it then hands the group over in a later round,
- * if it knows a target. Counts are per group, not weighted.
+ * if it knows a target. Counts are per group, not weighted; with preferred leaders concentrated on
+ * one member the counts can differ by more than one.
  */
 final class LeadershipBalancer {
     private static final Logger LOG = LoggerFactory.getLogger(LeadershipBalancer.class);
@@ -119,8 +125,34 @@ final class LeadershipBalancer {
             return;
         }
         List<String> targets = targets(mayLead);
+        handToPreferred(mine, targets, counts);
+        if (!drain) {
+            // A group held by its preferred member stays; one preferring another live target goes there.
+            mine.removeIf(g -> g.preferredLeader() != null
+                    && (g.preferredLeader().equals(self) || targets.contains(g.preferredLeader())));
+        }
         while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
             counts.merge(self, -1, Integer::sum);
+        }
+    }
+
+    /**
+     * Hands groups of {@code mine} whose preferred leader is a target (live, not drained) and
+     * answers in that group to that member, within the in-flight limit; updates {@code mine} and
+     * {@code counts}.
+     */
+    private void handToPreferred(List<GroupNode> mine, List<String> targets, Map<String, Integer> counts) {
+        for (java.util.Iterator<GroupNode> it = mine.iterator(); it.hasNext() && inFlight.size() < maxInFlight; ) {
+            GroupNode g = it.next();
+            String p = g.preferredLeader();
+            if (p != null && !p.equals(self) && targets.contains(p) && g.node().heardWithin(p, liveWindowNanos)) {
+                it.remove();
+                inFlight.add(g.name());
+                counts.merge(self, -1, Integer::sum);
+                counts.merge(p, 1, Integer::sum);
+                LOG.info("balancer: handing group {} to {}, its preferred leader", g.name(), p);
+                transfer(g, p);
+            }
         }
     }
 
@@ -180,6 +212,11 @@ final class LeadershipBalancer {
         inFlight.add(g.name());
         LOG.info("{}: handing group {} to {} (this node leads {}, {} leads {})", drain ? "drain" : "balancer",
                 g.name(), target, mineCount, target, theirs);
+        transfer(g, target);
+    }
+
+    /** Starts the graceful transfer of {@code g} (already in flight) to {@code target}. */
+    private void transfer(GroupNode g, String target) {
         g.node().transferLeadership(target).whenComplete((v, e) -> {
             inFlight.remove(g.name());
             if (e != null) {

@@ -156,6 +156,13 @@ public final class RaftGroupsImpl implements RaftGroups {
     public RaftNode newGroup(String name, GroupOptions options) {
         GroupNames.check(name);
         Objects.requireNonNull(options, "options");
+        options.preferredLeader().ifPresent(p -> {
+            if (config.voters().stream().noneMatch(m -> m.id().equals(p))) {
+                throw new IllegalArgumentException("group '" + name + "': preferred leader '" + p + "' is not a member"
+                        + " that can lead (the voters are " + config.voters().stream().map(RaftConfig.Member::id)
+                        .toList() + ")");
+            }
+        });
         synchronized (lifecycle) {
             if (state == State.CLOSED) {
                 throw new IllegalStateException("node " + config.nodeId() + " is closed; cannot host group '"
@@ -171,7 +178,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             } else {
                 router.expect(name);
             }
-            GroupNode handle = new GroupNode(name, node, this);
+            GroupNode handle = new GroupNode(name, node, this, options.preferredLeader().orElse(null));
             groups.put(name, handle);
             return handle;
         }

@@ -187,12 +187,17 @@ class GroupsGrpcTest {
         return ManagementFactory.getThreadMXBean().getThreadCount();
     }
 
-    @Test
-    void twentyGroupsOnThreeNodesEachElectALeaderWithTokensOfTheirOwn() {
+    /** Nodes n1, n2 and n3 hosting groups, started (the balancer is on). */
+    private void startThreeGroupsNodes() {
         ids("n1", "n2", "n3");
         for (String id : ports.keySet()) {
             startGroupsNode(id);
         }
+    }
+
+    @Test
+    void twentyGroupsOnThreeNodesEachElectALeaderWithTokensOfTheirOwn() {
+        startThreeGroupsNodes();
         List<String> groups = names("g", 0, 20);
         groups.forEach(this::createEverywhere);
         awaitLeaders(groups);
@@ -607,6 +612,43 @@ class GroupsGrpcTest {
         assertThat(n2.isDrained()).isFalse();
         awaitLedCounts(groups, Map.of("n1", 4, "n2", 4, "n3", 4), "n2 undrained");
         assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void groupsWithAPreferredLeaderGoToItAndComeBackToItAfterItReturns() {
+        startThreeGroupsNodes();
+        List<String> preferring = names("pref", 0, 2);
+        List<String> free = names("free", 0, 4);
+        for (RaftGroups n : nodes.values()) {
+            preferring.forEach(g -> n.newGroup(g, GroupOptions.defaults().withPreferredLeader("n3")));
+            free.forEach(n::newGroup);
+        }
+        List<String> all = new ArrayList<>(preferring);
+        all.addAll(free);
+        awaitPreferredOnN3(preferring, "three nodes up");
+        awaitLedCounts(all, Map.of("n1", 2, "n2", 2, "n3", 2), "three nodes up: n3 leads its two, the others two each");
+
+        RaftGroupsImpl dead = (RaftGroupsImpl) nodes.remove("n3");
+        dead.crashForTest();
+        awaitLedCounts(all, Map.of("n1", 3, "n2", 3), "n3 killed: its groups led by the survivors");
+
+        RaftGroups back = startGroupsNode("n3");
+        preferring.forEach(g -> back.newGroup(g, GroupOptions.defaults().withPreferredLeader("n3")));
+        free.forEach(back::newGroup);
+        awaitPreferredOnN3(preferring, "n3 restarted on its data");
+        awaitLedCounts(all, Map.of("n1", 2, "n2", 2, "n3", 2), "n3 restarted on its data");
+
+        back.drain();
+        awaitLedCounts(all, Map.of("n1", 3, "n2", 3, "n3", 0), "n3 drained: a preference does not hold a drained node");
+        assertThat(violations).isEmpty();
+        assertThatThrownBy(() -> back.newGroup("x", GroupOptions.defaults().withPreferredLeader("n9")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("preferred leader 'n9' is not a member that can lead");
+    }
+
+    private void awaitPreferredOnN3(List<String> groups, String when) {
+        Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).filter("n3"::equals).isPresent()),
+                () -> when + ": n3 leads " + groups + "; elections " + electionsOf(groups));
     }
 
     /** A state machine that counts applied commands; its snapshot is the count. */
