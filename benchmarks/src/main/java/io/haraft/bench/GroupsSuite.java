@@ -15,7 +15,7 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Many groups (active-active): 3 nodes, each hosting the same N named groups in one JVM, for N = 1,
- * 100 and 1,000 ({@code --quick}: 1 and 20). Per row, on one cluster:
+ * 100 and 1,000 ({@code --quick}: 1 and 20; {@code --groups} chooses). Per row, on one cluster:
  * <ol>
  *   <li>start: every group gets a leader that can serve (a {@code GREADY} line); HA-Raft's balancer
  *       then spreads them (the row waits for counts differing by at most one, up to 60 s);</li>
@@ -43,6 +43,9 @@ final class GroupsSuite {
     }
 
     static List<Integer> counts(Options o) {
+        if (!o.groups().isEmpty()) {
+            return o.groups();
+        }
         return o.quick() ? List.of(1, 20) : List.of(1, 100, 1000);
     }
 

@@ -12,11 +12,14 @@ import java.util.List;
  *                  idle window (default 30, quick 5)
  * @param strict    exit 1 unless every system has a measured, available row in every suite's CSV
  *                  ({@link Completeness}); without it an unavailable system is a row and the run goes on
+ * @param groups    the {@code groups} suite's group counts ({@code --groups 1,100,1000}); empty: its default
  */
-record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, boolean strict, Path out) {
+record Options(String suite, List<String> systems, int reps, int seconds, boolean quick, boolean strict, Path out,
+               List<Integer> groups) {
 
     static final String USAGE = "usage: java -jar ha-raft-benchmarks.jar <failover|throughput|footprint|groups|all>"
-            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] --out DIR\n"
+            + " [--systems haraft,ratis,atomix] [--reps N] [--seconds S] [--quick] [--strict] [--groups 1,100,1000]"
+            + " --out DIR\n"
             + "   or: java -jar ha-raft-benchmarks.jar storage [seconds per case] [data dir parent] [emulated fsync µs]";
 
     static Options parse(String[] args) {
@@ -33,6 +36,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
         boolean quick = false;
         boolean strict = false;
         Path out = null;
+        List<Integer> groups = List.of();
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--systems" -> systems = List.of(args[++i].split(","));
@@ -41,6 +45,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
                 case "--quick" -> quick = true;
                 case "--strict" -> strict = true;
                 case "--out" -> out = Path.of(args[++i]);
+                case "--groups" -> groups = java.util.Arrays.stream(args[++i].split(",")).map(Integer::valueOf).toList();
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
             }
         }
@@ -53,7 +58,7 @@ record Options(String suite, List<String> systems, int reps, int seconds, boolea
             throw new IllegalArgumentException("--out DIR is required\n" + USAGE);
         }
         return new Options(suite, systems, reps != null ? reps : quick ? 3 : 30,
-                seconds != null ? seconds : quick ? 2 : 10, quick, strict, out);
+                seconds != null ? seconds : quick ? 2 : 10, quick, strict, out, groups);
     }
 
     /** Settings to run per system: ours-equal always; the alternative (peer defaults) unless quick. */
