@@ -65,6 +65,7 @@ final class Cluster implements AutoCloseable {
     private final List<GroupReady> groupReadies = new ArrayList<>();
     private List<String> extraArgs = List.of();
     private List<String> commandPrefix = List.of();
+    private List<String> jvmArgs = List.of();
     private long launchedNanos;
     /** The last failover's old leader and new leader, for the driver's log line. */
     String lastFault = "-";
@@ -106,6 +107,12 @@ final class Cluster implements AutoCloseable {
         return this;
     }
 
+    /** More JVM options for every launch from now on (e.g. log levels). */
+    Cluster withJvmArgs(List<String> args) {
+        this.jvmArgs = List.copyOf(args);
+        return this;
+    }
+
     /** Launches all three JVMs; returns at once. */
     void launchAll() throws IOException {
         launchedNanos = System.nanoTime();
@@ -135,7 +142,7 @@ final class Cluster implements AutoCloseable {
         settings.options().forEach((k, v) -> args.add("x." + k + "=" + v));
         args.addAll(extraArgs);
         List<String> command = new ArrayList<>(commandPrefix);
-        command.addAll(layout.nodeCommand(settings.system(), args));
+        command.addAll(layout.nodeCommand(settings.system(), jvmArgs, args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectError(ProcessBuilder.Redirect.appendTo(logDir.resolve(name + "-" + n.id + ".log").toFile()));
         Process p = pb.start();

@@ -112,6 +112,11 @@ final class Layout {
     }
 
     List<String> nodeCommand(String system, List<String> nodeArgs) {
+        return nodeCommand(system, List.of(), nodeArgs);
+    }
+
+    /** The node command with {@code jvmArgs} after the harness's own (a later {@code -D} of a key wins). */
+    List<String> nodeCommand(String system, List<String> jvmArgs, List<String> nodeArgs) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx1g");
@@ -127,6 +132,7 @@ final class Layout {
             cmd.addAll(HARAFT_LOGGING);
             cp += File.pathSeparator + dir.resolve("systems").resolve("logging").resolve("*");
         }
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(cp);
         cmd.add("io.haraft.bench.node.NodeMain");
