@@ -264,8 +264,13 @@ class VipdGroupsScenarioTest {
         }
         text.append('\n')
                 .append("data.dir = ").append(dir.resolve("data-n" + (i + 1))).append('\n')
+                // Three holders per host run `ip` at the same moments; on a loaded 2-core machine one
+                // `ip addr del` took 285 ms, more than the default 100 ms release margin, and a new
+                // leader added the VIP first (the daemon warns of exactly that). So: a margin that
+                // covers such a host, and a lease long enough to leave room for renewals.
                 .append("heartbeat.ms = 100\n")
-                .append("election.ms = 300\n");
+                .append("election.ms = 1000\n")
+                .append("release.margin.ms = 450\n");
         for (int v = 0; v < VIPS.size(); v++) {
             text.append("vip.").append(GROUPS.get(v)).append(".address = ").append(VIPS.get(v)).append("/24\n");
         }
