@@ -50,7 +50,7 @@ import java.util.SortedSet;
  * <p><b>Limits.</b> The handles do not support membership changes yet ({@code addLearner},
  * {@code promote}, {@code removeMember}, ... fail with {@link UnsupportedOperationException}):
  * every group has the node's members. Each group sends its own heartbeats (they are not
- * coalesced per peer yet). Groups report no metrics.
+ * coalesced per peer yet).
  */
 public interface RaftGroups extends AutoCloseable {
 

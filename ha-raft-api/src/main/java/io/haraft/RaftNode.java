@@ -820,12 +820,12 @@ public interface RaftNode extends AutoCloseable {
          * named Raft groups ({@link RaftGroups}), not started yet. The listener set with
          * {@link #listener}, if any, hears every group (tell them apart by
          * {@link Leadership#group()}); each group gets its own listener and state machine through
-         * {@link GroupOptions}.
+         * {@link GroupOptions}. The {@link #metrics} set here, if any, get every group's meters,
+         * each tagged with the group's name ({@code group}).
          *
          * @throws RaftConfigException   if a setting is invalid, the data directory cannot be
-         *                               prepared, or a {@link #stateMachine} or {@link #metrics} was
-         *                               set (a state machine belongs to one group; groups report no
-         *                               metrics yet)
+         *                               prepared, or a {@link #stateMachine} was set (a state
+         *                               machine belongs to one group)
          * @throws IllegalStateException if no implementation (or more than one) is on the class
          *                               path
          */
@@ -839,13 +839,10 @@ public interface RaftNode extends AutoCloseable {
                 throw new RaftConfigException("A state machine was set on a builder of several Raft groups.",
                         "Give each group its own: groups.newGroup(name, GroupOptions.defaults().withStateMachine(sm)).");
             }
-            if (metrics != null) {
-                throw new RaftConfigException("Metrics were set on a builder of several Raft groups, which report"
-                        + " no metrics yet.", "Remove .metrics(...) or build a single-group node with build().");
-            }
             RaftConfig config = config().prepareDataDir();
             RaftNodeFactory factory = single(factories);
-            RaftGroups groups = factory.createGroups(config, listener == null ? NO_LISTENER : listener);
+            RaftGroups groups = factory.createGroups(config, listener == null ? NO_LISTENER : listener,
+                    metrics == null ? RaftMetrics.none() : metrics);
             if (groups == null) {
                 throw new IllegalStateException(factory.getClass().getName() + ".createGroups returned null;"
                         + " that is a bug in the implementation");

@@ -129,6 +129,37 @@ class GroupsApiTest {
                 .hasMessageContaining("withStateMachine");
     }
 
+    @Test
+    void buildGroupsHandsTheBuildersMetricsToTheImplementation() {
+        List<io.haraft.metrics.RaftMetrics> given = new java.util.ArrayList<>();
+        RaftGroups made = stub(RaftGroups.class);
+        RaftNodeFactory groupsFactory = new RaftNodeFactory() {
+            @Override
+            public RaftNode create(RaftConfig config, LeadershipListener listener, StateMachine sm) {
+                return null;
+            }
+
+            @Override
+            public RaftGroups createGroups(RaftConfig config, LeadershipListener listener,
+                                           io.haraft.metrics.RaftMetrics metrics) {
+                given.add(metrics);
+                return made;
+            }
+        };
+        io.haraft.metrics.RaftMetrics mine = stub(io.haraft.metrics.RaftMetrics.class);
+        assertThat(three().metrics(mine).buildGroups(List.of(groupsFactory))).isSameAs(made);
+        assertThat(three().buildGroups(List.of(groupsFactory))).isSameAs(made);
+        assertThat(given).containsExactly(mine, io.haraft.metrics.RaftMetrics.none());
+    }
+
+    /** An implementation of {@code type} whose every method returns null (enough for identity checks). */
+    private static <T> T stub(Class<T> type) {
+        return type.cast(java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                (proxy, method, args) -> method.getName().equals("equals") ? proxy == args[0]
+                        : method.getName().equals("hashCode") ? System.identityHashCode(proxy)
+                        : method.getName().equals("toString") ? type.getSimpleName() + " stub" : null));
+    }
+
     /** A state machine that keeps nothing. */
     private static StateMachine noState() {
         return new StateMachine() {

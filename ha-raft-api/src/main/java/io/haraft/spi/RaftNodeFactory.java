@@ -81,4 +81,21 @@ public interface RaftNodeFactory {
         throw new UnsupportedOperationException("The HA-Raft implementation " + getClass().getName()
                 + " cannot host several Raft groups per node; use an ha-raft-impl of the same version as ha-raft-api");
     }
+
+    /**
+     * {@link #createGroups(RaftConfig, LeadershipListener)} whose groups report to {@code metrics},
+     * each with its name as the {@code group} tag; called by {@link RaftNode.Builder#buildGroups()}.
+     * The default, for implementations without metrics for groups, logs a WARN when given metrics
+     * other than {@link RaftMetrics#none()} and creates the node without them.
+     *
+     * @param metrics where the groups report; {@link RaftMetrics#none()} when none were set
+     */
+    default RaftGroups createGroups(RaftConfig config, LeadershipListener listener, RaftMetrics metrics) {
+        if (metrics != RaftMetrics.none()) {
+            org.slf4j.LoggerFactory.getLogger(RaftNodeFactory.class).warn("The HA-Raft implementation {} does not"
+                    + " support metrics for groups: node {} reports none to {}. Use an ha-raft-impl of the same"
+                    + " version as ha-raft-api", getClass().getName(), config.nodeId(), metrics);
+        }
+        return createGroups(config, listener);
+    }
 }

@@ -32,8 +32,8 @@ import java.util.function.DoubleSupplier;
  */
 final class NodeMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(NodeMetrics.class);
-    /** The value of the {@code group} tag: one Raft group per node for now. */
-    static final String GROUP = "default";
+    /** The value of the {@code group} tag of a node of its own (not one of many groups). */
+    static final String GROUP = io.haraft.GroupNames.DEFAULT;
     static final String SECONDS = "seconds";
 
     /** Metrics that record nothing, for parts used without a node (tests). */
@@ -62,9 +62,14 @@ final class NodeMetrics {
     final RaftMetrics.Timer revokedCallback;
 
     NodeMetrics(RaftMetrics spi, String clusterId, String nodeId) {
+        this(spi, clusterId, nodeId, GROUP);
+    }
+
+    /** The meters of Raft group {@code group} of node {@code nodeId}: every id carries the three as tags. */
+    NodeMetrics(RaftMetrics spi, String clusterId, String nodeId, String group) {
         this.spi = spi;
         this.nodeId = nodeId;
-        this.tags = Map.of("cluster", clusterId, "node", nodeId, "group", GROUP);
+        this.tags = Map.of("cluster", clusterId, "node", nodeId, "group", group);
         leaderChanges = counter("haraft.leader.changes", "Times this node learned of a new leader (one per term"
                 + " with a known leader)");
         electionsStarted = counter("haraft.elections.started", "Elections this node started as candidate (each"

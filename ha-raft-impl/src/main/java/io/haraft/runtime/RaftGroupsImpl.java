@@ -64,6 +64,8 @@ public final class RaftGroupsImpl implements RaftGroups {
     private final RaftConfig config;
     private final LeadershipListener nodeListener;
     private final MonotonicClock clock;
+    /** Where every group reports its meters (tag {@code group}: its name). */
+    private final RaftMetrics metrics;
     private final Object lifecycle = new Object();
     private State state = State.NEW;                                   // guarded by lifecycle
     private final Map<String, GroupNode> groups = new LinkedHashMap<>();  // guarded by lifecycle
@@ -82,6 +84,16 @@ public final class RaftGroupsImpl implements RaftGroups {
      * @param nodeListener a listener every group gets (besides its own)
      */
     public RaftGroupsImpl(RaftConfig config, LeadershipListener nodeListener, MonotonicClock clock) {
+        this(config, nodeListener, clock, RaftMetrics.none());
+    }
+
+    /**
+     * A node that hosts groups, not started, each group reporting to {@code metrics} with its name
+     * as the {@code group} tag.
+     */
+    public RaftGroupsImpl(RaftConfig config, LeadershipListener nodeListener, MonotonicClock clock,
+                          RaftMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.config = Objects.requireNonNull(config, "config");
         this.nodeListener = Objects.requireNonNull(nodeListener, "nodeListener");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -194,8 +206,7 @@ public final class RaftGroupsImpl implements RaftGroups {
                         .withIdentity(cfg.clusterId(), cfg.nodeId())
                         .withSegmentSize(GROUP_SEGMENT_SIZE)
                         .withWorkers(env.storageWorkers())));
-        RaftNodeImpl node = new RaftNodeImpl(c, name, own, sm, transports, stores, env.forGroup(name),
-                RaftMetrics.none());
+        RaftNodeImpl node = new RaftNodeImpl(c, name, own, sm, transports, stores, env.forGroup(name), metrics);
         if (options.listener().isPresent()) {
             node.addListener(nodeListener);
         }

@@ -128,6 +128,8 @@ public final class RaftNodeImpl implements RaftNode {
     private final MonotonicClock clock;
     private final long electionTimeoutNanos;
     private final RaftMetrics metricsSpi;
+    /** The Raft group this node is ({@code default} for a node of its own): the {@code group} tag of its meters. */
+    private final String group;
     private volatile NodeMetrics metrics = NodeMetrics.NONE;   // set by start()
 
     private final Object lifecycle = new Object();
@@ -193,6 +195,7 @@ public final class RaftNodeImpl implements RaftNode {
                  TransportFactory transportFactory, LogStoreFactory logStoreFactory, NodeEnvironment env,
                  RaftMetrics metrics) {
         this.metricsSpi = Objects.requireNonNull(metrics, "metrics");
+        this.group = Objects.requireNonNull(group, "group");
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
         this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
@@ -843,7 +846,7 @@ public final class RaftNodeImpl implements RaftNode {
      * thread.
      */
     private void startMetrics(LogStore s, HeartbeatStats hs) {
-        NodeMetrics m = new NodeMetrics(metricsSpi, config.clusterId(), config.nodeId());
+        NodeMetrics m = new NodeMetrics(metricsSpi, config.clusterId(), config.nodeId(), group);
         metrics = m;
         applier.metrics(m);
         dispatcher.metrics(m);

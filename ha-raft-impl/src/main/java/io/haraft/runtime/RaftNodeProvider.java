@@ -75,6 +75,11 @@ public final class RaftNodeProvider implements RaftNodeFactory {
         return new RaftGroupsImpl(config, listener, clock);
     }
 
+    @Override
+    public io.haraft.RaftGroups createGroups(RaftConfig config, LeadershipListener listener, RaftMetrics metrics) {
+        return new RaftGroupsImpl(config, listener, clock, metrics);
+    }
+
     /** The production transport: gRPC on the node's member address, with TLS if configured. */
     static TransportFactory defaultTransports() {
         return config -> GrpcTransport.create(GrpcTransportConfig.from(config));

@@ -646,6 +646,37 @@ class GroupsGrpcTest {
                 .hasMessageContaining("preferred leader 'n9' is not a member that can lead");
     }
 
+    @Test
+    void everyGroupReportsItsMetersTaggedWithItsName() {
+        ids("n1", "n2", "n3");
+        RecordingMetrics metrics = new RecordingMetrics();
+        RaftGroups n1 = builder("n1").listener(recorder("n1")).metrics(metrics).buildGroups();
+        nodes.put("n1", n1);
+        n1.start();
+        startGroupsNode("n2");
+        startGroupsNode("n3");
+        List<String> groups = names("m", 0, 3);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+        for (String g : groups) {
+            // Each group of n1 registered its leader gauge, tagged with the group, and it says what the handle says.
+            Await.until(WAIT, () -> {
+                Optional<io.haraft.metrics.MeterId> id = metrics.gauges.keySet().stream()
+                        .filter(m -> m.name().equals("haraft.leader") && g.equals(m.tags().get("group"))).findFirst();
+                return id.isPresent() && metrics.gauges.get(id.get()).getAsDouble()
+                        == (n1.group(g).orElseThrow().isLeader() ? 1.0 : 0.0);
+            }, "n1's haraft.leader gauge of group " + g + " agrees with its handle");
+        }
+        assertThat(metrics.gauges.keySet()).allSatisfy(id -> {
+            assertThat(id.tags()).containsEntry("node", "n1").containsEntry("cluster", "groups");
+            assertThat(groups).contains(id.tags().get("group"));
+        });
+        nodes.remove("n1").close();
+        assertThat(metrics.removed).as("a closed node removes every group's meters")
+                .anySatisfy(id -> assertThat(id.tags()).containsEntry("group", "m0"))
+                .anySatisfy(id -> assertThat(id.tags()).containsEntry("group", "m2"));
+    }
+
     private void awaitPreferredOnN3(List<String> groups, String when) {
         Await.until(WAIT, () -> groups.stream().allMatch(g -> leaderOf(g).filter("n3"::equals).isPresent()),
                 () -> when + ": n3 leads " + groups + "; elections " + electionsOf(groups));
