@@ -1,12 +1,10 @@
 package io.haraft.vip.daemon;
 
-import io.haraft.GroupNames;
 import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.TlsConfig;
 import io.haraft.vip.CommandFencer;
-import io.haraft.vip.VipAddress;
 import io.haraft.vip.VipConfig;
 
 import java.io.IOException;
@@ -38,7 +36,7 @@ import java.util.Set;
  *
  * <p><b>Several VIPs.</b> Instead of {@code vip}, the file may list several VIPs, one
  * {@code vip.GROUP.address = CIDR} line each, {@code GROUP} a valid group name
- * ({@link GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
+ * ({@link io.haraft.GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
  * {@link #groupVips()}). The other VIP keys apply to every VIP. Two groups with one address, or
  * {@code vip} together with such lines, are refused.
  *
@@ -74,9 +72,7 @@ final class DaemonConfig {
                 + ")");
         k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness or with"
                 + " vip.GROUP.address keys)");
-        k.put(GROUP_KEY_HELP, "one of several VIPs, each led by its own Raft group GROUP (a-z, 0-9, . _ -), like"
-                + " vip.web-1.address = 192.0.2.11/24; one line per VIP, instead of vip (active-active: the leaders of"
-                + " the groups spread over the nodes)");
+        GroupVipKeys.putHelp(k);
         k.put("interface", "the interface that carries the VIP(s), like eth0 (required, except on a witness)");
         k.put("garp.count", "gratuitous ARPs right after a takeover (default 5)");
         k.put("garp.repeat.count", "gratuitous ARPs sent again later (default 5)");
@@ -96,12 +92,6 @@ final class DaemonConfig {
         k.put("fence.timeout.ms", "the most the fence command may take (default 10000)");
         return java.util.Collections.unmodifiableMap(k);
     }
-
-    /** How {@link #KEYS} and the help show the key of one of several VIPs. */
-    static final String GROUP_KEY_HELP = "vip.GROUP.address";
-
-    /** The key of one of several VIPs: {@code vip.GROUP.address}, the group name in group 1 (checked later). */
-    private static final java.util.regex.Pattern GROUP_KEY = java.util.regex.Pattern.compile("vip\\.(.*)\\.address");
 
     /** Keys of earlier versions that are refused, with what replaced them. */
     static final Map<String, String> REMOVED_KEYS = Map.of(
@@ -301,13 +291,8 @@ final class DaemonConfig {
         Optional<AdminSettings> admin = r.attempt(() -> admin(r));
 
         boolean witness = raftConfig.map(c -> c.self().role().isWitness()).orElse(false);
-        Map<String, String> groupKeys = groupKeys(r);
+        Map<String, String> groupKeys = GroupVipKeys.addressKeys(r);
         boolean several = !groupKeys.isEmpty();
-        if (several && values.containsKey("vip")) {
-            r.problem("vip = " + values.get("vip") + " is set together with " + String.join(", ", groupKeys.keySet())
-                    + ": give either one VIP with vip, or every VIP with a vip.GROUP.address line of its own (write"
-                    + " vip.NAME.address = " + values.get("vip") + " instead of vip)");
-        }
         boolean vipGiven = (values.containsKey("vip") || several) && values.containsKey("interface");
         if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
             warnings.add(raftConfig.get().nodeId() + " is a witness: it never leads, so this daemon runs no VIP"
@@ -362,41 +347,6 @@ final class DaemonConfig {
         }
         return new Attempt(config, problems, witness ? Optional.empty() : vipConfig,
                 witness ? List.of() : List.copyOf(vips.values()), dataDir, List.copyOf(warnings));
-    }
-
-    /**
-     * The {@code vip.GROUP.address} keys of the file, each with its group, in the file's order. A
-     * group name that {@link GroupNames} refuses and an address given to two groups are problems.
-     */
-    private static Map<String, String> groupKeys(Reader r) {
-        Map<String, String> groups = new LinkedHashMap<>();
-        Map<InetAddress, String> addresses = new java.util.HashMap<>();
-        for (Map.Entry<String, String> e : r.values.entrySet()) {
-            java.util.regex.Matcher m = GROUP_KEY.matcher(e.getKey());
-            if (!m.matches()) {
-                continue;
-            }
-            try {
-                groups.put(e.getKey(), GroupNames.check(m.group(1)));
-            } catch (IllegalArgumentException bad) {
-                r.problem(e.getKey() + ": the part between vip. and .address names the VIP's Raft group: "
-                        + bad.getMessage());
-                continue;
-            }
-            InetAddress a;
-            try {
-                a = VipAddress.parse(e.getValue()).address();
-            } catch (IllegalArgumentException bad) {
-                continue; // reported with the key when the VIP's settings are built
-            }
-            String other = addresses.putIfAbsent(a, e.getKey());
-            if (other != null) {
-                r.problem(e.getKey() + " = " + e.getValue() + ": " + other + " has the same address; two groups"
-                        + " would each add it to their leader's host, so two hosts would answer for it. Give every"
-                        + " group its own VIP");
-            }
-        }
-        return groups;
     }
 
     private static void tls(Reader r, RaftNode.Builder raft) {
@@ -563,17 +513,15 @@ final class DaemonConfig {
             String value = line.substring(eq + 1).strip();
             if (REMOVED_KEYS.containsKey(key)) {
                 r.problems.add(where + ": " + key + " is no longer supported: " + REMOVED_KEYS.get(key));
-            } else if (!KEYS.containsKey(key) && !GROUP_KEY.matcher(key).matches()) {
+            } else if (!KEYS.containsKey(key) && !GroupVipKeys.isGroupKey(key)) {
                 r.problems.add(where + ": unknown key '" + key + "'" + suggestion(key) + ". Known keys: "
                         + String.join(", ", KEYS.keySet()));
             } else if (values.containsKey(key)) {
-                java.util.regex.Matcher group = GROUP_KEY.matcher(key);
-                r.problems.add(where + ": " + key + " is set a second time; keep one line per key" + (group.matches()
-                        ? " (group " + group.group(1) + " carries one VIP: give another VIP a group of its own)" : ""));
+                r.problems.add(where + ": " + key + " is set a second time; keep one line per key"
+                        + GroupVipKeys.duplicateHint(key));
             } else if (value.isEmpty()) {
                 r.problems.add(where + ": " + key + " has an empty value; give one (" + KEYS.get(KEYS.containsKey(key)
-                        ? key : GROUP_KEY_HELP)
-                        + ") or remove the line");
+                        ? key : GroupVipKeys.helpKey(key)) + ") or remove the line");
             } else {
                 values.put(key, value);
             }
@@ -617,7 +565,7 @@ final class DaemonConfig {
     /** The keys that configure the VIP holder (from {@code vip} on), which a witness does not use. */
     private static boolean isVipKey(String key) {
         List<String> keys = List.copyOf(KEYS.keySet());
-        return keys.indexOf(key) >= keys.indexOf("vip") || GROUP_KEY.matcher(key).matches();
+        return keys.indexOf(key) >= keys.indexOf("vip") || GroupVipKeys.isGroupKey(key);
     }
 
     private static AdminSettings admin(Reader r) {
@@ -659,7 +607,7 @@ final class DaemonConfig {
      * Reads values by key and records every validation failure as a problem that names the key,
      * so that one run reports them all; a value with a problem reads as absent.
      */
-    private static final class Reader {
+    static final class Reader {
         final Path file;
         final List<String> problems = new ArrayList<>();
         Map<String, String> values = Map.of();
