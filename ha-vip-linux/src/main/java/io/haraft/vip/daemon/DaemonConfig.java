@@ -38,7 +38,8 @@ import java.util.Set;
  * {@code vip.GROUP.address = CIDR} line each, {@code GROUP} a valid group name
  * ({@link io.haraft.GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
  * {@link #groupVips()}). The other VIP keys apply to every VIP. Two groups with one address, or
- * {@code vip} together with such lines, are refused.
+ * {@code vip} together with such lines, are refused. An optional {@code vip.GROUP.preferred = MEMBER}
+ * names the voter that should hold that VIP whenever it is up and not drained ({@link #preferred}).
  *
  * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
  * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
@@ -107,12 +108,13 @@ final class DaemonConfig {
     private final Optional<VipConfig> vipConfig;
     private final List<String> groups;
     private final Map<String, VipConfig> groupVips;
+    private final Map<String, String> preferred;
     private final AdminSettings admin;
     private final List<String> warnings;
 
     private DaemonConfig(Path file, RaftConfig raftConfig, boolean heartbeatSet, boolean electionSet,
-            Optional<VipConfig> vipConfig, List<String> groups, Map<String, VipConfig> groupVips, AdminSettings admin,
-            List<String> warnings) {
+            Optional<VipConfig> vipConfig, List<String> groups, Map<String, VipConfig> groupVips,
+            Map<String, String> preferred, AdminSettings admin, List<String> warnings) {
         this.file = file;
         this.raftConfig = raftConfig;
         this.heartbeatSet = heartbeatSet;
@@ -120,6 +122,7 @@ final class DaemonConfig {
         this.vipConfig = vipConfig;
         this.groups = List.copyOf(groups);
         this.groupVips = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groupVips));
+        this.preferred = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(preferred));
         this.admin = admin;
         this.warnings = List.copyOf(warnings);
     }
@@ -162,6 +165,14 @@ final class DaemonConfig {
     /** Each group's VIP holder configuration, in the file's order; empty on a witness and with a single {@code vip}. */
     Map<String, VipConfig> groupVips() {
         return groupVips;
+    }
+
+    /**
+     * The preferred host of {@code group} ({@code vip.GROUP.preferred}), a voter of {@code members};
+     * empty if the file names none (also on a witness, which passes it to its balancer too).
+     */
+    Optional<String> preferred(String group) {
+        return Optional.ofNullable(preferred.get(group));
     }
 
     /** Whether this node is a witness (or a witness that joins): it never leads, so it holds no VIP. */
@@ -292,6 +303,7 @@ final class DaemonConfig {
 
         boolean witness = raftConfig.map(c -> c.self().role().isWitness()).orElse(false);
         Map<String, String> groupKeys = GroupVipKeys.addressKeys(r);
+        Map<String, String> preferred = GroupVipKeys.preferred(r, List.copyOf(groupKeys.values()));
         boolean several = !groupKeys.isEmpty();
         boolean vipGiven = (values.containsKey("vip") || several) && values.containsKey("interface");
         if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
@@ -343,7 +355,7 @@ final class DaemonConfig {
         if (problems.isEmpty()) {
             config = Optional.of(new DaemonConfig(file, raftConfig.orElseThrow(), heartbeat.isPresent(),
                     election.isPresent(), witness ? Optional.empty() : vipConfig, List.copyOf(groupKeys.values()),
-                    groupVips, admin.orElseThrow(), warnings));
+                    groupVips, preferred, admin.orElseThrow(), warnings));
         }
         return new Attempt(config, problems, witness ? Optional.empty() : vipConfig,
                 witness ? List.of() : List.copyOf(vips.values()), dataDir, List.copyOf(warnings));
@@ -740,7 +752,8 @@ final class DaemonConfig {
         VipConfig vip;
         if (hasGroups()) {
             groupVips.forEach((g, v) -> s.add("VIP " + v.address() + " on " + v.interfaceName()
-                    + " follows the leader of group " + g));
+                    + " follows the leader of group " + g
+                    + preferred(g).map(p -> ", preferred host " + p).orElse("")));
             vip = groupVips.values().iterator().next();
             s.add("every VIP: " + timing(vip));
         } else {
