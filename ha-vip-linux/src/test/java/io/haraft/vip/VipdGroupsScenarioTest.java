@@ -31,7 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * design allows, so that host is not counted until its restarted daemon has removed it); the
  * restarted daemon is given a VIP back by the balancer, one per host again; {@code ha-vipd admin
  * drain} on one host hands its VIP to the others, {@code status} shows it, a membership change is
- * refused (not supported with several VIPs yet), and {@code undrain} brings back one VIP per host. Every step waits on a condition with a generous deadline.
+ * refused (not supported with several VIPs yet), and {@code undrain} brings back one VIP per host. The
+ * first VIP has a preferred host ({@code vip.web-1.preferred = n1}): it is on n1 after the start and
+ * again after n1's {@code kill -9} and restart, and {@code status} shows the preference. Every step
+ * waits on a condition with a generous deadline.
  *
  * <p>Runs in Maven's {@code integration-test} phase, after {@code ha-vipd.jar} is built (system
  * property {@code ha.vipd.jar}). Skipped when not root; with CI=true a missing prerequisite fails.
@@ -41,6 +44,8 @@ class VipdGroupsScenarioTest {
     private static final List<String> GROUPS = List.of("web-1", "web-2", "web-3");
     private static final List<String> VIPS = List.of("192.0.2.51", "192.0.2.52", "192.0.2.53");
     private static final int PORT = 7001;
+    /** web-1's VIP prefers n1 ({@code vip.web-1.preferred = n1}); the other two are placed by the balancer. */
+    private static final int PREFERRED = 0;
     /** Bound for the first balanced state after the three JVMs start (JVM start, vote withholding, elections, handovers). */
     private static final Duration START = Duration.ofSeconds(45);
     /** How long one VIP per host must hold still to count as the end state of a step. */
@@ -90,11 +95,12 @@ class VipdGroupsScenarioTest {
     @Test
     void threeVipsOnThreeHostsFollowKillRestartAndDrain() throws Exception {
         long t0 = System.nanoTime();
-        int[] at = awaitOneVipPerHost(START, "after the three daemons started");
+        awaitOneVipPerHost(START, "after the three daemons started");
         System.out.printf(Locale.ROOT, "MEASURED one VIP per host %.1f s after the daemons were started: %s%n",
                 seconds(t0), sampler.holdersNow());
+        int[] at = awaitFirstVipOnItsPreferredHost("after the three daemons started");
 
-        // kill -9 of the host of the first VIP: the survivors take its VIP over
+        // kill -9 of the host of the first VIP, its preferred host: the survivors take its VIP over
         int victim = at[0];
         sampler.exempt(victim); // a killed process keeps its VIP on its interface: the exception the design allows
         long killedAt = System.nanoTime();
@@ -116,6 +122,7 @@ class VipdGroupsScenarioTest {
         awaitOneVipPerHost(FOLLOW, "after n" + (victim + 1) + " restarted");
         System.out.printf(Locale.ROOT, "MEASURED one VIP per host again %.1f s after the restart of n%d: %s%n",
                 seconds(restartedAt), victim + 1, sampler.holdersNow());
+        awaitFirstVipOnItsPreferredHost("after its preferred host n" + (victim + 1) + " restarted");
 
         // drain hands every VIP of a host away; undrain gives it one back
         int drained = (victim + 1) % 3;
@@ -132,7 +139,7 @@ class VipdGroupsScenarioTest {
         assertThat(status.output()).contains("DRAINED", "holds 0 of 3 VIPs");
         for (int v = 0; v < 3; v++) {
             assertThat(status.output()).containsPattern(GROUPS.get(v) + " +" + VIPS.get(v).replace(".", "\\.")
-                    + "/24 +n[123] ");
+                    + "/24 +" + (v == 0 ? "n" + (PREFERRED + 1) : "-") + " +n[123] ");
         }
         VipdProcesses.Cli add = VipdProcesses.admin(lan.nodes.get(drained), config(drained), "add",
                 "n4=" + NetnsLan.SUBNET_PREFIX + "4:" + PORT);
@@ -185,6 +192,22 @@ class VipdGroupsScenarioTest {
         }, () -> when + ": the VIPs are not one per host for " + SETTLED.toMillis() + " ms; now "
                 + sampler.holdersNow());
         return seen.clone();
+    }
+
+    /**
+     * Waits until the first VIP is held by its preferred host and the VIPs are one per host (held
+     * still for {@link #SETTLED}); returns the holder of each VIP.
+     */
+    private int[] awaitFirstVipOnItsPreferredHost(String when) {
+        Await.until(FOLLOW, () -> {
+            failOnTwoHolders();
+            return sampler.soleHolder(0) == PREFERRED;
+        }, () -> when + ": " + VIPS.get(0) + " is not on its preferred host n" + (PREFERRED + 1) + "; now "
+                + sampler.holdersNow());
+        int[] at = awaitOneVipPerHost(FOLLOW, when + ", with " + VIPS.get(0) + " on its preferred host");
+        assertThat(at[0]).as(when + ": " + VIPS.get(0) + " left its preferred host; now " + sampler.holdersNow())
+                .isEqualTo(PREFERRED);
+        return at;
     }
 
     /** Waits until every VIP has exactly one holder among {@code hosts} (and none elsewhere, exempt hosts aside). */
@@ -274,6 +297,7 @@ class VipdGroupsScenarioTest {
         for (int v = 0; v < VIPS.size(); v++) {
             text.append("vip.").append(GROUPS.get(v)).append(".address = ").append(VIPS.get(v)).append("/24\n");
         }
+        text.append("vip.").append(GROUPS.get(0)).append(".preferred = n").append(PREFERRED + 1).append('\n');
         text.append("interface = eth0\n")
                 .append("ip.command = ").append(NetnsLan.IP).append('\n')
                 .append("arping.command = /usr/bin/arping\n")

@@ -1,12 +1,10 @@
 package io.haraft.vip.daemon;
 
-import io.haraft.GroupNames;
 import io.haraft.LeadershipListener;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.TlsConfig;
 import io.haraft.vip.CommandFencer;
-import io.haraft.vip.VipAddress;
 import io.haraft.vip.VipConfig;
 
 import java.io.IOException;
@@ -38,9 +36,10 @@ import java.util.Set;
  *
  * <p><b>Several VIPs.</b> Instead of {@code vip}, the file may list several VIPs, one
  * {@code vip.GROUP.address = CIDR} line each, {@code GROUP} a valid group name
- * ({@link GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
+ * ({@link io.haraft.GroupNames}): the daemon then runs one Raft group per VIP ({@link #hasGroups()},
  * {@link #groupVips()}). The other VIP keys apply to every VIP. Two groups with one address, or
- * {@code vip} together with such lines, are refused.
+ * {@code vip} together with such lines, are refused. An optional {@code vip.GROUP.preferred = MEMBER}
+ * names the voter that should hold that VIP whenever it is up and not drained ({@link #preferred}).
  *
  * <p><b>Guarantees.</b> Immutable. {@link #parse} reports every problem it finds (each key is
  * checked even when another is wrong) in one {@link DaemonConfigException}, each problem naming
@@ -74,9 +73,7 @@ final class DaemonConfig {
                 + ")");
         k.put("vip", "the virtual IP with its prefix, like 192.0.2.10/24 (required, except on a witness or with"
                 + " vip.GROUP.address keys)");
-        k.put(GROUP_KEY_HELP, "one of several VIPs, each led by its own Raft group GROUP (a-z, 0-9, . _ -), like"
-                + " vip.web-1.address = 192.0.2.11/24; one line per VIP, instead of vip (active-active: the leaders of"
-                + " the groups spread over the nodes)");
+        GroupVipKeys.putHelp(k);
         k.put("interface", "the interface that carries the VIP(s), like eth0 (required, except on a witness)");
         k.put("garp.count", "gratuitous ARPs right after a takeover (default 5)");
         k.put("garp.repeat.count", "gratuitous ARPs sent again later (default 5)");
@@ -97,12 +94,6 @@ final class DaemonConfig {
         return java.util.Collections.unmodifiableMap(k);
     }
 
-    /** How {@link #KEYS} and the help show the key of one of several VIPs. */
-    static final String GROUP_KEY_HELP = "vip.GROUP.address";
-
-    /** The key of one of several VIPs: {@code vip.GROUP.address}, the group name in group 1 (checked later). */
-    private static final java.util.regex.Pattern GROUP_KEY = java.util.regex.Pattern.compile("vip\\.(.*)\\.address");
-
     /** Keys of earlier versions that are refused, with what replaced them. */
     static final Map<String, String> REMOVED_KEYS = Map.of(
             "admin.bind", AdminSettings.MIGRATION, "admin.port", AdminSettings.MIGRATION);
@@ -117,12 +108,13 @@ final class DaemonConfig {
     private final Optional<VipConfig> vipConfig;
     private final List<String> groups;
     private final Map<String, VipConfig> groupVips;
+    private final Map<String, String> preferred;
     private final AdminSettings admin;
     private final List<String> warnings;
 
     private DaemonConfig(Path file, RaftConfig raftConfig, boolean heartbeatSet, boolean electionSet,
-            Optional<VipConfig> vipConfig, List<String> groups, Map<String, VipConfig> groupVips, AdminSettings admin,
-            List<String> warnings) {
+            Optional<VipConfig> vipConfig, List<String> groups, Map<String, VipConfig> groupVips,
+            Map<String, String> preferred, AdminSettings admin, List<String> warnings) {
         this.file = file;
         this.raftConfig = raftConfig;
         this.heartbeatSet = heartbeatSet;
@@ -130,6 +122,7 @@ final class DaemonConfig {
         this.vipConfig = vipConfig;
         this.groups = List.copyOf(groups);
         this.groupVips = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groupVips));
+        this.preferred = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(preferred));
         this.admin = admin;
         this.warnings = List.copyOf(warnings);
     }
@@ -172,6 +165,14 @@ final class DaemonConfig {
     /** Each group's VIP holder configuration, in the file's order; empty on a witness and with a single {@code vip}. */
     Map<String, VipConfig> groupVips() {
         return groupVips;
+    }
+
+    /**
+     * The preferred host of {@code group} ({@code vip.GROUP.preferred}), a voter of {@code members};
+     * empty if the file names none (also on a witness, which passes it to its balancer too).
+     */
+    Optional<String> preferred(String group) {
+        return Optional.ofNullable(preferred.get(group));
     }
 
     /** Whether this node is a witness (or a witness that joins): it never leads, so it holds no VIP. */
@@ -301,13 +302,9 @@ final class DaemonConfig {
         Optional<AdminSettings> admin = r.attempt(() -> admin(r));
 
         boolean witness = raftConfig.map(c -> c.self().role().isWitness()).orElse(false);
-        Map<String, String> groupKeys = groupKeys(r);
+        Map<String, String> groupKeys = GroupVipKeys.addressKeys(r);
+        Map<String, String> preferred = GroupVipKeys.preferred(r, List.copyOf(groupKeys.values()));
         boolean several = !groupKeys.isEmpty();
-        if (several && values.containsKey("vip")) {
-            r.problem("vip = " + values.get("vip") + " is set together with " + String.join(", ", groupKeys.keySet())
-                    + ": give either one VIP with vip, or every VIP with a vip.GROUP.address line of its own (write"
-                    + " vip.NAME.address = " + values.get("vip") + " instead of vip)");
-        }
         boolean vipGiven = (values.containsKey("vip") || several) && values.containsKey("interface");
         if (witness && values.keySet().stream().anyMatch(DaemonConfig::isVipKey)) {
             warnings.add(raftConfig.get().nodeId() + " is a witness: it never leads, so this daemon runs no VIP"
@@ -358,45 +355,10 @@ final class DaemonConfig {
         if (problems.isEmpty()) {
             config = Optional.of(new DaemonConfig(file, raftConfig.orElseThrow(), heartbeat.isPresent(),
                     election.isPresent(), witness ? Optional.empty() : vipConfig, List.copyOf(groupKeys.values()),
-                    groupVips, admin.orElseThrow(), warnings));
+                    groupVips, preferred, admin.orElseThrow(), warnings));
         }
         return new Attempt(config, problems, witness ? Optional.empty() : vipConfig,
                 witness ? List.of() : List.copyOf(vips.values()), dataDir, List.copyOf(warnings));
-    }
-
-    /**
-     * The {@code vip.GROUP.address} keys of the file, each with its group, in the file's order. A
-     * group name that {@link GroupNames} refuses and an address given to two groups are problems.
-     */
-    private static Map<String, String> groupKeys(Reader r) {
-        Map<String, String> groups = new LinkedHashMap<>();
-        Map<InetAddress, String> addresses = new java.util.HashMap<>();
-        for (Map.Entry<String, String> e : r.values.entrySet()) {
-            java.util.regex.Matcher m = GROUP_KEY.matcher(e.getKey());
-            if (!m.matches()) {
-                continue;
-            }
-            try {
-                groups.put(e.getKey(), GroupNames.check(m.group(1)));
-            } catch (IllegalArgumentException bad) {
-                r.problem(e.getKey() + ": the part between vip. and .address names the VIP's Raft group: "
-                        + bad.getMessage());
-                continue;
-            }
-            InetAddress a;
-            try {
-                a = VipAddress.parse(e.getValue()).address();
-            } catch (IllegalArgumentException bad) {
-                continue; // reported with the key when the VIP's settings are built
-            }
-            String other = addresses.putIfAbsent(a, e.getKey());
-            if (other != null) {
-                r.problem(e.getKey() + " = " + e.getValue() + ": " + other + " has the same address; two groups"
-                        + " would each add it to their leader's host, so two hosts would answer for it. Give every"
-                        + " group its own VIP");
-            }
-        }
-        return groups;
     }
 
     private static void tls(Reader r, RaftNode.Builder raft) {
@@ -563,17 +525,15 @@ final class DaemonConfig {
             String value = line.substring(eq + 1).strip();
             if (REMOVED_KEYS.containsKey(key)) {
                 r.problems.add(where + ": " + key + " is no longer supported: " + REMOVED_KEYS.get(key));
-            } else if (!KEYS.containsKey(key) && !GROUP_KEY.matcher(key).matches()) {
+            } else if (!KEYS.containsKey(key) && !GroupVipKeys.isGroupKey(key)) {
                 r.problems.add(where + ": unknown key '" + key + "'" + suggestion(key) + ". Known keys: "
                         + String.join(", ", KEYS.keySet()));
             } else if (values.containsKey(key)) {
-                java.util.regex.Matcher group = GROUP_KEY.matcher(key);
-                r.problems.add(where + ": " + key + " is set a second time; keep one line per key" + (group.matches()
-                        ? " (group " + group.group(1) + " carries one VIP: give another VIP a group of its own)" : ""));
+                r.problems.add(where + ": " + key + " is set a second time; keep one line per key"
+                        + GroupVipKeys.duplicateHint(key));
             } else if (value.isEmpty()) {
                 r.problems.add(where + ": " + key + " has an empty value; give one (" + KEYS.get(KEYS.containsKey(key)
-                        ? key : GROUP_KEY_HELP)
-                        + ") or remove the line");
+                        ? key : GroupVipKeys.helpKey(key)) + ") or remove the line");
             } else {
                 values.put(key, value);
             }
@@ -617,7 +577,7 @@ final class DaemonConfig {
     /** The keys that configure the VIP holder (from {@code vip} on), which a witness does not use. */
     private static boolean isVipKey(String key) {
         List<String> keys = List.copyOf(KEYS.keySet());
-        return keys.indexOf(key) >= keys.indexOf("vip") || GROUP_KEY.matcher(key).matches();
+        return keys.indexOf(key) >= keys.indexOf("vip") || GroupVipKeys.isGroupKey(key);
     }
 
     private static AdminSettings admin(Reader r) {
@@ -659,7 +619,7 @@ final class DaemonConfig {
      * Reads values by key and records every validation failure as a problem that names the key,
      * so that one run reports them all; a value with a problem reads as absent.
      */
-    private static final class Reader {
+    static final class Reader {
         final Path file;
         final List<String> problems = new ArrayList<>();
         Map<String, String> values = Map.of();
@@ -792,7 +752,8 @@ final class DaemonConfig {
         VipConfig vip;
         if (hasGroups()) {
             groupVips.forEach((g, v) -> s.add("VIP " + v.address() + " on " + v.interfaceName()
-                    + " follows the leader of group " + g));
+                    + " follows the leader of group " + g
+                    + preferred(g).map(p -> ", preferred host " + p).orElse("")));
             vip = groupVips.values().iterator().next();
             s.add("every VIP: " + timing(vip));
         } else {

@@ -41,12 +41,14 @@ final class VipGroups implements AutoCloseable {
     private final Map<String, RaftNode> handles = new LinkedHashMap<>();
     private final Map<String, VipHolder> holders;
     private final Map<String, String> vips = new LinkedHashMap<>();
+    private final Map<String, String> preferred = new LinkedHashMap<>();
 
     private VipGroups(DaemonConfig c, RaftGroups node, Map<String, VipHolder> holders) {
         this.nodeId = c.raftConfig().nodeId();
         this.node = node;
         this.holders = Map.copyOf(holders);
         c.groupVips().forEach((g, v) -> vips.put(g, v.address().toString()));
+        c.groups().forEach(g -> c.preferred(g).ifPresent(p -> preferred.put(g, p)));
     }
 
     /**
@@ -62,7 +64,9 @@ final class VipGroups implements AutoCloseable {
             for (String group : c.groups()) {
                 VipDaemon.LoggingListener listener = new VipDaemon.LoggingListener(g.nodeId, Optional.of(group),
                         Optional.ofNullable(holders.get(group)));
-                g.handles.put(group, node.newGroup(group, GroupOptions.defaults().withListener(listener)));
+                GroupOptions options = GroupOptions.defaults().withListener(listener);
+                g.handles.put(group, node.newGroup(group, c.preferred(group).map(options::withPreferredLeader)
+                        .orElse(options)));
             }
         } catch (RuntimeException e) {
             node.close();
@@ -91,13 +95,16 @@ final class VipGroups implements AutoCloseable {
         return node.config().clusterId();
     }
 
-    /** One line per VIP: its group, the group's leader and term, and whether this host holds the VIP now. */
+    /**
+     * One line per VIP: its group, its preferred host ({@code -} if none), the group's leader and
+     * term, and whether this host holds the VIP now.
+     */
     AdminReply status(MembershipCommands.Out out) {
         out.info("node " + nodeId + ": " + handles.size() + " VIPs, one Raft group each; " + (node.isDrained()
                 ? "DRAINED (hands every group to the other members; undrain ends it)" : "not drained")
                 + ", balancing " + (node.isBalancing() ? "on" : "off"));
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"GROUP", "VIP", "LEADER", "TERM", "HELD HERE"});
+        rows.add(new String[] {"GROUP", "VIP", "PREFERRED", "LEADER", "TERM", "HELD HERE"});
         int held = 0;
         for (Map.Entry<String, RaftNode> e : handles.entrySet()) {
             NodeStatus s = e.getValue().status();
@@ -105,6 +112,7 @@ final class VipGroups implements AutoCloseable {
             boolean holding = v.map(VipStatus::holding).orElse(false);
             held += holding ? 1 : 0;
             rows.add(new String[] {e.getKey(), vips.getOrDefault(e.getKey(), "- (witness)"),
+                    preferred.getOrDefault(e.getKey(), "-"),
                     s.leaderId().orElse("none (election)") + (s.isLeader() ? " (this node)" : ""),
                     Long.toString(s.term()), v.isEmpty() ? "-" : holding ? "yes, token "
                     + v.get().heldFor().map(t -> Long.toString(t.value())).orElse("?") : "no"});

@@ -506,6 +506,73 @@ class DaemonConfigTest {
     }
 
     @Test
+    void aVipOfSeveralMayNameItsPreferredHost() {
+        DaemonConfig c = parse(SEVERAL + "vip.web-2.preferred = n3\n");
+        assertThat(c.preferred("web-2")).hasValue("n3");
+        assertThat(c.preferred("web-1")).as("no line, no preference").isEmpty();
+        assertThat(c.preferred("web-3")).isEmpty();
+        assertThat(c.summary()).contains("VIP 192.0.2.51/24 on eth0 follows the leader of group web-1",
+                "VIP 192.0.2.52/24 on eth0 follows the leader of group web-2, preferred host n3");
+        assertThat(DaemonConfig.KEYS).containsKey("vip.GROUP.preferred");
+        assertThat(VipDaemon.help()).contains("vip.GROUP.preferred");
+        List<String> warnings = new ArrayList<>();
+        DaemonConfig w = DaemonConfig.parse(FILE, WITNESS + "vip.web-1.address = 192.0.2.51/24\n"
+                + "vip.web-1.preferred = n2\n", warnings);
+        assertThat(w.preferred("web-1")).as("a witness hosts the group, and its balancer knows the preference too")
+                .hasValue("n2");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            vip.web-1.preferred = n9      | /etc/ha-vipd/vip.properties: vip.web-1.preferred = n9: n9 is not in members; name one of the voters [n1, n2, n3], or remove the line to let the balancer place the VIP
+            vip.web-9.preferred = n2      | /etc/ha-vipd/vip.properties: vip.web-9.preferred = n2: there is no vip.web-9.address line, so no VIP for n2 to prefer. Add vip.web-9.address = CIDR, or name one of the groups [web-1, web-2, web-3], or remove the line
+            vip.web-1.preferred =         | /etc/ha-vipd/vip.properties line 9: vip.web-1.preferred has an empty value; give one (the member id of the host that should hold the VIP of vip.GROUP.address whenever it is up and not drained, like vip.web-1.preferred = n2
+            vip.web-1.preferred = n1\\nvip.web-1.preferred = n2 | /etc/ha-vipd/vip.properties line 10: vip.web-1.preferred is set a second time; keep one line per key (group web-1 has one preferred host)
+            vip.web-1.prefered = n2       | /etc/ha-vipd/vip.properties line 9: unknown key 'vip.web-1.prefered'
+            """)
+    void eachBadPreferredHostHasItsMessage(String lines, String message) {
+        assertThatThrownBy(() -> parse(SEVERAL + lines.replace("\\n", "\n") + "\n"))
+                .isInstanceOf(DaemonConfigException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    void aPreferredHostMustBeAVoter() {
+        String members = "members = n1=192.0.2.1:7001, n2=192.0.2.2:7001,n3=192.0.2.3:7001";
+        String withOthers = SEVERAL.replace(members, members + ",w1=192.0.2.9:7001/witness,n4=192.0.2.4:7001/learner");
+        assertThatThrownBy(() -> parse(withOthers + "vip.web-1.preferred = w1\n"))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage(FILE + ": vip.web-1.preferred = w1: w1 is a witness, which never leads and holds no VIP;"
+                        + " name one of the voters [n1, n2, n3], or remove the line to let the balancer place the VIP");
+        assertThatThrownBy(() -> parse(withOthers + "vip.web-1.preferred = n4\n"))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage(FILE + ": vip.web-1.preferred = n4: n4 is a learner (it does not vote yet), which cannot"
+                        + " lead; name one of the voters [n1, n2, n3], or remove the line to let the balancer place the"
+                        + " VIP");
+        assertThatThrownBy(() -> parse(MINIMAL + "vip.web-1.preferred = n2\n"))
+                .as("a single vip has no group to prefer a host for")
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage(FILE + ": vip.web-1.preferred = n2: there is no vip.web-1.address line, so no VIP for n2 to"
+                        + " prefer. Add vip.web-1.address = CIDR, or name one of the groups of vip.GROUP.address lines"
+                        + " (with a single vip there is nothing to prefer: remove the line), or remove the line");
+    }
+
+    @Test
+    void checkOfAFileWithSeveralVipsShowsThePreferredHost() throws Exception {
+        Path f = file("preferred.properties", SEVERAL + "vip.web-3.preferred = n1\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = VipDaemon.check(f, new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(text).isZero();
+        assertThat(text).contains("  VIP 192.0.2.52/24 on eth0 follows the leader of group web-2\n",
+                "  VIP 192.0.2.53/24 on eth0 follows the leader of group web-3, preferred host n1");
+        Path bad = file("bad-preferred.properties", SEVERAL + "vip.web-3.preferred = n7\n");
+        out.reset();
+        code = VipDaemon.check(bad, new PrintStream(out, true, StandardCharsets.UTF_8), false);
+        assertThat(code).isNotZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("vip.web-3.preferred = n7: n7 is not in members");
+    }
+
+    @Test
     void checkOfAFileWithSeveralVipsListsEveryVip() throws Exception {
         Path f = file("several.properties", SEVERAL);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
