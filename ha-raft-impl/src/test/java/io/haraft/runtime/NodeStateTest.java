@@ -71,7 +71,9 @@ class NodeStateTest {
         Await.until(WAIT, () -> leader.status().state() == NodeStatus.State.FAILED, "the leader reports FAILED");
         Await.until(WAIT, () -> cluster.listener(leaderId).last() != null && !cluster.listener(leaderId).last().elected(),
                 "the failed leader revokes");
-        assertThat(cluster.listener(leaderId).last().reason()).isEqualTo(RevokeReason.SHUT_DOWN);
+        // SHUT_DOWN when it failed as leader; on a busy machine its lease may have run out just before.
+        assertThat(cluster.listener(leaderId).last().reason()).isIn(RevokeReason.SHUT_DOWN, RevokeReason.LEASE_EXPIRED);
+        assertThat(leader.leadership()).as("a failed node holds no leadership").isEmpty();
         leader.close();   // returns once the node's own fatal stop has finished
 
         NodeStatus s = leader.status();
