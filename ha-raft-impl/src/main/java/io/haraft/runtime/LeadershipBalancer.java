@@ -127,9 +127,12 @@ final class LeadershipBalancer {
         List<String> targets = targets(mayLead);
         handToPreferred(mine, targets, counts);
         if (!drain) {
-            // A group held by its preferred member stays; one preferring another live target goes there.
-            mine.removeIf(g -> g.preferredLeader() != null
-                    && (g.preferredLeader().equals(self) || targets.contains(g.preferredLeader())));
+            // A group held by its preferred member stays; one preferring another live target that
+            // answers in it goes there (the others are balanced like any group).
+            mine.removeIf(g -> {
+                String p = g.preferredLeader();
+                return p != null && (p.equals(self) || targets.contains(p) && g.node().heardWithin(p, liveWindowNanos));
+            });
         }
         while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
             counts.merge(self, -1, Integer::sum);
