@@ -5,18 +5,14 @@ import io.haraft.Committed;
 import io.haraft.LeaderChangeListener;
 import io.haraft.Leadership;
 import io.haraft.LeadershipListener;
-import io.haraft.LeaseExpiredException;
-import io.haraft.MembershipChangeException;
 import io.haraft.NodeStatus;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
-import io.haraft.RevokeReason;
 import io.haraft.StateMachine;
 import io.haraft.Subscription;
 import io.haraft.core.CoreConfig;
 import io.haraft.core.HardState;
-import io.haraft.core.Message;
 import io.haraft.core.RaftCore;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
@@ -35,12 +31,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -108,15 +100,17 @@ import java.util.function.Function;
  *
  * <p><b>Limits.</b> A snapshot is taken on the apply thread, so a large state delays applies while
  * it is written.
+ *
+ * <p><b>Structure.</b> This class is the API facade and the lifecycle (start, close, fatal stop);
+ * package-private collaborators do the rest: {@code StatusReporter} (status, health, gauges),
+ * {@code MembershipCalls}, {@code LeaseReads} and {@code NodeShutdown} (the order in which a node's
+ * parts stop).
  */
 public final class RaftNodeImpl implements RaftNode {
     private static final Logger LOG = LoggerFactory.getLogger(RaftNodeImpl.class);
     private static final Logger CORE_LOG = LoggerFactory.getLogger(RaftCore.class);
     /** Room left in a message for framing and the other fields of an Append. */
     static final int MESSAGE_OVERHEAD_BYTES = 4096;
-    /** How long close() waits for the listener to return from its callbacks before it goes on. */
-    static final long CALLBACK_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final long STOP_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private enum State { NEW, RUNNING, CLOSING, CLOSED }
 
@@ -138,7 +132,6 @@ public final class RaftNodeImpl implements RaftNode {
     private volatile boolean failed;
     private volatile String failure;                          // what made the node fail, for status()
     private volatile boolean removed;
-    private volatile long callbackDrainNanos = CALLBACK_DRAIN_NANOS;
 
     // set by start(); read after a happens-before through 'running' or lifecycle
     private volatile LogStore store;
@@ -149,6 +142,12 @@ public final class RaftNodeImpl implements RaftNode {
     private final ProposalAdmission admission;
     private volatile NodeLoop loop;
     private volatile HeartbeatStats stats;
+
+    // the jobs done apart, on the parts above
+    private final StatusReporter reporter;
+    private final MembershipCalls membership;
+    private final LeaseReads leaseReads;
+    private final NodeShutdown shutdown;
 
     /**
      * Creates a node that is not started: no thread, socket or file is opened until {@link #start()}.
@@ -210,6 +209,10 @@ public final class RaftNodeImpl implements RaftNode {
                 () -> loop.post(() -> { }), this::completeOnApplyThread);
         this.dispatcher.addListener(listener, null);
         this.admission = new ProposalAdmission(config);
+        this.reporter = new StatusReporter(this, config, clock);
+        this.membership = new MembershipCalls(this);
+        this.leaseReads = new LeaseReads(this, clock);
+        this.shutdown = new NodeShutdown(this, config, env);
     }
 
     /** Runs a future's completion on the apply thread (see {@link Applier#complete}), or here before start. */
@@ -332,13 +335,13 @@ public final class RaftNodeImpl implements RaftNode {
         if (!closeHere) {
             // Someone else is closing: wait for it (bounded), unless we are one of the node's own threads.
             if (!ownThread()) {
-                awaitQuietly(closed, 5 * STOP_NANOS + callbackDrainNanos + 2 * electionTimeoutNanos);
+                shutdown.awaitQuietly(closed, shutdown.closeBoundNanos());
             }
             return;
         }
         Map<String, String> callerMdc = Threads.enterNode(config.clusterId(), config.nodeId());
         try {
-            closeRunning();
+            shutdown.stopRunning();
         } catch (Throwable t) {
             LOG.error("error while closing node {}", config.nodeId(), t);
         } finally {
@@ -347,81 +350,6 @@ public final class RaftNodeImpl implements RaftNode {
                 state = State.CLOSED;
             }
             closed.complete(null);
-        }
-    }
-
-    private void closeRunning() {
-        dispatcher.stopWaiters("node " + config.nodeId() + (failure != null ? " stopped after a fatal error (" + failure
-                + ")" : removed ? " was removed from cluster " + config.clusterId() : " was closed")
-                + " before it became leader");
-        boolean listenerBlocked = false;
-        NodeLoop l = loop;
-        if (l != null && l.isRunning()) {
-            if (!failed) {
-                // 1. A leader hands over (revoking with LEADERSHIP_TRANSFERRED first), waiting at most
-                //    one election timeout for the target to take over.
-                awaitQuietly(l.handOver(), electionTimeoutNanos + electionTimeoutNanos / 2);
-            }
-            // 2. A leader still in office revokes with SHUT_DOWN; wait until that Ready is processed.
-            awaitQuietly(l.shutdownCore(), STOP_NANOS);
-        }
-        LeadershipDispatcher d = dispatcher;
-        if (d != null) {
-            // 3. Whatever is still open (the loop failed or is stuck) is revoked here.
-            d.revokeOpen(RevokeReason.SHUT_DOWN);
-            d.stopWatchdog();
-            // 4. The listener's revoked returns before the listening socket closes (unless close() was
-            //    called by the listener itself, which cannot wait for its own return). A listener blocked
-            //    for longer is reported in an ERROR, and its queued callbacks are still delivered later.
-            if (!d.isCallbackThread() && !d.awaitQueuedCallbacks(callbackDrainNanos)) {
-                listenerBlocked = true;
-                d.reportBlocked(callbackDrainNanos, "close() of node " + config.nodeId());
-            }
-        }
-        if (l != null && l.isRunning()) {
-            awaitQuietly(l.call(() -> null), STOP_NANOS);   // sends posted by the callback thread (TimeoutNow)
-        }
-        // 5. Stop listening, then stop the loop.
-        closeTransport();
-        if (l != null && l.stop(STOP_NANOS, false)) {
-            l.failPendingAfterStop();
-        }
-        SnapshotTransfer st = snapshots;
-        if (st != null) {
-            st.stop(STOP_NANOS);
-        }
-        Applier a = applier;
-        if (a != null) {
-            // On the apply thread itself (a state machine closing its node) it cannot wait for itself.
-            a.stop(a.isApplyThread() ? 0 : STOP_NANOS, () -> new NotLeaderException(config.nodeId(), null, null));
-            a.failAllPending("node " + config.nodeId() + " shut down");
-        }
-        if (d != null) {
-            // On the callback thread itself (a listener closing its node), or behind a listener already
-            // reported blocked, the queued callbacks run after close() returns: stopping never drops them.
-            d.stopCallbacks(d.isCallbackThread() || listenerBlocked ? 0 : callbackDrainNanos,
-                    "close() of node " + config.nodeId());
-        }
-        LogStore s = store;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (RuntimeException e) {
-                LOG.warn("closing the log store of {} failed", config.nodeId(), e);
-            }
-        }
-        metrics.close();
-        LOG.info("node {} closed", config.nodeId());
-    }
-
-    private void closeTransport() {
-        Transport t = transport;
-        if (t != null) {
-            try {
-                t.close();
-            } catch (RuntimeException e) {
-                LOG.warn("closing the transport of {} failed", config.nodeId(), e);
-            }
         }
     }
 
@@ -443,35 +371,11 @@ public final class RaftNodeImpl implements RaftNode {
         return (d != null && d.isCallbackThread()) || (a != null && a.isApplyThread());
     }
 
-    private void awaitQuietly(CompletableFuture<?> f, long nanos) {
-        try {
-            env.await(f, nanos);   // bounded wait: go on with the next step either way
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     // ------------------------------------------------------------------ test hooks (package-private)
 
-    /** Test hook: how long close() waits for a blocked listener (default {@link #CALLBACK_DRAIN_NANOS}). */
+    /** Test hook: how long close() waits for a blocked listener (default {@link NodeShutdown#CALLBACK_DRAIN_NANOS}). */
     void callbackDrainForTest(Duration wait) {
-        callbackDrainNanos = wait.toNanos();
-    }
-
-    /** Test hook: how many transitions wait for the listener (queued, not yet handed to it). */
-    int queuedTransitionsForTest() {
-        LeadershipDispatcher d = dispatcher;
-        return d == null ? 0 : d.queuedTransitions();
-    }
-
-    /** Test hook: runs {@code task} on the Raft loop thread (for example one that blocks the loop). */
-    void runOnLoopForTest(Runnable task) {
-        loop.post(task);
-    }
-
-    /** Test hook: hands {@code message} to the node as its transport hands what it receives. */
-    void deliverForTest(Message message) {
-        loop.onMessage(message);
+        shutdown.callbackDrainNanos(wait.toNanos());
     }
 
     /**
@@ -488,66 +392,71 @@ public final class RaftNodeImpl implements RaftNode {
             state = State.CLOSED;
         }
         failed = true;
-        dispatcher.stopNow();
-        loop.stop(STOP_NANOS, true);
-        closeTransport();
-        applier.stopNow();
-        snapshots.stopNow();
-        try {
-            store.close();
-        } catch (RuntimeException e) {
-            LOG.warn("closing the log store of crashed node {} failed", config.nodeId(), e);
-        }
-        metrics.close();
+        shutdown.stopNow();
         closed.complete(null);
         LOG.info("node {} crashed (test)", config.nodeId());
     }
 
-    /** Test hook: how many snapshots received from a leader this node installed since it started. */
-    long snapshotsInstalledForTest() {
-        SnapshotTransfer st = snapshots;
-        return st == null ? 0 : st.installed();
+    // ------------------------------------------------------------------ parts, for the collaborators and test hooks
+
+    NodeLoop loop() {
+        return loop;
     }
 
-    /** Test hook: how many snapshot chunks this node served to followers since it started. */
-    long snapshotChunksServedForTest() {
-        SnapshotTransfer st = snapshots;
-        return st == null ? 0 : st.chunksServed();
+    Applier applier() {
+        return applier;
     }
 
-    /** Test hook: the index up to which the core has compacted its log (its snapshot's index). */
-    long coreSnapshotIndexForTest() {
-        return loop.call(() -> loop.coreSnapshotIndex()).join();
+    SnapshotTransfer snapshots() {
+        return snapshots;
     }
 
-    /**
-     * Test hook: whether this node leads and may send {@code peer} log entries before it hears from
-     * it again.
-     */
-    boolean sendsEntriesToForTest(String peer) {
-        return loop.call(() -> loop.sendsEntriesTo(peer)).join();
+    HeartbeatStats stats() {
+        return stats;
     }
 
-    /** Test hook: how many snapshots this node took since it started. */
-    long snapshotsTakenForTest() {
-        Applier a = applier;
-        return a == null ? 0 : a.snapshotsTaken();
+    LeadershipDispatcher dispatcher() {
+        return dispatcher;
     }
 
-    /** Test hook: how many times the state machine was restored from a snapshot since this node started. */
-    long restoresForTest() {
-        Applier a = applier;
-        return a == null ? 0 : a.restores();
+    LogStore store() {
+        return store;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    /** The meters (a no-op set before start). */
+    NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** What made the node fail, or null. */
+    String failure() {
+        return failure;
+    }
+
+    /** Whether the node stops, or stopped, after a fatal error (or a crash). */
+    boolean failed() {
+        return failed;
+    }
+
+    /** Whether the node learned that it was removed from the cluster. */
+    boolean removed() {
+        return removed;
     }
 
     // ------------------------------------------------------------------ API
 
-    private boolean running() {
+    /** Whether the node's loop runs and it did not fail: whether it takes requests. */
+    boolean running() {
         NodeLoop l = loop;
         return l != null && l.isRunning() && !failed;
     }
 
-    private NotLeaderException notLeaderHint() {
+    /** The exception for a request this node does not lead for, naming the leader it knows, if any. */
+    NotLeaderException notLeaderHint() {
         NodeLoop l = loop;
         NodeLoop.View v = l == null ? null : l.view();
         String leader = v == null ? null : v.leader();
@@ -557,7 +466,6 @@ public final class RaftNodeImpl implements RaftNode {
         return new NotLeaderException(config.nodeId(), leader, NodeLoop.addressOf(leader, v.membership(), config));
     }
 
-    /** The latest configuration this node knows: from the loop once started, else the start-up one. */
     /**
      * What a leadership balancer needs, read without waiting: the leader this node knows in its
      * current term (itself if it leads; {@code null} if none or not running) and the members that
@@ -579,6 +487,7 @@ public final class RaftNodeImpl implements RaftNode {
         return s != null && s.heardWithin(peer, withinNanos, clock.nanos());
     }
 
+    /** The latest configuration this node knows: from the loop once started, else the start-up one. */
     private Membership latestMembership() {
         NodeLoop l = loop;
         return l == null ? Configurations.bootstrap(config) : l.view().membership();
@@ -615,56 +524,7 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public <T> T leaseRead(Function<? super Leadership, ? extends T> read) {
-        Objects.requireNonNull(read, "read");
-        LeadershipDispatcher d = dispatcher;
-        LeadershipImpl l = d == null || !running() ? null : d.open();
-        if (l == null) {
-            throw notLeaderHint();
-        }
-        if (!l.isValid()) {
-            throw l.expiredException();
-        }
-        // The core decides whether the lease allows the read now, and from which index.
-        CompletableFuture<Committed> decided = new CompletableFuture<>();
-        loop.leaseRead(decided);
-        Committed at = awaitLeaseDecision(decided, l);
-        if (at.term() != l.term()) {
-            throw leaseEnded(l);              // the core leads another term: l has been revoked
-        }
-        // On the apply thread nothing more can be applied while we wait; there every command whose
-        // future completed is applied already, and what earlier leaders committed is at most the
-        // commit index at elected.
-        long mustApply = applier.isApplyThread() ? l.electedCommitIndex() : at.index();
-        long left = l.leaseUntil() - clock.nanos();
-        if (!applier.awaitApplied(mustApply, left, clock::nanos) || !l.isValid()) {
-            throw leaseEnded(l);
-        }
-        T result = read.apply(l);
-        if (!l.isValid()) {
-            throw leaseEnded(l);
-        }
-        return result;
-    }
-
-    /** Waits (at most for the remaining lease) for the core's answer to a lease read. */
-    private Committed awaitLeaseDecision(CompletableFuture<Committed> decided, LeadershipImpl l) {
-        try {
-            return decided.get(Math.max(0, l.leaseUntil() - clock.nanos()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof NotLeaderException nle) {
-                throw nle;
-            }
-            throw leaseEnded(l);
-        } catch (TimeoutException e) {
-            throw leaseEnded(l);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw leaseEnded(l);
-        }
-    }
-
-    private static LeaseExpiredException leaseEnded(LeadershipImpl l) {
-        return l.expiredException();
+        return leaseReads.read(read);
     }
 
     @Override
@@ -685,33 +545,11 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public NodeStatus status() {
-        // Read first: a node that failed or stopped must not show the role its loop last published.
-        NodeStatus.State st = apiState();
-        Optional<String> why = st == NodeStatus.State.FAILED ? Optional.of(failure) : Optional.empty();
-        NodeLoop l = loop;
-        HeartbeatStats s = stats;
-        Applier a = applier;
-        if (l == null || s == null || a == null) {
-            List<NodeStatus.PeerStats> none = config.peers().stream()
-                    .map(m -> new NodeStatus.PeerStats(m.id(), java.time.Duration.ZERO, java.time.Duration.ZERO,
-                            java.time.Duration.ZERO, 0, 0,
-                            Optional.empty()))
-                    .toList();
-            return new NodeStatus(config.nodeId(), NodeStatus.Role.FOLLOWER, 0, Optional.empty(), 0, 0, none,
-                    members(Configurations.bootstrap(config), Map.of()), false, removed, st, why,
-                    NodeStatus.Health.down(st, why, removed));
-        }
-        NodeLoop.View v = l.view();
-        long applied = Math.min(a.applied(), v.commitIndex());
-        boolean running = st == NodeStatus.State.RUNNING;
-        return new NodeStatus(config.nodeId(), running ? NodeStatus.Role.valueOf(v.role().name()) : NodeStatus.Role.FOLLOWER,
-                v.term(), running ? Optional.ofNullable(v.leader()) : Optional.empty(), v.commitIndex(), applied,
-                s.snapshot(clock.nanos()), members(v.membership(), v.lag()), v.pending(), removed, st, why,
-                health(st, why, v));
+        return reporter.status();
     }
 
     /** Whether the node runs, for status(): a failure wins over a stop, a stop over running. */
-    private NodeStatus.State apiState() {
+    NodeStatus.State apiState() {
         if (failure != null) {
             return NodeStatus.State.FAILED;
         }
@@ -724,28 +562,16 @@ public final class RaftNodeImpl implements RaftNode {
                 ? NodeStatus.State.RUNNING : NodeStatus.State.STOPPED;
     }
 
-    private static List<NodeStatus.MemberStatus> members(Membership m, Map<String, Long> lag) {
-        return m.members().stream().map(x -> new NodeStatus.MemberStatus(x.id(), x.address(),
-                Configurations.toApi(x.role()), lag.containsKey(x.id()) ? OptionalLong.of(lag.get(x.id()))
-                        : OptionalLong.empty())).toList();
-    }
-
     // ------------------------------------------------------------------ membership
 
     @Override
     public CompletableFuture<ClusterConfiguration> addLearner(String id, String address) {
-        return add("addLearner", id, address, Membership.Role.LEARNER);
+        return membership.add("addLearner", id, address, Membership.Role.LEARNER);
     }
 
     @Override
     public CompletableFuture<ClusterConfiguration> addWitness(String id, String address) {
-        return add("addWitness", id, address, Membership.Role.WITNESS_LEARNER);
-    }
-
-    private CompletableFuture<ClusterConfiguration> add(String what, String id, String address, Membership.Role role) {
-        RaftConfig.Member m = RaftConfig.Member.parse(Objects.requireNonNull(id, "id"),
-                Objects.requireNonNull(address, "address"));
-        return change(what + "(" + m + ")", DEFAULT_CATCH_UP_TIMEOUT, MembershipChanges.add(m.id(), m.address(), role));
+        return membership.add("addWitness", id, address, Membership.Role.WITNESS_LEARNER);
     }
 
     @Override
@@ -755,14 +581,12 @@ public final class RaftNodeImpl implements RaftNode {
 
     @Override
     public CompletableFuture<ClusterConfiguration> promote(String id, Duration catchUpTimeout) {
-        Objects.requireNonNull(id, "id");
-        return change("promote(" + id + ")", catchUpTimeout, MembershipChanges.promote(id));
+        return membership.promote(id, catchUpTimeout);
     }
 
     @Override
     public CompletableFuture<ClusterConfiguration> removeMember(String id) {
-        Objects.requireNonNull(id, "id");
-        return change("removeMember(" + id + ")", DEFAULT_CATCH_UP_TIMEOUT, MembershipChanges.remove(id));
+        return membership.remove(id);
     }
 
     @Override
@@ -773,32 +597,7 @@ public final class RaftNodeImpl implements RaftNode {
     @Override
     public CompletableFuture<ClusterConfiguration> replaceMember(String oldId, String newId, String newAddress,
                                                                  Duration catchUpTimeout) {
-        Objects.requireNonNull(oldId, "oldId");
-        RaftConfig.Member m = RaftConfig.Member.parse(Objects.requireNonNull(newId, "newId"),
-                Objects.requireNonNull(newAddress, "newAddress"));
-        if (oldId.equals(newId)) {
-            return CompletableFuture.failedFuture(new MembershipChangeException(MembershipChangeException.Reason.INVALID,
-                    "replaceMember(" + oldId + ", " + newId + "): the new member needs a new id. A node whose data"
-                            + " was lost must not rejoin under its old id: the votes and entries it acknowledged were"
-                            + " lost with its disk"));
-        }
-        return change("replaceMember(" + oldId + " -> " + m + ")", catchUpTimeout,
-                MembershipChanges.addLike(m.id(), m.address(), oldId), MembershipChanges.promote(m.id()),
-                MembershipChanges.remove(oldId));
-    }
-
-    private CompletableFuture<ClusterConfiguration> change(String name, Duration catchUpTimeout,
-                                                           MembershipChanges.Step... steps) {
-        Objects.requireNonNull(catchUpTimeout, "catchUpTimeout");
-        if (catchUpTimeout.isNegative()) {
-            throw new IllegalArgumentException("catchUpTimeout must not be negative, got " + catchUpTimeout);
-        }
-        if (!running()) {
-            return CompletableFuture.failedFuture(notLeaderHint());
-        }
-        CompletableFuture<ClusterConfiguration> f = new CompletableFuture<>();
-        loop.changeMembership(name, List.of(steps), catchUpTimeout.toNanos(), f);
-        return f;
+        return membership.replace(oldId, newId, newAddress, catchUpTimeout);
     }
 
     @Override
@@ -838,12 +637,10 @@ public final class RaftNodeImpl implements RaftNode {
         return config;
     }
 
-    // ------------------------------------------------------------------ metrics and health
+    // ------------------------------------------------------------------ metrics
 
     /**
-     * Start: connects the node's parts to its meters and registers its gauges. Every gauge reads
-     * volatile state published by the loop, the apply thread or the dispatcher: cheap, from any
-     * thread.
+     * Start: connects the node's parts to its meters and registers its gauges ({@link StatusReporter}).
      */
     private void startMetrics(LogStore s, HeartbeatStats hs) {
         NodeMetrics m = new NodeMetrics(metricsSpi, config.clusterId(), config.nodeId(), group);
@@ -858,72 +655,7 @@ public final class RaftNodeImpl implements RaftNode {
             }
         });
         m.setPeers(Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config)).keySet(), hs, clock);
-        m.gauge("haraft.leader", "1 while this node is a running leader, else 0", "",
-                () -> apiState() == NodeStatus.State.RUNNING && loop.view().role() == io.haraft.core.Role.LEADER ? 1 : 0);
-        m.gauge("haraft.term", "This node's current term (the fencing token of a leader of it)", "",
-                () -> loop.view().term());
-        m.gauge("haraft.lease.remaining", "Time left on this node's leadership lease; 0 when it holds no valid"
-                + " lease", NodeMetrics.SECONDS, () -> {
-                    LeadershipImpl l = dispatcher.open();
-                    long left = l == null || failed || !l.isValid() ? 0 : l.leaseUntil() - clock.nanos();
-                    return Math.max(0, left) / 1e9;
-                });
-        m.gauge("haraft.apply.lag", "Committed entries not yet applied to the state machine", "entries",
-                () -> Math.max(0, loop.view().commitIndex() - applier.applied()));
-        m.gauge("haraft.proposals.pending", "Commands submitted on this node whose future has not completed", "",
-                m::pendingProposals);
-        m.gauge("haraft.health", "2 UP, 1 DEGRADED (no quorum contact), 0 DOWN (not running)", "",
-                () -> switch (currentHealth().status()) {
-                    case UP -> 2;
-                    case DEGRADED -> 1;
-                    case DOWN -> 0;
-                });
-    }
-
-    /** The health status() would show now, without the rest of the status. */
-    private NodeStatus.Health currentHealth() {
-        NodeStatus.State st = apiState();
-        Optional<String> why = st == NodeStatus.State.FAILED ? Optional.of(failure) : Optional.empty();
-        NodeLoop l = loop;
-        return l == null ? NodeStatus.Health.down(st, why, removed) : health(st, why, l.view());
-    }
-
-    /**
-     * The health of a node in state {@code st}: DOWN unless running; then UP with quorum contact (a
-     * leader holding its lease, any other node having heard from a leader within the election
-     * timeout), DEGRADED without.
-     */
-    private NodeStatus.Health health(NodeStatus.State st, Optional<String> why, NodeLoop.View v) {
-        if (st != NodeStatus.State.RUNNING) {
-            return NodeStatus.Health.down(st, why, removed);
-        }
-        long now = clock.nanos();
-        long timeoutMs = electionTimeoutNanos / 1_000_000;
-        if (v.role() == io.haraft.core.Role.LEADER) {
-            long lease = loop.leaseUntil();
-            return lease != Long.MIN_VALUE && now < lease
-                    ? new NodeStatus.Health(NodeStatus.Health.Status.UP, "leader of term " + v.term() + " with a valid"
-                            + " lease (" + (lease - now) / 1_000_000 + " ms left)")
-                    : new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "leader of term " + v.term()
-                            + " without a valid lease: no majority acknowledged its heartbeats within the election"
-                            + " timeout (" + timeoutMs + " ms)");
-        }
-        long contact = loop.leaderContact();
-        if (contact == Long.MIN_VALUE) {
-            return new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "no leader heard since the node started"
-                    + " (role " + v.role() + ", term " + v.term() + ")");
-        }
-        long silentMs = (now - contact) / 1_000_000;
-        return now - contact <= electionTimeoutNanos
-                ? new NodeStatus.Health(NodeStatus.Health.Status.UP, "leader " + (v.leader() == null ? "(unknown)"
-                        : v.leader()) + " heard " + silentMs + " ms ago")
-                : new NodeStatus.Health(NodeStatus.Health.Status.DEGRADED, "no leader heard for " + silentMs
-                        + " ms (election timeout " + timeoutMs + " ms; role " + v.role() + ", term " + v.term() + ")");
-    }
-
-    /** Test hook: the meters this node registered (empty before start and after close). */
-    List<io.haraft.metrics.MeterId> metersForTest() {
-        return metrics.registeredForTest();
+        reporter.registerGauges(m);
     }
 
     @Override

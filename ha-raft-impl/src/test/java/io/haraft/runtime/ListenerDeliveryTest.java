@@ -93,11 +93,11 @@ class ListenerDeliveryTest {
             return nodeA.leadership().isPresent();
         }, "a leads again while its listener still blocks");
         assertThat(listenerA.events).as("nothing more delivered while the callback blocks").hasSize(1);
-        assertThat(nodeA.queuedTransitionsForTest()).as("revoked and elected wait behind the blocked elected")
+        assertThat(NodeTestHooks.queuedTransitions(nodeA)).as("revoked and elected wait behind the blocked elected")
                 .isGreaterThanOrEqualTo(2);
 
         release.countDown();
-        Await.until(PATIENCE, () -> listenerA.events.size() >= 3 && nodeA.queuedTransitionsForTest() == 0,
+        Await.until(PATIENCE, () -> listenerA.events.size() >= 3 && NodeTestHooks.queuedTransitions(nodeA) == 0,
                 "the queued transitions are delivered");
         List<RecordingListener.Event> events = List.copyOf(listenerA.events);
         assertThat(events.get(0).elected()).isTrue();
@@ -136,7 +136,7 @@ class ListenerDeliveryTest {
             assertThat(listenerA.events).as("the listener still blocks in elected").hasSize(1);
             // At least the revoked of the blocked leadership; more if a loaded machine cost a lease and
             // the node was elected again before close.
-            queued = nodeA.queuedTransitionsForTest();
+            queued = NodeTestHooks.queuedTransitions(nodeA);
             assertThat(queued).as("transitions waiting behind the blocked callback").isPositive();
             assertThat(logs.lines()).as("an ERROR names the blocked callback and its thread").anyMatch(l ->
                     l.contains("ERROR") && l.contains("node " + a + ": the leadership listener has been running"

@@ -80,7 +80,7 @@ class MembershipRuntimeTest {
         String leader = cluster.awaitLeader();
         assertThat(leader).isNotEqualTo("n3");
         RaftNodeImpl witness = cluster.node("n3");
-        Await.until(WAIT, () -> witness.snapshotsTakenForTest() >= 1 && witness.status().commitIndex()
+        Await.until(WAIT, () -> NodeTestHooks.snapshotsTaken(witness) >= 1 && witness.status().commitIndex()
                 >= 3 * THRESHOLD, "the witness commits everything and takes a snapshot");
 
         Snapshot own = cluster.openStores.get("n3").latestSnapshot().orElseThrow();
@@ -115,7 +115,7 @@ class MembershipRuntimeTest {
         ClusterConfiguration added = cluster.node(leader).addLearner("n4", "127.0.0.1:1").get(30, TimeUnit.SECONDS);
         long configIndex = added.index();
         String follower = cluster.others(cluster.awaitLeader()).get(0);
-        for (int i = 0; Math.min(cluster.node(follower).coreSnapshotIndexForTest(),
+        for (int i = 0; Math.min(NodeTestHooks.coreSnapshotIndex(cluster.node(follower)),
                 cluster.openStores.get(follower).snapshotIndex()) <= configIndex; i++) {
             assertThat(i).as("commands until %s's snapshot covers the configuration entry", follower)
                     .isLessThan(10 * THRESHOLD);
@@ -160,12 +160,12 @@ class MembershipRuntimeTest {
             cluster.network.isolate(follower, cluster.others(follower));
             long configIndex = l.addWitness("n4", "127.0.0.1:1").get(30, TimeUnit.SECONDS).index();
             int next = 0;
-            while (l.coreSnapshotIndexForTest() <= configIndex) {
+            while (NodeTestHooks.coreSnapshotIndex(l) <= configIndex) {
                 assertThat(next).as("commands until the leader's snapshot covers the configuration entry")
                         .isLessThan(10 * THRESHOLD);
                 l.submit(("c" + next++).getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
             }
-            long first = l.coreSnapshotIndexForTest();
+            long first = NodeTestHooks.coreSnapshotIndex(l);
 
             cluster.network.heal();
             Await.until(WAIT, () -> held.waiting() >= 1, "the leader reads its snapshot " + first + " for " + follower);
@@ -180,14 +180,14 @@ class MembershipRuntimeTest {
                 more.add(l.submit(("c" + next++).getBytes(StandardCharsets.UTF_8)));
             }
             CompletableFuture.allOf(more.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-            Await.until(WAIT, () -> l.coreSnapshotIndexForTest() > first, "the leader compacts to a newer snapshot");
+            Await.until(WAIT, () -> NodeTestHooks.coreSnapshotIndex(l) > first, "the leader compacts to a newer snapshot");
             held.release(1);
-            Await.until(WAIT, () -> cluster.node(follower).snapshotsInstalledForTest() >= 1,
+            Await.until(WAIT, () -> NodeTestHooks.snapshotsInstalled(cluster.node(follower)) >= 1,
                     follower + " installs the snapshot it was sent");
 
             Snapshot stored = cluster.openStores.get(follower).latestSnapshot().orElseThrow();
             assertThat(stored.meta().lastIndex()).as("the snapshot the follower installed is the leader's previous one")
-                    .isEqualTo(first).isLessThan(l.coreSnapshotIndexForTest());
+                    .isEqualTo(first).isLessThan(NodeTestHooks.coreSnapshotIndex(l));
             assertThat(stored.meta().membership()).as("the configuration stored with snapshot %s", first)
                     .hasValueSatisfying(m -> assertThat(m.member("n4").map(Membership.Member::role))
                             .contains(Membership.Role.WITNESS_LEARNER));

@@ -215,7 +215,7 @@ class MetricsRuntimeTest {
         RecordingMetrics m1 = new RecordingMetrics();
         start(Map.of("n1", m1, "n2", RaftMetrics.none(), "n3", RaftMetrics.none()));
         cluster.awaitLeader();
-        List<MeterId> registered = cluster.node("n1").metersForTest();
+        List<MeterId> registered = NodeTestHooks.meters(cluster.node("n1"));
         assertThat(registered).extracting(MeterId::name).contains("haraft.leader", "haraft.term",
                 "haraft.commit.latency", "haraft.heartbeat.rtt", "haraft.heartbeat.answered.ratio");
         assertThat(registered).allSatisfy(id -> assertThat(id.tags()).containsEntry("cluster", "test")
@@ -223,6 +223,6 @@ class MetricsRuntimeTest {
         cluster.node("n1").close();
         assertThat(m1.removed).containsExactlyInAnyOrderElementsOf(registered);
         assertThat(m1.gauges).isEmpty();
-        assertThat(cluster.node("n1").metersForTest()).isEmpty();
+        assertThat(NodeTestHooks.meters(cluster.node("n1"))).isEmpty();
     }
 }

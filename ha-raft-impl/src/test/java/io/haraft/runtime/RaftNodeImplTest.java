@@ -377,7 +377,7 @@ class RaftNodeImplTest {
 
         CountDownLatch stalled = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        old.runOnLoopForTest(() -> {
+        NodeTestHooks.runOnLoop(old, () -> {
             stalled.countDown();
             try {
                 release.await();

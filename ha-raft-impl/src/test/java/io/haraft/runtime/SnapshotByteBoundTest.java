@@ -49,10 +49,10 @@ class SnapshotByteBoundTest {
         long crossing = BOUND / (COMMAND_BYTES + io.haraft.RaftConfig.SNAPSHOT_ENTRY_OVERHEAD_BYTES);
         for (String id : cluster.ids) {
             RaftNodeImpl n = cluster.node(id);
-            Await.until(Duration.ofSeconds(20), () -> n.snapshotsTakenForTest() >= 1, id + " takes a snapshot");
-            Await.until(Duration.ofSeconds(20), () -> n.coreSnapshotIndexForTest() >= crossing,
+            Await.until(Duration.ofSeconds(20), () -> NodeTestHooks.snapshotsTaken(n) >= 1, id + " takes a snapshot");
+            Await.until(Duration.ofSeconds(20), () -> NodeTestHooks.coreSnapshotIndex(n) >= crossing,
                     id + " compacts its log past index " + crossing);
-            assertThat(n.snapshotsTakenForTest()).as(id + ": one snapshot per 64 KiB of log").isEqualTo(1);
+            assertThat(NodeTestHooks.snapshotsTaken(n)).as(id + ": one snapshot per 64 KiB of log").isEqualTo(1);
         }
     }
 }

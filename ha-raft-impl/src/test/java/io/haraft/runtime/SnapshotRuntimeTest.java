@@ -149,20 +149,20 @@ class SnapshotRuntimeTest {
 
         leader = submitAll(leader, 10, 160);
         Await.until(WAIT, () -> cluster.others(follower).stream()
-                        .allMatch(id -> cluster.node(id).coreSnapshotIndexForTest() > followerLast + THRESHOLD),
+                        .allMatch(id -> NodeTestHooks.coreSnapshotIndex(cluster.node(id)) > followerLast + THRESHOLD),
                 "both live nodes compact their logs far past the stopped follower's last index " + followerLast
                         + " (so whichever leads must send a snapshot)");
-        assertThat(cluster.node(leader).snapshotsTakenForTest()).isGreaterThanOrEqualTo(1);
+        assertThat(NodeTestHooks.snapshotsTaken(cluster.node(leader))).isGreaterThanOrEqualTo(1);
         // Leadership may move between the two live nodes (a loaded CI host), and each compacts on its own
         // schedule: whichever serves the follower, its snapshot is at least the smaller of the two.
         long compacted = cluster.others(follower).stream()
-                .mapToLong(id -> cluster.node(id).coreSnapshotIndexForTest()).min().orElseThrow();
+                .mapToLong(id -> NodeTestHooks.coreSnapshotIndex(cluster.node(id))).min().orElseThrow();
 
         cluster.create(follower).start();
         awaitSameState(follower, leader, 160);
         RaftNodeImpl f = cluster.node(follower);
-        assertThat(f.snapshotsInstalledForTest()).as("snapshots installed by %s", follower).isGreaterThanOrEqualTo(1);
-        assertThat(cluster.ids.stream().mapToLong(id -> cluster.node(id).snapshotChunksServedForTest()).sum())
+        assertThat(NodeTestHooks.snapshotsInstalled(f)).as("snapshots installed by %s", follower).isGreaterThanOrEqualTo(1);
+        assertThat(cluster.ids.stream().mapToLong(id -> NodeTestHooks.snapshotChunksServed(cluster.node(id))).sum())
                 .as("chunks served by the leader(s)").isGreaterThan(1);
         long lastAtRestart = cluster.openedWith.get(follower)[1];
         if (wipe) {
@@ -212,7 +212,7 @@ class SnapshotRuntimeTest {
      * index. If {@code leader} no longer leads, it sends nothing.
      */
     private void awaitNoEntriesSentTo(String leader, String follower) {
-        Await.until(WAIT, () -> !cluster.node(leader).sendsEntriesToForTest(follower),
+        Await.until(WAIT, () -> !NodeTestHooks.sendsEntriesTo(cluster.node(leader), follower),
                 leader + " stops sending entries to the stopped " + follower);
     }
 
@@ -246,7 +246,7 @@ class SnapshotRuntimeTest {
         awaitNoEntriesSentTo(leader, follower);
         leader = submitAll(leader, 10, 160);
         Await.until(WAIT, () -> cluster.others(follower).stream()
-                        .allMatch(id -> cluster.node(id).coreSnapshotIndexForTest() > 10 + THRESHOLD),
+                        .allMatch(id -> NodeTestHooks.coreSnapshotIndex(cluster.node(id)) > 10 + THRESHOLD),
                 "both live nodes compact their logs past the stopped follower's last index");
 
         pausing.set(follower);
@@ -264,7 +264,7 @@ class SnapshotRuntimeTest {
         cluster.create(follower).start();
         assertThat(partialSnapshots(follower)).as("recovery removes the partly received snapshot").isEmpty();
         awaitSameState(follower, leader, 160);
-        assertThat(cluster.node(follower).snapshotsInstalledForTest()).isGreaterThanOrEqualTo(1);
+        assertThat(NodeTestHooks.snapshotsInstalled(cluster.node(follower))).isGreaterThanOrEqualTo(1);
         assertThat(received.get(follower)).as("what the restarted %s received", follower)
                 .startsWith("begin", "chunk@0").contains("commit");
         assertThat(partialSnapshots(follower)).isEmpty();
@@ -306,18 +306,18 @@ class SnapshotRuntimeTest {
 
         // n1 leads term 5: its heartbeat makes the follower persist the new term, which the disk holds back
         holding.set(true);
-        node.deliverForTest(new Message.Heartbeat("n1", follower, LEADER_TERM, 0, 1));
+        NodeTestHooks.deliver(node, new Message.Heartbeat("n1", follower, LEADER_TERM, 0, 1));
         assertThat(held.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the new term is being persisted").isTrue();
 
         // meanwhile: the delayed first chunk of snapshot 10, then the whole (one-chunk) snapshot 20
         Membership older = Membership.ofVoters(cluster.ids);
         Membership current = Configurations.bootstrap(cluster.config(follower));
         byte[] emptyState = {0, 0, 0, 0};   // RecordingStateMachine's snapshot of no commands
-        node.deliverForTest(new Message.InstallSnapshot("n1", follower, LEADER_TERM, 10, LEADER_TERM, 0,
+        NodeTestHooks.deliver(node, new Message.InstallSnapshot("n1", follower, LEADER_TERM, 10, LEADER_TERM, 0,
                 new byte[] {1, 2, 3}, false, 2, older, 0));
-        node.deliverForTest(new Message.InstallSnapshot("n1", follower, LEADER_TERM, 20, LEADER_TERM, 0,
+        NodeTestHooks.deliver(node, new Message.InstallSnapshot("n1", follower, LEADER_TERM, 20, LEADER_TERM, 0,
                 emptyState, true, 3, current, 0));
-        node.runOnLoopForTest(() -> release.complete(null));   // after both chunks were handed to the core
+        NodeTestHooks.runOnLoop(node, () -> release.complete(null));   // after both chunks were handed to the core
 
         Await.until(WAIT, () -> cluster.openStores.get(follower).latestSnapshot()
                         .map(s -> s.meta().lastIndex() == 20).orElse(false),
@@ -326,8 +326,8 @@ class SnapshotRuntimeTest {
         assertThat(stored.meta().membership()).as("the configuration recorded with snapshot 20")
                 .isEqualTo(Optional.of(current));
         // the counter moves just after the snapshot file is committed: wait for it, then check it is one
-        Await.until(WAIT, () -> node.snapshotsInstalledForTest() >= 1, follower + " counts the install");
-        assertThat(node.snapshotsInstalledForTest()).isEqualTo(1);
+        Await.until(WAIT, () -> NodeTestHooks.snapshotsInstalled(node) >= 1, follower + " counts the install");
+        assertThat(NodeTestHooks.snapshotsInstalled(node)).isEqualTo(1);
     }
 
     /** Snapshot files of {@code id} that were begun but not committed. */
@@ -410,7 +410,7 @@ class SnapshotRuntimeTest {
                 awaitSameState(id, leader, total);
             }
         }
-        assertThat(cluster.node(leader).snapshotsTakenForTest()).isGreaterThanOrEqualTo(1);
+        assertThat(NodeTestHooks.snapshotsTaken(cluster.node(leader))).isGreaterThanOrEqualTo(1);
 
         cluster.node(leader).close();
         String next = cluster.awaitLeader(cluster.others(leader), WAIT);
@@ -431,7 +431,7 @@ class SnapshotRuntimeTest {
                 .filter(i -> i > snapshotIndex && i <= lastIndex).toList();
         assertThat(replayed).as("commands replayed from the log after the snapshot").isEqualTo(suffix);
         assertThat(replayed.size()).as("replayed only the suffix, not all %s commands", total).isLessThan(total);
-        assertThat(cluster.node(leader).restoresForTest()).isGreaterThanOrEqualTo(1);
+        assertThat(NodeTestHooks.restores(cluster.node(leader))).isGreaterThanOrEqualTo(1);
 
         next = submitAll(next, total, total + 5);
         for (String id : cluster.ids) {
