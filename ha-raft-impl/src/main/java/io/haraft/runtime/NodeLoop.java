@@ -18,11 +18,9 @@ import org.slf4j.MDC;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +49,8 @@ import java.util.function.Supplier;
  * <p>Reads are decided by the core alone ({@link RaftCore#readIndex}, {@link RaftCore#leaseRead});
  * {@link ReadRequests} hands requests over and completes the futures from the core's answers,
  * taken after every input and from each Ready. {@link LeadershipTransfers} does the same for
- * leadership transfers and {@link MembershipChanges} for membership operations.
+ * leadership transfers and {@link MembershipChanges} for membership operations;
+ * {@link RemovalDetector} decides when the node has learned that it was removed.
  *
  * <p>Who runs it: a {@link LoopDriver} from the node's {@link NodeEnvironment}. In the library that
  * is a thread of its own blocking on the queue ({@link #runBlocking()}); in the whole-node simulator
@@ -61,12 +60,6 @@ final class NodeLoop implements Transport.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(NodeLoop.class);
     private static final int MAX_TASKS_PER_ITERATION = 256;
     private static final long MAX_WAIT_NANOS = 1_000_000_000L;
-    /**
-     * How many election timeouts without a leader a node left out of its latest configuration waits
-     * before it stops: long enough for it to win an election first when it is the one node able to
-     * commit its own removal (it then hands over).
-     */
-    static final int ORPHAN_TIMEOUTS = 5;
 
     /**
      * What {@code status()} shows, published by the loop after every iteration: the latest
@@ -99,7 +92,6 @@ final class NodeLoop implements Transport.Listener {
     private volatile Transport transport;
     private volatile View view;
     private final MembershipChanges changes;
-    private final Runnable onRemoved;
 
     // loop-thread state
     private Ready inFlight;
@@ -121,10 +113,7 @@ final class NodeLoop implements Transport.Listener {
     private Membership syncedCommitted;
     private Map<String, String> transportPeers = Map.of();
     private boolean witness;
-    private boolean memberConfirmed;                // see checkRemoved()
-    private boolean removed;
-    private long lastLeaderMessage;                 // when a leader's append, heartbeat or snapshot arrived
-    private final Set<String> rejectedBy = new HashSet<>();   // peers that refused us as a non-member since
+    private final RemovalDetector removal;
     private NodeMetrics metrics = NodeMetrics.NONE;  // set before start
     private final CommitTimes commitTimes = new CommitTimes();
     /** When a leader's message last arrived, for health; {@link Long#MIN_VALUE} if none since start. */
@@ -151,10 +140,8 @@ final class NodeLoop implements Transport.Listener {
         this.fatal = fatal;
         this.electionTimeoutNanos = config.electionTimeout().toNanos();
         this.driver = env.loopDriver(config.clusterId(), config.nodeId());
-        this.onRemoved = onRemoved;
         this.witness = isWitness(config, core.membership());
-        this.memberConfirmed = config.self().role().votes();
-        this.lastLeaderMessage = clock.nanos();
+        this.removal = new RemovalDetector(config, core, clock, electionTimeoutNanos, onRemoved);
         this.transportPeers = Configurations.peerAddresses(config.nodeId(), Configurations.bootstrap(config));
         this.changes = new MembershipChanges(config.nodeId(), core, config.heartbeatInterval().toNanos(),
                 electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
@@ -266,7 +253,7 @@ final class NodeLoop implements Transport.Listener {
 
     @Override
     public void onRejectedAsNonMember(String peerId) {
-        post(() -> rejectedBy.add(peerId));
+        post(() -> removal.rejectedBy(peerId));
     }
 
     /**
@@ -498,7 +485,7 @@ final class NodeLoop implements Transport.Listener {
             idleWaiters.clear();
         }
         dropOldPeers();
-        checkRemoved();
+        removal.check();
         metrics.afterIteration(core.role(), core.term(), core.votedFor(), core.leader(), core.committedMembership());
         leaseUntil = core.role() == Role.LEADER ? core.leaseUntil() : Long.MIN_VALUE;
         View v = newView();
@@ -636,9 +623,8 @@ final class NodeLoop implements Transport.Listener {
         long now = clock.nanos();
         stats.heard(m.from(), now);
         if (m instanceof Message.Append || m instanceof Message.Heartbeat || m instanceof Message.InstallSnapshot) {
-            lastLeaderMessage = now;
+            removal.leaderHeard(now);
             leaderContact = now;
-            rejectedBy.clear();
         }
         if (m instanceof Message.HeartbeatResponse r) {
             // the answer to a heartbeat of ours (same term and round) whether or not we still lead:
@@ -658,7 +644,7 @@ final class NodeLoop implements Transport.Listener {
     /**
      * The configuration may have changed: connects to new members before anything is sent to
      * them. Members that left are dropped by {@link #dropOldPeers} after the iteration's sends (the
-     * leader's last heartbeat tells a removed node that its removal committed).
+     * leader's last heartbeat tells a removed node that its removal committed, see {@link RemovalDetector}).
      */
     private void addNewPeers() {
         Membership latest = core.membership();
@@ -708,55 +694,6 @@ final class NodeLoop implements Transport.Listener {
         transportPeers = Map.copyOf(peers);
         stats.setPeers(peers.keySet());
         metrics.setPeers(peers.keySet(), stats, clock);
-    }
-
-    /**
-     * A node that learns that it was removed stops (once). Removed means: the committed
-     * configuration lacks this node, after this node had been a member. A node that joins catches
-     * up through log entries older than its own addition, whose configurations do not list it yet;
-     * it is a member once a committed configuration in its log (or snapshot) lists it. A founding
-     * member (a voter or witness in its start-up configuration) is one from the start.
-     *
-     * <p>The leader tells a removed node that its removal committed with one last heartbeat, whose
-     * commit index is capped at what that node acknowledged: if the removal committed before that
-     * node acknowledged it (or even received it), it never hears of the commit. So a member that
-     * heard from no leader for {@value #ORPHAN_TIMEOUTS} election timeouts also stops when its
-     * latest configuration (stored, maybe not committed) leaves it out, or when a majority of the
-     * voters of that configuration refused its streams as a non-member
-     * ({@link Transport.Listener#onRejectedAsNonMember}): either its removal committed, or it is
-     * cut off from a cluster that is removing it. Stopping is always safe; a node whose removal was
-     * in fact undone would be contacted by a leader within an election timeout. A leader never stops
-     * this way (it hears from no leader but itself).
-     */
-    private void checkRemoved() {
-        if (removed) {
-            return;
-        }
-        if (!memberConfirmed) {
-            Membership stored = core.log().membershipAt(core.commitIndex());
-            memberConfirmed = stored != null && stored.contains(config.nodeId());
-        }
-        if (!memberConfirmed) {
-            return;
-        }
-        long silent = clock.nanos() - lastLeaderMessage;
-        if (core.isRemoved()) {
-            removed = true;
-            LOG.warn("term {}: node {} was removed from cluster {}: the committed configuration {} does not list it;"
-                    + " it stops now and must not be restarted with this data directory as a member",
-                    core.term(), config.nodeId(), config.clusterId(), core.committedMembership());
-            onRemoved.run();
-        } else if (core.role() != Role.LEADER && silent > ORPHAN_TIMEOUTS * electionTimeoutNanos
-                && (!core.membership().contains(config.nodeId()) || core.membership().quorum().isMajority(rejectedBy))) {
-            removed = true;
-            LOG.warn("term {}: node {} stops: no leader has contacted it for {} ms, and {}; its removal from cluster {}"
-                    + " has committed (the leader did not tell it) or it is cut off from a cluster that removes it",
-                    core.term(), config.nodeId(), silent / 1_000_000, core.membership().contains(config.nodeId())
-                            ? "the peers " + rejectedBy + " refuse it as a non-member"
-                            : "its latest configuration " + core.membership() + " (log index "
-                                    + core.log().latestMembershipIndex() + ") leaves it out", config.clusterId());
-            onRemoved.run();
-        }
     }
 
     private View newView() {
