@@ -398,6 +398,7 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     // ------------------------------------------------------------------ parts, for the collaborators and test hooks
+    // Each part is null until start() created it (the dispatcher exists from construction).
 
     NodeLoop loop() {
         return loop;
