@@ -287,6 +287,22 @@ public final class RaftCore {
         }
     }
 
+    /**
+     * A node-wide heartbeat tick at local time {@code now}: a leader whose heartbeat is due within
+     * half a heartbeat interval treats it as due now and does what {@link #tick} does at that
+     * deadline (the checks, then the heartbeat round: same messages, term and lease round), and its
+     * next heartbeat is due a heartbeat interval from now. A node hosting many groups ticks them all at once, so that their
+     * heartbeats to one peer leave together. Does nothing on a follower or candidate, or when the
+     * last round started less than half an interval ago. Never sends less often than {@link #tick}.
+     */
+    public void heartbeatTick(long now) {
+        advanceTime(now);
+        if (role == Role.LEADER && heartbeatDeadline - this.now <= cfg.heartbeatNanos() / 2) {
+            heartbeatDeadline = this.now;
+            tick(this.now);
+        }
+    }
+
     /** Handles one message received at local time {@code now}. */
     public void step(Message m, long now) {
         advanceTime(now);

@@ -218,6 +218,18 @@ final class NodeLoop implements Transport.Listener {
         return view;
     }
 
+    /**
+     * The node-wide heartbeat tick of a node hosting many groups: on the loop thread, a leader
+     * whose heartbeat is nearly due sends it now (see {@link RaftCore#heartbeatTick}).
+     */
+    void heartbeatTick() {
+        post(() -> {
+            if (!shuttingDown) {
+                core.heartbeatTick(clock.nanos());
+            }
+        });
+    }
+
     /** Queues a task for the loop thread. */
     void post(Runnable task) {
         inbox.add(task);

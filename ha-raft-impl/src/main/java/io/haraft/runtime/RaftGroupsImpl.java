@@ -58,6 +58,12 @@ public final class RaftGroupsImpl implements RaftGroups {
     static final long GROUP_SEGMENT_SIZE = 1L << 20;
     /** The directory under the data directory that holds one directory per group. */
     static final String GROUPS_DIR = "groups";
+    /**
+     * The period of the node-wide heartbeat tick, in percent of the heartbeat interval: a little
+     * shorter than the interval, so that a leader's own heartbeat timer (an interval after its last
+     * round) does not fire before the shared tick does.
+     */
+    static final int HEARTBEAT_TICK_PERCENT = 90;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -115,6 +121,26 @@ public final class RaftGroupsImpl implements RaftGroups {
         return Math.min(config.electionTimeout().toNanos(), 2 * config.heartbeatInterval().toNanos());
     }
 
+    /**
+     * The node-wide heartbeat tick: every group that leads sends its heartbeats now, so that the
+     * heartbeats of all groups to one peer leave in the same instant and the transport packs them
+     * into one frame.
+     */
+    private void heartbeatTick() {
+        for (GroupNode g : hostedGroups()) {
+            g.node().heartbeatTick();
+        }
+    }
+
+    /**
+     * How long the transport lets a heartbeat (or an answer) wait for the other groups' ones: a
+     * twentieth of the heartbeat interval, between 1 and 10 ms.
+     */
+    static java.time.Duration linger(java.time.Duration heartbeatInterval) {
+        long micros = Math.max(1_000, Math.min(10_000, heartbeatInterval.toNanos() / 20 / 1_000));
+        return java.time.Duration.ofNanos(micros * 1_000);
+    }
+
     private List<GroupNode> hostedGroups() {
         synchronized (lifecycle) {
             return state == State.RUNNING ? new ArrayList<>(groups.values()) : List.of();
@@ -138,6 +164,8 @@ public final class RaftGroupsImpl implements RaftGroups {
                 }
                 env.every(BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos(),
                         balancer::round);
+                transport.coalescePeriodic(linger(config.heartbeatInterval()));
+                env.every(config.heartbeatInterval().toNanos() * HEARTBEAT_TICK_PERCENT / 100, this::heartbeatTick);
             } catch (RuntimeException | Error e) {
                 closeAfterFailedStart();
                 throw e;

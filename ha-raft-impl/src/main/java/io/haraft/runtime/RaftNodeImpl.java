@@ -371,6 +371,14 @@ public final class RaftNodeImpl implements RaftNode {
         return (d != null && d.isCallbackThread()) || (a != null && a.isApplyThread());
     }
 
+    /** The node-wide heartbeat tick of {@link RaftGroupsImpl}: see {@link NodeLoop#heartbeatTick}. */
+    void heartbeatTick() {
+        NodeLoop l = loop();
+        if (l != null) {
+            l.heartbeatTick();
+        }
+    }
+
     // ------------------------------------------------------------------ test hooks (package-private)
 
     /** Test hook: how long close() waits for a blocked listener (default {@link NodeShutdown#CALLBACK_DRAIN_NANOS}). */

@@ -227,8 +227,36 @@ final class InboundStreams {
         };
     }
 
-    /** Delivers one message of {@code sender}'s stream; returns why the stream must close instead, or null. */
+    /**
+     * Delivers one frame of {@code sender}'s stream: a message, or a batch of them each delivered as
+     * if it had arrived alone (in order; stops at the first that closes the stream); returns why the
+     * stream must close instead, or null.
+     */
     private String deliver(String sender, SocketAddress remote, Incoming incoming) {
+        RaftMessage frame = incoming.message();
+        if (frame == null || frame.getBatchCount() == 0) {
+            return deliverOne(sender, remote, incoming);
+        }
+        if (frame.getBodyCase() != RaftMessage.BodyCase.BODY_NOT_SET || !frame.getGroup().isEmpty()
+                || !sender.equals(frame.getFrom()) || !t.config.selfId().equals(frame.getTo())) {
+            return "malformed batch: a batch frame from '" + GrpcTransport.shown(frame.getFrom()) + "' to '"
+                    + GrpcTransport.shown(frame.getTo()) + "' on the stream from '" + sender + "' to '"
+                    + t.config.selfId() + "' must name them and carry no body or group of its own";
+        }
+        for (RaftMessage element : frame.getBatchList()) {
+            if (element.getBatchCount() > 0) {
+                return "malformed batch: a batch inside a batch";
+            }
+            String refusal = deliverOne(sender, remote, new Incoming(element, null));
+            if (refusal != null) {
+                return refusal;
+            }
+        }
+        return null;
+    }
+
+    /** Delivers one message of {@code sender}'s stream; returns why the stream must close instead, or null. */
+    private String deliverOne(String sender, SocketAddress remote, Incoming incoming) {
         Map<String, String> peers = t.peerTable.peers();
         if (!peers.containsKey(sender) && !t.peerTable.isGuest(sender)) {
             // removed from the configuration since its stream was accepted
@@ -310,7 +338,8 @@ final class InboundStreams {
             }
             write(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
                     .setClusterId(t.config.clusterId()).setNodeId(t.config.selfId())
-                    .setMaxMessageBytes(t.config.maxMessageBytes()).setClusterUuid(t.identity.wire())).build());
+                    .setMaxMessageBytes(t.config.maxMessageBytes()).setClusterUuid(t.identity.wire())
+                    .setAcceptsBatches(true)).build());
             sendMembers();
         }
 

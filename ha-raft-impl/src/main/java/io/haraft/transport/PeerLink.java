@@ -71,6 +71,8 @@ final class PeerLink {
     private volatile String lastWelcomeProblem;  // the last refusal of a Welcome that was logged
     private String lastProblem;           // guarded by streamLock; to log a repeated kind of failure once
     private volatile boolean connected;   // the current attempt was welcomed
+    private volatile boolean batching;    // ...and its Welcome said the peer accepts batch frames
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final List<ManagedChannel> closing = new ArrayList<>();   // guarded by streamLock
 
@@ -114,7 +116,31 @@ final class PeerLink {
             }
         }
         if (connected) {
-            drainNowOrLater();
+            long linger = t.lingerNanos();
+            if (batching && linger > 0 && isPeriodic(message)) {
+                flushAfter(linger);   // waits for the other groups' heartbeats (or answers)
+            } else {
+                drainNowOrLater();    // with whatever waits ahead of it
+            }
+        }
+    }
+
+    /** Heartbeats and their answers: what a node sends every heartbeat interval anyway. */
+    static boolean isPeriodic(Message m) {
+        return m instanceof Message.Heartbeat || m instanceof Message.HeartbeatResponse;
+    }
+
+    /** Writes what is queued {@code nanos} from now, unless a flush is already due. */
+    private void flushAfter(long nanos) {
+        if (flushScheduled.compareAndSet(false, true)) {
+            try {
+                t.timer().schedule(() -> {
+                    flushScheduled.set(false);
+                    drain();
+                }, nanos, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                flushScheduled.set(false);   // closing
+            }
         }
     }
 
@@ -158,12 +184,72 @@ final class PeerLink {
     private void drainLocked() {
         Attempt a = current;
         while (a != null && a.welcomed && a.requests.isReady()) {
+            if (a.batches) {
+                List<Outbound> all = pollAll();
+                if (all.isEmpty()) {
+                    return;
+                }
+                writeBatched(a, all);
+                continue;
+            }
             Outbound m = poll();
             if (m == null) {
                 return;
             }
             write(a, m);
         }
+    }
+
+    private List<Outbound> pollAll() {
+        synchronized (queueLock) {
+            List<Outbound> all = new ArrayList<>(queue);
+            queue.clear();
+            overflowReported = false;
+            return all;
+        }
+    }
+
+    /**
+     * Writes {@code all} in order, packing consecutive messages into batch frames no larger than
+     * the send limit; a message that alone exceeds the limit goes through {@link #write} (split or
+     * dropped), and a batch of one is written as the message itself.
+     */
+    private void writeBatched(Attempt a, List<Outbound> all) {   // holds streamLock
+        int limit = t.limits.sendLimit(peerId);
+        RaftMessage envelope = RaftMessage.newBuilder().setFrom(t.config.selfId()).setTo(peerId).build();
+        List<RaftMessage> batch = new ArrayList<>();
+        int batchBytes = envelope.getSerializedSize();
+        for (Outbound out : all) {
+            RaftMessage wire = MessageCodec.encode(out.message(), out.group(), t.drained());
+            int cost = com.google.protobuf.CodedOutputStream.computeMessageSize(BATCH_FIELD, wire);
+            if (wire.getSerializedSize() > limit || envelope.getSerializedSize() + cost > limit) {
+                writeFrame(a, envelope, batch);
+                batch.clear();
+                batchBytes = envelope.getSerializedSize();
+                write(a, out);
+                continue;
+            }
+            if (batchBytes + cost > limit) {
+                writeFrame(a, envelope, batch);
+                batch.clear();
+                batchBytes = envelope.getSerializedSize();
+            }
+            batch.add(wire);
+            batchBytes += cost;
+        }
+        writeFrame(a, envelope, batch);
+    }
+
+    private static final int BATCH_FIELD = RaftMessage.BATCH_FIELD_NUMBER;
+
+    /** Writes {@code batch}: nothing if empty, the message itself if alone, else one batch frame. */
+    private void writeFrame(Attempt a, RaftMessage envelope, List<RaftMessage> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        a.requests.onNext(batch.size() == 1 ? batch.get(0) : envelope.toBuilder().addAllBatch(batch).build());
+        t.frames.incrementAndGet();
+        t.sent.addAndGet(batch.size());
     }
 
     private Outbound poll() {
@@ -184,6 +270,7 @@ final class PeerLink {
         if (size <= limit) {
             a.requests.onNext(wire);
             t.sent.incrementAndGet();
+            t.frames.incrementAndGet();
             return;
         }
         List<Message> pieces = m instanceof Message.Append append ? AppendSplitter.split(append, limit) : List.of();
@@ -191,6 +278,7 @@ final class PeerLink {
         for (Message piece : pieces) {
             a.requests.onNext(MessageCodec.encode(piece, out.group(), t.drained()));
             t.sent.incrementAndGet();
+            t.frames.incrementAndGet();
             written += piece instanceof Message.Append p ? p.entries().size() : 0;
         }
         if (m instanceof Message.Append append && written == append.entries().size()) {
@@ -284,7 +372,9 @@ final class PeerLink {
             if (problem == null) {
                 t.limits.learn(peerId, w.getMaxMessageBytes());
                 a.welcomeIdentity = w.getClusterUuid();
+                a.batches = w.getAcceptsBatches();
                 a.welcomed = true;
+                batching = a.batches;
                 lastWelcomeProblem = null;
                 connected = true;
                 failures = 0;
@@ -383,6 +473,7 @@ final class PeerLink {
             }
             current = null;
             connected = false;
+            batching = false;
             t.failedAttempts.incrementAndGet();
             wasWelcomed = a.welcomed;
             a.channel.shutdownNow();
@@ -439,6 +530,7 @@ final class PeerLink {
             }
             closed = true;
             connected = false;
+            batching = false;
             if (retry != null) {
                 retry.cancel(false);
                 retry = null;
@@ -449,8 +541,12 @@ final class PeerLink {
                 if (a.welcomed) {
                     // Flush what is queued (e.g. a TimeoutNow of a graceful handover); gRPC
                     // buffers beyond the flow-control window, the queue bounds how much.
-                    for (Outbound m = poll(); m != null; m = poll()) {
-                        write(a, m);
+                    if (a.batches) {
+                        writeBatched(a, pollAll());
+                    } else {
+                        for (Outbound m = poll(); m != null; m = poll()) {
+                            write(a, m);
+                        }
                     }
                     a.requests.onCompleted();
                     a.channel.shutdown();
@@ -490,6 +586,7 @@ final class PeerLink {
         ClientCallStreamObserver<RaftMessage> requests;
         volatile ClientCall<?, ?> call;   // to read the TLS session of the connection
         volatile boolean welcomed;
+        volatile boolean batches;   // the Welcome said the peer accepts batch frames
 
         ClientInterceptor capture() {
             return new ClientInterceptor() {

@@ -195,12 +195,18 @@ class GroupsGrpcTest {
         }
     }
 
-    @Test
-    void twentyGroupsOnThreeNodesEachElectALeaderWithTokensOfTheirOwn() {
+    /** Three nodes hosting groups g0..g{count-1}, each of which has a leader. */
+    private List<String> threeNodesWithLedGroups(int count) {
         startThreeGroupsNodes();
-        List<String> groups = names("g", 0, 20);
+        List<String> groups = names("g", 0, count);
         groups.forEach(this::createEverywhere);
         awaitLeaders(groups);
+        return groups;
+    }
+
+    @Test
+    void twentyGroupsOnThreeNodesEachElectALeaderWithTokensOfTheirOwn() {
+        List<String> groups = threeNodesWithLedGroups(20);
 
         // One node, one port: every group's messages went over the node's one transport.
         for (RaftGroups n : nodes.values()) {
@@ -421,6 +427,39 @@ class GroupsGrpcTest {
         Await.until(WAIT, () -> n3Transport.get().unknownGroupMessages() > 0, "n3 dropped messages of group 'other'");
         assertThat(n3.status().isRunning()).isTrue();
         assertThat(violations).isEmpty();
+    }
+
+    /**
+     * Fifty idle groups on three nodes: each node writes about one frame per peer and heartbeat
+     * interval for its groups' heartbeats and one for its answers, not one per group (which was
+     * about fifty per peer and interval: every group's heartbeat or answer in a frame of its own).
+     */
+    @Test
+    void fiftyIdleGroupsCostAFewFramesPerPeerAndHeartbeatInterval() {
+        threeNodesWithLedGroups(50);
+        Map<String, Long> frames = new HashMap<>();
+        Map<String, Long> messages = new HashMap<>();
+        nodes.forEach((id, n) -> {
+            GrpcTransport t = ((RaftGroupsImpl) n).transport();
+            frames.put(id, t.framesSent());
+            messages.put(id, t.stats().messagesSent());
+        });
+        long start = System.nanoTime();
+        long intervals = 30;
+        Await.until(WAIT, () -> System.nanoTime() - start >= intervals * HEARTBEAT.toNanos(),
+                intervals + " heartbeat intervals");
+        double elapsedIntervals = (double) (System.nanoTime() - start) / HEARTBEAT.toNanos();
+        nodes.forEach((id, n) -> {
+            GrpcTransport t = ((RaftGroupsImpl) n).transport();
+            long f = t.framesSent() - frames.get(id);
+            long m = t.stats().messagesSent() - messages.get(id);
+            double perPeerAndInterval = f / 2.0 / elapsedIntervals;
+            // about 2.2 (one heartbeat batch, one batch of answers, per tick of 0.9 intervals); a
+            // loaded machine adds an election or a straggler now and then: far below 50 all the same
+            assertThat(perPeerAndInterval).as("frames per peer and heartbeat interval written by %s (%d frames,"
+                    + " %d messages over %.1f intervals)", id, f, m, elapsedIntervals).isLessThan(10.0);
+            assertThat(m).as("messages written by %s", id).isGreaterThan(5 * f);
+        });
     }
 
     @Test

@@ -1,22 +1,13 @@
 package io.haraft.transport;
 
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.haraft.core.Message;
 import io.haraft.transport.TransportTesting.LogCapture;
 import io.haraft.transport.TransportTesting.RecordingListener;
-import io.haraft.transport.proto.ConnectionHeader;
-import io.haraft.transport.proto.RaftTransportGrpc;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,21 +15,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-import static io.haraft.transport.TransportTesting.address;
 import static io.haraft.transport.TransportTesting.awaitTrue;
 import static io.haraft.transport.TransportTesting.freePort;
-import static io.haraft.transport.TransportTesting.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -81,12 +67,8 @@ class HostileTrafficTest {
         port1 = freePort();
         port2 = freePort();
         l1 = new RecordingListener();
-        start(GrpcTransportConfig.builder().clusterId("orders").selfId("n1").listenAddress(loopback(port1))
-                .peer("n2", address(port2)).maxMessageBytes(LIMIT)
-                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build(), l1);
-        n2 = start(GrpcTransportConfig.builder().clusterId("orders").selfId("n2").listenAddress(loopback(port2))
-                .peer("n1", address(port1)).maxMessageBytes(LIMIT)
-                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build(), new RecordingListener());
+        start(TransportTesting.orders("n1", port1, "n2", port2, LIMIT), l1);
+        n2 = start(TransportTesting.orders("n2", port2, "n1", port1, LIMIT), new RecordingListener());
     }
 
     @AfterEach
@@ -192,49 +174,11 @@ class HostileTrafficTest {
         }
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    };
-
     /**
      * Opens a stream to n1 as n2 would (valid header), writes {@code payload} as one gRPC message,
      * and returns the status n1 ends the stream with.
      */
     private Status rawStream(byte[] payload) {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port1).usePlaintext().build();
-        try {
-            MethodDescriptor<byte[], byte[]> method = RaftTransportGrpc.getConnectMethod().toBuilder(BYTES, BYTES).build();
-            ClientCall<byte[], byte[]> call = channel.newCall(method, CallOptions.DEFAULT);
-            CompletableFuture<Status> closed = new CompletableFuture<>();
-            Metadata headers = new Metadata();
-            headers.put(GrpcTransport.HEADER_KEY, ConnectionHeader.newBuilder().setClusterId("orders").setSenderId("n2")
-                    .setReceiverId("n1").setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).build());
-            call.start(new ClientCall.Listener<>() {
-                @Override
-                public void onClose(Status status, Metadata trailers) {
-                    closed.complete(status);
-                }
-            }, headers);
-            call.request(Integer.MAX_VALUE);
-            call.sendMessage(payload);
-            call.halfClose();
-            return closed.get(TransportTesting.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("no answer from n1", e);
-        } finally {
-            channel.shutdownNow();
-        }
+        return TransportTesting.rawStream(port1, "orders", "n2", "n1", payload);
     }
 }

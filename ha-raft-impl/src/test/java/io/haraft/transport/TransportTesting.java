@@ -61,6 +61,16 @@ public final class TransportTesting {
         }
     }
 
+    /**
+     * Node {@code self} of cluster "orders" listening on loopback {@code port}, with {@code peer} at
+     * loopback {@code peerPort}, messages of at most {@code maxMessageBytes} and quick reconnects.
+     */
+    public static GrpcTransportConfig orders(String self, int port, String peer, int peerPort, int maxMessageBytes) {
+        return GrpcTransportConfig.builder().clusterId("orders").selfId(self).listenAddress(loopback(port))
+                .peer(peer, address(peerPort)).maxMessageBytes(maxMessageBytes)
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build();
+    }
+
     public static InetSocketAddress loopback(int port) {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
@@ -197,6 +207,60 @@ public final class TransportTesting {
         public void close() {
             System.err.flush();
             System.setErr(original);
+        }
+    }
+
+    private static final io.grpc.MethodDescriptor.Marshaller<byte[]> BYTES = new io.grpc.MethodDescriptor.Marshaller<>() {
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    };
+
+    /**
+     * Opens a stream to the transport listening on loopback {@code port} as node {@code sender} of
+     * {@code clusterId} would (a valid header naming {@code receiver}), writes each of
+     * {@code payloads} as one gRPC message, half-closes, and returns the status the receiver ends
+     * the stream with (OK if it took everything).
+     */
+    public static io.grpc.Status rawStream(int port, String clusterId, String sender, String receiver,
+                                           byte[]... payloads) {
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+            io.grpc.MethodDescriptor<byte[], byte[]> method = io.haraft.transport.proto.RaftTransportGrpc
+                    .getConnectMethod().toBuilder(BYTES, BYTES).build();
+            io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(method, io.grpc.CallOptions.DEFAULT);
+            java.util.concurrent.CompletableFuture<io.grpc.Status> closed = new java.util.concurrent.CompletableFuture<>();
+            io.grpc.Metadata headers = new io.grpc.Metadata();
+            headers.put(GrpcTransport.HEADER_KEY, io.haraft.transport.proto.ConnectionHeader.newBuilder()
+                    .setClusterId(clusterId).setSenderId(sender).setReceiverId(receiver)
+                    .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).build());
+            call.start(new io.grpc.ClientCall.Listener<>() {
+                @Override
+                public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+                    closed.complete(status);
+                }
+            }, headers);
+            call.request(Integer.MAX_VALUE);
+            for (byte[] payload : payloads) {
+                call.sendMessage(payload);
+            }
+            call.halfClose();
+            return closed.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("no answer from the node on port " + port, e);
+        } finally {
+            channel.shutdownNow();
         }
     }
 }

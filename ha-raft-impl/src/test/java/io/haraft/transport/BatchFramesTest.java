@@ -1,0 +1,163 @@
+package io.haraft.transport;
+
+import io.grpc.Status;
+import io.haraft.core.Message;
+import io.haraft.transport.TransportTesting.RecordingListener;
+import io.haraft.transport.proto.RaftMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static io.haraft.transport.TransportTesting.awaitTrue;
+import static io.haraft.transport.TransportTesting.freePort;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Batch frames over real gRPC: periodic messages (heartbeats and their answers) to one peer wait
+ * for each other and leave as one frame, anything else is written at once with what waits ahead
+ * of it, a batch's messages are delivered one by one (one of a group the receiver does not host is
+ * dropped alone), and a malformed batch closes the stream like any other bad frame.
+ */
+class BatchFramesTest {
+    private static final int LIMIT = 64 * 1024;
+    /** Longer than any test waits: a periodic message that is held arrives only when something flushes it. */
+    private static final Duration FOREVER = Duration.ofHours(1);
+
+    private final List<GrpcTransport> started = new CopyOnWriteArrayList<>();
+    private int port1;
+    private int port2;
+    private RecordingListener l1;
+    private GrpcTransport n1;
+    private GrpcTransport n2;
+
+    @BeforeEach
+    void startTwoNodes() {
+        port1 = freePort();
+        port2 = freePort();
+        l1 = new RecordingListener();
+        n1 = start(TransportTesting.orders("n1", port1, "n2", port2, LIMIT), l1);
+        n2 = start(TransportTesting.orders("n2", port2, "n1", port1, LIMIT), new RecordingListener());
+    }
+
+    @AfterEach
+    void stop() {
+        started.forEach(GrpcTransport::close);
+    }
+
+    private GrpcTransport start(GrpcTransportConfig config, RecordingListener listener) {
+        GrpcTransport t = GrpcTransport.create(config);
+        started.add(t);
+        t.start(listener);
+        return t;
+    }
+
+    /** n2's stream to n1 is accepted (and welcomed): a vote went through. */
+    private void awaitConnected() {
+        n2.send(new Message.Vote("n2", "n1", 1, 0, 0, false));
+        l1.awaitMessage("n2's first vote", m -> m instanceof Message.Vote);
+    }
+
+    @Test
+    void heartbeatsQueuedWithinTheLingerLeaveAsOneFrameInOrder() {
+        awaitConnected();
+        n2.coalescePeriodic(FOREVER);
+        long frames = n2.framesSent();
+        long messages = n2.stats().messagesSent();
+        for (int i = 1; i <= 10; i++) {
+            n2.send("g" + i, new Message.Heartbeat("n2", "n1", 2, 0, i));
+        }
+        // held: nothing has been written yet; a vote flushes them, ahead of itself, without waiting
+        assertThat(n2.framesSent()).isEqualTo(frames);
+        n2.send(new Message.Vote("n2", "n1", 2, 0, 0, false));
+        awaitTrue("ten heartbeats and the vote at n1",
+                () -> n1.unknownGroupMessages() == 10 && l1.received(m -> m.term() == 2));
+        List<Message> got = l1.messages().stream().filter(m -> m.term() == 2).toList();
+        // RecordingListener hosts only the default group: it took the vote, the heartbeats of
+        // groups g1..g10 were each dropped alone and counted
+        assertThat(got).hasSize(1);
+        assertThat(n1.unknownGroupMessages()).isEqualTo(10);
+        assertThat(n2.stats().messagesSent() - messages).isEqualTo(11);
+        assertThat(n2.framesSent() - frames).as("frames for 11 messages").isEqualTo(1);
+    }
+
+    @Test
+    void heartbeatsOfTheDefaultGroupArriveInOrderInOneFrameAndTheLingerFlushesThem() {
+        awaitConnected();
+        n2.coalescePeriodic(Duration.ofMillis(5));
+        long frames = n2.framesSent();
+        for (int i = 1; i <= 5; i++) {
+            n2.send(new Message.Heartbeat("n2", "n1", 3, 0, i));
+        }
+        awaitTrue("five heartbeats at n1", () -> l1.messages().stream().filter(m -> m.term() == 3).count() == 5);
+        assertThat(l1.messages().stream().filter(m -> m.term() == 3).map(m -> ((Message.Heartbeat) m).round()))
+                .containsExactly(1L, 2L, 3L, 4L, 5L);
+        // written by the linger's flush; at most one frame per flush (the sends may straddle one)
+        assertThat(n2.framesSent() - frames).isBetween(1L, 2L);
+    }
+
+    @Test
+    void withoutLingerEveryMessageIsWrittenAtOnce() {
+        awaitConnected();
+        long frames = n2.framesSent();
+        n2.send(new Message.Heartbeat("n2", "n1", 4, 0, 1));
+        awaitTrue("the heartbeat at n1", () -> l1.received(m -> m.term() == 4));
+        assertThat(n2.framesSent() - frames).isEqualTo(1);
+    }
+
+    private static RaftMessage.Builder batchOf(Message... messages) {
+        RaftMessage.Builder b = RaftMessage.newBuilder().setFrom("n2").setTo("n1");
+        for (Message m : messages) {
+            b.addBatch(MessageCodec.encode(m, null));
+        }
+        return b;
+    }
+
+    @Test
+    void aBatchDeliversItsMessagesAndDropsOnlyTheOneOfAnUnknownGroup() {
+        RaftMessage frame = RaftMessage.newBuilder().setFrom("n2").setTo("n1")
+                .addBatch(MessageCodec.encode(new Message.Heartbeat("n2", "n1", 5, 0, 1), null))
+                .addBatch(MessageCodec.encode(new Message.Heartbeat("n2", "n1", 5, 0, 2), "not-hosted"))
+                .addBatch(MessageCodec.encode(new Message.Heartbeat("n2", "n1", 5, 0, 3), null))
+                .build();
+        Status status = TransportTesting.rawStream(port1, "orders", "n2", "n1", frame.toByteArray());
+        assertThat(status.getCode()).isEqualTo(Status.Code.OK);
+        assertThat(l1.messages().stream().filter(m -> m.term() == 5).map(m -> ((Message.Heartbeat) m).round()))
+                .containsExactly(1L, 3L);
+        assertThat(n1.unknownGroupMessages()).isEqualTo(1);
+    }
+
+    @Test
+    void malformedBatchesCloseTheStreamAndDeliverNothingAfter() {
+        Message hb = new Message.Heartbeat("n2", "n1", 6, 0, 1);
+        List<RaftMessage> bad = List.of(
+                batchOf(hb).setHeartbeat(io.haraft.transport.proto.Heartbeat.newBuilder()).build(),   // a body too
+                batchOf(hb).setGroup("g").build(),                                                   // a group too
+                batchOf(hb).setFrom("n3").build(),                                                   // another sender
+                batchOf(hb).addBatch(batchOf(hb)).build(),                                           // nested
+                batchOf(hb).addBatch(RaftMessage.newBuilder().setFrom("n2").setTo("n1")).build());  // no body
+        for (RaftMessage frame : bad) {
+            Status status = TransportTesting.rawStream(port1, "orders", "n2", "n1", frame.toByteArray(),
+                    MessageCodec.encode(new Message.Heartbeat("n2", "n1", 7, 0, 1), null).toByteArray());
+            assertThat(status.getCode()).as("%s", frame).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(status.getDescription()).as("%s", frame).containsAnyOf("batch", "no body", "malformed");
+        }
+        // the well-formed batches (first element) before the refusal of elements 4 and 5 were delivered;
+        // nothing after a refused frame ever was
+        assertThat(l1.received(m -> m.term() == 7)).isFalse();
+    }
+
+    @Test
+    void anOversizedBatchIsRefusedLikeAnyOversizedFrame() {
+        RaftMessage.Builder b = RaftMessage.newBuilder().setFrom("n2").setTo("n1");
+        while (b.build().getSerializedSize() <= LIMIT * 2) {
+            b.addBatch(MessageCodec.encode(new Message.Heartbeat("n2", "n1", 8, 0, 1), "some-group-name"));
+        }
+        Status status = TransportTesting.rawStream(port1, "orders", "n2", "n1", b.build().toByteArray());
+        assertThat(status.getCode()).isIn(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(l1.received(m -> m.term() == 8)).isFalse();
+    }
+}
