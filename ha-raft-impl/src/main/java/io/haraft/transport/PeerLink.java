@@ -185,11 +185,9 @@ final class PeerLink {
         Attempt a = current;
         while (a != null && a.welcomed && a.requests.isReady()) {
             if (a.batches) {
-                List<Outbound> all = pollAll();
-                if (all.isEmpty()) {
+                if (!writeOneFrame(a)) {
                     return;
                 }
-                writeBatched(a, all);
                 continue;
             }
             Outbound m = poll();
@@ -200,44 +198,46 @@ final class PeerLink {
         }
     }
 
-    private List<Outbound> pollAll() {
-        synchronized (queueLock) {
-            List<Outbound> all = new ArrayList<>(queue);
-            queue.clear();
-            overflowReported = false;
-            return all;
-        }
-    }
-
     /**
-     * Writes {@code all} in order, packing consecutive messages into batch frames no larger than
-     * the send limit; a message that alone exceeds the limit goes through {@link #write} (split or
-     * dropped), and a batch of one is written as the message itself.
+     * Writes the longest run of queued messages that fits in one frame (a batch frame, or the
+     * message itself if alone); a message too large to share a frame goes through {@link #write}
+     * (split or dropped). One frame at a time, so that the stream's readiness is asked before each
+     * and what the peer cannot take yet stays in the bounded queue. False if nothing was queued.
      */
-    private void writeBatched(Attempt a, List<Outbound> all) {   // holds streamLock
+    private boolean writeOneFrame(Attempt a) {   // holds streamLock
         int limit = t.limits.sendLimit(peerId);
         RaftMessage envelope = RaftMessage.newBuilder().setFrom(t.config.selfId()).setTo(peerId).build();
         List<RaftMessage> batch = new ArrayList<>();
-        int batchBytes = envelope.getSerializedSize();
-        for (Outbound out : all) {
+        int bytes = envelope.getSerializedSize();
+        while (true) {
+            Outbound out;
+            synchronized (queueLock) {
+                out = queue.peekFirst();
+                if (out == null) {
+                    overflowReported = false;
+                    break;
+                }
+            }
             RaftMessage wire = MessageCodec.encode(out.message(), out.group(), t.drained());
             int cost = com.google.protobuf.CodedOutputStream.computeMessageSize(BATCH_FIELD, wire);
-            if (wire.getSerializedSize() > limit || envelope.getSerializedSize() + cost > limit) {
-                writeFrame(a, envelope, batch);
-                batch.clear();
-                batchBytes = envelope.getSerializedSize();
-                write(a, out);
-                continue;
+            if (bytes + cost > limit && !batch.isEmpty()) {
+                break;   // the next frame's
             }
-            if (batchBytes + cost > limit) {
-                writeFrame(a, envelope, batch);
-                batch.clear();
-                batchBytes = envelope.getSerializedSize();
+            synchronized (queueLock) {
+                if (queue.peekFirst() != out) {
+                    continue;   // dropped meanwhile (the queue overflowed)
+                }
+                queue.pollFirst();
+            }
+            if (bytes + cost > limit) {
+                write(a, out);   // alone: split or dropped
+                return true;
             }
             batch.add(wire);
-            batchBytes += cost;
+            bytes += cost;
         }
         writeFrame(a, envelope, batch);
+        return !batch.isEmpty();
     }
 
     private static final int BATCH_FIELD = RaftMessage.BATCH_FIELD_NUMBER;
@@ -542,7 +542,9 @@ final class PeerLink {
                     // Flush what is queued (e.g. a TimeoutNow of a graceful handover); gRPC
                     // buffers beyond the flow-control window, the queue bounds how much.
                     if (a.batches) {
-                        writeBatched(a, pollAll());
+                        while (writeOneFrame(a)) {
+                            // one frame after another until the queue is empty
+                        }
                     } else {
                         for (Outbound m = poll(); m != null; m = poll()) {
                             write(a, m);
