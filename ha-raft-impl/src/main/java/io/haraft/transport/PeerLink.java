@@ -199,10 +199,13 @@ final class PeerLink {
     }
 
     /**
-     * Writes the longest run of queued messages that fits in one frame (a batch frame, or the
-     * message itself if alone); a message too large to share a frame goes through {@link #write}
-     * (split or dropped). One frame at a time, so that the stream's readiness is asked before each
-     * and what the peer cannot take yet stays in the bounded queue. False if nothing was queued.
+     * Writes one frame: the longest run of queued periodic messages (heartbeats and their answers)
+     * that fits in one frame, as a batch frame (or the message itself if alone); or, if the first
+     * queued message is anything else (an append, a vote, a snapshot chunk...), that message alone
+     * through {@link #write} (split or dropped if too large), exactly as without batching, so that
+     * replication traffic is framed, flow-controlled and delivered as before. One frame at a time,
+     * so that the stream's readiness is asked before each and what the peer cannot take yet stays
+     * in the bounded queue. False if nothing was queued.
      */
     private boolean writeOneFrame(Attempt a) {   // holds streamLock
         int limit = t.limits.sendLimit(peerId);
@@ -217,6 +220,19 @@ final class PeerLink {
                     overflowReported = false;
                     break;
                 }
+            }
+            if (!isPeriodic(out.message())) {
+                if (!batch.isEmpty()) {
+                    break;   // the batch first, then this one alone
+                }
+                synchronized (queueLock) {
+                    if (queue.peekFirst() != out) {
+                        continue;   // dropped meanwhile (the queue overflowed)
+                    }
+                    queue.pollFirst();
+                }
+                write(a, out);
+                return true;
             }
             RaftMessage wire = MessageCodec.encode(out.message(), out.group(), t.drained());
             int cost = com.google.protobuf.CodedOutputStream.computeMessageSize(BATCH_FIELD, wire);
