@@ -61,6 +61,11 @@ public final class SimGroupsNode {
     public boolean listsALedGroupTwice;
     /** Planted bug: this node never learns that a peer is drained (the flag lost on the way in). */
     public boolean losesDrainedFlag;
+    /**
+     * Planted bug: the batches this node sends are delivered with every element in the group of the
+     * first (a receiver that reads the group of a coalesced heartbeat from the wrong place).
+     */
+    public boolean misroutesBatches;
     private long balancerRounds;
     /** The running process's balancer and endpoint (null before the first start). */
     private LeadershipBalancer balancer;
@@ -127,6 +132,8 @@ public final class SimGroupsNode {
         Map<String, Transport.Listener> routes = new HashMap<>();
         Map<String, Heard> heard = new HashMap<>();
         SimNet.Endpoint endpoint = net.endpoint(id(), host);
+        endpoint.coalescePeriodic(RaftGroupsImpl.linger(config.heartbeatInterval()).toNanos());
+        endpoint.misroutesBatches = misroutesBatches;
         this.endpoint = endpoint;
         endpoint.start(new RoutingListener() {
             @Override
@@ -174,6 +181,17 @@ public final class SimGroupsNode {
         this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
         scheduleRound(balancer, period, self);
+        scheduleHeartbeatTick(config.heartbeatInterval().toNanos() * RaftGroupsImpl.HEARTBEAT_TICK_PERCENT / 100, self);
+    }
+
+    /** The node-wide heartbeat tick of {@code RaftGroups}: every group that leads sends its heartbeats together. */
+    private void scheduleHeartbeatTick(long period, Object self) {
+        world.at(world.now() + host.toReal(period), host, host.incarnation(), () -> {
+            if (process == self) {
+                running.values().forEach(g -> g.node().heartbeatTick());
+                scheduleHeartbeatTick(period, self);
+            }
+        });
     }
 
     /**

@@ -3,8 +3,10 @@ package io.haraft.runtime;
 import io.haraft.core.Message;
 import io.haraft.transport.Transport;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
@@ -14,6 +16,12 @@ import java.util.function.LongSupplier;
  * of the receiver's host after a latency drawn from the seed, in order per link (as one TCP stream
  * does), drops messages on cut links, and answers a send to a node that does not listen (crashed or
  * closed) with a refused connection for the sender, as a real network does when nothing listens.
+ *
+ * <p>An endpoint may coalesce periodic messages as the production transport does for a node hosting
+ * many groups ({@link Endpoint#coalescePeriodic}): a heartbeat or an answer to one waits up to the
+ * linger (on the sender's clock) for others to the same peer, any other message to that peer
+ * flushes what waits ahead of it, and what is flushed together travels as one batch: one latency,
+ * delivered element by element in order, each to its own group.
  */
 public final class SimNet {
     private final SimWorld world;
@@ -100,12 +108,21 @@ public final class SimNet {
         void heard(String from, boolean senderDrained);
     }
 
+    /** A message of a group, as queued by an endpoint. */
+    private record Queued(String group, Message m) {
+    }
+
     /** See {@link #endpoint}. */
     final class Endpoint {
         private final String id;
         private final SimWorld.Host host;
         private Node self;
         private boolean drained;
+        private long lingerNanos;
+        /** Planted bug: a batch's elements all go to the group of its first element. */
+        boolean misroutesBatches;
+        /** Periodic messages waiting for the linger, per receiver. */
+        private final Map<String, List<Queued>> held = new HashMap<>();
 
         private Endpoint(String id, SimWorld.Host host) {
             this.id = id;
@@ -119,9 +136,43 @@ public final class SimNet {
 
         void send(String group, Message m) {
             // a process that crashed or closed its transport sends nothing more
-            if (self != null && listening.get(id) == self) {
-                route(self, group, m, drained);
+            if (!live()) {
+                return;
             }
+            if (lingerNanos > 0 && periodic(m)) {
+                List<Queued> waiting = held.computeIfAbsent(m.to(), k -> new ArrayList<>());
+                waiting.add(new Queued(group, m));
+                if (waiting.size() == 1) {
+                    Node flusher = self;
+                    world.at(world.now() + host.toReal(lingerNanos), host, host.incarnation(), () -> {
+                        if (self == flusher) {
+                            flush(m.to());
+                        }
+                    });
+                }
+                return;
+            }
+            flush(m.to());   // what waits ahead of it goes first
+            routeBatch(self, List.of(new Queued(group, m)), drained, false);   // a frame of its own
+        }
+
+        private boolean live() {
+            return self != null && listening.get(id) == self;
+        }
+
+        private void flush(String to) {
+            List<Queued> waiting = held.remove(to);
+            if (waiting != null && live()) {
+                routeBatch(self, waiting, drained, misroutesBatches);
+            }
+        }
+
+        /**
+         * From now on, heartbeats and their answers wait up to {@code linger} (local time) for
+         * others to the same peer and travel with them as one batch.
+         */
+        void coalescePeriodic(long linger) {
+            lingerNanos = linger;
         }
 
         /** Says on every message sent from now on whether this process is drained. */
@@ -136,43 +187,59 @@ public final class SimNet {
         }
     }
 
-    /** A crashed node stops listening (its transport is never closed by itself). */
-    void crashed(String id) {
-        listening.remove(id);
+    /** Heartbeats and their answers: what the production transport lets wait for a batch. */
+    static boolean periodic(Message m) {
+        return m instanceof Message.Heartbeat || m instanceof Message.HeartbeatResponse;
     }
 
-    private void route(Node from, String group, Message m, boolean senderDrained) {
-        String link = m.from() + "->" + m.to();
+    /** Sends {@code batch} (messages to one receiver) as one frame: one latency, delivered in order. */
+    private void routeBatch(Node from, List<Queued> batch, boolean senderDrained, boolean misroutes) {
+        Message first = batch.get(0).m();
+        String link = first.from() + "->" + first.to();
         if (cut.contains(link)) {
-            dropped++;
+            dropped += batch.size();
             return;
         }
-        Node to = listening.get(m.to());
+        Node to = listening.get(first.to());
         long at = world.now() + latency.getAsLong();
         if (to == null) {
             world.at(at, from.host(), () -> {
-                if (listening.get(m.from()) == from) {
-                    from.listener().onConnectionRefused(m.to());
+                if (listening.get(first.from()) == from) {
+                    from.listener().onConnectionRefused(first.to());
                 }
             });
             return;
         }
         at = Math.max(at, lastDelivery.getOrDefault(link, 0L));
         lastDelivery.put(link, at);
+        String firstGroup = batch.get(0).group();
         world.at(at, to.host(), () -> {
-            if (listening.get(m.to()) == to && !cut.contains(link)) {
-                delivered++;
-                if (to.listener() instanceof DrainAware d) {
-                    d.heard(m.from(), senderDrained);
-                }
-                if (group.isEmpty()) {
-                    to.listener().onMessage(m);
-                } else {
-                    to.listener().onMessage(group, m);
-                }
-            } else {
-                dropped++;
+            for (Queued q : batch) {
+                // the planted bug routes every element by the first one's group
+                deliver(to, link, misroutes ? firstGroup : q.group(), q.m(), senderDrained);
             }
         });
     }
+
+    private void deliver(Node to, String link, String group, Message m, boolean senderDrained) {
+        if (listening.get(m.to()) == to && !cut.contains(link)) {
+            delivered++;
+            if (to.listener() instanceof DrainAware d) {
+                d.heard(m.from(), senderDrained);
+            }
+            if (group.isEmpty()) {
+                to.listener().onMessage(m);
+            } else {
+                to.listener().onMessage(group, m);
+            }
+        } else {
+            dropped++;
+        }
+    }
+
+    /** A crashed node stops listening (its transport is never closed by itself). */
+    void crashed(String id) {
+        listening.remove(id);
+    }
+
 }

@@ -31,7 +31,9 @@ import java.util.SplittableRandom;
  * simulated socket ({@link SimGroupsNode}), with the production {@code LeadershipBalancer} of each
  * node running its rounds on virtual time. Faults hit a node's whole process, so every group at once:
  * crash and restart, graceful restart ({@code close()}: leaders hand over), SIGSTOP, isolation, one
- * link cut. When the faults stop, every node runs again,
+ * link cut. Heartbeats are coalesced as in production: a node-wide heartbeat tick makes every
+ * group that leads send its heartbeats at once, and the simulated socket lets heartbeats and their
+ * answers wait a linger for each other and travel as one batch. When the faults stop, every node runs again,
  * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
  * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
  *
@@ -76,7 +78,18 @@ final class GroupsSimulation {
         /** The balancer counts one leadership more than the node holds: it hands over leading only one more. */
         BALANCER_OVERCOUNTS_SELF,
         /** The drained flag of the peers' messages is lost: balancing nodes hand groups to the drained node. */
-        DRAINED_FLAG_LOST
+        DRAINED_FLAG_LOST,
+        /**
+         * Not a balancer bug: coalesced heartbeats (and answers) are delivered to the group of the
+         * first message of their batch, so one group's leader renews its lease and commit index in
+         * groups it does not lead.
+         */
+        BATCH_MISROUTED;
+
+        /** Whether the bug is in the balancer (caught by (B) or (F)) rather than in a group's safety. */
+        boolean balancer() {
+            return this != NONE && this != BATCH_MISROUTED;
+        }
     }
 
     private enum Kind { CRASH, ISOLATE, PAUSE, CUT_ONE_LINK, CLOSE }
@@ -177,6 +190,7 @@ final class GroupsSimulation {
             }
             node.listsALedGroupTwice = bug == Bug.BALANCER_OVERCOUNTS_SELF;
             node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
+            node.misroutesBatches = bug == Bug.BATCH_MISROUTED;
             nodes.add(node);
         }
         world.afterEachEvent(this::check);
