@@ -425,4 +425,36 @@ class LeaderRulesTest {
         assertThat(c.progress("n3").match()).isEqualTo(4);
         assertThat(c.commitIndex()).as("n1 and n3 hold entry 4 of term 3").isEqualTo(4);
     }
+
+    private static long heartbeatsIn(List<Message> sent) {
+        return sent.stream().filter(m -> m instanceof Message.Heartbeat).count();
+    }
+
+    /**
+     * The node-wide heartbeat tick of a node hosting many groups: a leader whose heartbeat is due
+     * within half an interval sends it now (a new lease round to every peer), one due later sends
+     * nothing, and a follower never sends; after a tick's round the next is due a full interval later.
+     */
+    @Test
+    void aHeartbeatTickSendsTheRoundOnlyOfALeaderWhoseHeartbeatIsNearlyDue() {
+        long hb = CoreConfig.defaults("n1", THREE).heartbeatNanos();
+        RaftCore follower = core(THREE);
+        follower.heartbeatTick(START + hb);
+        assertThat(heartbeatsIn(answers(follower, START + hb))).as("a follower's tick").isZero();
+
+        RaftCore c = leader(new ArrayList<>());   // its heartbeat is due at T0 + hb
+        c.heartbeatTick(T0 + hb / 2 - MS);
+        assertThat(heartbeatsIn(answers(c, T0 + hb / 2 - MS))).as("due in more than half an interval").isZero();
+
+        long tick = T0 + hb / 2 + MS;
+        c.heartbeatTick(tick);
+        List<Message> sent = answers(c, tick);
+        assertThat(sent).filteredOn(m -> m instanceof Message.Heartbeat).extracting(Message::to)
+                .containsExactlyInAnyOrder("n2", "n3");
+        // the next is due an interval after the tick's round: not at the old deadline T0 + hb
+        c.tick(T0 + hb);
+        assertThat(heartbeatsIn(answers(c, T0 + hb))).as("at the old deadline").isZero();
+        c.tick(tick + hb);
+        assertThat(heartbeatsIn(answers(c, tick + hb))).as("an interval after the tick").isEqualTo(2);
+    }
 }
