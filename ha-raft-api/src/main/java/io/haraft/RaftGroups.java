@@ -49,8 +49,17 @@ import java.util.SortedSet;
  *
  * <p><b>Limits.</b> The handles do not support membership changes yet ({@code addLearner},
  * {@code promote}, {@code removeMember}, ... fail with {@link UnsupportedOperationException}):
- * every group has the node's members. Each group sends its own heartbeats (they are not
- * coalesced per peer yet).
+ * every group has the node's members.
+ *
+ * <p><b>Heartbeats are coalesced per peer.</b> The leaders of all groups of a node send their
+ * heartbeats together (a node-wide tick every 0.9 heartbeat intervals), and the heartbeats to one
+ * peer, and the answers to them, travel as one frame after waiting at most a twentieth of the
+ * heartbeat interval (1 to 10 ms) for each other. Appends, votes and snapshot chunks are never held
+ * and never share a frame. Each group's messages, terms and lease rules are unchanged: a lease
+ * counts from the moment its round started, so a wait can delay its renewal but never lengthen it.
+ * Each group still produces and handles its own heartbeat; what is shared is the frames and TCP
+ * segments. A peer of an older version, which does not announce that it accepts batches, gets
+ * every message alone.
  */
 public interface RaftGroups extends AutoCloseable {
 
