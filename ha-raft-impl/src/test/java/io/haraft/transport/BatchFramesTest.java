@@ -186,4 +186,57 @@ class BatchFramesTest {
         assertThat(status.getCode()).isIn(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED);
         assertThat(l1.received(m -> m.term() == 8)).isFalse();
     }
+
+    /**
+     * A peer of an older version, whose Welcome does not say it accepts batch frames (here a bare
+     * gRPC server that answers like one and records what it gets): every message reaches it in a
+     * frame of its own, held heartbeats included, and none of them waits for the linger.
+     */
+    @Test
+    void aPeerThatDoesNotAcceptBatchesGetsEveryMessageAlone() throws Exception {
+        int olderPort = freePort();
+        List<RaftMessage> frames = new CopyOnWriteArrayList<>();
+        io.grpc.Server older = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+                .forAddress(TransportTesting.loopback(olderPort))
+                .addService(new io.haraft.transport.proto.RaftTransportGrpc.RaftTransportImplBase() {
+                    @Override
+                    public io.grpc.stub.StreamObserver<RaftMessage> connect(
+                            io.grpc.stub.StreamObserver<io.haraft.transport.proto.ServerFrame> out) {
+                        out.onNext(io.haraft.transport.proto.ServerFrame.newBuilder().setWelcome(
+                                io.haraft.transport.proto.Welcome.newBuilder().setClusterId("orders").setNodeId("n9")
+                                        .setMaxMessageBytes(LIMIT)).build());   // no accepts_batches
+                        return new io.grpc.stub.StreamObserver<>() {
+                            @Override
+                            public void onNext(RaftMessage frame) {
+                                frames.add(frame);
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                out.onCompleted();
+                            }
+                        };
+                    }
+                }).build().start();
+        try {
+            GrpcTransport n3 = start(TransportTesting.orders("n3", freePort(), "n9", olderPort, LIMIT),
+                    new RecordingListener());
+            n3.coalescePeriodic(FOREVER);
+            for (int i = 1; i <= 5; i++) {
+                n3.send("g" + i, new Message.Heartbeat("n3", "n9", 1, 0, i));
+            }
+            awaitTrue("five heartbeats at the older peer", () -> frames.size() == 5);
+            assertThat(frames).allSatisfy(f -> {
+                assertThat(f.getBatchCount()).isZero();
+                assertThat(f.hasHeartbeat()).isTrue();
+            });
+            assertThat(frames).extracting(RaftMessage::getGroup).containsExactly("g1", "g2", "g3", "g4", "g5");
+        } finally {
+            older.shutdownNow();
+        }
+    }
 }
