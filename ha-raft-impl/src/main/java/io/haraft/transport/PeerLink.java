@@ -263,9 +263,10 @@ final class PeerLink {
         if (batch.isEmpty()) {
             return;
         }
-        a.requests.onNext(batch.size() == 1 ? batch.get(0) : envelope.toBuilder().addAllBatch(batch).build());
+        // counted before the write: whoever sees the frame arrive sees it counted
         t.frames.incrementAndGet();
         t.sent.addAndGet(batch.size());
+        a.requests.onNext(batch.size() == 1 ? batch.get(0) : envelope.toBuilder().addAllBatch(batch).build());
     }
 
     private Outbound poll() {
@@ -284,17 +285,17 @@ final class PeerLink {
         RaftMessage wire = MessageCodec.encode(m, out.group(), t.drained());
         int size = wire.getSerializedSize();
         if (size <= limit) {
-            a.requests.onNext(wire);
             t.sent.incrementAndGet();
             t.frames.incrementAndGet();
+            a.requests.onNext(wire);
             return;
         }
         List<Message> pieces = m instanceof Message.Append append ? AppendSplitter.split(append, limit) : List.of();
         int written = 0;
         for (Message piece : pieces) {
-            a.requests.onNext(MessageCodec.encode(piece, out.group(), t.drained()));
             t.sent.incrementAndGet();
             t.frames.incrementAndGet();
+            a.requests.onNext(MessageCodec.encode(piece, out.group(), t.drained()));
             written += piece instanceof Message.Append p ? p.entries().size() : 0;
         }
         if (m instanceof Message.Append append && written == append.entries().size()) {
