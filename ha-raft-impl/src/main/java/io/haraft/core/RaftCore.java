@@ -120,6 +120,8 @@ public final class RaftCore {
     /** The leader stickiness last reported as longer than this node's own timeout, or 0. */
     private long reportedStickiness;
     private long electionDeadline;
+    /** How much later than usual this node campaigns ({@link #setCandidacyDelay}); 0: not deferred. */
+    private long candidacyDelay;
     private final Map<String, Boolean> votes = new HashMap<>();
     /**
      * Whether this candidate's vote for itself (its hard state for the current term) is durable.
@@ -839,6 +841,40 @@ public final class RaftCore {
     }
 
     /**
+     * Defers this node's candidacy by {@code nanos} from now on; 0 restores the usual timing. While
+     * deferred, the node's election timer runs {@code nanos} longer each time it starts (the running
+     * one is moved by the difference at once), and after a refused connection to its leader it takes
+     * its turn after every member that does not defer (deferring members take theirs by id after
+     * those). So a member that does not defer and can win campaigns first; if none does (the others
+     * are down, cannot win, or defer too), this node still campaigns once the longer wait has passed.
+     * Only timing changes: the node votes and grants pre-votes as before, a leadership transfer to it
+     * ({@code TimeoutNow}) is not delayed, and a leader is not affected. The runtime defers the node
+     * of a drained {@code RaftGroups} by one election timeout.
+     *
+     * @throws IllegalArgumentException if {@code nanos} is negative or more than an hour
+     */
+    public void setCandidacyDelay(long nanos) {
+        if (nanos < 0 || nanos > 3_600_000_000_000L) {
+            throw new IllegalArgumentException("candidacy delay must be between 0 and an hour: " + nanos + " ns");
+        }
+        long change = nanos - candidacyDelay;
+        candidacyDelay = nanos;
+        if (change != 0 && role != Role.LEADER) {
+            electionDeadline += change;
+            if (change > 0) {
+                log.debug("term {}: candidacy deferred by {} ms", term, nanos / 1_000_000);
+            } else {
+                log.debug("term {}: candidacy no longer deferred", term);
+            }
+        }
+    }
+
+    /** The delay set by {@link #setCandidacyDelay}; 0 if none. */
+    public long candidacyDelay() {
+        return candidacyDelay;
+    }
+
+    /**
      * Answers the pre-votes refused only because a leader was alive, as if they came now; those
      * older than an election timeout are dropped (their sender has moved on).
      */
@@ -862,15 +898,23 @@ public final class RaftCore {
      * connection attempt or the last heartbeat it received); the next in turn normally hears from
      * the new leader before its turn comes. A pre-vote that reaches a follower whose own window has
      * not ended yet is held and answered when it ends, so the first in turn need not wait for the
-     * slowest clock.
+     * slowest clock. A node that defers its candidacy ({@link #setCandidacyDelay}) takes its turn
+     * after all the others could have taken theirs.
      */
     private long turnDelay(String absentLeader) {
         long slot = cfg.electionTimeoutNanos() / 5;
         int rank = 0;
+        int others = 0;
         for (String v : membership.voters()) {
-            if (!v.equals(absentLeader) && !v.equals(id) && membership.canLead(v) && v.compareTo(id) < 0) {
-                rank++;
+            if (!v.equals(absentLeader) && !v.equals(id) && membership.canLead(v)) {
+                others++;
+                if (v.compareTo(id) < 0) {
+                    rank++;
+                }
             }
+        }
+        if (candidacyDelay > 0) {
+            rank += others + 1;   // the others' turns are 0..others (they count this node too)
         }
         return rank * slot + random.nextLong(cfg.electionTimeoutNanos() / 20 + 1);
     }
@@ -1284,9 +1328,9 @@ public final class RaftCore {
         if (role == Role.FOLLOWER && leader != null) {
             // Should this leader go silent, its followers take turns instead of drawing from [E, 2E):
             // a narrow range without split votes. A failed turn falls back to the random range.
-            electionDeadline = from + turnDelay(leader);
+            electionDeadline = from + turnDelay(leader) + candidacyDelay;
         } else {
-            electionDeadline = from + random.nextLong(e);
+            electionDeadline = from + random.nextLong(e) + candidacyDelay;
         }
     }
 
