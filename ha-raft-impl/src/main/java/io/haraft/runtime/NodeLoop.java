@@ -328,6 +328,14 @@ final class NodeLoop implements Transport.Listener {
         post(() -> reads.leaseRead(future));
     }
 
+    /**
+     * Any thread: the core's candidacy delay ({@link RaftCore#setCandidacyDelay}) becomes what
+     * {@code nanos} says when the loop runs the task (the latest setting wins, whatever the order of calls).
+     */
+    void candidacyDelay(java.util.function.LongSupplier nanos) {
+        post(() -> core.setCandidacyDelay(nanos.getAsLong()));
+    }
+
     /** Any thread: see {@link LeadershipTransfers#transfer}. */
     void transferLeadership(String target, CompletableFuture<Void> future) {
         post(() -> transfers.transfer(target, clock.nanos(), future));

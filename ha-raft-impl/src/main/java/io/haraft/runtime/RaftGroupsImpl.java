@@ -213,6 +213,7 @@ public final class RaftGroupsImpl implements RaftGroups {
                         ? "being removed" : "hosted already") + " on node " + config.nodeId());
             }
             RaftNodeImpl node = create(name, options);
+            node.deferCandidacy(balancer.drained());   // setDrained() changes the hosted groups under lifecycle
             if (state == State.RUNNING) {
                 node.start();   // on failure it closes itself and throws; nothing is hosted
             } else {
@@ -347,12 +348,19 @@ public final class RaftGroupsImpl implements RaftGroups {
         LOG.info("node {} undrained: it may lead again", config.nodeId());
     }
 
-    /** The balancer first, then the transport: start() copies the balancer's state to a new transport. */
+    /**
+     * The balancer first, then the transport: start() copies the balancer's state to a new transport.
+     * Every hosted group defers its candidacy while drained (a group created later reads the balancer).
+     */
     private void setDrained(boolean on) {
         balancer.setDrained(on);
         GrpcTransport t = sharedTransport();
         if (t != null) {
             t.setDrained(on);
+        }
+        synchronized (lifecycle) {
+            boolean latest = balancer.drained();   // a concurrent drain()/undrain(): the later one holds
+            groups.values().forEach(g -> g.node().deferCandidacy(latest));
         }
     }
 

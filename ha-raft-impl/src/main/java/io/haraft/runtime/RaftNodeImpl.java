@@ -142,6 +142,8 @@ public final class RaftNodeImpl implements RaftNode {
     private final ProposalAdmission admission;
     private volatile NodeLoop loop;
     private volatile HeartbeatStats stats;
+    /** Whether this node defers its candidacy by an election timeout (its {@code RaftGroups} is drained). */
+    private volatile boolean defersCandidacy;
 
     // the jobs done apart, on the parts above
     private final StatusReporter reporter;
@@ -280,6 +282,7 @@ public final class RaftNodeImpl implements RaftNode {
                 snapshots = new SnapshotTransfer(env, config.clusterId(), config.nodeId(), s, config.maxMessageBytes());
                 loop = new NodeLoop(config, env, core, s, applier, snapshots, dispatcher, stats, this::fail,
                         this::stopRemoved);
+                loop.candidacyDelay(this::candidacyDelayNanos);   // its first task: a drain set before start
                 startMetrics(s, stats);
                 Transport t = transportFactory.create(config);
                 transport = t;
@@ -481,6 +484,25 @@ public final class RaftNodeImpl implements RaftNode {
      * may lead (voters that are not witnesses), in configuration order.
      */
     record LeaderView(String leader, List<String> mayLead) { }
+
+    /**
+     * Whether this node defers its candidacy, as a drained {@code RaftGroups} does: while on, its
+     * election timer runs one election timeout longer and after a refused connection to its leader it
+     * takes the last turn ({@link io.haraft.core.RaftCore#setCandidacyDelay}), so that a member that
+     * is not drained and can win is elected first; it still campaigns if none does. Any thread, before
+     * or after start; off restores the usual timing.
+     */
+    void deferCandidacy(boolean on) {
+        defersCandidacy = on;
+        NodeLoop l = loop;
+        if (l != null) {
+            l.candidacyDelay(this::candidacyDelayNanos);
+        }
+    }
+
+    private long candidacyDelayNanos() {
+        return defersCandidacy ? electionTimeoutNanos : 0;
+    }
 
     /** See {@link LeaderView}; cheap (one volatile read of the loop's published view). */
     LeaderView leaderView() {

@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * even once its connection is refused) and {@link #listsALedGroupTwice} (the
  * balancer is given the node's groups with one it leads listed twice, so it counts one leadership
  * more than the node holds and hands over when it leads only one more than another member), and
- * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it).
+ * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it);
+ * and a planted drain bug, {@link #campaignsEarlyWhenDrained} (drained, its groups campaign as early as ever).
  */
 public final class SimGroupsNode {
     private final SimWorld world;
@@ -66,6 +67,8 @@ public final class SimGroupsNode {
      * first (a receiver that reads the group of a coalesced heartbeat from the wrong place).
      */
     public boolean misroutesBatches;
+    /** Planted bug: drained, this node's groups do not defer their candidacy (they campaign as early as ever). */
+    public boolean campaignsEarlyWhenDrained;
     private long balancerRounds;
     /** The running process's balancer and endpoint (null before the first start). */
     private LeadershipBalancer balancer;
@@ -195,14 +198,17 @@ public final class SimGroupsNode {
     }
 
     /**
-     * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, and every
-     * message it sends says it is drained; a round runs at once. Until the process ends (a restarted
-     * node is not drained).
+     * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, every
+     * message it sends says it is drained, and every group defers its candidacy; a round runs at
+     * once. Until the process ends (a restarted node is not drained).
      */
     public void drain() {
         if (up()) {
             balancer.setDrained(true);
             endpoint.setDrained(true);
+            if (!campaignsEarlyWhenDrained) {
+                running.values().forEach(g -> g.node().deferCandidacy(true));
+            }
             int incarnation = host.incarnation();
             world.at(world.now(), host, incarnation, balancer::round);
         }

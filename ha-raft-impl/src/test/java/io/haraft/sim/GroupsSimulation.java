@@ -48,6 +48,9 @@ import java.util.SplittableRandom;
  *       down: the documented limit of the balancer).</li>
  *   <li>(F) no flapping: once balanced, at most {@link #FLAP_BOUND} leaderships change hands (an
  *       {@code elected} anywhere) until the end, {@link #OBSERVE_NANOS} after the settle bound.</li>
+ *   <li>(D) then, in a seed ending with a node drained: the undrained nodes' leaders fail in turn
+ *       (crash or isolation) and the drained node must not be elected in a group that the undrained
+ *       survivor could win; every group has a leader again soon ({@link #drainedFailovers}).</li>
  * </ul>
  */
 final class GroupsSimulation {
@@ -84,11 +87,18 @@ final class GroupsSimulation {
          * first message of their batch, so one group's leader renews its lease and commit index in
          * groups it does not lead.
          */
-        BATCH_MISROUTED;
+        BATCH_MISROUTED,
+        /** A drained node's groups do not defer their candidacy: it campaigns as early as the others. */
+        DRAINED_CAMPAIGNS_EARLY;
 
         /** Whether the bug is in the balancer (caught by (B) or (F)) rather than in a group's safety. */
         boolean balancer() {
-            return this != NONE && this != BATCH_MISROUTED;
+            return this != NONE && this != BATCH_MISROUTED && this != DRAINED_CAMPAIGNS_EARLY;
+        }
+
+        /** The prefixes of the invariants that must catch this bug (the balancer's and the drain's). */
+        List<String> caughtBy() {
+            return this == DRAINED_CAMPAIGNS_EARLY ? List.of("(D)") : List.of("(B)", "(F)");
         }
     }
 
@@ -108,7 +118,8 @@ final class GroupsSimulation {
     record Result(long seed, String violation, int groups, Ending ending, long events, long elections,
                   long handovers, long acknowledged, long crashes, long closes, long pauses, long isolations,
                   long balancerRounds,
-                  long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint) {
+                  long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint,
+                  long drainedFailovers) {
         boolean failed() {
             return violation != null;
         }
@@ -131,6 +142,16 @@ final class GroupsSimulation {
     /** The node drained when the faults stopped ({@link Ending#ONE_DRAINED}), else null. */
     private String drained;
     private boolean faultsOn = true;
+    private boolean clientOn = true;
+    /**
+     * While a leader's node is down in {@link #drainedFailovers}: by group index, whether the
+     * undrained survivor could win that group (so the drained node must not be elected in it); else null.
+     */
+    private boolean[] survivorCanWin;
+    private String failedNode;
+    private String survivor;
+    /** Groups whose leader's node failed in {@link #drainedFailovers} while the survivor could win them. */
+    private long drainedFailovers;
     private long faultsStoppedAt = -1;
     private long balancedSince = -1;
     private long changesAfterBalance;
@@ -162,8 +183,8 @@ final class GroupsSimulation {
             }
         }
         int e = random.nextInt(4);
-        // the lost drained flag needs a drained node to matter: its seeds all end with one
-        this.ending = e == 2 || bug == Bug.DRAINED_FLAG_LOST ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
+        // the drain bugs need a drained node to matter: their seeds all end with one
+        this.ending = e == 2 || bug == Bug.DRAINED_FLAG_LOST || bug == Bug.DRAINED_CAMPAIGNS_EARLY ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
                 : Ending.ALL_UP;
         int groupCount = 4 + random.nextInt(3);
         for (int g = 0; g < groupCount; g++) {
@@ -191,6 +212,7 @@ final class GroupsSimulation {
             node.listsALedGroupTwice = bug == Bug.BALANCER_OVERCOUNTS_SELF;
             node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
             node.misroutesBatches = bug == Bug.BATCH_MISROUTED;
+            node.campaignsEarlyWhenDrained = bug == Bug.DRAINED_CAMPAIGNS_EARLY;
             nodes.add(node);
         }
         world.afterEachEvent(this::check);
@@ -208,6 +230,9 @@ final class GroupsSimulation {
             stopFaults();
             world.runUntil(faultNanos + SETTLE_NANOS + OBSERVE_NANOS);
             finalChecks();
+            if (ending == Ending.ONE_DRAINED) {
+                drainedFailovers(faultNanos + SETTLE_NANOS + OBSERVE_NANOS);
+            }
         } catch (FirstViolation.Stop v) {
             stopped = v;
         }
@@ -216,7 +241,7 @@ final class GroupsSimulation {
         return new Result(seed, violation, groups.size(), ending, world.events(), elections, handovers,
                 acknowledged, crashes, closes, pauses, isolations,
                 nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
-                maxImbalance, fingerprint);
+                maxImbalance, fingerprint, drainedFailovers);
     }
 
     /** Heals and resumes everything; every node runs again, but one may stay (or go) down or be drained. */
@@ -265,6 +290,9 @@ final class GroupsSimulation {
     /** Submits a command to some group through whichever node leads it (or any live node). */
     private void scheduleClient(long at) {
         world.at(at, null, () -> {
+            if (!clientOn) {
+                return;
+            }
             String g = groups.get(random.nextInt(groups.size()));
             List<SimGroupsNode> live = nodes.stream().filter(this::live).toList();
             SimGroupsNode n = live.stream().filter(x -> x.group(g).isLeader()).findFirst()
@@ -449,6 +477,99 @@ final class GroupsSimulation {
         }
     }
 
+    // ------------------------------------------------------------------ (D) a drained node defers its candidacy
+
+    /**
+     * After the final checks of a seed that ends with a node drained and balanced (it leads none):
+     * (D) when the node leading groups fails, the drained node must not be elected in a group while
+     * the undrained survivor could win it (it is up, not cut off, and its log is as up to date as the
+     * drained node's, so it would get its vote), and every group has a leader again within
+     * {@link #FAILOVER_NANOS}. The client stops first, so that the followers' logs become equal;
+     * a group where the survivor is behind (it could not win) is not checked: there the drained node
+     * may win after its longer wait. Two rounds, so that each undrained node is the survivor once,
+     * each failure a crash (connection refused: the turns by id) or an isolation (silence: the
+     * election timers), drawn from the seed.
+     */
+    private void drainedFailovers(long from) {
+        clientOn = false;
+        long t = from + 500 * MS;
+        SimGroupsNode d = nodes.stream().filter(n -> n.id().equals(drained)).findFirst().orElseThrow();
+        List<SimGroupsNode> undrained = nodes.stream().filter(n -> n != d).toList();
+        for (int round = 0; round < 2; round++) {
+            world.runUntil(t);
+            SimGroupsNode victim = round == 0 ? mostLeading(undrained) : nodes.stream()
+                    .filter(n -> n.id().equals(survivor)).findFirst().orElseThrow();
+            SimGroupsNode other = undrained.stream().filter(n -> n != victim).findFirst().orElseThrow();
+            boolean[] canWin = new boolean[groups.size()];
+            for (int i = 0; i < canWin.length; i++) {
+                canWin[i] = live(other) && live(d) && other.group(i).status().commitIndex()
+                        >= d.group(i).status().commitIndex();
+            }
+            failedNode = victim.id();
+            survivor = other.id();
+            survivorCanWin = canWin;
+            for (int i = 0; i < canWin.length; i++) {
+                Leadership l = checks.get(i).validNow();
+                drainedFailovers += canWin[i] && l != null && l.nodeId().equals(victim.id()) ? 1 : 0;
+            }
+            boolean crash = random.nextBoolean();
+            if (crash) {
+                crashes++;
+                victim.crash();
+            } else {
+                isolate(victim, FAILOVER_NANOS);
+            }
+            t += FAILOVER_NANOS;
+            world.runUntil(t);
+            survivorCanWin = null;
+            List<String> leaderless = new ArrayList<>();
+            for (int i = 0; i < groups.size(); i++) {
+                Leadership l = checks.get(i).validNow();
+                if (l == null || l.nodeId().equals(victim.id())) {
+                    leaderless.add(groups.get(i));
+                }
+            }
+            if (!leaderless.isEmpty()) {
+                fail("(D) groups " + leaderless + " have no leader " + FAILOVER_NANOS / MS + " ms after "
+                        + victim.id() + (crash ? " crashed" : " was cut off") + " (drained " + drained + ")");
+            }
+            if (crash) {
+                start(victim);
+            }
+            t += FAILOVER_NANOS;   // the victim is back (healed or restarted), catches up and is given groups
+        }
+        world.runUntil(t);
+    }
+
+    /** How long every group may take to have a leader again after its leader's node failed. */
+    static final long FAILOVER_NANOS = 1_500 * MS;
+
+    private SimGroupsNode mostLeading(List<SimGroupsNode> among) {
+        SimGroupsNode best = among.get(0);
+        int bestCount = -1;
+        for (SimGroupsNode n : among) {
+            int count = 0;
+            for (LeadershipChecks c : checks) {
+                Leadership l = c.validNow();
+                count += l != null && l.nodeId().equals(n.id()) ? 1 : 0;
+            }
+            if (count > bestCount) {
+                best = n;
+                bestCount = count;
+            }
+        }
+        return best;
+    }
+
+    /** (D) for {@code elected} of group {@code index} on {@code node}. */
+    private void checkDrainedElection(String node, int index) {
+        boolean[] canWin = survivorCanWin;
+        if (canWin != null && canWin[index] && node.equals(drained)) {
+            fail("(D) drained " + drained + " elected in group " + groups.get(index) + " while " + survivor
+                    + ", not drained, up and as up to date, could win it (" + failedNode + " failed)");
+        }
+    }
+
     // ------------------------------------------------------------------ what the user's code sees
 
     private void see(String what) {
@@ -479,6 +600,7 @@ final class GroupsSimulation {
             if (v != null) {
                 fail(v + " in group " + group);
             }
+            checkDrainedElection(node, groups.indexOf(group));
             elections++;
             see("elected " + group + " " + LeadershipChecks.describe(leadership));
             if (Boolean.getBoolean("sim.groupTrace")) {
