@@ -836,7 +836,7 @@ public final class RaftCore {
         log.info("term {}: connection to leader {} refused; its process is gone, campaigning soon", term, peer);
         leader = null;
         lastLeaderContact = NEVER;
-        electionDeadline = Math.min(electionDeadline, now + turnDelay(peer));
+        electionDeadline = Math.min(electionDeadline, now + turnDelay(peer) + candidacyDelay);
         answerHeldPreVotes(); // no leader to stick to any more
     }
 
@@ -845,8 +845,10 @@ public final class RaftCore {
      * deferred, the node's election timer runs {@code nanos} longer each time it starts (the running
      * one is moved by the difference at once), and after a refused connection to its leader it takes
      * its turn after every member that does not defer (deferring members take theirs by id after
-     * those). So a member that does not defer and can win campaigns first; if none does (the others
-     * are down, cannot win, or defer too), this node still campaigns once the longer wait has passed.
+     * those), and waits {@code nanos} more: the followers learn of the refusal at different moments,
+     * and one that learns it late must still come first. So a member that does not defer and can win
+     * campaigns first; if none does (the others are down, cannot win, or defer too), this node still
+     * campaigns once the longer wait has passed.
      * Only timing changes: the node votes and grants pre-votes as before, a leadership transfer to it
      * ({@code TimeoutNow}) is not delayed, and a leader is not affected. The runtime defers the node
      * of a drained {@code RaftGroups} by one election timeout.
