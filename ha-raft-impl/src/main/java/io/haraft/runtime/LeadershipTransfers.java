@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -35,6 +36,8 @@ final class LeadershipTransfers {
     private final long electionTimeoutNanos;
     private final Supplier<NotLeaderException> notLeader;
     private final List<Pending> pending = new ArrayList<>();
+    /** Whether a peer said it is drained (its node's {@code RaftGroups.drain()}); set before the loop starts. */
+    private Predicate<String> drained = peer -> false;
 
     LeadershipTransfers(String nodeId, RaftCore core, Applier applier, long electionTimeoutNanos,
                         Supplier<NotLeaderException> notLeader) {
@@ -43,6 +46,11 @@ final class LeadershipTransfers {
         this.applier = applier;
         this.electionTimeoutNanos = electionTimeoutNanos;
         this.notLeader = notLeader;
+    }
+
+    /** Before the loop starts: which peers said they are drained (a graceful close hands over to others first). */
+    void drainedPeers(Predicate<String> drainedPeer) {
+        this.drained = drainedPeer;
     }
 
     /** Hands leadership over to {@code target}; {@code future} completes once it leads (two election timeouts at most). */
@@ -60,7 +68,7 @@ final class LeadershipTransfers {
 
     /**
      * Graceful close, step 1: a leader starts handing over to its most caught-up peer that
-     * answered within the last election timeout. The future completes when that peer is seen as
+     * answered within the last election timeout, one that did not say it is drained if there is one. The future completes when that peer is seen as
      * leader, or fails after one election timeout; it completes at once if there is nothing to hand
      * over (not leader, no reachable peer).
      */
@@ -68,14 +76,9 @@ final class LeadershipTransfers {
         if (core.role() != Role.LEADER) {
             return CompletableFuture.completedFuture(null);
         }
-        String best = null;
-        long bestMatch = -1;
-        for (String id : core.membership().ids()) {
-            Progress pr = core.membership().canLead(id) ? core.progress(id) : null;
-            if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch) {
-                best = id;
-                bestMatch = pr.match();
-            }
+        String best = mostCaughtUp(now, false);
+        if (best == null) {
+            best = mostCaughtUp(now, true);   // every reachable peer is drained: one of them still takes over
         }
         if (best == null || !core.transferLeadership(best, now)) {
             LOG.info("term {}: no reachable peer to hand leadership over to; shutting down as leader", core.term());
@@ -84,6 +87,24 @@ final class LeadershipTransfers {
         CompletableFuture<Void> f = new CompletableFuture<>();
         pending.add(new Pending(best, core.term(), now + electionTimeoutNanos, f));
         return f;
+    }
+
+    /**
+     * The peer that may lead, answered within the last election timeout and has the highest match
+     * index, among those that said they are not drained ({@code drainedToo}: among all), or null.
+     */
+    private String mostCaughtUp(long now, boolean drainedToo) {
+        String best = null;
+        long bestMatch = -1;
+        for (String id : core.membership().ids()) {
+            Progress pr = core.membership().canLead(id) ? core.progress(id) : null;
+            if (pr != null && pr.respondedSince(now - electionTimeoutNanos) && pr.match() > bestMatch
+                    && (drainedToo || !drained.test(id))) {
+                best = id;
+                bestMatch = pr.match();
+            }
+        }
+        return best;
     }
 
     /** The earliest deadline of a transfer in progress, or {@link Long#MAX_VALUE}. */

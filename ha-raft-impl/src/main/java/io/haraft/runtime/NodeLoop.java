@@ -336,6 +336,11 @@ final class NodeLoop implements Transport.Listener {
         post(() -> core.setCandidacyDelay(nanos.getAsLong()));
     }
 
+    /** Before {@link #start}: which peers said they are drained (see {@link LeadershipTransfers#drainedPeers}). */
+    void drainedPeers(java.util.function.Predicate<String> drainedPeer) {
+        transfers.drainedPeers(drainedPeer);
+    }
+
     /** Any thread: see {@link LeadershipTransfers#transfer}. */
     void transferLeadership(String target, CompletableFuture<Void> future) {
         post(() -> transfers.transfer(target, clock.nanos(), future));

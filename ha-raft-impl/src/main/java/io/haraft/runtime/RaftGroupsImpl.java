@@ -78,7 +78,7 @@ public final class RaftGroupsImpl implements RaftGroups {
     private final Set<String> removing = new HashSet<>();              // guarded by lifecycle
     /** The shared pools; they start threads only when given work, so none runs before start. */
     private final SharedEnvironment env;
-    private GrpcTransport transport;                                   // set by start, under lifecycle
+    private volatile GrpcTransport transport;                          // set by start, under lifecycle
     private final GroupRouter router = new GroupRouter();
     /** How many heartbeat intervals apart the balancer's rounds run. */
     static final int BALANCER_PERIOD_HEARTBEATS = 3;
@@ -236,6 +236,10 @@ public final class RaftGroupsImpl implements RaftGroups {
                         .withSegmentSize(GROUP_SEGMENT_SIZE)
                         .withWorkers(env.storageWorkers())));
         RaftNodeImpl node = new RaftNodeImpl(c, name, own, sm, transports, stores, env.forGroup(name), metrics);
+        node.drainedPeers(peer -> {
+            GrpcTransport t = transport;   // no lock: a group's loop thread asks while closing
+            return t != null && t.lastHeard(peer).map(GrpcTransport.PeerSignal::drained).orElse(false);
+        });
         if (options.listener().isPresent()) {
             node.addListener(nodeListener);
         }

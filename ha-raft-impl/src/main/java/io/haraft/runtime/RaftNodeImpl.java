@@ -144,6 +144,8 @@ public final class RaftNodeImpl implements RaftNode {
     private volatile HeartbeatStats stats;
     /** Whether this node defers its candidacy by an election timeout (its {@code RaftGroups} is drained). */
     private volatile boolean defersCandidacy;
+    /** Whether a peer said it is drained; set before start by a {@code RaftGroups} (none otherwise). */
+    private volatile java.util.function.Predicate<String> drainedPeers = peer -> false;
 
     // the jobs done apart, on the parts above
     private final StatusReporter reporter;
@@ -283,6 +285,7 @@ public final class RaftNodeImpl implements RaftNode {
                 loop = new NodeLoop(config, env, core, s, applier, snapshots, dispatcher, stats, this::fail,
                         this::stopRemoved);
                 loop.candidacyDelay(this::candidacyDelayNanos);   // its first task: a drain set before start
+                loop.drainedPeers(drainedPeers);
                 startMetrics(s, stats);
                 Transport t = transportFactory.create(config);
                 transport = t;
@@ -498,6 +501,15 @@ public final class RaftNodeImpl implements RaftNode {
         if (l != null) {
             l.candidacyDelay(this::candidacyDelayNanos);
         }
+    }
+
+    /**
+     * Before {@link #start}: which peers said they are drained, as the shared transport of a
+     * {@code RaftGroups} knows it. A graceful {@link #close()} then hands a leadership over to a
+     * peer that is not drained if one answers.
+     */
+    void drainedPeers(java.util.function.Predicate<String> drainedPeer) {
+        this.drainedPeers = Objects.requireNonNull(drainedPeer, "drainedPeer");
     }
 
     private long candidacyDelayNanos() {

@@ -653,6 +653,46 @@ class GroupsGrpcTest {
         assertThat(violations).isEmpty();
     }
 
+    /**
+     * Drains n1 until it leads none of twelve groups (n2 and n3 lead six each) and n1 and n3 have
+     * caught up in every group (so n3 can win each), then stops n2 with {@code stop}: n3 must take
+     * over all twelve, and n1's listener must hear no {@code elected} from then on in any group.
+     */
+    private void drainedN1IsNotElectedWhenN2Stops(String prefix, java.util.function.Consumer<RaftGroupsImpl> stop) {
+        List<String> groups = twelveGroupsBalancedOnThreeNodes(prefix);
+        nodes.get("n1").drain();
+        awaitLedCounts(groups, Map.of("n1", 0, "n2", 6, "n3", 6), "n1 drained");
+        for (String g : groups) {
+            Await.until(WAIT, () -> nodes.values().stream()
+                            .map(n -> n.group(g).orElseThrow().status().commitIndex()).distinct().count() == 1,
+                    "the three nodes know one commit index in group " + g);
+        }
+        int mark = elections.size();
+        stop.accept((RaftGroupsImpl) nodes.remove("n2"));
+        awaitLedCounts(groups, Map.of("n1", 0, "n3", 12), "n2 stopped, n1 drained");
+        List<String> since = elections.subList(mark, elections.size()).stream()
+                .map(l -> l.group() + "@" + l.term() + ":" + l.nodeId()).toList();
+        assertThat(since).as("elections after n2 stopped").noneMatch(e -> e.endsWith(":n1"));
+        assertThat(since.stream().filter(e -> e.endsWith(":n3")).count()).as("n3 took n2's six groups")
+                .isGreaterThanOrEqualTo(6);
+        assertThat(violations).isEmpty();
+    }
+
+    /**
+     * A drained node defers its candidacy: when the node leading groups is killed (its connection
+     * refused: the survivors take turns), the undrained survivor wins every one of its groups.
+     */
+    @Test
+    void aDrainedNodeIsNotElectedWhenTheLeaderOfItsGroupsIsKilled() {
+        drainedN1IsNotElectedWhenN2Stops("dk", RaftGroupsImpl::crashForTest);
+    }
+
+    /** A node closing gracefully hands each group it leads to a member that is not drained. */
+    @Test
+    void aClosingLeaderHandsItsGroupsToTheMemberThatIsNotDrained() {
+        drainedN1IsNotElectedWhenN2Stops("dc", RaftGroupsImpl::close);
+    }
+
     @Test
     void groupsWithAPreferredLeaderGoToItAndComeBackToItAfterItReturns() {
         startThreeGroupsNodes();

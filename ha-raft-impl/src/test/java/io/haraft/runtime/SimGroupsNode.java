@@ -171,6 +171,7 @@ public final class SimGroupsNode {
             SimLogStore store = new SimLogStore(disks.get(name), host, fsyncNanos);
             RaftNodeImpl node = new RaftNodeImpl(config, name, listeners.apply(name), stateMachines.apply(name),
                     c -> groupTransport(name, endpoint, routes), c -> store, env, RaftMetrics.none());
+            node.drainedPeers(peer -> heard.containsKey(peer) && heard.get(peer).drained());
             running.put(name, new GroupNode(name, node, null));
         }
         running.values().toArray(byIndex);
