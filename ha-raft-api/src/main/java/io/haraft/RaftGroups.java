@@ -166,19 +166,30 @@ public interface RaftGroups extends AutoCloseable {
      * <p><b>Guarantees.</b> Drain never weakens a group's safety: each handover is a normal
      * leadership transfer, and a drained node still votes and replicates. It hands a group only to a
      * member it heard from within the last election timeout and that is not drained itself, so a
-     * group is never left to a dead node.
+     * group is never left to a dead node. While drained, the node defers its candidacy in every
+     * group: when a group's leader dies or goes silent, it waits one election timeout longer than
+     * usual before it campaigns (and after a refused connection to the leader it takes its turn
+     * after the other members), so that a member that is not drained and can win is elected first.
+     * A node that closes gracefully ({@link #close()}, {@link #remove}) hands a group it leads to a
+     * member that is not drained if one answers. Deferring changes only timing: if no other member
+     * can win (they are down, drained, or their logs are behind), the drained node still campaigns
+     * after that one extra election timeout, so a group is never left without a leader for longer.
      *
-     * <p><b>Limits.</b> A drained node still campaigns when a group has no leader (a group whose
-     * other members are down keeps a leader that way), and may win; it then hands that group over
-     * a few heartbeat intervals later. If no other member may take a group (all are down or
-     * drained), this node keeps leading it. {@link RaftNode#transferLeadership} by hand may still
-     * make a drained node leader; drain then hands the group back.
+     * <p><b>Limits.</b> A member not drained that is slower to notice the leader's loss than the
+     * extra election timeout (a paused process) can still let the drained node win; it then hands
+     * that group over a few heartbeat intervals later. If no other member may take a group (all are
+     * down or drained), this node keeps leading it, after an election up to one election timeout
+     * later than without drain. {@link RaftNode#transferLeadership} by hand may still make a
+     * drained node leader; drain then hands the group back. Peers learn that this node is drained
+     * from its messages; a peer that has not heard from it since the drain may still hand it a
+     * group on close.
      */
     void drain();
 
     /**
-     * Ends {@link #drain()}: this node tells the members it is no longer drained, and balancing
-     * nodes give it its share of leaderships back, one handover at a time. Idempotent.
+     * Ends {@link #drain()}: this node tells the members it is no longer drained, campaigns with
+     * the usual timing again, and balancing nodes give it its share of leaderships back, one
+     * handover at a time. Idempotent.
      */
     void undrain();
 
