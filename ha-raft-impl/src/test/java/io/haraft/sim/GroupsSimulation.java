@@ -143,6 +143,8 @@ final class GroupsSimulation {
     private String drained;
     private boolean faultsOn = true;
     private boolean clientOn = true;
+    /** Set once (B) and (F) are checked: what follows ({@link #drainedFailovers}) counts for neither. */
+    private boolean finalChecked;
     /**
      * While a leader's node is down in {@link #drainedFailovers}: by group index, whether the
      * undrained survivor could win that group (so the drained node must not be elected in it); else null.
@@ -230,6 +232,7 @@ final class GroupsSimulation {
             stopFaults();
             world.runUntil(faultNanos + SETTLE_NANOS + OBSERVE_NANOS);
             finalChecks();
+            finalChecked = true;
             if (ending == Ending.ONE_DRAINED) {
                 drainedFailovers(faultNanos + SETTLE_NANOS + OBSERVE_NANOS);
             }
@@ -400,7 +403,7 @@ final class GroupsSimulation {
                 }
             }
         }
-        if (faultsStoppedAt >= 0) {
+        if (faultsStoppedAt >= 0 && !finalChecked) {
             Map<String, Integer> led = new HashMap<>();
             int leaderless = 0;
             for (LeadershipChecks c : checks) {
@@ -608,7 +611,7 @@ final class GroupsSimulation {
                         + LeadershipChecks.describe(leadership)
                         + " balancedSince=" + balancedSince / MS);
             }
-            if (balancedSince >= 0) {
+            if (balancedSince >= 0 && !finalChecked) {
                 changesAfterBalance++;
             }
             open = leadership;
