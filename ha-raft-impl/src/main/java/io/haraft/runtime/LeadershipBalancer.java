@@ -49,8 +49,9 @@ import java.util.function.Supplier;
  * <p><b>Limits.</b> Views differ for a moment while leaders change, so two nodes may hand a group
  * to the same target at once; the next rounds move one back. A drained node still votes, and may
  * win an election (it defers its candidacy, so mostly when no other member could win when a leader
- * died): it then hands the group over in a later round, if it knows a target. Counts are per group, not weighted; with preferred leaders concentrated on
- * one member the counts can differ by more than one.
+ * died): it then hands the group over in a later round, if it knows a target. Counts are per
+ * group, not weighted; with preferred leaders concentrated on one member the counts can differ by
+ * more than one.
  */
 final class LeadershipBalancer {
     private static final Logger LOG = LoggerFactory.getLogger(LeadershipBalancer.class);

@@ -68,8 +68,8 @@ final class LeadershipTransfers {
 
     /**
      * Graceful close, step 1: a leader starts handing over to its most caught-up peer that
-     * answered within the last election timeout, one that did not say it is drained if there is one. The future completes when that peer is seen as
-     * leader, or fails after one election timeout; it completes at once if there is nothing to hand
+     * answered within the last election timeout, one that did not say it is drained if there is
+     * one. The future completes when that peer is seen as leader, or fails after one election timeout; it completes at once if there is nothing to hand
      * over (not leader, no reachable peer).
      */
     CompletableFuture<Void> handOver(long now) {

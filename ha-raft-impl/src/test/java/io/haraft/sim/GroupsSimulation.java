@@ -186,7 +186,8 @@ final class GroupsSimulation {
         }
         int e = random.nextInt(4);
         // the drain bugs need a drained node to matter: their seeds all end with one
-        this.ending = e == 2 || bug == Bug.DRAINED_FLAG_LOST || bug == Bug.DRAINED_CAMPAIGNS_EARLY ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
+        boolean drainBug = bug == Bug.DRAINED_FLAG_LOST || bug == Bug.DRAINED_CAMPAIGNS_EARLY;
+        this.ending = e == 2 || drainBug ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
                 : Ending.ALL_UP;
         int groupCount = 4 + random.nextInt(3);
         for (int g = 0; g < groupCount; g++) {
