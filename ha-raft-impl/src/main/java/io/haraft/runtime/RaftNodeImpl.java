@@ -490,10 +490,10 @@ public final class RaftNodeImpl implements RaftNode {
 
     /**
      * Whether this node defers its candidacy, as a drained {@code RaftGroups} does: while on, its
-     * election timer runs one election timeout longer and after a refused connection to its leader it
-     * takes the last turn ({@link io.haraft.core.RaftCore#setCandidacyDelay}), so that a member that
-     * is not drained and can win is elected first; it still campaigns if none does. Any thread, before
-     * or after start; off restores the usual timing.
+     * election timer runs one election timeout longer, and after a refused connection to its leader
+     * it takes the last turn and waits that timeout too ({@link io.haraft.core.RaftCore#setCandidacyDelay}),
+     * so that a member that is not drained and can win is elected first; it still campaigns if none
+     * does. Any thread, before or after start; off restores the usual timing.
      */
     void deferCandidacy(boolean on) {
         defersCandidacy = on;
