@@ -21,8 +21,9 @@ import java.util.SortedSet;
  *       name everywhere.</li>
  *   <li>Shared, bounded cost: all groups use the node's one listening address (one connection per
  *       peer carries every group's messages), its one data directory (each group in
- *       {@code <dataDir>/groups/<name>/}, with small preallocated log segments), and one fixed set
- *       of threads: creating more groups starts no more threads.</li>
+ *       {@code <dataDir>/groups/<name>/}, with small preallocated log segments; the node's drain in
+ *       {@code <dataDir>/drained}), and one fixed set of threads: creating more groups starts no
+ *       more threads.</li>
  *   <li>Leaderships are balanced: the members that are up and not drained ({@link #drain()}) end
  *       up leading numbers of groups that differ by at most one (see {@link #setBalancing}). A
  *       group given a preferred leader ({@link GroupOptions#withPreferredLeader}) is led by that
@@ -30,7 +31,8 @@ import java.util.SortedSet;
  *   <li>A message for a group this node does not host is dropped (with a rate-limited WARN); it
  *       never affects the other groups.</li>
  *   <li>All methods are thread-safe. {@link #start()}, {@link #close()}, {@link #remove} and
- *       {@link #removeAndDeleteData} block; the others do not.</li>
+ *       {@link #removeAndDeleteData} block; {@link #drain()} and {@link #undrain()} block until a
+ *       small file is durable (a few fsyncs); the others do not block.</li>
  * </ul>
  *
  * <pre>{@code
@@ -65,7 +67,8 @@ public interface RaftGroups extends AutoCloseable {
 
     /**
      * Starts the node: binds its listening address, starts its shared threads and starts the
-     * groups created so far. Returns without waiting for elections.
+     * groups created so far. Returns without waiting for elections. If the data directory records a
+     * drain ({@link #drain()}, by an earlier run or before this call), the node starts drained.
      *
      * @throws IllegalStateException        if already started or closed
      * @throws java.io.UncheckedIOException if the address cannot be bound or a group's storage cannot
@@ -160,8 +163,13 @@ public interface RaftGroups extends AutoCloseable {
      * handover at a time (as {@link #setBalancing balancing} does, whether balancing is on or not),
      * and tells every member on each message it sends that it is drained, so that balancing nodes
      * hand it no group. Returns at once; {@link RaftNode#isLeader()} of each group's handle shows
-     * the progress. Idempotent. Stays in force until {@link #undrain()}; a drained node that is
-     * restarted is not drained.
+     * the progress. Idempotent. Stays in force until {@link #undrain()}, also across restarts, like
+     * a cluster manager's standby mode: the drain is recorded in the data directory (the file
+     * {@code <dataDir>/drained}) before this returns, and a node started on a directory that
+     * records one starts drained (it logs so at INFO, saying how to end it): its first message says
+     * it is drained and every group defers its candidacy from its start. So a node can be drained,
+     * stopped, upgraded, started and checked while it leads nothing, then undrained. Called before
+     * {@link #start()}, it drains the node from its start.
      *
      * <p><b>Guarantees.</b> Drain never weakens a group's safety: each handover is a normal
      * leadership transfer, and a drained node still votes and replicates. It hands a group only to a
@@ -182,18 +190,36 @@ public interface RaftGroups extends AutoCloseable {
      * later than without drain. {@link RaftNode#transferLeadership} by hand may still make a
      * drained node leader; drain then hands the group back. Peers learn that this node is drained
      * from its messages; a peer that has not heard from it since the drain may still hand it a
-     * group on close.
+     * group on close. A {@code drained} file that cannot be read or parsed (damaged, or edited by
+     * hand) also makes the node start drained, with a WARN that names the file and says to call
+     * {@code undrain()} or {@code drain()}: that side never takes a leadership from the others.
+     *
+     * @throws java.io.UncheckedIOException if the drain could not be recorded (a full file system, a
+     *                                      read-only data directory): the node is drained all the
+     *                                      same, but a restart would end the drain. The message says
+     *                                      what to fix; calling {@code drain()} again then records it
      */
     void drain();
 
     /**
-     * Ends {@link #drain()}: this node tells the members it is no longer drained, campaigns with
+     * Ends {@link #drain()}: this node removes the record of the drain from its data directory
+     * (durably, before this returns), tells the members it is no longer drained, campaigns with
      * the usual timing again, and balancing nodes give it its share of leaderships back, one
-     * handover at a time. Idempotent.
+     * handover at a time. A restart then starts it not drained. Idempotent.
+     *
+     * @throws java.io.UncheckedIOException if the record could not be removed: the node stays
+     *                                      drained, and a restart might start it drained. The
+     *                                      message says what to fix; calling {@code undrain()}
+     *                                      again then ends the drain
      */
     void undrain();
 
-    /** Whether this node is drained ({@link #drain()} without {@link #undrain()} since). */
+    /**
+     * Whether this node is drained: {@link #drain()} without {@link #undrain()} since, or, from
+     * {@link #start()} on, a drain that the data directory recorded when the node started. Before
+     * {@code start()} a drain recorded by an earlier run is not read yet, and this says
+     * {@code false} for it.
+     */
     boolean isDrained();
 
     /**

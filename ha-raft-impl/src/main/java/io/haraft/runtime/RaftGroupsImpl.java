@@ -9,6 +9,8 @@ import io.haraft.RaftGroups;
 import io.haraft.RaftNode;
 import io.haraft.StateMachine;
 import io.haraft.metrics.RaftMetrics;
+import io.haraft.storage.DrainedMarker;
+import io.haraft.storage.FileIO;
 import io.haraft.storage.FileRaftStorage;
 import io.haraft.transport.GrpcTransport;
 import io.haraft.transport.GrpcTransportConfig;
@@ -47,7 +49,10 @@ import java.util.stream.Stream;
  * group is never opened twice at once. A {@link LeadershipBalancer} runs a round every
  * {@value #BALANCER_PERIOD_HEARTBEATS} heartbeat intervals on the shared timer thread, with one
  * handover in flight at most; a peer is live for it if the transport heard from it within an
- * election timeout, and drained if its last message said so.
+ * election timeout, and drained if its last message said so. A drain is recorded in the data
+ * directory ({@link DrainedMarker}) before it takes effect (it takes effect also if that fails, and
+ * {@link #drain()} then throws); the record is removed before the node undrains (it stays drained
+ * if that fails); {@link #start()} reads it before the transport or any group starts.
  *
  * <p><b>Limits.</b> Groups are closed one after another by {@link #close()} (each leader hands
  * over first), so closing many groups takes a while.
@@ -83,9 +88,16 @@ public final class RaftGroupsImpl implements RaftGroups {
     /** How many heartbeat intervals apart the balancer's rounds run. */
     static final int BALANCER_PERIOD_HEARTBEATS = 3;
     private final LeadershipBalancer balancer;
+    /**
+     * Orders drain(), undrain() and start()'s reading of the marker, so that the file and the
+     * state in memory change in the same order. Taken before lifecycle, never inside it.
+     */
+    private final Object drainLock = new Object();
+    private final DrainedMarker marker;
 
     /**
-     * A node that hosts groups, not started: no thread, socket or file is opened before {@link #start()}.
+     * A node that hosts groups, not started: no thread, socket or file is opened before {@link #start()}
+     * (but {@link #drain()} and {@link #undrain()} write their record at once).
      *
      * @param nodeListener a listener every group gets (besides its own)
      */
@@ -110,6 +122,7 @@ public final class RaftGroupsImpl implements RaftGroups {
                     return t == null ? Optional.empty() : t.lastHeard(peer);
                 },
                 balancerLiveWindowNanos(config), 1);
+        this.marker = DrainedMarker.in(config.dataDir(), FileIO.standard());
     }
 
     /**
@@ -149,29 +162,68 @@ public final class RaftGroupsImpl implements RaftGroups {
 
     @Override
     public void start() {
-        synchronized (lifecycle) {
-            if (state != State.NEW) {
-                throw new IllegalStateException("node " + config.nodeId() + " was already "
-                        + (state == State.RUNNING ? "started" : "closed") + "; build a new one to start again");
+        synchronized (drainLock) {
+            synchronized (lifecycle) {
+                startLocked();
             }
-            state = State.RUNNING;
-            try {
-                transport = GrpcTransport.create(GrpcTransportConfig.from(config));
-                transport.setDrained(balancer.drained());
-                transport.start(router);
-                for (GroupNode g : groups.values()) {
-                    g.node().start();
-                }
-                env.every(BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos(),
-                        balancer::round);
-                transport.coalescePeriodic(linger(config.heartbeatInterval()));
-                env.every(config.heartbeatInterval().toNanos() * HEARTBEAT_TICK_PERCENT / 100, this::heartbeatTick);
-            } catch (RuntimeException | Error e) {
-                closeAfterFailedStart();
-                throw e;
+        }
+    }
+
+    private void startLocked() {   // holds drainLock and lifecycle
+        if (state != State.NEW) {
+            throw new IllegalStateException("node " + config.nodeId() + " was already "
+                    + (state == State.RUNNING ? "started" : "closed") + "; build a new one to start again");
+        }
+        state = State.RUNNING;
+        try {
+            readDrainMarker();
+            transport = GrpcTransport.create(GrpcTransportConfig.from(config));
+            transport.setDrained(balancer.drained());
+            transport.start(router);
+            for (GroupNode g : groups.values()) {
+                g.node().start();
             }
-            LOG.info("node {} of cluster {} started with {} Raft groups", config.nodeId(), config.clusterId(),
-                    groups.size());
+            env.every(BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos(),
+                    balancer::round);
+            transport.coalescePeriodic(linger(config.heartbeatInterval()));
+            env.every(config.heartbeatInterval().toNanos() * HEARTBEAT_TICK_PERCENT / 100, this::heartbeatTick);
+        } catch (RuntimeException | Error e) {
+            closeAfterFailedStart();
+            throw e;
+        }
+        LOG.info("node {} of cluster {} started with {} Raft groups", config.nodeId(), config.clusterId(),
+                groups.size());
+    }
+
+    /**
+     * Before anything starts: a drain recorded in the data directory (by an earlier run, or by
+     * drain() before start) drains this node, so that the transport says so on its first message
+     * and every group created so far defers its candidacy from its start. A marker that cannot be
+     * read drains it too, with a WARN: that side never takes a leadership from the other members.
+     */
+    private void readDrainMarker() {   // holds drainLock and lifecycle
+        try {
+            if (marker.deleteLeftover()) {
+                LOG.info("node {}: removed {}.tmp left by an interrupted drain()", config.nodeId(), marker.path());
+            }
+        } catch (IOException e) {
+            LOG.warn("node {}: could not remove {}.tmp left by an interrupted drain(): {}", config.nodeId(),
+                    marker.path(), e.toString());
+        }
+        DrainedMarker.Reading r = marker.read();
+        if (!r.drained()) {
+            return;
+        }
+        balancer.setDrained(true);
+        groups.values().forEach(g -> g.node().deferCandidacy(true));
+        if (r.problem().isPresent()) {
+            LOG.warn("node {} starts drained because {} exists, but it is not a valid drain record ({}). The node"
+                    + " leads no group while another member can. If it should not be drained, call undrain() (ha-vipd:"
+                    + " admin undrain), which deletes the file; to keep it drained, call drain(), which rewrites it",
+                    config.nodeId(), marker.path(), r.problem().get());
+        } else {
+            LOG.info("node {} starts drained, as {} records since {}: it leads no group while another member can;"
+                    + " undrain() (ha-vipd: admin undrain) ends it", config.nodeId(), marker.path(), r.since().get());
         }
     }
 
@@ -339,16 +391,47 @@ public final class RaftGroupsImpl implements RaftGroups {
         return config;
     }
 
+    /**
+     * Records the drain, then drains. If the record fails, the node is drained all the same (a
+     * failing disk is a reason to move leaderships away) and the exception says that a restart
+     * would end the drain.
+     */
     @Override
     public void drain() {
-        setDrained(true);
-        LOG.info("node {} drained: it hands its leaderships over and balancing nodes hand it none", config.nodeId());
+        IOException failed = null;
+        synchronized (drainLock) {
+            try {
+                marker.record();
+            } catch (IOException e) {
+                failed = e;
+            }
+            setDrained(true);
+        }
         env.soon(balancer::round);
+        if (failed != null) {
+            LOG.warn("node {} drained, but not recorded in {} ({}): a restart would end the drain", config.nodeId(),
+                    marker.path(), failed.toString());
+            throw new UncheckedIOException("node " + config.nodeId() + " is drained now, but recording the drain in "
+                    + marker.path() + " failed (" + failed + "), so a restart would start it not drained. "
+                    + marker.whatToFix(failed) + ", then call drain() again to record it", failed);
+        }
+        LOG.info("node {} drained, recorded in {}: it hands its leaderships over, balancing nodes hand it none, and"
+                + " it stays drained across restarts until undrain()", config.nodeId(), marker.path());
     }
 
+    /** Removes the record of the drain, then undrains; if the removal fails, the node stays drained. */
     @Override
     public void undrain() {
-        setDrained(false);
+        synchronized (drainLock) {
+            try {
+                marker.remove();
+            } catch (IOException e) {
+                throw new UncheckedIOException("node " + config.nodeId() + (balancer.drained() ? " is still drained"
+                        : " is not drained") + ": removing " + marker.path() + " failed (" + e + "), so a restart"
+                        + " might start it drained. " + marker.whatToFix(e) + ", then call undrain() again", e);
+            }
+            setDrained(false);
+        }
         LOG.info("node {} undrained: it may lead again", config.nodeId());
     }
 

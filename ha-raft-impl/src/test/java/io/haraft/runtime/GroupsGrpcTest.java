@@ -697,6 +697,62 @@ class GroupsGrpcTest {
         drainedN1IsNotElectedWhenN2Stops("dc", RaftGroupsImpl::close);
     }
 
+    /**
+     * A drain survives a restart: n1, drained and closed, is started again on its data directory
+     * with its groups created before start. It is drained from its start, every message the others
+     * hear from it since says so, it leads none of the twelve groups while n2 and n3 run, and when
+     * n3 is killed n2 takes n3's groups although n1 would take its turn first if it did not defer
+     * its candidacy (turns go by id). Undrained, it gets its share back.
+     */
+    @Test
+    void aDrainedNodeStaysDrainedAcrossARestartUntilUndrained() {
+        List<String> groups = twelveGroupsBalancedOnThreeNodes("rs");
+        nodes.get("n1").drain();
+        awaitLedCounts(groups, Map.of("n1", 0, "n2", 6, "n3", 6), "n1 drained");
+        nodes.remove("n1").close();
+
+        int restartMark = elections.size();
+        long restartedAt = System.nanoTime();
+        RaftGroups n1 = builder("n1").listener(recorder("n1")).buildGroups();
+        nodes.put("n1", n1);
+        groups.forEach(n1::newGroup);   // before start: each group must defer its candidacy from its start
+        n1.start();
+        assertThat(n1.isDrained()).as("right after start").isTrue();
+        for (String peer : List.of("n2", "n3")) {
+            GrpcTransport t = ((RaftGroupsImpl) nodes.get(peer)).transport();
+            AtomicReference<GrpcTransport.PeerSignal> heard = new AtomicReference<>();
+            Await.until(WAIT, () -> {
+                long now = System.nanoTime();
+                t.lastHeard("n1").filter(h -> h.silence().toNanos() < now - restartedAt).ifPresent(heard::set);
+                return heard.get() != null;
+            }, peer + " hears n1 after its restart");
+            assertThat(heard.get().drained()).as(peer + ": n1's first messages after its restart say drained").isTrue();
+        }
+        for (String g : groups) {
+            Await.until(WAIT, () -> nodes.values().stream()
+                            .map(n -> n.group(g).orElseThrow().status().commitIndex()).distinct().count() == 1
+                            && n1.group(g).orElseThrow().status().leaderId().isPresent(),
+                    "the restarted n1 knows the leader of group " + g + " and has caught up");
+        }
+        awaitLedCounts(groups, Map.of("n1", 0, "n2", 6, "n3", 6), "n1 restarted drained");
+        assertThat(electionsSince(restartMark)).as("elections since n1 restarted").noneMatch(e -> e.endsWith(":n1"));
+
+        int killMark = elections.size();
+        ((RaftGroupsImpl) nodes.remove("n3")).crashForTest();
+        awaitLedCounts(groups, Map.of("n1", 0, "n2", 12), "n3 killed, n1 restarted drained");
+        Await.until(WAIT, () -> electionsSince(killMark).stream().filter(e -> e.endsWith(":n2")).count() >= 6,
+                () -> "n2's listener elected in n3's six groups: " + electionsSince(killMark));
+        assertThat(electionsSince(restartMark)).as("elections since n1 restarted").noneMatch(e -> e.endsWith(":n1"));
+
+        int undrainMark = elections.size();
+        n1.undrain();
+        assertThat(n1.isDrained()).isFalse();
+        awaitLedCounts(groups, Map.of("n1", 6, "n2", 6), "n1 undrained");
+        Await.until(WAIT, () -> electionsSince(undrainMark).stream().filter(e -> e.endsWith(":n1")).count() >= 6,
+                () -> "n1's listener elected in six groups after undrain: " + electionsSince(undrainMark));
+        assertThat(violations).isEmpty();
+    }
+
     @Test
     void groupsWithAPreferredLeaderGoToItAndComeBackToItAfterItReturns() {
         startThreeGroupsNodes();

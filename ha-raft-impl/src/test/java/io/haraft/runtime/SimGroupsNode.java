@@ -201,7 +201,9 @@ public final class SimGroupsNode {
     /**
      * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, every
      * message it sends says it is drained, and every group defers its candidacy; a round runs at
-     * once. Until the process ends (a restarted node is not drained).
+     * once. Until the process ends: unlike {@code RaftGroups}, which records the drain in its data
+     * directory and starts drained again, a restarted simulated node is not drained (the
+     * simulation never restarts its drained node; {@code GroupsGrpcTest} covers the restart).
      */
     public void drain() {
         if (up()) {

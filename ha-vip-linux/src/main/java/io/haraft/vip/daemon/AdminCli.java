@@ -217,7 +217,7 @@ final class AdminCli {
                   status                        configuration, roles, leader, term, learners' lag; with several
                                                 VIPs: each VIP, its group, its leader, whether this host holds it
                   drain                         (several VIPs) hand every VIP held here to the other nodes, and
-                                                take none until undrain or a restart
+                                                take none until undrain, also across restarts of this daemon
                   undrain                       (several VIPs) end drain: the others hand this node its share back
                   add ID=HOST:PORT              a new data node joins as a learner, catches up, then votes
                   add-learner ID=HOST:PORT      a new node joins as a learner (receives the log, does not vote)

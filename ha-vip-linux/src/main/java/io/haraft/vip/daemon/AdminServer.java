@@ -138,7 +138,8 @@ final class AdminServer implements AutoCloseable {
     /**
      * Like {@link #start(RaftNode, String, Path)} for a daemon with several VIPs: {@code status}
      * shows every VIP, its group and whether this host holds it; {@code drain} and {@code undrain}
-     * drain the node ({@link VipGroups#drain}); membership changes are refused.
+     * drain the node, also across restarts of the daemon, and end that ({@link VipGroups#drain});
+     * membership changes are refused.
      */
     static AdminServer start(VipGroups groups, Path socket) throws IOException {
         return start(null, Objects.requireNonNull(groups, "groups"), groups.clusterId(), socket);

@@ -7,6 +7,7 @@ import io.haraft.RaftNode;
 import io.haraft.vip.VipHolder;
 import io.haraft.vip.VipStatus;
 
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,8 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Guarantees.</b> Each VIP follows the leadership of its own group exactly as the single VIP
  * follows the node's leadership ({@link VipHolder}: added on {@code elected}, removed on
- * {@code revoked} and by the lease watchdog); groups never share a holder. {@link #drain()} hands
- * every group, and so every VIP, to the other members that are up and not drained. Thread-safe.
+ * {@code revoked} and by the lease watchdog); groups never share a holder. {@link #drain} hands
+ * every group, and so every VIP, to the other members that are up and not drained, until
+ * {@link #undrain}, also across restarts. Thread-safe.
  *
  * <p><b>Limits.</b> Membership changes are not supported in this mode (every group has the members
  * of the {@code members} line). A witness hosts the groups (so that they have a majority) and
@@ -101,7 +103,7 @@ final class VipGroups implements AutoCloseable {
      */
     AdminReply status(MembershipCommands.Out out) {
         out.info("node " + nodeId + ": " + handles.size() + " VIPs, one Raft group each; " + (node.isDrained()
-                ? "DRAINED (hands every group to the other members; undrain ends it)" : "not drained")
+                ? "DRAINED (hands every group to the other members, also after a restart; undrain ends it)" : "not drained")
                 + ", balancing " + (node.isBalancing() ? "on" : "off"));
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"GROUP", "VIP", "PREFERRED", "LEADER", "TERM", "HELD HERE"});
@@ -136,13 +138,20 @@ final class VipGroups implements AutoCloseable {
 
     /**
      * Drains the node ({@link RaftGroups#drain()}): it hands each group it leads, and so its VIP, to
-     * another member, one at a time. Waits up to {@link #DRAIN_WAIT} for that, reporting each group
-     * handed over; the drain stays in force either way.
+     * another member, one at a time, and stays drained, also across restarts of the daemon, until
+     * {@link #undrain}. Waits up to {@link #DRAIN_WAIT} for the handovers, reporting each group
+     * handed over; the drain stays in force either way. If the drain cannot be recorded in the data
+     * directory, answers {@code ERROR} at once with what to fix (the node is drained until it
+     * restarts).
      */
     AdminReply drain(MembershipCommands.Out out) {
-        node.drain();
+        try {
+            node.drain();
+        } catch (UncheckedIOException e) {
+            return AdminReply.failed(AdminReply.ERROR, e.getMessage() + " (with ha-vipd: admin drain)");
+        }
         out.info("node " + nodeId + " is drained: it hands every group it leads, with its VIP, to the other"
-                + " members, one at a time");
+                + " members, one at a time, and stays drained across restarts of this daemon until undrain");
         long end = System.nanoTime() + DRAIN_WAIT.toNanos();
         List<String> led = led();
         while (!led.isEmpty() && System.nanoTime() < end) {
@@ -160,13 +169,21 @@ final class VipGroups implements AutoCloseable {
                     + DRAIN_WAIT.toSeconds() + " s: no other member that is up and not drained has taken them yet;"
                     + " status shows the progress");
         }
-        return AdminReply.ok("node " + nodeId + " is drained and leads no group: it holds no VIP (until undrain or a"
-                + " restart)");
+        return AdminReply.ok("node " + nodeId + " is drained and leads no group: it holds no VIP until undrain, also"
+                + " after a restart of this daemon");
     }
 
-    /** Ends {@link #drain}: the other members hand this node its share of the groups back. */
+    /**
+     * Ends {@link #drain}: the other members hand this node its share of the groups back. If the
+     * record of the drain cannot be removed, answers {@code ERROR} with what to fix; the node stays
+     * drained.
+     */
     AdminReply undrain(MembershipCommands.Out out) {
-        node.undrain();
+        try {
+            node.undrain();
+        } catch (UncheckedIOException e) {
+            return AdminReply.failed(AdminReply.ERROR, e.getMessage() + " (with ha-vipd: admin undrain)");
+        }
         return AdminReply.ok("node " + nodeId + " is no longer drained: the other members hand it its share of the"
                 + " groups (and their VIPs) back, one at a time; status shows the progress");
     }
