@@ -3,6 +3,7 @@ package io.haraft.core;
 import io.haraft.RevokeReason;
 import io.haraft.core.log.Entry;
 import io.haraft.core.log.RaftLog;
+import io.haraft.core.quorum.Membership;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -29,9 +30,13 @@ class LeaderRulesTest {
 
     /** n1 among {@code ids}, with a log of entries at terms 1, 1, 2 and hard state term 2, started at START. */
     private static RaftCore core(List<String> ids) {
+        return core(CoreConfig.defaults("n1", ids));
+    }
+
+    /** As {@link #core(List)}, configured by {@code cfg}. */
+    private static RaftCore core(CoreConfig cfg) {
         RaftLog log = new RaftLog(0, 0, List.of(Entry.noop(1, 1), Entry.noop(2, 1), Entry.noop(3, 2)));
-        return new RaftCore(CoreConfig.defaults("n1", ids), new HardState(2, null), log, START,
-                new SplittableRandom(7), null);
+        return new RaftCore(cfg, new HardState(2, null), log, START, new SplittableRandom(7), null);
     }
 
     /** What the core sent, after processing everything it has to hand out (events go to {@code events}). */
@@ -52,7 +57,12 @@ class LeaderRulesTest {
 
     /** n1 of three, candidate for term 3 at T0 with its own vote durable (no other vote yet). */
     private static RaftCore candidate() {
-        RaftCore c = core(THREE);
+        return candidate(CoreConfig.defaults("n1", THREE));
+    }
+
+    /** As {@link #candidate()}, configured by {@code cfg} (n1 and two other voting members). */
+    private static RaftCore candidate(CoreConfig cfg) {
+        RaftCore c = core(cfg);
         c.tick(T0);
         assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
         answers(c, T0);
@@ -66,7 +76,12 @@ class LeaderRulesTest {
 
     /** n1 of three, leader of term 3 since T0 (its entry 4 durable, not acknowledged); its appends go to {@code sent}. */
     private static RaftCore leader(List<Message> sent) {
-        RaftCore c = candidate();
+        return leader(CoreConfig.defaults("n1", THREE), sent);
+    }
+
+    /** As {@link #leader(List)}, configured by {@code cfg}: n2 voted for it. */
+    private static RaftCore leader(CoreConfig cfg, List<Message> sent) {
+        RaftCore c = candidate(cfg);
         c.step(new Message.VoteResponse("n2", "n1", 3, true), T0);
         assertThat(c.role()).isEqualTo(Role.LEADER);
         sent.addAll(answers(c, T0));
@@ -216,11 +231,16 @@ class LeaderRulesTest {
     }
     /** Ticks the leader every {@code E / 6} from {@code from} to {@code to}, n2 answering each heartbeat. */
     private static void keepAliveWithN2(RaftCore c, long from, long to) {
+        keepAlive(c, "n2", from, to);
+    }
+
+    /** Ticks the leader every {@code E / 6} from {@code from} to {@code to}, {@code follower} answering each heartbeat. */
+    private static void keepAlive(RaftCore c, String follower, long from, long to) {
         for (long t = from; ; t = Math.min(t + E / 6, to)) {
             c.tick(t);
             for (Message m : answers(c, t)) {
-                if (m instanceof Message.Heartbeat h && h.to().equals("n2")) {
-                    c.step(new Message.HeartbeatResponse("n2", "n1", h.term(), h.round(), h.stickiness()), t);
+                if (m instanceof Message.Heartbeat h && h.to().equals(follower)) {
+                    c.step(new Message.HeartbeatResponse(follower, "n1", h.term(), h.round(), h.stickiness()), t);
                 }
             }
             if (t == to) {
@@ -456,5 +476,95 @@ class LeaderRulesTest {
         assertThat(heartbeatsIn(answers(c, T0 + hb))).as("at the old deadline").isZero();
         c.tick(tick + hb);
         assertThat(heartbeatsIn(answers(c, tick + hb))).as("an interval after the tick").isEqualTo(2);
+    }
+
+    /** Acknowledges entry {@code index} on behalf of {@code from}, echoing the round of {@code append}. */
+    private static void ack(RaftCore c, String from, long index, Message.Append append, long now) {
+        c.step(new Message.AppendResponse(from, "n1", 3, true, index, 0, 0, append.round(), append.stickiness()), now);
+    }
+
+    @Test
+    void anAcknowledgementThatFreesAFollowersWindowLeavesTheNextEntryReadyToSend() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(CoreConfig.defaults("n1", THREE).withBatching(1, 1 << 20, 1), sent);
+        long t = T0 + MS;
+        ack(c, "n2", 4, appendTo(sent, "n2"), t);
+        ack(c, "n3", 4, appendTo(sent, "n3"), t);
+        answers(c, t);
+        assertThat(c.commitIndex()).isEqualTo(4);
+        assertThat(c.propose(new byte[] {5}, t)).isEqualTo(5);
+        assertThat(c.propose(new byte[] {6}, t)).isEqualTo(6);
+        List<Message> out = answers(c, t);
+        assertThat(appendsTo(out, "n2")).as("one append in flight per follower")
+                .extracting(a -> a.entries().get(0).index()).containsExactly(5L);
+        ack(c, "n3", 5, appendTo(out, "n3"), t + MS);
+        assertThat(appendsTo(answers(c, t + MS), "n3")).extracting(a -> a.entries().get(0).index())
+                .containsExactly(6L);
+        assertThat(c.commitIndex()).isEqualTo(5);
+
+        ack(c, "n2", 5, appendTo(out, "n2"), t + 2 * MS);
+        assertThat(c.hasReady()).as("only entry 6 for n2 is pending, and that is enough to be ready").isTrue();
+        Ready r = c.ready();
+        assertThat(appendsTo(r.messages(), "n2")).extracting(a -> a.entries().get(0).index()).containsExactly(6L);
+        c.advance(r, t + 2 * MS);
+    }
+
+    /** n1 and n2 hold data, n3 is a witness. */
+    private static final CoreConfig WITH_WITNESS = CoreConfig.defaults("n1", THREE).withMembership(Membership.of(List.of(
+            new Membership.Member("n1", "", Membership.Role.VOTER), new Membership.Member("n2", "", Membership.Role.VOTER),
+            new Membership.Member("n3", "", Membership.Role.WITNESS))));
+
+    /**
+     * A witness's log never runs ahead of every live data voter's: whichever data node survives a
+     * single failure can still win the witness's vote. So the witness gets an entry once a data
+     * voter that answered within an election timeout holds it, and everything if none did.
+     */
+    @Test
+    void aWitnessGetsAnEntryOnlyOnceALiveDataVoterHoldsIt() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(WITH_WITNESS, sent);
+        assertThat(appendTo(sent, "n3").entries()).as("no data voter answered yet").extracting(Entry::index)
+                .containsExactly(4L);
+        long t = T0 + MS;
+        ack(c, "n2", 4, appendTo(sent, "n2"), t);
+        ack(c, "n3", 4, appendTo(sent, "n3"), t);
+        answers(c, t);
+        assertThat(c.propose(new byte[] {5}, t)).isEqualTo(5);
+        List<Message> out = answers(c, t);
+        assertThat(appendsTo(out, "n2")).extracting(a -> a.entries().get(0).index()).containsExactly(5L);
+        assertThat(appendsTo(out, "n3")).as("n2 does not hold entry 5 yet").isEmpty();
+
+        ack(c, "n2", 5, appendTo(out, "n2"), t + MS);
+        List<Message.Append> toWitness = appendsTo(answers(c, t + MS), "n3");
+        assertThat(toWitness).flatExtracting(Message.Append::entries).extracting(Entry::index).containsExactly(5L);
+        assertThat(toWitness.get(0).entries().get(0).size()).as("without its payload").isZero();
+        ack(c, "n3", 5, toWitness.get(0), t + MS);
+
+        // n2 falls silent; the witness alone keeps the leader's majority for more than an election timeout
+        keepAlive(c, "n3", t + MS, t + MS + E + E / 6);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        long later = t + MS + E + E / 6;
+        assertThat(c.propose(new byte[] {6}, later)).isEqualTo(6);
+        assertThat(appendsTo(answers(c, later), "n3")).as("no data voter answered within an election timeout")
+                .flatExtracting(Message.Append::entries).extracting(Entry::index).containsExactly(6L);
+    }
+
+    @Test
+    void aWitnessGetsNothingThatTheOnlyLiveDataVoterLacks() {
+        List<Message> sent = new ArrayList<>();
+        RaftCore c = leader(WITH_WITNESS, sent);
+        long t = T0 + MS;
+        Message.Append toN2 = appendTo(sent, "n2");
+        // n2 answered, but holds nothing the leader can count: its entry 3 is of another term
+        c.step(new Message.AppendResponse("n2", "n1", 3, false, 3, 2, 1, toN2.round(), toN2.stickiness()), t);
+        answers(c, t);
+        assertThat(c.progress("n2").match()).isZero();
+        // the witness lost its log: it refuses too and is probed from the start
+        Message.Append toN3 = appendTo(sent, "n3");
+        c.step(new Message.AppendResponse("n3", "n1", 3, false, 3, 0, 0, toN3.round(), toN3.stickiness()), t);
+        assertThat(appendsTo(answers(c, t), "n3")).singleElement().satisfies(a -> {
+            assertThat(a.prevIndex()).isZero();
+            assertThat(a.entries()).as("n2, the live data voter, holds none of them").isEmpty();
+        });
     }
 }
