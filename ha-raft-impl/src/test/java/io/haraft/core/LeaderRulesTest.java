@@ -21,10 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * commits nothing, and a leader whose lease ran out accepts no input before stepping down.
  */
 class LeaderRulesTest {
-    private static final long E = 300 * MS;
+    static final long E = 300 * MS;
     private static final long START = 1_000 * MS;
     /** Past any election deadline of a core started at START (drawn from [E, 2E)). */
-    private static final long T0 = START + 2 * E;
+    static final long T0 = START + 2 * E;
     private static final List<String> THREE = List.of("n1", "n2", "n3");
     private static final List<String> FIVE = List.of("n1", "n2", "n3", "n4", "n5");
 
@@ -41,17 +41,22 @@ class LeaderRulesTest {
 
     /** What the core sent, after processing everything it has to hand out (events go to {@code events}). */
     private static List<Message> answers(RaftCore c, long now, List<LeadershipEvent> events) {
+        return answers(c, now, r -> events.addAll(r.events()));
+    }
+
+    /** What the core sent, after processing everything it has to hand out ({@code also} sees each Ready). */
+    static List<Message> answers(RaftCore c, long now, java.util.function.Consumer<Ready> also) {
         List<Message> out = new ArrayList<>(c.takeUrgentMessages());
         if (c.hasReady()) {
             Ready r = c.ready();
             out.addAll(r.messages());
-            events.addAll(r.events());
+            also.accept(r);
             c.advance(r, now);
         }
         return out;
     }
 
-    private static List<Message> answers(RaftCore c, long now) {
+    static List<Message> answers(RaftCore c, long now) {
         return answers(c, now, new ArrayList<>());
     }
 
@@ -80,7 +85,7 @@ class LeaderRulesTest {
     }
 
     /** As {@link #leader(List)}, configured by {@code cfg}: n2 voted for it. */
-    private static RaftCore leader(CoreConfig cfg, List<Message> sent) {
+    static RaftCore leader(CoreConfig cfg, List<Message> sent) {
         RaftCore c = candidate(cfg);
         c.step(new Message.VoteResponse("n2", "n1", 3, true), T0);
         assertThat(c.role()).isEqualTo(Role.LEADER);
@@ -91,13 +96,13 @@ class LeaderRulesTest {
     }
 
     /** The first append among {@code sent} addressed to {@code to}. */
-    private static Message.Append appendTo(List<Message> sent, String to) {
+    static Message.Append appendTo(List<Message> sent, String to) {
         return sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to))
                 .map(m -> (Message.Append) m).findFirst().orElseThrow();
     }
 
     /** The leader of {@link #leader}, with entry 4 committed by n2's acknowledgement and elected reported. */
-    private static RaftCore electedLeader(List<LeadershipEvent> events) {
+    static RaftCore electedLeader(List<LeadershipEvent> events) {
         List<Message> sent = new ArrayList<>();
         RaftCore c = leader(sent);
         Message.Append toN2 = appendTo(sent, "n2");
@@ -210,6 +215,18 @@ class LeaderRulesTest {
                     return c.role() == Role.LEADER;
                 },
                 (c, now) -> {
+                    c.snapshotChunk("n3", 4, 3, 0, new byte[] {1}, true, null, now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
+                    c.snapshotUnavailable("n3", now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
+                    c.advance(c.ready(), now);
+                    return c.role() == Role.LEADER;
+                },
+                (c, now) -> {
                     try {
                         c.changeMembership(io.haraft.core.quorum.Membership.ofVoters(FIVE.subList(0, 4)), now);
                         return true;
@@ -235,7 +252,7 @@ class LeaderRulesTest {
     }
 
     /** Ticks the leader every {@code E / 6} from {@code from} to {@code to}, {@code follower} answering each heartbeat. */
-    private static void keepAlive(RaftCore c, String follower, long from, long to) {
+    static void keepAlive(RaftCore c, String follower, long from, long to) {
         for (long t = from; ; t = Math.min(t + E / 6, to)) {
             c.tick(t);
             for (Message m : answers(c, t)) {
@@ -307,7 +324,7 @@ class LeaderRulesTest {
     }
 
     /** The appends among {@code sent} addressed to {@code to}. */
-    private static List<Message.Append> appendsTo(List<Message> sent, String to) {
+    static List<Message.Append> appendsTo(List<Message> sent, String to) {
         return sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to))
                 .map(m -> (Message.Append) m).toList();
     }
@@ -510,7 +527,7 @@ class LeaderRulesTest {
     }
 
     /** n1 and n2 hold data, n3 is a witness. */
-    private static final CoreConfig WITH_WITNESS = CoreConfig.defaults("n1", THREE).withMembership(Membership.of(List.of(
+    static final CoreConfig WITH_WITNESS = CoreConfig.defaults("n1", THREE).withMembership(Membership.of(List.of(
             new Membership.Member("n1", "", Membership.Role.VOTER), new Membership.Member("n2", "", Membership.Role.VOTER),
             new Membership.Member("n3", "", Membership.Role.WITNESS))));
 
@@ -566,5 +583,28 @@ class LeaderRulesTest {
             assertThat(a.prevIndex()).isZero();
             assertThat(a.entries()).as("n2, the live data voter, holds none of them").isEmpty();
         });
+    }
+
+    @Test
+    void aFollowerThatMissedAnAppendIsProbedOnItsHeartbeatAnswerOnlyAfterAnIntervalWithoutProgress() {
+        long hb = CoreConfig.defaults("n1", THREE).heartbeatNanos();
+        RaftCore c = electedLeader(new ArrayList<>());
+        long t = T0 + MS + hb; // n2 acknowledged entry 4 a heartbeat interval ago
+        c.step(new Message.HeartbeatResponse("n2", "n1", 3, 1, E), t);
+        assertThat(appendsTo(answers(c, t), "n2")).as("n2 holds the whole log").isEmpty();
+        assertThat(c.propose(new byte[] {5}, t)).isEqualTo(5);
+        ack(c, "n2", 5, appendTo(answers(c, t), "n2"), t);
+        assertThat(c.propose(new byte[] {6}, t)).isEqualTo(6);
+        assertThat(appendsTo(answers(c, t), "n2")).as("lost on the way").hasSize(1);
+
+        c.step(new Message.HeartbeatResponse("n2", "n1", 3, 1, E), t + hb - 1);
+        assertThat(appendsTo(answers(c, t + hb - 1), "n2")).as("entry 5 was acknowledged less than an interval ago")
+                .isEmpty();
+        c.step(new Message.HeartbeatResponse("n2", "n1", 3, 1, E), t + hb);
+        assertThat(appendsTo(answers(c, t + hb), "n2")).as("an empty append after entry 6 finds out").singleElement()
+                .satisfies(a -> {
+                    assertThat(a.prevIndex()).isEqualTo(6);
+                    assertThat(a.entries()).isEmpty();
+                });
     }
 }
