@@ -18,7 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The rules of one core around winning, losing and holding leadership, message by message: a
  * candidate that lost keeps its vote of the term, a pre-vote never raises a term, a leader without
  * a majority steps down after one election timeout, an acknowledgement of entries it never had
- * commits nothing, and a leader whose lease ran out accepts no input before stepping down.
+ * commits nothing, a leader whose lease ran out accepts no input before stepping down, each step of
+ * an election waits a full election timeout from its start, and a witness gets an entry only once a
+ * live data voter holds it.
  */
 class LeaderRulesTest {
     static final long E = 300 * MS;
@@ -89,6 +91,7 @@ class LeaderRulesTest {
         RaftCore c = candidate(cfg);
         c.step(new Message.VoteResponse("n2", "n1", 3, true), T0);
         assertThat(c.role()).isEqualTo(Role.LEADER);
+        assertThat(c.wonWith()).containsExactlyInAnyOrder("n1", "n2");
         sent.addAll(answers(c, T0));
         assertThat(c.lastIndex()).isEqualTo(4);
         assertThat(c.commitIndex()).as("nobody acknowledged entry 4 yet").isLessThan(4);
@@ -309,10 +312,12 @@ class LeaderRulesTest {
     void aLeaderThatShutsDownRevokesItsLeadershipAndAcceptsNothingMore() {
         List<LeadershipEvent> events = new ArrayList<>();
         RaftCore c = electedLeader(events);
-        long t = T0 + 2 * MS;
+        long t = T0 + E / 2; // its lease still runs
         c.shutdown(t);
         assertThat(c.role()).isEqualTo(Role.FOLLOWER);
         assertThat(c.leader()).isNull();
+        assertThat(c.wonWith()).isEmpty();
+        assertThat(c.nextDeadline()).as("it waits an election timeout before it may campaign").isGreaterThanOrEqualTo(t + E);
         answers(c, t, events);
         assertThat(events).last().isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.SHUT_DOWN));
         assertThat(c.propose(new byte[] {1}, t)).isZero();
@@ -522,6 +527,7 @@ class LeaderRulesTest {
         ack(c, "n2", 5, appendTo(out, "n2"), t + 2 * MS);
         assertThat(c.hasReady()).as("only entry 6 for n2 is pending, and that is enough to be ready").isTrue();
         Ready r = c.ready();
+        assertThat(c.hasReady()).as("no second Ready before this one is advanced").isFalse();
         assertThat(appendsTo(r.messages(), "n2")).extracting(a -> a.entries().get(0).index()).containsExactly(6L);
         c.advance(r, t + 2 * MS);
     }
@@ -606,5 +612,65 @@ class LeaderRulesTest {
                     assertThat(a.prevIndex()).isEqualTo(6);
                     assertThat(a.entries()).isEmpty();
                 });
+    }
+
+    @Test
+    void aLeaderThatSeesAHigherTermRevokesItsLeadershipForThatReasonAndFollows() {
+        List<LeadershipEvent> events = new ArrayList<>();
+        RaftCore c = electedLeader(events);
+        long t = T0 + 2 * MS;
+        c.step(new Message.Heartbeat("n2", "n1", 4, 4, 1, E), t);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.term()).isEqualTo(4);
+        assertThat(c.leader()).isEqualTo("n2");
+        answers(c, t, events);
+        assertThat(events).last().isEqualTo(new LeadershipEvent.Revoked(3, RevokeReason.HIGHER_TERM));
+    }
+
+    @Test
+    void aLeaderIgnoresVoteRequestsForAHigherTermWhileItLeads() {
+        RaftCore c = electedLeader(new ArrayList<>());
+        long t = T0 + 2 * MS;
+        c.step(new Message.Vote("n3", "n1", 4, 9, 3, false), t);
+        assertThat(c.role()).isEqualTo(Role.LEADER);
+        assertThat(c.term()).isEqualTo(3);
+        assertThat(answers(c, t)).noneMatch(m -> m instanceof Message.VoteResponse);
+    }
+
+    /** Each step of an election (pre-vote, vote, giving up) starts a full election timeout from its own start. */
+    @Test
+    void eachStepOfAnElectionWaitsAFullElectionTimeoutFromWhenItStarted() {
+        RaftCore c = core(THREE);
+        c.tick(T0);
+        assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
+        assertThat(c.nextDeadline()).isGreaterThanOrEqualTo(T0 + E);
+        answers(c, T0);
+        long t1 = T0 + E - 1;
+        c.step(new Message.PreVoteResponse("n2", "n1", 3, true), t1);
+        assertThat(c.role()).isEqualTo(Role.CANDIDATE);
+        assertThat(c.nextDeadline()).isGreaterThanOrEqualTo(t1 + E);
+        answers(c, t1);
+        long t2 = t1 + E - 1;
+        c.step(new Message.VoteResponse("n2", "n1", 3, false), t2);
+        c.step(new Message.VoteResponse("n3", "n1", 3, false), t2);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(c.nextDeadline()).isGreaterThanOrEqualTo(t2 + E);
+    }
+
+    @Test
+    void aPreVoteGrantedInAnEarlierRoundDoesNotCountInTheNext() {
+        RaftCore c = core(FIVE);
+        c.tick(T0);
+        answers(c, T0);
+        c.step(new Message.PreVoteResponse("n2", "n1", 3, true), T0);
+        long again = c.nextDeadline();
+        c.tick(again);
+        assertThat(c.role()).isEqualTo(Role.PRE_CANDIDATE);
+        answers(c, again);
+        c.step(new Message.PreVoteResponse("n3", "n1", 3, true), again);
+        assertThat(c.role()).as("two of five in this round: n2 may have heard from a leader since").isEqualTo(
+                Role.PRE_CANDIDATE);
+        c.step(new Message.PreVoteResponse("n4", "n1", 3, true), again);
+        assertThat(c.role()).isEqualTo(Role.CANDIDATE);
     }
 }
