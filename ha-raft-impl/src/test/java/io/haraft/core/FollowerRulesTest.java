@@ -120,4 +120,36 @@ class FollowerRulesTest {
         c.advance(r, T + 2 * MS);
         assertThat(c.isRemoved()).isFalse();
     }
+
+    @Test
+    void aGrantedVoteRestartsTheElectionTimer() {
+        RaftCore c = new RaftCore(CoreConfig.defaults("n1", IDS), new HardState(1, null), RaftLog.empty(), START,
+                new SplittableRandom(7), null);
+        long t = START + E; // the window after starting is over; the request is of n1's own term
+        c.step(new Message.Vote("n2", "n1", 1, 0, 0, false), t);
+        assertThat(answers(c, t)).containsExactly(new Message.VoteResponse("n1", "n2", 1, true));
+        assertThat(c.nextDeadline()).as("n2 may be about to lead: no campaign for an election timeout")
+                .isGreaterThanOrEqualTo(t + E);
+    }
+
+    @Test
+    void aWitnessWhoseElectionTimerRunsOutStaysAFollowerAndWaitsAnotherTimeout() {
+        Membership withWitness = Membership.ofVoters(List.of("n1", "n2"))
+                .withMember(new Membership.Member("n3", "", Membership.Role.WITNESS));
+        RaftCore c = new RaftCore(CoreConfig.defaults("n3", IDS).withMembership(withWitness), HardState.INITIAL,
+                RaftLog.empty(), START, new SplittableRandom(7), null);
+        long deadline = c.nextDeadline();
+        c.tick(deadline);
+        assertThat(c.role()).isEqualTo(Role.FOLLOWER);
+        assertThat(answers(c, deadline)).isEmpty();
+        assertThat(c.nextDeadline()).isGreaterThanOrEqualTo(deadline + E);
+    }
+
+    @Test
+    void aVoteRequestForAHigherTermNamesNoLeader() {
+        RaftCore c = follower();
+        c.step(new Message.Vote("n3", "n1", 4, 9, 3, true), T + MS);
+        assertThat(c.term()).isEqualTo(4);
+        assertThat(c.leader()).as("n3 only asks to lead").isNull();
+    }
 }
