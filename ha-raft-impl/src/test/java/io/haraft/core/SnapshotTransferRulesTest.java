@@ -183,4 +183,15 @@ class SnapshotTransferRulesTest {
             assertThat(m.membership()).isEqualTo(c.membershipAt(4));
         });
     }
+
+    @Test
+    void aLeaderThatStepsDownAsksForNoMoreChunks() {
+        RaftCore c = transferringToN3();
+        c.peerUnreachable("n3", T);
+        drain(c, T);
+        c.step(new Message.HeartbeatResponse("n3", "n1", 3, 1, E), T + MS);
+        c.stepDown(io.haraft.RevokeReason.STEPPED_DOWN, T + MS);
+        drain(c, T + MS);
+        assertThat(requests).as("the transfer belonged to its leadership").isEmpty();
+    }
 }
