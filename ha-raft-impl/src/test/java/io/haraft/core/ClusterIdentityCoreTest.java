@@ -69,6 +69,23 @@ class ClusterIdentityCoreTest {
                 .containsExactly(candidate("n2"));
     }
 
+    /**
+     * The check of the case above can fail: with the planted bug a leader takes the identity from
+     * its own index 1 as soon as it hands it out for persisting, before anybody acknowledged it.
+     */
+    @Test
+    void withThePlantedBugALeaderTakesItsOwnUncommittedCandidate() {
+        CoreCluster c = new CoreCluster(3, PlantedBugs.IDENTITY_BEFORE_COMMIT, 64);
+        for (String id : c.ids) {
+            c.core(id).bootstrapIdentity(null, candidate(id));
+        }
+        c.drop = m -> m instanceof Message.Append;
+        c.elect("n1");
+        assertThat(c.core("n1").commitIndex()).isZero();
+        assertThat(c.core("n1").clusterUuid()).isEqualTo(candidate("n1"));
+        assertThat(c.identitiesLearnt.get("n1")).containsExactly(candidate("n1"));
+    }
+
     @Test
     void aLaterLeaderAppendsAnEmptyNoopAndKeepsTheIdentity() {
         CoreCluster c = withCandidates();

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 
 import static io.haraft.core.CoreCluster.MS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -230,7 +231,9 @@ class MembershipCoreTest {
         c.deliverAll();
         c.run(500 * MS);
         assertThat(c.events.get("n1")).contains(new LeadershipEvent.Revoked(oldTerm, RevokeReason.LEADERSHIP_TRANSFERRED));
-        assertThat(c.sent).anyMatch(m -> m instanceof Message.TimeoutNow t && t.removeSender());
+        assertThat(c.sent).filteredOn(m -> m instanceof Message.TimeoutNow)
+                .as("to the most up-to-date voter that stays, the first of them on a tie")
+                .containsExactly(new Message.TimeoutNow("n1", "n2", oldTerm, true));
         String next = c.leaders().stream().filter(l -> !l.equals("n1")).findFirst().orElseThrow();
         RaftCore leader = c.core(next);
         assertThat(leader.term()).isGreaterThan(oldTerm);
@@ -296,5 +299,159 @@ class MembershipCoreTest {
         c.run(3_000 * MS);
         assertThat(c.core("n4").term()).as("a removed node never campaigns").isEqualTo(term);
         assertThat(c.core("n1").role()).isEqualTo(io.haraft.core.Role.LEADER);
+    }
+
+    /** The last append {@code to} was sent, whose commit index reaches {@code index}. */
+    private static Message.Append toldAt(CoreCluster c, String to, long index) {
+        return c.sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals(to) && a.commit() >= index)
+                .map(m -> (Message.Append) m).reduce((a, b) -> b).orElseThrow();
+    }
+
+    @Test
+    void aVoterThatNeverHeardFromTheLeaderIsToldOfItsRemovalWithThePayloadsItLacks() {
+        CoreCluster c = new CoreCluster(4);
+        c.drop = m -> m.to().equals("n4");
+        c.elect("n1");
+        RaftCore n1 = c.core("n1");
+        long command = n1.propose(bytes("while n4 was away"), c.now);
+        c.deliverAll();
+        long removal = n1.lastIndex() + 1;
+        c.drop = m -> m.to().equals("n4") && !(m instanceof Message.Append a && a.commit() >= removal);
+        assertThat(n1.changeMembership(n1.membership().without("n4"), c.now)).isEqualTo(removal);
+        c.deliverAll();
+        Message.Append told = toldAt(c, "n4", removal);
+        assertThat(told.prevIndex()).as("n4 never acknowledged anything").isZero();
+        assertThat(told.entries()).extracting(Entry::index).containsExactly(1L, command, removal);
+        assertThat(told.entries().get(1).size()).as("a data voter gets the payloads").isPositive();
+        assertThat(c.core("n4").isRemoved()).isTrue();
+    }
+
+    @Test
+    void aRemovedWitnessIsToldWithoutThePayloadsItNeverStores() {
+        CoreCluster c = new CoreCluster(4);
+        Membership withWitness = Membership.ofVoters(List.of("n1", "n2", "n3")).withMember(new Member("n4", "", Role.WITNESS));
+        for (String id : c.ids) {
+            c.add(id, withWitness, PlantedBugs.NONE, 64, HardState.INITIAL, RaftLog.empty());
+        }
+        c.elect("n1");
+        c.run(300 * MS);
+        RaftCore n1 = c.core("n1");
+        long removal = n1.lastIndex() + 2;
+        c.drop = m -> m.to().equals("n4") && !(m instanceof Message.Append a && a.commit() >= removal);
+        long command = n1.propose(bytes("payload"), c.now);
+        c.deliverAll();
+        assertThat(n1.changeMembership(withWitness.without("n4"), c.now)).isEqualTo(removal);
+        c.deliverAll();
+        Message.Append told = toldAt(c, "n4", removal);
+        assertThat(told.entries()).extracting(Entry::index).containsExactly(command, removal);
+        assertThat(told.entries().get(0).size()).as("the command, without its payload").isZero();
+        assertThat(c.core("n4").isRemoved()).isTrue();
+    }
+
+    /**
+     * n1 holds the entry that removes it, not committed; the leader that appended it is gone. The
+     * committed configuration lets n1 lead, so it may campaign, and it wins with votes of the new
+     * configuration. It never reports elected and accepts no command; once its no-op commits the
+     * removal, it hands leadership over to the most up-to-date voter that stays (the first of them in
+     * the configuration) and, knowing it is removed, never campaigns again.
+     */
+    @Test
+    void aLeaderElectedInAConfigurationThatDropsItCommitsItsRemovalAndHandsOver() {
+        CoreCluster c = new CoreCluster(4);
+        Membership without = Membership.ofVoters(List.of("n2", "n3", "n4"));
+        c.add("n1", PlantedBugs.NONE, 64, new HardState(1, null),
+                new RaftLog(0, 0, List.of(Entry.noop(1, 1), Entry.config(2, 1, without))));
+        RaftCore n1 = c.core("n1");
+        assertThat(n1.membership()).isEqualTo(without);
+        assertThat(n1.isRemoved()).as("its removal is not committed").isFalse();
+        c.drop = CoreCluster.isolate("n2"); // n2 lags; n3 and n4 will hold the whole log
+        c.electWithoutCommit("n1");
+        assertThat(n1.propose(bytes("x"), c.now)).as("it cannot lead in its latest configuration").isZero();
+        c.deliverAll();
+        assertThat(c.sent).filteredOn(m -> m instanceof Message.TimeoutNow)
+                .containsExactly(new Message.TimeoutNow("n1", "n3", 2, false));
+        assertThat(n1.role()).isEqualTo(io.haraft.core.Role.FOLLOWER);
+        assertThat(c.events.get("n1")).as("never elected, so nothing to revoke either").isEmpty();
+        assertThat(c.leaders()).containsExactly("n3");
+        assertThat(n1.isRemoved()).isTrue();
+        int sentBefore = c.sent.size();
+        c.run(3_000 * MS);
+        assertThat(c.sent.subList(sentBefore, c.sent.size())).as("a removed node never campaigns")
+                .noneMatch(m -> m.from().equals("n1") && (m instanceof Message.PreVote || m instanceof Message.Vote));
+    }
+
+    @Test
+    void removingAVoterCommitsOnlyWithMajoritiesOfBothConfigurationsAndThenTheNewOneAloneKeepsTheLease() {
+        CoreCluster c = new CoreCluster(4);
+        c.elect("n1");
+        c.run(300 * MS);
+        RaftCore n1 = c.core("n1");
+        c.drop = m -> m.to().equals("n3") || m.to().equals("n4");
+        long at = n1.changeMembership(n1.membership().without("n4"), c.now);
+        c.deliverAll();
+        assertThat(n1.commitIndex()).as("n1 and n2 are a majority of n1..n3, not of n1..n4").isLessThan(at);
+        c.drop = m -> m.to().equals("n4") || m.from().equals("n4");
+        c.run(300 * MS);
+        assertThat(n1.commitIndex()).isGreaterThanOrEqualTo(at);
+        assertThat(n1.committedMembership().contains("n4")).isFalse();
+        // n3 is cut off too: n1 and n2 are a majority of the configuration in force
+        c.drop = m -> !Set.of(m.from(), m.to()).equals(Set.of("n1", "n2"));
+        c.run(3 * 300 * MS);
+        assertThat(n1.role()).isEqualTo(io.haraft.core.Role.LEADER);
+        assertThat(n1.holdsLease(c.now)).isTrue();
+    }
+
+    @Test
+    void aNewMemberIsProbedRightAfterTheLeadersLastEntry() {
+        CoreCluster c = elected(2);
+        RaftCore n1 = c.core("n1");
+        long at = n1.changeMembership(n1.membership().withMember(new Member("n4", "", Role.LEARNER)), c.now);
+        c.flush();
+        Message.Append first = c.sent.stream().filter(m -> m instanceof Message.Append a && a.to().equals("n4"))
+                .map(m -> (Message.Append) m).findFirst().orElseThrow();
+        assertThat(first.prevIndex()).isEqualTo(at);
+        assertThat(first.entries()).as("entries follow once n4 is found to hold the log").isEmpty();
+    }
+
+    @Test
+    void aTransferInProgressRefusesChangesAndSurvivesTheCommitOfAnEarlierOne() {
+        CoreCluster c = elected(1);
+        RaftCore n1 = c.core("n1");
+        long term = n1.term();
+        c.drop = m -> !m.to().equals("n1");
+        Membership withLearner = n1.membership().withMember(new Member("n4", "", Role.LEARNER));
+        n1.changeMembership(withLearner, c.now);
+        c.flush();
+        assertThat(n1.transferLeadership("n2", c.now)).as("n2 lacks the configuration entry: the transfer waits")
+                .isTrue();
+        assertThatThrownBy(() -> n1.changeMembership(withLearner.withRole("n4", Role.VOTER), c.now))
+                .isInstanceOfSatisfying(MembershipChangeRefused.class,
+                        e -> assertThat(e.reason()).isEqualTo(MembershipChangeRefused.Reason.NOT_LEADER))
+                .hasMessageContaining("handing leadership over");
+        c.drop = m -> m.to().equals("n2") || m.to().equals("n4");
+        c.run(100 * MS);
+        assertThat(n1.committedMembership()).as("n3 acknowledged it").isEqualTo(withLearner);
+        assertThat(n1.role()).isEqualTo(io.haraft.core.Role.LEADER);
+        c.drop = m -> m.to().equals("n4");
+        c.run(100 * MS);
+        assertThat(c.sent).contains(new Message.TimeoutNow("n1", "n2", term, false));
+        assertThat(c.leaders()).containsExactly("n2");
+    }
+
+    @Test
+    void aLearnerExactlyTheMaximumLagBehindIsPromoted() {
+        CoreCluster c = new CoreCluster(3, cfg -> cfg.withPromoteMaxLag(3));
+        c.elect("n1");
+        join(c, "n4", Role.LEARNER);
+        RaftCore n1 = c.core("n1");
+        Membership withLearner = n1.membership().withMember(new Member("n4", "", Role.LEARNER));
+        change(c, "n1", withLearner);
+        c.drop = m -> m.to().equals("n4") && m instanceof Message.Append; // it answers heartbeats, gets no entries
+        for (int i = 0; i < 3; i++) {
+            n1.propose(bytes("x" + i), c.now);
+        }
+        c.run(100 * MS);
+        assertThat(n1.lastIndex() - n1.progress("n4").match()).isEqualTo(3);
+        assertThat(n1.changeMembership(withLearner.withRole("n4", Role.VOTER), c.now)).isPositive();
     }
 }
