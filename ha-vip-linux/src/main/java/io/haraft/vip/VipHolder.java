@@ -334,6 +334,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
         if (!isCurrentWithLease(l)) {
             log.info("not taking VIP {} over for {}: the leadership ended or its lease has no more than the"
                     + " {} ms margin left", config.address(), token, config.releaseMargin().toMillis());
+            retryWhenRenewed(l);
             return;
         }
         if (config.duplicateProbe()) {
@@ -362,6 +363,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             if (!isCurrentWithLease(l)) {
                 log.info("not taking VIP {} over for {}: the leadership ended or its lease ran low during the"
                         + " probe or fence", config.address(), token);
+                retryWhenRenewed(l);
                 return;
             }
             holding = true; // from here on the address may be present, even if the command times out
@@ -538,6 +540,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             if (left.compareTo(config.releaseMargin().multipliedBy(3).dividedBy(2).plus(RENEWAL_POLL)) > 0) {
                 log.warn("lease of {} was renewed ({} ms left) after the watchdog removed VIP {}: taking it over"
                         + " again", l.token(), left.toMillis(), config.address());
+                cancelWatchdog(); // at most one renewal watch takes over
                 try {
                     workers.execute(() -> {
                         scheduleWatchdog(l, Duration.ZERO);
@@ -552,6 +555,29 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 }
                 return;
             }
+            cancelWatchdog(); // at most one renewal watch pending
+            try {
+                watchdogTask = watchdog.schedule(() -> watchRenewal(l), RENEWAL_POLL.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    }
+
+    /**
+     * A takeover refused because the lease was too short (an {@code elected} delivered late on a
+     * busy host): the node may stay leader with its lease renewed, and the watchdog, which only
+     * acts near the lease's end, would then never try again, leaving the leader without its VIP
+     * for the whole term. Nothing is held for {@code l}, so the lease watch is replaced by the
+     * renewal watch, which takes the VIP over as soon as the lease has enough left (and re-arms
+     * the watchdog), or stops when the leadership ends.
+     */
+    private void retryWhenRenewed(Leadership l) {
+        synchronized (lock) {
+            if (closed || current != l || !l.isValid()) {
+                return;
+            }
+            cancelWatchdog();
             try {
                 watchdogTask = watchdog.schedule(() -> watchRenewal(l), RENEWAL_POLL.toNanos(), TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
