@@ -1,6 +1,8 @@
 package io.haraft.it;
 
 import io.haraft.Committed;
+import io.haraft.IndeterminateOutcomeException;
+import io.haraft.NotLeaderException;
 import io.haraft.RaftNode;
 import io.haraft.transport.TransportTesting;
 
@@ -14,8 +16,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A single-node cluster without a state machine, built through {@link RaftNode#builder()} with the
@@ -29,6 +34,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class LargeLogNode {
     /** Commands up to this size fit into one message. */
     static final int MAX_MESSAGE_BYTES = 1 << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(LargeLogNode.class);
     private static final PrintStream OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
             StandardCharsets.UTF_8);
 
@@ -44,21 +50,37 @@ public final class LargeLogNode {
                 .build();
     }
 
-    /** Waits until the node leads, submits {@code commands} commands of {@code bytes} bytes; returns the last index. */
+    /**
+     * Waits until the node leads, submits {@code commands} commands of {@code bytes} bytes (8 in
+     * flight); returns the highest index acknowledged. The test is about heap, not failover: if the
+     * node loses its leadership meanwhile (a loaded host can stall its loop past the lease), each
+     * command that failed is written again once the node leads again. The commands are all alike,
+     * so one that may have committed and is written again only makes the log one entry longer.
+     */
     static long write(RaftNode node, int commands, int bytes) throws Exception {
         awaitLeader(node);
         byte[] payload = new byte[bytes];
         Arrays.fill(payload, (byte) 'x');
         ArrayDeque<CompletableFuture<Committed>> window = new ArrayDeque<>();
         long last = 0;
-        for (int i = 0; i < commands; i++) {
-            window.add(node.submit(payload));
-            if (window.size() >= 8) {
-                last = Math.max(last, window.poll().get(60, TimeUnit.SECONDS).index());
+        int submitted = 0;
+        int acknowledged = 0;
+        while (acknowledged < commands) {
+            while (submitted < commands && window.size() < 8) {
+                window.add(node.submit(payload));
+                submitted++;
             }
-        }
-        while (!window.isEmpty()) {
-            last = Math.max(last, window.poll().get(60, TimeUnit.SECONDS).index());
+            try {
+                last = Math.max(last, window.poll().get(60, TimeUnit.SECONDS).index());
+                acknowledged++;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof NotLeaderException || e.getCause() instanceof IndeterminateOutcomeException)) {
+                    throw e;
+                }
+                LOG.warn("a command failed ({}); writing it again once the node leads again", e.getCause().toString());
+                submitted--;
+                awaitLeader(node);
+            }
         }
         return last;
     }
