@@ -221,8 +221,16 @@ final class NodeLoop implements Transport.Listener {
     /**
      * The node-wide heartbeat tick of a node hosting many groups: on the loop thread, a leader
      * whose heartbeat is nearly due sends it now (see {@link RaftCore#heartbeatTick}).
+     *
+     * <p>A group whose last published {@link #view} is not a leader's is not woken: the tick does
+     * nothing on a follower or candidate, and on a node hosting many groups most of them follow.
+     * A group elected since that view missed at most this tick; its core still sends its
+     * heartbeat at its own deadline ({@link RaftCore#nextDeadline}), as without the node tick.
      */
     void heartbeatTick() {
+        if (view.role() != Role.LEADER) {
+            return;
+        }
         post(() -> {
             if (!shuttingDown) {
                 core.heartbeatTick(clock.nanos());
