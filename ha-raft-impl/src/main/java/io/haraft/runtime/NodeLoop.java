@@ -99,6 +99,7 @@ final class NodeLoop implements Transport.Listener {
     private final LeadershipTransfers transfers;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
+    private volatile long wakeAt;                   // see wakeAt()
     private long mdcTerm = -1;
     private long publishedTerm = -1;                // the leader change last handed to the dispatcher
     private String publishedLeader;
@@ -439,7 +440,20 @@ final class NodeLoop implements Transport.Listener {
             stopped.complete(null);
             return -1;
         }
-        return inbox.isEmpty() ? waitNanos(clock.nanos()) : 0;
+        long now = clock.nanos();
+        long wait = inbox.isEmpty() ? waitNanos(now) : 0;
+        wakeAt = now + wait;
+        return wait;
+    }
+
+    /**
+     * After {@link #step()}: the local time at which the loop wants to run again, the moment the
+     * step's answer was measured from. A driver keeps a wake-up already set for that very moment
+     * instead of setting it again: a leader's iterations that handle heartbeat answers leave its
+     * next deadline where it was.
+     */
+    long wakeAt() {
+        return wakeAt;
     }
 
     /**
