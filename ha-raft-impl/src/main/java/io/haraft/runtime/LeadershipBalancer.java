@@ -110,15 +110,19 @@ final class LeadershipBalancer {
         List<GroupNode> mine = new ArrayList<>();
         List<String> mayLead = null;
         for (GroupNode g : hosted) {
-            RaftNodeImpl.LeaderView v = g.node().leaderView();
+            String leader;
             if (mayLead == null) {
+                RaftNodeImpl.LeaderView v = g.node().leaderView();   // every group has the node's members
                 mayLead = v.mayLead();
+                leader = v.leader();
+            } else {
+                leader = g.node().knownLeader();   // the rest cost one volatile read each, every round
             }
-            if (v.leader() == null) {
+            if (leader == null) {
                 continue;
             }
-            counts.merge(v.leader(), 1, Integer::sum);
-            if (v.leader().equals(self) && !inFlight.contains(g.name())) {
+            counts.merge(leader, 1, Integer::sum);
+            if (leader.equals(self) && !inFlight.contains(g.name())) {
                 mine.add(g);
             }
         }

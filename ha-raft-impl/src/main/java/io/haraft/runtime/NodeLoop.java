@@ -99,6 +99,7 @@ final class NodeLoop implements Transport.Listener {
     private final LeadershipTransfers transfers;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private long leaderTerm = -1;
+    private volatile long wakeAt;                   // see wakeAt()
     private long mdcTerm = -1;
     private long publishedTerm = -1;                // the leader change last handed to the dispatcher
     private String publishedLeader;
@@ -221,8 +222,16 @@ final class NodeLoop implements Transport.Listener {
     /**
      * The node-wide heartbeat tick of a node hosting many groups: on the loop thread, a leader
      * whose heartbeat is nearly due sends it now (see {@link RaftCore#heartbeatTick}).
+     *
+     * <p>A group whose last published {@link #view} is not a leader's is not woken: the tick does
+     * nothing on a follower or candidate, and on a node hosting many groups most of them follow.
+     * A group elected since that view missed at most this tick; its core still sends its
+     * heartbeat at its own deadline ({@link RaftCore#nextDeadline}), as without the node tick.
      */
     void heartbeatTick() {
+        if (view.role() != Role.LEADER) {
+            return;
+        }
         post(() -> {
             if (!shuttingDown) {
                 core.heartbeatTick(clock.nanos());
@@ -431,7 +440,20 @@ final class NodeLoop implements Transport.Listener {
             stopped.complete(null);
             return -1;
         }
-        return inbox.isEmpty() ? waitNanos(clock.nanos()) : 0;
+        long now = clock.nanos();
+        long wait = inbox.isEmpty() ? waitNanos(now) : 0;
+        wakeAt = now + wait;
+        return wait;
+    }
+
+    /**
+     * After {@link #step()}: the local time at which the loop wants to run again, the moment the
+     * step's answer was measured from. A driver keeps a wake-up already set for that very moment
+     * instead of setting it again: a leader's iterations that handle heartbeat answers leave its
+     * next deadline where it was.
+     */
+    long wakeAt() {
+        return wakeAt;
     }
 
     /**
@@ -513,11 +535,10 @@ final class NodeLoop implements Transport.Listener {
         removal.check();
         metrics.afterIteration(core.role(), core.term(), core.votedFor(), core.leader(), core.committedMembership());
         leaseUntil = core.role() == Role.LEADER ? core.leaseUntil() : Long.MIN_VALUE;
-        View v = newView();
-        if (!v.equals(view)) {
-            view = v;
+        if (viewChanged(view)) {
+            view = newView();
         }
-        publishLeaderChange(v);
+        publishLeaderChange(view);
         if (core.term() != mdcTerm) {
             mdcTerm = core.term();
             MDC.put("term", Long.toString(mdcTerm));
@@ -726,12 +747,50 @@ final class NodeLoop implements Transport.Listener {
         if (core.role() == Role.LEADER) {
             long last = core.lastIndex();
             for (String id : core.membership().ids()) {
-                Progress pr = id.equals(config.nodeId()) ? null : core.progress(id);
-                lag.put(id, id.equals(config.nodeId()) ? 0 : Math.max(0, last - (pr == null ? 0 : pr.match())));
+                lag.put(id, lagOf(id, last));
             }
         }
         return new View(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
                 core.log().latestMembershipIndex() > core.commitIndex(), lag);
+    }
+
+    /**
+     * Whether {@link #newView} would now differ from {@code v}: the same comparison as
+     * {@code !newView().equals(v)}, without building a view and its lag map on every iteration
+     * (most iterations of an idle node handle one heartbeat and change nothing it shows).
+     */
+    private boolean viewChanged(View v) {
+        Membership m = core.membership();
+        if (v.role() != core.role() || v.term() != core.term() || v.commitIndex() != core.commitIndex()
+                || !java.util.Objects.equals(v.leader(), core.leader())
+                || v.membership() != m && !v.membership().equals(m)
+                || v.pending() != core.log().latestMembershipIndex() > core.commitIndex()) {
+            return true;
+        }
+        if (core.role() != Role.LEADER) {
+            return !v.lag().isEmpty();
+        }
+        List<String> ids = m.ids();
+        if (v.lag().size() != ids.size()) {
+            return true;
+        }
+        long last = core.lastIndex();
+        for (String id : ids) {
+            Long shown = v.lag().get(id);
+            if (shown == null || shown != lagOf(id, last)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** On a leader whose last index is {@code last}: how many entries member {@code id} lacks (0 for itself). */
+    private long lagOf(String id, long last) {
+        if (id.equals(config.nodeId())) {
+            return 0;
+        }
+        Progress pr = core.progress(id);
+        return Math.max(0, last - (pr == null ? 0 : pr.match()));
     }
 
     /** Hands a change of the known leader or term to the leader-change listeners (loop thread; rare). */

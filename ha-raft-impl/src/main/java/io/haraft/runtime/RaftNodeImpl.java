@@ -524,6 +524,12 @@ public final class RaftNodeImpl implements RaftNode {
         return new LeaderView(running() && l != null ? l.view().leader() : null, mayLead);
     }
 
+    /** The leader of {@link #leaderView()} alone, without the members that may lead; cheap. */
+    String knownLeader() {
+        NodeLoop l = loop;
+        return running() && l != null ? l.view().leader() : null;
+    }
+
     /** Whether this node heard from {@code peer} in this group within {@code withinNanos}; cheap. */
     boolean heardWithin(String peer, long withinNanos) {
         HeartbeatStats s = stats;

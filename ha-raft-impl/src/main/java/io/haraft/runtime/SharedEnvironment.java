@@ -466,6 +466,7 @@ final class SharedEnvironment implements AutoCloseable {
         private volatile Thread runner;
         private volatile boolean alive;
         private ScheduledFuture<?> deadline;   // guarded by this
+        private long deadlineAt;               // guarded by this; the loop's wakeAt() the deadline is for
 
         PooledDriver(Map<String, String> mdc) {
             this.mdc = mdc;
@@ -510,12 +511,17 @@ final class SharedEnvironment implements AutoCloseable {
                 wake();
                 return;
             }
+            long at = loop.wakeAt();
             synchronized (this) {
+                if (deadline != null && deadlineAt == at && !deadline.isDone()) {
+                    return;   // already set for that moment (cancelling and setting it again costs the timer's lock twice)
+                }
                 if (deadline != null) {
                     deadline.cancel(false);
                 }
                 try {
                     deadline = timer.schedule(this::wake, next, TimeUnit.NANOSECONDS);
+                    deadlineAt = at;
                 } catch (RejectedExecutionException e) {
                     deadline = null;
                 }

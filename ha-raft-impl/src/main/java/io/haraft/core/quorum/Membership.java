@@ -87,6 +87,10 @@ public final class Membership {
     }
 
     private final List<Member> members;
+    // derived from members once: the core asks for them on every heartbeat a follower handles
+    private final List<String> ids;
+    private final List<String> voters;
+    private final Quorum quorum;
 
     private Membership(List<Member> members) {
         this.members = List.copyOf(members);
@@ -100,6 +104,9 @@ public final class Membership {
             throw new IllegalArgumentException("a configuration needs at least one voter that can lead "
                     + "(witnesses never lead): " + members);
         }
+        this.ids = this.members.stream().map(Member::id).toList();
+        this.voters = this.members.stream().filter(m -> m.role().votes()).map(Member::id).toList();
+        this.quorum = Quorum.of(voters);
     }
 
     /** A configuration of the given members. */
@@ -152,17 +159,17 @@ public final class Membership {
 
     /** The ids of the voting members (voters and witnesses), in order. */
     public List<String> voters() {
-        return members.stream().filter(m -> m.role().votes()).map(Member::id).toList();
+        return voters;
     }
 
     /** The ids of all members, in order. */
     public List<String> ids() {
-        return members.stream().map(Member::id).toList();
+        return ids;
     }
 
     /** The simple-majority quorum of the voting members. */
     public Quorum quorum() {
-        return Quorum.of(voters());
+        return quorum;
     }
 
     /** This configuration with {@code m} added at the end, or replacing the member of the same id. */
