@@ -127,6 +127,8 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
     private Leadership holdingFor;
     private boolean holding;
     private ScheduledFuture<?> watchdogTask;
+    /** A leadership whose takeover was refused for a short lease and waits for a renewal; guarded by lock. */
+    private Leadership retryPending;
     /** While holding: an {@code ip addr del} started ahead of time, so that a release costs no process start. */
     private Commands.Standby preparedDel;
     private Instant lastTakeoverAt;
@@ -499,6 +501,14 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             Duration left = l.isValid() ? l.remainingLease() : Duration.ZERO;
             Duration untilRelease = left.minus(config.releaseMargin());
             if (!untilRelease.isNegative() && !untilRelease.isZero()) {
+                synchronized (lock) {
+                    if (retryPending == l) {
+                        // a takeover of l was refused for a short lease, and the lease is long now:
+                        // the renewal watch takes over (this check may have replaced its task)
+                        watchRenewal(l);
+                        return;
+                    }
+                }
                 scheduleWatchdog(l, untilRelease);
                 return;
             }
@@ -541,6 +551,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
                 log.warn("lease of {} was renewed ({} ms left) after the watchdog removed VIP {}: taking it over"
                         + " again", l.token(), left.toMillis(), config.address());
                 cancelWatchdog(); // at most one renewal watch takes over
+                retryPending = null;
                 try {
                     workers.execute(() -> {
                         scheduleWatchdog(l, Duration.ZERO);
@@ -577,6 +588,7 @@ public final class VipHolder implements LeadershipListener, AutoCloseable {
             if (closed || current != l || !l.isValid()) {
                 return;
             }
+            retryPending = l;
             cancelWatchdog();
             try {
                 watchdogTask = watchdog.schedule(() -> watchRenewal(l), RENEWAL_POLL.toNanos(), TimeUnit.NANOSECONDS);
