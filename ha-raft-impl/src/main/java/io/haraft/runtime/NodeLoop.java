@@ -742,7 +742,8 @@ final class NodeLoop implements Transport.Listener {
         metrics.setPeers(peers.keySet(), stats, clock);
     }
 
-    private View newView() {
+    /** What {@code status()} would show now (loop thread; the simulator compares it with {@link #view()}). */
+    View newView() {
         Map<String, Long> lag = new HashMap<>();
         if (core.role() == Role.LEADER) {
             long last = core.lastIndex();

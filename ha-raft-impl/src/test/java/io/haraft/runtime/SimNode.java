@@ -181,6 +181,21 @@ public final class SimNode {
         }
     }
 
+    /**
+     * Between two events: null if the running process's published status view is what its
+     * state shows now, else both. The loop refreshes the view only when something it shows
+     * changed; this catches a change that comparison missed.
+     */
+    public String staleView() {
+        NodeLoop l = node == null ? null : node.loop();
+        if (l == null || !l.isRunning()) {
+            return null;
+        }
+        NodeLoop.View shown = l.view();
+        NodeLoop.View now = l.newView();
+        return shown.equals(now) ? null : "shows " + shown + " but its state is " + now;
+    }
+
     /** How many processes this node ran. */
     public long incarnations() {
         return incarnations;

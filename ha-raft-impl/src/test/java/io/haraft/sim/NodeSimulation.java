@@ -54,6 +54,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>(R) A {@code readIndex} never returns an index below a write acknowledged before the read began.</li>
  *   <li>(D) At the end, after faults stop: a leader is elected, and each node's listener agrees with
  *       its {@code leadership()} (no transition dropped).</li>
+ *   <li>(V) A running node's status view (role, term, leader, commit index, configuration, each
+ *       member's lag) is what its state shows now: the loop refreshes it only when something it
+ *       shows changed, and this catches a change that comparison missed.</li>
  * </ul>
  */
 final class NodeSimulation {
@@ -618,6 +621,10 @@ final class NodeSimulation {
             Listener l = listeners.get(n.id());
             if (node == null || l == null) {
                 continue;
+            }
+            String stale = n.staleView();
+            if (stale != null) {
+                fail("(V) " + n.id() + "'s status " + stale);
             }
             for (Leadership x : new Leadership[] {l.open, node.leadership().orElse(null)}) {
                 if (x == null || !x.isValid()) {
