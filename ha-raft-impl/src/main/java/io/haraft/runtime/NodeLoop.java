@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,18 +60,6 @@ final class NodeLoop implements Transport.Listener {
     private static final int MAX_TASKS_PER_ITERATION = 256;
     private static final long MAX_WAIT_NANOS = 1_000_000_000L;
 
-    /**
-     * What {@code status()} shows, published by the loop after every iteration: the latest
-     * configuration, whether it is still uncommitted, and on a leader each member's lag (entries
-     * behind the leader's last index).
-     */
-    record View(Role role, long term, String leader, long commitIndex, Membership membership, boolean pending,
-                Map<String, Long> lag) {
-        View {
-            lag = Map.copyOf(lag);
-        }
-    }
-
     private final RaftConfig config;
     private final NodeEnvironment env;
     private final MonotonicClock clock;
@@ -90,7 +77,7 @@ final class NodeLoop implements Transport.Listener {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile boolean running;
     private volatile Transport transport;
-    private volatile View view;
+    private volatile NodeView view;
     private final MembershipChanges changes;
 
     // loop-thread state
@@ -148,7 +135,7 @@ final class NodeLoop implements Transport.Listener {
                 electionTimeoutNanos * 3 / 2, this::notLeader, applier::complete);
         this.reads = new ReadRequests(core, clock, applier, this::notLeader);
         this.transfers = new LeadershipTransfers(config.nodeId(), core, applier, electionTimeoutNanos, this::notLeader);
-        this.view = newView();
+        this.view = NodeView.of(core, config.nodeId());
     }
 
     /**
@@ -215,8 +202,13 @@ final class NodeLoop implements Transport.Listener {
         return running;
     }
 
-    View view() {
+    NodeView view() {
         return view;
+    }
+
+    /** Loop thread: what {@link #view()} would show if it were rebuilt now (it is after every iteration that changed it). */
+    NodeView freshView() {
+        return NodeView.of(core, config.nodeId());
     }
 
     /**
@@ -535,8 +527,8 @@ final class NodeLoop implements Transport.Listener {
         removal.check();
         metrics.afterIteration(core.role(), core.term(), core.votedFor(), core.leader(), core.committedMembership());
         leaseUntil = core.role() == Role.LEADER ? core.leaseUntil() : Long.MIN_VALUE;
-        if (viewChanged(view)) {
-            view = newView();
+        if (view.differsFrom(core, config.nodeId())) {
+            view = NodeView.of(core, config.nodeId());
         }
         publishLeaderChange(view);
         if (core.term() != mdcTerm) {
@@ -742,60 +734,8 @@ final class NodeLoop implements Transport.Listener {
         metrics.setPeers(peers.keySet(), stats, clock);
     }
 
-    /** What {@code status()} would show now (loop thread; the simulator compares it with {@link #view()}). */
-    View newView() {
-        Map<String, Long> lag = new HashMap<>();
-        if (core.role() == Role.LEADER) {
-            long last = core.lastIndex();
-            for (String id : core.membership().ids()) {
-                lag.put(id, lagOf(id, last));
-            }
-        }
-        return new View(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
-                core.log().latestMembershipIndex() > core.commitIndex(), lag);
-    }
-
-    /**
-     * Whether {@link #newView} would now differ from {@code v}: the same comparison as
-     * {@code !newView().equals(v)}, without building a view and its lag map on every iteration
-     * (most iterations of an idle node handle one heartbeat and change nothing it shows).
-     */
-    private boolean viewChanged(View v) {
-        Membership m = core.membership();
-        if (v.role() != core.role() || v.term() != core.term() || v.commitIndex() != core.commitIndex()
-                || !java.util.Objects.equals(v.leader(), core.leader())
-                || v.membership() != m && !v.membership().equals(m)
-                || v.pending() != core.log().latestMembershipIndex() > core.commitIndex()) {
-            return true;
-        }
-        if (core.role() != Role.LEADER) {
-            return !v.lag().isEmpty();
-        }
-        List<String> ids = m.ids();
-        if (v.lag().size() != ids.size()) {
-            return true;
-        }
-        long last = core.lastIndex();
-        for (String id : ids) {
-            Long shown = v.lag().get(id);
-            if (shown == null || shown != lagOf(id, last)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** On a leader whose last index is {@code last}: how many entries member {@code id} lacks (0 for itself). */
-    private long lagOf(String id, long last) {
-        if (id.equals(config.nodeId())) {
-            return 0;
-        }
-        Progress pr = core.progress(id);
-        return Math.max(0, last - (pr == null ? 0 : pr.match()));
-    }
-
     /** Hands a change of the known leader or term to the leader-change listeners (loop thread; rare). */
-    private void publishLeaderChange(View v) {
+    private void publishLeaderChange(NodeView v) {
         if (v.term() != publishedTerm || !java.util.Objects.equals(v.leader(), publishedLeader)) {
             publishedTerm = v.term();
             publishedLeader = v.leader();

@@ -473,7 +473,7 @@ public final class RaftNodeImpl implements RaftNode {
     /** The exception for a request this node does not lead for, naming the leader it knows, if any. */
     NotLeaderException notLeaderHint() {
         NodeLoop l = loop;
-        NodeLoop.View v = l == null ? null : l.view();
+        NodeView v = l == null ? null : l.view();
         String leader = v == null ? null : v.leader();
         if (leader == null || leader.equals(config.nodeId()) || !running()) {
             return new NotLeaderException(config.nodeId(), null, null);

@@ -46,7 +46,7 @@ final class StatusReporter {
                     members(Configurations.bootstrap(config), Map.of()), false, node.removed(), st, why,
                     NodeStatus.Health.down(st, why, node.removed()));
         }
-        NodeLoop.View v = l.view();
+        NodeView v = l.view();
         long applied = Math.min(a.applied(), v.commitIndex());
         boolean running = st == NodeStatus.State.RUNNING;
         return new NodeStatus(config.nodeId(), running ? NodeStatus.Role.valueOf(v.role().name()) : NodeStatus.Role.FOLLOWER,
@@ -103,7 +103,7 @@ final class StatusReporter {
      * leader holding its lease, any other node having heard from a leader within the election
      * timeout), DEGRADED without.
      */
-    private NodeStatus.Health health(NodeStatus.State st, Optional<String> why, NodeLoop.View v) {
+    private NodeStatus.Health health(NodeStatus.State st, Optional<String> why, NodeView v) {
         if (st != NodeStatus.State.RUNNING) {
             return NodeStatus.Health.down(st, why, node.removed());
         }

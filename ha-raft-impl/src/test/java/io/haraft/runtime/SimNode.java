@@ -191,8 +191,8 @@ public final class SimNode {
         if (l == null || !l.isRunning()) {
             return null;
         }
-        NodeLoop.View shown = l.view();
-        NodeLoop.View now = l.newView();
+        NodeView shown = l.view();
+        NodeView now = l.freshView();
         return shown.equals(now) ? null : "shows " + shown + " but its state is " + now;
     }
 
