@@ -116,6 +116,14 @@ public final class SimGroupsNode {
         return byIndex[index];
     }
 
+    /**
+     * Between two events: null if the {@code index}th group's published status view is what its
+     * state shows now (or the node is down), else both (see {@link SimNode#staleView()}).
+     */
+    public String staleView(int index) {
+        return SimNode.staleView(byIndex[index]);
+    }
+
     /** How many balancer rounds ran on this node (every process). */
     public long balancerRounds() {
         return balancerRounds;

@@ -187,7 +187,12 @@ public final class SimNode {
      * changed; this catches a change that comparison missed.
      */
     public String staleView() {
-        NodeLoop l = node == null ? null : node.loop();
+        return staleView(node);
+    }
+
+    /** {@link #staleView()} of {@code node} (a running {@link RaftNodeImpl}, or null). */
+    static String staleView(RaftNode node) {
+        NodeLoop l = node instanceof RaftNodeImpl impl ? impl.loop() : null;
         if (l == null || !l.isRunning()) {
             return null;
         }

@@ -37,8 +37,9 @@ import java.util.SplittableRandom;
  * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
  * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
  *
- * <p>Checked after every event, per group: (L), (T) and (A) ({@link LeadershipChecks}) and (S) no
- * two nodes apply different commands at one index. At the end:
+ * <p>Checked after every event, per group: (L), (T) and (A) ({@link LeadershipChecks}), (S) no
+ * two nodes apply different commands at one index, and (V) each running group's status view is
+ * what its state shows now (as in {@link NodeSimulation}). At the end:
  * <ul>
  *   <li>(B) balance: within {@link #SETTLE_NANOS} of virtual time after the faults stop, every group
  *       has a valid leadership, the counts of the groups they lead of the live nodes but a drained
@@ -401,6 +402,10 @@ final class GroupsSimulation {
                 if (node != null) {
                     check(c, listeners.get(n.id())[i].open, i);
                     check(c, node.leadership().orElse(null), i);
+                    String stale = n.staleView(i);
+                    if (stale != null) {
+                        fail("(V) " + n.id() + "'s group " + groups.get(i) + " status " + stale);
+                    }
                 }
             }
         }
