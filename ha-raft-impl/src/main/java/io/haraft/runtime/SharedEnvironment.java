@@ -492,6 +492,13 @@ final class SharedEnvironment implements AutoCloseable {
             }
         }
 
+        /**
+         * One step of the loop, then its next wake-up. The deadline is set while this step still
+         * counts as scheduled, so no other step of the same loop can run in between: a step begun
+         * by a wake-up meanwhile would otherwise set its (earlier) deadline first and have it
+         * replaced by this one's older, later one. A wake-up that arrives meanwhile only marks
+         * the loop dirty; it is acted on once {@code scheduled} is cleared.
+         */
         private void step() {
             dirty = false;
             runner = Thread.currentThread();
@@ -501,30 +508,33 @@ final class SharedEnvironment implements AutoCloseable {
             } finally {
                 runner = null;
             }
-            scheduled.set(false);
             if (next < 0) {
                 alive = false;
                 cancelDeadline();
+                scheduled.set(false);
                 return;
             }
+            if (next > 0 && !dirty) {
+                setDeadline(next, loop.wakeAt());
+            }
+            scheduled.set(false);
             if (next == 0 || dirty) {
                 wake();
-                return;
             }
-            long at = loop.wakeAt();
-            synchronized (this) {
-                if (deadline != null && deadlineAt == at && !deadline.isDone()) {
-                    return;   // already set for that moment (cancelling and setting it again costs the timer's lock twice)
-                }
-                if (deadline != null) {
-                    deadline.cancel(false);
-                }
-                try {
-                    deadline = timer.schedule(this::wake, next, TimeUnit.NANOSECONDS);
-                    deadlineAt = at;
-                } catch (RejectedExecutionException e) {
-                    deadline = null;
-                }
+        }
+
+        private synchronized void setDeadline(long next, long at) {
+            if (deadline != null && deadlineAt == at && !deadline.isDone()) {
+                return;   // already set for that moment (cancelling and setting it again costs the timer's lock twice)
+            }
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            try {
+                deadline = timer.schedule(this::wake, next, TimeUnit.NANOSECONDS);
+                deadlineAt = at;
+            } catch (RejectedExecutionException e) {
+                deadline = null;
             }
         }
 
