@@ -484,6 +484,14 @@ public final class RaftGroupsImpl implements RaftGroups {
                 return;
             }
         }
+        // From now on every message says this node is drained, so that the other members' balancers
+        // stop handing it groups it is about to hand away again, and the groups not yet closed
+        // defer their candidacy. Neither is recorded: a restarted node is drained only if drain() said so.
+        GrpcTransport closing = sharedTransport();
+        if (closing != null) {
+            closing.setDrained(true);
+        }
+        toClose.forEach(g -> g.node().deferCandidacy(true));
         // Every group revokes (handing over) before the shared socket closes: fast failover stays safe.
         for (GroupNode g : toClose) {
             try {

@@ -288,6 +288,11 @@ class GroupsGrpcTest {
                 java.util.Comparator.comparingInt(List::size))).orElseThrow().getKey();
         List<String> moved = led.get(victim);
         nodes.remove(victim).close();
+        // While it closed, its messages said it was drained: no balancer handed it back a group it
+        // was about to hand away. It led groups, so it sent at least a handover after saying so.
+        assertThat(nodes.values().stream().map(n -> ((RaftGroupsImpl) n).transport().lastHeard(victim))
+                .anyMatch(h -> h.isPresent() && h.get().drained()))
+                .as("a survivor heard the closing %s say it is drained", victim).isTrue();
 
         awaitLeaders(groups);
         for (String g : moved) {

@@ -286,6 +286,9 @@ public final class SimGroupsNode {
         }
         process = null;
         int incarnation = host.incarnation();
+        // As RaftGroups.close(): from now on its messages say it is drained and its groups defer their candidacy.
+        endpoint.setDrained(true);
+        running.values().forEach(g -> g.node().deferCandidacy(true));
         for (GroupNode g : new ArrayList<>(running.values())) {
             g.node().close();
             if (host.incarnation() != incarnation) {
