@@ -81,6 +81,7 @@ public final class RaftGroupsImpl implements RaftGroups {
     private State state = State.NEW;                                   // guarded by lifecycle
     private final Map<String, GroupNode> groups = new LinkedHashMap<>();  // guarded by lifecycle
     private final Set<String> removing = new HashSet<>();              // guarded by lifecycle
+    private volatile List<GroupNode> hosted = List.of();               // written under lifecycle (publishHosted)
     /** The shared pools; they start threads only when given work, so none runs before start. */
     private final SharedEnvironment env;
     private volatile GrpcTransport transport;                          // set by start, under lifecycle
@@ -154,10 +155,19 @@ public final class RaftGroupsImpl implements RaftGroups {
         return java.time.Duration.ofNanos(micros * 1_000);
     }
 
+    /**
+     * The groups hosted while running, without taking {@code lifecycle}: the shared timer thread
+     * asks for them (heartbeat tick, balancer), and {@code newGroup} holds that lock while a new
+     * group opens its store, which can take long (a large log is read whole). Waiting for it there
+     * would stop every group's heartbeats and deadlines.
+     */
     private List<GroupNode> hostedGroups() {
-        synchronized (lifecycle) {
-            return state == State.RUNNING ? new ArrayList<>(groups.values()) : List.of();
-        }
+        return hosted;
+    }
+
+    /** After every change of {@code state} or {@code groups}: what {@link #hostedGroups} returns. Holds lifecycle. */
+    private void publishHosted() {
+        hosted = state == State.RUNNING ? List.copyOf(groups.values()) : List.of();
     }
 
     @Override
@@ -183,6 +193,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             for (GroupNode g : groups.values()) {
                 g.node().start();
             }
+            publishHosted();
             env.every(BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos(),
                     balancer::round);
             transport.coalescePeriodic(linger(config.heartbeatInterval()));
@@ -233,6 +244,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             g.node().close();
         }
         groups.clear();
+        publishHosted();
         if (transport != null) {
             transport.close();
         }
@@ -273,6 +285,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             }
             GroupNode handle = new GroupNode(name, node, this, options.preferredLeader().orElse(null));
             groups.put(name, handle);
+            publishHosted();
             return handle;
         }
     }
@@ -310,10 +323,9 @@ public final class RaftGroupsImpl implements RaftGroups {
         return config.dataDir().resolve(GROUPS_DIR).resolve(name);
     }
 
+    /** The shared transport (null before start), without taking {@code lifecycle} (see {@link #hostedGroups}). */
     private GrpcTransport sharedTransport() {
-        synchronized (lifecycle) {
-            return transport;
-        }
+        return transport;
     }
 
     /** The shared transport, for tests (its counters); null before start. */
@@ -341,6 +353,7 @@ public final class RaftGroupsImpl implements RaftGroups {
         GroupNode g;
         synchronized (lifecycle) {
             g = groups.remove(name);
+            publishHosted();
             if (g == null) {
                 return false;
             }
@@ -478,6 +491,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             state = State.CLOSED;
             toClose = new ArrayList<>(groups.values());
             groups.clear();
+            publishHosted();
             if (!started) {
                 toClose.forEach(g -> g.node().close());
                 env.close();
@@ -521,6 +535,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             state = State.CLOSED;
             toCrash = new ArrayList<>(groups.values());
             groups.clear();
+            publishHosted();
         }
         toCrash.forEach(g -> g.node().crashForTest());
         GrpcTransport t = sharedTransport();

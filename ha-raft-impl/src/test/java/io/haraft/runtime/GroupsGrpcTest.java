@@ -303,6 +303,86 @@ class GroupsGrpcTest {
         assertThat(violations).isEmpty();
     }
 
+    /**
+     * A group created on a running node starts while the node's registry of groups is locked, and
+     * a start can take long (a large log is read whole; here the application's metrics registry
+     * blocks when the new group registers its meters). The node-wide heartbeat tick and the
+     * balancer run on the shared timer thread, which also wakes every group at its deadline: they
+     * must not wait for that lock. n1 leads every group; while its newGroup("slow") is held, its
+     * heartbeats must go on being answered (with the tick waiting for the lock, they stopped at
+     * once and the others elected new leaders).
+     */
+    @Test
+    void aGroupThatStartsSlowlyDoesNotStopTheHeartbeatsOfTheOthers() throws Exception {
+        ids("n1", "n2", "n3");
+        RecordingMetrics recorded = new RecordingMetrics();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        io.haraft.metrics.RaftMetrics blocking = new io.haraft.metrics.RaftMetrics() {
+            @Override
+            public Counter counter(io.haraft.metrics.MeterId id) {
+                if ("slow".equals(id.tags().get("group"))) {
+                    entered.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return recorded.counter(id);
+            }
+
+            @Override
+            public Timer timer(io.haraft.metrics.MeterId id) {
+                return recorded.timer(id);
+            }
+
+            @Override
+            public Distribution distribution(io.haraft.metrics.MeterId id) {
+                return recorded.distribution(id);
+            }
+
+            @Override
+            public void gauge(io.haraft.metrics.MeterId id, java.util.function.DoubleSupplier value) {
+                recorded.gauge(id, value);
+            }
+
+            @Override
+            public void remove(io.haraft.metrics.MeterId id) {
+                recorded.remove(id);
+            }
+        };
+        RaftGroups n1 = builder("n1").listener(recorder("n1")).metrics(blocking).buildGroups();
+        nodes.put("n1", n1);
+        n1.start();
+        n1.setBalancing(false);
+        startGroupsNode("n2").setBalancing(false);
+        startGroupsNode("n3").setBalancing(false);
+        List<String> groups = names("h", 0, 3);
+        groups.forEach(this::createEverywhere);
+        awaitLeaders(groups);
+        leadByHand("n1", groups);
+
+        java.util.function.LongSupplier answered = () -> recorded.samples.entrySet().stream()
+                .filter(e -> e.getKey().name().equals("haraft.heartbeat.rtt")).mapToLong(e -> e.getValue().size()).sum();
+        Thread creator = new Thread(() -> n1.newGroup("slow"), "creator");
+        creator.setDaemon(true);
+        creator.start();
+        try {
+            assertThat(entered.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("newGroup(\"slow\") registers its meters")
+                    .isTrue();
+            long before = answered.getAsLong();
+            Await.until(WAIT, () -> answered.getAsLong() >= before + 60,
+                    "n1's heartbeats answered 60 more times while newGroup(\"slow\") is held");
+            assertThat(creator.isAlive()).as("newGroup(\"slow\") still held").isTrue();
+        } finally {
+            release.countDown();
+        }
+        creator.join(WAIT.toMillis());
+        assertThat(creator.isAlive()).isFalse();
+        assertThat(n1.group("slow")).isPresent();
+    }
+
     @Test
     void groupsOfAKilledNodeMoveToTheSurvivorsAndItRejoinsFromItsData() {
         ids("n1", "n2", "n3");
