@@ -451,15 +451,16 @@ public final class RaftGroupsImpl implements RaftGroups {
     /**
      * The balancer first, then the transport: start() copies the balancer's state to a new transport.
      * Every hosted group defers its candidacy while drained (a group created later reads the balancer).
+     * The transport is written under lifecycle, so that an undrain() during close() cannot take back
+     * the drained flag close() set on the wire.
      */
     private void setDrained(boolean on) {
         balancer.setDrained(on);
-        GrpcTransport t = sharedTransport();
-        if (t != null) {
-            t.setDrained(on);
-        }
         synchronized (lifecycle) {
             boolean latest = balancer.drained();   // a concurrent drain()/undrain(): the later one holds
+            if (transport != null) {
+                transport.setDrained(latest || state == State.CLOSED);
+            }
             groups.values().forEach(g -> g.node().deferCandidacy(latest));
         }
     }
@@ -497,15 +498,15 @@ public final class RaftGroupsImpl implements RaftGroups {
                 env.close();
                 return;
             }
+            // From now on every message says this node is drained, so that the other members'
+            // balancers stop handing it groups it is about to hand away again, and the groups not
+            // yet closed defer their candidacy. Neither is recorded: a restarted node is drained
+            // only if drain() said so.
+            if (transport != null) {
+                transport.setDrained(true);
+            }
+            toClose.forEach(g -> g.node().deferCandidacy(true));
         }
-        // From now on every message says this node is drained, so that the other members' balancers
-        // stop handing it groups it is about to hand away again, and the groups not yet closed
-        // defer their candidacy. Neither is recorded: a restarted node is drained only if drain() said so.
-        GrpcTransport closing = sharedTransport();
-        if (closing != null) {
-            closing.setDrained(true);
-        }
-        toClose.forEach(g -> g.node().deferCandidacy(true));
         // Every group revokes (handing over) before the shared socket closes: fast failover stays safe.
         for (GroupNode g : toClose) {
             try {
