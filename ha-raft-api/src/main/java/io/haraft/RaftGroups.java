@@ -122,7 +122,14 @@ public interface RaftGroups extends AutoCloseable {
      * {@code <dataDir>/groups/<name>/}. Only for a group that the whole cluster gives up (or
      * that this node will rejoin as a new, empty member): its votes and log are gone.
      *
+     * <p>The data of {@link GroupNames#DEFAULT} carries the cluster identity that this node's
+     * connections are checked against (a node of another cluster with the same names is refused
+     * by it), so it can be deleted only while the node does not run: before {@link #start()}, or
+     * by hand after {@link #close()}.
+     *
      * @return whether the group was hosted or had data
+     * @throws IllegalStateException        if {@code name} is {@link GroupNames#DEFAULT} and this
+     *                                      node runs; nothing is removed then
      * @throws java.io.UncheckedIOException if the directory cannot be deleted
      */
     boolean removeAndDeleteData(String name);

@@ -541,11 +541,12 @@ final class NodeLoop implements Transport.Listener {
      * Records the cluster identity the core learnt from committed state, durably and before
      * anything of its Ready can compact the entry carrying it, then has the transport check
      * every connection against it. A store that recorded another one (a log of another cluster
-     * in this node's directory) stops the node: false.
+     * in this node's directory), or a transport that knows another one, stops the node: false.
      */
     private boolean recordIdentity(java.util.UUID uuid) {
         try {
             store.recordClusterUuid(uuid);
+            transport.learnClusterUuid(uuid);
         } catch (RuntimeException e) {
             LOG.error("term {}: cannot record the cluster identity {}: {}; stopping the node", core.term(), uuid,
                     e.getMessage());
@@ -553,7 +554,6 @@ final class NodeLoop implements Transport.Listener {
             fatal.accept(e);
             return false;
         }
-        transport.learnClusterUuid(uuid);
         return true;
     }
 

@@ -376,6 +376,19 @@ public final class RaftGroupsImpl implements RaftGroups {
         if (!GroupNames.isValid(name)) {
             return false;   // never a path outside the groups directory
         }
+        if (GroupNames.DEFAULT.equals(name)) {
+            synchronized (lifecycle) {
+                if (state == State.RUNNING) {
+                    // Its cluster identity is the one every connection of this node is checked
+                    // against; a new default group may commit another one, which the running
+                    // transport cannot take.
+                    throw new IllegalStateException("node " + config.nodeId() + ": the data of group '" + name
+                            + "' carries the cluster identity that this node's connections are checked against, so"
+                            + " it cannot be deleted while the node runs; close the node, delete "
+                            + groupDir(name) + " (or call removeAndDeleteData before start()), then start it again");
+                }
+            }
+        }
         boolean hosted = remove(name);
         Path dir = groupDir(name);
         synchronized (lifecycle) {

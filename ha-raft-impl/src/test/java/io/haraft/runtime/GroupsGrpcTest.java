@@ -511,6 +511,17 @@ class GroupsGrpcTest {
         awaitLeaders(List.of("other"));
         Await.until(WAIT, () -> n3Transport.get().unknownGroupMessages() > 0, "n3 dropped messages of group 'other'");
         assertThat(n3.status().isRunning()).isTrue();
+
+        // the default group's data carries the identity every connection is checked against: a
+        // running node refuses to delete it (a new default group could commit another identity),
+        // and keeps hosting the group and its data
+        RaftGroups n1 = nodes.get("n1");
+        Path defaultDir = n1.config().dataDir().resolve("groups").resolve(GroupNames.DEFAULT);
+        assertThatThrownBy(() -> n1.removeAndDeleteData(GroupNames.DEFAULT))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cluster identity").hasMessageContaining("close the node");
+        assertThat(n1.groupNames()).contains(GroupNames.DEFAULT);
+        assertThat(defaultDir).isDirectory();
         assertThat(violations).isEmpty();
     }
 

@@ -3,6 +3,7 @@ package io.haraft.runtime;
 import io.haraft.ClusterConfiguration;
 import io.haraft.Committed;
 import io.haraft.MemberRole;
+import io.haraft.NodeStatus;
 import io.haraft.NotLeaderException;
 import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
@@ -116,6 +117,26 @@ class NodeLoopTest {
             assertThat(e.leaderAddress()).contains(address(leader));
         }
         assertThat(machines.get(leader).commands()).doesNotContain("x");
+    }
+
+    /**
+     * A transport that refuses the cluster identity the node learns from its log (it knows
+     * another one) stops that node with the reason, as a store that refuses it does; the others go on.
+     */
+    @Test
+    void aTransportThatRefusesTheLearntIdentityStopsTheNodeWithTheReason() {
+        net.refuseIdentityOn("n2");
+        String leader = leader();
+        await(node(leader).submit(bytes("a")));
+        world.runWhile(() -> node("n2").status().state() != NodeStatus.State.FAILED, world.now() + 10_000 * MS);
+        NodeStatus s = node("n2").status();
+        assertThat(s.state()).isEqualTo(NodeStatus.State.FAILED);
+        assertThat(s.failure()).hasValueSatisfying(f -> assertThat(f).contains("cluster identity refused"));
+        String next = leader();
+        assertThat(next).isNotEqualTo("n2");
+        assertThat(await(node(next).submit(bytes("b"))).join().data()).isEqualTo(bytes("ok:b"));
+        world.runUntil(world.now() + 500 * MS);
+        assertThat(machines.get("n1".equals(next) ? "n3" : "n1").commands()).containsSubsequence("a", "b");
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class SimNet {
     private final LongSupplier latency;
     private final Map<String, Node> listening = new HashMap<>();
     private final Set<String> cut = new HashSet<>();
+    private final Set<String> identityRefusers = new HashSet<>();
     private final Map<String, Long> lastDelivery = new HashMap<>();
     private long delivered;
     private long dropped;
@@ -63,6 +64,14 @@ public final class SimNet {
         cut.clear();
     }
 
+    /**
+     * Has the transport of node {@code id} refuse the cluster identity its node learns (as a
+     * transport that knows another one does), from now on.
+     */
+    public void refuseIdentityOn(String id) {
+        identityRefusers.add(id);
+    }
+
     public long delivered() {
         return delivered;
     }
@@ -82,6 +91,13 @@ public final class SimNet {
             @Override
             public void send(Message m) {
                 e.send("", m);
+            }
+
+            @Override
+            public void learnClusterUuid(java.util.UUID uuid) {
+                if (identityRefusers.contains(id)) {
+                    throw new IllegalStateException("cluster identity refused by the transport of " + id);
+                }
             }
 
             @Override
