@@ -339,7 +339,7 @@ final class InboundStreams {
             write(ServerFrame.newBuilder().setWelcome(Welcome.newBuilder()
                     .setClusterId(t.config.clusterId()).setNodeId(t.config.selfId())
                     .setMaxMessageBytes(t.config.maxMessageBytes()).setClusterUuid(t.identity.wire())
-                    .setAcceptsBatches(true)).build());
+                    .setAcceptsBatches(true).setAcceptsGroups(true)).build());
             sendMembers();
         }
 

@@ -62,6 +62,8 @@ final class PeerLink {
     private boolean overflowReported;                                  // guarded by queueLock
     private long oversizeReportedAt;                                   // guarded by queueLock
     private long oversizeSuppressed;                                   // guarded by queueLock
+    private long groupReportedAt;                                      // guarded by queueLock
+    private long groupSuppressed;                                      // guarded by queueLock
 
     private final ReentrantLock streamLock = new ReentrantLock();
     private Attempt current;              // guarded by streamLock; the live attempt or null
@@ -221,6 +223,16 @@ final class PeerLink {
                     break;
                 }
             }
+            if (out.group() != null && !a.groups) {
+                synchronized (queueLock) {
+                    if (queue.peekFirst() != out) {
+                        continue;   // dropped meanwhile (the queue overflowed)
+                    }
+                    queue.pollFirst();
+                }
+                groupDropped(out);
+                continue;
+            }
             if (!isPeriodic(out.message())) {
                 if (!batch.isEmpty()) {
                     break;   // the batch first, then this one alone
@@ -280,6 +292,10 @@ final class PeerLink {
     }
 
     private void write(Attempt a, Outbound out) {   // holds streamLock
+        if (out.group() != null && !a.groups) {
+            groupDropped(out);
+            return;
+        }
         int limit = t.limits.sendLimit(peerId);
         Message m = out.message();
         RaftMessage wire = MessageCodec.encode(m, out.group(), t.drained());
@@ -304,6 +320,30 @@ final class PeerLink {
         t.dropped.incrementAndGet();
         t.oversized.incrementAndGet();
         oversizedDropped(m, size, limit, written);
+    }
+
+    /**
+     * Drops a message of a named group for a peer whose Welcome did not say it reads groups (an
+     * older node would take it for its own group's, with another group's terms and log), and says
+     * so once per interval with the count since.
+     */
+    private void groupDropped(Outbound out) {
+        t.dropped.incrementAndGet();
+        long now = System.nanoTime();
+        long suppressed;
+        synchronized (queueLock) {
+            if (groupReportedAt != 0 && now - groupReportedAt < RefusalLog.DEFAULT_INTERVAL.toNanos()) {
+                groupSuppressed++;
+                return;
+            }
+            groupReportedAt = now;
+            suppressed = groupSuppressed;
+            groupSuppressed = 0;
+        }
+        log.warn("Dropped {} of group '{}' to {}: that node runs a version that hosts a single group and would"
+                + " take it for its own group's; {} more dropped in the last {} s. Upgrade {} (every member of a"
+                + " cluster hosting groups must be able to host them)", out.message().getClass().getSimpleName(),
+                out.group(), peerId, suppressed, RefusalLog.DEFAULT_INTERVAL.toSeconds(), peerId);
     }
 
     /** Says once per interval (with the count since) that messages to this peer were too large. */
@@ -390,6 +430,7 @@ final class PeerLink {
                 t.limits.learn(peerId, w.getMaxMessageBytes());
                 a.welcomeIdentity = w.getClusterUuid();
                 a.batches = w.getAcceptsBatches();
+                a.groups = w.getAcceptsGroups();
                 a.welcomed = true;
                 batching = a.batches;
                 lastWelcomeProblem = null;
@@ -606,6 +647,7 @@ final class PeerLink {
         volatile ClientCall<?, ?> call;   // to read the TLS session of the connection
         volatile boolean welcomed;
         volatile boolean batches;   // the Welcome said the peer accepts batch frames
+        volatile boolean groups;    // the Welcome said the peer reads the group of a message
 
         ClientInterceptor capture() {
             return new ClientInterceptor() {

@@ -11,7 +11,8 @@ import java.util.Set;
  *
  * @param messagesSent        messages written to an outbound stream
  * @param messagesReceived    messages delivered to the listener
- * @param messagesDropped     outbound messages dropped: queue full, too large, unknown peer or after close
+ * @param messagesDropped     outbound messages dropped: queue full, too large, unknown peer, after close, or naming a
+ *                            Raft group for a peer that reads no groups (an older version)
  * @param oversizedDropped    of those, messages larger than this node's or the peer's {@code maxMessageBytes}
  *                            (an append split to fit counts only if an entry alone did not fit)
  * @param streamsRejected     inbound streams refused (cluster id, sender, receiver, certificate or a bad message)

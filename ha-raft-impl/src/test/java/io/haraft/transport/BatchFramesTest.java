@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -188,23 +189,19 @@ class BatchFramesTest {
     }
 
     /**
-     * A peer of an older version, whose Welcome does not say it accepts batch frames (here a bare
-     * gRPC server that answers like one and records what it gets): every message reaches it in a
-     * frame of its own, held heartbeats included, and none of them waits for the linger.
+     * A bare gRPC server that answers as node n9 of cluster "orders" with {@code welcome}'s flags
+     * (as a node of an older version does) and records every frame it gets.
      */
-    @Test
-    void aPeerThatDoesNotAcceptBatchesGetsEveryMessageAlone() throws Exception {
-        int olderPort = freePort();
-        List<RaftMessage> frames = new CopyOnWriteArrayList<>();
-        io.grpc.Server older = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
-                .forAddress(TransportTesting.loopback(olderPort))
+    private static io.grpc.Server olderPeer(int port, List<RaftMessage> frames,
+                                            io.haraft.transport.proto.Welcome.Builder welcome) throws IOException {
+        return io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+                .forAddress(TransportTesting.loopback(port))
                 .addService(new io.haraft.transport.proto.RaftTransportGrpc.RaftTransportImplBase() {
                     @Override
                     public io.grpc.stub.StreamObserver<RaftMessage> connect(
                             io.grpc.stub.StreamObserver<io.haraft.transport.proto.ServerFrame> out) {
                         out.onNext(io.haraft.transport.proto.ServerFrame.newBuilder().setWelcome(
-                                io.haraft.transport.proto.Welcome.newBuilder().setClusterId("orders").setNodeId("n9")
-                                        .setMaxMessageBytes(LIMIT)).build());   // no accepts_batches
+                                welcome.setClusterId("orders").setNodeId("n9").setMaxMessageBytes(LIMIT)).build());
                         return new io.grpc.stub.StreamObserver<>() {
                             @Override
                             public void onNext(RaftMessage frame) {
@@ -222,6 +219,19 @@ class BatchFramesTest {
                         };
                     }
                 }).build().start();
+    }
+
+    /**
+     * A peer whose Welcome does not say it accepts batch frames (a node of an older version that
+     * hosts groups): every message reaches it in a frame of its own, held heartbeats included,
+     * and none of them waits for the linger.
+     */
+    @Test
+    void aPeerThatDoesNotAcceptBatchesGetsEveryMessageAlone() throws Exception {
+        int olderPort = freePort();
+        List<RaftMessage> frames = new CopyOnWriteArrayList<>();
+        io.grpc.Server older = olderPeer(olderPort, frames,
+                io.haraft.transport.proto.Welcome.newBuilder().setAcceptsGroups(true));   // no accepts_batches
         try {
             GrpcTransport n3 = start(TransportTesting.orders("n3", freePort(), "n9", olderPort, LIMIT),
                     new RecordingListener());
@@ -235,6 +245,42 @@ class BatchFramesTest {
                 assertThat(f.hasHeartbeat()).isTrue();
             });
             assertThat(frames).extracting(RaftMessage::getGroup).containsExactly("g1", "g2", "g3", "g4", "g5");
+        } finally {
+            older.shutdownNow();
+        }
+    }
+
+    /**
+     * A peer whose Welcome says neither that it accepts batches nor that it reads groups (a node of
+     * a version that hosts one group, which would take any group's message for its own): it gets
+     * the default group's messages, alone, and never one that names a group, batched or not.
+     */
+    @Test
+    void aPeerThatDoesNotReadGroupsGetsOnlyTheDefaultGroupsMessages() throws Exception {
+        int olderPort = freePort();
+        List<RaftMessage> frames = new CopyOnWriteArrayList<>();
+        io.grpc.Server older = olderPeer(olderPort, frames, io.haraft.transport.proto.Welcome.newBuilder());
+        try {
+            GrpcTransport n3 = start(TransportTesting.orders("n3", freePort(), "n9", olderPort, LIMIT),
+                    new RecordingListener());
+            n3.coalescePeriodic(FOREVER);
+            awaitTrue("n3 connected to n9", () -> n3.stats().connectedPeers().contains("n9"));
+            long droppedBefore = n3.stats().messagesDropped();
+            for (int i = 1; i <= 3; i++) {
+                n3.send("g" + i, new Message.Heartbeat("n3", "n9", 1, 0, i));
+                n3.send("g" + i, new Message.Vote("n3", "n9", 7, 0, 0, false));
+                n3.send(new Message.Heartbeat("n3", "n9", 1, 0, 10 + i));
+            }
+            awaitTrue("three default-group heartbeats at the older peer", () -> frames.size() >= 3);
+            awaitTrue("six messages of named groups dropped", () -> n3.stats().messagesDropped() - droppedBefore == 6);
+            n3.send(new Message.Heartbeat("n3", "n9", 1, 0, 99));   // after the drops: the stream goes on
+            awaitTrue("the last default-group heartbeat", () -> frames.size() == 4);
+            assertThat(frames).allSatisfy(f -> {
+                assertThat(f.getBatchCount()).isZero();
+                assertThat(f.getGroup()).isEmpty();
+                assertThat(f.hasHeartbeat()).isTrue();
+            });
+            assertThat(frames).extracting(f -> f.getHeartbeat().getRound()).containsExactly(11L, 12L, 13L, 99L);
         } finally {
             older.shutdownNow();
         }
