@@ -60,10 +60,8 @@ final class PeerLink {
     private final Object queueLock = new Object();
     private final ArrayDeque<Outbound> queue = new ArrayDeque<>();     // guarded by queueLock
     private boolean overflowReported;                                  // guarded by queueLock
-    private long oversizeReportedAt;                                   // guarded by queueLock
-    private long oversizeSuppressed;                                   // guarded by queueLock
-    private long groupReportedAt;                                      // guarded by queueLock
-    private long groupSuppressed;                                      // guarded by queueLock
+    private final OncePerInterval oversizeReports = new OncePerInterval();
+    private final OncePerInterval groupReports = new OncePerInterval();
 
     private final ReentrantLock streamLock = new ReentrantLock();
     private Attempt current;              // guarded by streamLock; the live attempt or null
@@ -329,16 +327,9 @@ final class PeerLink {
      */
     private void groupDropped(Outbound out) {
         t.dropped.incrementAndGet();
-        long now = System.nanoTime();
-        long suppressed;
-        synchronized (queueLock) {
-            if (groupReportedAt != 0 && now - groupReportedAt < RefusalLog.DEFAULT_INTERVAL.toNanos()) {
-                groupSuppressed++;
-                return;
-            }
-            groupReportedAt = now;
-            suppressed = groupSuppressed;
-            groupSuppressed = 0;
+        long suppressed = groupReports.due(System.nanoTime());
+        if (suppressed < 0) {
+            return;
         }
         log.warn("Dropped {} of group '{}' to {}: that node runs a version that hosts a single group and would"
                 + " take it for its own group's; {} more dropped in the last {} s. Upgrade {} (every member of a"
@@ -348,16 +339,9 @@ final class PeerLink {
 
     /** Says once per interval (with the count since) that messages to this peer were too large. */
     private void oversizedDropped(Message m, int size, int limit, int writtenEntries) {
-        long now = System.nanoTime();
-        long suppressed;
-        synchronized (queueLock) {
-            if (oversizeReportedAt != 0 && now - oversizeReportedAt < RefusalLog.DEFAULT_INTERVAL.toNanos()) {
-                oversizeSuppressed++;
-                return;
-            }
-            oversizeReportedAt = now;
-            suppressed = oversizeSuppressed;
-            oversizeSuppressed = 0;
+        long suppressed = oversizeReports.due(System.nanoTime());
+        if (suppressed < 0) {
+            return;
         }
         String what = m instanceof Message.Append a && writtenEntries > 0
                 ? "the rest of an append (its entry " + a.entries().get(writtenEntries).index() + " alone does not fit)"
@@ -636,6 +620,24 @@ final class PeerLink {
         for (ManagedChannel c : channels) {
             GrpcTransport.awaitUntil(deadline, c::awaitTermination);
             c.shutdownNow();
+        }
+    }
+
+    /** When a kind of drop is due to be logged again: once per interval, with the count since. */
+    private static final class OncePerInterval {
+        private long reportedAt;   // guarded by this
+        private long suppressed;   // guarded by this
+
+        /** The drops not logged since the last line if one is due now (and counts it), else -1. */
+        synchronized long due(long now) {
+            if (reportedAt != 0 && now - reportedAt < RefusalLog.DEFAULT_INTERVAL.toNanos()) {
+                suppressed++;
+                return -1;
+            }
+            reportedAt = now;
+            long s = suppressed;
+            suppressed = 0;
+            return s;
         }
     }
 
