@@ -94,7 +94,9 @@ import java.util.regex.Pattern;
  *                                        the size of one command
  * @param snapshotThreshold               how many entries are applied between two snapshots
  * @param promoteMaxLag                   how many log entries a learner may be behind the leader
- *                                        and still be promoted to voter
+ *                                        and still be promoted to voter; on a node hosting groups,
+ *                                        also how far behind a member may be and still be handed
+ *                                        a group by the leadership balancer
  * @param snapshotThresholdBytes          how many bytes of log (payloads plus
  *                                        {@value #SNAPSHOT_ENTRY_OVERHEAD_BYTES} per entry) are
  *                                        applied between two snapshots: a snapshot is taken when

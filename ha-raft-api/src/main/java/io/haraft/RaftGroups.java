@@ -142,7 +142,8 @@ public interface RaftGroups extends AutoCloseable {
      * few heartbeat intervals this node compares how many groups each member leads (as far as it
      * knows the leaders of the groups it hosts) and, if it leads at least two more than a member it
      * heard from within the last election timeout and that is not drained, hands one of its groups
-     * to the member leading the fewest, with a graceful handover
+     * to the member leading the fewest (in a group whose log that member has caught up with, within
+     * {@link RaftConfig#promoteMaxLag()} entries), with a graceful handover
      * ({@link RaftNode#transferLeadership}). Every node does so on its own, so the live members
      * that are not drained end up leading numbers of groups that differ by at most one.
      *

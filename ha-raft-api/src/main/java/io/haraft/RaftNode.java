@@ -678,7 +678,9 @@ public interface RaftNode extends AutoCloseable {
 
         /**
          * How many log entries a learner may be behind the leader and still be promoted to
-         * voter; default 1,000. {@link RaftNode#promote} waits until it is within this lag.
+         * voter; default 1,000. {@link RaftNode#promote} waits until it is within this lag. On a
+         * node hosting groups ({@link #buildGroups()}), the leadership balancer hands a group only
+         * to a member within this lag of the group's log.
          */
         public Builder promoteMaxLag(long entries) {
             this.promoteMaxLag = entries;

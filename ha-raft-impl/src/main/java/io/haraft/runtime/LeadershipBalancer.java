@@ -30,8 +30,11 @@ import java.util.function.Supplier;
  *       fewest, it hands one group to that target.</li>
  * </ul>
  * The group handed is one in which this node heard from the target within the same window (a
- * member that does not host the group, or does not answer in it, could not take it); if the
- * target answers in none, the next target by count is tried.
+ * member that does not host the group, or does not answer in it, could not take it) and in which
+ * the target lacks at most {@code maxLagEntries} entries of the leader's log (a member back from a
+ * long absence, or one that hears nothing from the leader, could not finish the handover in time:
+ * the group would refuse writes for an election timeout, then its leader would step down); if the
+ * target qualifies in none, the next target by count is tried.
  *
  * <p>Preferred leaders come first: a group this node leads whose preferred member is a target is
  * handed to that member. A node that is not drained never hands away a group that prefers it, nor
@@ -40,7 +43,8 @@ import java.util.function.Supplier;
  *
  * <p><b>Guarantees.</b> At most {@code maxInFlight} handovers of this node are in flight at once,
  * and a node never hands a group to a member it has not heard from lately (a transfer to a dead
- * node would leave the group without leader for an election). Every handover strictly lowers the
+ * node would leave the group without leader for an election), nor to one that lacks more than
+ * {@code maxLagEntries} entries of the group's log. Every handover strictly lowers the
  * spread of the counts as this node sees them (it leads at least two more than the target), so
  * with stable views the rounds converge to counts that differ by at most one and then stop. A
  * drained node never becomes a target of a balancing node that heard it say so. Rounds never
@@ -60,6 +64,7 @@ final class LeadershipBalancer {
     private final Supplier<Collection<GroupNode>> groups;
     private final Function<String, Optional<GrpcTransport.PeerSignal>> heard;
     private final long liveWindowNanos;
+    private final long maxLagEntries;
     private final int maxInFlight;
     /** The groups this node is handing over now. */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -69,15 +74,23 @@ final class LeadershipBalancer {
     /**
      * @param heard           what this node last heard from a peer
      * @param liveWindowNanos how recently a peer must have been heard from to be a target
+     * @param maxLagEntries   how many entries of a group's log a target may lack to be handed it
      * @param maxInFlight     how many handovers this node runs at once
      */
     LeadershipBalancer(String self, Supplier<Collection<GroupNode>> groups,
-                       Function<String, Optional<GrpcTransport.PeerSignal>> heard, long liveWindowNanos, int maxInFlight) {
+                       Function<String, Optional<GrpcTransport.PeerSignal>> heard, long liveWindowNanos,
+                       long maxLagEntries, int maxInFlight) {
         this.self = self;
         this.groups = groups;
         this.heard = heard;
         this.liveWindowNanos = liveWindowNanos;
+        this.maxLagEntries = maxLagEntries;
         this.maxInFlight = maxInFlight;
+    }
+
+    /** Whether {@code target} could take group {@code g} now: it answers in it lately and has caught up. */
+    private boolean canTake(GroupNode g, String target) {
+        return g.node().heardWithin(target, liveWindowNanos) && g.node().lagOf(target) <= maxLagEntries;
     }
 
     void setBalancing(boolean on) {
@@ -133,10 +146,10 @@ final class LeadershipBalancer {
         handToPreferred(mine, targets, counts);
         if (!drain) {
             // A group held by its preferred member stays; one preferring another live target that
-            // answers in it goes there (the others are balanced like any group).
+            // could take it goes there (the others are balanced like any group).
             mine.removeIf(g -> {
                 String p = g.preferredLeader();
-                return p != null && (p.equals(self) || targets.contains(p) && g.node().heardWithin(p, liveWindowNanos));
+                return p != null && (p.equals(self) || targets.contains(p) && canTake(g, p));
             });
         }
         while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
@@ -145,15 +158,16 @@ final class LeadershipBalancer {
     }
 
     /**
-     * Hands groups of {@code mine} whose preferred leader is a target (live, not drained) and
-     * answers in that group to that member, within the in-flight limit; updates {@code mine} and
+     * Hands groups of {@code mine} whose preferred leader is a target (live, not drained) that
+     * could take that group (answers in it, has caught up) to that member, within the in-flight
+     * limit; updates {@code mine} and
      * {@code counts}.
      */
     private void handToPreferred(List<GroupNode> mine, List<String> targets, Map<String, Integer> counts) {
         for (java.util.Iterator<GroupNode> it = mine.iterator(); it.hasNext() && inFlight.size() < maxInFlight; ) {
             GroupNode g = it.next();
             String p = g.preferredLeader();
-            if (p != null && !p.equals(self) && targets.contains(p) && g.node().heardWithin(p, liveWindowNanos)) {
+            if (p != null && !p.equals(self) && targets.contains(p) && canTake(g, p)) {
                 it.remove();
                 inFlight.add(g.name());
                 counts.merge(self, -1, Integer::sum);
@@ -165,9 +179,10 @@ final class LeadershipBalancer {
     }
 
     /**
-     * Hands one of {@code mine} to the target leading the fewest groups that this node heard from
-     * in that group lately (a member that does not host the group, or does not answer in it, could
-     * not take it), if the rule allows it; updates {@code mine} and {@code counts}.
+     * Hands one of {@code mine} to the target leading the fewest groups that could take it: this
+     * node heard from it in that group lately (a member that does not host the group, or does not
+     * answer in it, could not take it) and it has caught up with the group's log; if the rule
+     * allows it. Updates {@code mine} and {@code counts}.
      *
      * @return whether a handover started
      */
@@ -182,7 +197,7 @@ final class LeadershipBalancer {
                 return false;
             }
             for (GroupNode g : mine) {
-                if (g.node().heardWithin(target, liveWindowNanos)) {
+                if (canTake(g, target)) {
                     mine.remove(g);
                     handOver(g, target, drain, mineCount, theirs);
                     counts.merge(target, 1, Integer::sum);

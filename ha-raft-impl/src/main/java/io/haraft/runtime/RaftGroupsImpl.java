@@ -122,7 +122,7 @@ public final class RaftGroupsImpl implements RaftGroups {
                     GrpcTransport t = sharedTransport();
                     return t == null ? Optional.empty() : t.lastHeard(peer);
                 },
-                balancerLiveWindowNanos(config), 1);
+                balancerLiveWindowNanos(config), config.promoteMaxLag(), 1);
         this.marker = DrainedMarker.in(config.dataDir(), FileIO.standard());
     }
 

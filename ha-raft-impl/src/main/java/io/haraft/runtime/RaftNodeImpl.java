@@ -536,6 +536,17 @@ public final class RaftNodeImpl implements RaftNode {
         return s != null && s.heardWithin(peer, withinNanos, clock.nanos());
     }
 
+    /**
+     * How many log entries {@code peer} lacks, as this node's loop last published it while leading
+     * (its view is rebuilt after every iteration that changed it); {@link Long#MAX_VALUE} if unknown:
+     * not started, not leading, or {@code peer} is not a member.
+     */
+    long lagOf(String peer) {
+        NodeLoop l = loop;
+        Long lag = l == null ? null : l.view().lag().get(peer);
+        return lag == null ? Long.MAX_VALUE : lag;
+    }
+
     /** The latest configuration this node knows: from the loop once started, else the start-up one. */
     private Membership latestMembership() {
         NodeLoop l = loop;

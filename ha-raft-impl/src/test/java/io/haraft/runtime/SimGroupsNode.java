@@ -27,8 +27,8 @@ import java.util.function.LongSupplier;
  * {@link SimNodeEnvironment} and a {@link SimLogStore} whose disk survives crashes, and the
  * production {@link LeadershipBalancer}, whose round runs every
  * {@link RaftGroupsImpl#BALANCER_PERIOD_HEARTBEATS} heartbeat intervals as an event of the host.
- * The balancer is built as {@code RaftGroupsImpl} builds it (its live window, one handover in
- * flight); what the node last heard from each peer is what its endpoint delivered, in any group,
+ * The balancer is built as {@code RaftGroupsImpl} builds it (its live window, its lag bound, one
+ * handover in flight); what the node last heard from each peer is what its endpoint delivered, in any group,
  * whether that message said its sender is drained, and whether a connection to it was refused
  * since, as the shared transport records it. {@link #drain} drains the process as {@code RaftGroups.drain()} does.
  *
@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * even once its connection is refused) and {@link #listsALedGroupTwice} (the
  * balancer is given the node's groups with one it leads listed twice, so it counts one leadership
  * more than the node holds and hands over when it leads only one more than another member), and
- * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it);
+ * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it),
+ * {@link #maxLagEntries} (so large that a member lacking the whole log is handed groups);
  * and a planted drain bug, {@link #campaignsEarlyWhenDrained} (drained, its groups campaign as early as ever).
  */
 public final class SimGroupsNode {
@@ -56,6 +57,8 @@ public final class SimGroupsNode {
     private final GroupNode[] byIndex;
     /** Planted bug: the balancer's live window (real production value: {@code RaftGroupsImpl.balancerLiveWindowNanos}). */
     public long liveWindowNanos;
+    /** Planted bug: how many entries a target may lack (real production value: {@code promoteMaxLag}). */
+    public long maxLagEntries;
     /** Planted bug: the balancer is never told that a connection to a peer was refused. */
     public boolean forgetsRefusals;
     /** Planted bug: the balancer sees one of the groups this node leads twice. */
@@ -87,6 +90,7 @@ public final class SimGroupsNode {
         this.maxTaskDelayNanos = maxTaskDelayNanos;
         this.cores = cores;
         this.liveWindowNanos = RaftGroupsImpl.balancerLiveWindowNanos(config);
+        this.maxLagEntries = config.promoteMaxLag();
         this.byIndex = new GroupNode[groupNames.size()];
         for (String g : groupNames) {
             disks.put(g, new InMemoryLogStore());
@@ -189,7 +193,7 @@ public final class SimGroupsNode {
         LeadershipBalancer balancer = new LeadershipBalancer(id(), this::balancedGroups,
                 peer -> Optional.ofNullable(heard.get(peer)).map(h -> new GrpcTransport.PeerSignal(
                         Duration.ofNanos(host.clock() - h.at()), h.drained(), h.refused())),
-                liveWindowNanos, 1);
+                liveWindowNanos, maxLagEntries, 1);
         this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
         scheduleRound(balancer, period, self);
