@@ -39,7 +39,8 @@ import java.util.function.LongSupplier;
  * more than the node holds and hands over when it leads only one more than another member), and
  * {@link #losesDrainedFlag} (the node never learns that a peer is drained, so it balances towards it),
  * {@link #maxLagEntries} (so large that a member lacking the whole log is handed groups);
- * and a planted drain bug, {@link #campaignsEarlyWhenDrained} (drained, its groups campaign as early as ever).
+ * and planted drain bugs, {@link #campaignsEarlyWhenDrained} (drained, its groups campaign as early as ever)
+ * and {@link #forgetsRecordedDrain} (a restarted process ignores the drain its disk records).
  */
 public final class SimGroupsNode {
     private final SimWorld world;
@@ -72,6 +73,10 @@ public final class SimGroupsNode {
     public boolean misroutesBatches;
     /** Planted bug: drained, this node's groups do not defer their candidacy (they campaign as early as ever). */
     public boolean campaignsEarlyWhenDrained;
+    /** Planted bug: a process started on a disk that records a drain ignores it (starts undrained). */
+    public boolean forgetsRecordedDrain;
+    /** The drain recorded on the node's disk ({@link #drain}): survives crashes, as {@code <dataDir>/drained}. */
+    private boolean drainRecorded;
     private long balancerRounds;
     /** The running process's balancer and endpoint (null before the first start). */
     private LeadershipBalancer balancer;
@@ -143,12 +148,14 @@ public final class SimGroupsNode {
                       long seed) {
         Object self = new Object();
         process = self;
+        boolean drainRecorded = this.drainRecorded && !forgetsRecordedDrain;
         SplittableRandom seeds = new SplittableRandom(seed);
         Map<String, Transport.Listener> routes = new HashMap<>();
         Map<String, Heard> heard = new HashMap<>();
         SimNet.Endpoint endpoint = net.endpoint(id(), host);
         endpoint.coalescePeriodic(RaftGroupsImpl.linger(config.heartbeatInterval()).toNanos());
         endpoint.misroutesBatches = misroutesBatches;
+        endpoint.setDrained(drainRecorded);      // as RaftGroups.start(): a recorded drain, from the first message
         this.endpoint = endpoint;
         endpoint.start(new RoutingListener() {
             @Override
@@ -184,6 +191,9 @@ public final class SimGroupsNode {
             RaftNodeImpl node = new RaftNodeImpl(config, name, listeners.apply(name), stateMachines.apply(name),
                     c -> groupTransport(name, endpoint, routes), c -> store, env, RaftMetrics.none());
             node.drainedPeers(peer -> heard.containsKey(peer) && heard.get(peer).drained());
+            if (drainRecorded && !campaignsEarlyWhenDrained) {
+                node.deferCandidacy(true);       // from its start, as RaftGroups.newGroup on a drained node
+            }
             running.put(name, new GroupNode(name, node, null));
         }
         running.values().toArray(byIndex);
@@ -194,6 +204,7 @@ public final class SimGroupsNode {
                 peer -> Optional.ofNullable(heard.get(peer)).map(h -> new GrpcTransport.PeerSignal(
                         Duration.ofNanos(host.clock() - h.at()), h.drained(), h.refused())),
                 liveWindowNanos, maxLagEntries, 1);
+        balancer.setDrained(drainRecorded);
         this.balancer = balancer;
         long period = RaftGroupsImpl.BALANCER_PERIOD_HEARTBEATS * config.heartbeatInterval().toNanos();
         scheduleRound(balancer, period, self);
@@ -211,13 +222,13 @@ public final class SimGroupsNode {
     }
 
     /**
-     * As {@code RaftGroups.drain()}: the balancer hands every group this process leads away, every
-     * message it sends says it is drained, and every group defers its candidacy; a round runs at
-     * once. Until the process ends: unlike {@code RaftGroups}, which records the drain in its data
-     * directory and starts drained again, a restarted simulated node is not drained (the
-     * simulation never restarts its drained node; {@code GroupsGrpcTest} covers the restart).
+     * As {@code RaftGroups.drain()}: records the drain on the node's disk (it survives crashes and
+     * restarts: a process started later starts drained), then, if a process runs, the balancer
+     * hands every group this process leads away, every message it sends says it is drained, and
+     * every group defers its candidacy; a round runs at once.
      */
     public void drain() {
+        drainRecorded = true;
         if (up()) {
             balancer.setDrained(true);
             endpoint.setDrained(true);

@@ -35,7 +35,9 @@ import java.util.SplittableRandom;
  * group that leads send its heartbeats at once, and the simulated socket lets heartbeats and their
  * answers wait a linger for each other and travel as one batch. When the faults stop, every node runs again,
  * but in half of the seeds one node stays down (the balancer must balance over the live nodes and
- * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}).
+ * must not hand a group to the dead one), and in a quarter one node is drained ({@link Ending}):
+ * while it runs, or (in two thirds of those) with a restart after its drain was recorded, or
+ * drained while down and then started, so that it must start drained.
  *
  * <p>Checked after every event, per group: (L), (T) and (A) ({@link LeadershipChecks}), (S) no
  * two nodes apply different commands at one index, and (V) each running group's status view is
@@ -90,7 +92,9 @@ final class GroupsSimulation {
          */
         BATCH_MISROUTED,
         /** A drained node's groups do not defer their candidacy: it campaigns as early as the others. */
-        DRAINED_CAMPAIGNS_EARLY;
+        DRAINED_CAMPAIGNS_EARLY,
+        /** A restarted node ignores the drain recorded on its disk: it starts undrained and is handed groups. */
+        DRAIN_FORGOTTEN_ON_RESTART;
 
         /** Whether the bug is in the balancer (caught by (B) or (F)) rather than in a group's safety. */
         boolean balancer() {
@@ -120,7 +124,7 @@ final class GroupsSimulation {
                   long handovers, long acknowledged, long crashes, long closes, long pauses, long isolations,
                   long balancerRounds,
                   long settleNanos, long changesAfterBalance, int maxImbalance, long fingerprint,
-                  long drainedFailovers) {
+                  long drainedFailovers, long drainedRestarts) {
         boolean failed() {
             return violation != null;
         }
@@ -155,6 +159,10 @@ final class GroupsSimulation {
     private String survivor;
     /** Groups whose leader's node failed in {@link #drainedFailovers} while the survivor could win them. */
     private long drainedFailovers;
+    /** Planted-bug seeds: the drained node always restarts after its drain was recorded. */
+    private final boolean drainedRestartsAlways;
+    /** Seeds whose drained node was restarted after its drain was recorded (it must start drained). */
+    private long drainedRestarts;
     private long faultsStoppedAt = -1;
     private long balancedSince = -1;
     private long changesAfterBalance;
@@ -187,7 +195,9 @@ final class GroupsSimulation {
         }
         int e = random.nextInt(4);
         // the drain bugs need a drained node to matter: their seeds all end with one
-        boolean drainBug = bug == Bug.DRAINED_FLAG_LOST || bug == Bug.DRAINED_CAMPAIGNS_EARLY;
+        boolean drainBug = bug == Bug.DRAINED_FLAG_LOST || bug == Bug.DRAINED_CAMPAIGNS_EARLY
+                || bug == Bug.DRAIN_FORGOTTEN_ON_RESTART;
+        this.drainedRestartsAlways = bug == Bug.DRAIN_FORGOTTEN_ON_RESTART;
         this.ending = e == 2 || drainBug ? Ending.ONE_DRAINED : e < 2 ? Ending.ONE_DOWN
                 : Ending.ALL_UP;
         int groupCount = 4 + random.nextInt(3);
@@ -217,6 +227,7 @@ final class GroupsSimulation {
             node.losesDrainedFlag = bug == Bug.DRAINED_FLAG_LOST;
             node.misroutesBatches = bug == Bug.BATCH_MISROUTED;
             node.campaignsEarlyWhenDrained = bug == Bug.DRAINED_CAMPAIGNS_EARLY;
+            node.forgetsRecordedDrain = bug == Bug.DRAIN_FORGOTTEN_ON_RESTART;
             nodes.add(node);
         }
         world.afterEachEvent(this::check);
@@ -246,7 +257,7 @@ final class GroupsSimulation {
         return new Result(seed, violation, groups.size(), ending, world.events(), elections, handovers,
                 acknowledged, crashes, closes, pauses, isolations,
                 nodes.stream().mapToLong(SimGroupsNode::balancerRounds).sum(), settle, changesAfterBalance,
-                maxImbalance, fingerprint, drainedFailovers);
+                maxImbalance, fingerprint, drainedFailovers, drainedRestarts);
     }
 
     /** Heals and resumes everything; every node runs again, but one may stay (or go) down or be drained. */
@@ -272,7 +283,22 @@ final class GroupsSimulation {
         if (ending == Ending.ONE_DRAINED) {
             SimGroupsNode d = nodes.get(random.nextInt(nodes.size()));
             drained = d.id();
-            d.drain();
+            int how = random.nextInt(3);
+            switch (drainedRestartsAlways && how == 0 ? 1 : how) {
+                case 0 -> d.drain();                     // drained while it runs
+                case 1 -> {                              // drained, then killed and restarted: it starts drained
+                    d.drain();
+                    crash(d, 0);
+                    start(d);
+                    drainedRestarts++;
+                }
+                default -> {                             // killed, drained while down (drain() before start()), started
+                    crash(d, 0);
+                    d.drain();
+                    start(d);
+                    drainedRestarts++;
+                }
+            }
         }
         faultsStoppedAt = world.now();
     }

@@ -40,7 +40,7 @@ class GroupsSimulationTest {
                         + " events=%d elections=%d"
                         + " handovers=%d acknowledged=%d crashes=%d closes=%d pauses=%d isolations=%d balancer_rounds=%d"
                         + " max_settle_ms=%d changes_after_balance=%d max_changes_after_balance_per_seed=%d"
-                        + " max_imbalance_after_settle=%d drained_failovers=%d violations=%d wall_ms=%d%n",
+                        + " max_imbalance_after_settle=%d drained_failovers=%d drained_restarts=%d violations=%d wall_ms=%d%n",
                 results.size(), results.stream().mapToInt(GroupsSimulation.Result::groups).sum(),
                 ending(results, GroupsSimulation.Ending.ONE_DOWN), ending(results, GroupsSimulation.Ending.ONE_DRAINED),
                 sum(results, GroupsSimulation.Result::events), sum(results, GroupsSimulation.Result::elections),
@@ -53,7 +53,8 @@ class GroupsSimulationTest {
                 sum(results, GroupsSimulation.Result::changesAfterBalance),
                 results.stream().mapToLong(GroupsSimulation.Result::changesAfterBalance).max().orElse(0),
                 results.stream().mapToInt(GroupsSimulation.Result::maxImbalance).max().orElse(0),
-                sum(results, GroupsSimulation.Result::drainedFailovers), violations.size(),
+                sum(results, GroupsSimulation.Result::drainedFailovers),
+                sum(results, GroupsSimulation.Result::drainedRestarts), violations.size(),
                 wallMs);
         violations.stream().limit(10).forEach(v -> System.out.println("groups simulation violation: " + v));
         assertThat(violations).as("invariant violations").isEmpty();
@@ -69,6 +70,8 @@ class GroupsSimulationTest {
                     .isPositive();
             assertThat(sum(results, GroupsSimulation.Result::drainedFailovers))
                     .as("groups whose leader failed while drained and undrained members could win").isPositive();
+            assertThat(sum(results, GroupsSimulation.Result::drainedRestarts))
+                    .as("seeds whose drained node restarted").isPositive();
         }
     }
 
@@ -95,7 +98,9 @@ class GroupsSimulationTest {
      * another member, so leaderships go round for ever; when the drained flag of the peers' messages
      * is lost (every such seed ends with a node drained), the others hand groups to the drained node,
      * which hands them away again; a drained node that campaigns as early as the others wins the groups
-     * of a failed leader whenever its id comes before the survivor's (caught by (D)).
+     * of a failed leader whenever its id comes before the survivor's (caught by (D)); a node that
+     * forgets on restart the drain its disk records (every such seed ends with the drained node
+     * restarted) is handed groups again.
      */
     @ParameterizedTest(name = "{0} is caught")
     @EnumSource(value = GroupsSimulation.Bug.class, names = {"NONE", "BATCH_MISROUTED"}, mode = EnumSource.Mode.EXCLUDE)
