@@ -27,7 +27,8 @@ import java.util.SortedSet;
  *   <li>Leaderships are balanced: the members that are up and not drained ({@link #drain()}) end
  *       up leading numbers of groups that differ by at most one (see {@link #setBalancing}). A
  *       group given a preferred leader ({@link GroupOptions#withPreferredLeader}) is led by that
- *       member whenever it is up and not drained; the other groups are balanced around it.</li>
+ *       member whenever it is up, not drained and caught up with the group's log; the other
+ *       groups are balanced around it.</li>
  *   <li>A message for a group this node does not host is dropped (with a rate-limited WARN); it
  *       never affects the other groups.</li>
  *   <li>All methods are thread-safe. {@link #start()}, {@link #close()}, {@link #remove} and
@@ -125,11 +126,13 @@ public interface RaftGroups extends AutoCloseable {
      * <p>The data of {@link GroupNames#DEFAULT} carries the cluster identity that this node's
      * connections are checked against (a node of another cluster with the same names is refused
      * by it), so it can be deleted only while the node does not run: before {@link #start()}, or
-     * by hand after {@link #close()}.
+     * once {@link #close()} has returned (by this method or by hand). While {@link #close()} runs,
+     * no group's data is deleted (the call throws {@link IllegalStateException}).
      *
      * @return whether the group was hosted or had data
      * @throws IllegalStateException        if {@code name} is {@link GroupNames#DEFAULT} and this
-     *                                      node runs; nothing is removed then
+     *                                      node runs (nothing is removed then), or the group is
+     *                                      still closing or was created again meanwhile (its data is kept)
      * @throws java.io.UncheckedIOException if the directory cannot be deleted
      */
     boolean removeAndDeleteData(String name);
@@ -194,7 +197,8 @@ public interface RaftGroups extends AutoCloseable {
      * <p><b>Limits.</b> A member not drained that is slower to notice the leader's loss than the
      * extra election timeout (a paused process) can still let the drained node win; it then hands
      * that group over a few heartbeat intervals later. If no other member may take a group (all are
-     * down or drained), this node keeps leading it, after an election up to one election timeout
+     * down or drained, or none has caught up with its log within
+     * {@link RaftConfig#promoteMaxLag()} entries), this node keeps leading it, after an election up to one election timeout
      * later than without drain. {@link RaftNode#transferLeadership} by hand may still make a
      * drained node leader; drain then hands the group back. Peers learn that this node is drained
      * from its messages; a peer that has not heard from it since the drain may still hand it a

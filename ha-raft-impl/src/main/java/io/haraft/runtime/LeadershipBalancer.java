@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * </ul>
  * The group handed is one in which this node heard from the target within the same window (a
  * member that does not host the group, or does not answer in it, could not take it) and in which
- * the target lacks at most {@code maxLagEntries} entries of the leader's log (a member back from a
+ * the target lacks at most {@code maxLagEntries} committed entries of the leader's log (a member back from a
  * long absence, or one that hears nothing from the leader, could not finish the handover in time:
  * the group would refuse writes for an election timeout, then its leader would step down); if the
  * target qualifies in none, the next target by count is tried.
@@ -44,7 +44,7 @@ import java.util.function.Supplier;
  * <p><b>Guarantees.</b> At most {@code maxInFlight} handovers of this node are in flight at once,
  * and a node never hands a group to a member it has not heard from lately (a transfer to a dead
  * node would leave the group without leader for an election), nor to one that lacks more than
- * {@code maxLagEntries} entries of the group's log. Every handover strictly lowers the
+ * {@code maxLagEntries} committed entries of the group's log. Every handover strictly lowers the
  * spread of the counts as this node sees them (it leads at least two more than the target), so
  * with stable views the rounds converge to counts that differ by at most one and then stop. A
  * drained node never becomes a target of a balancing node that heard it say so. Rounds never
@@ -146,10 +146,11 @@ final class LeadershipBalancer {
         handToPreferred(mine, targets, counts);
         if (!drain) {
             // A group held by its preferred member stays; one preferring another live target that
-            // could take it goes there (the others are balanced like any group).
+            // answers in it goes there once that member has caught up (until then it stays here:
+            // balanced elsewhere, it would move twice). The others are balanced like any group.
             mine.removeIf(g -> {
                 String p = g.preferredLeader();
-                return p != null && (p.equals(self) || targets.contains(p) && canTake(g, p));
+                return p != null && (p.equals(self) || targets.contains(p) && g.node().heardWithin(p, liveWindowNanos));
             });
         }
         while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
@@ -206,7 +207,8 @@ final class LeadershipBalancer {
             }
         }
         if (drain && !mine.isEmpty()) {
-            LOG.debug("drained, but no other member that may lead answers lately in the {} groups this node leads",
+            LOG.debug("drained, but no other member that may lead answers lately and has caught up in the {} groups"
+                    + " this node leads",
                     mine.size());
         }
         return false;

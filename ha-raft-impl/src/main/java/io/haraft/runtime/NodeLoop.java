@@ -544,11 +544,13 @@ final class NodeLoop implements Transport.Listener {
      * in this node's directory), or a transport that knows another one, stops the node: false.
      */
     private boolean recordIdentity(java.util.UUID uuid) {
+        String step = "record";
         try {
             store.recordClusterUuid(uuid);
+            step = "check connections against";
             transport.learnClusterUuid(uuid);
         } catch (RuntimeException e) {
-            LOG.error("term {}: cannot record the cluster identity {}: {}; stopping the node", core.term(), uuid,
+            LOG.error("term {}: cannot {} the cluster identity {}: {}; stopping the node", core.term(), step, uuid,
                     e.getMessage());
             running = false;
             fatal.accept(e);

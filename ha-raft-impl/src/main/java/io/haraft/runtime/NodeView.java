@@ -13,11 +13,14 @@ import java.util.Objects;
 /**
  * What {@code status()} shows of one node, published by its loop after every iteration: role,
  * term, known leader, commit index, the latest configuration, whether that configuration is still
- * uncommitted, and on a leader each member's lag (entries behind the leader's last index; 0 for
- * itself). Immutable; built and compared on the loop thread only, read from any thread.
+ * uncommitted, and on a leader its last index and each member's lag (entries behind the leader's
+ * last index; 0 for itself). Immutable; built and compared on the loop thread only, read from any
+ * thread.
+ *
+ * @param leaderLastIndex on a leader, its last log index; 0 on any other node
  */
 record NodeView(Role role, long term, String leader, long commitIndex, Membership membership, boolean pending,
-                Map<String, Long> lag) {
+                Map<String, Long> lag, long leaderLastIndex) {
     NodeView {
         lag = Map.copyOf(lag);
     }
@@ -32,7 +35,8 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
             }
         }
         return new NodeView(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
-                core.log().latestMembershipIndex() > core.commitIndex(), lag);
+                core.log().latestMembershipIndex() > core.commitIndex(), lag,
+                core.role() == Role.LEADER ? core.lastIndex() : 0);
     }
 
     /**
@@ -49,13 +53,13 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
             return true;
         }
         if (core.role() != Role.LEADER) {
-            return !lag.isEmpty();
+            return !lag.isEmpty() || leaderLastIndex != 0;
         }
         List<String> ids = m.ids();
-        if (lag.size() != ids.size()) {
+        long last = core.lastIndex();
+        if (lag.size() != ids.size() || leaderLastIndex != last) {
             return true;
         }
-        long last = core.lastIndex();
         for (String id : ids) {
             Long shown = lag.get(id);
             if (shown == null || shown != lagOf(core, self, id, last)) {
@@ -63,6 +67,16 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
             }
         }
         return false;
+    }
+
+    /**
+     * On a leader: how many committed entries member {@code id} lacks (its lag less the entries
+     * not committed yet, which every follower lacks for a moment under load);
+     * {@link Long#MAX_VALUE} if this view is not a leader's or {@code id} is not a member.
+     */
+    long committedLag(String id) {
+        Long l = lag.get(id);
+        return l == null ? Long.MAX_VALUE : Math.max(0, l - Math.max(0, leaderLastIndex - commitIndex));
     }
 
     /** On a leader whose last index is {@code last}: how many entries member {@code id} lacks (0 for itself). */

@@ -384,8 +384,8 @@ public final class RaftGroupsImpl implements RaftGroups {
                     // transport cannot take.
                     throw new IllegalStateException("node " + config.nodeId() + ": the data of group '" + name
                             + "' carries the cluster identity that this node's connections are checked against, so"
-                            + " it cannot be deleted while the node runs; close the node, delete "
-                            + groupDir(name) + " (or call removeAndDeleteData before start()), then start it again");
+                            + " it cannot be deleted while the node runs: call removeAndDeleteData once close() has"
+                            + " returned (or before start()), or delete " + groupDir(name) + " with the node stopped");
                 }
             }
         }
@@ -393,8 +393,12 @@ public final class RaftGroupsImpl implements RaftGroups {
         Path dir = groupDir(name);
         synchronized (lifecycle) {
             if (groups.containsKey(name) || removing.contains(name)) {
-                throw new IllegalStateException("group '" + name + "' was created again while it was removed;"
-                        + " its data is kept");
+                throw new IllegalStateException("group '" + name + "' was created again while it was removed, or"
+                        + " is still closing; its data is kept");
+            }
+            if (GroupNames.DEFAULT.equals(name) && state == State.RUNNING) {
+                throw new IllegalStateException("node " + config.nodeId() + " was started while group '" + name
+                        + "' was removed; its data, which carries the cluster identity, is kept");
             }
             if (!Files.exists(dir)) {
                 return hosted;
@@ -506,8 +510,11 @@ public final class RaftGroupsImpl implements RaftGroups {
             toClose = new ArrayList<>(groups.values());
             groups.clear();
             publishHosted();
+            // until each has closed, removeAndDeleteData must not delete its files under it
+            toClose.forEach(g -> removing.add(g.name()));
             if (!started) {
                 toClose.forEach(g -> g.node().close());
+                toClose.forEach(g -> removing.remove(g.name()));
                 env.close();
                 return;
             }
@@ -526,6 +533,10 @@ public final class RaftGroupsImpl implements RaftGroups {
                 g.node().close();
             } catch (RuntimeException e) {
                 LOG.warn("closing group {} failed", g.name(), e);
+            } finally {
+                synchronized (lifecycle) {
+                    removing.remove(g.name());
+                }
             }
         }
         GrpcTransport t = sharedTransport();

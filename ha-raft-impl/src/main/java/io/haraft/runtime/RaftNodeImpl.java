@@ -537,14 +537,14 @@ public final class RaftNodeImpl implements RaftNode {
     }
 
     /**
-     * How many log entries {@code peer} lacks, as this node's loop last published it while leading
-     * (its view is rebuilt after every iteration that changed it); {@link Long#MAX_VALUE} if unknown:
-     * not started, not leading, or {@code peer} is not a member.
+     * How many committed log entries {@code peer} lacks, as this node's loop last published it
+     * while leading (its view is rebuilt after every iteration that changed it; entries not
+     * committed yet do not count, so a follower keeping up under heavy writes lacks none);
+     * {@link Long#MAX_VALUE} if unknown: not started, not leading, or {@code peer} is not a member.
      */
     long lagOf(String peer) {
         NodeLoop l = loop;
-        Long lag = l == null ? null : l.view().lag().get(peer);
-        return lag == null ? Long.MAX_VALUE : lag;
+        return l == null ? Long.MAX_VALUE : l.view().committedLag(peer);
     }
 
     /** The latest configuration this node knows: from the loop once started, else the start-up one. */

@@ -49,7 +49,8 @@ final class IdentityCheck {
             return false;
         }
         if (known != null) {
-            // the node loop records a second identity never: the store refuses it first
+            // a store refuses a second identity; a default group re-created with an empty store could
+            // learn another one (RaftGroups refuses to delete its data while the node runs)
             throw new IllegalStateException("cluster identity " + known + " is known; refusing to change it to " + id);
         }
         known = id;

@@ -519,7 +519,7 @@ class GroupsGrpcTest {
         Path defaultDir = n1.config().dataDir().resolve("groups").resolve(GroupNames.DEFAULT);
         assertThatThrownBy(() -> n1.removeAndDeleteData(GroupNames.DEFAULT))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cluster identity").hasMessageContaining("close the node");
+                .hasMessageContaining("cluster identity").hasMessageContaining("once close() has returned");
         assertThat(n1.groupNames()).contains(GroupNames.DEFAULT);
         assertThat(defaultDir).isDirectory();
         assertThat(violations).isEmpty();
