@@ -289,18 +289,30 @@ final class GroupsSimulation {
                 case 1 -> {                              // drained, then killed and restarted: it starts drained
                     d.drain();
                     crash(d, 0);
-                    start(d);
-                    drainedRestarts++;
+                    restartDrained(d);
                 }
                 default -> {                             // killed, drained while down (drain() before start()), started
                     crash(d, 0);
                     d.drain();
-                    start(d);
-                    drainedRestarts++;
+                    restartDrained(d);
                 }
             }
         }
         faultsStoppedAt = world.now();
+    }
+
+    /**
+     * Starts the drained node again at once or up to an election timeout later (the others may
+     * have elected leaders for its groups meanwhile).
+     */
+    private void restartDrained(SimGroupsNode d) {
+        drainedRestarts++;
+        long downFor = random.nextBoolean() ? 0 : random.nextLong(1, 300 * MS);
+        if (downFor == 0) {
+            start(d);
+        } else {
+            world.at(world.now() + downFor, null, () -> start(d));
+        }
     }
 
     private void start(SimGroupsNode n) {
