@@ -70,6 +70,8 @@ final class LeadershipBalancer {
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean balancing = true;
     private volatile boolean drained;
+    /** The groups of the last stuck-drain report logged (round thread only): logged again when they change. */
+    private String lastStuckReport;
 
     /**
      * @param heard           what this node last heard from a peer
@@ -112,6 +114,9 @@ final class LeadershipBalancer {
     /** One round (see the class comment); quick, never blocks, never throws for a group's failure. */
     void round() {
         boolean drain = drained;
+        if (!drain) {
+            lastStuckReport = null;
+        }
         if (!drain && !balancing) {
             return;
         }
@@ -199,6 +204,7 @@ final class LeadershipBalancer {
             }
             for (GroupNode g : mine) {
                 if (canTake(g, target)) {
+                    lastStuckReport = null;
                     mine.remove(g);
                     handOver(g, target, drain, mineCount, theirs);
                     counts.merge(target, 1, Integer::sum);
@@ -207,11 +213,39 @@ final class LeadershipBalancer {
             }
         }
         if (drain && !mine.isEmpty()) {
-            LOG.debug("drained, but no other member that may lead answers lately and has caught up in the {} groups"
-                    + " this node leads",
-                    mine.size());
+            reportStuckDrain(mine, targets);
         }
         return false;
+    }
+
+    /**
+     * Says at INFO why a drained node still leads groups it cannot hand away, when it starts and
+     * each time those groups change (not every round; the reason is the one seen then).
+     */
+    private void reportStuckDrain(List<GroupNode> mine, List<String> targets) {
+        List<String> names = mine.stream().map(GroupNode::name).sorted().toList();
+        String why;
+        if (targets.isEmpty()) {
+            why = "no other member that may lead was heard from lately without saying it is drained";
+        } else {
+            StringBuilder b = new StringBuilder();
+            GroupNode g = mine.get(0);
+            for (String t : targets) {
+                long lag = g.node().lagOf(t);
+                b.append(b.length() == 0 ? "" : "; ").append(t).append(!g.node().heardWithin(t, liveWindowNanos)
+                        ? " does not answer in it" : " lacks " + (lag == Long.MAX_VALUE ? "an unknown number of"
+                        : Long.toString(lag)) + " committed entries (at most " + maxLagEntries + " to take it)");
+            }
+            why = "in group " + g.name() + ": " + b;
+        }
+        String report = names.toString();   // the reason may change every round (a member heard, then not)
+        if (!report.equals(lastStuckReport)) {
+            lastStuckReport = report;
+            LOG.info("drained, but no other member can take the {} groups this node still leads ({}{}): {}; it keeps"
+                    + " leading them and hands them over once one can", names.size(),
+                    String.join(", ", names.subList(0, Math.min(5, names.size()))), names.size() > 5 ? ", ..." : "",
+                    why);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.haraft.RaftConfig;
 import io.haraft.RaftNode;
 import io.haraft.RevokeReason;
 import io.haraft.core.PlantedBugs;
+import io.haraft.transport.TransportTesting.LogCapture;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -133,6 +134,35 @@ class BalancerCatchUpTest {
         int max = IDS.stream().mapToInt(id -> led.getOrDefault(id, 0)).max().orElseThrow();
         int min = IDS.stream().mapToInt(id -> led.getOrDefault(id, 0)).min().orElseThrow();
         return sum == GROUPS.size() && max - min <= 1;
+    }
+
+    /**
+     * Drained while the only other member not drained lacks the log: the node keeps its groups and
+     * says why at INFO, once (not every round), naming the lagging member.
+     */
+    @Test
+    void aDrainThatNoMemberCanTakeSaysWhyOnce() {
+        start(false);
+        leaveN3Behind();
+        world.runUntil(world.now() + 1_000 * MS);
+        String drained = "n1";
+        node("n2").drain();                                      // n2 hands its groups to n1
+        world.runWhile(() -> !GROUPS.stream().allMatch(g -> leaderOf(g).equals(Optional.of(drained))),
+                world.now() + 10_000 * MS);
+        assertThat(ledCounts()).isEqualTo(Map.of(drained, GROUPS.size()));
+        try (LogCapture logs = new LogCapture()) {
+            node(drained).drain();                               // n2 is drained, n3 lags: no one can take them
+            world.runUntil(world.now() + 3_000 * MS);
+            List<String> reports = logs.lines().stream().filter(l -> l.contains("drained, but no other member can take"))
+                    .toList();
+            assertThat(reports).hasSize(1);
+            // the reason seen then: n3 is not heard from at every round (its pre-votes come once per
+            // election timeout), so either may be said
+            assertThat(reports.get(0)).contains("INFO").containsAnyOf("n3 lacks", "n3 does not answer",
+                    "no other member that may lead was heard from lately");
+        }
+        assertThat(ledCounts()).as("the drained node still leads what it cannot hand away")
+                .isEqualTo(Map.of(drained, GROUPS.size()));
     }
 
     /** The planted bug: a balancer without the lag bound hands n3 groups, and their leaders step down. */
