@@ -70,7 +70,10 @@ final class LeadershipBalancer {
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean balancing = true;
     private volatile boolean drained;
-    /** The groups of the last stuck-drain report logged (round thread only): logged again when they change. */
+    /**
+     * The groups of the stuck-drain report of the last round, or null if it reported none (round
+     * thread only): a report is logged when it differs from the last round's.
+     */
     private String lastStuckReport;
 
     /**
@@ -114,9 +117,9 @@ final class LeadershipBalancer {
     /** One round (see the class comment); quick, never blocks, never throws for a group's failure. */
     void round() {
         boolean drain = drained;
-        if (!drain) {
-            lastStuckReport = null;
-        }
+        // a round that does not report stuck groups ends the report: the same groups stuck again later are said again
+        String reported = lastStuckReport;
+        lastStuckReport = null;
         if (!drain && !balancing) {
             return;
         }
@@ -158,7 +161,8 @@ final class LeadershipBalancer {
                 return p != null && (p.equals(self) || targets.contains(p) && g.node().heardWithin(p, liveWindowNanos));
             });
         }
-        while (!mine.isEmpty() && inFlight.size() < maxInFlight && handOverOne(mine, targets, counts, drain)) {
+        while (!mine.isEmpty() && inFlight.size() < maxInFlight
+                && handOverOne(mine, targets, counts, drain, reported)) {
             counts.merge(self, -1, Integer::sum);
         }
     }
@@ -193,7 +197,7 @@ final class LeadershipBalancer {
      * @return whether a handover started
      */
     private boolean handOverOne(List<GroupNode> mine, List<String> targets, Map<String, Integer> counts,
-                                boolean drain) {
+                                boolean drain, String reported) {
         int mineCount = counts.getOrDefault(self, 0);
         List<String> byCount = new ArrayList<>(targets);
         byCount.sort(java.util.Comparator.comparingInt(t -> counts.getOrDefault(t, 0)));   // stable: member order on ties
@@ -204,7 +208,6 @@ final class LeadershipBalancer {
             }
             for (GroupNode g : mine) {
                 if (canTake(g, target)) {
-                    lastStuckReport = null;
                     mine.remove(g);
                     handOver(g, target, drain, mineCount, theirs);
                     counts.merge(target, 1, Integer::sum);
@@ -213,7 +216,7 @@ final class LeadershipBalancer {
             }
         }
         if (drain && !mine.isEmpty()) {
-            reportStuckDrain(mine, targets);
+            reportStuckDrain(mine, targets, reported);
         }
         return false;
     }
@@ -222,8 +225,13 @@ final class LeadershipBalancer {
      * Says at INFO why a drained node still leads groups it cannot hand away, when it starts and
      * each time those groups change (not every round; the reason is the one seen then).
      */
-    private void reportStuckDrain(List<GroupNode> mine, List<String> targets) {
+    private void reportStuckDrain(List<GroupNode> mine, List<String> targets, String reported) {
         List<String> names = mine.stream().map(GroupNode::name).sorted().toList();
+        String report = names.toString();   // the reason may change every round (a member heard, then not)
+        lastStuckReport = report;
+        if (report.equals(reported)) {
+            return;
+        }
         String why;
         if (targets.isEmpty()) {
             why = "no other member that may lead was heard from lately without saying it is drained";
@@ -238,14 +246,9 @@ final class LeadershipBalancer {
             }
             why = "in group " + g.name() + ": " + b;
         }
-        String report = names.toString();   // the reason may change every round (a member heard, then not)
-        if (!report.equals(lastStuckReport)) {
-            lastStuckReport = report;
-            LOG.info("drained, but no other member can take the {} groups this node still leads ({}{}): {}; it keeps"
-                    + " leading them and hands them over once one can", names.size(),
-                    String.join(", ", names.subList(0, Math.min(5, names.size()))), names.size() > 5 ? ", ..." : "",
-                    why);
-        }
+        LOG.info("drained, but no other member can take the {} groups this node still leads ({}{}): {}; it keeps"
+                + " leading them and hands them over once one can", names.size(),
+                String.join(", ", names.subList(0, Math.min(5, names.size()))), names.size() > 5 ? ", ..." : "", why);
     }
 
     /**

@@ -13,11 +13,12 @@ import java.util.Objects;
 /**
  * What {@code status()} shows of one node, published by its loop after every iteration: role,
  * term, known leader, commit index, the latest configuration, whether that configuration is still
- * uncommitted, and on a leader its last index and each member's lag (entries behind the leader's
- * last index; 0 for itself). Immutable; built and compared on the loop thread only, read from any
- * thread.
+ * uncommitted, and on a leader each member's lag (entries behind the leader's last index; 0 for
+ * itself) and, once its election was reported, its last index. Immutable; built and compared on
+ * the loop thread only, read from any thread.
  *
- * @param leaderLastIndex on a leader, its last log index; 0 on any other node
+ * @param leaderLastIndex on a leader whose election was reported (the first entry of its term is
+ *                        committed), its last log index; 0 on any other node
  */
 record NodeView(Role role, long term, String leader, long commitIndex, Membership membership, boolean pending,
                 Map<String, Long> lag, long leaderLastIndex) {
@@ -36,7 +37,7 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
         }
         return new NodeView(core.role(), core.term(), core.leader(), core.commitIndex(), core.membership(),
                 core.log().latestMembershipIndex() > core.commitIndex(), lag,
-                core.role() == Role.LEADER ? core.lastIndex() : 0);
+                core.isElected() ? core.lastIndex() : 0);
     }
 
     /**
@@ -57,7 +58,7 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
         }
         List<String> ids = m.ids();
         long last = core.lastIndex();
-        if (lag.size() != ids.size() || leaderLastIndex != last) {
+        if (lag.size() != ids.size() || leaderLastIndex != (core.isElected() ? last : 0)) {
             return true;
         }
         for (String id : ids) {
@@ -70,13 +71,16 @@ record NodeView(Role role, long term, String leader, long commitIndex, Membershi
     }
 
     /**
-     * On a leader: how many committed entries member {@code id} lacks (its lag less the entries
-     * not committed yet, which every follower lacks for a moment under load);
-     * {@link Long#MAX_VALUE} if this view is not a leader's or {@code id} is not a member.
+     * On a leader whose election was reported: how many committed entries member {@code id} lacks
+     * (its lag less the entries not committed yet, which every follower lacks for a moment under
+     * load); {@link Long#MAX_VALUE} if this view is not such a leader's (a leader that has not yet
+     * committed in its term knows neither its followers' logs nor the commit index) or {@code id}
+     * is not a member.
      */
     long committedLag(String id) {
         Long l = lag.get(id);
-        return l == null ? Long.MAX_VALUE : Math.max(0, l - Math.max(0, leaderLastIndex - commitIndex));
+        return l == null || leaderLastIndex == 0 ? Long.MAX_VALUE
+                : Math.max(0, l - Math.max(0, leaderLastIndex - commitIndex));
     }
 
     /** On a leader whose last index is {@code last}: how many entries member {@code id} lacks (0 for itself). */

@@ -510,11 +510,8 @@ public final class RaftGroupsImpl implements RaftGroups {
             toClose = new ArrayList<>(groups.values());
             groups.clear();
             publishHosted();
-            // until each has closed, removeAndDeleteData must not delete its files under it
-            toClose.forEach(g -> removing.add(g.name()));
             if (!started) {
-                toClose.forEach(g -> g.node().close());
-                toClose.forEach(g -> removing.remove(g.name()));
+                toClose.forEach(g -> g.node().close());   // under the lock: nothing can delete their files meanwhile
                 env.close();
                 return;
             }
@@ -526,6 +523,8 @@ public final class RaftGroupsImpl implements RaftGroups {
                 transport.setDrained(true);
             }
             toClose.forEach(g -> g.node().deferCandidacy(true));
+            // until each has closed, removeAndDeleteData must not delete its files under it
+            toClose.forEach(g -> removing.add(g.name()));
         }
         // Every group revokes (handing over) before the shared socket closes: fast failover stays safe.
         for (GroupNode g : toClose) {

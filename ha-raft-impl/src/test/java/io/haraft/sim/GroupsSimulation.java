@@ -311,7 +311,11 @@ final class GroupsSimulation {
         if (downFor == 0) {
             start(d);
         } else {
-            world.at(world.now() + downFor, null, () -> start(d));
+            world.at(world.now() + downFor, null, () -> {
+                if (!d.up()) {                        // a restart scheduled by an earlier fault may have come first
+                    start(d);
+                }
+            });
         }
     }
 
