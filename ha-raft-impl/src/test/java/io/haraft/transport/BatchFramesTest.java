@@ -101,14 +101,26 @@ class BatchFramesTest {
     void aMessageOtherThanAHeartbeatNeverSharesAFrame() {
         awaitConnected();
         n2.coalescePeriodic(FOREVER);
-        long frames = n2.framesSent();
-        n2.send("g1", new Message.Heartbeat("n2", "n1", 9, 0, 1));
-        n2.send("g2", new Message.Heartbeat("n2", "n1", 9, 0, 2));
-        n2.send(new Message.Vote("n2", "n1", 9, 0, 0, false));
-        n2.send(new Message.Vote("n2", "n1", 9, 0, 0, false));
-        awaitTrue("both votes at n1", () -> l1.messages().stream().filter(m -> m.term() == 9).count() == 2);
-        // heartbeats g1+g2 as one frame, then each vote in a frame of its own
-        assertThat(n2.framesSent() - frames).as("frames for 2 heartbeats and 2 votes").isEqualTo(3);
+        // As above: a drain the connection scheduled may write the first held heartbeat alone; an
+        // attempt it interferes with (the heartbeats were not both still held) is repeated.
+        for (int attempt = 0; attempt < 5; attempt++) {
+            long term = 30 + attempt;
+            long frames = n2.framesSent();
+            n2.send("g1", new Message.Heartbeat("n2", "n1", term, 0, 1));
+            n2.send("g2", new Message.Heartbeat("n2", "n1", term, 0, 2));
+            boolean held = n2.framesSent() == frames;
+            n2.send(new Message.Vote("n2", "n1", term, 0, 0, false));
+            n2.send(new Message.Vote("n2", "n1", term, 0, 0, false));
+            awaitTrue("both votes at n1", () -> l1.messages().stream().filter(m -> m.term() == term).count() == 2);
+            if (!held) {
+                continue;
+            }
+            // heartbeats g1+g2 as one frame (written by the first vote's drain, or by a scheduled
+            // drain after both were queued), then each vote in a frame of its own
+            assertThat(n2.framesSent() - frames).as("frames for 2 heartbeats and 2 votes").isEqualTo(3);
+            return;
+        }
+        throw new AssertionError("a held heartbeat was written before the second was queued in every attempt");
     }
 
     @Test
@@ -122,8 +134,9 @@ class BatchFramesTest {
         awaitTrue("five heartbeats at n1", () -> l1.messages().stream().filter(m -> m.term() == 3).count() == 5);
         assertThat(l1.messages().stream().filter(m -> m.term() == 3).map(m -> ((Message.Heartbeat) m).round()))
                 .containsExactly(1L, 2L, 3L, 4L, 5L);
-        // written by the linger's flush; at most one frame per flush (the sends may straddle one)
-        assertThat(n2.framesSent() - frames).isBetween(1L, 2L);
+        // written by the linger's flush; at most one frame per flush (the sends may straddle one),
+        // plus one if a drain the connection scheduled wrote what was queued then
+        assertThat(n2.framesSent() - frames).isBetween(1L, 3L);
     }
 
     @Test
