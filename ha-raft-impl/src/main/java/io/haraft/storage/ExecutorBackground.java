@@ -114,9 +114,4 @@ final class ExecutorBackground implements StoreDriver.Background {
         }
         return interrupted;
     }
-
-    @Override
-    public boolean threaded() {
-        return true;
-    }
 }

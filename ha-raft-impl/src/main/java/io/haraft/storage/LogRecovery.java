@@ -37,6 +37,8 @@ final class LogRecovery {
     FileSnapshot snapshot;
     long firstIndex;
     long lastIndex;
+    /** The length of the newest segment's file (data and any preallocated zeros after it). */
+    long lastFileLength;
     /** The manifest written at the end of recovery. */
     Manifest manifest;
 
@@ -125,6 +127,7 @@ final class LogRecovery {
             }
             Segment seg = new Segment(path, base, h, buf.length);
             segments.add(seg);
+            lastFileLength = buf.length;
             checkSegmentHeader(seg, buf);
             if (expected >= 0 && base != expected) {
                 if (base <= snapIndex + 1) {

@@ -18,6 +18,12 @@ final class Segment {
     ByteBuffer pending;
     int[] offsets = new int[64];
     int count;
+    /**
+     * The file is not preallocated past its data (started while no spare was ready, or cut by a
+     * truncation): each fsync of an append also commits the file size. Left for the spare as soon
+     * as one is ready.
+     */
+    boolean growing;
 
     Segment(Path path, long base, FileIO.Handle handle, long size) {
         this.path = path;

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * is cut, never overwritten. Entries a snapshot covers are dropped a whole segment at a time,
  * oldest first; a snapshot the log does not contain replaces the whole log, newest segment first,
  * so that power lost part-way never leaves a log with a hole at its start. Starting a segment
- * renames the preallocated spare into place when one is ready ({@link SpareSegment}).
+ * renames the preallocated spare into place when one is ready ({@link SpareSegment}); otherwise the
+ * segment grows with its entries and is left, complete and forced, for the spare once it is ready.
  *
  * <p><b>Threads.</b> Not thread-safe: every method is called under the store's lock (reads under
  * its read lock, everything else under its write lock), which also guards the segment list the
@@ -58,6 +59,10 @@ final class SegmentLog {
         this.manifest = manifest;
         this.commit = commit;
         this.spare = spare;
+        if (!segments.isEmpty()) {
+            // A newest segment shorter than a segment was not preallocated (or was cut): it grows.
+            segments.get(segments.size() - 1).growing = recovered.lastFileLength < segmentSize;
+        }
     }
 
     /**
@@ -216,6 +221,7 @@ final class SegmentLog {
                     s.handle.truncate(off);
                     s.handle.force();
                     s.flushed = off;
+                    s.growing = true;
                 }
                 s.size = off;
                 s.count = (int) (index - s.base);
@@ -229,7 +235,8 @@ final class SegmentLog {
         Segment active = segments.isEmpty() ? null : segments.get(segments.size() - 1);
         int i = 0;
         while (i < entries.size()) {
-            if (active == null || (active.count > 0 && active.size + Formats.frameSize(entries.get(i)) > segmentSize)) {
+            if (active == null || (active.count > 0 && (active.size + Formats.frameSize(entries.get(i)) > segmentSize
+                    || (active.growing && spare.ready())))) {
                 if (active != null) {
                     // The previous segment is complete before the next one gets data, so a torn
                     // record can only ever be at the end of the last segment.
@@ -266,36 +273,25 @@ final class SegmentLog {
     /**
      * Starts a segment. Segment files are preallocated (written with zeros and fsynced) so that an
      * fsync after an append need not commit a new file size: on ext4 that is about 15 times
-     * cheaper. A background thread keeps one spare file ready; this waits for it if it is being
-     * written, and writes one itself only if the background thread failed, and only if that leaves
-     * the reserved free space: otherwise the segment grows as entries are appended.
+     * cheaper. A background thread keeps one spare file ready, and this renames it into place. If
+     * none is ready (the log filled a segment faster than the disk wrote the zeros beside it, or
+     * the free space is too low to preallocate), it never waits for one: the segment grows as
+     * entries are appended, and {@link #append} leaves it for the spare as soon as one is ready.
      */
     private Segment createSegment(long base) throws IOException {
         Path path = DataDir.segmentPath(dir, base);
         FileIO.Handle h;
-        if (spare.take()) {
+        boolean preallocated = spare.take();
+        if (preallocated) {
             io.rename(spare.file(), path);
             h = io.open(path, false);
         } else {
             h = io.open(path, true);
             h.truncate(0);
-            if (spare.roomFor(segmentSize)) {
-                try {
-                    DataDir.zeroFill(h, 0, segmentSize);
-                    h.force();
-                } catch (IOException e) {
-                    // Not into the last free space: give back what the zeros took, keep the header.
-                    h.truncate(0);
-                    if (!DataDir.isDiskFull(e)) {
-                        throw e;
-                    }
-                    LOG.warn("Could not preallocate log segment {} ({}); it grows as entries are appended", path,
-                            e.toString());
-                }
-            }
         }
         h.write(ByteBuffer.wrap(Formats.segmentHeader(base)), 0);
         Segment s = new Segment(path, base, h, Formats.SEGMENT_HEADER_SIZE);
+        s.growing = !preallocated;
         segments.add(s);
         commit.segmentStarted();
         spare.request();

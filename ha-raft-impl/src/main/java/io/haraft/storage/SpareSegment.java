@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps one zero-filled, fsynced segment file ({@value DataDir#SPARE_FILE}) ready in the background,
- * so that starting a log segment is a rename. Never into the last free space: a spare is written
+ * so that starting a log segment is a rename. A segment started while no spare is ready grows with
+ * its entries instead (nothing waits for the zeros), until the spare is ready. Never into the last free space: a spare is written
  * only if at least the reserve stays free after it (else a WARN, once until space is back); a spare
  * that fails part-way (a full disk) is deleted at once, and recovery deletes any left by a crash.
  */
@@ -26,7 +27,7 @@ final class SpareSegment {
     private final long reserve;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private boolean ready;
+    private volatile boolean ready;
     private boolean wanted;
     private boolean stop;
     private volatile boolean lowSpaceWarned;
@@ -71,24 +72,24 @@ final class SpareSegment {
     }
 
     /**
-     * Takes the spare: waits while one is being written, and returns whether one is ready (the
-     * caller renames {@link #file()} into place) or not (the caller writes a segment itself).
+     * Takes the spare if one is ready (the caller renames {@link #file()} into place) and returns
+     * whether it did. Never waits for one being written: the caller then starts a segment that grows
+     * with its entries, and leaves it for the spare once {@link #ready()} says one is there.
      */
     boolean take() {
-        if (!worker.threaded()) {
-            prepareIfWanted();      // no thread writes it meanwhile: write it now
-        }
         lock.lock();
         try {
-            while (!ready && wanted && !stop) {
-                changed.awaitUninterruptibly();
-            }
             boolean took = ready;
             ready = false;
             return took;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether a spare is ready to take; a hint read without the lock (only {@link #take} decides). */
+    boolean ready() {
+        return ready;
     }
 
     Path file() {

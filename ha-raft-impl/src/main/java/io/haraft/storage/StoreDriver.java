@@ -40,19 +40,14 @@ interface StoreDriver {
             }
             return interrupted;
         }
-
-        @Override
-        public boolean threaded() {
-            return true;
-        }
     };
 
     /**
      * Runs each worker's steps as short tasks on {@code workers}, an executor shared by many stores
      * (the groups of one node), so that stores add no threads of their own. A worker's steps never
      * run at once: a wake while its task runs makes the task look for work again before it ends.
-     * Callers may wait for a worker ({@link Background#threaded} is true): the executor must not be
-     * one whose threads wait for stores.
+     * Callers may wait for a worker's work (a write waits for its group-commit round): the executor
+     * must not be one whose threads wait for stores.
      */
     static StoreDriver onExecutor(java.util.concurrent.Executor workers) {
         java.util.Objects.requireNonNull(workers, "workers");
@@ -82,12 +77,6 @@ interface StoreDriver {
          * interrupted meanwhile.
          */
         boolean join();
-
-        /**
-         * Whether the worker runs on a thread of its own, so that a caller may wait for it; if not,
-         * a caller that needs its work done runs a {@link Worker#step} itself instead of waiting.
-         */
-        boolean threaded();
     }
 
     /** Creates (does not start) the background runner of {@code worker}. */

@@ -151,14 +151,15 @@ class FileRaftStorageTest extends RaftStorageContractTest {
     @Test
     void appendsThatArriveDuringAnFsyncShareTheNextOne() throws Exception {
         SimFileIO io = new SimFileIO();
-        FileRaftStorage s = FileRaftStorage.open(tmp.resolve("g"), small().withFileIO(io));
+        // no spare: a segment left for one would be forced on this thread, inside persist
+        FileRaftStorage s = FileRaftStorage.open(tmp.resolve("g"), small().withFileIO(io), new HeldSpareDriver());
         try {
             await(s.persist(null, List.of(cmd(1, 1))));
             CountDownLatch inForce = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             io.beforeForce = path -> {
                 if (!path.toString().endsWith(".seg")) {
-                    return; // the background preallocation of the next segment is not part of this
+                    return; // the directory and the hard state are not part of this
                 }
                 inForce.countDown();
                 try {
@@ -190,7 +191,8 @@ class FileRaftStorageTest extends RaftStorageContractTest {
     @Test
     void failedFsyncFailsThePendingFuturesAndTheStore() throws Exception {
         SimFileIO io = new SimFileIO();
-        FileRaftStorage s = FileRaftStorage.open(tmp.resolve("f"), small().withFileIO(io));
+        // no spare: a segment left for one would be forced inside persist, which would then throw
+        FileRaftStorage s = FileRaftStorage.open(tmp.resolve("f"), small().withFileIO(io), new HeldSpareDriver());
         try {
             await(s.persist(null, List.of(cmd(1, 1))));
             io.beforeForce = path -> {

@@ -64,11 +64,6 @@ public final class SimulatedStoreDriver implements StoreDriver {
                 }
                 return false;
             }
-
-            @Override
-            public boolean threaded() {
-                return false;
-            }
         };
     }
 }
