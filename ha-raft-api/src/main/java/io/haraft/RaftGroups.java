@@ -236,7 +236,10 @@ public interface RaftGroups extends AutoCloseable {
 
     /**
      * Stops every group (each leader hands over first, as {@link RaftNode#close()}), then closes
-     * the listening address and stops the shared threads. Idempotent; never throws.
+     * the listening address and stops the shared threads. A group that a {@link #remove} on
+     * another thread is stopping meanwhile has stopped too (its listener has returned from
+     * {@code revoked}) before the address closes; a listener that blocks delays this no longer
+     * than it delays {@link RaftNode#close()}. Idempotent; never throws.
      */
     @Override
     void close();

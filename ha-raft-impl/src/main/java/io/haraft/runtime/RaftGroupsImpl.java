@@ -25,13 +25,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -80,7 +79,7 @@ public final class RaftGroupsImpl implements RaftGroups {
     private final Object lifecycle = new Object();
     private State state = State.NEW;                                   // guarded by lifecycle
     private final Map<String, GroupNode> groups = new LinkedHashMap<>();  // guarded by lifecycle
-    private final Set<String> removing = new HashSet<>();              // guarded by lifecycle
+    private final Map<String, GroupNode> removing = new HashMap<>();    // guarded by lifecycle: closing, not yet closed
     private volatile List<GroupNode> hosted = List.of();               // written under lifecycle (publishHosted)
     /** The shared pools; they start threads only when given work, so none runs before start. */
     private final SharedEnvironment env;
@@ -272,8 +271,8 @@ public final class RaftGroupsImpl implements RaftGroups {
                 throw new IllegalStateException("node " + config.nodeId() + " is closed; cannot host group '"
                         + name + "'");
             }
-            if (groups.containsKey(name) || removing.contains(name)) {
-                throw new IllegalArgumentException("group '" + name + "' is " + (removing.contains(name)
+            if (groups.containsKey(name) || removing.containsKey(name)) {
+                throw new IllegalArgumentException("group '" + name + "' is " + (removing.containsKey(name)
                         ? "being removed" : "hosted already") + " on node " + config.nodeId());
             }
             RaftNodeImpl node = create(name, options);
@@ -358,7 +357,7 @@ public final class RaftGroupsImpl implements RaftGroups {
                 return false;
             }
             router.forget(name);
-            removing.add(name);
+            removing.put(name, g);
         }
         try {
             g.node().close();
@@ -392,7 +391,7 @@ public final class RaftGroupsImpl implements RaftGroups {
         boolean hosted = remove(name);
         Path dir = groupDir(name);
         synchronized (lifecycle) {
-            if (groups.containsKey(name) || removing.contains(name)) {
+            if (groups.containsKey(name) || removing.containsKey(name)) {
                 throw new IllegalStateException("group '" + name + "' was created again while it was removed, or"
                         + " is still closing; its data is kept");
             }
@@ -524,7 +523,7 @@ public final class RaftGroupsImpl implements RaftGroups {
             }
             toClose.forEach(g -> g.node().deferCandidacy(true));
             // until each has closed, removeAndDeleteData must not delete its files under it
-            toClose.forEach(g -> removing.add(g.name()));
+            toClose.forEach(g -> removing.put(g.name(), g));
         }
         // Every group revokes (handing over) before the shared socket closes: fast failover stays safe.
         for (GroupNode g : toClose) {
@@ -537,6 +536,15 @@ public final class RaftGroupsImpl implements RaftGroups {
                     removing.remove(g.name());
                 }
             }
+        }
+        // A group that a remove() is closing meanwhile also revokes, and its listener returns, before
+        // the shared socket closes: a second close() of its node waits (bounded) for the first.
+        List<GroupNode> stillRemoving;
+        synchronized (lifecycle) {
+            stillRemoving = new ArrayList<>(removing.values());
+        }
+        for (GroupNode g : stillRemoving) {
+            g.node().close();
         }
         GrpcTransport t = sharedTransport();
         if (t != null) {
