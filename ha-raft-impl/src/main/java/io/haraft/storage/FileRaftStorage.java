@@ -456,10 +456,11 @@ public final class FileRaftStorage implements RaftStorage {
 
     /**
      * Renames the committed snapshot file {@code tmp} into place and compacts (or replaces) the log.
-     * Installs run one at a time ({@link #installs}). The durable rename and the directory fsync that
-     * makes the deletions durable run outside the store's write lock, so appends and hard-state
-     * writes (the Raft loop's {@code persist}) do not wait for them; only the switch to the new
-     * snapshot and the compaction (with its manifest update) hold it. Power lost between the steps
+     * Installs run one at a time ({@link #installs}). The durable rename, the manifest update of a
+     * compaction, the deletions and the directory fsync that makes them durable run outside the
+     * store's write lock, so appends and hard-state writes (the Raft loop's {@code persist}) do not
+     * wait for them; only the switch to the new snapshot and the compaction in memory hold it (and
+     * the whole replacement of a log that does not contain the snapshot, which is rare). Power lost between the steps
      * leaves states recovery already handles: a snapshot newer than the manifest names (the newest
      * wins, the others are deleted), or files whose deletion was not durable yet.
      */
@@ -469,16 +470,21 @@ public final class FileRaftStorage implements RaftStorage {
             try {
                 checkOpenAndNotOlder(meta);
                 snapshots.rename(snap, tmp);
+                FileSnapshot old;
+                List<Segment> compacted;
                 rw.writeLock().lock();
                 try {
                     checkOpen();
                     snapshots.checkNotOlder(meta);   // only installs change it, and they run one at a time
-                    FileSnapshot old = snapshots.makeCurrent(snap);
-                    raftLog.compactTo(meta);
-                    snapshots.deleteReplaced(old);
+                    old = snapshots.makeCurrent(snap);
+                    compacted = raftLog.compactTo(meta);
                 } finally {
                     rw.writeLock().unlock();
                 }
+                // The manifest naming the new snapshot (and not the compacted segments) is made
+                // durable before anything it no longer names is deleted. close() waits for this.
+                raftLog.deleteCompacted(compacted);
+                snapshots.deleteReplaced(old);
                 io.syncDirectory(dir);
                 LOG.info("Stored snapshot {}@{} ({} bytes) in {}; log now from index {}", meta.lastIndex(),
                         meta.lastTerm(), snap.size(), dir, meta.lastIndex() + 1);
@@ -502,6 +508,9 @@ public final class FileRaftStorage implements RaftStorage {
             closed = true;
         } finally {
             rw.writeLock().unlock();
+        }
+        synchronized (installs) {
+            // an install past its last check of closed finishes its writes and deletions first
         }
         commit.stop();
         spare.stop();

@@ -4,6 +4,7 @@ import io.haraft.core.log.Entry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -140,17 +141,20 @@ final class SegmentLog {
     }
 
     /**
-     * Makes the log start after the snapshot {@code meta}, now the current one: entries it covers
-     * are dropped, and the whole log if it does not contain the snapshot's last entry.
+     * Makes the log start after the snapshot {@code meta}, now the current one. If the log contains
+     * the snapshot's last entry, the entries it covers are dropped from memory only, a whole segment
+     * at a time, and the manifest lowered in memory: the dropped segments are returned, and
+     * {@link #deleteCompacted} deletes them once the manifest no longer names them durably (outside
+     * the store's lock, so that appends do not wait for those fsyncs). Otherwise the snapshot
+     * replaces the whole log here, durably, and nothing is returned: a segment started after it may
+     * take the name of one of the old ones, so they must be gone first.
      */
-    void compactTo(SnapshotMeta meta) throws IOException {
+    List<Segment> compactTo(SnapshotMeta meta) throws IOException {
         long idx = meta.lastIndex();
         boolean covers = lastIndex >= idx && idx >= firstIndex - 1 && term(idx) == meta.lastTerm();
-        // The manifest names the new snapshot, and no longer what is about to be deleted.
-        manifest.lower(m -> covers ? m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
-                && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex())
-                : m.withFiles(idx, 0, Math.min(m.durableIndex(), idx)));
         if (!covers) {
+            // The manifest names the new snapshot, and no longer the log about to be deleted.
+            manifest.lower(m -> m.withFiles(idx, 0, Math.min(m.durableIndex(), idx)));
             // Last segment first: power lost part-way leaves a shorter log that still starts
             // where it did (recovery then discards it too), never one with a hole at its start.
             for (int i = segments.size() - 1; i >= 0; i--) {
@@ -160,9 +164,31 @@ final class SegmentLog {
             segments.clear();
             terms.n = 0;
             lastIndex = idx;
+            firstIndex = idx + 1;
+            return List.of();
         }
+        manifest.lowerInMemory(m -> m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
+                && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex()));
         firstIndex = idx + 1;
-        deleteSegmentsUpTo(idx);
+        List<Segment> dropped = new ArrayList<>();
+        while (!segments.isEmpty() && segments.get(0).lastIndex() <= idx) {
+            dropped.add(segments.remove(0));
+        }
+        return dropped;
+    }
+
+    /**
+     * Deletes the files of the segments {@link #compactTo} dropped, oldest first, after making the
+     * manifest that no longer names them durable. Called outside the store's lock, by the one
+     * snapshot install running: the names of dropped segments are never reused (new segments start
+     * after the log's end, above the snapshot).
+     */
+    void deleteCompacted(List<Segment> dropped) throws IOException {
+        manifest.makeDurable();
+        for (Segment s : dropped) {
+            io.delete(s.path);
+            commit.closeLater(s.handle);
+        }
     }
 
     /** Closes every segment file; the writer thread must have stopped. */
@@ -296,14 +322,5 @@ final class SegmentLog {
         commit.segmentStarted();
         spare.request();
         return s;
-    }
-
-    /** Deletes whole segments whose entries are all {@code <= index}. */
-    private void deleteSegmentsUpTo(long index) throws IOException {
-        while (!segments.isEmpty() && segments.get(0).lastIndex() <= index) {
-            Segment s = segments.remove(0);
-            io.delete(s.path);
-            commit.closeLater(s.handle);
-        }
     }
 }

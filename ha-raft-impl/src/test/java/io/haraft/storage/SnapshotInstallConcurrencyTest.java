@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A snapshot install must not stop the Raft loop: while the install waits for a directory fsync,
- * {@code persist} (called on the loop thread for every append and vote) still returns, and the
- * entries it wrote become durable. The disk here is real; the test layer only holds the
- * installing thread in the directory sync that makes the snapshot's rename durable until the test
- * lets it go. (When the install held the store's write lock across that sync, persist waited.)
+ * or for the fsync of the manifest that names the new snapshot, {@code persist} (called on the
+ * loop thread for every append and vote) still returns, and the entries it wrote become durable.
+ * The disk here is real; the test layer only holds the installing thread at that step until the
+ * test lets it go. (When the install held the store's write lock across it, persist waited.)
  */
 @Timeout(60)
 class SnapshotInstallConcurrencyTest {
@@ -29,41 +29,70 @@ class SnapshotInstallConcurrencyTest {
     @TempDir
     Path tmp;
 
-    /**
-     * Holds the first {@code syncDirectory} after a snapshot file was renamed into place by the
-     * thread named {@link #heldThread} (the sync that makes that rename durable) until released.
-     */
-    static final class HeldDirectorySync extends ForwardingFileIO {
+    /** The real disk, holding the thread named {@link #heldThread} at one step of its install until released. */
+    abstract static class HeldInstall extends ForwardingFileIO {
         volatile String heldThread;
-        private volatile boolean armed;
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 
-        HeldDirectorySync() {
+        HeldInstall() {
             super(FileIO.standard());
         }
+
+        /** Called on the held thread at the step: waits until the test releases it. */
+        void hold() throws IOException {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+
+        boolean onHeldThread() {
+            return Thread.currentThread().getName().equals(heldThread);
+        }
+    }
+
+    /** Holds the first {@code syncDirectory} after a snapshot file was renamed into place (the sync that makes that rename durable). */
+    static final class HeldDirectorySync extends HeldInstall {
+        private volatile boolean armed;
 
         @Override
         public void rename(Path from, Path to) throws IOException {
             super.rename(from, to);
-            if (Thread.currentThread().getName().equals(heldThread) && to.getFileName().toString().endsWith(".snap")) {
+            if (onHeldThread() && to.getFileName().toString().endsWith(".snap")) {
                 armed = true;
             }
         }
 
         @Override
         public void syncDirectory(Path dir) throws IOException {
-            if (armed && Thread.currentThread().getName().equals(heldThread)) {
+            if (armed && onHeldThread()) {
                 armed = false;
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
+                hold();
             }
             super.syncDirectory(dir);
+        }
+    }
+
+    /** Holds the fsync of the new manifest (naming the snapshot) that the install writes. */
+    static final class HeldManifestWrite extends HeldInstall {
+        @Override
+        Handle wrap(Path file, Handle h) {
+            if (!file.getFileName().toString().startsWith(DataDir.MANIFEST_FILE)) {
+                return h;
+            }
+            return new ForwardingHandle(h) {
+                @Override
+                public void force() throws IOException {
+                    if (onHeldThread()) {
+                        hold();
+                    }
+                    h.force();
+                }
+            };
         }
     }
 
@@ -77,7 +106,16 @@ class SnapshotInstallConcurrencyTest {
 
     @Test
     void persistGoesOnWhileAnInstallWaitsForTheDirectorySync() throws Exception {
-        HeldDirectorySync disk = new HeldDirectorySync();
+        persistGoesOnWhileTheInstallIsHeld(new HeldDirectorySync(), "a directory sync");
+    }
+
+    /** The manifest that names the snapshot, and no longer the segments it compacts, is written outside the store's lock. */
+    @Test
+    void persistGoesOnWhileAnInstallWaitsForTheManifestWrite() throws Exception {
+        persistGoesOnWhileTheInstallIsHeld(new HeldManifestWrite(), "the manifest's fsync");
+    }
+
+    private void persistGoesOnWhileTheInstallIsHeld(HeldInstall disk, String step) throws Exception {
         FileRaftStorage.Options options = FileRaftStorage.Options.defaults().withSegmentSize(1 << 20).withFileIO(disk);
         try (FileRaftStorage store = FileRaftStorage.open(tmp.resolve("d"), options)) {
             store.persist(new HardState(2, "n1"), run(1, 20, 2)).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
@@ -94,7 +132,7 @@ class SnapshotInstallConcurrencyTest {
             }, "installer");
             installer.start();
             assertThat(disk.entered.await(PATIENCE_SECONDS, TimeUnit.SECONDS))
-                    .as("the install reached a directory sync").isTrue();
+                    .as("the install reached %s", step).isTrue();
 
             try {
                 // The loop's persist: must not wait for the held install.
@@ -104,7 +142,7 @@ class SnapshotInstallConcurrencyTest {
                 durable.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
                 assertThat(store.lastIndex()).isEqualTo(25);
                 assertThat(store.hardState()).isEqualTo(new HardState(3, "n2"));
-                assertThat(installed).as("the install still waits for its directory sync").isNotDone();
+                assertThat(installed).as("the install still waits for %s", step).isNotDone();
             } finally {
                 disk.release.countDown();   // never leave the installer (and close) waiting, even when persist did
             }
