@@ -544,7 +544,11 @@ public final class RaftGroupsImpl implements RaftGroups {
             stillRemoving = new ArrayList<>(removing.values());
         }
         for (GroupNode g : stillRemoving) {
-            g.node().close();
+            try {
+                g.node().close();
+            } catch (RuntimeException e) {
+                LOG.warn("waiting for group {} to close failed", g.name(), e);
+            }
         }
         GrpcTransport t = sharedTransport();
         if (t != null) {

@@ -57,26 +57,32 @@ final class ManifestKeeper {
     /** See {@link FileRaftStorage#recordClusterUuid}. */
     void recordClusterUuid(UUID uuid) {
         Objects.requireNonNull(uuid, "uuid");
-        writing.lock();
-        lock.lock();
         try {
-            UUID recorded = manifest.clusterUuid();
-            if (uuid.equals(recorded)) {
-                return;
+            writing.lock();
+            try {
+                lock.lock();
+                try {
+                    UUID recorded = manifest.clusterUuid();
+                    if (recorded != null && !uuid.equals(recorded)) {
+                        throw new StorageIdentityException(dir, "Data directory " + dir + " belongs to cluster"
+                                + " incarnation " + recorded + " (recorded in " + dir.resolve(DataDir.MANIFEST_FILE)
+                                + "), not to " + uuid + ": it was created by another cluster, perhaps one with the"
+                                + " same name. Give this node its own directory; for a node new to this cluster, an"
+                                + " empty one. Nothing was changed in " + dir + ".");
+                    }
+                    if (recorded == null) {
+                        replace(manifest.withClusterUuid(uuid));
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            } catch (IOException | RuntimeException | Error e) {
+                writing.unlock();
+                throw e;
             }
-            if (recorded != null) {
-                throw new StorageIdentityException(dir, "Data directory " + dir + " belongs to cluster incarnation "
-                        + recorded + " (recorded in " + dir.resolve(DataDir.MANIFEST_FILE) + "), not to " + uuid
-                        + ": it was created by another cluster, perhaps one with the same name. Give this node its"
-                        + " own directory; for a node new to this cluster, an empty one. Nothing was changed in "
-                        + dir + ".");
-            }
-            replace(manifest.withClusterUuid(uuid));
+            releaseWriting();
         } catch (IOException e) {
             throw DataDir.ioFailure("cannot record the cluster identity in " + dir, dir, e);
-        } finally {
-            lock.unlock();
-            writing.unlock();
         }
     }
 
@@ -97,14 +103,19 @@ final class ManifestKeeper {
      */
     void lower(UnaryOperator<Manifest> update) throws IOException {
         writing.lock();
-        lock.lock();
         try {
-            generation++;
-            replace(update.apply(manifest));
-        } finally {
-            lock.unlock();
+            lock.lock();
+            try {
+                generation++;
+                replace(update.apply(manifest));
+            } finally {
+                lock.unlock();
+            }
+        } catch (IOException | RuntimeException | Error e) {
             writing.unlock();
+            throw e;
         }
+        releaseWriting();
     }
 
     /**
@@ -157,6 +168,17 @@ final class ManifestKeeper {
         } finally {
             lock.unlock();
         }
+        writePending(false);
+    }
+
+    /**
+     * Lets go of {@code writing} after a write that succeeded, then writes a change that a
+     * {@link #raise} made meanwhile (it found {@code writing} taken and left its change to this
+     * thread), unless another thread is writing now. (After a failed write the store fails, and
+     * nothing more is written.)
+     */
+    private void releaseWriting() throws IOException {
+        writing.unlock();
         writePending(false);
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,24 +168,46 @@ final class SegmentLog {
             firstIndex = idx + 1;
             return List.of();
         }
-        manifest.lowerInMemory(m -> m.withFiles(idx, segments.stream().anyMatch(x -> x.base == m.lastSegmentBase()
-                && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex()));
+        UnaryOperator<Manifest> lowering = m -> m.withFiles(idx, segments.stream().anyMatch(x -> x.base
+                == m.lastSegmentBase() && x.lastIndex() > idx) ? m.lastSegmentBase() : 0, m.durableIndex());
         firstIndex = idx + 1;
         List<Segment> dropped = new ArrayList<>();
-        while (!segments.isEmpty() && segments.get(0).lastIndex() <= idx) {
-            dropped.add(segments.remove(0));
+        for (Segment s : segments) {
+            if (s.lastIndex() > idx) {
+                break;
+            }
+            dropped.add(s);
         }
+        if (dropped.stream().anyMatch(s -> s.count == 0)) {
+            // An empty newest segment (left by a crash right after it was started) is named for the
+            // next entry: a segment started after the lock is let go would take its name. Then
+            // all of it happens here, durably, as for a replaced log.
+            manifest.lower(lowering);
+            for (Segment s : dropped) {
+                io.delete(s.path);
+                commit.closeLater(s.handle);
+            }
+            segments.subList(0, dropped.size()).clear();
+            return List.of();
+        }
+        manifest.lowerInMemory(lowering);
+        segments.subList(0, dropped.size()).clear();
         return dropped;
     }
 
     /**
      * Deletes the files of the segments {@link #compactTo} dropped, oldest first, after making the
      * manifest that no longer names them durable. Called outside the store's lock, by the one
-     * snapshot install running: the names of dropped segments are never reused (new segments start
-     * after the log's end, above the snapshot).
+     * snapshot install running: the names of dropped segments are never reused (each holds entries,
+     * all at or below the snapshot, and new segments start after the log's end, above it).
      */
     void deleteCompacted(List<Segment> dropped) throws IOException {
-        manifest.makeDurable();
+        try {
+            manifest.makeDurable();
+        } catch (IOException | RuntimeException e) {
+            dropped.forEach(s -> commit.closeLater(s.handle));   // the store fails; its files stay
+            throw e;
+        }
         for (Segment s : dropped) {
             io.delete(s.path);
             commit.closeLater(s.handle);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.haraft.core.HardState;
 import io.haraft.core.log.Entry;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,6 +160,78 @@ class SnapshotInstallConcurrencyTest {
             assertThat(again.hardState()).isEqualTo(new HardState(3, "n2"));
             assertThat(again.entries(16, 26, Long.MAX_VALUE)).isEqualTo(expected());
         }
+    }
+
+    /**
+     * A crash right after a segment was started leaves it empty, named for the next entry. A
+     * snapshot at the log's end drops it: the segment that the next append starts has its name, so
+     * the drop must be done before the store lets appends in, never deleted after. (Deleted after,
+     * the new segment's file went, with the entries acknowledged in it.)
+     */
+    @Test
+    void aSnapshotThatDropsAnEmptyNewestSegmentKeepsTheSegmentStartedAfterIt() throws Exception {
+        Path dir = tmp.resolve("e");
+        FileRaftStorage.Options plain = FileRaftStorage.Options.defaults().withSegmentSize(1 << 20);
+        try (FileRaftStorage store = FileRaftStorage.open(dir, plain)) {
+            store.persist(new HardState(2, "n1"), run(1, 20, 2)).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        }
+        Files.write(DataDir.segmentPath(dir, 21), Formats.segmentHeader(21));   // started, then the crash
+
+        HeldManifestWrite disk = new HeldManifestWrite();
+        try (FileRaftStorage store = FileRaftStorage.open(dir, plain.withFileIO(disk))) {
+            assertThat(store.lastIndex()).isEqualTo(20);
+            disk.heldThread = "installer";
+            CompletableFuture<Snapshot> installed = new CompletableFuture<>();
+            Thread installer = new Thread(() -> {
+                try {
+                    installed.complete(store.writeSnapshot(new SnapshotMeta(20, 2, List.of("n1", "n2", "n3")),
+                            out -> out.write(new byte[100])));
+                } catch (Throwable t) {
+                    installed.completeExceptionally(t);
+                }
+            }, "installer");
+            CompletableFuture<Void> appended = new CompletableFuture<>();
+            Thread appender = new Thread(() -> {
+                try {
+                    store.persist(null, run(21, 25, 2)).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+                    appended.complete(null);
+                } catch (Throwable t) {
+                    appended.completeExceptionally(t);
+                }
+            }, "appender");
+            try {
+                installer.start();
+                assertThat(disk.entered.await(PATIENCE_SECONDS, TimeUnit.SECONDS)).as("the install writes the manifest")
+                        .isTrue();
+                appender.start();
+                // The append either completes while the install is held, or waits for the store's lock.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+                while (!appended.isDone() && !waitsForTheStoresLock(appender) && System.nanoTime() < deadline) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            } finally {
+                disk.release.countDown();
+            }
+            installed.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+            appended.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        }
+        try (FileRaftStorage again = FileRaftStorage.open(dir, plain)) {
+            assertThat(again.latestSnapshot().orElseThrow().meta().lastIndex()).isEqualTo(20);
+            assertThat(again.lastIndex()).as("the entries appended after the snapshot").isEqualTo(25);
+            assertThat(again.entries(21, 26, Long.MAX_VALUE)).isEqualTo(run(21, 25, 2));
+        }
+    }
+
+    private static boolean waitsForTheStoresLock(Thread t) {
+        if (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().equals(FileRaftStorage.class.getName()) && e.getMethodName().equals("persist")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Entries 16..20 of term 2, then 21..25 of term 3. */
