@@ -58,29 +58,19 @@ final class ManifestKeeper {
     void recordClusterUuid(UUID uuid) {
         Objects.requireNonNull(uuid, "uuid");
         try {
-            writing.lock();
-            try {
-                lock.lock();
-                try {
-                    UUID recorded = manifest.clusterUuid();
-                    if (recorded != null && !uuid.equals(recorded)) {
-                        throw new StorageIdentityException(dir, "Data directory " + dir + " belongs to cluster"
-                                + " incarnation " + recorded + " (recorded in " + dir.resolve(DataDir.MANIFEST_FILE)
-                                + "), not to " + uuid + ": it was created by another cluster, perhaps one with the"
-                                + " same name. Give this node its own directory; for a node new to this cluster, an"
-                                + " empty one. Nothing was changed in " + dir + ".");
-                    }
-                    if (recorded == null) {
-                        replace(manifest.withClusterUuid(uuid));
-                    }
-                } finally {
-                    lock.unlock();
+            underBothLocks(() -> {
+                UUID recorded = manifest.clusterUuid();
+                if (recorded != null && !uuid.equals(recorded)) {
+                    throw new StorageIdentityException(dir, "Data directory " + dir + " belongs to cluster"
+                            + " incarnation " + recorded + " (recorded in " + dir.resolve(DataDir.MANIFEST_FILE)
+                            + "), not to " + uuid + ": it was created by another cluster, perhaps one with the same"
+                            + " name. Give this node its own directory; for a node new to this cluster, an empty"
+                            + " one. Nothing was changed in " + dir + ".");
                 }
-            } catch (IOException | RuntimeException | Error e) {
-                writing.unlock();
-                throw e;
-            }
-            releaseWriting();
+                if (recorded == null) {
+                    replace(manifest.withClusterUuid(uuid));
+                }
+            });
         } catch (IOException e) {
             throw DataDir.ioFailure("cannot record the cluster identity in " + dir, dir, e);
         }
@@ -102,20 +92,10 @@ final class ManifestKeeper {
      * written yet). Bumps the generation in any case.
      */
     void lower(UnaryOperator<Manifest> update) throws IOException {
-        writing.lock();
-        try {
-            lock.lock();
-            try {
-                generation++;
-                replace(update.apply(manifest));
-            } finally {
-                lock.unlock();
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            writing.unlock();
-            throw e;
-        }
-        releaseWriting();
+        underBothLocks(() -> {
+            generation++;
+            replace(update.apply(manifest));
+        });
     }
 
     /**
@@ -169,6 +149,31 @@ final class ManifestKeeper {
             lock.unlock();
         }
         writePending(false);
+    }
+
+    /** A change of the manifest that may write it. */
+    private interface Change {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code change} holding both locks; after it succeeded, lets go of them as
+     * {@link #releaseWriting} does.
+     */
+    private void underBothLocks(Change change) throws IOException {
+        writing.lock();
+        try {
+            lock.lock();
+            try {
+                change.run();
+            } finally {
+                lock.unlock();
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            writing.unlock();
+            throw e;
+        }
+        releaseWriting();
     }
 
     /**
