@@ -40,7 +40,8 @@ import org.slf4j.MDC;
  * <p>Threads: all methods are thread-safe. Reads share a read-write lock and run in parallel;
  * writes, snapshot installs and {@link #close} hold it exclusively, and the writer thread holds it
  * only while it takes a round (never during an fsync). A snapshot's data is written by its
- * {@link SnapshotWriter} without the lock. Two threads besides the caller's run while the store is
+ * {@link SnapshotWriter} without the lock, and its install holds it only to switch to the new
+ * snapshot and drop the covered entries in memory: the fsyncs and deletions come after. Two threads besides the caller's run while the store is
  * open: the writer and the preallocation of the next segment, both daemons named after the
  * directory. Inside, this class opens, recovers and locks the directory and delegates: the log
  * to {@code SegmentLog}, snapshot files to {@code SnapshotStore}, durability to
