@@ -11,9 +11,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps one zero-filled, fsynced segment file ({@value DataDir#SPARE_FILE}) ready in the background,
  * so that starting a log segment is a rename. A segment started while no spare is ready grows with
- * its entries instead (nothing waits for the zeros), until the spare is ready. Never into the last free space: a spare is written
- * only if at least the reserve stays free after it (else a WARN, once until space is back); a spare
- * that fails part-way (a full disk) is deleted at once, and recovery deletes any left by a crash.
+ * its entries instead (nothing waits for the zeros), until the spare is ready. Never into the last
+ * free space: a spare is written only if at least the reserve stays free after it (else a WARN,
+ * once until space is back); a spare that fails part-way (a full disk) is deleted at once, and
+ * recovery deletes any left by a crash.
  */
 final class SpareSegment {
     private static final Logger LOG = LoggerFactory.getLogger(SpareSegment.class);
